@@ -1,0 +1,17 @@
+import type { Client } from '@temporalio/client';
+import type { ConversationTiming } from '../contract/types';
+import type { Database } from '../db/client';
+import type { AiResponder } from '../integrations/ai';
+import type { TwilioGateway } from '../integrations/twilio-gateway';
+import type { Logger } from '../logger';
+
+/** Everything activities may touch, built once in worker.ts; tests pass their own, checked by the compiler. */
+export interface ActivityDeps {
+  db: Database;
+  twilio: TwilioGateway;
+  ai: AiResponder;
+  temporal: { client: Client; taskQueue: string };
+  config: { publicBaseUrl: string; timing: ConversationTiming };
+  log: Logger;
+  clock: () => Date;
+}

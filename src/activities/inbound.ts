@@ -1,0 +1,86 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { ApplicationFailure } from '@temporalio/activity';
+import { conversationWorkflowId, customerMessageSignal, FailureType, searchAttributes, type Channel, type CustomerMessage, type InboundInput } from '../contract';
+import { contacts, messages, tenants } from '../db/schema';
+import { parseAddress } from '../domain/address';
+import { contactHash } from '../domain/contact-hash';
+import { childSpan } from '../domain/trace';
+import type { ActivityDeps } from './deps';
+import { recordEvents } from '../db/events';
+
+export interface RecordedInbound {
+  messageId: string;
+  contactId: string;
+  contactHash: string;
+  /** The message was already taken by a conversation: a late duplicate, nothing more to do. */
+  alreadyHandled: boolean;
+}
+
+export interface DeliverInput {
+  tenantId: string;
+  tenantSlug: string;
+  contactId: string;
+  contactHash: string;
+  channel: Channel;
+  message: CustomerMessage;
+}
+
+export function createInboundActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Stores the inbound message once (unique tenant + MessageSid) with its contact, in one transaction.
+     * The MessageSid doubles as the correlation id (seed 000): the AI result and the reply reuse it.
+     */
+    async recordInbound(input: InboundInput): Promise<RecordedInbound> {
+      const customer = parseAddress(input.from);
+      if (!customer) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'sender is not a phone address', nonRetryable: true });
+      return deps.db.transaction(async (tx) => {
+        const [tenant] = await tx.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, input.tenantId));
+        if (!tenant) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'tenant not found', nonRetryable: true });
+        const hash = contactHash(tenant.hashKey, customer.phone);
+        const [contact] = await tx.insert(contacts)
+          .values({ tenantId: input.tenantId, phone: customer.phone, phoneHash: hash, name: input.profileName })
+          .onConflictDoUpdate({ target: [contacts.tenantId, contacts.phone], set: { updatedAt: sql`now()`, name: sql`coalesce(excluded.name, ${contacts.name})` } })
+          .returning({ id: contacts.id });
+        const stored = childSpan(input.trace);
+        const [inserted] = await tx.insert(messages).values({
+          tenantId: input.tenantId, contactId: contact!.id, direction: 'inbound', channel: input.channel,
+          providerSid: input.messageSid, fromAddress: input.from, toAddress: input.to, body: input.body,
+          media: input.media, sentBy: 'customer', status: 'received', correlationId: input.messageSid,
+          traceId: input.trace.traceId, spanId: stored.spanId, parentSpanId: input.trace.spanId,
+          createdAt: new Date(input.receivedAt),
+        }).onConflictDoNothing({ target: [messages.tenantId, messages.providerSid] }).returning({ id: messages.id });
+
+        if (!inserted) {
+          const [existing] = await tx.select({ id: messages.id, conversationId: messages.conversationId }).from(messages)
+            .where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.messageSid)));
+          return { messageId: existing!.id, contactId: contact!.id, contactHash: hash, alreadyHandled: existing!.conversationId !== null };
+        }
+        const common = { tenantId: input.tenantId, contactId: contact!.id, messageId: inserted.id };
+        await recordEvents(tx, [
+          { ...common, trace: input.trace, type: 'webhook.received', occurredAt: new Date(input.receivedAt), payload: { messageSid: input.messageSid, channel: input.channel, numMedia: input.media.length } },
+          { ...common, trace: stored, type: 'message.stored', payload: { direction: 'inbound', bodyLength: input.body.length } },
+        ]);
+        return { messageId: inserted.id, contactId: contact!.id, contactHash: hash, alreadyHandled: false };
+      });
+    },
+
+    /** Hands the message to its conversation, starting the conversation workflow if none is running. */
+    async deliverToConversation(input: DeliverInput): Promise<{ workflowId: string }> {
+      const workflowId = conversationWorkflowId(input.tenantSlug, input.contactHash);
+      await deps.temporal.client.workflow.signalWithStart('conversationWorkflow', {
+        workflowId,
+        taskQueue: deps.temporal.taskQueue,
+        args: [{ tenantId: input.tenantId, tenantSlug: input.tenantSlug, contactId: input.contactId, channel: input.channel, timing: deps.config.timing }],
+        signal: customerMessageSignal,
+        signalArgs: [input.message],
+        typedSearchAttributes: [
+          { key: searchAttributes.TENANT, value: input.tenantSlug },
+          { key: searchAttributes.CONVERSATION_STATUS, value: 'PENDING' },
+        ],
+        staticSummary: `Conversation of contact ${input.contactHash.slice(0, 8)} (${input.channel}) for ${input.tenantSlug}`,
+      });
+      return { workflowId };
+    },
+  };
+}

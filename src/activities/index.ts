@@ -1,0 +1,18 @@
+import { createAiActivities } from './ai';
+import { createConversationActivities } from './conversation';
+import type { ActivityDeps } from './deps';
+import { createInboundActivities } from './inbound';
+import { createMessagingActivities } from './messaging';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createInboundActivities(deps),
+    ...createConversationActivities(deps),
+    ...createAiActivities(deps),
+    ...createMessagingActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

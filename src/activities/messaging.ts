@@ -1,0 +1,117 @@
+import { eq, sql } from 'drizzle-orm';
+import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType, type Channel, type TraceContext } from '../contract';
+import { messages, outbox } from '../db/schema';
+import { findTenantSender } from '../db/tenants';
+import { parseAddress } from '../domain/address';
+import { childSpan } from '../domain/trace';
+import { TwilioSendError } from '../integrations/twilio-gateway';
+import type { ActivityDeps } from './deps';
+import { recordEvents } from '../db/events';
+
+export interface SendMessageInput {
+  /** Deterministic, from business ids: the same logical send always maps to the same outbox row. */
+  idempotencyKey: string;
+  tenantId: string;
+  conversationId: string | null;
+  contactId: string;
+  channel: Channel;
+  /** Tenant's Twilio address (sender) and the customer's address. */
+  from: string;
+  to: string;
+  body: string;
+  sentBy: 'ai' | 'agent' | 'system';
+  correlationId: string;
+  trace: TraceContext;
+}
+
+export interface SendMessageResult {
+  messageId: string;
+  providerSid: string | null;
+  status: string;
+}
+
+/** How far back an in-doubt send is looked for at Twilio before sending again. */
+const IN_DOUBT_WINDOW_MS = 10 * 60_000;
+
+export function createMessagingActivities(deps: ActivityDeps) {
+  const { db } = deps;
+
+  async function finish(outboxId: string, messageId: string, sid: string | null, status: string) {
+    await db.transaction(async (tx) => {
+      await tx.update(outbox).set({ status: status === 'simulated' ? 'simulated' : 'sent', providerSid: sid, sentAt: sql`now()`, updatedAt: sql`now()` }).where(eq(outbox.id, outboxId));
+      await tx.update(messages).set({ providerSid: sid, status, statusUpdatedAt: sql`now()` }).where(eq(messages.id, messageId));
+    });
+  }
+
+  return {
+    /**
+     * Idempotent send (I10): the outbox row (keyed by `idempotencyKey`) and the outbound message are written
+     * before Twilio is called, the SID right after. A retry finds a finished row and returns it; a row left
+     * `sending` by a crash is first looked up at Twilio, so an accepted message is adopted, not sent twice.
+     */
+    async sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
+      const span = childSpan(input.trace);
+      const row = await db.transaction(async (tx) => {
+        const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
+        if (existing) return existing;
+        const [message] = await tx.insert(messages).values({
+          tenantId: input.tenantId, conversationId: input.conversationId, contactId: input.contactId, direction: 'outbound',
+          channel: input.channel, fromAddress: input.from, toAddress: input.to, body: input.body, sentBy: input.sentBy,
+          status: 'pending', correlationId: input.correlationId, traceId: input.trace.traceId, spanId: span.spanId, parentSpanId: span.parentId,
+        }).returning({ id: messages.id });
+        const [created] = await tx.insert(outbox).values({ tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, messageId: message!.id }).returning();
+        return created!;
+      });
+      if (row.status === 'sent' || row.status === 'simulated') return { messageId: row.messageId, providerSid: row.providerSid, status: row.status };
+      if (row.status === 'failed') throw ApplicationFailure.create({ type: FailureType.TwilioPermanent, message: `send failed earlier (${row.lastErrorCode ?? 'unknown'})`, nonRetryable: true });
+
+      const sender = parseAddress(input.from);
+      const number = sender && (await findTenantSender(db, input.tenantId, sender.channel, sender.phone));
+      if (!number) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'sender number does not belong to the tenant', nonRetryable: true });
+      const credentials = { accountSid: number.accountSid, authToken: number.authToken };
+      const eventBase = { tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, messageId: row.messageId };
+
+      if (number.mode === 'simulated') {
+        await finish(row.id, row.messageId, null, 'simulated');
+        await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { status: 'simulated', sentBy: input.sentBy } }]);
+        return { messageId: row.messageId, providerSid: null, status: 'simulated' };
+      }
+
+      if (row.status === 'sending') {
+        const since = new Date(row.updatedAt.getTime() - IN_DOUBT_WINDOW_MS);
+        const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find((m) => m.body === input.body);
+        if (found) {
+          await finish(row.id, row.messageId, found.sid, found.status);
+          await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { providerSid: found.sid, status: found.status, adopted: true } }]);
+          return { messageId: row.messageId, providerSid: found.sid, status: found.status };
+        }
+      }
+
+      await db.update(outbox).set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
+      try {
+        const sent = await deps.twilio.send(credentials, { from: input.from, to: input.to, body: input.body, statusCallback: `${deps.config.publicBaseUrl}/webhooks/twilio/status` });
+        await finish(row.id, row.messageId, sent.sid, sent.status);
+        await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { providerSid: sent.sid, status: sent.status, sentBy: input.sentBy } }]);
+        return { messageId: row.messageId, providerSid: sent.sid, status: sent.status };
+      } catch (error) {
+        if (!(error instanceof TwilioSendError)) throw error;
+        const code = error.code?.toString() ?? null;
+        if (error.classification.kind === 'permanent') {
+          await db.transaction(async (tx) => {
+            await tx.update(outbox).set({ status: 'failed', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
+            await tx.update(messages).set({ status: 'failed', errorCode: code, errorMessage: error.classification.reason, statusUpdatedAt: sql`now()` }).where(eq(messages.id, row.messageId));
+            await recordEvents(tx, [{ ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason: error.classification.reason } }]);
+          });
+          throw ApplicationFailure.create({ type: FailureType.TwilioPermanent, message: error.message, nonRetryable: true, details: [{ code, reason: error.classification.reason }], cause: error });
+        }
+        // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
+        if (error.status !== undefined) {
+          await db.update(outbox).set({ status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
+        }
+        throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
+      }
+    },
+  };
+
+}

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { ApiError, errorResponse } from './errors';
+import type { AppDeps, AppEnv } from './context';
+import { healthRoutes } from './routes/health';
+import { twilioWebhookRoutes } from './routes/twilio-webhooks';
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    c.set('log', deps.log.child({ requestId }));
+    c.header('X-Request-ID', requestId);
+    const started = performance.now();
+    await next();
+    // One summary line per request; no bodies, no phone numbers.
+    deps.log.info({ requestId, method: c.req.method, route: c.req.routePath, status: c.res.status, durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+  });
+
+  app.route('/', healthRoutes(deps));
+  app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
+
+  app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    c.get('log').error({ err: error }, 'unhandled error');
+    return errorResponse(c, new ApiError('internal', 'internal error'));
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,35 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+const STATUS = {
+  bad_request: 400,
+  invalid_signature: 403,
+  forbidden: 403,
+  not_found: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  temporal_unavailable: 503,
+  database_unavailable: 503,
+  internal: 500,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ApiErrorCode = keyof typeof STATUS;
+
+/** The API's one error type: a code (stable, for clients) mapped to an HTTP status, and a safe message. */
+export class ApiError extends Error {
+  constructor(readonly code: ApiErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options);
+    this.name = 'ApiError';
+    this.details = options?.details;
+  }
+  readonly details: unknown;
+  get status(): ContentfulStatusCode {
+    return STATUS[this.code];
+  }
+}
+
+/** One JSON error shape for every failure, carrying the request id so a report can be traced. */
+export function errorResponse(c: Context, error: ApiError) {
+  if (error.code === 'temporal_unavailable' || error.code === 'database_unavailable') c.header('Retry-After', '5');
+  return c.json({ error: { code: error.code, message: error.message, requestId: c.get('requestId'), ...(error.details ? { details: error.details } : {}) } }, error.status);
+}

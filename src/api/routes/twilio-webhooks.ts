@@ -1,0 +1,153 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import twilio from 'twilio';
+import { inboundWorkflowId, searchAttributes, type InboundInput, type MediaItem } from '../../contract';
+import type { inboundWorkflow } from '../../workflows/inbound';
+import { applyDeliveryStatus } from '../../db/delivery-status';
+import { orphanInbound } from '../../db/schema';
+import { findAccount, findTenantNumber } from '../../db/tenants';
+import { parseAddress } from '../../domain/address';
+import { KNOWN_STATUSES } from '../../domain/message-status';
+import { newRootTrace } from '../../domain/trace';
+import type { AppDeps, AppEnv } from '../context';
+import { ApiError } from '../errors';
+
+/** Twilio's webhook bodies are a few KB; anything far larger is not Twilio. */
+export const WEBHOOK_BODY_LIMIT = 64 * 1024;
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
+const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+const START_DEADLINE_MS = 5000;
+
+type Params = Record<string, string>;
+
+async function readForm(c: Context<AppEnv>): Promise<Params> {
+  const type = c.req.header('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    throw new ApiError('unsupported_media_type', 'expected application/x-www-form-urlencoded (a Twilio webhook)');
+  }
+  const params: Params = {};
+  for (const [key, value] of new URLSearchParams(await c.req.text())) {
+    if (key in params) throw new ApiError('bad_request', `parameter ${key} appears more than once`);
+    params[key] = value;
+  }
+  return params;
+}
+
+function required(params: Params, name: string, pattern?: RegExp): string {
+  const value = params[name];
+  if (value === undefined || value === '') throw new ApiError('bad_request', `missing parameter ${name}`);
+  if (pattern && !pattern.test(value)) throw new ApiError('bad_request', `malformed parameter ${name}`);
+  return value;
+}
+
+function parseMedia(params: Params): MediaItem[] {
+  const count = Number(params.NumMedia ?? '0');
+  if (!Number.isInteger(count) || count < 0 || count > 10) throw new ApiError('bad_request', 'malformed parameter NumMedia');
+  return Array.from({ length: count }, (_, i) => ({ url: params[`MediaUrl${i}`] ?? '', contentType: params[`MediaContentType${i}`] ?? null }))
+    .filter((m) => m.url !== '');
+}
+
+export function twilioWebhookRoutes(deps: AppDeps) {
+  const { db, temporal, env } = deps;
+  const clock = deps.clock ?? (() => new Date());
+
+  /** X-Twilio-Signature over PUBLIC_BASE_URL + path + query (a proxy may have rewritten host and scheme). */
+  function verify(c: Context<AppEnv>, authToken: string, params: Params) {
+    const signature = c.req.header('x-twilio-signature');
+    const url = new URL(c.req.url);
+    const signedUrl = `${env.PUBLIC_BASE_URL}${url.pathname}${url.search}`;
+    if (!signature || !twilio.validateRequest(authToken, signature, signedUrl, params)) {
+      throw new ApiError('invalid_signature', 'missing or invalid X-Twilio-Signature');
+    }
+  }
+
+  async function accountFor(c: Context<AppEnv>, accountSid: string) {
+    try {
+      const account = await findAccount(db, accountSid);
+      if (!account) {
+        // An unknown account cannot be verified, so nothing from it is stored (it could be anyone).
+        c.get('log').warn({ accountSid }, 'webhook for an unknown Twilio account rejected');
+        throw new ApiError('invalid_signature', 'unknown Twilio account');
+      }
+      return account;
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('database_unavailable', 'cannot resolve the tenant right now', { cause: error });
+    }
+  }
+
+  const limit = bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: () => { throw new ApiError('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`); } });
+
+  return new Hono<AppEnv>()
+    .post('/messages', limit, async (c) => {
+      const params = await readForm(c);
+      const messageSid = required(params, 'MessageSid', MESSAGE_SID);
+      const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
+      const to = parseAddress(required(params, 'To'));
+      if (!to) throw new ApiError('bad_request', 'malformed parameter To');
+      const from = parseAddress(required(params, 'From'));
+      if (!from || from.channel !== to.channel) throw new ApiError('bad_request', 'malformed parameter From');
+      const media = parseMedia(params);
+      if (!c.req.header('x-twilio-signature')) throw new ApiError('invalid_signature', 'missing X-Twilio-Signature');
+
+      const account = await accountFor(c, accountSid);
+      verify(c, account.authToken, params);
+      const tenant = await findTenantNumber(db, accountSid, to.channel, to.phone).catch((error: unknown) => {
+        throw new ApiError('database_unavailable', 'cannot resolve the tenant right now', { cause: error });
+      });
+      const log = c.get('log').child({ messageSid });
+
+      if (!tenant) {
+        // I2: no fallback tenant. Keep the message as an orphan for an operator, answer nothing.
+        await db.insert(orphanInbound).values({ messageSid, accountSid, toAddress: params.To!, reason: 'number not assigned to a tenant', payload: params })
+          .onConflictDoNothing({ target: orphanInbound.messageSid });
+        log.warn({ accountSid, channel: to.channel }, 'inbound message for a number no tenant owns: stored as orphan');
+        return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
+      }
+
+      const trace = newRootTrace();
+      const input: InboundInput = {
+        tenantId: tenant.tenantId, tenantSlug: tenant.tenantSlug, messageSid, channel: to.channel,
+        from: params.From!, to: params.To!, body: params.Body ?? '', media,
+        profileName: params.ProfileName ?? null, originalRepliedMessageSid: params.OriginalRepliedMessageSid ?? null,
+        receivedAt: clock().toISOString(), trace,
+      };
+      try {
+        await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () => temporal.workflow.start<typeof inboundWorkflow>('inboundWorkflow', {
+          workflowId: inboundWorkflowId(messageSid),
+          taskQueue: env.TEMPORAL_TASK_QUEUE,
+          args: [input],
+          // I3: a second webhook with the same MessageSid, even after the first run finished, is rejected.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          workflowIdConflictPolicy: 'FAIL',
+          typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenant.tenantSlug }, { key: searchAttributes.TRACE_ID, value: trace.traceId }],
+          staticSummary: `Inbound ${to.channel} message for ${tenant.tenantSlug}`,
+        }));
+        log.info({ tenant: tenant.tenantSlug, traceId: trace.traceId }, 'inbound accepted');
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          log.info('duplicate webhook ignored');
+        } else {
+          log.error({ err: error }, 'Temporal did not accept the inbound workflow');
+          throw new ApiError('temporal_unavailable', 'message not accepted, retry later', { cause: error });
+        }
+      }
+      // Only now, with the message durable in Temporal, does Twilio get its 200.
+      return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
+    })
+    .post('/status', limit, async (c) => {
+      const params = await readForm(c);
+      const messageSid = required(params, 'MessageSid', MESSAGE_SID);
+      const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
+      const status = required(params, 'MessageStatus');
+      if (!KNOWN_STATUSES.includes(status)) throw new ApiError('bad_request', 'unknown MessageStatus');
+      const account = await accountFor(c, accountSid);
+      verify(c, account.authToken, params);
+      const outcome = await applyDeliveryStatus(db, { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null })
+        .catch((error: unknown) => { throw new ApiError('database_unavailable', 'status not recorded, retry later', { cause: error }); });
+      c.get('log').info({ messageSid, status, outcome }, 'delivery status');
+      return c.body(null, 204);
+    });
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { runMigrations } from '../../db/migrate';
+import { createTenant, listTenants } from '../../db/tenants';
+import { parseAddress } from '../../domain/address';
+import { CliError, type CliContext } from '../context';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerTenantCommands(program: Command, ctx: () => CliContext) {
+  const tenant = program.command('tenant').description('tenants and the Twilio numbers they own');
+
+  tenant.command('add')
+    .description('add a tenant with its Twilio account and numbers')
+    .requiredOption('--slug <slug>', 'short id used in workflow ids (a-z, 0-9, -)')
+    .option('--name <name>', 'display name')
+    .option('--account-sid <sid>', 'Twilio Account SID (AC…); generated with --simulated')
+    .option('--auth-token <token>', 'Twilio auth token (checks webhook signatures); generated with --simulated')
+    .option('--number <address>', 'owned number, +E164 for SMS or whatsapp:+E164 (repeatable)', collect, [] as string[])
+    .option('--simulated', 'never call Twilio: outbound messages are recorded as simulated', false)
+    .action(async (o: { slug: string; name?: string; accountSid?: string; authToken?: string; number: string[]; simulated: boolean }) => {
+      if (!/^[a-z0-9][a-z0-9-]{1,39}$/.test(o.slug)) throw new CliError('--slug must be 2–40 characters of a-z, 0-9 and -');
+      const numbers = o.number.map((n) => {
+        const parsed = parseAddress(n);
+        if (!parsed) throw new CliError(`--number ${n} is not +E164 or whatsapp:+E164`);
+        return parsed;
+      });
+      if (numbers.length === 0) throw new CliError('give at least one --number');
+      const accountSid = o.accountSid ?? (o.simulated ? `AC${randomBytes(16).toString('hex')}` : undefined);
+      const authToken = o.authToken ?? (o.simulated ? randomBytes(16).toString('hex') : undefined);
+      if (!accountSid || !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new CliError('--account-sid must be AC followed by 32 hex digits');
+      if (!authToken) throw new CliError('--auth-token is required for a live tenant');
+      const database = await ctx().database();
+      try {
+        await runMigrations(database.url, { embedded: database.embedded });
+        await createTenant(database.db, { slug: o.slug, name: o.name ?? o.slug, accountSid, authToken, mode: o.simulated ? 'simulated' : 'live', numbers });
+        console.log(`tenant ${o.slug} added with ${numbers.length} number(s)${o.simulated ? ' (simulated)' : ''}`);
+      } catch (error) {
+        const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+        if (code === '23505') throw new CliError('that slug, account SID or number is already registered');
+        throw error;
+      } finally {
+        await database.close();
+      }
+    });
+
+  tenant.command('list')
+    .description('list tenants, their Twilio accounts and numbers')
+    .option('--json', 'machine-readable output', false)
+    .action(async (o: { json: boolean }) => {
+      const database = await ctx().database();
+      try {
+        const rows = await listTenants(database.db);
+        if (o.json) return console.log(JSON.stringify(rows, null, 2));
+        if (rows.length === 0) return console.log('no tenants yet (npm start creates a demo tenant; or: causeway tenant add)');
+        console.table(rows.map((r) => ({ tenant: r.slug, account: r.accountSid, mode: r.mode, channel: r.channel, number: r.phone })));
+      } finally {
+        await database.close();
+      }
+    });
+}

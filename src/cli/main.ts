@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/env';
+import { registerDbCommands } from './commands/db';
+import { registerSimulateCommand } from './commands/simulate';
+import { registerTenantCommands } from './commands/tenant';
+import { CliError, createCliContext, type CliContext } from './context';
+
+let context: CliContext | undefined;
+const ctx = () => (context ??= createCliContext());
+
+const program = new Command()
+  .name('causeway')
+  .description('Causeway: AI customer conversations over WhatsApp and SMS on Temporal')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDbCommands(program, ctx);
+registerTenantCommands(program, ctx);
+registerSimulateCommand(program, ctx);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof CliError) {
+    console.error(`error: ${error.message}`);
+    process.exit(error.exitCode);
+  }
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+process.exit(0);

@@ -1,0 +1,94 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../domain/duration';
+
+/**
+ * The one place that reads process.env. Every entry point calls loadEnv() (or readEnvOrExit()) once and passes
+ * the result into factories; nothing reads the environment inside a request or an activity.
+ */
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+const duration = (fallback: string) =>
+  z.string().default(fallback).transform((value, ctx) => {
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_BASE_URL: optionalUrl,
+    DATABASE_URL: optionalUrl,
+    CAUSEWAY_DATA_DIR: z.string().default('.data'),
+    TEMPORAL_ADDRESS: optionalString,
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('causeway'),
+    TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    TEMPORAL_CLI_PATH: optionalString,
+    TWILIO_ACCOUNT_SID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional()),
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_PHONE_NUMBER: optionalString,
+    TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: optionalUrl,
+    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    MESSAGE_DEBOUNCE: duration('2s'),
+    CONVERSATION_IDLE_AFTER: duration('10m'),
+    CONVERSATION_CLOSE_AFTER: duration('30m'),
+    NPS_WAIT: duration('24h'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+    XDG_CACHE_HOME: optionalString,
+    PATH: z.string().default(''),
+  })
+  .superRefine((env, ctx) => {
+    const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_PHONE_NUMBER];
+    if (twilio.some(Boolean) && !twilio.every(Boolean)) {
+      ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER together, or none of them' });
+    }
+    if (env.CONVERSATION_CLOSE_AFTER <= env.CONVERSATION_IDLE_AFTER) {
+      ctx.addIssue({ code: 'custom', path: ['CONVERSATION_CLOSE_AFTER'], message: 'must be longer than CONVERSATION_IDLE_AFTER' });
+    }
+  })
+  .transform((env) => ({
+    ...env,
+    PUBLIC_BASE_URL: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    CAUSEWAY_DATA_DIR: path.resolve(env.CAUSEWAY_DATA_DIR),
+    CACHE_DIR: path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'causeway'),
+  }));
+
+export type Env = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+/** For entry points: print the field errors and exit instead of a stack trace. */
+export function readEnvOrExit(overrides: Record<string, string | undefined> = {}): Env {
+  try {
+    return loadEnv({ ...process.env, ...overrides });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

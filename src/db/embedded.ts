@@ -1,0 +1,28 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGliteServer } from './pglite-server';
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * PGlite (Postgres compiled to WASM) persisted under `dataDir`, served over the Postgres wire protocol on a
+ * loopback port so the service, the CLI and drizzle all use the same postgres.js driver as production.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port = 0): Promise<EmbeddedPostgres> {
+  const dir = path.resolve(dataDir);
+  await fs.mkdir(dir, { recursive: true });
+  const db = await PGlite.create({ dataDir: dir });
+  const server = new PGliteServer(db);
+  const address = await server.listen(port);
+  return {
+    url: `postgres://postgres@${address.host}:${address.port}/postgres`,
+    async stop() {
+      await server.close();
+      await db.close();
+    },
+  };
+}

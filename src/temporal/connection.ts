@@ -1,0 +1,31 @@
+import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { ALL_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
+
+export interface TemporalClientHandle {
+  client: Client;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+/**
+ * Lazy connection: the API starts even when Temporal is down and answers 503 until it is back, instead of
+ * refusing to boot (and Twilio retries what got a 503).
+ */
+export function createTemporalClient(options: { address: string; namespace: string }): TemporalClientHandle {
+  const connection = Connection.lazy({ address: options.address });
+  const client = new Client({ connection, namespace: options.namespace });
+  return { client, connection, close: () => connection.close() };
+}
+
+/** Registers the custom search attributes on any server (dev or cluster); already-present ones are kept. */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = ALL_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  const keyword = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, keyword])),
+  });
+}

@@ -1,0 +1,3 @@
+// The worker's workflowsPath points here: every workflow type the worker runs is exported from this barrel.
+export { inboundWorkflow } from './inbound';
+export { conversationWorkflow } from './conversation';

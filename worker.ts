@@ -1,0 +1,79 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createActivities, type ActivityDeps } from './src/activities';
+import { readEnvOrExit, type Env } from './src/config/env';
+import { createDb, type Database } from './src/db/client';
+import type { AiResponder } from './src/integrations/ai';
+import { createOpenAiResponder } from './src/integrations/openai-responder';
+import { createScriptedResponder } from './src/integrations/scripted-responder';
+import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
+import { createLogger, type Logger } from './src/logger';
+import { createTemporalClient } from './src/temporal/connection';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
+
+/** The AI call's own timeout, below the generateReply activity's 30 s start-to-close. */
+const AI_TIMEOUT_MS = 20_000;
+const TWILIO_TIMEOUT_MS = 15_000;
+
+export function createAiResponder(env: Env): AiResponder {
+  return env.OPENAI_API_KEY
+    ? createOpenAiResponder({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, timeoutMs: AI_TIMEOUT_MS })
+    : createScriptedResponder();
+}
+
+export interface WorkerWiring {
+  env: Env;
+  db: Database;
+  client: Client;
+  connection: NativeConnection;
+  log: Logger;
+  ai?: AiResponder;
+  twilio?: TwilioGateway;
+  /** Tests pass a prebuilt bundle so workflow code is bundled once per file. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** The one place that builds activity dependencies and wires them into a Temporal worker. */
+export async function createWorker(w: WorkerWiring): Promise<Worker> {
+  const deps: ActivityDeps = {
+    db: w.db,
+    twilio: w.twilio ?? createTwilioGateway({ apiBaseUrl: w.env.TWILIO_API_BASE_URL, timeoutMs: TWILIO_TIMEOUT_MS }),
+    ai: w.ai ?? createAiResponder(w.env),
+    temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE },
+    config: {
+      publicBaseUrl: w.env.PUBLIC_BASE_URL,
+      timing: { debounceMs: w.env.MESSAGE_DEBOUNCE, idleAfterMs: w.env.CONVERSATION_IDLE_AFTER, closeAfterMs: w.env.CONVERSATION_CLOSE_AFTER },
+    },
+    log: w.log,
+    clock: () => new Date(),
+  };
+  return Worker.create({
+    connection: w.connection,
+    namespace: w.env.TEMPORAL_NAMESPACE,
+    taskQueue: w.env.TEMPORAL_TASK_QUEUE,
+    ...(w.workflowBundle ? { workflowBundle: w.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(deps),
+  });
+}
+
+/** `npm run worker`: a standalone worker process (scale out by running more of these on the same queue). */
+async function main() {
+  const env = readEnvOrExit();
+  const log = createLogger(env.LOG_LEVEL, { name: 'worker' });
+  if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
+    log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
+    process.exit(1);
+  }
+  const database = createDb(env.DATABASE_URL);
+  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log });
+  log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');
+  await worker.run();
+  await Promise.all([connection.close(), temporal.close(), database.close()]);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
