@@ -6,7 +6,7 @@ const infrastructure = ['twilio', 'openai', 'postgres', 'pino', 'drizzle-orm', '
   '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'hono', 'hono/*', '@hono/*'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'dist/', 'drizzle/'] },
+  { ignores: ['node_modules/', '.data/', 'dist/', 'drizzle/', 'scratch/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname } },

@@ -11,6 +11,7 @@ import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
 import { createLogger, type Logger } from './src/logger';
 import { createTemporalClient } from './src/temporal/connection';
+import { installTemporalRuntime } from './src/temporal/runtime';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
 
@@ -63,6 +64,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
 async function main() {
   const env = readEnvOrExit();
   const log = createLogger(env.LOG_LEVEL, { name: 'worker' });
+  installTemporalRuntime(log.child({ component: 'temporal-sdk' }), 'INFO');
   if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
     log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
     process.exit(1);

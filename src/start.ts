@@ -12,9 +12,11 @@ import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { createTemporalClient, ensureSearchAttributes } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
+import { installTemporalRuntime } from './temporal/runtime';
 
 const env = readEnvOrExit();
 const log = createLogger(env.LOG_LEVEL);
+installTemporalRuntime(log.child({ component: 'temporal-sdk' }));
 const stops: (() => Promise<unknown>)[] = [];
 
 async function main() {

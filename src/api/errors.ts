@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './context';
 
 const STATUS = {
   bad_request: 400,
@@ -29,7 +30,7 @@ export class ApiError extends Error {
 }
 
 /** One JSON error shape for every failure, carrying the request id so a report can be traced. */
-export function errorResponse(c: Context, error: ApiError) {
+export function errorResponse(c: Context<AppEnv>, error: ApiError) {
   if (error.code === 'temporal_unavailable' || error.code === 'database_unavailable') c.header('Retry-After', '5');
   return c.json({ error: { code: error.code, message: error.message, requestId: c.get('requestId'), ...(error.details ? { details: error.details } : {}) } }, error.status);
 }

@@ -80,6 +80,11 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   return parsed.data;
 }
 
+/** The environment for a child process this service spawns (a build tool), with `extra` on top. */
+export function childProcessEnv(extra: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
+}
+
 /** For entry points: print the field errors and exit instead of a stack trace. */
 export function readEnvOrExit(overrides: Record<string, string | undefined> = {}): Env {
   try {

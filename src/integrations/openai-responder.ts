@@ -24,7 +24,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
         completion = await client.chat.completions.create({
           model: options.model,
           messages: [{ role: 'system', content: request.system }, ...request.history],
-          response_format: { type: 'json_schema', json_schema: { name: 'turn', strict: true, schema: jsonSchema as Record<string, unknown> } },
+          response_format: { type: 'json_schema', json_schema: { name: 'turn', strict: true, schema: jsonSchema } },
           user: request.correlationId,
         });
       } catch (error) {
@@ -34,7 +34,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
       if (!content) throw new AiError('model returned no content', 'unusable_output');
       let parsed: unknown;
       try {
-        parsed = JSON.parse(content);
+        parsed = JSON.parse(content) as unknown;
       } catch (error) {
         throw new AiError('model returned invalid JSON', 'unusable_output', { cause: error });
       }
@@ -54,7 +54,7 @@ export function classifyOpenAiError(error: unknown): AiError {
     return new AiError(`AI endpoint unreachable: ${error.message}`, 'retryable', { cause: error });
   }
   if (error instanceof OpenAI.APIError) {
-    const status = error.status ?? 0;
+    const status: number = typeof error.status === 'number' ? error.status : 0;
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
     return new AiError(`AI endpoint answered ${status}`, retryable ? 'retryable' : 'permanent', { cause: error });
   }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { childProcessEnv } from '../config/env';
 
 /** Pinned Temporal CLI (dev server + Web UI). v1.5.1 (server 1.29) is the newest whose go.mod allows `go install`. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -54,7 +55,7 @@ export async function ensureTemporalCli(lookup: CliLookup, progress: (line: stri
   const started = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn('go', ['install', `${MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: staging, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+      env: childProcessEnv({ GOBIN: staging, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let downloads = 0;

@@ -40,7 +40,7 @@ export async function startDevServer(options: { cliPath: string; dataDir: string
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--ui-port', String(options.uiPort),
     '--db-filename', path.join(options.dataDir, 'temporal.sqlite'), '--namespace', options.namespace, '--log-level', 'warn',
   ], { stdio: ['ignore', logFile, logFile] });
-  let exited: number | null = null;
+  let exited = null as number | null;
   child.on('exit', (code) => { exited = code ?? -1; });
 
   const deadline = Date.now() + 60_000;

@@ -1,7 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import twilio from 'twilio';
 import { inboundWorkflowId, searchAttributes, type InboundInput, type MediaItem } from '../../contract';
 import type { inboundWorkflow } from '../../workflows/inbound';
 import { applyDeliveryStatus } from '../../db/delivery-status';
@@ -12,6 +11,7 @@ import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
+import { isValidTwilioSignature } from '../twilio-signature';
 
 /** Twilio's webhook bodies are a few KB; anything far larger is not Twilio. */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
@@ -53,12 +53,9 @@ export function twilioWebhookRoutes(deps: AppDeps) {
   const { db, temporal, env } = deps;
   const clock = deps.clock ?? (() => new Date());
 
-  /** X-Twilio-Signature over PUBLIC_BASE_URL + path + query (a proxy may have rewritten host and scheme). */
   function verify(c: Context<AppEnv>, authToken: string, params: Params) {
     const signature = c.req.header('x-twilio-signature');
-    const url = new URL(c.req.url);
-    const signedUrl = `${env.PUBLIC_BASE_URL}${url.pathname}${url.search}`;
-    if (!signature || !twilio.validateRequest(authToken, signature, signedUrl, params)) {
+    if (!isValidTwilioSignature({ authToken, signature, publicBaseUrl: env.PUBLIC_BASE_URL, requestUrl: c.req.url, params })) {
       throw new ApiError('invalid_signature', 'missing or invalid X-Twilio-Signature');
     }
   }

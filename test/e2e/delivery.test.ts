@@ -1,0 +1,109 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { events, messages, outbox } from '../../src/db/schema';
+import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { createLogger } from '../../src/logger';
+import { createTemporalClient } from '../../src/temporal/connection';
+import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => { h = await startHarness(); });
+afterAll(async () => { await h?.close(); });
+
+const customer = () => `whatsapp:${randomPhone()}`;
+
+async function outboundOf(h: Harness, correlationId: string) {
+  return eventually(async () => {
+    const [row] = await h.db.select().from(messages).where(and(eq(messages.correlationId, correlationId), eq(messages.direction, 'outbound')));
+    return row && row.status !== 'pending' ? row : null;
+  }, 20_000, 'the outbound message to settle');
+}
+
+describe('outbound delivery and status callbacks', () => {
+  it('answers 503 and starts nothing when Temporal is unreachable', async () => {
+    const tenant = await h.createTestTenant();
+    const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default' });
+    const app = createApp({ env: h.env, db: h.db, temporal: dead.client, log: createLogger('silent') });
+    const messageSid = newMessageSid();
+    const params = { MessageSid: messageSid, AccountSid: tenant.accountSid, From: customer(), To: tenant.address, Body: 'hello?' };
+    const req = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
+    const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toMatchObject({ error: { code: 'temporal_unavailable' } });
+    expect(await h.db.select().from(messages).where(eq(messages.providerSid, messageSid))).toHaveLength(0);
+    const ready = await app.request(`${PUBLIC_BASE_URL}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ checks: { database: 'ok', temporal: 'unavailable' } });
+    await dead.close().catch(() => undefined);
+  });
+
+  it('applies delivery statuses monotonically: duplicates and late callbacks change nothing', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    const { messageSid } = await h.postInbound(tenant, { body: 'status please', from });
+    const outbound = await outboundOf(h, messageSid);
+    const sid = outbound.providerSid!;
+    const statusOf = async () => (await h.db.select({ status: messages.status }).from(messages).where(eq(messages.id, outbound.id)))[0]!.status;
+
+    for (const status of ['sent', 'delivered', 'delivered', 'sent', 'queued']) {
+      expect((await h.postStatus(tenant, { MessageSid: sid, MessageStatus: status })).status).toBe(204);
+    }
+    expect(await statusOf()).toBe('delivered');
+    await h.postStatus(tenant, { MessageSid: sid, MessageStatus: 'read' });
+    expect(await statusOf()).toBe('read');
+    await h.postStatus(tenant, { MessageSid: sid, MessageStatus: 'failed', ErrorCode: '30008' });
+    expect(await statusOf()).toBe('failed');
+    await h.postStatus(tenant, { MessageSid: sid, MessageStatus: 'delivered' });
+    expect(await statusOf()).toBe('failed');
+
+    const changes = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status')));
+    expect(changes.map((c) => c.payload.to)).toEqual(['sent', 'delivered', 'read', 'failed']);
+    const unknown = await h.postStatus(tenant, { MessageSid: newMessageSid(), MessageStatus: 'bogus' });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('rejects a status callback with a bad signature', async () => {
+    const tenant = await h.createTestTenant();
+    const params = { MessageSid: newMessageSid(), MessageStatus: 'delivered', AccountSid: tenant.accountSid };
+    const req = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/status', authToken: 'wrong', params });
+    const response = await fetch(`${h.apiUrl}/webhooks/twilio/status`, { method: 'POST', headers: req.headers, body: req.body });
+    expect(response.status).toBe(403);
+  });
+
+  it('gives up at once on a permanent Twilio error (21211) and records it', async () => {
+    const tenant = await h.createTestTenant();
+    h.twilio.failNext({ status: 400, code: 21211 });
+    const { messageSid } = await h.postInbound(tenant, { body: 'bad number', from: customer() });
+    const outbound = await outboundOf(h, messageSid);
+    expect(outbound).toMatchObject({ status: 'failed', errorCode: '21211', errorMessage: 'invalid_number' });
+    const [box] = await h.db.select().from(outbox).where(eq(outbox.messageId, outbound.id));
+    expect(box).toMatchObject({ status: 'failed', attempts: 1, lastErrorCode: '21211' });
+  });
+
+  it('retries a rate-limited send (429) and sends exactly once', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    h.twilio.failNext({ status: 429, code: 20429 });
+    const { messageSid } = await h.postInbound(tenant, { body: 'busy?', from });
+    const outbound = await outboundOf(h, messageSid);
+    expect(outbound.status).toBe('queued');
+    const [box] = await h.db.select().from(outbox).where(eq(outbox.messageId, outbound.id));
+    expect(box).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(h.twilio.sent.filter((m) => m.to === from)).toHaveLength(1);
+  });
+
+  it('adopts a message Twilio accepted before the connection dropped instead of sending it twice', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    h.twilio.failNext({ dropConnectionAfterAccepting: true });
+    const { messageSid } = await h.postInbound(tenant, { body: 'in doubt', from });
+    const outbound = await outboundOf(h, messageSid);
+    const sent = h.twilio.sent.filter((m) => m.to === from);
+    expect(sent).toHaveLength(1);
+    expect(outbound.providerSid).toBe(sent[0]!.sid);
+    const adopted = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'reply.sent')));
+    expect(adopted[0]!.payload).toMatchObject({ adopted: true });
+  });
+});

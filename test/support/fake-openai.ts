@@ -1,0 +1,44 @@
+import { listenLocal, readBody, sendJson } from './http-server';
+
+export interface ChatRequest {
+  model: string;
+  messages: { role: string; content: string }[];
+  response_format?: unknown;
+  user?: string;
+}
+
+export type ChatHandler = (request: ChatRequest) => { status: number; body: unknown } | { content: string };
+
+/** The default model: a valid structured turn whose reply quotes the customer's last message. */
+export const echoHandler: ChatHandler = (request) => {
+  const last = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  return { content: JSON.stringify({ reply: `Echo: ${last}`, intent: 'echo', sentiment: 'neutral', urgency: 'low', confidence: 0.9, wants_human: false }) };
+};
+
+/** A local OpenAI-compatible `/v1/chat/completions` for the real openai SDK, with a swappable handler. */
+export async function startFakeOpenAi() {
+  const requests: ChatRequest[] = [];
+  let handler: ChatHandler = echoHandler;
+  const server = await listenLocal(async (req, res) => {
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return sendJson(res, 404, { error: { message: 'not found' } });
+    const request = JSON.parse(await readBody(req)) as ChatRequest;
+    requests.push(request);
+    const result = handler(request);
+    if ('status' in result) return sendJson(res, result.status, result.body);
+    sendJson(res, 200, {
+      id: `chatcmpl-${requests.length}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: request.model,
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: result.content, refusal: null } }],
+      usage: { prompt_tokens: 42, completion_tokens: 7, total_tokens: 49 },
+    });
+  });
+  return {
+    url: `${server.url}/v1`,
+    requests,
+    setHandler(next: ChatHandler) {
+      handler = next;
+    },
+    close: () => server.close(),
+  };
+}
+
+export type FakeOpenAi = Awaited<ReturnType<typeof startFakeOpenAi>>;

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { listenLocal, readBody, sendJson } from './http-server';
+
+export interface FakeTwilioMessage {
+  sid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  body: string;
+  statusCallback: string | null;
+  status: string;
+  dateCreated: Date;
+}
+
+type Failure = { status: number; code: number } | { dropConnectionAfterAccepting: true };
+
+/**
+ * A local stand-in for Twilio's REST API (Messages create and list), enough for the real twilio SDK pointed at
+ * it through TWILIO_API_BASE_URL. It checks Basic auth against registered accounts, records every message,
+ * and can fail the next requests with a Twilio error code or drop the connection after accepting a message.
+ */
+export async function startFakeTwilio() {
+  const accounts = new Map<string, string>();
+  const sent: FakeTwilioMessage[] = [];
+  const failures: Failure[] = [];
+  const listeners = new Set<() => void>();
+
+  const server = await listenLocal(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/i.exec(url.pathname);
+    if (!match) return sendJson(res, 404, { code: 20404, message: 'not found', status: 404 });
+    const accountSid = match[1]!;
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+    if (user !== accountSid || accounts.get(accountSid) !== pass) return sendJson(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+
+    if (req.method === 'GET') {
+      const to = url.searchParams.get('To');
+      const from = url.searchParams.get('From');
+      const list = sent.filter((m) => m.accountSid === accountSid && (!to || m.to === to) && (!from || m.from === from)).reverse();
+      return sendJson(res, 200, { messages: list.map(resource), page: 0, page_size: 50, next_page_uri: null, uri: url.pathname });
+    }
+    const form = new URLSearchParams(await readBody(req));
+    const failure = failures.shift();
+    if (failure && 'status' in failure) return sendJson(res, failure.status, { code: failure.code, message: `fake error ${failure.code}`, status: failure.status, more_info: `https://www.twilio.com/docs/errors/${failure.code}` });
+    const message: FakeTwilioMessage = {
+      sid: `SM${randomBytes(16).toString('hex')}`, accountSid, from: form.get('From') ?? '', to: form.get('To') ?? '',
+      body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), status: 'queued', dateCreated: new Date(),
+    };
+    sent.push(message);
+    for (const listener of listeners) listener();
+    if (failure) {
+      req.socket.destroy();
+      return;
+    }
+    sendJson(res, 201, resource(message));
+  });
+
+  function resource(m: FakeTwilioMessage) {
+    return {
+      sid: m.sid, account_sid: m.accountSid, from: m.from, to: m.to, body: m.body, status: m.status, num_segments: '1',
+      direction: 'outbound-api', api_version: '2010-04-01', date_created: m.dateCreated.toUTCString(), date_updated: m.dateCreated.toUTCString(),
+      date_sent: null, error_code: null, error_message: null, price: null, uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
+    };
+  }
+
+  return {
+    url: server.url,
+    sent,
+    addAccount(accountSid: string, authToken: string) {
+      accounts.set(accountSid, authToken);
+    },
+    failNext(...next: Failure[]) {
+      failures.push(...next);
+    },
+    /** Resolves once `predicate` holds over the recorded messages (checked on every new message). */
+    waitFor(predicate: (messages: FakeTwilioMessage[]) => boolean, timeoutMs = 30_000): Promise<FakeTwilioMessage[]> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(sent)) return false;
+          cleanup();
+          resolve(sent);
+          return true;
+        };
+        const timer = setTimeout(() => { cleanup(); reject(new Error(`fake Twilio: condition not met within ${timeoutMs} ms (${sent.length} messages)`)); }, timeoutMs);
+        const cleanup = () => { clearTimeout(timer); listeners.delete(listener); };
+        const listener = () => { check(); };
+        if (!check()) listeners.add(listener);
+      });
+    },
+    close: () => server.close(),
+  };
+}
+
+export type FakeTwilio = Awaited<ReturnType<typeof startFakeTwilio>>;

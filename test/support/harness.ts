@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createWorker, WORKFLOWS_PATH } from '../../worker';
+import { createApp } from '../../src/api/app';
+import { loadEnv, type Env } from '../../src/config/env';
+import { createDb } from '../../src/db/client';
+import { createTenant } from '../../src/db/tenants';
+import { formatAddress } from '../../src/domain/address';
+import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { createLogger } from '../../src/logger';
+import { createTemporalClient } from '../../src/temporal/connection';
+import { installTemporalRuntime } from '../../src/temporal/runtime';
+import { startFakeOpenAi } from './fake-openai';
+import { startFakeTwilio } from './fake-twilio';
+
+export const PUBLIC_BASE_URL = 'https://causeway.example.test';
+
+let runtimeInstalled = false;
+let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
+
+export interface TestTenant {
+  tenantId: string;
+  slug: string;
+  accountSid: string;
+  authToken: string;
+  /** The tenant's WhatsApp sender, `whatsapp:+1…`. */
+  address: string;
+  phone: string;
+}
+
+export const randomPhone = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+
+/**
+ * Per test file: the real API (HTTP on loopback), a real worker on its own task queue, the run's Temporal dev
+ * server and Postgres database, and fake Twilio / OpenAI servers that the real SDKs talk to.
+ */
+export async function startHarness(overrides: Record<string, string> = {}) {
+  const twilio = await startFakeTwilio();
+  const openai = await startFakeOpenAi();
+  const log = createLogger('silent');
+  if (!runtimeInstalled) {
+    // Expected failures (retried activities) are part of several tests; only errors are worth printing.
+    installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
+    runtimeInstalled = true;
+  }
+  const env: Env = loadEnv({
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `test-${randomBytes(4).toString('hex')}`,
+    TWILIO_API_BASE_URL: twilio.url,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: openai.url,
+    OPENAI_MODEL: 'fake-model',
+    PUBLIC_BASE_URL,
+    MESSAGE_DEBOUNCE: '300ms',
+    CONVERSATION_IDLE_AFTER: '10m',
+    CONVERSATION_CLOSE_AFTER: '30m',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+  const database = createDb(env.DATABASE_URL!, { max: 10, embedded: inject('databaseEmbedded') });
+  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
+  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle });
+  const running = worker.run();
+
+  const app = createApp({ env, db: database.db, temporal: temporal.client, log });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  async function createTestTenant(mode: 'live' | 'simulated' = 'live'): Promise<TestTenant> {
+    const slug = `t-${randomBytes(5).toString('hex')}`;
+    const accountSid = `AC${randomBytes(16).toString('hex')}`;
+    const authToken = randomBytes(16).toString('hex');
+    const phone = randomPhone();
+    const { tenant } = await createTenant(database.db, { slug, name: slug, accountSid, authToken, mode, numbers: [{ channel: 'whatsapp', phone }, { channel: 'sms', phone }] });
+    twilio.addAccount(accountSid, authToken);
+    return { tenantId: tenant.id, slug, accountSid, authToken, address: formatAddress('whatsapp', phone), phone };
+  }
+
+  function inboundParams(tenant: TestTenant, message: { body: string; from: string; messageSid?: string; to?: string }) {
+    const messageSid = message.messageSid ?? newMessageSid();
+    return {
+      MessageSid: messageSid, SmsMessageSid: messageSid, AccountSid: tenant.accountSid, From: message.from,
+      To: message.to ?? tenant.address, Body: message.body, NumMedia: '0', ApiVersion: '2010-04-01',
+    };
+  }
+
+  /** POSTs an inbound webhook signed with the tenant's auth token (or the given signature). */
+  async function postInbound(tenant: TestTenant, message: { body: string; from: string; messageSid?: string; to?: string }, options: { signature?: string | null; authToken?: string } = {}) {
+    const params = inboundParams(tenant, message);
+    const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: options.authToken ?? tenant.authToken, params });
+    const headers: Record<string, string> = { ...request.headers };
+    if (options.signature === null) delete headers['x-twilio-signature'];
+    else if (options.signature !== undefined) headers['x-twilio-signature'] = options.signature;
+    const response = await fetch(`${apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers, body: request.body });
+    return { response, messageSid: params.MessageSid, text: await response.text() };
+  }
+
+  async function postStatus(tenant: TestTenant, params: Record<string, string>) {
+    const full = { AccountSid: tenant.accountSid, ApiVersion: '2010-04-01', ...params };
+    const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/status', authToken: tenant.authToken, params: full });
+    return fetch(`${apiUrl}/webhooks/twilio/status`, { method: 'POST', headers: request.headers, body: request.body });
+  }
+
+  return {
+    env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app,
+    createTestTenant, postInbound, postStatus,
+    async close() {
+      worker.shutdown();
+      await running;
+      await new Promise((resolve) => server.close(resolve));
+      await Promise.all([connection.close(), temporal.close(), twilio.close(), openai.close()]);
+      await database.close();
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** Waits for an observable condition (a row, a workflow state), checking every 50 ms, failing after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

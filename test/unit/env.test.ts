@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadEnv } from '../../src/config/env';
+
+const issuesOf = (source: Record<string, string>) => {
+  try {
+    loadEnv(source);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('env', () => {
+  it('applies the documented defaults', () => {
+    const env = loadEnv({});
+    expect(env).toMatchObject({ PORT: 3000, PUBLIC_BASE_URL: 'http://localhost:3000', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'causeway', TWILIO_API_BASE_URL: 'https://api.twilio.com', MESSAGE_DEBOUNCE: 2000, CONVERSATION_IDLE_AFTER: 600_000, CONVERSATION_CLOSE_AFTER: 1_800_000, NPS_WAIT: 86_400_000, LOG_LEVEL: 'info' });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.TEMPORAL_ADDRESS).toBeUndefined();
+  });
+
+  it('derives PUBLIC_BASE_URL from PORT and strips a trailing slash', () => {
+    expect(loadEnv({ PORT: '8080' }).PUBLIC_BASE_URL).toBe('http://localhost:8080');
+    expect(loadEnv({ PUBLIC_BASE_URL: 'https://bot.example.com/' }).PUBLIC_BASE_URL).toBe('https://bot.example.com');
+  });
+
+  it('names every bad field', () => {
+    const issues = issuesOf({ PORT: 'eighty', MESSAGE_DEBOUNCE: 'soon', LOG_LEVEL: 'loud', DATABASE_URL: 'not a url' });
+    expect(issues.join('\n')).toMatch(/PORT/);
+    expect(issues.join('\n')).toMatch(/MESSAGE_DEBOUNCE: invalid duration "soon"/);
+    expect(issues.join('\n')).toMatch(/LOG_LEVEL/);
+    expect(issues.join('\n')).toMatch(/DATABASE_URL/);
+  });
+
+  it('wants the Twilio credentials together, and a close after the idle time', () => {
+    expect(issuesOf({ TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}` }).join()).toMatch(/together/);
+    expect(issuesOf({ TWILIO_ACCOUNT_SID: 'nope', TWILIO_AUTH_TOKEN: 't', TWILIO_PHONE_NUMBER: '+15550100000' }).join()).toMatch(/AC followed by 32 hex/);
+    expect(issuesOf({ CONVERSATION_IDLE_AFTER: '30m', CONVERSATION_CLOSE_AFTER: '10m' }).join()).toMatch(/CONVERSATION_CLOSE_AFTER/);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadEnv({ OPENAI_API_KEY: '', DATABASE_URL: '' }).OPENAI_API_KEY).toBeUndefined();
+  });
+});
