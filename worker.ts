@@ -10,7 +10,7 @@ import { createOpenAiResponder } from './src/integrations/openai-responder';
 import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
 import { createLogger, type Logger } from './src/logger';
-import { createTemporalClient } from './src/temporal/connection';
+import { createTemporalClient, ensureSearchAttributes } from './src/temporal/connection';
 import { installTemporalRuntime } from './src/temporal/runtime';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
@@ -71,6 +71,7 @@ async function main() {
   }
   const database = createDb(env.DATABASE_URL);
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+  await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log });
   log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');

@@ -1,0 +1,14 @@
+# One image for the API, the workers and the one-shot migration (docker-compose.yml picks the command).
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# tsx runs the TypeScript sources directly; dev tools (drizzle-kit, vitest, eslint) stay out of the image.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY bin ./bin
+COPY src ./src
+COPY drizzle ./drizzle
+COPY worker.ts tsconfig.json ./
+USER node
+EXPOSE 3000
+CMD ["npm", "run", "api"]

@@ -1,0 +1,29 @@
+// `npm run api`: the API alone (production-like; scale it behind a load balancer). `npm start` runs everything.
+import { serve } from '@hono/node-server';
+import { readEnvOrExit } from '../config/env';
+import { createDb } from '../db/client';
+import { createLogger } from '../logger';
+import { createTemporalClient } from '../temporal/connection';
+import { createApp } from './app';
+
+const env = readEnvOrExit();
+const log = createLogger(env.LOG_LEVEL, { name: 'api' });
+if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
+  log.fatal('the standalone API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
+  process.exit(1);
+}
+const database = createDb(env.DATABASE_URL);
+const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+const app = createApp({ env, db: database.db, temporal: temporal.client, log });
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, () => {
+  log.info({ port: env.PORT, webhook: `${env.PUBLIC_BASE_URL}/webhooks/twilio/messages` }, 'API listening');
+});
+
+async function shutdown() {
+  // Stop taking requests, let in-flight ones finish, then release connections.
+  await new Promise((resolve) => server.close(resolve));
+  await Promise.all([temporal.close(), database.close()]);
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());
