@@ -6,6 +6,7 @@ import {
   conversationSnapshotQuery, customerMessageSignal, searchAttributes, type ConversationCarry, type ConversationInput,
   type ConversationStatus, type CustomerMessage,
 } from '../contract';
+import { isTerminal } from '../domain/conversation-state';
 import { ai, db, messaging } from './activity-options';
 import { childOf, newRootTrace } from './trace';
 
@@ -51,7 +52,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<{ 
       const reason = recentIds.length > 0 ? 'idle timeout' : 'no message';
       const result = await db.transitionConversation({ conversationId, to: 'EXPIRED', reason, actor: 'system', trace: newRootTrace() });
       status = result.status;
-      if (result.applied) break;
+      // Closed by someone else meanwhile (an operator): nothing left to wait for either.
+      if (result.applied || isTerminal(result.status)) break;
       continue;
     }
 
