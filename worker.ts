@@ -46,7 +46,10 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE },
     config: {
       publicBaseUrl: w.env.PUBLIC_BASE_URL,
-      timing: { debounceMs: w.env.MESSAGE_DEBOUNCE, idleAfterMs: w.env.CONVERSATION_IDLE_AFTER, closeAfterMs: w.env.CONVERSATION_CLOSE_AFTER },
+      timing: {
+        debounceMs: w.env.MESSAGE_DEBOUNCE, idleAfterMs: w.env.CONVERSATION_IDLE_AFTER, closeAfterMs: w.env.CONVERSATION_CLOSE_AFTER,
+        npsWaitMs: w.env.NPS_WAIT, maxTurnsPerRun: w.env.CONVERSATION_MAX_TURNS_PER_RUN,
+      },
     },
     log: w.log,
     clock: () => new Date(),

@@ -1,12 +1,15 @@
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType, type TraceContext } from '../contract';
-import { aiResults, conversations, messages } from '../db/schema';
-import { DEFAULT_SYSTEM_PROMPT, HISTORY_WINDOW } from '../domain/prompts';
-import { childSpan } from '../domain/trace';
-import { AiError, type AiTurnOutput } from '../integrations/ai';
-import type { ActivityDeps } from './deps';
+import type { DbOrTx } from '../db/client';
 import { recordEvents } from '../db/events';
+import { aiResults, alerts, conversations, messages } from '../db/schema';
+import { loadActivePrompt } from '../db/templates';
+import { alertsForTurn } from '../domain/alerts';
+import { HISTORY_WINDOW } from '../domain/prompts';
+import { childSpan } from '../domain/trace';
+import { AiError, type AiAction, type AiChatMessage, type AiTurnOutput } from '../integrations/ai';
+import type { ActivityDeps } from './deps';
 
 export interface GenerateReplyInput {
   tenantId: string;
@@ -19,48 +22,126 @@ export interface GenerateReplyInput {
 
 export interface GeneratedReply {
   aiResultId: string;
-  output: AiTurnOutput;
+  /** null when the model only called a tool; the workflow then sends a template message. */
+  reply: string | null;
+  action: AiAction;
+  output: AiTurnOutput | null;
+}
+
+export interface SummarizeInput {
+  tenantId: string;
+  conversationId: string;
+  trace: TraceContext;
+}
+
+const toChat = (rows: { direction: 'inbound' | 'outbound'; body: string }[]): AiChatMessage[] =>
+  rows.map((m) => ({ role: m.direction === 'inbound' ? 'user' : 'assistant', content: m.body }));
+
+/** Messages a prompt may show: with text, not failed, newer than what the summary already covers. */
+const usable = (conversationId: string, after: Date | null) => and(
+  eq(messages.conversationId, conversationId), ne(messages.body, ''), ne(messages.status, 'failed'),
+  after ? gt(messages.createdAt, after) : undefined,
+);
+
+async function conversationContext(db: DbOrTx, conversationId: string) {
+  const [row] = await db.select({ assistantType: conversations.assistantType, summary: conversations.summary, summarizedUntil: conversations.summarizedUntil })
+    .from(conversations).where(eq(conversations.id, conversationId));
+  if (!row) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'conversation not found', nonRetryable: true });
+  return row;
 }
 
 export function createAiActivities(deps: ActivityDeps) {
+  const { db } = deps;
+
+  async function recordFailure(base: Omit<typeof aiResults.$inferInsert, 'status'>, error: unknown, trace: TraceContext): Promise<never> {
+    const aiError = error instanceof AiError ? error : new AiError('AI responder failed', 'retryable', { cause: error });
+    await db.insert(aiResults).values({ ...base, status: 'failed', error: `${aiError.kind}: ${aiError.message}` });
+    await recordEvents(db, [{ trace, type: 'ai.failed', level: 'warn', tenantId: base.tenantId, conversationId: base.conversationId, payload: { kind: aiError.kind, attempt: base.attempt } }]);
+    const type = aiError.kind === 'permanent' ? FailureType.AiPermanent : aiError.kind === 'unusable_output' ? FailureType.AiUnusableOutput : FailureType.AiRetryable;
+    throw ApplicationFailure.create({ type, message: aiError.message, nonRetryable: aiError.kind === 'permanent', cause: aiError });
+  }
+
   return {
-    /** One AI turn: attaches the burst to the conversation, builds the prompt from history, stores the result. */
+    /**
+     * One AI turn: attaches the burst to the conversation, builds the prompt from the active prompt version,
+     * the conversation summary and recent history, and stores the result (and any alerts) in one transaction.
+     */
     async generateReply(input: GenerateReplyInput): Promise<GeneratedReply> {
       const span = childSpan(input.trace);
-      await deps.db.transaction(async (tx) => {
+      await db.transaction(async (tx) => {
         await tx.update(messages).set({ conversationId: input.conversationId })
           .where(and(inArray(messages.id, input.messageIds), isNull(messages.conversationId)));
         await tx.update(conversations).set({ lastMessageAt: sql`now()`, updatedAt: sql`now()` }).where(eq(conversations.id, input.conversationId));
       });
-      const recent = await deps.db.select({ direction: messages.direction, body: messages.body, status: messages.status })
-        .from(messages)
-        .where(eq(messages.conversationId, input.conversationId))
-        .orderBy(desc(messages.createdAt), desc(messages.id))
-        .limit(HISTORY_WINDOW);
-      const history = recent.reverse()
-        .filter((m) => m.body.length > 0 && m.status !== 'failed')
-        .map((m) => ({ role: m.direction === 'inbound' ? ('user' as const) : ('assistant' as const), content: m.body }));
+      const context = await conversationContext(db, input.conversationId);
+      const prompt = await loadActivePrompt(db, input.tenantId, context.assistantType);
+      if (!prompt) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `no active prompt for assistant type ${context.assistantType}`, nonRetryable: true });
+      const recent = await db.select({ direction: messages.direction, body: messages.body }).from(messages)
+        .where(usable(input.conversationId, context.summarizedUntil))
+        .orderBy(desc(messages.createdAt), desc(messages.id)).limit(HISTORY_WINDOW);
+      const system = context.summary ? `${prompt.content}\n\nSummary of the earlier conversation:\n${context.summary}` : prompt.content;
 
       const attempt = Context.current().info.attempt;
       const started = performance.now();
-      const base = { tenantId: input.tenantId, conversationId: input.conversationId, correlationId: input.correlationId, traceId: input.trace.traceId, provider: deps.ai.provider, attempt };
+      const base = {
+        tenantId: input.tenantId, conversationId: input.conversationId, correlationId: input.correlationId, traceId: input.trace.traceId,
+        provider: deps.ai.provider, model: deps.ai.model, attempt, promptVersionId: prompt.versionId, inputMessageIds: input.messageIds, latencyMs: 0,
+      };
+      let response;
       try {
-        const response = await deps.ai.respond({ system: DEFAULT_SYSTEM_PROMPT, history, correlationId: input.correlationId });
-        const latencyMs = Math.round(performance.now() - started);
-        const [row] = await deps.db.insert(aiResults).values({
-          ...base, model: response.model, status: 'ok', latencyMs, output: response.output,
+        response = await deps.ai.respond({ system, history: toChat(recent.reverse()), correlationId: input.correlationId });
+      } catch (error) {
+        return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);
+      }
+      const latencyMs = Math.round(performance.now() - started);
+      const turnAlerts = response.output ? alertsForTurn(response.output) : [];
+      const aiResultId = await db.transaction(async (tx) => {
+        const [row] = await tx.insert(aiResults).values({
+          ...base, model: response.model, status: 'ok', latencyMs, output: { ...(response.output ?? {}), action: response.action },
           promptTokens: response.usage?.promptTokens ?? null, completionTokens: response.usage?.completionTokens ?? null,
         }).returning({ id: aiResults.id });
-        await recordEvents(deps.db, [{ trace: span, type: 'ai.called', tenantId: input.tenantId, conversationId: input.conversationId, payload: { aiResultId: row!.id, model: response.model, latencyMs, intent: response.output.intent, messages: input.messageIds.length } }]);
-        return { aiResultId: row!.id, output: response.output };
+        if (turnAlerts.length > 0) {
+          await tx.insert(alerts).values(turnAlerts.map((a) => ({ tenantId: input.tenantId, conversationId: input.conversationId, ...a, payload: { aiResultId: row!.id, correlationId: input.correlationId } })));
+        }
+        await recordEvents(tx, [
+          { trace: span, type: 'ai.called', tenantId: input.tenantId, conversationId: input.conversationId, payload: { aiResultId: row!.id, model: response.model, latencyMs, intent: response.output?.intent ?? null, action: response.action.type, messages: input.messageIds.length, promptVersion: prompt.version } },
+          ...turnAlerts.map((a) => ({ trace: childSpan(span), type: 'alert.raised', level: 'warn' as const, tenantId: input.tenantId, conversationId: input.conversationId, payload: { alertType: a.type, severity: a.severity } })),
+        ]);
+        return row!.id;
+      });
+      return { aiResultId, reply: response.output?.reply ?? null, action: response.action, output: response.output };
+    },
+
+    /**
+     * Thread rotation (I13): folds the messages that no longer fit the prompt window into the conversation
+     * summary, so a long conversation's prompt stays small. Returns false when there was nothing to fold.
+     */
+    async summarizeConversation(input: SummarizeInput): Promise<{ summarized: boolean }> {
+      const context = await conversationContext(db, input.conversationId);
+      const window = await db.select({ createdAt: messages.createdAt }).from(messages)
+        .where(usable(input.conversationId, context.summarizedUntil))
+        .orderBy(desc(messages.createdAt), desc(messages.id)).offset(HISTORY_WINDOW - 1).limit(1);
+      const keepFrom = window[0]?.createdAt;
+      if (!keepFrom) return { summarized: false };
+      const older = await db.select({ direction: messages.direction, body: messages.body, createdAt: messages.createdAt }).from(messages)
+        .where(and(usable(input.conversationId, context.summarizedUntil), lte(messages.createdAt, new Date(keepFrom.getTime() - 1))))
+        .orderBy(asc(messages.createdAt), asc(messages.id));
+      if (older.length === 0) return { summarized: false };
+      const started = performance.now();
+      const correlationId = `summary:${input.conversationId}:${older[older.length - 1]!.createdAt.toISOString()}`;
+      const base = { tenantId: input.tenantId, conversationId: input.conversationId, correlationId, traceId: input.trace.traceId, provider: deps.ai.provider, model: deps.ai.model, attempt: Context.current().info.attempt, latencyMs: 0 };
+      let result;
+      try {
+        result = await deps.ai.summarize({ previousSummary: context.summary, messages: toChat(older), correlationId });
       } catch (error) {
-        const latencyMs = Math.round(performance.now() - started);
-        const aiError = error instanceof AiError ? error : new AiError('AI responder failed', 'retryable', { cause: error });
-        await deps.db.insert(aiResults).values({ ...base, model: deps.ai.model, status: 'failed', latencyMs, error: `${aiError.kind}: ${aiError.message}` });
-        await recordEvents(deps.db, [{ trace: span, type: 'ai.failed', level: 'warn', tenantId: input.tenantId, conversationId: input.conversationId, payload: { kind: aiError.kind, attempt } }]);
-        const type = aiError.kind === 'permanent' ? FailureType.AiPermanent : aiError.kind === 'unusable_output' ? FailureType.AiUnusableOutput : FailureType.AiRetryable;
-        throw ApplicationFailure.create({ type, message: aiError.message, nonRetryable: aiError.kind === 'permanent', cause: aiError });
+        return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, childSpan(input.trace));
       }
+      await db.transaction(async (tx) => {
+        await tx.update(conversations).set({ summary: result.summary, summarizedUntil: older[older.length - 1]!.createdAt, updatedAt: sql`now()` }).where(eq(conversations.id, input.conversationId));
+        await tx.insert(aiResults).values({ ...base, model: result.model, status: 'ok', latencyMs: Math.round(performance.now() - started), output: { summary: result.summary, messages: older.length }, promptTokens: result.usage?.promptTokens ?? null, completionTokens: result.usage?.completionTokens ?? null });
+        await recordEvents(tx, [{ trace: childSpan(input.trace), type: 'conversation.summarized', tenantId: input.tenantId, conversationId: input.conversationId, payload: { messages: older.length } }]);
+      });
+      return { summarized: true };
     },
   };
 }

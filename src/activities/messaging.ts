@@ -1,8 +1,11 @@
 import { eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType, type Channel, type TraceContext } from '../contract';
-import { messages, outbox } from '../db/schema';
+import type { DbOrTx } from '../db/client';
+import { conversations, messages, outbox, tenants } from '../db/schema';
+import { loadMessageTemplate } from '../db/templates';
 import { findTenantSender } from '../db/tenants';
+import { renderTemplate, type SystemTemplateKey } from '../domain/templates';
 import { parseAddress } from '../domain/address';
 import { childSpan } from '../domain/trace';
 import { TwilioSendError } from '../integrations/twilio-gateway';
@@ -19,17 +22,21 @@ export interface SendMessageInput {
   /** Tenant's Twilio address (sender) and the customer's address. */
   from: string;
   to: string;
-  body: string;
+  /** The text, or a system template rendered in the tenant's locale. */
+  body?: string;
+  template?: { key: SystemTemplateKey; variables?: Record<string, string> };
   sentBy: 'ai' | 'agent' | 'system';
+  /** Agent messages go out under the agent's name and keep the agent's id. */
+  author?: { id: string; name: string };
+  /** Send only if the conversation is still at this version (a takeover or close in between cancels it). */
+  guard?: { expectedVersion: number };
   correlationId: string;
   trace: TraceContext;
 }
 
-export interface SendMessageResult {
-  messageId: string;
-  providerSid: string | null;
-  status: string;
-}
+export type SendMessageResult =
+  | { skipped: false; messageId: string; providerSid: string | null; status: string }
+  | { skipped: true; reason: 'stale_version'; currentVersion: number };
 
 /** How far back an in-doubt send is looked for at Twilio before sending again. */
 const IN_DOUBT_WINDOW_MS = 10 * 60_000;
@@ -44,6 +51,24 @@ export function createMessagingActivities(deps: ActivityDeps) {
     });
   }
 
+  /** The text as stored with the outbound message: a retry sends exactly what the first attempt recorded. */
+  async function currentBody(messageId: string): Promise<string> {
+    const [row] = await db.select({ body: messages.body }).from(messages).where(eq(messages.id, messageId));
+    return row!.body;
+  }
+
+  async function resolveBody(tx: DbOrTx, input: SendMessageInput): Promise<string> {
+    let text = input.body;
+    if (input.template) {
+      const [tenant] = await tx.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, input.tenantId));
+      const template = await loadMessageTemplate(tx, input.tenantId, input.template.key, tenant?.locale ?? 'en');
+      if (!template) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `no message template ${input.template.key}`, nonRetryable: true });
+      text = renderTemplate(template.body, input.template.variables);
+    }
+    if (!text) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'nothing to send: neither body nor template', nonRetryable: true });
+    return input.author && input.sentBy === 'agent' ? `${input.author.name}: ${text}` : text;
+  }
+
   return {
     /**
      * Idempotent send (I10): the outbox row (keyed by `idempotencyKey`) and the outbound message are written
@@ -55,15 +80,26 @@ export function createMessagingActivities(deps: ActivityDeps) {
       const row = await db.transaction(async (tx) => {
         const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
         if (existing) return existing;
+        if (input.guard && input.conversationId) {
+          // Row lock: a concurrent transition waits for this send's outbox row, or this send sees its new version.
+          const [conversation] = await tx.select({ version: conversations.version }).from(conversations).where(eq(conversations.id, input.conversationId)).for('update');
+          if (conversation && conversation.version !== input.guard.expectedVersion) return { stale: conversation.version };
+        }
+        const body = await resolveBody(tx, input);
         const [message] = await tx.insert(messages).values({
           tenantId: input.tenantId, conversationId: input.conversationId, contactId: input.contactId, direction: 'outbound',
-          channel: input.channel, fromAddress: input.from, toAddress: input.to, body: input.body, sentBy: input.sentBy,
+          channel: input.channel, fromAddress: input.from, toAddress: input.to, body, sentBy: input.sentBy, authorId: input.author?.id ?? null,
           status: 'pending', correlationId: input.correlationId, traceId: input.trace.traceId, spanId: span.spanId, parentSpanId: span.parentId,
         }).returning({ id: messages.id });
         const [created] = await tx.insert(outbox).values({ tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, messageId: message!.id }).returning();
-        return created!;
+        return { ...created!, body };
       });
-      if (row.status === 'sent' || row.status === 'simulated') return { messageId: row.messageId, providerSid: row.providerSid, status: row.status };
+      if ('stale' in row && typeof row.stale === 'number') {
+        await recordEvents(db, [{ trace: span, type: 'reply.discarded', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, payload: { reason: 'stale_version', expected: input.guard?.expectedVersion, current: row.stale, sentBy: input.sentBy } }]);
+        return { skipped: true, reason: 'stale_version', currentVersion: row.stale };
+      }
+      const done = (providerSid: string | null, status: string): SendMessageResult => ({ skipped: false, messageId: row.messageId, providerSid, status });
+      if (row.status === 'sent' || row.status === 'simulated') return done(row.providerSid, row.status);
       if (row.status === 'failed') throw ApplicationFailure.create({ type: FailureType.TwilioPermanent, message: `send failed earlier (${row.lastErrorCode ?? 'unknown'})`, nonRetryable: true });
 
       const sender = parseAddress(input.from);
@@ -75,25 +111,26 @@ export function createMessagingActivities(deps: ActivityDeps) {
       if (number.mode === 'simulated') {
         await finish(row.id, row.messageId, null, 'simulated');
         await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { status: 'simulated', sentBy: input.sentBy } }]);
-        return { messageId: row.messageId, providerSid: null, status: 'simulated' };
+        return done(null, 'simulated');
       }
 
       if (row.status === 'sending') {
         const since = new Date(row.updatedAt.getTime() - IN_DOUBT_WINDOW_MS);
-        const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find((m) => m.body === input.body);
+        const body = await currentBody(row.messageId);
+        const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find((m) => m.body === body);
         if (found) {
           await finish(row.id, row.messageId, found.sid, found.status);
           await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { providerSid: found.sid, status: found.status, adopted: true } }]);
-          return { messageId: row.messageId, providerSid: found.sid, status: found.status };
+          return done(found.sid, found.status);
         }
       }
 
       await db.update(outbox).set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
       try {
-        const sent = await deps.twilio.send(credentials, { from: input.from, to: input.to, body: input.body, statusCallback: `${deps.config.publicBaseUrl}/webhooks/twilio/status` });
+        const sent = await deps.twilio.send(credentials, { from: input.from, to: input.to, body: await currentBody(row.messageId), statusCallback: `${deps.config.publicBaseUrl}/webhooks/twilio/status` });
         await finish(row.id, row.messageId, sent.sid, sent.status);
         await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { providerSid: sent.sid, status: sent.status, sentBy: input.sentBy } }]);
-        return { messageId: row.messageId, providerSid: sent.sid, status: sent.status };
+        return done(sent.sid, sent.status);
       } catch (error) {
         if (!(error instanceof TwilioSendError)) throw error;
         const code = error.code?.toString() ?? null;

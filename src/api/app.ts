@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
+import { conversationRoutes } from './routes/conversations';
 import { healthRoutes } from './routes/health';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
@@ -22,6 +23,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps));
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
+  app.route('/api/conversations', conversationRoutes(deps));
 
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((error, c) => {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Env } from '../config/env';
 import type { Database } from '../db/client';
+import type { Operator } from '../db/users';
 import type { Logger } from '../logger';
 
 export interface AppDeps {
@@ -11,4 +12,4 @@ export interface AppDeps {
   clock?: () => Date;
 }
 
-export type AppEnv = { Variables: { requestId: string; log: Logger } };
+export type AppEnv = { Variables: { requestId: string; log: Logger; operator: Operator } };

@@ -4,9 +4,11 @@ import type { AppEnv } from './context';
 
 const STATUS = {
   bad_request: 400,
+  unauthorized: 401,
   invalid_signature: 403,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   temporal_unavailable: 503,

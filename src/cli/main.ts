@@ -3,6 +3,7 @@ import { ConfigError } from '../config/env';
 import { registerDbCommands } from './commands/db';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTenantCommands } from './commands/tenant';
+import { registerUserCommands } from './commands/user';
 import { CliError, createCliContext, type CliContext } from './context';
 
 let context: CliContext | undefined;
@@ -17,6 +18,7 @@ const program = new Command()
 registerDbCommands(program, ctx);
 registerTenantCommands(program, ctx);
 registerSimulateCommand(program, ctx);
+registerUserCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,6 +42,7 @@ const schema = z
     CONVERSATION_IDLE_AFTER: duration('10m'),
     CONVERSATION_CLOSE_AFTER: duration('30m'),
     NPS_WAIT: duration('24h'),
+    CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
     XDG_CACHE_HOME: optionalString,

@@ -1,5 +1,5 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ConversationSnapshot, CustomerMessage } from './types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentMessageArgs, ConversationSnapshot, CustomerMessage, OperatorAction, TakeOverArgs } from './types';
 
 export * from './types';
 export * from './ids';
@@ -7,6 +7,14 @@ export * as searchAttributes from './search-attributes';
 
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('customerMessage');
 export const conversationSnapshotQuery = defineQuery<ConversationSnapshot>('snapshot');
+
+// Operator actions are updates: validated against the workflow's state, applied in order with its own steps,
+// and answered with the resulting snapshot (or a rejection the API turns into 409).
+export const takeOverUpdate = defineUpdate<ConversationSnapshot, [TakeOverArgs]>('takeOver');
+export const releaseUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('release');
+export const agentMessageUpdate = defineUpdate<{ messageId: string; status: string }, [AgentMessageArgs]>('agentMessage');
+export const resolveUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('resolve');
+export const closeUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('close');
 
 /** Failure `type` strings: the same vocabulary in ApplicationFailure.create and in nonRetryableErrorTypes. */
 export const FailureType = {
@@ -17,5 +25,6 @@ export const FailureType = {
   AiRetryable: 'AiRetryableError',
   NotFound: 'NotFound',
   StaleVersion: 'StaleVersion',
+  InvalidState: 'InvalidState',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -43,6 +43,9 @@ export interface ConversationTiming {
   debounceMs: number;
   idleAfterMs: number;
   closeAfterMs: number;
+  npsWaitMs: number;
+  /** Turns per run before continue-as-new (with a summary) keeps the event history small. */
+  maxTurnsPerRun: number;
 }
 
 /** Signal payload: ids only; bodies stay in Postgres and are read by the AI activity. */
@@ -66,17 +69,64 @@ export interface ConversationInput {
   carried?: ConversationCarry;
 }
 
+export interface AgentRef {
+  id: string;
+  name: string;
+}
+
+/** Where replies go: the tenant address the customer last wrote to, and the customer's address. */
+export interface ReplyRoute {
+  tenantAddress: string;
+  customerAddress: string;
+}
+
+/** State carried across continue-as-new. `conversationId: null` starts a new conversation row. */
 export interface ConversationCarry {
-  conversationId: string;
+  conversationId: string | null;
   status: ConversationStatus;
+  version: number;
   pending: CustomerMessage[];
   recentMessageIds: string[];
   turns: number;
+  /** Workflow time (ms) of the last customer or agent message: the idle and close timers count from it. */
+  lastActivityAt: number;
+  nudged: boolean;
+  everHuman: boolean;
+  assignedAgent: AgentRef | null;
+  route: ReplyRoute | null;
 }
 
 export interface ConversationSnapshot {
   conversationId: string | null;
   status: ConversationStatus;
+  version: number;
+  assignedAgent: AgentRef | null;
   pendingMessages: number;
   turns: number;
+}
+
+export interface OperatorAction {
+  /** Who did it, for the state history: `user:<id>`. */
+  actor: string;
+  reason?: string;
+}
+
+export interface TakeOverArgs extends OperatorAction {
+  agent: AgentRef;
+  /** Supervisors may take a conversation that another agent holds. */
+  force?: boolean;
+}
+
+export interface AgentMessageArgs {
+  agent: AgentRef;
+  body: string;
+  /** From the operator request (Idempotency-Key header or request id): a retried request sends once. */
+  idempotencyKey: string;
+}
+
+/** The part of a transition's result that workflow code reads. */
+export interface TransitionResultLike {
+  applied: boolean;
+  status: ConversationStatus;
+  version: number;
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigserial, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
@@ -20,6 +20,33 @@ export const tenants = pgTable('tenants', {
   // Per-tenant secret for keyed contact hashes: workflow ids and logs carry the hash, never the phone number,
   // and without this key the hash cannot be reversed by enumerating phone numbers.
   hashKey: text('hash_key').notNull(),
+  /** Language of system messages (message_templates.locale) and the default assistant. */
+  locale: text('locale').notNull().default('pt-BR'),
+  assistantType: text('assistant_type').notNull().default('support'),
+  createdAt: createdAt(),
+});
+
+export const roleEnum = pgEnum('user_role', ['ADMIN', 'SUPERVISOR', 'AGENT']);
+
+export const users = pgTable('users', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  name: text('name').notNull(),
+  email: text('email'),
+  role: roleEnum('role').notNull(),
+  department: text('department'),
+  disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const apiKeys = pgTable('api_keys', {
+  id: id(),
+  userId: uuid('user_id').notNull().references(() => users.id),
+  // The key is `cw_<prefix>_<secret>`; only the prefix (to find the row) and a SHA-256 of the whole key are kept.
+  prefix: text('prefix').notNull().unique(),
+  keyHash: text('key_hash').notNull(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
   createdAt: createdAt(),
 });
 
@@ -70,8 +97,14 @@ export const conversations = pgTable('conversations', {
   sessionKey: text('session_key').generatedAlwaysAs(sql`tenant_id::text || ':' || contact_id::text`),
   workflowId: text('workflow_id').notNull(),
   source: text('source', { enum: ['inbound', 'campaign'] }).notNull().default('inbound'),
-  assignedAgent: text('assigned_agent'),
+  assignedAgent: uuid('assigned_agent').references(() => users.id),
+  department: text('department'),
+  assistantType: text('assistant_type').notNull().default('support'),
+  transferredAt: timestamp('transferred_at', { withTimezone: true }),
+  resolvedBy: text('resolved_by', { enum: ['ai', 'human'] }),
+  // Thread rotation (seed 004): an AI summary of the messages before `summarized_until` replaces them in prompts.
   summary: text('summary'),
+  summarizedUntil: timestamp('summarized_until', { withTimezone: true }),
   startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
   lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
   closedAt: timestamp('closed_at', { withTimezone: true }),
@@ -109,6 +142,7 @@ export const messages = pgTable('messages', {
   body: text('body').notNull().default(''),
   media: jsonb('media').$type<{ url: string; contentType: string | null }[]>().notNull().default([]),
   sentBy: text('sent_by', { enum: ['customer', 'ai', 'agent', 'system'] }).notNull(),
+  authorId: uuid('author_id').references(() => users.id),
   status: text('status').notNull(),
   errorCode: text('error_code'),
   errorMessage: text('error_message'),
@@ -147,6 +181,9 @@ export const aiResults = pgTable('ai_results', {
   model: text('model').notNull(),
   status: text('status', { enum: ['ok', 'failed'] }).notNull(),
   attempt: integer('attempt').notNull().default(1),
+  promptVersionId: uuid('prompt_version_id'),
+  /** The inbound messages this turn answered (a coalesced burst). */
+  inputMessageIds: jsonb('input_message_ids').$type<string[]>().notNull().default([]),
   promptTokens: integer('prompt_tokens'),
   completionTokens: integer('completion_tokens'),
   latencyMs: integer('latency_ms').notNull(),
@@ -193,3 +230,60 @@ export const outbox = pgTable('outbox', {
   updatedAt: updatedAt(),
   sentAt: timestamp('sent_at', { withTimezone: true }),
 });
+
+export const alerts = pgTable('alerts', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  conversationId: uuid('conversation_id').references(() => conversations.id),
+  type: text('type').notNull(),
+  severity: text('severity', { enum: ['low', 'medium', 'high', 'critical'] }).notNull(),
+  message: text('message').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  createdAt: createdAt(),
+}, (t) => [index('alerts_open_idx').on(t.tenantId, t.resolvedAt, t.createdAt)]);
+
+export const satisfactionFeedback = pgTable('satisfaction_feedback', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  conversationId: uuid('conversation_id').notNull().unique().references(() => conversations.id),
+  contactId: uuid('contact_id').notNull().references(() => contacts.id),
+  messageId: uuid('message_id').references(() => messages.id),
+  score: integer('score').notNull(),
+  category: text('category', { enum: ['detractor', 'neutral', 'promoter'] }).notNull(),
+  resolvedBy: text('resolved_by', { enum: ['ai', 'human'] }).notNull(),
+  createdAt: createdAt(),
+});
+
+export const promptTemplates = pgTable('prompt_templates', {
+  id: id(),
+  // null = the built-in default every tenant falls back to.
+  tenantId: uuid('tenant_id').references(() => tenants.id),
+  assistantType: text('assistant_type').notNull(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+}, (t) => [unique('prompt_templates_tenant_type_uq').on(t.tenantId, t.assistantType).nullsNotDistinct()]);
+
+export const promptVersions = pgTable('prompt_versions', {
+  id: id(),
+  templateId: uuid('template_id').notNull().references(() => promptTemplates.id),
+  version: text('version').notNull(),
+  content: text('content').notNull(),
+  active: boolean('active').notNull().default(false),
+  createdBy: text('created_by').notNull().default('system'),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex('prompt_versions_template_version_uq').on(t.templateId, t.version),
+  uniqueIndex('prompt_versions_one_active_uq').on(t.templateId).where(sql`active`),
+]);
+
+export const messageTemplates = pgTable('message_templates', {
+  id: id(),
+  tenantId: uuid('tenant_id').references(() => tenants.id),
+  key: text('key').notNull(),
+  locale: text('locale').notNull(),
+  body: text('body').notNull(),
+  /** WhatsApp approved template (Content API) for business-initiated messages outside the 24 h window. */
+  contentSid: text('content_sid'),
+  createdAt: createdAt(),
+}, (t) => [unique('message_templates_tenant_key_locale_uq').on(t.tenantId, t.key, t.locale).nullsNotDistinct()]);

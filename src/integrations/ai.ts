@@ -11,6 +11,15 @@ export const aiTurnOutputSchema = z.object({
 });
 export type AiTurnOutput = z.infer<typeof aiTurnOutputSchema>;
 
+export const DEPARTMENTS = ['support', 'billing', 'sales', 'collections'] as const;
+export type Department = (typeof DEPARTMENTS)[number];
+
+/** What the turn asks the conversation to do besides replying (from a tool call or `wants_human`). */
+export type AiAction =
+  | { type: 'reply' }
+  | { type: 'handoff'; department: Department; reason: string }
+  | { type: 'close'; reason: string };
+
 export interface AiChatMessage {
   role: 'user' | 'assistant';
   content: string;
@@ -23,7 +32,21 @@ export interface AiTurnRequest {
 }
 
 export interface AiTurnResponse {
-  output: AiTurnOutput;
+  /** null when the model only called a tool (the conversation then sends its own template message). */
+  output: AiTurnOutput | null;
+  action: AiAction;
+  model: string;
+  usage: { promptTokens: number; completionTokens: number } | null;
+}
+
+export interface AiSummaryRequest {
+  previousSummary: string | null;
+  messages: AiChatMessage[];
+  correlationId: string;
+}
+
+export interface AiSummaryResponse {
+  summary: string;
   model: string;
   usage: { promptTokens: number; completionTokens: number } | null;
 }
@@ -32,6 +55,7 @@ export interface AiResponder {
   readonly provider: 'openai' | 'scripted';
   readonly model: string;
   respond(request: AiTurnRequest): Promise<AiTurnResponse>;
+  summarize(request: AiSummaryRequest): Promise<AiSummaryResponse>;
 }
 
 /** Errors from any responder, classified once: retryable ones are retried by Temporal, the rest are not. */
@@ -44,4 +68,11 @@ export class AiError extends Error {
     super(message, options);
     this.name = 'AiError';
   }
+}
+
+export const SUMMARY_INSTRUCTIONS = 'Summarize this customer conversation for the agent or assistant who continues it: who the customer is, what they asked, what was promised or decided, and what is still open. At most 8 short lines, in the conversation\'s language, no greetings.';
+
+/** The action a structured output implies when the model called no tool. */
+export function actionFromOutput(output: AiTurnOutput): AiAction {
+  return output.wants_human ? { type: 'handoff', department: 'support', reason: output.intent } : { type: 'reply' };
 }

@@ -1,6 +1,9 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { AiError, aiTurnOutputSchema, type AiResponder, type AiTurnRequest, type AiTurnResponse } from './ai';
+import {
+  actionFromOutput, AiError, aiTurnOutputSchema, DEPARTMENTS, SUMMARY_INSTRUCTIONS, type AiAction, type AiResponder,
+  type AiSummaryRequest, type AiSummaryResponse, type AiTurnRequest, type AiTurnResponse,
+} from './ai';
 
 export interface OpenAiResponderOptions {
   apiKey: string;
@@ -12,9 +15,59 @@ export interface OpenAiResponderOptions {
 
 const jsonSchema = z.toJSONSchema(aiTurnOutputSchema, { target: 'draft-7' });
 
+const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'transfer_to_human',
+      description: 'Hand the conversation to a human agent of a department.',
+      parameters: { type: 'object', properties: { department: { type: 'string', enum: [...DEPARTMENTS] }, reason: { type: 'string' } }, required: ['department', 'reason'], additionalProperties: false },
+      strict: true,
+    },
+  },
+  {
+    type: 'function',
+    function: {
+      name: 'close_conversation',
+      description: 'Close the conversation because the customer said the matter is settled.',
+      parameters: { type: 'object', properties: { reason: { type: 'string' } }, required: ['reason'], additionalProperties: false },
+      strict: true,
+    },
+  },
+];
+
+const transferArgs = z.object({ department: z.enum(DEPARTMENTS), reason: z.string() });
+const closeArgs = z.object({ reason: z.string() });
+
+function actionFromToolCalls(calls: OpenAI.Chat.Completions.ChatCompletionMessageToolCall[] | undefined): AiAction | null {
+  for (const call of calls ?? []) {
+    if (call.type !== 'function') continue;
+    let args: unknown;
+    try {
+      args = JSON.parse(call.function.arguments) as unknown;
+    } catch (error) {
+      throw new AiError(`tool ${call.function.name} called with invalid JSON`, 'unusable_output', { cause: error });
+    }
+    if (call.function.name === 'transfer_to_human') {
+      const parsed = transferArgs.safeParse(args);
+      if (!parsed.success) throw new AiError('transfer_to_human called with invalid arguments', 'unusable_output');
+      return { type: 'handoff', ...parsed.data };
+    }
+    if (call.function.name === 'close_conversation') {
+      const parsed = closeArgs.safeParse(args);
+      if (!parsed.success) throw new AiError('close_conversation called with invalid arguments', 'unusable_output');
+      return { type: 'close', ...parsed.data };
+    }
+  }
+  return null;
+}
+
 export function createOpenAiResponder(options: OpenAiResponderOptions): AiResponder {
   // Temporal owns retries: the SDK's own retry loop is off so attempts are visible and bounded in one place.
   const client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0, timeout: options.timeoutMs });
+  const usageOf = (completion: OpenAI.Chat.Completions.ChatCompletion) =>
+    completion.usage ? { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens } : null;
+
   return {
     provider: 'openai',
     model: options.model,
@@ -25,13 +78,19 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
           model: options.model,
           messages: [{ role: 'system', content: request.system }, ...request.history],
           response_format: { type: 'json_schema', json_schema: { name: 'turn', strict: true, schema: jsonSchema } },
+          tools: TOOLS,
           user: request.correlationId,
         });
       } catch (error) {
         throw classifyOpenAiError(error);
       }
-      const content = completion.choices[0]?.message?.content;
-      if (!content) throw new AiError('model returned no content', 'unusable_output');
+      const message = completion.choices[0]?.message;
+      const toolAction = actionFromToolCalls(message?.tool_calls);
+      const content = message?.content;
+      if (!content) {
+        if (toolAction) return { output: null, action: toolAction, model: completion.model || options.model, usage: usageOf(completion) };
+        throw new AiError('model returned no content', 'unusable_output');
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(content) as unknown;
@@ -40,11 +99,27 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
       }
       const output = aiTurnOutputSchema.safeParse(parsed);
       if (!output.success) throw new AiError(`model output failed validation: ${output.error.issues.map((i) => i.path.join('.')).join(', ')}`, 'unusable_output');
-      return {
-        output: output.data,
-        model: completion.model || options.model,
-        usage: completion.usage ? { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens } : null,
-      };
+      return { output: output.data, action: toolAction ?? actionFromOutput(output.data), model: completion.model || options.model, usage: usageOf(completion) };
+    },
+
+    async summarize(request: AiSummaryRequest): Promise<AiSummaryResponse> {
+      const transcript = request.messages.map((m) => `${m.role === 'user' ? 'Customer' : 'Assistant'}: ${m.content}`).join('\n');
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await client.chat.completions.create({
+          model: options.model,
+          messages: [
+            { role: 'system', content: SUMMARY_INSTRUCTIONS },
+            { role: 'user', content: `${request.previousSummary ? `Earlier summary:\n${request.previousSummary}\n\n` : ''}Messages:\n${transcript}` },
+          ],
+          user: request.correlationId,
+        });
+      } catch (error) {
+        throw classifyOpenAiError(error);
+      }
+      const summary = completion.choices[0]?.message?.content?.trim();
+      if (!summary) throw new AiError('model returned an empty summary', 'unusable_output');
+      return { summary, model: completion.model || options.model, usage: usageOf(completion) };
     },
   };
 }

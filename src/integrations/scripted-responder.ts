@@ -1,4 +1,4 @@
-import type { AiResponder, AiTurnOutput, AiTurnRequest, AiTurnResponse } from './ai';
+import { actionFromOutput, type AiResponder, type AiSummaryRequest, type AiSummaryResponse, type AiTurnOutput, type AiTurnRequest, type AiTurnResponse } from './ai';
 
 interface Rule {
   test: RegExp;
@@ -28,7 +28,13 @@ export function createScriptedResponder(): AiResponder {
       const output: AiTurnOutput = rule
         ? { ...rule.output, reply: rule.output.reply(lastUser) }
         : { intent: 'other', sentiment: 'neutral', urgency: 'low', confidence: 0.4, wants_human: false, reply: `Recebi sua mensagem (${lastUser.length} caracteres). Pode me contar um pouco mais? / Got it: could you tell me a bit more?` };
-      return Promise.resolve({ output, model: 'scripted-v1', usage: null });
+      return Promise.resolve({ output, action: actionFromOutput(output), model: 'scripted-v1', usage: null });
+    },
+    summarize(request: AiSummaryRequest): Promise<AiSummaryResponse> {
+      // Extractive, not generative: the earlier summary plus the customer's first and latest lines.
+      const customer = request.messages.filter((m) => m.role === 'user').map((m) => m.content.slice(0, 120));
+      const lines = [request.previousSummary, customer[0] && `First: ${customer[0]}`, customer.length > 1 && `Latest: ${customer[customer.length - 1]}`, `${request.messages.length} earlier messages`];
+      return Promise.resolve({ summary: lines.filter(Boolean).join('\n'), model: 'scripted-v1', usage: null });
     },
   };
 }

@@ -1,113 +1,124 @@
-import {
-  ActivityFailure, allHandlersFinished, ApplicationFailure, condition, continueAsNew, log, setHandler,
-  upsertSearchAttributes, workflowInfo,
-} from '@temporalio/workflow';
-import {
-  conversationSnapshotQuery, customerMessageSignal, searchAttributes, type ConversationCarry, type ConversationInput,
-  type ConversationStatus, type CustomerMessage,
-} from '../contract';
+import { allHandlersFinished, condition, continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { searchAttributes, type ConversationCarry, type ConversationInput, type ConversationStatus } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
-import { ai, db, messaging } from './activity-options';
-import { childOf, newRootTrace } from './trace';
+import { ai, db } from './activity-options';
+import { registerHandlers } from './conversation-operators';
+import { ConversationRuntime, type ConversationState } from './conversation-runtime';
+import { runTurn } from './conversation-turn';
 
-/** Sent when the AI fails after its retries (I9): the customer is never left in silence. */
-export const FALLBACK_REPLY = 'Desculpe, tive um problema para responder agora. Já registramos e vamos retomar em instantes. / Sorry, I could not answer just now; we have logged it and will follow up shortly.';
-
-/** Turns per run before continue-as-new keeps the event history small (I13). */
-const MAX_TURNS_PER_RUN = 200;
-/** Message ids remembered for de-duplication of re-delivered signals. */
-const RECENT_IDS = 500;
-
-/**
- * `conversation:<tenant>:<contact hash>`: one per open customer conversation. Messages arrive as signals and
- * are handled one turn at a time by this single loop, so they are serialized in arrival order; a burst within
- * the debounce window becomes one AI turn. Silence is a durable timer (condition with timeout), never polling.
- */
-export async function conversationWorkflow(input: ConversationInput): Promise<{ conversationId: string; status: ConversationStatus }> {
-  const carried: ConversationCarry | undefined = input.carried;
-  const pending: CustomerMessage[] = [...(carried?.pending ?? [])];
-  const recentIds: string[] = [...(carried?.recentMessageIds ?? [])];
-  let status: ConversationStatus = carried?.status ?? 'PENDING';
-  let turns = carried?.turns ?? 0;
-  let conversationId: string | null = carried?.conversationId ?? null;
-
-  setHandler(customerMessageSignal, (message) => {
-    // Activities may re-deliver a signal after a retry: the message id makes it harmless.
-    if (recentIds.includes(message.messageId) || pending.some((m) => m.messageId === message.messageId)) return;
-    pending.push(message);
-  });
-  setHandler(conversationSnapshotQuery, () => ({ conversationId, status, pendingMessages: pending.length, turns }));
-
-  const first = pending[0];
-  if (!conversationId) {
-    const trace = first ? childOf(first.trace) : newRootTrace();
-    const ref = await db.openConversation({ tenantId: input.tenantId, contactId: input.contactId, channel: input.channel, workflowId: workflowInfo().workflowId, trace });
-    conversationId = ref.conversationId;
-    status = ref.status;
-  }
-
-  for (;;) {
-    const gotMessage = await condition(() => pending.length > 0, input.timing.closeAfterMs);
-    if (!gotMessage) {
-      const reason = recentIds.length > 0 ? 'idle timeout' : 'no message';
-      const result = await db.transitionConversation({ conversationId, to: 'EXPIRED', reason, actor: 'system', trace: newRootTrace() });
-      status = result.status;
-      // Closed by someone else meanwhile (an operator): nothing left to wait for either.
-      if (result.applied || isTerminal(result.status)) break;
-      continue;
-    }
-
-    // Debounce: wait until no new message has arrived for `debounceMs`, then answer the whole burst at once.
-    for (let seen = -1; seen !== pending.length; ) {
-      seen = pending.length;
-      await condition(() => pending.length !== seen, input.timing.debounceMs);
-    }
-    const batch = pending.splice(0, pending.length);
-    for (const m of batch) recentIds.push(m.messageId);
-    recentIds.splice(0, Math.max(0, recentIds.length - RECENT_IDS));
-
-    status = await runTurn(conversationId, status, batch, input);
-    turns += 1;
-
-    if (turns % MAX_TURNS_PER_RUN === 0 || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof conversationWorkflow>({ ...input, carried: { conversationId, status, pending: [...pending], recentMessageIds: recentIds, turns } });
-    }
-  }
-  await condition(allHandlersFinished);
-  upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: status }]);
-  return { conversationId, status };
+export interface ConversationResult {
+  conversationId: string;
+  status: ConversationStatus;
+  npsScore: number | null;
 }
 
-async function runTurn(conversationId: string, status: ConversationStatus, batch: CustomerMessage[], input: ConversationInput): Promise<ConversationStatus> {
-  const last = batch[batch.length - 1]!;
-  const trace = childOf(last.trace);
-  let body: string;
-  let sentBy: 'ai' | 'system' = 'ai';
-  try {
-    const reply = await ai.generateReply({ tenantId: input.tenantId, conversationId, messageIds: batch.map((m) => m.messageId), correlationId: last.correlationId, trace });
-    body = reply.output.reply;
-  } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
-    const type = error.cause instanceof ApplicationFailure ? error.cause.type : 'unknown';
-    log.warn('AI turn failed after retries; sending the fallback reply', { conversationId, failureType: type });
-    body = FALLBACK_REPLY;
-    sentBy = 'system';
+/** A burst is answered after at most this many debounce windows, and with at most this many messages. */
+const MAX_BURST_WAITS = 5;
+const MAX_BATCH = 20;
+
+const freshCarry = (now: number): ConversationCarry => ({
+  conversationId: null, status: 'PENDING', version: 1, pending: [], recentMessageIds: [], turns: 0,
+  lastActivityAt: now, nudged: false, everHuman: false, assignedAgent: null, route: null,
+});
+
+/**
+ * `conversation:<tenant>:<contact hash>`: one per customer conversation. Customer messages arrive as signals and
+ * are handled by this single loop, one turn at a time, so they stay in order; a burst within the debounce
+ * window becomes one AI turn. Idle nudge and close are durable timers (a condition with a timeout measured
+ * from the last activity), never polling. After a close, an NPS question waits NPS_WAIT for a 0–10 answer.
+ */
+export async function conversationWorkflow(input: ConversationInput): Promise<ConversationResult> {
+  const carried = input.carried ?? freshCarry(Date.now());
+  const s: ConversationState = { ...carried, conversationId: carried.conversationId ?? '', pending: [...carried.pending], recentMessageIds: [...carried.recentMessageIds] };
+  const rt = new ConversationRuntime(input, s);
+  registerHandlers(rt);
+  const { timing } = input;
+
+  if (!carried.conversationId) {
+    await condition(() => s.pending.length > 0);
+    const ref = await db.openConversation({ tenantId: input.tenantId, contactId: input.contactId, channel: input.channel, workflowId: workflowInfo().workflowId, trace: rt.trace() });
+    Object.assign(s, { conversationId: ref.conversationId, status: ref.status, version: ref.version, lastActivityAt: Date.now() });
+    upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: ref.status }]);
   }
-  try {
-    await messaging.sendMessage({
-      idempotencyKey: `reply:${conversationId}:${last.messageId}`,
-      tenantId: input.tenantId, conversationId, contactId: input.contactId, channel: input.channel,
-      from: last.tenantAddress, to: last.customerAddress, body, sentBy, correlationId: last.correlationId, trace,
+
+  while (!isTerminal(s.status)) {
+    const seen = rt.wakeups;
+    const aiInCharge = s.status !== 'HUMAN';
+    const nudgeAt = aiInCharge && !s.nudged && s.status !== 'IDLE' ? s.lastActivityAt + timing.idleAfterMs : Infinity;
+    const closeAt = s.lastActivityAt + timing.closeAfterMs;
+    const wait = Math.max(1, Math.min(nudgeAt, closeAt) - Date.now());
+    const woke = await condition(() => s.pending.length > 0 || rt.wakeups !== seen, wait);
+
+    if (s.pending.length > 0) {
+      if (s.status === 'HUMAN') {
+        // An agent holds the conversation: the AI stays out, the messages are attached for the agent to read.
+        const batch = s.pending.splice(0, s.pending.length);
+        await db.attachMessages({ conversationId: s.conversationId, messageIds: batch.map((m) => m.messageId) });
+        continue;
+      }
+      // Debounce: wait until no new message has arrived for `debounceMs`, then answer the burst at once, but
+      // never wait longer than MAX_BURST_WAITS debounce windows, nor answer more than MAX_BATCH messages in a
+      // turn: a customer who never stops typing still gets answers, and the prompt stays bounded.
+      // A backlog (messages that arrived during the previous turn) is not delayed again.
+      const burstEnds = Date.now() + timing.debounceMs * MAX_BURST_WAITS;
+      for (;;) {
+        const quietAt = Math.min(s.lastActivityAt + timing.debounceMs, burstEnds);
+        if (s.pending.length >= MAX_BATCH || Date.now() >= quietAt) break;
+        const arrival = s.lastActivityAt;
+        await condition(() => s.pending.length >= MAX_BATCH || s.lastActivityAt !== arrival, quietAt - Date.now());
+      }
+      const batch = s.pending.splice(0, MAX_BATCH);
+      s.nudged = false;
+      await runTurn(rt, batch);
+      s.turns += 1;
+      rt.turnsThisRun += 1;
+      // Rotate once the backlog is small, so the carried state stays small too (unless Temporal insists).
+      if ((rt.turnsThisRun >= timing.maxTurnsPerRun && s.pending.length <= MAX_BATCH) || workflowInfo().continueAsNewSuggested) await rotate(rt);
+      continue;
+    }
+    if (woke) continue; // an operator changed the state: recompute the deadlines
+
+    await rt.lock.run(async () => {
+      if (isTerminal(s.status) || s.pending.length > 0) return;
+      if (Date.now() >= closeAt) {
+        await rt.send({ template: { key: 'closing' }, sentBy: 'system', idempotencyKey: `closing:${s.conversationId}` });
+        await rt.transition({ to: 'EXPIRED', reason: 'idle timeout', actor: 'system', resolvedBy: rt.resolvedBy });
+      } else if (Date.now() >= nudgeAt) {
+        await rt.send({ template: { key: 'idle_nudge' }, sentBy: 'system', idempotencyKey: `nudge:${s.conversationId}:${s.lastActivityAt}` });
+        await rt.transition({ to: 'IDLE', reason: 'customer silent', actor: 'system' });
+        s.nudged = true;
+      }
     });
-  } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
-    log.error('reply could not be sent', { conversationId, failureType: error.cause instanceof ApplicationFailure ? error.cause.type : 'unknown' });
   }
-  if (status === 'PENDING' || status === 'IDLE') {
-    const result = await db.transitionConversation({ conversationId, to: 'PROGRESS', reason: 'assistant replied', actor: sentBy, trace });
-    if (result.status !== status) upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: result.status }]);
-    return result.status;
+
+  await condition(allHandlersFinished);
+  const npsScore = await askNps(rt);
+  if (s.pending.length > 0) {
+    // A message after the close (not an NPS answer) opens a new conversation in a fresh run of this workflow.
+    await condition(allHandlersFinished);
+    await continueAsNew<typeof conversationWorkflow>({ ...input, carried: { ...freshCarry(Date.now()), pending: s.pending, recentMessageIds: s.recentMessageIds, route: s.route } });
   }
-  return status;
+  return { conversationId: s.conversationId, status: s.status, npsScore };
+}
+
+/** After a close or resolve: ask for an NPS score and wait NPS_WAIT for a 0–10 answer (I7). */
+async function askNps(rt: ConversationRuntime): Promise<number | null> {
+  const { s, input } = rt;
+  if (input.timing.npsWaitMs <= 0 || !s.route) return null;
+  await rt.send({ template: { key: 'nps_question' }, sentBy: 'system', idempotencyKey: `nps:${s.conversationId}` });
+  if (!(await condition(() => s.pending.length > 0, input.timing.npsWaitMs))) return null;
+  const answer = s.pending[0]!;
+  const result = await db.recordNpsAnswer({ tenantId: input.tenantId, conversationId: s.conversationId, contactId: input.contactId, messageId: answer.messageId, resolvedBy: rt.resolvedBy, trace: rt.trace() });
+  if (!result.recorded) return null;
+  s.pending.shift();
+  await rt.send({ template: { key: 'nps_thanks' }, sentBy: 'system', idempotencyKey: `nps-thanks:${s.conversationId}` });
+  return result.score;
+}
+
+/** Thread rotation (I13): fold old messages into the summary, then continue as new with the state. */
+async function rotate(rt: ConversationRuntime): Promise<void> {
+  await condition(allHandlersFinished);
+  await ai.summarizeConversation({ tenantId: rt.input.tenantId, conversationId: rt.s.conversationId, trace: rt.trace() }).catch(() => ({ summarized: false }));
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof conversationWorkflow>({ ...rt.input, carried: { ...rt.s, pending: [...rt.s.pending], recentMessageIds: [...rt.s.recentMessageIds] } });
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSnapshotQuery, inboundWorkflowId } from '../../src/contract';
 import { aiResults, events, messages, orphanInbound, outbox } from '../../src/db/schema';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
-import { FALLBACK_REPLY } from '../../src/workflows/conversation';
+import { loadMessageTemplate } from '../../src/db/templates';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -147,7 +147,7 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     try {
       const { messageSid } = await h.postInbound(tenant, { body: 'fail me', from });
       const [reply] = (await h.twilio.waitFor((sent) => sent.some((m) => m.to === from))).filter((m) => m.to === from);
-      expect(reply!.body).toBe(FALLBACK_REPLY);
+      expect(reply!.body).toBe((await loadMessageTemplate(h.db, tenant.tenantId, 'fallback', 'pt-BR'))!.body);
       const failures = await h.db.select().from(aiResults).where(eq(aiResults.correlationId, messageSid));
       expect(failures.map((f) => f.status)).toEqual(['failed', 'failed', 'failed']);
       const [outbound] = await h.db.select().from(messages).where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));

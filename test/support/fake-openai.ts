@@ -11,6 +11,7 @@ export type ChatHandler = (request: ChatRequest) => { status: number; body: unkn
 
 /** The default model: a valid structured turn whose reply quotes the customer's last message. */
 export const echoHandler: ChatHandler = (request) => {
+  if (!request.response_format) return { content: `Summary of ${request.messages.length} messages` };
   const last = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   return { content: JSON.stringify({ reply: `Echo: ${last}`, intent: 'echo', sentiment: 'neutral', urgency: 'low', confidence: 0.9, wants_human: false }) };
 };

@@ -8,6 +8,8 @@ import { createApp } from '../../src/api/app';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
 import { createTenant } from '../../src/db/tenants';
+import { createUser } from '../../src/db/users';
+import type { Role } from '../../src/domain/api-keys';
 import { formatAddress } from '../../src/domain/address';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
@@ -66,8 +68,11 @@ export async function startHarness(overrides: Record<string, string> = {}) {
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
-  const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle });
-  const running = worker.run();
+  const startWorker = async () => {
+    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle });
+    return { worker, running: worker.run() };
+  };
+  let current = await startWorker();
 
   const app = createApp({ env, db: database.db, temporal: temporal.client, log });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -109,12 +114,35 @@ export async function startHarness(overrides: Record<string, string> = {}) {
     return fetch(`${apiUrl}/webhooks/twilio/status`, { method: 'POST', headers: request.headers, body: request.body });
   }
 
+  /** An operator with an API key, for the /api routes. */
+  async function createOperator(tenant: TestTenant, role: Role = 'AGENT', name = `Agent ${randomBytes(2).toString('hex')}`) {
+    const { user, apiKey } = await createUser(database.db, { tenantId: tenant.tenantId, name, role, department: 'support' });
+    return { id: user.id, name, role, apiKey };
+  }
+
+  async function api(path: string, options: { key?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const response = await fetch(`${apiUrl}${path}`, {
+      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+      headers: { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), 'content-type': 'application/json', ...options.headers },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
+    return { status: response.status, json: (text ? JSON.parse(text) : null) as Record<string, any> };
+  }
+
   return {
     env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app,
-    createTestTenant, postInbound, postStatus,
+    createTestTenant, postInbound, postStatus, createOperator, api,
+    /** Stops the worker (as a crash or deploy would) and starts a new one on the same task queue. */
+    async restartWorker() {
+      current.worker.shutdown();
+      await current.running;
+      current = await startWorker();
+    },
     async close() {
-      worker.shutdown();
-      await running;
+      current.worker.shutdown();
+      await current.running;
       await new Promise((resolve) => server.close(resolve));
       await Promise.all([connection.close(), temporal.close(), twilio.close(), openai.close()]);
       await database.close();

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { eq } from 'drizzle-orm';
+import { runMigrations } from '../../db/migrate';
+import { tenants, users } from '../../db/schema';
+import { createUser } from '../../db/users';
+import type { Role } from '../../domain/api-keys';
+import { CliError, type CliContext } from '../context';
+
+const ROLES: Role[] = ['ADMIN', 'SUPERVISOR', 'AGENT'];
+
+export function registerUserCommands(program: Command, ctx: () => CliContext) {
+  const user = program.command('user').description('operators (agents, supervisors, admins) and their API keys');
+
+  user.command('add')
+    .description('add an operator and print their API key (shown once)')
+    .requiredOption('--tenant <slug>', 'tenant the operator works for')
+    .requiredOption('--name <name>', 'display name (agents sign their messages with it)')
+    .option('--role <role>', 'ADMIN, SUPERVISOR or AGENT', 'AGENT')
+    .option('--department <name>', 'department queue (support, billing, sales, collections)')
+    .option('--email <email>', 'contact e-mail')
+    .action(async (o: { tenant: string; name: string; role: string; department?: string; email?: string }) => {
+      const role = o.role.toUpperCase() as Role;
+      if (!ROLES.includes(role)) throw new CliError(`--role must be one of ${ROLES.join(', ')}`);
+      const database = await ctx().database();
+      try {
+        await runMigrations(database.url, { embedded: database.embedded });
+        const [tenant] = await database.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, o.tenant));
+        if (!tenant) throw new CliError(`no tenant ${o.tenant} (causeway tenant list)`);
+        const created = await createUser(database.db, { tenantId: tenant.id, name: o.name, role, department: o.department ?? null, email: o.email ?? null });
+        console.log(`user ${created.user.id} (${role}) added to ${o.tenant}`);
+        console.log(`API key (store it now, it is not shown again): ${created.apiKey}`);
+      } finally {
+        await database.close();
+      }
+    });
+
+  user.command('list')
+    .description('list operators')
+    .option('--tenant <slug>', 'only this tenant')
+    .action(async (o: { tenant?: string }) => {
+      const database = await ctx().database();
+      try {
+        const rows = await database.db.select({ id: users.id, tenant: tenants.slug, name: users.name, role: users.role, department: users.department, disabled: users.disabledAt })
+          .from(users).innerJoin(tenants, eq(tenants.id, users.tenantId)).where(o.tenant ? eq(tenants.slug, o.tenant) : undefined).orderBy(tenants.slug, users.name);
+        if (rows.length === 0) return console.log('no operators yet (causeway user add)');
+        console.table(rows.map((r) => ({ ...r, disabled: r.disabled ? 'yes' : '' })));
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -1,0 +1,39 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { apiKeyMatches, generateApiKey, parseApiKey, type Role } from '../domain/api-keys';
+import type { Database } from './client';
+import { apiKeys, tenants, users } from './schema';
+
+export interface Operator {
+  id: string;
+  tenantId: string;
+  tenantSlug: string;
+  name: string;
+  role: Role;
+  department: string | null;
+}
+
+/** Creates a user with one API key; the key is returned once and only its hash is stored. */
+export async function createUser(db: Database, input: { tenantId: string; name: string; role: Role; email?: string | null; department?: string | null }) {
+  return db.transaction(async (tx) => {
+    const [user] = await tx.insert(users).values({ tenantId: input.tenantId, name: input.name, role: input.role, email: input.email ?? null, department: input.department ?? null }).returning();
+    const key = generateApiKey();
+    await tx.insert(apiKeys).values({ userId: user!.id, prefix: key.prefix, keyHash: key.hash });
+    return { user: user!, apiKey: key.key };
+  });
+}
+
+/** The enabled user owning a valid, unrevoked API key; null for anything else (no detail for an attacker). */
+export async function findOperatorByApiKey(db: Database, key: string): Promise<Operator | null> {
+  const parsed = parseApiKey(key);
+  if (!parsed) return null;
+  const [row] = await db
+    .select({ keyId: apiKeys.id, keyHash: apiKeys.keyHash, id: users.id, tenantId: users.tenantId, tenantSlug: tenants.slug, name: users.name, role: users.role, department: users.department })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .innerJoin(tenants, eq(tenants.id, users.tenantId))
+    .where(and(eq(apiKeys.prefix, parsed.prefix), isNull(apiKeys.revokedAt), isNull(users.disabledAt)));
+  if (!row || !apiKeyMatches(key, row.keyHash)) return null;
+  await db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, row.keyId));
+  const { keyId: _keyId, keyHash: _keyHash, ...operator } = row;
+  return operator;
+}

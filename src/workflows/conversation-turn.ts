@@ -1,0 +1,62 @@
+import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
+import type { GeneratedReply } from '../activities/ai';
+import type { CustomerMessage } from '../contract';
+import { isTerminal } from '../domain/conversation-state';
+import { ai, db } from './activity-options';
+import type { ConversationRuntime } from './conversation-runtime';
+import { childOf } from './trace';
+
+const failureType = (error: ActivityFailure) => (error.cause instanceof ApplicationFailure ? error.cause.type : 'unknown');
+
+/**
+ * One AI turn for a burst of customer messages. The AI call runs outside the lock (it is slow); what it decided
+ * is applied under the lock, and only if nothing changed meanwhile: a takeover or close during the call makes
+ * the reply stale, and a stale reply is recorded, never sent (I6).
+ */
+export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[]): Promise<void> {
+  const { s, input } = rt;
+  const last = batch[batch.length - 1]!;
+  const trace = childOf(last.trace);
+  const versionAtStart = s.version;
+
+  let result: GeneratedReply | null = null;
+  try {
+    result = await ai.generateReply({ tenantId: input.tenantId, conversationId: s.conversationId, messageIds: batch.map((m) => m.messageId), correlationId: last.correlationId, trace });
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    // I9: the retries ran out; the customer still gets an answer (the failures are in ai_results).
+    log.warn('AI turn failed after retries; sending the fallback message', { conversationId: s.conversationId, failureType: failureType(error) });
+  }
+
+  await rt.lock.run(async () => {
+    if (s.version !== versionAtStart || s.status === 'HUMAN' || isTerminal(s.status)) {
+      await db.recordWorkflowEvent({ trace, type: 'reply.discarded', tenantId: input.tenantId, contactId: input.contactId, conversationId: s.conversationId, payload: { reason: 'conversation changed during the AI call', status: s.status, versionAtStart, version: s.version } });
+      return;
+    }
+    const action = result?.action ?? { type: 'reply' as const };
+    const idempotencyKey = `reply:${s.conversationId}:${last.messageId}`;
+    const text = result?.reply ?? null;
+    const content = text
+      ? { body: text, sentBy: 'ai' as const }
+      : result === null
+        ? { template: { key: 'fallback' as const }, sentBy: 'system' as const }
+        : action.type === 'handoff' ? { template: { key: 'handoff_notice' as const }, sentBy: 'ai' as const } : null;
+    if (content) {
+      try {
+        const sent = await rt.send({ ...content, idempotencyKey, correlationId: last.correlationId, guard: { expectedVersion: s.version }, trace });
+        if (sent.skipped) return;
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        log.error('reply could not be sent', { conversationId: s.conversationId, failureType: failureType(error) });
+      }
+    }
+    if (action.type === 'handoff') {
+      await rt.transition({ to: 'HUMAN', reason: `ai handoff: ${action.reason}`, actor: 'ai', department: action.department, assignedAgent: null, trace, alert: { type: 'handoff', severity: 'medium', message: `Customer handed to ${action.department} by the assistant` } });
+      s.everHuman = true;
+    } else if (action.type === 'close') {
+      await rt.transition({ to: 'RESOLVED', reason: `ai closed: ${action.reason}`, actor: 'ai', resolvedBy: 'ai', trace });
+    } else if (s.status === 'PENDING' || s.status === 'IDLE') {
+      await rt.transition({ to: 'PROGRESS', reason: 'assistant replied', actor: text ? 'ai' : 'system', trace });
+    }
+  });
+}
