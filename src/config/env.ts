@@ -45,6 +45,8 @@ const schema = z
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+    /** Tests: `1` writes the workflow histories of selected scenarios to test/fixtures/histories (replay fixtures). */
+    CAUSEWAY_RECORD_HISTORIES: z.enum(['0', '1']).default('0'),
     XDG_CACHE_HOME: optionalString,
     PATH: z.string().default(''),
   })

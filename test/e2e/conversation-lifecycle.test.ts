@@ -2,7 +2,8 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversations, conversationStateHistory, messages, satisfactionFeedback } from '../../src/db/schema';
 import { loadMessageTemplate } from '../../src/db/templates';
-import { conversationOf, conversationResult, sentTo } from '../support/conversation';
+import { inboundWorkflowId } from '../../src/contract';
+import { conversationOf, conversationResult, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -27,6 +28,8 @@ describe('conversation lifecycle: durable timers and NPS', () => {
     const workflowId = await conversationOf(h, first.messageSid);
     const result = await conversationResult(h, workflowId);
     expect(result).toMatchObject({ status: 'EXPIRED', npsScore: 9 });
+    await recordHistory(h, workflowId, 'conversation-idle-close-nps');
+    await recordHistory(h, inboundWorkflowId(first.messageSid), 'inbound');
 
     const bodies = sentTo(h, from).map((m) => m.body);
     expect(bodies).toEqual([

@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import proto from '@temporalio/proto';
+import { loadEnv } from '../../src/config/env';
 import { inboundWorkflowId } from '../../src/contract';
 import type { ConversationResult } from '../../src/workflows/conversation';
 import type { Harness } from './harness';
@@ -14,3 +18,17 @@ export async function conversationResult(h: Harness, workflowId: string): Promis
 }
 
 export const sentTo = (h: Harness, to: string) => h.twilio.sent.filter((m) => m.to === to);
+
+export const HISTORIES_DIR = path.resolve(import.meta.dirname, '../fixtures/histories');
+
+/**
+ * With CAUSEWAY_RECORD_HISTORIES=1, saves the workflow's current-run history as a replay fixture
+ * (`npm run fixtures:record`). Replaying them in test/e2e/replay.test.ts catches non-deterministic changes.
+ */
+export async function recordHistory(h: Harness, workflowId: string, name: string): Promise<void> {
+  if (loadEnv().CAUSEWAY_RECORD_HISTORIES !== '1') return;
+  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+  fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+  const json = proto.temporal.api.history.v1.History.toObject(history as proto.temporal.api.history.v1.History, { longs: String, enums: String, bytes: String });
+  fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(json));
+}

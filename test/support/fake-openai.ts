@@ -7,7 +7,12 @@ export interface ChatRequest {
   user?: string;
 }
 
-export type ChatHandler = (request: ChatRequest) => { status: number; body: unknown } | { content: string };
+export type ChatResult = { status: number; body: unknown } | { content: string | null; toolCalls?: { name: string; arguments: Record<string, unknown> }[] };
+export type ChatHandler = (request: ChatRequest) => ChatResult | Promise<ChatResult>;
+
+/** A structured turn as the model would return it. */
+export const turn = (reply: string, extra: Partial<{ intent: string; sentiment: string; urgency: string; confidence: number; wants_human: boolean }> = {}) =>
+  ({ content: JSON.stringify({ reply, intent: 'other', sentiment: 'neutral', urgency: 'low', confidence: 0.9, wants_human: false, ...extra }) });
 
 /** The default model: a valid structured turn whose reply quotes the customer's last message. */
 export const echoHandler: ChatHandler = (request) => {
@@ -24,11 +29,14 @@ export async function startFakeOpenAi() {
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return sendJson(res, 404, { error: { message: 'not found' } });
     const request = JSON.parse(await readBody(req)) as ChatRequest;
     requests.push(request);
-    const result = handler(request);
+    const result = await handler(request);
     if ('status' in result) return sendJson(res, result.status, result.body);
+    const toolCalls = 'toolCalls' in result && result.toolCalls
+      ? result.toolCalls.map((call, i) => ({ id: `call_${requests.length}_${i}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } }))
+      : undefined;
     sendJson(res, 200, {
       id: `chatcmpl-${requests.length}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: request.model,
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: result.content, refusal: null } }],
+      choices: [{ index: 0, finish_reason: toolCalls ? 'tool_calls' : 'stop', message: { role: 'assistant', content: result.content, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) } }],
       usage: { prompt_tokens: 42, completion_tokens: 7, total_tokens: 49 },
     });
   });
