@@ -4,6 +4,8 @@ import proto from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../worker';
+import { createLogger } from '../../src/logger';
+import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { HISTORIES_DIR } from '../support/conversation';
 
 // Recorded histories of real runs (npm run fixtures:record), replayed against today's workflow code: a change
@@ -12,7 +14,10 @@ const fixtures = fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')
 let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
 const silent = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-beforeAll(async () => { workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silent }); });
+beforeAll(async () => {
+  installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silent });
+});
 
 describe('replay of recorded workflow histories', () => {
   it('has fixtures for every workflow type', () => {

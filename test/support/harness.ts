@@ -127,8 +127,7 @@ export async function startHarness(overrides: Record<string, string> = {}) {
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     const text = await response.text();
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
-    return { status: response.status, json: (text ? JSON.parse(text) : null) as Record<string, any> };
+        return { status: response.status, json: (text ? JSON.parse(text) : null) as Record<string, any> };
   }
 
   return {
