@@ -14,11 +14,12 @@ export interface DbHandle {
 }
 
 /** `embedded`: the PGlite server shares one session between connections, so only unnamed statements are safe. */
-export function createDb(url: string, options: { max?: number; embedded?: boolean } = {}): DbHandle {
+export function createDb(url: string, options: { max?: number; embedded?: boolean; onQuery?: () => void } = {}): DbHandle {
   const client = postgres(url, {
     max: options.max ?? 10,
     prepare: !options.embedded,
     onnotice: () => undefined,
+    ...(options.onQuery ? { debug: options.onQuery } : {}),
     // Connection errors carry host and port only; postgres.js never puts query parameters in error messages.
     connect_timeout: 10,
   });

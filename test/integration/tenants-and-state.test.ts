@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { transition } from '../../src/activities/conversation';
-import { contacts, conversations, conversationStateHistory } from '../../src/db/schema';
+import { createTenantResolver } from '../../src/api/tenant-cache';
+import { contacts, conversations, conversationStateHistory, twilioAccounts } from '../../src/db/schema';
 import { createTenant, findTenantNumber } from '../../src/db/tenants';
 import { seedTenant, testDb } from '../support/db';
 import { randomPhone } from '../support/harness';
@@ -21,6 +22,20 @@ describe('tenant resolution (I2)', () => {
     expect(await findTenantNumber(db, b.accountSid, 'whatsapp', a.phone)).toBeNull();
     expect(await findTenantNumber(db, a.accountSid, 'sms', a.phone)).toBeNull();
     expect(await findTenantNumber(db, a.accountSid, 'whatsapp', randomPhone())).toBeNull();
+  });
+
+  it('the webhook resolver answers in one query, caches found accounts for its TTL, never unknown ones', async () => {
+    const a = await seedTenant(db);
+    let clock = 1_000;
+    const resolve = createTenantResolver(db, { ttlMs: 10_000, maxEntries: 100, now: () => clock });
+    expect(await resolve(a.accountSid, 'whatsapp', a.phone)).toMatchObject({ tenant: { tenantSlug: a.slug }, account: { tenantId: a.tenant.id, authToken: 'tok' } });
+    expect(await resolve(a.accountSid, 'whatsapp', randomPhone())).toMatchObject({ tenant: null, account: { tenantId: a.tenant.id } });
+    expect(await resolve(`AC${randomBytes(16).toString('hex')}`, 'whatsapp', a.phone)).toBeNull();
+
+    await db.update(twilioAccounts).set({ authToken: 'rotated' }).where(eq(twilioAccounts.accountSid, a.accountSid));
+    expect((await resolve(a.accountSid, 'whatsapp', a.phone))!.account.authToken).toBe('tok');
+    clock += 10_001;
+    expect((await resolve(a.accountSid, 'whatsapp', a.phone))!.account.authToken).toBe('rotated');
   });
 
   it('creates a tenant atomically: a clash on the number leaves no half-made tenant', async () => {

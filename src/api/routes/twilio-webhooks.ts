@@ -5,12 +5,13 @@ import { inboundWorkflowId, searchAttributes, type InboundInput, type MediaItem 
 import type { inboundWorkflow } from '../../workflows/inbound';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { orphanInbound } from '../../db/schema';
-import { findAccount, findTenantNumber } from '../../db/tenants';
-import { parseAddress } from '../../domain/address';
+import { findAccount } from '../../db/tenants';
+import { parseAddress, type ParsedAddress } from '../../domain/address';
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
+import { createTenantResolver } from '../tenant-cache';
 import { isValidTwilioSignature } from '../twilio-signature';
 
 /** Twilio's webhook bodies are a few KB; anything far larger is not Twilio. */
@@ -19,6 +20,8 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
 const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
 const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 const START_DEADLINE_MS = 5000;
+/** How long a resolved (account, number) → tenant mapping is reused by the webhook. */
+const TENANT_CACHE_TTL_MS = 10_000;
 
 type Params = Record<string, string>;
 
@@ -60,19 +63,22 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     }
   }
 
-  async function accountFor(c: Context<AppEnv>, accountSid: string) {
+  const resolveTarget = createTenantResolver(db, { ttlMs: TENANT_CACHE_TTL_MS, maxEntries: 10_000 });
+
+  /** The account (for its auth token) and the tenant owning the number; an unknown account cannot be verified. */
+  async function targetFor(c: Context<AppEnv>, accountSid: string, to: ParsedAddress) {
+    let target;
     try {
-      const account = await findAccount(db, accountSid);
-      if (!account) {
-        // An unknown account cannot be verified, so nothing from it is stored (it could be anyone).
-        c.get('log').warn({ accountSid }, 'webhook for an unknown Twilio account rejected');
-        throw new ApiError('invalid_signature', 'unknown Twilio account');
-      }
-      return account;
+      target = await resolveTarget(accountSid, to.channel, to.phone);
     } catch (error) {
-      if (error instanceof ApiError) throw error;
       throw new ApiError('database_unavailable', 'cannot resolve the tenant right now', { cause: error });
     }
+    if (!target) {
+      // Nothing from an unknown account is stored: its signature cannot be checked, so it could be anyone.
+      c.get('log').warn({ accountSid }, 'webhook for an unknown Twilio account rejected');
+      throw new ApiError('invalid_signature', 'unknown Twilio account');
+    }
+    return target;
   }
 
   const limit = bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: () => { throw new ApiError('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`); } });
@@ -89,11 +95,9 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       const media = parseMedia(params);
       if (!c.req.header('x-twilio-signature')) throw new ApiError('invalid_signature', 'missing X-Twilio-Signature');
 
-      const account = await accountFor(c, accountSid);
-      verify(c, account.authToken, params);
-      const tenant = await findTenantNumber(db, accountSid, to.channel, to.phone).catch((error: unknown) => {
-        throw new ApiError('database_unavailable', 'cannot resolve the tenant right now', { cause: error });
-      });
+      const target = await targetFor(c, accountSid, to);
+      verify(c, target.account.authToken, params);
+      const tenant = target.tenant;
       const log = c.get('log').child({ messageSid });
 
       if (!tenant) {
@@ -140,7 +144,10 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
       const status = required(params, 'MessageStatus');
       if (!KNOWN_STATUSES.includes(status)) throw new ApiError('bad_request', 'unknown MessageStatus');
-      const account = await accountFor(c, accountSid);
+      const account = await findAccount(db, accountSid).catch((error: unknown) => {
+        throw new ApiError('database_unavailable', 'cannot check the signature right now', { cause: error });
+      });
+      if (!account) throw new ApiError('invalid_signature', 'unknown Twilio account');
       verify(c, account.authToken, params);
       const outcome = await applyDeliveryStatus(db, { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null })
         .catch((error: unknown) => { throw new ApiError('database_unavailable', 'status not recorded, retry later', { cause: error }); });

@@ -1,0 +1,191 @@
+// `npm run bench`: the inbound path on this machine against a real Temporal dev server and real Postgres, with
+// zero-latency fake Twilio and OpenAI servers. Every figure is reported next to a baseline measured in the same
+// run (DESIGN §6): ratios, not absolute times, are what the bars are about.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import { serve } from '@hono/node-server';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import { Hono } from 'hono';
+import postgres from 'postgres';
+import type { AddressInfo } from 'node:net';
+import { createWorker, WORKFLOWS_PATH } from '../worker';
+import { createApp } from '../src/api/app';
+import { loadEnv } from '../src/config/env';
+import { inboundWorkflowId } from '../src/contract';
+import { ALL_SEARCH_ATTRIBUTES } from '../src/contract/search-attributes';
+import { createDb } from '../src/db/client';
+import { startEmbeddedPostgres } from '../src/db/embedded';
+import { runMigrations } from '../src/db/migrate';
+import { createTenant } from '../src/db/tenants';
+import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';
+import { createLogger } from '../src/logger';
+import { ensureTemporalCli } from '../src/temporal/cli-binary';
+import { createTemporalClient } from '../src/temporal/connection';
+import { installTemporalRuntime } from '../src/temporal/runtime';
+import { startFakeOpenAi } from '../test/support/fake-openai';
+import { startFakeTwilio } from '../test/support/fake-twilio';
+
+const PUBLIC = 'https://bench.example.test';
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+};
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+/** Open loop at a fixed rate: request i starts at i / rate seconds whatever the earlier ones are doing. */
+async function atRate(count: number, perSecond: number, fn: (i: number) => Promise<void>): Promise<number[]> {
+  const started = performance.now();
+  const latencies: number[] = [];
+  await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const due = started + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    await fn(i);
+    latencies.push(performance.now() - t0);
+  }));
+  return latencies;
+}
+
+async function main() {
+  const env = loadEnv();
+  installTemporalRuntime(createLogger('error'), 'ERROR');
+  const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR });
+  const temporalEnv = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli.path }, ip: '127.0.0.1', searchAttributes: ALL_SEARCH_ATTRIBUTES, extraArgs: ['--log-level', 'error'] } });
+  const cleanup: (() => Promise<unknown>)[] = [() => temporalEnv.teardown()];
+
+  let databaseUrl: string;
+  let embedded = false;
+  const admin = postgres(env.TEST_DATABASE_URL, { max: 1, onnotice: () => undefined, connect_timeout: 3 });
+  try {
+    const name = `causeway_bench_${randomBytes(4).toString('hex')}`;
+    await admin.unsafe(`create database ${name}`);
+    const url = new URL(env.TEST_DATABASE_URL);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    cleanup.push(async () => { await admin.unsafe(`drop database if exists ${name} with (force)`); await admin.end(); });
+  } catch {
+    await admin.end().catch(() => undefined);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-bench-'));
+    const pg = await startEmbeddedPostgres(dir);
+    databaseUrl = pg.url;
+    embedded = true;
+    cleanup.push(() => pg.stop());
+  }
+  await runMigrations(databaseUrl, { embedded });
+  let queries = 0;
+  const database = createDb(databaseUrl, { max: 10, embedded, onQuery: () => { queries += 1; } });
+  const twilio = await startFakeTwilio();
+  const openai = await startFakeOpenAi();
+  const taskQueue = `bench-${randomBytes(3).toString('hex')}`;
+  const appEnv = loadEnv({
+    DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalEnv.address, TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_BASE_URL: PUBLIC,
+    TWILIO_API_BASE_URL: twilio.url, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: openai.url, MESSAGE_DEBOUNCE: '0s', NPS_WAIT: '0s', LOG_LEVEL: 'silent',
+  });
+  const temporal = createTemporalClient({ address: temporalEnv.address, namespace: 'default' });
+  const log = createLogger('silent');
+  const accountSid = `AC${randomBytes(16).toString('hex')}`;
+  const authToken = randomBytes(16).toString('hex');
+  const phone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+  await createTenant(database.db, { slug: `bench-${randomBytes(3).toString('hex')}`, name: 'bench', accountSid, authToken, mode: 'live', numbers: [{ channel: 'whatsapp', phone }] });
+  twilio.addAccount(accountSid, authToken);
+  const params = (from: string, body = 'olá') => ({ MessageSid: newMessageSid(), AccountSid: accountSid, From: from, To: `whatsapp:${phone}`, Body: body, NumMedia: '0' });
+  const signed = (p: Record<string, string>) => signedWebhook({ publicBaseUrl: PUBLIC, path: '/webhooks/twilio/messages', authToken, params: p });
+  const customer = (i: number) => `whatsapp:+5511${String(900000000 + i)}`;
+
+  console.log(`Causeway bench: Node ${process.version}, ${os.cpus().length} cores, Postgres ${embedded ? 'embedded PGlite' : new URL(databaseUrl).host}, Temporal CLI ${cli.source}\n`);
+
+  // 1. CPU per request: the webhook route vs a bare Hono route that reads the body (in process, no network).
+  {
+    const unpolled = createApp({ env: { ...appEnv, TEMPORAL_TASK_QUEUE: `${taskQueue}-cpu` }, db: database.db, temporal: temporal.client, log });
+    const bare = new Hono().post('/bare', async (c) => { await c.req.text(); return c.body('<Response/>', 200); });
+    const n = 300;
+    for (let i = 0; i < 20; i += 1) await bare.request('/bare', { method: 'POST', body: 'warm=1' });
+    let cpu = process.cpuUsage();
+    for (let i = 0; i < n; i += 1) {
+      const req = signed(params(customer(i)));
+      await bare.request(`${PUBLIC}/bare`, { method: 'POST', headers: req.headers, body: req.body });
+    }
+    const bareCpu = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    for (let i = 0; i < n; i += 1) {
+      const req = signed(params(customer(i)));
+      const res = await unpolled.request(`${PUBLIC}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
+      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+    }
+    const hookCpu = process.cpuUsage(cpu);
+    const perReq = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000 / n;
+    console.log('CPU per request (this process: route + signature + tenant lookup + Temporal start RPC)');
+    console.log(`  bare Hono route reading the body: ${perReq(bareCpu).toFixed(3)} ms   webhook: ${perReq(hookCpu).toFixed(3)} ms   ratio ${ratio(perReq(hookCpu), perReq(bareCpu))}   (bar ≤ 3×)\n`);
+  }
+
+  // Worker + API over HTTP for the rest.
+  const connection = await NativeConnection.connect({ address: temporalEnv.address });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const worker = await createWorker({ env: appEnv, db: database.db, client: temporal.client, connection, log, workflowBundle });
+  const running = worker.run();
+  const app = createApp({ env: appEnv, db: database.db, temporal: temporal.client, log });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  // 2. Webhook ack latency vs a bare client.workflow.start loop, at the same rate, worker busy in both.
+  {
+    const rate = 25;
+    const n = 250;
+    const baseline = await atRate(n, rate, async () => {
+      await temporal.client.workflow.start('inboundWorkflow', { workflowId: `bench-bare-${randomBytes(8).toString('hex')}`, taskQueue: `${taskQueue}-bare`, args: [{}] });
+    });
+    const acks = await atRate(n, rate, async (i) => {
+      const req = signed(params(customer(10_000 + i)));
+      const res = await fetch(`${apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
+      await res.text();
+      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+    });
+    await twilio.waitFor((sent) => sent.length >= n, 120_000);
+    console.log(`Webhook ack latency at ${rate}/s (${n} requests; each also runs the full pipeline in the background)`);
+    console.log(`  bare workflow.start: p50 ${fmt(quantile(baseline, 0.5))} p99 ${fmt(quantile(baseline, 0.99))}   webhook: p50 ${fmt(quantile(acks, 0.5))} p99 ${fmt(quantile(acks, 0.99))}   p99 ratio ${ratio(quantile(acks, 0.99), quantile(baseline, 0.99))}   (bar ≤ 1.2×)\n`);
+  }
+
+  // 3. Inbound → reply latency with a zero-latency AI, one message at a time, and what one message costs.
+  {
+    const n = 40;
+    const latencies: number[] = [];
+    const before = { queries, sent: twilio.sent.length };
+    let sids: string[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const from = customer(20_000 + i);
+      const p = params(from);
+      sids.push(p.MessageSid);
+      const req = signed(p);
+      const t0 = performance.now();
+      await fetch(`${apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
+      await twilio.waitFor((sent) => sent.some((m) => m.to === from));
+      latencies.push(performance.now() - t0);
+    }
+    const perMessageQueries = (queries - before.queries) / n;
+    // Temporal work per message: events and activities in the inbound run and the conversation's first turn.
+    const inbound = await temporal.client.workflow.getHandle(inboundWorkflowId(sids.at(-1)!)).fetchHistory();
+    const { conversationWorkflowId } = await temporal.client.workflow.getHandle(inboundWorkflowId(sids.at(-1)!)).result() as { conversationWorkflowId: string };
+    const conversation = await temporal.client.workflow.getHandle(conversationWorkflowId).fetchHistory();
+    const count = (events: typeof inbound.events, type: number) => (events ?? []).filter((e) => e.eventType === type).length;
+    const ACTIVITY_SCHEDULED = 10;
+    console.log(`Inbound → reply, new conversation each time, zero-latency AI (${n} sequential messages, MESSAGE_DEBOUNCE=0s)`);
+    console.log(`  p50 ${fmt(quantile(latencies, 0.5))} p95 ${fmt(quantile(latencies, 0.95))}   (each Temporal hop ≈ 40 ms on the dev server; no no-op-workflow baseline yet)`);
+    console.log(`  per message: ${perMessageQueries.toFixed(1)} SQL statements; Temporal history events ${inbound.events?.length ?? 0} (inbound) + ${conversation.events?.length ?? 0} (conversation so far); activities ${count(inbound.events, ACTIVITY_SCHEDULED)} + ${count(conversation.events, ACTIVITY_SCHEDULED)}\n`);
+  }
+
+  worker.shutdown();
+  await running;
+  await new Promise((r) => server.close(r));
+  await Promise.all([connection.close(), temporal.close(), twilio.close(), openai.close()]);
+  await database.close();
+  for (const step of cleanup.reverse()) await step();
+}
+
+await main();
+process.exit(0);
