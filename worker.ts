@@ -5,6 +5,8 @@ import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from './src/activities';
 import { readEnvOrExit, type Env } from './src/config/env';
 import { createDb, type Database } from './src/db/client';
+import { recordEvents } from './src/db/events';
+import { traceActivityInterceptor } from './src/tracing/interceptors';
 import type { AiResponder } from './src/integrations/ai';
 import { createOpenAiResponder } from './src/integrations/openai-responder';
 import { createScriptedResponder } from './src/integrations/scripted-responder';
@@ -14,6 +16,8 @@ import { createTemporalClient, ensureSearchAttributes } from './src/temporal/con
 import { installTemporalRuntime } from './src/temporal/runtime';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
+/** Workflow interceptors (trace propagation); bundles made elsewhere must list it in workflowInterceptorModules. */
+export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('./src/workflows/interceptors.ts', import.meta.url));
 
 /** The AI call's own timeout, below the generateReply activity's 30 s start-to-close. */
 const AI_TIMEOUT_MS = 20_000;
@@ -60,6 +64,10 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
     ...(w.workflowBundle ? { workflowBundle: w.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
+    interceptors: {
+      workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
+      activity: [traceActivityInterceptor(({ place, ...ids }, trace) => recordEvents(w.db, [{ trace, type: 'trace.broken', level: 'warn', ...ids, payload: { message: `broken trace chain at ${place}` } }]))],
+    },
   });
 }
 

@@ -9,9 +9,10 @@ import { serve } from '@hono/node-server';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
 import { Hono } from 'hono';
+import proto from '@temporalio/proto';
 import postgres from 'postgres';
 import type { AddressInfo } from 'node:net';
-import { createWorker, WORKFLOWS_PATH } from '../worker';
+import { createWorker, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../worker';
 import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
 import { inboundWorkflowId } from '../src/contract';
@@ -125,7 +126,7 @@ async function main() {
 
   // Worker + API over HTTP for the rest.
   const connection = await NativeConnection.connect({ address: temporalEnv.address });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   const worker = await createWorker({ env: appEnv, db: database.db, client: temporal.client, connection, log, workflowBundle });
   const running = worker.run();
   const app = createApp({ env: appEnv, db: database.db, temporal: temporal.client, log });
@@ -156,7 +157,7 @@ async function main() {
     const n = 40;
     const latencies: number[] = [];
     const before = { queries, sent: twilio.sent.length };
-    let sids: string[] = [];
+    const sids: string[] = [];
     for (let i = 0; i < n; i += 1) {
       const from = customer(20_000 + i);
       const p = params(from);
@@ -172,11 +173,11 @@ async function main() {
     const inbound = await temporal.client.workflow.getHandle(inboundWorkflowId(sids.at(-1)!)).fetchHistory();
     const { conversationWorkflowId } = await temporal.client.workflow.getHandle(inboundWorkflowId(sids.at(-1)!)).result() as { conversationWorkflowId: string };
     const conversation = await temporal.client.workflow.getHandle(conversationWorkflowId).fetchHistory();
-    const count = (events: typeof inbound.events, type: number) => (events ?? []).filter((e) => e.eventType === type).length;
-    const ACTIVITY_SCHEDULED = 10;
+    const ACTIVITY_SCHEDULED = proto.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED;
+    const count = (events: typeof inbound.events) => (events ?? []).filter((e) => e.eventType === ACTIVITY_SCHEDULED).length;
     console.log(`Inbound → reply, new conversation each time, zero-latency AI (${n} sequential messages, MESSAGE_DEBOUNCE=0s)`);
     console.log(`  p50 ${fmt(quantile(latencies, 0.5))} p95 ${fmt(quantile(latencies, 0.95))}   (each Temporal hop ≈ 40 ms on the dev server; no no-op-workflow baseline yet)`);
-    console.log(`  per message: ${perMessageQueries.toFixed(1)} SQL statements; Temporal history events ${inbound.events?.length ?? 0} (inbound) + ${conversation.events?.length ?? 0} (conversation so far); activities ${count(inbound.events, ACTIVITY_SCHEDULED)} + ${count(conversation.events, ACTIVITY_SCHEDULED)}\n`);
+    console.log(`  per message: ${perMessageQueries.toFixed(1)} SQL statements; Temporal history events ${inbound.events?.length ?? 0} (inbound) + ${conversation.events?.length ?? 0} (conversation so far); activities ${count(inbound.events)} + ${count(conversation.events)}\n`);
   }
 
   worker.shutdown();

@@ -69,6 +69,9 @@ export function createAiActivities(deps: ActivityDeps) {
     async generateReply(input: GenerateReplyInput): Promise<GeneratedReply> {
       const span = childSpan(input.trace);
       await db.transaction(async (tx) => {
+        if (Context.current().info.attempt === 1) {
+          await recordEvents(tx, [{ trace: input.trace, type: 'conversation.turn', tenantId: input.tenantId, conversationId: input.conversationId, payload: { messages: input.messageIds.length } }]);
+        }
         await tx.update(messages).set({ conversationId: input.conversationId })
           .where(and(inArray(messages.id, input.messageIds), isNull(messages.conversationId)));
         await tx.update(conversations).set({ lastMessageAt: sql`now()`, updatedAt: sql`now()` }).where(eq(conversations.id, input.conversationId));

@@ -14,6 +14,8 @@ export interface RecordedInbound {
   contactHash: string;
   /** The message was already taken by a conversation: a late duplicate, nothing more to do. */
   alreadyHandled: boolean;
+  /** T3: the trace of the outbound message this one replies to (Twilio's OriginalRepliedMessageSid). */
+  causalTraceId: string | null;
 }
 
 export interface DeliverInput {
@@ -42,7 +44,13 @@ export function createInboundActivities(deps: ActivityDeps) {
           .values({ tenantId: input.tenantId, phone: customer.phone, phoneHash: hash, name: input.profileName })
           .onConflictDoUpdate({ target: [contacts.tenantId, contacts.phone], set: { updatedAt: sql`now()`, name: sql`coalesce(excluded.name, ${contacts.name})` } })
           .returning({ id: contacts.id });
-        const stored = childSpan(input.trace);
+        // A reply to one of our messages starts a new trace that points at the trace that caused it (seed 001 §4B).
+        const [replied] = input.originalRepliedMessageSid
+          ? await tx.select({ traceId: messages.traceId }).from(messages).where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.originalRepliedMessageSid), eq(messages.direction, 'outbound')))
+          : [];
+        const causalTraceId = replied?.traceId ?? input.trace.causalTraceId ?? null;
+        const trace = { ...input.trace, causalTraceId };
+        const stored = childSpan(trace);
         const [inserted] = await tx.insert(messages).values({
           tenantId: input.tenantId, contactId: contact!.id, direction: 'inbound', channel: input.channel,
           providerSid: input.messageSid, fromAddress: input.from, toAddress: input.to, body: input.body,
@@ -54,14 +62,14 @@ export function createInboundActivities(deps: ActivityDeps) {
         if (!inserted) {
           const [existing] = await tx.select({ id: messages.id, conversationId: messages.conversationId }).from(messages)
             .where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.messageSid)));
-          return { messageId: existing!.id, contactId: contact!.id, contactHash: hash, alreadyHandled: existing!.conversationId !== null };
+          return { messageId: existing!.id, contactId: contact!.id, contactHash: hash, alreadyHandled: existing!.conversationId !== null, causalTraceId };
         }
         const common = { tenantId: input.tenantId, contactId: contact!.id, messageId: inserted.id };
         await recordEvents(tx, [
-          { ...common, trace: input.trace, type: 'webhook.received', occurredAt: new Date(input.receivedAt), payload: { messageSid: input.messageSid, channel: input.channel, numMedia: input.media.length } },
+          { ...common, trace, type: 'webhook.received', occurredAt: new Date(input.receivedAt), payload: { messageSid: input.messageSid, channel: input.channel, numMedia: input.media.length } },
           { ...common, trace: stored, type: 'message.stored', payload: { direction: 'inbound', bodyLength: input.body.length } },
         ]);
-        return { messageId: inserted.id, contactId: contact!.id, contactHash: hash, alreadyHandled: false };
+        return { messageId: inserted.id, contactId: contact!.id, contactHash: hash, alreadyHandled: false, causalTraceId };
       });
     },
 
@@ -80,6 +88,7 @@ export function createInboundActivities(deps: ActivityDeps) {
         ],
         staticSummary: `Conversation of contact ${input.contactHash.slice(0, 8)} (${input.channel}) for ${input.tenantSlug}`,
       });
+      await recordEvents(deps.db, [{ trace: input.message.trace, type: 'message.routed', tenantId: input.tenantId, contactId: input.contactId, messageId: input.message.messageId, payload: { workflowId } }]);
       return { workflowId };
     },
   };

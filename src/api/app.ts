@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { newRootTrace } from '../domain/trace';
+import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
 import { conversationRoutes } from './routes/conversations';
 import { healthRoutes } from './routes/health';
+import { traceRoutes } from './routes/traces';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
 export function createApp(deps: AppDeps) {
@@ -16,7 +19,10 @@ export function createApp(deps: AppDeps) {
     c.set('log', deps.log.child({ requestId }));
     c.header('X-Request-ID', requestId);
     const started = performance.now();
-    await next();
+    // T1: each API request is an entry point; a 32-hex X-Request-ID is taken as the trace id to continue.
+    const trace = /^[0-9a-f]{32}$/.test(requestId) ? { ...newRootTrace(), traceId: requestId } : newRootTrace();
+    c.header('X-Trace-ID', trace.traceId);
+    await runWithTrace(trace, next);
     // One summary line per request; no bodies, no phone numbers.
     deps.log.info({ requestId, method: c.req.method, route: c.req.routePath, status: c.res.status, durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'request');
   });
@@ -24,6 +30,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
+  app.route('/api', traceRoutes(deps));
 
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((error, c) => {

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/env';
 import { registerDbCommands } from './commands/db';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTenantCommands } from './commands/tenant';
+import { registerTraceCommands } from './commands/trace';
 import { registerUserCommands } from './commands/user';
 import { CliError, createCliContext, type CliContext } from './context';
 
@@ -19,6 +20,7 @@ registerDbCommands(program, ctx);
 registerTenantCommands(program, ctx);
 registerSimulateCommand(program, ctx);
 registerUserCommands(program, ctx);
+registerTraceCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
+import { traceClientInterceptor } from '../tracing/interceptors';
 
 export interface TemporalClientHandle {
   client: Client;
@@ -14,7 +15,7 @@ export interface TemporalClientHandle {
  */
 export function createTemporalClient(options: { address: string; namespace: string }): TemporalClientHandle {
   const connection = Connection.lazy({ address: options.address });
-  const client = new Client({ connection, namespace: options.namespace });
+  const client = new Client({ connection, namespace: options.namespace, interceptors: { workflow: [traceClientInterceptor()] } });
   return { client, connection, close: () => connection.close() };
 }
 

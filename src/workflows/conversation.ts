@@ -36,7 +36,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
 
   if (!carried.conversationId) {
     await condition(() => s.pending.length > 0);
-    const ref = await db.openConversation({ tenantId: input.tenantId, contactId: input.contactId, channel: input.channel, workflowId: workflowInfo().workflowId, trace: rt.trace() });
+    const ref = await db.openConversation({ tenantId: input.tenantId, contactId: input.contactId, channel: input.channel, workflowId: workflowInfo().workflowId, trace: s.pending[0]?.trace ?? rt.trace() });
     Object.assign(s, { conversationId: ref.conversationId, status: ref.status, version: ref.version, lastActivityAt: Date.now() });
     upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: ref.status }]);
   }
@@ -80,13 +80,15 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
 
     await rt.lock.run(async () => {
       if (isTerminal(s.status) || s.pending.length > 0) return;
-      if (Date.now() >= closeAt) {
-        await rt.send({ template: { key: 'closing' }, sentBy: 'system', idempotencyKey: `closing:${s.conversationId}` });
-        await rt.transition({ to: 'EXPIRED', reason: 'idle timeout', actor: 'system', resolvedBy: rt.resolvedBy });
-      } else if (Date.now() >= nudgeAt) {
+      // Each deadline acts once, in order, even when the worker was away past both: a late nudge is still sent
+      // before the close, so no timer is lost (the next pass closes at once).
+      if (Date.now() >= nudgeAt) {
         await rt.send({ template: { key: 'idle_nudge' }, sentBy: 'system', idempotencyKey: `nudge:${s.conversationId}:${s.lastActivityAt}` });
         await rt.transition({ to: 'IDLE', reason: 'customer silent', actor: 'system' });
         s.nudged = true;
+      } else if (Date.now() >= closeAt) {
+        await rt.send({ template: { key: 'closing' }, sentBy: 'system', idempotencyKey: `closing:${s.conversationId}` });
+        await rt.transition({ to: 'EXPIRED', reason: 'idle timeout', actor: 'system', resolvedBy: rt.resolvedBy });
       }
     });
   }

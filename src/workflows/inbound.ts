@@ -22,7 +22,7 @@ export async function inboundWorkflow(input: InboundInput): Promise<InboundResul
       receivedAt: input.receivedAt,
       tenantAddress: input.to,
       customerAddress: input.from,
-      trace: childOf(input.trace),
+      trace: childOf({ ...input.trace, causalTraceId: recorded.causalTraceId }),
     },
   });
   return { messageId: recorded.messageId, conversationWorkflowId: workflowId, alreadyHandled: false };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WORKFLOWS_PATH } from '../../worker';
+import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
 import { createLogger } from '../../src/logger';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { HISTORIES_DIR } from '../support/conversation';
@@ -16,7 +16,7 @@ const silent = { log: () => undefined, trace: () => undefined, debug: () => unde
 
 beforeAll(async () => {
   installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silent });
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: silent });
 });
 
 describe('replay of recorded workflow histories', () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createWorker, WORKFLOWS_PATH } from '../../worker';
+import { createWorker, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
 import { createApp } from '../../src/api/app';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
@@ -67,7 +67,7 @@ export async function startHarness(overrides: Record<string, string> = {}) {
   const database = createDb(env.DATABASE_URL!, { max: 10, embedded: inject('databaseEmbedded') });
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
-  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
   const startWorker = async () => {
     const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle });
     return { worker, running: worker.run() };

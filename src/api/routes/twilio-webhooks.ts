@@ -9,6 +9,7 @@ import { findAccount } from '../../db/tenants';
 import { parseAddress, type ParsedAddress } from '../../domain/address';
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
+import { runWithTrace } from '../../tracing/context';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
 import { createTenantResolver } from '../tenant-cache';
@@ -116,7 +117,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         receivedAt: clock().toISOString(), trace,
       };
       try {
-        await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () => temporal.workflow.start<typeof inboundWorkflow>('inboundWorkflow', {
+        await runWithTrace(trace, () => temporal.withDeadline(Date.now() + START_DEADLINE_MS, () => temporal.workflow.start<typeof inboundWorkflow>('inboundWorkflow', {
           workflowId: inboundWorkflowId(messageSid),
           taskQueue: env.TEMPORAL_TASK_QUEUE,
           args: [input],
@@ -125,7 +126,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
           workflowIdConflictPolicy: 'FAIL',
           typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenant.tenantSlug }, { key: searchAttributes.TRACE_ID, value: trace.traceId }],
           staticSummary: `Inbound ${to.channel} message for ${tenant.tenantSlug}`,
-        }));
+        })));
         log.info({ tenant: tenant.tenantSlug, traceId: trace.traceId }, 'inbound accepted');
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) {
