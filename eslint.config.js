@@ -20,7 +20,7 @@ export default tseslint.config(
   {
     // Tests read JSON responses of arbitrary shape; the assertions are the type check there.
     files: ['test/**/*.ts'],
-    rules: { '@typescript-eslint/no-unsafe-member-access': 'off', '@typescript-eslint/no-unsafe-call': 'off', '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+    rules: { '@typescript-eslint/no-unsafe-member-access': 'off', '@typescript-eslint/no-unsafe-call': 'off', '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-argument': 'off', '@typescript-eslint/no-unsafe-return': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
     files: ['src/config/env.ts', 'bin/*.js', 'eslint.config.js'],

@@ -7,6 +7,7 @@ import { readEnvOrExit, type Env } from './src/config/env';
 import { createDb, type Database } from './src/db/client';
 import { recordEvents } from './src/db/events';
 import { traceActivityInterceptor } from './src/tracing/interceptors';
+import { startTelemetry } from './src/tracing/telemetry';
 import type { AiResponder } from './src/integrations/ai';
 import { createOpenAiResponder } from './src/integrations/openai-responder';
 import { createScriptedResponder } from './src/integrations/scripted-responder';
@@ -80,6 +81,7 @@ async function main() {
     log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
     process.exit(1);
   }
+  const stopTelemetry = startTelemetry(env, log);
   const database = createDb(env.DATABASE_URL);
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
@@ -87,7 +89,7 @@ async function main() {
   const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log });
   log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');
   await worker.run();
-  await Promise.all([connection.close(), temporal.close(), database.close()]);
+  await Promise.all([connection.close(), temporal.close(), database.close(), stopTelemetry()]);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -13,6 +13,7 @@ import { ensureTemporalCli } from './temporal/cli-binary';
 import { createTemporalClient, ensureSearchAttributes } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { installTemporalRuntime } from './temporal/runtime';
+import { startTelemetry } from './tracing/telemetry';
 
 const env = readEnvOrExit();
 const log = createLogger(env.LOG_LEVEL);
@@ -20,6 +21,7 @@ installTemporalRuntime(log.child({ component: 'temporal-sdk' }));
 const stops: (() => Promise<unknown>)[] = [];
 
 async function main() {
+  stops.push(startTelemetry(env, log));
   const database = await connectDatabase(env);
   stops.unshift(() => database.close());
   await runMigrations(database.url, { embedded: database.embedded });

@@ -6,6 +6,7 @@ import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
 import { conversationRoutes } from './routes/conversations';
 import { healthRoutes } from './routes/health';
+import { pageRoutes } from './routes/pages';
 import { traceRoutes } from './routes/traces';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
   app.route('/api', traceRoutes(deps));
+  app.route('/', pageRoutes());
 
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((error, c) => {

@@ -4,6 +4,7 @@ import { readEnvOrExit } from '../config/env';
 import { createDb } from '../db/client';
 import { createLogger } from '../logger';
 import { createTemporalClient } from '../temporal/connection';
+import { startTelemetry } from '../tracing/telemetry';
 import { createApp } from './app';
 
 const env = readEnvOrExit();
@@ -12,6 +13,7 @@ if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
   log.fatal('the standalone API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
   process.exit(1);
 }
+const stopTelemetry = startTelemetry(env, log);
 const database = createDb(env.DATABASE_URL);
 const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
 const app = createApp({ env, db: database.db, temporal: temporal.client, log });
@@ -22,7 +24,7 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, 
 async function shutdown() {
   // Stop taking requests, let in-flight ones finish, then release connections.
   await new Promise((resolve) => server.close(resolve));
-  await Promise.all([temporal.close(), database.close()]);
+  await Promise.all([temporal.close(), database.close(), stopTelemetry()]);
   process.exit(0);
 }
 process.once('SIGTERM', () => void shutdown());

@@ -43,6 +43,8 @@ const schema = z
     CONVERSATION_CLOSE_AFTER: duration('30m'),
     NPS_WAIT: duration('24h'),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+    OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
     /** Tests: `1` writes the workflow histories of selected scenarios to test/fixtures/histories (replay fixtures). */

@@ -15,9 +15,21 @@ export interface EventInput {
   occurredAt?: Date;
 }
 
+type EventSink = (events: EventInput[]) => void;
+const sinks = new Set<EventSink>();
+
+/** Also send every recorded event elsewhere (the OTLP exporter); returns the function that removes it. */
+export function addEventSink(sink: EventSink): () => void {
+  sinks.add(sink);
+  return () => sinks.delete(sink);
+}
+
 /** Appends to the `events` table, the source for trace and journey reconstruction (seed 001). */
 export async function recordEvents(db: DbOrTx, inputs: EventInput[]): Promise<void> {
   if (inputs.length === 0) return;
+  const stamped = inputs.map((e) => ({ ...e, occurredAt: e.occurredAt ?? new Date() }));
+  for (const sink of sinks) sink(stamped);
+  inputs = stamped;
   await db.insert(events).values(inputs.map((e) => ({
     traceId: e.trace.traceId,
     spanId: e.trace.spanId,

@@ -8,7 +8,9 @@ import { aiResults, events, messages } from '../../src/db/schema';
 import { signedWebhook, newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { NativeConnection } from '@temporalio/worker';
+import { startTelemetry } from '../../src/tracing/telemetry';
 import { sentTo } from '../support/conversation';
+import { listenLocal, readBody, sendJson } from '../support/http-server';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -84,6 +86,36 @@ describe('tracing and journeys (T1–T5)', () => {
     const second = journey.json.clusters[1];
     expect(second.causalTraceId).toBe(a!.traceId);
     expect(second.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['webhook.received', 'ai.called', 'reply.sent']));
+  });
+
+  it('exports the same tree as OTLP spans when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
+    const received: { traceId: string; spanId: string; parentSpanId?: string; name: string }[] = [];
+    const collector = await listenLocal(async (req, res) => {
+      const body = JSON.parse(await readBody(req));
+      expect(req.url).toBe('/v1/traces');
+      expect(body.resourceSpans[0].resource.attributes).toEqual([{ key: 'service.name', value: { stringValue: 'causeway-test' } }]);
+      received.push(...body.resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans)));
+      sendJson(res, 200, {});
+    });
+    const stop = startTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'causeway-test' }, createLogger('silent'));
+    try {
+      const tenant = await h.createTestTenant();
+      const from = `whatsapp:${randomPhone()}`;
+      const { messageSid } = await h.postInbound(tenant, { body: 'otel', from });
+      await h.twilio.waitFor(() => sentTo(h, from).length === 1);
+      const [inbound] = await h.db.select().from(messages).where(eq(messages.providerSid, messageSid));
+      const stored = await eventually(async () => {
+        const rows = await h.db.select().from(events).where(eq(events.traceId, inbound!.traceId!));
+        return rows.some((r) => r.type === 'reply.sent') ? rows : null;
+      }, 10_000, 'reply.sent event');
+      await stop();
+      const spans = received.filter((s) => s.traceId === inbound!.traceId);
+      const key = (x: { spanId: string; parentId?: string | null; parentSpanId?: string; type?: string; name?: string }) => `${x.type ?? x.name}:${x.spanId}:${x.parentId ?? x.parentSpanId ?? ''}`;
+      expect(spans.map(key).sort()).toEqual(expect.arrayContaining(stored.map(key).sort()));
+    } finally {
+      await stop();
+      await collector.close();
+    }
   });
 
   it('an activity that arrives without trace context opens a new root with a "broken trace chain" warning, still in the journey', async () => {
