@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import { conversationWorkflowId, customerMessageSignal, FailureType, searchAttributes, type Channel, type CustomerMessage, type InboundInput } from '../contract';
 import { contacts, messages, tenants } from '../db/schema';
@@ -7,6 +7,9 @@ import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
 import { recordEvents } from '../db/events';
+
+/** How long after a business-initiated message a customer's message still counts as its consequence. */
+export const CAUSAL_WINDOW_MS = 72 * 3_600_000;
 
 export interface RecordedInbound {
   messageId: string;
@@ -44,10 +47,14 @@ export function createInboundActivities(deps: ActivityDeps) {
           .values({ tenantId: input.tenantId, phone: customer.phone, phoneHash: hash, name: input.profileName })
           .onConflictDoUpdate({ target: [contacts.tenantId, contacts.phone], set: { updatedAt: sql`now()`, name: sql`coalesce(excluded.name, ${contacts.name})` } })
           .returning({ id: contacts.id });
-        // A reply to one of our messages starts a new trace that points at the trace that caused it (seed 001 §4B).
+        // A reply to one of our messages starts a new trace that points at the trace that caused it (seed 001 §4B):
+        // the message Twilio says it replies to, else our latest business-initiated message to this contact
+        // (sent outside any conversation, as campaign and broadcast sends are) within CAUSAL_WINDOW_MS.
         const [replied] = input.originalRepliedMessageSid
           ? await tx.select({ traceId: messages.traceId }).from(messages).where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.originalRepliedMessageSid), eq(messages.direction, 'outbound')))
-          : [];
+          : await tx.select({ traceId: messages.traceId }).from(messages)
+            .where(and(eq(messages.contactId, contact!.id), eq(messages.direction, 'outbound'), isNull(messages.conversationId), isNotNull(messages.traceId), gt(messages.createdAt, new Date(Date.parse(input.receivedAt) - CAUSAL_WINDOW_MS))))
+            .orderBy(desc(messages.createdAt)).limit(1);
         const causalTraceId = replied?.traceId ?? input.trace.causalTraceId ?? null;
         const trace = { ...input.trace, causalTraceId };
         const stored = childSpan(trace);

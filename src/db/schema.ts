@@ -159,6 +159,7 @@ export const messages = pgTable('messages', {
   index('messages_correlation_idx').on(t.correlationId),
   index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
   index('messages_provider_sid_idx').on(t.providerSid),
+  index('messages_contact_created_idx').on(t.contactId, t.createdAt),
 ]);
 
 export const orphanInbound = pgTable('orphan_inbound', {

@@ -4,7 +4,9 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, WORKFLOWS_PATH } from '../../worker';
 import { createApp } from '../../src/api/app';
-import { aiResults, events, messages } from '../../src/db/schema';
+import { aiResults, contacts, events, messages } from '../../src/db/schema';
+import { recordEvents } from '../../src/db/events';
+import { newRootTrace } from '../../src/domain/trace';
 import { signedWebhook, newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { NativeConnection } from '@temporalio/worker';
@@ -86,6 +88,36 @@ describe('tracing and journeys (T1–T5)', () => {
     const second = journey.json.clusters[1];
     expect(second.causalTraceId).toBe(a!.traceId);
     expect(second.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['webhook.received', 'ai.called', 'reply.sent']));
+  });
+
+  it('without OriginalRepliedMessageSid, a message after our business-initiated send links to it: send → reply → bot answer', async () => {
+    const tenant = await h.createTestTenant();
+    const operator = await h.createOperator(tenant);
+    const phone = randomPhone();
+    const from = `whatsapp:${phone}`;
+    // What a campaign send leaves behind (issue 5 builds the campaign itself): an outbound message outside any
+    // conversation, in the campaign's trace, and its event.
+    const campaignTrace = newRootTrace();
+    const [contact] = await h.db.insert(contacts).values({ tenantId: tenant.tenantId, phone, phoneHash: randomBytes(10).toString('hex') }).returning();
+    const [sent] = await h.db.insert(messages).values({
+      tenantId: tenant.tenantId, contactId: contact!.id, direction: 'outbound', channel: 'whatsapp', providerSid: newMessageSid(), fromAddress: tenant.address,
+      toAddress: from, body: 'Sua fatura vence amanhã.', sentBy: 'system', status: 'delivered', correlationId: 'campaign:test', traceId: campaignTrace.traceId, spanId: campaignTrace.spanId,
+    }).returning();
+    await recordEvents(h.db, [{ trace: campaignTrace, type: 'campaign.send', tenantId: tenant.tenantId, contactId: contact!.id, messageId: sent!.id, payload: { campaign: 'test' } }]);
+
+    const reply = await h.postInbound(tenant, { body: 'já paguei', from });
+    await h.twilio.waitFor(() => sentTo(h, from).length === 1);
+    const [inbound] = await h.db.select().from(messages).where(eq(messages.providerSid, reply.messageSid));
+    const journey = await eventually(async () => {
+      const r = await h.api(`/api/contacts/${encodeURIComponent(phone)}/journey`, { key: operator.apiKey });
+      return r.json.clusters?.[1]?.events.some((e: { type: string }) => e.type === 'reply.sent') ? r.json : null;
+    }, 10_000, 'the bot answer in the journey');
+    expect(journey.clusters.map((c: { traceId: string }) => c.traceId)).toEqual([campaignTrace.traceId, inbound!.traceId]);
+    expect(journey.links).toEqual([{ from: campaignTrace.traceId, to: inbound!.traceId }]);
+    expect(journey.clusters[0].events.map((e: { type: string }) => e.type)).toEqual(['campaign.send']);
+    expect(journey.clusters[1].events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['webhook.received', 'ai.called', 'reply.sent']));
+    const ai = await h.db.select({ causal: events.causalTraceId }).from(events).where(and(eq(events.traceId, inbound!.traceId!), eq(events.type, 'ai.called')));
+    expect(ai[0]!.causal).toBe(campaignTrace.traceId);
   });
 
   it('exports the same tree as OTLP spans when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
