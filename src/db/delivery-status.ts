@@ -2,8 +2,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import { recordEvents } from './events';
 import { canAdvanceStatus } from '../domain/message-status';
 import { newSpanId } from '../domain/trace';
-import type { Database } from './client';
-import { messages } from './schema';
+import type { Database, DbOrTx } from './client';
+import { messages, parkedStatusCallbacks } from './schema';
 
 export interface StatusCallback {
   tenantId: string;
@@ -12,17 +12,45 @@ export interface StatusCallback {
   errorCode: string | null;
 }
 
-export type StatusOutcome = 'updated' | 'ignored' | 'unknown_message';
+export type StatusOutcome = 'updated' | 'ignored' | 'parked';
 
 /**
  * Applies a delivery status callback monotonically (I11): compare-and-set on the status read, so duplicate and
  * out-of-order callbacks change nothing, and two concurrent callbacks cannot move the status backwards.
  */
 export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Promise<StatusOutcome> {
-  return db.transaction(async (tx) => {
+  return db.transaction((tx) => applyInTx(tx, cb, true));
+}
+
+/**
+ * Called right after a send stored its SID: applies the callbacks that arrived for it before that, in order.
+ */
+export async function applyParkedStatuses(tx: DbOrTx, tenantId: string, messageSid: string): Promise<void> {
+  await lockSid(tx, tenantId, messageSid);
+  const parked = await tx.delete(parkedStatusCallbacks)
+    .where(and(eq(parkedStatusCallbacks.tenantId, tenantId), eq(parkedStatusCallbacks.messageSid, messageSid)))
+    .returning();
+  for (const cb of parked.sort((a, b) => a.id - b.id)) await applyInTx(tx, { tenantId, messageSid, status: cb.status, errorCode: cb.errorCode }, false);
+}
+
+/**
+ * Serializes "store the SID" and "callback for that SID" per message: otherwise a callback could park itself
+ * just after the send looked for parked callbacks, and stay parked forever.
+ */
+async function lockSid(tx: DbOrTx, tenantId: string, messageSid: string) {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${tenantId}:${messageSid}`}))`);
+}
+
+async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise<StatusOutcome> {
+  {
+    if (park) await lockSid(tx, cb.tenantId, cb.messageSid);
     const [message] = await tx.select({ id: messages.id, status: messages.status, traceId: messages.traceId, spanId: messages.spanId, contactId: messages.contactId, conversationId: messages.conversationId })
       .from(messages).where(and(eq(messages.tenantId, cb.tenantId), eq(messages.providerSid, cb.messageSid))).for('update');
-    if (!message) return 'unknown_message';
+    // An unknown SID is most likely a send whose SID is not committed yet: park it, the send applies it.
+    if (!message) {
+      if (park) await tx.insert(parkedStatusCallbacks).values({ tenantId: cb.tenantId, messageSid: cb.messageSid, status: cb.status, errorCode: cb.errorCode });
+      return 'parked';
+    }
     if (!canAdvanceStatus(message.status, cb.status)) return 'ignored';
     await tx.update(messages)
       .set({ status: cb.status, statusUpdatedAt: sql`now()`, ...(cb.errorCode ? { errorCode: cb.errorCode } : {}) })
@@ -35,5 +63,5 @@ export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Pro
       }]);
     }
     return 'updated';
-  });
+  }
 }

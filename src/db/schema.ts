@@ -288,3 +288,13 @@ export const messageTemplates = pgTable('message_templates', {
   contentSid: text('content_sid'),
   createdAt: createdAt(),
 }, (t) => [unique('message_templates_tenant_key_locale_uq').on(t.tenantId, t.key, t.locale).nullsNotDistinct()]);
+
+/** Status callbacks that arrived before the send recorded its SID (Twilio can be faster than our commit). */
+export const parkedStatusCallbacks = pgTable('parked_status_callbacks', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  messageSid: text('message_sid').notNull(),
+  status: text('status').notNull(),
+  errorCode: text('error_code'),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('parked_status_callbacks_sid_idx').on(t.tenantId, t.messageSid)]);

@@ -37,3 +37,16 @@ export async function findOperatorByApiKey(db: Database, key: string): Promise<O
   const { keyId: _keyId, keyHash: _keyHash, ...operator } = row;
   return operator;
 }
+
+/** Revokes every key of a user; with `issueNew`, returns a fresh key (rotation). Null when the user is unknown. */
+export async function rotateApiKeys(db: Database, userId: string, issueNew: boolean): Promise<{ revoked: number; apiKey: string | null } | null> {
+  return db.transaction(async (tx) => {
+    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId));
+    if (!user) return null;
+    const revoked = await tx.update(apiKeys).set({ revokedAt: sql`now()` }).where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
+    if (!issueNew) return { revoked: revoked.length, apiKey: null };
+    const key = generateApiKey();
+    await tx.insert(apiKeys).values({ userId, prefix: key.prefix, keyHash: key.hash });
+    return { revoked: revoked.length, apiKey: key.key };
+  });
+}

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
-import { events, messages, outbox } from '../../src/db/schema';
+import { events, messages, outbox, parkedStatusCallbacks } from '../../src/db/schema';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
@@ -62,6 +62,24 @@ describe('outbound delivery and status callbacks', () => {
     expect(changes.map((c) => c.payload.to)).toEqual(['sent', 'delivered', 'read', 'failed']);
     const unknown = await h.postStatus(tenant, { MessageSid: newMessageSid(), MessageStatus: 'bogus' });
     expect(unknown.status).toBe(400);
+  });
+
+  it('keeps a status callback that arrives before the send stored its SID, and applies it once the SID is stored', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    let early = 0;
+    h.twilio.beforeNextResponse(async (message) => {
+      early = (await h.postStatus(tenant, { MessageSid: message.sid, MessageStatus: 'sent' })).status;
+    });
+    const { messageSid } = await h.postInbound(tenant, { body: 'rápido', from });
+    const outbound = await eventually(async () => {
+      const [row] = await h.db.select().from(messages).where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
+      return row?.status === 'sent' ? row : null;
+    }, 15_000, 'the parked "sent" status to be applied');
+    expect(early).toBe(204);
+    const changes = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status')));
+    expect(changes.map((c) => c.payload.to)).toEqual(['sent']);
+    expect(await h.db.select().from(parkedStatusCallbacks).where(eq(parkedStatusCallbacks.messageSid, outbound.providerSid!))).toHaveLength(0);
   });
 
   it('rejects a status callback with a bad signature', async () => {

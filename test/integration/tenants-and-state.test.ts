@@ -3,7 +3,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { transition } from '../../src/activities/conversation';
 import { createTenantResolver } from '../../src/api/tenant-cache';
-import { contacts, conversations, conversationStateHistory, twilioAccounts } from '../../src/db/schema';
+import { apiKeys, contacts, conversations, conversationStateHistory, twilioAccounts } from '../../src/db/schema';
+import { createUser, findOperatorByApiKey, rotateApiKeys } from '../../src/db/users';
 import { createTenant, findTenantNumber } from '../../src/db/tenants';
 import { seedTenant, testDb } from '../support/db';
 import { randomPhone } from '../support/harness';
@@ -44,6 +45,21 @@ describe('tenant resolution (I2)', () => {
     await expect(createTenant(db, { slug, name: slug, accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: 't', mode: 'live', numbers: [{ channel: 'whatsapp', phone: a.phone }] })).rejects.toThrow();
     const { tenants } = await import('../../src/db/schema');
     expect(await db.select().from(tenants).where(eq(tenants.slug, slug))).toHaveLength(0);
+  });
+});
+
+describe('operator API keys', () => {
+  it('are stored hashed, found by key, and stop working once rotated', async () => {
+    const { tenant } = await seedTenant(db);
+    const { user, apiKey } = await createUser(db, { tenantId: tenant.id, name: 'Ana', role: 'AGENT' });
+    const [stored] = await db.select().from(apiKeys).where(eq(apiKeys.userId, user.id));
+    expect(stored!.keyHash).not.toContain(apiKey.split('_')[2]!);
+    expect(await findOperatorByApiKey(db, apiKey)).toMatchObject({ id: user.id, role: 'AGENT', tenantId: tenant.id });
+    expect(await findOperatorByApiKey(db, apiKey.slice(0, -1) + (apiKey.endsWith('A') ? 'B' : 'A'))).toBeNull();
+    const rotated = await rotateApiKeys(db, user.id, true);
+    expect(rotated!.revoked).toBe(1);
+    expect(await findOperatorByApiKey(db, apiKey)).toBeNull();
+    expect(await findOperatorByApiKey(db, rotated!.apiKey!)).toMatchObject({ id: user.id });
   });
 });
 

@@ -24,6 +24,7 @@ export async function startFakeTwilio() {
   const sent: FakeTwilioMessage[] = [];
   const failures: Failure[] = [];
   const listeners = new Set<() => void>();
+  const beforeRespond: ((message: FakeTwilioMessage) => Promise<void>)[] = [];
 
   const server = await listenLocal(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -48,6 +49,8 @@ export async function startFakeTwilio() {
     };
     sent.push(message);
     for (const listener of listeners) listener();
+    const hook = beforeRespond.shift();
+    if (hook) await hook(message);
     if (failure) {
       req.socket.destroy();
       return;
@@ -68,6 +71,10 @@ export async function startFakeTwilio() {
     sent,
     addAccount(accountSid: string, authToken: string) {
       accounts.set(accountSid, authToken);
+    },
+    /** Runs `hook` after accepting the next message and before answering (a status callback racing the reply). */
+    beforeNextResponse(hook: (message: FakeTwilioMessage) => Promise<void>) {
+      beforeRespond.push(hook);
     },
     failNext(...next: Failure[]) {
       failures.push(...next);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
 import { runMigrations } from '../../db/migrate';
 import { tenants, users } from '../../db/schema';
-import { createUser } from '../../db/users';
+import { createUser, rotateApiKeys } from '../../db/users';
 import type { Role } from '../../domain/api-keys';
 import { CliError, type CliContext } from '../context';
 
@@ -29,6 +29,23 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
         const created = await createUser(database.db, { tenantId: tenant.id, name: o.name, role, department: o.department ?? null, email: o.email ?? null });
         console.log(`user ${created.user.id} (${role}) added to ${o.tenant}`);
         console.log(`API key (store it now, it is not shown again): ${created.apiKey}`);
+      } finally {
+        await database.close();
+      }
+    });
+
+  user.command('rotate-key')
+    .description("revoke a user's API keys and print a new one (shown once)")
+    .requiredOption('--id <userId>', 'the user (causeway user list)')
+    .option('--revoke-only', 'revoke without issuing a new key', false)
+    .action(async (o: { id: string; revokeOnly: boolean }) => {
+      if (!/^[0-9a-f-]{36}$/.test(o.id)) throw new CliError('--id must be a user id (a UUID)');
+      const database = await ctx().database();
+      try {
+        const result = await rotateApiKeys(database.db, o.id, !o.revokeOnly);
+        if (!result) throw new CliError(`no user ${o.id}`);
+        console.log(`revoked ${result.revoked} key(s)`);
+        if (result.apiKey) console.log(`new API key (store it now, it is not shown again): ${result.apiKey}`);
       } finally {
         await database.close();
       }
