@@ -42,7 +42,8 @@ async function main() {
   const connection = await NativeConnection.connect({ address });
   const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log: log.child({ component: 'worker' }) });
   const running = worker.run();
-  stops.unshift(async () => { worker.shutdown(); await running; await connection.close(); await temporal.close(); });
+  // The SDK already drains the worker on SIGINT/SIGTERM; only ask when it is still running.
+  stops.unshift(async () => { if (worker.getState() === 'RUNNING') worker.shutdown(); await running; await connection.close(); await temporal.close(); });
 
   const app = createApp({ env, db: database.db, temporal: temporal.client, log: log.child({ component: 'api' }) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
