@@ -11,7 +11,7 @@ import { childSpan } from '../domain/trace';
 import { TwilioSendError } from '../integrations/twilio-gateway';
 import type { ActivityDeps } from './deps';
 import { applyParkedStatuses } from '../db/delivery-status';
-import { recordEvents } from '../db/events';
+import { recordEvents, type EventInput } from '../db/events';
 
 export interface SendMessageInput {
   /** Deterministic, from business ids: the same logical send always maps to the same outbox row. */
@@ -45,8 +45,10 @@ const IN_DOUBT_WINDOW_MS = 10 * 60_000;
 export function createMessagingActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  async function finish(tenantId: string, outboxId: string, messageId: string, sid: string | null, status: string) {
+  /** Stores the SID and the `reply.sent` event in one transaction, then applies callbacks that came first. */
+  async function finish(tenantId: string, outboxId: string, messageId: string, sid: string | null, status: string, event: EventInput) {
     await db.transaction(async (tx) => {
+      await recordEvents(tx, [event]);
       await tx.update(outbox).set({ status: status === 'simulated' ? 'simulated' : 'sent', providerSid: sid, sentAt: sql`now()`, updatedAt: sql`now()` }).where(eq(outbox.id, outboxId));
       await tx.update(messages).set({ providerSid: sid, status, statusUpdatedAt: sql`now()` }).where(eq(messages.id, messageId));
       if (sid) await applyParkedStatuses(tx, tenantId, sid);
@@ -111,8 +113,7 @@ export function createMessagingActivities(deps: ActivityDeps) {
       const eventBase = { tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, messageId: row.messageId };
 
       if (number.mode === 'simulated') {
-        await finish(input.tenantId, row.id, row.messageId, null, 'simulated');
-        await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { status: 'simulated', sentBy: input.sentBy } }]);
+        await finish(input.tenantId, row.id, row.messageId, null, 'simulated', { ...eventBase, trace: span, type: 'reply.sent', payload: { status: 'simulated', sentBy: input.sentBy } });
         return done(null, 'simulated');
       }
 
@@ -121,8 +122,7 @@ export function createMessagingActivities(deps: ActivityDeps) {
         const body = await currentBody(row.messageId);
         const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find((m) => m.body === body);
         if (found) {
-          await finish(input.tenantId, row.id, row.messageId, found.sid, found.status);
-          await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { providerSid: found.sid, status: found.status, adopted: true } }]);
+          await finish(input.tenantId, row.id, row.messageId, found.sid, found.status, { ...eventBase, trace: span, type: 'reply.sent', payload: { providerSid: found.sid, status: found.status, adopted: true } });
           return done(found.sid, found.status);
         }
       }
@@ -130,8 +130,7 @@ export function createMessagingActivities(deps: ActivityDeps) {
       await db.update(outbox).set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
       try {
         const sent = await deps.twilio.send(credentials, { from: input.from, to: input.to, body: await currentBody(row.messageId), statusCallback: `${deps.config.publicBaseUrl}/webhooks/twilio/status` });
-        await finish(input.tenantId, row.id, row.messageId, sent.sid, sent.status);
-        await recordEvents(db, [{ ...eventBase, trace: span, type: 'reply.sent', payload: { providerSid: sent.sid, status: sent.status, sentBy: input.sentBy } }]);
+        await finish(input.tenantId, row.id, row.messageId, sent.sid, sent.status, { ...eventBase, trace: span, type: 'reply.sent', payload: { providerSid: sent.sid, status: sent.status, sentBy: input.sentBy } });
         return done(sent.sid, sent.status);
       } catch (error) {
         if (!(error instanceof TwilioSendError)) throw error;

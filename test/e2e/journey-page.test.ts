@@ -38,7 +38,10 @@ describe.skipIf(!CHROMIUM)('journey page in a real browser (O3)', () => {
     const req = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
     await fetch(`${h.apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
     await h.twilio.waitFor(() => sentTo(h, from).length === 2);
-    await eventually(async () => (await h.api(`/api/contacts/${encodeURIComponent(phone)}/journey`, { key: operator.apiKey })).json.links?.length === 1, 10_000, 'the causal link');
+    await eventually(async () => {
+      const { json } = await h.api(`/api/contacts/${encodeURIComponent(phone)}/journey`, { key: operator.apiKey });
+      return json.links?.length === 1 && json.clusters[1].events.some((e: { type: string }) => e.type === 'reply.sent');
+    }, 10_000, 'the causal link and the second reply');
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const errors: string[] = [];
