@@ -12,6 +12,7 @@ import type { AiResponder } from './src/integrations/ai';
 import { createOpenAiResponder } from './src/integrations/openai-responder';
 import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
+import { createLedgerPaymentChecker, type PaymentChecker } from './src/integrations/payments';
 import { createLogger, type Logger } from './src/logger';
 import { createTemporalClient, ensureSearchAttributes } from './src/temporal/connection';
 import { installTemporalRuntime } from './src/temporal/runtime';
@@ -38,6 +39,7 @@ export interface WorkerWiring {
   log: Logger;
   ai?: AiResponder;
   twilio?: TwilioGateway;
+  payments?: PaymentChecker;
   /** Tests pass a prebuilt bundle so workflow code is bundled once per file. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -48,6 +50,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     db: w.db,
     twilio: w.twilio ?? createTwilioGateway({ apiBaseUrl: w.env.TWILIO_API_BASE_URL, timeoutMs: TWILIO_TIMEOUT_MS }),
     ai: w.ai ?? createAiResponder(w.env),
+    payments: w.payments ?? createLedgerPaymentChecker(w.db),
     temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE },
     config: {
       publicBaseUrl: w.env.PUBLIC_BASE_URL,
@@ -55,6 +58,8 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
         debounceMs: w.env.MESSAGE_DEBOUNCE, idleAfterMs: w.env.CONVERSATION_IDLE_AFTER, closeAfterMs: w.env.CONVERSATION_CLOSE_AFTER,
         npsWaitMs: w.env.NPS_WAIT, maxTurnsPerRun: w.env.CONVERSATION_MAX_TURNS_PER_RUN,
       },
+      campaign: { deliveryTimeoutMs: w.env.CAMPAIGN_DELIVERY_TIMEOUT },
+      promises: { reminderBeforeMs: w.env.PROMISE_REMINDER_BEFORE, checkAfterMs: w.env.PROMISE_CHECK_AFTER },
     },
     log: w.log,
     clock: () => new Date(),
@@ -65,6 +70,8 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
     ...(w.workflowBundle ? { workflowBundle: w.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
+    // Campaign send batches heartbeat every 200 ms; a short throttle lets a pause cancel them within a second.
+    maxHeartbeatThrottleInterval: '250ms',
     interceptors: {
       workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
       activity: [traceActivityInterceptor(({ place, ...ids }, trace) => recordEvents(w.db, [{ trace, type: 'trace.broken', level: 'warn', ...ids, payload: { message: `broken trace chain at ${place}` } }]))],

@@ -15,7 +15,11 @@ import type { AddressInfo } from 'node:net';
 import { createWorker, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../worker';
 import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
-import { inboundWorkflowId } from '../src/contract';
+import { campaignWorkflowId, inboundWorkflowId } from '../src/contract';
+import { createCampaignFromFile, startCampaign } from '../src/campaigns/service';
+import { campaigns } from '../src/db/schema';
+import { newRootTrace } from '../src/domain/trace';
+import { eq } from 'drizzle-orm';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contract/search-attributes';
 import { createDb } from '../src/db/client';
 import { startEmbeddedPostgres } from '../src/db/embedded';
@@ -80,19 +84,25 @@ async function main() {
   await runMigrations(databaseUrl, { embedded });
   let queries = 0;
   const database = createDb(databaseUrl, { max: 10, embedded, onQuery: () => { queries += 1; } });
-  const twilio = await startFakeTwilio();
+  let apiUrlForCallbacks = '';
+  const twilio = await startFakeTwilio({
+    statusCallbacks: {
+      rewrite: (url) => url.replace(PUBLIC, apiUrlForCallbacks),
+      sign: (url, token, p) => signedWebhook({ publicBaseUrl: PUBLIC, path: new URL(url).pathname, authToken: token, params: p }),
+    },
+  });
   const openai = await startFakeOpenAi();
   const taskQueue = `bench-${randomBytes(3).toString('hex')}`;
   const appEnv = loadEnv({
     DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalEnv.address, TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_BASE_URL: PUBLIC,
-    TWILIO_API_BASE_URL: twilio.url, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: openai.url, MESSAGE_DEBOUNCE: '0s', NPS_WAIT: '0s', LOG_LEVEL: 'silent',
+    TWILIO_API_BASE_URL: twilio.url, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: openai.url, MESSAGE_DEBOUNCE: '0s', NPS_WAIT: '0s', LOG_LEVEL: 'silent', CAMPAIGN_DELIVERY_TIMEOUT: '30s',
   });
   const temporal = createTemporalClient({ address: temporalEnv.address, namespace: 'default' });
   const log = createLogger('silent');
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
   const phone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
-  await createTenant(database.db, { slug: `bench-${randomBytes(3).toString('hex')}`, name: 'bench', accountSid, authToken, mode: 'live', numbers: [{ channel: 'whatsapp', phone }] });
+  const { tenant } = await createTenant(database.db, { slug: `bench-${randomBytes(3).toString('hex')}`, name: 'bench', accountSid, authToken, mode: 'live', numbers: [{ channel: 'whatsapp', phone }] });
   twilio.addAccount(accountSid, authToken);
   const params = (from: string, body = 'olá') => ({ MessageSid: newMessageSid(), AccountSid: accountSid, From: from, To: `whatsapp:${phone}`, Body: body, NumMedia: '0' });
   const signed = (p: Record<string, string>) => signedWebhook({ publicBaseUrl: PUBLIC, path: '/webhooks/twilio/messages', authToken, params: p });
@@ -133,6 +143,7 @@ async function main() {
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((r) => server.once('listening', () => r()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  apiUrlForCallbacks = apiUrl;
 
   // 2. Webhook ack latency vs a bare client.workflow.start loop, at the same rate, worker busy in both.
   {
@@ -178,6 +189,60 @@ async function main() {
     console.log(`Inbound → reply, new conversation each time, zero-latency AI (${n} sequential messages, MESSAGE_DEBOUNCE=0s)`);
     console.log(`  p50 ${fmt(quantile(latencies, 0.5))} p95 ${fmt(quantile(latencies, 0.95))}   (each Temporal hop ≈ 40 ms on the dev server; no no-op-workflow baseline yet)`);
     console.log(`  per message: ${perMessageQueries.toFixed(1)} SQL statements; Temporal history events ${inbound.events?.length ?? 0} (inbound) + ${conversation.events?.length ?? 0} (conversation so far); activities ${count(inbound.events)} + ${count(conversation.events)}\n`);
+  }
+
+  // 4. Campaign pacing: 2,000 targets against a 50/s limit on one sender, delivery callbacks flowing back.
+  {
+    const limit = 50;
+    const n = 2000;
+    const rows = Array.from({ length: n }, (_, i) => `+5521${String(800000000 + i)},Cliente ${i}`).join('\n');
+    const trace = newRootTrace();
+    const created = await createCampaignFromFile(database.db, { tenantId: tenant.id, createdBy: 'bench', traceId: trace.traceId, options: { name: 'bench-rate', body: 'Aviso para {{name}}', ratePerSecond: limit, maxAttempts: 1, activeHours: 'always' }, file: { name: 'rate.csv', content: `phone,name\n${rows}` } });
+    const before = twilio.sent.length;
+    const t0 = performance.now();
+    await startCampaign(temporal.client, { campaignId: created.campaignId, tenantId: tenant.id, tenantSlug: tenant.slug, taskQueue, trace, name: 'bench-rate' });
+    await twilio.waitFor((sent) => sent.length - before >= n, 300_000);
+    const elapsed = (performance.now() - t0) / 1000;
+    const times = twilio.sent.slice(before).map((m) => m.dateCreated.getTime()).sort((a, b) => a - b);
+    const sustained = (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000);
+    // Every one-second window starting at a send (sliding), not just calendar seconds: the strictest reading.
+    let maxInWindow = 0;
+    for (let i = 0, j = 0; i < times.length; i += 1) {
+      while (times[j]! < times[i]! + 1000 && j < times.length) j += 1;
+      maxInWindow = Math.max(maxInWindow, j - i);
+    }
+    console.log(`Campaign pacing: ${n} targets, limit ${limit}/s on one sender (fake Twilio receipt times; callbacks sent → delivered)`);
+    console.log(`  sustained ${sustained.toFixed(2)}/s = ${ratio(sustained, limit)} of the limit (goal ≥ 0.95×)   busiest 1 s window ${maxInWindow} = ${ratio(maxInWindow, limit)} (goal ≤ 1.05×)   all ${n} sent in ${elapsed.toFixed(1)} s\n`);
+  }
+
+  // 5. A large campaign (C6): time and Temporal history sizes. A simulated sender keeps Twilio out of the figure.
+  {
+    const n = appEnv.BENCH_CAMPAIGN_TARGETS;
+    const simPhone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+    const sim = await createTenant(database.db, { slug: `bench-sim-${randomBytes(3).toString('hex')}`, name: 'bench sim', accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex'), mode: 'simulated', numbers: [{ channel: 'whatsapp', phone: simPhone }] });
+    const rows = Array.from({ length: n }, (_, i) => `+55119${String(10000000 + i)},C${i}`).join('\n');
+    const trace = newRootTrace();
+    const i0 = performance.now();
+    const created = await createCampaignFromFile(database.db, { tenantId: sim.tenant.id, createdBy: 'bench', traceId: trace.traceId, options: { name: 'bench-large', body: 'Aviso {{name}}', ratePerSecond: 1000, maxAttempts: 1, activeHours: 'always' }, file: { name: 'large.csv', content: `phone,name\n${rows}` } });
+    const importSeconds = (performance.now() - i0) / 1000;
+    const t0 = performance.now();
+    await startCampaign(temporal.client, { campaignId: created.campaignId, tenantId: sim.tenant.id, tenantSlug: sim.tenant.slug, taskQueue, trace, name: 'bench-large' });
+    const handle = temporal.client.workflow.getHandle(campaignWorkflowId(created.campaignId));
+    const result = await handle.result() as { runs: number };
+    const seconds = (performance.now() - t0) / 1000;
+    const runs: number[] = [];
+    for await (const execution of temporal.client.workflow.list({ query: `WorkflowId = '${campaignWorkflowId(created.campaignId)}'` })) {
+      const history = await temporal.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      runs.push(history.events?.length ?? 0);
+    }
+    const pacers: number[] = [];
+    for await (const execution of temporal.client.workflow.list({ query: `WorkflowType = 'pacerWorkflow' AND CausewayTenant = '${sim.tenant.slug}'` })) {
+      pacers.push((await temporal.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events?.length ?? 0);
+    }
+    const [row] = await database.db.select().from(campaigns).where(eq(campaigns.id, created.campaignId));
+    console.log(`Large campaign: ${n} targets on a simulated sender, limit 1000/s (BENCH_CAMPAIGN_TARGETS to change)`);
+    console.log(`  import (validate + one transaction) ${importSeconds.toFixed(1)} s; run ${seconds.toFixed(1)} s = ${(n / seconds).toFixed(0)} sends/s; ${row!.contactedTargets} contacted, ${row!.successfulContacts} successful`);
+    console.log(`  campaign workflow: ${result.runs} run(s), history events per run max ${Math.max(...runs)} (total ${runs.reduce((a, b) => a + b, 0)}); sender pacer: ${pacers.length} run(s), max ${Math.max(0, ...pacers)} events (Temporal's limit: 51,200 events per run)\n`);
   }
 
   worker.shutdown();

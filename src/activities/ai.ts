@@ -3,7 +3,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType, type TraceContext } from '../contract';
 import type { DbOrTx } from '../db/client';
 import { recordEvents } from '../db/events';
-import { aiResults, alerts, conversations, messages } from '../db/schema';
+import { aiResults, alerts, campaigns, campaignTargets, conversations, messages, tenants } from '../db/schema';
+import { formatDate, formatMoney } from '../domain/money';
+import { CAUSAL_WINDOW_MS } from './inbound';
 import { loadActivePrompt } from '../db/templates';
 import { alertsForTurn } from '../domain/alerts';
 import { HISTORY_WINDOW } from '../domain/prompts';
@@ -44,10 +46,25 @@ const usable = (conversationId: string, after: Date | null) => and(
 );
 
 async function conversationContext(db: DbOrTx, conversationId: string) {
-  const [row] = await db.select({ assistantType: conversations.assistantType, summary: conversations.summary, summarizedUntil: conversations.summarizedUntil })
-    .from(conversations).where(eq(conversations.id, conversationId));
+  const [row] = await db.select({ assistantType: conversations.assistantType, summary: conversations.summary, summarizedUntil: conversations.summarizedUntil, contactId: conversations.contactId, tenantLocale: tenants.locale })
+    .from(conversations).innerJoin(tenants, eq(tenants.id, conversations.tenantId)).where(eq(conversations.id, conversationId));
   if (!row) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'conversation not found', nonRetryable: true });
   return row;
+}
+
+/**
+ * The campaign message the customer may be answering (sent to them within the causal window), so the assistant
+ * knows what it said and, for collections, the amount and due date; a collection reply uses the collections prompt.
+ */
+async function campaignContext(db: DbOrTx, contactId: string, locale: string) {
+  const [row] = await db.select({ body: messages.body, kind: campaigns.kind, name: campaigns.name, debt: campaignTargets.debtAmountCents, due: campaignTargets.dueDate })
+    .from(campaignTargets).innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId)).innerJoin(messages, eq(messages.id, campaignTargets.lastMessageId))
+    .where(and(eq(campaignTargets.contactId, contactId), gt(campaignTargets.lastAttemptAt, new Date(Date.now() - CAUSAL_WINDOW_MS))))
+    .orderBy(desc(campaignTargets.lastAttemptAt)).limit(1);
+  if (!row) return null;
+  const lines = [`The customer may be answering this message we sent them (campaign "${row.name}"): «${row.body}»`];
+  if (row.debt !== null) lines.push(`Open amount: ${formatMoney(row.debt, locale)}${row.due ? `, due ${formatDate(row.due, locale)}` : ''}. When the customer commits to pay, call register_promise with the amount, date and method.`);
+  return { kind: row.kind, note: lines.join('\n') };
 }
 
 export function createAiActivities(deps: ActivityDeps) {
@@ -77,12 +94,13 @@ export function createAiActivities(deps: ActivityDeps) {
         await tx.update(conversations).set({ lastMessageAt: sql`now()`, updatedAt: sql`now()` }).where(eq(conversations.id, input.conversationId));
       });
       const context = await conversationContext(db, input.conversationId);
-      const prompt = await loadActivePrompt(db, input.tenantId, context.assistantType);
+      const campaign = await campaignContext(db, context.contactId, context.tenantLocale);
+      const prompt = await loadActivePrompt(db, input.tenantId, campaign?.kind === 'collection' ? 'collections' : context.assistantType);
       if (!prompt) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `no active prompt for assistant type ${context.assistantType}`, nonRetryable: true });
       const recent = await db.select({ direction: messages.direction, body: messages.body }).from(messages)
         .where(usable(input.conversationId, context.summarizedUntil))
         .orderBy(desc(messages.createdAt), desc(messages.id)).limit(HISTORY_WINDOW);
-      const system = context.summary ? `${prompt.content}\n\nSummary of the earlier conversation:\n${context.summary}` : prompt.content;
+      const system = [prompt.content, campaign?.note, context.summary ? `Summary of the earlier conversation:\n${context.summary}` : null].filter(Boolean).join('\n\n');
 
       const attempt = Context.current().info.attempt;
       const started = performance.now();

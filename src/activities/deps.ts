@@ -3,6 +3,7 @@ import type { ConversationTiming } from '../contract/types';
 import type { Database } from '../db/client';
 import type { AiResponder } from '../integrations/ai';
 import type { TwilioGateway } from '../integrations/twilio-gateway';
+import type { PaymentChecker } from '../integrations/payments';
 import type { Logger } from '../logger';
 
 /** Everything activities may touch, built once in worker.ts; tests pass their own, checked by the compiler. */
@@ -10,8 +11,15 @@ export interface ActivityDeps {
   db: Database;
   twilio: TwilioGateway;
   ai: AiResponder;
+  payments: PaymentChecker;
   temporal: { client: Client; taskQueue: string };
-  config: { publicBaseUrl: string; timing: ConversationTiming };
+  config: {
+    publicBaseUrl: string;
+    timing: ConversationTiming;
+    /** A campaign send with no final delivery status after this long counts as sent (unconfirmed). */
+    campaign: { deliveryTimeoutMs: number };
+    promises: { reminderBeforeMs: number; checkAfterMs: number };
+  };
   log: Logger;
   clock: () => Date;
 }

@@ -1,12 +1,15 @@
 import { and, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
-import { conversationWorkflowId, customerMessageSignal, FailureType, searchAttributes, type Channel, type CustomerMessage, type InboundInput } from '../contract';
+import { campaignWorkflowId, conversationWorkflowId, customerMessageSignal, FailureType, searchAttributes, targetsChangedSignal, type Channel, type CustomerMessage, type InboundInput } from '../contract';
 import { contacts, messages, tenants } from '../db/schema';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
 import { recordEvents } from '../db/events';
+import { applyTargetEvent } from '../db/campaign-targets';
+import { markOptedIn, markOptedOut } from '../db/opt-out';
+import { createOutboundSender } from './messaging';
 
 /** How long after a business-initiated message a customer's message still counts as its consequence. */
 export const CAUSAL_WINDOW_MS = 72 * 3_600_000;
@@ -30,8 +33,46 @@ export interface DeliverInput {
   message: CustomerMessage;
 }
 
+export interface KeywordInput {
+  keyword: 'stop' | 'start';
+  tenantId: string;
+  contactId: string;
+  messageId: string;
+  messageSid: string;
+  channel: Channel;
+  /** The tenant address the customer wrote to, and the customer's address: the confirmation goes back this way. */
+  tenantAddress: string;
+  customerAddress: string;
+  trace: InboundInput['trace'];
+}
+
 export function createInboundActivities(deps: ActivityDeps) {
+  const sender = createOutboundSender(deps);
   return {
+    /**
+     * I12: a STOP-family message opts the contact out of every campaign at once (open targets stop, running
+     * campaigns are told); a START-family message opts back in. On WhatsApp a confirmation is sent; on SMS
+     * Twilio's own opt-out handling answers the keyword (and would refuse our message to an opted-out number).
+     */
+    async applyKeyword(input: KeywordInput): Promise<{ campaignsNotified: number }> {
+      const campaignIds = await deps.db.transaction(async (tx) => {
+        const ids = input.keyword === 'stop' ? await markOptedOut(tx, input.contactId, 'keyword') : (await markOptedIn(tx, input.contactId), []);
+        await recordEvents(tx, [{ trace: childSpan(input.trace), type: input.keyword === 'stop' ? 'contact.opted_out' : 'contact.opted_in', tenantId: input.tenantId, contactId: input.contactId, messageId: input.messageId, payload: { source: 'keyword', campaigns: ids.length } }]);
+        return ids;
+      });
+      for (const id of campaignIds) {
+        await deps.temporal.client.workflow.getHandle(campaignWorkflowId(id)).signal(targetsChangedSignal).catch(() => undefined);
+      }
+      if (input.channel === 'whatsapp') {
+        await sender.send({
+          idempotencyKey: `keyword:${input.messageSid}`, tenantId: input.tenantId, conversationId: null, contactId: input.contactId, channel: input.channel,
+          from: input.tenantAddress, to: input.customerAddress, template: { key: input.keyword === 'stop' ? 'opt_out_confirmation' : 'opt_in_confirmation' },
+          sentBy: 'system', correlationId: input.messageSid, trace: childSpan(input.trace),
+        });
+      }
+      return { campaignsNotified: campaignIds.length };
+    },
+
     /**
      * Stores the inbound message once (unique tenant + MessageSid) with its contact, in one transaction.
      * The MessageSid doubles as the correlation id (seed 000): the AI result and the reply reuse it.
@@ -51,8 +92,8 @@ export function createInboundActivities(deps: ActivityDeps) {
         // the message Twilio says it replies to, else our latest business-initiated message to this contact
         // (sent outside any conversation, as campaign and broadcast sends are) within CAUSAL_WINDOW_MS.
         const [replied] = input.originalRepliedMessageSid
-          ? await tx.select({ traceId: messages.traceId }).from(messages).where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.originalRepliedMessageSid), eq(messages.direction, 'outbound')))
-          : await tx.select({ traceId: messages.traceId }).from(messages)
+          ? await tx.select({ traceId: messages.traceId, campaignTargetId: messages.campaignTargetId }).from(messages).where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.originalRepliedMessageSid), eq(messages.direction, 'outbound')))
+          : await tx.select({ traceId: messages.traceId, campaignTargetId: messages.campaignTargetId }).from(messages)
             .where(and(eq(messages.contactId, contact!.id), eq(messages.direction, 'outbound'), isNull(messages.conversationId), isNotNull(messages.traceId), gt(messages.createdAt, new Date(Date.parse(input.receivedAt) - CAUSAL_WINDOW_MS))))
             .orderBy(desc(messages.createdAt)).limit(1);
         const causalTraceId = replied?.traceId ?? input.trace.causalTraceId ?? null;
@@ -72,6 +113,8 @@ export function createInboundActivities(deps: ActivityDeps) {
           return { messageId: existing!.id, contactId: contact!.id, contactHash: hash, alreadyHandled: existing!.conversationId !== null, causalTraceId };
         }
         const common = { tenantId: input.tenantId, contactId: contact!.id, messageId: inserted.id };
+        // A reply to a campaign message completes that target (C2: a reply is the best outcome a send can have).
+        if (replied?.campaignTargetId) await applyTargetEvent(tx, replied.campaignTargetId, { kind: 'reply' });
         await recordEvents(tx, [
           { ...common, trace, type: 'webhook.received', occurredAt: new Date(input.receivedAt), payload: { messageSid: input.messageSid, channel: input.channel, numMedia: input.media.length } },
           { ...common, trace: stored, type: 'message.stored', payload: { direction: 'inbound', bodyLength: input.body.length } },

@@ -3,6 +3,8 @@ import { createConversationActivities } from './conversation';
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
 import { createMessagingActivities } from './messaging';
+import { createCampaignActivities } from './campaign';
+import { createPromiseActivities } from './promises';
 
 export type { ActivityDeps } from './deps';
 
@@ -12,6 +14,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createConversationActivities(deps),
     ...createAiActivities(deps),
     ...createMessagingActivities(deps),
+    ...createCampaignActivities(deps),
+    ...createPromiseActivities(deps),
   };
 }
 

@@ -4,6 +4,7 @@ import { newRootTrace } from '../domain/trace';
 import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
+import { campaignRoutes } from './routes/campaigns';
 import { conversationRoutes } from './routes/conversations';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
   app.route('/api', traceRoutes(deps));
+  app.route('/api', campaignRoutes(deps));
   app.route('/', pageRoutes());
 
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));

@@ -2,12 +2,17 @@ import { readEnvOrExit, type Env } from '../config/env';
 import { connectDatabase, type ConnectedDb } from '../db/connect';
 import { createDb } from '../db/client';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file';
+import { createTemporalClient, type TemporalClientHandle } from '../temporal/connection';
 
 export interface CliContext {
   env: Env;
   runtime: RuntimeInfo | null;
   /** Opens the database the service uses: DATABASE_URL, else the running `npm start`'s embedded one, else opens it. */
   database(): Promise<ConnectedDb>;
+  /** A Temporal client: TEMPORAL_ADDRESS, else the running `npm start`'s dev server. */
+  temporal(): TemporalClientHandle;
+  /** The Temporal Web UI page of a workflow. */
+  webUiLink(workflowId: string): string;
 }
 
 export function createCliContext(): CliContext {
@@ -19,6 +24,15 @@ export function createCliContext(): CliContext {
     async database() {
       if (!env.DATABASE_URL && runtime) return { ...createDb(runtime.databaseUrl, { max: 2, embedded: true }), url: runtime.databaseUrl, embedded: true };
       return connectDatabase(env);
+    },
+    temporal() {
+      const address = env.TEMPORAL_ADDRESS ?? runtime?.temporalAddress;
+      if (!address) throw new CliError('Temporal is not reachable: start the service (npm start) or set TEMPORAL_ADDRESS');
+      return createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE });
+    },
+    webUiLink(workflowId: string) {
+      const base = env.TEMPORAL_UI_URL ?? runtime?.webUiUrl ?? `http://localhost:${env.TEMPORAL_UI_PORT}`;
+      return `${base.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(env.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/env';
+import { registerCampaignCommands } from './commands/campaign';
 import { registerDbCommands } from './commands/db';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTenantCommands } from './commands/tenant';
@@ -21,6 +22,7 @@ registerTenantCommands(program, ctx);
 registerSimulateCommand(program, ctx);
 registerUserCommands(program, ctx);
 registerTraceCommands(program, ctx);
+registerCampaignCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

@@ -31,6 +31,8 @@ const schema = z
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('causeway'),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     TEMPORAL_CLI_PATH: optionalString,
+    /** Where operators open the Web UI (printed links); default: the local dev server's UI. */
+    TEMPORAL_UI_URL: optionalUrl,
     TWILIO_ACCOUNT_SID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional()),
     TWILIO_AUTH_TOKEN: optionalString,
     TWILIO_PHONE_NUMBER: optionalString,
@@ -42,11 +44,16 @@ const schema = z
     CONVERSATION_IDLE_AFTER: duration('10m'),
     CONVERSATION_CLOSE_AFTER: duration('30m'),
     NPS_WAIT: duration('24h'),
+    CAMPAIGN_DELIVERY_TIMEOUT: duration('15m'),
+    PROMISE_REMINDER_BEFORE: duration('24h'),
+    PROMISE_CHECK_AFTER: duration('24h'),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+    /** `npm run bench`: targets of the large-campaign measurement (C6 asks for 100k). */
+    BENCH_CAMPAIGN_TARGETS: z.coerce.number().int().min(100).max(1_000_000).default(100_000),
     /** Tests: `1` writes the workflow histories of selected scenarios to test/fixtures/histories (replay fixtures). */
     CAUSEWAY_RECORD_HISTORIES: z.enum(['0', '1']).default('0'),
     XDG_CACHE_HOME: optionalString,

@@ -5,3 +5,15 @@ export const inboundWorkflowId = (messageSid: string) => `inbound:${messageSid}`
 
 /** One long-lived conversation workflow per tenant and contact (the contact's keyed hash, not the phone). */
 export const conversationWorkflowId = (tenantSlug: string, contactHash: string) => `conversation:${tenantSlug}:${contactHash}`;
+
+/** One workflow per campaign (C2), started by `causeway campaign start`; the id is the campaign's uuid. */
+export const campaignWorkflowId = (campaignId: string) => `campaign:${campaignId}`;
+
+/**
+ * One pacer per tenant sender: it hands out send slots, so every campaign using that number shares one rate
+ * limit, across workers. The sender is hashed like contacts (no phone numbers in ids).
+ */
+export const pacerWorkflowId = (tenantSlug: string, senderHash: string) => `sender:${tenantSlug}:${senderHash}`;
+
+/** One workflow per promise to pay (C4): its reminder and due-date check are durable timers. */
+export const promiseWorkflowId = (promiseId: string) => `promise:${promiseId}`;

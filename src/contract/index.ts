@@ -1,8 +1,10 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentMessageArgs, ConversationSnapshot, CustomerMessage, OperatorAction, TakeOverArgs } from './types';
+import type { AcquireSlotsArgs, CampaignProgress, ControlArgs } from './campaign';
 
 export * from './types';
 export * from './ids';
+export * from './campaign';
 export * as searchAttributes from './search-attributes';
 
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('customerMessage');
@@ -15,6 +17,17 @@ export const releaseUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]
 export const agentMessageUpdate = defineUpdate<{ messageId: string; status: string }, [AgentMessageArgs]>('agentMessage');
 export const resolveUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('resolve');
 export const closeUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('close');
+
+// Campaign control (C1/C2): signals, so `causeway campaign pause` works even while the workflow is busy sending.
+export const pauseCampaignSignal = defineSignal<[ControlArgs]>('pause');
+export const resumeCampaignSignal = defineSignal<[ControlArgs]>('resume');
+export const cancelCampaignSignal = defineSignal<[ControlArgs]>('cancel');
+/** Something changed outside the workflow (a delivery callback scheduled a retry, an opt-out, new settings). */
+export const targetsChangedSignal = defineSignal<[]>('targetsChanged');
+export const campaignProgressQuery = defineQuery<CampaignProgress>('progress');
+
+/** The sender's pacer grants `count` send slots (epoch ms), spaced by at least `intervalMs` across all callers. */
+export const acquireSlotsUpdate = defineUpdate<{ slots: number[] }, [AcquireSlotsArgs]>('acquireSlots');
 
 /** Failure `type` strings: the same vocabulary in ApplicationFailure.create and in nonRetryableErrorTypes. */
 export const FailureType = {

@@ -6,4 +6,6 @@ export const CONVERSATION_STATUS = defineSearchAttributeKey('CausewayConversatio
 export const CAMPAIGN_ID = defineSearchAttributeKey('CausewayCampaignId', SearchAttributeType.KEYWORD);
 export const TRACE_ID = defineSearchAttributeKey('CausewayTraceId', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [TENANT, CONVERSATION_STATUS, CAMPAIGN_ID, TRACE_ID];
+export const CAMPAIGN_STATUS = defineSearchAttributeKey('CausewayCampaignStatus', SearchAttributeType.KEYWORD);
+
+export const ALL_SEARCH_ATTRIBUTES = [TENANT, CONVERSATION_STATUS, CAMPAIGN_ID, CAMPAIGN_STATUS, TRACE_ID];

@@ -4,6 +4,7 @@ import { canAdvanceStatus } from '../domain/message-status';
 import { newSpanId } from '../domain/trace';
 import type { Database, DbOrTx } from './client';
 import { messages, parkedStatusCallbacks } from './schema';
+import { applyTargetEvent } from './campaign-targets';
 
 export interface StatusCallback {
   tenantId: string;
@@ -14,11 +15,17 @@ export interface StatusCallback {
 
 export type StatusOutcome = 'updated' | 'ignored' | 'parked';
 
+export interface StatusResult {
+  outcome: StatusOutcome;
+  /** A campaign whose target this callback moved to a later attempt: its workflow should be told (I11). */
+  campaignToNotify: string | null;
+}
+
 /**
  * Applies a delivery status callback monotonically (I11): compare-and-set on the status read, so duplicate and
  * out-of-order callbacks change nothing, and two concurrent callbacks cannot move the status backwards.
  */
-export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Promise<StatusOutcome> {
+export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Promise<StatusResult> {
   return db.transaction((tx) => applyInTx(tx, cb, true));
 }
 
@@ -41,17 +48,17 @@ async function lockSid(tx: DbOrTx, tenantId: string, messageSid: string) {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${tenantId}:${messageSid}`}))`);
 }
 
-async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise<StatusOutcome> {
+async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise<StatusResult> {
   {
     if (park) await lockSid(tx, cb.tenantId, cb.messageSid);
-    const [message] = await tx.select({ id: messages.id, status: messages.status, traceId: messages.traceId, spanId: messages.spanId, contactId: messages.contactId, conversationId: messages.conversationId })
+    const [message] = await tx.select({ id: messages.id, status: messages.status, traceId: messages.traceId, spanId: messages.spanId, contactId: messages.contactId, conversationId: messages.conversationId, campaignTargetId: messages.campaignTargetId })
       .from(messages).where(and(eq(messages.tenantId, cb.tenantId), eq(messages.providerSid, cb.messageSid))).for('update');
     // An unknown SID is most likely a send whose SID is not committed yet: park it, the send applies it.
     if (!message) {
       if (park) await tx.insert(parkedStatusCallbacks).values({ tenantId: cb.tenantId, messageSid: cb.messageSid, status: cb.status, errorCode: cb.errorCode });
-      return 'parked';
+      return { outcome: 'parked', campaignToNotify: null };
     }
-    if (!canAdvanceStatus(message.status, cb.status)) return 'ignored';
+    if (!canAdvanceStatus(message.status, cb.status)) return { outcome: 'ignored', campaignToNotify: null };
     await tx.update(messages)
       .set({ status: cb.status, statusUpdatedAt: sql`now()`, ...(cb.errorCode ? { errorCode: cb.errorCode } : {}) })
       .where(eq(messages.id, message.id));
@@ -62,6 +69,8 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
         payload: { from: message.status, to: cb.status, errorCode: cb.errorCode },
       }]);
     }
-    return 'updated';
+    // The per-target flow of a campaign send moves with its message, in the same transaction (C2).
+    const target = message.campaignTargetId ? await applyTargetEvent(tx, message.campaignTargetId, { kind: 'status', status: cb.status }) : null;
+    return { outcome: 'updated', campaignToNotify: target?.rescheduled ? target.campaignId : null };
   }
 }

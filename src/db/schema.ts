@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid,
+  bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
@@ -75,12 +75,19 @@ export const contacts = pgTable('contacts', {
   phone: text('phone').notNull(),
   phoneHash: text('phone_hash').notNull(),
   name: text('name'),
+  /** Region (city / service area) for outage broadcasts (C5); lowercased. */
+  region: text('region'),
+  /** IANA zone: campaign active hours are evaluated in it. */
+  timeZone: text('time_zone'),
+  // I12: set by a STOP-family keyword or Twilio error 21610, cleared by a START keyword. Campaigns skip it.
   optedOutAt: timestamp('opted_out_at', { withTimezone: true }),
+  optOutSource: text('opt_out_source', { enum: ['keyword', 'twilio_21610', 'operator'] }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
   uniqueIndex('contacts_tenant_phone_uq').on(t.tenantId, t.phone),
   index('contacts_tenant_hash_idx').on(t.tenantId, t.phoneHash),
+  index('contacts_tenant_region_idx').on(t.tenantId, t.region),
 ]);
 
 export const ACTIVE_CONVERSATION_STATUSES = ['PENDING', 'PROGRESS', 'IDLE', 'HUMAN'] as const;
@@ -151,9 +158,12 @@ export const messages = pgTable('messages', {
   traceId: text('trace_id'),
   spanId: text('span_id'),
   parentSpanId: text('parent_span_id'),
+  /** Set on campaign sends: delivery callbacks and replies find their target through it. */
+  campaignTargetId: uuid('campaign_target_id'),
   createdAt: createdAt(),
   statusUpdatedAt: timestamp('status_updated_at', { withTimezone: true }),
 }, (t) => [
+  index('messages_campaign_target_idx').on(t.campaignTargetId),
   // Idempotency, second line of defence after the workflow id: one row per Twilio MessageSid per tenant.
   uniqueIndex('messages_tenant_provider_sid_uq').on(t.tenantId, t.providerSid),
   index('messages_correlation_idx').on(t.correlationId),
@@ -286,6 +296,8 @@ export const messageTemplates = pgTable('message_templates', {
   body: text('body').notNull(),
   /** WhatsApp approved template (Content API) for business-initiated messages outside the 24 h window. */
   contentSid: text('content_sid'),
+  /** Content API variables by position: `{"1": "name", "2": "amount"}` maps `{{1}}` to the target's `name`. */
+  contentVariables: jsonb('content_variables').$type<Record<string, string>>(),
   createdAt: createdAt(),
 }, (t) => [unique('message_templates_tenant_key_locale_uq').on(t.tenantId, t.key, t.locale).nullsNotDistinct()]);
 
@@ -298,3 +310,176 @@ export const parkedStatusCallbacks = pgTable('parked_status_callbacks', {
   errorCode: text('error_code'),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('parked_status_callbacks_sid_idx').on(t.tenantId, t.messageSid)]);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Campaigns (C1–C6; seed 004 collections module: voice_campaigns, voice_campaign_targets, voice_promises, …).
+
+export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'active', 'paused', 'completed', 'cancelled'] as const;
+export const TARGET_STATES = ['pending', 'scheduled', 'sending', 'completed', 'failed', 'skipped', 'opted_out', 'paid'] as const;
+/** Targets still to be worked on; the campaign completes when none is left in these states. */
+export const OPEN_TARGET_STATES = ['pending', 'scheduled', 'sending'] as const;
+
+export const campaigns = pgTable('campaigns', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  name: text('name').notNull(),
+  description: text('description'),
+  kind: text('kind', { enum: ['broadcast', 'collection', 'outage', 'outage_resolution'] }).notNull().default('broadcast'),
+  status: text('status', { enum: CAMPAIGN_STATUSES }).notNull().default('draft'),
+  strategy: text('strategy', { enum: ['sequential', 'priority', 'random'] }).notNull().default('sequential'),
+  channel: channelEnum('channel').notNull(),
+  /** The tenant's sending address (`whatsapp:+…` or `+…`): the rate limit is per sender. */
+  sender: text('sender').notNull(),
+  templateKey: text('template_key'),
+  /** Literal text instead of a template (outage notices). */
+  body: text('body'),
+  ratePerSecond: doublePrecision('rate_per_second').notNull(),
+  maxAttempts: integer('max_attempts').notNull().default(1),
+  attemptSpacingSeconds: integer('attempt_spacing_seconds').notNull().default(3600),
+  /** Send another attempt when the contact did not reply within the spacing (collections); else only on failure. */
+  retryOnNoReply: boolean('retry_on_no_reply').notNull().default(false),
+  /** Canonical active-hours spec (src/domain/active-hours.ts), evaluated in each target's time zone. */
+  activeHours: text('active_hours').notNull(),
+  defaultTimeZone: text('default_time_zone').notNull(),
+  startAt: timestamp('start_at', { withTimezone: true }),
+  endAt: timestamp('end_at', { withTimezone: true }),
+  totalTargets: integer('total_targets').notNull().default(0),
+  contactedTargets: integer('contacted_targets').notNull().default(0),
+  successfulContacts: integer('successful_contacts').notNull().default(0),
+  failedTargets: integer('failed_targets').notNull().default(0),
+  optedOutTargets: integer('opted_out_targets').notNull().default(0),
+  skippedTargets: integer('skipped_targets').notNull().default(0),
+  promisesMade: integer('promises_made').notNull().default(0),
+  promisesFulfilled: integer('promises_fulfilled').notNull().default(0),
+  promisesBroken: integer('promises_broken').notNull().default(0),
+  massiveFailureId: uuid('massive_failure_id'),
+  workflowId: text('workflow_id').notNull(),
+  /** The trace of `campaign create`: every send is a span in it, and replies point back at it (T3). */
+  traceId: text('trace_id').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  completedAt: timestamp('completed_at', { withTimezone: true }),
+}, (t) => [
+  index('campaigns_tenant_status_idx').on(t.tenantId, t.status),
+  unique('campaigns_tenant_name_uq').on(t.tenantId, t.name),
+]);
+
+export const campaignTargets = pgTable('campaign_targets', {
+  id: id(),
+  campaignId: uuid('campaign_id').notNull().references(() => campaigns.id),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  contactId: uuid('contact_id').notNull().references(() => contacts.id),
+  /** Line of the imported file: reports point at it. */
+  line: integer('line').notNull(),
+  /** Dispatch order for the campaign's strategy (sequential: line; priority: by priority then line; random). */
+  orderKey: bigint('order_key', { mode: 'number' }).notNull(),
+  name: text('name'),
+  timeZone: text('time_zone'),
+  priority: integer('priority').notNull().default(0),
+  debtAmountCents: bigint('debt_amount_cents', { mode: 'number' }),
+  dueDate: date('due_date'),
+  document: text('document'),
+  variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
+  state: text('state', { enum: TARGET_STATES }).notNull().default('pending'),
+  outcome: text('outcome'),
+  outcomeDetails: text('outcome_details'),
+  attemptCount: integer('attempt_count').notNull().default(0),
+  lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+  lastMessageId: uuid('last_message_id'),
+  lastStatus: text('last_status'),
+  lastStatusAt: timestamp('last_status_at', { withTimezone: true }),
+  contactedAt: timestamp('contacted_at', { withTimezone: true }),
+  succeededAt: timestamp('succeeded_at', { withTimezone: true }),
+  repliedAt: timestamp('replied_at', { withTimezone: true }),
+  conversationId: uuid('conversation_id'),
+  paymentStatus: text('payment_status', { enum: ['pending', 'paid', 'overdue', 'unknown'] }),
+  completedAt: timestamp('completed_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  // One target per contact per campaign: "exactly one message per valid target" starts here.
+  uniqueIndex('campaign_targets_campaign_contact_uq').on(t.campaignId, t.contactId),
+  // The dispatcher's page query: open targets of a campaign in strategy order.
+  index('campaign_targets_dispatch_idx').on(t.campaignId, t.orderKey).where(sql`state in ('pending', 'scheduled')`),
+  index('campaign_targets_next_attempt_idx').on(t.campaignId, t.nextAttemptAt).where(sql`state in ('pending', 'scheduled', 'sending')`),
+  index('campaign_targets_contact_idx').on(t.contactId, t.state),
+]);
+
+export const promises = pgTable('promises', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  campaignId: uuid('campaign_id').references(() => campaigns.id),
+  targetId: uuid('target_id').references(() => campaignTargets.id),
+  contactId: uuid('contact_id').notNull().references(() => contacts.id),
+  conversationId: uuid('conversation_id').references(() => conversations.id),
+  aiResultId: uuid('ai_result_id'),
+  /** Reminders and follow-ups go out on the conversation's channel, from the address the customer wrote to. */
+  channel: channelEnum('channel').notNull(),
+  sender: text('sender').notNull(),
+  amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+  /** The instant the payment is due (a date promise is due at the end of that day in the contact's zone). */
+  dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+  method: text('method', { enum: ['boleto', 'pix', 'card', 'transfer', 'other'] }).notNull(),
+  status: text('status', { enum: ['pending', 'fulfilled', 'broken', 'renegotiated'] }).notNull().default('pending'),
+  reminderSentAt: timestamp('reminder_sent_at', { withTimezone: true }),
+  checkedAt: timestamp('checked_at', { withTimezone: true }),
+  fulfilledAt: timestamp('fulfilled_at', { withTimezone: true }),
+  brokenAt: timestamp('broken_at', { withTimezone: true }),
+  traceId: text('trace_id'),
+  workflowId: text('workflow_id').notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  index('promises_status_due_idx').on(t.status, t.dueAt),
+  index('promises_campaign_idx').on(t.campaignId),
+  // One promise per AI turn: a retried activity finds the promise it made.
+  uniqueIndex('promises_ai_result_uq').on(t.aiResultId),
+]);
+
+/** Payments as reported by the tenant's billing system (POST /api/payments); the default payment checker reads them. */
+export const payments = pgTable('payments', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  contactId: uuid('contact_id').notNull().references(() => contacts.id),
+  amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+  externalId: text('external_id').notNull(),
+  paidAt: timestamp('paid_at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  unique('payments_tenant_external_uq').on(t.tenantId, t.externalId),
+  index('payments_contact_paid_idx').on(t.contactId, t.paidAt),
+]);
+
+/** Seed 004 `massive_failures`: a service outage in some regions (C5). */
+export const massiveFailures = pgTable('massive_failures', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  name: text('name').notNull(),
+  description: text('description'),
+  severity: text('severity', { enum: ['low', 'medium', 'high', 'critical'] }).notNull().default('high'),
+  status: text('status', { enum: ['active', 'resolved'] }).notNull().default('active'),
+  affectedRegions: jsonb('affected_regions').$type<string[]>().notNull(),
+  message: text('message').notNull(),
+  resolutionMessage: text('resolution_message'),
+  estimatedResolution: timestamp('estimated_resolution', { withTimezone: true }),
+  notifyCampaignId: uuid('notify_campaign_id'),
+  resolveCampaignId: uuid('resolve_campaign_id'),
+  createdBy: text('created_by').notNull(),
+  createdAt: createdAt(),
+  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  resolvedBy: text('resolved_by'),
+}, (t) => [index('massive_failures_tenant_status_idx').on(t.tenantId, t.status)]);
+
+/** Seed 004 `failure_notifications`: one notification of each type per contact per outage. */
+export const failureNotifications = pgTable('failure_notifications', {
+  id: id(),
+  failureId: uuid('failure_id').notNull().references(() => massiveFailures.id),
+  contactId: uuid('contact_id').notNull().references(() => contacts.id),
+  notificationType: text('notification_type', { enum: ['failure', 'resolution'] }).notNull(),
+  targetId: uuid('target_id').references(() => campaignTargets.id),
+  messageId: uuid('message_id'),
+  sentAt: timestamp('sent_at', { withTimezone: true }),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('failure_notifications_once_uq').on(t.failureId, t.contactId, t.notificationType)]);

@@ -17,7 +17,7 @@ export async function loadActivePrompt(db: DbOrTx, tenantId: string, assistantTy
 /** A system message template: tenant + locale, then built-in + locale, then built-in English. */
 export async function loadMessageTemplate(db: DbOrTx, tenantId: string, key: string, locale: string) {
   const rows = await db
-    .select({ body: messageTemplates.body, contentSid: messageTemplates.contentSid, tenantId: messageTemplates.tenantId, locale: messageTemplates.locale })
+    .select({ body: messageTemplates.body, contentSid: messageTemplates.contentSid, contentVariables: messageTemplates.contentVariables, tenantId: messageTemplates.tenantId, locale: messageTemplates.locale })
     .from(messageTemplates)
     .where(and(eq(messageTemplates.key, key), or(eq(messageTemplates.tenantId, tenantId), isNull(messageTemplates.tenantId)), or(eq(messageTemplates.locale, locale), eq(messageTemplates.locale, 'en'))))
     .orderBy(sql`${messageTemplates.tenantId} is null`, sql`${messageTemplates.locale} <> ${locale}`, desc(messageTemplates.createdAt))

@@ -7,4 +7,5 @@ export function renderTemplate(body: string, variables: Record<string, string | 
 }
 
 /** Keys of the built-in system messages (drizzle/0001_seed_default_templates.sql). */
-export type SystemTemplateKey = 'idle_nudge' | 'closing' | 'nps_question' | 'nps_thanks' | 'fallback' | 'handoff_notice' | 'agent_joined';
+export type SystemTemplateKey = 'idle_nudge' | 'closing' | 'nps_question' | 'nps_thanks' | 'fallback' | 'handoff_notice' | 'agent_joined'
+  | 'opt_out_confirmation' | 'opt_in_confirmation' | 'promise_confirmation' | 'promise_reminder' | 'promise_thanks' | 'promise_broken';

@@ -14,11 +14,27 @@ export type AiTurnOutput = z.infer<typeof aiTurnOutputSchema>;
 export const DEPARTMENTS = ['support', 'billing', 'sales', 'collections'] as const;
 export type Department = (typeof DEPARTMENTS)[number];
 
+export const PAYMENT_METHODS = ['boleto', 'pix', 'card', 'transfer', 'other'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+
 /** What the turn asks the conversation to do besides replying (from a tool call or `wants_human`). */
 export type AiAction =
   | { type: 'reply' }
   | { type: 'handoff'; department: Department; reason: string }
-  | { type: 'close'; reason: string };
+  | { type: 'close'; reason: string }
+  /** C4: the customer committed to pay; `dueDate` is `YYYY-MM-DD` (end of that day, contact's zone) or an ISO instant. */
+  | { type: 'promise'; amountCents: number; dueDate: string; method: PaymentMethod };
+
+/** Arguments of the register_promise tool, validated wherever a model produced them. */
+export const promiseArgsSchema = z.object({
+  amount: z.number().positive().max(1e9),
+  due_date: z.string().refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) ? !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) : /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'a date (YYYY-MM-DD) or an ISO date-time'),
+  method: z.enum(PAYMENT_METHODS),
+});
+
+export function promiseAction(args: z.infer<typeof promiseArgsSchema>): AiAction {
+  return { type: 'promise', amountCents: Math.round(args.amount * 100), dueDate: args.due_date, method: args.method };
+}
 
 export interface AiChatMessage {
   role: 'user' | 'assistant';

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
 import {
-  actionFromOutput, AiError, aiTurnOutputSchema, DEPARTMENTS, SUMMARY_INSTRUCTIONS, type AiAction, type AiResponder,
+  actionFromOutput, AiError, aiTurnOutputSchema, DEPARTMENTS, PAYMENT_METHODS, promiseAction, promiseArgsSchema, SUMMARY_INSTRUCTIONS, type AiAction, type AiResponder,
   type AiSummaryRequest, type AiSummaryResponse, type AiTurnRequest, type AiTurnResponse,
 } from './ai';
 
@@ -34,6 +34,24 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
       strict: true,
     },
   },
+  {
+    type: 'function',
+    function: {
+      name: 'register_promise',
+      description: 'Register the customer\'s commitment to pay an amount by a date with a payment method (collections).',
+      parameters: {
+        type: 'object',
+        properties: {
+          amount: { type: 'number', description: 'amount in the currency\'s units, e.g. 150.5' },
+          due_date: { type: 'string', description: 'YYYY-MM-DD' },
+          method: { type: 'string', enum: [...PAYMENT_METHODS] },
+        },
+        required: ['amount', 'due_date', 'method'],
+        additionalProperties: false,
+      },
+      strict: true,
+    },
+  },
 ];
 
 const transferArgs = z.object({ department: z.enum(DEPARTMENTS), reason: z.string() });
@@ -52,6 +70,11 @@ function actionFromToolCalls(calls: OpenAI.Chat.Completions.ChatCompletionMessag
       const parsed = transferArgs.safeParse(args);
       if (!parsed.success) throw new AiError('transfer_to_human called with invalid arguments', 'unusable_output');
       return { type: 'handoff', ...parsed.data };
+    }
+    if (call.function.name === 'register_promise') {
+      const parsed = promiseArgsSchema.safeParse(args);
+      if (!parsed.success) throw new AiError('register_promise called with invalid arguments', 'unusable_output');
+      return promiseAction(parsed.data);
     }
     if (call.function.name === 'close_conversation') {
       const parsed = closeArgs.safeParse(args);

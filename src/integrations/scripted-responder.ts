@@ -1,4 +1,4 @@
-import { actionFromOutput, type AiResponder, type AiSummaryRequest, type AiSummaryResponse, type AiTurnOutput, type AiTurnRequest, type AiTurnResponse } from './ai';
+import { actionFromOutput, promiseAction, type AiAction, type AiResponder, type AiSummaryRequest, type AiSummaryResponse, type AiTurnOutput, type AiTurnRequest, type AiTurnResponse } from './ai';
 
 interface Rule {
   test: RegExp;
@@ -18,12 +18,38 @@ const RULES: Rule[] = [
   { test: words('ol[aá]', 'oi', 'bom dia', 'boa tarde', 'boa noite', 'hello', 'hi', 'hey'), output: { intent: 'greeting', sentiment: 'positive', urgency: 'low', confidence: 0.95, wants_human: false, reply: () => 'Olá! Sou o assistente virtual da Causeway. Como posso ajudar? / Hello! I am the Causeway assistant: how can I help?' } },
 ];
 
+/**
+ * A commitment to pay with an amount and a date ("vou pagar 150,00 dia 10/12 no pix"): the offline stand-in for
+ * the model's register_promise tool call. Dates without a year are the next such day.
+ */
+export function scriptedPromise(text: string, today = new Date()): AiAction | null {
+  if (!words('pagar', 'pago', 'pay', 'prometo', 'promise').test(text)) return null;
+  const amount = /(?:R\$|\$)?\s*(\d{1,7}(?:[.,]\d{2})?)(?![\d/-])/.exec(text.replace(/\d{4}-\d{2}-\d{2}|\d{1,2}\/\d{1,2}(?:\/\d{4})?/g, ' '));
+  const iso = /\b(\d{4}-\d{2}-\d{2})\b/.exec(text)?.[1];
+  const dm = /\b(\d{1,2})\/(\d{1,2})(?:\/(\d{4}))?\b/.exec(text);
+  let due = iso ?? null;
+  if (!due && dm) {
+    const year = dm[3] ? Number(dm[3]) : today.getUTCFullYear();
+    const candidate = new Date(Date.UTC(year, Number(dm[2]) - 1, Number(dm[1])));
+    if (!dm[3] && candidate.getTime() < Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())) candidate.setUTCFullYear(year + 1);
+    due = candidate.toISOString().slice(0, 10);
+  }
+  if (!amount || !due) return null;
+  const method = /pix/i.test(text) ? 'pix' : /boleto/i.test(text) ? 'boleto' : /cart[aã]o|card/i.test(text) ? 'card' : /transfer/i.test(text) ? 'transfer' : 'other';
+  return promiseAction({ amount: Number(amount[1]!.replace(',', '.')), due_date: due, method });
+}
+
 export function createScriptedResponder(): AiResponder {
   return {
     provider: 'scripted',
     model: 'scripted-v1',
     respond(request: AiTurnRequest): Promise<AiTurnResponse> {
       const lastUser = [...request.history].reverse().find((m) => m.role === 'user')?.content ?? '';
+      const promise = scriptedPromise(lastUser);
+      if (promise) {
+        // Like the model calling only the tool: the conversation confirms it with the promise_confirmation template.
+        return Promise.resolve({ output: null, action: promise, model: 'scripted-v1', usage: null });
+      }
       const rule = RULES.find((r) => r.test.test(lastUser));
       const output: AiTurnOutput = rule
         ? { ...rule.output, reply: rule.output.reply(lastUser) }

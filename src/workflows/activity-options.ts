@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureType } from '../contract';
 
@@ -20,4 +20,25 @@ export const ai = proxyActivities<Activities>({
 export const messaging = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.TwilioPermanent, FailureType.NotFound] },
+});
+
+// Campaign bookkeeping (claims, status): like `db`, retried until Postgres answers.
+export const campaignDb = db;
+
+// A send batch waits for its slots (at most a couple of seconds ahead) and heartbeats every 200 ms, so a pause
+// reaches it quickly (the worker's heartbeat throttle is capped to match). The workflow waits for the
+// cancellation to complete: the batch releases its unsent targets first, and a resume can claim them at once.
+export const campaignSend = proxyActivities<Activities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '10s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [FailureType.NotFound] },
+});
+
+// One target after a retryable Twilio error (429, 5xx, timeout): Temporal's backoff, a bounded number of tries,
+// then the attempt counts as failed (and is retried after the campaign's spacing if attempts remain).
+export const campaignRetrySend = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6, nonRetryableErrorTypes: [FailureType.TwilioPermanent, FailureType.NotFound] },
 });

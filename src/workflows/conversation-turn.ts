@@ -36,11 +36,16 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
     const action = result?.action ?? { type: 'reply' as const };
     const idempotencyKey = `reply:${s.conversationId}:${last.messageId}`;
     const text = result?.reply ?? null;
+    // C4: the promise is stored (and its reminder workflow started) before the reply confirms it.
+    const promise = action.type === 'promise' && result && s.route
+      ? await db.registerPromise({ tenantId: input.tenantId, conversationId: s.conversationId, contactId: input.contactId, aiResultId: result.aiResultId, amountCents: action.amountCents, dueDate: action.dueDate, method: action.method, channel: input.channel, sender: s.route.tenantAddress, trace })
+      : null;
     const content = text
       ? { body: text, sentBy: 'ai' as const }
       : result === null
         ? { template: { key: 'fallback' as const }, sentBy: 'system' as const }
-        : action.type === 'handoff' ? { template: { key: 'handoff_notice' as const }, sentBy: 'ai' as const } : null;
+        : action.type === 'handoff' ? { template: { key: 'handoff_notice' as const }, sentBy: 'ai' as const }
+          : promise ? { template: { key: 'promise_confirmation' as const, variables: promise.variables }, sentBy: 'ai' as const } : null;
     if (content) {
       try {
         const sent = await rt.send({ ...content, idempotencyKey, correlationId: last.correlationId, guard: { expectedVersion: s.version }, trace });

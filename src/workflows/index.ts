@@ -1,3 +1,6 @@
 // The worker's workflowsPath points here: every workflow type the worker runs is exported from this barrel.
 export { inboundWorkflow } from './inbound';
 export { conversationWorkflow } from './conversation';
+export { campaignWorkflow } from './campaign';
+export { pacerWorkflow } from './pacer';
+export { promiseWorkflow } from './promise';

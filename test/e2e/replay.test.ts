@@ -21,8 +21,8 @@ beforeAll(async () => {
 
 describe('replay of recorded workflow histories', () => {
   it('has fixtures for every workflow type', () => {
-    const types = new Set(fixtures.map((f) => (f.startsWith('inbound') ? 'inboundWorkflow' : f.startsWith('conversation') ? 'conversationWorkflow' : f)));
-    expect([...types].sort()).toEqual(['conversationWorkflow', 'inboundWorkflow']);
+    const types = new Set(fixtures.map((f) => `${f.replace(/[-.].*$/, '')}Workflow`));
+    expect([...types].sort()).toEqual(['campaignWorkflow', 'conversationWorkflow', 'inboundWorkflow', 'pacerWorkflow', 'promiseWorkflow']);
   });
 
   it.each(fixtures)('%s replays without non-determinism', async (file) => {

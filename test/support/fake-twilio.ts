@@ -8,23 +8,40 @@ export interface FakeTwilioMessage {
   to: string;
   body: string;
   statusCallback: string | null;
+  contentSid: string | null;
+  contentVariables: Record<string, string> | null;
   status: string;
   dateCreated: Date;
 }
 
+/** What happens to a message after Twilio accepted it: the statuses its callbacks report, in order. */
+export type DeliveryScript = string[] | { status: string; errorCode?: string }[];
+
 type Failure = { status: number; code: number } | { dropConnectionAfterAccepting: true };
+
+export interface FakeTwilioOptions {
+  /**
+   * Like Twilio: after accepting a message, POST signed status callbacks (sent, delivered by default) to its
+   * StatusCallback URL, rewritten by this function (the public URL is not routable in tests). Off by default.
+   */
+  statusCallbacks?: { rewrite: (url: string) => string; sign: (url: string, authToken: string, params: Record<string, string>) => { headers: Record<string, string>; body: string } };
+}
 
 /**
  * A local stand-in for Twilio's REST API (Messages create and list), enough for the real twilio SDK pointed at
  * it through TWILIO_API_BASE_URL. It checks Basic auth against registered accounts, records every message,
  * and can fail the next requests with a Twilio error code or drop the connection after accepting a message.
  */
-export async function startFakeTwilio() {
+export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const accounts = new Map<string, string>();
   const sent: FakeTwilioMessage[] = [];
   const failures: Failure[] = [];
   const listeners = new Set<() => void>();
   const beforeRespond: ((message: FakeTwilioMessage) => Promise<void>)[] = [];
+  /** Per recipient: the next messages to it fail at send time or after acceptance. */
+  const recipientFailures = new Map<string, Failure[]>();
+  const deliveryScripts = new Map<string, DeliveryScript[]>();
+  let callbacksInFlight = 0;
 
   const server = await listenLocal(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -41,11 +58,12 @@ export async function startFakeTwilio() {
       return sendJson(res, 200, { messages: list.map(resource), page: 0, page_size: 50, next_page_uri: null, uri: url.pathname });
     }
     const form = new URLSearchParams(await readBody(req));
-    const failure = failures.shift();
+    const failure = failures.shift() ?? recipientFailures.get(form.get('To') ?? '')?.shift();
     if (failure && 'status' in failure) return sendJson(res, failure.status, { code: failure.code, message: `fake error ${failure.code}`, status: failure.status, more_info: `https://www.twilio.com/docs/errors/${failure.code}` });
     const message: FakeTwilioMessage = {
       sid: `SM${randomBytes(16).toString('hex')}`, accountSid, from: form.get('From') ?? '', to: form.get('To') ?? '',
       body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), status: 'queued', dateCreated: new Date(),
+      contentSid: form.get('ContentSid'), contentVariables: form.get('ContentVariables') ? JSON.parse(form.get('ContentVariables')!) as Record<string, string> : null,
     };
     sent.push(message);
     for (const listener of listeners) listener();
@@ -56,7 +74,29 @@ export async function startFakeTwilio() {
       return;
     }
     sendJson(res, 201, resource(message));
+    void deliver(message);
   });
+
+  /** Plays the message's delivery script as signed status callbacks, in order (Twilio's are asynchronous too). */
+  async function deliver(message: FakeTwilioMessage) {
+    const cb = options.statusCallbacks;
+    if (!cb || !message.statusCallback) return;
+    const script = deliveryScripts.get(message.to)?.shift() ?? ['sent', 'delivered'];
+    callbacksInFlight += 1;
+    try {
+      for (const step of script) {
+        const { status, errorCode } = typeof step === 'string' ? { status: step, errorCode: undefined } : step;
+        message.status = status;
+        const params: Record<string, string> = { MessageSid: message.sid, MessageStatus: status, AccountSid: message.accountSid, From: message.from, To: message.to, ApiVersion: '2010-04-01', ...(errorCode ? { ErrorCode: errorCode } : {}) };
+        const signed = cb.sign(message.statusCallback, accounts.get(message.accountSid) ?? '', params);
+        const response = await fetch(cb.rewrite(message.statusCallback), { method: 'POST', headers: signed.headers, body: signed.body }).catch(() => null);
+        if (!response || response.status >= 500) break; // Twilio would retry later; tests see the gap
+      }
+    } finally {
+      callbacksInFlight -= 1;
+      for (const listener of listeners) listener();
+    }
+  }
 
   function resource(m: FakeTwilioMessage) {
     return {
@@ -78,6 +118,17 @@ export async function startFakeTwilio() {
     },
     failNext(...next: Failure[]) {
       failures.push(...next);
+    },
+    /** The next sends to `to` fail like this (an invalid number, a rate limit…), one failure per send. */
+    failSendsTo(to: string, ...next: Failure[]) {
+      recipientFailures.set(to, [...(recipientFailures.get(to) ?? []), ...next]);
+    },
+    /** The next accepted messages to `to` report these statuses (default: sent, delivered). */
+    scriptDelivery(to: string, ...scripts: DeliveryScript[]) {
+      deliveryScripts.set(to, [...(deliveryScripts.get(to) ?? []), ...scripts]);
+    },
+    get callbacksInFlight() {
+      return callbacksInFlight;
     },
     /** Resolves once `predicate` holds over the recorded messages (checked on every new message). */
     waitFor(predicate: (messages: FakeTwilioMessage[]) => boolean, timeoutMs = 30_000): Promise<FakeTwilioMessage[]> {

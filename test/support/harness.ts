@@ -17,6 +17,7 @@ import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { startFakeOpenAi } from './fake-openai';
 import { startFakeTwilio } from './fake-twilio';
+import type { PaymentChecker } from '../../src/integrations/payments';
 
 export const PUBLIC_BASE_URL = 'https://causeway.example.test';
 
@@ -39,8 +40,14 @@ export const randomPhone = () => `+1555${String(Math.floor(Math.random() * 1e7))
  * Per test file: the real API (HTTP on loopback), a real worker on its own task queue, the run's Temporal dev
  * server and Postgres database, and fake Twilio / OpenAI servers that the real SDKs talk to.
  */
-export async function startHarness(overrides: Record<string, string> = {}) {
-  const twilio = await startFakeTwilio();
+export async function startHarness(overrides: Record<string, string> = {}, options: { statusCallbacks?: boolean; payments?: PaymentChecker } = {}) {
+  let apiUrlForCallbacks = '';
+  const twilio = await startFakeTwilio(options.statusCallbacks ? {
+    statusCallbacks: {
+      rewrite: (url) => url.replace(PUBLIC_BASE_URL, apiUrlForCallbacks),
+      sign: (url, authToken, params) => signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: new URL(url).pathname, authToken, params }),
+    },
+  } : {});
   const openai = await startFakeOpenAi();
   const log = createLogger('silent');
   if (!runtimeInstalled) {
@@ -69,7 +76,7 @@ export async function startHarness(overrides: Record<string, string> = {}) {
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
   const startWorker = async () => {
-    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle });
+    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle, ...(options.payments ? { payments: options.payments } : {}) });
     return { worker, running: worker.run() };
   };
   let current = await startWorker();
@@ -78,6 +85,7 @@ export async function startHarness(overrides: Record<string, string> = {}) {
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  apiUrlForCallbacks = apiUrl;
 
   async function createTestTenant(mode: 'live' | 'simulated' = 'live'): Promise<TestTenant> {
     const slug = `t-${randomBytes(5).toString('hex')}`;

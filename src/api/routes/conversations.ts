@@ -13,6 +13,7 @@ import { isTerminal } from '../../domain/conversation-state';
 import { authenticate } from '../auth';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
+import { readJson } from '../body';
 
 const STATUSES = ['PENDING', 'PROGRESS', 'IDLE', 'HUMAN', 'RESOLVED', 'CLOSED', 'EXPIRED'] as const;
 const listQuery = z.object({
@@ -23,21 +24,6 @@ const listQuery = z.object({
 const messageBody = z.object({ body: z.string().trim().min(1).max(1600) });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500).optional() });
 const takeOverBody = z.object({ force: z.boolean().optional() });
-
-async function json<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
-  let raw: unknown = {};
-  const text = await c.req.text();
-  if (text.trim()) {
-    try {
-      raw = JSON.parse(text) as unknown;
-    } catch {
-      throw new ApiError('bad_request', 'body is not valid JSON');
-    }
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new ApiError('bad_request', 'invalid request body', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-  return parsed.data;
-}
 
 /** Operator API for human handoff (I6): list and read conversations, take over, reply, release, resolve, close. */
 export function conversationRoutes(deps: AppDeps) {
@@ -106,7 +92,7 @@ export function conversationRoutes(deps: AppDeps) {
     })
     .post('/:id/takeover', async (c) => {
       const row = await load(c);
-      const body = await json(c, takeOverBody);
+      const body = await readJson(c, takeOverBody);
       if (body.force && !hasRole(c.get('operator').role, 'SUPERVISOR')) throw new ApiError('forbidden', 'only supervisors may take over from another agent');
       const snapshot = await update(row, (h) => h.executeUpdate(takeOverUpdate, { args: [{ agent: agent(c), actor: actor(c), force: body.force ?? false }], updateId: updateId(c, 'takeover', row) }));
       return c.json({ conversation: snapshot });
@@ -114,7 +100,7 @@ export function conversationRoutes(deps: AppDeps) {
     .post('/:id/messages', async (c) => {
       const row = await load(c);
       assertMayAct(c, row);
-      const { body } = await json(c, messageBody);
+      const { body } = await readJson(c, messageBody);
       const id = updateId(c, 'message', row);
       const sent = await update(row, (h) => h.executeUpdate(agentMessageUpdate, { args: [{ agent: agent(c), body, idempotencyKey: id }], updateId: id }));
       return c.json({ message: sent }, 201);
@@ -122,19 +108,19 @@ export function conversationRoutes(deps: AppDeps) {
     .post('/:id/release', async (c) => {
       const row = await load(c);
       assertMayAct(c, row);
-      const { reason } = await json(c, reasonBody);
+      const { reason } = await readJson(c, reasonBody);
       return c.json({ conversation: await update(row, (h) => h.executeUpdate(releaseUpdate, { args: [{ actor: actor(c), reason }], updateId: updateId(c, 'release', row) })) });
     })
     .post('/:id/resolve', async (c) => {
       const row = await load(c);
       assertMayAct(c, row);
-      const { reason } = await json(c, reasonBody);
+      const { reason } = await readJson(c, reasonBody);
       return c.json({ conversation: await update(row, (h) => h.executeUpdate(resolveUpdate, { args: [{ actor: actor(c), reason }], updateId: updateId(c, 'resolve', row) })) });
     })
     .post('/:id/close', async (c) => {
       const row = await load(c);
       assertMayAct(c, row);
-      const { reason } = await json(c, reasonBody);
+      const { reason } = await readJson(c, reasonBody);
       return c.json({ conversation: await update(row, (h) => h.executeUpdate(closeUpdate, { args: [{ actor: actor(c), reason }], updateId: updateId(c, 'close', row) })) });
     });
 }

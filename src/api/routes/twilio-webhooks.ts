@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { inboundWorkflowId, searchAttributes, type InboundInput, type MediaItem } from '../../contract';
+import { campaignWorkflowId, inboundWorkflowId, searchAttributes, targetsChangedSignal, type InboundInput, type MediaItem } from '../../contract';
 import type { inboundWorkflow } from '../../workflows/inbound';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { orphanInbound } from '../../db/schema';
@@ -150,9 +150,14 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       });
       if (!account) throw new ApiError('invalid_signature', 'unknown Twilio account');
       verify(c, account.authToken, params);
-      const outcome = await applyDeliveryStatus(db, { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null })
+      const { outcome, campaignToNotify } = await applyDeliveryStatus(db, { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null })
         .catch((error: unknown) => { throw new ApiError('database_unavailable', 'status not recorded, retry later', { cause: error }); });
       c.get('log').info({ messageSid, status, outcome }, 'delivery status');
+      if (campaignToNotify) {
+        // A retry was scheduled: wake the campaign so it plans it (its own timer would also find it, later).
+        await temporal.workflow.getHandle(campaignWorkflowId(campaignToNotify)).signal(targetsChangedSignal)
+          .catch((error: unknown) => c.get('log').warn({ err: (error as Error).message }, 'could not notify the campaign workflow'));
+      }
       return c.body(null, 204);
     });
 }

@@ -1,0 +1,37 @@
+import { and, eq, gte, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { payments } from '../db/schema';
+
+export interface PaymentQuery {
+  tenantId: string;
+  contactId: string;
+  promiseId: string;
+  amountCents: number;
+  /** Payments from this instant on count towards the promise. */
+  since: Date;
+}
+
+export interface PaymentCheckResult {
+  paid: boolean;
+  paidCents: number;
+}
+
+/** Where the promise check asks whether a customer paid (C4): pluggable, so a tenant's billing system can answer. */
+export interface PaymentChecker {
+  check(query: PaymentQuery): Promise<PaymentCheckResult>;
+}
+
+/**
+ * The default checker reads the `payments` ledger that the billing system feeds through `POST /api/payments`:
+ * a promise is kept when the contact's payments since it was made add up to the promised amount.
+ */
+export function createLedgerPaymentChecker(db: Database): PaymentChecker {
+  return {
+    async check(query) {
+      const [row] = await db.select({ total: sql<string | null>`sum(${payments.amountCents})` }).from(payments)
+        .where(and(eq(payments.tenantId, query.tenantId), eq(payments.contactId, query.contactId), gte(payments.paidAt, query.since)));
+      const paidCents = Number(row?.total ?? 0);
+      return { paid: paidCents >= query.amountCents, paidCents };
+    },
+  };
+}

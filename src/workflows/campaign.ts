@@ -1,0 +1,159 @@
+import {
+  ActivityFailure, allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, log, setHandler,
+  upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import {
+  cancelCampaignSignal, campaignProgressQuery, pauseCampaignSignal, resumeCampaignSignal, searchAttributes, targetsChangedSignal,
+  type CampaignCarry, type CampaignCounters, type CampaignInput, type CampaignStatus, type ClaimedTarget, type ControlArgs,
+} from '../contract';
+import { campaignDb, campaignRetrySend, campaignSend } from './activity-options';
+
+/** Batches running at once: the second covers the next second's slots, so sending never stalls between batches. */
+const MAX_IN_FLIGHT = 2;
+/** Continue-as-new after this many batches: a 100k-target campaign is a chain of small histories (C6). */
+const MAX_BATCHES_PER_RUN = 200;
+
+export interface CampaignResult {
+  status: CampaignStatus;
+  counters: CampaignCounters | null;
+  runs: number;
+}
+
+/**
+ * `campaign:<id>`: paces one campaign's sends (C2). Each loop claims the next due targets (in strategy order,
+ * inside their active hours) with slots from the sender's pacer, and hands them to a send batch activity; at
+ * most two batches run at once. When nothing is due it waits on a durable timer for the earliest target (next
+ * window, retry spacing) or a signal. Pause, resume and cancel are signals; progress is a query. Settings and
+ * counters live in Postgres, so continue-as-new carries only the control state.
+ */
+export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
+  const carry: CampaignCarry = input.carried ?? { paused: false, runs: 0, batches: 0, sent: 0 };
+  const { campaignId, trace } = input;
+  let paused = carry.paused;
+  let cancelled: ControlArgs | null = null;
+  let changes = 0;
+  let inFlight = 0;
+  let finishedBatches = 0;
+  let batchesThisRun = 0;
+  let sent = carry.sent;
+  let nextWakeAt: number | null = null;
+  let counters: CampaignCounters | null = null;
+  const controls: { event: 'paused' | 'resumed'; args: ControlArgs }[] = [];
+  const scopes = new Set<CancellationScope>();
+
+  setHandler(pauseCampaignSignal, (args) => {
+    if (paused || cancelled) return;
+    paused = true;
+    controls.push({ event: 'paused', args });
+    for (const scope of scopes) scope.cancel();
+  });
+  setHandler(resumeCampaignSignal, (args) => {
+    if (!paused || cancelled) return;
+    paused = false;
+    controls.push({ event: 'resumed', args });
+  });
+  setHandler(cancelCampaignSignal, (args) => {
+    if (cancelled) return;
+    cancelled = args;
+    for (const scope of scopes) scope.cancel();
+  });
+  setHandler(targetsChangedSignal, () => { changes += 1; });
+  setHandler(campaignProgressQuery, () => ({
+    campaignId, status: cancelled ? 'cancelled' : paused ? 'paused' : 'active', paused, inFlight, nextWakeAt,
+    run: carry.runs + 1, batchesThisRun, sentThisCampaign: sent, counters,
+  }));
+
+  const setStatus = async (status: CampaignStatus, event: string, args: ControlArgs, reason?: string) => {
+    await campaignDb.setCampaignStatus({ campaignId, trace, status, event, actor: args.actor, ...(reason ?? args.reason ? { reason: reason ?? args.reason } : {}) });
+    upsertSearchAttributes([{ key: searchAttributes.CAMPAIGN_STATUS, value: status }]);
+  };
+
+  if (carry.runs === 0 && carry.batches === 0) await setStatus(paused ? 'paused' : 'active', 'started', { actor: 'workflow' });
+
+  const launch = (targets: ClaimedTarget[]) => {
+    const scope = new CancellationScope();
+    scopes.add(scope);
+    inFlight += 1;
+    batchesThisRun += 1;
+    void scope.run(async () => {
+      const result = await campaignSend.sendCampaignBatch({ campaignId, trace, targets });
+      sent += result.sent;
+      // Retryable failures (429, 5xx, timeouts) get Temporal's backoff one by one; the batch does not wait for them.
+      await Promise.all(result.retry.map(async (target) => {
+        try {
+          const r = await campaignRetrySend.sendCampaignTarget({ campaignId, trace, target });
+          if (r.sent) sent += 1;
+        } catch (error) {
+          if (isCancellation(error)) throw error;
+          if (!(error instanceof ActivityFailure)) throw error;
+          await campaignDb.giveUpCampaignSend({ campaignId, trace, target });
+        }
+      }));
+    }).catch((error: unknown) => {
+      if (!isCancellation(error)) log.error('campaign send batch failed', { campaignId, error: String(error) });
+    }).finally(() => {
+      scopes.delete(scope);
+      inFlight -= 1;
+      finishedBatches += 1;
+    });
+  };
+
+  for (;;) {
+    const control = controls.shift();
+    if (control) {
+      await condition(() => inFlight === 0);
+      await setStatus(control.event === 'paused' ? 'paused' : 'active', control.event, control.args);
+      continue;
+    }
+    if (cancelled) {
+      await condition(() => inFlight === 0);
+      await setStatus('cancelled', 'cancelled', cancelled);
+      break;
+    }
+    if (paused) {
+      await condition(() => !paused || cancelled !== null || controls.length > 0);
+      continue;
+    }
+    if (batchesThisRun >= MAX_BATCHES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(() => inFlight === 0);
+      await condition(allHandlersFinished);
+      if (controls.length > 0 || cancelled) continue;
+      await continueAsNew<typeof campaignWorkflow>({ ...input, carried: { paused, runs: carry.runs + 1, batches: carry.batches + batchesThisRun, sent } });
+    }
+    if (inFlight >= MAX_IN_FLIGHT) {
+      await condition(() => inFlight < MAX_IN_FLIGHT || paused || cancelled !== null);
+      continue;
+    }
+
+    const seenChanges = changes;
+    const seenFinished = finishedBatches;
+    const claim = await campaignDb.claimCampaignBatch({ campaignId, trace });
+    counters = claim.counters;
+    if (claim.phase === 'ended') {
+      await condition(() => inFlight === 0);
+      await setStatus('completed', 'ended', { actor: 'workflow' }, 'end_date');
+      break;
+    }
+    if (claim.phase === 'waiting_start') {
+      nextWakeAt = claim.wakeAt;
+      await condition(() => paused || cancelled !== null || changes !== seenChanges, Math.max(1, claim.wakeAt - Date.now()));
+      continue;
+    }
+    if (claim.targets.length > 0) {
+      nextWakeAt = null;
+      launch(claim.targets);
+      continue;
+    }
+    if (claim.counters.open === 0 && inFlight === 0) {
+      await setStatus('completed', 'completed', { actor: 'workflow' });
+      break;
+    }
+    // Nothing due now: a durable timer to the earliest due target (active hours, retry spacing, delivery timeout),
+    // cut short by a finished batch, a delivery callback that scheduled a retry, or an operator's signal.
+    nextWakeAt = claim.nextWakeAt;
+    const wait = nextWakeAt === null ? undefined : Math.max(1, nextWakeAt - Date.now());
+    await condition(() => paused || cancelled !== null || changes !== seenChanges || finishedBatches !== seenFinished || controls.length > 0, wait);
+  }
+  await condition(allHandlersFinished);
+  return { status: cancelled ? 'cancelled' : 'completed', counters, runs: carry.runs + 1 };
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { createCampaignFromFile, startCampaign, type CampaignOptions } from '../../src/campaigns/service';
+import { campaigns, campaignTargets } from '../../src/db/schema';
+import { newRootTrace } from '../../src/domain/trace';
+import { eventually, randomPhone, type Harness, type TestTenant } from './harness';
+
+export interface TestTarget {
+  phone: string;
+  name?: string;
+  timeZone?: string;
+  region?: string;
+  debt?: string;
+  dueDate?: string;
+}
+
+export const targets = (n: number, extra: Partial<TestTarget> = {}): TestTarget[] =>
+  Array.from({ length: n }, (_, i) => ({ phone: randomPhone(), name: `Cliente ${i + 1}`, ...extra }));
+
+export function csvOf(rows: TestTarget[]): string {
+  const quote = (v: string | undefined) => (v === undefined ? '' : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return ['phone,name,time_zone,region,debt_amount,due_date', ...rows.map((r) => [r.phone, r.name, r.timeZone, r.region, r.debt, r.dueDate].map(quote).join(','))].join('\n');
+}
+
+/** Creates a campaign from CSV content (the CLI's path) and starts its workflow; returns the campaign id. */
+export async function launchCampaign(h: Harness, tenant: TestTenant, rows: TestTarget[] | string, options: Partial<CampaignOptions> = {}, start = true) {
+  const trace = newRootTrace();
+  const created = await createCampaignFromFile(h.db, {
+    tenantId: tenant.tenantId, createdBy: 'test', traceId: trace.traceId,
+    options: { name: `c-${randomBytes(4).toString('hex')}`, body: 'Olá {{name}}, temos um aviso para você.', activeHours: 'always', ratePerSecond: 50, maxAttempts: 1, ...options },
+    file: { name: 'targets.csv', content: typeof rows === 'string' ? rows : csvOf(rows) },
+  });
+  if (start) await startTestCampaign(h, tenant, created.campaignId, trace.traceId);
+  return { ...created, traceId: trace.traceId };
+}
+
+export function startTestCampaign(h: Harness, tenant: TestTenant, campaignId: string, traceId: string) {
+  return startCampaign(h.client, { campaignId, tenantId: tenant.tenantId, tenantSlug: tenant.slug, taskQueue: h.env.TEMPORAL_TASK_QUEUE, trace: { traceId, spanId: randomBytes(8).toString('hex') }, name: 'test' });
+}
+
+export async function campaignRow(h: Harness, campaignId: string) {
+  const [row] = await h.db.select().from(campaigns).where(eq(campaigns.id, campaignId));
+  return row!;
+}
+
+export function waitForStatus(h: Harness, campaignId: string, status: string, timeoutMs = 60_000) {
+  return eventually(async () => {
+    const row = await campaignRow(h, campaignId);
+    return row.status === status ? row : null;
+  }, timeoutMs, `campaign ${status}`);
+}
+
+export async function targetRows(h: Harness, campaignId: string) {
+  return h.db.select().from(campaignTargets).where(eq(campaignTargets.campaignId, campaignId)).orderBy(campaignTargets.line);
+}
+
+/** Messages the fake Twilio accepted for these phone numbers (any channel). */
+export function sentToPhones(h: Harness, phones: Iterable<string>) {
+  const set = new Set(phones);
+  return h.twilio.sent.filter((m) => set.has(m.to.replace('whatsapp:', '')));
+}
