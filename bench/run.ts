@@ -110,8 +110,12 @@ async function main() {
 
   console.log(`Causeway bench: Node ${process.version}, ${os.cpus().length} cores, Postgres ${embedded ? 'embedded PGlite' : new URL(databaseUrl).host}, Temporal CLI ${cli.source}\n`);
 
+  // `npm run bench -- campaign` (or `inbound`) runs one group of measurements.
+  const only = process.argv[2];
+  const run = (group: 'inbound' | 'campaign') => !only || only === group;
+
   // 1. CPU per request: the webhook route vs a bare Hono route that reads the body (in process, no network).
-  {
+  if (run('inbound')) {
     const unpolled = createApp({ env: { ...appEnv, TEMPORAL_TASK_QUEUE: `${taskQueue}-cpu` }, db: database.db, temporal: temporal.client, log });
     const bare = new Hono().post('/bare', async (c) => { await c.req.text(); return c.body('<Response/>', 200); });
     const n = 300;
@@ -146,7 +150,7 @@ async function main() {
   apiUrlForCallbacks = apiUrl;
 
   // 2. Webhook ack latency vs a bare client.workflow.start loop, at the same rate, worker busy in both.
-  {
+  if (run('inbound')) {
     const rate = 25;
     const n = 250;
     const baseline = await atRate(n, rate, async () => {
@@ -164,7 +168,7 @@ async function main() {
   }
 
   // 3. Inbound → reply latency with a zero-latency AI, one message at a time, and what one message costs.
-  {
+  if (run('inbound')) {
     const n = 40;
     const latencies: number[] = [];
     const before = { queries, sent: twilio.sent.length };
@@ -192,17 +196,21 @@ async function main() {
   }
 
   // 4. Campaign pacing: 2,000 targets against a 50/s limit on one sender, delivery callbacks flowing back.
-  {
+  if (run('campaign')) {
     const limit = 50;
     const n = 2000;
     const rows = Array.from({ length: n }, (_, i) => `+5521${String(800000000 + i)},Cliente ${i}`).join('\n');
     const trace = newRootTrace();
     const created = await createCampaignFromFile(database.db, { tenantId: tenant.id, createdBy: 'bench', traceId: trace.traceId, options: { name: 'bench-rate', body: 'Aviso para {{name}}', ratePerSecond: limit, maxAttempts: 1, activeHours: 'always' }, file: { name: 'rate.csv', content: `phone,name\n${rows}` } });
     const before = twilio.sent.length;
+    const q0 = queries;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await startCampaign(temporal.client, { campaignId: created.campaignId, tenantId: tenant.id, tenantSlug: tenant.slug, taskQueue, trace, name: 'bench-rate' });
     await twilio.waitFor((sent) => sent.length - before >= n, 300_000);
     const elapsed = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`  (this process: ${((cpu.user + cpu.system) / 1e6 / elapsed * 100).toFixed(0)}% of one core; ${((queries - q0) / n).toFixed(1)} SQL statements per target incl. callbacks)`);
     const times = twilio.sent.slice(before).map((m) => m.dateCreated.getTime()).sort((a, b) => a - b);
     const sustained = (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000);
     // Every one-second window starting at a send (sliding), not just calendar seconds: the strictest reading.
@@ -216,7 +224,7 @@ async function main() {
   }
 
   // 5. A large campaign (C6): time and Temporal history sizes. A simulated sender keeps Twilio out of the figure.
-  {
+  if (run('campaign')) {
     const n = appEnv.BENCH_CAMPAIGN_TARGETS;
     const simPhone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
     const sim = await createTenant(database.db, { slug: `bench-sim-${randomBytes(3).toString('hex')}`, name: 'bench sim', accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex'), mode: 'simulated', numbers: [{ channel: 'whatsapp', phone: simPhone }] });

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType, type Channel, type TraceContext } from '../contract';
 import type { DbOrTx } from '../db/client';
@@ -64,6 +64,12 @@ interface ResolvedContent {
 
 /** How far back an in-doubt send is looked for at Twilio before sending again. */
 const IN_DOUBT_WINDOW_MS = 10 * 60_000;
+/**
+ * A row `sending` for less than this (above the Twilio client's 15 s timeout), with no outcome recorded, may still
+ * be in flight in another worker: looking it up at Twilio now could miss it and send twice, so this attempt waits.
+ */
+const IN_FLIGHT_GRACE_MS = 20_000;
+const IN_DOUBT = 'in_doubt';
 
 /** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
 export function createOutboundSender(deps: ActivityDeps) {
@@ -161,6 +167,9 @@ export function createOutboundSender(deps: ActivityDeps) {
       // A retry re-sends exactly what the first attempt recorded (the template is re-resolved only for its ContentSid).
       const body = await currentBody(row.messageId);
       const content = (resolved as ResolvedContent | null)?.content ?? (input.template ? (await resolveContent(db, input)).content : null);
+      if (row.status === 'sending' && row.lastError !== IN_DOUBT && Date.now() - row.updatedAt.getTime() < IN_FLIGHT_GRACE_MS) {
+        throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: 'another attempt of this send may still be in flight; retrying later' });
+      }
       if (row.status === 'sending') {
         const since = new Date(row.updatedAt.getTime() - IN_DOUBT_WINDOW_MS);
         // Twilio renders a Content template itself, so its body cannot be compared: the one send to this contact
@@ -172,7 +181,10 @@ export function createOutboundSender(deps: ActivityDeps) {
         }
       }
 
-      await db.update(outbox).set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
+      // Compare-and-set: of two attempts that read the same row, only one goes on to call Twilio.
+      const [mine] = await db.update(outbox).set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lastError: null, updatedAt: sql`now()` })
+        .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts))).returning({ id: outbox.id });
+      if (!mine) throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: 'this send is being attempted concurrently; retrying later' });
       try {
         const sent = await deps.twilio.send(credentials, {
           from: input.from, to: input.to, statusCallback: `${deps.config.publicBaseUrl}/webhooks/twilio/status`,
@@ -196,9 +208,10 @@ export function createOutboundSender(deps: ActivityDeps) {
           throw ApplicationFailure.create({ type: FailureType.TwilioPermanent, message: error.message, nonRetryable: true, details: [{ code, reason }], cause: error });
         }
         // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
-        if (error.status !== undefined) {
-          await db.update(outbox).set({ status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
-        }
+        // A network error leaves it in doubt (Twilio may have it): marked, so the next attempt looks it up at once.
+        await db.update(outbox).set(error.status !== undefined
+          ? { status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }
+          : { lastError: IN_DOUBT, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
         throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
       }
   }

@@ -1,7 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
-import { events, messages, outbox, parkedStatusCallbacks } from '../../src/db/schema';
+import { contacts, events, messages, outbox, parkedStatusCallbacks } from '../../src/db/schema';
+import { createOutboundSender } from '../../src/activities/messaging';
+import { newRootTrace } from '../../src/domain/trace';
+import { createLedgerPaymentChecker } from '../../src/integrations/payments';
+import { createScriptedResponder } from '../../src/integrations/scripted-responder';
+import { createTwilioGateway } from '../../src/integrations/twilio-gateway';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
@@ -58,7 +63,7 @@ describe('outbound delivery and status callbacks', () => {
     await h.postStatus(tenant, { MessageSid: sid, MessageStatus: 'delivered' });
     expect(await statusOf()).toBe('failed');
 
-    const changes = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status')));
+    const changes = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status'))).orderBy(events.occurredAt);
     expect(changes.map((c) => c.payload.to)).toEqual(['sent', 'delivered', 'read', 'failed']);
     const unknown = await h.postStatus(tenant, { MessageSid: newMessageSid(), MessageStatus: 'bogus' });
     expect(unknown.status).toBe(400);
@@ -123,5 +128,29 @@ describe('outbound delivery and status callbacks', () => {
     expect(outbound.providerSid).toBe(sent[0]!.sid);
     const adopted = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'reply.sent')));
     expect(adopted[0]!.payload).toMatchObject({ adopted: true });
+  });
+
+  it('two attempts of one send at the same time reach Twilio once (a retried batch racing a live one)', async () => {
+    const tenant = await h.createTestTenant();
+    const to = customer();
+    const [contact] = await h.db.insert(contacts).values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` }).returning();
+    const sender = createOutboundSender({
+      db: h.db, twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }), ai: createScriptedResponder(), payments: createLedgerPaymentChecker(h.db),
+      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, log: createLogger('silent'), clock: () => new Date(),
+      config: { publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 }, campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 } },
+    });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    h.twilio.beforeNextResponse(() => held);
+    const input = { idempotencyKey: `race:${to}`, tenantId: tenant.tenantId, conversationId: null, contactId: contact!.id, channel: 'whatsapp' as const, from: tenant.address, to, body: 'uma vez só', sentBy: 'system' as const, correlationId: 'race', trace: newRootTrace() };
+    const first = sender.send(input);
+    await h.twilio.waitFor((sent) => sent.some((m) => m.to === to));
+    // While the first attempt waits for Twilio's answer, the second must not call Twilio.
+    await expect(sender.send(input)).rejects.toMatchObject({ type: 'TwilioRetryableError' });
+    release();
+    const done = await first;
+    expect(done).toMatchObject({ skipped: false, status: 'queued' });
+    expect(await sender.send(input)).toMatchObject({ skipped: false, messageId: (done as { messageId: string }).messageId });
+    expect(h.twilio.sent.filter((m) => m.to === to)).toHaveLength(1);
   });
 });
