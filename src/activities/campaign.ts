@@ -8,7 +8,7 @@ import {
 import { applyTargetEvent, bumpCounters } from '../db/campaign-targets';
 import type { DbOrTx } from '../db/client';
 import { recordEvents } from '../db/events';
-import { campaigns, campaignTargets, contacts, failureNotifications, tenants } from '../db/schema';
+import { campaigns, campaignTargets, contacts, failureNotifications, massiveFailures, tenants } from '../db/schema';
 import { isOpen, nextOpening, parseActiveHours } from '../domain/active-hours';
 import { contactHash } from '../domain/contact-hash';
 import { formatAddress } from '../domain/address';
@@ -104,6 +104,15 @@ export function createCampaignActivities(deps: ActivityDeps) {
             sql`exists (select 1 from ${campaigns} where ${campaigns.id} = ${campaignTargets.campaignId} and ${campaigns.status} = 'active')`,
           )).returning({ id: campaignTargets.id });
         if (!ok) return 'target no longer sendable (opted out, paused, cancelled or already attempted)';
+        if (c.kind === 'outage' && c.massiveFailureId) {
+          // A resolved outage sends no more notices. FOR SHARE orders this claim against `resolveOutage`, which
+          // draws the resolution's contacts after marking the outage resolved (src/campaigns/service.ts).
+          const [failure] = await tx.select({ status: massiveFailures.status }).from(massiveFailures).where(eq(massiveFailures.id, c.massiveFailureId)).for('share');
+          if (failure?.status !== 'active') {
+            await applySkip(tx, claimed.targetId, c.id, 'outage_resolved');
+            return 'the outage was resolved before this notice went out';
+          }
+        }
         if (outage && c.massiveFailureId) {
           // C5: one notification of each kind per contact per outage, whatever the number of campaigns.
           const [first] = await tx.insert(failureNotifications).values({ failureId: c.massiveFailureId, contactId: target.contactId, notificationType: c.kind === 'outage' ? 'failure' : 'resolution', targetId: claimed.targetId, messageId })
@@ -267,7 +276,9 @@ export function createCampaignActivities(deps: ActivityDeps) {
         clearInterval(beat);
       }
       if (ctx.cancellationSignal.aborted) {
-        await releaseClaims(input.targets.filter((t) => unsent.has(t.targetId)));
+        // A pause or cancel: unsent targets are due again at once. A worker shutdown keeps them: Temporal retries
+        // this very batch, and a released target could be claimed by a second batch as well.
+        if (ctx.cancellationDetails?.cancelRequested) await releaseClaims(input.targets.filter((t) => unsent.has(t.targetId)));
         throw new CancelledFailure('send batch cancelled (campaign paused or cancelled)');
       }
       return result;

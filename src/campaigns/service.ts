@@ -1,12 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, notInArray as notIn, sql } from 'drizzle-orm';
 import {
   campaignProgressQuery, campaignWorkflowId, cancelCampaignSignal, pauseCampaignSignal, resumeCampaignSignal, searchAttributes,
   type CampaignInput, type CampaignProgress, type Channel, type ControlArgs, type TraceContext,
 } from '../contract';
 import type { Database, DbOrTx } from '../db/client';
 import { createCampaignFromRows, findCampaign, insertCampaign, type CampaignKind, type CampaignSettings, type NewTarget, type Strategy } from '../db/campaigns';
-import { campaigns, contacts, failureNotifications, massiveFailures, phoneNumbers, tenants } from '../db/schema';
+import { campaigns, contacts, failureNotifications, massiveFailures, messages, phoneNumbers, tenants } from '../db/schema';
 import { loadMessageTemplate } from '../db/templates';
 import { formatActiveHours, isValidTimeZone, parseActiveHours, ActiveHoursError } from '../domain/active-hours';
 import { formatAddress, parseAddress } from '../domain/address';
@@ -188,7 +188,12 @@ export async function createOutage(db: Database, input: { tenantId: string; name
   });
 }
 
-/** C5: the resolution message goes to exactly the contacts that were told about the outage. */
+/**
+ * C5: the resolution message goes to exactly the contacts that were told about the outage. The outage row is
+ * marked resolved first: that UPDATE waits for notice sends holding it (they lock it `FOR SHARE` in their claim),
+ * and later notice sends see it resolved and stop, so no contact gets the notice after the resolution list is
+ * drawn. A notice in flight (accepted by us, no final status yet) counts as told; a failed one does not.
+ */
 export async function resolveOutage(db: Database, input: { tenantId: string; failureRef: string; message: string; options: Omit<CampaignOptions, 'name' | 'body' | 'templateKey' | 'kind'>; createdBy: string; traceId: string }) {
   const [failure] = await db.select().from(massiveFailures)
     .where(and(eq(massiveFailures.tenantId, input.tenantId), /^[0-9a-f-]{36}$/i.test(input.failureRef) ? eq(massiveFailures.id, input.failureRef) : eq(massiveFailures.name, input.failureRef)));
@@ -196,13 +201,17 @@ export async function resolveOutage(db: Database, input: { tenantId: string; fai
   if (failure.status === 'resolved') throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
   const settings = await resolveSettings(db, input.tenantId, { ...input.options, name: `resolved: ${failure.name}`, body: input.message, kind: 'outage_resolution' });
   return db.transaction(async (tx) => {
+    const [marked] = await tx.update(massiveFailures).set({ status: 'resolved', resolvedAt: sql`now()`, resolvedBy: input.createdBy, resolutionMessage: input.message })
+      .where(and(eq(massiveFailures.id, failure.id), isNull(massiveFailures.resolvedAt))).returning({ id: massiveFailures.id });
+    if (!marked) throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
     const notified = await tx.select({ id: contacts.id, name: contacts.name, optedOutAt: contacts.optedOutAt }).from(failureNotifications)
       .innerJoin(contacts, eq(contacts.id, failureNotifications.contactId))
-      .where(and(eq(failureNotifications.failureId, failure.id), eq(failureNotifications.notificationType, 'failure'), sql`${failureNotifications.sentAt} is not null`));
+      .innerJoin(messages, eq(messages.id, failureNotifications.messageId))
+      .where(and(eq(failureNotifications.failureId, failure.id), eq(failureNotifications.notificationType, 'failure'), notIn(messages.status, ['failed', 'undelivered'])))
+      .orderBy(failureNotifications.createdAt);
     const targets: NewTarget[] = notified.map((p, i) => ({ contactId: p.id, line: i + 1, name: p.name, timeZone: null, priority: 0, debtAmountCents: null, dueDate: null, document: null, variables: {}, optedOut: p.optedOutAt !== null }));
     const created = await insertCampaign(tx, { tenantId: input.tenantId, settings: { ...settings, kind: 'outage_resolution' }, targets, createdBy: input.createdBy, traceId: input.traceId, massiveFailureId: failure.id });
-    await tx.update(massiveFailures).set({ status: 'resolved', resolvedAt: sql`now()`, resolvedBy: input.createdBy, resolutionMessage: input.message, resolveCampaignId: created.campaignId })
-      .where(and(eq(massiveFailures.id, failure.id), isNull(massiveFailures.resolvedAt)));
-    return { failureId: failure.id, notified: notified.length, ...created };
+    await tx.update(massiveFailures).set({ resolveCampaignId: created.campaignId }).where(eq(massiveFailures.id, failure.id));
+    return { failureId: failure.id, notified: notified.length, notifyCampaignId: failure.notifyCampaignId, ...created };
   });
 }

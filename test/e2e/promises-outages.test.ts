@@ -105,6 +105,32 @@ describe('outage broadcast (C5)', () => {
     expect(failure).toMatchObject({ status: 'resolved', affectedRegions: ['teresopolis', 'petropolis'] });
     await expect(resolveOutage(h.db, { tenantId: tenant.tenantId, failureRef: 'fibra-centro', message: 'de novo', options: {}, createdBy: 'test', traceId: trace.traceId })).rejects.toThrow(/already resolved/);
   });
+
+  it('a resolution mid-broadcast: no notice goes out after it, and exactly the contacts told get the resolution', async () => {
+    const tenant = await h.createTestTenant();
+    const people = targets(8, { region: 'nova-friburgo' });
+    await launchCampaign(h, tenant, people, {}, false);
+    const phones = people.map((p) => p.phone);
+    const trace = newRootTrace();
+    const notice = 'Falha na rede em Nova Friburgo.';
+    const outage = await createOutage(h.db, { tenantId: tenant.tenantId, name: 'friburgo', regions: ['nova-friburgo'], message: notice, options: { activeHours: 'always', ratePerSecond: 2 }, createdBy: 'test', traceId: trace.traceId });
+    await startCampaign(h.client, { campaignId: outage.campaignId, tenantId: tenant.tenantId, tenantSlug: tenant.slug, taskQueue: h.env.TEMPORAL_TASK_QUEUE, trace, name: 'outage' });
+    await h.twilio.waitFor(() => sentToPhones(h, phones).length >= 2, 20_000);
+    const resolved = await resolveOutage(h.db, { tenantId: tenant.tenantId, failureRef: 'friburgo', message: 'Normalizado.', options: { activeHours: 'always', ratePerSecond: 20 }, createdBy: 'test', traceId: trace.traceId });
+    // The notice campaign is not cancelled here: its remaining sends must refuse by themselves.
+    await waitForStatus(h, outage.campaignId, 'completed', 30_000);
+    const told = sentToPhones(h, phones).filter((m) => m.body === notice).map((m) => m.to);
+    expect(told.length).toBeGreaterThanOrEqual(2);
+    expect(told.length).toBeLessThan(8);
+    expect(resolved.notified).toBe(told.length);
+    const skipped = (await targetRows(h, outage.campaignId)).filter((t) => t.state === 'skipped');
+    expect(skipped.length).toBe(8 - told.length);
+    expect(skipped.every((t) => t.outcome === 'outage_resolved')).toBe(true);
+    await startCampaign(h.client, { campaignId: resolved.campaignId, tenantId: tenant.tenantId, tenantSlug: tenant.slug, taskQueue: h.env.TEMPORAL_TASK_QUEUE, trace, name: 'resolved' });
+    await waitForStatus(h, resolved.campaignId, 'completed', 30_000);
+    const resolutions = sentToPhones(h, phones).filter((m) => m.body === 'Normalizado.').map((m) => m.to);
+    expect(resolutions.sort()).toEqual([...told].sort());
+  });
 });
 
 describe('campaign CLI', () => {

@@ -238,6 +238,8 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
           const created = await resolveOutage(database.db, { tenantId: tenant.id, failureRef: ref, message: o.message, options: toOptions(o), createdBy: 'cli', traceId: trace.traceId }).catch(rethrow);
           await recordEvents(database.db, [{ trace, type: 'outage.resolved', tenantId: tenant.id, payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.notified } }]);
           console.log(`outage resolved: ${created.notified} notified contacts get the resolution message`);
+          // Notices not sent yet are refused at send time anyway; cancelling the notice campaign ends it at once.
+          if (created.notifyCampaignId) await stopNotices(ctx, created.notifyCampaignId);
           await start(ctx, database.db, tenant, created.campaignId);
         });
       } finally {
@@ -258,6 +260,18 @@ async function start(ctx: () => CliContext, db: Awaited<ReturnType<CliContext['d
       console.log(result.started ? `campaign ${c.name} started` : `campaign ${c.name} was already started (nothing changed)`);
       console.log(`  Web UI      ${ctx().webUiLink(result.workflowId)}`);
     });
+  } finally {
+    await temporal.close();
+  }
+}
+
+async function stopNotices(ctx: () => CliContext, campaignId: string) {
+  const temporal = ctx().temporal();
+  try {
+    await controlCampaign(temporal.client, campaignId, 'cancel', { actor: 'cli', reason: 'outage resolved' });
+    console.log('  the notice campaign was still running: cancelled');
+  } catch (error) {
+    if (!(error instanceof CampaignInputError)) throw error;
   } finally {
     await temporal.close();
   }
