@@ -17,6 +17,7 @@ import { renderTemplate } from '../domain/templates';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
 import { createOutboundSender, type SendHooks } from './messaging';
+import { createSendGate } from './send-gate';
 
 export interface CampaignRef {
   campaignId: string;
@@ -39,6 +40,11 @@ export interface BatchResult {
 const CLAIM_LEASE_MS = 15 * 60_000;
 /** Targets examined per claim beyond the batch (those outside active hours are rescheduled and skipped over). */
 const MAX_SCAN_PAGES = 5;
+/**
+ * A send's database work (outbox row, claim) starts this long before its slot, so the Twilio call itself goes out
+ * on the slot (the gate holds it until then) instead of a few queries after it.
+ */
+const PREPARE_AHEAD_MS = 250;
 /** A send batch covers about one second of the rate (and at least one target, at most this many). */
 const MAX_BATCH = 500;
 
@@ -56,6 +62,7 @@ function countersOf(c: CampaignRow, open: number): CampaignCounters {
 export function createCampaignActivities(deps: ActivityDeps) {
   const { db } = deps;
   const sender = createOutboundSender(deps);
+  const gate = createSendGate();
 
   async function loadCampaign(tx: DbOrTx, campaignId: string) {
     const [row] = await tx.select({ campaign: campaigns, tenantSlug: tenants.slug, hashKey: tenants.hashKey, locale: tenants.locale })
@@ -72,14 +79,19 @@ export function createCampaignActivities(deps: ActivityDeps) {
 
   /** Send slots from the sender's pacer workflow (started on first use): one rate limit per sender, all campaigns. */
   async function acquireSlots(tenantSlug: string, senderHash: string, count: number, ratePerSecond: number, requester: string): Promise<number[]> {
-    const { slots } = await deps.temporal.client.workflow.executeUpdateWithStart(acquireSlotsUpdate, {
+    // The pacer may run on this very worker: while it drains for shutdown the update is never answered, so the
+    // wait must end with the activity's cancellation or the drain would wait on it forever.
+    const signal = Context.current().cancellationSignal;
+    signal.throwIfAborted();
+    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    const { slots } = await Promise.race([aborted, deps.temporal.client.withAbortSignal(signal, () => deps.temporal.client.workflow.executeUpdateWithStart(acquireSlotsUpdate, {
       args: [{ count, intervalMs: 1000 / ratePerSecond, requester }],
       startWorkflowOperation: new WithStartWorkflowOperation('pacerWorkflow', {
         workflowId: pacerWorkflowId(tenantSlug, senderHash), taskQueue: deps.temporal.taskQueue, args: [{ tenantSlug }],
         workflowIdConflictPolicy: 'USE_EXISTING', typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenantSlug }],
         staticSummary: `Send pacer of sender ${senderHash.slice(0, 8)} for ${tenantSlug}`,
       }),
-    });
+    }))]);
     return slots;
   }
 
@@ -89,11 +101,12 @@ export function createCampaignActivities(deps: ActivityDeps) {
   }
 
   /** One attempt for one target through the idempotent outbox; the target's bookkeeping commits with it. */
-  async function sendTarget(row: Awaited<ReturnType<typeof loadCampaign>>, claimed: ClaimedTarget, trace: TraceContext, target: TargetForSend) {
+  async function sendTarget(row: Awaited<ReturnType<typeof loadCampaign>>, claimed: ClaimedTarget, trace: TraceContext, target: TargetForSend, slotAt = claimed.slotAt) {
     const c = row.campaign;
     const vars = variablesFor(target, row.locale, c.body);
     const outage = c.kind === 'outage' || c.kind === 'outage_resolution';
     const hooks: SendHooks = {
+      beforeCall: () => gate.wait(c.sender, slotAt, 1000 / c.ratePerSecond),
       async claim(tx, messageId) {
         // The target must still be this attempt's, its contact not opted out, its campaign running (I12, pause).
         const [ok] = await tx.update(campaignTargets)
@@ -250,15 +263,17 @@ export function createCampaignActivities(deps: ActivityDeps) {
       const beat = setInterval(() => ctx.heartbeat({ sent: result.sent }), 200);
       try {
         await Promise.allSettled(input.targets.map(async (claimed) => {
-          const wait = claimed.slotAt - Date.now();
+          const wait = claimed.slotAt - PREPARE_AHEAD_MS - Date.now();
           if (wait > 0) await ctx.sleep(wait);
           if (ctx.cancellationSignal.aborted) return;
           const target = details.get(claimed.targetId);
           if (!target) return;
           unsent.delete(claimed.targetId);
-          // The window may have closed while the target waited for its slot: zero sends outside active hours.
-          if (!isOpen(hours, target.timeZone, new Date())) {
-            await db.transaction((tx) => deferToWindow(tx, row.campaign, claimed.targetId, nextOpening(hours, target.timeZone, new Date())));
+          // The window may have closed while the target waited for its slot: zero sends outside active hours
+          // (checked at the slot and a second after it, the most the gate can hold a send back).
+          const at = Math.max(Date.now(), claimed.slotAt);
+          if (!isOpen(hours, target.timeZone, new Date(at)) || !isOpen(hours, target.timeZone, new Date(at + 1000))) {
+            await db.transaction((tx) => deferToWindow(tx, row.campaign, claimed.targetId, nextOpening(hours, target.timeZone, new Date(at + 1000))));
             result.skipped += 1;
             return;
           }
@@ -291,9 +306,9 @@ export function createCampaignActivities(deps: ActivityDeps) {
       const target = details.get(input.target.targetId);
       if (!target) return { sent: false };
       const [slot] = await acquireSlots(row.tenantSlug, contactHash(row.hashKey, row.campaign.sender), 1, row.campaign.ratePerSecond, `campaign:${row.campaign.id}`);
-      if (slot! > Date.now()) await Context.current().sleep(slot! - Date.now());
+      if (slot! - PREPARE_AHEAD_MS > Date.now()) await Context.current().sleep(slot! - PREPARE_AHEAD_MS - Date.now());
       try {
-        const sent = await sendTarget(row, input.target, input.trace, target);
+        const sent = await sendTarget(row, input.target, input.trace, target, slot);
         return { sent: !sent.skipped };
       } catch (error) {
         if (error instanceof ApplicationFailure && error.type === FailureType.TwilioPermanent) return { sent: false };

@@ -50,6 +50,8 @@ export type SendMessageResult =
 export interface SendHooks {
   /** Runs in the transaction that creates the outbox row; a string refuses the send with that reason. */
   claim?: (tx: DbOrTx, messageId: string) => Promise<string | null>;
+  /** Awaited right before the message goes out (Twilio call or simulated): where a campaign send waits for its slot. */
+  beforeCall?: () => Promise<void>;
   /** Runs in the transaction that stores the SID (also for simulated and adopted sends). */
   onAccepted?: (tx: DbOrTx, sent: { messageId: string; sid: string | null; status: string }) => Promise<void>;
   /** Runs in the transaction that records a permanent Twilio error. */
@@ -160,12 +162,13 @@ export function createOutboundSender(deps: ActivityDeps) {
       const sentEvent = input.sentEvent ?? 'reply.sent';
 
       if (number.mode === 'simulated') {
+        await hooks.beforeCall?.();
         await finish(input.tenantId, row.id, row.messageId, null, 'simulated', { ...eventBase, trace: span, type: sentEvent, payload: { status: 'simulated', sentBy: input.sentBy } }, hooks);
         return done(null, 'simulated');
       }
 
       // A retry re-sends exactly what the first attempt recorded (the template is re-resolved only for its ContentSid).
-      const body = await currentBody(row.messageId);
+      const body = 'body' in row && typeof row.body === 'string' ? row.body : await currentBody(row.messageId);
       const content = (resolved as ResolvedContent | null)?.content ?? (input.template ? (await resolveContent(db, input)).content : null);
       if (row.status === 'sending' && row.lastError !== IN_DOUBT && Date.now() - row.updatedAt.getTime() < IN_FLIGHT_GRACE_MS) {
         throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: 'another attempt of this send may still be in flight; retrying later' });
@@ -186,6 +189,7 @@ export function createOutboundSender(deps: ActivityDeps) {
         .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts))).returning({ id: outbox.id });
       if (!mine) throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: 'this send is being attempted concurrently; retrying later' });
       try {
+        await hooks.beforeCall?.();
         const sent = await deps.twilio.send(credentials, {
           from: input.from, to: input.to, statusCallback: `${deps.config.publicBaseUrl}/webhooks/twilio/status`,
           ...(content ? { contentSid: content.sid, contentVariables: content.variables } : { body }),

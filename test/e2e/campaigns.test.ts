@@ -129,6 +129,24 @@ describe('campaigns (C1, C2, C6)', () => {
     await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-retries');
   });
 
+  it('--retry-on-no-reply: a delivered message with no reply is followed up after the spacing; a reply ends the target', async () => {
+    const tenant = await h.createTestTenant();
+    const rows = targets(2);
+    const [answers, silent] = rows.map((r) => r.phone) as [string, string];
+    const c = await launchCampaign(h, tenant, rows, { maxAttempts: 2, attemptSpacingSeconds: 3, retryOnNoReply: true });
+    await h.twilio.waitFor(() => sentToPhones(h, [answers]).length === 1, 20_000);
+    await h.postInbound(tenant, { body: 'Recebi, obrigado', from: `whatsapp:${answers}` });
+    const done = await waitForStatus(h, c.campaignId, 'completed', 30_000);
+    const t = await targetRows(h, c.campaignId);
+    expect(t.map((x) => [x.state, x.attemptCount, x.outcome])).toEqual([['completed', 1, 'replied'], ['completed', 2, 'no_reply']]);
+    const followUps = sentToPhones(h, [silent]).map((m) => m.dateCreated.getTime());
+    expect(followUps).toHaveLength(2);
+    expect(followUps[1]! - followUps[0]!).toBeGreaterThanOrEqual(2_900);
+    // The campaign message went out once to the contact who answered (the rest is the assistant's conversation).
+    expect(sentToPhones(h, [answers]).filter((m) => m.body.startsWith('Olá Cliente'))).toHaveLength(1);
+    expect(done).toMatchObject({ contactedTargets: 2, successfulContacts: 2, failedTargets: 0 });
+  });
+
   it('a STOP reply cancels that contact\'s pending sends in every campaign; 21610 opts out too', async () => {
     const tenant = await h.createTestTenant();
     const rows = targets(30);
