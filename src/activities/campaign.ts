@@ -299,6 +299,11 @@ export function createCampaignActivities(deps: ActivityDeps) {
       return result;
     },
 
+    /** Claimed targets that no batch will send (the campaign was paused or cancelled during the claim): due again at once. */
+    async releaseCampaignClaims(input: CampaignRef & { targets: ClaimedTarget[] }): Promise<void> {
+      await releaseClaims(input.targets);
+    },
+
     /** A single target's attempt after a retryable error: Temporal retries this with backoff, each try under a fresh slot. */
     async sendCampaignTarget(input: CampaignRef & { target: ClaimedTarget }): Promise<{ sent: boolean }> {
       const row = await loadCampaign(db, input.campaignId);

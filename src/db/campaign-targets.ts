@@ -56,6 +56,13 @@ export async function applyTargetEvent(tx: DbOrTx, targetId: string, event: Targ
   return { campaignId: row.campaignId, state: patch.state ?? row.state, rescheduled: patch.state === 'scheduled' };
 }
 
+/** Whether any target of the campaign is still to be sent or waiting for its delivery status. */
+export async function hasOpenTargets(tx: DbOrTx, campaignId: string): Promise<boolean> {
+  const [row] = await tx.select({ id: campaignTargets.id }).from(campaignTargets)
+    .where(and(eq(campaignTargets.campaignId, campaignId), inArray(campaignTargets.state, [...OPEN_TARGET_STATES]))).limit(1);
+  return row !== undefined;
+}
+
 /**
  * I12: every open target of the contact, in every campaign, stops: nothing more is sent to it. Returns the
  * campaigns touched so their workflows can be told.

@@ -3,8 +3,8 @@ import { recordEvents } from './events';
 import { canAdvanceStatus } from '../domain/message-status';
 import { newSpanId } from '../domain/trace';
 import type { Database, DbOrTx } from './client';
-import { messages, parkedStatusCallbacks } from './schema';
-import { applyTargetEvent } from './campaign-targets';
+import { messages, OPEN_TARGET_STATES, parkedStatusCallbacks } from './schema';
+import { applyTargetEvent, hasOpenTargets } from './campaign-targets';
 
 export interface StatusCallback {
   tenantId: string;
@@ -71,6 +71,9 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
     }
     // The per-target flow of a campaign send moves with its message, in the same transaction (C2).
     const target = message.campaignTargetId ? await applyTargetEvent(tx, message.campaignTargetId, { kind: 'status', status: cb.status }) : null;
-    return { outcome: 'updated', campaignToNotify: target?.rescheduled ? target.campaignId : null };
+    // The campaign is told when a retry was scheduled, or when this was its last open target: it can complete now
+    // instead of at its next timer (the delivery timeout). Best effort: the timer stays the backstop.
+    const wake = target && (target.rescheduled || (!(OPEN_TARGET_STATES as readonly string[]).includes(target.state) && !(await hasOpenTargets(tx, target.campaignId))));
+    return { outcome: 'updated', campaignToNotify: wake ? target.campaignId : null };
   }
 }

@@ -9,11 +9,13 @@ import {
 import { campaignDb, campaignRetrySend, campaignSend } from './activity-options';
 
 /**
- * Batches running at once, each about a second of the rate: the next claim is made while two seconds of slots are
- * still ahead, so its round trips (activity, pacer update) finish before the sender would idle. With two, a claim
- * on a loaded worker often came after the last slot and left a gap (bench: 25 gaps, 0.91× of the rate).
+ * The next batch is claimed when the slots already booked end within this long, whatever the running batches are
+ * doing: a batch ends only after its sends' bookkeeping, which lags under load, and waiting for it left the sender
+ * idle at every batch boundary (bench: gaps of 200–600 ms every 50 sends, 0.81× of the rate).
  */
-const MAX_IN_FLIGHT = 3;
+const LOOKAHEAD_MS = 2_000;
+/** A bound on batches running at once (about one second of sends each), should their bookkeeping fall behind. */
+const MAX_IN_FLIGHT = 5;
 /** Continue-as-new after this many batches: a 100k-target campaign is a chain of small histories (C6). */
 const MAX_BATCHES_PER_RUN = 200;
 
@@ -41,6 +43,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   let batchesThisRun = 0;
   let sent = carry.sent;
   let nextWakeAt: number | null = null;
+  /** The last send slot booked by this run: the sender is busy until then. */
+  let bookedUntil = 0;
   let counters: CampaignCounters | null = null;
   const controls: { event: 'paused' | 'resumed'; args: ControlArgs }[] = [];
   const scopes = new Set<CancellationScope>();
@@ -67,6 +71,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     run: carry.runs + 1, batchesThisRun, sentThisCampaign: sent, counters,
   }));
 
+  /** Read through a function: the signal handlers change these while the loop awaits an activity. */
+  const isHalted = () => paused || cancelled !== null;
   const setStatus = async (status: CampaignStatus, event: string, args: ControlArgs, reason?: string) => {
     await campaignDb.setCampaignStatus({ campaignId, trace, status, event, actor: args.actor, ...(reason ?? args.reason ? { reason: reason ?? args.reason } : {}) });
     upsertSearchAttributes([{ key: searchAttributes.CAMPAIGN_STATUS, value: status }]);
@@ -128,6 +134,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       await condition(() => inFlight < MAX_IN_FLIGHT || paused || cancelled !== null);
       continue;
     }
+    if (inFlight > 0 && bookedUntil - Date.now() > LOOKAHEAD_MS) {
+      await condition(() => inFlight === 0 || paused || cancelled !== null || controls.length > 0, bookedUntil - LOOKAHEAD_MS - Date.now());
+      continue;
+    }
 
     const seenChanges = changes;
     const seenFinished = finishedBatches;
@@ -143,8 +153,14 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       await condition(() => paused || cancelled !== null || changes !== seenChanges, Math.max(1, claim.wakeAt - Date.now()));
       continue;
     }
+    if (claim.targets.length > 0 && isHalted()) {
+      // A pause or cancel arrived while the claim ran: its scopes were cancelled before this batch existed.
+      await campaignDb.releaseCampaignClaims({ campaignId, trace, targets: claim.targets });
+      continue;
+    }
     if (claim.targets.length > 0) {
       nextWakeAt = null;
+      bookedUntil = Math.max(...claim.targets.map((t) => t.slotAt));
       launch(claim.targets);
       continue;
     }

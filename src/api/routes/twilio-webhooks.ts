@@ -154,7 +154,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         .catch((error: unknown) => { throw new ApiError('database_unavailable', 'status not recorded, retry later', { cause: error }); });
       c.get('log').info({ messageSid, status, outcome }, 'delivery status');
       if (campaignToNotify) {
-        // A retry was scheduled: wake the campaign so it plans it (its own timer would also find it, later).
+        // A retry was scheduled, or the last open target settled: wake the campaign (its own timer is the backstop).
         await temporal.workflow.getHandle(campaignWorkflowId(campaignToNotify)).signal(targetsChangedSignal)
           .catch((error: unknown) => c.get('log').warn({ err: (error as Error).message }, 'could not notify the campaign workflow'));
       }
