@@ -5,7 +5,7 @@ import {
   acquireSlotsUpdate, FailureType, pacerWorkflowId, searchAttributes,
   type CampaignCounters, type CampaignStatus, type ClaimedTarget, type TraceContext,
 } from '../contract';
-import { applyTargetEvent, bumpCounters } from '../db/campaign-targets';
+import { applyTargetEvent, bumpCounters, foldCounters } from '../db/campaign-targets';
 import type { DbOrTx } from '../db/client';
 import { recordEvents } from '../db/events';
 import { campaigns, campaignTargets, contacts, failureNotifications, massiveFailures, tenants } from '../db/schema';
@@ -242,6 +242,7 @@ export function createCampaignActivities(deps: ActivityDeps) {
         const dueAt = next?.due ? new Date(next.due).getTime() : null;
         const sendingAt = next?.sending ? new Date(next.sending).getTime() + deps.config.campaign.deliveryTimeoutMs : null;
         const candidates = [dueAt, sendingAt].filter((v): v is number => v !== null);
+        await foldCounters(tx, c.id);
         const [fresh] = await tx.select().from(campaigns).where(eq(campaigns.id, c.id));
         return { phase: 'run' as const, targets, nextWakeAt: candidates.length ? Math.min(...candidates) : null, counters: countersOf(fresh ?? c, await openCount(tx, c.id)) };
       });
@@ -349,6 +350,7 @@ export function createCampaignActivities(deps: ActivityDeps) {
             .where(and(eq(campaignTargets.campaignId, input.campaignId), inArray(campaignTargets.state, ['pending', 'scheduled']))).returning({ id: campaignTargets.id });
           await bumpCounters(tx, input.campaignId, { skipped: skipped.length });
         }
+        await foldCounters(tx, input.campaignId);
         await tx.update(campaigns).set({
           status: input.status, updatedAt: sql`now()`,
           ...(input.status === 'active' && !row.campaign.startedAt ? { startedAt: sql`now()` } : {}),

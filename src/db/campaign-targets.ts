@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { counterDeltas, nextTargetState, type TargetEvent, type TargetSnapshot } from '../domain/campaign-target';
 import type { DbOrTx } from './client';
-import { campaigns, campaignTargets, OPEN_TARGET_STATES } from './schema';
+import { campaignCounterDeltas, campaigns, campaignTargets, OPEN_TARGET_STATES } from './schema';
 
 export type CounterKey = 'contacted' | 'successful' | 'failed' | 'optedOut' | 'skipped' | 'promisesMade' | 'promisesFulfilled' | 'promisesBroken';
 
@@ -21,14 +21,60 @@ const COUNTER_NAMES = {
   skipped: 'skippedTargets', promisesMade: 'promisesMade', promisesFulfilled: 'promisesFulfilled', promisesBroken: 'promisesBroken',
 } as const;
 
-/** Counters move in the transaction that moves the target, so they always agree with the target rows. */
+const TARGET_COUNTERS = ['contacted', 'successful', 'failed', 'optedOut', 'skipped'] as const;
+
+/**
+ * Counters move in the transaction that moves the target, so they always agree with the target rows. The per-target
+ * ones are appended to `campaign_counter_deltas` (no shared row to wait on) and folded by `foldCounters`; promise
+ * counters are rare and go straight to the campaign row.
+ */
 export async function bumpCounters(tx: DbOrTx, campaignId: string, deltas: Partial<Record<CounterKey, number>>): Promise<void> {
   const set: Record<string, unknown> = {};
+  const row: Partial<Record<(typeof TARGET_COUNTERS)[number], number>> = {};
   for (const [key, delta] of Object.entries(deltas) as [CounterKey, number][]) {
-    if (delta) set[COUNTER_NAMES[key]] = sql`${COUNTER_COLUMNS[key]} + ${delta}`;
+    if (!delta) continue;
+    if ((TARGET_COUNTERS as readonly string[]).includes(key)) row[key as (typeof TARGET_COUNTERS)[number]] = delta;
+    else set[COUNTER_NAMES[key]] = sql`${COUNTER_COLUMNS[key]} + ${delta}`;
   }
-  if (Object.keys(set).length === 0) return;
-  await tx.update(campaigns).set({ ...set, updatedAt: sql`now()` }).where(eq(campaigns.id, campaignId));
+  if (Object.keys(row).length > 0) await tx.insert(campaignCounterDeltas).values({ campaignId, ...row });
+  if (Object.keys(set).length > 0) await tx.update(campaigns).set({ ...set, updatedAt: sql`now()` }).where(eq(campaigns.id, campaignId));
+}
+
+/**
+ * Moves the campaign's pending counter increments onto its row, in one statement. Concurrent folds cannot count a
+ * delta twice: DELETE … RETURNING hands each row to exactly one of them.
+ */
+export async function foldCounters(tx: DbOrTx, campaignId: string): Promise<void> {
+  await tx.execute(sql`
+    with d as (delete from ${campaignCounterDeltas} where ${campaignCounterDeltas.campaignId} = ${campaignId}
+               returning contacted, successful, failed, opted_out, skipped),
+         s as (select count(*) as n, coalesce(sum(contacted), 0) as contacted, coalesce(sum(successful), 0) as successful,
+                      coalesce(sum(failed), 0) as failed, coalesce(sum(opted_out), 0) as opted_out, coalesce(sum(skipped), 0) as skipped from d)
+    update ${campaigns} set contacted_targets = contacted_targets + s.contacted, successful_contacts = successful_contacts + s.successful,
+      failed_targets = failed_targets + s.failed, opted_out_targets = opted_out_targets + s.opted_out, skipped_targets = skipped_targets + s.skipped,
+      updated_at = now()
+    from s where ${campaigns.id} = ${campaignId} and s.n > 0`);
+}
+
+type CampaignRow = typeof campaigns.$inferSelect;
+
+/** Campaign rows with the increments not folded yet added in, for readers (CLI, API) that want current counters. */
+export async function withPendingCounters<T extends CampaignRow>(db: DbOrTx, rows: T[]): Promise<T[]> {
+  if (rows.length === 0) return rows;
+  const pending = await db.select({
+    campaignId: campaignCounterDeltas.campaignId,
+    contacted: sql<number>`sum(${campaignCounterDeltas.contacted})::int`, successful: sql<number>`sum(${campaignCounterDeltas.successful})::int`,
+    failed: sql<number>`sum(${campaignCounterDeltas.failed})::int`, optedOut: sql<number>`sum(${campaignCounterDeltas.optedOut})::int`,
+    skipped: sql<number>`sum(${campaignCounterDeltas.skipped})::int`,
+  }).from(campaignCounterDeltas).where(inArray(campaignCounterDeltas.campaignId, rows.map((r) => r.id))).groupBy(campaignCounterDeltas.campaignId);
+  const byCampaign = new Map(pending.map((p) => [p.campaignId, p]));
+  return rows.map((r) => {
+    const p = byCampaign.get(r.id);
+    return p ? {
+      ...r, contactedTargets: r.contactedTargets + p.contacted, successfulContacts: r.successfulContacts + p.successful,
+      failedTargets: r.failedTargets + p.failed, optedOutTargets: r.optedOutTargets + p.optedOut, skippedTargets: r.skippedTargets + p.skipped,
+    } : r;
+  });
 }
 
 export interface TargetEventResult {

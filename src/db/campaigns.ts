@@ -5,6 +5,7 @@ import { contactHash } from '../domain/contact-hash';
 import type { TargetRow } from '../domain/campaign-import';
 import type { DbOrTx, Database } from './client';
 import { campaigns, campaignTargets, contacts, tenants } from './schema';
+import { withPendingCounters } from './campaign-targets';
 
 export type CampaignKind = 'broadcast' | 'collection' | 'outage' | 'outage_resolution';
 export type Strategy = 'sequential' | 'priority' | 'random';
@@ -110,12 +111,12 @@ export async function createCampaignFromRows(db: Database, input: { tenantId: st
 
 export async function findCampaign(db: DbOrTx, tenantId: string, ref: string) {
   const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
-  const [row] = await db.select().from(campaigns).where(and(eq(campaigns.tenantId, tenantId), byId ? eq(campaigns.id, ref) : eq(campaigns.name, ref)));
+  const [row] = await withPendingCounters(db, await db.select().from(campaigns).where(and(eq(campaigns.tenantId, tenantId), byId ? eq(campaigns.id, ref) : eq(campaigns.name, ref))));
   return row ?? null;
 }
 
 export async function listCampaigns(db: DbOrTx, tenantId: string, limit = 50) {
-  return db.select().from(campaigns).where(eq(campaigns.tenantId, tenantId)).orderBy(desc(campaigns.createdAt)).limit(limit);
+  return withPendingCounters(db, await db.select().from(campaigns).where(eq(campaigns.tenantId, tenantId)).orderBy(desc(campaigns.createdAt)).limit(limit));
 }
 
 /** Target counts by state (the status command's breakdown). */
