@@ -24,11 +24,18 @@ export const HISTORIES_DIR = path.resolve(import.meta.dirname, '../fixtures/hist
 /**
  * With CAUSEWAY_RECORD_HISTORIES=1, saves the workflow's current-run history as a replay fixture
  * (`npm run fixtures:record`). Replaying them in test/e2e/replay.test.ts catches non-deterministic changes.
+ * A committed fixture is never overwritten: it is what workflows already running in production look like. After a
+ * versioned change, record under a new name (a `-v2` suffix, say) beside the old one.
  */
 export async function recordHistory(h: Harness, workflowId: string, name: string): Promise<void> {
   if (loadEnv().CAUSEWAY_RECORD_HISTORIES !== '1') return;
   const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+  const file = path.join(HISTORIES_DIR, `${name}.json`);
+  if (fs.existsSync(file)) {
+    console.warn(`[fixtures] ${name}.json exists and is kept (committed fixtures are never re-recorded); use a new name`);
+    return;
+  }
   const json = proto.temporal.api.history.v1.History.toObject(history as proto.temporal.api.history.v1.History, { longs: String, enums: String, bytes: String });
-  fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(json));
+  fs.writeFileSync(file, JSON.stringify(json));
 }

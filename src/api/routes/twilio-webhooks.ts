@@ -1,15 +1,13 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { campaignWorkflowId, inboundWorkflowId, searchAttributes, targetsChangedSignal, type InboundInput, type MediaItem } from '../../contract';
-import type { inboundWorkflow } from '../../workflows/inbound';
+import { campaignWorkflowId, targetsChangedSignal, type InboundInput, type MediaItem } from '../../contract';
+import { startInboundWorkflow } from '../../temporal/start-inbound';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { orphanInbound } from '../../db/schema';
 import { findAccount } from '../../db/tenants';
 import { parseAddress, type ParsedAddress } from '../../domain/address';
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
-import { runWithTrace } from '../../tracing/context';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
 import { createTenantResolver } from '../tenant-cache';
@@ -117,24 +115,12 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         receivedAt: clock().toISOString(), trace,
       };
       try {
-        await runWithTrace(trace, () => temporal.withDeadline(Date.now() + START_DEADLINE_MS, () => temporal.workflow.start<typeof inboundWorkflow>('inboundWorkflow', {
-          workflowId: inboundWorkflowId(messageSid),
-          taskQueue: env.TEMPORAL_TASK_QUEUE,
-          args: [input],
-          // I3: a second webhook with the same MessageSid, even after the first run finished, is rejected.
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          workflowIdConflictPolicy: 'FAIL',
-          typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenant.tenantSlug }, { key: searchAttributes.TRACE_ID, value: trace.traceId }],
-          staticSummary: `Inbound ${to.channel} message for ${tenant.tenantSlug}`,
-        })));
-        log.info({ tenant: tenant.tenantSlug, traceId: trace.traceId }, 'inbound accepted');
+        const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, { deadlineMs: START_DEADLINE_MS });
+        if (outcome === 'duplicate') log.info('duplicate webhook ignored');
+        else log.info({ tenant: tenant.tenantSlug, traceId: trace.traceId }, 'inbound accepted');
       } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          log.info('duplicate webhook ignored');
-        } else {
-          log.error({ err: error }, 'Temporal did not accept the inbound workflow');
-          throw new ApiError('temporal_unavailable', 'message not accepted, retry later', { cause: error });
-        }
+        log.error({ err: error }, 'Temporal did not accept the inbound workflow');
+        throw new ApiError('temporal_unavailable', 'message not accepted, retry later', { cause: error });
       }
       // Only now, with the message durable in Temporal, does Twilio get its 200.
       return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
