@@ -1,0 +1,37 @@
+import type { DbOrTx } from './client';
+import { alerts } from './schema';
+
+/** Every alert kind the service raises; supervisors filter by these. */
+export type AlertType =
+  | 'urgent'
+  | 'negative_sentiment'
+  | 'handoff'
+  | 'ai_failure'
+  | 'inbound_failed'
+  | 'window_closed'
+  | 'delivery_failed';
+
+export interface RaiseAlert {
+  tenantId: string;
+  conversationId?: string | null;
+  type: AlertType;
+  severity: 'low' | 'medium' | 'high' | 'critical';
+  /** Human-readable, without phone numbers or message text (alerts are shown to every supervisor). */
+  message: string;
+  payload?: Record<string, unknown>;
+}
+
+/** The one place alerts are written; pass the transaction of the change that caused the alert. */
+export async function raiseAlerts(db: DbOrTx, list: RaiseAlert[]): Promise<void> {
+  if (list.length === 0) return;
+  await db.insert(alerts).values(
+    list.map((a) => ({
+      tenantId: a.tenantId,
+      conversationId: a.conversationId ?? null,
+      type: a.type,
+      severity: a.severity,
+      message: a.message,
+      payload: a.payload ?? {},
+    })),
+  );
+}
