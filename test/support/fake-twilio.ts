@@ -12,6 +12,8 @@ export interface FakeTwilioMessage {
   contentVariables: Record<string, string> | null;
   status: string;
   dateCreated: Date;
+  /** `outbound-api` for messages created through the REST API, `inbound` for messages customers sent us. */
+  direction: 'outbound-api' | 'inbound';
 }
 
 /** What happens to a message after Twilio accepted it: the statuses its callbacks report, in order. */
@@ -35,6 +37,8 @@ export interface FakeTwilioOptions {
 export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const accounts = new Map<string, string>();
   const sent: FakeTwilioMessage[] = [];
+  /** Messages customers sent to the accounts' numbers, as Twilio's message log holds them (webhook delivered or not). */
+  const received: FakeTwilioMessage[] = [];
   const failures: Failure[] = [];
   const listeners = new Set<() => void>();
   const beforeRespond: ((message: FakeTwilioMessage) => Promise<void>)[] = [];
@@ -54,7 +58,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     if (req.method === 'GET') {
       const to = url.searchParams.get('To');
       const from = url.searchParams.get('From');
-      const list = sent.filter((m) => m.accountSid === accountSid && (!to || m.to === to) && (!from || m.from === from)).reverse();
+      const list = [...sent, ...received].sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime()).filter((m) => m.accountSid === accountSid && (!to || m.to === to) && (!from || m.from === from)).reverse();
       return sendJson(res, 200, { messages: list.map(resource), page: 0, page_size: 50, next_page_uri: null, uri: url.pathname });
     }
     const form = new URLSearchParams(await readBody(req));
@@ -64,6 +68,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       sid: `SM${randomBytes(16).toString('hex')}`, accountSid, from: form.get('From') ?? '', to: form.get('To') ?? '',
       body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), status: 'queued', dateCreated: new Date(),
       contentSid: form.get('ContentSid'), contentVariables: form.get('ContentVariables') ? JSON.parse(form.get('ContentVariables')!) as Record<string, string> : null,
+      direction: 'outbound-api',
     };
     sent.push(message);
     for (const listener of listeners) listener();
@@ -101,7 +106,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   function resource(m: FakeTwilioMessage) {
     return {
       sid: m.sid, account_sid: m.accountSid, from: m.from, to: m.to, body: m.body, status: m.status, num_segments: '1',
-      direction: 'outbound-api', api_version: '2010-04-01', date_created: m.dateCreated.toUTCString(), date_updated: m.dateCreated.toUTCString(),
+      direction: m.direction, api_version: '2010-04-01', date_created: m.dateCreated.toUTCString(), date_updated: m.dateCreated.toUTCString(),
       date_sent: null, error_code: null, error_message: null, price: null, uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
     };
   }
@@ -109,6 +114,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   return {
     url: server.url,
     sent,
+    received,
+    /** Records a message a customer sent (Twilio's log has it whether or not its webhook reaches us). */
+    receive(message: { sid: string; accountSid: string; from: string; to: string; body: string; dateCreated?: Date }) {
+      received.push({ ...message, statusCallback: null, contentSid: null, contentVariables: null, status: 'received', dateCreated: message.dateCreated ?? new Date(), direction: 'inbound' });
+    },
     addAccount(accountSid: string, authToken: string) {
       accounts.set(accountSid, authToken);
     },

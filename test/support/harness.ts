@@ -108,6 +108,8 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   /** POSTs an inbound webhook signed with the tenant's auth token (or the given signature). */
   async function postInbound(tenant: TestTenant, message: { body: string; from: string; messageSid?: string; to?: string }, options: { signature?: string | null; authToken?: string } = {}) {
     const params = inboundParams(tenant, message);
+    // Twilio logs the message before it calls the webhook: reconciliation and the WhatsApp window read this log.
+    if (!twilio.received.some((m) => m.sid === params.MessageSid)) twilio.receive({ sid: params.MessageSid, accountSid: params.AccountSid, from: params.From, to: params.To, body: params.Body });
     const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: options.authToken ?? tenant.authToken, params });
     const headers: Record<string, string> = { ...request.headers };
     if (options.signature === null) delete headers['x-twilio-signature'];
