@@ -61,8 +61,8 @@ const rfc2822 = (d: Date) => d.toUTCString().replace(/GMT$/, '+0000');
 const sortKey = (m: FakeTwilioMessage) => (m.dateSent ?? m.dateCreated).getTime();
 
 /**
- * A local stand-in for Twilio's REST API (Messages create and list), enough for the real twilio SDK pointed at
- * it through TWILIO_API_BASE_URL. It checks Basic auth against registered accounts, records every message,
+ * A local stand-in for Twilio's REST API (Messages: create, list with Twilio's paging, fetch, Media), enough for
+ * the real twilio SDK pointed at it through TWILIO_API_BASE_URL. It checks Basic auth against registered accounts, records every message,
  * and can fail the next requests with a Twilio error code or drop the connection after accepting a message.
  */
 export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
