@@ -15,6 +15,7 @@ import { createTwilioGateway, type TwilioGateway } from './src/integrations/twil
 import { createLedgerPaymentChecker, type PaymentChecker } from './src/integrations/payments';
 import { createLogger, type Logger } from './src/logger';
 import { createTemporalClient, ensureSearchAttributes } from './src/temporal/connection';
+import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
 import { installTemporalRuntime } from './src/temporal/runtime';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
@@ -60,6 +61,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       },
       campaign: { deliveryTimeoutMs: w.env.CAMPAIGN_DELIVERY_TIMEOUT },
       promises: { reminderBeforeMs: w.env.PROMISE_REMINDER_BEFORE, checkAfterMs: w.env.PROMISE_CHECK_AFTER },
+      reconcile: { settleAfterMs: w.env.RECONCILE_SETTLE_AFTER, maxPages: w.env.RECONCILE_MAX_PAGES },
     },
     log: w.log,
     clock: () => new Date(),
@@ -95,7 +97,10 @@ async function main() {
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log });
   log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');
-  await worker.run();
+  const running = worker.run();
+  await ensureReconcileSchedules(temporal.client, database.db, reconcileScheduleSettings(env), log)
+    .catch((error: unknown) => log.error({ err: error }, 'reconciliation schedules not set up'));
+  await running;
   await Promise.all([connection.close(), temporal.close(), database.close(), stopTelemetry()]);
 }
 

@@ -12,6 +12,7 @@ import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { createTemporalClient, ensureSearchAttributes } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
+import { ensureReconcileSchedules, reconcileScheduleSettings } from './temporal/reconcile-schedule';
 import { installTemporalRuntime } from './temporal/runtime';
 import { startTelemetry } from './tracing/telemetry';
 
@@ -44,6 +45,9 @@ async function main() {
   const running = worker.run();
   // The SDK already drains the worker on SIGINT/SIGTERM; only ask when it is still running.
   stops.unshift(async () => { if (worker.getState() === 'RUNNING') worker.shutdown(); await running; await connection.close(); await temporal.close(); });
+  // Every tenant (the bootstrapped demo one included) gets its reconciliation Schedule, created or updated.
+  await ensureReconcileSchedules(temporal.client, database.db, reconcileScheduleSettings(env), log.child({ component: 'reconcile' }))
+    .catch((error: unknown) => log.error({ err: error }, 'reconciliation schedules not set up'));
 
   const app = createApp({ env, db: database.db, temporal: temporal.client, log: log.child({ component: 'api' }) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

@@ -19,6 +19,8 @@ export interface ActivityDeps {
     /** A campaign send with no final delivery status after this long counts as sent (unconfirmed). */
     campaign: { deliveryTimeoutMs: number };
     promises: { reminderBeforeMs: number; checkAfterMs: number };
+    /** Reconciliation with Twilio's log; defaults: settle after 15 min, 25 pages of 200. */
+    reconcile?: { settleAfterMs: number; maxPages: number };
   };
   log: Logger;
   clock: () => Date;

@@ -5,6 +5,7 @@ import { createInboundActivities } from './inbound';
 import { createMessagingActivities } from './messaging';
 import { createCampaignActivities } from './campaign';
 import { createPromiseActivities } from './promises';
+import { createReconcileActivities } from './reconcile';
 
 export type { ActivityDeps } from './deps';
 
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMessagingActivities(deps),
     ...createCampaignActivities(deps),
     ...createPromiseActivities(deps),
+    ...createReconcileActivities(deps),
   };
 }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/env';
 import { registerCampaignCommands } from './commands/campaign';
 import { registerDbCommands } from './commands/db';
+import { registerReconcileCommand } from './commands/reconcile';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTenantCommands } from './commands/tenant';
 import { registerTraceCommands } from './commands/trace';
@@ -23,6 +24,7 @@ registerSimulateCommand(program, ctx);
 registerUserCommands(program, ctx);
 registerTraceCommands(program, ctx);
 registerCampaignCommands(program, ctx);
+registerReconcileCommand(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

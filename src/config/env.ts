@@ -47,6 +47,12 @@ const schema = z
     CAMPAIGN_DELIVERY_TIMEOUT: duration('15m'),
     PROMISE_REMINDER_BEFORE: duration('24h'),
     PROMISE_CHECK_AFTER: duration('24h'),
+    /** Reconciliation with Twilio's message log: how often each tenant's Schedule runs it. */
+    RECONCILE_INTERVAL: duration('10m'),
+    /** An outbound message with no final status this long after it was sent gets Twilio's current status. */
+    RECONCILE_SETTLE_AFTER: duration('15m'),
+    /** Pages (of 200 messages) one run lists per Twilio account at most: a run stays bounded on a busy account. */
+    RECONCILE_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(25),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),
@@ -63,6 +69,9 @@ const schema = z
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_PHONE_NUMBER];
     if (twilio.some(Boolean) && !twilio.every(Boolean)) {
       ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER together, or none of them' });
+    }
+    if (env.RECONCILE_INTERVAL < 60_000) {
+      ctx.addIssue({ code: 'custom', path: ['RECONCILE_INTERVAL'], message: 'must be at least 1m (each run lists Twilio\'s log)' });
     }
     if (env.CONVERSATION_CLOSE_AFTER <= env.CONVERSATION_IDLE_AFTER) {
       ctx.addIssue({ code: 'custom', path: ['CONVERSATION_CLOSE_AFTER'], message: 'must be longer than CONVERSATION_IDLE_AFTER' });

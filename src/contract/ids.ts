@@ -17,3 +17,11 @@ export const pacerWorkflowId = (tenantSlug: string, senderHash: string) => `send
 
 /** One workflow per promise to pay (C4): its reminder and due-date check are durable timers. */
 export const promiseWorkflowId = (promiseId: string) => `promise:${promiseId}`;
+
+/**
+ * Reconciliation against Twilio's message log (per tenant): the Temporal Schedule's id, and the prefix of the
+ * workflows it starts (Temporal appends the scheduled time). On-demand runs (`causeway reconcile`) get a unique
+ * suffix instead, so an operator's run never collides with a scheduled one; both are idempotent anyway.
+ */
+export const reconcileScheduleId = (tenantSlug: string) => `reconcile:${tenantSlug}`;
+export const reconcileOnDemandWorkflowId = (tenantSlug: string, runId: string) => `reconcile:${tenantSlug}:manual-${runId}`;

@@ -130,3 +130,35 @@ export interface TransitionResultLike {
   status: ConversationStatus;
   version: number;
 }
+
+/** One reconciliation run of a tenant: its Twilio accounts' messages sent within `lookbackMs` before the run. */
+export interface ReconcileInput {
+  tenantSlug: string;
+  lookbackMs: number;
+}
+
+export interface ReconcileResult {
+  tenantSlug: string;
+  /** The window listed (ISO): Twilio's DateSent on or after `since`, up to the run's start. */
+  since: string;
+  until: string;
+  /** Live Twilio accounts listed (simulated ones have no Twilio log). */
+  accounts: number;
+  pages: number;
+  /** Messages Twilio listed in the window, any direction and number. */
+  listed: number;
+  /** Inbound messages to the tenant's numbers that we had never received: handed to `inbound:<MessageSid>` now. */
+  inboundMissingFed: number;
+  /** Inbound messages already stored or already started (the webhook got there first). */
+  inboundAlreadyKnown: number;
+  /** Inbound messages Twilio has that could not be turned into a message (malformed addresses); SIDs logged. */
+  inboundInvalid: number;
+  /** Our outbound messages that had no final status and now have Twilio's final one. */
+  outboundSettled: number;
+  /** Our outbound messages older than the settle time for which Twilio has no final status either. */
+  outboundStillOpen: number;
+  /** Our outbound messages with no final status, younger than the settle time (their callbacks may still come). */
+  outboundNotDue: number;
+  /** The page limit stopped the listing: older messages of the window were not looked at. */
+  truncated: boolean;
+}

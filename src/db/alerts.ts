@@ -9,7 +9,9 @@ export type AlertType =
   | 'ai_failure'
   | 'inbound_failed'
   | 'window_closed'
-  | 'delivery_failed';
+  | 'delivery_failed'
+  /** Reconciliation found inbound messages whose webhook never reached us, or could not list the whole window. */
+  | 'reconciliation';
 
 export interface RaiseAlert {
   tenantId: string;

@@ -28,10 +28,37 @@ export interface RecentMessage {
   createdAt: Date;
 }
 
+/** A message of the account's log, as Twilio's Message resource has it (inbound or outbound). */
+export interface ListedMessage {
+  sid: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  body: string;
+  status: string;
+  errorCode: string | null;
+  numMedia: number;
+  dateSent: Date | null;
+  dateCreated: Date;
+}
+
+export interface ListedPage {
+  messages: ListedMessage[];
+  /** Twilio has more pages after this one (the caller's page limit stopped the listing). */
+  hasMore: boolean;
+}
+
 export interface TwilioGateway {
   send(credentials: TwilioCredentials, params: SendParams): Promise<SentMessage>;
   /** Messages recently created from `from` to `to`: resolves an in-doubt send after a crash or timeout. */
   recent(credentials: TwilioCredentials, query: { from: string; to: string; since: Date }): Promise<RecentMessage[]>;
+  /**
+   * The account's messages sent on or after `since` (Twilio's DateSent> filter), newest first, page by page,
+   * at most `maxPages` pages of `pageSize`: one reconciliation run stays bounded however busy the account is.
+   */
+  listSince(credentials: TwilioCredentials, query: { since: Date; pageSize: number; maxPages: number }): AsyncGenerator<ListedPage>;
+  /** A message's media (Twilio's Media subresource) as the webhook would carry them: URL and content type. */
+  media(credentials: TwilioCredentials, messageSid: string): Promise<{ url: string; contentType: string | null }[]>;
 }
 
 export class TwilioSendError extends Error {
@@ -104,6 +131,43 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
         throw toSendError(error);
       }
     },
+    async *listSince(credentials, query) {
+      const client = clientFor(credentials);
+      let page;
+      try {
+        page = await client.messages.page({ dateSentAfter: query.since, pageSize: query.pageSize });
+      } catch (error) {
+        throw toSendError(error);
+      }
+      for (let n = 1; ; n += 1) {
+        // next_page_uri carries Twilio's PageToken: the next page starts after this page's last message.
+        const more = Boolean(page.nextPageUrl);
+        yield { messages: page.instances.map(toListed), hasMore: more };
+        if (!more || n >= query.maxPages) return;
+        try {
+          page = await page.nextPage()!;
+        } catch (error) {
+          throw toSendError(error);
+        }
+      }
+    },
+    async media(credentials, messageSid) {
+      try {
+        const list = await clientFor(credentials).messages(messageSid).media.list({ limit: 20 });
+        // The webhook's MediaUrlN is the media resource's URL without `.json`, on Twilio's public API host.
+        return list.map((m) => ({ url: `https://api.twilio.com${m.uri.replace(/\.json$/, '')}`, contentType: m.contentType ?? null }));
+      } catch (error) {
+        throw toSendError(error);
+      }
+    },
+  };
+}
+
+function toListed(m: { sid: string; direction: string; from: string; to: string; body: string; status: string; errorCode: number | null; numMedia: string; dateSent: Date | null; dateCreated: Date }): ListedMessage {
+  return {
+    sid: m.sid, direction: m.direction === 'inbound' ? 'inbound' : 'outbound', from: m.from, to: m.to, body: m.body ?? '', status: m.status,
+    errorCode: m.errorCode === null || m.errorCode === undefined ? null : String(m.errorCode), numMedia: Number(m.numMedia ?? '0') || 0,
+    dateSent: m.dateSent ?? null, dateCreated: m.dateCreated,
   };
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { listenLocal, readBody, sendJson } from './http-server';
 
 export interface FakeTwilioMessage {
@@ -12,12 +13,20 @@ export interface FakeTwilioMessage {
   contentVariables: Record<string, string> | null;
   status: string;
   dateCreated: Date;
+  /**
+   * Twilio's `date_sent`: for an inbound message when Twilio posted its webhook, for an outbound one when Twilio
+   * handed it on (status `sent`); null while queued. The list's DateSent filters and its order use it.
+   */
+  dateSent: Date | null;
   /** `outbound-api` for messages created through the REST API, `inbound` for messages customers sent us. */
   direction: 'outbound-api' | 'inbound';
+  /** Media of an inbound message (Twilio's Media subresource); its webhook carries them as MediaUrlN. */
+  media: { sid: string; contentType: string }[];
+  errorCode: number | null;
 }
 
 /** What happens to a message after Twilio accepted it: the statuses its callbacks report, in order. */
-export type DeliveryScript = string[] | { status: string; errorCode?: string }[];
+export type DeliveryScript = string[] | { status: string; errorCode?: string; dropCallback?: boolean }[];
 
 type Failure = { status: number; code: number } | { dropConnectionAfterAccepting: true };
 
@@ -30,8 +39,30 @@ export interface FakeTwilioOptions {
 }
 
 /**
- * A local stand-in for Twilio's REST API (Messages create and list), enough for the real twilio SDK pointed at
- * it through TWILIO_API_BASE_URL. It checks Basic auth against registered accounts, records every message,
+ * A DateSent filter value: a GMT day (`2024-05-01`, the whole day) or an instant (`2024-05-01T10:00:00Z`, that
+ * second). `from`/`to` bound it: `DateSent>` keeps messages from `from` on, `DateSent<` those before `to`.
+ */
+function parseDateFilter(value: string): { from: number; to: number } | null {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const from = Date.parse(`${value}T00:00:00Z`);
+    return Number.isNaN(from) ? null : { from, to: from + 86_400_000 };
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/.test(value)) return null;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return null;
+  const from = Math.floor(at / 1000) * 1000;
+  return { from, to: from + 1000 };
+}
+
+/** Twilio's date format: RFC 2822 in GMT, `Tue, 01 Dec 2026 09:17:27 +0000`. */
+const rfc2822 = (d: Date) => d.toUTCString().replace(/GMT$/, '+0000');
+
+/** Newest first by date_sent; a message not sent yet sorts by its creation. */
+const sortKey = (m: FakeTwilioMessage) => (m.dateSent ?? m.dateCreated).getTime();
+
+/**
+ * A local stand-in for Twilio's REST API (Messages: create, list with Twilio's paging, fetch, Media), enough for
+ * the real twilio SDK pointed at it through TWILIO_API_BASE_URL. It checks Basic auth against registered accounts, records every message,
  * and can fail the next requests with a Twilio error code or drop the connection after accepting a message.
  */
 export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
@@ -49,24 +80,27 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
 
   const server = await listenLocal(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/i.exec(url.pathname);
+    // The list, one message, and a message's Media subresource (what reconciliation reads).
+    const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\/((?:SM|MM)[0-9a-f]{32})(?:\/(Media))?)?\.json$/i.exec(url.pathname);
     if (!match) return sendJson(res, 404, { code: 20404, message: 'not found', status: 404 });
     const accountSid = match[1]!;
     const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
     if (user !== accountSid || accounts.get(accountSid) !== pass) return sendJson(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
 
     if (req.method === 'GET') {
-      const to = url.searchParams.get('To');
-      const from = url.searchParams.get('From');
-      const list = [...sent, ...received].sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime()).filter((m) => m.accountSid === accountSid && (!to || m.to === to) && (!from || m.from === from)).reverse();
-      return sendJson(res, 200, { messages: list.map(resource), page: 0, page_size: 50, next_page_uri: null, uri: url.pathname });
+      if (match[2] === undefined) return listMessages(res, accountSid, url);
+      const message = [...sent, ...received].find((m) => m.accountSid === accountSid && m.sid === match[2]);
+      if (!message) return sendJson(res, 404, { code: 20404, message: `The requested resource ${url.pathname} was not found`, more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 });
+      if (match[3] === undefined) return sendJson(res, 200, resource(message));
+      return sendJson(res, 200, mediaPage(message));
     }
+    if (match[2] !== undefined) return sendJson(res, 405, { code: 20004, message: 'Method not allowed', status: 405 });
     const form = new URLSearchParams(await readBody(req));
     const failure = failures.shift() ?? recipientFailures.get(form.get('To') ?? '')?.shift();
     if (failure && 'status' in failure) return sendJson(res, failure.status, { code: failure.code, message: `fake error ${failure.code}`, status: failure.status, more_info: `https://www.twilio.com/docs/errors/${failure.code}` });
     const message: FakeTwilioMessage = {
       sid: `SM${randomBytes(16).toString('hex')}`, accountSid, from: form.get('From') ?? '', to: form.get('To') ?? '',
-      body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), status: 'queued', dateCreated: new Date(),
+      body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), status: 'queued', dateCreated: new Date(), dateSent: null, media: [], errorCode: null,
       contentSid: form.get('ContentSid'), contentVariables: form.get('ContentVariables') ? JSON.parse(form.get('ContentVariables')!) as Record<string, string> : null,
       direction: 'outbound-api',
     };
@@ -92,6 +126,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       for (const step of script) {
         const { status, errorCode } = typeof step === 'string' ? { status: step, errorCode: undefined } : step;
         message.status = status;
+        if (status !== 'queued' && status !== 'accepted' && status !== 'scheduled') message.dateSent ??= new Date();
+        if (errorCode) message.errorCode = Number(errorCode);
+        // The status changed at Twilio, but this callback never reaches us (our host was down past Twilio's retry).
+        if (typeof step !== 'string' && step.dropCallback) continue;
         const params: Record<string, string> = { MessageSid: message.sid, MessageStatus: status, AccountSid: message.accountSid, From: message.from, To: message.to, ApiVersion: '2010-04-01', ...(errorCode ? { ErrorCode: errorCode } : {}) };
         const signed = cb.sign(message.statusCallback, accounts.get(message.accountSid) ?? '', params);
         const response = await fetch(cb.rewrite(message.statusCallback), { method: 'POST', headers: signed.headers, body: signed.body }).catch(() => null);
@@ -103,12 +141,88 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     }
   }
 
+  /** A Message resource as Twilio's REST API renders it (dates RFC 2822, counts as strings). */
   function resource(m: FakeTwilioMessage) {
+    const base = `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}`;
     return {
       sid: m.sid, account_sid: m.accountSid, from: m.from, to: m.to, body: m.body, status: m.status, num_segments: '1',
-      direction: m.direction, api_version: '2010-04-01', date_created: m.dateCreated.toUTCString(), date_updated: m.dateCreated.toUTCString(),
-      date_sent: null, error_code: null, error_message: null, price: null, uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
+      num_media: String(m.media.length), direction: m.direction, api_version: '2010-04-01', messaging_service_sid: null,
+      date_created: rfc2822(m.dateCreated), date_updated: rfc2822(m.dateSent ?? m.dateCreated),
+      date_sent: m.dateSent ? rfc2822(m.dateSent) : null, error_code: m.errorCode, error_message: null, price: null, price_unit: 'USD',
+      uri: `${base}.json`, subresource_uris: { media: `${base}/Media.json`, feedback: `${base}/Feedback.json` },
     };
+  }
+
+  function mediaPage(m: FakeTwilioMessage) {
+    const uri = `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}/Media.json`;
+    return {
+      media_list: m.media.map((media) => ({
+        sid: media.sid, account_sid: m.accountSid, parent_sid: m.sid, content_type: media.contentType,
+        date_created: rfc2822(m.dateCreated), date_updated: rfc2822(m.dateCreated),
+        uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}/Media/${media.sid}.json`,
+      })),
+      page: 0, page_size: 50, start: 0, end: Math.max(0, m.media.length - 1), uri: `${uri}?PageSize=50&Page=0`,
+      first_page_uri: `${uri}?PageSize=50&Page=0`, next_page_uri: null, previous_page_uri: null,
+    };
+  }
+
+  /**
+   * GET Messages.json as Twilio documents it: newest first by DateSent; filters To, From and DateSent (exact day),
+   * DateSent< (on or before) and DateSent> (on or after), each a GMT day `YYYY-MM-DD` or an instant (the SDKs
+   * send `YYYY-MM-DDTHH:mm:ssZ`); PageSize 1–1000 (default 50); PageToken cursors (`PA<sid>` after that message,
+   * `PB<sid>` before it) so a page picks up where the last one ended while messages keep arriving.
+   */
+  function listMessages(res: ServerResponse, accountSid: string, url: URL) {
+    const q = url.searchParams;
+    const pageSizeText = q.get('PageSize') ?? '50';
+    const pageSize = Number(pageSizeText);
+    if (!/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > 1000) {
+      return sendJson(res, 400, { code: 20001, message: 'PageSize must be an integer between 1 and 1000', more_info: 'https://www.twilio.com/docs/errors/20001', status: 400 });
+    }
+    const pageText = q.get('Page') ?? '0';
+    if (!/^\d+$/.test(pageText)) return sendJson(res, 400, { code: 20001, message: 'Page must be a non-negative integer', more_info: 'https://www.twilio.com/docs/errors/20001', status: 400 });
+    const page = Number(pageText);
+    const filters: ((m: FakeTwilioMessage) => boolean)[] = [];
+    for (const [key, op] of [['DateSent', '='], ['DateSent<', '<'], ['DateSent>', '>']] as const) {
+      const value = q.get(key);
+      if (value === null) continue;
+      const bound = parseDateFilter(value);
+      if (!bound) return sendJson(res, 400, { code: 20001, message: `Invalid value for ${key}`, more_info: 'https://www.twilio.com/docs/errors/20001', status: 400 });
+      // A message not sent yet has no date_sent, so no DateSent filter matches it.
+      // Twilio's dates have whole seconds: compare at that precision.
+      const t = (m: FakeTwilioMessage) => (m.dateSent ? Math.floor(m.dateSent.getTime() / 1000) * 1000 : NaN);
+      filters.push(op === '=' ? (m) => t(m) >= bound.from && t(m) < bound.to : op === '<' ? (m) => t(m) < bound.to : (m) => t(m) >= bound.from);
+    }
+    const to = q.get('To');
+    const from = q.get('From');
+    const all = [...sent, ...received]
+      .filter((m) => m.accountSid === accountSid && (!to || m.to === to) && (!from || m.from === from) && filters.every((f) => f(m)))
+      .sort((a, b) => sortKey(b) - sortKey(a) || (a.sid < b.sid ? 1 : a.sid > b.sid ? -1 : 0));
+    const token = q.get('PageToken');
+    let start = page * pageSize;
+    if (token) {
+      const at = all.findIndex((m) => m.sid === token.slice(2));
+      if (!/^P[AB]/.test(token) || at < 0) return sendJson(res, 400, { code: 20001, message: 'Invalid PageToken', more_info: 'https://www.twilio.com/docs/errors/20001', status: 400 });
+      start = token.startsWith('PA') ? at + 1 : Math.max(0, at - pageSize);
+    }
+    const items = all.slice(start, start + pageSize);
+    const base = new URLSearchParams();
+    for (const key of ['To', 'From', 'DateSent', 'DateSent<', 'DateSent>']) if (q.get(key) !== null) base.set(key, q.get(key)!);
+    base.set('PageSize', String(pageSize));
+    const uriOf = (extra: Record<string, string>) => {
+      const params = new URLSearchParams(base);
+      for (const [k, v] of Object.entries(extra)) params.set(k, v);
+      return `${url.pathname}?${params.toString()}`;
+    };
+    const hasMore = start + items.length < all.length;
+    return sendJson(res, 200, {
+      messages: items.map(resource),
+      page, page_size: pageSize, start, end: start + Math.max(0, items.length - 1),
+      uri: `${url.pathname}?${url.searchParams.toString()}`,
+      first_page_uri: uriOf({ Page: '0' }),
+      next_page_uri: hasMore && items.length > 0 ? uriOf({ Page: String(page + 1), PageToken: `PA${items.at(-1)!.sid}` }) : null,
+      previous_page_uri: page > 0 && items.length > 0 ? uriOf({ Page: String(page - 1), PageToken: `PB${items[0]!.sid}` }) : null,
+    });
   }
 
   return {
@@ -116,8 +230,13 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     sent,
     received,
     /** Records a message a customer sent (Twilio's log has it whether or not its webhook reaches us). */
-    receive(message: { sid: string; accountSid: string; from: string; to: string; body: string; dateCreated?: Date }) {
-      received.push({ ...message, statusCallback: null, contentSid: null, contentVariables: null, status: 'received', dateCreated: message.dateCreated ?? new Date(), direction: 'inbound' });
+    receive(message: { sid: string; accountSid: string; from: string; to: string; body: string; dateCreated?: Date; media?: { contentType: string }[] }) {
+      const dateCreated = message.dateCreated ?? new Date();
+      const { media, ...rest } = message;
+      received.push({
+        ...rest, statusCallback: null, contentSid: null, contentVariables: null, status: 'received', dateCreated, dateSent: dateCreated, direction: 'inbound', errorCode: null,
+        media: (media ?? []).map((m) => ({ sid: `ME${randomBytes(16).toString('hex')}`, contentType: m.contentType })),
+      });
     },
     addAccount(accountSid: string, authToken: string) {
       accounts.set(accountSid, authToken);

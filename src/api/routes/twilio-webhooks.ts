@@ -1,11 +1,12 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { campaignWorkflowId, targetsChangedSignal, type InboundInput, type MediaItem } from '../../contract';
+import { campaignWorkflowId, targetsChangedSignal } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { orphanInbound } from '../../db/schema';
 import { findAccount } from '../../db/tenants';
-import { parseAddress, type ParsedAddress } from '../../domain/address';
+import type { ParsedAddress } from '../../domain/address';
+import { ACCOUNT_SID, InboundParamsError, MESSAGE_SID, parseInboundParams, toInboundInput } from '../../integrations/twilio-inbound';
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
 import type { AppDeps, AppEnv } from '../context';
@@ -16,8 +17,6 @@ import { isValidTwilioSignature } from '../twilio-signature';
 /** Twilio's webhook bodies are a few KB; anything far larger is not Twilio. */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
-const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
-const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 const START_DEADLINE_MS = 5000;
 /** How long a resolved (account, number) → tenant mapping is reused by the webhook. */
 const TENANT_CACHE_TTL_MS = 10_000;
@@ -42,13 +41,6 @@ function required(params: Params, name: string, pattern?: RegExp): string {
   if (value === undefined || value === '') throw new ApiError('bad_request', `missing parameter ${name}`);
   if (pattern && !pattern.test(value)) throw new ApiError('bad_request', `malformed parameter ${name}`);
   return value;
-}
-
-function parseMedia(params: Params): MediaItem[] {
-  const count = Number(params.NumMedia ?? '0');
-  if (!Number.isInteger(count) || count < 0 || count > 10) throw new ApiError('bad_request', 'malformed parameter NumMedia');
-  return Array.from({ length: count }, (_, i) => ({ url: params[`MediaUrl${i}`] ?? '', contentType: params[`MediaContentType${i}`] ?? null }))
-    .filter((m) => m.url !== '');
 }
 
 export function twilioWebhookRoutes(deps: AppDeps) {
@@ -85,13 +77,14 @@ export function twilioWebhookRoutes(deps: AppDeps) {
   return new Hono<AppEnv>()
     .post('/messages', limit, async (c) => {
       const params = await readForm(c);
-      const messageSid = required(params, 'MessageSid', MESSAGE_SID);
-      const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
-      const to = parseAddress(required(params, 'To'));
-      if (!to) throw new ApiError('bad_request', 'malformed parameter To');
-      const from = parseAddress(required(params, 'From'));
-      if (!from || from.channel !== to.channel) throw new ApiError('bad_request', 'malformed parameter From');
-      const media = parseMedia(params);
+      let parsed;
+      try {
+        parsed = parseInboundParams(params);
+      } catch (error) {
+        if (error instanceof InboundParamsError) throw new ApiError('bad_request', error.message);
+        throw error;
+      }
+      const { messageSid, accountSid, to } = parsed;
       if (!c.req.header('x-twilio-signature')) throw new ApiError('invalid_signature', 'missing X-Twilio-Signature');
 
       const target = await targetFor(c, accountSid, to);
@@ -108,12 +101,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       }
 
       const trace = newRootTrace();
-      const input: InboundInput = {
-        tenantId: tenant.tenantId, tenantSlug: tenant.tenantSlug, messageSid, channel: to.channel,
-        from: params.From!, to: params.To!, body: params.Body ?? '', media,
-        profileName: params.ProfileName ?? null, originalRepliedMessageSid: params.OriginalRepliedMessageSid ?? null,
-        receivedAt: clock().toISOString(), trace,
-      };
+      const input = toInboundInput(params, parsed, tenant, { receivedAt: clock(), trace });
       try {
         const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, { deadlineMs: START_DEADLINE_MS });
         if (outcome === 'duplicate') log.info('duplicate webhook ignored');

@@ -3,9 +3,25 @@ import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
 import { createTenant, listTenants } from '../../db/tenants';
 import { parseAddress } from '../../domain/address';
+import { ensureReconcileSchedule, reconcileScheduleSettings } from '../../temporal/reconcile-schedule';
 import { CliError, type CliContext } from '../context';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Best effort: the worker creates every tenant's Schedule at its next start anyway. */
+async function scheduleReconciliation(context: CliContext, slug: string) {
+  let temporal;
+  try {
+    temporal = context.temporal();
+    const client = temporal.client;
+    await client.withDeadline(Date.now() + 5000, () => ensureReconcileSchedule(client, slug, reconcileScheduleSettings(context.env)));
+    console.log(`  reconciliation with Twilio's log scheduled every ${Math.round(context.env.RECONCILE_INTERVAL / 60_000)} min`);
+  } catch {
+    console.log('  Temporal not reachable: the reconciliation schedule is created when the worker starts');
+  } finally {
+    await temporal?.close().catch(() => undefined);
+  }
+}
 
 export function registerTenantCommands(program: Command, ctx: () => CliContext) {
   const tenant = program.command('tenant').description('tenants and the Twilio numbers they own');
@@ -35,6 +51,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
         await runMigrations(database.url, { embedded: database.embedded });
         await createTenant(database.db, { slug: o.slug, name: o.name ?? o.slug, accountSid, authToken, mode: o.simulated ? 'simulated' : 'live', numbers });
         console.log(`tenant ${o.slug} added with ${numbers.length} number(s)${o.simulated ? ' (simulated)' : ''}`);
+        if (!o.simulated) await scheduleReconciliation(ctx(), o.slug);
       } catch (error) {
         const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
         if (code === '23505') throw new CliError('that slug, account SID or number is already registered');
