@@ -2,6 +2,7 @@ import { createAiActivities } from './ai';
 import { createConversationActivities } from './conversation';
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
+import { createIngressActivities } from './ingress';
 import { createMessagingActivities } from './messaging';
 import { createCampaignActivities } from './campaign';
 import { createPromiseActivities } from './promises';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMessagingActivities(deps),
     ...createCampaignActivities(deps),
     ...createPromiseActivities(deps),
+    ...createIngressActivities(deps),
   };
 }
 
