@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import type { InboxDrainer } from '../temporal/inbox-drainer';
 
 export interface AppDeps {
-  env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'>;
+  env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> & Partial<Pick<Env, 'TWILIO_CONNECTION_OVERRIDES'>>;
   db: Database;
   temporal: Client;
   log: Logger;

@@ -65,7 +65,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
 
   function verify(c: Context<AppEnv>, authToken: string, params: Params) {
     const signature = c.req.header('x-twilio-signature');
-    if (!isValidTwilioSignature({ authToken, signature, publicBaseUrl: env.PUBLIC_BASE_URL, requestUrl: c.req.url, params })) {
+    if (!isValidTwilioSignature({ authToken, signature, publicBaseUrl: env.PUBLIC_BASE_URL, requestUrl: c.req.url, params, connectionOverrides: env.TWILIO_CONNECTION_OVERRIDES ?? '' })) {
       throw new ApiError('invalid_signature', 'missing or invalid X-Twilio-Signature');
     }
   }
