@@ -17,6 +17,8 @@ import { createLogger, type Logger } from './src/logger';
 import { createTemporalClient, ensureSearchAttributes } from './src/temporal/connection';
 import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
 import { installTemporalRuntime } from './src/temporal/runtime';
+import { createInboxDrainer } from './src/temporal/inbox-drainer';
+import { ensureInboxDrainSchedule } from './src/temporal/inbox-schedule';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
 /** Workflow interceptors (trace propagation); bundles made elsewhere must list it in workflowInterceptorModules. */
@@ -66,7 +68,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     log: w.log,
     clock: () => new Date(),
   };
-  return Worker.create({
+  const worker = await Worker.create({
     connection: w.connection,
     namespace: w.env.TEMPORAL_NAMESPACE,
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
@@ -79,6 +81,13 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       activity: [traceActivityInterceptor(({ place, ...ids }, trace) => recordEvents(w.db, [{ trace, type: 'trace.broken', level: 'warn', ...ids, payload: { message: `broken trace chain at ${place}` } }]))],
     },
   });
+  // Messages parked in the inbox while Temporal was down: the schedule drains them every minute, and a worker
+  // start (often the moment Temporal is back after a deploy or crash) drains them at once, in the background.
+  await ensureInboxDrainSchedule(w.client, w.env.TEMPORAL_TASK_QUEUE);
+  const log = w.log.child({ component: 'inbox-drain' });
+  createInboxDrainer({ db: w.db, client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE, log }).drainNow()
+    .catch((error: unknown) => log.warn({ err: (error as Error).name }, 'inbox drain at worker start failed; the schedule retries'));
+  return worker;
 }
 
 /** `npm run worker`: a standalone worker process (scale out by running more of these on the same queue). */

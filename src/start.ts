@@ -63,7 +63,8 @@ async function main() {
   const lines = [
     '',
     'Causeway is running.',
-    `  Webhook URL (Twilio → "A message comes in"):  ${env.PUBLIC_BASE_URL}/webhooks/twilio/messages`,
+    `  Webhook URL (Twilio → "A message comes in"):  ${env.PUBLIC_BASE_URL}/webhooks/twilio/messages${env.TWILIO_CONNECTION_OVERRIDES ? `#${env.TWILIO_CONNECTION_OVERRIDES}` : ''}`,
+    `  Fallback URL ("Primary handler fails"):       ${env.PUBLIC_BASE_URL}/webhooks/twilio/messages/fallback`,
     `  Status callback URL:                          ${env.PUBLIC_BASE_URL}/webhooks/twilio/status`,
     `  Temporal Web UI:                              ${webUiUrl ?? `(external Temporal at ${address})`}`,
     `  AI:      ${env.OPENAI_API_KEY ? `OpenAI-compatible endpoint, model ${env.OPENAI_MODEL}` : 'no OPENAI_API_KEY: offline scripted responder (keyword rules, not a model)'}`,

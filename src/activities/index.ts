@@ -2,6 +2,7 @@ import { createAiActivities } from './ai';
 import { createConversationActivities } from './conversation';
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
+import { createIngressActivities } from './ingress';
 import { createMessagingActivities } from './messaging';
 import { createCampaignActivities } from './campaign';
 import { createPromiseActivities } from './promises';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCampaignActivities(deps),
     ...createPromiseActivities(deps),
     ...createReconcileActivities(deps),
+    ...createIngressActivities(deps),
   };
 }
 

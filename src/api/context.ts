@@ -3,13 +3,22 @@ import type { Env } from '../config/env';
 import type { Database } from '../db/client';
 import type { Operator } from '../db/users';
 import type { Logger } from '../logger';
+import type { InboxDrainer } from '../temporal/inbox-drainer';
 
 export interface AppDeps {
-  env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'>;
+  env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> & Partial<Pick<Env, 'TWILIO_CONNECTION_OVERRIDES'>>;
   db: Database;
   temporal: Client;
   log: Logger;
   clock?: () => Date;
+  /** Drains messages the webhook parked while Temporal was down; made by createApp when not given. */
+  inboxDrainer?: InboxDrainer;
+  webhook?: {
+    /** How long a resolved tenant / account is reused (default 10 s); past it, served only while the database is down. */
+    tenantCacheTtlMs?: number;
+    /** How long the webhook waits for Temporal to accept a start before parking the message (default 5 s). */
+    startDeadlineMs?: number;
+  };
 }
 
 export type AppEnv = { Variables: { requestId: string; log: Logger; operator: Operator } };

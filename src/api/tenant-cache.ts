@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Channel } from '../contract/types';
 import type { Database } from '../db/client';
+import { isDatabaseUnavailable } from '../db/errors';
 import { phoneNumbers, tenants, twilioAccounts } from '../db/schema';
 
 export interface InboundTarget {
@@ -9,16 +10,52 @@ export interface InboundTarget {
   tenant: { tenantId: string; tenantSlug: string } | null;
 }
 
+export interface CacheOptions {
+  ttlMs: number;
+  maxEntries: number;
+  now?: () => number;
+}
+
+/**
+ * A small TTL cache over a database lookup, stale-if-error: while the database is unavailable, the last value
+ * found for a key is served past its TTL, so a verified webhook can still be taken during a database outage.
+ * Security trade-off: during an outage a token rotated shortly before it stays valid (and the new one unknown)
+ * until the database answers again; outside an outage a rotation takes effect within the TTL, as before.
+ * Only found values are cached: an unknown key is looked up every time, and is an error while the database is down.
+ * A data error (not unavailability) is never masked by a stale value.
+ */
+export function createStaleIfErrorCache<K extends unknown[], V>(load: (...key: K) => Promise<V | null>, options: CacheOptions) {
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { value: V; expires: number }>();
+  return async function lookup(...key: K): Promise<V | null> {
+    const id = JSON.stringify(key);
+    const hit = cache.get(id);
+    if (hit && hit.expires > now()) return hit.value;
+    let value: V | null;
+    try {
+      value = await load(...key);
+    } catch (error) {
+      if (hit && isDatabaseUnavailable(error)) return hit.value;
+      throw error;
+    }
+    if (value) {
+      // Re-inserting moves the key to the end: eviction drops the least recently refreshed entry.
+      cache.delete(id);
+      if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
+      cache.set(id, { value, expires: now() + options.ttlMs });
+    } else {
+      cache.delete(id);
+    }
+    return value;
+  };
+}
+
 /**
  * Resolves (AccountSid, channel, To) for the webhook in one query, cached for a few seconds: the webhook's hot
  * path then costs no SQL round trip per message. A changed auth token or number takes effect within `ttlMs`.
- * Only found accounts are cached, so an unknown account is looked up every time (and rejected every time).
  */
-export function createTenantResolver(db: Database, options: { ttlMs: number; maxEntries: number; now?: () => number }) {
-  const now = options.now ?? Date.now;
-  const cache = new Map<string, { value: InboundTarget; expires: number }>();
-
-  async function load(accountSid: string, channel: Channel, phone: string): Promise<InboundTarget | null> {
+export function createTenantResolver(db: Database, options: CacheOptions) {
+  return createStaleIfErrorCache(async (accountSid: string, channel: Channel, phone: string): Promise<InboundTarget | null> => {
     const rows = await db
       .select({ accountTenantId: twilioAccounts.tenantId, authToken: twilioAccounts.authToken, numberTenantId: phoneNumbers.tenantId, tenantSlug: tenants.slug })
       .from(twilioAccounts)
@@ -32,17 +69,14 @@ export function createTenantResolver(db: Database, options: { ttlMs: number; max
       account: { tenantId: row.accountTenantId, authToken: row.authToken },
       tenant: row.numberTenantId && row.tenantSlug ? { tenantId: row.numberTenantId, tenantSlug: row.tenantSlug } : null,
     };
-  }
+  }, options);
+}
 
-  return async function resolve(accountSid: string, channel: Channel, phone: string): Promise<InboundTarget | null> {
-    const key = `${accountSid}|${channel}|${phone}`;
-    const hit = cache.get(key);
-    if (hit && hit.expires > now()) return hit.value;
-    const value = await load(accountSid, channel, phone);
-    if (value) {
-      if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
-      cache.set(key, { value, expires: now() + options.ttlMs });
-    }
-    return value;
-  };
+/** The account (owning tenant and auth token) by AccountSid, for status callbacks; same cache semantics. */
+export function createAccountResolver(db: Database, options: CacheOptions) {
+  return createStaleIfErrorCache(async (accountSid: string): Promise<InboundTarget['account'] | null> => {
+    const [row] = await db.select({ tenantId: twilioAccounts.tenantId, authToken: twilioAccounts.authToken }).from(twilioAccounts)
+      .where(eq(twilioAccounts.accountSid, accountSid)).limit(1);
+    return row ?? null;
+  }, options);
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration';
+import { connectionOverrideProblems, RECOMMENDED_CONNECTION_OVERRIDES } from '../domain/twilio-overrides';
 
 /**
  * The one place that reads process.env. Every entry point calls loadEnv() (or readEnvOrExit()) once and passes
@@ -37,6 +38,12 @@ const schema = z
     TWILIO_AUTH_TOKEN: optionalString,
     TWILIO_PHONE_NUMBER: optionalString,
     TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
+    /**
+     * The connection overrides configured on the webhook URLs in Twilio (the part after `#`), so signatures Twilio
+     * computed over the URL with its fragment verify too; '' when the URLs carry none.
+     */
+    TWILIO_CONNECTION_OVERRIDES: z.string().default(RECOMMENDED_CONNECTION_OVERRIDES).transform((v) => v.replace(/^#/, ''))
+      .superRefine((v, ctx) => { for (const message of connectionOverrideProblems(v)) ctx.addIssue({ code: 'custom', message }); }),
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),

@@ -25,3 +25,15 @@ export const promiseWorkflowId = (promiseId: string) => `promise:${promiseId}`;
  */
 export const reconcileScheduleId = (tenantSlug: string) => `reconcile:${tenantSlug}`;
 export const reconcileOnDemandWorkflowId = (tenantSlug: string, runId: string) => `reconcile:${tenantSlug}:manual-${runId}`;
+
+/**
+ * A delivery status callback the API could not write (database unavailable) runs as `status:<MessageSid>:<Status>`:
+ * Twilio's duplicate of the same callback is rejected as a duplicate start.
+ */
+export const statusCallbackWorkflowId = (messageSid: string, status: string) => `status:${messageSid}:${status}`;
+
+/**
+ * The inbox drain schedule: one per task queue, since each drain takes the rows parked for its own queue. The
+ * default queue's schedule is plainly `inbox-drain`.
+ */
+export const inboxDrainScheduleId = (taskQueue: string) => (taskQueue === 'causeway' ? 'inbox-drain' : `inbox-drain:${taskQueue}`);

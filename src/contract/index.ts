@@ -39,5 +39,7 @@ export const FailureType = {
   NotFound: 'NotFound',
   StaleVersion: 'StaleVersion',
   InvalidState: 'InvalidState',
+  /** The database rejected the data itself (not unavailable): retrying the same statement cannot succeed. */
+  DataError: 'DatabaseDataError',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -32,6 +32,14 @@ export interface InboundInput {
   trace: TraceContext;
 }
 
+/** A Twilio delivery status callback, verified by the webhook, for `statusCallbackWorkflow`. */
+export interface StatusCallbackInput {
+  tenantId: string;
+  messageSid: string;
+  status: string;
+  errorCode: string | null;
+}
+
 export interface InboundResult {
   messageId: string;
   conversationWorkflowId: string | null;

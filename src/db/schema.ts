@@ -182,6 +182,27 @@ export const orphanInbound = pgTable('orphan_inbound', {
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * Verified inbound messages Temporal did not accept at the time of the webhook (down, or past the start deadline).
+ * The webhook answers 200 once the row is here; a drain hands each row to `inbound:<MessageSid>` (duplicates are
+ * harmless) and marks it drained. Rows are drained by the task queue the API meant them for.
+ */
+export const INBOX_STATES = ['pending', 'drained'] as const;
+export const inboundInbox = pgTable('inbound_inbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  messageSid: text('message_sid').notNull().unique(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  taskQueue: text('task_queue').notNull(),
+  /** The full InboundInput the webhook built (trace and receivedAt included), replayed as is. */
+  input: jsonb('input').notNull(),
+  state: text('state', { enum: INBOX_STATES }).notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  createdAt: createdAt(),
+  lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+  drainedAt: timestamp('drained_at', { withTimezone: true }),
+}, (t) => [index('inbound_inbox_pending_idx').on(t.taskQueue, t.createdAt).where(sql`state = 'pending'`)]);
+
 export const aiResults = pgTable('ai_results', {
   id: id(),
   tenantId: uuid('tenant_id').notNull().references(() => tenants.id),

@@ -5,3 +5,4 @@ export { campaignWorkflow } from './campaign';
 export { pacerWorkflow } from './pacer';
 export { promiseWorkflow } from './promise';
 export { reconcileWorkflow } from './reconcile';
+export { inboxDrainWorkflow, statusCallbackWorkflow } from './ingress';

@@ -15,6 +15,7 @@ import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webh
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
+import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
 import { startFakeOpenAi } from './fake-openai';
 import { startFakeTwilio } from './fake-twilio';
 import type { PaymentChecker } from '../../src/integrations/payments';
@@ -40,7 +41,17 @@ export const randomPhone = () => `+1555${String(Math.floor(Math.random() * 1e7))
  * Per test file: the real API (HTTP on loopback), a real worker on its own task queue, the run's Temporal dev
  * server and Postgres database, and fake Twilio / OpenAI servers that the real SDKs talk to.
  */
-export async function startHarness(overrides: Record<string, string> = {}, options: { statusCallbacks?: boolean; payments?: PaymentChecker } = {}) {
+export interface HarnessOptions {
+  statusCallbacks?: boolean;
+  payments?: PaymentChecker;
+  /**
+   * The API's own connections, for outage tests (test/support/tcp-proxy.ts in between): the API gets its own
+   * database pool and Temporal client at these addresses; the worker stays on the direct ones.
+   */
+  api?: { databaseUrl?: string; temporalAddress?: string; tenantCacheTtlMs?: number; startDeadlineMs?: number };
+}
+
+export async function startHarness(overrides: Record<string, string> = {}, options: HarnessOptions = {}) {
   let apiUrlForCallbacks = '';
   const twilio = await startFakeTwilio(options.statusCallbacks ? {
     statusCallbacks: {
@@ -81,7 +92,13 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   };
   let current = await startWorker();
 
-  const app = createApp({ env, db: database.db, temporal: temporal.client, log });
+  const apiDatabase = options.api?.databaseUrl ? createDb(options.api.databaseUrl, { max: 10, embedded: inject('databaseEmbedded') }) : null;
+  const apiTemporal = options.api?.temporalAddress ? createTemporalClient({ address: options.api.temporalAddress, namespace: env.TEMPORAL_NAMESPACE }) : null;
+  const apiDb = apiDatabase?.db ?? database.db;
+  const apiClient = apiTemporal?.client ?? temporal.client;
+  const inboxDrainer = createInboxDrainer({ db: apiDb, client: apiClient, taskQueue: env.TEMPORAL_TASK_QUEUE, log, ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) });
+  const webhook = { ...(options.api?.tenantCacheTtlMs !== undefined ? { tenantCacheTtlMs: options.api.tenantCacheTtlMs } : {}), ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) };
+  const app = createApp({ env, db: apiDb, temporal: apiClient, log, inboxDrainer, webhook });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -141,7 +158,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   }
 
   return {
-    env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app,
+    env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer,
     createTestTenant, postInbound, postStatus, createOperator, api,
     /** Stops the worker (as a crash or deploy would) and starts a new one on the same task queue. */
     async restartWorker() {
@@ -150,11 +167,12 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
       current = await startWorker();
     },
     async close() {
+      await inboxDrainer.stop();
       current.worker.shutdown();
       await current.running;
       await new Promise((resolve) => server.close(resolve));
-      await Promise.all([connection.close(), temporal.close(), twilio.close(), openai.close()]);
-      await database.close();
+      await Promise.all([connection.close(), temporal.close(), twilio.close(), openai.close(), apiTemporal?.close()]);
+      await Promise.all([database.close(), apiDatabase?.close()]);
     },
   };
 }

@@ -1,25 +1,31 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Handler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { campaignWorkflowId, targetsChangedSignal } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
+import { startStatusCallbackWorkflow } from '../../temporal/start-status';
+import { createInboxDrainer } from '../../temporal/inbox-drainer';
 import { applyDeliveryStatus } from '../../db/delivery-status';
+import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../db/errors';
+import { parkInbound } from '../../db/inbox';
 import { orphanInbound } from '../../db/schema';
-import { findAccount } from '../../db/tenants';
 import type { ParsedAddress } from '../../domain/address';
 import { ACCOUNT_SID, InboundParamsError, MESSAGE_SID, parseInboundParams, toInboundInput } from '../../integrations/twilio-inbound';
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { createTenantResolver } from '../tenant-cache';
+import { createAccountResolver, createTenantResolver } from '../tenant-cache';
 import { isValidTwilioSignature } from '../twilio-signature';
 
 /** Twilio's webhook bodies are a few KB; anything far larger is not Twilio. */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+/** Within Twilio's 15 s read timeout, with room left to park the message when Temporal does not answer. */
 const START_DEADLINE_MS = 5000;
 /** How long a resolved (account, number) → tenant mapping is reused by the webhook. */
 const TENANT_CACHE_TTL_MS = 10_000;
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 
 type Params = Record<string, string>;
 
@@ -43,27 +49,37 @@ function required(params: Params, name: string, pattern?: RegExp): string {
   return value;
 }
 
+
 export function twilioWebhookRoutes(deps: AppDeps) {
   const { db, temporal, env } = deps;
   const clock = deps.clock ?? (() => new Date());
+  const startDeadlineMs = deps.webhook?.startDeadlineMs ?? START_DEADLINE_MS;
+  const inbox = deps.inboxDrainer ?? createInboxDrainer({ db, client: temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log: deps.log.child({ component: 'inbox-drain' }) });
 
   function verify(c: Context<AppEnv>, authToken: string, params: Params) {
     const signature = c.req.header('x-twilio-signature');
-    if (!isValidTwilioSignature({ authToken, signature, publicBaseUrl: env.PUBLIC_BASE_URL, requestUrl: c.req.url, params })) {
+    if (!isValidTwilioSignature({ authToken, signature, publicBaseUrl: env.PUBLIC_BASE_URL, requestUrl: c.req.url, params, connectionOverrides: env.TWILIO_CONNECTION_OVERRIDES ?? '' })) {
       throw new ApiError('invalid_signature', 'missing or invalid X-Twilio-Signature');
     }
   }
 
-  const resolveTarget = createTenantResolver(db, { ttlMs: TENANT_CACHE_TTL_MS, maxEntries: 10_000 });
+  const cacheOptions = { ttlMs: deps.webhook?.tenantCacheTtlMs ?? TENANT_CACHE_TTL_MS, maxEntries: 10_000 };
+  // Stale-if-error: while the database is down, the last known token still verifies (see createStaleIfErrorCache).
+  const resolveTarget = createTenantResolver(db, cacheOptions);
+  const resolveAccount = createAccountResolver(db, cacheOptions);
+
+  /** A database failure: unavailable → 503 (Twilio does not retry it, reconciliation does); a data error → 500. */
+  function databaseFailure(error: unknown, message: string): never {
+    if (isDatabaseUnavailable(error)) throw new ApiError('database_unavailable', message, { cause: error });
+    // The generic error handler would log the error itself, and a query error's message carries its parameters.
+    deps.log.error({ err: describeDatabaseError(error) }, 'database error in the Twilio webhook');
+    throw new ApiError('internal', 'internal error');
+  }
 
   /** The account (for its auth token) and the tenant owning the number; an unknown account cannot be verified. */
   async function targetFor(c: Context<AppEnv>, accountSid: string, to: ParsedAddress) {
-    let target;
-    try {
-      target = await resolveTarget(accountSid, to.channel, to.phone);
-    } catch (error) {
-      throw new ApiError('database_unavailable', 'cannot resolve the tenant right now', { cause: error });
-    }
+    const target = await resolveTarget(accountSid, to.channel, to.phone)
+      .catch((error: unknown) => databaseFailure(error, 'cannot verify the webhook right now (database unavailable, account not cached)'));
     if (!target) {
       // Nothing from an unknown account is stored: its signature cannot be checked, so it could be anyone.
       c.get('log').warn({ accountSid }, 'webhook for an unknown Twilio account rejected');
@@ -74,63 +90,97 @@ export function twilioWebhookRoutes(deps: AppDeps) {
 
   const limit = bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: () => { throw new ApiError('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`); } });
 
-  return new Hono<AppEnv>()
-    .post('/messages', limit, async (c) => {
-      const params = await readForm(c);
-      let parsed;
-      try {
-        parsed = parseInboundParams(params);
-      } catch (error) {
-        if (error instanceof InboundParamsError) throw new ApiError('bad_request', error.message);
-        throw error;
-      }
-      const { messageSid, accountSid, to } = parsed;
-      if (!c.req.header('x-twilio-signature')) throw new ApiError('invalid_signature', 'missing X-Twilio-Signature');
+  /**
+   * "A message comes in", and the Fallback URL (Twilio adds ErrorCode and ErrorUrl, both signed like the rest).
+   * The first write that counts is Temporal's (`inbound:<MessageSid>`); when Temporal does not take it in time,
+   * the Postgres inbox does, and a drain hands it over later. Only when neither can take it: 503.
+   */
+  const inbound: Handler<AppEnv> = async (c) => {
+    const params = await readForm(c);
+    let parsed;
+    try {
+      parsed = parseInboundParams(params);
+    } catch (error) {
+      if (error instanceof InboundParamsError) throw new ApiError('bad_request', error.message);
+      throw error;
+    }
+    const { messageSid, accountSid, to } = parsed;
+    if (!c.req.header('x-twilio-signature')) throw new ApiError('invalid_signature', 'missing X-Twilio-Signature');
 
-      const target = await targetFor(c, accountSid, to);
-      verify(c, target.account.authToken, params);
-      const tenant = target.tenant;
-      const log = c.get('log').child({ messageSid });
+    const target = await targetFor(c, accountSid, to);
+    verify(c, target.account.authToken, params);
+    const tenant = target.tenant;
+    const log = c.get('log').child({ messageSid });
+    if (params.ErrorCode) log.warn({ errorCode: params.ErrorCode }, 'webhook arrived through the Fallback URL');
 
-      if (!tenant) {
-        // I2: no fallback tenant. Keep the message as an orphan for an operator, answer nothing.
-        await db.insert(orphanInbound).values({ messageSid, accountSid, toAddress: params.To!, reason: 'number not assigned to a tenant', payload: params })
-          .onConflictDoNothing({ target: orphanInbound.messageSid });
-        log.warn({ accountSid, channel: to.channel }, 'inbound message for a number no tenant owns: stored as orphan');
-        return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
-      }
-
-      const trace = newRootTrace();
-      const input = toInboundInput(params, parsed, tenant, { receivedAt: clock(), trace });
-      try {
-        const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, { deadlineMs: START_DEADLINE_MS });
-        if (outcome === 'duplicate') log.info('duplicate webhook ignored');
-        else log.info({ tenant: tenant.tenantSlug, traceId: trace.traceId }, 'inbound accepted');
-      } catch (error) {
-        log.error({ err: error }, 'Temporal did not accept the inbound workflow');
-        throw new ApiError('temporal_unavailable', 'message not accepted, retry later', { cause: error });
-      }
-      // Only now, with the message durable in Temporal, does Twilio get its 200.
+    if (!tenant) {
+      // I2: no fallback tenant. Keep the message as an orphan for an operator, answer nothing.
+      await db.insert(orphanInbound).values({ messageSid, accountSid, toAddress: params.To!, reason: 'number not assigned to a tenant', payload: params })
+        .onConflictDoNothing({ target: orphanInbound.messageSid })
+        .catch((error: unknown) => databaseFailure(error, 'cannot store the message right now'));
+      log.warn({ accountSid, channel: to.channel }, 'inbound message for a number no tenant owns: stored as orphan');
       return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
-    })
+    }
+
+    const trace = newRootTrace();
+    const input = toInboundInput(params, parsed, tenant, { receivedAt: clock(), trace });
+    try {
+      const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, { deadlineMs: startDeadlineMs });
+      if (outcome === 'duplicate') log.info('duplicate webhook ignored');
+      else log.info({ tenant: tenant.tenantSlug, traceId: trace.traceId }, 'inbound accepted');
+    } catch (startError) {
+      // Temporal refused or did not answer in time (it may even have started it: the drain then sees a duplicate).
+      try {
+        const parked = await parkInbound(db, env.TEMPORAL_TASK_QUEUE, input);
+        log.warn({ temporal: errorName(startError), parked }, 'Temporal did not accept the inbound workflow: message parked in the inbox');
+      } catch (parkError) {
+        log.error({ temporal: errorName(startError), database: describeDatabaseError(parkError) }, 'neither Temporal nor the database took the message');
+        throw new ApiError('temporal_unavailable', 'message not accepted: neither Temporal nor the database can take it now', { cause: startError });
+      }
+      inbox.kick();
+    }
+    // Only now, with the message durable in Temporal or in the inbox, does Twilio get its 200.
+    return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
+  };
+
+  return new Hono<AppEnv>()
+    .post('/messages', limit, inbound)
+    .post('/messages/fallback', limit, inbound)
     .post('/status', limit, async (c) => {
       const params = await readForm(c);
       const messageSid = required(params, 'MessageSid', MESSAGE_SID);
       const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
       const status = required(params, 'MessageStatus');
       if (!KNOWN_STATUSES.includes(status)) throw new ApiError('bad_request', 'unknown MessageStatus');
-      const account = await findAccount(db, accountSid).catch((error: unknown) => {
-        throw new ApiError('database_unavailable', 'cannot check the signature right now', { cause: error });
-      });
+      const account = await resolveAccount(accountSid)
+        .catch((error: unknown) => databaseFailure(error, 'cannot check the signature right now (database unavailable, account not cached)'));
       if (!account) throw new ApiError('invalid_signature', 'unknown Twilio account');
       verify(c, account.authToken, params);
-      const { outcome, campaignToNotify } = await applyDeliveryStatus(db, { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null })
-        .catch((error: unknown) => { throw new ApiError('database_unavailable', 'status not recorded, retry later', { cause: error }); });
-      c.get('log').info({ messageSid, status, outcome }, 'delivery status');
-      if (campaignToNotify) {
+      const log = c.get('log').child({ messageSid });
+      const callback = { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null };
+      let result;
+      try {
+        result = await applyDeliveryStatus(db, callback);
+      } catch (error) {
+        if (!isTransientDatabaseError(error)) {
+          log.error({ err: describeDatabaseError(error) }, 'status callback rejected by the database');
+          throw new ApiError('internal', 'status callback could not be stored');
+        }
+        // The database cannot take it now: Temporal keeps it and applies it once the database is back.
+        try {
+          const started = await startStatusCallbackWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, callback, { deadlineMs: startDeadlineMs });
+          log.warn({ status, database: describeDatabaseError(error), started }, 'status callback handed to Temporal (database unavailable)');
+        } catch (startError) {
+          log.error({ status, database: describeDatabaseError(error), temporal: errorName(startError) }, 'neither the database nor Temporal took the status callback');
+          throw new ApiError('database_unavailable', 'status not recorded: neither the database nor Temporal can take it now', { cause: error });
+        }
+        return c.body(null, 204);
+      }
+      log.info({ status, outcome: result.outcome }, 'delivery status');
+      if (result.campaignToNotify) {
         // A retry was scheduled, or the last open target settled: wake the campaign (its own timer is the backstop).
-        await temporal.workflow.getHandle(campaignWorkflowId(campaignToNotify)).signal(targetsChangedSignal)
-          .catch((error: unknown) => c.get('log').warn({ err: (error as Error).message }, 'could not notify the campaign workflow'));
+        await temporal.workflow.getHandle(campaignWorkflowId(result.campaignToNotify)).signal(targetsChangedSignal)
+          .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not notify the campaign workflow'));
       }
       return c.body(null, 204);
     });

@@ -1,0 +1,48 @@
+/**
+ * What kind of database failure an error is, for the places that must choose between "retry / fall back" and
+ * "this request is wrong": the webhook (stale-if-error tenant cache, status callbacks handed to Temporal), the
+ * inbox drain and activities that end on a data error instead of retrying forever.
+ */
+
+/** Node socket errors: the server is not there, or the connection broke on the way. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+/** postgres.js' own connection errors (src/errors.js `connection(...)`). */
+const DRIVER_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']);
+/**
+ * SQLSTATEs meaning "the server cannot serve you now": class 08 (connection exception), 57P01–57P03 (admin or
+ * crash shutdown, cannot connect now), 53300 (too many connections), 57014 (statement timeout / cancel).
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+/** Concurrency conflicts: the same statement succeeds when retried. */
+const CONFLICT_SQLSTATES = new Set(['40001', '40P01']);
+
+function codesOf(error: unknown): string[] {
+  const codes: string[] = [];
+  // Drizzle wraps the driver error in DrizzleQueryError (`cause`); follow the chain a few levels.
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+/** The database is unreachable or refusing work right now (connection refused / terminated / timed out). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return codesOf(error).some((code) => SOCKET_CODES.has(code) || DRIVER_CODES.has(code) || (code.length === 5 && code.startsWith('08')) || UNAVAILABLE_SQLSTATES.has(code));
+}
+
+/** Worth retrying the same statement: unavailable, or a serialization failure / deadlock. Anything else is data. */
+export function isTransientDatabaseError(error: unknown): boolean {
+  return isDatabaseUnavailable(error) || codesOf(error).some((code) => CONFLICT_SQLSTATES.has(code));
+}
+
+/**
+ * A log-safe description: the error code only. DrizzleQueryError's message carries the query parameters
+ * (phone numbers, message bodies), so database error messages never go into logs or stored errors.
+ */
+export function describeDatabaseError(error: unknown): string {
+  const codes = codesOf(error);
+  return codes.length > 0 ? `database error ${codes.join(' ← ')}` : 'database error';
+}

@@ -1,0 +1,109 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { InboundInput } from '../contract';
+import type { Database } from './client';
+import { inboundInbox } from './schema';
+import { isTemporalUnavailable } from '../temporal/errors';
+
+/**
+ * Stores a verified message Temporal did not take (I4: an acknowledged message must get through). Idempotent by
+ * MessageSid: Twilio's retry of the same webhook, or a copy from reconciliation, keeps the first row.
+ */
+export async function parkInbound(db: Database, taskQueue: string, input: InboundInput): Promise<'parked' | 'already_parked'> {
+  const rows = await db.insert(inboundInbox).values({ messageSid: input.messageSid, tenantId: input.tenantId, taskQueue, input })
+    .onConflictDoNothing({ target: inboundInbox.messageSid })
+    .returning({ id: inboundInbox.id });
+  return rows.length > 0 ? 'parked' : 'already_parked';
+}
+
+export type HandOver = (input: InboundInput) => Promise<'started' | 'duplicate'>;
+
+export interface DrainResult {
+  /** Rows handed over to Temporal in this run (started now, or already started: a duplicate). */
+  drained: number;
+  started: number;
+  duplicates: number;
+  /** Rows Temporal refused this time: they stay pending, with attempts and last_error updated. */
+  failed: number;
+  /** The batch stopped because Temporal is unavailable: try again after a pause. */
+  unavailable: boolean;
+  /** The batch was full: more rows may be pending. */
+  more: boolean;
+}
+
+const MAX_ERROR_CHARS = 500;
+
+/**
+ * Hands pending rows of `taskQueue`, oldest first, to Temporal (`handOver` is startInboundWorkflow). Each batch
+ * runs in one transaction holding its rows with FOR UPDATE SKIP LOCKED: drains in several processes (the API's
+ * retry loop, each worker's start, the schedule) never hand over the same row twice at once, and never wait on
+ * each other. Temporal being unavailable ends the batch (the remaining rows would fail alike); a row refused for
+ * another reason keeps its attempts and error and the batch moves on, so one bad row never blocks the rest.
+ */
+export async function drainInbox(db: Database, taskQueue: string, handOver: HandOver, options: { batchSize?: number } = {}): Promise<DrainResult> {
+  const batchSize = options.batchSize ?? 100;
+  return db.transaction(async (tx) => {
+    const rows = await tx.select({ id: inboundInbox.id, input: inboundInbox.input }).from(inboundInbox)
+      .where(and(eq(inboundInbox.state, 'pending'), eq(inboundInbox.taskQueue, taskQueue)))
+      .orderBy(asc(inboundInbox.createdAt), asc(inboundInbox.id))
+      .limit(batchSize)
+      .for('update', { skipLocked: true });
+    const result: DrainResult = { drained: 0, started: 0, duplicates: 0, failed: 0, unavailable: false, more: rows.length === batchSize };
+    for (const row of rows) {
+      let outcome: 'started' | 'duplicate';
+      try {
+        outcome = await handOver(row.input as InboundInput);
+      } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        await tx.update(inboundInbox)
+          .set({ attempts: sql`${inboundInbox.attempts} + 1`, lastAttemptAt: sql`now()`, lastError: message.slice(0, MAX_ERROR_CHARS) })
+          .where(eq(inboundInbox.id, row.id));
+        result.failed++;
+        if (isTemporalUnavailable(error)) {
+          result.unavailable = true;
+          return result;
+        }
+        continue;
+      }
+      await tx.update(inboundInbox)
+        .set({ state: 'drained', attempts: sql`${inboundInbox.attempts} + 1`, lastAttemptAt: sql`now()`, drainedAt: sql`now()`, lastError: null })
+        .where(eq(inboundInbox.id, row.id));
+      result.drained++;
+      if (outcome === 'started') result.started++;
+      else result.duplicates++;
+    }
+    return result;
+  });
+}
+
+/** Drains batch after batch until nothing is pending (or Temporal refuses). */
+export async function drainInboxFully(db: Database, taskQueue: string, handOver: HandOver, options: { batchSize?: number; maxBatches?: number } = {}): Promise<DrainResult> {
+  const total: DrainResult = { drained: 0, started: 0, duplicates: 0, failed: 0, unavailable: false, more: false };
+  for (let batch = 0; batch < (options.maxBatches ?? 50); batch++) {
+    const r = await drainInbox(db, taskQueue, handOver, options);
+    total.drained += r.drained;
+    total.started += r.started;
+    total.duplicates += r.duplicates;
+    total.failed += r.failed;
+    total.more = r.more;
+    total.unavailable = r.unavailable;
+    // A full batch of rows that all failed for their own reasons would come back again: stop there too.
+    if (!r.more || r.unavailable || r.drained === 0) break;
+  }
+  return total;
+}
+
+export interface InboxDepth {
+  pending: number;
+  /** Age of the oldest pending row in ms, null when none is pending. For metrics and alerting. */
+  oldestPendingAgeMs: number | null;
+}
+
+/** Inbox depth over all task queues (or one). */
+export async function inboxDepth(db: Database, taskQueue?: string): Promise<InboxDepth> {
+  const where = taskQueue === undefined ? eq(inboundInbox.state, 'pending') : and(eq(inboundInbox.state, 'pending'), eq(inboundInbox.taskQueue, taskQueue));
+  const [row] = await db.select({
+    pending: sql<number>`count(*)::int`,
+    ageMs: sql<number | null>`(extract(epoch from (now() - min(${inboundInbox.createdAt}))) * 1000)::float8`,
+  }).from(inboundInbox).where(where);
+  return { pending: row?.pending ?? 0, oldestPendingAgeMs: row?.ageMs == null ? null : Math.max(0, Math.round(row.ageMs)) };
+}

@@ -1,0 +1,96 @@
+import type { Client } from '@temporalio/client';
+import type { InboundInput } from '../contract';
+import type { Database } from '../db/client';
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors';
+import { drainInboxFully, type DrainResult } from '../db/inbox';
+import type { Logger } from '../logger';
+import { startInboundWorkflow } from './start-inbound';
+
+export interface InboxDrainer {
+  /** One full drain now (all pending rows of this task queue, batch by batch). */
+  drainNow(): Promise<DrainResult>;
+  /**
+   * Starts the retry loop if it is not running: drains, and while Temporal stays unavailable tries again with
+   * capped backoff, until nothing is pending. Called by the webhook right after it parked a message.
+   */
+  kick(): void;
+  stop(): Promise<void>;
+}
+
+export interface InboxDrainerOptions {
+  db: Database;
+  client: Client;
+  taskQueue: string;
+  log: Logger;
+  /** Backoff between attempts while Temporal is unavailable: starts at minDelayMs, doubles, capped at maxDelayMs. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  startDeadlineMs?: number;
+}
+
+/**
+ * The inbox drain as run in a process (the API after parking a row, the worker at start, the schedule's activity).
+ * The cap is a few seconds, not minutes: a customer whose message was parked is answered within seconds of
+ * Temporal's return, and a pending row costs one indexed query per attempt.
+ */
+export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
+  const minDelay = options.minDelayMs ?? 250;
+  const maxDelay = options.maxDelayMs ?? 5000;
+  const handOver = (input: InboundInput) => startInboundWorkflow(options.client, options.taskQueue, input, { deadlineMs: options.startDeadlineMs ?? 5000 });
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+  let wake: (() => void) | null = null;
+
+  async function drainNow(): Promise<DrainResult> {
+    const result = await drainInboxFully(options.db, options.taskQueue, handOver);
+    if (result.drained > 0 || result.failed > 0) {
+      options.log.info({ drained: result.drained, started: result.started, duplicates: result.duplicates, failed: result.failed, temporalUnavailable: result.unavailable }, 'inbox drain');
+    }
+    return result;
+  }
+
+  const pause = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => { wake = null; resolve(); }, ms);
+    timer.unref();
+    wake = () => { clearTimeout(timer); wake = null; resolve(); };
+  });
+
+  async function loop() {
+    let delay = minDelay;
+    while (!stopped) {
+      again = false;
+      let retry: boolean;
+      try {
+        const result = await drainNow();
+        retry = result.unavailable || result.more;
+        if (result.drained > 0) delay = minDelay;
+      } catch (error) {
+        // The database itself is unavailable: the rows are safe in it, try again later; anything else is a bug.
+        retry = isDatabaseUnavailable(error);
+        // Only the error code or name: a database error's message carries query parameters (phone numbers).
+        options.log[retry ? 'warn' : 'error']({ err: retry ? describeDatabaseError(error) : (error as Error).name }, 'inbox drain failed');
+      }
+      if (!retry && !again) return;
+      if (stopped) return;
+      if (retry) {
+        await pause(delay);
+        delay = Math.min(delay * 2, maxDelay);
+      }
+    }
+  }
+
+  return {
+    drainNow,
+    kick() {
+      if (stopped) return;
+      again = true;
+      running ??= loop().finally(() => { running = null; });
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      await running;
+    },
+  };
+}
