@@ -26,11 +26,11 @@ export interface CacheOptions {
  */
 export function createStaleIfErrorCache<K extends unknown[], V>(load: (...key: K) => Promise<V | null>, options: CacheOptions) {
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { value: V; expires: number }>();
-  return async function lookup(...key: K): Promise<V | null> {
+  const cache = new Map<string, { value: V; expires: number; loadedAt: number }>();
+  async function get(fresh: boolean, key: K): Promise<V | null> {
     const id = JSON.stringify(key);
     const hit = cache.get(id);
-    if (hit && hit.expires > now()) return hit.value;
+    if (hit && hit.expires > now() && !(fresh && now() - hit.loadedAt >= MIN_RELOAD_INTERVAL_MS)) return hit.value;
     let value: V | null;
     try {
       value = await load(...key);
@@ -42,13 +42,22 @@ export function createStaleIfErrorCache<K extends unknown[], V>(load: (...key: K
       // Re-inserting moves the key to the end: eviction drops the least recently refreshed entry.
       cache.delete(id);
       if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
-      cache.set(id, { value, expires: now() + options.ttlMs });
+      cache.set(id, { value, expires: now() + options.ttlMs, loadedAt: now() });
     } else {
       cache.delete(id);
     }
     return value;
-  };
+  }
+  const lookup = (...key: K) => get(false, key);
+  /**
+   * The value as the database has it now (at most one reload per key a second): a webhook whose signature fails
+   * against a cached token re-checks against the current one, so a rotated token works at once, not after the TTL.
+   */
+  lookup.reload = (...key: K) => get(true, key);
+  return lookup;
 }
+
+const MIN_RELOAD_INTERVAL_MS = 1000;
 
 /**
  * Resolves (AccountSid, channel, To) for the webhook in one query, cached for a few seconds: the webhook's hot

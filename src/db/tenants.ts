@@ -75,3 +75,67 @@ export async function listTenants(db: Database) {
     .orderBy(tenants.slug);
   return rows;
 }
+
+export interface TenantChange {
+  name?: string;
+  addNumbers?: { channel: Channel; phone: string }[];
+  removeNumbers?: { channel: Channel; phone: string }[];
+  /** A new Twilio auth token for the tenant's account (Twilio rotates it in its console; this records the new one). */
+  authToken?: string;
+  /** Which account, when the tenant has several. */
+  accountSid?: string;
+}
+
+export class TenantChangeError extends Error {
+  override readonly name = 'TenantChangeError';
+}
+
+export interface TenantDetails {
+  slug: string;
+  name: string;
+  locale: string;
+  accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
+}
+
+export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetails | null> {
+  const [tenant] = await db.select({ id: tenants.id, slug: tenants.slug, name: tenants.name, locale: tenants.locale }).from(tenants).where(eq(tenants.slug, slug));
+  if (!tenant) return null;
+  const accounts = await db.select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid, mode: twilioAccounts.mode }).from(twilioAccounts)
+    .where(eq(twilioAccounts.tenantId, tenant.id)).orderBy(twilioAccounts.createdAt);
+  const numbers = await db.select({ accountId: phoneNumbers.twilioAccountId, channel: phoneNumbers.channel, phone: phoneNumbers.phone }).from(phoneNumbers)
+    .where(eq(phoneNumbers.tenantId, tenant.id)).orderBy(phoneNumbers.channel, phoneNumbers.phone);
+  return {
+    slug: tenant.slug, name: tenant.name, locale: tenant.locale,
+    accounts: accounts.map((a) => ({ accountSid: a.accountSid, mode: a.mode, numbers: numbers.filter((n) => n.accountId === a.id).map(({ channel, phone }) => ({ channel, phone })) })),
+  };
+}
+
+/**
+ * Changes a tenant in one transaction: rename, add and remove numbers, record a rotated auth token. The webhook's
+ * tenant cache picks the change up within its TTL; a webhook signed with a just-rotated token is verified at once
+ * (the cache reloads an entry whose token does not verify). Removing a number does not end its conversations.
+ */
+export async function updateTenant(db: Database, slug: string, change: TenantChange): Promise<TenantDetails> {
+  await db.transaction(async (tx) => {
+    const [tenant] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, slug)).for('update');
+    if (!tenant) throw new TenantChangeError(`no tenant ${slug}`);
+    const accounts = await tx.select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid }).from(twilioAccounts).where(eq(twilioAccounts.tenantId, tenant.id));
+    const account = change.accountSid ? accounts.find((a) => a.accountSid === change.accountSid) : accounts.length === 1 ? accounts[0] : undefined;
+    const needsAccount = change.authToken !== undefined || (change.addNumbers?.length ?? 0) > 0;
+    if (needsAccount && !account) {
+      throw new TenantChangeError(change.accountSid ? `tenant ${slug} has no account ${change.accountSid}` : `tenant ${slug} has ${accounts.length} Twilio accounts: say which with --account-sid`);
+    }
+    if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
+    if (change.authToken !== undefined) await tx.update(twilioAccounts).set({ authToken: change.authToken }).where(eq(twilioAccounts.id, account!.id));
+    for (const n of change.removeNumbers ?? []) {
+      const removed = await tx.delete(phoneNumbers).where(and(eq(phoneNumbers.tenantId, tenant.id), eq(phoneNumbers.channel, n.channel), eq(phoneNumbers.phone, n.phone))).returning({ id: phoneNumbers.id });
+      if (removed.length === 0) throw new TenantChangeError(`tenant ${slug} does not own ${n.channel === 'whatsapp' ? 'whatsapp:' : ''}${n.phone}`);
+    }
+    for (const n of change.addNumbers ?? []) {
+      const [owner] = await tx.select({ tenantId: phoneNumbers.tenantId }).from(phoneNumbers).where(and(eq(phoneNumbers.channel, n.channel), eq(phoneNumbers.phone, n.phone)));
+      if (owner) throw new TenantChangeError(owner.tenantId === tenant.id ? `tenant ${slug} already owns that ${n.channel} number` : `that ${n.channel} number belongs to another tenant`);
+      await tx.insert(phoneNumbers).values({ tenantId: tenant.id, twilioAccountId: account!.id, channel: n.channel, phone: n.phone });
+    }
+  });
+  return (await showTenant(db, slug))!;
+}

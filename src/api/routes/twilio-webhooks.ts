@@ -14,7 +14,7 @@ import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { createAccountResolver, createTenantResolver } from '../tenant-cache';
+import { createAccountResolver, createTenantResolver, type InboundTarget } from '../tenant-cache';
 import { isValidTwilioSignature } from '../twilio-signature';
 
 /** Twilio's webhook bodies are a few KB; anything far larger is not Twilio. */
@@ -56,11 +56,20 @@ export function twilioWebhookRoutes(deps: AppDeps) {
   const startDeadlineMs = deps.webhook?.startDeadlineMs ?? START_DEADLINE_MS;
   const inbox = deps.inboxDrainer ?? createInboxDrainer({ db, client: temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log: deps.log.child({ component: 'inbox-drain' }) });
 
-  function verify(c: Context<AppEnv>, authToken: string, params: Params) {
+  function signedBy(c: Context<AppEnv>, authToken: string, params: Params) {
     const signature = c.req.header('x-twilio-signature');
-    if (!isValidTwilioSignature({ authToken, signature, publicBaseUrl: env.PUBLIC_BASE_URL, requestUrl: c.req.url, params, connectionOverrides: env.TWILIO_CONNECTION_OVERRIDES ?? '' })) {
-      throw new ApiError('invalid_signature', 'missing or invalid X-Twilio-Signature');
-    }
+    return isValidTwilioSignature({ authToken, signature, publicBaseUrl: env.PUBLIC_BASE_URL, requestUrl: c.req.url, params, connectionOverrides: env.TWILIO_CONNECTION_OVERRIDES ?? '' });
+  }
+
+  /**
+   * Checks the signature against the cached token, and on a mismatch against the token the database holds now
+   * (`tenant update --rotate-auth-token` takes effect at once); the old token stops working within the cache TTL.
+   */
+  async function verify<T extends { authToken: string }>(c: Context<AppEnv>, cached: T, params: Params, reload: () => Promise<T | null>): Promise<T> {
+    if (signedBy(c, cached.authToken, params)) return cached;
+    const current = await reload().catch(() => null);
+    if (current && current.authToken !== cached.authToken && signedBy(c, current.authToken, params)) return current;
+    throw new ApiError('invalid_signature', 'missing or invalid X-Twilio-Signature');
   }
 
   const cacheOptions = { ttlMs: deps.webhook?.tenantCacheTtlMs ?? TENANT_CACHE_TTL_MS, maxEntries: 10_000 };
@@ -107,8 +116,11 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     const { messageSid, accountSid, to } = parsed;
     if (!c.req.header('x-twilio-signature')) throw new ApiError('invalid_signature', 'missing X-Twilio-Signature');
 
-    const target = await targetFor(c, accountSid, to);
-    verify(c, target.account.authToken, params);
+    const withToken = (t: InboundTarget) => ({ authToken: t.account.authToken, target: t });
+    const { target } = await verify(c, withToken(await targetFor(c, accountSid, to)), params, async () => {
+      const current = await resolveTarget.reload(accountSid, to.channel, to.phone);
+      return current && withToken(current);
+    });
     const tenant = target.tenant;
     const log = c.get('log').child({ messageSid });
     if (params.ErrorCode) log.warn({ errorCode: params.ErrorCode }, 'webhook arrived through the Fallback URL');
@@ -152,10 +164,10 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
       const status = required(params, 'MessageStatus');
       if (!KNOWN_STATUSES.includes(status)) throw new ApiError('bad_request', 'unknown MessageStatus');
-      const account = await resolveAccount(accountSid)
+      const cachedAccount = await resolveAccount(accountSid)
         .catch((error: unknown) => databaseFailure(error, 'cannot check the signature right now (database unavailable, account not cached)'));
-      if (!account) throw new ApiError('invalid_signature', 'unknown Twilio account');
-      verify(c, account.authToken, params);
+      if (!cachedAccount) throw new ApiError('invalid_signature', 'unknown Twilio account');
+      const account = await verify(c, cachedAccount, params, () => resolveAccount.reload(accountSid));
       const log = c.get('log').child({ messageSid });
       const callback = { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null };
       let result;

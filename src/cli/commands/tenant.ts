@@ -1,12 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
-import { createTenant, listTenants } from '../../db/tenants';
+import { createTenant, listTenants, showTenant, TenantChangeError, updateTenant, type TenantDetails } from '../../db/tenants';
 import { parseAddress } from '../../domain/address';
 import { ensureReconcileSchedule, reconcileScheduleSettings } from '../../temporal/reconcile-schedule';
 import { CliError, type CliContext } from '../context';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseNumbers(option: string, values: string[]) {
+  return values.map((n) => {
+    const parsed = parseAddress(n);
+    if (!parsed) throw new CliError(`${option} ${n} is not +E164 or whatsapp:+E164`);
+    return parsed;
+  });
+}
+
+/** `-` reads the token from standard input, so it stays out of the shell history and the process list. */
+async function readToken(value: string): Promise<string> {
+  if (value !== '-') return value;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+function printTenant(t: TenantDetails) {
+  console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}`);
+  for (const a of t.accounts) {
+    console.log(`  Twilio account ${a.accountSid} (${a.mode})`);
+    if (a.numbers.length === 0) console.log('    no numbers');
+    for (const n of a.numbers) console.log(`    ${n.channel === 'whatsapp' ? `whatsapp:${n.phone}` : n.phone} (${n.channel})`);
+  }
+}
 
 /** Best effort: the worker creates every tenant's Schedule at its next start anyway. */
 async function scheduleReconciliation(context: CliContext, slug: string) {
@@ -36,11 +61,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--simulated', 'never call Twilio: outbound messages are recorded as simulated', false)
     .action(async (o: { slug: string; name?: string; accountSid?: string; authToken?: string; number: string[]; simulated: boolean }) => {
       if (!/^[a-z0-9][a-z0-9-]{1,39}$/.test(o.slug)) throw new CliError('--slug must be 2–40 characters of a-z, 0-9 and -');
-      const numbers = o.number.map((n) => {
-        const parsed = parseAddress(n);
-        if (!parsed) throw new CliError(`--number ${n} is not +E164 or whatsapp:+E164`);
-        return parsed;
-      });
+      const numbers = parseNumbers('--number', o.number);
       if (numbers.length === 0) throw new CliError('give at least one --number');
       const accountSid = o.accountSid ?? (o.simulated ? `AC${randomBytes(16).toString('hex')}` : undefined);
       const authToken = o.authToken ?? (o.simulated ? randomBytes(16).toString('hex') : undefined);
@@ -71,6 +92,51 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return console.log('no tenants yet (npm start creates a demo tenant; or: causeway tenant add)');
         console.table(rows.map((r) => ({ tenant: r.slug, account: r.accountSid, mode: r.mode, channel: r.channel, number: r.phone })));
+      } finally {
+        await database.close();
+      }
+    });
+
+  tenant.command('show')
+    .description("a tenant's Twilio accounts and numbers (never the auth token)")
+    .argument('<slug>', 'the tenant')
+    .option('--json', 'machine-readable output', false)
+    .action(async (slug: string, o: { json: boolean }) => {
+      const database = await ctx().database();
+      try {
+        const details = await showTenant(database.db, slug);
+        if (!details) throw new CliError(`no tenant ${slug}`);
+        if (o.json) return console.log(JSON.stringify(details, null, 2));
+        printTenant(details);
+      } finally {
+        await database.close();
+      }
+    });
+
+  tenant.command('update')
+    .description('rename a tenant, add or remove its numbers, or record its rotated Twilio auth token')
+    .argument('<slug>', 'the tenant')
+    .option('--name <name>', 'new display name')
+    .option('--add-number <address>', 'number to add, +E164 or whatsapp:+E164 (repeatable)', collect, [] as string[])
+    .option('--remove-number <address>', 'number to remove (repeatable)', collect, [] as string[])
+    .option('--rotate-auth-token <token>', "the account's new auth token after rotating it in Twilio's console; - reads it from stdin")
+    .option('--account-sid <sid>', 'the account to change, when the tenant has several')
+    .action(async (slug: string, o: { name?: string; addNumber: string[]; removeNumber: string[]; rotateAuthToken?: string; accountSid?: string }) => {
+      const addNumbers = parseNumbers('--add-number', o.addNumber);
+      const removeNumbers = parseNumbers('--remove-number', o.removeNumber);
+      const authToken = o.rotateAuthToken === undefined ? undefined : await readToken(o.rotateAuthToken);
+      if (authToken !== undefined && !/^[0-9a-zA-Z]{16,128}$/.test(authToken)) throw new CliError('the auth token must be 16–128 letters and digits (Twilio tokens are 32 hex digits)');
+      if (o.name === undefined && addNumbers.length === 0 && removeNumbers.length === 0 && authToken === undefined) {
+        throw new CliError('nothing to change: give --name, --add-number, --remove-number or --rotate-auth-token');
+      }
+      const database = await ctx().database();
+      try {
+        const details = await updateTenant(database.db, slug, { name: o.name, addNumbers, removeNumbers, authToken, accountSid: o.accountSid });
+        printTenant(details);
+        if (authToken !== undefined) console.log('  auth token rotated: webhooks signed with the new token are accepted now, the old one stops within 10 s');
+      } catch (error) {
+        if (error instanceof TenantChangeError) throw new CliError(error.message);
+        throw error;
       } finally {
         await database.close();
       }
