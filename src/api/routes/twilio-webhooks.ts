@@ -6,6 +6,7 @@ import { applyDeliveryStatus } from '../../db/delivery-status';
 import { orphanInbound } from '../../db/schema';
 import { findAccount } from '../../db/tenants';
 import { parseAddress, type ParsedAddress } from '../../domain/address';
+import { normalizeInboundParams } from '../../domain/inbound-text';
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
 import type { AppDeps, AppEnv } from '../context';
@@ -91,17 +92,20 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       if (!to) throw new ApiError('bad_request', 'malformed parameter To');
       const from = parseAddress(required(params, 'From'));
       if (!from || from.channel !== to.channel) throw new ApiError('bad_request', 'malformed parameter From');
-      const media = parseMedia(params);
+      parseMedia(params); // a malformed NumMedia is a 400 before any lookup
       if (!c.req.header('x-twilio-signature')) throw new ApiError('invalid_signature', 'missing X-Twilio-Signature');
 
       const target = await targetFor(c, accountSid, to);
       verify(c, target.account.authToken, params);
       const tenant = target.tenant;
       const log = c.get('log').child({ messageSid });
+      // D: verified against the raw parameters; stored as text Postgres can hold (field names logged, never text).
+      const { params: fields, normalizedFields } = normalizeInboundParams(params);
+      if (normalizedFields.length > 0) log.info({ normalizedFields }, 'inbound text normalized');
 
       if (!tenant) {
         // I2: no fallback tenant. Keep the message as an orphan for an operator, answer nothing.
-        await db.insert(orphanInbound).values({ messageSid, accountSid, toAddress: params.To!, reason: 'number not assigned to a tenant', payload: params })
+        await db.insert(orphanInbound).values({ messageSid, accountSid, toAddress: params.To!, reason: 'number not assigned to a tenant', payload: fields })
           .onConflictDoNothing({ target: orphanInbound.messageSid });
         log.warn({ accountSid, channel: to.channel }, 'inbound message for a number no tenant owns: stored as orphan');
         return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
@@ -110,9 +114,9 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       const trace = newRootTrace();
       const input: InboundInput = {
         tenantId: tenant.tenantId, tenantSlug: tenant.tenantSlug, messageSid, channel: to.channel,
-        from: params.From!, to: params.To!, body: params.Body ?? '', media,
-        profileName: params.ProfileName ?? null, originalRepliedMessageSid: params.OriginalRepliedMessageSid ?? null,
-        receivedAt: clock().toISOString(), trace,
+        from: params.From!, to: params.To!, body: fields.Body ?? '', media: parseMedia(fields),
+        profileName: fields.ProfileName ?? null, originalRepliedMessageSid: params.OriginalRepliedMessageSid ?? null,
+        receivedAt: clock().toISOString(), trace, ...(normalizedFields.length > 0 ? { normalizedFields } : {}),
       };
       try {
         const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, { deadlineMs: START_DEADLINE_MS });
