@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Applies Causeway's guard for postgres.js's null-socket crash (porsager/postgres#1154, #1208; unfixed in 3.4.9):
 // closed() nulls `socket` and cancels the pending setImmediate without resetting it, so (a) a write buffered
 // afterwards (a transaction's ROLLBACK on the dead connection) runs nextWrite() on a null socket and throws from
@@ -27,7 +28,7 @@ const GUARD = `  function nextWrite(fn) {
     }
     const x = socket.write(chunk, fn)`;
 
-/** Each edit replaces exactly one occurrence; the sha256 values pin the file before and after. */
+/** @type {{ before: string, after: string }[]} Each edit replaces exactly one occurrence; the sha256 values pin the file before and after. */
 const EDITS = [
   { before: '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)', after: GUARD },
   // terminate(): a cancelled immediate must not stay in nextWriteTimer (later writes would never be flushed).
@@ -48,13 +49,16 @@ export const TARGETS = [
   { file: 'cjs/src/connection.js', original: 'ce6d375809baad79963ef9b3773e6ac757bcf6da2362d4d85482bb14c2c751be', patched: '34834f70fbed952628c0413a577717f36ca970ef9e968284efac32f5b5be17f1' },
 ];
 
+/** @param {string} text */
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
+/** @param {string} message @returns {never} */
 function fail(message) {
   console.error(`patch-postgres: ${message}`);
   process.exit(1);
 }
 
+/** @param {string} text @returns {string | null} */
 export function applyEdits(text) {
   let out = text;
   for (const edit of EDITS) {
@@ -66,9 +70,12 @@ export function applyEdits(text) {
 }
 
 /** Patches the postgres package in `dir` (default: the one this project resolves). Returns what it did per file. */
+/** @param {string} dir @returns {string[]} */
 export function patchPostgres(dir) {
-  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
-  if (pkg.version !== PINNED_VERSION) fail(`postgres ${pkg.version} installed, the patch is for ${PINNED_VERSION}: review scripts/patch-postgres.mjs before changing the pin`);
+  /** @type {unknown} */
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const pkg = /** @type {{ version?: unknown }} */ (manifest);
+  if (pkg.version !== PINNED_VERSION) fail(`postgres ${String(pkg.version)} installed, the patch is for ${PINNED_VERSION}: review scripts/patch-postgres.mjs before changing the pin`);
   // Check every file before writing any, so a mismatch never leaves the package half patched.
   const plan = TARGETS.map((target) => {
     const file = path.join(dir, target.file);
