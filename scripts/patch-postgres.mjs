@@ -42,11 +42,18 @@ const EDITS = [
     before: "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
     after: "    if (query || sent.length) // causeway patch: also after an error, and start the next connection clean\n      error(Errors.connection('CONNECTION_CLOSED', options, socket))\n    query = results = errorResponse = null\n",
   },
+  // fetchArrayTypes(): called without await from ReadyForQuery; a session killed during the type query rejected
+  // it unhandled, and Node exits on an unhandled rejection. The failure already reaches `initial` (errored()
+  // rejects it, or closed() reconnects with it), so here it only has to be caught.
+  {
+    before: "    `], [], execute)\n    types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))",
+    after: "    `], [], execute).catch(() => null) // causeway patch: the error reaches `initial`; never unhandled\n    if (!types)\n      return\n    types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))",
+  },
 ];
 
 export const TARGETS = [
-  { file: 'src/connection.js', original: 'ee3a218d9aa6a6f2887c1a19da50009335fe84c11a5431d5cab72d6bc528632f', patched: '7f2f5b0686c88dfddc0281fcd422a52bcf856a42ae5e027c77aa26e9ebed0922' },
-  { file: 'cjs/src/connection.js', original: 'ce6d375809baad79963ef9b3773e6ac757bcf6da2362d4d85482bb14c2c751be', patched: '34834f70fbed952628c0413a577717f36ca970ef9e968284efac32f5b5be17f1' },
+  { file: 'src/connection.js', original: 'ee3a218d9aa6a6f2887c1a19da50009335fe84c11a5431d5cab72d6bc528632f', patched: '9f95de561584339e6d71c93bf83e93071a64f2014881806502d9cd3ddc9b060d' },
+  { file: 'cjs/src/connection.js', original: 'ce6d375809baad79963ef9b3773e6ac757bcf6da2362d4d85482bb14c2c751be', patched: '97e4518c0ce5a2377a4fb6942340c5c268d5147aef7a2201c3ac34f21ca0e1b4' },
 ];
 
 /** @param {string} text */

@@ -15,8 +15,8 @@ afterAll(async () => { await h?.close(); });
 /** A signed inbound webhook with any parameters (media, profile name), as Twilio sends it. */
 async function postRaw(tenant: TestTenant, from: string, extra: Record<string, string>) {
   const messageSid = newMessageSid();
-  const params = { MessageSid: messageSid, SmsMessageSid: messageSid, AccountSid: tenant.accountSid, From: from, To: tenant.address, NumMedia: '0', ApiVersion: '2010-04-01', ...extra };
-  h.twilio.receive({ sid: messageSid, accountSid: tenant.accountSid, from, to: params.To, body: params.Body ?? '' });
+  const params: Record<string, string> = { MessageSid: messageSid, SmsMessageSid: messageSid, AccountSid: tenant.accountSid, From: from, To: tenant.address, NumMedia: '0', ApiVersion: '2010-04-01', ...extra };
+  h.twilio.receive({ sid: messageSid, accountSid: tenant.accountSid, from, to: params.To!, body: params.Body ?? '' });
   const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
   const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: request.headers, body: request.body });
   return { status: response.status, messageSid };

@@ -51,7 +51,7 @@ describe('the fallback is for AI failures only (G)', () => {
       const { messageSid } = await h.postInbound(tenant, { body: 'onde está meu pedido?', from });
       // The inbound workflow hands the message over before the (debounced) AI turn starts.
       const workflowId = await conversationOf(h, messageSid);
-      await eventually(async () => cut, 20_000, 'the AI call that cuts the database off');
+      await eventually(() => Promise.resolve(cut), 20_000, 'the AI call that cuts the database off');
       // The AI activity used its tries on the outage: the workflow saw a DatabaseUnavailable failure (and is waiting).
       await eventually(async () => {
         const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
