@@ -3,6 +3,8 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The root postinstall patches postgres.js (scripts/patch-postgres.mjs) and fails the build if it cannot.
+COPY scripts/patch-postgres.mjs ./scripts/
 # tsx runs the TypeScript sources directly; dev tools (drizzle-kit, vitest, eslint) stay out of the image.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin

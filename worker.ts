@@ -7,6 +7,7 @@ import { readEnvOrExit, type Env } from './src/config/env';
 import { createDb, type Database } from './src/db/client';
 import { recordEvents } from './src/db/events';
 import { traceActivityInterceptor } from './src/tracing/interceptors';
+import { dbFailureActivityInterceptor } from './src/activities/db-failures';
 import { startTelemetry } from './src/tracing/telemetry';
 import type { AiResponder } from './src/integrations/ai';
 import { createOpenAiResponder } from './src/integrations/openai-responder';
@@ -78,7 +79,8 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     maxHeartbeatThrottleInterval: '250ms',
     interceptors: {
       workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
-      activity: [traceActivityInterceptor(({ place, ...ids }, trace) => recordEvents(w.db, [{ trace, type: 'trace.broken', level: 'warn', ...ids, payload: { message: `broken trace chain at ${place}` } }]))],
+      // Outermost first: the trace wraps the call, and database errors are classified before they leave it.
+      activity: [dbFailureActivityInterceptor(), traceActivityInterceptor(({ place, ...ids }, trace) => recordEvents(w.db, [{ trace, type: 'trace.broken', level: 'warn', ...ids, payload: { message: `broken trace chain at ${place}` } }]))],
     },
   });
   // Messages parked in the inbox while Temporal was down: the schedule drains them every minute, and a worker

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lte, ne, sql } from 'drizzle-o
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType, type TraceContext } from '../contract';
 import type { DbOrTx } from '../db/client';
+import { raiseAlerts } from '../db/alerts';
 import { recordEvents } from '../db/events';
 import { aiResults, alerts, campaigns, campaignTargets, conversations, messages, tenants } from '../db/schema';
 import { formatDate, formatMoney } from '../domain/money';
@@ -28,6 +29,14 @@ export interface GeneratedReply {
   reply: string | null;
   action: AiAction;
   output: AiTurnOutput | null;
+}
+
+export interface AiFailureAlertInput {
+  tenantId: string;
+  conversationId: string;
+  correlationId: string;
+  failureType: string;
+  trace: TraceContext;
 }
 
 export interface SummarizeInput {
@@ -79,6 +88,17 @@ export function createAiActivities(deps: ActivityDeps) {
   }
 
   return {
+    /** G: the fallback went out because the AI failed after its retries; supervisors see it (one alert per turn). */
+    async raiseAiFailureAlert(input: AiFailureAlertInput): Promise<void> {
+      await db.transaction(async (tx) => {
+        const [open] = await tx.select({ id: alerts.id }).from(alerts)
+          .where(and(eq(alerts.conversationId, input.conversationId), eq(alerts.type, 'ai_failure'), sql`${alerts.payload}->>'correlationId' = ${input.correlationId}`)).limit(1);
+        if (open) return;
+        await raiseAlerts(tx, [{ tenantId: input.tenantId, conversationId: input.conversationId, type: 'ai_failure', severity: 'high', message: `The assistant failed after its retries (${input.failureType}); the customer got the fallback message`, payload: { correlationId: input.correlationId, failureType: input.failureType } }]);
+        await recordEvents(tx, [{ trace: childSpan(input.trace), type: 'alert.raised', level: 'warn', tenantId: input.tenantId, conversationId: input.conversationId, payload: { alertType: 'ai_failure', severity: 'high' } }]);
+      });
+    },
+
     /**
      * One AI turn: attaches the burst to the conversation, builds the prompt from the active prompt version,
      * the conversation summary and recent history, and stores the result (and any alerts) in one transaction.

@@ -1,7 +1,8 @@
 import { and, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import { campaignWorkflowId, conversationWorkflowId, customerMessageSignal, FailureType, searchAttributes, targetsChangedSignal, type Channel, type CustomerMessage, type InboundInput } from '../contract';
-import { contacts, messages, tenants } from '../db/schema';
+import { contacts, inboundFailures, messages, tenants } from '../db/schema';
+import { raiseAlerts } from '../db/alerts';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
@@ -44,6 +45,14 @@ export interface KeywordInput {
   tenantAddress: string;
   customerAddress: string;
   trace: InboundInput['trace'];
+}
+
+export interface InboundFailureInput {
+  input: InboundInput;
+  stage: 'record' | 'keyword' | 'deliver';
+  failureType: string;
+  /** The failure's message (a SQLSTATE or a fixed text: see db-failures.ts), never message content. */
+  reason: string;
 }
 
 export function createInboundActivities(deps: ActivityDeps) {
@@ -116,7 +125,7 @@ export function createInboundActivities(deps: ActivityDeps) {
         // A reply to a campaign message completes that target (C2: a reply is the best outcome a send can have).
         if (replied?.campaignTargetId) await applyTargetEvent(tx, replied.campaignTargetId, { kind: 'reply' });
         await recordEvents(tx, [
-          { ...common, trace, type: 'webhook.received', occurredAt: new Date(input.receivedAt), payload: { messageSid: input.messageSid, channel: input.channel, numMedia: input.media.length } },
+          { ...common, trace, type: 'webhook.received', occurredAt: new Date(input.receivedAt), payload: { messageSid: input.messageSid, channel: input.channel, numMedia: input.media.length, ...(input.normalizedFields?.length ? { normalizedFields: input.normalizedFields } : {}) } },
           { ...common, trace: stored, type: 'message.stored', payload: { direction: 'inbound', bodyLength: input.body.length } },
         ]);
         return { messageId: inserted.id, contactId: contact!.id, contactHash: hash, alreadyHandled: false, causalTraceId };
@@ -140,6 +149,37 @@ export function createInboundActivities(deps: ActivityDeps) {
       });
       await recordEvents(deps.db, [{ trace: input.message.trace, type: 'message.routed', tenantId: input.tenantId, contactId: input.contactId, messageId: input.message.messageId, payload: { workflowId } }]);
       return { workflowId };
+    },
+
+    /**
+     * D: the recorded `failed` outcome of an acknowledged message whose handling cannot succeed. The message is
+     * kept whole in inbound_failures (as escaped JSON text, which can hold what Postgres refused), its messages
+     * row (if it was stored) is marked failed so no prompt or view treats it as handled, and supervisors get an
+     * `inbound_failed` alert. Idempotent per MessageSid.
+     */
+    async recordInboundFailure({ input, stage, failureType, reason }: InboundFailureInput): Promise<{ recorded: boolean }> {
+      return deps.db.transaction(async (tx) => {
+        const [tenant] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, input.tenantId));
+        const [message] = await tx.select({ id: messages.id, contactId: messages.contactId }).from(messages)
+          .where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.messageSid)));
+        const [row] = await tx.insert(inboundFailures).values({
+          tenantId: input.tenantId, messageSid: input.messageSid, stage, failureType, reason, messageId: message?.id ?? null, input: JSON.stringify(input),
+        }).onConflictDoNothing({ target: inboundFailures.messageSid }).returning({ id: inboundFailures.id });
+        if (!row) return { recorded: false };
+        if (message) {
+          await tx.update(messages).set({ status: 'failed', errorCode: failureType, errorMessage: reason, statusUpdatedAt: sql`now()` }).where(eq(messages.id, message.id));
+        }
+        // Alerts and events belong to a tenant; a message for a tenant that no longer exists keeps only its row.
+        if (tenant) {
+          await raiseAlerts(tx, [{
+            tenantId: input.tenantId, type: 'inbound_failed', severity: 'high',
+            message: `An inbound ${input.channel} message could not be handled (${stage}: ${failureType}); it is kept in inbound_failures`,
+            payload: { messageSid: input.messageSid, stage, failureType, inboundFailureId: row.id },
+          }]);
+          await recordEvents(tx, [{ trace: childSpan(input.trace), type: 'inbound.failed', level: 'error', tenantId: input.tenantId, contactId: message?.contactId, messageId: message?.id, payload: { messageSid: input.messageSid, stage, failureType } }]);
+        }
+        return { recorded: true };
+      });
     },
   };
 }

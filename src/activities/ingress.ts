@@ -25,7 +25,7 @@ export function createIngressActivities(deps: ActivityDeps) {
         result = await applyDeliveryStatus(deps.db, input);
       } catch (error) {
         if (isTransientDatabaseError(error)) throw new Error(describeDatabaseError(error));
-        throw ApplicationFailure.nonRetryable(`status callback not applicable: ${describeDatabaseError(error)}`, FailureType.DataError);
+        throw ApplicationFailure.nonRetryable(`status callback not applicable: ${describeDatabaseError(error)}`, FailureType.DatabaseRejected);
       }
       if (result.campaignToNotify) {
         // Best effort, as in the webhook: the campaign's own timer is the backstop.

@@ -39,7 +39,9 @@ export const FailureType = {
   NotFound: 'NotFound',
   StaleVersion: 'StaleVersion',
   InvalidState: 'InvalidState',
-  /** The database rejected the data itself (not unavailable): retrying the same statement cannot succeed. */
-  DataError: 'DatabaseDataError',
+  /** The database refused the statement (SQLSTATE class 22, 23, 42): retrying cannot help. */
+  DatabaseRejected: 'DatabaseRejected',
+  /** The database could not be reached or shut the session down: retried until it is back. */
+  DatabaseUnavailable: 'DatabaseUnavailable',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

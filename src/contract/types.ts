@@ -30,6 +30,8 @@ export interface InboundInput {
   originalRepliedMessageSid: string | null;
   receivedAt: string;
   trace: TraceContext;
+  /** Webhook parameters whose text was made storable (control characters, lone surrogates); names only. */
+  normalizedFields?: string[];
 }
 
 /** A Twilio delivery status callback, verified by the webhook, for `statusCallbackWorkflow`. */
@@ -41,10 +43,13 @@ export interface StatusCallbackInput {
 }
 
 export interface InboundResult {
-  messageId: string;
+  /** null only when the message could not be stored (`failed`). */
+  messageId: string | null;
   conversationWorkflowId: string | null;
   /** true when the message had already been taken by a conversation (a replayed or late duplicate). */
   alreadyHandled: boolean;
+  /** D: handling failed for good; the message is kept in inbound_failures and an `inbound_failed` alert is open. */
+  failed?: { stage: 'record' | 'keyword' | 'deliver'; failureType: string };
 }
 
 export interface ConversationTiming {

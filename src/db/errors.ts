@@ -46,3 +46,33 @@ export function describeDatabaseError(error: unknown): string {
   const codes = codesOf(error);
   return codes.length > 0 ? `database error ${codes.join(' ← ')}` : 'database error';
 }
+
+export type DbErrorKind = 'retryable' | 'permanent';
+
+export interface ClassifiedDbError {
+  kind: DbErrorKind;
+  /** SQLSTATE (e.g. 22021) or the driver's connection code (e.g. CONNECTION_CLOSED); never message text. */
+  code: string;
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+/** SQLSTATE classes the same statement will fail on again: 22 data exception, 23 integrity, 42 syntax/access. */
+const PERMANENT_CLASSES = new Set(['22', '23', '42']);
+
+/**
+ * One classification for every activity (D, G): a failure the database will repeat on every try (bad data, a
+ * constraint, bad SQL) must stop retrying and be recorded; a failure of the connection or the server (restart,
+ * admin shutdown, out of resources, a lost session) is retried until Postgres is back. null: not a database error.
+ */
+export function classifyDbError(error: unknown): ClassifiedDbError | null {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, code } = e as { name?: unknown; code?: unknown };
+    if (typeof code !== 'string') continue;
+    if (name === 'PostgresError' && SQLSTATE.test(code)) {
+      // Everything else (08 connection, 53 resources, 57P01–03 shutdown, 40 serialization, XX internal) retries.
+      return { kind: PERMANENT_CLASSES.has(code.slice(0, 2)) ? 'permanent' : 'retryable', code };
+    }
+    if (SOCKET_CODES.has(code) || DRIVER_CODES.has(code)) return { kind: 'retryable', code };
+  }
+  return null;
+}

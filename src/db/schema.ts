@@ -203,6 +203,26 @@ export const inboundInbox = pgTable('inbound_inbox', {
   drainedAt: timestamp('drained_at', { withTimezone: true }),
 }, (t) => [index('inbound_inbox_pending_idx').on(t.taskQueue, t.createdAt).where(sql`state = 'pending'`)]);
 
+/**
+ * D: an acknowledged inbound message whose handling failed for good (the database rejected it, the tenant is
+ * gone, …). One row per MessageSid for an operator; `input` is the workflow input as JSON text, escaped, so it
+ * holds even what Postgres refused to store as text or jsonb. No foreign key: the tenant may be what is missing.
+ */
+export const inboundFailures = pgTable('inbound_failures', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull(),
+  messageSid: text('message_sid').notNull().unique(),
+  /** The inbound step that failed: record, keyword or deliver. */
+  stage: text('stage', { enum: ['record', 'keyword', 'deliver'] }).notNull(),
+  failureType: text('failure_type').notNull(),
+  /** The failure's own message: SQLSTATE or a fixed text, never message content (see db-failures.ts). */
+  reason: text('reason').notNull(),
+  /** The messages row, when the message had been stored before the failure (it is then marked failed). */
+  messageId: uuid('message_id'),
+  input: text('input').notNull(),
+  createdAt: createdAt(),
+});
+
 export const aiResults = pgTable('ai_results', {
   id: id(),
   tenantId: uuid('tenant_id').notNull().references(() => tenants.id),

@@ -1,3 +1,4 @@
+import { normalizeInboundParams } from '../domain/inbound-text';
 import type { InboundInput, MediaItem, TraceContext } from '../contract';
 import { parseAddress, type ParsedAddress } from '../domain/address';
 
@@ -54,16 +55,21 @@ export function parseInboundParams(params: TwilioParams): ParsedInbound {
   return { messageSid, accountSid, to, from, media: parseMedia(params) };
 }
 
+/**
+ * The workflow input for a verified message (webhook) or one recovered from Twilio's log (reconciliation). Text
+ * fields are made storable here (D: no NUL, no lone surrogates), so both paths store what Postgres can hold.
+ */
 export function toInboundInput(
   params: TwilioParams,
   parsed: ParsedInbound,
   tenant: { tenantId: string; tenantSlug: string },
   context: { receivedAt: Date; trace: TraceContext },
 ): InboundInput {
+  const { params: fields, normalizedFields } = normalizeInboundParams(params);
   return {
     tenantId: tenant.tenantId, tenantSlug: tenant.tenantSlug, messageSid: parsed.messageSid, channel: parsed.to.channel,
-    from: params.From!, to: params.To!, body: params.Body ?? '', media: parsed.media,
-    profileName: params.ProfileName ?? null, originalRepliedMessageSid: params.OriginalRepliedMessageSid ?? null,
-    receivedAt: context.receivedAt.toISOString(), trace: context.trace,
+    from: params.From!, to: params.To!, body: fields.Body ?? '', media: normalizedFields.length > 0 ? parseMedia(fields) : parsed.media,
+    profileName: fields.ProfileName ?? null, originalRepliedMessageSid: params.OriginalRepliedMessageSid ?? null,
+    receivedAt: context.receivedAt.toISOString(), trace: context.trace, ...(normalizedFields.length > 0 ? { normalizedFields } : {}),
   };
 }

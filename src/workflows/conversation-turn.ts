@@ -1,12 +1,22 @@
-import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, patched, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { GeneratedReply } from '../activities/ai';
-import type { CustomerMessage } from '../contract';
+import { FailureType, type CustomerMessage } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
 import { ai, db } from './activity-options';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
 
 const failureType = (error: ActivityFailure) => (error.cause instanceof ApplicationFailure ? error.cause.type : 'unknown');
+
+/**
+ * G: the apology is for the AI failing, not for the plumbing around it. A turn interrupted by Postgres being
+ * unreachable, or by the activity timing out (the worker died, Temporal was away), is tried again after a pause:
+ * the customer waits a little. Bounded only by time, like the `db` steps; the AI's own failures still end in the
+ * fallback after its three tries.
+ */
+const interruptedByInfrastructure = (error: ActivityFailure) =>
+  error.cause instanceof TimeoutFailure || (error.cause instanceof ApplicationFailure && error.cause.type === FailureType.DatabaseUnavailable);
+const TURN_RETRY_MAX_MS = 30_000;
 
 /**
  * One AI turn for a burst of customer messages. The AI call runs outside the lock (it is slow); what it decided
@@ -20,12 +30,33 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
   const versionAtStart = s.version;
 
   let result: GeneratedReply | null = null;
-  try {
-    result = await ai.generateReply({ tenantId: input.tenantId, conversationId: s.conversationId, messageIds: batch.map((m) => m.messageId), correlationId: last.correlationId, trace });
-  } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
-    // I9: the retries ran out; the customer still gets an answer (the failures are in ai_results).
-    log.warn('AI turn failed after retries; sending the fallback message', { conversationId: s.conversationId, failureType: failureType(error) });
+  const request = { tenantId: input.tenantId, conversationId: s.conversationId, messageIds: batch.map((m) => m.messageId), correlationId: last.correlationId, trace };
+  if (patched('turn-retries-infrastructure-failures')) {
+    for (let pause = 1_000; ; pause = Math.min(pause * 2, TURN_RETRY_MAX_MS)) {
+      try {
+        result = await ai.generateReply(request);
+        break;
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        if (interruptedByInfrastructure(error)) {
+          log.warn('AI turn interrupted by database or Temporal trouble; trying again', { conversationId: s.conversationId, failureType: failureType(error), pauseMs: pause });
+          await sleep(pause);
+          continue;
+        }
+        // I9: the AI's retries ran out; the customer still gets an answer, and supervisors an `ai_failure` alert.
+        log.warn('AI turn failed after retries; sending the fallback message', { conversationId: s.conversationId, failureType: failureType(error) });
+        await db.raiseAiFailureAlert({ tenantId: input.tenantId, conversationId: s.conversationId, correlationId: last.correlationId, failureType: failureType(error) ?? 'unknown', trace });
+        break;
+      }
+    }
+  } else {
+    try {
+      result = await ai.generateReply(request);
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      // I9: the retries ran out; the customer still gets an answer (the failures are in ai_results).
+      log.warn('AI turn failed after retries; sending the fallback message', { conversationId: s.conversationId, failureType: failureType(error) });
+    }
   }
 
   await rt.lock.run(async () => {

@@ -1,7 +1,10 @@
+import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import type { InboundInput, InboundResult } from '../contract';
 import { db } from './activity-options';
 import { childOf } from './trace';
 import { classifyKeyword } from '../domain/opt-out';
+
+type Stage = NonNullable<InboundResult['failed']>['stage'];
 
 /**
  * `inbound:<MessageSid>`: short-lived. Stores the message (idempotent insert), then hands it to the
@@ -9,17 +12,34 @@ import { classifyKeyword } from '../domain/opt-out';
  * holds the message, while storing and routing happen durably behind it.
  */
 export async function inboundWorkflow(input: InboundInput): Promise<InboundResult> {
+  if (!patched('inbound-failed-outcome')) return handle(input, { stage: 'record' });
+  // D: database steps retry without a cap, so an activity failure reaching here is final (the database rejected
+  // the data, the tenant is gone, …). It ends in a recorded `failed` outcome and an alert, never in a stuck workflow.
+  const at = { stage: 'record' as Stage };
+  try {
+    return await handle(input, at);
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    const failureType = error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'ApplicationFailure') : (error.cause?.name ?? 'unknown');
+    await db.recordInboundFailure({ input, stage: at.stage, failureType, reason: error.cause?.message ?? error.message });
+    return { messageId: null, conversationWorkflowId: null, alreadyHandled: false, failed: { stage: at.stage, failureType } };
+  }
+}
+
+async function handle(input: InboundInput, at: { stage: Stage }): Promise<InboundResult> {
   const recorded = await db.recordInbound(input);
   if (recorded.alreadyHandled) return { messageId: recorded.messageId, conversationWorkflowId: null, alreadyHandled: true };
   // I12: STOP / START (the whole message) is an instruction to us, not a question for the assistant.
   const keyword = classifyKeyword(input.body);
   if (keyword === 'stop' || keyword === 'start') {
+    at.stage = 'keyword';
     await db.applyKeyword({
       keyword, tenantId: input.tenantId, contactId: recorded.contactId, messageId: recorded.messageId, messageSid: input.messageSid, channel: input.channel,
       tenantAddress: input.to, customerAddress: input.from, trace: childOf({ ...input.trace, causalTraceId: recorded.causalTraceId }),
     });
     return { messageId: recorded.messageId, conversationWorkflowId: null, alreadyHandled: false };
   }
+  at.stage = 'deliver';
   const { workflowId } = await db.deliverToConversation({
     tenantId: input.tenantId,
     tenantSlug: input.tenantSlug,

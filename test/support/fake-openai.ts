@@ -14,6 +14,21 @@ export type ChatHandler = (request: ChatRequest) => ChatResult | Promise<ChatRes
 export const turn = (reply: string, extra: Partial<{ intent: string; sentiment: string; urgency: string; confidence: number; wants_human: boolean }> = {}) =>
   ({ content: JSON.stringify({ reply, intent: 'other', sentiment: 'neutral', urgency: 'low', confidence: 0.9, wants_human: false, ...extra }) });
 
+/**
+ * An error answer shaped as OpenAI documents it (`{ error: { message, type, param, code } }`): 500 server_error,
+ * 503 overloaded, 429 rate limit. The SDK turns these into APIError subclasses with the status.
+ */
+export const openAiError = (status: 429 | 500 | 503): ChatResult => ({
+  status,
+  body: {
+    error: status === 429
+      ? { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' }
+      : status === 503
+        ? { message: 'The engine is currently overloaded, please try again later', type: 'server_error', param: null, code: null }
+        : { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null },
+  },
+});
+
 /** The default model: a valid structured turn whose reply quotes the customer's last message. */
 export const echoHandler: ChatHandler = (request) => {
   if (!request.response_format) return { content: `Summary of ${request.messages.length} messages` };

@@ -160,6 +160,8 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   return {
     env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer,
     createTestTenant, postInbound, postStatus, createOperator, api,
+    /** The running worker's state ('RUNNING' while it polls); a worker that crashed is 'FAILED'. */
+    workerState: () => current.worker.getState(),
     /** Stops the worker (as a crash or deploy would) and starts a new one on the same task queue. */
     async restartWorker() {
       current.worker.shutdown();

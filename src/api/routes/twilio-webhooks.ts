@@ -9,6 +9,7 @@ import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError 
 import { parkInbound } from '../../db/inbox';
 import { orphanInbound } from '../../db/schema';
 import type { ParsedAddress } from '../../domain/address';
+import { normalizeInboundParams } from '../../domain/inbound-text';
 import { ACCOUNT_SID, InboundParamsError, MESSAGE_SID, parseInboundParams, toInboundInput } from '../../integrations/twilio-inbound';
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
@@ -125,9 +126,13 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     const log = c.get('log').child({ messageSid });
     if (params.ErrorCode) log.warn({ errorCode: params.ErrorCode }, 'webhook arrived through the Fallback URL');
 
+    // D: verified against the raw parameters; stored as text Postgres can hold (field names logged, never text).
+    const { params: fields, normalizedFields } = normalizeInboundParams(params);
+    if (normalizedFields.length > 0) log.info({ normalizedFields }, 'inbound text normalized');
+
     if (!tenant) {
       // I2: no fallback tenant. Keep the message as an orphan for an operator, answer nothing.
-      await db.insert(orphanInbound).values({ messageSid, accountSid, toAddress: params.To!, reason: 'number not assigned to a tenant', payload: params })
+      await db.insert(orphanInbound).values({ messageSid, accountSid, toAddress: fields.To!, reason: 'number not assigned to a tenant', payload: fields })
         .onConflictDoNothing({ target: orphanInbound.messageSid })
         .catch((error: unknown) => databaseFailure(error, 'cannot store the message right now'));
       log.warn({ accountSid, channel: to.channel }, 'inbound message for a number no tenant owns: stored as orphan');
