@@ -60,6 +60,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       },
       campaign: { deliveryTimeoutMs: w.env.CAMPAIGN_DELIVERY_TIMEOUT },
       promises: { reminderBeforeMs: w.env.PROMISE_REMINDER_BEFORE, checkAfterMs: w.env.PROMISE_CHECK_AFTER },
+      whatsappWindowMs: w.env.WHATSAPP_WINDOW,
     },
     log: w.log,
     clock: () => new Date(),

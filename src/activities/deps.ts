@@ -19,6 +19,8 @@ export interface ActivityDeps {
     /** A campaign send with no final delivery status after this long counts as sent (unconfirmed). */
     campaign: { deliveryTimeoutMs: number };
     promises: { reminderBeforeMs: number; checkAfterMs: number };
+    /** WhatsApp customer-service window: free text this long after the contact's last inbound message, a template after. */
+    whatsappWindowMs: number;
   };
   log: Logger;
   clock: () => Date;

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/env';
 import { registerCampaignCommands } from './commands/campaign';
 import { registerDbCommands } from './commands/db';
 import { registerSimulateCommand } from './commands/simulate';
+import { registerTemplateCommands } from './commands/template';
 import { registerTenantCommands } from './commands/tenant';
 import { registerTraceCommands } from './commands/trace';
 import { registerUserCommands } from './commands/user';
@@ -23,6 +24,7 @@ registerSimulateCommand(program, ctx);
 registerUserCommands(program, ctx);
 registerTraceCommands(program, ctx);
 registerCampaignCommands(program, ctx);
+registerTemplateCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

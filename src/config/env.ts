@@ -47,6 +47,7 @@ const schema = z
     CAMPAIGN_DELIVERY_TIMEOUT: duration('15m'),
     PROMISE_REMINDER_BEFORE: duration('24h'),
     PROMISE_CHECK_AFTER: duration('24h'),
+    WHATSAPP_WINDOW: duration('24h'),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),

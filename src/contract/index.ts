@@ -39,5 +39,7 @@ export const FailureType = {
   NotFound: 'NotFound',
   StaleVersion: 'StaleVersion',
   InvalidState: 'InvalidState',
+  /** A WhatsApp message outside the 24 h window with no Content template for its purpose: never sent, never retried. */
+  WindowClosed: 'WindowClosed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

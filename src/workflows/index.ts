@@ -4,3 +4,4 @@ export { conversationWorkflow } from './conversation';
 export { campaignWorkflow } from './campaign';
 export { pacerWorkflow } from './pacer';
 export { promiseWorkflow } from './promise';
+export { redeliveryWorkflow } from './redelivery';

@@ -137,7 +137,7 @@ describe('outbound delivery and status callbacks', () => {
     const sender = createOutboundSender({
       db: h.db, twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }), ai: createScriptedResponder(), payments: createLedgerPaymentChecker(h.db),
       temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, log: createLogger('silent'), clock: () => new Date(),
-      config: { publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 }, campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 } },
+      config: { publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 }, campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 }, whatsappWindowMs: 24 * 3_600_000 },
     });
     let release!: () => void;
     const held = new Promise<void>((resolve) => { release = resolve; });

@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { campaignWorkflowId, targetsChangedSignal, type InboundInput, type MediaItem } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
+import { startRedelivery } from '../../temporal/start-redelivery';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { orphanInbound } from '../../db/schema';
 import { findAccount } from '../../db/tenants';
@@ -136,9 +137,14 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       });
       if (!account) throw new ApiError('invalid_signature', 'unknown Twilio account');
       verify(c, account.authToken, params);
-      const { outcome, campaignToNotify } = await applyDeliveryStatus(db, { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null })
+      const { outcome, campaignToNotify, redeliver } = await applyDeliveryStatus(db, { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null })
         .catch((error: unknown) => { throw new ApiError('database_unavailable', 'status not recorded, retry later', { cause: error }); });
       c.get('log').info({ messageSid, status, outcome }, 'delivery status');
+      if (redeliver) {
+        // 63016 with a template, or a retryable code: the follow-up send runs as its own short workflow.
+        await startRedelivery(temporal, env.TEMPORAL_TASK_QUEUE, redeliver)
+          .catch((error: unknown) => c.get('log').warn({ err: (error as Error).message, mode: redeliver.mode }, 'could not start the redelivery'));
+      }
       if (campaignToNotify) {
         // A retry was scheduled, or the last open target settled: wake the campaign (its own timer is the backstop).
         await temporal.workflow.getHandle(campaignWorkflowId(campaignToNotify)).signal(targetsChangedSignal)
