@@ -113,7 +113,8 @@ describe('campaigns (C1, C2, C6)', () => {
     h.twilio.scriptDelivery(undelivered, ['sent', 'undelivered'], ['sent', 'undelivered'], ['sent', 'undelivered']);
     h.twilio.failSendsTo(invalid, { status: 400, code: 21211 });
     h.twilio.failSendsTo(throttled, { status: 429, code: 20429 }, { status: 429, code: 20429 });
-    h.twilio.scriptDelivery(recovers, [{ status: 'failed', errorCode: '30003' }], ['sent', 'delivered']);
+    // 30008 (unknown error) follows the retry policy; 30003 and the like are permanent (src/domain/twilio-errors.ts).
+    h.twilio.scriptDelivery(recovers, [{ status: 'failed', errorCode: '30008' }], ['sent', 'delivered']);
     const c = await launchCampaign(h, tenant, rows, { maxAttempts: 3, attemptSpacingSeconds: 1 });
     const done = await waitForStatus(h, c.campaignId, 'completed', 60_000);
     const t = await targetRows(h, c.campaignId);

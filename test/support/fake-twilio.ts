@@ -11,6 +11,8 @@ export interface FakeTwilioMessage {
   contentSid: string | null;
   contentVariables: Record<string, string> | null;
   status: string;
+  /** Set by a failed/undelivered delivery (e.g. 63016), as Twilio's resource shows it. */
+  errorCode: string | null;
   dateCreated: Date;
   /** `outbound-api` for messages created through the REST API, `inbound` for messages customers sent us. */
   direction: 'outbound-api' | 'inbound';
@@ -27,7 +29,17 @@ export interface FakeTwilioOptions {
    * StatusCallback URL, rewritten by this function (the public URL is not routable in tests). Off by default.
    */
   statusCallbacks?: { rewrite: (url: string) => string; sign: (url: string, authToken: string, params: Record<string, string>) => { headers: Record<string, string>; body: string } };
+  /** WhatsApp's customer-service window (Meta: 24 h after the contact's last message to the sender). */
+  whatsappWindowMs?: number;
 }
+
+/**
+ * Twilio posts no callback for a message's initial status (`queued`): the first is `sent`, then `delivered` (and
+ * `read` when the recipient's app reports it), or `failed`/`undelivered` with an ErrorCode.
+ */
+const DEFAULT_SCRIPT: DeliveryScript = ['sent', 'delivered'];
+/** A free-form WhatsApp message outside the window: accepted by the REST API (201), then failed with 63016. */
+const OUTSIDE_WINDOW: DeliveryScript = [{ status: 'failed', errorCode: '63016' }];
 
 /**
  * A local stand-in for Twilio's REST API (Messages create and list), enough for the real twilio SDK pointed at
@@ -66,7 +78,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     if (failure && 'status' in failure) return sendJson(res, failure.status, { code: failure.code, message: `fake error ${failure.code}`, status: failure.status, more_info: `https://www.twilio.com/docs/errors/${failure.code}` });
     const message: FakeTwilioMessage = {
       sid: `SM${randomBytes(16).toString('hex')}`, accountSid, from: form.get('From') ?? '', to: form.get('To') ?? '',
-      body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), status: 'queued', dateCreated: new Date(),
+      body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), status: 'queued', errorCode: null, dateCreated: new Date(),
       contentSid: form.get('ContentSid'), contentVariables: form.get('ContentVariables') ? JSON.parse(form.get('ContentVariables')!) as Record<string, string> : null,
       direction: 'outbound-api',
     };
@@ -86,12 +98,15 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   async function deliver(message: FakeTwilioMessage) {
     const cb = options.statusCallbacks;
     if (!cb || !message.statusCallback) return;
-    const script = deliveryScripts.get(message.to)?.shift() ?? ['sent', 'delivered'];
+    const scripted = deliveryScripts.get(message.to)?.shift();
+    // Meta decides this, whatever else would have happened: free text to a contact silent for the window fails.
+    const script = outsideWindow(message) ? OUTSIDE_WINDOW : scripted ?? DEFAULT_SCRIPT;
     callbacksInFlight += 1;
     try {
       for (const step of script) {
         const { status, errorCode } = typeof step === 'string' ? { status: step, errorCode: undefined } : step;
         message.status = status;
+        if (errorCode) message.errorCode = errorCode;
         const params: Record<string, string> = { MessageSid: message.sid, MessageStatus: status, AccountSid: message.accountSid, From: message.from, To: message.to, ApiVersion: '2010-04-01', ...(errorCode ? { ErrorCode: errorCode } : {}) };
         const signed = cb.sign(message.statusCallback, accounts.get(message.accountSid) ?? '', params);
         const response = await fetch(cb.rewrite(message.statusCallback), { method: 'POST', headers: signed.headers, body: signed.body }).catch(() => null);
@@ -103,11 +118,19 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     }
   }
 
+  /** Free-form (no ContentSid) WhatsApp message whose recipient has not written to this sender within the window. */
+  function outsideWindow(m: FakeTwilioMessage): boolean {
+    if (!m.from.startsWith('whatsapp:') || m.contentSid) return false;
+    const windowMs = options.whatsappWindowMs ?? 24 * 3_600_000;
+    const last = received.filter((r) => r.accountSid === m.accountSid && r.from === m.to && r.to === m.from).reduce((max, r) => Math.max(max, r.dateCreated.getTime()), -Infinity);
+    return Date.now() - last >= windowMs;
+  }
+
   function resource(m: FakeTwilioMessage) {
     return {
       sid: m.sid, account_sid: m.accountSid, from: m.from, to: m.to, body: m.body, status: m.status, num_segments: '1',
       direction: m.direction, api_version: '2010-04-01', date_created: m.dateCreated.toUTCString(), date_updated: m.dateCreated.toUTCString(),
-      date_sent: null, error_code: null, error_message: null, price: null, uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
+      date_sent: null, error_code: m.errorCode ? Number(m.errorCode) : null, error_message: null, price: null, uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
     };
   }
 
@@ -117,7 +140,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     received,
     /** Records a message a customer sent (Twilio's log has it whether or not its webhook reaches us). */
     receive(message: { sid: string; accountSid: string; from: string; to: string; body: string; dateCreated?: Date }) {
-      received.push({ ...message, statusCallback: null, contentSid: null, contentVariables: null, status: 'received', dateCreated: message.dateCreated ?? new Date(), direction: 'inbound' });
+      received.push({ ...message, statusCallback: null, contentSid: null, contentVariables: null, status: 'received', errorCode: null, dateCreated: message.dateCreated ?? new Date(), direction: 'inbound' });
     },
     addAccount(accountSid: string, authToken: string) {
       accounts.set(accountSid, authToken);
