@@ -70,6 +70,12 @@ export async function targetRows(h: Harness, campaignId: string) {
   return h.db.select().from(campaignTargets).where(eq(campaignTargets.campaignId, campaignId)).orderBy(campaignTargets.line);
 }
 
+/**
+ * What the customer reads: the body of a free-form message, or the text variable of a test Content template
+ * (`useContentTemplates` maps `{{1}}` to the text; Twilio sends no Body with a ContentSid).
+ */
+export const textOf = (m: { body: string; contentSid: string | null; contentVariables: Record<string, string> | null }) => (m.contentSid ? m.contentVariables?.['1'] ?? '' : m.body);
+
 /** Messages the fake Twilio accepted for these phone numbers (any channel). */
 export function sentToPhones(h: Harness, phones: Iterable<string>) {
   const set = new Set(phones);
