@@ -176,7 +176,7 @@ describe('campaign CLI', () => {
     expect(again.stdout).toMatch(/already started/);
     const sent = sentToPhones(h, rows.map((r) => r.phone));
     expect(sent).toHaveLength(5);
-    expect(sent.every((m) => m.contentSid === sid && m.contentVariables?.['1'] === `Oi ${m.contentVariables['2']}`)).toBe(true);
+    expect(sent.every((m) => m.contentSid === sid && m.contentVariables?.['1'] === `Oi ${m.contentVariables?.['2']}`)).toBe(true);
     const listed = await cli(['campaign', 'list', '--tenant', tenant.slug, '--json']);
     expect((JSON.parse(listed.stdout) as { name: string; status: string }[]).map((c) => [c.name, c.status])).toEqual([['cli-test', 'completed']]);
     const pausedDone = await cli(['campaign', 'pause', 'cli-test', '--tenant', tenant.slug]);
