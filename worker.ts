@@ -65,6 +65,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       campaign: { deliveryTimeoutMs: w.env.CAMPAIGN_DELIVERY_TIMEOUT },
       promises: { reminderBeforeMs: w.env.PROMISE_REMINDER_BEFORE, checkAfterMs: w.env.PROMISE_CHECK_AFTER },
       reconcile: { settleAfterMs: w.env.RECONCILE_SETTLE_AFTER, maxPages: w.env.RECONCILE_MAX_PAGES },
+      whatsappWindowMs: w.env.WHATSAPP_WINDOW,
     },
     log: w.log,
     clock: () => new Date(),

@@ -50,6 +50,9 @@ const MAX_BATCH = 500;
 
 type CampaignRow = typeof campaigns.$inferSelect;
 
+/** A send that failed for good (its target already moved in the send's transaction): not retried. */
+const isFinalSendFailure = (error: unknown) => error instanceof ApplicationFailure && (error.type === FailureType.TwilioPermanent || error.type === FailureType.WindowClosed);
+
 export const batchSizeFor = (ratePerSecond: number) => Math.max(1, Math.min(MAX_BATCH, Math.ceil(ratePerSecond)));
 
 function countersOf(c: CampaignRow, open: number): CampaignCounters {
@@ -149,7 +152,8 @@ export function createCampaignActivities(deps: ActivityDeps) {
       idempotencyKey: `campaign:${claimed.targetId}:${claimed.attempt}`,
       tenantId: c.tenantId, conversationId: null, contactId: target.contactId, channel: c.channel,
       from: c.sender, to: formatAddress(c.channel, target.phone),
-      ...(c.templateKey ? { template: { key: c.templateKey, variables: vars } } : { body: renderTemplate(c.body ?? '', vars) }),
+      // The purpose picks the WhatsApp Content template used outside the contact's window (E).
+      ...(c.templateKey ? { template: { key: c.templateKey, variables: vars } } : { body: renderTemplate(c.body ?? '', vars), variables: vars, purpose: c.kind === 'outage' ? 'outage_notice' : c.kind === 'outage_resolution' ? 'outage_resolution' : 'broadcast' }),
       sentBy: 'system', correlationId: `campaign:${c.id}`, trace: childSpan(trace), campaignTargetId: claimed.targetId, sentEvent: 'campaign.send',
     }, hooks);
   }
@@ -283,7 +287,7 @@ export function createCampaignActivities(deps: ActivityDeps) {
             if (sent.skipped) result.skipped += 1;
             else result.sent += 1;
           } catch (error) {
-            if (error instanceof ApplicationFailure && error.type === FailureType.TwilioPermanent) { result.skipped += 1; return; }
+            if (isFinalSendFailure(error)) { result.skipped += 1; return; }
             deps.log.warn({ campaignId: input.campaignId, targetId: claimed.targetId, err: (error as Error).message }, 'campaign send failed; retrying it on its own');
             result.retry.push(claimed);
           }
@@ -317,7 +321,7 @@ export function createCampaignActivities(deps: ActivityDeps) {
         const sent = await sendTarget(row, input.target, input.trace, target, slot);
         return { sent: !sent.skipped };
       } catch (error) {
-        if (error instanceof ApplicationFailure && error.type === FailureType.TwilioPermanent) return { sent: false };
+        if (isFinalSendFailure(error)) return { sent: false };
         throw error;
       }
     },

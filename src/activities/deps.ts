@@ -21,6 +21,8 @@ export interface ActivityDeps {
     promises: { reminderBeforeMs: number; checkAfterMs: number };
     /** Reconciliation with Twilio's log; defaults: settle after 15 min, 25 pages of 200. */
     reconcile?: { settleAfterMs: number; maxPages: number };
+    /** WhatsApp customer-service window: free text this long after the contact's last inbound message, a template after. */
+    whatsappWindowMs: number;
   };
   log: Logger;
   clock: () => Date;

@@ -3,6 +3,7 @@ import { campaignWorkflowId, FailureType, targetsChangedSignal, type StatusCallb
 import { applyDeliveryStatus, type StatusOutcome } from '../db/delivery-status';
 import { describeDatabaseError, isTransientDatabaseError } from '../db/errors';
 import { createInboxDrainer } from '../temporal/inbox-drainer';
+import { startRedelivery } from '../temporal/start-redelivery';
 import type { ActivityDeps } from './deps';
 
 /** Activities behind the webhook's fallbacks: the inbox drain (schedule) and status callbacks the API could not write. */
@@ -27,6 +28,8 @@ export function createIngressActivities(deps: ActivityDeps) {
         if (isTransientDatabaseError(error)) throw new Error(describeDatabaseError(error));
         throw ApplicationFailure.nonRetryable(`status callback not applicable: ${describeDatabaseError(error)}`, FailureType.DatabaseRejected);
       }
+      // 63016 with a template, or a retryable code: the follow-up send, as the webhook would have started it.
+      if (result.redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, result.redeliver);
       if (result.campaignToNotify) {
         // Best effort, as in the webhook: the campaign's own timer is the backstop.
         await deps.temporal.client.workflow.getHandle(campaignWorkflowId(result.campaignToNotify)).signal(targetsChangedSignal).catch(() => undefined);

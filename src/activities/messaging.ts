@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType, type Channel, type TraceContext } from '../contract';
 import type { DbOrTx } from '../db/client';
-import { conversations, messages, outbox, tenants } from '../db/schema';
+import { alerts, campaignTargets, contacts, conversations, messages, outbox, tenants } from '../db/schema';
 import { loadMessageTemplate } from '../db/templates';
 import { findTenantSender } from '../db/tenants';
 import { renderTemplate, type SystemTemplateKey } from '../domain/templates';
@@ -11,8 +11,13 @@ import { childSpan } from '../domain/trace';
 import { TwilioSendError } from '../integrations/twilio-gateway';
 import type { ActivityDeps } from './deps';
 import { applyParkedStatuses } from '../db/delivery-status';
+import { startRedelivery } from '../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../db/events';
 import { markOptedOut } from '../db/opt-out';
+import { optOutOpenTargets, applyTargetEvent } from '../db/campaign-targets';
+import { findContentTemplate, lastInboundAt } from '../db/content-templates';
+import { raiseAlerts } from '../db/alerts';
+import { contentVariables, isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
 
 export interface SendMessageInput {
   /** Deterministic, from business ids: the same logical send always maps to the same outbox row. */
@@ -39,12 +44,36 @@ export interface SendMessageInput {
   campaignTargetId?: string;
   /** Event type recorded when Twilio accepted the message. */
   sentEvent?: 'reply.sent' | 'campaign.send';
+  /**
+   * What the send is for: selects the tenant's WhatsApp Content template outside the window. Defaults to the
+   * template key, else `agent_reply` / `ai_reply` / `broadcast` by author (src/domain/whatsapp-window.ts).
+   */
+  purpose?: string;
+  /** Extra variables for the Content template of a body send (the body itself is always `text`). */
+  variables?: Record<string, string>;
+  /** A resend after 63016: the purpose's Content template whatever the window says; `body` is the stored text as is. */
+  resend?: { requireTemplate: boolean };
 }
 
 export type SendMessageResult =
   | { skipped: false; messageId: string; providerSid: string | null; status: string }
   | { skipped: true; reason: 'stale_version'; currentVersion: number }
-  | { skipped: true; reason: 'precondition'; detail: string };
+  | { skipped: true; reason: 'precondition'; detail: string }
+  /** I12: a business-initiated message to a contact who sent STOP: refused before anything was written or sent. */
+  | { skipped: true; reason: 'opted_out' }
+  /** Only from the conversation's sendMessage activity, for system messages (see createMessagingActivities). */
+  | { skipped: true; reason: 'window_closed' };
+
+/** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
+export const WINDOW_CLOSED = 'window_closed';
+
+/** The failure a window_closed send throws: non-retryable, and recognised by callers and the operator API. */
+export function windowClosedFailure(purpose: string) {
+  return ApplicationFailure.create({
+    type: FailureType.WindowClosed, nonRetryable: true, details: [{ reason: WINDOW_CLOSED, purpose }],
+    message: `the WhatsApp 24-hour window is closed and no Content template is configured for "${purpose}" (causeway template set --purpose ${purpose})`,
+  });
+}
 
 /** Business steps that must commit atomically with the outbox's own writes (campaign target bookkeeping). */
 export interface SendHooks {
@@ -62,6 +91,11 @@ interface ResolvedContent {
   body: string;
   /** WhatsApp Content API template (C3): required for business-initiated messages outside the 24 h window. */
   content: { sid: string; variables: Record<string, string> } | null;
+  /** WhatsApp, outside the window, and no template for the purpose: the send fails without calling Twilio. */
+  windowClosed: boolean;
+  purpose: string;
+  /** Named variables the Content template can use (kept with the outbox row for a resend). */
+  variables: Record<string, string>;
 }
 
 /** How far back an in-doubt send is looked for at Twilio before sending again. */
@@ -79,13 +113,17 @@ export function createOutboundSender(deps: ActivityDeps) {
 
   /** Stores the SID and the sent event in one transaction, then applies callbacks that came first. */
   async function finish(tenantId: string, outboxId: string, messageId: string, sid: string | null, status: string, event: EventInput, hooks: SendHooks) {
-    await db.transaction(async (tx) => {
+    const redeliveries = await db.transaction(async (tx) => {
       await recordEvents(tx, [event]);
       await tx.update(outbox).set({ status: status === 'simulated' ? 'simulated' : 'sent', providerSid: sid, sentAt: sql`now()`, updatedAt: sql`now()` }).where(eq(outbox.id, outboxId));
       await tx.update(messages).set({ providerSid: sid, status, statusUpdatedAt: sql`now()` }).where(eq(messages.id, messageId));
       await hooks.onAccepted?.(tx, { messageId, sid, status });
-      if (sid) await applyParkedStatuses(tx, tenantId, sid);
+      return sid ? applyParkedStatuses(tx, tenantId, sid) : [];
     });
+    // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
+    for (const r of redeliveries) {
+      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) => deps.log.warn({ err: (error as Error).message, mode: r.mode }, 'could not start the redelivery'));
+    }
   }
 
   /** The text as stored with the outbound message: a retry sends exactly what the first attempt recorded. */
@@ -94,22 +132,50 @@ export function createOutboundSender(deps: ActivityDeps) {
     return row!.body;
   }
 
+  /**
+   * The text, and on WhatsApp the window decision (E): inside the window free text; outside it the purpose's
+   * Content template (the tenant's `template set` first, else the message template's own ContentSid); with neither
+   * the send is `windowClosed`. SMS has no window.
+   */
   async function resolveContent(tx: DbOrTx, input: SendMessageInput): Promise<ResolvedContent> {
     let text = input.body;
-    let content: ResolvedContent['content'] = null;
-    if (input.template) {
+    let builtIn: { contentSid: string | null; contentVariables: Record<string, string> | null } | null = null;
+    // A resend has its text already; the message template of its purpose may still carry a ContentSid.
+    const templateKey = input.template?.key ?? (input.resend && input.purpose ? input.purpose : null);
+    if (templateKey) {
       const [tenant] = await tx.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, input.tenantId));
-      const template = await loadMessageTemplate(tx, input.tenantId, input.template.key, tenant?.locale ?? 'en');
-      if (!template) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `no message template ${input.template.key}`, nonRetryable: true });
-      text = renderTemplate(template.body, input.template.variables);
-      if (template.contentSid && input.channel === 'whatsapp') {
-        // Content API variables are positional ({{1}}, {{2}}…): the template maps each position to a variable name.
-        const variables = Object.fromEntries(Object.entries(template.contentVariables ?? {}).map(([position, name]) => [position, input.template?.variables?.[name] ?? '']));
-        content = { sid: template.contentSid, variables };
-      }
+      const template = await loadMessageTemplate(tx, input.tenantId, templateKey, tenant?.locale ?? 'en');
+      if (!template && input.template) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `no message template ${templateKey}`, nonRetryable: true });
+      if (template && input.template && !input.resend) text = renderTemplate(template.body, input.template.variables);
+      builtIn = template;
     }
     if (!text) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'nothing to send: neither body nor template', nonRetryable: true });
-    return { body: input.author && input.sentBy === 'agent' ? `${input.author.name}: ${text}` : text, content };
+    const purpose = sendPurpose(input);
+    const variables = { ...input.variables, ...input.template?.variables, text, ...(input.author ? { agent_name: input.author.name } : {}) };
+    const body = input.author && input.sentBy === 'agent' && !input.resend ? `${input.author.name}: ${text}` : text;
+    const base = { body, purpose, variables, content: null, windowClosed: false };
+    if (input.channel !== 'whatsapp') return base;
+    if (!input.resend?.requireTemplate && windowOpen(await lastInboundAt(tx, input.contactId, 'whatsapp', input.from), deps.clock(), deps.config.whatsappWindowMs)) return base;
+    const configured = await findContentTemplate(tx, input.tenantId, purpose);
+    const sid = configured?.contentSid ?? builtIn?.contentSid ?? null;
+    if (!sid) return { ...base, windowClosed: true };
+    return { ...base, content: { sid, variables: contentVariables(configured?.variables ?? builtIn?.contentVariables ?? {}, variables) } };
+  }
+
+  /** One open window_closed alert per tenant, purpose and conversation: a campaign of 10 000 does not raise 10 000. */
+  async function alertWindowClosed(tx: DbOrTx, input: SendMessageInput, purpose: string) {
+    const key = `${input.tenantId}:${purpose}:${input.conversationId ?? ''}`;
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window_closed:${key}`}))`);
+    const [open] = await tx.select({ id: alerts.id }).from(alerts).where(and(
+      eq(alerts.tenantId, input.tenantId), eq(alerts.type, 'window_closed'), isNull(alerts.resolvedAt), sql`${alerts.payload}->>'purpose' = ${purpose}`,
+      input.conversationId ? eq(alerts.conversationId, input.conversationId) : isNull(alerts.conversationId),
+    )).limit(1);
+    if (open) return;
+    await raiseAlerts(tx, [{
+      tenantId: input.tenantId, conversationId: input.conversationId, type: 'window_closed', severity: input.sentBy === 'agent' ? 'medium' : 'high',
+      message: `WhatsApp message "${purpose}" not sent: the contact's 24-hour window is closed and no Content template is configured for it`,
+      payload: { purpose, campaignTargetId: input.campaignTargetId ?? null },
+    }]);
   }
 
   /**
@@ -128,6 +194,14 @@ export function createOutboundSender(deps: ActivityDeps) {
           const [conversation] = await tx.select({ version: conversations.version }).from(conversations).where(eq(conversations.id, input.conversationId)).for('update');
           if (conversation && conversation.version !== input.guard.expectedVersion) return { stale: conversation.version };
         }
+        if (isBusinessInitiated(input)) {
+          // I12, F: STOP stops every business-initiated message. FOR SHARE orders this against the STOP's update.
+          const [contact] = await tx.select({ optedOutAt: contacts.optedOutAt }).from(contacts).where(eq(contacts.id, input.contactId)).for('share');
+          if (contact?.optedOutAt) {
+            if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
+            return { optedOut: true as const };
+          }
+        }
         resolved = await resolveContent(tx, input);
         const body = resolved.body;
         const [message] = await tx.insert(messages).values({
@@ -142,16 +216,32 @@ export function createOutboundSender(deps: ActivityDeps) {
           await tx.delete(messages).where(eq(messages.id, message!.id));
           return { refused };
         }
-        const [created] = await tx.insert(outbox).values({ tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, messageId: message!.id }).returning();
+        const closed = resolved.windowClosed;
+        const [created] = await tx.insert(outbox).values({
+          tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, messageId: message!.id, purpose: resolved.purpose, variables: resolved.variables, content: resolved.content,
+          ...(closed ? { status: 'failed' as const, lastError: WINDOW_CLOSED } : {}),
+        }).returning();
+        if (closed) {
+          // E: decided before calling Twilio: recorded failed, the campaign target moves, a supervisor is told.
+          await tx.update(messages).set({ status: 'failed', errorMessage: WINDOW_CLOSED, statusUpdatedAt: sql`now()` }).where(eq(messages.id, message!.id));
+          await hooks.onPermanentFailure?.(tx, { messageId: message!.id, code: null, reason: WINDOW_CLOSED });
+          await recordEvents(tx, [{ trace: span, type: 'reply.failed', level: 'warn', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, messageId: message!.id, payload: { reason: WINDOW_CLOSED, purpose: resolved.purpose } }]);
+          await alertWindowClosed(tx, input, resolved.purpose);
+        }
         return { ...created!, body };
       });
       if ('refused' in row && typeof row.refused === 'string') return { skipped: true, reason: 'precondition', detail: row.refused };
+      if ('optedOut' in row) {
+        await recordEvents(db, [{ trace: span, type: 'send.refused', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, payload: { reason: 'opted_out', purpose: sendPurpose(input) } }]);
+        return { skipped: true, reason: 'opted_out' };
+      }
       if ('stale' in row && typeof row.stale === 'number') {
         await recordEvents(db, [{ trace: span, type: 'reply.discarded', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, payload: { reason: 'stale_version', expected: input.guard?.expectedVersion, current: row.stale, sentBy: input.sentBy } }]);
         return { skipped: true, reason: 'stale_version', currentVersion: row.stale };
       }
       const done = (providerSid: string | null, status: string): SendMessageResult => ({ skipped: false, messageId: row.messageId, providerSid, status });
       if (row.status === 'sent' || row.status === 'simulated') return done(row.providerSid, row.status);
+      if (row.status === 'failed' && row.lastError === WINDOW_CLOSED) throw windowClosedFailure(row.purpose ?? sendPurpose(input));
       if (row.status === 'failed') throw ApplicationFailure.create({ type: FailureType.TwilioPermanent, message: `send failed earlier (${row.lastErrorCode ?? 'unknown'})`, nonRetryable: true });
 
       const sender = parseAddress(input.from);
@@ -167,9 +257,10 @@ export function createOutboundSender(deps: ActivityDeps) {
         return done(null, 'simulated');
       }
 
-      // A retry re-sends exactly what the first attempt recorded (the template is re-resolved only for its ContentSid).
+      // A retry re-sends exactly what the first attempt recorded: the same text, the same window decision.
       const body = 'body' in row && typeof row.body === 'string' ? row.body : await currentBody(row.messageId);
-      const content = (resolved as ResolvedContent | null)?.content ?? (input.template ? (await resolveContent(db, input)).content : null);
+      // Rows written before the window decision was stored (no purpose) re-resolve their template as they used to.
+      const content = row.content ?? (row.purpose === null && input.template ? (await resolveContent(db, { ...input, resend: { requireTemplate: true } })).content : null);
       if (row.status === 'sending' && row.lastError !== IN_DOUBT && Date.now() - row.updatedAt.getTime() < IN_FLIGHT_GRACE_MS) {
         throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: 'another attempt of this send may still be in flight; retrying later' });
       }
@@ -220,15 +311,65 @@ export function createOutboundSender(deps: ActivityDeps) {
       }
   }
 
-  return { send };
+  /**
+   * A follow-up send for a message whose status callback failed (src/db/delivery-status.ts): `template` after
+   * 63016 (the purpose's Content template, whatever the window), `retry` after a retryable code. Keyed from the
+   * original outbox row (`<key>:template`, `<key>:retry`), so a repeated callback or workflow retry sends once.
+   */
+  async function redeliver(input: { messageId: string; mode: 'template' | 'retry' }): Promise<SendMessageResult | { skipped: true; reason: 'nothing_to_resend' }> {
+    const [row] = await db.select({ box: outbox, m: messages }).from(outbox).innerJoin(messages, eq(messages.id, outbox.messageId)).where(eq(outbox.messageId, input.messageId));
+    if (!row) return { skipped: true, reason: 'nothing_to_resend' };
+    const { box, m } = row;
+    const targetId = m.campaignTargetId;
+    const hooks: SendHooks = targetId ? {
+      // The target stayed `sending` for this resend: its outcome is this message's.
+      async onAccepted(tx, sent) {
+        await tx.update(campaignTargets).set({ lastMessageId: sent.messageId, updatedAt: sql`now()` }).where(eq(campaignTargets.id, targetId));
+        await applyTargetEvent(tx, targetId, { kind: 'accepted', status: sent.status });
+      },
+      async onPermanentFailure(tx, failure) {
+        await applyTargetEvent(tx, targetId, { kind: 'permanent', reason: failure.reason });
+      },
+    } : {};
+    return send({
+      idempotencyKey: `${box.idempotencyKey}:${input.mode}`, tenantId: m.tenantId, conversationId: m.conversationId, contactId: m.contactId, channel: m.channel,
+      from: m.fromAddress, to: m.toAddress, body: m.body, sentBy: m.sentBy === 'customer' ? 'system' : m.sentBy,
+      ...(m.authorId ? { author: { id: m.authorId, name: '' } } : {}),
+      ...(box.purpose ? { purpose: box.purpose } : {}), variables: box.variables ?? {}, resend: { requireTemplate: input.mode === 'template' },
+      correlationId: m.correlationId, trace: childSpan({ traceId: m.traceId ?? m.correlationId, spanId: m.spanId ?? '', parentId: m.parentSpanId }),
+      ...(targetId ? { campaignTargetId: targetId, sentEvent: 'campaign.send' as const } : {}),
+    }, hooks);
+  }
+
+  return { send, redeliver };
 }
 
 export function createMessagingActivities(deps: ActivityDeps) {
   const sender = createOutboundSender(deps);
   return {
-    /** The conversation's sends (replies, system messages, agent messages); see createOutboundSender. */
+    /**
+     * The conversation's sends (replies, system messages, agent messages); see createOutboundSender. A system
+     * message (idle nudge, close, NPS) refused for the WhatsApp window is recorded, alerted and returned as
+     * skipped: the conversation goes on without it. An agent's message throws, so the operator API answers 409.
+     */
     async sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
-      return sender.send(input);
+      try {
+        return await sender.send(input);
+      } catch (error) {
+        if (input.sentBy === 'system' && error instanceof ApplicationFailure && error.type === FailureType.WindowClosed) return { skipped: true, reason: 'window_closed' };
+        throw error;
+      }
+    },
+
+    /** Started by a failed status callback (63016 with a template, or a retryable code); see redeliver. */
+    async redeliverMessage(input: { messageId: string; mode: 'template' | 'retry' }): Promise<{ outcome: string }> {
+      try {
+        const result = await sender.redeliver(input);
+        return { outcome: result.skipped ? result.reason : result.status };
+      } catch (error) {
+        if (error instanceof ApplicationFailure && (error.type === FailureType.WindowClosed || error.type === FailureType.TwilioPermanent)) return { outcome: error.type };
+        throw error;
+      }
     },
   };
 }

@@ -56,13 +56,29 @@ export function createPromiseActivities(deps: ActivityDeps) {
     method: p.method,
   });
 
-  async function notify(row: Awaited<ReturnType<typeof load>>, key: 'promise_reminder' | 'promise_thanks' | 'promise_broken', trace: TraceContext) {
+  /**
+   * Sends a promise message through the outbox. A contact who sent STOP gets nothing (F), and a WhatsApp window
+   * closed with no template (E) is recorded and alerted by the sender: either way the promise goes on (its check
+   * still runs) instead of the workflow failing or retrying. Returns whether the message went out.
+   */
+  async function notify(row: Awaited<ReturnType<typeof load>>, key: 'promise_reminder' | 'promise_thanks' | 'promise_broken', trace: TraceContext): Promise<boolean> {
     const p = row.p;
-    await sender.send({
-      idempotencyKey: `${key}:${p.id}`, tenantId: p.tenantId, conversationId: null, contactId: p.contactId, channel: p.channel,
-      from: p.sender, to: formatAddress(p.channel, row.phone), template: { key, variables: variablesOf(p, row.locale) },
-      sentBy: 'system', correlationId: `promise:${p.id}`, trace: childSpan(trace),
-    });
+    const span = childSpan(trace);
+    let outcome: string;
+    try {
+      const sent = await sender.send({
+        idempotencyKey: `${key}:${p.id}`, tenantId: p.tenantId, conversationId: null, contactId: p.contactId, channel: p.channel,
+        from: p.sender, to: formatAddress(p.channel, row.phone), template: { key, variables: variablesOf(p, row.locale) },
+        sentBy: 'system', correlationId: `promise:${p.id}`, trace: span,
+      });
+      if (!sent.skipped) return true;
+      outcome = sent.reason;
+    } catch (error) {
+      if (!(error instanceof ApplicationFailure) || error.type !== FailureType.WindowClosed) throw error;
+      outcome = 'window_closed';
+    }
+    await recordEvents(db, [{ trace: span, type: 'promise.message_skipped', tenantId: p.tenantId, contactId: p.contactId, payload: { promiseId: p.id, key, reason: outcome } }]);
+    return false;
   }
 
   /** Fulfilled or broken, with the campaign's counters and the target's payment status, in one transaction. */
@@ -142,9 +158,10 @@ export function createPromiseActivities(deps: ActivityDeps) {
         if (await settle(row, 'fulfilled', check.paidCents, input.trace)) await notify(row, 'promise_thanks', input.trace);
         return { status: 'fulfilled' };
       }
-      await notify(row, 'promise_reminder', input.trace);
-      await db.update(promises).set({ reminderSentAt: sql`coalesce(${promises.reminderSentAt}, now())` }).where(eq(promises.id, row.p.id));
-      await recordEvents(db, [{ trace: childSpan(input.trace), type: 'promise.reminded', tenantId: row.p.tenantId, contactId: row.p.contactId, payload: { promiseId: row.p.id } }]);
+      if (await notify(row, 'promise_reminder', input.trace)) {
+        await db.update(promises).set({ reminderSentAt: sql`coalesce(${promises.reminderSentAt}, now())` }).where(eq(promises.id, row.p.id));
+        await recordEvents(db, [{ trace: childSpan(input.trace), type: 'promise.reminded', tenantId: row.p.tenantId, contactId: row.p.contactId, payload: { promiseId: row.p.id } }]);
+      }
       return { status: 'pending' };
     },
 

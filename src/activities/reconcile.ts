@@ -10,6 +10,7 @@ import { newRootTrace } from '../domain/trace';
 import type { ListedMessage, TwilioCredentials } from '../integrations/twilio-gateway';
 import { InboundParamsError, MAX_MEDIA, parseInboundParams, toInboundInput, type TwilioParams } from '../integrations/twilio-inbound';
 import { startInboundWorkflow } from '../temporal/start-inbound';
+import { startRedelivery } from '../temporal/start-redelivery';
 import type { ActivityDeps } from './deps';
 
 /** Twilio allows 1000 per page; 200 keeps each request quick while a run of 25 pages still covers 5,000 messages. */
@@ -143,7 +144,9 @@ async function settleOutbound(deps: ActivityDeps, tenantId: string, listed: List
       continue;
     }
     if (canAdvanceStatus(row.status, m.status)) {
-      const { campaignToNotify } = await applyDeliveryStatus(deps.db, { tenantId, messageSid: m.sid, status: m.status, errorCode: m.errorCode });
+      const { campaignToNotify, redeliver } = await applyDeliveryStatus(deps.db, { tenantId, messageSid: m.sid, status: m.status, errorCode: m.errorCode });
+      // A failure whose callback was lost may call for a resend (63016 → template, a retryable code): as the webhook would.
+      if (redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, redeliver);
       if (campaignToNotify) {
         await deps.temporal.client.workflow.getHandle(campaignWorkflowId(campaignToNotify)).signal(targetsChangedSignal)
           .catch((error: unknown) => deps.log.warn({ err: (error as Error).message }, 'reconcile: could not notify the campaign workflow'));

@@ -9,6 +9,8 @@ const STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** WhatsApp: the contact's 24 h window is closed and no `agent_reply` Content template is configured. */
+  window_closed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   temporal_unavailable: 503,

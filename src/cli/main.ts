@@ -4,6 +4,7 @@ import { registerCampaignCommands } from './commands/campaign';
 import { registerDbCommands } from './commands/db';
 import { registerReconcileCommand } from './commands/reconcile';
 import { registerSimulateCommand } from './commands/simulate';
+import { registerTemplateCommands } from './commands/template';
 import { registerTenantCommands } from './commands/tenant';
 import { registerTraceCommands } from './commands/trace';
 import { registerUserCommands } from './commands/user';
@@ -25,6 +26,7 @@ registerUserCommands(program, ctx);
 registerTraceCommands(program, ctx);
 registerCampaignCommands(program, ctx);
 registerReconcileCommand(program, ctx);
+registerTemplateCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

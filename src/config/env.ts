@@ -60,6 +60,7 @@ const schema = z
     RECONCILE_SETTLE_AFTER: duration('15m'),
     /** Pages (of 200 messages) one run lists per Twilio account at most: a run stays bounded on a busy account. */
     RECONCILE_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(25),
+    WHATSAPP_WINDOW: duration('24h'),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),

@@ -43,5 +43,7 @@ export const FailureType = {
   DatabaseRejected: 'DatabaseRejected',
   /** The database could not be reached or shut the session down: retried until it is back. */
   DatabaseUnavailable: 'DatabaseUnavailable',
+  /** A WhatsApp message outside the 24 h window with no Content template for its purpose: never sent, never retried. */
+  WindowClosed: 'WindowClosed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -281,6 +281,11 @@ export const outbox = pgTable('outbox', {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
   sentAt: timestamp('sent_at', { withTimezone: true }),
+  /** What the send is for (a template key, `agent_reply`, `outage_notice`…) and its variables: a resend after a 63016 renders the purpose's Content template from them. */
+  purpose: text('purpose'),
+  variables: jsonb('variables').$type<Record<string, string>>(),
+  /** The WhatsApp Content template decided at the first attempt (null: free text); retries send the same. */
+  content: jsonb('content').$type<{ sid: string; variables: Record<string, string> }>(),
 });
 
 export const alerts = pgTable('alerts', {
@@ -341,6 +346,21 @@ export const messageTemplates = pgTable('message_templates', {
   contentVariables: jsonb('content_variables').$type<Record<string, string>>(),
   createdAt: createdAt(),
 }, (t) => [unique('message_templates_tenant_key_locale_uq').on(t.tenantId, t.key, t.locale).nullsNotDistinct()]);
+
+/**
+ * WhatsApp Content templates (approved by Meta) per tenant and purpose: what a business-initiated WhatsApp message
+ * of that purpose becomes outside the 24 h customer-service window. `variables` maps each position to a variable.
+ */
+export const contentTemplates = pgTable('content_templates', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  /** A message template key (idle_nudge, promise_reminder, a campaign's key…) or agent_reply, outage_notice, outage_resolution, broadcast. */
+  purpose: text('purpose').notNull(),
+  contentSid: text('content_sid').notNull(),
+  variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [unique('content_templates_tenant_purpose_uq').on(t.tenantId, t.purpose)]);
 
 /** Status callbacks that arrived before the send recorded its SID (Twilio can be faster than our commit). */
 export const parkedStatusCallbacks = pgTable('parked_status_callbacks', {

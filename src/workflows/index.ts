@@ -6,3 +6,4 @@ export { pacerWorkflow } from './pacer';
 export { promiseWorkflow } from './promise';
 export { reconcileWorkflow } from './reconcile';
 export { inboxDrainWorkflow, statusCallbackWorkflow } from './ingress';
+export { redeliveryWorkflow } from './redelivery';

@@ -134,10 +134,13 @@ describe('outbound delivery and status callbacks', () => {
     const tenant = await h.createTestTenant();
     const to = customer();
     const [contact] = await h.db.insert(contacts).values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` }).returning();
+    // The contact wrote a minute ago: free text is inside its WhatsApp window.
+    await h.db.insert(messages).values({ tenantId: tenant.tenantId, contactId: contact!.id, direction: 'inbound', channel: 'whatsapp', fromAddress: to, toAddress: tenant.address, body: 'oi', sentBy: 'customer', status: 'received', correlationId: `race-in:${to}`, createdAt: new Date(Date.now() - 60_000) });
+    h.twilio.receive({ sid: `SM${randomPhone().slice(1)}`, accountSid: tenant.accountSid, from: to, to: tenant.address, body: 'oi', dateCreated: new Date(Date.now() - 60_000) });
     const sender = createOutboundSender({
       db: h.db, twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }), ai: createScriptedResponder(), payments: createLedgerPaymentChecker(h.db),
       temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, log: createLogger('silent'), clock: () => new Date(),
-      config: { publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 }, campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 } },
+      config: { publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 }, campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 }, whatsappWindowMs: 24 * 3_600_000 },
     });
     let release!: () => void;
     const held = new Promise<void>((resolve) => { release = resolve; });

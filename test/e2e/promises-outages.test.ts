@@ -10,7 +10,7 @@ import { createOutage, resolveOutage, startCampaign } from '../../src/campaigns/
 import { contacts, events, failureNotifications, massiveFailures, messages, promises } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { turn } from '../support/fake-openai';
-import { campaignRow, csvOf, launchCampaign, sentToPhones, targetRows, targets, waitForStatus } from '../support/campaigns';
+import { campaignRow, csvOf, launchCampaign, sentToPhones, targetRows, targets, textOf, useContentTemplates, waitForStatus } from '../support/campaigns';
 import { eventually, startHarness, type Harness, type TestTenant } from '../support/harness';
 import { recordHistory } from '../support/conversation';
 
@@ -28,9 +28,11 @@ describe('promises to pay (C4)', () => {
     const supervisor = await h.createOperator(tenant, 'SUPERVISOR');
     const rows = targets(2, { debt: '150,00', dueDate: '2026-12-20' });
     const [payer, defaulter] = rows.map((r) => r.phone) as [string, string];
+    // The debtors never wrote: the notice goes out as the tenant's WhatsApp template (E).
+    await useContentTemplates(h, tenant, ['collection_notice']);
     const c = await launchCampaign(h, tenant, rows, { templateKey: 'collection_notice', body: undefined, kind: 'collection' });
     await waitForStatus(h, c.campaignId, 'completed', 30_000);
-    expect(sentToPhones(h, [payer])[0]!.body).toMatch(/fatura em aberto de R\$\s?150,00/);
+    expect(textOf(sentToPhones(h, [payer])[0]!)).toMatch(/fatura em aberto de R\$\s?150,00/);
 
     const dueAt = new Date(Date.now() + 8_000).toISOString();
     h.openai.setHandler((request) => request.response_format
@@ -76,6 +78,7 @@ describe('outage broadcast (C5)', () => {
   async function seedRegions(tenant: TestTenant) {
     const people = [...targets(3, { region: 'Teresopolis' }), ...targets(2, { region: 'petropolis' }), ...targets(2, { region: 'rio' })];
     await launchCampaign(h, tenant, people, {}, false);
+    await useContentTemplates(h, tenant, ['outage_notice', 'outage_resolution']);
     await h.db.update(contacts).set({ optedOutAt: new Date(), optOutSource: 'operator' }).where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, people[2]!.phone)));
     return people;
   }
@@ -91,7 +94,7 @@ describe('outage broadcast (C5)', () => {
     expect((await start()).started).toBe(false);
     await waitForStatus(h, outage.campaignId, 'completed', 30_000);
     const notices = sentToPhones(h, affected);
-    expect(notices.map((m) => m.body)).toEqual(Array(4).fill('Estamos com uma falha na sua região. Previsão: 18h.'));
+    expect(notices.map(textOf)).toEqual(Array(4).fill('Estamos com uma falha na sua região. Previsão: 18h.'));
     expect(sentToPhones(h, people.slice(5).map((p) => p.phone))).toHaveLength(0);
     const rows = await h.db.select().from(failureNotifications).where(eq(failureNotifications.failureId, outage.failureId));
     expect(rows.filter((r) => r.sentAt)).toHaveLength(4);
@@ -100,7 +103,7 @@ describe('outage broadcast (C5)', () => {
     expect(resolved.notified).toBe(4);
     await startCampaign(h.client, { campaignId: resolved.campaignId, tenantId: tenant.tenantId, tenantSlug: tenant.slug, taskQueue: h.env.TEMPORAL_TASK_QUEUE, trace, name: 'resolved' });
     await waitForStatus(h, resolved.campaignId, 'completed', 30_000);
-    expect(sentToPhones(h, affected).filter((m) => m.body.startsWith('Serviço normalizado'))).toHaveLength(4);
+    expect(sentToPhones(h, affected).filter((m) => textOf(m).startsWith('Serviço normalizado'))).toHaveLength(4);
     const [failure] = await h.db.select().from(massiveFailures).where(eq(massiveFailures.id, outage.failureId));
     expect(failure).toMatchObject({ status: 'resolved', affectedRegions: ['teresopolis', 'petropolis'] });
     await expect(resolveOutage(h.db, { tenantId: tenant.tenantId, failureRef: 'fibra-centro', message: 'de novo', options: {}, createdBy: 'test', traceId: trace.traceId })).rejects.toThrow(/already resolved/);
@@ -110,6 +113,7 @@ describe('outage broadcast (C5)', () => {
     const tenant = await h.createTestTenant();
     const people = targets(8, { region: 'nova-friburgo' });
     await launchCampaign(h, tenant, people, {}, false);
+    await useContentTemplates(h, tenant, ['outage_notice', 'outage_resolution']);
     const phones = people.map((p) => p.phone);
     const trace = newRootTrace();
     const notice = 'Falha na rede em Nova Friburgo.';
@@ -119,7 +123,7 @@ describe('outage broadcast (C5)', () => {
     const resolved = await resolveOutage(h.db, { tenantId: tenant.tenantId, failureRef: 'friburgo', message: 'Normalizado.', options: { activeHours: 'always', ratePerSecond: 20 }, createdBy: 'test', traceId: trace.traceId });
     // The notice campaign is not cancelled here: its remaining sends must refuse by themselves.
     await waitForStatus(h, outage.campaignId, 'completed', 30_000);
-    const told = sentToPhones(h, phones).filter((m) => m.body === notice).map((m) => m.to);
+    const told = sentToPhones(h, phones).filter((m) => textOf(m) === notice).map((m) => m.to);
     expect(told.length).toBeGreaterThanOrEqual(2);
     expect(told.length).toBeLessThan(8);
     expect(resolved.notified).toBe(told.length);
@@ -128,7 +132,7 @@ describe('outage broadcast (C5)', () => {
     expect(skipped.every((t) => t.outcome === 'outage_resolved')).toBe(true);
     await startCampaign(h.client, { campaignId: resolved.campaignId, tenantId: tenant.tenantId, tenantSlug: tenant.slug, taskQueue: h.env.TEMPORAL_TASK_QUEUE, trace, name: 'resolved' });
     await waitForStatus(h, resolved.campaignId, 'completed', 30_000);
-    const resolutions = sentToPhones(h, phones).filter((m) => m.body === 'Normalizado.').map((m) => m.to);
+    const resolutions = sentToPhones(h, phones).filter((m) => textOf(m) === 'Normalizado.').map((m) => m.to);
     expect(resolutions.sort()).toEqual([...told].sort());
   });
 });
@@ -150,6 +154,15 @@ describe('campaign CLI', () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/1 bad row\(s\) in bad\.csv; nothing was imported/);
     expect(failed.stderr).toMatch(/line 4: phone/);
+    // The contacts never wrote: a WhatsApp broadcast needs the tenant's approved template (E), set through the CLI.
+    const badSid = await cli(['template', 'set', '--tenant', tenant.slug, '--purpose', 'broadcast', '--content-sid', 'HX123']);
+    expect(badSid.code).toBe(1);
+    expect(badSid.stderr).toMatch(/--content-sid must be HX followed by 32 hex digits/);
+    const sid = `HX${'ab'.repeat(16)}`;
+    const set = await cli(['template', 'set', '--tenant', tenant.slug, '--purpose', 'broadcast', '--content-sid', sid, '--variables', '{"1":"text","2":"name"}']);
+    expect(set.stdout).toMatch(new RegExp(`"broadcast" messages outside the window use ${sid}`));
+    const templates = JSON.parse((await cli(['template', 'list', '--tenant', tenant.slug, '--json'])).stdout) as { purpose: string; contentSid: string; variables: Record<string, string> }[];
+    expect(templates).toEqual([expect.objectContaining({ purpose: 'broadcast', contentSid: sid, variables: { 1: 'text', 2: 'name' } })]);
     const created = await cli(['campaign', 'create', '--tenant', tenant.slug, '--name', 'cli-test', '--file', path.join(dir, 'good.csv'), '--body', 'Oi {{name}}', '--active-hours', 'always', '--rate', '20', '--start-now']);
     expect(created.stderr).toBe('');
     expect(created.stdout).toMatch(/5 targets imported/);
@@ -161,7 +174,9 @@ describe('campaign CLI', () => {
     expect(watched.stdout).toMatch(/5 total · 5 contacted/);
     const again = await cli(['campaign', 'start', 'cli-test', '--tenant', tenant.slug]);
     expect(again.stdout).toMatch(/already started/);
-    expect(sentToPhones(h, rows.map((r) => r.phone))).toHaveLength(5);
+    const sent = sentToPhones(h, rows.map((r) => r.phone));
+    expect(sent).toHaveLength(5);
+    expect(sent.every((m) => m.contentSid === sid && m.contentVariables?.['1'] === `Oi ${m.contentVariables?.['2']}`)).toBe(true);
     const listed = await cli(['campaign', 'list', '--tenant', tenant.slug, '--json']);
     expect((JSON.parse(listed.stdout) as { name: string; status: string }[]).map((c) => [c.name, c.status])).toEqual([['cli-test', 'completed']]);
     const pausedDone = await cli(['campaign', 'pause', 'cli-test', '--tenant', tenant.slug]);

@@ -93,7 +93,7 @@ describe('reconciliation with Twilio\'s message log', () => {
       temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, log: createLogger('silent'), clock: () => new Date(),
       config: {
         publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
-        campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 }, reconcile: { settleAfterMs: 3_600_000, maxPages: 5 },
+        campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 }, reconcile: { settleAfterMs: 3_600_000, maxPages: 5 }, whatsappWindowMs: h.env.WHATSAPP_WINDOW,
       },
     };
     const early = await reconcileTenant(deps, { tenantSlug: tenant.slug, lookbackMs: HOURS_2 });

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { createCampaignFromFile, startCampaign, type CampaignOptions } from '../../src/campaigns/service';
+import { setContentTemplate } from '../../src/db/content-templates';
 import { campaigns, campaignTargets } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { eventually, randomPhone, type Harness, type TestTenant } from './harness';
@@ -22,8 +23,23 @@ export function csvOf(rows: TestTarget[]): string {
   return ['phone,name,time_zone,region,debt_amount,due_date', ...rows.map((r) => [r.phone, r.name, r.timeZone, r.region, r.debt, r.dueDate].map(quote).join(','))].join('\n');
 }
 
-/** Creates a campaign from CSV content (the CLI's path) and starts its workflow; returns the campaign id. */
+/** A Content SID for tests (HX + 32 hex), different per purpose. */
+export const contentSidFor = (purpose: string) => `HX${createHash('md5').update(purpose).digest('hex')}`;
+
+/**
+ * Configures the tenant's WhatsApp Content templates for these purposes (`{{1}}` = the message text), as
+ * `causeway template set` does: business-initiated sends to contacts outside the 24 h window go out as these.
+ */
+export async function useContentTemplates(h: Harness, tenant: TestTenant, purposes: string[], variables: Record<string, string> = { 1: 'text' }) {
+  for (const purpose of purposes) await setContentTemplate(h.db, { tenantId: tenant.tenantId, purpose, contentSid: contentSidFor(purpose), variables });
+}
+
+/**
+ * Creates a campaign from CSV content (the CLI's path) and starts its workflow; returns the campaign id. A body
+ * campaign gets a `broadcast` Content template: its contacts have never written, so WhatsApp needs one.
+ */
 export async function launchCampaign(h: Harness, tenant: TestTenant, rows: TestTarget[] | string, options: Partial<CampaignOptions> = {}, start = true) {
+  if (!options.templateKey) await useContentTemplates(h, tenant, ['broadcast']);
   const trace = newRootTrace();
   const created = await createCampaignFromFile(h.db, {
     tenantId: tenant.tenantId, createdBy: 'test', traceId: trace.traceId,
@@ -53,6 +69,12 @@ export function waitForStatus(h: Harness, campaignId: string, status: string, ti
 export async function targetRows(h: Harness, campaignId: string) {
   return h.db.select().from(campaignTargets).where(eq(campaignTargets.campaignId, campaignId)).orderBy(campaignTargets.line);
 }
+
+/**
+ * What the customer reads: the body of a free-form message, or the text variable of a test Content template
+ * (`useContentTemplates` maps `{{1}}` to the text; Twilio sends no Body with a ContentSid).
+ */
+export const textOf = (m: { body: string; contentSid: string | null; contentVariables: Record<string, string> | null }) => (m.contentSid ? m.contentVariables?.['1'] ?? '' : m.body);
 
 /** Messages the fake Twilio accepted for these phone numbers (any channel). */
 export function sentToPhones(h: Harness, phones: Iterable<string>) {

@@ -22,6 +22,7 @@ export interface FakeTwilioMessage {
   direction: 'outbound-api' | 'inbound';
   /** Media of an inbound message (Twilio's Media subresource); its webhook carries them as MediaUrlN. */
   media: { sid: string; contentType: string }[];
+  /** Set by a failed/undelivered delivery (e.g. 63016), as Twilio's resource shows it (a number). */
   errorCode: number | null;
 }
 
@@ -36,6 +37,8 @@ export interface FakeTwilioOptions {
    * StatusCallback URL, rewritten by this function (the public URL is not routable in tests). Off by default.
    */
   statusCallbacks?: { rewrite: (url: string) => string; sign: (url: string, authToken: string, params: Record<string, string>) => { headers: Record<string, string>; body: string } };
+  /** WhatsApp's customer-service window (Meta: 24 h after the contact's last message to the sender). */
+  whatsappWindowMs?: number;
 }
 
 /**
@@ -59,6 +62,14 @@ const rfc2822 = (d: Date) => d.toUTCString().replace(/GMT$/, '+0000');
 
 /** Newest first by date_sent; a message not sent yet sorts by its creation. */
 const sortKey = (m: FakeTwilioMessage) => (m.dateSent ?? m.dateCreated).getTime();
+
+/**
+ * Twilio posts no callback for a message's initial status (`queued`): the first is `sent`, then `delivered` (and
+ * `read` when the recipient's app reports it), or `failed`/`undelivered` with an ErrorCode.
+ */
+const DEFAULT_SCRIPT: DeliveryScript = ['sent', 'delivered'];
+/** A free-form WhatsApp message outside the window: accepted by the REST API (201), then failed with 63016. */
+const OUTSIDE_WINDOW: DeliveryScript = [{ status: 'failed', errorCode: '63016' }];
 
 /**
  * A local stand-in for Twilio's REST API (Messages: create, list with Twilio's paging, fetch, Media), enough for
@@ -120,7 +131,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   async function deliver(message: FakeTwilioMessage) {
     const cb = options.statusCallbacks;
     if (!cb || !message.statusCallback) return;
-    const script = deliveryScripts.get(message.to)?.shift() ?? ['sent', 'delivered'];
+    const scripted = deliveryScripts.get(message.to)?.shift();
+    // Meta decides this, whatever else would have happened: free text to a contact silent for the window fails.
+    const script = outsideWindow(message) ? OUTSIDE_WINDOW : scripted ?? DEFAULT_SCRIPT;
     callbacksInFlight += 1;
     try {
       for (const step of script) {
@@ -139,6 +152,14 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       callbacksInFlight -= 1;
       for (const listener of listeners) listener();
     }
+  }
+
+  /** Free-form (no ContentSid) WhatsApp message whose recipient has not written to this sender within the window. */
+  function outsideWindow(m: FakeTwilioMessage): boolean {
+    if (!m.from.startsWith('whatsapp:') || m.contentSid) return false;
+    const windowMs = options.whatsappWindowMs ?? 24 * 3_600_000;
+    const last = received.filter((r) => r.accountSid === m.accountSid && r.from === m.to && r.to === m.from).reduce((max, r) => Math.max(max, r.dateCreated.getTime()), -Infinity);
+    return Date.now() - last >= windowMs;
   }
 
   /** A Message resource as Twilio's REST API renders it (dates RFC 2822, counts as strings). */

@@ -11,6 +11,7 @@ import { createTenant } from '../../src/db/tenants';
 import { createUser } from '../../src/db/users';
 import type { Role } from '../../src/domain/api-keys';
 import { formatAddress } from '../../src/domain/address';
+import { parseDuration } from '../../src/domain/duration';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
@@ -53,12 +54,16 @@ export interface HarnessOptions {
 
 export async function startHarness(overrides: Record<string, string> = {}, options: HarnessOptions = {}) {
   let apiUrlForCallbacks = '';
+  // The fake applies the same WhatsApp window as the service under test (Meta's 24 h unless a test shortens both).
+  const window = overrides.WHATSAPP_WINDOW ? { whatsappWindowMs: parseDuration(overrides.WHATSAPP_WINDOW) } : {};
   const twilio = await startFakeTwilio(options.statusCallbacks ? {
+    ...window,
     statusCallbacks: {
       rewrite: (url) => url.replace(PUBLIC_BASE_URL, apiUrlForCallbacks),
       sign: (url, authToken, params) => signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: new URL(url).pathname, authToken, params }),
     },
-  } : {});
+  } : window);
+
   const openai = await startFakeOpenAi();
   const log = createLogger('silent');
   if (!runtimeInstalled) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
@@ -45,6 +45,11 @@ export function conversationRoutes(deps: AppDeps) {
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === FailureType.InvalidState) {
         throw new ApiError('conflict', error.cause.message, { cause: error });
+      }
+      // E: the agent's text would be free-form outside the WhatsApp window and no agent_reply template is set.
+      const failure = error instanceof WorkflowUpdateFailedError && error.cause instanceof ActivityFailure ? error.cause.cause : null;
+      if (failure instanceof ApplicationFailure && failure.type === FailureType.WindowClosed) {
+        throw new ApiError('window_closed', 'The customer last wrote more than 24 hours ago, so WhatsApp only accepts an approved template now, and none is configured for agent replies (causeway template set --purpose agent_reply). The message was not sent.', { cause: error });
       }
       if (error instanceof WorkflowNotFoundError) throw new ApiError('conflict', 'the conversation is no longer running', { cause: error });
       throw new ApiError('temporal_unavailable', 'could not reach the conversation, retry later', { cause: error });

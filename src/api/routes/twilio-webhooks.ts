@@ -4,6 +4,7 @@ import { campaignWorkflowId, targetsChangedSignal } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
 import { startStatusCallbackWorkflow } from '../../temporal/start-status';
 import { createInboxDrainer } from '../../temporal/inbox-drainer';
+import { startRedelivery } from '../../temporal/start-redelivery';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../db/errors';
 import { parkInbound } from '../../db/inbox';
@@ -194,6 +195,11 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         return c.body(null, 204);
       }
       log.info({ status, outcome: result.outcome }, 'delivery status');
+      if (result.redeliver) {
+        // 63016 with a template, or a retryable code: the follow-up send runs as its own short workflow.
+        await startRedelivery(temporal, env.TEMPORAL_TASK_QUEUE, result.redeliver)
+          .catch((error: unknown) => log.warn({ err: errorName(error), mode: result.redeliver?.mode }, 'could not start the redelivery'));
+      }
       if (result.campaignToNotify) {
         // A retry was scheduled, or the last open target settled: wake the campaign (its own timer is the backstop).
         await temporal.workflow.getHandle(campaignWorkflowId(result.campaignToNotify)).signal(targetsChangedSignal)
