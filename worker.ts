@@ -70,8 +70,9 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
     ...(w.workflowBundle ? { workflowBundle: w.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
-    // Campaign send batches heartbeat every 200 ms; a short throttle lets a pause cancel them within a second.
-    maxHeartbeatThrottleInterval: '250ms',
+    // Campaign send activities heartbeat every 100 ms and learn of a pause from a heartbeat's answer: the throttle
+    // matches, so a pause stops their sends within about a tenth of a second (src/activities/send-gate.ts).
+    maxHeartbeatThrottleInterval: '100ms',
     interceptors: {
       workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
       activity: [traceActivityInterceptor(({ place, ...ids }, trace) => recordEvents(w.db, [{ trace, type: 'trace.broken', level: 'warn', ...ids, payload: { message: `broken trace chain at ${place}` } }]))],
