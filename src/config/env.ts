@@ -47,6 +47,10 @@ const schema = z
     CAMPAIGN_DELIVERY_TIMEOUT: duration('15m'),
     PROMISE_REMINDER_BEFORE: duration('24h'),
     PROMISE_CHECK_AFTER: duration('24h'),
+    /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
+    WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
+    /** Set by `npm start` for its child processes: DATABASE_URL is the embedded PGlite server (one shared session). */
+    CAUSEWAY_EMBEDDED_DATABASE: z.enum(['0', '1']).default('0'),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),
