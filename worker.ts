@@ -109,7 +109,7 @@ async function main() {
     await worker.run();
   } catch (error) {
     // The worker stopped polling for good (a fatal core error): exit non-zero so a supervisor restarts it.
-    log.fatal({ err: describeFatal(error) }, 'worker failed; exiting');
+    log.fatal({ error: describeFatal(error) }, 'worker failed; exiting');
     process.exit(1);
   }
   await Promise.all([connection.close(), temporal.close(), database.close(), stopTelemetry()]);

@@ -15,7 +15,7 @@ export function describeFatal(error: unknown): { type: string; message: string; 
 export function exitOnFatalErrors(log: Logger): void {
   const die = (kind: string) => (error: unknown) => {
     try {
-      log.fatal({ err: describeFatal(error) }, `${kind}: exiting so the supervisor restarts this process`);
+      log.fatal({ error: describeFatal(error) }, `${kind}: exiting so the supervisor restarts this process`);
       log.flush?.();
     } finally {
       process.exit(1);

@@ -57,7 +57,7 @@ export function startSupervisor(options: SupervisorOptions) {
     const child = fork(slot.spec.entry, [], { env: options.env, detached: true, stdio: 'inherit' });
     slot.child = child;
     slot.startedAt = Date.now();
-    log.info({ child: slot.spec.name, pid: child.pid }, `${slot.spec.name} started`);
+    log.info({ child: slot.spec.name, childPid: child.pid }, `${slot.spec.name} process started`);
     child.on('message', (message: unknown) => {
       if ((message as { type?: string } | null)?.type !== 'ready') return;
       slot.ready = true;
@@ -70,7 +70,7 @@ export function startSupervisor(options: SupervisorOptions) {
       const ranMs = Date.now() - slot.startedAt;
       slot.crashes = ranMs >= stableAfterMs ? 1 : slot.crashes + 1;
       const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (slot.crashes - 1));
-      log.error({ child: slot.spec.name, pid: child.pid, code, signal, ranMs, crashesInARow: slot.crashes, restartInMs: delay }, `${slot.spec.name} exited unexpectedly; restarting`);
+      log.error({ child: slot.spec.name, childPid: child.pid, code, signal, ranMs, crashesInARow: slot.crashes, restartInMs: delay }, `${slot.spec.name} exited unexpectedly; restarting`);
       slot.timer = setTimeout(() => launch(slot), delay);
     });
   }
@@ -82,7 +82,7 @@ export function startSupervisor(options: SupervisorOptions) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => {
-      log.warn({ child: slot.spec.name, pid: child.pid }, `${slot.spec.name} did not stop in time; killing it`);
+      log.warn({ child: slot.spec.name, childPid: child.pid }, `${slot.spec.name} did not stop in time; killing it`);
       child.kill('SIGKILL');
     }, stopTimeoutMs);
     await exited;

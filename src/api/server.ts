@@ -27,7 +27,7 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, 
 });
 // A port already taken (or any listen error) is fatal: exit 1 and let the supervisor retry with backoff.
 server.on('error', (error: Error) => {
-  log.fatal({ err: { type: error.name, message: error.message } }, 'API could not listen; exiting');
+  log.fatal({ error: { type: error.name, message: error.message } }, 'API could not listen; exiting');
   process.exit(1);
 });
 
