@@ -14,6 +14,7 @@ import { createOpenAiResponder } from './src/integrations/openai-responder';
 import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
 import { createLedgerPaymentChecker, type PaymentChecker } from './src/integrations/payments';
+import { describeFatal, exitOnFatalErrors, reportReady, stopWithParent } from './src/fatal';
 import { createLogger, type Logger } from './src/logger';
 import { createTemporalClient, ensureSearchAttributes } from './src/temporal/connection';
 import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
@@ -76,8 +77,11 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
     ...(w.workflowBundle ? { workflowBundle: w.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
-    // Campaign send batches heartbeat every 200 ms; a short throttle lets a pause cancel them within a second.
-    maxHeartbeatThrottleInterval: '250ms',
+    // Campaign send activities heartbeat every 100 ms and learn of a pause from a heartbeat's answer: the throttle
+    // matches, so a pause stops their sends within about a tenth of a second (src/activities/send-gate.ts).
+    maxHeartbeatThrottleInterval: '100ms',
+    // A drain never hangs: activities still running after this are cancelled (and retried by another worker).
+    shutdownForceTime: w.env.WORKER_SHUTDOWN_FORCE_AFTER,
     interceptors: {
       workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
       // Outermost first: the trace wraps the call, and database errors are classified before they leave it.
@@ -97,23 +101,41 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
 async function main() {
   const env = readEnvOrExit();
   const log = createLogger(env.LOG_LEVEL, { name: 'worker' });
+  exitOnFatalErrors(log);
   installTemporalRuntime(log.child({ component: 'temporal-sdk' }), 'INFO');
   if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
     log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
     process.exit(1);
   }
   const stopTelemetry = startTelemetry(env, log);
-  const database = createDb(env.DATABASE_URL);
+  const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
+  // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
+  const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log });
   log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');
+  // The SDK drains on SIGINT/SIGTERM itself; a supervisor that vanished gets the same drain.
+  stopWithParent(() => { if (worker.getState() === 'RUNNING') worker.shutdown(); });
+  reportReady();
   const running = worker.run();
   await ensureReconcileSchedules(temporal.client, database.db, reconcileScheduleSettings(env), log)
-    .catch((error: unknown) => log.error({ err: error }, 'reconciliation schedules not set up'));
-  await running;
+    .catch((error: unknown) => log.error({ err: describeFatal(error) }, 'reconciliation schedules not set up'));
+  try {
+    await running;
+  } catch (error) {
+    // The worker stopped polling for good (a fatal core error): exit non-zero so a supervisor restarts it.
+    log.fatal({ error: describeFatal(error) }, 'worker failed; exiting');
+    process.exit(1);
+  }
   await Promise.all([connection.close(), temporal.close(), database.close(), stopTelemetry()]);
+  process.exit(0);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main().catch((error: unknown) => {
+    console.error(`worker failed to start: ${describeFatal(error).message}`);
+    process.exit(1);
+  });
+}

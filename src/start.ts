@@ -1,9 +1,6 @@
 // `npm start`: the whole service on this machine, offline, with embedded defaults.
-import { serve } from '@hono/node-server';
-import { NativeConnection } from '@temporalio/worker';
-import { createWorker } from '../worker';
-import { createApp } from './api/app';
-import { readEnvOrExit } from './config/env';
+import { fileURLToPath } from 'node:url';
+import { childProcessEnv, readEnvOrExit } from './config/env';
 import { bootstrapTenant } from './db/bootstrap';
 import { connectDatabase } from './db/connect';
 import { runMigrations } from './db/migrate';
@@ -12,17 +9,21 @@ import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { createTemporalClient, ensureSearchAttributes } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
-import { ensureReconcileSchedules, reconcileScheduleSettings } from './temporal/reconcile-schedule';
-import { installTemporalRuntime } from './temporal/runtime';
-import { startTelemetry } from './tracing/telemetry';
+import { startSupervisor } from './supervisor';
+
+const WORKER_ENTRY = fileURLToPath(new URL('../worker.ts', import.meta.url));
+const API_ENTRY = fileURLToPath(new URL('./api/server.ts', import.meta.url));
 
 const env = readEnvOrExit();
 const log = createLogger(env.LOG_LEVEL);
-installTemporalRuntime(log.child({ component: 'temporal-sdk' }));
 const stops: (() => Promise<unknown>)[] = [];
 
+/**
+ * This process owns the embedded services (Postgres, Temporal dev server) and supervises the worker and the API,
+ * which run as the standalone entries (`npm run worker`, `npm run api`) in child processes, restarted when they
+ * die (src/supervisor.ts). Telemetry starts in the children, where the work happens.
+ */
 async function main() {
-  stops.push(startTelemetry(env, log));
   const database = await connectDatabase(env);
   stops.unshift(() => database.close());
   await runMigrations(database.url, { embedded: database.embedded });
@@ -40,20 +41,21 @@ async function main() {
   }
   const temporal = createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
-  const connection = await NativeConnection.connect({ address });
-  const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log: log.child({ component: 'worker' }) });
-  const running = worker.run();
-  // The SDK already drains the worker on SIGINT/SIGTERM; only ask when it is still running.
-  stops.unshift(async () => { if (worker.getState() === 'RUNNING') worker.shutdown(); await running; await connection.close(); await temporal.close(); });
-  // Every tenant (the bootstrapped demo one included) gets its reconciliation Schedule, created or updated.
-  await ensureReconcileSchedules(temporal.client, database.db, reconcileScheduleSettings(env), log.child({ component: 'reconcile' }))
-    .catch((error: unknown) => log.error({ err: error }, 'reconciliation schedules not set up'));
+  await temporal.close();
 
-  const app = createApp({ env, db: database.db, temporal: temporal.client, log: log.child({ component: 'api' }) });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, () => resolve(s));
+  const supervisor = startSupervisor({
+    children: [{ name: 'worker', entry: WORKER_ENTRY }, { name: 'api', entry: API_ENTRY }],
+    env: childProcessEnv({
+      DATABASE_URL: database.url, CAUSEWAY_EMBEDDED_DATABASE: database.embedded ? '1' : '0', TEMPORAL_ADDRESS: address,
+      PORT: String(env.PORT), PUBLIC_BASE_URL: env.PUBLIC_BASE_URL, CAUSEWAY_DATA_DIR: env.CAUSEWAY_DATA_DIR,
+    }),
+    log: log.child({ component: 'supervisor' }),
+    // A child gets its own drain time (WORKER_SHUTDOWN_FORCE_AFTER) and a little more before it is killed.
+    stopTimeoutMs: env.WORKER_SHUTDOWN_FORCE_AFTER + 10_000,
   });
-  stops.unshift(() => new Promise((resolve) => server.close(resolve)));
+  // Children stop first (API, then worker), then the embedded services they use.
+  stops.unshift(() => supervisor.stop());
+  await supervisor.ready;
 
   const apiUrl = `http://localhost:${env.PORT}`;
   const webUiUrl = devServer ? devServer.uiUrl : null;
@@ -73,7 +75,6 @@ async function main() {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  await running;
 }
 
 let stopping = false;

@@ -2,6 +2,7 @@
 import { serve } from '@hono/node-server';
 import { readEnvOrExit } from '../config/env';
 import { createDb } from '../db/client';
+import { exitOnFatalErrors, reportReady, stopWithParent } from '../fatal';
 import { createLogger } from '../logger';
 import { createTemporalClient } from '../temporal/connection';
 import { startTelemetry } from '../tracing/telemetry';
@@ -9,16 +10,25 @@ import { createApp } from './app';
 
 const env = readEnvOrExit();
 const log = createLogger(env.LOG_LEVEL, { name: 'api' });
+exitOnFatalErrors(log);
 if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
   log.fatal('the standalone API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
   process.exit(1);
 }
 const stopTelemetry = startTelemetry(env, log);
-const database = createDb(env.DATABASE_URL);
+const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
+// PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
+const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
 const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
 const app = createApp({ env, db: database.db, temporal: temporal.client, log });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, () => {
   log.info({ port: env.PORT, webhook: `${env.PUBLIC_BASE_URL}/webhooks/twilio/messages` }, 'API listening');
+  reportReady();
+});
+// A port already taken (or any listen error) is fatal: exit 1 and let the supervisor retry with backoff.
+server.on('error', (error: Error) => {
+  log.fatal({ error: { type: error.name, message: error.message } }, 'API could not listen; exiting');
+  process.exit(1);
 });
 
 async function shutdown() {
@@ -29,3 +39,4 @@ async function shutdown() {
 }
 process.once('SIGTERM', () => void shutdown());
 process.once('SIGINT', () => void shutdown());
+stopWithParent(() => void shutdown());

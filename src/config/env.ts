@@ -61,6 +61,10 @@ const schema = z
     /** Pages (of 200 messages) one run lists per Twilio account at most: a run stays bounded on a busy account. */
     RECONCILE_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(25),
     WHATSAPP_WINDOW: duration('24h'),
+    /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
+    WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
+    /** Set by `npm start` for its child processes: DATABASE_URL is the embedded PGlite server (one shared session). */
+    CAUSEWAY_EMBEDDED_DATABASE: z.enum(['0', '1']).default('0'),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),

@@ -25,7 +25,7 @@ export const messaging = proxyActivities<Activities>({
 // Campaign bookkeeping (claims, status): like `db`, retried until Postgres answers.
 export const campaignDb = db;
 
-// A send batch waits for its slots (at most a couple of seconds ahead) and heartbeats every 200 ms, so a pause
+// A send batch waits for its slots (at most a couple of seconds ahead) and heartbeats every 100 ms, so a pause
 // reaches it quickly (the worker's heartbeat throttle is capped to match). The workflow waits for the
 // cancellation to complete: the batch releases its unsent targets first, and a resume can claim them at once.
 export const campaignSend = proxyActivities<Activities>({
