@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../../src/db/schema';
@@ -46,7 +46,8 @@ describe('database sessions terminated under load (H: porsager/postgres#1154 gua
       // Kill the sessions while this wave is in the pipeline: once one of its messages is stored, the rest are
       // between insert, routing, the AI turn and the send, inside transactions on the project's pool.
       await eventually(async () => (await admin`SELECT 1 FROM pg_stat_activity WHERE datname = ${database}`).length > 0
-        && (await h.db.select({ id: messages.id }).from(messages).where(inArray(messages.providerSid, posted.map((p) => p.messageSid)))).length > 0, 20_000, `round ${round} in flight`);
+        // Read through the admin session: the project's pool is the one being killed, the probe must not depend on it.
+        && (await admin`SELECT 1 FROM messages WHERE provider_sid = ANY(${posted.map((p) => p.messageSid)})`).length > 0, 20_000, `round ${round} in flight`);
       const killed = await admin`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid() AND backend_type = 'client backend'`;
       terminated += killed.length;
       expect(h.workerState()).toBe('RUNNING');

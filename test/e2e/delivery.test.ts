@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
-import { contacts, events, messages, outbox, parkedStatusCallbacks } from '../../src/db/schema';
+import { contacts, events, inboundInbox, messages, outbox, parkedStatusCallbacks } from '../../src/db/schema';
 import { createOutboundSender } from '../../src/activities/messaging';
 import { newRootTrace } from '../../src/domain/trace';
 import { createLedgerPaymentChecker } from '../../src/integrations/payments';
@@ -10,6 +10,7 @@ import { createTwilioGateway } from '../../src/integrations/twilio-gateway';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
+import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -26,22 +27,30 @@ async function outboundOf(h: Harness, correlationId: string) {
 }
 
 describe('outbound delivery and status callbacks', () => {
-  it('answers 503 and starts nothing when Temporal is unreachable', async () => {
+  it('parks the message in the Postgres inbox and answers 200 when Temporal is unreachable (Twilio would not retry a 503)', async () => {
     const tenant = await h.createTestTenant();
     const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default' });
-    const app = createApp({ env: h.env, db: h.db, temporal: dead.client, log: createLogger('silent') });
+    const log = createLogger('silent');
+    const inboxDrainer = createInboxDrainer({ db: h.db, client: dead.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE, log });
+    const app = createApp({ env: h.env, db: h.db, temporal: dead.client, log, inboxDrainer, webhook: { startDeadlineMs: 1000 } });
     const messageSid = newMessageSid();
     const params = { MessageSid: messageSid, AccountSid: tenant.accountSid, From: customer(), To: tenant.address, Body: 'hello?' };
     const req = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
     const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
-    expect(response.status).toBe(503);
-    expect(response.headers.get('retry-after')).toBe('5');
-    expect(await response.json()).toMatchObject({ error: { code: 'temporal_unavailable' } });
+    expect(response.status).toBe(200);
+    const [parked] = await h.db.select({ state: inboundInbox.state }).from(inboundInbox).where(eq(inboundInbox.messageSid, messageSid));
+    expect(parked?.state).toBe('pending');
+    // Not stored as a message yet: the inbound workflow does that once a drain hands it over.
     expect(await h.db.select().from(messages).where(eq(messages.providerSid, messageSid))).toHaveLength(0);
     const ready = await app.request(`${PUBLIC_BASE_URL}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ checks: { database: 'ok', temporal: 'unavailable' } });
+    await inboxDrainer.stop();
     await dead.close().catch(() => undefined);
+    // Temporal is back (the harness's server): a drain hands the row over, and the customer is answered once.
+    await createInboxDrainer({ db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE, log }).drainNow();
+    await h.twilio.waitFor((sent) => sent.some((m) => m.to === params.From));
+    expect(h.twilio.sent.filter((m) => m.to === params.From)).toHaveLength(1);
   });
 
   it('applies delivery statuses monotonically: duplicates and late callbacks change nothing', async () => {

@@ -133,13 +133,13 @@ describe('status-callback ErrorCodes (E)', () => {
     await waitForStatus(h, without.campaignId, 'completed', 30_000);
 
     const [first, second] = sentTo(h, resent).slice(1);
-    expect(first).toMatchObject({ contentSid: null, status: 'failed', errorCode: '63016' });
+    expect(first).toMatchObject({ contentSid: null, status: 'failed', errorCode: 63016 });
     expect(second).toMatchObject({ contentSid: contentSidFor('broadcast'), status: 'delivered', contentVariables: { 1: first!.body } });
     expect((await targetRows(h, withTemplate.campaignId)).map((t) => [t.state, t.attemptCount, t.lastStatus])).toEqual([['completed', 1, 'delivered']]);
     const boxes = await h.db.select({ key: outbox.idempotencyKey, status: outbox.status }).from(outbox).innerJoin(messages, eq(messages.id, outbox.messageId)).where(eq(messages.toAddress, resent));
     expect(boxes.map((b) => b.key).filter((k) => k.startsWith('campaign:')).sort()).toEqual([expect.stringMatching(/^campaign:[0-9a-f-]+:1$/), expect.stringMatching(/^campaign:[0-9a-f-]+:1:template$/)]);
 
-    expect(sentTo(h, lost).slice(1)).toEqual([expect.objectContaining({ contentSid: null, status: 'failed', errorCode: '63016' })]);
+    expect(sentTo(h, lost).slice(1)).toEqual([expect.objectContaining({ contentSid: null, status: 'failed', errorCode: 63016 })]);
     expect((await targetRows(h, without.campaignId)).map((t) => [t.state, t.outcome])).toEqual([['failed', 'window_closed']]);
     expect(await windowAlerts(tenant)).toEqual([expect.objectContaining({ payload: expect.objectContaining({ purpose: 'collection_notice', errorCode: '63016' }) })]);
   });
