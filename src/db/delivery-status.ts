@@ -89,7 +89,10 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
         payload: { from: message.status, to: cb.status, errorCode: cb.errorCode },
       }]);
     }
-    const failure = (cb.status === 'failed' || cb.status === 'undelivered') && cb.errorCode ? await onDeliveryFailure(tx, cb, message) : null;
+    // A failure reported after the recipient already had the message (delivered or read) is recorded, never acted
+    // on: resending would hand the customer a message they have already read.
+    const reached = message.status === 'delivered' || message.status === 'read';
+    const failure = (cb.status === 'failed' || cb.status === 'undelivered') && cb.errorCode && !reached ? await onDeliveryFailure(tx, cb, message) : null;
     // The per-target flow of a campaign send moves with its message, in the same transaction (C2).
     const event = failure ? failure.targetEvent : { kind: 'status' as const, status: cb.status };
     const target = message.campaignTargetId && event ? await applyTargetEvent(tx, message.campaignTargetId, event) : null;

@@ -8,6 +8,8 @@ import { eventually, randomPhone, startHarness, type Harness } from '../support/
 
 let h: Harness;
 let admin: postgres.Sql;
+let probe: postgres.Sql;
+const PROBE = 'causeway-chaos-probe';
 let database: string;
 const uncaught: unknown[] = [];
 const onUncaught = (error: unknown) => { uncaught.push(error); };
@@ -18,11 +20,14 @@ beforeAll(async () => {
   database = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
   admin = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+  // Reads the test database through a session the kills spare (by its application name), not the project's pool.
+  probe = postgres(h.env.DATABASE_URL!, { max: 1, onnotice: () => undefined, connection: { application_name: PROBE } });
   process.on('uncaughtException', onUncaught);
 });
 afterAll(async () => {
   process.off('uncaughtException', onUncaught);
   await admin?.end();
+  await probe?.end();
   await h?.close();
 });
 
@@ -47,8 +52,8 @@ describe('database sessions terminated under load (H: porsager/postgres#1154 gua
       // between insert, routing, the AI turn and the send, inside transactions on the project's pool.
       await eventually(async () => (await admin`SELECT 1 FROM pg_stat_activity WHERE datname = ${database}`).length > 0
         // Read through the admin session: the project's pool is the one being killed, the probe must not depend on it.
-        && (await admin`SELECT 1 FROM messages WHERE provider_sid = ANY(${posted.map((p) => p.messageSid)})`).length > 0, 20_000, `round ${round} in flight`);
-      const killed = await admin`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid() AND backend_type = 'client backend'`;
+        && (await probe`SELECT 1 FROM messages WHERE provider_sid = ANY(${posted.map((p) => p.messageSid)})`).length > 0, 20_000, `round ${round} in flight`);
+      const killed = await admin`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid() AND application_name <> ${PROBE} AND backend_type = 'client backend'`;
       terminated += killed.length;
       expect(h.workerState()).toBe('RUNNING');
     }
