@@ -59,6 +59,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE },
     config: {
       publicBaseUrl: w.env.PUBLIC_BASE_URL,
+      twilioConnectionOverrides: w.env.TWILIO_CONNECTION_OVERRIDES,
       timing: {
         debounceMs: w.env.MESSAGE_DEBOUNCE, idleAfterMs: w.env.CONVERSATION_IDLE_AFTER, closeAfterMs: w.env.CONVERSATION_CLOSE_AFTER,
         npsWaitMs: w.env.NPS_WAIT, maxTurnsPerRun: w.env.CONVERSATION_MAX_TURNS_PER_RUN,

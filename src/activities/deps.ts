@@ -15,6 +15,8 @@ export interface ActivityDeps {
   temporal: { client: Client; taskQueue: string };
   config: {
     publicBaseUrl: string;
+    /** Twilio connection overrides (`ct=…&rp=…`, without the `#`) appended to our status callback URLs. */
+    twilioConnectionOverrides?: string;
     timing: ConversationTiming;
     /** A campaign send with no final delivery status after this long counts as sent (unconfirmed). */
     campaign: { deliveryTimeoutMs: number };

@@ -106,6 +106,14 @@ const IN_DOUBT_WINDOW_MS = 10 * 60_000;
  */
 const IN_FLIGHT_GRACE_MS = 20_000;
 const IN_DOUBT = 'in_doubt';
+const OPTED_OUT = 'opted_out';
+
+/**
+ * The status callback URL carries the same connection overrides as the inbound webhook (`#rc=…&rp=…`), so Twilio
+ * retries a callback that met a restart (5xx, timeout) instead of dropping it; reconciliation settles the rest.
+ */
+const statusCallbackUrl = (config: ActivityDeps['config']) =>
+  `${config.publicBaseUrl}/webhooks/twilio/status${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
 
 /** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
 export function createOutboundSender(deps: ActivityDeps) {
@@ -188,7 +196,20 @@ export function createOutboundSender(deps: ActivityDeps) {
       let resolved: ResolvedContent | null = null;
       const row = await db.transaction(async (tx) => {
         const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
-        if (existing) return existing;
+        if (existing) {
+          if (existing.status === 'failed' && existing.lastError === OPTED_OUT) return { optedOut: true as const };
+          // A retry of a send that never reached Twilio re-checks the opt-out: a STOP between attempts stops it too.
+          if (existing.status === 'pending' && isBusinessInitiated(input)) {
+            const [contact] = await tx.select({ optedOutAt: contacts.optedOutAt }).from(contacts).where(eq(contacts.id, input.contactId)).for('share');
+            if (contact?.optedOutAt) {
+              await tx.update(outbox).set({ status: 'failed', lastError: OPTED_OUT, updatedAt: sql`now()` }).where(eq(outbox.id, existing.id));
+              await tx.update(messages).set({ status: 'failed', errorMessage: OPTED_OUT, statusUpdatedAt: sql`now()` }).where(eq(messages.id, existing.messageId));
+              if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
+              return { optedOut: true as const };
+            }
+          }
+          return existing;
+        }
         if (input.guard && input.conversationId) {
           // Row lock: a concurrent transition waits for this send's outbox row, or this send sees its new version.
           const [conversation] = await tx.select({ version: conversations.version }).from(conversations).where(eq(conversations.id, input.conversationId)).for('update');
@@ -282,7 +303,7 @@ export function createOutboundSender(deps: ActivityDeps) {
       try {
         await hooks.beforeCall?.();
         const sent = await deps.twilio.send(credentials, {
-          from: input.from, to: input.to, statusCallback: `${deps.config.publicBaseUrl}/webhooks/twilio/status`,
+          from: input.from, to: input.to, statusCallback: statusCallbackUrl(deps.config),
           ...(content ? { contentSid: content.sid, contentVariables: content.variables } : { body }),
         });
         await finish(input.tenantId, row.id, row.messageId, sent.sid, sent.status, { ...eventBase, trace: span, type: sentEvent, payload: { providerSid: sent.sid, status: sent.status, sentBy: input.sentBy, ...(content ? { contentSid: content.sid } : {}) } }, hooks);

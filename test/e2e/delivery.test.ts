@@ -50,7 +50,10 @@ describe('outbound delivery and status callbacks', () => {
     // Temporal is back (the harness's server): a drain hands the row over, and the customer is answered once.
     await createInboxDrainer({ db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE, log }).drainNow();
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === params.From));
-    expect(h.twilio.sent.filter((m) => m.to === params.From)).toHaveLength(1);
+    const replies = h.twilio.sent.filter((m) => m.to === params.From);
+    expect(replies).toHaveLength(1);
+    // Its status callbacks carry the connection overrides, so Twilio retries one that meets a 5xx.
+    expect(replies[0]!.statusCallback).toBe(`${PUBLIC_BASE_URL}/webhooks/twilio/status#${h.env.TWILIO_CONNECTION_OVERRIDES}`);
   });
 
   it('applies delivery statuses monotonically: duplicates and late callbacks change nothing', async () => {
@@ -164,5 +167,30 @@ describe('outbound delivery and status callbacks', () => {
     expect(done).toMatchObject({ skipped: false, status: 'queued' });
     expect(await sender.send(input)).toMatchObject({ skipped: false, messageId: (done as { messageId: string }).messageId });
     expect(h.twilio.sent.filter((m) => m.to === to)).toHaveLength(1);
+  });
+
+  it('a STOP between two attempts of a system send stops the retry: no Twilio call, recorded as opted out', async () => {
+    const tenant = await h.createTestTenant();
+    const to = customer();
+    const [contact] = await h.db.insert(contacts).values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` }).returning();
+    await h.db.insert(messages).values({ tenantId: tenant.tenantId, contactId: contact!.id, direction: 'inbound', channel: 'whatsapp', fromAddress: to, toAddress: tenant.address, body: 'oi', sentBy: 'customer', status: 'received', correlationId: `stop-in:${to}`, createdAt: new Date(Date.now() - 60_000) });
+    h.twilio.receive({ sid: `SM${randomPhone().slice(1)}`, accountSid: tenant.accountSid, from: to, to: tenant.address, body: 'oi', dateCreated: new Date(Date.now() - 60_000) });
+    const sender = createOutboundSender({
+      db: h.db, twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }), ai: createScriptedResponder(), payments: createLedgerPaymentChecker(h.db),
+      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, log: createLogger('silent'), clock: () => new Date(),
+      config: { publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 }, campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 }, whatsappWindowMs: 24 * 3_600_000 },
+    });
+    const input = { idempotencyKey: `stop-retry:${to}`, tenantId: tenant.tenantId, conversationId: null, contactId: contact!.id, channel: 'whatsapp' as const, from: tenant.address, to, template: { key: 'idle_nudge' }, sentBy: 'system' as const, correlationId: 'stop-retry', trace: newRootTrace() };
+    // First attempt: Twilio says 429, nothing was sent, the outbox row is back to pending.
+    h.twilio.failSendsTo(to, { status: 429, code: 20429 });
+    await expect(sender.send(input)).rejects.toMatchObject({ type: 'TwilioRetryableError' });
+    const calls = h.twilio.sent.filter((m) => m.to === to).length;
+    await h.db.update(contacts).set({ optedOutAt: new Date() }).where(eq(contacts.id, contact!.id));
+    // The retry after the STOP: refused before Twilio, and every later retry says the same.
+    expect(await sender.send(input)).toEqual({ skipped: true, reason: 'opted_out' });
+    expect(await sender.send(input)).toEqual({ skipped: true, reason: 'opted_out' });
+    expect(h.twilio.sent.filter((m) => m.to === to)).toHaveLength(calls);
+    const [box] = await h.db.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
+    expect(box).toMatchObject({ status: 'failed', lastError: 'opted_out' });
   });
 });
