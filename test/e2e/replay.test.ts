@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import proto from '@temporalio/proto';
@@ -22,7 +23,22 @@ beforeAll(async () => {
 describe('replay of recorded workflow histories', () => {
   it('has fixtures for every workflow type', () => {
     const types = new Set(fixtures.map((f) => `${f.replace(/[-.].*$/, '')}Workflow`));
-    expect([...types].sort()).toEqual(['campaignWorkflow', 'conversationWorkflow', 'inboundWorkflow', 'inboxDrainWorkflow', 'pacerWorkflow', 'promiseWorkflow', 'reconcileWorkflow', 'statusCallbackWorkflow']);
+    expect([...types].sort()).toEqual(['campaignWorkflow', 'conversationWorkflow', 'inboundWorkflow', 'inboxDrainWorkflow', 'pacerWorkflow', 'promiseWorkflow', 'reconcileWorkflow', 'redeliveryWorkflow', 'statusCallbackWorkflow']);
+  });
+
+  // Committed histories are what running workflows look like: never edited, never re-recorded, never deleted.
+  // SHA256SUMS pins each one; a new fixture is added to it (`sha256sum new.json >> SHA256SUMS`), never changed.
+  it('every committed fixture is unchanged and listed in SHA256SUMS', () => {
+    const pinned = fs.readFileSync(path.join(HISTORIES_DIR, 'SHA256SUMS'), 'utf8').trim().split('\n').map((line) => {
+      const [hash, name] = line.split(/\s+\*?/);
+      return { hash: hash!, name: name! };
+    });
+    for (const { hash, name } of pinned) {
+      const file = path.join(HISTORIES_DIR, name);
+      expect(fs.existsSync(file), `${name} was deleted`).toBe(true);
+      expect(createHash('sha256').update(fs.readFileSync(file)).digest('hex'), `${name} was modified`).toBe(hash);
+    }
+    expect(fixtures.filter((f) => !pinned.some((p) => p.name === f)), 'fixtures missing from SHA256SUMS').toEqual([]);
   });
 
   it.each(fixtures)('%s replays without non-determinism', async (file) => {

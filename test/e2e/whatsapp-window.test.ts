@@ -4,7 +4,7 @@ import { alerts, contacts, conversations, events, messages, outbox, promises } f
 import { echoHandler, turn } from '../support/fake-openai';
 import { loadMessageTemplate } from '../../src/db/templates';
 import { contentSidFor, launchCampaign, sentToPhones, targetRows, targets, useContentTemplates, waitForStatus } from '../support/campaigns';
-import { conversationOf, sentTo } from '../support/conversation';
+import { conversationOf, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 
 let h: Harness;
@@ -171,6 +171,9 @@ describe('status-callback ErrorCodes (E)', () => {
     expect(sentTo(h, from).map((m) => [m.body, m.status])).toEqual(Array(3).fill(['Echo: olá', 'failed']));
     expect(alert).toMatchObject({ conversationId: expect.any(String), payload: expect.objectContaining({ errorCode: '30008', purpose: 'ai_reply' }) });
     expect(alert!.message).not.toContain(from.replace('whatsapp:', ''));
+    const [original] = await h.db.select({ id: messages.id }).from(messages).where(and(eq(messages.toAddress, from), eq(messages.direction, 'outbound'))).orderBy(messages.createdAt).limit(1);
+    await h.client.workflow.getHandle(`redeliver:${original!.id}:retry`).result();
+    await recordHistory(h, `redeliver:${original!.id}:retry`, 'redelivery-retry');
   });
 });
 
