@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from './src/activities';
 import { readEnvOrExit, type Env } from './src/config/env';
+import { applyTwilioEnv, logTwilioEnv } from './src/db/bootstrap';
 import { createDb, type Database } from './src/db/client';
 import { recordEvents } from './src/db/events';
 import { traceActivityInterceptor } from './src/tracing/interceptors';
@@ -115,6 +116,8 @@ async function main() {
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  // TWILIO_* registers or updates its tenant from the worker too (compose), before schedules are set up for tenants.
+  logTwilioEnv(log, await applyTwilioEnv(database.db, env));
   const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log });
   log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');
   // The SDK drains on SIGINT/SIGTERM itself; a supervisor that vanished gets the same drain.

@@ -1,6 +1,7 @@
 // `npm run api`: the API alone (production-like; scale it behind a load balancer). `npm start` runs everything.
 import { serve } from '@hono/node-server';
 import { readEnvOrExit } from '../config/env';
+import { applyTwilioEnv, logTwilioEnv } from '../db/bootstrap';
 import { createDb } from '../db/client';
 import { exitOnFatalErrors, reportReady, stopWithParent } from '../fatal';
 import { createLogger } from '../logger';
@@ -20,6 +21,8 @@ const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
 // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
 const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
 const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+// TWILIO_* registers or updates its tenant here too (compose runs no `npm start`); failure to do so is not fatal.
+logTwilioEnv(log, await applyTwilioEnv(database.db, env).catch((error: unknown) => ({ kind: 'ignored' as const, reason: `database not ready: ${(error as Error).name}` })));
 const app = createApp({ env, db: database.db, temporal: temporal.client, log });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, () => {
   log.info({ port: env.PORT, webhook: `${env.PUBLIC_BASE_URL}/webhooks/twilio/messages` }, 'API listening');
