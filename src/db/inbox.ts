@@ -1,3 +1,4 @@
+import { raiseAlerts } from './alerts';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { InboundInput } from '../contract';
 import type { Database } from './client';
@@ -39,6 +40,9 @@ const MAX_ERROR_CHARS = 500;
  * each other. Temporal being unavailable ends the batch (the remaining rows would fail alike); a row refused for
  * another reason keeps its attempts and error and the batch moves on, so one bad row never blocks the rest.
  */
+/** Refusals (with Temporal up) after which a supervisor is told about the row; it stays pending and is retried. */
+export const REFUSED_ALERT_AFTER = 5;
+
 export async function drainInbox(db: Database, taskQueue: string, handOver: HandOver, options: { batchSize?: number } = {}): Promise<DrainResult> {
   const batchSize = options.batchSize ?? 100;
   return db.transaction(async (tx) => {
@@ -54,13 +58,21 @@ export async function drainInbox(db: Database, taskQueue: string, handOver: Hand
         outcome = await handOver(row.input as InboundInput);
       } catch (error) {
         const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        await tx.update(inboundInbox)
+        const [updated] = await tx.update(inboundInbox)
           .set({ attempts: sql`${inboundInbox.attempts} + 1`, lastAttemptAt: sql`now()`, lastError: message.slice(0, MAX_ERROR_CHARS) })
-          .where(eq(inboundInbox.id, row.id));
+          .where(eq(inboundInbox.id, row.id)).returning({ attempts: inboundInbox.attempts, messageSid: inboundInbox.messageSid, tenantId: inboundInbox.tenantId });
         result.failed++;
         if (isTemporalUnavailable(error)) {
           result.unavailable = true;
           return result;
+        }
+        // Temporal is up and keeps refusing this one message: an acknowledged message must not wait unseen.
+        if (updated && updated.attempts === REFUSED_ALERT_AFTER) {
+          await raiseAlerts(tx, [{
+            tenantId: updated.tenantId, type: 'inbound_failed', severity: 'high',
+            message: `An acknowledged message (${updated.messageSid}) waits in the inbox: Temporal refused it ${REFUSED_ALERT_AFTER} times (${error instanceof Error ? error.name : 'error'})`,
+            payload: { messageSid: updated.messageSid, stage: 'inbox', attempts: updated.attempts },
+          }]);
         }
         continue;
       }

@@ -3,8 +3,8 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { conversationSnapshotQuery, inboundWorkflowId, inboxDrainScheduleId, statusCallbackWorkflowId, type InboundInput } from '../../src/contract';
-import { drainInbox, inboxDepth, parkInbound } from '../../src/db/inbox';
-import { inboundInbox, messages } from '../../src/db/schema';
+import { drainInbox, inboxDepth, parkInbound, REFUSED_ALERT_AFTER } from '../../src/db/inbox';
+import { alerts, inboundInbox, messages } from '../../src/db/schema';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { newRootTrace } from '../../src/domain/trace';
 import { startInboundWorkflow } from '../../src/temporal/start-inbound';
@@ -198,6 +198,14 @@ describe('inbox drain', () => {
     expect(await inboxRow(input.messageSid)).toMatchObject({ state: 'drained', attempts: 1 });
     expect(await inboxRow(refused.messageSid)).toMatchObject({ state: 'pending', attempts: 1, lastError: 'Error: no' });
     await expectAnsweredOnce(input.messageSid, from);
+
+    // Refused again and again with Temporal up: a supervisor is told once, at REFUSED_ALERT_AFTER; the row stays pending.
+    const inboxAlerts = () => h.db.select().from(alerts).where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'inbound_failed')));
+    for (let i = 1; i < REFUSED_ALERT_AFTER + 2; i++) await drainInbox(h.db, queue, () => Promise.reject(new Error('no')));
+    const raised = await inboxAlerts();
+    expect(raised).toHaveLength(1);
+    expect(raised[0]!.payload).toMatchObject({ messageSid: refused.messageSid, stage: 'inbox' });
+    expect(await inboxRow(refused.messageSid)).toMatchObject({ state: 'pending', attempts: REFUSED_ALERT_AFTER + 2 });
   });
 
   it('concurrent drains hand each row over exactly once (SKIP LOCKED)', async () => {
