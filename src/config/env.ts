@@ -63,6 +63,10 @@ const schema = z
     WHATSAPP_WINDOW: duration('24h'),
     /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
     WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
+    /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    /** Loopback port of the Temporal SDK's own exporter, appended to the worker's /metrics; default WORKER_METRICS_PORT + 1. */
+    WORKER_SDK_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
     /** Set by `npm start` for its child processes: DATABASE_URL is the embedded PGlite server (one shared session). */
     CAUSEWAY_EMBEDDED_DATABASE: z.enum(['0', '1']).default('0'),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
@@ -85,6 +89,9 @@ const schema = z
     if (env.RECONCILE_INTERVAL < 60_000) {
       ctx.addIssue({ code: 'custom', path: ['RECONCILE_INTERVAL'], message: 'must be at least 1m (each run lists Twilio\'s log)' });
     }
+    if (env.WORKER_METRICS_PORT !== 0 && (env.WORKER_SDK_METRICS_PORT ?? env.WORKER_METRICS_PORT + 1) === env.WORKER_METRICS_PORT) {
+      ctx.addIssue({ code: 'custom', path: ['WORKER_SDK_METRICS_PORT'], message: 'must differ from WORKER_METRICS_PORT' });
+    }
     if (env.CONVERSATION_CLOSE_AFTER <= env.CONVERSATION_IDLE_AFTER) {
       ctx.addIssue({ code: 'custom', path: ['CONVERSATION_CLOSE_AFTER'], message: 'must be longer than CONVERSATION_IDLE_AFTER' });
     }
@@ -93,6 +100,7 @@ const schema = z
     ...env,
     PUBLIC_BASE_URL: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     CAUSEWAY_DATA_DIR: path.resolve(env.CAUSEWAY_DATA_DIR),
+    WORKER_SDK_METRICS_PORT: env.WORKER_SDK_METRICS_PORT ?? Math.min(65535, env.WORKER_METRICS_PORT + 1),
     CACHE_DIR: path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'causeway'),
   }));
 
