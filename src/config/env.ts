@@ -20,7 +20,7 @@ const duration = (fallback: string) =>
     }
   });
 
-const schema = z
+const fields = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -80,7 +80,12 @@ const schema = z
     CAUSEWAY_RECORD_HISTORIES: z.enum(['0', '1']).default('0'),
     XDG_CACHE_HOME: optionalString,
     PATH: z.string().default(''),
-  })
+  });
+
+/** Every variable the service reads (docker-compose.yml's pass-through list is checked against it). */
+export const ENV_VARIABLES = Object.keys(fields.shape);
+
+const schema = fields
   .superRefine((env, ctx) => {
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_PHONE_NUMBER];
     if (twilio.some(Boolean) && !twilio.every(Boolean)) {
