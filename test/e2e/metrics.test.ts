@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
 import { startMetricsServer, type MetricsServer } from '../../src/observability/metrics-server';
+import { launchCampaign, sentToPhones, targets } from '../support/campaigns';
 import { conversationOf } from '../support/conversation';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 
@@ -178,5 +179,22 @@ describe('GET /metrics on the API and on the worker', () => {
     // Nothing in either set repeats a name of the other.
     const ours = new Set(samples.filter((s) => !s.name.startsWith('temporal_')).map((s) => s.name));
     expect([...sdkNames].filter((n) => ours.has(n))).toEqual([]);
+  });
+
+  it('counts campaign sends apart from conversation sends (their rate is the campaign send rate)', async () => {
+    const before = parseExposition(await (await fetch(`${workerMetrics.url}/metrics`)).text());
+    const campaignSent = (samples: Sample[]) => value(samples, 'causeway_sends_total', { kind: 'campaign', result: 'sent' }) ?? 0;
+    const tenant = await h.createTestTenant();
+    const rows = targets(5);
+    await launchCampaign(h, tenant, rows);
+    await h.twilio.waitFor(() => sentToPhones(h, rows.map((r) => r.phone)).length === 5);
+    // Counted when Twilio's answer reaches the activity, a moment after the fake recorded the request.
+    const samples = await eventually(async () => {
+      const s = (await scrape(workerMetrics.url)).samples;
+      return campaignSent(s) - campaignSent(before) >= 5 ? s : null;
+    }, 10_000, 'five campaign sends counted');
+    // One per message the fake Twilio accepted for these contacts: the sends, no more, no less.
+    expect(campaignSent(samples) - campaignSent(before)).toBe(5);
+    expect(sentToPhones(h, rows.map((r) => r.phone))).toHaveLength(5);
   });
 });
