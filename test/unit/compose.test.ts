@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { childProcessEnv, ENV_VARIABLES, loadEnv } from '../../src/config/env';
 import { parseYamlSubset, type YamlValue } from '../support/yaml-subset';
@@ -26,6 +29,15 @@ const COMPOSE_VALUES = ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORA
 const CAUSEWAY_SERVICES = ['api', 'worker', 'migrate', 'causeway-setup'];
 
 type Map = Record<string, YamlValue>;
+
+/** Version directories (`v1.9`, `v1.18`) in version order. */
+function readdirSorted(dir: string): string[] {
+  const version = (name: string) => name.slice(1).split('.').map(Number);
+  return readdirSync(dir).filter((n) => /^v\d+\.\d+$/.test(n)).sort((a, b) => {
+    const [x, y] = [version(a), version(b)];
+    return x[0]! - y[0]! || x[1]! - y[1]!;
+  });
+}
 const asMap = (v: YamlValue | undefined, what: string): Map => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${what} is not a mapping`);
   return v;
@@ -103,6 +115,7 @@ describe('docker-compose.yml', () => {
     expect(service('temporal-schema').image as string).toMatch(/^temporalio\/admin-tools:1\.29\.1/);
     const script = (service('temporal-schema').command as string[]).join('\n');
     for (const db of ['temporal', 'temporal_visibility']) {
+      expect(script).toContain(`--db ${db} create`);
       expect(script).toContain(`--db ${db} setup-schema -v 0.0`);
       expect(script).toMatch(new RegExp(`--db ${db} update-schema -d /etc/temporal/schema/postgresql/v12/${db === 'temporal' ? 'temporal' : 'visibility'}/versioned`));
     }
@@ -157,6 +170,48 @@ describe('docker-compose.yml', () => {
     }
     // The section names every one-shot step the file has.
     for (const oneShot of ['temporal-schema', 'temporal-namespace', 'causeway-setup', 'migrate']) expect(section).toContain(`\`${oneShot}\``);
+  });
+
+  // The schema step's own script, run twice against this machine's Postgres with temporal-sql-tool built from the
+  // pinned server module (`npm run cluster` builds it), on databases of its own: it works and a rerun is harmless.
+  // Skipped when the tool or the module's schema directory is not there.
+  const env = loadEnv();
+  const sqlTool = path.join(env.CACHE_DIR, 'temporal-server-v1.29.1', 'temporal-sql-tool');
+  const schemaDir = path.join(os.homedir(), 'go', 'pkg', 'mod', 'go.temporal.io', 'server@v1.29.1', 'schema', 'postgresql', 'v12');
+  it.skipIf(!existsSync(sqlTool) || !existsSync(schemaDir))('the temporal-schema script sets up both databases, and running it again changes nothing', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const names = { temporal: `compose_t_${suffix}`, temporal_visibility: `compose_tv_${suffix}` };
+    const script = (service('temporal-schema').command as string[]).join('\n')
+      .replace(/\$\$/g, '$')
+      .replace(/--db (temporal_visibility|temporal)\b/g, (_, db: keyof typeof names) => `--db ${names[db]}`)
+      .replace(/temporal-sql-tool/g, sqlTool)
+      .replace(/\/etc\/temporal\/schema\/postgresql\/v12/g, schemaDir);
+    const server = new URL(env.TEST_DATABASE_URL);
+    const sqlEnv = { ...environment('temporal-schema'), SQL_HOST: server.hostname, SQL_PORT: server.port || '5432', SQL_USER: decodeURIComponent(server.username), SQL_PASSWORD: decodeURIComponent(server.password) };
+    const admin = postgres(env.TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
+    try {
+      for (const run of [1, 2]) {
+        const result = spawnSync('/bin/sh', ['-euc', script], { encoding: 'utf8', env: childProcessEnv(sqlEnv) });
+        expect(result.status, `run ${run}: ${result.stderr.slice(-2000)}`).toBe(0);
+        expect(result.stdout).toContain('temporal schemas up to date');
+      }
+      for (const [db, versions] of [[names.temporal, 'temporal'], [names.temporal_visibility, 'visibility']] as const) {
+        const url = new URL(env.TEST_DATABASE_URL);
+        url.pathname = `/${db}`;
+        const conn = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+        try {
+          const [row] = await conn<{ curr_version: string }[]>`select curr_version from schema_version`;
+          // The newest versioned directory of the module's schema (v1.18, v1.9 …): the schema is current.
+          const latest = readdirSorted(path.join(schemaDir, versions, 'versioned')).at(-1)!;
+          expect(`v${row!.curr_version}`).toBe(latest);
+        } finally {
+          await conn.end();
+        }
+      }
+    } finally {
+      for (const db of Object.values(names)) await admin.unsafe(`drop database if exists "${db}"`);
+      await admin.end();
+    }
   });
 
   // Validation by a real Compose implementation (no engine needed for `config`). Skipped, with this note, on a
