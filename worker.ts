@@ -21,6 +21,8 @@ import { createTemporalClient, ensureSearchAttributes } from './src/temporal/con
 import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
 import { installTemporalRuntime } from './src/temporal/runtime';
 import { createInboxDrainer } from './src/temporal/inbox-drainer';
+import { createMetrics, instrumentAiResponder, type Metrics } from './src/observability/metrics';
+import { startMetricsServer } from './src/observability/metrics-server';
 import { ensureInboxDrainSchedule } from './src/temporal/inbox-schedule';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
@@ -46,16 +48,19 @@ export interface WorkerWiring {
   ai?: AiResponder;
   twilio?: TwilioGateway;
   payments?: PaymentChecker;
+  /** The worker's series (served by main's /metrics listener); a fresh set when not given. */
+  metrics?: Metrics;
   /** Tests pass a prebuilt bundle so workflow code is bundled once per file. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 /** The one place that builds activity dependencies and wires them into a Temporal worker. */
 export async function createWorker(w: WorkerWiring): Promise<Worker> {
+  const metrics = w.metrics ?? createMetrics('worker');
   const deps: ActivityDeps = {
     db: w.db,
     twilio: w.twilio ?? createTwilioGateway({ apiBaseUrl: w.env.TWILIO_API_BASE_URL, timeoutMs: TWILIO_TIMEOUT_MS }),
-    ai: w.ai ?? createAiResponder(w.env),
+    ai: instrumentAiResponder(w.ai ?? createAiResponder(w.env), metrics),
     payments: w.payments ?? createLedgerPaymentChecker(w.db),
     temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE },
     config: {
@@ -72,6 +77,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     },
     log: w.log,
     clock: () => new Date(),
+    metrics,
   };
   const worker = await Worker.create({
     connection: w.connection,
@@ -104,7 +110,9 @@ async function main() {
   const env = readEnvOrExit();
   const log = createLogger(env.LOG_LEVEL, { name: 'worker' });
   exitOnFatalErrors(log);
-  installTemporalRuntime(log.child({ component: 'temporal-sdk' }), 'INFO');
+  // Core's own Prometheus exporter stays on loopback: the worker's /metrics (WORKER_METRICS_PORT) serves its series.
+  const sdkMetricsAddress = env.WORKER_METRICS_PORT ? `127.0.0.1:${env.WORKER_SDK_METRICS_PORT}` : undefined;
+  installTemporalRuntime(log.child({ component: 'temporal-sdk' }), 'INFO', { metricsBindAddress: sdkMetricsAddress });
   if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
     log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
     process.exit(1);
@@ -118,7 +126,11 @@ async function main() {
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   // TWILIO_* registers or updates its tenant from the worker too (compose), before schedules are set up for tenants.
   logTwilioEnv(log, await applyTwilioEnv(database.db, env));
-  const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log });
+  const metrics = createMetrics('worker');
+  // A metrics port that cannot be bound is a configuration error like a taken API port: exit, loudly.
+  const metricsServer = sdkMetricsAddress ? await startMetricsServer({ port: env.WORKER_METRICS_PORT, metrics, sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics` }) : null;
+  if (metricsServer) log.info({ port: env.WORKER_METRICS_PORT }, 'worker metrics at /metrics');
+  const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, metrics });
   log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');
   // The SDK drains on SIGINT/SIGTERM itself; a supervisor that vanished gets the same drain.
   stopWithParent(() => { if (worker.getState() === 'RUNNING') worker.shutdown(); });
@@ -133,7 +145,7 @@ async function main() {
     log.fatal({ error: describeFatal(error) }, 'worker failed; exiting');
     process.exit(1);
   }
-  await Promise.all([connection.close(), temporal.close(), database.close(), stopTelemetry()]);
+  await Promise.all([connection.close(), temporal.close(), database.close(), stopTelemetry(), metricsServer?.close()]);
   process.exit(0);
 }
 

@@ -5,6 +5,7 @@ import type { AiResponder } from '../integrations/ai';
 import type { TwilioGateway } from '../integrations/twilio-gateway';
 import type { PaymentChecker } from '../integrations/payments';
 import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
 
 /** Everything activities may touch, built once in worker.ts; tests pass their own, checked by the compiler. */
 export interface ActivityDeps {
@@ -28,4 +29,6 @@ export interface ActivityDeps {
   };
   log: Logger;
   clock: () => Date;
+  /** The worker's series (sends, delivery statuses); tests may leave it out. */
+  metrics?: Metrics;
 }

@@ -34,6 +34,7 @@ export function createIngressActivities(deps: ActivityDeps) {
         // Best effort, as in the webhook: the campaign's own timer is the backstop.
         await deps.temporal.client.workflow.getHandle(campaignWorkflowId(result.campaignToNotify)).signal(targetsChangedSignal).catch(() => undefined);
       }
+      if (result.outcome === 'updated') deps.metrics?.messageStatus.inc({ status: input.status });
       return { outcome: result.outcome };
     },
   };

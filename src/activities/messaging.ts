@@ -10,6 +10,7 @@ import { parseAddress } from '../domain/address';
 import { childSpan } from '../domain/trace';
 import { TwilioSendError } from '../integrations/twilio-gateway';
 import type { ActivityDeps } from './deps';
+import type { SendResult } from '../observability/metrics';
 import { applyParkedStatuses } from '../db/delivery-status';
 import { startRedelivery } from '../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../db/events';
@@ -192,6 +193,7 @@ export function createOutboundSender(deps: ActivityDeps) {
    * `sending` by a crash is first looked up at Twilio, so an accepted message is adopted, not sent twice.
    */
   async function send(input: SendMessageInput, hooks: SendHooks = {}): Promise<SendMessageResult> {
+      const counted = (result: SendResult) => deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
       const span = childSpan(input.trace);
       let resolved: ResolvedContent | null = null;
       const row = await db.transaction(async (tx) => {
@@ -251,6 +253,8 @@ export function createOutboundSender(deps: ActivityDeps) {
         }
         return { ...created!, body };
       });
+      // Counted once, by the attempt that wrote the row (only a new row carries `body`; a retry finds the old one).
+      if ('body' in row && row.status === 'failed' && row.lastError === WINDOW_CLOSED) counted('window_closed');
       if ('refused' in row && typeof row.refused === 'string') return { skipped: true, reason: 'precondition', detail: row.refused };
       if ('optedOut' in row) {
         await recordEvents(db, [{ trace: span, type: 'send.refused', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, payload: { reason: 'opted_out', purpose: sendPurpose(input) } }]);
@@ -275,6 +279,7 @@ export function createOutboundSender(deps: ActivityDeps) {
       if (number.mode === 'simulated') {
         await hooks.beforeCall?.();
         await finish(input.tenantId, row.id, row.messageId, null, 'simulated', { ...eventBase, trace: span, type: sentEvent, payload: { status: 'simulated', sentBy: input.sentBy } }, hooks);
+        counted('simulated');
         return done(null, 'simulated');
       }
 
@@ -292,6 +297,7 @@ export function createOutboundSender(deps: ActivityDeps) {
         const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find((m) => content !== null || m.body === body);
         if (found) {
           await finish(input.tenantId, row.id, row.messageId, found.sid, found.status, { ...eventBase, trace: span, type: sentEvent, payload: { providerSid: found.sid, status: found.status, adopted: true } }, hooks);
+          counted('adopted');
           return done(found.sid, found.status);
         }
       }
@@ -306,6 +312,7 @@ export function createOutboundSender(deps: ActivityDeps) {
           from: input.from, to: input.to, statusCallback: statusCallbackUrl(deps.config),
           ...(content ? { contentSid: content.sid, contentVariables: content.variables } : { body }),
         });
+        counted('sent');
         await finish(input.tenantId, row.id, row.messageId, sent.sid, sent.status, { ...eventBase, trace: span, type: sentEvent, payload: { providerSid: sent.sid, status: sent.status, sentBy: input.sentBy, ...(content ? { contentSid: content.sid } : {}) } }, hooks);
         return done(sent.sid, sent.status);
       } catch (error) {
@@ -321,6 +328,7 @@ export function createOutboundSender(deps: ActivityDeps) {
             await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
             await recordEvents(tx, [{ ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } }]);
           });
+          counted('failed');
           throw ApplicationFailure.create({ type: FailureType.TwilioPermanent, message: error.message, nonRetryable: true, details: [{ code, reason }], cause: error });
         }
         // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
@@ -328,6 +336,7 @@ export function createOutboundSender(deps: ActivityDeps) {
         await db.update(outbox).set(error.status !== undefined
           ? { status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }
           : { lastError: IN_DOUBT, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
+        counted('retrying');
         throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
       }
   }

@@ -144,7 +144,8 @@ async function settleOutbound(deps: ActivityDeps, tenantId: string, listed: List
       continue;
     }
     if (canAdvanceStatus(row.status, m.status)) {
-      const { campaignToNotify, redeliver } = await applyDeliveryStatus(deps.db, { tenantId, messageSid: m.sid, status: m.status, errorCode: m.errorCode });
+      const { outcome, campaignToNotify, redeliver } = await applyDeliveryStatus(deps.db, { tenantId, messageSid: m.sid, status: m.status, errorCode: m.errorCode });
+      if (outcome === 'updated') deps.metrics?.messageStatus.inc({ status: m.status });
       // A failure whose callback was lost may call for a resend (63016 → template, a retryable code): as the webhook would.
       if (redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, redeliver);
       if (campaignToNotify) {

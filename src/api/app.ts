@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { describeDatabaseError } from '../db/errors';
 import { newRootTrace } from '../domain/trace';
+import { addDatabaseGauges, createMetrics, METRICS_CONTENT_TYPE, renderMetrics } from '../observability/metrics';
 import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
@@ -11,8 +13,15 @@ import { pageRoutes } from './routes/pages';
 import { traceRoutes } from './routes/traces';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
-export function createApp(deps: AppDeps) {
+export function createApp(appDeps: AppDeps) {
   const app = new Hono<AppEnv>();
+  let metrics = appDeps.metrics;
+  if (!metrics) {
+    metrics = createMetrics('api');
+    const log = appDeps.log.child({ component: 'metrics' });
+    addDatabaseGauges(metrics, appDeps.db, (error) => log.warn({ err: describeDatabaseError(error) }, 'database gauges not read'));
+  }
+  const deps: AppDeps = { ...appDeps, metrics };
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -30,6 +39,8 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/', healthRoutes(deps));
+  // Prometheus scrape target; labels are enums and counts, never numbers, bodies or tenants' secrets.
+  app.get('/metrics', async (c) => c.body(await renderMetrics(metrics), 200, { 'Content-Type': METRICS_CONTENT_TYPE }));
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
   app.route('/api', traceRoutes(deps));

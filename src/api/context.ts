@@ -3,6 +3,7 @@ import type { Env } from '../config/env';
 import type { Database } from '../db/client';
 import type { Operator } from '../db/users';
 import type { Logger } from '../logger';
+import type { Metrics, WebhookOutcome } from '../observability/metrics';
 import type { InboxDrainer } from '../temporal/inbox-drainer';
 
 export interface AppDeps {
@@ -13,6 +14,8 @@ export interface AppDeps {
   clock?: () => Date;
   /** Drains messages the webhook parked while Temporal was down; made by createApp when not given. */
   inboxDrainer?: InboxDrainer;
+  /** The API's series (GET /metrics); made by createApp, with the database gauges, when not given. */
+  metrics?: Metrics;
   webhook?: {
     /** How long a resolved tenant / account is reused (default 10 s); past it, served only while the database is down. */
     tenantCacheTtlMs?: number;
@@ -21,4 +24,12 @@ export interface AppDeps {
   };
 }
 
-export type AppEnv = { Variables: { requestId: string; log: Logger; operator: Operator } };
+export type AppEnv = {
+  Variables: {
+    requestId: string; log: Logger; operator: Operator;
+    /** Set by a webhook handler once it knows what became of the request (counted by causeway_webhooks_total). */
+    webhookOutcome: WebhookOutcome | undefined;
+    /** A rejection's reason when the error code alone says less (`unknown_account` rather than invalid_signature). */
+    webhookReason: string | undefined;
+  };
+};

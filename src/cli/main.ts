@@ -5,6 +5,7 @@ import { registerDbCommands } from './commands/db';
 import { registerReconcileCommand } from './commands/reconcile';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTemplateCommands } from './commands/template';
+import { registerTemporalCommands } from './commands/temporal';
 import { registerTenantCommands } from './commands/tenant';
 import { registerTraceCommands } from './commands/trace';
 import { registerUserCommands } from './commands/user';
@@ -27,6 +28,7 @@ registerTraceCommands(program, ctx);
 registerCampaignCommands(program, ctx);
 registerReconcileCommand(program, ctx);
 registerTemplateCommands(program, ctx);
+registerTemporalCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

@@ -20,7 +20,7 @@ const duration = (fallback: string) =>
     }
   });
 
-const schema = z
+const fields = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -63,6 +63,10 @@ const schema = z
     WHATSAPP_WINDOW: duration('24h'),
     /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
     WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
+    /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    /** Loopback port of the Temporal SDK's own exporter, appended to the worker's /metrics; default WORKER_METRICS_PORT + 1. */
+    WORKER_SDK_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
     /** Set by `npm start` for its child processes: DATABASE_URL is the embedded PGlite server (one shared session). */
     CAUSEWAY_EMBEDDED_DATABASE: z.enum(['0', '1']).default('0'),
     CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
@@ -76,7 +80,12 @@ const schema = z
     CAUSEWAY_RECORD_HISTORIES: z.enum(['0', '1']).default('0'),
     XDG_CACHE_HOME: optionalString,
     PATH: z.string().default(''),
-  })
+  });
+
+/** Every variable the service reads (docker-compose.yml's pass-through list is checked against it). */
+export const ENV_VARIABLES = Object.keys(fields.shape);
+
+const schema = fields
   .superRefine((env, ctx) => {
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_PHONE_NUMBER];
     if (twilio.some(Boolean) && !twilio.every(Boolean)) {
@@ -84,6 +93,9 @@ const schema = z
     }
     if (env.RECONCILE_INTERVAL < 60_000) {
       ctx.addIssue({ code: 'custom', path: ['RECONCILE_INTERVAL'], message: 'must be at least 1m (each run lists Twilio\'s log)' });
+    }
+    if (env.WORKER_METRICS_PORT !== 0 && (env.WORKER_SDK_METRICS_PORT ?? env.WORKER_METRICS_PORT + 1) === env.WORKER_METRICS_PORT) {
+      ctx.addIssue({ code: 'custom', path: ['WORKER_SDK_METRICS_PORT'], message: 'must differ from WORKER_METRICS_PORT' });
     }
     if (env.CONVERSATION_CLOSE_AFTER <= env.CONVERSATION_IDLE_AFTER) {
       ctx.addIssue({ code: 'custom', path: ['CONVERSATION_CLOSE_AFTER'], message: 'must be longer than CONVERSATION_IDLE_AFTER' });
@@ -93,6 +105,7 @@ const schema = z
     ...env,
     PUBLIC_BASE_URL: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     CAUSEWAY_DATA_DIR: path.resolve(env.CAUSEWAY_DATA_DIR),
+    WORKER_SDK_METRICS_PORT: env.WORKER_SDK_METRICS_PORT ?? Math.min(65535, env.WORKER_METRICS_PORT + 1),
     CACHE_DIR: path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'causeway'),
   }));
 

@@ -17,6 +17,7 @@ import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { createMetrics } from '../../src/observability/metrics';
 import { startFakeOpenAi } from './fake-openai';
 import { startFakeTwilio } from './fake-twilio';
 import type { PaymentChecker } from '../../src/integrations/payments';
@@ -50,6 +51,11 @@ export interface HarnessOptions {
    * database pool and Temporal client at these addresses; the worker stays on the direct ones.
    */
   api?: { databaseUrl?: string; temporalAddress?: string; tenantCacheTtlMs?: number; startDeadlineMs?: number };
+  /**
+   * `host:port` for the Temporal SDK's Prometheus exporter (src/temporal/runtime.ts). Takes effect only in the
+   * first harness of a test process: the SDK runtime is installed once per process.
+   */
+  sdkMetricsAddress?: string;
 }
 
 export async function startHarness(overrides: Record<string, string> = {}, options: HarnessOptions = {}) {
@@ -68,7 +74,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   const log = createLogger('silent');
   if (!runtimeInstalled) {
     // Expected failures (retried activities) are part of several tests; only errors are worth printing.
-    installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
+    installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR', { metricsBindAddress: options.sdkMetricsAddress });
     runtimeInstalled = true;
   }
   const env: Env = loadEnv({
@@ -90,9 +96,11 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   const database = createDb(env.DATABASE_URL!, { max: 10, embedded: inject('databaseEmbedded') });
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
+  // One set of worker series across restarts, as one worker process would keep them.
+  const workerMetrics = createMetrics('worker');
   bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
   const startWorker = async () => {
-    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle, ...(options.payments ? { payments: options.payments } : {}) });
+    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle, metrics: workerMetrics, ...(options.payments ? { payments: options.payments } : {}) });
     return { worker, running: worker.run() };
   };
   let current = await startWorker();
@@ -163,7 +171,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   }
 
   return {
-    env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer,
+    env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer, workerMetrics,
     createTestTenant, postInbound, postStatus, createOperator, api,
     /** The running worker's state ('RUNNING' while it polls); a worker that crashed is 'FAILED'. */
     workerState: () => current.worker.getState(),

@@ -1,4 +1,4 @@
-import { Hono, type Context, type Handler } from 'hono';
+import { Hono, type Context, type Handler, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { campaignWorkflowId, targetsChangedSignal } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
@@ -15,6 +15,7 @@ import { ACCOUNT_SID, InboundParamsError, MESSAGE_SID, parseInboundParams, toInb
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
 import type { AppDeps, AppEnv } from '../context';
+import { createMetrics, type WebhookEndpoint } from '../../observability/metrics';
 import { ApiError } from '../errors';
 import { createAccountResolver, createTenantResolver, type InboundTarget } from '../tenant-cache';
 import { isValidTwilioSignature } from '../twilio-signature';
@@ -56,6 +57,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
   const { db, temporal, env } = deps;
   const clock = deps.clock ?? (() => new Date());
   const startDeadlineMs = deps.webhook?.startDeadlineMs ?? START_DEADLINE_MS;
+  const metrics = deps.metrics ?? createMetrics('api');
   const inbox = deps.inboxDrainer ?? createInboxDrainer({ db, client: temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log: deps.log.child({ component: 'inbox-drain' }) });
 
   function signedBy(c: Context<AppEnv>, authToken: string, params: Params) {
@@ -94,6 +96,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     if (!target) {
       // Nothing from an unknown account is stored: its signature cannot be checked, so it could be anyone.
       c.get('log').warn({ accountSid }, 'webhook for an unknown Twilio account rejected');
+      c.set('webhookReason', 'unknown_account');
       throw new ApiError('invalid_signature', 'unknown Twilio account');
     }
     return target;
@@ -137,6 +140,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         .onConflictDoNothing({ target: orphanInbound.messageSid })
         .catch((error: unknown) => databaseFailure(error, 'cannot store the message right now'));
       log.warn({ accountSid, channel: to.channel }, 'inbound message for a number no tenant owns: stored as orphan');
+      c.set('webhookOutcome', 'orphan');
       return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
     }
 
@@ -146,11 +150,13 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, { deadlineMs: startDeadlineMs });
       if (outcome === 'duplicate') log.info('duplicate webhook ignored');
       else log.info({ tenant: tenant.tenantSlug, traceId: trace.traceId }, 'inbound accepted');
+      c.set('webhookOutcome', outcome === 'duplicate' ? 'duplicate' : 'accepted');
     } catch (startError) {
       // Temporal refused or did not answer in time (it may even have started it: the drain then sees a duplicate).
       try {
         const parked = await parkInbound(db, env.TEMPORAL_TASK_QUEUE, input);
         log.warn({ temporal: errorName(startError), parked }, 'Temporal did not accept the inbound workflow: message parked in the inbox');
+        c.set('webhookOutcome', 'parked');
       } catch (parkError) {
         log.error({ temporal: errorName(startError), database: describeDatabaseError(parkError) }, 'neither Temporal nor the database took the message');
         throw new ApiError('temporal_unavailable', 'message not accepted: neither Temporal nor the database can take it now', { cause: startError });
@@ -161,10 +167,27 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });
   };
 
+  /**
+   * Counts every request once it is answered: the outcome the handler recorded, or what its error says (the
+   * app's error handler has already turned a thrown ApiError into the response, and left it in `c.error`).
+   */
+  const counted = (endpoint: WebhookEndpoint): MiddlewareHandler<AppEnv> => async (c, next) => {
+    await next();
+    const error = c.error;
+    let outcome = c.get('webhookOutcome') ?? 'error';
+    let reason = '';
+    if (error) {
+      const code = error instanceof ApiError ? error.code : 'internal';
+      outcome = code === 'temporal_unavailable' || code === 'database_unavailable' ? 'unavailable' : code === 'internal' ? 'error' : 'rejected';
+      reason = outcome === 'rejected' ? (c.get('webhookReason') ?? code) : outcome === 'unavailable' ? code : '';
+    }
+    metrics.webhooks.inc({ endpoint, outcome, reason });
+  };
+
   return new Hono<AppEnv>()
-    .post('/messages', limit, inbound)
-    .post('/messages/fallback', limit, inbound)
-    .post('/status', limit, async (c) => {
+    .post('/messages', counted('messages'), limit, inbound)
+    .post('/messages/fallback', counted('fallback'), limit, inbound)
+    .post('/status', counted('status'), limit, async (c) => {
       const params = await readForm(c);
       const messageSid = required(params, 'MessageSid', MESSAGE_SID);
       const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
@@ -172,7 +195,10 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       if (!KNOWN_STATUSES.includes(status)) throw new ApiError('bad_request', 'unknown MessageStatus');
       const cachedAccount = await resolveAccount(accountSid)
         .catch((error: unknown) => databaseFailure(error, 'cannot check the signature right now (database unavailable, account not cached)'));
-      if (!cachedAccount) throw new ApiError('invalid_signature', 'unknown Twilio account');
+      if (!cachedAccount) {
+        c.set('webhookReason', 'unknown_account');
+        throw new ApiError('invalid_signature', 'unknown Twilio account');
+      }
       const account = await verify(c, cachedAccount, params, () => resolveAccount.reload(accountSid));
       const log = c.get('log').child({ messageSid });
       const callback = { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null };
@@ -188,6 +214,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         try {
           const started = await startStatusCallbackWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, callback, { deadlineMs: startDeadlineMs });
           log.warn({ status, database: describeDatabaseError(error), started }, 'status callback handed to Temporal (database unavailable)');
+          c.set('webhookOutcome', 'handed_to_temporal');
         } catch (startError) {
           log.error({ status, database: describeDatabaseError(error), temporal: errorName(startError) }, 'neither the database nor Temporal took the status callback');
           throw new ApiError('database_unavailable', 'status not recorded: neither the database nor Temporal can take it now', { cause: error });
@@ -195,6 +222,8 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         return c.body(null, 204);
       }
       log.info({ status, outcome: result.outcome }, 'delivery status');
+      c.set('webhookOutcome', 'applied');
+      if (result.outcome === 'updated') metrics.messageStatus.inc({ status });
       if (result.redeliver) {
         // 63016 with a template, or a retryable code: the follow-up send runs as its own short workflow.
         await startRedelivery(temporal, env.TEMPORAL_TASK_QUEUE, result.redeliver)
