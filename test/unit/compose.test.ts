@@ -6,7 +6,9 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { childProcessEnv, ENV_VARIABLES, loadEnv } from '../../src/config/env';
-import { parseYamlSubset, type YamlValue } from '../support/yaml-subset';
+import { parse as parseYaml } from 'yaml';
+
+type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -43,7 +45,7 @@ const asMap = (v: YamlValue | undefined, what: string): Map => {
   return v;
 };
 
-const compose = asMap(parseYamlSubset(readFileSync(COMPOSE_FILE, 'utf8')), 'docker-compose.yml');
+const compose = asMap(parseYaml(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as YamlValue, 'docker-compose.yml');
 const services = asMap(compose.services, 'services');
 const service = (name: string) => asMap(services[name], `service ${name}`);
 const environment = (name: string) => asMap(service(name).environment, `${name}.environment`) as Record<string, string>;
