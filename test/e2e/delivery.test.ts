@@ -28,7 +28,7 @@ async function outboundOf(h: Harness, correlationId: string) {
 describe('outbound delivery and status callbacks', () => {
   it('answers 503 and starts nothing when Temporal is unreachable', async () => {
     const tenant = await h.createTestTenant();
-    const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default' });
+    const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
     const app = createApp({ env: h.env, db: h.db, temporal: dead.client, log: createLogger('silent') });
     const messageSid = newMessageSid();
     const params = { MessageSid: messageSid, AccountSid: tenant.accountSid, From: customer(), To: tenant.address, Body: 'hello?' };

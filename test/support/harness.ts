@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createWorker, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
+import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
 import { createApp } from '../../src/api/app';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
@@ -13,7 +13,7 @@ import type { Role } from '../../src/domain/api-keys';
 import { formatAddress } from '../../src/domain/address';
 import { parseDuration } from '../../src/domain/duration';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
@@ -49,6 +49,11 @@ export interface HarnessOptions {
    * The API's own connections, for outage tests (test/support/tcp-proxy.ts in between): the API gets its own
    * database pool and Temporal client at these addresses; the worker stays on the direct ones.
    */
+  /**
+   * Where the API's, the worker's and (if this file installs it first) the Temporal SDK's logs go: tests that
+   * assert what is logged capture them here. Default: silent (SDK errors only, on stdout).
+   */
+  log?: { app: Logger; sdk: Logger };
   api?: { databaseUrl?: string; temporalAddress?: string; tenantCacheTtlMs?: number; startDeadlineMs?: number };
 }
 
@@ -65,10 +70,11 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   } : window);
 
   const openai = await startFakeOpenAi();
-  const log = createLogger('silent');
+  const log = options.log?.app ?? createLogger('silent');
   if (!runtimeInstalled) {
     // Expected failures (retried activities) are part of several tests; only errors are worth printing.
-    installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
+    if (options.log) installTemporalRuntime(options.log.sdk, 'INFO');
+    else installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
     runtimeInstalled = true;
   }
   const env: Env = loadEnv({
@@ -85,20 +91,23 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     CONVERSATION_IDLE_AFTER: '10m',
     CONVERSATION_CLOSE_AFTER: '30m',
     LOG_LEVEL: 'silent',
+    // Every test runs with payload encryption, as production does; a random key per harness.
+    CAUSEWAY_PAYLOAD_KEYS: `test-${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`,
     ...overrides,
   });
+  const payloadKeys = env.CAUSEWAY_PAYLOAD_KEYS ?? null;
   const database = createDb(env.DATABASE_URL!, { max: 10, embedded: inject('databaseEmbedded') });
-  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE });
+  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
-  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
   const startWorker = async () => {
-    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle, ...(options.payments ? { payments: options.payments } : {}) });
+    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, payloadKeys, workflowBundle: bundle, ...(options.payments ? { payments: options.payments } : {}) });
     return { worker, running: worker.run() };
   };
   let current = await startWorker();
 
   const apiDatabase = options.api?.databaseUrl ? createDb(options.api.databaseUrl, { max: 10, embedded: inject('databaseEmbedded') }) : null;
-  const apiTemporal = options.api?.temporalAddress ? createTemporalClient({ address: options.api.temporalAddress, namespace: env.TEMPORAL_NAMESPACE }) : null;
+  const apiTemporal = options.api?.temporalAddress ? createTemporalClient({ address: options.api.temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys }) : null;
   const apiDb = apiDatabase?.db ?? database.db;
   const apiClient = apiTemporal?.client ?? temporal.client;
   const inboxDrainer = createInboxDrainer({ db: apiDb, client: apiClient, taskQueue: env.TEMPORAL_TASK_QUEUE, log, ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) });
@@ -163,7 +172,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   }
 
   return {
-    env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer,
+    env, payloadKeys, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer,
     createTestTenant, postInbound, postStatus, createOperator, api,
     /** The running worker's state ('RUNNING' while it polls); a worker that crashed is 'FAILED'. */
     workerState: () => current.worker.getState(),
