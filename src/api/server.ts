@@ -6,6 +6,7 @@ import { exitOnFatalErrors, reportReady, stopWithParent } from '../fatal';
 import { createLogger } from '../logger';
 import { createTemporalClient } from '../temporal/connection';
 import { resolvePayloadKeys } from '../temporal/payload-keys';
+import { EncryptionCodec } from '../temporal/payload-codec';
 import { startTelemetry } from '../tracing/telemetry';
 import { createApp } from './app';
 
@@ -28,7 +29,7 @@ const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
 // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
 const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
 const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
-const app = createApp({ env, db: database.db, temporal: temporal.client, log });
+const app = createApp({ env, db: database.db, temporal: temporal.client, log, payloadCodec: payloadKeys ? new EncryptionCodec(payloadKeys) : null });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, () => {
   log.info({ port: env.PORT, webhook: `${env.PUBLIC_BASE_URL}/webhooks/twilio/messages` }, 'API listening');
   reportReady();

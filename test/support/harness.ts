@@ -16,6 +16,7 @@ import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webh
 import { createLogger, type Logger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
+import { EncryptionCodec } from '../../src/temporal/payload-codec';
 import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
 import { startFakeOpenAi } from './fake-openai';
 import { startFakeTwilio } from './fake-twilio';
@@ -112,7 +113,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   const apiClient = apiTemporal?.client ?? temporal.client;
   const inboxDrainer = createInboxDrainer({ db: apiDb, client: apiClient, taskQueue: env.TEMPORAL_TASK_QUEUE, log, ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) });
   const webhook = { ...(options.api?.tenantCacheTtlMs !== undefined ? { tenantCacheTtlMs: options.api.tenantCacheTtlMs } : {}), ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) };
-  const app = createApp({ env, db: apiDb, temporal: apiClient, log, inboxDrainer, webhook });
+  const app = createApp({ env, db: apiDb, temporal: apiClient, log, inboxDrainer, webhook, payloadCodec: payloadKeys ? new EncryptionCodec(payloadKeys) : null });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
