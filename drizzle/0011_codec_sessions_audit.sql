@@ -10,6 +10,7 @@ CREATE TABLE "codec_audit" (
 	"origin" text,
 	"payloads" integer NOT NULL,
 	"encrypted" integer NOT NULL,
+	"withheld" integer DEFAULT 0 NOT NULL,
 	"key_ids" text[] DEFAULT '{}'::text[] NOT NULL,
 	"occurred_at" timestamp with time zone DEFAULT now() NOT NULL
 );

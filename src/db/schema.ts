@@ -590,6 +590,8 @@ export const codecAudit = pgTable('codec_audit', {
   payloads: integer('payloads').notNull(),
   /** How many of them were encrypted, and with which key ids (no payload content is ever stored here). */
   encrypted: integer('encrypted').notNull(),
+  /** Decoded payloads of another tenant, returned still encrypted. */
+  withheld: integer('withheld').notNull().default(0),
   keyIds: text('key_ids').array().notNull().default(sql`'{}'::text[]`),
   occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('codec_audit_user_idx').on(t.userId, t.occurredAt)]);

@@ -6,7 +6,8 @@ import type proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
 import { inboundWorkflowId, reconcileOnDemandWorkflowId, searchAttributes, type InboundInput, type InboundResult } from '../../src/contract';
-import { messages, promises } from '../../src/db/schema';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { codecAudit, messages, promises } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
@@ -171,5 +172,62 @@ describe('nothing personal in logs or failures (issue 11, C)', () => {
     expect(logged).toMatch(/"msg":"unhandled error"/);
     expect(logged).toContain('database error 22021');
     for (const text of [digits(phone), marker, 'Failed query', 'params:', tenant.tenantId]) expect(logged.includes(text), `API logs hold "${text}"`).toBe(false);
+  });
+});
+
+describe('codec endpoint protocol (issue 11, B)', () => {
+  const ui = 'http://localhost:8233';
+  const post = (path: string, init: { key?: string; origin?: string; namespace?: string; body: unknown; contentType?: string }) => fetch(`${h.apiUrl}/codec/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': init.contentType ?? 'application/json', 'x-namespace': init.namespace ?? 'default', ...(init.origin ? { origin: init.origin } : {}), ...(init.key ? { authorization: `Bearer ${init.key}` } : {}) },
+    body: JSON.stringify(init.body),
+  });
+  const json = (p: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+  });
+
+  it('answers the preflight for the UI origin only, with credentials allowed', async () => {
+    const preflight = (origin: string) => fetch(`${h.apiUrl}/codec/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+    const ok = await preflight(ui);
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(ui);
+    expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(ok.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-namespace');
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('401 without identity, 403 for an agent, round trip for a supervisor; another tenant\'s input stays encrypted; all audited', async () => {
+    const tenant = await h.createTestTenant();
+    const other = await h.createTestTenant();
+    const supervisor = await h.createOperator(tenant, 'SUPERVISOR');
+    const agent = await h.createOperator(tenant, 'AGENT');
+    const codec = new EncryptionCodec([oldKey]);
+    const mine = defaultPayloadConverter.toPayload({ tenantId: tenant.tenantId, body: 'meu segredo' });
+    const theirs = defaultPayloadConverter.toPayload({ tenantId: other.tenantId, body: 'segredo de outro' });
+    const sealed = await codec.encode([mine, theirs]);
+    const payloads = [...sealed, mine].map(json);
+
+    const anonymous = await post('decode', { origin: ui, body: { payloads } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('access-control-allow-origin')).toBe(ui);
+    expect((await post('decode', { key: agent.apiKey, body: { payloads } })).status).toBe(403);
+    expect((await post('decode', { key: supervisor.apiKey, namespace: 'elsewhere', body: { payloads } })).status).toBe(403);
+    expect((await post('decode', { key: supervisor.apiKey, contentType: 'text/plain', body: { payloads } })).status).toBe(415);
+
+    const decoded = await post('decode', { key: supervisor.apiKey, origin: ui, body: { payloads } });
+    expect(decoded.status).toBe(200);
+    const out = ((await decoded.json()) as { payloads: ReturnType<typeof json>[] }).payloads;
+    expect(out[0]).toEqual(json(mine));
+    expect(out[1]).toEqual(payloads[1]);
+    expect(out[2]).toEqual(json(mine));
+    const encoded = await post('encode', { key: supervisor.apiKey, body: { payloads: [json(mine)] } });
+    const [again] = ((await encoded.json()) as { payloads: ReturnType<typeof json>[] }).payloads;
+    expect(Buffer.from(again!.metadata.encoding!, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
+
+    const audit = await h.db.select().from(codecAudit).where(eq(codecAudit.tenantId, tenant.tenantId));
+    expect(audit.map((r) => [r.userId === supervisor.id ? 'supervisor' : 'agent', r.action, r.outcome, r.via]).sort()).toEqual([
+      ['agent', 'decode', 'forbidden', 'api_key'], ['supervisor', 'decode', 'allowed', 'api_key'], ['supervisor', 'decode', 'forbidden', 'api_key'], ['supervisor', 'encode', 'allowed', 'api_key'],
+    ].sort());
+    expect(audit.find((r) => r.outcome === 'allowed' && r.action === 'decode')).toMatchObject({ payloads: 3, encrypted: 2, withheld: 1, keyIds: ['k1'], origin: ui });
   });
 });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { createOperatorSession, findOperatorBySession, recordCodecAccess, revokeOperatorSession } from '../../db/operator-sessions';
 import { findOperatorByApiKey, type Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
+import type { Payload } from '@temporalio/common';
 import { isEncryptedPayload, KEY_ID_METADATA, type EncryptionCodec } from '../../temporal/payload-codec';
 import { readJson } from '../body';
 import type { AppDeps, AppEnv } from '../context';
@@ -84,19 +85,28 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
       const keyIds = [...new Set(encrypted.map((p) => Buffer.from(p.metadata[KEY_ID_METADATA] ?? new Uint8Array()).toString('utf8')))];
       const allowed = hasRole(operator.role, 'SUPERVISOR') && (!requested || requested === namespace);
       const workflowId = c.req.header('x-causeway-workflow-id')?.slice(0, 300) ?? null;
+      let result: Payload[] = payloads;
+      let withheld = 0;
+      let failure: string | null = null;
+      if (allowed) {
+        try {
+          result = action === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+        } catch (error) {
+          failure = (error as Error).message;
+        }
+        if (!failure && action === 'decode') {
+          // One namespace serves every tenant: a payload that names another tenant stays encrypted for this operator.
+          result = result.map((p, i) => (belongsToOtherTenant(p, operator) ? (withheld++, payloads[i]!) : p));
+        }
+      }
       await recordCodecAccess(deps.db, {
-        tenantId: operator.tenantId, userId: operator.id, action, outcome: allowed ? 'allowed' : 'forbidden', via,
-        namespace: requested ?? null, workflowId, origin: c.req.header('origin') ?? null, payloads: payloads.length, encrypted: encrypted.length, keyIds,
+        tenantId: operator.tenantId, userId: operator.id, action, outcome: allowed && !failure ? 'allowed' : 'forbidden', via,
+        namespace: requested ?? null, workflowId, origin: c.req.header('origin') ?? null, payloads: payloads.length, encrypted: encrypted.length, withheld, keyIds,
       });
-      c.get('log').info({ operator: operator.id, action, allowed, payloads: payloads.length, encrypted: encrypted.length }, 'codec request');
+      c.get('log').info({ operator: operator.id, action, allowed, payloads: payloads.length, encrypted: encrypted.length, withheld }, 'codec request');
       if (!hasRole(operator.role, 'SUPERVISOR')) throw new ApiError('forbidden', 'decoding payloads requires role SUPERVISOR');
       if (!allowed) throw new ApiError('forbidden', `this codec serves namespace ${namespace}`);
-      let result;
-      try {
-        result = action === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
-      } catch (error) {
-        throw new ApiError('bad_request', (error as Error).message);
-      }
+      if (failure) throw new ApiError('bad_request', failure);
       c.header('Cache-Control', 'no-store');
       return c.json({ payloads: result.map(toJson) });
     });
@@ -120,6 +130,28 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
     return signInPage(c, null);
   });
   return app;
+}
+
+/**
+ * Causeway's workflow inputs carry `tenantId` / `tenantSlug` (inbound, conversation, campaign, promise inputs and
+ * signals); a decoded JSON payload naming another tenant than the operator's is not shown. Payloads without these
+ * fields (an activity's counts, a string) carry no tenant marker and are returned.
+ */
+function belongsToOtherTenant(payload: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }, operator: Operator): boolean {
+  const encoding = payload.metadata?.encoding ? Buffer.from(payload.metadata.encoding).toString('utf8') : '';
+  if (encoding !== 'json/plain') return false;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
+  } catch {
+    return false;
+  }
+  const items: unknown[] = Array.isArray(value) ? value : [value];
+  return items.some((item) => {
+    if (!item || typeof item !== 'object') return false;
+    const { tenantId, tenantSlug } = item as { tenantId?: unknown; tenantSlug?: unknown };
+    return (typeof tenantId === 'string' && tenantId !== operator.tenantId) || (typeof tenantSlug === 'string' && tenantSlug !== operator.tenantSlug);
+  });
 }
 
 function corsFor(origins: string[]) {
