@@ -56,7 +56,6 @@ async function main() {
       DATABASE_URL: database.url, CAUSEWAY_EMBEDDED_DATABASE: database.embedded ? '1' : '0', TEMPORAL_ADDRESS: address,
       PORT: String(env.PORT), PUBLIC_BASE_URL: env.PUBLIC_BASE_URL, CAUSEWAY_DATA_DIR: env.CAUSEWAY_DATA_DIR,
       CAUSEWAY_PAYLOAD_KEYS: formatPayloadKeys(payloadKeys),
-      ...(devServer ? { CODEC_CORS_ORIGINS: new URL(devServer.uiUrl).origin } : {}),
     }),
     log: log.child({ component: 'supervisor' }),
     // A child gets its own drain time (WORKER_SHUTDOWN_FORCE_AFTER) and a little more before it is killed.
