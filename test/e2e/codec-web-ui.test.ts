@@ -130,6 +130,9 @@ describe.skipIf(!CHROMIUM)('the Web UI reads payloads through the codec endpoint
     expect(plain.codecStatus).toBe(200);
     await plain.page.waitForFunction(`document.documentElement.outerHTML.includes(${JSON.stringify(body)})`, undefined, { timeout: 15_000 });
     expect(await plain.page.content()).toContain(`whatsapp:${phone}`);
+    // The result card too (its own decode request).
+    await plain.page.waitForFunction(`document.documentElement.outerHTML.includes('conversationWorkflowId')`, undefined, { timeout: 15_000 });
+    await plain.page.screenshot({ path: path.join(SCREENSHOTS, 'codec-supervisor-result.png'), fullPage: true });
     await supervisorBrowser.close();
 
     // An agent's session: 403, and the page stays encrypted.
