@@ -18,6 +18,9 @@ import { createLedgerPaymentChecker, type PaymentChecker } from './src/integrati
 import { describeFatal, exitOnFatalErrors, reportReady, stopWithParent } from './src/fatal';
 import { createLogger, type Logger } from './src/logger';
 import { createTemporalClient, ensureSearchAttributes } from './src/temporal/connection';
+import { createDataConverter } from './src/temporal/data-converter';
+import type { PayloadKey } from './src/temporal/payload-codec';
+import { resolvePayloadKeys } from './src/temporal/payload-keys';
 import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
 import { installTemporalRuntime } from './src/temporal/runtime';
 import { createInboxDrainer } from './src/temporal/inbox-drainer';
@@ -27,6 +30,7 @@ import { ensureInboxDrainSchedule } from './src/temporal/inbox-schedule';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
 /** Workflow interceptors (trace propagation); bundles made elsewhere must list it in workflowInterceptorModules. */
+export { FAILURE_CONVERTER_PATH } from './src/temporal/data-converter';
 export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('./src/workflows/interceptors.ts', import.meta.url));
 
 /** The AI call's own timeout, below the generateReply activity's 30 s start-to-close. */
@@ -45,6 +49,8 @@ export interface WorkerWiring {
   client: Client;
   connection: NativeConnection;
   log: Logger;
+  /** Payload encryption keys (newest first; null: unencrypted). The client above must use the same ones. */
+  payloadKeys: PayloadKey[] | null;
   ai?: AiResponder;
   twilio?: TwilioGateway;
   payments?: PaymentChecker;
@@ -83,6 +89,9 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     connection: w.connection,
     namespace: w.env.TEMPORAL_NAMESPACE,
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
+    // Encrypts workflow inputs / results, signals, updates, queries, activity inputs / results, memo and failure
+    // messages; a prebuilt workflowBundle must be bundled with FAILURE_CONVERTER_PATH as well.
+    dataConverter: createDataConverter(w.payloadKeys),
     ...(w.workflowBundle ? { workflowBundle: w.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     // Campaign send activities heartbeat every 100 ms and learn of a pause from a heartbeat's answer: the throttle
@@ -117,11 +126,12 @@ async function main() {
     log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
     process.exit(1);
   }
+  const payloadKeys = resolvePayloadKeys(env, log, 'the worker');
   const stopTelemetry = startTelemetry(env, log);
   const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
   // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
   const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
-  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   // TWILIO_* registers or updates its tenant from the worker too (compose), before schedules are set up for tenants.
@@ -130,8 +140,8 @@ async function main() {
   // A metrics port that cannot be bound is a configuration error like a taken API port: exit, loudly.
   const metricsServer = sdkMetricsAddress ? await startMetricsServer({ port: env.WORKER_METRICS_PORT, metrics, sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics` }) : null;
   if (metricsServer) log.info({ port: env.WORKER_METRICS_PORT }, 'worker metrics at /metrics');
-  const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, metrics });
-  log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');
+  const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, metrics, payloadKeys });
+  log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted', payloadKeyIds: payloadKeys?.map((k) => k.id) ?? null }, 'worker started');
   // The SDK drains on SIGINT/SIGTERM itself; a supervisor that vanished gets the same drain.
   stopWithParent(() => { if (worker.getState() === 'RUNNING') worker.shutdown(); });
   reportReady();

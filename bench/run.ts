@@ -13,7 +13,8 @@ import { Hono } from 'hono';
 import proto from '@temporalio/proto';
 import postgres from 'postgres';
 import type { AddressInfo } from 'node:net';
-import { createWorker, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../worker';
+import { formatPayloadKeys } from '../src/temporal/payload-codec';
+import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../worker';
 import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
 import { campaignWorkflowId, inboundWorkflowId } from '../src/contract';
@@ -98,7 +99,9 @@ async function main() {
     DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalEnv.address, TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_BASE_URL: PUBLIC,
     TWILIO_API_BASE_URL: twilio.url, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: openai.url, MESSAGE_DEBOUNCE: '0s', NPS_WAIT: '0s', LOG_LEVEL: 'silent', CAMPAIGN_DELIVERY_TIMEOUT: '30s',
   });
-  const temporal = createTemporalClient({ address: temporalEnv.address, namespace: 'default' });
+  // Measured as production runs: with payload encryption (a throwaway key for this run).
+  const payloadKeys = [{ id: 'bench', key: randomBytes(32) }];
+  const temporal = createTemporalClient({ address: temporalEnv.address, namespace: 'default', payloadKeys });
   const log = createLogger('silent');
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
@@ -141,8 +144,8 @@ async function main() {
 
   // Worker + API over HTTP for the rest.
   const connection = await NativeConnection.connect({ address: temporalEnv.address });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
-  const worker = await createWorker({ env: appEnv, db: database.db, client: temporal.client, connection, log, workflowBundle });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const worker = await createWorker({ env: appEnv, db: database.db, client: temporal.client, connection, log, payloadKeys, workflowBundle });
   const running = worker.run();
   const app = createApp({ env: appEnv, db: database.db, temporal: temporal.client, log });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -202,13 +205,13 @@ async function main() {
   if (run('campaign')) {
     const limit = 50;
     const n = 2000;
-    const peer = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'twilio-peer.ts'), JSON.stringify({ databaseUrl, temporalAddress: temporalEnv.address, publicBaseUrl: PUBLIC, accountSid, authToken })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const peer = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'twilio-peer.ts'), JSON.stringify({ databaseUrl, temporalAddress: temporalEnv.address, publicBaseUrl: PUBLIC, accountSid, authToken, payloadKeys: formatPayloadKeys(payloadKeys) })], { stdio: ['pipe', 'pipe', 'inherit'] });
     const peerUrls = await new Promise<{ twilioUrl: string; controlUrl: string }>((resolve, reject) => {
       peer.once('exit', (code) => reject(new Error(`the Twilio peer exited (${code})`)));
       peer.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { twilioUrl: string; controlUrl: string }));
     });
     const paceQueue = `${taskQueue}-pace`;
-    const paceWorker = await createWorker({ env: { ...appEnv, TEMPORAL_TASK_QUEUE: paceQueue, TWILIO_API_BASE_URL: peerUrls.twilioUrl }, db: database.db, client: temporal.client, connection, log, workflowBundle });
+    const paceWorker = await createWorker({ env: { ...appEnv, TEMPORAL_TASK_QUEUE: paceQueue, TWILIO_API_BASE_URL: peerUrls.twilioUrl }, db: database.db, client: temporal.client, connection, log, payloadKeys, workflowBundle });
     const paceRunning = paceWorker.run();
     const sentTimes = async () => (await (await fetch(`${peerUrls.controlUrl}/sent`)).json()) as number[];
     const rows = Array.from({ length: n }, (_, i) => `+5521${String(800000000 + i)},Cliente ${i}`).join('\n');

@@ -1,6 +1,7 @@
 // Child process of `npm run bench`: the fake Twilio and the API that receives its status callbacks, as in
 // production (Twilio is remote, the API is its own deployment), so neither competes with the worker's event loop
 // while the campaign pacing is measured. Prints its addresses as one JSON line; stops when stdin closes.
+import { parsePayloadKeys } from '../src/temporal/payload-codec';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -12,7 +13,7 @@ import { createLogger } from '../src/logger';
 import { createTemporalClient } from '../src/temporal/connection';
 import { startFakeTwilio } from '../test/support/fake-twilio';
 
-interface PeerConfig { databaseUrl: string; temporalAddress: string; publicBaseUrl: string; accountSid: string; authToken: string }
+interface PeerConfig { databaseUrl: string; temporalAddress: string; publicBaseUrl: string; accountSid: string; authToken: string; /** A throwaway key of this bench run. */ payloadKeys: string }
 const config = JSON.parse(process.argv[2] ?? '{}') as PeerConfig;
 
 let apiUrl = '';
@@ -25,7 +26,7 @@ const twilio = await startFakeTwilio({
 twilio.addAccount(config.accountSid, config.authToken);
 const env = loadEnv({ DATABASE_URL: config.databaseUrl, TEMPORAL_ADDRESS: config.temporalAddress, PUBLIC_BASE_URL: config.publicBaseUrl, LOG_LEVEL: 'silent' });
 const database = createDb(config.databaseUrl, { max: 10 });
-const temporal = createTemporalClient({ address: config.temporalAddress, namespace: env.TEMPORAL_NAMESPACE });
+const temporal = createTemporalClient({ address: config.temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys: parsePayloadKeys(config.payloadKeys) });
 const listen = async (fetch: (request: Request) => Response | Promise<Response>) => {
   const server = serve({ fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

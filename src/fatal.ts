@@ -1,7 +1,10 @@
+import { describeDatabaseError, isDatabaseError } from './db/errors';
 import type { Logger } from './logger';
 
 /** An error as a log line can carry it: name, message and stack, with credentials in URLs masked. */
 export function describeFatal(error: unknown): { type: string; message: string; stack?: string } {
+  // A database error's message lists the statement's parameters: the codes only (src/db/errors.ts).
+  if (isDatabaseError(error)) return { type: 'DatabaseError', message: describeDatabaseError(error) };
   const mask = (text: string) => text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, '$1***:***@');
   if (error instanceof Error) return { type: error.name, message: mask(error.message), ...(error.stack ? { stack: mask(error.stack) } : {}) };
   return { type: typeof error, message: mask(String(error)) };

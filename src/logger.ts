@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { safeError } from './domain/safe-error';
 
 export type Logger = pino.Logger;
 
@@ -10,5 +11,10 @@ const REDACT = [
 ];
 
 export function createLogger(level: string, options: { name?: string; destination?: pino.DestinationStream } = {}): Logger {
-  return pino({ level, name: options.name ?? 'causeway', redact: { paths: REDACT, censor: '[redacted]' } }, options.destination);
+  // `err` / `error` (ours, and the Temporal SDK's "Activity failed" meta) go through safeError: no bound query
+  // parameters, no echoed Twilio / OpenAI request content, whatever the call site passed.
+  // Strings and plain objects (already described by the caller, e.g. describeFatal) pass as they are.
+  const safe = (value: unknown) => (value instanceof Error ? safeError(value) : value);
+  const serializers = { err: safe, error: safe };
+  return pino({ level, name: options.name ?? 'causeway', redact: { paths: REDACT, censor: '[redacted]' }, serializers }, options.destination);
 }

@@ -8,6 +8,8 @@ import { createLogger } from './logger';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { createTemporalClient, ensureSearchAttributes } from './temporal/connection';
+import { formatPayloadKeys } from './temporal/payload-codec';
+import { ensureLocalPayloadKeys } from './temporal/payload-keys';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { startSupervisor } from './supervisor';
 
@@ -30,16 +32,21 @@ async function main() {
   await bootstrapTenant(database.db, env, log);
   log.info({ embedded: database.embedded }, database.embedded ? `database: embedded Postgres (PGlite) in ${env.CAUSEWAY_DATA_DIR}/pgdata` : 'database: DATABASE_URL');
 
+  // Before Temporal: the dev server's UI is pointed at the API's codec endpoint, and every child gets the keys.
+  const payloadKeys = ensureLocalPayloadKeys(env, log);
+  // The browser reaches the API on this machine (PUBLIC_BASE_URL may be a tunnel for Twilio).
+  const codecEndpoint = `http://localhost:${env.PORT}/codec`;
+
   let address = env.TEMPORAL_ADDRESS;
   let devServer: DevServer | null = null;
   if (!address) {
     const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR }, (line) => log.info(line));
-    devServer = await startDevServer({ cliPath: cli.path, dataDir: env.CAUSEWAY_DATA_DIR, port: 7233, uiPort: env.TEMPORAL_UI_PORT, namespace: env.TEMPORAL_NAMESPACE });
+    devServer = await startDevServer({ cliPath: cli.path, dataDir: env.CAUSEWAY_DATA_DIR, port: 7233, uiPort: env.TEMPORAL_UI_PORT, namespace: env.TEMPORAL_NAMESPACE, codecEndpoint });
     stops.push(() => devServer!.stop());
     address = devServer.address;
     log.info({ cli: cli.source, reused: !devServer.owned }, `temporal: dev server at ${address}`);
   }
-  const temporal = createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE });
+  const temporal = createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   await temporal.close();
 
@@ -48,6 +55,7 @@ async function main() {
     env: childProcessEnv({
       DATABASE_URL: database.url, CAUSEWAY_EMBEDDED_DATABASE: database.embedded ? '1' : '0', TEMPORAL_ADDRESS: address,
       PORT: String(env.PORT), PUBLIC_BASE_URL: env.PUBLIC_BASE_URL, CAUSEWAY_DATA_DIR: env.CAUSEWAY_DATA_DIR,
+      CAUSEWAY_PAYLOAD_KEYS: formatPayloadKeys(payloadKeys),
     }),
     log: log.child({ component: 'supervisor' }),
     // A child gets its own drain time (WORKER_SHUTDOWN_FORCE_AFTER) and a little more before it is killed.
@@ -69,6 +77,7 @@ async function main() {
     `  Fallback URL ("Primary handler fails"):       ${env.PUBLIC_BASE_URL}/webhooks/twilio/messages/fallback`,
     `  Status callback URL:                          ${env.PUBLIC_BASE_URL}/webhooks/twilio/status`,
     `  Temporal Web UI:                              ${webUiUrl ?? `(external Temporal at ${address})`}`,
+    `  Payloads: AES-256-GCM, key ${payloadKeys[0]!.id}; to read them in the Web UI, sign in at ${codecEndpoint}/sign-in (SUPERVISOR or ADMIN key)`,
     `  AI:      ${env.OPENAI_API_KEY ? `OpenAI-compatible endpoint, model ${env.OPENAI_MODEL}` : 'no OPENAI_API_KEY: offline scripted responder (keyword rules, not a model)'}`,
     `  Twilio:  ${env.TWILIO_ACCOUNT_SID ? `live sends through ${env.TWILIO_API_BASE_URL}` : 'no credentials: demo tenant, outbound messages recorded as "simulated"'}`,
     '  Try it:  npx causeway simulate --body "Olá"',

@@ -6,6 +6,7 @@ import { raiseAlerts } from '../db/alerts';
 import { recordEvents } from '../db/events';
 import { aiResults, alerts, campaigns, campaignTargets, conversations, messages, tenants } from '../db/schema';
 import { formatDate, formatMoney } from '../domain/money';
+import { safeError } from '../domain/safe-error';
 import { CAUSAL_WINDOW_MS } from './inbound';
 import { loadActivePrompt } from '../db/templates';
 import { alertsForTurn } from '../domain/alerts';
@@ -80,7 +81,7 @@ export function createAiActivities(deps: ActivityDeps) {
   const { db } = deps;
 
   async function recordFailure(base: Omit<typeof aiResults.$inferInsert, 'status'>, error: unknown, trace: TraceContext): Promise<never> {
-    const aiError = error instanceof AiError ? error : new AiError('AI responder failed', 'retryable', { cause: error });
+    const aiError = error instanceof AiError ? error : new AiError(`AI responder failed (${safeError(error).message})`, 'retryable');
     await db.insert(aiResults).values({ ...base, status: 'failed', error: `${aiError.kind}: ${aiError.message}` });
     await recordEvents(db, [{ trace, type: 'ai.failed', level: 'warn', tenantId: base.tenantId, conversationId: base.conversationId, payload: { kind: aiError.kind, attempt: base.attempt } }]);
     const type = aiError.kind === 'permanent' ? FailureType.AiPermanent : aiError.kind === 'unusable_output' ? FailureType.AiUnusableOutput : FailureType.AiRetryable;

@@ -339,7 +339,7 @@ export function createCampaignActivities(deps: ActivityDeps) {
               return;
             }
             if (isFinalSendFailure(error)) { result.skipped += 1; return; }
-            deps.log.warn({ campaignId: input.campaignId, targetId: claimed.targetId, err: (error as Error).message }, 'campaign send failed; retrying it on its own');
+            deps.log.warn({ campaignId: input.campaignId, targetId: claimed.targetId, err: error }, 'campaign send failed; retrying it on its own');
             result.retry.push(claimed);
           }
         }));

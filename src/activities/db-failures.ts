@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { FailureType } from '../contract';
-import { classifyDbError } from '../db/errors';
+import { classifyDbError, isDatabaseError } from '../db/errors';
 
 /**
  * Turns every database error an activity throws into a typed ApplicationFailure: DatabaseRejected
@@ -18,7 +18,9 @@ export function dbFailureActivityInterceptor(): ActivityInterceptorsFactory {
           return await next(input);
         } catch (error) {
           if (error instanceof ApplicationFailure) throw error;
-          const db = classifyDbError(error);
+          // An error of the database layer without a recognized code (a driver-side rejection such as
+          // UNDEFINED_VALUE) is still stripped: it fails the same way again, so it is not retried either.
+          const db = classifyDbError(error) ?? (isDatabaseError(error) ? { kind: 'permanent' as const, code: 'unclassified' } : null);
           if (!db) throw error;
           throw ApplicationFailure.create({
             type: db.kind === 'permanent' ? FailureType.DatabaseRejected : FailureType.DatabaseUnavailable,

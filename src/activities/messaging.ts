@@ -131,7 +131,7 @@ export function createOutboundSender(deps: ActivityDeps) {
     });
     // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
     for (const r of redeliveries) {
-      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) => deps.log.warn({ err: (error as Error).message, mode: r.mode }, 'could not start the redelivery'));
+      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) => deps.log.warn({ err: error, mode: r.mode }, 'could not start the redelivery'));
     }
   }
 

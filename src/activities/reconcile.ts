@@ -150,7 +150,7 @@ async function settleOutbound(deps: ActivityDeps, tenantId: string, listed: List
       if (redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, redeliver);
       if (campaignToNotify) {
         await deps.temporal.client.workflow.getHandle(campaignWorkflowId(campaignToNotify)).signal(targetsChangedSignal)
-          .catch((error: unknown) => deps.log.warn({ err: (error as Error).message }, 'reconcile: could not notify the campaign workflow'));
+          .catch((error: unknown) => deps.log.warn({ err: error }, 'reconcile: could not notify the campaign workflow'));
       }
     }
     if (SETTLED.has(m.status)) counts.outboundSettled += 1;

@@ -7,6 +7,7 @@ import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
 import { campaignRoutes } from './routes/campaigns';
+import { codecRoutes } from './routes/codec';
 import { conversationRoutes } from './routes/conversations';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
@@ -46,6 +47,7 @@ export function createApp(appDeps: AppDeps) {
   app.route('/api', traceRoutes(deps));
   app.route('/api', campaignRoutes(deps));
   app.route('/', pageRoutes());
+  app.route('/codec', codecRoutes(deps));
 
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((error, c) => {

@@ -5,13 +5,16 @@ import type { Operator } from '../db/users';
 import type { Logger } from '../logger';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
 import type { InboxDrainer } from '../temporal/inbox-drainer';
+import type { EncryptionCodec } from '../temporal/payload-codec';
 
 export interface AppDeps {
-  env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> & Partial<Pick<Env, 'TWILIO_CONNECTION_OVERRIDES'>>;
+  env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> & Partial<Pick<Env, 'TWILIO_CONNECTION_OVERRIDES' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'TEMPORAL_UI_PORT' | 'CODEC_CORS_ORIGINS'>>;
   db: Database;
   temporal: Client;
   log: Logger;
   clock?: () => Date;
+  /** The payload codec behind /codec/decode and /codec/encode (the same keys as the worker); none: those answer 404. */
+  payloadCodec?: EncryptionCodec | null;
   /** Drains messages the webhook parked while Temporal was down; made by createApp when not given. */
   inboxDrainer?: InboxDrainer;
   /** The API's series (GET /metrics); made by createApp, with the database gauges, when not given. */

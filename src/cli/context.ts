@@ -3,6 +3,7 @@ import { connectDatabase, type ConnectedDb } from '../db/connect';
 import { createDb } from '../db/client';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file';
 import { createTemporalClient, type TemporalClientHandle } from '../temporal/connection';
+import { readLocalPayloadKeys } from '../temporal/payload-keys';
 
 export interface CliContext {
   env: Env;
@@ -28,7 +29,10 @@ export function createCliContext(): CliContext {
     temporal() {
       const address = env.TEMPORAL_ADDRESS ?? runtime?.temporalAddress;
       if (!address) throw new CliError('Temporal is not reachable: start the service (npm start) or set TEMPORAL_ADDRESS');
-      return createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE });
+      // The keys of the service it talks to: CAUSEWAY_PAYLOAD_KEYS, else the running `npm start`'s local key.
+      const payloadKeys = env.CAUSEWAY_PAYLOAD_KEYS ?? readLocalPayloadKeys(env.CAUSEWAY_DATA_DIR);
+      if (!payloadKeys && env.NODE_ENV === 'production') throw new CliError('CAUSEWAY_PAYLOAD_KEYS is not set: the service\'s payloads cannot be encrypted or read');
+      return createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
     },
     webUiLink(workflowId: string) {
       const base = env.TEMPORAL_UI_URL ?? runtime?.webUiUrl ?? `http://localhost:${env.TEMPORAL_UI_PORT}`;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration';
 import { connectionOverrideProblems, RECOMMENDED_CONNECTION_OVERRIDES } from '../domain/twilio-overrides';
+import { parsePayloadKeys } from '../temporal/payload-codec';
 
 /**
  * The one place that reads process.env. Every entry point calls loadEnv() (or readEnvOrExit()) once and passes
@@ -44,6 +45,21 @@ const fields = z
      */
     TWILIO_CONNECTION_OVERRIDES: z.string().default(RECOMMENDED_CONNECTION_OVERRIDES).transform((v) => v.replace(/^#/, ''))
       .superRefine((v, ctx) => { for (const message of connectionOverrideProblems(v)) ctx.addIssue({ code: 'custom', message }); }),
+    /**
+     * Payload encryption keys, `<id>:<base64 of 32 bytes>` separated by commas, newest first: the first encrypts,
+     * all decrypt (rotation). Unset: see src/temporal/payload-keys.ts (npm start makes a local key).
+     */
+    CAUSEWAY_PAYLOAD_KEYS: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()).transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      try {
+        return parsePayloadKeys(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    /** Origin allowed to call the codec endpoint (the Web UI); default: TEMPORAL_UI_URL's origin, else the local dev UI. */
+    CODEC_CORS_ORIGINS: optionalString,
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),

@@ -39,6 +39,20 @@ export function isTransientDatabaseError(error: unknown): boolean {
 }
 
 /**
+ * Any error of the database layer (drizzle's wrapper, a server error, a driver error), codes recognized or not:
+ * each of them may carry the statement's parameters in its message or properties.
+ */
+export function isDatabaseError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, message, query, params } = e as { name?: unknown; message?: unknown; query?: unknown; params?: unknown };
+    if (name === 'DrizzleQueryError' || name === 'PostgresError') return true;
+    if (typeof message === 'string' && message.startsWith('Failed query:')) return true;
+    if (typeof query === 'string' && Array.isArray(params)) return true;
+  }
+  return classifyDbError(error) !== null;
+}
+
+/**
  * A log-safe description: the error code only. DrizzleQueryError's message carries the query parameters
  * (phone numbers, message bodies), so database error messages never go into logs or stored errors.
  */

@@ -558,3 +558,40 @@ export const failureNotifications = pgTable('failure_notifications', {
   sentAt: timestamp('sent_at', { withTimezone: true }),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('failure_notifications_once_uq').on(t.failureId, t.contactId, t.notificationType)]);
+
+/**
+ * Browser sessions of operators for the codec endpoint (the Temporal Web UI sends cookies, not API keys): made by
+ * the sign-in page after an API key check; only a SHA-256 of the random token is stored.
+ */
+export const operatorSessions = pgTable('operator_sessions', {
+  id: id(),
+  userId: uuid('user_id').notNull().references(() => users.id),
+  tokenHash: text('token_hash').notNull().unique(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+/**
+ * Every request to the codec endpoint by an identified operator, allowed or refused: who, when, what. The Web UI
+ * does not say which workflow it shows (its requests carry only the namespace, and a cross-origin Referer is
+ * cut to the origin), so workflow_id is filled only when a client sends X-Causeway-Workflow-Id.
+ */
+export const codecAudit = pgTable('codec_audit', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  userId: uuid('user_id').notNull().references(() => users.id),
+  action: text('action', { enum: ['decode', 'encode'] }).notNull(),
+  outcome: text('outcome', { enum: ['allowed', 'forbidden'] }).notNull(),
+  via: text('via', { enum: ['session', 'api_key'] }).notNull(),
+  namespace: text('namespace'),
+  workflowId: text('workflow_id'),
+  origin: text('origin'),
+  payloads: integer('payloads').notNull(),
+  /** How many of them were encrypted, and with which key ids (no payload content is ever stored here). */
+  encrypted: integer('encrypted').notNull(),
+  /** Decoded payloads of another tenant, returned still encrypted. */
+  withheld: integer('withheld').notNull().default(0),
+  keyIds: text('key_ids').array().notNull().default(sql`'{}'::text[]`),
+  occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('codec_audit_user_idx').on(t.userId, t.occurredAt)]);

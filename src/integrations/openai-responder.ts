@@ -64,7 +64,7 @@ function actionFromToolCalls(calls: OpenAI.Chat.Completions.ChatCompletionMessag
     try {
       args = JSON.parse(call.function.arguments) as unknown;
     } catch (error) {
-      throw new AiError(`tool ${call.function.name} called with invalid JSON`, 'unusable_output', { cause: error });
+      throw new AiError(`tool ${call.function.name} called with invalid JSON (${(error as Error).name})`, 'unusable_output');
     }
     if (call.function.name === 'transfer_to_human') {
       const parsed = transferArgs.safeParse(args);
@@ -118,7 +118,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
       try {
         parsed = JSON.parse(content) as unknown;
       } catch (error) {
-        throw new AiError('model returned invalid JSON', 'unusable_output', { cause: error });
+        throw new AiError(`model returned invalid JSON (${(error as Error).name})`, 'unusable_output');
       }
       const output = aiTurnOutputSchema.safeParse(parsed);
       if (!output.success) throw new AiError(`model output failed validation: ${output.error.issues.map((i) => i.path.join('.')).join(', ')}`, 'unusable_output');
@@ -147,14 +147,18 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
   };
 }
 
+/**
+ * No `cause` on what this returns: the SDK's errors (and JSON.parse's SyntaxError) can quote the request or the
+ * model's text, and a cause reaches logs and, through ApplicationFailure, workflow histories.
+ */
 export function classifyOpenAiError(error: unknown): AiError {
   if (error instanceof OpenAI.APIConnectionTimeoutError || error instanceof OpenAI.APIConnectionError) {
-    return new AiError(`AI endpoint unreachable: ${error.message}`, 'retryable', { cause: error });
+    return new AiError(`AI endpoint unreachable (${error.name})`, 'retryable');
   }
   if (error instanceof OpenAI.APIError) {
     const status: number = typeof error.status === 'number' ? error.status : 0;
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-    return new AiError(`AI endpoint answered ${status}`, retryable ? 'retryable' : 'permanent', { cause: error });
+    return new AiError(`AI endpoint answered ${status}${typeof error.code === 'string' ? ` (${error.code})` : ''}`, retryable ? 'retryable' : 'permanent');
   }
-  return new AiError('AI call failed', 'retryable', { cause: error });
+  return new AiError(`AI call failed (${error instanceof Error ? error.name : typeof error})`, 'retryable');
 }

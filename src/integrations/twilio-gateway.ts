@@ -176,5 +176,8 @@ function toSendError(error: unknown): TwilioSendError {
   const status = typeof e.status === 'number' ? e.status : undefined;
   const code = typeof e.code === 'number' ? e.code : undefined;
   const classification = classifyTwilioError(status, code);
-  return new TwilioSendError(`Twilio ${status ?? 'network error'}${code ? ` code ${code}` : ''}`, classification, code, status, { cause: error });
+  // No `cause`: Twilio's message echoes the request ("The 'To' number +55… is not a valid phone number") and a
+  // cause travels into logs and, through ApplicationFailure, into workflow histories. Status and code suffice.
+  const network = status === undefined && typeof (error as { code?: unknown }).code === 'string' ? ` (${(error as { code: string }).code})` : '';
+  return new TwilioSendError(`Twilio ${status ?? `network error${network}`}${code ? ` code ${code}` : ''}`, classification, code, status);
 }

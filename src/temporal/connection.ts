@@ -2,6 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { traceClientInterceptor } from '../tracing/interceptors';
+import { createDataConverter } from './data-converter';
+import type { PayloadKey } from './payload-codec';
 
 export interface TemporalClientHandle {
   client: Client;
@@ -10,12 +12,13 @@ export interface TemporalClientHandle {
 }
 
 /**
- * Lazy connection: the API starts even when Temporal is down and answers 503 until it is back, instead of
+ * `payloadKeys`: the keyring every payload is encrypted / decrypted with (null: unencrypted; resolvePayloadKeys
+ * decides). Required, so no client is made without deciding. Lazy connection: the API starts even when Temporal is down and answers 503 until it is back, instead of
  * refusing to boot (and Twilio retries what got a 503).
  */
-export function createTemporalClient(options: { address: string; namespace: string }): TemporalClientHandle {
+export function createTemporalClient(options: { address: string; namespace: string; payloadKeys: PayloadKey[] | null }): TemporalClientHandle {
   const connection = Connection.lazy({ address: options.address });
-  const client = new Client({ connection, namespace: options.namespace, interceptors: { workflow: [traceClientInterceptor()] } });
+  const client = new Client({ connection, namespace: options.namespace, dataConverter: createDataConverter(options.payloadKeys), interceptors: { workflow: [traceClientInterceptor()] } });
   return { client, connection, close: () => connection.close() };
 }
 

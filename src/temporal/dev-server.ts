@@ -29,7 +29,7 @@ async function reachable(address: string, timeoutMs: number): Promise<boolean> {
  * `temporal server start-dev` with SQLite persistence under `dataDir` and the Web UI, for `npm start`.
  * Reuses a server already answering on the port (say, one left running by an earlier start).
  */
-export async function startDevServer(options: { cliPath: string; dataDir: string; port: number; uiPort: number; namespace: string }): Promise<DevServer> {
+export async function startDevServer(options: { cliPath: string; dataDir: string; port: number; uiPort: number; namespace: string; codecEndpoint?: string }): Promise<DevServer> {
   const address = `127.0.0.1:${options.port}`;
   const uiUrl = `http://localhost:${options.uiPort}`;
   if (await reachable(address, 1000)) return { address, uiUrl, owned: false, stop: () => Promise.resolve() };
@@ -39,6 +39,8 @@ export async function startDevServer(options: { cliPath: string; dataDir: string
   const child: ChildProcess = spawn(options.cliPath, [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--ui-port', String(options.uiPort),
     '--db-filename', path.join(options.dataDir, 'temporal.sqlite'), '--namespace', options.namespace, '--log-level', 'warn',
+    // The Web UI asks this endpoint to decode payloads (src/api/routes/codec.ts); the UI must send credentials.
+    ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ], { stdio: ['ignore', logFile, logFile] });
   let exited = null as number | null;
   child.on('exit', (code) => { exited = code ?? -1; });

@@ -29,7 +29,7 @@ async function outboundOf(h: Harness, correlationId: string) {
 describe('outbound delivery and status callbacks', () => {
   it('parks the message in the Postgres inbox and answers 200 when Temporal is unreachable (Twilio would not retry a 503)', async () => {
     const tenant = await h.createTestTenant();
-    const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default' });
+    const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
     const log = createLogger('silent');
     const inboxDrainer = createInboxDrainer({ db: h.db, client: dead.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE, log });
     const app = createApp({ env: h.env, db: h.db, temporal: dead.client, log, inboxDrainer, webhook: { startDeadlineMs: 1000 } });

@@ -106,7 +106,7 @@ describe('GET /metrics on the API and on the worker', () => {
     const tenant = await h.createTestTenant();
     // An API of its own whose Temporal is gone, on a task queue no worker drains: the row stays pending.
     const taskQueue = `metrics-parked-${newMessageSid().slice(2, 12)}`;
-    const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default' });
+    const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
     const log = createLogger('silent');
     const inboxDrainer = createInboxDrainer({ db: h.db, client: dead.client, taskQueue, log });
     const app = createApp({ env: { ...h.env, TEMPORAL_TASK_QUEUE: taskQueue }, db: h.db, temporal: dead.client, log, inboxDrainer, webhook: { startDeadlineMs: 500 } });

@@ -4,7 +4,9 @@ import path from 'node:path';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
+import { randomBytes } from 'node:crypto';
+import { FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
+import { createDataConverter } from '../../src/temporal/data-converter';
 import { createLogger } from '../../src/logger';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { HISTORIES_DIR } from '../support/conversation';
@@ -13,11 +15,14 @@ import { HISTORIES_DIR } from '../support/conversation';
 // that would break the determinism of workflows already running in production fails here (O4).
 const fixtures = fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
 let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
+// The production data converter with an encryption key: the committed histories are plain (written before payload
+// encryption), and must replay through the codec unchanged. Encrypted histories replay in payload-privacy.test.ts.
+const dataConverter = createDataConverter([{ id: 'replay', key: randomBytes(32) }]);
 const silent = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 beforeAll(async () => {
   installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: silent });
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], failureConverterPath: FAILURE_CONVERTER_PATH, logger: silent });
 });
 
 describe('replay of recorded workflow histories', () => {
@@ -43,6 +48,6 @@ describe('replay of recorded workflow histories', () => {
 
   it.each(fixtures)('%s replays without non-determinism', async (file) => {
     const history = proto.temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as Record<string, unknown>);
-    await Worker.runReplayHistory({ workflowBundle }, history, `replay-${path.basename(file, '.json')}`);
+    await Worker.runReplayHistory({ workflowBundle, dataConverter }, history, `replay-${path.basename(file, '.json')}`);
   });
 });

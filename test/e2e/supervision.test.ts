@@ -78,6 +78,10 @@ describe('npm start supervises its parts (issue 10, H)', () => {
     await waitForOutput(() => output.some((l) => l.includes('Causeway is running.')), 'the banner');
     expect(output.join('\n')).toContain(`Webhook URL (Twilio → "A message comes in"):  http://localhost:${port}/webhooks/twilio/messages`);
     expect(await simulate('Olá')).toMatch(/^reply \(ai, simulated\): \S/m);
+    // No CAUSEWAY_PAYLOAD_KEYS: npm start made a local key (and said so); children and the CLI (simulate) use it.
+    expect(fs.readFileSync(path.join(dataDir, 'payload-keys'), 'utf8')).toMatch(/^local-\d{4}-\d{2}-\d{2}:[A-Za-z0-9+/]{43}=\n$/);
+    expect(output.some((l) => l.includes('created a local key'))).toBe(true);
+    expect(output.join('\n')).toContain(`sign in at http://localhost:${port}/codec/sign-in`);
 
     const worker = started.find((s) => s.child === 'worker')!;
     const api = started.find((s) => s.child === 'api')!;

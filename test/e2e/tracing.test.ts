@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker, WORKFLOWS_PATH } from '../../worker';
+import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOWS_PATH } from '../../worker';
 import { createApp } from '../../src/api/app';
 import { aiResults, contacts, events, messages } from '../../src/db/schema';
 import { recordEvents } from '../../src/db/events';
@@ -154,9 +154,9 @@ describe('tracing and journeys (T1–T5)', () => {
     // A worker whose workflow code lacks the propagating interceptors: its activities get no trace header.
     const taskQueue = `no-trace-${randomBytes(3).toString('hex')}`;
     const env = { ...h.env, TEMPORAL_TASK_QUEUE: taskQueue };
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
     const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
-    const worker = await createWorker({ env, db: h.db, client: h.client, connection, log: createLogger('silent'), workflowBundle: bundle });
+    const worker = await createWorker({ env, db: h.db, client: h.client, connection, log: createLogger('silent'), payloadKeys: h.payloadKeys, workflowBundle: bundle });
     const running = worker.run();
     try {
       const tenant = await h.createTestTenant();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createWorker, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
+import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
 import { createApp } from '../../src/api/app';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
@@ -13,9 +13,10 @@ import type { Role } from '../../src/domain/api-keys';
 import { formatAddress } from '../../src/domain/address';
 import { parseDuration } from '../../src/domain/duration';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
+import { EncryptionCodec } from '../../src/temporal/payload-codec';
 import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
 import { createMetrics } from '../../src/observability/metrics';
 import { startFakeOpenAi } from './fake-openai';
@@ -50,6 +51,11 @@ export interface HarnessOptions {
    * The API's own connections, for outage tests (test/support/tcp-proxy.ts in between): the API gets its own
    * database pool and Temporal client at these addresses; the worker stays on the direct ones.
    */
+  /**
+   * Where the API's, the worker's and (if this file installs it first) the Temporal SDK's logs go: tests that
+   * assert what is logged capture them here. Default: silent (SDK errors only, on stdout).
+   */
+  log?: { app: Logger; sdk: Logger };
   api?: { databaseUrl?: string; temporalAddress?: string; tenantCacheTtlMs?: number; startDeadlineMs?: number };
   /**
    * `host:port` for the Temporal SDK's Prometheus exporter (src/temporal/runtime.ts). Takes effect only in the
@@ -71,10 +77,11 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   } : window);
 
   const openai = await startFakeOpenAi();
-  const log = createLogger('silent');
+  const log = options.log?.app ?? createLogger('silent');
   if (!runtimeInstalled) {
     // Expected failures (retried activities) are part of several tests; only errors are worth printing.
-    installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR', { metricsBindAddress: options.sdkMetricsAddress });
+    if (options.log) installTemporalRuntime(options.log.sdk, 'INFO', { metricsBindAddress: options.sdkMetricsAddress });
+    else installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR', { metricsBindAddress: options.sdkMetricsAddress });
     runtimeInstalled = true;
   }
   const env: Env = loadEnv({
@@ -91,27 +98,30 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     CONVERSATION_IDLE_AFTER: '10m',
     CONVERSATION_CLOSE_AFTER: '30m',
     LOG_LEVEL: 'silent',
+    // Every test runs with payload encryption, as production does; a random key per harness.
+    CAUSEWAY_PAYLOAD_KEYS: `test-${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`,
     ...overrides,
   });
+  const payloadKeys = env.CAUSEWAY_PAYLOAD_KEYS ?? null;
   const database = createDb(env.DATABASE_URL!, { max: 10, embedded: inject('databaseEmbedded') });
-  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE });
+  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   // One set of worker series across restarts, as one worker process would keep them.
   const workerMetrics = createMetrics('worker');
-  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
   const startWorker = async () => {
-    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, workflowBundle: bundle, metrics: workerMetrics, ...(options.payments ? { payments: options.payments } : {}) });
+    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, payloadKeys, workflowBundle: bundle, metrics: workerMetrics, ...(options.payments ? { payments: options.payments } : {}) });
     return { worker, running: worker.run() };
   };
   let current = await startWorker();
 
   const apiDatabase = options.api?.databaseUrl ? createDb(options.api.databaseUrl, { max: 10, embedded: inject('databaseEmbedded') }) : null;
-  const apiTemporal = options.api?.temporalAddress ? createTemporalClient({ address: options.api.temporalAddress, namespace: env.TEMPORAL_NAMESPACE }) : null;
+  const apiTemporal = options.api?.temporalAddress ? createTemporalClient({ address: options.api.temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys }) : null;
   const apiDb = apiDatabase?.db ?? database.db;
   const apiClient = apiTemporal?.client ?? temporal.client;
   const inboxDrainer = createInboxDrainer({ db: apiDb, client: apiClient, taskQueue: env.TEMPORAL_TASK_QUEUE, log, ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) });
   const webhook = { ...(options.api?.tenantCacheTtlMs !== undefined ? { tenantCacheTtlMs: options.api.tenantCacheTtlMs } : {}), ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) };
-  const app = createApp({ env, db: apiDb, temporal: apiClient, log, inboxDrainer, webhook });
+  const app = createApp({ env, db: apiDb, temporal: apiClient, log, inboxDrainer, webhook, payloadCodec: payloadKeys ? new EncryptionCodec(payloadKeys) : null });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -171,7 +181,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   }
 
   return {
-    env, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer, workerMetrics,
+    env, payloadKeys, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer, workerMetrics,
     createTestTenant, postInbound, postStatus, createOperator, api,
     /** The running worker's state ('RUNNING' while it polls); a worker that crashed is 'FAILED'. */
     workerState: () => current.worker.getState(),

@@ -232,7 +232,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       if (result.campaignToNotify) {
         // A retry was scheduled, or the last open target settled: wake the campaign (its own timer is the backstop).
         await temporal.workflow.getHandle(campaignWorkflowId(result.campaignToNotify)).signal(targetsChangedSignal)
-          .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not notify the campaign workflow'));
+          .catch((error: unknown) => log.warn({ err: error }, 'could not notify the campaign workflow'));
       }
       return c.body(null, 204);
     });
