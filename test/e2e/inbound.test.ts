@@ -36,7 +36,7 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     const sent = h.twilio.sent.filter((m) => m.to === from);
     expect(sent).toHaveLength(1);
     expect(reply).toBeDefined();
-    expect(sent[0]).toMatchObject({ accountSid: tenant.accountSid, from: tenant.address, to: from, body: 'Echo: Olá, meu pedido atrasou', statusCallback: 'https://causeway.example.test/webhooks/twilio/status' });
+    expect(sent[0]).toMatchObject({ accountSid: tenant.accountSid, from: tenant.address, to: from, body: 'Echo: Olá, meu pedido atrasou', statusCallback: `https://causeway.example.test/webhooks/twilio/status#${h.env.TWILIO_CONNECTION_OVERRIDES}` });
 
     // Postgres: inbound and outbound share the correlation id; the AI call is stored with it too (seed 000).
     const rows = await eventually(async () => {
