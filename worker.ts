@@ -5,6 +5,8 @@ import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from './src/activities';
 import { readEnvOrExit, type Env } from './src/config/env';
 import { createDb, type Database } from './src/db/client';
+import { sealStoredSecrets } from './src/db/secrets';
+import { setUpSecrets } from './src/secrets/setup';
 import { recordEvents } from './src/db/events';
 import { traceActivityInterceptor } from './src/tracing/interceptors';
 import { dbFailureActivityInterceptor } from './src/activities/db-failures';
@@ -107,12 +109,17 @@ async function main() {
     log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
     process.exit(1);
   }
+  setUpSecrets(env, log);
   const stopTelemetry = startTelemetry(env, log);
   const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
   // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
   const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
+  // Plain auth tokens from before encryption, or tokens under a retired key, are sealed anew (idempotent).
+  const secrets = await sealStoredSecrets(database.db);
+  if (secrets.sealed + secrets.resealed > 0) log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
+  if (secrets.unknownKeyIds.length > 0) log.error({ keyIds: secrets.unknownKeyIds }, 'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send');
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log });
   log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted' }, 'worker started');

@@ -4,6 +4,7 @@ import { readEnvOrExit } from '../config/env';
 import { createDb } from '../db/client';
 import { exitOnFatalErrors, reportReady, stopWithParent } from '../fatal';
 import { createLogger } from '../logger';
+import { setUpSecrets } from '../secrets/setup';
 import { createTemporalClient } from '../temporal/connection';
 import { startTelemetry } from '../tracing/telemetry';
 import { createApp } from './app';
@@ -15,6 +16,7 @@ if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
   log.fatal('the standalone API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
   process.exit(1);
 }
+setUpSecrets(env, log);
 const stopTelemetry = startTelemetry(env, log);
 const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
 // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.

@@ -9,6 +9,7 @@ import { registerTenantCommands } from './commands/tenant';
 import { registerTraceCommands } from './commands/trace';
 import { registerUserCommands } from './commands/user';
 import { CliError, createCliContext, type CliContext } from './context';
+import { SecretsKeyError } from '../secrets/keyring';
 
 let context: CliContext | undefined;
 const ctx = () => (context ??= createCliContext());
@@ -36,7 +37,7 @@ try {
     console.error(`error: ${error.message}`);
     process.exit(error.exitCode);
   }
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof SecretsKeyError) {
     console.error(error.message);
     process.exit(1);
   }

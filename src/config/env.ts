@@ -27,6 +27,11 @@ const schema = z
     PUBLIC_BASE_URL: optionalUrl,
     DATABASE_URL: optionalUrl,
     CAUSEWAY_DATA_DIR: z.string().default('.data'),
+    /**
+     * Keys sealing secrets at rest (Twilio auth tokens): `id:base64,id:base64…`, newest first (it seals; all open).
+     * Unset: the key file `npm start` creates in CAUSEWAY_DATA_DIR (secrets.key).
+     */
+    CAUSEWAY_SECRETS_KEYS: optionalString,
     TEMPORAL_ADDRESS: optionalString,
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('causeway'),
