@@ -23,6 +23,7 @@ import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/tempo
 import { installTemporalRuntime } from './src/temporal/runtime';
 import { createInboxDrainer } from './src/temporal/inbox-drainer';
 import { ensureInboxDrainSchedule } from './src/temporal/inbox-schedule';
+import { ensureRetentionSchedule, retentionInput } from './src/temporal/retention-schedule';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
 /** Workflow interceptors (trace propagation); bundles made elsewhere must list it in workflowInterceptorModules. */
@@ -93,6 +94,8 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
   // Messages parked in the inbox while Temporal was down: the schedule drains them every minute, and a worker
   // start (often the moment Temporal is back after a deploy or crash) drains them at once, in the background.
   await ensureInboxDrainSchedule(w.client, w.env.TEMPORAL_TASK_QUEUE);
+  // F: the daily retention run, with this deployment's limits (off by default: no schedule).
+  await ensureRetentionSchedule(w.client, w.env.TEMPORAL_TASK_QUEUE, retentionInput(w.env));
   const log = w.log.child({ component: 'inbox-drain' });
   createInboxDrainer({ db: w.db, client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE, log }).drainNow()
     .catch((error: unknown) => log.warn({ err: (error as Error).name }, 'inbox drain at worker start failed; the schedule retries'));

@@ -5,6 +5,7 @@ import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
 import { campaignRoutes } from './routes/campaigns';
+import { contactRoutes } from './routes/contacts';
 import { conversationRoutes } from './routes/conversations';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/conversations', conversationRoutes(deps));
   app.route('/api', traceRoutes(deps));
   app.route('/api', campaignRoutes(deps));
+  app.route('/api', contactRoutes(deps));
   app.route('/', pageRoutes());
 
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/env';
 import { registerCampaignCommands } from './commands/campaign';
+import { registerContactCommands } from './commands/contact';
 import { registerDbCommands } from './commands/db';
 import { registerReconcileCommand } from './commands/reconcile';
 import { registerSimulateCommand } from './commands/simulate';
@@ -28,6 +29,7 @@ registerTraceCommands(program, ctx);
 registerCampaignCommands(program, ctx);
 registerReconcileCommand(program, ctx);
 registerTemplateCommands(program, ctx);
+registerContactCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);
