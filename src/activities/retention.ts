@@ -23,7 +23,7 @@ export function createRetentionActivities(deps: ActivityDeps) {
           // SKIP LOCKED: a row a turn is writing right now is taken by the next run instead of waiting for it.
           const rows = await deps.db.execute<{ id: string }>(sql`
             update ${messages} set body = '', media = '[]'::jsonb
-            where id in (select id from ${messages} where ${messages.createdAt} < ${cutoff} and (${messages.body} <> '' or ${messages.media} <> '[]'::jsonb)
+            where id in (select id from ${messages} where ${messages.createdAt} < ${cutoff.toISOString()}::timestamptz and (${messages.body} <> '' or ${messages.media} <> '[]'::jsonb)
                          limit ${RETENTION_BATCH} for update skip locked)
             returning id`);
           result.messagesBlanked += rows.length;
@@ -36,7 +36,7 @@ export function createRetentionActivities(deps: ActivityDeps) {
         for (;;) {
           const rows = await deps.db.execute<{ id: string }>(sql`
             update ${aiResults} set output = null, error = null
-            where id in (select id from ${aiResults} where ${aiResults.createdAt} < ${cutoff} and (${aiResults.output} is not null or ${aiResults.error} is not null)
+            where id in (select id from ${aiResults} where ${aiResults.createdAt} < ${cutoff.toISOString()}::timestamptz and (${aiResults.output} is not null or ${aiResults.error} is not null)
                          limit ${RETENTION_BATCH} for update skip locked)
             returning id`);
           result.aiResultsBlanked += rows.length;
@@ -44,7 +44,7 @@ export function createRetentionActivities(deps: ActivityDeps) {
           if (rows.length < RETENTION_BATCH) break;
         }
         // Thread summaries are AI texts about the messages they replaced: they go with the conversation's last message.
-        await deps.db.execute(sql`update ${conversations} set summary = null where ${conversations.summary} is not null and ${conversations.lastMessageAt} < ${cutoff}`);
+        await deps.db.execute(sql`update ${conversations} set summary = null where ${conversations.summary} is not null and ${conversations.lastMessageAt} < ${cutoff.toISOString()}::timestamptz`);
       }
       deps.log.info({ ...result }, 'retention applied');
       return result;

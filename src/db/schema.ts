@@ -171,6 +171,8 @@ export const messages = pgTable('messages', {
   index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
   index('messages_provider_sid_idx').on(t.providerSid),
   index('messages_contact_created_idx').on(t.contactId, t.createdAt),
+  // F: the retention run's batches find old rows that still have content; blanked rows leave the index.
+  index('messages_retention_idx').on(t.createdAt).where(sql`body <> '' or media <> '[]'::jsonb`),
 ]);
 
 export const orphanInbound = pgTable('orphan_inbound', {
@@ -246,6 +248,7 @@ export const aiResults = pgTable('ai_results', {
 }, (t) => [
   index('ai_results_correlation_idx').on(t.correlationId),
   index('ai_results_conversation_idx').on(t.conversationId, t.createdAt),
+  index('ai_results_retention_idx').on(t.createdAt).where(sql`output is not null or error is not null`),
 ]);
 
 export const events = pgTable('events', {

@@ -22,7 +22,7 @@ beforeAll(async () => {
 describe('replay of recorded workflow histories', () => {
   it('has fixtures for every workflow type', () => {
     const types = new Set(fixtures.map((f) => `${f.replace(/[-.].*$/, '')}Workflow`));
-    expect([...types].sort()).toEqual(['campaignWorkflow', 'conversationWorkflow', 'inboundWorkflow', 'inboxDrainWorkflow', 'pacerWorkflow', 'promiseWorkflow', 'reconcileWorkflow', 'statusCallbackWorkflow']);
+    expect([...types].sort()).toEqual(['campaignWorkflow', 'conversationWorkflow', 'erasureWorkflow', 'inboundWorkflow', 'inboxDrainWorkflow', 'pacerWorkflow', 'promiseWorkflow', 'reconcileWorkflow', 'retentionWorkflow', 'statusCallbackWorkflow']);
   });
 
   it.each(fixtures)('%s replays without non-determinism', async (file) => {

@@ -1,0 +1,2 @@
+CREATE INDEX "ai_results_retention_idx" ON "ai_results" USING btree ("created_at") WHERE output is not null or error is not null;--> statement-breakpoint
+CREATE INDEX "messages_retention_idx" ON "messages" USING btree ("created_at") WHERE body <> '' or media <> '[]'::jsonb;
