@@ -1,7 +1,13 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childProcessEnv } from '../../src/config/env';
 import { conversationSnapshotQuery, conversationWorkflowId, type ErasureSummary } from '../../src/contract';
 import { campaignTargets, contacts, contactSuppressions, erasures, tenants } from '../../src/db/schema';
 import { contactHash } from '../../src/domain/contact-hash';
@@ -81,6 +87,8 @@ async function contactWithHistory(tenant: TestTenant, options: { optOut?: boolea
   }
   return { phone, from, bodies, replies: bodies.slice(0, 2).map((b) => `Echo: ${b}`), sids, conversation };
 }
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
 const waitErasure = async (workflowId: string, runId: string) => await h.client.workflow.getHandle(workflowId, runId).result() as ErasureSummary;
 
@@ -186,5 +194,30 @@ describe('erasure on request (LGPD/GDPR)', () => {
     expect(conversation).toBe(conversationWorkflowId(tenant.slug, contactHash(tenantRow!.hashKey, c.phone)));
     const snapshot = await h.client.workflow.getHandle(conversation).query(conversationSnapshotQuery);
     expect(snapshot.turns).toBeLessThanOrEqual(1);
+  }, 180_000);
+
+  it('causeway contact erase runs the same erasure from the CLI, and refuses a bad phone without echoing it', async () => {
+    const tenant = await h.createTestTenant();
+    const phone = randomPhone();
+    const body = unique('pelo cli');
+    await h.postInbound(tenant, { body, from: `whatsapp:${phone}` });
+    await h.twilio.waitFor(() => sentTo(h, `whatsapp:${phone}`).length === 1);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-cli-'));
+    const env = childProcessEnv({ DATABASE_URL: h.env.DATABASE_URL!, TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE, CAUSEWAY_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/causeway.js', ...args], { cwd: ROOT, env, timeout: 120_000 });
+    try {
+      const { stdout } = await cli('contact', 'erase', phone, '--tenant', tenant.slug, '--reason', 'ticket CLI-1');
+      expect(stdout).toContain(`erasure erasure:${tenant.slug}:`);
+      expect(stdout).toMatch(/erased: .*messages 2/);
+      expect(stdout).not.toContain(phone.slice(1));
+      expect(await tablesHolding([phone.slice(1), body])).toEqual([]);
+
+      const bad = await cli('contact', 'erase', '555-not-a-phone-0199', '--tenant', tenant.slug, '--reason', 'x').then(() => null, (error: { code: number; stderr: string }) => error);
+      expect(bad?.code).toBe(1);
+      expect(bad?.stderr).toContain('the phone must be E.164');
+      expect(bad?.stderr).not.toContain('0199');
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 180_000);
 });
