@@ -16,7 +16,12 @@ if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
   log.fatal('the standalone API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
   process.exit(1);
 }
-setUpSecrets(env, log);
+try {
+  setUpSecrets(env, log);
+} catch (error) {
+  log.fatal({ error: { type: (error as Error).name, message: (error as Error).message } }, 'API cannot open the stored secrets; exiting');
+  process.exit(1);
+}
 const stopTelemetry = startTelemetry(env, log);
 const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
 // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.

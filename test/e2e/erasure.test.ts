@@ -125,10 +125,10 @@ describe('erasure on request (LGPD/GDPR)', () => {
     expect(summary.counts.messages).toBeGreaterThanOrEqual(5);
     expect(summary.counts.ai_results).toBeGreaterThanOrEqual(2);
     expect(summary.suppressed).toBe(true);
+    const deletingSince = Date.now();
     await eventually(() => h.client.workflow.getHandle(c.conversation).describe().then(() => false, (error: unknown) => error instanceof WorkflowNotFoundError), 90_000, 'conversation history deleted');
 
     expect(await tablesHolding(needles)).toEqual([]);
-    const deletingSince = Date.now();
     // Temporal deletes asynchronously: wait until visibility no longer lists readable histories holding them.
     await eventually(async () => (await readableHistoriesHolding(needles)).length === 0, 90_000, 'histories deleted');
     console.log(`[measure] histories unreadable ${Date.now() - deletingSince} ms after the erasure completed`);
