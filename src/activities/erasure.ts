@@ -22,6 +22,8 @@ const CONTACT_WORKFLOW_TYPES = new Set(['inboundWorkflow', 'conversationWorkflow
 export const ERASURE_TERMINATE_REASON = 'contact erased on request (LGPD/GDPR)';
 /** Temporal's visibility queries get long with many ids: this many per query. */
 const IDS_PER_QUERY = 50;
+/** How long one attempt waits for Temporal to finish deleting the histories it was asked to delete. */
+const HISTORY_DELETION_WAIT_MS = 5 * 60_000;
 /** A busy row (a turn in progress) makes the anonymizing transaction wait this long at most, then retry. */
 const LOCK_TIMEOUT = '3s';
 
@@ -245,10 +247,12 @@ export function createErasureActivities(deps: ActivityDeps) {
       const executions = await contactExecutions(tenant.slug, row, targets);
       const namespace = client().options.namespace;
       let deleted = 0;
+      const pending: WorkflowExecutionInfo[] = [];
       for (const info of executions) {
         try {
           await client().workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId: info.workflowId, runId: info.runId } });
           deleted += 1;
+          pending.push(info);
         } catch (error) {
           // NOT_FOUND (5): deleted by an earlier attempt, visibility had not caught up yet.
           if ((error as { code?: number }).code !== 5) throw error;
@@ -256,6 +260,20 @@ export function createErasureActivities(deps: ActivityDeps) {
         Context.current().heartbeat();
       }
       await deps.db.update(erasures).set({ historiesDeleted: sql`${erasures.historiesDeleted} + ${deleted}` }).where(eq(erasures.id, row.id));
+      // Temporal deletes asynchronously (seconds to tens of seconds): the erasure completes only once no history
+      // can be read any more, so a completed audit row means the histories are gone. Past the wait, the attempt
+      // fails and the retry lists and deletes whatever is still there.
+      const deadline = Date.now() + HISTORY_DELETION_WAIT_MS;
+      while (pending.length > 0) {
+        for (let i = pending.length - 1; i >= 0; i -= 1) {
+          const gone = await client().workflow.getHandle(pending[i]!.workflowId, pending[i]!.runId).describe().then(() => false, (error: unknown) => (error as Error).name === 'WorkflowNotFoundError');
+          if (gone) pending.splice(i, 1);
+        }
+        Context.current().heartbeat({ waitingFor: pending.length });
+        if (pending.length === 0) break;
+        if (Date.now() > deadline) throw new Error(`${pending.length} Temporal execution(s) not deleted yet`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
       return { deleted };
     },
 
