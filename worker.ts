@@ -6,6 +6,8 @@ import { createActivities, type ActivityDeps } from './src/activities';
 import { readEnvOrExit, type Env } from './src/config/env';
 import { applyTwilioEnv, logTwilioEnv } from './src/db/bootstrap';
 import { createDb, type Database } from './src/db/client';
+import { sealStoredSecrets } from './src/db/secrets';
+import { setUpSecrets } from './src/secrets/setup';
 import { recordEvents } from './src/db/events';
 import { traceActivityInterceptor } from './src/tracing/interceptors';
 import { dbFailureActivityInterceptor } from './src/activities/db-failures';
@@ -27,6 +29,7 @@ import { createInboxDrainer } from './src/temporal/inbox-drainer';
 import { createMetrics, instrumentAiResponder, type Metrics } from './src/observability/metrics';
 import { startMetricsServer } from './src/observability/metrics-server';
 import { ensureInboxDrainSchedule } from './src/temporal/inbox-schedule';
+import { ensureRetentionSchedule, retentionInput } from './src/temporal/retention-schedule';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
 /** Workflow interceptors (trace propagation); bundles made elsewhere must list it in workflowInterceptorModules. */
@@ -108,6 +111,8 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
   // Messages parked in the inbox while Temporal was down: the schedule drains them every minute, and a worker
   // start (often the moment Temporal is back after a deploy or crash) drains them at once, in the background.
   await ensureInboxDrainSchedule(w.client, w.env.TEMPORAL_TASK_QUEUE);
+  // F: the daily retention run, with this deployment's limits (off by default: no schedule).
+  await ensureRetentionSchedule(w.client, w.env.TEMPORAL_TASK_QUEUE, retentionInput(w.env));
   const log = w.log.child({ component: 'inbox-drain' });
   createInboxDrainer({ db: w.db, client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE, log }).drainNow()
     .catch((error: unknown) => log.warn({ err: (error as Error).name }, 'inbox drain at worker start failed; the schedule retries'));
@@ -126,6 +131,7 @@ async function main() {
     log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
     process.exit(1);
   }
+  setUpSecrets(env, log);
   const payloadKeys = resolvePayloadKeys(env, log, 'the worker');
   const stopTelemetry = startTelemetry(env, log);
   const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
@@ -133,6 +139,10 @@ async function main() {
   const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
   const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
+  // Plain auth tokens from before encryption, or tokens under a retired key, are sealed anew (idempotent).
+  const secrets = await sealStoredSecrets(database.db);
+  if (secrets.sealed + secrets.resealed > 0) log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
+  if (secrets.unknownKeyIds.length > 0) log.error({ keyIds: secrets.unknownKeyIds }, 'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send');
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   // TWILIO_* registers or updates its tenant from the worker too (compose), before schedules are set up for tenants.
   logTwilioEnv(log, await applyTwilioEnv(database.db, env));

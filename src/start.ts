@@ -4,6 +4,8 @@ import { childProcessEnv, readEnvOrExit } from './config/env';
 import { bootstrapTenant } from './db/bootstrap';
 import { connectDatabase } from './db/connect';
 import { runMigrations } from './db/migrate';
+import { sealStoredSecrets } from './db/secrets';
+import { setUpSecrets } from './secrets/setup';
 import { createLogger } from './logger';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { ensureTemporalCli } from './temporal/cli-binary';
@@ -29,6 +31,10 @@ async function main() {
   const database = await connectDatabase(env);
   stops.unshift(() => database.close());
   await runMigrations(database.url, { embedded: database.embedded });
+  setUpSecrets(env, log, { createIfMissing: true });
+  const secrets = await sealStoredSecrets(database.db);
+  if (secrets.sealed + secrets.resealed > 0) log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
+  if (secrets.unknownKeyIds.length > 0) log.error({ keyIds: secrets.unknownKeyIds }, 'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send');
   await bootstrapTenant(database.db, env, log);
   log.info({ embedded: database.embedded }, database.embedded ? `database: embedded Postgres (PGlite) in ${env.CAUSEWAY_DATA_DIR}/pgdata` : 'database: DATABASE_URL');
 

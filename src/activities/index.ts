@@ -5,6 +5,8 @@ import { createInboundActivities } from './inbound';
 import { createIngressActivities } from './ingress';
 import { createMessagingActivities } from './messaging';
 import { createCampaignActivities } from './campaign';
+import { createErasureActivities } from './erasure';
+import { createRetentionActivities } from './retention';
 import { createPromiseActivities } from './promises';
 import { createReconcileActivities } from './reconcile';
 
@@ -20,6 +22,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createPromiseActivities(deps),
     ...createReconcileActivities(deps),
     ...createIngressActivities(deps),
+    ...createErasureActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

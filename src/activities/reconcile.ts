@@ -11,6 +11,7 @@ import type { ListedMessage, TwilioCredentials } from '../integrations/twilio-ga
 import { InboundParamsError, MAX_MEDIA, parseInboundParams, toInboundInput, type TwilioParams } from '../integrations/twilio-inbound';
 import { startInboundWorkflow } from '../temporal/start-inbound';
 import { startRedelivery } from '../temporal/start-redelivery';
+import { openSecret } from '../secrets/keyring';
 import type { ActivityDeps } from './deps';
 
 /** Twilio allows 1000 per page; 200 keeps each request quick while a run of 25 pages still covers 5,000 messages. */
@@ -44,7 +45,7 @@ export async function reconcileTenant(deps: ActivityDeps, input: ReconcileInput,
   let truncated = false;
 
   for (const account of accounts) {
-    const credentials: TwilioCredentials = { accountSid: account.accountSid, authToken: account.authToken };
+    const credentials: TwilioCredentials = { accountSid: account.accountSid, authToken: openSecret(account.authToken) };
     const ours = new Set(numbers.filter((n) => n.accountId === account.id).map((n) => formatAddress(n.channel, n.phone)));
     const missing: ListedMessage[] = [];
     let more = false;

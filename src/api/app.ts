@@ -8,6 +8,7 @@ import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
 import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
+import { contactRoutes } from './routes/contacts';
 import { conversationRoutes } from './routes/conversations';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
@@ -46,6 +47,7 @@ export function createApp(appDeps: AppDeps) {
   app.route('/api/conversations', conversationRoutes(deps));
   app.route('/api', traceRoutes(deps));
   app.route('/api', campaignRoutes(deps));
+  app.route('/api', contactRoutes(deps));
   app.route('/', pageRoutes());
   app.route('/codec', codecRoutes(deps));
 

@@ -5,6 +5,7 @@ import { applyTwilioEnv, logTwilioEnv } from '../db/bootstrap';
 import { createDb } from '../db/client';
 import { exitOnFatalErrors, reportReady, stopWithParent } from '../fatal';
 import { createLogger } from '../logger';
+import { setUpSecrets } from '../secrets/setup';
 import { createTemporalClient } from '../temporal/connection';
 import { resolvePayloadKeys } from '../temporal/payload-keys';
 import { EncryptionCodec } from '../temporal/payload-codec';
@@ -16,6 +17,12 @@ const log = createLogger(env.LOG_LEVEL, { name: 'api' });
 exitOnFatalErrors(log);
 if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
   log.fatal('the standalone API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
+  process.exit(1);
+}
+try {
+  setUpSecrets(env, log);
+} catch (error) {
+  log.fatal({ error: { type: (error as Error).name, message: (error as Error).message } }, 'API cannot open the stored secrets; exiting');
   process.exit(1);
 }
 let payloadKeys;

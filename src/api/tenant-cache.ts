@@ -3,6 +3,7 @@ import type { Channel } from '../contract/types';
 import type { Database } from '../db/client';
 import { isDatabaseUnavailable } from '../db/errors';
 import { phoneNumbers, tenants, twilioAccounts } from '../db/schema';
+import { openSecret } from '../secrets/keyring';
 
 export interface InboundTarget {
   account: { tenantId: string; authToken: string };
@@ -75,7 +76,7 @@ export function createTenantResolver(db: Database, options: CacheOptions) {
     const row = rows[0];
     if (!row) return null;
     return {
-      account: { tenantId: row.accountTenantId, authToken: row.authToken },
+      account: { tenantId: row.accountTenantId, authToken: openSecret(row.authToken) },
       tenant: row.numberTenantId && row.tenantSlug ? { tenantId: row.numberTenantId, tenantSlug: row.tenantSlug } : null,
     };
   }, options);
@@ -86,6 +87,6 @@ export function createAccountResolver(db: Database, options: CacheOptions) {
   return createStaleIfErrorCache(async (accountSid: string): Promise<InboundTarget['account'] | null> => {
     const [row] = await db.select({ tenantId: twilioAccounts.tenantId, authToken: twilioAccounts.authToken }).from(twilioAccounts)
       .where(eq(twilioAccounts.accountSid, accountSid)).limit(1);
-    return row ?? null;
+    return row ? { tenantId: row.tenantId, authToken: openSecret(row.authToken) } : null;
   }, options);
 }

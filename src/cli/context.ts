@@ -2,6 +2,7 @@ import { readEnvOrExit, type Env } from '../config/env';
 import { connectDatabase, type ConnectedDb } from '../db/connect';
 import { createDb } from '../db/client';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file';
+import { installKeyringSource } from '../secrets/keyring';
 import { createTemporalClient, type TemporalClientHandle } from '../temporal/connection';
 import { readLocalPayloadKeys } from '../temporal/payload-keys';
 
@@ -19,6 +20,7 @@ export interface CliContext {
 export function createCliContext(): CliContext {
   const env = readEnvOrExit();
   const runtime = readRuntimeInfo(env.CAUSEWAY_DATA_DIR);
+  installKeyringSource({ configured: env.CAUSEWAY_SECRETS_KEYS, dataDir: env.CAUSEWAY_DATA_DIR });
   return {
     env,
     runtime,

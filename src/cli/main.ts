@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/env';
 import { registerCampaignCommands } from './commands/campaign';
+import { registerContactCommands } from './commands/contact';
 import { registerDbCommands } from './commands/db';
 import { registerReconcileCommand } from './commands/reconcile';
 import { registerSimulateCommand } from './commands/simulate';
@@ -10,6 +11,7 @@ import { registerTenantCommands } from './commands/tenant';
 import { registerTraceCommands } from './commands/trace';
 import { registerUserCommands } from './commands/user';
 import { CliError, createCliContext, type CliContext } from './context';
+import { SecretsKeyError } from '../secrets/keyring';
 
 let context: CliContext | undefined;
 const ctx = () => (context ??= createCliContext());
@@ -29,6 +31,7 @@ registerCampaignCommands(program, ctx);
 registerReconcileCommand(program, ctx);
 registerTemplateCommands(program, ctx);
 registerTemporalCommands(program, ctx);
+registerContactCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);
@@ -38,7 +41,7 @@ try {
     console.error(`error: ${error.message}`);
     process.exit(error.exitCode);
   }
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof SecretsKeyError) {
     console.error(error.message);
     process.exit(1);
   }

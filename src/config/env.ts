@@ -21,6 +21,20 @@ const duration = (fallback: string) =>
     }
   });
 
+/** A retention limit: `off` or `0` keeps everything; else a duration of at least a day, such as `180d`. */
+function parseRetention(value: string, ctx: z.RefinementCtx): number | null {
+  if (value === 'off' || value === '0') return null;
+  try {
+    const ms = parseDuration(value);
+    if (ms < 86_400_000) ctx.addIssue({ code: 'custom', message: 'must be at least 1d (or off)' });
+    return ms;
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+}
+const retention = (unset: string) => z.preprocess((v) => (v === '' || v === undefined ? unset : v), z.string()).transform((value, ctx) => (value === 'inherit' ? 'inherit' as const : parseRetention(value, ctx)));
+
 const fields = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -28,6 +42,11 @@ const fields = z
     PUBLIC_BASE_URL: optionalUrl,
     DATABASE_URL: optionalUrl,
     CAUSEWAY_DATA_DIR: z.string().default('.data'),
+    /**
+     * Keys sealing secrets at rest (Twilio auth tokens): `id:base64,id:base64…`, newest first (it seals; all open).
+     * Unset: the key file `npm start` creates in CAUSEWAY_DATA_DIR (secrets.key).
+     */
+    CAUSEWAY_SECRETS_KEYS: optionalString,
     TEMPORAL_ADDRESS: optionalString,
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('causeway'),
@@ -77,6 +96,10 @@ const fields = z
     /** Pages (of 200 messages) one run lists per Twilio account at most: a run stays bounded on a busy account. */
     RECONCILE_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(25),
     WHATSAPP_WINDOW: duration('24h'),
+    /** F: message bodies (and media links) older than this are blanked by the daily `retention` Schedule; off by default. */
+    RETENTION_MESSAGE_BODIES: retention('off'),
+    /** F: AI result texts and thread summaries; unset: the same limit as RETENTION_MESSAGE_BODIES (they quote it). */
+    RETENTION_AI_TEXTS: retention('inherit'),
     /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
     WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
     /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
@@ -122,6 +145,8 @@ const schema = fields
     PUBLIC_BASE_URL: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     CAUSEWAY_DATA_DIR: path.resolve(env.CAUSEWAY_DATA_DIR),
     WORKER_SDK_METRICS_PORT: env.WORKER_SDK_METRICS_PORT ?? Math.min(65535, env.WORKER_METRICS_PORT + 1),
+    RETENTION_MESSAGE_BODIES: env.RETENTION_MESSAGE_BODIES === 'inherit' ? null : env.RETENTION_MESSAGE_BODIES,
+    RETENTION_AI_TEXTS: env.RETENTION_AI_TEXTS === 'inherit' ? (env.RETENTION_MESSAGE_BODIES === 'inherit' ? null : env.RETENTION_MESSAGE_BODIES) : env.RETENTION_AI_TEXTS,
     CACHE_DIR: path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'causeway'),
   }));
 

@@ -37,3 +37,12 @@ export const statusCallbackWorkflowId = (messageSid: string, status: string) => 
  * default queue's schedule is plainly `inbox-drain`.
  */
 export const inboxDrainScheduleId = (taskQueue: string) => (taskQueue === 'causeway' ? 'inbox-drain' : `inbox-drain:${taskQueue}`);
+
+/**
+ * One erasure per tenant and contact: the id carries the contact's keyed hash (never the phone), so a second
+ * request while one runs joins it, and the erasure's own history names no one.
+ */
+export const erasureWorkflowId = (tenantSlug: string, contactHash: string) => `erasure:${tenantSlug}:${contactHash}`;
+
+/** The daily retention run (F): one Schedule per task queue, like the inbox drain. */
+export const retentionScheduleId = (taskQueue: string) => (taskQueue === 'causeway' ? 'retention' : `retention:${taskQueue}`);

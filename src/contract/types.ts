@@ -175,3 +175,34 @@ export interface ReconcileResult {
   /** The page limit stopped the listing: older messages of the window were not looked at. */
   truncated: boolean;
 }
+
+/** `erasure:<tenant>:<contact hash>`: what the workflow is given. No phone number, ever (the history keeps it). */
+export interface ErasureInput {
+  tenantId: string;
+  tenantSlug: string;
+  contactHash: string;
+  /** Who asked (an operator id, or `cli:<os user>`), and why: kept in the audit row. */
+  requestedBy: string;
+  reason: string;
+}
+
+export interface ErasureSummary {
+  erasureId: string;
+  /** Rows removed or anonymized, per table. */
+  counts: Record<string, number>;
+  workflowsTerminated: number;
+  historiesDeleted: number;
+  /** The contact had opted out: a suppression entry keeps later campaign imports from contacting them. */
+  suppressed: boolean;
+}
+
+/** F: the retention run's limits (ms; null: keep) and what it blanked. */
+export interface RetentionInput {
+  messageBodiesMs: number | null;
+  aiTextsMs: number | null;
+}
+
+export interface RetentionResult {
+  messagesBlanked: number;
+  aiResultsBlanked: number;
+}

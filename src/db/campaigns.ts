@@ -1,10 +1,10 @@
 import { randomUUID, randomInt } from 'node:crypto';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { campaignWorkflowId, type Channel } from '../contract';
 import { contactHash } from '../domain/contact-hash';
 import type { TargetRow } from '../domain/campaign-import';
 import type { DbOrTx, Database } from './client';
-import { campaigns, campaignTargets, contacts, tenants } from './schema';
+import { campaigns, campaignTargets, contacts, contactSuppressions, tenants } from './schema';
 import { withPendingCounters } from './campaign-targets';
 
 export type CampaignKind = 'broadcast' | 'collection' | 'outage' | 'outage_resolution';
@@ -68,6 +68,17 @@ export async function upsertContacts(tx: DbOrTx, tenantId: string, rows: TargetR
       })
       .returning({ id: contacts.id, phone: contacts.phone, optedOutAt: contacts.optedOutAt });
     for (const c of out) byPhone.set(c.phone, { id: c.id, optedOut: c.optedOutAt !== null });
+    // E: a number erased while opted out comes back opted out (imported as `opted_out`, skipped and counted in
+    // the report), not as a fresh contact to message: skipping keeps the rest of the file importable.
+    const hashes = chunk.map((r) => contactHash(tenant.hashKey, r.phone));
+    const suppressed = await tx.select({ phoneHash: contactSuppressions.phoneHash }).from(contactSuppressions)
+      .where(and(eq(contactSuppressions.tenantId, tenantId), inArray(contactSuppressions.phoneHash, hashes)));
+    if (suppressed.length > 0) {
+      const again = await tx.update(contacts).set({ optedOutAt: sql`coalesce(${contacts.optedOutAt}, now())`, optOutSource: sql`coalesce(${contacts.optOutSource}, 'suppression')`, updatedAt: sql`now()` })
+        .where(and(eq(contacts.tenantId, tenantId), inArray(contacts.phoneHash, suppressed.map((s) => s.phoneHash))))
+        .returning({ id: contacts.id, phone: contacts.phone });
+      for (const c of again) byPhone.set(c.phone, { id: c.id, optedOut: true });
+    }
   }
   return byPhone;
 }

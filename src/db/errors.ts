@@ -13,8 +13,8 @@ const DRIVER_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONN
  * crash shutdown, cannot connect now), 53300 (too many connections), 57014 (statement timeout / cancel).
  */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
-/** Concurrency conflicts: the same statement succeeds when retried. */
-const CONFLICT_SQLSTATES = new Set(['40001', '40P01']);
+/** Concurrency conflicts: the same statement succeeds when retried (55P03: lock_timeout hit on a busy row). */
+const CONFLICT_SQLSTATES = new Set(['40001', '40P01', '55P03']);
 
 function codesOf(error: unknown): string[] {
   const codes: string[] = [];

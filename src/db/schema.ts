@@ -81,7 +81,8 @@ export const contacts = pgTable('contacts', {
   timeZone: text('time_zone'),
   // I12: set by a STOP-family keyword or Twilio error 21610, cleared by a START keyword. Campaigns skip it.
   optedOutAt: timestamp('opted_out_at', { withTimezone: true }),
-  optOutSource: text('opt_out_source', { enum: ['keyword', 'twilio_21610', 'operator'] }),
+  // 'suppression': re-imported after an erasure while opted out (contact_suppressions).
+  optOutSource: text('opt_out_source', { enum: ['keyword', 'twilio_21610', 'operator', 'suppression'] }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
@@ -170,6 +171,8 @@ export const messages = pgTable('messages', {
   index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
   index('messages_provider_sid_idx').on(t.providerSid),
   index('messages_contact_created_idx').on(t.contactId, t.createdAt),
+  // F: the retention run's batches find old rows that still have content; blanked rows leave the index.
+  index('messages_retention_idx').on(t.createdAt).where(sql`body <> '' or media <> '[]'::jsonb`),
 ]);
 
 export const orphanInbound = pgTable('orphan_inbound', {
@@ -245,6 +248,7 @@ export const aiResults = pgTable('ai_results', {
 }, (t) => [
   index('ai_results_correlation_idx').on(t.correlationId),
   index('ai_results_conversation_idx').on(t.conversationId, t.createdAt),
+  index('ai_results_retention_idx').on(t.createdAt).where(sql`output is not null or error is not null`),
 ]);
 
 export const events = pgTable('events', {
@@ -595,3 +599,51 @@ export const codecAudit = pgTable('codec_audit', {
   keyIds: text('key_ids').array().notNull().default(sql`'{}'::text[]`),
   occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('codec_audit_user_idx').on(t.userId, t.occurredAt)]);
+
+/**
+ * Erasure requests (LGPD/GDPR): the audit of what was removed, without personal data. One row per erasure run
+ * (`erasure:<tenant>:<contact hash>` run id); `counts` is rows touched per table, histories the Temporal executions
+ * deleted. The contact is named only by its keyed hash (like workflow ids), so the row cannot be read back into
+ * a phone number without the tenant's hash key — and it links to the suppression entry.
+ */
+export interface ErasureTargets {
+  contactIds: string[];
+  conversationIds: string[];
+  messageIds: string[];
+  inboundSids: string[];
+  outboundSids: string[];
+  promiseWorkflowIds: string[];
+  /** Traces of the contact's inbound webhooks (each its own root trace: never shared with other contacts). */
+  traceIds: string[];
+}
+
+export const erasures = pgTable('erasures', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  contactHash: text('contact_hash').notNull(),
+  workflowId: text('workflow_id').notNull(),
+  runId: text('run_id').notNull().unique(),
+  requestedBy: text('requested_by').notNull(),
+  reason: text('reason').notNull(),
+  status: text('status', { enum: ['running', 'completed'] }).notNull().default('running'),
+  counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+  workflowsTerminated: integer('workflows_terminated').notNull().default(0),
+  historiesDeleted: integer('histories_deleted').notNull().default(0),
+  /** While running: the ids found at the start (message SIDs, workflow ids; no personal data), cleared at the end. */
+  targets: jsonb('targets').$type<ErasureTargets>(),
+  requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+  completedAt: timestamp('completed_at', { withTimezone: true }),
+}, (t) => [index('erasures_tenant_hash_idx').on(t.tenantId, t.contactHash)]);
+
+/**
+ * Erased contacts who had opted out: a campaign import that brings their number back imports them as opted out
+ * (skipped, counted in the report) instead of silently contacting them again. Keyed hash only, per tenant.
+ */
+export const contactSuppressions = pgTable('contact_suppressions', {
+  id: id(),
+  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  phoneHash: text('phone_hash').notNull(),
+  reason: text('reason', { enum: ['erased_opted_out'] }).notNull(),
+  optedOutAt: timestamp('opted_out_at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('contact_suppressions_tenant_hash_uq').on(t.tenantId, t.phoneHash)]);

@@ -1,6 +1,7 @@
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Channel } from '../contract/types';
 import { newHashKey } from '../domain/contact-hash';
+import { openSecret, sealSecret } from '../secrets/keyring';
 import type { DbOrTx, Database } from './client';
 import { phoneNumbers, tenants, twilioAccounts } from './schema';
 
@@ -35,12 +36,14 @@ async function selectTenantNumber(db: DbOrTx, where: SQL | undefined): Promise<T
     .innerJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
     .where(where)
     .limit(1);
-  return rows[0] ?? null;
+  const row = rows[0];
+  return row ? { ...row, authToken: openSecret(row.authToken) } : null;
 }
 
 export async function findAccount(db: DbOrTx, accountSid: string) {
   const rows = await db.select().from(twilioAccounts).where(eq(twilioAccounts.accountSid, accountSid)).limit(1);
-  return rows[0] ?? null;
+  const row = rows[0];
+  return row ? { ...row, authToken: openSecret(row.authToken) } : null;
 }
 
 export interface NewTenant {
@@ -57,12 +60,12 @@ export async function createTenant(db: Database, input: NewTenant) {
   return db.transaction(async (tx) => {
     const [tenant] = await tx.insert(tenants).values({ slug: input.slug, name: input.name, hashKey: newHashKey() }).returning();
     const [account] = await tx.insert(twilioAccounts)
-      .values({ tenantId: tenant!.id, accountSid: input.accountSid, authToken: input.authToken, mode: input.mode })
+      .values({ tenantId: tenant!.id, accountSid: input.accountSid, authToken: sealSecret(input.authToken), mode: input.mode })
       .returning();
     if (input.numbers.length > 0) {
       await tx.insert(phoneNumbers).values(input.numbers.map((n) => ({ tenantId: tenant!.id, twilioAccountId: account!.id, channel: n.channel, phone: n.phone })));
     }
-    return { tenant: tenant!, account: account! };
+    return { tenant: tenant!, account: { ...account!, authToken: input.authToken } };
   });
 }
 
@@ -126,7 +129,7 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
       throw new TenantChangeError(change.accountSid ? `tenant ${slug} has no account ${change.accountSid}` : `tenant ${slug} has ${accounts.length} Twilio accounts: say which with --account-sid`);
     }
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
-    if (change.authToken !== undefined) await tx.update(twilioAccounts).set({ authToken: change.authToken }).where(eq(twilioAccounts.id, account!.id));
+    if (change.authToken !== undefined) await tx.update(twilioAccounts).set({ authToken: sealSecret(change.authToken) }).where(eq(twilioAccounts.id, account!.id));
     for (const n of change.removeNumbers ?? []) {
       const removed = await tx.delete(phoneNumbers).where(and(eq(phoneNumbers.tenantId, tenant.id), eq(phoneNumbers.channel, n.channel), eq(phoneNumbers.phone, n.phone))).returning({ id: phoneNumbers.id });
       if (removed.length === 0) throw new TenantChangeError(`tenant ${slug} does not own ${n.channel === 'whatsapp' ? 'whatsapp:' : ''}${n.phone}`);

@@ -7,3 +7,5 @@ export { promiseWorkflow } from './promise';
 export { reconcileWorkflow } from './reconcile';
 export { inboxDrainWorkflow, statusCallbackWorkflow } from './ingress';
 export { redeliveryWorkflow } from './redelivery';
+export { erasureWorkflow } from './erasure';
+export { retentionWorkflow } from './retention';

@@ -28,7 +28,7 @@ beforeAll(async () => {
 describe('replay of recorded workflow histories', () => {
   it('has fixtures for every workflow type', () => {
     const types = new Set(fixtures.map((f) => `${f.replace(/[-.].*$/, '')}Workflow`));
-    expect([...types].sort()).toEqual(['campaignWorkflow', 'conversationWorkflow', 'inboundWorkflow', 'inboxDrainWorkflow', 'pacerWorkflow', 'promiseWorkflow', 'reconcileWorkflow', 'redeliveryWorkflow', 'statusCallbackWorkflow']);
+    expect([...types].sort()).toEqual(['campaignWorkflow', 'conversationWorkflow', 'erasureWorkflow', 'inboundWorkflow', 'inboxDrainWorkflow', 'pacerWorkflow', 'promiseWorkflow', 'reconcileWorkflow', 'redeliveryWorkflow', 'retentionWorkflow', 'statusCallbackWorkflow']);
   });
 
   // Committed histories are what running workflows look like: never edited, never re-recorded, never deleted.

@@ -6,6 +6,7 @@ import { formatAddress, parseAddress } from '../../domain/address';
 import { parseDuration } from '../../domain/duration';
 import { newMessageSid, signedWebhook } from '../../integrations/signed-webhook';
 import { CliError, type CliContext } from '../context';
+import { openSecret } from '../../secrets/keyring';
 
 interface SimulateOptions {
   body: string;
@@ -57,7 +58,7 @@ export function registerSimulateCommand(program: Command, ctx: () => CliContext)
         };
         const publicBaseUrl = runtime?.publicBaseUrl ?? env.PUBLIC_BASE_URL;
         const apiUrl = (o.api ?? runtime?.apiUrl ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
-        const request = signedWebhook({ publicBaseUrl, path: '/webhooks/twilio/messages', authToken: target.authToken, params });
+        const request = signedWebhook({ publicBaseUrl, path: '/webhooks/twilio/messages', authToken: openSecret(target.authToken), params });
         let response: Response;
         try {
           response = await fetch(`${apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: request.headers, body: request.body });

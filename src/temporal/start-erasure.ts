@@ -1,0 +1,47 @@
+import type { Client } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { erasureWorkflowId, searchAttributes, type ErasureInput } from '../contract';
+import type { DbOrTx } from '../db/client';
+import { tenants } from '../db/schema';
+import { parseAddress } from '../domain/address';
+import { contactHash } from '../domain/contact-hash';
+import type { erasureWorkflow } from '../workflows/erasure';
+
+export class ErasureRequestError extends Error {
+  override readonly name = 'ErasureRequestError';
+}
+
+export interface ErasureRequest {
+  /** The tenant by id (API: the operator's) or slug (CLI). */
+  tenant: { id: string } | { slug: string };
+  /** E.164 (`+5511…`) or a Twilio address (`whatsapp:+5511…`): one contact per tenant and number, all channels. */
+  phone: string;
+  reason: string;
+  requestedBy: string;
+}
+
+/**
+ * The one way to start an erasure: the phone becomes the contact's keyed hash here, so neither the workflow's
+ * input nor its id ever holds it. A request while one runs for the same contact joins it (USE_EXISTING); after
+ * one completed, a new run starts and finds nothing more to erase (harmless). Errors never echo the phone.
+ */
+export async function requestErasure(db: DbOrTx, client: Client, taskQueue: string, request: ErasureRequest) {
+  const address = parseAddress(request.phone);
+  if (!address) throw new ErasureRequestError('the phone must be E.164 (+5511999990000) or whatsapp:+5511999990000');
+  const reason = request.reason.trim();
+  if (!reason) throw new ErasureRequestError('a reason is required (it is kept in the erasure audit)');
+  if (reason.length > 500) throw new ErasureRequestError('the reason is limited to 500 characters');
+  const [tenant] = await db.select({ id: tenants.id, slug: tenants.slug, hashKey: tenants.hashKey }).from(tenants)
+    .where('id' in request.tenant ? eq(tenants.id, request.tenant.id) : eq(tenants.slug, request.tenant.slug));
+  if (!tenant) throw new ErasureRequestError('no such tenant');
+  const hash = contactHash(tenant.hashKey, address.phone);
+  const input: ErasureInput = { tenantId: tenant.id, tenantSlug: tenant.slug, contactHash: hash, requestedBy: request.requestedBy, reason };
+  const workflowId = erasureWorkflowId(tenant.slug, hash);
+  const handle = await client.workflow.start<typeof erasureWorkflow>('erasureWorkflow', {
+    workflowId, taskQueue, args: [input],
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenant.slug }],
+    staticSummary: `Erase contact ${hash.slice(0, 8)} of ${tenant.slug} on request`,
+  });
+  return { workflowId, runId: handle.firstExecutionRunId, handle, contactHash: hash, tenantSlug: tenant.slug };
+}
