@@ -144,6 +144,7 @@ async function shutdown(code: number) {
       log.warn({ err: (error as Error).message }, 'error during shutdown');
     }
   }
+  log.info({ code }, 'cluster stopped');
   process.exit(code);
 }
 process.once('SIGINT', () => void shutdown(0));
