@@ -1,6 +1,8 @@
 // `npm run cluster`: the production topology on one machine without Docker. A Temporal server built from its Go
 // module on Postgres (persistence + SQL visibility), its Web UI, two API processes and two worker processes, all
 // with the environment compose gives them. `npm run cluster -- --ensure` only finds or builds the binaries (CI).
+// Options: `--workers N`, `--apis N` (default 2 each), `--no-ui`, and `--dev-server`: the same processes on the
+// Temporal dev server (SQLite) instead, which is what `npm run bench -- cluster` compares against.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,10 +11,13 @@ import { bootstrapTenant } from '../db/bootstrap';
 import { createDb } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { createLogger } from '../logger';
+import { ensureTemporalCli } from '../temporal/cli-binary';
+import { createTemporalClient, ensureSearchAttributes } from '../temporal/connection';
+import { startDevServer } from '../temporal/dev-server';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../runtime-file';
 import { startSupervisor } from '../supervisor';
 import { ensureClusterBinaries } from './binaries';
-import { clusterLayout, renderDynamicConfig, renderServerConfig, renderUiConfig } from './config';
+import { clusterLayout, type ClusterLayout, renderDynamicConfig, renderServerConfig, renderUiConfig } from './config';
 import { createDatabases, setupTemporalSchemas } from './databases';
 import { assertPortsFree, clusterDir, logTail, prepareNamespace, startProcess, type ManagedProcess } from './temporal-server';
 
@@ -25,6 +30,14 @@ export const CLUSTER_DEFAULTS = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5
 const RETENTION_DAYS = 7;
 
 const argv = process.argv.slice(2);
+const count = (flag: string, fallback: number) => {
+  const at = argv.indexOf(flag);
+  if (at < 0) return fallback;
+  const value = Number(argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1 || value > 16) throw new Error(`${flag} takes a number from 1 to 16`);
+  return value;
+};
+const devServerMode = argv.includes('--dev-server');
 const given = readEnvOrExit();
 const env = readEnvOrExit({ DATABASE_URL: given.DATABASE_URL ?? CLUSTER_DEFAULTS.DATABASE_URL, TEMPORAL_ADDRESS: given.TEMPORAL_ADDRESS ?? CLUSTER_DEFAULTS.TEMPORAL_ADDRESS });
 const log = createLogger(env.LOG_LEVEL, { name: 'cluster' });
@@ -43,10 +56,21 @@ async function main() {
   }
   const databaseUrl = env.DATABASE_URL!;
   const temporalAddress = env.TEMPORAL_ADDRESS!;
-  const layout = clusterLayout({ databaseUrl, temporalAddress, uiPort: env.TEMPORAL_UI_PORT, apiPort: env.PORT, namespace: env.TEMPORAL_NAMESPACE });
+  const layout = clusterLayout({ databaseUrl, temporalAddress, uiPort: env.TEMPORAL_UI_PORT, apiPort: env.PORT, namespace: env.TEMPORAL_NAMESPACE, workers: count('--workers', 2), apis: count('--apis', 2) });
   const running = readRuntimeInfo(env.CAUSEWAY_DATA_DIR);
   if (running) throw new Error(`another Causeway (pid ${running.pid}) runs with the data directory ${env.CAUSEWAY_DATA_DIR}: stop it or set CAUSEWAY_DATA_DIR`);
 
+  if (devServerMode) {
+    await assertPortsFree([{ port: layout.frontendPort, host: '127.0.0.1' }, { port: layout.uiPort, host: '127.0.0.1' }, ...layout.apiPorts.map((port) => ({ port, host: '0.0.0.0' }))]);
+    await prepareDatabase(layout, []);
+    const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR }, progress);
+    const dev = await startDevServer({ cliPath: cli.path, dataDir: clusterDir(env.CAUSEWAY_DATA_DIR), port: layout.frontendPort, uiPort: layout.uiPort, namespace: env.TEMPORAL_NAMESPACE });
+    stops.push(() => dev.stop());
+    const temporal = createTemporalClient({ address: temporalAddress, namespace: env.TEMPORAL_NAMESPACE });
+    await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE).finally(() => temporal.close());
+    await superviseAndReport(layout, dev.uiUrl, `dev server, SQLite in ${clusterDir(env.CAUSEWAY_DATA_DIR)}`, started);
+    return;
+  }
   const binaries = await ensureClusterBinaries(env, progress, { ui: !argv.includes('--no-ui') });
   if (binaries.uiError) log.warn(`temporal web UI: not available (${binaries.uiError}); the cluster runs without it`);
   await assertPortsFree([
@@ -56,16 +80,8 @@ async function main() {
   ]);
 
   // Databases: Causeway's (migrated) and Temporal's two (schemas set up or updated), on DATABASE_URL's server.
-  const created = await createDatabases(layout.postgres, [layout.postgres.database, layout.temporalDatabase, layout.visibilityDatabase]);
-  if (created.length > 0) log.info({ created }, `postgres: created ${created.join(', ')}`);
-  await runMigrations(databaseUrl, { embedded: false });
+  await prepareDatabase(layout, [layout.temporalDatabase, layout.visibilityDatabase]);
   await setupTemporalSchemas(binaries.sqlTool.path, layout, progress);
-  const database = createDb(databaseUrl, { max: 2 });
-  try {
-    await bootstrapTenant(database.db, env, log);
-  } finally {
-    await database.close();
-  }
 
   const dir = clusterDir(env.CAUSEWAY_DATA_DIR);
   fs.mkdirSync(path.join(dir, 'config'), { recursive: true });
@@ -91,7 +107,33 @@ async function main() {
     stops.unshift(() => ui!.stop(5_000));
   }
   const webUiUrl = binaries.ui ? `http://localhost:${layout.uiPort}` : null;
+  void server.exited.then((code) => {
+    if (stopping) return;
+    log.fatal({ code }, `the Temporal server exited; stopping the cluster (see ${serverLog})`);
+    void shutdown(1);
+  });
+  await superviseAndReport(layout, webUiUrl, `Postgres ${layout.temporalDatabase}, ${layout.visibilityDatabase}`, started);
+}
 
+/** Creates Causeway's database (and `temporalDatabases`) if missing, migrates it and bootstraps a tenant. */
+async function prepareDatabase(layout: ClusterLayout, temporalDatabases: string[]) {
+  const databaseUrl = env.DATABASE_URL!;
+  const created = await createDatabases(layout.postgres, [layout.postgres.database, ...temporalDatabases]);
+  if (created.length > 0) log.info({ created }, `postgres: created ${created.join(', ')}`);
+  await runMigrations(databaseUrl, { embedded: false });
+  const database = createDb(databaseUrl, { max: 2 });
+  try {
+    await bootstrapTenant(database.db, env, log);
+  } finally {
+    await database.close();
+  }
+}
+
+/** Starts the workers and the APIs under the supervisor, then writes runtime.json and prints where things are. */
+async function superviseAndReport(layout: ClusterLayout, webUiUrl: string | null, temporalStore: string, started: number) {
+  const databaseUrl = env.DATABASE_URL!;
+  const temporalAddress = env.TEMPORAL_ADDRESS!;
+  const dir = clusterDir(env.CAUSEWAY_DATA_DIR);
   const children = [
     ...Array.from({ length: layout.workers }, (_, i) => ({ name: `worker-${i + 1}`, entry: WORKER_ENTRY })),
     ...layout.apiPorts.map((port, i) => ({ name: `api-${i + 1}`, entry: API_ENTRY, env: { PORT: String(port) } })),
@@ -108,11 +150,6 @@ async function main() {
   });
   // Stop order: APIs (no new webhooks), workers (drain), then the Web UI and Temporal.
   stops.unshift(() => supervisor.stop());
-  void server.exited.then((code) => {
-    if (stopping) return;
-    log.fatal({ code }, `the Temporal server exited; stopping the cluster (see ${serverLog})`);
-    void shutdown(1);
-  });
   await supervisor.ready;
 
   const apiUrls = layout.apiPorts.map((port) => `http://localhost:${port}`);
@@ -123,7 +160,7 @@ async function main() {
     `Causeway cluster is running (ready in ${Math.round((Date.now() - started) / 1000)} s).`,
     ...apiUrls.map((url, i) => `  API ${i + 1}:              ${url}   (put a load balancer in front; PUBLIC_BASE_URL=${env.PUBLIC_BASE_URL})`),
     `  Workers:            ${layout.workers} processes on task queue ${env.TEMPORAL_TASK_QUEUE}`,
-    `  Temporal frontend:  ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}; Postgres ${layout.temporalDatabase}, ${layout.visibilityDatabase})`,
+    `  Temporal frontend:  ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}; ${temporalStore})`,
     `  Temporal Web UI:    ${webUiUrl ?? '(not available; the compose stack has one)'}`,
     `  Database:           ${layout.postgres.database} on ${layout.postgres.host}:${layout.postgres.port}`,
     `  Logs and config:    ${dir}`,
