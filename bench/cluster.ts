@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -15,24 +14,11 @@ import { createTenant } from '../src/db/tenants';
 import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';
 import { startFakeOpenAi } from '../test/support/fake-openai';
 import { startFakeTwilio } from '../test/support/fake-twilio';
+import { freePortBlock } from '../test/support/ports';
 
 const PUBLIC = 'https://bench-cluster.example.test';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-async function freePortBlock(count: number): Promise<number> {
-  const free = (port: number) => new Promise<boolean>((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
-  });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p += 1) ok = await free(p);
-    if (ok) return base;
-  }
-  throw new Error('no free port block');
-}
 
 export interface ClusterFigure { label: string; perSecond: number; p50: number; p95: number }
 

@@ -15,6 +15,7 @@ import { ensureTemporalCli } from '../temporal/cli-binary';
 import { createTemporalClient, ensureSearchAttributes } from '../temporal/connection';
 import { startDevServer } from '../temporal/dev-server';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../runtime-file';
+import { orderedShutdown } from '../shutdown';
 import { startSupervisor } from '../supervisor';
 import { ensureClusterBinaries } from './binaries';
 import { clusterLayout, type ClusterLayout, renderDynamicConfig, renderServerConfig, renderUiConfig } from './config';
@@ -108,7 +109,7 @@ async function main() {
   }
   const webUiUrl = binaries.ui ? `http://localhost:${layout.uiPort}` : null;
   void server.exited.then((code) => {
-    if (stopping) return;
+    if (stopper.stopping) return;
     log.fatal({ code }, `the Temporal server exited; stopping the cluster (see ${serverLog})`);
     void shutdown(1);
   });
@@ -170,22 +171,8 @@ async function superviseAndReport(layout: ClusterLayout, webUiUrl: string | null
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-let stopping = false;
-async function shutdown(code: number) {
-  if (stopping) return;
-  stopping = true;
-  for (const stop of stops) {
-    try {
-      await stop();
-    } catch (error) {
-      log.warn({ err: (error as Error).message }, 'error during shutdown');
-    }
-  }
-  log.info({ code }, 'cluster stopped');
-  process.exit(code);
-}
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+const stopper = orderedShutdown(stops, log, (code) => log.info({ code }, 'cluster stopped'));
+const shutdown = stopper.shutdown;
 
 main().then(() => { if (argv.includes('--ensure')) process.exit(0); }).catch((error: unknown) => {
   log.fatal({ err: { message: (error as Error).message } }, 'cluster failed to start');

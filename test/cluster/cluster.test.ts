@@ -27,6 +27,7 @@ import { createTemporalClient, type TemporalClientHandle } from '../../src/tempo
 import { startFakeOpenAi } from '../support/fake-openai';
 import { startFakeTwilio } from '../support/fake-twilio';
 import { eventually, randomPhone } from '../support/harness';
+import { freePortBlock } from '../support/ports';
 
 const PUBLIC = 'https://cluster.example.test';
 const README = path.resolve(import.meta.dirname, '../../README.md');
@@ -38,21 +39,6 @@ function clusterSectionCommands(readme: string): string[] {
   return [...section.matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((m) => m[1]!.trim());
 }
 
-/** A block of `count` consecutive free loopback ports (Temporal's services sit above the frontend's port). */
-async function freePortBlock(count: number): Promise<number> {
-  const free = (port: number) => new Promise<boolean>((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
-  });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p += 1) ok = await free(p);
-    if (ok) return base;
-  }
-  throw new Error('no free port block');
-}
 
 interface Cluster {
   process: ChildProcess;
