@@ -19,7 +19,9 @@ export function orderedShutdown(stops: (() => Promise<unknown>)[], log: Logger, 
     done(code);
     process.exit(code);
   }
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // `on`, not `once`: under `npm run`, Ctrl-C reaches this process twice (from the terminal's process group and
+  // relayed by tsx), and a second SIGINT with no handler would kill it mid-shutdown, orphaning what it owns.
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
   return { shutdown, get stopping() { return state.stopping; } };
 }
