@@ -95,7 +95,7 @@ async function main() {
 
   const serverLog = path.join(dir, 'temporal-server.log');
   // The frontend binds loopback only and has no authorizer (as compose keeps it off the host network): anything
-  // beyond this machine needs mTLS and an authorizer in front (docs/architecture.md).
+  // beyond this machine needs mTLS and an authorizer (README, "Cluster (no Docker)").
   const server = startProcess('temporal-server', binaries.server.path, ['--root', dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'], serverLog);
   stops.push(() => server.stop(30_000));
   await prepareNamespace({ address: temporalAddress, namespace: env.TEMPORAL_NAMESPACE, retentionDays: RETENTION_DAYS, serverExited: server.exited, progress })
