@@ -34,6 +34,7 @@ import { createTemporalClient } from '../src/temporal/connection';
 import { installTemporalRuntime } from '../src/temporal/runtime';
 import { startFakeOpenAi } from '../test/support/fake-openai';
 import { startFakeTwilio } from '../test/support/fake-twilio';
+import { benchCluster } from './cluster';
 
 const PUBLIC = 'https://bench.example.test';
 const quantile = (values: number[], q: number) => {
@@ -60,6 +61,12 @@ async function atRate(count: number, perSecond: number, fn: (i: number) => Promi
 
 async function main() {
   const env = loadEnv();
+  // `npm run bench -- cluster`: only the scale-out group (bench/cluster.ts), which starts its own stacks.
+  if (process.argv[2] === 'cluster') {
+    console.log(`Causeway bench: Node ${process.version}, ${os.cpus().length} cores\n`);
+    await benchCluster(env, (line) => console.log(line));
+    return;
+  }
   installTemporalRuntime(createLogger('error'), 'ERROR');
   const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR });
   const temporalEnv = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli.path }, ip: '127.0.0.1', searchAttributes: ALL_SEARCH_ATTRIBUTES, extraArgs: ['--log-level', 'error'] } });
@@ -114,7 +121,7 @@ async function main() {
 
   console.log(`Causeway bench: Node ${process.version}, ${os.cpus().length} cores, Postgres ${embedded ? 'embedded PGlite' : new URL(databaseUrl).host}, Temporal CLI ${cli.source}\n`);
 
-  // `npm run bench -- campaign` (or `inbound`) runs one group of measurements.
+  // `npm run bench -- campaign` (or `inbound`, `cluster`) runs one group of measurements.
   const only = process.argv[2];
   const run = (group: 'inbound' | 'campaign') => !only || only === group;
 
@@ -281,6 +288,7 @@ async function main() {
   await Promise.all([connection.close(), temporal.close(), twilio.close(), openai.close()]);
   await database.close();
   for (const step of cleanup.reverse()) await step();
+  if (!only) await benchCluster(env, (line) => console.log(line));
 }
 
 await main();

@@ -13,6 +13,7 @@ import { createTemporalClient, ensureSearchAttributes } from './temporal/connect
 import { formatPayloadKeys } from './temporal/payload-codec';
 import { ensureLocalPayloadKeys } from './temporal/payload-keys';
 import { startDevServer, type DevServer } from './temporal/dev-server';
+import { orderedShutdown } from './shutdown';
 import { startSupervisor } from './supervisor';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../worker.ts', import.meta.url));
@@ -92,21 +93,7 @@ async function main() {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-let stopping = false;
-async function shutdown(code: number) {
-  if (stopping) return;
-  stopping = true;
-  for (const stop of stops) {
-    try {
-      await stop();
-    } catch (error) {
-      log.warn({ err: error }, 'error during shutdown');
-    }
-  }
-  process.exit(code);
-}
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+const { shutdown } = orderedShutdown(stops, log);
 
 main().catch((error: unknown) => {
   log.fatal({ err: error }, 'failed to start');

@@ -6,6 +6,8 @@ export interface ChildSpec {
   name: string;
   /** The standalone entry point (src/api/server.ts, worker.ts). */
   entry: string;
+  /** Variables for this child only, on top of the shared env (`npm run cluster`: each API's PORT). */
+  env?: Record<string, string>;
 }
 
 export interface SupervisorOptions {
@@ -54,7 +56,7 @@ export function startSupervisor(options: SupervisorOptions) {
   function launch(slot: Slot) {
     slot.timer = null;
     if (stopping) return;
-    const child = fork(slot.spec.entry, [], { env: options.env, detached: true, stdio: 'inherit' });
+    const child = fork(slot.spec.entry, [], { env: { ...options.env, ...slot.spec.env }, detached: true, stdio: 'inherit' });
     slot.child = child;
     slot.startedAt = Date.now();
     log.info({ child: slot.spec.name, childPid: child.pid }, `${slot.spec.name} process started`);

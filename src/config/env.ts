@@ -52,6 +52,10 @@ const fields = z
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('causeway'),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     TEMPORAL_CLI_PATH: optionalString,
+    /** `npm run cluster`: explicit paths of the Temporal server, its SQL tool and the Web UI server (else PATH, cache, build). */
+    TEMPORAL_SERVER_PATH: optionalString,
+    TEMPORAL_SQL_TOOL_PATH: optionalString,
+    TEMPORAL_UI_SERVER_PATH: optionalString,
     /** Where operators open the Web UI (printed links); default: the local dev server's UI. */
     TEMPORAL_UI_URL: optionalUrl,
     TWILIO_ACCOUNT_SID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional()),
