@@ -24,6 +24,8 @@ declare module 'vitest' {
  * made for this run (TEST_DATABASE_URL's server when reachable, else embedded PGlite), both torn down after.
  */
 export default async function setup(project: TestProject) {
+  // A fresh set of application logs per run: scripts/check-test-logs.mjs scans them after the tests.
+  fs.rmSync(path.resolve(import.meta.dirname, '../test-results/logs'), { recursive: true, force: true });
   const env = loadEnv();
   const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR });
   const temporal = await TestWorkflowEnvironment.createLocal({

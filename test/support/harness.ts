@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import pino from 'pino';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
@@ -24,6 +26,13 @@ import { startFakeTwilio } from './fake-twilio';
 import type { PaymentChecker } from '../../src/integrations/payments';
 
 export const PUBLIC_BASE_URL = 'https://causeway.example.test';
+
+export const TEST_LOG_DIR = path.resolve(import.meta.dirname, '../../test-results/logs');
+let testLog: ReturnType<typeof pino.destination> | undefined;
+function testLogDestination() {
+  testLog ??= pino.destination({ dest: path.join(TEST_LOG_DIR, `${process.pid}-${randomBytes(3).toString('hex')}.ndjson`), mkdir: true, sync: true });
+  return testLog;
+}
 
 let runtimeInstalled = false;
 let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
@@ -77,11 +86,15 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   } : window);
 
   const openai = await startFakeOpenAi();
-  const log = options.log?.app ?? createLogger('silent');
+  // Every test's application log goes to test-results/logs (debug level): `npm test` ends by checking that none of
+  // it holds a phone number or a message body (scripts/check-test-logs.mjs).
+  const log = options.log?.app ?? createLogger('debug', { destination: testLogDestination() });
   if (!runtimeInstalled) {
     // Expected failures (retried activities) are part of several tests; only errors are worth printing.
     if (options.log) installTemporalRuntime(options.log.sdk, 'INFO', { metricsBindAddress: options.sdkMetricsAddress });
-    else installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR', { metricsBindAddress: options.sdkMetricsAddress });
+    // The SDK's warnings ("Activity failed" carries the failure's message) go to the checked log file too; its
+    // errors also to stderr, as before.
+    else installTemporalRuntime(createLogger('warn', { name: 'temporal-sdk', destination: pino.multistream([{ level: 'warn', stream: testLogDestination() }, { level: 'error', stream: process.stderr }]) }), 'WARN', { metricsBindAddress: options.sdkMetricsAddress });
     runtimeInstalled = true;
   }
   const env: Env = loadEnv({
