@@ -12,9 +12,10 @@ const PATTERNS = [
   { name: 'message body (the fake AI echo)', re: /Echo: / },
 ];
 
+/** @type {{ where: string, name: string, msg: string }[]} */
+const found = [];
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson')) : [];
 let lines = 0;
-const found = [];
 for (const file of files) {
   const text = fs.readFileSync(path.join(dir, file), 'utf8');
   text.split('\n').forEach((line, i) => {
@@ -26,9 +27,12 @@ for (const file of files) {
   });
 }
 
+/** The log line's `msg` only (fixed texts), never its fields. @param {string} line @returns {string} */
 function safeMsg(line) {
   try {
-    return JSON.parse(line).msg ?? '';
+    /** @type {{ msg?: unknown }} */
+    const parsed = JSON.parse(line);
+    return typeof parsed.msg === 'string' ? parsed.msg : '';
   } catch {
     return '';
   }
