@@ -30,8 +30,7 @@ for (const file of files) {
 /** The log line's `msg` only (fixed texts), never its fields. @param {string} line @returns {string} */
 function safeMsg(line) {
   try {
-    /** @type {{ msg?: unknown }} */
-    const parsed = JSON.parse(line);
+    const parsed = /** @type {{ msg?: unknown }} */ (JSON.parse(line));
     return typeof parsed.msg === 'string' ? parsed.msg : '';
   } catch {
     return '';
