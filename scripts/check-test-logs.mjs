@@ -29,12 +29,7 @@ for (const file of files) {
 
 /** The log line's `msg` only (fixed texts), never its fields. @param {string} line @returns {string} */
 function safeMsg(line) {
-  try {
-    const parsed = /** @type {{ msg?: unknown }} */ (JSON.parse(line));
-    return typeof parsed.msg === 'string' ? parsed.msg : '';
-  } catch {
-    return '';
-  }
+  return /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? '';
 }
 
 if (found.length > 0) {
