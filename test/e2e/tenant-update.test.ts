@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAddress } from '../../src/domain/address';
 import { childProcessEnv } from '../../src/config/env';
+import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
 const run = promisify(execFile);
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 const cli = (args: string[], input?: string) => {
   const child = run(process.execPath, ['bin/causeway.js', ...args], {
-    env: childProcessEnv({ DATABASE_URL: h.env.DATABASE_URL!, TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!, LOG_LEVEL: 'silent', CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-tenant-')) }),
+    env: childProcessEnv({ DATABASE_URL: h.env.DATABASE_URL!, TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!, LOG_LEVEL: 'silent', CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS, CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-tenant-')) }),
   });
   if (input !== undefined) {
     child.child.stdin!.end(input);
