@@ -19,8 +19,8 @@ import { setContentTemplate } from '../../src/db/content-templates';
 import { campaigns, conversations, messages } from '../../src/db/schema';
 import { loadMessageTemplate } from '../../src/db/templates';
 import { createTenant } from '../../src/db/tenants';
-import { installKeyring, parseKeyring } from '../../src/secrets/keyring';
-import { parsePayloadKeys } from '../../src/temporal/payload-codec';
+import { installKeyring, resolveKeyring } from '../../src/secrets/keyring';
+import { readLocalPayloadKeys } from '../../src/temporal/payload-keys';
 import { createUser } from '../../src/db/users';
 import { formatAddress } from '../../src/domain/address';
 import { newRootTrace } from '../../src/domain/trace';
@@ -59,8 +59,6 @@ let databaseName: string;
 let apiUrls: string[];
 let readmeBlocks: string[];
 const clusterEnv: Record<string, string> = {};
-const SECRETS_KEYS = `cluster-test:${randomBytes(32).toString('base64')}`;
-const PAYLOAD_KEYS = `cluster-test:${randomBytes(32).toString('base64')}`;
 
 /** The latest pid the supervisor logged for a child (it logs a new one at each restart). */
 function childPids(name: string): number[] {
@@ -103,11 +101,7 @@ beforeAll(async () => {
     // Short timers so the durable ones fire inside the test; NPS off to keep the message sequences short.
     MESSAGE_DEBOUNCE: '300ms', CONVERSATION_IDLE_AFTER: '5s', CONVERSATION_CLOSE_AFTER: '10s', NPS_WAIT: '0s',
     CAMPAIGN_DELIVERY_TIMEOUT: '20s', WORKER_SHUTDOWN_FORCE_AFTER: '5s', LOG_LEVEL: 'info',
-    // The cluster and this test share the keys: tenants created here are sealed with the key the cluster reads,
-    // and this test's Temporal client reads the cluster's encrypted payloads.
-    CAUSEWAY_SECRETS_KEYS: SECRETS_KEYS, CAUSEWAY_PAYLOAD_KEYS: PAYLOAD_KEYS,
   });
-  installKeyring(parseKeyring(SECRETS_KEYS));
 
   // The README's first block, as a terminal runs it: its own process group, so "Ctrl-C" reaches all of it.
   const child = spawn('bash', ['-c', readmeBlocks[0]!], { cwd: path.resolve(import.meta.dirname, '../..'), env: childProcessEnv(clusterEnv), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -123,7 +117,10 @@ beforeAll(async () => {
   }, 600_000, 'the cluster to report it is running');
 
   database = createDb(clusterEnv.DATABASE_URL!, { max: 4 });
-  temporal = createTemporalClient({ address: clusterEnv.TEMPORAL_ADDRESS!, namespace: 'default', payloadKeys: parsePayloadKeys(PAYLOAD_KEYS) });
+  // As the README's user, no keys are configured: the cluster made local ones in the data directory, which the
+  // CLI reads and this test shares (tenants created here are sealed with the cluster's key; payloads are readable).
+  installKeyring(resolveKeyring({ dataDir }).keyring);
+  temporal = createTemporalClient({ address: clusterEnv.TEMPORAL_ADDRESS!, namespace: 'default', payloadKeys: readLocalPayloadKeys(dataDir) });
 }, 1_800_000);
 
 afterAll(async () => {

@@ -8,6 +8,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
+import { EncryptionCodec, formatPayloadKeys, isEncryptedPayload } from '../../src/temporal/payload-codec';
+import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { conversationSnapshotQuery, conversationWorkflowId, type ErasureSummary } from '../../src/contract';
 import { campaignTargets, contacts, contactSuppressions, erasures, tenants } from '../../src/db/schema';
 import { contactHash } from '../../src/domain/contact-hash';
@@ -38,6 +40,19 @@ async function tablesHolding(needles: string[]): Promise<string[]> {
 }
 
 /** Every payload byte of a history, as text (raw json/plain payloads are UTF-8 JSON). */
+/** Histories are encrypted (payload codec): "readable" means readable with the service's keys, so decode first. */
+async function decodedHistory(value: unknown): Promise<unknown> {
+  const codec = new EncryptionCodec(h.payloadKeys!);
+  const walk = async (v: unknown): Promise<unknown> => {
+    if (v instanceof Uint8Array || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return Promise.all(v.map(walk));
+    const o = v as Record<string, unknown>;
+    if (o.metadata && typeof o.metadata === 'object' && o.data instanceof Uint8Array && isEncryptedPayload(o)) return (await codec.decode([o]))[0];
+    return Object.fromEntries(await Promise.all(Object.entries(o).map(async ([k, x]) => [k, await walk(x)] as const)));
+  };
+  return walk(value);
+}
+
 function historyText(value: unknown): string {
   const parts: string[] = [];
   const walk = (v: unknown) => {
@@ -56,7 +71,7 @@ async function readableHistoriesHolding(needles: string[]): Promise<string[]> {
   for await (const info of h.client.workflow.list({ query: `TaskQueue = '${h.env.TEMPORAL_TASK_QUEUE}'` })) {
     let text: string;
     try {
-      text = historyText(await h.client.workflow.getHandle(info.workflowId, info.runId).fetchHistory());
+      text = historyText(await decodedHistory(await h.client.workflow.getHandle(info.workflowId, info.runId).fetchHistory()));
     } catch (error) {
       if (error instanceof WorkflowNotFoundError || (error as { code?: number }).code === 5) continue;
       throw error;
@@ -203,7 +218,10 @@ describe('erasure on request (LGPD/GDPR)', () => {
     await h.postInbound(tenant, { body, from: `whatsapp:${phone}` });
     await h.twilio.waitFor(() => sentTo(h, `whatsapp:${phone}`).length === 1);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-cli-'));
-    const env = childProcessEnv({ DATABASE_URL: h.env.DATABASE_URL!, TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE, CAUSEWAY_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const env = childProcessEnv({
+      DATABASE_URL: h.env.DATABASE_URL!, TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE, CAUSEWAY_DATA_DIR: dataDir, LOG_LEVEL: 'silent',
+      CAUSEWAY_PAYLOAD_KEYS: formatPayloadKeys(h.payloadKeys!), CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
+    });
     const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/causeway.js', ...args], { cwd: ROOT, env, timeout: 120_000 });
     try {
       const { stdout } = await cli('contact', 'erase', phone, '--tenant', tenant.slug, '--reason', 'ticket CLI-1');
