@@ -5,6 +5,7 @@ import { parseAddress } from '../domain/address';
 import type { Logger } from '../logger';
 import type { Database } from './client';
 import { phoneNumbers, tenants, twilioAccounts } from './schema';
+import { openSecret } from '../secrets/keyring';
 import { createTenant, updateTenant } from './tenants';
 
 /** The demo tenant's number: Twilio's magic test number, never a real subscriber. */
@@ -57,9 +58,11 @@ async function apply(db: Database, accountSid: string, authToken: string, number
     return { kind: 'created', tenant: TWILIO_ENV_TENANT, changes: ['account', 'number'] };
   }
   if (owner && owner.tenantId !== account.tenantId) return { kind: 'ignored', reason: `TWILIO_PHONE_NUMBER belongs to tenant ${owner.slug}, not to ${account.slug} which owns TWILIO_ACCOUNT_SID` };
-  const changes = [...(account.authToken !== authToken ? ['auth token'] : []), ...(!owner ? ['number'] : [])];
+  // Stored tokens are sealed (src/secrets): compare the plain token.
+  const tokenChanged = openSecret(account.authToken) !== authToken;
+  const changes = [...(tokenChanged ? ['auth token'] : []), ...(!owner ? ['number'] : [])];
   if (changes.length === 0) return { kind: 'unchanged', tenant: account.slug, changes };
-  await updateTenant(db, account.slug, { accountSid, ...(account.authToken !== authToken ? { authToken } : {}), ...(!owner ? { addNumbers: [number] } : {}) });
+  await updateTenant(db, account.slug, { accountSid, ...(tokenChanged ? { authToken } : {}), ...(!owner ? { addNumbers: [number] } : {}) });
   return { kind: 'updated', tenant: account.slug, changes };
 }
 
