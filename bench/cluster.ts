@@ -11,6 +11,7 @@ import type { Env } from '../src/config/env';
 import { childProcessEnv } from '../src/config/env';
 import { createDb } from '../src/db/client';
 import { createTenant } from '../src/db/tenants';
+import { installKeyring, resolveKeyring } from '../src/secrets/keyring';
 import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';
 import { startFakeOpenAi } from '../test/support/fake-openai';
 import { startFakeTwilio } from '../test/support/fake-twilio';
@@ -54,6 +55,8 @@ async function measure(env: Env, label: string, flags: string[], n: number, conc
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${label}: the stack did not start:\n${output.slice(-3000)}`);
       await new Promise((resolve) => setTimeout(resolve, 200)); // readiness probe
     }
+    // The stack made its own secrets key in the data directory: the tenant created here is sealed with it.
+    installKeyring(resolveKeyring({ dataDir }).keyring);
     const database = createDb(url.toString(), { max: 2 });
     const accountSid = `AC${randomBytes(16).toString('hex')}`;
     const authToken = randomBytes(16).toString('hex');

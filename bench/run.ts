@@ -27,6 +27,7 @@ import { createDb } from '../src/db/client';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { runMigrations } from '../src/db/migrate';
 import { createTenant } from '../src/db/tenants';
+import { installKeyring, parseKeyring } from '../src/secrets/keyring';
 import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';
 import { createLogger } from '../src/logger';
 import { ensureTemporalCli } from '../src/temporal/cli-binary';
@@ -58,6 +59,10 @@ async function atRate(count: number, perSecond: number, fn: (i: number) => Promi
   }));
   return latencies;
 }
+
+/** Auth tokens are sealed as in production: a throwaway key of this bench run, shared with its peer process. */
+const SECRETS_KEYS = `bench:${randomBytes(32).toString('base64')}`;
+installKeyring(parseKeyring(SECRETS_KEYS));
 
 async function main() {
   const env = loadEnv();
@@ -212,7 +217,7 @@ async function main() {
   if (run('campaign')) {
     const limit = 50;
     const n = 2000;
-    const peer = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'twilio-peer.ts'), JSON.stringify({ databaseUrl, temporalAddress: temporalEnv.address, publicBaseUrl: PUBLIC, accountSid, authToken, payloadKeys: formatPayloadKeys(payloadKeys) })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const peer = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'twilio-peer.ts'), JSON.stringify({ databaseUrl, temporalAddress: temporalEnv.address, publicBaseUrl: PUBLIC, accountSid, authToken, payloadKeys: formatPayloadKeys(payloadKeys), secretsKeys: SECRETS_KEYS })], { stdio: ['pipe', 'pipe', 'inherit'] });
     const peerUrls = await new Promise<{ twilioUrl: string; controlUrl: string }>((resolve, reject) => {
       peer.once('exit', (code) => reject(new Error(`the Twilio peer exited (${code})`)));
       peer.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { twilioUrl: string; controlUrl: string }));

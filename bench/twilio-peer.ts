@@ -8,12 +8,13 @@ import { Hono } from 'hono';
 import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
 import { createDb } from '../src/db/client';
+import { installKeyring, parseKeyring } from '../src/secrets/keyring';
 import { signedWebhook } from '../src/integrations/signed-webhook';
 import { createLogger } from '../src/logger';
 import { createTemporalClient } from '../src/temporal/connection';
 import { startFakeTwilio } from '../test/support/fake-twilio';
 
-interface PeerConfig { databaseUrl: string; temporalAddress: string; publicBaseUrl: string; accountSid: string; authToken: string; /** A throwaway key of this bench run. */ payloadKeys: string }
+interface PeerConfig { databaseUrl: string; temporalAddress: string; publicBaseUrl: string; accountSid: string; authToken: string; /** A throwaway key of this bench run. */ payloadKeys: string; secretsKeys: string }
 const config = JSON.parse(process.argv[2] ?? '{}') as PeerConfig;
 
 let apiUrl = '';
@@ -25,6 +26,7 @@ const twilio = await startFakeTwilio({
 });
 twilio.addAccount(config.accountSid, config.authToken);
 const env = loadEnv({ DATABASE_URL: config.databaseUrl, TEMPORAL_ADDRESS: config.temporalAddress, PUBLIC_BASE_URL: config.publicBaseUrl, LOG_LEVEL: 'silent' });
+installKeyring(parseKeyring(config.secretsKeys));
 const database = createDb(config.databaseUrl, { max: 10 });
 const temporal = createTemporalClient({ address: config.temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys: parsePayloadKeys(config.payloadKeys) });
 const listen = async (fetch: (request: Request) => Response | Promise<Response>) => {
