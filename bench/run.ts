@@ -26,6 +26,7 @@ import { ALL_SEARCH_ATTRIBUTES } from '../src/contract/search-attributes';
 import { createDb } from '../src/db/client';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { runMigrations } from '../src/db/migrate';
+import { setContentTemplate } from '../src/db/content-templates';
 import { createTenant } from '../src/db/tenants';
 import { installKeyring, parseKeyring } from '../src/secrets/keyring';
 import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';
@@ -119,6 +120,8 @@ async function main() {
   const authToken = randomBytes(16).toString('hex');
   const phone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
   const { tenant } = await createTenant(database.db, { slug: `bench-${randomBytes(3).toString('hex')}`, name: 'bench', accountSid, authToken, mode: 'live', numbers: [{ channel: 'whatsapp', phone }] });
+  // Campaign contacts never wrote: WhatsApp needs the tenant's approved template for business-initiated sends.
+  await setContentTemplate(database.db, { tenantId: tenant.id, purpose: 'broadcast', contentSid: `HX${randomBytes(16).toString('hex')}`, variables: { 1: 'text' } });
   twilio.addAccount(accountSid, authToken);
   const params = (from: string, body = 'olá') => ({ MessageSid: newMessageSid(), AccountSid: accountSid, From: from, To: `whatsapp:${phone}`, Body: body, NumMedia: '0' });
   const signed = (p: Record<string, string>) => signedWebhook({ publicBaseUrl: PUBLIC, path: '/webhooks/twilio/messages', authToken, params: p });
@@ -262,6 +265,7 @@ async function main() {
     const n = env.BENCH_CAMPAIGN_TARGETS;
     const simPhone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
     const sim = await createTenant(database.db, { slug: `bench-sim-${randomBytes(3).toString('hex')}`, name: 'bench sim', accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex'), mode: 'simulated', numbers: [{ channel: 'whatsapp', phone: simPhone }] });
+    await setContentTemplate(database.db, { tenantId: sim.tenant.id, purpose: 'broadcast', contentSid: `HX${randomBytes(16).toString('hex')}`, variables: { 1: 'text' } });
     const rows = Array.from({ length: n }, (_, i) => `+55119${String(10000000 + i)},C${i}`).join('\n');
     const trace = newRootTrace();
     const i0 = performance.now();
