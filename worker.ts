@@ -42,7 +42,12 @@ const TWILIO_TIMEOUT_MS = 15_000;
 
 export function createAiResponder(env: Env): AiResponder {
   return env.OPENAI_API_KEY
-    ? createOpenAiResponder({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, timeoutMs: AI_TIMEOUT_MS })
+    ? createOpenAiResponder({
+        apiKey: env.OPENAI_API_KEY,
+        baseURL: env.OPENAI_BASE_URL,
+        model: env.OPENAI_MODEL,
+        timeoutMs: AI_TIMEOUT_MS,
+      })
     : createScriptedResponder();
 }
 
@@ -76,8 +81,11 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       publicBaseUrl: w.env.PUBLIC_BASE_URL,
       twilioConnectionOverrides: w.env.TWILIO_CONNECTION_OVERRIDES,
       timing: {
-        debounceMs: w.env.MESSAGE_DEBOUNCE, idleAfterMs: w.env.CONVERSATION_IDLE_AFTER, closeAfterMs: w.env.CONVERSATION_CLOSE_AFTER,
-        npsWaitMs: w.env.NPS_WAIT, maxTurnsPerRun: w.env.CONVERSATION_MAX_TURNS_PER_RUN,
+        debounceMs: w.env.MESSAGE_DEBOUNCE,
+        idleAfterMs: w.env.CONVERSATION_IDLE_AFTER,
+        closeAfterMs: w.env.CONVERSATION_CLOSE_AFTER,
+        npsWaitMs: w.env.NPS_WAIT,
+        maxTurnsPerRun: w.env.CONVERSATION_MAX_TURNS_PER_RUN,
       },
       campaign: { deliveryTimeoutMs: w.env.CAMPAIGN_DELIVERY_TIMEOUT },
       promises: { reminderBeforeMs: w.env.PROMISE_REMINDER_BEFORE, checkAfterMs: w.env.PROMISE_CHECK_AFTER },
@@ -105,7 +113,20 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     interceptors: {
       workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
       // Outermost first: the trace wraps the call, and database errors are classified before they leave it.
-      activity: [dbFailureActivityInterceptor(), traceActivityInterceptor(({ place, ...ids }, trace) => recordEvents(w.db, [{ trace, type: 'trace.broken', level: 'warn', ...ids, payload: { message: `broken trace chain at ${place}` } }]))],
+      activity: [
+        dbFailureActivityInterceptor(),
+        traceActivityInterceptor(({ place, ...ids }, trace) =>
+          recordEvents(w.db, [
+            {
+              trace,
+              type: 'trace.broken',
+              level: 'warn',
+              ...ids,
+              payload: { message: `broken trace chain at ${place}` },
+            },
+          ]),
+        ),
+      ],
     },
   });
   // Messages parked in the inbox while Temporal was down: the schedule drains them every minute, and a worker
@@ -114,8 +135,11 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
   // F: the daily retention run, with this deployment's limits (off by default: no schedule).
   await ensureRetentionSchedule(w.client, w.env.TEMPORAL_TASK_QUEUE, retentionInput(w.env));
   const log = w.log.child({ component: 'inbox-drain' });
-  createInboxDrainer({ db: w.db, client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE, log }).drainNow()
-    .catch((error: unknown) => log.warn({ err: (error as Error).name }, 'inbox drain at worker start failed; the schedule retries'));
+  createInboxDrainer({ db: w.db, client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE, log })
+    .drainNow()
+    .catch((error: unknown) =>
+      log.warn({ err: (error as Error).name }, 'inbox drain at worker start failed; the schedule retries'),
+    );
   return worker;
 }
 
@@ -128,7 +152,9 @@ async function main() {
   const sdkMetricsAddress = env.WORKER_METRICS_PORT ? `127.0.0.1:${env.WORKER_SDK_METRICS_PORT}` : undefined;
   installTemporalRuntime(log.child({ component: 'temporal-sdk' }), 'INFO', { metricsBindAddress: sdkMetricsAddress });
   if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
-    log.fatal('a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)');
+    log.fatal(
+      'a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)',
+    );
     process.exit(1);
   }
   setUpSecrets(env, log);
@@ -137,27 +163,60 @@ async function main() {
   const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
   // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
   const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
-  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
+  const temporal = createTemporalClient({
+    address: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    payloadKeys,
+  });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   // Plain auth tokens from before encryption, or tokens under a retired key, are sealed anew (idempotent).
   const secrets = await sealStoredSecrets(database.db);
-  if (secrets.sealed + secrets.resealed > 0) log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
-  if (secrets.unknownKeyIds.length > 0) log.error({ keyIds: secrets.unknownKeyIds }, 'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send');
+  if (secrets.sealed + secrets.resealed > 0)
+    log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
+  if (secrets.unknownKeyIds.length > 0)
+    log.error(
+      { keyIds: secrets.unknownKeyIds },
+      'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send',
+    );
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   // TWILIO_* registers or updates its tenant from the worker too (compose), before schedules are set up for tenants.
   logTwilioEnv(log, await applyTwilioEnv(database.db, env));
   const metrics = createMetrics('worker');
   // A metrics port that cannot be bound is a configuration error like a taken API port: exit, loudly.
-  const metricsServer = sdkMetricsAddress ? await startMetricsServer({ port: env.WORKER_METRICS_PORT, metrics, sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics` }) : null;
+  const metricsServer = sdkMetricsAddress
+    ? await startMetricsServer({
+        port: env.WORKER_METRICS_PORT,
+        metrics,
+        sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
+      })
+    : null;
   if (metricsServer) log.info({ port: env.WORKER_METRICS_PORT }, 'worker metrics at /metrics');
-  const worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, metrics, payloadKeys });
-  log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, ai: env.OPENAI_API_KEY ? 'openai' : 'scripted', payloadKeyIds: payloadKeys?.map((k) => k.id) ?? null }, 'worker started');
+  const worker = await createWorker({
+    env,
+    db: database.db,
+    client: temporal.client,
+    connection,
+    log,
+    metrics,
+    payloadKeys,
+  });
+  log.info(
+    {
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      ai: env.OPENAI_API_KEY ? 'openai' : 'scripted',
+      payloadKeyIds: payloadKeys?.map((k) => k.id) ?? null,
+    },
+    'worker started',
+  );
   // The SDK drains on SIGINT/SIGTERM itself; a supervisor that vanished gets the same drain.
-  stopWithParent(() => { if (worker.getState() === 'RUNNING') worker.shutdown(); });
+  stopWithParent(() => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  });
   reportReady();
   const running = worker.run();
-  await ensureReconcileSchedules(temporal.client, database.db, reconcileScheduleSettings(env), log)
-    .catch((error: unknown) => log.error({ err: describeFatal(error) }, 'reconciliation schedules not set up'));
+  await ensureReconcileSchedules(temporal.client, database.db, reconcileScheduleSettings(env), log).catch(
+    (error: unknown) => log.error({ err: describeFatal(error) }, 'reconciliation schedules not set up'),
+  );
   try {
     await running;
   } catch (error) {

@@ -32,28 +32,46 @@ const GUARD = `  function nextWrite(fn) {
 const EDITS = [
   { before: '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)', after: GUARD },
   // terminate(): a cancelled immediate must not stay in nextWriteTimer (later writes would never be flushed).
-  { before: '    clearImmediate(nextWriteTimer)\n    if (socket) {', after: '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null // causeway patch\n    if (socket) {' },
+  {
+    before: '    clearImmediate(nextWriteTimer)\n    if (socket) {',
+    after: '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null // causeway patch\n    if (socket) {',
+  },
   // closed(): same, and the dead socket's unsent bytes must not be prepended to the next connection's startup.
-  { before: "    clearImmediate(nextWriteTimer)\n    socket.removeListener('data', data)", after: "    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null // causeway patch\n    socket.removeListener('data', data)" },
+  {
+    before: "    clearImmediate(nextWriteTimer)\n    socket.removeListener('data', data)",
+    after:
+      "    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null // causeway patch\n    socket.removeListener('data', data)",
+  },
   // closed(): with hadError the 'error' event already rejected what was in flight, but a query written after it
   // (the transaction's ROLLBACK) stayed in `sent`, and `query`/`errorResponse` stayed set: on the next connection
   // that ghost waited forever (the pooled connection was lost) or the old backend's 57P01 failed the next query.
   {
-    before: "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
-    after: "    if (query || sent.length) // causeway patch: also after an error, and start the next connection clean\n      error(Errors.connection('CONNECTION_CLOSED', options, socket))\n    query = results = errorResponse = null\n",
+    before:
+      "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+    after:
+      "    if (query || sent.length) // causeway patch: also after an error, and start the next connection clean\n      error(Errors.connection('CONNECTION_CLOSED', options, socket))\n    query = results = errorResponse = null\n",
   },
   // fetchArrayTypes(): called without await from ReadyForQuery; a session killed during the type query rejected
   // it unhandled, and Node exits on an unhandled rejection. The failure already reaches `initial` (errored()
   // rejects it, or closed() reconnects with it), so here it only has to be caught.
   {
-    before: "    `], [], execute)\n    types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))",
-    after: "    `], [], execute).catch(() => null) // causeway patch: the error reaches `initial`; never unhandled\n    if (!types)\n      return\n    types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))",
+    before: '    `], [], execute)\n    types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))',
+    after:
+      '    `], [], execute).catch(() => null) // causeway patch: the error reaches `initial`; never unhandled\n    if (!types)\n      return\n    types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))',
   },
 ];
 
 export const TARGETS = [
-  { file: 'src/connection.js', original: 'ee3a218d9aa6a6f2887c1a19da50009335fe84c11a5431d5cab72d6bc528632f', patched: '9f95de561584339e6d71c93bf83e93071a64f2014881806502d9cd3ddc9b060d' },
-  { file: 'cjs/src/connection.js', original: 'ce6d375809baad79963ef9b3773e6ac757bcf6da2362d4d85482bb14c2c751be', patched: '97e4518c0ce5a2377a4fb6942340c5c268d5147aef7a2201c3ac34f21ca0e1b4' },
+  {
+    file: 'src/connection.js',
+    original: 'ee3a218d9aa6a6f2887c1a19da50009335fe84c11a5431d5cab72d6bc528632f',
+    patched: '9f95de561584339e6d71c93bf83e93071a64f2014881806502d9cd3ddc9b060d',
+  },
+  {
+    file: 'cjs/src/connection.js',
+    original: 'ce6d375809baad79963ef9b3773e6ac757bcf6da2362d4d85482bb14c2c751be',
+    patched: '97e4518c0ce5a2377a4fb6942340c5c268d5147aef7a2201c3ac34f21ca0e1b4',
+  },
 ];
 
 /** @param {string} text */
@@ -82,16 +100,21 @@ export function patchPostgres(dir) {
   /** @type {unknown} */
   const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   const pkg = /** @type {{ version?: unknown }} */ (manifest);
-  if (pkg.version !== PINNED_VERSION) fail(`postgres ${String(pkg.version)} installed, the patch is for ${PINNED_VERSION}: review scripts/patch-postgres.mjs before changing the pin`);
+  if (pkg.version !== PINNED_VERSION)
+    fail(
+      `postgres ${String(pkg.version)} installed, the patch is for ${PINNED_VERSION}: review scripts/patch-postgres.mjs before changing the pin`,
+    );
   // Check every file before writing any, so a mismatch never leaves the package half patched.
   const plan = TARGETS.map((target) => {
     const file = path.join(dir, target.file);
     const text = readFileSync(file, 'utf8');
     const hash = sha256(text);
     if (hash === target.patched) return { target, file, out: null };
-    if (hash !== target.original) fail(`${file} matches neither postgres ${PINNED_VERSION} nor the patched file (sha256 ${hash}): not patching`);
+    if (hash !== target.original)
+      fail(`${file} matches neither postgres ${PINNED_VERSION} nor the patched file (sha256 ${hash}): not patching`);
     const out = applyEdits(text);
-    if (out === null || sha256(out) !== target.patched) fail(`${file}: the edits did not produce the expected file (sha256 ${out === null ? 'n/a' : sha256(out)})`);
+    if (out === null || sha256(out) !== target.patched)
+      fail(`${file}: the edits did not produce the expected file (sha256 ${out === null ? 'n/a' : sha256(out)})`);
     return { target, file, out };
   });
   const done = [];
@@ -105,6 +128,7 @@ export function patchPostgres(dir) {
 const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname;
 if (invokedDirectly) {
   // postgres' exports map hides package.json; its main entry is <dir>/cjs/src/index.js.
-  const dir = process.argv[2] ?? path.resolve(path.dirname(createRequire(import.meta.url).resolve('postgres')), '../..');
+  const dir =
+    process.argv[2] ?? path.resolve(path.dirname(createRequire(import.meta.url).resolve('postgres')), '../..');
   for (const line of patchPostgres(dir)) console.log(`patch-postgres: ${line}`);
 }

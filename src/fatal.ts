@@ -6,7 +6,8 @@ export function describeFatal(error: unknown): { type: string; message: string; 
   // A database error's message lists the statement's parameters: the codes only (src/db/errors.ts).
   if (isDatabaseError(error)) return { type: 'DatabaseError', message: describeDatabaseError(error) };
   const mask = (text: string) => text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, '$1***:***@');
-  if (error instanceof Error) return { type: error.name, message: mask(error.message), ...(error.stack ? { stack: mask(error.stack) } : {}) };
+  if (error instanceof Error)
+    return { type: error.name, message: mask(error.message), ...(error.stack ? { stack: mask(error.stack) } : {}) };
   return { type: typeof error, message: mask(String(error)) };
 }
 

@@ -4,7 +4,11 @@ import type { Logger } from './logger';
  * For the processes that own others (`npm start`, `npm run cluster`): on SIGINT/SIGTERM (or a fatal error, through
  * `shutdown(1)`), run the stop steps once, in order, each failure logged and the next still run, then exit.
  */
-export function orderedShutdown(stops: (() => Promise<unknown>)[], log: Logger, done: (code: number) => void = () => undefined) {
+export function orderedShutdown(
+  stops: (() => Promise<unknown>)[],
+  log: Logger,
+  done: (code: number) => void = () => undefined,
+) {
   const state = { stopping: false };
   async function shutdown(code: number) {
     if (state.stopping) return;
@@ -23,5 +27,10 @@ export function orderedShutdown(stops: (() => Promise<unknown>)[], log: Logger, 
   // relayed by tsx), and a second SIGINT with no handler would kill it mid-shutdown, orphaning what it owns.
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  return { shutdown, get stopping() { return state.stopping; } };
+  return {
+    shutdown,
+    get stopping() {
+      return state.stopping;
+    },
+  };
 }

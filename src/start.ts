@@ -34,10 +34,20 @@ async function main() {
   await runMigrations(database.url, { embedded: database.embedded });
   setUpSecrets(env, log, { createIfMissing: true });
   const secrets = await sealStoredSecrets(database.db);
-  if (secrets.sealed + secrets.resealed > 0) log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
-  if (secrets.unknownKeyIds.length > 0) log.error({ keyIds: secrets.unknownKeyIds }, 'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send');
+  if (secrets.sealed + secrets.resealed > 0)
+    log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
+  if (secrets.unknownKeyIds.length > 0)
+    log.error(
+      { keyIds: secrets.unknownKeyIds },
+      'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send',
+    );
   await bootstrapTenant(database.db, env, log);
-  log.info({ embedded: database.embedded }, database.embedded ? `database: embedded Postgres (PGlite) in ${env.CAUSEWAY_DATA_DIR}/pgdata` : 'database: DATABASE_URL');
+  log.info(
+    { embedded: database.embedded },
+    database.embedded
+      ? `database: embedded Postgres (PGlite) in ${env.CAUSEWAY_DATA_DIR}/pgdata`
+      : 'database: DATABASE_URL',
+  );
 
   // Before Temporal: the dev server's UI is pointed at the API's codec endpoint, and every child gets the keys.
   const payloadKeys = ensureLocalPayloadKeys(env, log);
@@ -47,8 +57,18 @@ async function main() {
   let address = env.TEMPORAL_ADDRESS;
   let devServer: DevServer | null = null;
   if (!address) {
-    const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR }, (line) => log.info(line));
-    devServer = await startDevServer({ cliPath: cli.path, dataDir: env.CAUSEWAY_DATA_DIR, port: 7233, uiPort: env.TEMPORAL_UI_PORT, namespace: env.TEMPORAL_NAMESPACE, codecEndpoint });
+    const cli = await ensureTemporalCli(
+      { explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR },
+      (line) => log.info(line),
+    );
+    devServer = await startDevServer({
+      cliPath: cli.path,
+      dataDir: env.CAUSEWAY_DATA_DIR,
+      port: 7233,
+      uiPort: env.TEMPORAL_UI_PORT,
+      namespace: env.TEMPORAL_NAMESPACE,
+      codecEndpoint,
+    });
     stops.push(() => devServer!.stop());
     address = devServer.address;
     log.info({ cli: cli.source, reused: !devServer.owned }, `temporal: dev server at ${address}`);
@@ -58,10 +78,17 @@ async function main() {
   await temporal.close();
 
   const supervisor = startSupervisor({
-    children: [{ name: 'worker', entry: WORKER_ENTRY }, { name: 'api', entry: API_ENTRY }],
+    children: [
+      { name: 'worker', entry: WORKER_ENTRY },
+      { name: 'api', entry: API_ENTRY },
+    ],
     env: childProcessEnv({
-      DATABASE_URL: database.url, CAUSEWAY_EMBEDDED_DATABASE: database.embedded ? '1' : '0', TEMPORAL_ADDRESS: address,
-      PORT: String(env.PORT), PUBLIC_BASE_URL: env.PUBLIC_BASE_URL, CAUSEWAY_DATA_DIR: env.CAUSEWAY_DATA_DIR,
+      DATABASE_URL: database.url,
+      CAUSEWAY_EMBEDDED_DATABASE: database.embedded ? '1' : '0',
+      TEMPORAL_ADDRESS: address,
+      PORT: String(env.PORT),
+      PUBLIC_BASE_URL: env.PUBLIC_BASE_URL,
+      CAUSEWAY_DATA_DIR: env.CAUSEWAY_DATA_DIR,
       CAUSEWAY_PAYLOAD_KEYS: formatPayloadKeys(payloadKeys),
     }),
     log: log.child({ component: 'supervisor' }),
@@ -74,7 +101,15 @@ async function main() {
 
   const apiUrl = `http://localhost:${env.PORT}`;
   const webUiUrl = devServer ? devServer.uiUrl : null;
-  writeRuntimeInfo(env.CAUSEWAY_DATA_DIR, { pid: process.pid, databaseUrl: database.url, temporalAddress: address, temporalNamespace: env.TEMPORAL_NAMESPACE, apiUrl, publicBaseUrl: env.PUBLIC_BASE_URL, webUiUrl });
+  writeRuntimeInfo(env.CAUSEWAY_DATA_DIR, {
+    pid: process.pid,
+    databaseUrl: database.url,
+    temporalAddress: address,
+    temporalNamespace: env.TEMPORAL_NAMESPACE,
+    apiUrl,
+    publicBaseUrl: env.PUBLIC_BASE_URL,
+    webUiUrl,
+  });
   stops.push(() => Promise.resolve(removeRuntimeInfo(env.CAUSEWAY_DATA_DIR)));
 
   const lines = [

@@ -50,13 +50,26 @@ export function startSupervisor(options: SupervisorOptions) {
   const stopTimeoutMs = options.stopTimeoutMs ?? 40_000;
   let stopping = false;
   let resolveReady!: () => void;
-  const allReady = new Promise<void>((resolve) => { resolveReady = resolve; });
-  const slots: Slot[] = options.children.map((spec) => ({ spec, child: null, startedAt: 0, crashes: 0, timer: null, ready: false }));
+  const allReady = new Promise<void>((resolve) => {
+    resolveReady = resolve;
+  });
+  const slots: Slot[] = options.children.map((spec) => ({
+    spec,
+    child: null,
+    startedAt: 0,
+    crashes: 0,
+    timer: null,
+    ready: false,
+  }));
 
   function launch(slot: Slot) {
     slot.timer = null;
     if (stopping) return;
-    const child = fork(slot.spec.entry, [], { env: { ...options.env, ...slot.spec.env }, detached: true, stdio: 'inherit' });
+    const child = fork(slot.spec.entry, [], {
+      env: { ...options.env, ...slot.spec.env },
+      detached: true,
+      stdio: 'inherit',
+    });
     slot.child = child;
     slot.startedAt = Date.now();
     log.info({ child: slot.spec.name, childPid: child.pid }, `${slot.spec.name} process started`);
@@ -65,14 +78,27 @@ export function startSupervisor(options: SupervisorOptions) {
       slot.ready = true;
       if (slots.every((s) => s.ready)) resolveReady();
     });
-    child.on('error', (error) => log.error({ child: slot.spec.name, err: error.message }, `${slot.spec.name}: process error`));
+    child.on('error', (error) =>
+      log.error({ child: slot.spec.name, err: error.message }, `${slot.spec.name}: process error`),
+    );
     child.once('exit', (code, signal) => {
       slot.child = null;
       if (stopping) return;
       const ranMs = Date.now() - slot.startedAt;
       slot.crashes = ranMs >= stableAfterMs ? 1 : slot.crashes + 1;
       const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (slot.crashes - 1));
-      log.error({ child: slot.spec.name, childPid: child.pid, code, signal, ranMs, crashesInARow: slot.crashes, restartInMs: delay }, `${slot.spec.name} exited unexpectedly; restarting`);
+      log.error(
+        {
+          child: slot.spec.name,
+          childPid: child.pid,
+          code,
+          signal,
+          ranMs,
+          crashesInARow: slot.crashes,
+          restartInMs: delay,
+        },
+        `${slot.spec.name} exited unexpectedly; restarting`,
+      );
       slot.timer = setTimeout(() => launch(slot), delay);
     });
   }

@@ -27,9 +27,18 @@ export default async function setup(project: TestProject) {
   // A fresh set of application logs per run: scripts/check-test-logs.mjs scans them after the tests.
   fs.rmSync(path.resolve(import.meta.dirname, '../test-results/logs'), { recursive: true, force: true });
   const env = loadEnv();
-  const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR });
+  const cli = await ensureTemporalCli({
+    explicitPath: env.TEMPORAL_CLI_PATH,
+    pathEnv: env.PATH,
+    cacheDir: env.CACHE_DIR,
+  });
   const temporal = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cli.path }, ip: '127.0.0.1', searchAttributes: ALL_SEARCH_ATTRIBUTES, extraArgs: ['--log-level', 'error'] },
+    server: {
+      executable: { type: 'existing-path', path: cli.path },
+      ip: '127.0.0.1',
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      extraArgs: ['--log-level', 'error'],
+    },
   });
   project.provide('temporalAddress', temporal.address);
 
@@ -54,8 +63,13 @@ export default async function setup(project: TestProject) {
     const pg = await startEmbeddedPostgres(dir);
     databaseUrl = pg.url;
     embedded = true;
-    teardown.push(async () => { await pg.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
-    console.log(`[test] Postgres at ${env.TEST_DATABASE_URL} unreachable (${(error as Error).message}): using embedded PGlite; Temporal CLI from ${cli.source}`);
+    teardown.push(async () => {
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    console.log(
+      `[test] Postgres at ${env.TEST_DATABASE_URL} unreachable (${(error as Error).message}): using embedded PGlite; Temporal CLI from ${cli.source}`,
+    );
   }
   await runMigrations(databaseUrl, { embedded });
   project.provide('databaseUrl', databaseUrl);

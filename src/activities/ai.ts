@@ -50,15 +50,32 @@ const toChat = (rows: { direction: 'inbound' | 'outbound'; body: string }[]): Ai
   rows.map((m) => ({ role: m.direction === 'inbound' ? 'user' : 'assistant', content: m.body }));
 
 /** Messages a prompt may show: with text, not failed, newer than what the summary already covers. */
-const usable = (conversationId: string, after: Date | null) => and(
-  eq(messages.conversationId, conversationId), ne(messages.body, ''), ne(messages.status, 'failed'),
-  after ? gt(messages.createdAt, after) : undefined,
-);
+const usable = (conversationId: string, after: Date | null) =>
+  and(
+    eq(messages.conversationId, conversationId),
+    ne(messages.body, ''),
+    ne(messages.status, 'failed'),
+    after ? gt(messages.createdAt, after) : undefined,
+  );
 
 async function conversationContext(db: DbOrTx, conversationId: string) {
-  const [row] = await db.select({ assistantType: conversations.assistantType, summary: conversations.summary, summarizedUntil: conversations.summarizedUntil, contactId: conversations.contactId, tenantLocale: tenants.locale })
-    .from(conversations).innerJoin(tenants, eq(tenants.id, conversations.tenantId)).where(eq(conversations.id, conversationId));
-  if (!row) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'conversation not found', nonRetryable: true });
+  const [row] = await db
+    .select({
+      assistantType: conversations.assistantType,
+      summary: conversations.summary,
+      summarizedUntil: conversations.summarizedUntil,
+      contactId: conversations.contactId,
+      tenantLocale: tenants.locale,
+    })
+    .from(conversations)
+    .innerJoin(tenants, eq(tenants.id, conversations.tenantId))
+    .where(eq(conversations.id, conversationId));
+  if (!row)
+    throw ApplicationFailure.create({
+      type: FailureType.NotFound,
+      message: 'conversation not found',
+      nonRetryable: true,
+    });
   return row;
 }
 
@@ -67,36 +84,105 @@ async function conversationContext(db: DbOrTx, conversationId: string) {
  * knows what it said and, for collections, the amount and due date; a collection reply uses the collections prompt.
  */
 async function campaignContext(db: DbOrTx, contactId: string, locale: string) {
-  const [row] = await db.select({ body: messages.body, kind: campaigns.kind, name: campaigns.name, debt: campaignTargets.debtAmountCents, due: campaignTargets.dueDate })
-    .from(campaignTargets).innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId)).innerJoin(messages, eq(messages.id, campaignTargets.lastMessageId))
-    .where(and(eq(campaignTargets.contactId, contactId), gt(campaignTargets.lastAttemptAt, new Date(Date.now() - CAUSAL_WINDOW_MS))))
-    .orderBy(desc(campaignTargets.lastAttemptAt)).limit(1);
+  const [row] = await db
+    .select({
+      body: messages.body,
+      kind: campaigns.kind,
+      name: campaigns.name,
+      debt: campaignTargets.debtAmountCents,
+      due: campaignTargets.dueDate,
+    })
+    .from(campaignTargets)
+    .innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId))
+    .innerJoin(messages, eq(messages.id, campaignTargets.lastMessageId))
+    .where(
+      and(
+        eq(campaignTargets.contactId, contactId),
+        gt(campaignTargets.lastAttemptAt, new Date(Date.now() - CAUSAL_WINDOW_MS)),
+      ),
+    )
+    .orderBy(desc(campaignTargets.lastAttemptAt))
+    .limit(1);
   if (!row) return null;
   const lines = [`The customer may be answering this message we sent them (campaign "${row.name}"): «${row.body}»`];
-  if (row.debt !== null) lines.push(`Open amount: ${formatMoney(row.debt, locale)}${row.due ? `, due ${formatDate(row.due, locale)}` : ''}. When the customer commits to pay, call register_promise with the amount, date and method.`);
+  if (row.debt !== null)
+    lines.push(
+      `Open amount: ${formatMoney(row.debt, locale)}${row.due ? `, due ${formatDate(row.due, locale)}` : ''}. When the customer commits to pay, call register_promise with the amount, date and method.`,
+    );
   return { kind: row.kind, note: lines.join('\n') };
 }
 
 export function createAiActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  async function recordFailure(base: Omit<typeof aiResults.$inferInsert, 'status'>, error: unknown, trace: TraceContext): Promise<never> {
-    const aiError = error instanceof AiError ? error : new AiError(`AI responder failed (${safeError(error).message})`, 'retryable');
+  async function recordFailure(
+    base: Omit<typeof aiResults.$inferInsert, 'status'>,
+    error: unknown,
+    trace: TraceContext,
+  ): Promise<never> {
+    const aiError =
+      error instanceof AiError ? error : new AiError(`AI responder failed (${safeError(error).message})`, 'retryable');
     await db.insert(aiResults).values({ ...base, status: 'failed', error: `${aiError.kind}: ${aiError.message}` });
-    await recordEvents(db, [{ trace, type: 'ai.failed', level: 'warn', tenantId: base.tenantId, conversationId: base.conversationId, payload: { kind: aiError.kind, attempt: base.attempt } }]);
-    const type = aiError.kind === 'permanent' ? FailureType.AiPermanent : aiError.kind === 'unusable_output' ? FailureType.AiUnusableOutput : FailureType.AiRetryable;
-    throw ApplicationFailure.create({ type, message: aiError.message, nonRetryable: aiError.kind === 'permanent', cause: aiError });
+    await recordEvents(db, [
+      {
+        trace,
+        type: 'ai.failed',
+        level: 'warn',
+        tenantId: base.tenantId,
+        conversationId: base.conversationId,
+        payload: { kind: aiError.kind, attempt: base.attempt },
+      },
+    ]);
+    const type =
+      aiError.kind === 'permanent'
+        ? FailureType.AiPermanent
+        : aiError.kind === 'unusable_output'
+          ? FailureType.AiUnusableOutput
+          : FailureType.AiRetryable;
+    throw ApplicationFailure.create({
+      type,
+      message: aiError.message,
+      nonRetryable: aiError.kind === 'permanent',
+      cause: aiError,
+    });
   }
 
   return {
     /** G: the fallback went out because the AI failed after its retries; supervisors see it (one alert per turn). */
     async raiseAiFailureAlert(input: AiFailureAlertInput): Promise<void> {
       await db.transaction(async (tx) => {
-        const [open] = await tx.select({ id: alerts.id }).from(alerts)
-          .where(and(eq(alerts.conversationId, input.conversationId), eq(alerts.type, 'ai_failure'), sql`${alerts.payload}->>'correlationId' = ${input.correlationId}`)).limit(1);
+        const [open] = await tx
+          .select({ id: alerts.id })
+          .from(alerts)
+          .where(
+            and(
+              eq(alerts.conversationId, input.conversationId),
+              eq(alerts.type, 'ai_failure'),
+              sql`${alerts.payload}->>'correlationId' = ${input.correlationId}`,
+            ),
+          )
+          .limit(1);
         if (open) return;
-        await raiseAlerts(tx, [{ tenantId: input.tenantId, conversationId: input.conversationId, type: 'ai_failure', severity: 'high', message: `The assistant failed after its retries (${input.failureType}); the customer got the fallback message`, payload: { correlationId: input.correlationId, failureType: input.failureType } }]);
-        await recordEvents(tx, [{ trace: childSpan(input.trace), type: 'alert.raised', level: 'warn', tenantId: input.tenantId, conversationId: input.conversationId, payload: { alertType: 'ai_failure', severity: 'high' } }]);
+        await raiseAlerts(tx, [
+          {
+            tenantId: input.tenantId,
+            conversationId: input.conversationId,
+            type: 'ai_failure',
+            severity: 'high',
+            message: `The assistant failed after its retries (${input.failureType}); the customer got the fallback message`,
+            payload: { correlationId: input.correlationId, failureType: input.failureType },
+          },
+        ]);
+        await recordEvents(tx, [
+          {
+            trace: childSpan(input.trace),
+            type: 'alert.raised',
+            level: 'warn',
+            tenantId: input.tenantId,
+            conversationId: input.conversationId,
+            payload: { alertType: 'ai_failure', severity: 'high' },
+          },
+        ]);
       });
     },
 
@@ -108,46 +194,125 @@ export function createAiActivities(deps: ActivityDeps) {
       const span = childSpan(input.trace);
       await db.transaction(async (tx) => {
         if (Context.current().info.attempt === 1) {
-          await recordEvents(tx, [{ trace: input.trace, type: 'conversation.turn', tenantId: input.tenantId, conversationId: input.conversationId, payload: { messages: input.messageIds.length } }]);
+          await recordEvents(tx, [
+            {
+              trace: input.trace,
+              type: 'conversation.turn',
+              tenantId: input.tenantId,
+              conversationId: input.conversationId,
+              payload: { messages: input.messageIds.length },
+            },
+          ]);
         }
-        await tx.update(messages).set({ conversationId: input.conversationId })
+        await tx
+          .update(messages)
+          .set({ conversationId: input.conversationId })
           .where(and(inArray(messages.id, input.messageIds), isNull(messages.conversationId)));
-        await tx.update(conversations).set({ lastMessageAt: sql`now()`, updatedAt: sql`now()` }).where(eq(conversations.id, input.conversationId));
+        await tx
+          .update(conversations)
+          .set({ lastMessageAt: sql`now()`, updatedAt: sql`now()` })
+          .where(eq(conversations.id, input.conversationId));
       });
       const context = await conversationContext(db, input.conversationId);
       const campaign = await campaignContext(db, context.contactId, context.tenantLocale);
-      const prompt = await loadActivePrompt(db, input.tenantId, campaign?.kind === 'collection' ? 'collections' : context.assistantType);
-      if (!prompt) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `no active prompt for assistant type ${context.assistantType}`, nonRetryable: true });
-      const recent = await db.select({ direction: messages.direction, body: messages.body }).from(messages)
+      const prompt = await loadActivePrompt(
+        db,
+        input.tenantId,
+        campaign?.kind === 'collection' ? 'collections' : context.assistantType,
+      );
+      if (!prompt)
+        throw ApplicationFailure.create({
+          type: FailureType.NotFound,
+          message: `no active prompt for assistant type ${context.assistantType}`,
+          nonRetryable: true,
+        });
+      const recent = await db
+        .select({ direction: messages.direction, body: messages.body })
+        .from(messages)
         .where(usable(input.conversationId, context.summarizedUntil))
-        .orderBy(desc(messages.createdAt), desc(messages.id)).limit(HISTORY_WINDOW);
-      const system = [prompt.content, campaign?.note, context.summary ? `Summary of the earlier conversation:\n${context.summary}` : null].filter(Boolean).join('\n\n');
+        .orderBy(desc(messages.createdAt), desc(messages.id))
+        .limit(HISTORY_WINDOW);
+      const system = [
+        prompt.content,
+        campaign?.note,
+        context.summary ? `Summary of the earlier conversation:\n${context.summary}` : null,
+      ]
+        .filter(Boolean)
+        .join('\n\n');
 
       const attempt = Context.current().info.attempt;
       const started = performance.now();
       const base = {
-        tenantId: input.tenantId, conversationId: input.conversationId, correlationId: input.correlationId, traceId: input.trace.traceId,
-        provider: deps.ai.provider, model: deps.ai.model, attempt, promptVersionId: prompt.versionId, inputMessageIds: input.messageIds, latencyMs: 0,
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        correlationId: input.correlationId,
+        traceId: input.trace.traceId,
+        provider: deps.ai.provider,
+        model: deps.ai.model,
+        attempt,
+        promptVersionId: prompt.versionId,
+        inputMessageIds: input.messageIds,
+        latencyMs: 0,
       };
       let response;
       try {
-        response = await deps.ai.respond({ system, history: toChat(recent.reverse()), correlationId: input.correlationId });
+        response = await deps.ai.respond({
+          system,
+          history: toChat(recent.reverse()),
+          correlationId: input.correlationId,
+        });
       } catch (error) {
         return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);
       }
       const latencyMs = Math.round(performance.now() - started);
       const turnAlerts = response.output ? alertsForTurn(response.output) : [];
       const aiResultId = await db.transaction(async (tx) => {
-        const [row] = await tx.insert(aiResults).values({
-          ...base, model: response.model, status: 'ok', latencyMs, output: { ...(response.output ?? {}), action: response.action },
-          promptTokens: response.usage?.promptTokens ?? null, completionTokens: response.usage?.completionTokens ?? null,
-        }).returning({ id: aiResults.id });
+        const [row] = await tx
+          .insert(aiResults)
+          .values({
+            ...base,
+            model: response.model,
+            status: 'ok',
+            latencyMs,
+            output: { ...(response.output ?? {}), action: response.action },
+            promptTokens: response.usage?.promptTokens ?? null,
+            completionTokens: response.usage?.completionTokens ?? null,
+          })
+          .returning({ id: aiResults.id });
         if (turnAlerts.length > 0) {
-          await tx.insert(alerts).values(turnAlerts.map((a) => ({ tenantId: input.tenantId, conversationId: input.conversationId, ...a, payload: { aiResultId: row!.id, correlationId: input.correlationId } })));
+          await tx.insert(alerts).values(
+            turnAlerts.map((a) => ({
+              tenantId: input.tenantId,
+              conversationId: input.conversationId,
+              ...a,
+              payload: { aiResultId: row!.id, correlationId: input.correlationId },
+            })),
+          );
         }
         await recordEvents(tx, [
-          { trace: span, type: 'ai.called', tenantId: input.tenantId, conversationId: input.conversationId, payload: { aiResultId: row!.id, model: response.model, latencyMs, intent: response.output?.intent ?? null, action: response.action.type, messages: input.messageIds.length, promptVersion: prompt.version } },
-          ...turnAlerts.map((a) => ({ trace: childSpan(span), type: 'alert.raised', level: 'warn' as const, tenantId: input.tenantId, conversationId: input.conversationId, payload: { alertType: a.type, severity: a.severity } })),
+          {
+            trace: span,
+            type: 'ai.called',
+            tenantId: input.tenantId,
+            conversationId: input.conversationId,
+            payload: {
+              aiResultId: row!.id,
+              model: response.model,
+              latencyMs,
+              intent: response.output?.intent ?? null,
+              action: response.action.type,
+              messages: input.messageIds.length,
+              promptVersion: prompt.version,
+            },
+          },
+          ...turnAlerts.map((a) => ({
+            trace: childSpan(span),
+            type: 'alert.raised',
+            level: 'warn' as const,
+            tenantId: input.tenantId,
+            conversationId: input.conversationId,
+            payload: { alertType: a.type, severity: a.severity },
+          })),
         ]);
         return row!.id;
       });
@@ -160,28 +325,71 @@ export function createAiActivities(deps: ActivityDeps) {
      */
     async summarizeConversation(input: SummarizeInput): Promise<{ summarized: boolean }> {
       const context = await conversationContext(db, input.conversationId);
-      const window = await db.select({ createdAt: messages.createdAt }).from(messages)
+      const window = await db
+        .select({ createdAt: messages.createdAt })
+        .from(messages)
         .where(usable(input.conversationId, context.summarizedUntil))
-        .orderBy(desc(messages.createdAt), desc(messages.id)).offset(HISTORY_WINDOW - 1).limit(1);
+        .orderBy(desc(messages.createdAt), desc(messages.id))
+        .offset(HISTORY_WINDOW - 1)
+        .limit(1);
       const keepFrom = window[0]?.createdAt;
       if (!keepFrom) return { summarized: false };
-      const older = await db.select({ direction: messages.direction, body: messages.body, createdAt: messages.createdAt }).from(messages)
-        .where(and(usable(input.conversationId, context.summarizedUntil), lte(messages.createdAt, new Date(keepFrom.getTime() - 1))))
+      const older = await db
+        .select({ direction: messages.direction, body: messages.body, createdAt: messages.createdAt })
+        .from(messages)
+        .where(
+          and(
+            usable(input.conversationId, context.summarizedUntil),
+            lte(messages.createdAt, new Date(keepFrom.getTime() - 1)),
+          ),
+        )
         .orderBy(asc(messages.createdAt), asc(messages.id));
       if (older.length === 0) return { summarized: false };
       const started = performance.now();
       const correlationId = `summary:${input.conversationId}:${older[older.length - 1]!.createdAt.toISOString()}`;
-      const base = { tenantId: input.tenantId, conversationId: input.conversationId, correlationId, traceId: input.trace.traceId, provider: deps.ai.provider, model: deps.ai.model, attempt: Context.current().info.attempt, latencyMs: 0 };
+      const base = {
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        correlationId,
+        traceId: input.trace.traceId,
+        provider: deps.ai.provider,
+        model: deps.ai.model,
+        attempt: Context.current().info.attempt,
+        latencyMs: 0,
+      };
       let result;
       try {
         result = await deps.ai.summarize({ previousSummary: context.summary, messages: toChat(older), correlationId });
       } catch (error) {
-        return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, childSpan(input.trace));
+        return recordFailure(
+          { ...base, latencyMs: Math.round(performance.now() - started) },
+          error,
+          childSpan(input.trace),
+        );
       }
       await db.transaction(async (tx) => {
-        await tx.update(conversations).set({ summary: result.summary, summarizedUntil: older[older.length - 1]!.createdAt, updatedAt: sql`now()` }).where(eq(conversations.id, input.conversationId));
-        await tx.insert(aiResults).values({ ...base, model: result.model, status: 'ok', latencyMs: Math.round(performance.now() - started), output: { summary: result.summary, messages: older.length }, promptTokens: result.usage?.promptTokens ?? null, completionTokens: result.usage?.completionTokens ?? null });
-        await recordEvents(tx, [{ trace: childSpan(input.trace), type: 'conversation.summarized', tenantId: input.tenantId, conversationId: input.conversationId, payload: { messages: older.length } }]);
+        await tx
+          .update(conversations)
+          .set({ summary: result.summary, summarizedUntil: older[older.length - 1]!.createdAt, updatedAt: sql`now()` })
+          .where(eq(conversations.id, input.conversationId));
+        await tx.insert(aiResults).values({
+          ...base,
+          model: result.model,
+          status: 'ok',
+          latencyMs: Math.round(performance.now() - started),
+          output: { summary: result.summary, messages: older.length },
+          promptTokens: result.usage?.promptTokens ?? null,
+          completionTokens: result.usage?.completionTokens ?? null,
+        });
+        await recordEvents(tx, [
+          {
+            trace: childSpan(input.trace),
+            type: 'conversation.summarized',
+            tenantId: input.tenantId,
+            conversationId: input.conversationId,
+            payload: { messages: older.length },
+          },
+        ]);
       });
       return { summarized: true };
     },

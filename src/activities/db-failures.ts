@@ -20,7 +20,9 @@ export function dbFailureActivityInterceptor(): ActivityInterceptorsFactory {
           if (error instanceof ApplicationFailure) throw error;
           // An error of the database layer without a recognized code (a driver-side rejection such as
           // UNDEFINED_VALUE) is still stripped: it fails the same way again, so it is not retried either.
-          const db = classifyDbError(error) ?? (isDatabaseError(error) ? { kind: 'permanent' as const, code: 'unclassified' } : null);
+          const db =
+            classifyDbError(error) ??
+            (isDatabaseError(error) ? { kind: 'permanent' as const, code: 'unclassified' } : null);
           if (!db) throw error;
           throw ApplicationFailure.create({
             type: db.kind === 'permanent' ? FailureType.DatabaseRejected : FailureType.DatabaseUnavailable,

@@ -8,7 +8,12 @@ import type { ActivityDeps } from './deps';
 
 /** Activities behind the webhook's fallbacks: the inbox drain (schedule) and status callbacks the API could not write. */
 export function createIngressActivities(deps: ActivityDeps) {
-  const drainer = createInboxDrainer({ db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, log: deps.log.child({ component: 'inbox-drain' }) });
+  const drainer = createInboxDrainer({
+    db: deps.db,
+    client: deps.temporal.client,
+    taskQueue: deps.temporal.taskQueue,
+    log: deps.log.child({ component: 'inbox-drain' }),
+  });
   return {
     /** One full drain of this task queue's inbox (the `inbox-drain` schedule runs it every minute). */
     async drainInboundInbox(): Promise<{ drained: number; failed: number; temporalUnavailable: boolean }> {
@@ -26,13 +31,19 @@ export function createIngressActivities(deps: ActivityDeps) {
         result = await applyDeliveryStatus(deps.db, input);
       } catch (error) {
         if (isTransientDatabaseError(error)) throw new Error(describeDatabaseError(error));
-        throw ApplicationFailure.nonRetryable(`status callback not applicable: ${describeDatabaseError(error)}`, FailureType.DatabaseRejected);
+        throw ApplicationFailure.nonRetryable(
+          `status callback not applicable: ${describeDatabaseError(error)}`,
+          FailureType.DatabaseRejected,
+        );
       }
       // 63016 with a template, or a retryable code: the follow-up send, as the webhook would have started it.
       if (result.redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, result.redeliver);
       if (result.campaignToNotify) {
         // Best effort, as in the webhook: the campaign's own timer is the backstop.
-        await deps.temporal.client.workflow.getHandle(campaignWorkflowId(result.campaignToNotify)).signal(targetsChangedSignal).catch(() => undefined);
+        await deps.temporal.client.workflow
+          .getHandle(campaignWorkflowId(result.campaignToNotify))
+          .signal(targetsChangedSignal)
+          .catch(() => undefined);
       }
       if (result.outcome === 'updated') deps.metrics?.messageStatus.inc({ status: input.status });
       return { outcome: result.outcome };

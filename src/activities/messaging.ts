@@ -71,7 +71,9 @@ export const WINDOW_CLOSED = 'window_closed';
 /** The failure a window_closed send throws: non-retryable, and recognised by callers and the operator API. */
 export function windowClosedFailure(purpose: string) {
   return ApplicationFailure.create({
-    type: FailureType.WindowClosed, nonRetryable: true, details: [{ reason: WINDOW_CLOSED, purpose }],
+    type: FailureType.WindowClosed,
+    nonRetryable: true,
+    details: [{ reason: WINDOW_CLOSED, purpose }],
     message: `the WhatsApp 24-hour window is closed and no Content template is configured for "${purpose}" (causeway template set --purpose ${purpose})`,
   });
 }
@@ -85,7 +87,10 @@ export interface SendHooks {
   /** Runs in the transaction that stores the SID (also for simulated and adopted sends). */
   onAccepted?: (tx: DbOrTx, sent: { messageId: string; sid: string | null; status: string }) => Promise<void>;
   /** Runs in the transaction that records a permanent Twilio error. */
-  onPermanentFailure?: (tx: DbOrTx, failure: { messageId: string; code: string | null; reason: string }) => Promise<void>;
+  onPermanentFailure?: (
+    tx: DbOrTx,
+    failure: { messageId: string; code: string | null; reason: string },
+  ) => Promise<void>;
 }
 
 interface ResolvedContent {
@@ -121,17 +126,38 @@ export function createOutboundSender(deps: ActivityDeps) {
   const { db } = deps;
 
   /** Stores the SID and the sent event in one transaction, then applies callbacks that came first. */
-  async function finish(tenantId: string, outboxId: string, messageId: string, sid: string | null, status: string, event: EventInput, hooks: SendHooks) {
+  async function finish(
+    tenantId: string,
+    outboxId: string,
+    messageId: string,
+    sid: string | null,
+    status: string,
+    event: EventInput,
+    hooks: SendHooks,
+  ) {
     const redeliveries = await db.transaction(async (tx) => {
       await recordEvents(tx, [event]);
-      await tx.update(outbox).set({ status: status === 'simulated' ? 'simulated' : 'sent', providerSid: sid, sentAt: sql`now()`, updatedAt: sql`now()` }).where(eq(outbox.id, outboxId));
-      await tx.update(messages).set({ providerSid: sid, status, statusUpdatedAt: sql`now()` }).where(eq(messages.id, messageId));
+      await tx
+        .update(outbox)
+        .set({
+          status: status === 'simulated' ? 'simulated' : 'sent',
+          providerSid: sid,
+          sentAt: sql`now()`,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(outbox.id, outboxId));
+      await tx
+        .update(messages)
+        .set({ providerSid: sid, status, statusUpdatedAt: sql`now()` })
+        .where(eq(messages.id, messageId));
       await hooks.onAccepted?.(tx, { messageId, sid, status });
       return sid ? applyParkedStatuses(tx, tenantId, sid) : [];
     });
     // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
     for (const r of redeliveries) {
-      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) => deps.log.warn({ err: error, mode: r.mode }, 'could not start the redelivery'));
+      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) =>
+        deps.log.warn({ err: error, mode: r.mode }, 'could not start the redelivery'),
+      );
     }
   }
 
@@ -154,37 +180,80 @@ export function createOutboundSender(deps: ActivityDeps) {
     if (templateKey) {
       const [tenant] = await tx.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, input.tenantId));
       const template = await loadMessageTemplate(tx, input.tenantId, templateKey, tenant?.locale ?? 'en');
-      if (!template && input.template) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `no message template ${templateKey}`, nonRetryable: true });
+      if (!template && input.template)
+        throw ApplicationFailure.create({
+          type: FailureType.NotFound,
+          message: `no message template ${templateKey}`,
+          nonRetryable: true,
+        });
       if (template && input.template && !input.resend) text = renderTemplate(template.body, input.template.variables);
       builtIn = template;
     }
-    if (!text) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'nothing to send: neither body nor template', nonRetryable: true });
+    if (!text)
+      throw ApplicationFailure.create({
+        type: FailureType.NotFound,
+        message: 'nothing to send: neither body nor template',
+        nonRetryable: true,
+      });
     const purpose = sendPurpose(input);
-    const variables = { ...input.variables, ...input.template?.variables, text, ...(input.author ? { agent_name: input.author.name } : {}) };
+    const variables = {
+      ...input.variables,
+      ...input.template?.variables,
+      text,
+      ...(input.author ? { agent_name: input.author.name } : {}),
+    };
     const body = input.author && input.sentBy === 'agent' && !input.resend ? `${input.author.name}: ${text}` : text;
     const base = { body, purpose, variables, content: null, windowClosed: false };
     if (input.channel !== 'whatsapp') return base;
-    if (!input.resend?.requireTemplate && windowOpen(await lastInboundAt(tx, input.contactId, 'whatsapp', input.from), deps.clock(), deps.config.whatsappWindowMs)) return base;
+    if (
+      !input.resend?.requireTemplate &&
+      windowOpen(
+        await lastInboundAt(tx, input.contactId, 'whatsapp', input.from),
+        deps.clock(),
+        deps.config.whatsappWindowMs,
+      )
+    )
+      return base;
     const configured = await findContentTemplate(tx, input.tenantId, purpose);
     const sid = configured?.contentSid ?? builtIn?.contentSid ?? null;
     if (!sid) return { ...base, windowClosed: true };
-    return { ...base, content: { sid, variables: contentVariables(configured?.variables ?? builtIn?.contentVariables ?? {}, variables) } };
+    return {
+      ...base,
+      content: {
+        sid,
+        variables: contentVariables(configured?.variables ?? builtIn?.contentVariables ?? {}, variables),
+      },
+    };
   }
 
   /** One open window_closed alert per tenant, purpose and conversation: a campaign of 10 000 does not raise 10 000. */
   async function alertWindowClosed(tx: DbOrTx, input: SendMessageInput, purpose: string) {
     const key = `${input.tenantId}:${purpose}:${input.conversationId ?? ''}`;
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window_closed:${key}`}))`);
-    const [open] = await tx.select({ id: alerts.id }).from(alerts).where(and(
-      eq(alerts.tenantId, input.tenantId), eq(alerts.type, 'window_closed'), isNull(alerts.resolvedAt), sql`${alerts.payload}->>'purpose' = ${purpose}`,
-      input.conversationId ? eq(alerts.conversationId, input.conversationId) : isNull(alerts.conversationId),
-    )).limit(1);
+    const [open] = await tx
+      .select({ id: alerts.id })
+      .from(alerts)
+      .where(
+        and(
+          eq(alerts.tenantId, input.tenantId),
+          eq(alerts.type, 'window_closed'),
+          isNull(alerts.resolvedAt),
+          sql`${alerts.payload}->>'purpose' = ${purpose}`,
+          input.conversationId ? eq(alerts.conversationId, input.conversationId) : isNull(alerts.conversationId),
+        ),
+      )
+      .limit(1);
     if (open) return;
-    await raiseAlerts(tx, [{
-      tenantId: input.tenantId, conversationId: input.conversationId, type: 'window_closed', severity: input.sentBy === 'agent' ? 'medium' : 'high',
-      message: `WhatsApp message "${purpose}" not sent: the contact's 24-hour window is closed and no Content template is configured for it`,
-      payload: { purpose, campaignTargetId: input.campaignTargetId ?? null },
-    }]);
+    await raiseAlerts(tx, [
+      {
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        type: 'window_closed',
+        severity: input.sentBy === 'agent' ? 'medium' : 'high',
+        message: `WhatsApp message "${purpose}" not sent: the contact's 24-hour window is closed and no Content template is configured for it`,
+        payload: { purpose, campaignTargetId: input.campaignTargetId ?? null },
+      },
+    ]);
   }
 
   /**
@@ -193,152 +262,334 @@ export function createOutboundSender(deps: ActivityDeps) {
    * `sending` by a crash is first looked up at Twilio, so an accepted message is adopted, not sent twice.
    */
   async function send(input: SendMessageInput, hooks: SendHooks = {}): Promise<SendMessageResult> {
-      const counted = (result: SendResult) => deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
-      const span = childSpan(input.trace);
-      let resolved: ResolvedContent | null = null;
-      const row = await db.transaction(async (tx) => {
-        const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
-        if (existing) {
-          if (existing.status === 'failed' && existing.lastError === OPTED_OUT) return { optedOut: true as const };
-          // A retry of a send that never reached Twilio re-checks the opt-out: a STOP between attempts stops it too.
-          if (existing.status === 'pending' && isBusinessInitiated(input)) {
-            const [contact] = await tx.select({ optedOutAt: contacts.optedOutAt }).from(contacts).where(eq(contacts.id, input.contactId)).for('share');
-            if (contact?.optedOutAt) {
-              await tx.update(outbox).set({ status: 'failed', lastError: OPTED_OUT, updatedAt: sql`now()` }).where(eq(outbox.id, existing.id));
-              await tx.update(messages).set({ status: 'failed', errorMessage: OPTED_OUT, statusUpdatedAt: sql`now()` }).where(eq(messages.id, existing.messageId));
-              if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
-              return { optedOut: true as const };
-            }
-          }
-          return existing;
-        }
-        if (input.guard && input.conversationId) {
-          // Row lock: a concurrent transition waits for this send's outbox row, or this send sees its new version.
-          const [conversation] = await tx.select({ version: conversations.version }).from(conversations).where(eq(conversations.id, input.conversationId)).for('update');
-          if (conversation && conversation.version !== input.guard.expectedVersion) return { stale: conversation.version };
-        }
-        if (isBusinessInitiated(input)) {
-          // I12, F: STOP stops every business-initiated message. FOR SHARE orders this against the STOP's update.
-          const [contact] = await tx.select({ optedOutAt: contacts.optedOutAt }).from(contacts).where(eq(contacts.id, input.contactId)).for('share');
+    const counted = (result: SendResult) =>
+      deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
+    const span = childSpan(input.trace);
+    let resolved: ResolvedContent | null = null;
+    const row = await db.transaction(async (tx) => {
+      const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
+      if (existing) {
+        if (existing.status === 'failed' && existing.lastError === OPTED_OUT) return { optedOut: true as const };
+        // A retry of a send that never reached Twilio re-checks the opt-out: a STOP between attempts stops it too.
+        if (existing.status === 'pending' && isBusinessInitiated(input)) {
+          const [contact] = await tx
+            .select({ optedOutAt: contacts.optedOutAt })
+            .from(contacts)
+            .where(eq(contacts.id, input.contactId))
+            .for('share');
           if (contact?.optedOutAt) {
+            await tx
+              .update(outbox)
+              .set({ status: 'failed', lastError: OPTED_OUT, updatedAt: sql`now()` })
+              .where(eq(outbox.id, existing.id));
+            await tx
+              .update(messages)
+              .set({ status: 'failed', errorMessage: OPTED_OUT, statusUpdatedAt: sql`now()` })
+              .where(eq(messages.id, existing.messageId));
             if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
             return { optedOut: true as const };
           }
         }
-        resolved = await resolveContent(tx, input);
-        const body = resolved.body;
-        const [message] = await tx.insert(messages).values({
-          tenantId: input.tenantId, conversationId: input.conversationId, contactId: input.contactId, direction: 'outbound',
-          channel: input.channel, fromAddress: input.from, toAddress: input.to, body, sentBy: input.sentBy, authorId: input.author?.id ?? null,
-          status: 'pending', correlationId: input.correlationId, traceId: input.trace.traceId, spanId: span.spanId, parentSpanId: span.parentId,
+        return existing;
+      }
+      if (input.guard && input.conversationId) {
+        // Row lock: a concurrent transition waits for this send's outbox row, or this send sees its new version.
+        const [conversation] = await tx
+          .select({ version: conversations.version })
+          .from(conversations)
+          .where(eq(conversations.id, input.conversationId))
+          .for('update');
+        if (conversation && conversation.version !== input.guard.expectedVersion)
+          return { stale: conversation.version };
+      }
+      if (isBusinessInitiated(input)) {
+        // I12, F: STOP stops every business-initiated message. FOR SHARE orders this against the STOP's update.
+        const [contact] = await tx
+          .select({ optedOutAt: contacts.optedOutAt })
+          .from(contacts)
+          .where(eq(contacts.id, input.contactId))
+          .for('share');
+        if (contact?.optedOutAt) {
+          if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
+          return { optedOut: true as const };
+        }
+      }
+      resolved = await resolveContent(tx, input);
+      const body = resolved.body;
+      const [message] = await tx
+        .insert(messages)
+        .values({
+          tenantId: input.tenantId,
+          conversationId: input.conversationId,
+          contactId: input.contactId,
+          direction: 'outbound',
+          channel: input.channel,
+          fromAddress: input.from,
+          toAddress: input.to,
+          body,
+          sentBy: input.sentBy,
+          authorId: input.author?.id ?? null,
+          status: 'pending',
+          correlationId: input.correlationId,
+          traceId: input.trace.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentId,
           campaignTargetId: input.campaignTargetId ?? null,
-        }).returning({ id: messages.id });
-        const refused = hooks.claim ? await hooks.claim(tx, message!.id) : null;
-        if (refused) {
-          // Nothing of this attempt may remain: the message row goes, the outbox row was never written.
-          await tx.delete(messages).where(eq(messages.id, message!.id));
-          return { refused };
-        }
-        const closed = resolved.windowClosed;
-        const [created] = await tx.insert(outbox).values({
-          tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, messageId: message!.id, purpose: resolved.purpose, variables: resolved.variables, content: resolved.content,
+        })
+        .returning({ id: messages.id });
+      const refused = hooks.claim ? await hooks.claim(tx, message!.id) : null;
+      if (refused) {
+        // Nothing of this attempt may remain: the message row goes, the outbox row was never written.
+        await tx.delete(messages).where(eq(messages.id, message!.id));
+        return { refused };
+      }
+      const closed = resolved.windowClosed;
+      const [created] = await tx
+        .insert(outbox)
+        .values({
+          tenantId: input.tenantId,
+          idempotencyKey: input.idempotencyKey,
+          messageId: message!.id,
+          purpose: resolved.purpose,
+          variables: resolved.variables,
+          content: resolved.content,
           ...(closed ? { status: 'failed' as const, lastError: WINDOW_CLOSED } : {}),
-        }).returning();
-        if (closed) {
-          // E: decided before calling Twilio: recorded failed, the campaign target moves, a supervisor is told.
-          await tx.update(messages).set({ status: 'failed', errorMessage: WINDOW_CLOSED, statusUpdatedAt: sql`now()` }).where(eq(messages.id, message!.id));
-          await hooks.onPermanentFailure?.(tx, { messageId: message!.id, code: null, reason: WINDOW_CLOSED });
-          await recordEvents(tx, [{ trace: span, type: 'reply.failed', level: 'warn', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, messageId: message!.id, payload: { reason: WINDOW_CLOSED, purpose: resolved.purpose } }]);
-          await alertWindowClosed(tx, input, resolved.purpose);
-        }
-        return { ...created!, body };
+        })
+        .returning();
+      if (closed) {
+        // E: decided before calling Twilio: recorded failed, the campaign target moves, a supervisor is told.
+        await tx
+          .update(messages)
+          .set({ status: 'failed', errorMessage: WINDOW_CLOSED, statusUpdatedAt: sql`now()` })
+          .where(eq(messages.id, message!.id));
+        await hooks.onPermanentFailure?.(tx, { messageId: message!.id, code: null, reason: WINDOW_CLOSED });
+        await recordEvents(tx, [
+          {
+            trace: span,
+            type: 'reply.failed',
+            level: 'warn',
+            tenantId: input.tenantId,
+            contactId: input.contactId,
+            conversationId: input.conversationId,
+            messageId: message!.id,
+            payload: { reason: WINDOW_CLOSED, purpose: resolved.purpose },
+          },
+        ]);
+        await alertWindowClosed(tx, input, resolved.purpose);
+      }
+      return { ...created!, body };
+    });
+    // Counted once, by the attempt that wrote the row (only a new row carries `body`; a retry finds the old one).
+    if ('body' in row && row.status === 'failed' && row.lastError === WINDOW_CLOSED) counted('window_closed');
+    if ('refused' in row && typeof row.refused === 'string')
+      return { skipped: true, reason: 'precondition', detail: row.refused };
+    if ('optedOut' in row) {
+      await recordEvents(db, [
+        {
+          trace: span,
+          type: 'send.refused',
+          tenantId: input.tenantId,
+          contactId: input.contactId,
+          conversationId: input.conversationId,
+          payload: { reason: 'opted_out', purpose: sendPurpose(input) },
+        },
+      ]);
+      return { skipped: true, reason: 'opted_out' };
+    }
+    if ('stale' in row && typeof row.stale === 'number') {
+      await recordEvents(db, [
+        {
+          trace: span,
+          type: 'reply.discarded',
+          tenantId: input.tenantId,
+          contactId: input.contactId,
+          conversationId: input.conversationId,
+          payload: {
+            reason: 'stale_version',
+            expected: input.guard?.expectedVersion,
+            current: row.stale,
+            sentBy: input.sentBy,
+          },
+        },
+      ]);
+      return { skipped: true, reason: 'stale_version', currentVersion: row.stale };
+    }
+    const done = (providerSid: string | null, status: string): SendMessageResult => ({
+      skipped: false,
+      messageId: row.messageId,
+      providerSid,
+      status,
+    });
+    if (row.status === 'sent' || row.status === 'simulated') return done(row.providerSid, row.status);
+    if (row.status === 'failed' && row.lastError === WINDOW_CLOSED)
+      throw windowClosedFailure(row.purpose ?? sendPurpose(input));
+    if (row.status === 'failed')
+      throw ApplicationFailure.create({
+        type: FailureType.TwilioPermanent,
+        message: `send failed earlier (${row.lastErrorCode ?? 'unknown'})`,
+        nonRetryable: true,
       });
-      // Counted once, by the attempt that wrote the row (only a new row carries `body`; a retry finds the old one).
-      if ('body' in row && row.status === 'failed' && row.lastError === WINDOW_CLOSED) counted('window_closed');
-      if ('refused' in row && typeof row.refused === 'string') return { skipped: true, reason: 'precondition', detail: row.refused };
-      if ('optedOut' in row) {
-        await recordEvents(db, [{ trace: span, type: 'send.refused', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, payload: { reason: 'opted_out', purpose: sendPurpose(input) } }]);
-        return { skipped: true, reason: 'opted_out' };
-      }
-      if ('stale' in row && typeof row.stale === 'number') {
-        await recordEvents(db, [{ trace: span, type: 'reply.discarded', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, payload: { reason: 'stale_version', expected: input.guard?.expectedVersion, current: row.stale, sentBy: input.sentBy } }]);
-        return { skipped: true, reason: 'stale_version', currentVersion: row.stale };
-      }
-      const done = (providerSid: string | null, status: string): SendMessageResult => ({ skipped: false, messageId: row.messageId, providerSid, status });
-      if (row.status === 'sent' || row.status === 'simulated') return done(row.providerSid, row.status);
-      if (row.status === 'failed' && row.lastError === WINDOW_CLOSED) throw windowClosedFailure(row.purpose ?? sendPurpose(input));
-      if (row.status === 'failed') throw ApplicationFailure.create({ type: FailureType.TwilioPermanent, message: `send failed earlier (${row.lastErrorCode ?? 'unknown'})`, nonRetryable: true });
 
-      const sender = parseAddress(input.from);
-      const number = sender && (await findTenantSender(db, input.tenantId, sender.channel, sender.phone));
-      if (!number) throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'sender number does not belong to the tenant', nonRetryable: true });
-      const credentials = { accountSid: number.accountSid, authToken: number.authToken };
-      const eventBase = { tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, messageId: row.messageId };
-      const sentEvent = input.sentEvent ?? 'reply.sent';
+    const sender = parseAddress(input.from);
+    const number = sender && (await findTenantSender(db, input.tenantId, sender.channel, sender.phone));
+    if (!number)
+      throw ApplicationFailure.create({
+        type: FailureType.NotFound,
+        message: 'sender number does not belong to the tenant',
+        nonRetryable: true,
+      });
+    const credentials = { accountSid: number.accountSid, authToken: number.authToken };
+    const eventBase = {
+      tenantId: input.tenantId,
+      contactId: input.contactId,
+      conversationId: input.conversationId,
+      messageId: row.messageId,
+    };
+    const sentEvent = input.sentEvent ?? 'reply.sent';
 
-      if (number.mode === 'simulated') {
-        await hooks.beforeCall?.();
-        await finish(input.tenantId, row.id, row.messageId, null, 'simulated', { ...eventBase, trace: span, type: sentEvent, payload: { status: 'simulated', sentBy: input.sentBy } }, hooks);
-        counted('simulated');
-        return done(null, 'simulated');
-      }
+    if (number.mode === 'simulated') {
+      await hooks.beforeCall?.();
+      await finish(
+        input.tenantId,
+        row.id,
+        row.messageId,
+        null,
+        'simulated',
+        { ...eventBase, trace: span, type: sentEvent, payload: { status: 'simulated', sentBy: input.sentBy } },
+        hooks,
+      );
+      counted('simulated');
+      return done(null, 'simulated');
+    }
 
-      // A retry re-sends exactly what the first attempt recorded: the same text, the same window decision.
-      const body = 'body' in row && typeof row.body === 'string' ? row.body : await currentBody(row.messageId);
-      // Rows written before the window decision was stored (no purpose) re-resolve their template as they used to.
-      const content = row.content ?? (row.purpose === null && input.template ? (await resolveContent(db, { ...input, resend: { requireTemplate: true } })).content : null);
-      if (row.status === 'sending' && row.lastError !== IN_DOUBT && Date.now() - row.updatedAt.getTime() < IN_FLIGHT_GRACE_MS) {
-        throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: 'another attempt of this send may still be in flight; retrying later' });
+    // A retry re-sends exactly what the first attempt recorded: the same text, the same window decision.
+    const body = 'body' in row && typeof row.body === 'string' ? row.body : await currentBody(row.messageId);
+    // Rows written before the window decision was stored (no purpose) re-resolve their template as they used to.
+    const content =
+      row.content ??
+      (row.purpose === null && input.template
+        ? (await resolveContent(db, { ...input, resend: { requireTemplate: true } })).content
+        : null);
+    if (
+      row.status === 'sending' &&
+      row.lastError !== IN_DOUBT &&
+      Date.now() - row.updatedAt.getTime() < IN_FLIGHT_GRACE_MS
+    ) {
+      throw ApplicationFailure.create({
+        type: FailureType.TwilioRetryable,
+        message: 'another attempt of this send may still be in flight; retrying later',
+      });
+    }
+    if (row.status === 'sending') {
+      const since = new Date(row.updatedAt.getTime() - IN_DOUBT_WINDOW_MS);
+      // Twilio renders a Content template itself, so its body cannot be compared: the one send to this contact
+      // in the window is ours (one business-initiated template per target attempt).
+      const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find(
+        (m) => content !== null || m.body === body,
+      );
+      if (found) {
+        await finish(
+          input.tenantId,
+          row.id,
+          row.messageId,
+          found.sid,
+          found.status,
+          {
+            ...eventBase,
+            trace: span,
+            type: sentEvent,
+            payload: { providerSid: found.sid, status: found.status, adopted: true },
+          },
+          hooks,
+        );
+        counted('adopted');
+        return done(found.sid, found.status);
       }
-      if (row.status === 'sending') {
-        const since = new Date(row.updatedAt.getTime() - IN_DOUBT_WINDOW_MS);
-        // Twilio renders a Content template itself, so its body cannot be compared: the one send to this contact
-        // in the window is ours (one business-initiated template per target attempt).
-        const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find((m) => content !== null || m.body === body);
-        if (found) {
-          await finish(input.tenantId, row.id, row.messageId, found.sid, found.status, { ...eventBase, trace: span, type: sentEvent, payload: { providerSid: found.sid, status: found.status, adopted: true } }, hooks);
-          counted('adopted');
-          return done(found.sid, found.status);
-        }
-      }
+    }
 
-      // Compare-and-set: of two attempts that read the same row, only one goes on to call Twilio.
-      const [mine] = await db.update(outbox).set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lastError: null, updatedAt: sql`now()` })
-        .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts))).returning({ id: outbox.id });
-      if (!mine) throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: 'this send is being attempted concurrently; retrying later' });
-      try {
-        await hooks.beforeCall?.();
-        const sent = await deps.twilio.send(credentials, {
-          from: input.from, to: input.to, statusCallback: statusCallbackUrl(deps.config),
-          ...(content ? { contentSid: content.sid, contentVariables: content.variables } : { body }),
+    // Compare-and-set: of two attempts that read the same row, only one goes on to call Twilio.
+    const [mine] = await db
+      .update(outbox)
+      .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lastError: null, updatedAt: sql`now()` })
+      .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts)))
+      .returning({ id: outbox.id });
+    if (!mine)
+      throw ApplicationFailure.create({
+        type: FailureType.TwilioRetryable,
+        message: 'this send is being attempted concurrently; retrying later',
+      });
+    try {
+      await hooks.beforeCall?.();
+      const sent = await deps.twilio.send(credentials, {
+        from: input.from,
+        to: input.to,
+        statusCallback: statusCallbackUrl(deps.config),
+        ...(content ? { contentSid: content.sid, contentVariables: content.variables } : { body }),
+      });
+      counted('sent');
+      await finish(
+        input.tenantId,
+        row.id,
+        row.messageId,
+        sent.sid,
+        sent.status,
+        {
+          ...eventBase,
+          trace: span,
+          type: sentEvent,
+          payload: {
+            providerSid: sent.sid,
+            status: sent.status,
+            sentBy: input.sentBy,
+            ...(content ? { contentSid: content.sid } : {}),
+          },
+        },
+        hooks,
+      );
+      return done(sent.sid, sent.status);
+    } catch (error) {
+      if (!(error instanceof TwilioSendError)) throw error;
+      const code = error.code?.toString() ?? null;
+      if (error.classification.kind === 'permanent') {
+        const reason = error.classification.reason;
+        await db.transaction(async (tx) => {
+          await tx
+            .update(outbox)
+            .set({ status: 'failed', lastErrorCode: code, lastError: reason, updatedAt: sql`now()` })
+            .where(eq(outbox.id, row.id));
+          await tx
+            .update(messages)
+            .set({ status: 'failed', errorCode: code, errorMessage: reason, statusUpdatedAt: sql`now()` })
+            .where(eq(messages.id, row.messageId));
+          // I12: Twilio says the recipient unsubscribed (21610): the contact is opted out for every campaign.
+          if (reason === 'opted_out') await markOptedOut(tx, input.contactId, 'twilio_21610');
+          await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
+          await recordEvents(tx, [
+            { ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } },
+          ]);
         });
-        counted('sent');
-        await finish(input.tenantId, row.id, row.messageId, sent.sid, sent.status, { ...eventBase, trace: span, type: sentEvent, payload: { providerSid: sent.sid, status: sent.status, sentBy: input.sentBy, ...(content ? { contentSid: content.sid } : {}) } }, hooks);
-        return done(sent.sid, sent.status);
-      } catch (error) {
-        if (!(error instanceof TwilioSendError)) throw error;
-        const code = error.code?.toString() ?? null;
-        if (error.classification.kind === 'permanent') {
-          const reason = error.classification.reason;
-          await db.transaction(async (tx) => {
-            await tx.update(outbox).set({ status: 'failed', lastErrorCode: code, lastError: reason, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
-            await tx.update(messages).set({ status: 'failed', errorCode: code, errorMessage: reason, statusUpdatedAt: sql`now()` }).where(eq(messages.id, row.messageId));
-            // I12: Twilio says the recipient unsubscribed (21610): the contact is opted out for every campaign.
-            if (reason === 'opted_out') await markOptedOut(tx, input.contactId, 'twilio_21610');
-            await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
-            await recordEvents(tx, [{ ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } }]);
-          });
-          counted('failed');
-          throw ApplicationFailure.create({ type: FailureType.TwilioPermanent, message: error.message, nonRetryable: true, details: [{ code, reason }], cause: error });
-        }
-        // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
-        // A network error leaves it in doubt (Twilio may have it): marked, so the next attempt looks it up at once.
-        await db.update(outbox).set(error.status !== undefined
-          ? { status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }
-          : { lastError: IN_DOUBT, updatedAt: sql`now()` }).where(eq(outbox.id, row.id));
-        counted('retrying');
-        throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
+        counted('failed');
+        throw ApplicationFailure.create({
+          type: FailureType.TwilioPermanent,
+          message: error.message,
+          nonRetryable: true,
+          details: [{ code, reason }],
+          cause: error,
+        });
       }
+      // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
+      // A network error leaves it in doubt (Twilio may have it): marked, so the next attempt looks it up at once.
+      await db
+        .update(outbox)
+        .set(
+          error.status !== undefined
+            ? { status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }
+            : { lastError: IN_DOUBT, updatedAt: sql`now()` },
+        )
+        .where(eq(outbox.id, row.id));
+      counted('retrying');
+      throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
+    }
   }
 
   /**
@@ -346,29 +597,54 @@ export function createOutboundSender(deps: ActivityDeps) {
    * 63016 (the purpose's Content template, whatever the window), `retry` after a retryable code. Keyed from the
    * original outbox row (`<key>:template`, `<key>:retry`), so a repeated callback or workflow retry sends once.
    */
-  async function redeliver(input: { messageId: string; mode: 'template' | 'retry' }): Promise<SendMessageResult | { skipped: true; reason: 'nothing_to_resend' }> {
-    const [row] = await db.select({ box: outbox, m: messages }).from(outbox).innerJoin(messages, eq(messages.id, outbox.messageId)).where(eq(outbox.messageId, input.messageId));
+  async function redeliver(input: {
+    messageId: string;
+    mode: 'template' | 'retry';
+  }): Promise<SendMessageResult | { skipped: true; reason: 'nothing_to_resend' }> {
+    const [row] = await db
+      .select({ box: outbox, m: messages })
+      .from(outbox)
+      .innerJoin(messages, eq(messages.id, outbox.messageId))
+      .where(eq(outbox.messageId, input.messageId));
     if (!row) return { skipped: true, reason: 'nothing_to_resend' };
     const { box, m } = row;
     const targetId = m.campaignTargetId;
-    const hooks: SendHooks = targetId ? {
-      // The target stayed `sending` for this resend: its outcome is this message's.
-      async onAccepted(tx, sent) {
-        await tx.update(campaignTargets).set({ lastMessageId: sent.messageId, updatedAt: sql`now()` }).where(eq(campaignTargets.id, targetId));
-        await applyTargetEvent(tx, targetId, { kind: 'accepted', status: sent.status });
+    const hooks: SendHooks = targetId
+      ? {
+          // The target stayed `sending` for this resend: its outcome is this message's.
+          async onAccepted(tx, sent) {
+            await tx
+              .update(campaignTargets)
+              .set({ lastMessageId: sent.messageId, updatedAt: sql`now()` })
+              .where(eq(campaignTargets.id, targetId));
+            await applyTargetEvent(tx, targetId, { kind: 'accepted', status: sent.status });
+          },
+          async onPermanentFailure(tx, failure) {
+            await applyTargetEvent(tx, targetId, { kind: 'permanent', reason: failure.reason });
+          },
+        }
+      : {};
+    return send(
+      {
+        idempotencyKey: `${box.idempotencyKey}:${input.mode}`,
+        tenantId: m.tenantId,
+        conversationId: m.conversationId,
+        contactId: m.contactId,
+        channel: m.channel,
+        from: m.fromAddress,
+        to: m.toAddress,
+        body: m.body,
+        sentBy: m.sentBy === 'customer' ? 'system' : m.sentBy,
+        ...(m.authorId ? { author: { id: m.authorId, name: '' } } : {}),
+        ...(box.purpose ? { purpose: box.purpose } : {}),
+        variables: box.variables ?? {},
+        resend: { requireTemplate: input.mode === 'template' },
+        correlationId: m.correlationId,
+        trace: childSpan({ traceId: m.traceId ?? m.correlationId, spanId: m.spanId ?? '', parentId: m.parentSpanId }),
+        ...(targetId ? { campaignTargetId: targetId, sentEvent: 'campaign.send' as const } : {}),
       },
-      async onPermanentFailure(tx, failure) {
-        await applyTargetEvent(tx, targetId, { kind: 'permanent', reason: failure.reason });
-      },
-    } : {};
-    return send({
-      idempotencyKey: `${box.idempotencyKey}:${input.mode}`, tenantId: m.tenantId, conversationId: m.conversationId, contactId: m.contactId, channel: m.channel,
-      from: m.fromAddress, to: m.toAddress, body: m.body, sentBy: m.sentBy === 'customer' ? 'system' : m.sentBy,
-      ...(m.authorId ? { author: { id: m.authorId, name: '' } } : {}),
-      ...(box.purpose ? { purpose: box.purpose } : {}), variables: box.variables ?? {}, resend: { requireTemplate: input.mode === 'template' },
-      correlationId: m.correlationId, trace: childSpan({ traceId: m.traceId ?? m.correlationId, spanId: m.spanId ?? '', parentId: m.parentSpanId }),
-      ...(targetId ? { campaignTargetId: targetId, sentEvent: 'campaign.send' as const } : {}),
-    }, hooks);
+      hooks,
+    );
   }
 
   return { send, redeliver };
@@ -386,7 +662,8 @@ export function createMessagingActivities(deps: ActivityDeps) {
       try {
         return await sender.send(input);
       } catch (error) {
-        if (input.sentBy === 'system' && error instanceof ApplicationFailure && error.type === FailureType.WindowClosed) return { skipped: true, reason: 'window_closed' };
+        if (input.sentBy === 'system' && error instanceof ApplicationFailure && error.type === FailureType.WindowClosed)
+          return { skipped: true, reason: 'window_closed' };
         throw error;
       }
     },
@@ -397,7 +674,11 @@ export function createMessagingActivities(deps: ActivityDeps) {
         const result = await sender.redeliver(input);
         return { outcome: result.skipped ? result.reason : result.status };
       } catch (error) {
-        if (error instanceof ApplicationFailure && (error.type === FailureType.WindowClosed || error.type === FailureType.TwilioPermanent)) return { outcome: error.type };
+        if (
+          error instanceof ApplicationFailure &&
+          (error.type === FailureType.WindowClosed || error.type === FailureType.TwilioPermanent)
+        )
+          return { outcome: error.type };
         throw error;
       }
     },

@@ -1,7 +1,14 @@
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/activity';
-import { FailureType, promiseWorkflowId, searchAttributes, type Channel, type PromiseInput, type TraceContext } from '../contract';
+import {
+  FailureType,
+  promiseWorkflowId,
+  searchAttributes,
+  type Channel,
+  type PromiseInput,
+  type TraceContext,
+} from '../contract';
 import { bumpCounters } from '../db/campaign-targets';
 import { recordEvents } from '../db/events';
 import { campaigns, campaignTargets, contacts, promises, tenants } from '../db/schema';
@@ -43,10 +50,18 @@ export function createPromiseActivities(deps: ActivityDeps) {
   const sender = createOutboundSender(deps);
 
   async function load(promiseId: string) {
-    const [row] = await db.select({ p: promises, locale: tenants.locale, phone: contacts.phone }).from(promises)
-      .innerJoin(tenants, eq(tenants.id, promises.tenantId)).innerJoin(contacts, eq(contacts.id, promises.contactId))
+    const [row] = await db
+      .select({ p: promises, locale: tenants.locale, phone: contacts.phone })
+      .from(promises)
+      .innerJoin(tenants, eq(tenants.id, promises.tenantId))
+      .innerJoin(contacts, eq(contacts.id, promises.contactId))
       .where(eq(promises.id, promiseId));
-    if (!row) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `promise ${promiseId} not found`, nonRetryable: true });
+    if (!row)
+      throw ApplicationFailure.create({
+        type: FailureType.NotFound,
+        message: `promise ${promiseId} not found`,
+        nonRetryable: true,
+      });
     return row;
   }
 
@@ -61,15 +76,27 @@ export function createPromiseActivities(deps: ActivityDeps) {
    * closed with no template (E) is recorded and alerted by the sender: either way the promise goes on (its check
    * still runs) instead of the workflow failing or retrying. Returns whether the message went out.
    */
-  async function notify(row: Awaited<ReturnType<typeof load>>, key: 'promise_reminder' | 'promise_thanks' | 'promise_broken', trace: TraceContext): Promise<boolean> {
+  async function notify(
+    row: Awaited<ReturnType<typeof load>>,
+    key: 'promise_reminder' | 'promise_thanks' | 'promise_broken',
+    trace: TraceContext,
+  ): Promise<boolean> {
     const p = row.p;
     const span = childSpan(trace);
     let outcome: string;
     try {
       const sent = await sender.send({
-        idempotencyKey: `${key}:${p.id}`, tenantId: p.tenantId, conversationId: null, contactId: p.contactId, channel: p.channel,
-        from: p.sender, to: formatAddress(p.channel, row.phone), template: { key, variables: variablesOf(p, row.locale) },
-        sentBy: 'system', correlationId: `promise:${p.id}`, trace: span,
+        idempotencyKey: `${key}:${p.id}`,
+        tenantId: p.tenantId,
+        conversationId: null,
+        contactId: p.contactId,
+        channel: p.channel,
+        from: p.sender,
+        to: formatAddress(p.channel, row.phone),
+        template: { key, variables: variablesOf(p, row.locale) },
+        sentBy: 'system',
+        correlationId: `promise:${p.id}`,
+        trace: span,
       });
       if (!sent.skipped) return true;
       outcome = sent.reason;
@@ -77,31 +104,75 @@ export function createPromiseActivities(deps: ActivityDeps) {
       if (!(error instanceof ApplicationFailure) || error.type !== FailureType.WindowClosed) throw error;
       outcome = 'window_closed';
     }
-    await recordEvents(db, [{ trace: span, type: 'promise.message_skipped', tenantId: p.tenantId, contactId: p.contactId, payload: { promiseId: p.id, key, reason: outcome } }]);
+    await recordEvents(db, [
+      {
+        trace: span,
+        type: 'promise.message_skipped',
+        tenantId: p.tenantId,
+        contactId: p.contactId,
+        payload: { promiseId: p.id, key, reason: outcome },
+      },
+    ]);
     return false;
   }
 
   /** Fulfilled or broken, with the campaign's counters and the target's payment status, in one transaction. */
-  async function settle(row: Awaited<ReturnType<typeof load>>, outcome: 'fulfilled' | 'broken', paidCents: number, trace: TraceContext): Promise<boolean> {
+  async function settle(
+    row: Awaited<ReturnType<typeof load>>,
+    outcome: 'fulfilled' | 'broken',
+    paidCents: number,
+    trace: TraceContext,
+  ): Promise<boolean> {
     const p = row.p;
     return db.transaction(async (tx) => {
-      const [changed] = await tx.update(promises)
-        .set({ status: outcome, checkedAt: sql`now()`, ...(outcome === 'fulfilled' ? { fulfilledAt: sql`now()` } : { brokenAt: sql`now()` }) })
-        .where(and(eq(promises.id, p.id), eq(promises.status, 'pending'))).returning({ id: promises.id });
+      const [changed] = await tx
+        .update(promises)
+        .set({
+          status: outcome,
+          checkedAt: sql`now()`,
+          ...(outcome === 'fulfilled' ? { fulfilledAt: sql`now()` } : { brokenAt: sql`now()` }),
+        })
+        .where(and(eq(promises.id, p.id), eq(promises.status, 'pending')))
+        .returning({ id: promises.id });
       if (!changed) return false;
       if (p.targetId) {
-        await tx.update(campaignTargets).set(outcome === 'fulfilled'
-          ? { state: 'paid', paymentStatus: 'paid', outcome: 'paid', updatedAt: sql`now()` }
-          : { paymentStatus: 'overdue', outcome: 'promise_broken', updatedAt: sql`now()` }).where(eq(campaignTargets.id, p.targetId));
+        await tx
+          .update(campaignTargets)
+          .set(
+            outcome === 'fulfilled'
+              ? { state: 'paid', paymentStatus: 'paid', outcome: 'paid', updatedAt: sql`now()` }
+              : { paymentStatus: 'overdue', outcome: 'promise_broken', updatedAt: sql`now()` },
+          )
+          .where(eq(campaignTargets.id, p.targetId));
       }
-      if (p.campaignId) await bumpCounters(tx, p.campaignId, outcome === 'fulfilled' ? { promisesFulfilled: 1 } : { promisesBroken: 1 });
-      await recordEvents(tx, [{ trace: childSpan(trace), type: `promise.${outcome}`, tenantId: p.tenantId, contactId: p.contactId, conversationId: p.conversationId, payload: { promiseId: p.id, amountCents: p.amountCents, paidCents } }]);
+      if (p.campaignId)
+        await bumpCounters(
+          tx,
+          p.campaignId,
+          outcome === 'fulfilled' ? { promisesFulfilled: 1 } : { promisesBroken: 1 },
+        );
+      await recordEvents(tx, [
+        {
+          trace: childSpan(trace),
+          type: `promise.${outcome}`,
+          tenantId: p.tenantId,
+          contactId: p.contactId,
+          conversationId: p.conversationId,
+          payload: { promiseId: p.id, amountCents: p.amountCents, paidCents },
+        },
+      ]);
       return true;
     });
   }
 
   async function checkPayment(p: typeof promises.$inferSelect) {
-    return deps.payments.check({ tenantId: p.tenantId, contactId: p.contactId, promiseId: p.id, amountCents: p.amountCents, since: p.createdAt });
+    return deps.payments.check({
+      tenantId: p.tenantId,
+      contactId: p.contactId,
+      promiseId: p.id,
+      amountCents: p.amountCents,
+      since: p.createdAt,
+    });
   }
 
   return {
@@ -112,35 +183,102 @@ export function createPromiseActivities(deps: ActivityDeps) {
     async registerPromise(input: RegisterPromiseInput): Promise<RegisteredPromise> {
       const now = deps.clock();
       const { promise, created, timeZone, locale } = await db.transaction(async (tx) => {
-        const [tenant] = await tx.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, input.tenantId));
+        const [tenant] = await tx
+          .select({ locale: tenants.locale })
+          .from(tenants)
+          .where(eq(tenants.id, input.tenantId));
         const [existing] = await tx.select().from(promises).where(eq(promises.aiResultId, input.aiResultId));
-        const [target] = await tx.select({ id: campaignTargets.id, campaignId: campaignTargets.campaignId, timeZone: sql<string>`coalesce(${campaignTargets.timeZone}, ${contacts.timeZone}, ${campaigns.defaultTimeZone})` })
-          .from(campaignTargets).innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId)).innerJoin(contacts, eq(contacts.id, campaignTargets.contactId))
-          .where(and(eq(campaignTargets.contactId, input.contactId), gt(campaignTargets.lastAttemptAt, new Date(now.getTime() - TARGET_LOOKBACK_DAYS * 86_400_000))))
-          .orderBy(desc(campaignTargets.lastAttemptAt)).limit(1);
+        const [target] = await tx
+          .select({
+            id: campaignTargets.id,
+            campaignId: campaignTargets.campaignId,
+            timeZone: sql<string>`coalesce(${campaignTargets.timeZone}, ${contacts.timeZone}, ${campaigns.defaultTimeZone})`,
+          })
+          .from(campaignTargets)
+          .innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId))
+          .innerJoin(contacts, eq(contacts.id, campaignTargets.contactId))
+          .where(
+            and(
+              eq(campaignTargets.contactId, input.contactId),
+              gt(campaignTargets.lastAttemptAt, new Date(now.getTime() - TARGET_LOOKBACK_DAYS * 86_400_000)),
+            ),
+          )
+          .orderBy(desc(campaignTargets.lastAttemptAt))
+          .limit(1);
         const zone = target?.timeZone ?? 'UTC';
         if (existing) return { promise: existing, created: false, timeZone: zone, locale: tenant?.locale ?? 'en' };
-        const dueAt = /^\d{4}-\d{2}-\d{2}$/.test(input.dueDate) ? new Date(endOfLocalDay(input.dueDate, zone)) : new Date(input.dueDate);
+        const dueAt = /^\d{4}-\d{2}-\d{2}$/.test(input.dueDate)
+          ? new Date(endOfLocalDay(input.dueDate, zone))
+          : new Date(input.dueDate);
         const id = crypto.randomUUID();
-        const [row] = await tx.insert(promises).values({
-          id, tenantId: input.tenantId, campaignId: target?.campaignId ?? null, targetId: target?.id ?? null, contactId: input.contactId,
-          conversationId: input.conversationId, aiResultId: input.aiResultId, channel: input.channel, sender: input.sender,
-          amountCents: input.amountCents, dueAt, method: input.method, traceId: input.trace.traceId, workflowId: promiseWorkflowId(id),
-        }).returning();
+        const [row] = await tx
+          .insert(promises)
+          .values({
+            id,
+            tenantId: input.tenantId,
+            campaignId: target?.campaignId ?? null,
+            targetId: target?.id ?? null,
+            contactId: input.contactId,
+            conversationId: input.conversationId,
+            aiResultId: input.aiResultId,
+            channel: input.channel,
+            sender: input.sender,
+            amountCents: input.amountCents,
+            dueAt,
+            method: input.method,
+            traceId: input.trace.traceId,
+            workflowId: promiseWorkflowId(id),
+          })
+          .returning();
         if (target) {
-          await tx.update(campaignTargets).set({ outcome: 'promise_made', paymentStatus: 'pending', conversationId: input.conversationId, updatedAt: sql`now()` }).where(eq(campaignTargets.id, target.id));
+          await tx
+            .update(campaignTargets)
+            .set({
+              outcome: 'promise_made',
+              paymentStatus: 'pending',
+              conversationId: input.conversationId,
+              updatedAt: sql`now()`,
+            })
+            .where(eq(campaignTargets.id, target.id));
           await bumpCounters(tx, target.campaignId, { promisesMade: 1 });
         }
-        await recordEvents(tx, [{ trace: childSpan(input.trace), type: 'promise.registered', tenantId: input.tenantId, contactId: input.contactId, conversationId: input.conversationId, payload: { promiseId: id, amountCents: input.amountCents, dueAt: dueAt.toISOString(), method: input.method, campaignId: target?.campaignId ?? null } }]);
+        await recordEvents(tx, [
+          {
+            trace: childSpan(input.trace),
+            type: 'promise.registered',
+            tenantId: input.tenantId,
+            contactId: input.contactId,
+            conversationId: input.conversationId,
+            payload: {
+              promiseId: id,
+              amountCents: input.amountCents,
+              dueAt: dueAt.toISOString(),
+              method: input.method,
+              campaignId: target?.campaignId ?? null,
+            },
+          },
+        ]);
         return { promise: row!, created: true, timeZone: zone, locale: tenant?.locale ?? 'en' };
       });
       const dueAt = promise.dueAt.getTime();
       const reminderAt = dueAt - deps.config.promises.reminderBeforeMs;
-      const args: PromiseInput = { promiseId: promise.id, tenantId: input.tenantId, trace: input.trace, dueAt, reminderAt: reminderAt > now.getTime() ? reminderAt : null, checkAt: dueAt + deps.config.promises.checkAfterMs };
+      const args: PromiseInput = {
+        promiseId: promise.id,
+        tenantId: input.tenantId,
+        trace: input.trace,
+        dueAt,
+        reminderAt: reminderAt > now.getTime() ? reminderAt : null,
+        checkAt: dueAt + deps.config.promises.checkAfterMs,
+      };
       try {
         await deps.temporal.client.workflow.start('promiseWorkflow', {
-          workflowId: promise.workflowId, taskQueue: deps.temporal.taskQueue, args: [args],
-          typedSearchAttributes: [{ key: searchAttributes.TRACE_ID, value: input.trace.traceId }, ...(promise.campaignId ? [{ key: searchAttributes.CAMPAIGN_ID, value: promise.campaignId }] : [])],
+          workflowId: promise.workflowId,
+          taskQueue: deps.temporal.taskQueue,
+          args: [args],
+          typedSearchAttributes: [
+            { key: searchAttributes.TRACE_ID, value: input.trace.traceId },
+            ...(promise.campaignId ? [{ key: searchAttributes.CAMPAIGN_ID, value: promise.campaignId }] : []),
+          ],
           staticSummary: `Promise to pay ${formatMoney(promise.amountCents, locale)} due ${promise.dueAt.toISOString()}`,
         });
       } catch (error) {
@@ -155,12 +293,24 @@ export function createPromiseActivities(deps: ActivityDeps) {
       if (row.p.status !== 'pending') return { status: row.p.status };
       const check = await checkPayment(row.p);
       if (check.paid) {
-        if (await settle(row, 'fulfilled', check.paidCents, input.trace)) await notify(row, 'promise_thanks', input.trace);
+        if (await settle(row, 'fulfilled', check.paidCents, input.trace))
+          await notify(row, 'promise_thanks', input.trace);
         return { status: 'fulfilled' };
       }
       if (await notify(row, 'promise_reminder', input.trace)) {
-        await db.update(promises).set({ reminderSentAt: sql`coalesce(${promises.reminderSentAt}, now())` }).where(eq(promises.id, row.p.id));
-        await recordEvents(db, [{ trace: childSpan(input.trace), type: 'promise.reminded', tenantId: row.p.tenantId, contactId: row.p.contactId, payload: { promiseId: row.p.id } }]);
+        await db
+          .update(promises)
+          .set({ reminderSentAt: sql`coalesce(${promises.reminderSentAt}, now())` })
+          .where(eq(promises.id, row.p.id));
+        await recordEvents(db, [
+          {
+            trace: childSpan(input.trace),
+            type: 'promise.reminded',
+            tenantId: row.p.tenantId,
+            contactId: row.p.contactId,
+            payload: { promiseId: row.p.id },
+          },
+        ]);
       }
       return { status: 'pending' };
     },
@@ -171,7 +321,8 @@ export function createPromiseActivities(deps: ActivityDeps) {
       if (row.p.status !== 'pending') return { status: row.p.status };
       const check = await checkPayment(row.p);
       const outcome = check.paid ? 'fulfilled' : 'broken';
-      if (await settle(row, outcome, check.paidCents, input.trace)) await notify(row, outcome === 'fulfilled' ? 'promise_thanks' : 'promise_broken', input.trace);
+      if (await settle(row, outcome, check.paidCents, input.trace))
+        await notify(row, outcome === 'fulfilled' ? 'promise_thanks' : 'promise_broken', input.trace);
       return { status: outcome };
     },
   };

@@ -1,6 +1,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, inArray } from 'drizzle-orm';
-import { campaignWorkflowId, FailureType, targetsChangedSignal, type ReconcileInput, type ReconcileResult } from '../contract';
+import {
+  campaignWorkflowId,
+  FailureType,
+  targetsChangedSignal,
+  type ReconcileInput,
+  type ReconcileResult,
+} from '../contract';
 import { raiseAlerts } from '../db/alerts';
 import { applyDeliveryStatus } from '../db/delivery-status';
 import { messages, phoneNumbers, tenants, twilioAccounts } from '../db/schema';
@@ -8,7 +14,13 @@ import { formatAddress } from '../domain/address';
 import { canAdvanceStatus } from '../domain/message-status';
 import { newRootTrace } from '../domain/trace';
 import type { ListedMessage, TwilioCredentials } from '../integrations/twilio-gateway';
-import { InboundParamsError, MAX_MEDIA, parseInboundParams, toInboundInput, type TwilioParams } from '../integrations/twilio-inbound';
+import {
+  InboundParamsError,
+  MAX_MEDIA,
+  parseInboundParams,
+  toInboundInput,
+  type TwilioParams,
+} from '../integrations/twilio-inbound';
 import { startInboundWorkflow } from '../temporal/start-inbound';
 import { startRedelivery } from '../temporal/start-redelivery';
 import { openSecret } from '../secrets/keyring';
@@ -29,24 +41,51 @@ type Counts = Omit<ReconcileResult, 'tenantSlug' | 'since' | 'until' | 'accounts
  * callbacks were lost. Everything goes through the paths the callbacks use (startInboundWorkflow, applyDeliveryStatus),
  * so running it twice, or alongside a late webhook, changes nothing more.
  */
-export async function reconcileTenant(deps: ActivityDeps, input: ReconcileInput, heartbeat: (progress: unknown) => void = () => undefined): Promise<ReconcileResult> {
+export async function reconcileTenant(
+  deps: ActivityDeps,
+  input: ReconcileInput,
+  heartbeat: (progress: unknown) => void = () => undefined,
+): Promise<ReconcileResult> {
   const { settleAfterMs, maxPages } = deps.config.reconcile ?? DEFAULTS;
-  const [tenant] = await deps.db.select({ id: tenants.id, slug: tenants.slug }).from(tenants).where(eq(tenants.slug, input.tenantSlug));
-  if (!tenant) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `no tenant ${input.tenantSlug}`, nonRetryable: true });
-  const accounts = await deps.db.select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid, authToken: twilioAccounts.authToken })
-    .from(twilioAccounts).where(and(eq(twilioAccounts.tenantId, tenant.id), eq(twilioAccounts.mode, 'live')));
-  const numbers = await deps.db.select({ accountId: phoneNumbers.twilioAccountId, channel: phoneNumbers.channel, phone: phoneNumbers.phone })
-    .from(phoneNumbers).where(eq(phoneNumbers.tenantId, tenant.id));
+  const [tenant] = await deps.db
+    .select({ id: tenants.id, slug: tenants.slug })
+    .from(tenants)
+    .where(eq(tenants.slug, input.tenantSlug));
+  if (!tenant)
+    throw ApplicationFailure.create({
+      type: FailureType.NotFound,
+      message: `no tenant ${input.tenantSlug}`,
+      nonRetryable: true,
+    });
+  const accounts = await deps.db
+    .select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid, authToken: twilioAccounts.authToken })
+    .from(twilioAccounts)
+    .where(and(eq(twilioAccounts.tenantId, tenant.id), eq(twilioAccounts.mode, 'live')));
+  const numbers = await deps.db
+    .select({ accountId: phoneNumbers.twilioAccountId, channel: phoneNumbers.channel, phone: phoneNumbers.phone })
+    .from(phoneNumbers)
+    .where(eq(phoneNumbers.tenantId, tenant.id));
 
   const until = deps.clock();
   const since = new Date(until.getTime() - input.lookbackMs);
   const log = deps.log.child({ tenant: tenant.slug, reconcile: true });
-  const counts: Counts = { pages: 0, listed: 0, inboundMissingFed: 0, inboundAlreadyKnown: 0, inboundInvalid: 0, outboundSettled: 0, outboundStillOpen: 0, outboundNotDue: 0 };
+  const counts: Counts = {
+    pages: 0,
+    listed: 0,
+    inboundMissingFed: 0,
+    inboundAlreadyKnown: 0,
+    inboundInvalid: 0,
+    outboundSettled: 0,
+    outboundStillOpen: 0,
+    outboundNotDue: 0,
+  };
   let truncated = false;
 
   for (const account of accounts) {
     const credentials: TwilioCredentials = { accountSid: account.accountSid, authToken: openSecret(account.authToken) };
-    const ours = new Set(numbers.filter((n) => n.accountId === account.id).map((n) => formatAddress(n.channel, n.phone)));
+    const ours = new Set(
+      numbers.filter((n) => n.accountId === account.id).map((n) => formatAddress(n.channel, n.phone)),
+    );
     const missing: ListedMessage[] = [];
     let more = false;
     for await (const page of deps.twilio.listSince(credentials, { since, pageSize: RECONCILE_PAGE_SIZE, maxPages })) {
@@ -54,12 +93,22 @@ export async function reconcileTenant(deps: ActivityDeps, input: ReconcileInput,
       counts.listed += page.messages.length;
       more = page.hasMore;
       const inbound = page.messages.filter((m) => m.direction === 'inbound' && ours.has(m.to));
-      const known = await storedSids(deps, tenant.id, inbound.map((m) => m.sid));
+      const known = await storedSids(
+        deps,
+        tenant.id,
+        inbound.map((m) => m.sid),
+      );
       for (const m of inbound) {
         if (known.has(m.sid)) counts.inboundAlreadyKnown += 1;
         else missing.push(m);
       }
-      await settleOutbound(deps, tenant.id, page.messages.filter((m) => m.direction === 'outbound'), until.getTime() - settleAfterMs, counts);
+      await settleOutbound(
+        deps,
+        tenant.id,
+        page.messages.filter((m) => m.direction === 'outbound'),
+        until.getTime() - settleAfterMs,
+        counts,
+      );
       heartbeat({ pages: counts.pages });
     }
     // The listing ends at the last page or at the page limit; Twilio still having more means the limit cut it.
@@ -72,23 +121,39 @@ export async function reconcileTenant(deps: ActivityDeps, input: ReconcileInput,
       else if (outcome === 'duplicate') counts.inboundAlreadyKnown += 1;
       else {
         counts.inboundInvalid += 1;
-        log.warn({ messageSid: m.sid, reason: outcome.invalid }, 'reconcile: Twilio message not usable as an inbound message');
+        log.warn(
+          { messageSid: m.sid, reason: outcome.invalid },
+          'reconcile: Twilio message not usable as an inbound message',
+        );
       }
       heartbeat({ pages: counts.pages });
     }
   }
 
-  const result: ReconcileResult = { tenantSlug: tenant.slug, since: since.toISOString(), until: until.toISOString(), accounts: accounts.length, truncated, ...counts };
+  const result: ReconcileResult = {
+    tenantSlug: tenant.slug,
+    since: since.toISOString(),
+    until: until.toISOString(),
+    accounts: accounts.length,
+    truncated,
+    ...counts,
+  };
   const alerts = [];
   if (result.inboundMissingFed > 0) {
     alerts.push({
-      tenantId: tenant.id, type: 'reconciliation' as const, severity: 'medium' as const, payload: { ...result },
+      tenantId: tenant.id,
+      type: 'reconciliation' as const,
+      severity: 'medium' as const,
+      payload: { ...result },
       message: `${result.inboundMissingFed} inbound message(s) never reached the webhook and were recovered from Twilio's log: check the webhook URL and the service's availability`,
     });
   }
   if (truncated) {
     alerts.push({
-      tenantId: tenant.id, type: 'reconciliation' as const, severity: 'high' as const, payload: { ...result },
+      tenantId: tenant.id,
+      type: 'reconciliation' as const,
+      severity: 'high' as const,
+      payload: { ...result },
       message: `reconciliation stopped at ${maxPages} page(s) per account: older messages of the window were not checked (raise RECONCILE_MAX_PAGES or run causeway reconcile with a shorter --since)`,
     });
   }
@@ -101,7 +166,9 @@ const sentAt = (m: ListedMessage) => m.dateSent ?? m.dateCreated;
 
 async function storedSids(deps: ActivityDeps, tenantId: string, sids: string[]): Promise<Set<string>> {
   if (sids.length === 0) return new Set();
-  const rows = await deps.db.select({ sid: messages.providerSid }).from(messages)
+  const rows = await deps.db
+    .select({ sid: messages.providerSid })
+    .from(messages)
     .where(and(eq(messages.tenantId, tenantId), inArray(messages.providerSid, sids)));
   return new Set(rows.map((r) => r.sid!));
 }
@@ -110,8 +177,20 @@ async function storedSids(deps: ActivityDeps, tenantId: string, sids: string[]):
  * A listed inbound message rendered as the webhook's parameters, through the webhook's own builder. The list has
  * only NumMedia: media URLs and types come from the message's Media subresource (one call, only when it has media).
  */
-async function feedInbound(deps: ActivityDeps, tenant: { id: string; slug: string }, credentials: TwilioCredentials, m: ListedMessage): Promise<'started' | 'duplicate' | { invalid: string }> {
-  const params: TwilioParams = { MessageSid: m.sid, AccountSid: credentials.accountSid, From: m.from, To: m.to, Body: m.body, NumMedia: String(Math.min(m.numMedia, MAX_MEDIA)) };
+async function feedInbound(
+  deps: ActivityDeps,
+  tenant: { id: string; slug: string },
+  credentials: TwilioCredentials,
+  m: ListedMessage,
+): Promise<'started' | 'duplicate' | { invalid: string }> {
+  const params: TwilioParams = {
+    MessageSid: m.sid,
+    AccountSid: credentials.accountSid,
+    From: m.from,
+    To: m.to,
+    Body: m.body,
+    NumMedia: String(Math.min(m.numMedia, MAX_MEDIA)),
+  };
   if (m.numMedia > 0) {
     const media = (await deps.twilio.media(credentials, m.sid)).slice(0, MAX_MEDIA);
     params.NumMedia = String(media.length);
@@ -127,15 +206,37 @@ async function feedInbound(deps: ActivityDeps, tenant: { id: string; slug: strin
     if (error instanceof InboundParamsError) return { invalid: error.message };
     throw error;
   }
-  const input = toInboundInput(params, parsed, { tenantId: tenant.id, tenantSlug: tenant.slug }, { receivedAt: sentAt(m), trace: newRootTrace() });
+  const input = toInboundInput(
+    params,
+    parsed,
+    { tenantId: tenant.id, tenantSlug: tenant.slug },
+    { receivedAt: sentAt(m), trace: newRootTrace() },
+  );
   return startInboundWorkflow(deps.temporal.client, deps.temporal.taskQueue, input);
 }
 
 /** Our outbound messages in the page: those still open past the settle time get Twilio's current status. */
-async function settleOutbound(deps: ActivityDeps, tenantId: string, listed: ListedMessage[], dueBefore: number, counts: Counts) {
+async function settleOutbound(
+  deps: ActivityDeps,
+  tenantId: string,
+  listed: ListedMessage[],
+  dueBefore: number,
+  counts: Counts,
+) {
   if (listed.length === 0) return;
-  const rows = await deps.db.select({ sid: messages.providerSid, status: messages.status, createdAt: messages.createdAt }).from(messages)
-    .where(and(eq(messages.tenantId, tenantId), eq(messages.direction, 'outbound'), inArray(messages.providerSid, listed.map((m) => m.sid))));
+  const rows = await deps.db
+    .select({ sid: messages.providerSid, status: messages.status, createdAt: messages.createdAt })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.tenantId, tenantId),
+        eq(messages.direction, 'outbound'),
+        inArray(
+          messages.providerSid,
+          listed.map((m) => m.sid),
+        ),
+      ),
+    );
   const bySid = new Map(rows.map((r) => [r.sid!, r]));
   for (const m of listed) {
     const row = bySid.get(m.sid);
@@ -145,13 +246,22 @@ async function settleOutbound(deps: ActivityDeps, tenantId: string, listed: List
       continue;
     }
     if (canAdvanceStatus(row.status, m.status)) {
-      const { outcome, campaignToNotify, redeliver } = await applyDeliveryStatus(deps.db, { tenantId, messageSid: m.sid, status: m.status, errorCode: m.errorCode });
+      const { outcome, campaignToNotify, redeliver } = await applyDeliveryStatus(deps.db, {
+        tenantId,
+        messageSid: m.sid,
+        status: m.status,
+        errorCode: m.errorCode,
+      });
       if (outcome === 'updated') deps.metrics?.messageStatus.inc({ status: m.status });
       // A failure whose callback was lost may call for a resend (63016 → template, a retryable code): as the webhook would.
       if (redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, redeliver);
       if (campaignToNotify) {
-        await deps.temporal.client.workflow.getHandle(campaignWorkflowId(campaignToNotify)).signal(targetsChangedSignal)
-          .catch((error: unknown) => deps.log.warn({ err: error }, 'reconcile: could not notify the campaign workflow'));
+        await deps.temporal.client.workflow
+          .getHandle(campaignWorkflowId(campaignToNotify))
+          .signal(targetsChangedSignal)
+          .catch((error: unknown) =>
+            deps.log.warn({ err: error }, 'reconcile: could not notify the campaign workflow'),
+          );
       }
     }
     if (SETTLED.has(m.status)) counts.outboundSettled += 1;

@@ -44,7 +44,9 @@ export function createRetentionActivities(deps: ActivityDeps) {
           if (rows.length < RETENTION_BATCH) break;
         }
         // Thread summaries are AI texts about the messages they replaced: they go with the conversation's last message.
-        await deps.db.execute(sql`update ${conversations} set summary = null where ${conversations.summary} is not null and ${conversations.lastMessageAt} < ${cutoff.toISOString()}::timestamptz`);
+        await deps.db.execute(
+          sql`update ${conversations} set summary = null where ${conversations.summary} is not null and ${conversations.lastMessageAt} < ${cutoff.toISOString()}::timestamptz`,
+        );
       }
       deps.log.info({ ...result }, 'retention applied');
       return result;

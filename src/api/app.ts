@@ -21,7 +21,9 @@ export function createApp(appDeps: AppDeps) {
   if (!metrics) {
     metrics = createMetrics('api');
     const log = appDeps.log.child({ component: 'metrics' });
-    addDatabaseGauges(metrics, appDeps.db, (error) => log.warn({ err: describeDatabaseError(error) }, 'database gauges not read'));
+    addDatabaseGauges(metrics, appDeps.db, (error) =>
+      log.warn({ err: describeDatabaseError(error) }, 'database gauges not read'),
+    );
   }
   const deps: AppDeps = { ...appDeps, metrics };
 
@@ -37,7 +39,16 @@ export function createApp(appDeps: AppDeps) {
     c.header('X-Trace-ID', trace.traceId);
     await runWithTrace(trace, next);
     // One summary line per request; no bodies, no phone numbers.
-    deps.log.info({ requestId, method: c.req.method, route: c.req.routePath, status: c.res.status, durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+    deps.log.info(
+      {
+        requestId,
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
   });
 
   app.route('/', healthRoutes(deps));
@@ -51,7 +62,9 @@ export function createApp(appDeps: AppDeps) {
   app.route('/', pageRoutes());
   app.route('/codec', codecRoutes(deps));
 
-  app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.notFound((c) =>
+    errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
+  );
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
     c.get('log').error({ err: error }, 'unhandled error');

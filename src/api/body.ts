@@ -15,6 +15,9 @@ export async function readJson<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Pro
     }
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new ApiError('bad_request', 'invalid request body', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  if (!parsed.success)
+    throw new ApiError('bad_request', 'invalid request body', {
+      details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
   return parsed.data;
 }

@@ -8,7 +8,17 @@ import type { InboxDrainer } from '../temporal/inbox-drainer';
 import type { EncryptionCodec } from '../temporal/payload-codec';
 
 export interface AppDeps {
-  env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> & Partial<Pick<Env, 'TWILIO_CONNECTION_OVERRIDES' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_UI_URL' | 'TEMPORAL_UI_PORT' | 'CODEC_CORS_ORIGINS'>>;
+  env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
+    Partial<
+      Pick<
+        Env,
+        | 'TWILIO_CONNECTION_OVERRIDES'
+        | 'TEMPORAL_NAMESPACE'
+        | 'TEMPORAL_UI_URL'
+        | 'TEMPORAL_UI_PORT'
+        | 'CODEC_CORS_ORIGINS'
+      >
+    >;
   db: Database;
   temporal: Client;
   log: Logger;
@@ -29,7 +39,9 @@ export interface AppDeps {
 
 export type AppEnv = {
   Variables: {
-    requestId: string; log: Logger; operator: Operator;
+    requestId: string;
+    log: Logger;
+    operator: Operator;
     /** Set by a webhook handler once it knows what became of the request (counted by causeway_webhooks_total). */
     webhookOutcome: WebhookOutcome | undefined;
     /** A rejection's reason when the error code alone says less (`unknown_account` rather than invalid_signature). */

@@ -22,7 +22,11 @@ export type ApiErrorCode = keyof typeof STATUS;
 
 /** The API's one error type: a code (stable, for clients) mapped to an HTTP status, and a safe message. */
 export class ApiError extends Error {
-  constructor(readonly code: ApiErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: unknown },
+  ) {
     super(message, options);
     this.name = 'ApiError';
     this.details = options?.details;
@@ -36,5 +40,15 @@ export class ApiError extends Error {
 /** One JSON error shape for every failure, carrying the request id so a report can be traced. */
 export function errorResponse(c: Context<AppEnv>, error: ApiError) {
   if (error.code === 'temporal_unavailable' || error.code === 'database_unavailable') c.header('Retry-After', '5');
-  return c.json({ error: { code: error.code, message: error.message, requestId: c.get('requestId'), ...(error.details ? { details: error.details } : {}) } }, error.status);
+  return c.json(
+    {
+      error: {
+        code: error.code,
+        message: error.message,
+        requestId: c.get('requestId'),
+        ...(error.details ? { details: error.details } : {}),
+      },
+    },
+    error.status,
+  );
 }

@@ -22,7 +22,10 @@ if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
 try {
   setUpSecrets(env, log);
 } catch (error) {
-  log.fatal({ error: { type: (error as Error).name, message: (error as Error).message } }, 'API cannot open the stored secrets; exiting');
+  log.fatal(
+    { error: { type: (error as Error).name, message: (error as Error).message } },
+    'API cannot open the stored secrets; exiting',
+  );
   process.exit(1);
 }
 let payloadKeys;
@@ -36,10 +39,26 @@ const stopTelemetry = startTelemetry(env, log);
 const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
 // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
 const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
-const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
+const temporal = createTemporalClient({
+  address: env.TEMPORAL_ADDRESS,
+  namespace: env.TEMPORAL_NAMESPACE,
+  payloadKeys,
+});
 // TWILIO_* registers or updates its tenant here too (compose runs no `npm start`); failure to do so is not fatal.
-logTwilioEnv(log, await applyTwilioEnv(database.db, env).catch((error: unknown) => ({ kind: 'ignored' as const, reason: `database not ready: ${(error as Error).name}` })));
-const app = createApp({ env, db: database.db, temporal: temporal.client, log, payloadCodec: payloadKeys ? new EncryptionCodec(payloadKeys) : null });
+logTwilioEnv(
+  log,
+  await applyTwilioEnv(database.db, env).catch((error: unknown) => ({
+    kind: 'ignored' as const,
+    reason: `database not ready: ${(error as Error).name}`,
+  })),
+);
+const app = createApp({
+  env,
+  db: database.db,
+  temporal: temporal.client,
+  log,
+  payloadCodec: payloadKeys ? new EncryptionCodec(payloadKeys) : null,
+});
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, () => {
   log.info({ port: env.PORT, webhook: `${env.PUBLIC_BASE_URL}/webhooks/twilio/messages` }, 'API listening');
   reportReady();

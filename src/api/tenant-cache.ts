@@ -25,7 +25,10 @@ export interface CacheOptions {
  * Only found values are cached: an unknown key is looked up every time, and is an error while the database is down.
  * A data error (not unavailability) is never masked by a stale value.
  */
-export function createStaleIfErrorCache<K extends unknown[], V>(load: (...key: K) => Promise<V | null>, options: CacheOptions) {
+export function createStaleIfErrorCache<K extends unknown[], V>(
+  load: (...key: K) => Promise<V | null>,
+  options: CacheOptions,
+) {
   const now = options.now ?? Date.now;
   const cache = new Map<string, { value: V; expires: number; loadedAt: number }>();
   async function get(fresh: boolean, key: K): Promise<V | null> {
@@ -65,28 +68,47 @@ const MIN_RELOAD_INTERVAL_MS = 1000;
  * path then costs no SQL round trip per message. A changed auth token or number takes effect within `ttlMs`.
  */
 export function createTenantResolver(db: Database, options: CacheOptions) {
-  return createStaleIfErrorCache(async (accountSid: string, channel: Channel, phone: string): Promise<InboundTarget | null> => {
-    const rows = await db
-      .select({ accountTenantId: twilioAccounts.tenantId, authToken: twilioAccounts.authToken, numberTenantId: phoneNumbers.tenantId, tenantSlug: tenants.slug })
-      .from(twilioAccounts)
-      .leftJoin(phoneNumbers, and(eq(phoneNumbers.twilioAccountId, twilioAccounts.id), eq(phoneNumbers.channel, channel), eq(phoneNumbers.phone, phone)))
-      .leftJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
-      .where(eq(twilioAccounts.accountSid, accountSid))
-      .limit(1);
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      account: { tenantId: row.accountTenantId, authToken: openSecret(row.authToken) },
-      tenant: row.numberTenantId && row.tenantSlug ? { tenantId: row.numberTenantId, tenantSlug: row.tenantSlug } : null,
-    };
-  }, options);
+  return createStaleIfErrorCache(
+    async (accountSid: string, channel: Channel, phone: string): Promise<InboundTarget | null> => {
+      const rows = await db
+        .select({
+          accountTenantId: twilioAccounts.tenantId,
+          authToken: twilioAccounts.authToken,
+          numberTenantId: phoneNumbers.tenantId,
+          tenantSlug: tenants.slug,
+        })
+        .from(twilioAccounts)
+        .leftJoin(
+          phoneNumbers,
+          and(
+            eq(phoneNumbers.twilioAccountId, twilioAccounts.id),
+            eq(phoneNumbers.channel, channel),
+            eq(phoneNumbers.phone, phone),
+          ),
+        )
+        .leftJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
+        .where(eq(twilioAccounts.accountSid, accountSid))
+        .limit(1);
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        account: { tenantId: row.accountTenantId, authToken: openSecret(row.authToken) },
+        tenant:
+          row.numberTenantId && row.tenantSlug ? { tenantId: row.numberTenantId, tenantSlug: row.tenantSlug } : null,
+      };
+    },
+    options,
+  );
 }
 
 /** The account (owning tenant and auth token) by AccountSid, for status callbacks; same cache semantics. */
 export function createAccountResolver(db: Database, options: CacheOptions) {
   return createStaleIfErrorCache(async (accountSid: string): Promise<InboundTarget['account'] | null> => {
-    const [row] = await db.select({ tenantId: twilioAccounts.tenantId, authToken: twilioAccounts.authToken }).from(twilioAccounts)
-      .where(eq(twilioAccounts.accountSid, accountSid)).limit(1);
+    const [row] = await db
+      .select({ tenantId: twilioAccounts.tenantId, authToken: twilioAccounts.authToken })
+      .from(twilioAccounts)
+      .where(eq(twilioAccounts.accountSid, accountSid))
+      .limit(1);
     return row ? { tenantId: row.tenantId, authToken: openSecret(row.authToken) } : null;
   }, options);
 }

@@ -22,6 +22,10 @@ export function isValidTwilioSignature(options: {
   if (!options.signature) return false;
   const url = new URL(options.requestUrl);
   const signedUrl = `${options.publicBaseUrl.replace(/\/+$/, '')}${url.pathname}${url.search}`;
-  const candidates = options.connectionOverrides ? [signedUrl, `${signedUrl}#${options.connectionOverrides}`] : [signedUrl];
-  return candidates.some((candidate) => twilio.validateRequest(options.authToken, options.signature!, candidate, options.params));
+  const candidates = options.connectionOverrides
+    ? [signedUrl, `${signedUrl}#${options.connectionOverrides}`]
+    : [signedUrl];
+  return candidates.some((candidate) =>
+    twilio.validateRequest(options.authToken, options.signature!, candidate, options.params),
+  );
 }

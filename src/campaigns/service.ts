@@ -1,12 +1,37 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, eq, inArray, isNull, notInArray as notIn, sql } from 'drizzle-orm';
 import {
-  campaignProgressQuery, campaignWorkflowId, cancelCampaignSignal, pauseCampaignSignal, resumeCampaignSignal, searchAttributes,
-  type CampaignInput, type CampaignProgress, type Channel, type ControlArgs, type TraceContext,
+  campaignProgressQuery,
+  campaignWorkflowId,
+  cancelCampaignSignal,
+  pauseCampaignSignal,
+  resumeCampaignSignal,
+  searchAttributes,
+  type CampaignInput,
+  type CampaignProgress,
+  type Channel,
+  type ControlArgs,
+  type TraceContext,
 } from '../contract';
 import type { Database, DbOrTx } from '../db/client';
-import { createCampaignFromRows, findCampaign, insertCampaign, type CampaignKind, type CampaignSettings, type NewTarget, type Strategy } from '../db/campaigns';
-import { campaigns, contacts, failureNotifications, massiveFailures, messages, phoneNumbers, tenants } from '../db/schema';
+import {
+  createCampaignFromRows,
+  findCampaign,
+  insertCampaign,
+  type CampaignKind,
+  type CampaignSettings,
+  type NewTarget,
+  type Strategy,
+} from '../db/campaigns';
+import {
+  campaigns,
+  contacts,
+  failureNotifications,
+  massiveFailures,
+  messages,
+  phoneNumbers,
+  tenants,
+} from '../db/schema';
 import { loadMessageTemplate } from '../db/templates';
 import { formatActiveHours, isValidTimeZone, parseActiveHours, ActiveHoursError } from '../domain/active-hours';
 import { formatAddress, parseAddress } from '../domain/address';
@@ -15,7 +40,10 @@ import type { workflowsModule } from './workflow-types';
 
 /** Bad input for a campaign: a message for the operator, and the file's bad rows (none of them imported). */
 export class CampaignInputError extends Error {
-  constructor(message: string, readonly rowErrors: RowError[] = []) {
+  constructor(
+    message: string,
+    readonly rowErrors: RowError[] = [],
+  ) {
     super(message);
     this.name = 'CampaignInputError';
   }
@@ -42,35 +70,48 @@ export interface CampaignOptions {
 }
 
 export const CAMPAIGN_DEFAULTS = {
-  ratePerSecond: 10, maxAttempts: 3, attemptSpacingSeconds: 3600, activeHours: 'mon-fri 08:00-20:00; sat 08:00-14:00', timeZone: 'America/Sao_Paulo', strategy: 'sequential' as Strategy,
+  ratePerSecond: 10,
+  maxAttempts: 3,
+  attemptSpacingSeconds: 3600,
+  activeHours: 'mon-fri 08:00-20:00; sat 08:00-14:00',
+  timeZone: 'America/Sao_Paulo',
+  strategy: 'sequential' as Strategy,
 };
 
 /** Validates settings against the tenant (its sender, its templates) before anything is written. */
 export async function resolveSettings(db: DbOrTx, tenantId: string, o: CampaignOptions): Promise<CampaignSettings> {
   const problems: string[] = [];
   if (!o.name.trim() || o.name.length > 120) problems.push('--name must be 1–120 characters');
-  const channel: Channel = o.channel ?? (o.sender ? parseAddress(o.sender)?.channel ?? 'whatsapp' : 'whatsapp');
+  const channel: Channel = o.channel ?? (o.sender ? (parseAddress(o.sender)?.channel ?? 'whatsapp') : 'whatsapp');
   let sender: string | null = null;
-  const numbers = await db.select({ channel: phoneNumbers.channel, phone: phoneNumbers.phone }).from(phoneNumbers).where(and(eq(phoneNumbers.tenantId, tenantId), eq(phoneNumbers.channel, channel)));
+  const numbers = await db
+    .select({ channel: phoneNumbers.channel, phone: phoneNumbers.phone })
+    .from(phoneNumbers)
+    .where(and(eq(phoneNumbers.tenantId, tenantId), eq(phoneNumbers.channel, channel)));
   if (o.sender) {
     const parsed = parseAddress(o.sender);
     if (!parsed) problems.push('--sender must be +E164 or whatsapp:+E164');
-    else if (!numbers.some((n) => n.phone === parsed.phone)) problems.push(`--sender ${o.sender} is not one of the tenant's ${channel} numbers`);
+    else if (!numbers.some((n) => n.phone === parsed.phone))
+      problems.push(`--sender ${o.sender} is not one of the tenant's ${channel} numbers`);
     else sender = formatAddress(channel, parsed.phone);
   } else if (numbers[0]) sender = formatAddress(channel, numbers[0].phone);
   else problems.push(`the tenant has no ${channel} number to send from`);
   if (!o.templateKey === !o.body) problems.push('give exactly one of --template or --body');
   if (o.templateKey) {
     const [tenant] = await db.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, tenantId));
-    if (!(await loadMessageTemplate(db, tenantId, o.templateKey, tenant?.locale ?? 'en'))) problems.push(`no message template "${o.templateKey}"`);
+    if (!(await loadMessageTemplate(db, tenantId, o.templateKey, tenant?.locale ?? 'en')))
+      problems.push(`no message template "${o.templateKey}"`);
   }
-  if (o.body !== undefined && (o.body.trim().length === 0 || o.body.length > 1600)) problems.push('--body must be 1–1600 characters');
+  if (o.body !== undefined && (o.body.trim().length === 0 || o.body.length > 1600))
+    problems.push('--body must be 1–1600 characters');
   const rate = o.ratePerSecond ?? CAMPAIGN_DEFAULTS.ratePerSecond;
   if (!(rate > 0 && rate <= 1000)) problems.push('--rate must be more than 0 and at most 1000 messages per second');
   const maxAttempts = o.maxAttempts ?? CAMPAIGN_DEFAULTS.maxAttempts;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) problems.push('--max-attempts must be 1–10');
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10)
+    problems.push('--max-attempts must be 1–10');
   const spacing = o.attemptSpacingSeconds ?? CAMPAIGN_DEFAULTS.attemptSpacingSeconds;
-  if (!Number.isInteger(spacing) || spacing < 1 || spacing > 30 * 86_400) problems.push('--attempt-spacing must be between 1s and 30d');
+  if (!Number.isInteger(spacing) || spacing < 1 || spacing > 30 * 86_400)
+    problems.push('--attempt-spacing must be between 1s and 30d');
   let activeHours = '';
   try {
     activeHours = formatActiveHours(parseActiveHours(o.activeHours ?? CAMPAIGN_DEFAULTS.activeHours));
@@ -81,15 +122,32 @@ export async function resolveSettings(db: DbOrTx, tenantId: string, o: CampaignO
   const timeZone = o.timeZone ?? CAMPAIGN_DEFAULTS.timeZone;
   if (!isValidTimeZone(timeZone)) problems.push(`--time-zone ${timeZone} is not an IANA time zone`);
   const strategy = o.strategy ?? CAMPAIGN_DEFAULTS.strategy;
-  if (!['sequential', 'priority', 'random'].includes(strategy)) problems.push('--strategy must be sequential, priority or random');
+  if (!['sequential', 'priority', 'random'].includes(strategy))
+    problems.push('--strategy must be sequential, priority or random');
   if (o.startAt && o.endAt && o.endAt <= o.startAt) problems.push('--end must be after --start');
-  const [taken] = await db.select({ id: campaigns.id }).from(campaigns).where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.name, o.name)));
+  const [taken] = await db
+    .select({ id: campaigns.id })
+    .from(campaigns)
+    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.name, o.name)));
   if (taken) problems.push(`a campaign named "${o.name}" already exists`);
   if (problems.length > 0) throw new CampaignInputError(problems.join('\n'));
   return {
-    name: o.name, description: o.description ?? null, kind: o.kind ?? (o.templateKey === 'collection_notice' ? 'collection' : 'broadcast'), channel, sender: sender!,
-    templateKey: o.templateKey ?? null, body: o.body ?? null, ratePerSecond: rate, maxAttempts, attemptSpacingSeconds: spacing,
-    retryOnNoReply: o.retryOnNoReply ?? false, activeHours, defaultTimeZone: timeZone, strategy, startAt: o.startAt ?? null, endAt: o.endAt ?? null,
+    name: o.name,
+    description: o.description ?? null,
+    kind: o.kind ?? (o.templateKey === 'collection_notice' ? 'collection' : 'broadcast'),
+    channel,
+    sender: sender!,
+    templateKey: o.templateKey ?? null,
+    body: o.body ?? null,
+    ratePerSecond: rate,
+    maxAttempts,
+    attemptSpacingSeconds: spacing,
+    retryOnNoReply: o.retryOnNoReply ?? false,
+    activeHours,
+    defaultTimeZone: timeZone,
+    strategy,
+    startAt: o.startAt ?? null,
+    endAt: o.endAt ?? null,
   };
 }
 
@@ -97,19 +155,47 @@ export async function resolveSettings(db: DbOrTx, tenantId: string, o: CampaignO
  * C1: a campaign from a CSV or JSON file. Every row is validated first; with any bad row nothing is imported and
  * the error lists them by line. Settings are checked against the tenant before the file is read.
  */
-export async function createCampaignFromFile(db: Database, input: { tenantId: string; options: CampaignOptions; file: { name: string; content: string }; defaultCountryCode?: string; createdBy: string; traceId: string }) {
+export async function createCampaignFromFile(
+  db: Database,
+  input: {
+    tenantId: string;
+    options: CampaignOptions;
+    file: { name: string; content: string };
+    defaultCountryCode?: string;
+    createdBy: string;
+    traceId: string;
+  },
+) {
   const settings = await resolveSettings(db, input.tenantId, input.options);
   const format = detectFormat(input.file.name, input.file.content);
-  const parsed = parseTargets(input.file.content, format, input.defaultCountryCode ? { defaultCountryCode: input.defaultCountryCode } : {});
-  if (parsed.errors.length > 0) throw new CampaignInputError(`${parsed.errors.length} bad row(s) in ${input.file.name}; nothing was imported`, parsed.errors);
+  const parsed = parseTargets(
+    input.file.content,
+    format,
+    input.defaultCountryCode ? { defaultCountryCode: input.defaultCountryCode } : {},
+  );
+  if (parsed.errors.length > 0)
+    throw new CampaignInputError(
+      `${parsed.errors.length} bad row(s) in ${input.file.name}; nothing was imported`,
+      parsed.errors,
+    );
   if (parsed.rows.length === 0) throw new CampaignInputError(`${input.file.name} has no targets`);
-  return createCampaignFromRows(db, { tenantId: input.tenantId, settings, rows: parsed.rows, createdBy: input.createdBy, traceId: input.traceId });
+  return createCampaignFromRows(db, {
+    tenantId: input.tenantId,
+    settings,
+    rows: parsed.rows,
+    createdBy: input.createdBy,
+    traceId: input.traceId,
+  });
 }
 
 export async function tenantBySlug(db: DbOrTx, slug: string | undefined) {
-  const rows = await db.select({ id: tenants.id, slug: tenants.slug }).from(tenants).where(slug ? eq(tenants.slug, slug) : undefined);
+  const rows = await db
+    .select({ id: tenants.id, slug: tenants.slug })
+    .from(tenants)
+    .where(slug ? eq(tenants.slug, slug) : undefined);
   if (rows.length === 0) throw new CampaignInputError(slug ? `no tenant ${slug}` : 'no tenants yet');
-  if (rows.length > 1) throw new CampaignInputError(`several tenants: pick one with --tenant (${rows.map((r) => r.slug).join(', ')})`);
+  if (rows.length > 1)
+    throw new CampaignInputError(`several tenants: pick one with --tenant (${rows.map((r) => r.slug).join(', ')})`);
   return rows[0]!;
 }
 
@@ -123,15 +209,35 @@ export async function requireCampaign(db: DbOrTx, tenantId: string, ref: string)
  * Starts `campaign:<id>`. Starting twice is harmless: the id is the campaign's, a running workflow is reported,
  * and a finished one is never run again (its sends are in the outbox anyway).
  */
-export async function startCampaign(client: Client, input: { campaignId: string; tenantId: string; tenantSlug: string; taskQueue: string; trace: TraceContext; name: string }): Promise<{ started: boolean; workflowId: string }> {
+export async function startCampaign(
+  client: Client,
+  input: {
+    campaignId: string;
+    tenantId: string;
+    tenantSlug: string;
+    taskQueue: string;
+    trace: TraceContext;
+    name: string;
+  },
+): Promise<{ started: boolean; workflowId: string }> {
   const workflowId = campaignWorkflowId(input.campaignId);
-  const args: CampaignInput = { campaignId: input.campaignId, tenantId: input.tenantId, tenantSlug: input.tenantSlug, trace: input.trace };
+  const args: CampaignInput = {
+    campaignId: input.campaignId,
+    tenantId: input.tenantId,
+    tenantSlug: input.tenantSlug,
+    trace: input.trace,
+  };
   try {
     await client.workflow.start<typeof workflowsModule.campaignWorkflow>('campaignWorkflow', {
-      workflowId, taskQueue: input.taskQueue, args: [args], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowId,
+      taskQueue: input.taskQueue,
+      args: [args],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [
-        { key: searchAttributes.TENANT, value: input.tenantSlug }, { key: searchAttributes.CAMPAIGN_ID, value: input.campaignId },
-        { key: searchAttributes.CAMPAIGN_STATUS, value: 'active' }, { key: searchAttributes.TRACE_ID, value: input.trace.traceId },
+        { key: searchAttributes.TENANT, value: input.tenantSlug },
+        { key: searchAttributes.CAMPAIGN_ID, value: input.campaignId },
+        { key: searchAttributes.CAMPAIGN_STATUS, value: 'active' },
+        { key: searchAttributes.TRACE_ID, value: input.trace.traceId },
       ],
       staticSummary: `Campaign "${input.name}"`,
     });
@@ -144,13 +250,20 @@ export async function startCampaign(client: Client, input: { campaignId: string;
 
 export type ControlAction = 'pause' | 'resume' | 'cancel';
 
-export async function controlCampaign(client: Client, campaignId: string, action: ControlAction, args: ControlArgs): Promise<void> {
+export async function controlCampaign(
+  client: Client,
+  campaignId: string,
+  action: ControlAction,
+  args: ControlArgs,
+): Promise<void> {
   const handle = client.workflow.getHandle(campaignWorkflowId(campaignId));
-  const signal = action === 'pause' ? pauseCampaignSignal : action === 'resume' ? resumeCampaignSignal : cancelCampaignSignal;
+  const signal =
+    action === 'pause' ? pauseCampaignSignal : action === 'resume' ? resumeCampaignSignal : cancelCampaignSignal;
   try {
     await handle.signal(signal, args);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new CampaignInputError('the campaign is not running (start it first, or it has finished)');
+    if (error instanceof WorkflowNotFoundError)
+      throw new CampaignInputError('the campaign is not running (start it first, or it has finished)');
     throw error;
   }
 }
@@ -172,18 +285,67 @@ export async function campaignProgress(client: Client, campaignId: string): Prom
  * C5: an outage in some regions. Every contact of those regions (not opted out) is notified once: the notice
  * runs as a campaign of kind `outage` with the same pacing and active hours as any campaign.
  */
-export async function createOutage(db: Database, input: { tenantId: string; name: string; regions: string[]; message: string; options: Omit<CampaignOptions, 'name' | 'body' | 'templateKey' | 'kind'>; createdBy: string; traceId: string }) {
+export async function createOutage(
+  db: Database,
+  input: {
+    tenantId: string;
+    name: string;
+    regions: string[];
+    message: string;
+    options: Omit<CampaignOptions, 'name' | 'body' | 'templateKey' | 'kind'>;
+    createdBy: string;
+    traceId: string;
+  },
+) {
   const regions = [...new Set(input.regions.map((r) => r.trim().toLowerCase()).filter(Boolean))];
   if (regions.length === 0) throw new CampaignInputError('give at least one region');
-  const settings = await resolveSettings(db, input.tenantId, { ...input.options, name: `outage: ${input.name}`, body: input.message, kind: 'outage' });
+  const settings = await resolveSettings(db, input.tenantId, {
+    ...input.options,
+    name: `outage: ${input.name}`,
+    body: input.message,
+    kind: 'outage',
+  });
   return db.transaction(async (tx) => {
-    const [failure] = await tx.insert(massiveFailures).values({ tenantId: input.tenantId, name: input.name, affectedRegions: regions, message: input.message, createdBy: input.createdBy }).returning();
-    const people = await tx.select({ id: contacts.id, name: contacts.name, optedOutAt: contacts.optedOutAt }).from(contacts)
-      .where(and(eq(contacts.tenantId, input.tenantId), inArray(contacts.region, regions))).orderBy(contacts.createdAt);
+    const [failure] = await tx
+      .insert(massiveFailures)
+      .values({
+        tenantId: input.tenantId,
+        name: input.name,
+        affectedRegions: regions,
+        message: input.message,
+        createdBy: input.createdBy,
+      })
+      .returning();
+    const people = await tx
+      .select({ id: contacts.id, name: contacts.name, optedOutAt: contacts.optedOutAt })
+      .from(contacts)
+      .where(and(eq(contacts.tenantId, input.tenantId), inArray(contacts.region, regions)))
+      .orderBy(contacts.createdAt);
     if (people.length === 0) throw new CampaignInputError(`no contacts in ${regions.join(', ')}`);
-    const targets: NewTarget[] = people.map((p, i) => ({ contactId: p.id, line: i + 1, name: p.name, timeZone: null, priority: 0, debtAmountCents: null, dueDate: null, document: null, variables: {}, optedOut: p.optedOutAt !== null }));
-    const created = await insertCampaign(tx, { tenantId: input.tenantId, settings: { ...settings, kind: 'outage' }, targets, createdBy: input.createdBy, traceId: input.traceId, massiveFailureId: failure!.id });
-    await tx.update(massiveFailures).set({ notifyCampaignId: created.campaignId }).where(eq(massiveFailures.id, failure!.id));
+    const targets: NewTarget[] = people.map((p, i) => ({
+      contactId: p.id,
+      line: i + 1,
+      name: p.name,
+      timeZone: null,
+      priority: 0,
+      debtAmountCents: null,
+      dueDate: null,
+      document: null,
+      variables: {},
+      optedOut: p.optedOutAt !== null,
+    }));
+    const created = await insertCampaign(tx, {
+      tenantId: input.tenantId,
+      settings: { ...settings, kind: 'outage' },
+      targets,
+      createdBy: input.createdBy,
+      traceId: input.traceId,
+      massiveFailureId: failure!.id,
+    });
+    await tx
+      .update(massiveFailures)
+      .set({ notifyCampaignId: created.campaignId })
+      .where(eq(massiveFailures.id, failure!.id));
     return { failureId: failure!.id, ...created };
   });
 }
@@ -194,24 +356,85 @@ export async function createOutage(db: Database, input: { tenantId: string; name
  * and later notice sends see it resolved and stop, so no contact gets the notice after the resolution list is
  * drawn. A notice in flight (accepted by us, no final status yet) counts as told; a failed one does not.
  */
-export async function resolveOutage(db: Database, input: { tenantId: string; failureRef: string; message: string; options: Omit<CampaignOptions, 'name' | 'body' | 'templateKey' | 'kind'>; createdBy: string; traceId: string }) {
-  const [failure] = await db.select().from(massiveFailures)
-    .where(and(eq(massiveFailures.tenantId, input.tenantId), /^[0-9a-f-]{36}$/i.test(input.failureRef) ? eq(massiveFailures.id, input.failureRef) : eq(massiveFailures.name, input.failureRef)));
+export async function resolveOutage(
+  db: Database,
+  input: {
+    tenantId: string;
+    failureRef: string;
+    message: string;
+    options: Omit<CampaignOptions, 'name' | 'body' | 'templateKey' | 'kind'>;
+    createdBy: string;
+    traceId: string;
+  },
+) {
+  const [failure] = await db
+    .select()
+    .from(massiveFailures)
+    .where(
+      and(
+        eq(massiveFailures.tenantId, input.tenantId),
+        /^[0-9a-f-]{36}$/i.test(input.failureRef)
+          ? eq(massiveFailures.id, input.failureRef)
+          : eq(massiveFailures.name, input.failureRef),
+      ),
+    );
   if (!failure) throw new CampaignInputError(`no outage ${input.failureRef}`);
   if (failure.status === 'resolved') throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
-  const settings = await resolveSettings(db, input.tenantId, { ...input.options, name: `resolved: ${failure.name}`, body: input.message, kind: 'outage_resolution' });
+  const settings = await resolveSettings(db, input.tenantId, {
+    ...input.options,
+    name: `resolved: ${failure.name}`,
+    body: input.message,
+    kind: 'outage_resolution',
+  });
   return db.transaction(async (tx) => {
-    const [marked] = await tx.update(massiveFailures).set({ status: 'resolved', resolvedAt: sql`now()`, resolvedBy: input.createdBy, resolutionMessage: input.message })
-      .where(and(eq(massiveFailures.id, failure.id), isNull(massiveFailures.resolvedAt))).returning({ id: massiveFailures.id });
+    const [marked] = await tx
+      .update(massiveFailures)
+      .set({
+        status: 'resolved',
+        resolvedAt: sql`now()`,
+        resolvedBy: input.createdBy,
+        resolutionMessage: input.message,
+      })
+      .where(and(eq(massiveFailures.id, failure.id), isNull(massiveFailures.resolvedAt)))
+      .returning({ id: massiveFailures.id });
     if (!marked) throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
-    const notified = await tx.select({ id: contacts.id, name: contacts.name, optedOutAt: contacts.optedOutAt }).from(failureNotifications)
+    const notified = await tx
+      .select({ id: contacts.id, name: contacts.name, optedOutAt: contacts.optedOutAt })
+      .from(failureNotifications)
       .innerJoin(contacts, eq(contacts.id, failureNotifications.contactId))
       .innerJoin(messages, eq(messages.id, failureNotifications.messageId))
-      .where(and(eq(failureNotifications.failureId, failure.id), eq(failureNotifications.notificationType, 'failure'), notIn(messages.status, ['failed', 'undelivered'])))
+      .where(
+        and(
+          eq(failureNotifications.failureId, failure.id),
+          eq(failureNotifications.notificationType, 'failure'),
+          notIn(messages.status, ['failed', 'undelivered']),
+        ),
+      )
       .orderBy(failureNotifications.createdAt);
-    const targets: NewTarget[] = notified.map((p, i) => ({ contactId: p.id, line: i + 1, name: p.name, timeZone: null, priority: 0, debtAmountCents: null, dueDate: null, document: null, variables: {}, optedOut: p.optedOutAt !== null }));
-    const created = await insertCampaign(tx, { tenantId: input.tenantId, settings: { ...settings, kind: 'outage_resolution' }, targets, createdBy: input.createdBy, traceId: input.traceId, massiveFailureId: failure.id });
-    await tx.update(massiveFailures).set({ resolveCampaignId: created.campaignId }).where(eq(massiveFailures.id, failure.id));
+    const targets: NewTarget[] = notified.map((p, i) => ({
+      contactId: p.id,
+      line: i + 1,
+      name: p.name,
+      timeZone: null,
+      priority: 0,
+      debtAmountCents: null,
+      dueDate: null,
+      document: null,
+      variables: {},
+      optedOut: p.optedOutAt !== null,
+    }));
+    const created = await insertCampaign(tx, {
+      tenantId: input.tenantId,
+      settings: { ...settings, kind: 'outage_resolution' },
+      targets,
+      createdBy: input.createdBy,
+      traceId: input.traceId,
+      massiveFailureId: failure.id,
+    });
+    await tx
+      .update(massiveFailures)
+      .set({ resolveCampaignId: created.campaignId })
+      .where(eq(massiveFailures.id, failure.id));
     return { failureId: failure.id, notified: notified.length, notifyCampaignId: failure.notifyCampaignId, ...created };
   });
 }

@@ -25,15 +25,22 @@ export function createCliContext(): CliContext {
     env,
     runtime,
     async database() {
-      if (!env.DATABASE_URL && runtime) return { ...createDb(runtime.databaseUrl, { max: 2, embedded: true }), url: runtime.databaseUrl, embedded: true };
+      if (!env.DATABASE_URL && runtime)
+        return {
+          ...createDb(runtime.databaseUrl, { max: 2, embedded: true }),
+          url: runtime.databaseUrl,
+          embedded: true,
+        };
       return connectDatabase(env);
     },
     temporal() {
       const address = env.TEMPORAL_ADDRESS ?? runtime?.temporalAddress;
-      if (!address) throw new CliError('Temporal is not reachable: start the service (npm start) or set TEMPORAL_ADDRESS');
+      if (!address)
+        throw new CliError('Temporal is not reachable: start the service (npm start) or set TEMPORAL_ADDRESS');
       // The keys of the service it talks to: CAUSEWAY_PAYLOAD_KEYS, else the running `npm start`'s local key.
       const payloadKeys = env.CAUSEWAY_PAYLOAD_KEYS ?? readLocalPayloadKeys(env.CAUSEWAY_DATA_DIR);
-      if (!payloadKeys && env.NODE_ENV === 'production') throw new CliError('CAUSEWAY_PAYLOAD_KEYS is not set: the service\'s payloads cannot be encrypted or read');
+      if (!payloadKeys && env.NODE_ENV === 'production')
+        throw new CliError("CAUSEWAY_PAYLOAD_KEYS is not set: the service's payloads cannot be encrypted or read");
       return createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
     },
     webUiLink(workflowId: string) {
@@ -45,7 +52,10 @@ export function createCliContext(): CliContext {
 
 /** A CLI failure with a message for the user (no stack trace), and the exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -17,7 +17,14 @@ export interface ClusterLayout {
   visibilityDatabase: string;
   /** The frontend gRPC port (TEMPORAL_ADDRESS); the other services use the ports just above it. */
   frontendPort: number;
-  ports: { frontendHttp: number; history: number; matching: number; worker: number; membership: { frontend: number; history: number; matching: number; worker: number }; metrics: number };
+  ports: {
+    frontendHttp: number;
+    history: number;
+    matching: number;
+    worker: number;
+    membership: { frontend: number; history: number; matching: number; worker: number };
+    metrics: number;
+  };
   uiPort: number;
   /** The API processes, in order (API 1 on PORT, API 2 on PORT + 1). */
   apiPorts: number[];
@@ -30,20 +37,38 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
 
 export function parsePostgresUrl(url: string): PostgresTarget {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new Error('DATABASE_URL must be a postgres:// URL for the cluster');
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new Error('DATABASE_URL must be a postgres:// URL for the cluster');
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'causeway';
-  if (!IDENTIFIER.test(database)) throw new Error('DATABASE_URL database name must be lower-case letters, digits and _ (it prefixes Temporal\'s database names)');
+  if (!IDENTIFIER.test(database))
+    throw new Error(
+      "DATABASE_URL database name must be lower-case letters, digits and _ (it prefixes Temporal's database names)",
+    );
   return {
-    host: parsed.hostname || '127.0.0.1', port: Number(parsed.port || 5432),
-    user: decodeURIComponent(parsed.username || 'postgres'), password: decodeURIComponent(parsed.password), database,
+    host: parsed.hostname || '127.0.0.1',
+    port: Number(parsed.port || 5432),
+    user: decodeURIComponent(parsed.username || 'postgres'),
+    password: decodeURIComponent(parsed.password),
+    database,
   };
 }
 
 /** A block of ports from the frontend's up: frontend, its HTTP API, history, matching, worker, membership, metrics. */
-export function clusterLayout(options: { databaseUrl: string; temporalAddress: string; uiPort: number; apiPort: number; apis?: number; workers?: number; namespace: string }): ClusterLayout {
+export function clusterLayout(options: {
+  databaseUrl: string;
+  temporalAddress: string;
+  uiPort: number;
+  apiPort: number;
+  apis?: number;
+  workers?: number;
+  namespace: string;
+}): ClusterLayout {
   const postgres = parsePostgresUrl(options.databaseUrl);
   const match = /^(127\.0\.0\.1|localhost):(\d+)$/.exec(options.temporalAddress);
-  if (!match) throw new Error('TEMPORAL_ADDRESS must be 127.0.0.1:<port> (or localhost:<port>) for the local cluster: its frontend listens on loopback there');
+  if (!match)
+    throw new Error(
+      'TEMPORAL_ADDRESS must be 127.0.0.1:<port> (or localhost:<port>) for the local cluster: its frontend listens on loopback there',
+    );
   const f = Number(match[2]);
   if (f + 9 > 65535) throw new Error('TEMPORAL_ADDRESS port leaves no room for the 9 service ports above it');
   return {
@@ -51,7 +76,14 @@ export function clusterLayout(options: { databaseUrl: string; temporalAddress: s
     temporalDatabase: `${postgres.database}_temporal`,
     visibilityDatabase: `${postgres.database}_temporal_visibility`,
     frontendPort: f,
-    ports: { frontendHttp: f + 1, history: f + 2, matching: f + 3, worker: f + 4, membership: { frontend: f + 5, history: f + 6, matching: f + 7, worker: f + 8 }, metrics: f + 9 },
+    ports: {
+      frontendHttp: f + 1,
+      history: f + 2,
+      matching: f + 3,
+      worker: f + 4,
+      membership: { frontend: f + 5, history: f + 6, matching: f + 7, worker: f + 8 },
+      metrics: f + 9,
+    },
     uiPort: options.uiPort,
     apiPorts: Array.from({ length: options.apis ?? 2 }, (_, i) => options.apiPort + i),
     workers: options.workers ?? 2,
@@ -62,7 +94,17 @@ export function clusterLayout(options: { databaseUrl: string; temporalAddress: s
 /** Every port the cluster listens on (checked free before anything starts). */
 export function listenPorts(layout: ClusterLayout, withUi: boolean): number[] {
   const p = layout.ports;
-  return [layout.frontendPort, p.frontendHttp, p.history, p.matching, p.worker, ...Object.values(p.membership), p.metrics, ...(withUi ? [layout.uiPort] : []), ...layout.apiPorts];
+  return [
+    layout.frontendPort,
+    p.frontendHttp,
+    p.history,
+    p.matching,
+    p.worker,
+    ...Object.values(p.membership),
+    p.metrics,
+    ...(withUi ? [layout.uiPort] : []),
+    ...layout.apiPorts,
+  ];
 }
 
 const q = (value: string) => JSON.stringify(value);

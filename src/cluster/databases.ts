@@ -34,16 +34,40 @@ export async function createDatabases(pg: PostgresTarget, names: string[]): Prom
 /** Runs temporal-sql-tool with the connection flags; its output is returned for error messages. */
 function sqlTool(tool: string, pg: PostgresTarget, database: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, ['--plugin', 'postgres12', '--ep', pg.host, '--port', String(pg.port), '--user', pg.user, '--db', database, ...args], {
-      // The password goes through the environment, not argv (the process list shows argv to every user).
-      env: childProcessEnv({ SQL_PASSWORD: pg.password }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      tool,
+      [
+        '--plugin',
+        'postgres12',
+        '--ep',
+        pg.host,
+        '--port',
+        String(pg.port),
+        '--user',
+        pg.user,
+        '--db',
+        database,
+        ...args,
+      ],
+      {
+        // The password goes through the environment, not argv (the process list shows argv to every user).
+        env: childProcessEnv({ SQL_PASSWORD: pg.password }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
-    child.stdout.on('data', (c: Buffer) => { output += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { output += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`temporal-sql-tool ${args[0]} on ${database} exited with ${code}:\n${output.slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`temporal-sql-tool ${args[0]} on ${database} exited with ${code}:\n${output.slice(-2000)}`)),
+    );
   });
 }
 
@@ -65,9 +89,16 @@ async function hasSchemaVersion(pg: PostgresTarget, database: string): Promise<b
  * tables), then `update-schema`, which applies only the versions above the recorded one. The schema files are
  * the ones embedded in the tool (`--schema-name`), so they always match its version.
  */
-export async function setupTemporalSchemas(tool: string, layout: ClusterLayout, progress: (line: string) => void): Promise<void> {
+export async function setupTemporalSchemas(
+  tool: string,
+  layout: ClusterLayout,
+  progress: (line: string) => void,
+): Promise<void> {
   const pg = layout.postgres;
-  for (const [database, schemaName] of [[layout.temporalDatabase, 'postgresql/v12/temporal'], [layout.visibilityDatabase, 'postgresql/v12/visibility']] as const) {
+  for (const [database, schemaName] of [
+    [layout.temporalDatabase, 'postgresql/v12/temporal'],
+    [layout.visibilityDatabase, 'postgresql/v12/visibility'],
+  ] as const) {
     if (!(await hasSchemaVersion(pg, database))) {
       progress(`temporal schema: setting up ${database}`);
       await sqlTool(tool, pg, database, ['setup-schema', '-v', '0.0']);

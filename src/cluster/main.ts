@@ -24,13 +24,23 @@ import { startSupervisor } from '../supervisor';
 import { ensureClusterBinaries } from './binaries';
 import { clusterLayout, type ClusterLayout, renderDynamicConfig, renderServerConfig, renderUiConfig } from './config';
 import { createDatabases, setupTemporalSchemas } from './databases';
-import { assertPortsFree, clusterDir, logTail, prepareNamespace, startProcess, type ManagedProcess } from './temporal-server';
+import {
+  assertPortsFree,
+  clusterDir,
+  logTail,
+  prepareNamespace,
+  startProcess,
+  type ManagedProcess,
+} from './temporal-server';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../../worker.ts', import.meta.url));
 const API_ENTRY = fileURLToPath(new URL('../api/server.ts', import.meta.url));
 
 /** Defaults for a local Postgres with trust auth and the usual Temporal port; both overridable as for compose. */
-export const CLUSTER_DEFAULTS = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/causeway', TEMPORAL_ADDRESS: '127.0.0.1:7233' };
+export const CLUSTER_DEFAULTS = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/causeway',
+  TEMPORAL_ADDRESS: '127.0.0.1:7233',
+};
 /** Temporal's retention of closed workflow histories in this namespace (compose's auto-setup used 1 day). */
 const RETENTION_DAYS = 7;
 
@@ -44,7 +54,10 @@ const count = (flag: string, fallback: number) => {
 };
 const devServerMode = argv.includes('--dev-server');
 const given = readEnvOrExit();
-const env = readEnvOrExit({ DATABASE_URL: given.DATABASE_URL ?? CLUSTER_DEFAULTS.DATABASE_URL, TEMPORAL_ADDRESS: given.TEMPORAL_ADDRESS ?? CLUSTER_DEFAULTS.TEMPORAL_ADDRESS });
+const env = readEnvOrExit({
+  DATABASE_URL: given.DATABASE_URL ?? CLUSTER_DEFAULTS.DATABASE_URL,
+  TEMPORAL_ADDRESS: given.TEMPORAL_ADDRESS ?? CLUSTER_DEFAULTS.TEMPORAL_ADDRESS,
+});
 const log = createLogger(env.LOG_LEVEL, { name: 'cluster' });
 const progress = (line: string) => log.info(line);
 const stops: (() => Promise<unknown>)[] = [];
@@ -55,7 +68,11 @@ async function main() {
   const started = Date.now();
   if (argv.includes('--ensure')) {
     const binaries = await ensureClusterBinaries(env, progress);
-    for (const [name, found] of Object.entries({ server: binaries.server, sqlTool: binaries.sqlTool, ui: binaries.ui })) {
+    for (const [name, found] of Object.entries({
+      server: binaries.server,
+      sqlTool: binaries.sqlTool,
+      ui: binaries.ui,
+    })) {
       console.log(`${name}: ${found ? `${found.path} (${found.source})` : `not available: ${binaries.uiError}`}`);
     }
     console.error(`cluster binaries ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -63,15 +80,39 @@ async function main() {
   }
   const databaseUrl = env.DATABASE_URL!;
   const temporalAddress = env.TEMPORAL_ADDRESS!;
-  const layout = clusterLayout({ databaseUrl, temporalAddress, uiPort: env.TEMPORAL_UI_PORT, apiPort: env.PORT, namespace: env.TEMPORAL_NAMESPACE, workers: count('--workers', 2), apis: count('--apis', 2) });
+  const layout = clusterLayout({
+    databaseUrl,
+    temporalAddress,
+    uiPort: env.TEMPORAL_UI_PORT,
+    apiPort: env.PORT,
+    namespace: env.TEMPORAL_NAMESPACE,
+    workers: count('--workers', 2),
+    apis: count('--apis', 2),
+  });
   const running = readRuntimeInfo(env.CAUSEWAY_DATA_DIR);
-  if (running) throw new Error(`another Causeway (pid ${running.pid}) runs with the data directory ${env.CAUSEWAY_DATA_DIR}: stop it or set CAUSEWAY_DATA_DIR`);
+  if (running)
+    throw new Error(
+      `another Causeway (pid ${running.pid}) runs with the data directory ${env.CAUSEWAY_DATA_DIR}: stop it or set CAUSEWAY_DATA_DIR`,
+    );
 
   if (devServerMode) {
-    await assertPortsFree([{ port: layout.frontendPort, host: '127.0.0.1' }, { port: layout.uiPort, host: '127.0.0.1' }, ...layout.apiPorts.map((port) => ({ port, host: '0.0.0.0' }))]);
+    await assertPortsFree([
+      { port: layout.frontendPort, host: '127.0.0.1' },
+      { port: layout.uiPort, host: '127.0.0.1' },
+      ...layout.apiPorts.map((port) => ({ port, host: '0.0.0.0' })),
+    ]);
     await prepareDatabase(layout, []);
-    const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR }, progress);
-    const dev = await startDevServer({ cliPath: cli.path, dataDir: clusterDir(env.CAUSEWAY_DATA_DIR), port: layout.frontendPort, uiPort: layout.uiPort, namespace: env.TEMPORAL_NAMESPACE });
+    const cli = await ensureTemporalCli(
+      { explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR },
+      progress,
+    );
+    const dev = await startDevServer({
+      cliPath: cli.path,
+      dataDir: clusterDir(env.CAUSEWAY_DATA_DIR),
+      port: layout.frontendPort,
+      uiPort: layout.uiPort,
+      namespace: env.TEMPORAL_NAMESPACE,
+    });
     stops.push(() => dev.stop());
     const temporal = createTemporalClient({ address: temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
     await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE).finally(() => temporal.close());
@@ -81,7 +122,10 @@ async function main() {
   const binaries = await ensureClusterBinaries(env, progress, { ui: !argv.includes('--no-ui') });
   if (binaries.uiError) log.warn(`temporal web UI: not available (${binaries.uiError}); the cluster runs without it`);
   await assertPortsFree([
-    ...[layout.frontendPort, ...Object.values(layout.ports).flatMap((p) => (typeof p === 'number' ? [p] : Object.values(p)))].map((port) => ({ port, host: '127.0.0.1' })),
+    ...[
+      layout.frontendPort,
+      ...Object.values(layout.ports).flatMap((p) => (typeof p === 'number' ? [p] : Object.values(p))),
+    ].map((port) => ({ port, host: '127.0.0.1' })),
     ...(binaries.ui ? [{ port: layout.uiPort, host: '127.0.0.1' }] : []),
     ...layout.apiPorts.map((port) => ({ port, host: '0.0.0.0' })),
   ]);
@@ -95,22 +139,41 @@ async function main() {
   const dynamicConfig = path.join(dir, 'config', 'dynamicconfig.yaml');
   fs.writeFileSync(dynamicConfig, renderDynamicConfig());
   // The server config holds the Postgres password: readable by this user only.
-  fs.writeFileSync(path.join(dir, 'config', 'cluster.yaml'), renderServerConfig(layout, dynamicConfig), { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'config', 'cluster.yaml'), renderServerConfig(layout, dynamicConfig), {
+    mode: 0o600,
+  });
   fs.chmodSync(path.join(dir, 'config', 'cluster.yaml'), 0o600);
   fs.writeFileSync(path.join(dir, 'config', 'ui.yaml'), renderUiConfig(layout));
 
   const serverLog = path.join(dir, 'temporal-server.log');
   // The frontend binds loopback only and has no authorizer (as compose keeps it off the host network): anything
   // beyond this machine needs mTLS and an authorizer (README, "Cluster (no Docker)").
-  const server = startProcess('temporal-server', binaries.server.path, ['--root', dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'], serverLog);
+  const server = startProcess(
+    'temporal-server',
+    binaries.server.path,
+    ['--root', dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'],
+    serverLog,
+  );
   stops.push(() => server.stop(30_000));
-  await prepareNamespace({ address: temporalAddress, namespace: env.TEMPORAL_NAMESPACE, retentionDays: RETENTION_DAYS, serverExited: server.exited, progress })
-    .catch((error: unknown) => { throw new Error(`${(error as Error).message}\n--- ${serverLog} ---\n${logTail(serverLog)}`); });
+  await prepareNamespace({
+    address: temporalAddress,
+    namespace: env.TEMPORAL_NAMESPACE,
+    retentionDays: RETENTION_DAYS,
+    serverExited: server.exited,
+    progress,
+  }).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}\n--- ${serverLog} ---\n${logTail(serverLog)}`);
+  });
 
   let ui: ManagedProcess | null = null;
   if (binaries.ui) {
     const uiLog = path.join(dir, 'temporal-ui.log');
-    ui = startProcess('temporal-ui', binaries.ui.path, ['--root', dir, '--config', 'config', '--env', 'ui', 'start'], uiLog);
+    ui = startProcess(
+      'temporal-ui',
+      binaries.ui.path,
+      ['--root', dir, '--config', 'config', '--env', 'ui', 'start'],
+      uiLog,
+    );
     stops.unshift(() => ui!.stop(5_000));
   }
   const webUiUrl = binaries.ui ? `http://localhost:${layout.uiPort}` : null;
@@ -119,7 +182,12 @@ async function main() {
     log.fatal({ code }, `the Temporal server exited; stopping the cluster (see ${serverLog})`);
     void shutdown(1);
   });
-  await superviseAndReport(layout, webUiUrl, `Postgres ${layout.temporalDatabase}, ${layout.visibilityDatabase}`, started);
+  await superviseAndReport(
+    layout,
+    webUiUrl,
+    `Postgres ${layout.temporalDatabase}, ${layout.visibilityDatabase}`,
+    started,
+  );
 }
 
 /** Creates Causeway's database (and `temporalDatabases`) if missing, migrates it and bootstraps a tenant. */
@@ -140,7 +208,12 @@ async function prepareDatabase(layout: ClusterLayout, temporalDatabases: string[
 }
 
 /** Starts the workers and the APIs under the supervisor, then writes runtime.json and prints where things are. */
-async function superviseAndReport(layout: ClusterLayout, webUiUrl: string | null, temporalStore: string, started: number) {
+async function superviseAndReport(
+  layout: ClusterLayout,
+  webUiUrl: string | null,
+  temporalStore: string,
+  started: number,
+) {
   const databaseUrl = env.DATABASE_URL!;
   const temporalAddress = env.TEMPORAL_ADDRESS!;
   const dir = clusterDir(env.CAUSEWAY_DATA_DIR);
@@ -152,8 +225,12 @@ async function superviseAndReport(layout: ClusterLayout, webUiUrl: string | null
     children,
     // Everything this process got (the variables compose passes), with the cluster's addresses on top.
     env: childProcessEnv({
-      DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, CAUSEWAY_EMBEDDED_DATABASE: '0', PUBLIC_BASE_URL: env.PUBLIC_BASE_URL,
-      CAUSEWAY_DATA_DIR: env.CAUSEWAY_DATA_DIR, ...(webUiUrl && !env.TEMPORAL_UI_URL ? { TEMPORAL_UI_URL: webUiUrl } : {}),
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      CAUSEWAY_EMBEDDED_DATABASE: '0',
+      PUBLIC_BASE_URL: env.PUBLIC_BASE_URL,
+      CAUSEWAY_DATA_DIR: env.CAUSEWAY_DATA_DIR,
+      ...(webUiUrl && !env.TEMPORAL_UI_URL ? { TEMPORAL_UI_URL: webUiUrl } : {}),
       CAUSEWAY_PAYLOAD_KEYS: formatPayloadKeys(payloadKeys),
     }),
     log: log.child({ component: 'supervisor' }),
@@ -164,12 +241,23 @@ async function superviseAndReport(layout: ClusterLayout, webUiUrl: string | null
   await supervisor.ready;
 
   const apiUrls = layout.apiPorts.map((port) => `http://localhost:${port}`);
-  writeRuntimeInfo(env.CAUSEWAY_DATA_DIR, { pid: process.pid, databaseUrl, temporalAddress, temporalNamespace: env.TEMPORAL_NAMESPACE, apiUrl: apiUrls[0]!, publicBaseUrl: env.PUBLIC_BASE_URL, webUiUrl });
+  writeRuntimeInfo(env.CAUSEWAY_DATA_DIR, {
+    pid: process.pid,
+    databaseUrl,
+    temporalAddress,
+    temporalNamespace: env.TEMPORAL_NAMESPACE,
+    apiUrl: apiUrls[0]!,
+    publicBaseUrl: env.PUBLIC_BASE_URL,
+    webUiUrl,
+  });
   stops.push(() => Promise.resolve(removeRuntimeInfo(env.CAUSEWAY_DATA_DIR)));
   const lines = [
     '',
     `Causeway cluster is running (ready in ${Math.round((Date.now() - started) / 1000)} s).`,
-    ...apiUrls.map((url, i) => `  API ${i + 1}:              ${url}   (put a load balancer in front; PUBLIC_BASE_URL=${env.PUBLIC_BASE_URL})`),
+    ...apiUrls.map(
+      (url, i) =>
+        `  API ${i + 1}:              ${url}   (put a load balancer in front; PUBLIC_BASE_URL=${env.PUBLIC_BASE_URL})`,
+    ),
     `  Workers:            ${layout.workers} processes on task queue ${env.TEMPORAL_TASK_QUEUE}`,
     `  Temporal frontend:  ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE}; ${temporalStore})`,
     `  Temporal Web UI:    ${webUiUrl ?? '(not available; the compose stack has one)'}`,
@@ -184,7 +272,11 @@ async function superviseAndReport(layout: ClusterLayout, webUiUrl: string | null
 const stopper = orderedShutdown(stops, log, (code) => log.info({ code }, 'cluster stopped'));
 const shutdown = stopper.shutdown;
 
-main().then(() => { if (argv.includes('--ensure')) process.exit(0); }).catch((error: unknown) => {
-  log.fatal({ err: { message: (error as Error).message } }, 'cluster failed to start');
-  void shutdown(1);
-});
+main()
+  .then(() => {
+    if (argv.includes('--ensure')) process.exit(0);
+  })
+  .catch((error: unknown) => {
+    log.fatal({ err: { message: (error as Error).message } }, 'cluster failed to start');
+    void shutdown(1);
+  });

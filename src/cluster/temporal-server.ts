@@ -26,11 +26,19 @@ export function startProcess(name: string, file: string, args: string[], logPath
   fs.closeSync(log);
   let exitCode: number | null = null;
   const exited = new Promise<number>((resolve) => {
-    child.once('error', () => { exitCode = -1; resolve(-1); });
-    child.once('exit', (code, signal) => { exitCode = code ?? (signal ? 128 : -1); resolve(exitCode); });
+    child.once('error', () => {
+      exitCode = -1;
+      resolve(-1);
+    });
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? (signal ? 128 : -1);
+      resolve(exitCode);
+    });
   });
   return {
-    name, pid: child.pid, exited,
+    name,
+    pid: child.pid,
+    exited,
     async stop(graceMs: number) {
       if (exitCode !== null) return;
       child.kill('SIGTERM');
@@ -55,18 +63,31 @@ export async function assertPortsFree(ports: { port: number; host: string }[]): 
   for (const { port, host } of ports) {
     await new Promise<void>((resolve, reject) => {
       const server = net.createServer();
-      server.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`port ${port} on ${host} is in use (${error.code}): stop what listens there, or move the cluster with TEMPORAL_ADDRESS / PORT / TEMPORAL_UI_PORT`)));
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `port ${port} on ${host} is in use (${error.code}): stop what listens there, or move the cluster with TEMPORAL_ADDRESS / PORT / TEMPORAL_UI_PORT`,
+          ),
+        ),
+      );
       server.listen(port, host, () => server.close(() => resolve()));
     });
   }
 }
 
 /** Retries `attempt` until it returns a value (a readiness probe every 250 ms, not a synchronization sleep). */
-async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>, abort?: Promise<string>): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  attempt: () => Promise<T | undefined>,
+  abort?: Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   const state: { aborted: string | null } = { aborted: null };
-  void abort?.then((reason) => { state.aborted = reason; });
+  void abort?.then((reason) => {
+    state.aborted = reason;
+  });
   for (;;) {
     if (state.aborted !== null) throw new Error(`${what}: gave up (${state.aborted})`);
     try {
@@ -75,7 +96,10 @@ async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${Math.round(timeoutMs / 1000)} s${last ? ` (${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: not ready within ${Math.round(timeoutMs / 1000)} s${last ? ` (${(last as Error).message})` : ''}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -87,35 +111,67 @@ const GRPC_ALREADY_EXISTS = 6;
  * `retentionDays`), visible to the frontend's namespace cache, with the custom search attributes registered and
  * accepted in a visibility query. Only then may anything start a workflow that sets them.
  */
-export async function prepareNamespace(options: { address: string; namespace: string; retentionDays: number; serverExited: Promise<number>; progress: (line: string) => void }): Promise<void> {
+export async function prepareNamespace(options: {
+  address: string;
+  namespace: string;
+  retentionDays: number;
+  serverExited: Promise<number>;
+  progress: (line: string) => void;
+}): Promise<void> {
   const { address, namespace, progress } = options;
   const exited = options.serverExited.then((code) => `the Temporal server exited with ${code}`);
-  const connection = await until('Temporal frontend', 120_000, async () => {
-    const c = await Connection.connect({ address, connectTimeout: 1000 });
-    try {
-      const health = await c.healthService.check({});
-      if (health.status === proto.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING) return c;
-    } catch (error) {
+  const connection = await until(
+    'Temporal frontend',
+    120_000,
+    async () => {
+      const c = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        const health = await c.healthService.check({});
+        if (health.status === proto.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING) return c;
+      } catch (error) {
+        await c.close();
+        throw error;
+      }
       await c.close();
-      throw error;
-    }
-    await c.close();
-    return undefined;
-  }, exited);
+      return undefined;
+    },
+    exited,
+  );
   try {
     progress(`temporal: frontend serving at ${address}`);
     try {
-      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${options.retentionDays} days`) });
+      await connection.workflowService.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: msToTs(`${options.retentionDays} days`),
+      });
       progress(`temporal: namespace ${namespace} registered (retention ${options.retentionDays} days)`);
     } catch (error) {
       if ((error as { code?: number }).code !== GRPC_ALREADY_EXISTS) throw error;
     }
     // Search attributes are stored on the namespace record with SQL visibility: registering them needs the
     // namespace in the frontend's cache, and using them needs the cache refreshed again (every 2 s here).
-    await until(`search attributes on ${namespace}`, 60_000, async () => { await ensureSearchAttributes(connection, namespace); return true; }, exited);
+    await until(
+      `search attributes on ${namespace}`,
+      60_000,
+      async () => {
+        await ensureSearchAttributes(connection, namespace);
+        return true;
+      },
+      exited,
+    );
     const probe = ALL_SEARCH_ATTRIBUTES.map((key) => `${key.name} = 'probe'`).join(' AND ');
-    await until(`search attributes usable on ${namespace}`, 60_000, async () => { await connection.workflowService.countWorkflowExecutions({ namespace, query: probe }); return true; }, exited);
-    progress(`temporal: search attributes ready on ${namespace} (${ALL_SEARCH_ATTRIBUTES.map((k) => k.name).join(', ')})`);
+    await until(
+      `search attributes usable on ${namespace}`,
+      60_000,
+      async () => {
+        await connection.workflowService.countWorkflowExecutions({ namespace, query: probe });
+        return true;
+      },
+      exited,
+    );
+    progress(
+      `temporal: search attributes ready on ${namespace} (${ALL_SEARCH_ATTRIBUTES.map((k) => k.name).join(', ')})`,
+    );
   } finally {
     await connection.close();
   }

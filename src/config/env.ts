@@ -12,14 +12,17 @@ import { parsePayloadKeys } from '../temporal/payload-codec';
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
 const duration = (fallback: string) =>
-  z.string().default(fallback).transform((value, ctx) => {
-    try {
-      return parseDuration(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
 
 /** A retention limit: `off` or `0` keeps everything; else a duration of at least a day, such as `180d`. */
 function parseRetention(value: string, ctx: z.RefinementCtx): number | null {
@@ -33,46 +36,61 @@ function parseRetention(value: string, ctx: z.RefinementCtx): number | null {
     return z.NEVER;
   }
 }
-const retention = (unset: string) => z.preprocess((v) => (v === '' || v === undefined ? unset : v), z.string()).transform((value, ctx) => (value === 'inherit' ? 'inherit' as const : parseRetention(value, ctx)));
+const retention = (unset: string) =>
+  z
+    .preprocess((v) => (v === '' || v === undefined ? unset : v), z.string())
+    .transform((value, ctx) => (value === 'inherit' ? ('inherit' as const) : parseRetention(value, ctx)));
 
-const fields = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    PUBLIC_BASE_URL: optionalUrl,
-    DATABASE_URL: optionalUrl,
-    CAUSEWAY_DATA_DIR: z.string().default('.data'),
-    /**
-     * Keys sealing secrets at rest (Twilio auth tokens): `id:base64,id:base64…`, newest first (it seals; all open).
-     * Unset: the key file `npm start` creates in CAUSEWAY_DATA_DIR (secrets.key).
-     */
-    CAUSEWAY_SECRETS_KEYS: optionalString,
-    TEMPORAL_ADDRESS: optionalString,
-    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_TASK_QUEUE: z.string().min(1).default('causeway'),
-    TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-    TEMPORAL_CLI_PATH: optionalString,
-    /** `npm run cluster`: explicit paths of the Temporal server, its SQL tool and the Web UI server (else PATH, cache, build). */
-    TEMPORAL_SERVER_PATH: optionalString,
-    TEMPORAL_SQL_TOOL_PATH: optionalString,
-    TEMPORAL_UI_SERVER_PATH: optionalString,
-    /** Where operators open the Web UI (printed links); default: the local dev server's UI. */
-    TEMPORAL_UI_URL: optionalUrl,
-    TWILIO_ACCOUNT_SID: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional()),
-    TWILIO_AUTH_TOKEN: optionalString,
-    TWILIO_PHONE_NUMBER: optionalString,
-    TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
-    /**
-     * The connection overrides configured on the webhook URLs in Twilio (the part after `#`), so signatures Twilio
-     * computed over the URL with its fragment verify too; '' when the URLs carry none.
-     */
-    TWILIO_CONNECTION_OVERRIDES: z.string().default(RECOMMENDED_CONNECTION_OVERRIDES).transform((v) => v.replace(/^#/, ''))
-      .superRefine((v, ctx) => { for (const message of connectionOverrideProblems(v)) ctx.addIssue({ code: 'custom', message }); }),
-    /**
-     * Payload encryption keys, `<id>:<base64 of 32 bytes>` separated by commas, newest first: the first encrypts,
-     * all decrypt (rotation). Unset: see src/temporal/payload-keys.ts (npm start makes a local key).
-     */
-    CAUSEWAY_PAYLOAD_KEYS: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()).transform((value, ctx) => {
+const fields = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_BASE_URL: optionalUrl,
+  DATABASE_URL: optionalUrl,
+  CAUSEWAY_DATA_DIR: z.string().default('.data'),
+  /**
+   * Keys sealing secrets at rest (Twilio auth tokens): `id:base64,id:base64…`, newest first (it seals; all open).
+   * Unset: the key file `npm start` creates in CAUSEWAY_DATA_DIR (secrets.key).
+   */
+  CAUSEWAY_SECRETS_KEYS: optionalString,
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('causeway'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_CLI_PATH: optionalString,
+  /** `npm run cluster`: explicit paths of the Temporal server, its SQL tool and the Web UI server (else PATH, cache, build). */
+  TEMPORAL_SERVER_PATH: optionalString,
+  TEMPORAL_SQL_TOOL_PATH: optionalString,
+  TEMPORAL_UI_SERVER_PATH: optionalString,
+  /** Where operators open the Web UI (printed links); default: the local dev server's UI. */
+  TEMPORAL_UI_URL: optionalUrl,
+  TWILIO_ACCOUNT_SID: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')
+      .optional(),
+  ),
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_PHONE_NUMBER: optionalString,
+  TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
+  /**
+   * The connection overrides configured on the webhook URLs in Twilio (the part after `#`), so signatures Twilio
+   * computed over the URL with its fragment verify too; '' when the URLs carry none.
+   */
+  TWILIO_CONNECTION_OVERRIDES: z
+    .string()
+    .default(RECOMMENDED_CONNECTION_OVERRIDES)
+    .transform((v) => v.replace(/^#/, ''))
+    .superRefine((v, ctx) => {
+      for (const message of connectionOverrideProblems(v)) ctx.addIssue({ code: 'custom', message });
+    }),
+  /**
+   * Payload encryption keys, `<id>:<base64 of 32 bytes>` separated by commas, newest first: the first encrypts,
+   * all decrypt (rotation). Unset: see src/temporal/payload-keys.ts (npm start makes a local key).
+   */
+  CAUSEWAY_PAYLOAD_KEYS: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+    .transform((value, ctx) => {
       if (value === undefined) return undefined;
       try {
         return parsePayloadKeys(value);
@@ -81,49 +99,52 @@ const fields = z
         return z.NEVER;
       }
     }),
-    /** Origin allowed to call the codec endpoint (the Web UI); default: TEMPORAL_UI_URL's origin, else the local dev UI. */
-    CODEC_CORS_ORIGINS: optionalString,
-    OPENAI_API_KEY: optionalString,
-    OPENAI_BASE_URL: optionalUrl,
-    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
-    MESSAGE_DEBOUNCE: duration('2s'),
-    CONVERSATION_IDLE_AFTER: duration('10m'),
-    CONVERSATION_CLOSE_AFTER: duration('30m'),
-    NPS_WAIT: duration('24h'),
-    CAMPAIGN_DELIVERY_TIMEOUT: duration('15m'),
-    PROMISE_REMINDER_BEFORE: duration('24h'),
-    PROMISE_CHECK_AFTER: duration('24h'),
-    /** Reconciliation with Twilio's message log: how often each tenant's Schedule runs it. */
-    RECONCILE_INTERVAL: duration('10m'),
-    /** An outbound message with no final status this long after it was sent gets Twilio's current status. */
-    RECONCILE_SETTLE_AFTER: duration('15m'),
-    /** Pages (of 200 messages) one run lists per Twilio account at most: a run stays bounded on a busy account. */
-    RECONCILE_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(25),
-    WHATSAPP_WINDOW: duration('24h'),
-    /** F: message bodies (and media links) older than this are blanked by the daily `retention` Schedule; off by default. */
-    RETENTION_MESSAGE_BODIES: retention('off'),
-    /** F: AI result texts and thread summaries; unset: the same limit as RETENTION_MESSAGE_BODIES (they quote it). */
-    RETENTION_AI_TEXTS: retention('inherit'),
-    /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
-    WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
-    /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
-    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-    /** Loopback port of the Temporal SDK's own exporter, appended to the worker's /metrics; default WORKER_METRICS_PORT + 1. */
-    WORKER_SDK_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
-    /** Set by `npm start` for its child processes: DATABASE_URL is the embedded PGlite server (one shared session). */
-    CAUSEWAY_EMBEDDED_DATABASE: z.enum(['0', '1']).default('0'),
-    CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
-    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
-    OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
-    /** `npm run bench`: targets of the large-campaign measurement (C6 asks for 100k). */
-    BENCH_CAMPAIGN_TARGETS: z.coerce.number().int().min(100).max(1_000_000).default(100_000),
-    /** Tests: `1` writes the workflow histories of selected scenarios to test/fixtures/histories (replay fixtures). */
-    CAUSEWAY_RECORD_HISTORIES: z.enum(['0', '1']).default('0'),
-    XDG_CACHE_HOME: optionalString,
-    PATH: z.string().default(''),
-  });
+  /** Origin allowed to call the codec endpoint (the Web UI); default: TEMPORAL_UI_URL's origin, else the local dev UI. */
+  CODEC_CORS_ORIGINS: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  MESSAGE_DEBOUNCE: duration('2s'),
+  CONVERSATION_IDLE_AFTER: duration('10m'),
+  CONVERSATION_CLOSE_AFTER: duration('30m'),
+  NPS_WAIT: duration('24h'),
+  CAMPAIGN_DELIVERY_TIMEOUT: duration('15m'),
+  PROMISE_REMINDER_BEFORE: duration('24h'),
+  PROMISE_CHECK_AFTER: duration('24h'),
+  /** Reconciliation with Twilio's message log: how often each tenant's Schedule runs it. */
+  RECONCILE_INTERVAL: duration('10m'),
+  /** An outbound message with no final status this long after it was sent gets Twilio's current status. */
+  RECONCILE_SETTLE_AFTER: duration('15m'),
+  /** Pages (of 200 messages) one run lists per Twilio account at most: a run stays bounded on a busy account. */
+  RECONCILE_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(25),
+  WHATSAPP_WINDOW: duration('24h'),
+  /** F: message bodies (and media links) older than this are blanked by the daily `retention` Schedule; off by default. */
+  RETENTION_MESSAGE_BODIES: retention('off'),
+  /** F: AI result texts and thread summaries; unset: the same limit as RETENTION_MESSAGE_BODIES (they quote it). */
+  RETENTION_AI_TEXTS: retention('inherit'),
+  /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
+  WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
+  /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Loopback port of the Temporal SDK's own exporter, appended to the worker's /metrics; default WORKER_METRICS_PORT + 1. */
+  WORKER_SDK_METRICS_PORT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
+  /** Set by `npm start` for its child processes: DATABASE_URL is the embedded PGlite server (one shared session). */
+  CAUSEWAY_EMBEDDED_DATABASE: z.enum(['0', '1']).default('0'),
+  CONVERSATION_MAX_TURNS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_SERVICE_NAME: z.string().min(1).default('causeway'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  /** `npm run bench`: targets of the large-campaign measurement (C6 asks for 100k). */
+  BENCH_CAMPAIGN_TARGETS: z.coerce.number().int().min(100).max(1_000_000).default(100_000),
+  /** Tests: `1` writes the workflow histories of selected scenarios to test/fixtures/histories (replay fixtures). */
+  CAUSEWAY_RECORD_HISTORIES: z.enum(['0', '1']).default('0'),
+  XDG_CACHE_HOME: optionalString,
+  PATH: z.string().default(''),
+});
 
 /** Every variable the service reads (docker-compose.yml's pass-through list is checked against it). */
 export const ENV_VARIABLES = Object.keys(fields.shape);
@@ -132,16 +153,35 @@ const schema = fields
   .superRefine((env, ctx) => {
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_PHONE_NUMBER];
     if (twilio.some(Boolean) && !twilio.every(Boolean)) {
-      ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER together, or none of them' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_ACCOUNT_SID'],
+        message: 'set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER together, or none of them',
+      });
     }
     if (env.RECONCILE_INTERVAL < 60_000) {
-      ctx.addIssue({ code: 'custom', path: ['RECONCILE_INTERVAL'], message: 'must be at least 1m (each run lists Twilio\'s log)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RECONCILE_INTERVAL'],
+        message: "must be at least 1m (each run lists Twilio's log)",
+      });
     }
-    if (env.WORKER_METRICS_PORT !== 0 && (env.WORKER_SDK_METRICS_PORT ?? env.WORKER_METRICS_PORT + 1) === env.WORKER_METRICS_PORT) {
-      ctx.addIssue({ code: 'custom', path: ['WORKER_SDK_METRICS_PORT'], message: 'must differ from WORKER_METRICS_PORT' });
+    if (
+      env.WORKER_METRICS_PORT !== 0 &&
+      (env.WORKER_SDK_METRICS_PORT ?? env.WORKER_METRICS_PORT + 1) === env.WORKER_METRICS_PORT
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_SDK_METRICS_PORT'],
+        message: 'must differ from WORKER_METRICS_PORT',
+      });
     }
     if (env.CONVERSATION_CLOSE_AFTER <= env.CONVERSATION_IDLE_AFTER) {
-      ctx.addIssue({ code: 'custom', path: ['CONVERSATION_CLOSE_AFTER'], message: 'must be longer than CONVERSATION_IDLE_AFTER' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CONVERSATION_CLOSE_AFTER'],
+        message: 'must be longer than CONVERSATION_IDLE_AFTER',
+      });
     }
   })
   .transform((env) => ({
@@ -150,7 +190,12 @@ const schema = fields
     CAUSEWAY_DATA_DIR: path.resolve(env.CAUSEWAY_DATA_DIR),
     WORKER_SDK_METRICS_PORT: env.WORKER_SDK_METRICS_PORT ?? Math.min(65535, env.WORKER_METRICS_PORT + 1),
     RETENTION_MESSAGE_BODIES: env.RETENTION_MESSAGE_BODIES === 'inherit' ? null : env.RETENTION_MESSAGE_BODIES,
-    RETENTION_AI_TEXTS: env.RETENTION_AI_TEXTS === 'inherit' ? (env.RETENTION_MESSAGE_BODIES === 'inherit' ? null : env.RETENTION_MESSAGE_BODIES) : env.RETENTION_AI_TEXTS,
+    RETENTION_AI_TEXTS:
+      env.RETENTION_AI_TEXTS === 'inherit'
+        ? env.RETENTION_MESSAGE_BODIES === 'inherit'
+          ? null
+          : env.RETENTION_MESSAGE_BODIES
+        : env.RETENTION_AI_TEXTS,
     CACHE_DIR: path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'causeway'),
   }));
 

@@ -1,7 +1,8 @@
 import type { TraceContext } from './types';
 
 export type CampaignStatus = 'draft' | 'scheduled' | 'active' | 'paused' | 'completed' | 'cancelled';
-export type TargetState = 'pending' | 'scheduled' | 'sending' | 'completed' | 'failed' | 'skipped' | 'opted_out' | 'paid';
+export type TargetState =
+  'pending' | 'scheduled' | 'sending' | 'completed' | 'failed' | 'skipped' | 'opted_out' | 'paid';
 
 export interface CampaignInput {
   campaignId: string;

@@ -4,7 +4,8 @@
 export const inboundWorkflowId = (messageSid: string) => `inbound:${messageSid}`;
 
 /** One long-lived conversation workflow per tenant and contact (the contact's keyed hash, not the phone). */
-export const conversationWorkflowId = (tenantSlug: string, contactHash: string) => `conversation:${tenantSlug}:${contactHash}`;
+export const conversationWorkflowId = (tenantSlug: string, contactHash: string) =>
+  `conversation:${tenantSlug}:${contactHash}`;
 
 /** One workflow per campaign (C2), started by `causeway campaign start`; the id is the campaign's uuid. */
 export const campaignWorkflowId = (campaignId: string) => `campaign:${campaignId}`;
@@ -24,7 +25,8 @@ export const promiseWorkflowId = (promiseId: string) => `promise:${promiseId}`;
  * suffix instead, so an operator's run never collides with a scheduled one; both are idempotent anyway.
  */
 export const reconcileScheduleId = (tenantSlug: string) => `reconcile:${tenantSlug}`;
-export const reconcileOnDemandWorkflowId = (tenantSlug: string, runId: string) => `reconcile:${tenantSlug}:manual-${runId}`;
+export const reconcileOnDemandWorkflowId = (tenantSlug: string, runId: string) =>
+  `reconcile:${tenantSlug}:manual-${runId}`;
 
 /**
  * A delivery status callback the API could not write (database unavailable) runs as `status:<MessageSid>:<Status>`:
@@ -36,7 +38,8 @@ export const statusCallbackWorkflowId = (messageSid: string, status: string) => 
  * The inbox drain schedule: one per task queue, since each drain takes the rows parked for its own queue. The
  * default queue's schedule is plainly `inbox-drain`.
  */
-export const inboxDrainScheduleId = (taskQueue: string) => (taskQueue === 'causeway' ? 'inbox-drain' : `inbox-drain:${taskQueue}`);
+export const inboxDrainScheduleId = (taskQueue: string) =>
+  taskQueue === 'causeway' ? 'inbox-drain' : `inbox-drain:${taskQueue}`;
 
 /**
  * One erasure per tenant and contact: the id carries the contact's keyed hash (never the phone), so a second
@@ -45,4 +48,5 @@ export const inboxDrainScheduleId = (taskQueue: string) => (taskQueue === 'cause
 export const erasureWorkflowId = (tenantSlug: string, contactHash: string) => `erasure:${tenantSlug}:${contactHash}`;
 
 /** The daily retention run (F): one Schedule per task queue, like the inbox drain. */
-export const retentionScheduleId = (taskQueue: string) => (taskQueue === 'causeway' ? 'retention' : `retention:${taskQueue}`);
+export const retentionScheduleId = (taskQueue: string) =>
+  taskQueue === 'causeway' ? 'retention' : `retention:${taskQueue}`;

@@ -14,7 +14,9 @@ export const conversationSnapshotQuery = defineQuery<ConversationSnapshot>('snap
 // and answered with the resulting snapshot (or a rejection the API turns into 409).
 export const takeOverUpdate = defineUpdate<ConversationSnapshot, [TakeOverArgs]>('takeOver');
 export const releaseUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('release');
-export const agentMessageUpdate = defineUpdate<{ messageId: string; status: string }, [AgentMessageArgs]>('agentMessage');
+export const agentMessageUpdate = defineUpdate<{ messageId: string; status: string }, [AgentMessageArgs]>(
+  'agentMessage',
+);
 export const resolveUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('resolve');
 export const closeUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('close');
 

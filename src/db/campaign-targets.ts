@@ -3,7 +3,15 @@ import { counterDeltas, nextTargetState, type TargetEvent, type TargetSnapshot }
 import type { DbOrTx } from './client';
 import { campaignCounterDeltas, campaigns, campaignTargets, OPEN_TARGET_STATES } from './schema';
 
-export type CounterKey = 'contacted' | 'successful' | 'failed' | 'optedOut' | 'skipped' | 'promisesMade' | 'promisesFulfilled' | 'promisesBroken';
+export type CounterKey =
+  | 'contacted'
+  | 'successful'
+  | 'failed'
+  | 'optedOut'
+  | 'skipped'
+  | 'promisesMade'
+  | 'promisesFulfilled'
+  | 'promisesBroken';
 
 const COUNTER_COLUMNS = {
   contacted: campaigns.contactedTargets,
@@ -17,8 +25,14 @@ const COUNTER_COLUMNS = {
 } as const;
 
 const COUNTER_NAMES = {
-  contacted: 'contactedTargets', successful: 'successfulContacts', failed: 'failedTargets', optedOut: 'optedOutTargets',
-  skipped: 'skippedTargets', promisesMade: 'promisesMade', promisesFulfilled: 'promisesFulfilled', promisesBroken: 'promisesBroken',
+  contacted: 'contactedTargets',
+  successful: 'successfulContacts',
+  failed: 'failedTargets',
+  optedOut: 'optedOutTargets',
+  skipped: 'skippedTargets',
+  promisesMade: 'promisesMade',
+  promisesFulfilled: 'promisesFulfilled',
+  promisesBroken: 'promisesBroken',
 } as const;
 
 const TARGET_COUNTERS = ['contacted', 'successful', 'failed', 'optedOut', 'skipped'] as const;
@@ -28,7 +42,11 @@ const TARGET_COUNTERS = ['contacted', 'successful', 'failed', 'optedOut', 'skipp
  * ones are appended to `campaign_counter_deltas` (no shared row to wait on) and folded by `foldCounters`; promise
  * counters are rare and go straight to the campaign row.
  */
-export async function bumpCounters(tx: DbOrTx, campaignId: string, deltas: Partial<Record<CounterKey, number>>): Promise<void> {
+export async function bumpCounters(
+  tx: DbOrTx,
+  campaignId: string,
+  deltas: Partial<Record<CounterKey, number>>,
+): Promise<void> {
   const set: Record<string, unknown> = {};
   const row: Partial<Record<(typeof TARGET_COUNTERS)[number], number>> = {};
   for (const [key, delta] of Object.entries(deltas) as [CounterKey, number][]) {
@@ -37,7 +55,11 @@ export async function bumpCounters(tx: DbOrTx, campaignId: string, deltas: Parti
     else set[COUNTER_NAMES[key]] = sql`${COUNTER_COLUMNS[key]} + ${delta}`;
   }
   if (Object.keys(row).length > 0) await tx.insert(campaignCounterDeltas).values({ campaignId, ...row });
-  if (Object.keys(set).length > 0) await tx.update(campaigns).set({ ...set, updatedAt: sql`now()` }).where(eq(campaigns.id, campaignId));
+  if (Object.keys(set).length > 0)
+    await tx
+      .update(campaigns)
+      .set({ ...set, updatedAt: sql`now()` })
+      .where(eq(campaigns.id, campaignId));
 }
 
 /**
@@ -61,19 +83,36 @@ type CampaignRow = typeof campaigns.$inferSelect;
 /** Campaign rows with the increments not folded yet added in, for readers (CLI, API) that want current counters. */
 export async function withPendingCounters<T extends CampaignRow>(db: DbOrTx, rows: T[]): Promise<T[]> {
   if (rows.length === 0) return rows;
-  const pending = await db.select({
-    campaignId: campaignCounterDeltas.campaignId,
-    contacted: sql<number>`sum(${campaignCounterDeltas.contacted})::int`, successful: sql<number>`sum(${campaignCounterDeltas.successful})::int`,
-    failed: sql<number>`sum(${campaignCounterDeltas.failed})::int`, optedOut: sql<number>`sum(${campaignCounterDeltas.optedOut})::int`,
-    skipped: sql<number>`sum(${campaignCounterDeltas.skipped})::int`,
-  }).from(campaignCounterDeltas).where(inArray(campaignCounterDeltas.campaignId, rows.map((r) => r.id))).groupBy(campaignCounterDeltas.campaignId);
+  const pending = await db
+    .select({
+      campaignId: campaignCounterDeltas.campaignId,
+      contacted: sql<number>`sum(${campaignCounterDeltas.contacted})::int`,
+      successful: sql<number>`sum(${campaignCounterDeltas.successful})::int`,
+      failed: sql<number>`sum(${campaignCounterDeltas.failed})::int`,
+      optedOut: sql<number>`sum(${campaignCounterDeltas.optedOut})::int`,
+      skipped: sql<number>`sum(${campaignCounterDeltas.skipped})::int`,
+    })
+    .from(campaignCounterDeltas)
+    .where(
+      inArray(
+        campaignCounterDeltas.campaignId,
+        rows.map((r) => r.id),
+      ),
+    )
+    .groupBy(campaignCounterDeltas.campaignId);
   const byCampaign = new Map(pending.map((p) => [p.campaignId, p]));
   return rows.map((r) => {
     const p = byCampaign.get(r.id);
-    return p ? {
-      ...r, contactedTargets: r.contactedTargets + p.contacted, successfulContacts: r.successfulContacts + p.successful,
-      failedTargets: r.failedTargets + p.failed, optedOutTargets: r.optedOutTargets + p.optedOut, skippedTargets: r.skippedTargets + p.skipped,
-    } : r;
+    return p
+      ? {
+          ...r,
+          contactedTargets: r.contactedTargets + p.contacted,
+          successfulContacts: r.successfulContacts + p.successful,
+          failedTargets: r.failedTargets + p.failed,
+          optedOutTargets: r.optedOutTargets + p.optedOut,
+          skippedTargets: r.skippedTargets + p.skipped,
+        }
+      : r;
   });
 }
 
@@ -85,27 +124,54 @@ export interface TargetEventResult {
 }
 
 /** Applies one event of the per-target flow (domain/campaign-target.ts) under a row lock, with its counters. */
-export async function applyTargetEvent(tx: DbOrTx, targetId: string, event: TargetEvent, now = new Date()): Promise<TargetEventResult | null> {
-  const [row] = await tx.select({
-    campaignId: campaignTargets.campaignId, state: campaignTargets.state, attemptCount: campaignTargets.attemptCount,
-    lastAttemptAt: campaignTargets.lastAttemptAt, contactedAt: campaignTargets.contactedAt, succeededAt: campaignTargets.succeededAt,
-    repliedAt: campaignTargets.repliedAt, outcome: campaignTargets.outcome,
-    maxAttempts: campaigns.maxAttempts, spacing: campaigns.attemptSpacingSeconds, retryOnNoReply: campaigns.retryOnNoReply,
-  }).from(campaignTargets).innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId))
-    .where(eq(campaignTargets.id, targetId)).for('update', { of: campaignTargets });
+export async function applyTargetEvent(
+  tx: DbOrTx,
+  targetId: string,
+  event: TargetEvent,
+  now = new Date(),
+): Promise<TargetEventResult | null> {
+  const [row] = await tx
+    .select({
+      campaignId: campaignTargets.campaignId,
+      state: campaignTargets.state,
+      attemptCount: campaignTargets.attemptCount,
+      lastAttemptAt: campaignTargets.lastAttemptAt,
+      contactedAt: campaignTargets.contactedAt,
+      succeededAt: campaignTargets.succeededAt,
+      repliedAt: campaignTargets.repliedAt,
+      outcome: campaignTargets.outcome,
+      maxAttempts: campaigns.maxAttempts,
+      spacing: campaigns.attemptSpacingSeconds,
+      retryOnNoReply: campaigns.retryOnNoReply,
+    })
+    .from(campaignTargets)
+    .innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId))
+    .where(eq(campaignTargets.id, targetId))
+    .for('update', { of: campaignTargets });
   if (!row) return null;
   const before: TargetSnapshot = row;
-  const patch = nextTargetState(before, { maxAttempts: row.maxAttempts, attemptSpacingMs: row.spacing * 1000, retryOnNoReply: row.retryOnNoReply }, event, now);
+  const patch = nextTargetState(
+    before,
+    { maxAttempts: row.maxAttempts, attemptSpacingMs: row.spacing * 1000, retryOnNoReply: row.retryOnNoReply },
+    event,
+    now,
+  );
   if (!patch) return null;
-  await tx.update(campaignTargets).set({ ...patch, ...(patch.lastStatus ? { lastStatusAt: now } : {}), updatedAt: now }).where(eq(campaignTargets.id, targetId));
+  await tx
+    .update(campaignTargets)
+    .set({ ...patch, ...(patch.lastStatus ? { lastStatusAt: now } : {}), updatedAt: now })
+    .where(eq(campaignTargets.id, targetId));
   await bumpCounters(tx, row.campaignId, counterDeltas(before, { ...before, ...patch }));
   return { campaignId: row.campaignId, state: patch.state ?? row.state, rescheduled: patch.state === 'scheduled' };
 }
 
 /** Whether any target of the campaign is still to be sent or waiting for its delivery status. */
 export async function hasOpenTargets(tx: DbOrTx, campaignId: string): Promise<boolean> {
-  const [row] = await tx.select({ id: campaignTargets.id }).from(campaignTargets)
-    .where(and(eq(campaignTargets.campaignId, campaignId), inArray(campaignTargets.state, [...OPEN_TARGET_STATES]))).limit(1);
+  const [row] = await tx
+    .select({ id: campaignTargets.id })
+    .from(campaignTargets)
+    .where(and(eq(campaignTargets.campaignId, campaignId), inArray(campaignTargets.state, [...OPEN_TARGET_STATES])))
+    .limit(1);
   return row !== undefined;
 }
 
@@ -114,7 +180,8 @@ export async function hasOpenTargets(tx: DbOrTx, campaignId: string): Promise<bo
  * campaigns touched so their workflows can be told.
  */
 export async function optOutOpenTargets(tx: DbOrTx, contactId: string): Promise<string[]> {
-  const rows = await tx.update(campaignTargets)
+  const rows = await tx
+    .update(campaignTargets)
     .set({ state: 'opted_out', outcome: 'opted_out', completedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(campaignTargets.contactId, contactId), inArray(campaignTargets.state, [...OPEN_TARGET_STATES])))
     .returning({ campaignId: campaignTargets.campaignId });

@@ -14,7 +14,10 @@ export interface DbHandle {
 }
 
 /** `embedded`: the PGlite server shares one session between connections, so only unnamed statements are safe. */
-export function createDb(url: string, options: { max?: number; embedded?: boolean; onQuery?: () => void } = {}): DbHandle {
+export function createDb(
+  url: string,
+  options: { max?: number; embedded?: boolean; onQuery?: () => void } = {},
+): DbHandle {
   const client = postgres(url, {
     max: options.max ?? 10,
     prepare: !options.embedded,

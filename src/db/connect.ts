@@ -16,7 +16,9 @@ export async function connectDatabase(env: Env): Promise<ConnectedDb> {
   // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
   const handle = createDb(embedded.url, { max: 4, embedded: true });
   return {
-    ...handle, url: embedded.url, embedded: true,
+    ...handle,
+    url: embedded.url,
+    embedded: true,
     async close() {
       await handle.close();
       await embedded.stop();

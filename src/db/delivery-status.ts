@@ -49,7 +49,8 @@ export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Pro
  */
 export async function applyParkedStatuses(tx: DbOrTx, tenantId: string, messageSid: string): Promise<Redelivery[]> {
   await lockSid(tx, tenantId, messageSid);
-  const parked = await tx.delete(parkedStatusCallbacks)
+  const parked = await tx
+    .delete(parkedStatusCallbacks)
     .where(and(eq(parkedStatusCallbacks.tenantId, tenantId), eq(parkedStatusCallbacks.messageSid, messageSid)))
     .returning();
   const redeliveries: Redelivery[] = [];
@@ -71,35 +72,70 @@ async function lockSid(tx: DbOrTx, tenantId: string, messageSid: string) {
 async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise<StatusResult> {
   {
     if (park) await lockSid(tx, cb.tenantId, cb.messageSid);
-    const [message] = await tx.select({ id: messages.id, status: messages.status, channel: messages.channel, traceId: messages.traceId, spanId: messages.spanId, contactId: messages.contactId, conversationId: messages.conversationId, campaignTargetId: messages.campaignTargetId })
-      .from(messages).where(and(eq(messages.tenantId, cb.tenantId), eq(messages.providerSid, cb.messageSid))).for('update');
+    const [message] = await tx
+      .select({
+        id: messages.id,
+        status: messages.status,
+        channel: messages.channel,
+        traceId: messages.traceId,
+        spanId: messages.spanId,
+        contactId: messages.contactId,
+        conversationId: messages.conversationId,
+        campaignTargetId: messages.campaignTargetId,
+      })
+      .from(messages)
+      .where(and(eq(messages.tenantId, cb.tenantId), eq(messages.providerSid, cb.messageSid)))
+      .for('update');
     // An unknown SID is most likely a send whose SID is not committed yet: park it, the send applies it.
     if (!message) {
-      if (park) await tx.insert(parkedStatusCallbacks).values({ tenantId: cb.tenantId, messageSid: cb.messageSid, status: cb.status, errorCode: cb.errorCode });
+      if (park)
+        await tx
+          .insert(parkedStatusCallbacks)
+          .values({ tenantId: cb.tenantId, messageSid: cb.messageSid, status: cb.status, errorCode: cb.errorCode });
       return { outcome: 'parked', campaignToNotify: null, redeliver: null };
     }
-    if (!canAdvanceStatus(message.status, cb.status)) return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
-    await tx.update(messages)
+    if (!canAdvanceStatus(message.status, cb.status))
+      return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
+    await tx
+      .update(messages)
       .set({ status: cb.status, statusUpdatedAt: sql`now()`, ...(cb.errorCode ? { errorCode: cb.errorCode } : {}) })
       .where(eq(messages.id, message.id));
     if (message.traceId) {
-      await recordEvents(tx, [{
-        trace: { traceId: message.traceId, spanId: newSpanId(), parentId: message.spanId },
-        type: 'message.status', tenantId: cb.tenantId, contactId: message.contactId, conversationId: message.conversationId, messageId: message.id,
-        payload: { from: message.status, to: cb.status, errorCode: cb.errorCode },
-      }]);
+      await recordEvents(tx, [
+        {
+          trace: { traceId: message.traceId, spanId: newSpanId(), parentId: message.spanId },
+          type: 'message.status',
+          tenantId: cb.tenantId,
+          contactId: message.contactId,
+          conversationId: message.conversationId,
+          messageId: message.id,
+          payload: { from: message.status, to: cb.status, errorCode: cb.errorCode },
+        },
+      ]);
     }
     // A failure reported after the recipient already had the message (delivered or read) is recorded, never acted
     // on: resending would hand the customer a message they have already read.
     const reached = message.status === 'delivered' || message.status === 'read';
-    const failure = (cb.status === 'failed' || cb.status === 'undelivered') && cb.errorCode && !reached ? await onDeliveryFailure(tx, cb, message) : null;
+    const failure =
+      (cb.status === 'failed' || cb.status === 'undelivered') && cb.errorCode && !reached
+        ? await onDeliveryFailure(tx, cb, message)
+        : null;
     // The per-target flow of a campaign send moves with its message, in the same transaction (C2).
     const event = failure ? failure.targetEvent : { kind: 'status' as const, status: cb.status };
-    const target = message.campaignTargetId && event ? await applyTargetEvent(tx, message.campaignTargetId, event) : null;
+    const target =
+      message.campaignTargetId && event ? await applyTargetEvent(tx, message.campaignTargetId, event) : null;
     // The campaign is told when a retry was scheduled, or when this was its last open target: it can complete now
     // instead of at its next timer (the delivery timeout). Best effort: the timer stays the backstop.
-    const wake = target && (target.rescheduled || (!(OPEN_TARGET_STATES as readonly string[]).includes(target.state) && !(await hasOpenTargets(tx, target.campaignId))));
-    return { outcome: 'updated', campaignToNotify: wake ? target.campaignId : null, redeliver: failure?.redeliver ?? null };
+    const wake =
+      target &&
+      (target.rescheduled ||
+        (!(OPEN_TARGET_STATES as readonly string[]).includes(target.state) &&
+          !(await hasOpenTargets(tx, target.campaignId))));
+    return {
+      outcome: 'updated',
+      campaignToNotify: wake ? target.campaignId : null,
+      redeliver: failure?.redeliver ?? null,
+    };
   }
 }
 
@@ -110,23 +146,45 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
  * the retry policy (a campaign's attempts and spacing, else at most MAX_DELIVERY_RETRIES resends). A human is
  * told (delivery_failed / window_closed) when a conversation or promise message is lost for good.
  */
-async function onDeliveryFailure(tx: DbOrTx, cb: StatusCallback, message: { id: string; channel: string; contactId: string; conversationId: string | null; campaignTargetId: string | null }): Promise<{ targetEvent: TargetEvent | null; redeliver: Redelivery | null }> {
+async function onDeliveryFailure(
+  tx: DbOrTx,
+  cb: StatusCallback,
+  message: {
+    id: string;
+    channel: string;
+    contactId: string;
+    conversationId: string | null;
+    campaignTargetId: string | null;
+  },
+): Promise<{ targetEvent: TargetEvent | null; redeliver: Redelivery | null }> {
   const cls = classifyDeliveryError(cb.errorCode);
-  const [box] = await tx.select({ key: outbox.idempotencyKey, purpose: outbox.purpose }).from(outbox).where(eq(outbox.messageId, message.id));
+  const [box] = await tx
+    .select({ key: outbox.idempotencyKey, purpose: outbox.purpose })
+    .from(outbox)
+    .where(eq(outbox.messageId, message.id));
   const purpose = box?.purpose ?? 'message';
   const isCampaign = message.campaignTargetId !== null;
   const lost = async (type: 'delivery_failed' | 'window_closed', reason: string) => {
     // Campaign targets are reported by the campaign's counters and outcomes, not one alert per contact.
     if (isCampaign && type === 'delivery_failed') return;
-    await raiseAlerts(tx, [{
-      tenantId: cb.tenantId, conversationId: message.conversationId, type, severity: 'medium',
-      message: `Message "${purpose}" was not delivered (Twilio error ${cb.errorCode}: ${reason})`,
-      payload: { messageId: message.id, errorCode: cb.errorCode, reason, purpose },
-    }]);
+    await raiseAlerts(tx, [
+      {
+        tenantId: cb.tenantId,
+        conversationId: message.conversationId,
+        type,
+        severity: 'medium',
+        message: `Message "${purpose}" was not delivered (Twilio error ${cb.errorCode}: ${reason})`,
+        payload: { messageId: message.id, errorCode: cb.errorCode, reason, purpose },
+      },
+    ]);
   };
   switch (cls.kind) {
     case 'window_closed': {
-      const resendable = box && message.channel === 'whatsapp' && !box.key.endsWith(':template') && (await hasContentTemplate(tx, cb.tenantId, purpose));
+      const resendable =
+        box &&
+        message.channel === 'whatsapp' &&
+        !box.key.endsWith(':template') &&
+        (await hasContentTemplate(tx, cb.tenantId, purpose));
       if (resendable) return { targetEvent: null, redeliver: { messageId: message.id, mode: 'template' } };
       await lost('window_closed', 'outside the WhatsApp 24-hour window, no Content template configured');
       return { targetEvent: { kind: 'permanent', reason: 'window_closed' }, redeliver: null };
@@ -142,7 +200,8 @@ async function onDeliveryFailure(tx: DbOrTx, cb: StatusCallback, message: { id: 
     case 'retryable': {
       if (isCampaign) return { targetEvent: { kind: 'status', status: cb.status }, redeliver: null };
       const retries = box ? box.key.split(':retry').length - 1 : MAX_DELIVERY_RETRIES;
-      if (retries < MAX_DELIVERY_RETRIES) return { targetEvent: null, redeliver: { messageId: message.id, mode: 'retry' } };
+      if (retries < MAX_DELIVERY_RETRIES)
+        return { targetEvent: null, redeliver: { messageId: message.id, mode: 'retry' } };
       await lost('delivery_failed', `${cls.reason} after ${retries + 1} attempts`);
       return { targetEvent: null, redeliver: null };
     }

@@ -5,7 +5,17 @@
  */
 
 /** Node socket errors: the server is not there, or the connection broke on the way. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 /** postgres.js' own connection errors (src/errors.js `connection(...)`). */
 const DRIVER_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']);
 /**
@@ -30,7 +40,13 @@ function codesOf(error: unknown): string[] {
 
 /** The database is unreachable or refusing work right now (connection refused / terminated / timed out). */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  return codesOf(error).some((code) => SOCKET_CODES.has(code) || DRIVER_CODES.has(code) || (code.length === 5 && code.startsWith('08')) || UNAVAILABLE_SQLSTATES.has(code));
+  return codesOf(error).some(
+    (code) =>
+      SOCKET_CODES.has(code) ||
+      DRIVER_CODES.has(code) ||
+      (code.length === 5 && code.startsWith('08')) ||
+      UNAVAILABLE_SQLSTATES.has(code),
+  );
 }
 
 /** Worth retrying the same statement: unavailable, or a serialization failure / deadlock. Anything else is data. */
@@ -43,8 +59,17 @@ export function isTransientDatabaseError(error: unknown): boolean {
  * each of them may carry the statement's parameters in its message or properties.
  */
 export function isDatabaseError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { name, message, query, params } = e as { name?: unknown; message?: unknown; query?: unknown; params?: unknown };
+  for (
+    let e: unknown = error, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const { name, message, query, params } = e as {
+      name?: unknown;
+      message?: unknown;
+      query?: unknown;
+      params?: unknown;
+    };
     if (name === 'DrizzleQueryError' || name === 'PostgresError') return true;
     if (typeof message === 'string' && message.startsWith('Failed query:')) return true;
     if (typeof query === 'string' && Array.isArray(params)) return true;
@@ -79,7 +104,11 @@ const PERMANENT_CLASSES = new Set(['22', '23', '42']);
  * admin shutdown, out of resources, a lost session) is retried until Postgres is back. null: not a database error.
  */
 export function classifyDbError(error: unknown): ClassifiedDbError | null {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = error, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const { name, code } = e as { name?: unknown; code?: unknown };
     if (typeof code !== 'string') continue;
     if (name === 'PostgresError' && SQLSTATE.test(code)) {

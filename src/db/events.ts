@@ -30,18 +30,20 @@ export async function recordEvents(db: DbOrTx, inputs: EventInput[]): Promise<vo
   const stamped = inputs.map((e) => ({ ...e, occurredAt: e.occurredAt ?? new Date() }));
   for (const sink of sinks) sink(stamped);
   inputs = stamped;
-  await db.insert(events).values(inputs.map((e) => ({
-    traceId: e.trace.traceId,
-    spanId: e.trace.spanId,
-    parentId: e.trace.parentId ?? null,
-    causalTraceId: e.trace.causalTraceId ?? null,
-    type: e.type,
-    level: e.level ?? 'info',
-    tenantId: e.tenantId ?? null,
-    contactId: e.contactId ?? null,
-    conversationId: e.conversationId ?? null,
-    messageId: e.messageId ?? null,
-    payload: e.payload ?? {},
-    ...(e.occurredAt ? { occurredAt: e.occurredAt } : {}),
-  })));
+  await db.insert(events).values(
+    inputs.map((e) => ({
+      traceId: e.trace.traceId,
+      spanId: e.trace.spanId,
+      parentId: e.trace.parentId ?? null,
+      causalTraceId: e.trace.causalTraceId ?? null,
+      type: e.type,
+      level: e.level ?? 'info',
+      tenantId: e.tenantId ?? null,
+      contactId: e.contactId ?? null,
+      conversationId: e.conversationId ?? null,
+      messageId: e.messageId ?? null,
+      payload: e.payload ?? {},
+      ...(e.occurredAt ? { occurredAt: e.occurredAt } : {}),
+    })),
+  );
 }

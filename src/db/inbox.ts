@@ -9,8 +9,14 @@ import { isTemporalUnavailable } from '../temporal/errors';
  * Stores a verified message Temporal did not take (I4: an acknowledged message must get through). Idempotent by
  * MessageSid: Twilio's retry of the same webhook, or a copy from reconciliation, keeps the first row.
  */
-export async function parkInbound(db: Database, taskQueue: string, input: InboundInput): Promise<'parked' | 'already_parked'> {
-  const rows = await db.insert(inboundInbox).values({ messageSid: input.messageSid, tenantId: input.tenantId, taskQueue, input })
+export async function parkInbound(
+  db: Database,
+  taskQueue: string,
+  input: InboundInput,
+): Promise<'parked' | 'already_parked'> {
+  const rows = await db
+    .insert(inboundInbox)
+    .values({ messageSid: input.messageSid, tenantId: input.tenantId, taskQueue, input })
     .onConflictDoNothing({ target: inboundInbox.messageSid })
     .returning({ id: inboundInbox.id });
   return rows.length > 0 ? 'parked' : 'already_parked';
@@ -43,24 +49,48 @@ const MAX_ERROR_CHARS = 500;
 /** Refusals (with Temporal up) after which a supervisor is told about the row; it stays pending and is retried. */
 export const REFUSED_ALERT_AFTER = 5;
 
-export async function drainInbox(db: Database, taskQueue: string, handOver: HandOver, options: { batchSize?: number } = {}): Promise<DrainResult> {
+export async function drainInbox(
+  db: Database,
+  taskQueue: string,
+  handOver: HandOver,
+  options: { batchSize?: number } = {},
+): Promise<DrainResult> {
   const batchSize = options.batchSize ?? 100;
   return db.transaction(async (tx) => {
-    const rows = await tx.select({ id: inboundInbox.id, input: inboundInbox.input }).from(inboundInbox)
+    const rows = await tx
+      .select({ id: inboundInbox.id, input: inboundInbox.input })
+      .from(inboundInbox)
       .where(and(eq(inboundInbox.state, 'pending'), eq(inboundInbox.taskQueue, taskQueue)))
       .orderBy(asc(inboundInbox.createdAt), asc(inboundInbox.id))
       .limit(batchSize)
       .for('update', { skipLocked: true });
-    const result: DrainResult = { drained: 0, started: 0, duplicates: 0, failed: 0, unavailable: false, more: rows.length === batchSize };
+    const result: DrainResult = {
+      drained: 0,
+      started: 0,
+      duplicates: 0,
+      failed: 0,
+      unavailable: false,
+      more: rows.length === batchSize,
+    };
     for (const row of rows) {
       let outcome: 'started' | 'duplicate';
       try {
         outcome = await handOver(row.input as InboundInput);
       } catch (error) {
         const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        const [updated] = await tx.update(inboundInbox)
-          .set({ attempts: sql`${inboundInbox.attempts} + 1`, lastAttemptAt: sql`now()`, lastError: message.slice(0, MAX_ERROR_CHARS) })
-          .where(eq(inboundInbox.id, row.id)).returning({ attempts: inboundInbox.attempts, messageSid: inboundInbox.messageSid, tenantId: inboundInbox.tenantId });
+        const [updated] = await tx
+          .update(inboundInbox)
+          .set({
+            attempts: sql`${inboundInbox.attempts} + 1`,
+            lastAttemptAt: sql`now()`,
+            lastError: message.slice(0, MAX_ERROR_CHARS),
+          })
+          .where(eq(inboundInbox.id, row.id))
+          .returning({
+            attempts: inboundInbox.attempts,
+            messageSid: inboundInbox.messageSid,
+            tenantId: inboundInbox.tenantId,
+          });
         result.failed++;
         if (isTemporalUnavailable(error)) {
           result.unavailable = true;
@@ -68,16 +98,27 @@ export async function drainInbox(db: Database, taskQueue: string, handOver: Hand
         }
         // Temporal is up and keeps refusing this one message: an acknowledged message must not wait unseen.
         if (updated && updated.attempts === REFUSED_ALERT_AFTER) {
-          await raiseAlerts(tx, [{
-            tenantId: updated.tenantId, type: 'inbound_failed', severity: 'high',
-            message: `An acknowledged message (${updated.messageSid}) waits in the inbox: Temporal refused it ${REFUSED_ALERT_AFTER} times (${error instanceof Error ? error.name : 'error'})`,
-            payload: { messageSid: updated.messageSid, stage: 'inbox', attempts: updated.attempts },
-          }]);
+          await raiseAlerts(tx, [
+            {
+              tenantId: updated.tenantId,
+              type: 'inbound_failed',
+              severity: 'high',
+              message: `An acknowledged message (${updated.messageSid}) waits in the inbox: Temporal refused it ${REFUSED_ALERT_AFTER} times (${error instanceof Error ? error.name : 'error'})`,
+              payload: { messageSid: updated.messageSid, stage: 'inbox', attempts: updated.attempts },
+            },
+          ]);
         }
         continue;
       }
-      await tx.update(inboundInbox)
-        .set({ state: 'drained', attempts: sql`${inboundInbox.attempts} + 1`, lastAttemptAt: sql`now()`, drainedAt: sql`now()`, lastError: null })
+      await tx
+        .update(inboundInbox)
+        .set({
+          state: 'drained',
+          attempts: sql`${inboundInbox.attempts} + 1`,
+          lastAttemptAt: sql`now()`,
+          drainedAt: sql`now()`,
+          lastError: null,
+        })
         .where(eq(inboundInbox.id, row.id));
       result.drained++;
       if (outcome === 'started') result.started++;
@@ -88,7 +129,12 @@ export async function drainInbox(db: Database, taskQueue: string, handOver: Hand
 }
 
 /** Drains batch after batch until nothing is pending (or Temporal refuses). */
-export async function drainInboxFully(db: Database, taskQueue: string, handOver: HandOver, options: { batchSize?: number; maxBatches?: number } = {}): Promise<DrainResult> {
+export async function drainInboxFully(
+  db: Database,
+  taskQueue: string,
+  handOver: HandOver,
+  options: { batchSize?: number; maxBatches?: number } = {},
+): Promise<DrainResult> {
   const total: DrainResult = { drained: 0, started: 0, duplicates: 0, failed: 0, unavailable: false, more: false };
   for (let batch = 0; batch < (options.maxBatches ?? 50); batch++) {
     const r = await drainInbox(db, taskQueue, handOver, options);
@@ -112,10 +158,19 @@ export interface InboxDepth {
 
 /** Inbox depth over all task queues (or one). */
 export async function inboxDepth(db: Database, taskQueue?: string): Promise<InboxDepth> {
-  const where = taskQueue === undefined ? eq(inboundInbox.state, 'pending') : and(eq(inboundInbox.state, 'pending'), eq(inboundInbox.taskQueue, taskQueue));
-  const [row] = await db.select({
-    pending: sql<number>`count(*)::int`,
-    ageMs: sql<number | null>`(extract(epoch from (now() - min(${inboundInbox.createdAt}))) * 1000)::float8`,
-  }).from(inboundInbox).where(where);
-  return { pending: row?.pending ?? 0, oldestPendingAgeMs: row?.ageMs == null ? null : Math.max(0, Math.round(row.ageMs)) };
+  const where =
+    taskQueue === undefined
+      ? eq(inboundInbox.state, 'pending')
+      : and(eq(inboundInbox.state, 'pending'), eq(inboundInbox.taskQueue, taskQueue));
+  const [row] = await db
+    .select({
+      pending: sql<number>`count(*)::int`,
+      ageMs: sql<number | null>`(extract(epoch from (now() - min(${inboundInbox.createdAt}))) * 1000)::float8`,
+    })
+    .from(inboundInbox)
+    .where(where);
+  return {
+    pending: row?.pending ?? 0,
+    oldestPendingAgeMs: row?.ageMs == null ? null : Math.max(0, Math.round(row.ageMs)),
+  };
 }

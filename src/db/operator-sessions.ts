@@ -7,7 +7,11 @@ import type { Operator } from './users';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** A new browser session for an operator; the token (256 random bits) is returned once, only its hash is kept. */
-export async function createOperatorSession(db: Database, userId: string, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+export async function createOperatorSession(
+  db: Database,
+  userId: string,
+  ttlMs: number,
+): Promise<{ token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + ttlMs);
   await db.insert(operatorSessions).values({ userId, tokenHash: hashToken(token), expiresAt });
@@ -18,16 +22,33 @@ export async function createOperatorSession(db: Database, userId: string, ttlMs:
 export async function findOperatorBySession(db: Database, token: string): Promise<Operator | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const [row] = await db
-    .select({ id: users.id, tenantId: users.tenantId, tenantSlug: tenants.slug, name: users.name, role: users.role, department: users.department })
+    .select({
+      id: users.id,
+      tenantId: users.tenantId,
+      tenantSlug: tenants.slug,
+      name: users.name,
+      role: users.role,
+      department: users.department,
+    })
     .from(operatorSessions)
     .innerJoin(users, eq(users.id, operatorSessions.userId))
     .innerJoin(tenants, eq(tenants.id, users.tenantId))
-    .where(and(eq(operatorSessions.tokenHash, hashToken(token)), isNull(operatorSessions.revokedAt), gt(operatorSessions.expiresAt, sql`now()`), isNull(users.disabledAt)));
+    .where(
+      and(
+        eq(operatorSessions.tokenHash, hashToken(token)),
+        isNull(operatorSessions.revokedAt),
+        gt(operatorSessions.expiresAt, sql`now()`),
+        isNull(users.disabledAt),
+      ),
+    );
   return row ?? null;
 }
 
 export async function revokeOperatorSession(db: Database, token: string): Promise<void> {
-  await db.update(operatorSessions).set({ revokedAt: sql`now()` }).where(eq(operatorSessions.tokenHash, hashToken(token)));
+  await db
+    .update(operatorSessions)
+    .set({ revokedAt: sql`now()` })
+    .where(eq(operatorSessions.tokenHash, hashToken(token)));
 }
 
 export type CodecAuditEntry = typeof codecAudit.$inferInsert;

@@ -22,7 +22,10 @@ export class PGliteServer {
     this.server = net.createServer((socket) => {
       const conn = new Connection(socket, this);
       this.connections.add(conn);
-      socket.on('close', () => { this.connections.delete(conn); void this.release(conn, true); });
+      socket.on('close', () => {
+        this.connections.delete(conn);
+        void this.release(conn, true);
+      });
       socket.on('error', () => socket.destroy());
     });
     await new Promise<void>((resolve, reject) => {
@@ -78,12 +81,19 @@ class Connection {
   private started = false;
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(readonly socket: net.Socket, private readonly server: PGliteServer) {
+  constructor(
+    readonly socket: net.Socket,
+    private readonly server: PGliteServer,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (data) => {
       this.buffer = Buffer.concat([this.buffer, data]);
       // Messages of one connection are handled strictly in order.
-      this.chain = this.chain.then(() => this.drain()).catch(() => { socket.destroy(); });
+      this.chain = this.chain
+        .then(() => this.drain())
+        .catch(() => {
+          socket.destroy();
+        });
     });
   }
 

@@ -21,13 +21,24 @@ export interface TraceNode extends TraceEvent {
 }
 
 const columns = {
-  id: events.id, type: events.type, level: events.level, spanId: events.spanId, parentId: events.parentId, traceId: events.traceId,
-  causalTraceId: events.causalTraceId, occurredAt: events.occurredAt, conversationId: events.conversationId, messageId: events.messageId, payload: events.payload,
+  id: events.id,
+  type: events.type,
+  level: events.level,
+  spanId: events.spanId,
+  parentId: events.parentId,
+  traceId: events.traceId,
+  causalTraceId: events.causalTraceId,
+  occurredAt: events.occurredAt,
+  conversationId: events.conversationId,
+  messageId: events.messageId,
+  payload: events.payload,
 };
 
 /** Seed 001 §6: the events of one trace in time order, and as a tree by parent span. */
 export async function transactionTrace(db: Database, tenantId: string, traceId: string) {
-  const rows = await db.select(columns).from(events)
+  const rows = await db
+    .select(columns)
+    .from(events)
     .where(and(eq(events.traceId, traceId), or(eq(events.tenantId, tenantId), isNull(events.tenantId))))
     .orderBy(asc(events.occurredAt), asc(events.id));
   if (rows.length === 0) return null;
@@ -62,16 +73,33 @@ export interface JourneyCluster {
  * knew the conversation is still placed here).
  */
 export async function contactJourney(db: Database, tenantId: string, phone: string) {
-  const [contact] = await db.select({ id: contacts.id, name: contacts.name, phone: contacts.phone }).from(contacts)
+  const [contact] = await db
+    .select({ id: contacts.id, name: contacts.name, phone: contacts.phone })
+    .from(contacts)
     .where(and(eq(contacts.tenantId, tenantId), eq(contacts.phone, phone)));
   if (!contact) return null;
-  const ids = (await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.contactId, contact.id))).map((r) => r.id);
-  const rows = await db.select(columns).from(events)
-    .where(and(or(eq(events.tenantId, tenantId), isNull(events.tenantId)), or(eq(events.contactId, contact.id), ids.length > 0 ? inArray(events.conversationId, ids) : sql`false`)))
+  const ids = (
+    await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.contactId, contact.id))
+  ).map((r) => r.id);
+  const rows = await db
+    .select(columns)
+    .from(events)
+    .where(
+      and(
+        or(eq(events.tenantId, tenantId), isNull(events.tenantId)),
+        or(eq(events.contactId, contact.id), ids.length > 0 ? inArray(events.conversationId, ids) : sql`false`),
+      ),
+    )
     .orderBy(asc(events.occurredAt), asc(events.id));
   const clusters = new Map<string, JourneyCluster>();
   for (const row of rows) {
-    const cluster = clusters.get(row.traceId) ?? { traceId: row.traceId, causalTraceId: null, startedAt: row.occurredAt, endedAt: row.occurredAt, events: [] };
+    const cluster = clusters.get(row.traceId) ?? {
+      traceId: row.traceId,
+      causalTraceId: null,
+      startedAt: row.occurredAt,
+      endedAt: row.occurredAt,
+      events: [],
+    };
     cluster.events.push(row);
     cluster.causalTraceId ??= row.causalTraceId;
     if (row.occurredAt > cluster.endedAt) cluster.endedAt = row.occurredAt;
@@ -79,6 +107,8 @@ export async function contactJourney(db: Database, tenantId: string, phone: stri
   }
   const list = [...clusters.values()].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
   const known = new Set(list.map((c) => c.traceId));
-  const links = list.filter((c) => c.causalTraceId && known.has(c.causalTraceId)).map((c) => ({ from: c.causalTraceId!, to: c.traceId }));
+  const links = list
+    .filter((c) => c.causalTraceId && known.has(c.causalTraceId))
+    .map((c) => ({ from: c.causalTraceId!, to: c.traceId }));
   return { contact, clusters: list, links };
 }

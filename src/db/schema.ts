@@ -1,6 +1,20 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid,
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
 } from 'drizzle-orm/pg-core';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
@@ -9,7 +23,13 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull(
 
 export const channelEnum = pgEnum('channel', ['sms', 'whatsapp']);
 export const conversationStatusEnum = pgEnum('conversation_status', [
-  'PENDING', 'PROGRESS', 'IDLE', 'HUMAN', 'RESOLVED', 'CLOSED', 'EXPIRED',
+  'PENDING',
+  'PROGRESS',
+  'IDLE',
+  'HUMAN',
+  'RESOLVED',
+  'CLOSED',
+  'EXPIRED',
 ]);
 export const directionEnum = pgEnum('message_direction', ['inbound', 'outbound']);
 
@@ -30,7 +50,9 @@ export const roleEnum = pgEnum('user_role', ['ADMIN', 'SUPERVISOR', 'AGENT']);
 
 export const users = pgTable('users', {
   id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  tenantId: uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
   name: text('name').notNull(),
   email: text('email'),
   role: roleEnum('role').notNull(),
@@ -41,7 +63,9 @@ export const users = pgTable('users', {
 
 export const apiKeys = pgTable('api_keys', {
   id: id(),
-  userId: uuid('user_id').notNull().references(() => users.id),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id),
   // The key is `cw_<prefix>_<secret>`; only the prefix (to find the row) and a SHA-256 of the whole key are kept.
   prefix: text('prefix').notNull().unique(),
   keyHash: text('key_hash').notNull(),
@@ -52,128 +76,173 @@ export const apiKeys = pgTable('api_keys', {
 
 export const twilioAccounts = pgTable('twilio_accounts', {
   id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  tenantId: uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
   accountSid: text('account_sid').notNull().unique(),
   authToken: text('auth_token').notNull(),
   // 'simulated' accounts never call Twilio: outbound messages are recorded with status 'simulated'.
-  mode: text('mode', { enum: ['live', 'simulated'] }).notNull().default('live'),
+  mode: text('mode', { enum: ['live', 'simulated'] })
+    .notNull()
+    .default('live'),
   createdAt: createdAt(),
 });
 
-export const phoneNumbers = pgTable('phone_numbers', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  twilioAccountId: uuid('twilio_account_id').notNull().references(() => twilioAccounts.id),
-  channel: channelEnum('channel').notNull(),
-  phone: text('phone').notNull(),
-  createdAt: createdAt(),
-}, (t) => [uniqueIndex('phone_numbers_channel_phone_uq').on(t.channel, t.phone)]);
+export const phoneNumbers = pgTable(
+  'phone_numbers',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    twilioAccountId: uuid('twilio_account_id')
+      .notNull()
+      .references(() => twilioAccounts.id),
+    channel: channelEnum('channel').notNull(),
+    phone: text('phone').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('phone_numbers_channel_phone_uq').on(t.channel, t.phone)],
+);
 
-export const contacts = pgTable('contacts', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  phone: text('phone').notNull(),
-  phoneHash: text('phone_hash').notNull(),
-  name: text('name'),
-  /** Region (city / service area) for outage broadcasts (C5); lowercased. */
-  region: text('region'),
-  /** IANA zone: campaign active hours are evaluated in it. */
-  timeZone: text('time_zone'),
-  // I12: set by a STOP-family keyword or Twilio error 21610, cleared by a START keyword. Campaigns skip it.
-  optedOutAt: timestamp('opted_out_at', { withTimezone: true }),
-  // 'suppression': re-imported after an erasure while opted out (contact_suppressions).
-  optOutSource: text('opt_out_source', { enum: ['keyword', 'twilio_21610', 'operator', 'suppression'] }),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-}, (t) => [
-  uniqueIndex('contacts_tenant_phone_uq').on(t.tenantId, t.phone),
-  index('contacts_tenant_hash_idx').on(t.tenantId, t.phoneHash),
-  index('contacts_tenant_region_idx').on(t.tenantId, t.region),
-]);
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    phone: text('phone').notNull(),
+    phoneHash: text('phone_hash').notNull(),
+    name: text('name'),
+    /** Region (city / service area) for outage broadcasts (C5); lowercased. */
+    region: text('region'),
+    /** IANA zone: campaign active hours are evaluated in it. */
+    timeZone: text('time_zone'),
+    // I12: set by a STOP-family keyword or Twilio error 21610, cleared by a START keyword. Campaigns skip it.
+    optedOutAt: timestamp('opted_out_at', { withTimezone: true }),
+    // 'suppression': re-imported after an erasure while opted out (contact_suppressions).
+    optOutSource: text('opt_out_source', { enum: ['keyword', 'twilio_21610', 'operator', 'suppression'] }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('contacts_tenant_phone_uq').on(t.tenantId, t.phone),
+    index('contacts_tenant_hash_idx').on(t.tenantId, t.phoneHash),
+    index('contacts_tenant_region_idx').on(t.tenantId, t.region),
+  ],
+);
 
 export const ACTIVE_CONVERSATION_STATUSES = ['PENDING', 'PROGRESS', 'IDLE', 'HUMAN'] as const;
 
-export const conversations = pgTable('conversations', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  contactId: uuid('contact_id').notNull().references(() => contacts.id),
-  channel: channelEnum('channel').notNull(),
-  status: conversationStatusEnum('status').notNull().default('PENDING'),
-  // Optimistic lock (seed 002): every transition is `UPDATE … WHERE version = $expected`, then version + 1.
-  version: integer('version').notNull().default(1),
-  // Generated by the database (seed 002): never written by the application.
-  sessionKey: text('session_key').generatedAlwaysAs(sql`tenant_id::text || ':' || contact_id::text`),
-  workflowId: text('workflow_id').notNull(),
-  source: text('source', { enum: ['inbound', 'campaign'] }).notNull().default('inbound'),
-  assignedAgent: uuid('assigned_agent').references(() => users.id),
-  department: text('department'),
-  assistantType: text('assistant_type').notNull().default('support'),
-  transferredAt: timestamp('transferred_at', { withTimezone: true }),
-  resolvedBy: text('resolved_by', { enum: ['ai', 'human'] }),
-  // Thread rotation (seed 004): an AI summary of the messages before `summarized_until` replaces them in prompts.
-  summary: text('summary'),
-  summarizedUntil: timestamp('summarized_until', { withTimezone: true }),
-  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
-  lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
-  closedAt: timestamp('closed_at', { withTimezone: true }),
-  closeReason: text('close_reason'),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-}, (t) => [
-  // At most one open conversation per contact and tenant: concurrent creators converge on one row.
-  uniqueIndex('conversations_one_active_uq').on(t.tenantId, t.contactId)
-    .where(sql`status in ('PENDING', 'PROGRESS', 'IDLE', 'HUMAN')`),
-  index('conversations_status_last_message_idx').on(t.status, t.lastMessageAt),
-]);
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    channel: channelEnum('channel').notNull(),
+    status: conversationStatusEnum('status').notNull().default('PENDING'),
+    // Optimistic lock (seed 002): every transition is `UPDATE … WHERE version = $expected`, then version + 1.
+    version: integer('version').notNull().default(1),
+    // Generated by the database (seed 002): never written by the application.
+    sessionKey: text('session_key').generatedAlwaysAs(sql`tenant_id::text || ':' || contact_id::text`),
+    workflowId: text('workflow_id').notNull(),
+    source: text('source', { enum: ['inbound', 'campaign'] })
+      .notNull()
+      .default('inbound'),
+    assignedAgent: uuid('assigned_agent').references(() => users.id),
+    department: text('department'),
+    assistantType: text('assistant_type').notNull().default('support'),
+    transferredAt: timestamp('transferred_at', { withTimezone: true }),
+    resolvedBy: text('resolved_by', { enum: ['ai', 'human'] }),
+    // Thread rotation (seed 004): an AI summary of the messages before `summarized_until` replaces them in prompts.
+    summary: text('summary'),
+    summarizedUntil: timestamp('summarized_until', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    closeReason: text('close_reason'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // At most one open conversation per contact and tenant: concurrent creators converge on one row.
+    uniqueIndex('conversations_one_active_uq')
+      .on(t.tenantId, t.contactId)
+      .where(sql`status in ('PENDING', 'PROGRESS', 'IDLE', 'HUMAN')`),
+    index('conversations_status_last_message_idx').on(t.status, t.lastMessageAt),
+  ],
+);
 
-export const conversationStateHistory = pgTable('conversation_state_history', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  conversationId: uuid('conversation_id').notNull().references(() => conversations.id),
-  fromStatus: conversationStatusEnum('from_status'),
-  toStatus: conversationStatusEnum('to_status').notNull(),
-  version: integer('version').notNull(),
-  reason: text('reason').notNull(),
-  actor: text('actor').notNull(),
-  createdAt: createdAt(),
-}, (t) => [index('conversation_state_history_conversation_idx').on(t.conversationId, t.createdAt)]);
+export const conversationStateHistory = pgTable(
+  'conversation_state_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    fromStatus: conversationStatusEnum('from_status'),
+    toStatus: conversationStatusEnum('to_status').notNull(),
+    version: integer('version').notNull(),
+    reason: text('reason').notNull(),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('conversation_state_history_conversation_idx').on(t.conversationId, t.createdAt)],
+);
 
-export const messages = pgTable('messages', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  conversationId: uuid('conversation_id').references(() => conversations.id),
-  contactId: uuid('contact_id').notNull().references(() => contacts.id),
-  direction: directionEnum('direction').notNull(),
-  channel: channelEnum('channel').notNull(),
-  providerSid: text('provider_sid'),
-  fromAddress: text('from_address').notNull(),
-  toAddress: text('to_address').notNull(),
-  body: text('body').notNull().default(''),
-  media: jsonb('media').$type<{ url: string; contentType: string | null }[]>().notNull().default([]),
-  sentBy: text('sent_by', { enum: ['customer', 'ai', 'agent', 'system'] }).notNull(),
-  authorId: uuid('author_id').references(() => users.id),
-  status: text('status').notNull(),
-  errorCode: text('error_code'),
-  errorMessage: text('error_message'),
-  // Seed 000: the inbound message, its ai_results and the outbound reply share one correlation id.
-  correlationId: text('correlation_id').notNull(),
-  traceId: text('trace_id'),
-  spanId: text('span_id'),
-  parentSpanId: text('parent_span_id'),
-  /** Set on campaign sends: delivery callbacks and replies find their target through it. */
-  campaignTargetId: uuid('campaign_target_id'),
-  createdAt: createdAt(),
-  statusUpdatedAt: timestamp('status_updated_at', { withTimezone: true }),
-}, (t) => [
-  index('messages_campaign_target_idx').on(t.campaignTargetId),
-  // Idempotency, second line of defence after the workflow id: one row per Twilio MessageSid per tenant.
-  uniqueIndex('messages_tenant_provider_sid_uq').on(t.tenantId, t.providerSid),
-  index('messages_correlation_idx').on(t.correlationId),
-  index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
-  index('messages_provider_sid_idx').on(t.providerSid),
-  index('messages_contact_created_idx').on(t.contactId, t.createdAt),
-  // F: the retention run's batches find old rows that still have content; blanked rows leave the index.
-  index('messages_retention_idx').on(t.createdAt).where(sql`body <> '' or media <> '[]'::jsonb`),
-]);
+export const messages = pgTable(
+  'messages',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id').references(() => conversations.id),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    direction: directionEnum('direction').notNull(),
+    channel: channelEnum('channel').notNull(),
+    providerSid: text('provider_sid'),
+    fromAddress: text('from_address').notNull(),
+    toAddress: text('to_address').notNull(),
+    body: text('body').notNull().default(''),
+    media: jsonb('media').$type<{ url: string; contentType: string | null }[]>().notNull().default([]),
+    sentBy: text('sent_by', { enum: ['customer', 'ai', 'agent', 'system'] }).notNull(),
+    authorId: uuid('author_id').references(() => users.id),
+    status: text('status').notNull(),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    // Seed 000: the inbound message, its ai_results and the outbound reply share one correlation id.
+    correlationId: text('correlation_id').notNull(),
+    traceId: text('trace_id'),
+    spanId: text('span_id'),
+    parentSpanId: text('parent_span_id'),
+    /** Set on campaign sends: delivery callbacks and replies find their target through it. */
+    campaignTargetId: uuid('campaign_target_id'),
+    createdAt: createdAt(),
+    statusUpdatedAt: timestamp('status_updated_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('messages_campaign_target_idx').on(t.campaignTargetId),
+    // Idempotency, second line of defence after the workflow id: one row per Twilio MessageSid per tenant.
+    uniqueIndex('messages_tenant_provider_sid_uq').on(t.tenantId, t.providerSid),
+    index('messages_correlation_idx').on(t.correlationId),
+    index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
+    index('messages_provider_sid_idx').on(t.providerSid),
+    index('messages_contact_created_idx').on(t.contactId, t.createdAt),
+    // F: the retention run's batches find old rows that still have content; blanked rows leave the index.
+    index('messages_retention_idx')
+      .on(t.createdAt)
+      .where(sql`body <> '' or media <> '[]'::jsonb`),
+  ],
+);
 
 export const orphanInbound = pgTable('orphan_inbound', {
   id: id(),
@@ -191,20 +260,30 @@ export const orphanInbound = pgTable('orphan_inbound', {
  * harmless) and marks it drained. Rows are drained by the task queue the API meant them for.
  */
 export const INBOX_STATES = ['pending', 'drained'] as const;
-export const inboundInbox = pgTable('inbound_inbox', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  messageSid: text('message_sid').notNull().unique(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  taskQueue: text('task_queue').notNull(),
-  /** The full InboundInput the webhook built (trace and receivedAt included), replayed as is. */
-  input: jsonb('input').notNull(),
-  state: text('state', { enum: INBOX_STATES }).notNull().default('pending'),
-  attempts: integer('attempts').notNull().default(0),
-  lastError: text('last_error'),
-  createdAt: createdAt(),
-  lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
-  drainedAt: timestamp('drained_at', { withTimezone: true }),
-}, (t) => [index('inbound_inbox_pending_idx').on(t.taskQueue, t.createdAt).where(sql`state = 'pending'`)]);
+export const inboundInbox = pgTable(
+  'inbound_inbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageSid: text('message_sid').notNull().unique(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    taskQueue: text('task_queue').notNull(),
+    /** The full InboundInput the webhook built (trace and receivedAt included), replayed as is. */
+    input: jsonb('input').notNull(),
+    state: text('state', { enum: INBOX_STATES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+    drainedAt: timestamp('drained_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('inbound_inbox_pending_idx')
+      .on(t.taskQueue, t.createdAt)
+      .where(sql`state = 'pending'`),
+  ],
+);
 
 /**
  * D: an acknowledged inbound message whose handling failed for good (the database rejected it, the tenant is
@@ -226,58 +305,80 @@ export const inboundFailures = pgTable('inbound_failures', {
   createdAt: createdAt(),
 });
 
-export const aiResults = pgTable('ai_results', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  conversationId: uuid('conversation_id').notNull().references(() => conversations.id),
-  correlationId: text('correlation_id').notNull(),
-  traceId: text('trace_id'),
-  provider: text('provider', { enum: ['openai', 'scripted'] }).notNull(),
-  model: text('model').notNull(),
-  status: text('status', { enum: ['ok', 'failed'] }).notNull(),
-  attempt: integer('attempt').notNull().default(1),
-  promptVersionId: uuid('prompt_version_id'),
-  /** The inbound messages this turn answered (a coalesced burst). */
-  inputMessageIds: jsonb('input_message_ids').$type<string[]>().notNull().default([]),
-  promptTokens: integer('prompt_tokens'),
-  completionTokens: integer('completion_tokens'),
-  latencyMs: integer('latency_ms').notNull(),
-  output: jsonb('output').$type<Record<string, unknown>>(),
-  error: text('error'),
-  createdAt: createdAt(),
-}, (t) => [
-  index('ai_results_correlation_idx').on(t.correlationId),
-  index('ai_results_conversation_idx').on(t.conversationId, t.createdAt),
-  index('ai_results_retention_idx').on(t.createdAt).where(sql`output is not null or error is not null`),
-]);
+export const aiResults = pgTable(
+  'ai_results',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    correlationId: text('correlation_id').notNull(),
+    traceId: text('trace_id'),
+    provider: text('provider', { enum: ['openai', 'scripted'] }).notNull(),
+    model: text('model').notNull(),
+    status: text('status', { enum: ['ok', 'failed'] }).notNull(),
+    attempt: integer('attempt').notNull().default(1),
+    promptVersionId: uuid('prompt_version_id'),
+    /** The inbound messages this turn answered (a coalesced burst). */
+    inputMessageIds: jsonb('input_message_ids').$type<string[]>().notNull().default([]),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    latencyMs: integer('latency_ms').notNull(),
+    output: jsonb('output').$type<Record<string, unknown>>(),
+    error: text('error'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('ai_results_correlation_idx').on(t.correlationId),
+    index('ai_results_conversation_idx').on(t.conversationId, t.createdAt),
+    index('ai_results_retention_idx')
+      .on(t.createdAt)
+      .where(sql`output is not null or error is not null`),
+  ],
+);
 
-export const events = pgTable('events', {
-  id: id(),
-  tenantId: uuid('tenant_id').references(() => tenants.id),
-  traceId: text('trace_id').notNull(),
-  spanId: text('span_id').notNull(),
-  parentId: text('parent_id'),
-  causalTraceId: text('causal_trace_id'),
-  type: text('type').notNull(),
-  level: text('level', { enum: ['info', 'warn', 'error'] }).notNull().default('info'),
-  contactId: uuid('contact_id'),
-  conversationId: uuid('conversation_id'),
-  messageId: uuid('message_id'),
-  payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-  occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [
-  index('events_trace_idx').on(t.traceId, t.occurredAt),
-  index('events_contact_idx').on(t.contactId, t.occurredAt),
-]);
+export const events = pgTable(
+  'events',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    traceId: text('trace_id').notNull(),
+    spanId: text('span_id').notNull(),
+    parentId: text('parent_id'),
+    causalTraceId: text('causal_trace_id'),
+    type: text('type').notNull(),
+    level: text('level', { enum: ['info', 'warn', 'error'] })
+      .notNull()
+      .default('info'),
+    contactId: uuid('contact_id'),
+    conversationId: uuid('conversation_id'),
+    messageId: uuid('message_id'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('events_trace_idx').on(t.traceId, t.occurredAt),
+    index('events_contact_idx').on(t.contactId, t.occurredAt),
+  ],
+);
 
 export const outbox = pgTable('outbox', {
   id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+  tenantId: uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
   // Derived from business ids (e.g. `reply:<conversation>:<last inbound id>`), so a retried activity or a
   // replayed workflow finds the row it wrote before instead of sending again.
   idempotencyKey: text('idempotency_key').notNull().unique(),
-  messageId: uuid('message_id').notNull().references(() => messages.id),
-  status: text('status', { enum: ['pending', 'sending', 'sent', 'simulated', 'failed'] }).notNull().default('pending'),
+  messageId: uuid('message_id')
+    .notNull()
+    .references(() => messages.id),
+  status: text('status', { enum: ['pending', 'sending', 'sent', 'simulated', 'failed'] })
+    .notNull()
+    .default('pending'),
   providerSid: text('provider_sid'),
   attempts: integer('attempts').notNull().default(0),
   lastErrorCode: text('last_error_code'),
@@ -292,23 +393,36 @@ export const outbox = pgTable('outbox', {
   content: jsonb('content').$type<{ sid: string; variables: Record<string, string> }>(),
 });
 
-export const alerts = pgTable('alerts', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  conversationId: uuid('conversation_id').references(() => conversations.id),
-  type: text('type').notNull(),
-  severity: text('severity', { enum: ['low', 'medium', 'high', 'critical'] }).notNull(),
-  message: text('message').notNull(),
-  payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
-  createdAt: createdAt(),
-}, (t) => [index('alerts_open_idx').on(t.tenantId, t.resolvedAt, t.createdAt)]);
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id').references(() => conversations.id),
+    type: text('type').notNull(),
+    severity: text('severity', { enum: ['low', 'medium', 'high', 'critical'] }).notNull(),
+    message: text('message').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('alerts_open_idx').on(t.tenantId, t.resolvedAt, t.createdAt)],
+);
 
 export const satisfactionFeedback = pgTable('satisfaction_feedback', {
   id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  conversationId: uuid('conversation_id').notNull().unique().references(() => conversations.id),
-  contactId: uuid('contact_id').notNull().references(() => contacts.id),
+  tenantId: uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
+  conversationId: uuid('conversation_id')
+    .notNull()
+    .unique()
+    .references(() => conversations.id),
+  contactId: uuid('contact_id')
+    .notNull()
+    .references(() => contacts.id),
   messageId: uuid('message_id').references(() => messages.id),
   score: integer('score').notNull(),
   category: text('category', { enum: ['detractor', 'neutral', 'promoter'] }).notNull(),
@@ -316,120 +430,167 @@ export const satisfactionFeedback = pgTable('satisfaction_feedback', {
   createdAt: createdAt(),
 });
 
-export const promptTemplates = pgTable('prompt_templates', {
-  id: id(),
-  // null = the built-in default every tenant falls back to.
-  tenantId: uuid('tenant_id').references(() => tenants.id),
-  assistantType: text('assistant_type').notNull(),
-  name: text('name').notNull(),
-  createdAt: createdAt(),
-}, (t) => [unique('prompt_templates_tenant_type_uq').on(t.tenantId, t.assistantType).nullsNotDistinct()]);
+export const promptTemplates = pgTable(
+  'prompt_templates',
+  {
+    id: id(),
+    // null = the built-in default every tenant falls back to.
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    assistantType: text('assistant_type').notNull(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('prompt_templates_tenant_type_uq').on(t.tenantId, t.assistantType).nullsNotDistinct()],
+);
 
-export const promptVersions = pgTable('prompt_versions', {
-  id: id(),
-  templateId: uuid('template_id').notNull().references(() => promptTemplates.id),
-  version: text('version').notNull(),
-  content: text('content').notNull(),
-  active: boolean('active').notNull().default(false),
-  createdBy: text('created_by').notNull().default('system'),
-  createdAt: createdAt(),
-}, (t) => [
-  uniqueIndex('prompt_versions_template_version_uq').on(t.templateId, t.version),
-  uniqueIndex('prompt_versions_one_active_uq').on(t.templateId).where(sql`active`),
-]);
+export const promptVersions = pgTable(
+  'prompt_versions',
+  {
+    id: id(),
+    templateId: uuid('template_id')
+      .notNull()
+      .references(() => promptTemplates.id),
+    version: text('version').notNull(),
+    content: text('content').notNull(),
+    active: boolean('active').notNull().default(false),
+    createdBy: text('created_by').notNull().default('system'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('prompt_versions_template_version_uq').on(t.templateId, t.version),
+    uniqueIndex('prompt_versions_one_active_uq')
+      .on(t.templateId)
+      .where(sql`active`),
+  ],
+);
 
-export const messageTemplates = pgTable('message_templates', {
-  id: id(),
-  tenantId: uuid('tenant_id').references(() => tenants.id),
-  key: text('key').notNull(),
-  locale: text('locale').notNull(),
-  body: text('body').notNull(),
-  /** WhatsApp approved template (Content API) for business-initiated messages outside the 24 h window. */
-  contentSid: text('content_sid'),
-  /** Content API variables by position: `{"1": "name", "2": "amount"}` maps `{{1}}` to the target's `name`. */
-  contentVariables: jsonb('content_variables').$type<Record<string, string>>(),
-  createdAt: createdAt(),
-}, (t) => [unique('message_templates_tenant_key_locale_uq').on(t.tenantId, t.key, t.locale).nullsNotDistinct()]);
+export const messageTemplates = pgTable(
+  'message_templates',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    key: text('key').notNull(),
+    locale: text('locale').notNull(),
+    body: text('body').notNull(),
+    /** WhatsApp approved template (Content API) for business-initiated messages outside the 24 h window. */
+    contentSid: text('content_sid'),
+    /** Content API variables by position: `{"1": "name", "2": "amount"}` maps `{{1}}` to the target's `name`. */
+    contentVariables: jsonb('content_variables').$type<Record<string, string>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('message_templates_tenant_key_locale_uq').on(t.tenantId, t.key, t.locale).nullsNotDistinct()],
+);
 
 /**
  * WhatsApp Content templates (approved by Meta) per tenant and purpose: what a business-initiated WhatsApp message
  * of that purpose becomes outside the 24 h customer-service window. `variables` maps each position to a variable.
  */
-export const contentTemplates = pgTable('content_templates', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  /** A message template key (idle_nudge, promise_reminder, a campaign's key…) or agent_reply, outage_notice, outage_resolution, broadcast. */
-  purpose: text('purpose').notNull(),
-  contentSid: text('content_sid').notNull(),
-  variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-}, (t) => [unique('content_templates_tenant_purpose_uq').on(t.tenantId, t.purpose)]);
+export const contentTemplates = pgTable(
+  'content_templates',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** A message template key (idle_nudge, promise_reminder, a campaign's key…) or agent_reply, outage_notice, outage_resolution, broadcast. */
+    purpose: text('purpose').notNull(),
+    contentSid: text('content_sid').notNull(),
+    variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('content_templates_tenant_purpose_uq').on(t.tenantId, t.purpose)],
+);
 
 /** Status callbacks that arrived before the send recorded its SID (Twilio can be faster than our commit). */
-export const parkedStatusCallbacks = pgTable('parked_status_callbacks', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  messageSid: text('message_sid').notNull(),
-  status: text('status').notNull(),
-  errorCode: text('error_code'),
-  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [index('parked_status_callbacks_sid_idx').on(t.tenantId, t.messageSid)]);
+export const parkedStatusCallbacks = pgTable(
+  'parked_status_callbacks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    messageSid: text('message_sid').notNull(),
+    status: text('status').notNull(),
+    errorCode: text('error_code'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('parked_status_callbacks_sid_idx').on(t.tenantId, t.messageSid)],
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Campaigns (C1–C6; seed 004 collections module: voice_campaigns, voice_campaign_targets, voice_promises, …).
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'active', 'paused', 'completed', 'cancelled'] as const;
-export const TARGET_STATES = ['pending', 'scheduled', 'sending', 'completed', 'failed', 'skipped', 'opted_out', 'paid'] as const;
+export const TARGET_STATES = [
+  'pending',
+  'scheduled',
+  'sending',
+  'completed',
+  'failed',
+  'skipped',
+  'opted_out',
+  'paid',
+] as const;
 /** Targets still to be worked on; the campaign completes when none is left in these states. */
 export const OPEN_TARGET_STATES = ['pending', 'scheduled', 'sending'] as const;
 
-export const campaigns = pgTable('campaigns', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  name: text('name').notNull(),
-  description: text('description'),
-  kind: text('kind', { enum: ['broadcast', 'collection', 'outage', 'outage_resolution'] }).notNull().default('broadcast'),
-  status: text('status', { enum: CAMPAIGN_STATUSES }).notNull().default('draft'),
-  strategy: text('strategy', { enum: ['sequential', 'priority', 'random'] }).notNull().default('sequential'),
-  channel: channelEnum('channel').notNull(),
-  /** The tenant's sending address (`whatsapp:+…` or `+…`): the rate limit is per sender. */
-  sender: text('sender').notNull(),
-  templateKey: text('template_key'),
-  /** Literal text instead of a template (outage notices). */
-  body: text('body'),
-  ratePerSecond: doublePrecision('rate_per_second').notNull(),
-  maxAttempts: integer('max_attempts').notNull().default(1),
-  attemptSpacingSeconds: integer('attempt_spacing_seconds').notNull().default(3600),
-  /** Send another attempt when the contact did not reply within the spacing (collections); else only on failure. */
-  retryOnNoReply: boolean('retry_on_no_reply').notNull().default(false),
-  /** Canonical active-hours spec (src/domain/active-hours.ts), evaluated in each target's time zone. */
-  activeHours: text('active_hours').notNull(),
-  defaultTimeZone: text('default_time_zone').notNull(),
-  startAt: timestamp('start_at', { withTimezone: true }),
-  endAt: timestamp('end_at', { withTimezone: true }),
-  totalTargets: integer('total_targets').notNull().default(0),
-  contactedTargets: integer('contacted_targets').notNull().default(0),
-  successfulContacts: integer('successful_contacts').notNull().default(0),
-  failedTargets: integer('failed_targets').notNull().default(0),
-  optedOutTargets: integer('opted_out_targets').notNull().default(0),
-  skippedTargets: integer('skipped_targets').notNull().default(0),
-  promisesMade: integer('promises_made').notNull().default(0),
-  promisesFulfilled: integer('promises_fulfilled').notNull().default(0),
-  promisesBroken: integer('promises_broken').notNull().default(0),
-  massiveFailureId: uuid('massive_failure_id'),
-  workflowId: text('workflow_id').notNull(),
-  /** The trace of `campaign create`: every send is a span in it, and replies point back at it (T3). */
-  traceId: text('trace_id').notNull(),
-  createdBy: text('created_by').notNull(),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-  startedAt: timestamp('started_at', { withTimezone: true }),
-  completedAt: timestamp('completed_at', { withTimezone: true }),
-}, (t) => [
-  index('campaigns_tenant_status_idx').on(t.tenantId, t.status),
-  unique('campaigns_tenant_name_uq').on(t.tenantId, t.name),
-]);
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    description: text('description'),
+    kind: text('kind', { enum: ['broadcast', 'collection', 'outage', 'outage_resolution'] })
+      .notNull()
+      .default('broadcast'),
+    status: text('status', { enum: CAMPAIGN_STATUSES }).notNull().default('draft'),
+    strategy: text('strategy', { enum: ['sequential', 'priority', 'random'] })
+      .notNull()
+      .default('sequential'),
+    channel: channelEnum('channel').notNull(),
+    /** The tenant's sending address (`whatsapp:+…` or `+…`): the rate limit is per sender. */
+    sender: text('sender').notNull(),
+    templateKey: text('template_key'),
+    /** Literal text instead of a template (outage notices). */
+    body: text('body'),
+    ratePerSecond: doublePrecision('rate_per_second').notNull(),
+    maxAttempts: integer('max_attempts').notNull().default(1),
+    attemptSpacingSeconds: integer('attempt_spacing_seconds').notNull().default(3600),
+    /** Send another attempt when the contact did not reply within the spacing (collections); else only on failure. */
+    retryOnNoReply: boolean('retry_on_no_reply').notNull().default(false),
+    /** Canonical active-hours spec (src/domain/active-hours.ts), evaluated in each target's time zone. */
+    activeHours: text('active_hours').notNull(),
+    defaultTimeZone: text('default_time_zone').notNull(),
+    startAt: timestamp('start_at', { withTimezone: true }),
+    endAt: timestamp('end_at', { withTimezone: true }),
+    totalTargets: integer('total_targets').notNull().default(0),
+    contactedTargets: integer('contacted_targets').notNull().default(0),
+    successfulContacts: integer('successful_contacts').notNull().default(0),
+    failedTargets: integer('failed_targets').notNull().default(0),
+    optedOutTargets: integer('opted_out_targets').notNull().default(0),
+    skippedTargets: integer('skipped_targets').notNull().default(0),
+    promisesMade: integer('promises_made').notNull().default(0),
+    promisesFulfilled: integer('promises_fulfilled').notNull().default(0),
+    promisesBroken: integer('promises_broken').notNull().default(0),
+    massiveFailureId: uuid('massive_failure_id'),
+    workflowId: text('workflow_id').notNull(),
+    /** The trace of `campaign create`: every send is a span in it, and replies point back at it (T3). */
+    traceId: text('trace_id').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('campaigns_tenant_status_idx').on(t.tenantId, t.status),
+    unique('campaigns_tenant_name_uq').on(t.tenantId, t.name),
+  ],
+);
 
 /**
  * Increments of the per-target counters, appended by whoever moves a target (sends, status callbacks, replies,
@@ -437,131 +598,188 @@ export const campaigns = pgTable('campaigns', {
  * made every transition of every target queue on that one row's lock (bench: waits up to 5 s at 50 sends/s with
  * two callbacks each), which starved the dispatcher and left the sender idle.
  */
-export const campaignCounterDeltas = pgTable('campaign_counter_deltas', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  campaignId: uuid('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
-  contacted: integer('contacted').notNull().default(0),
-  successful: integer('successful').notNull().default(0),
-  failed: integer('failed').notNull().default(0),
-  optedOut: integer('opted_out').notNull().default(0),
-  skipped: integer('skipped').notNull().default(0),
-}, (t) => [index('campaign_counter_deltas_campaign_idx').on(t.campaignId)]);export const campaignTargets = pgTable('campaign_targets', {
-  id: id(),
-  campaignId: uuid('campaign_id').notNull().references(() => campaigns.id),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  contactId: uuid('contact_id').notNull().references(() => contacts.id),
-  /** Line of the imported file: reports point at it. */
-  line: integer('line').notNull(),
-  /** Dispatch order for the campaign's strategy (sequential: line; priority: by priority then line; random). */
-  orderKey: bigint('order_key', { mode: 'number' }).notNull(),
-  name: text('name'),
-  timeZone: text('time_zone'),
-  priority: integer('priority').notNull().default(0),
-  debtAmountCents: bigint('debt_amount_cents', { mode: 'number' }),
-  dueDate: date('due_date'),
-  document: text('document'),
-  variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
-  state: text('state', { enum: TARGET_STATES }).notNull().default('pending'),
-  outcome: text('outcome'),
-  outcomeDetails: text('outcome_details'),
-  attemptCount: integer('attempt_count').notNull().default(0),
-  lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
-  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
-  lastMessageId: uuid('last_message_id'),
-  lastStatus: text('last_status'),
-  lastStatusAt: timestamp('last_status_at', { withTimezone: true }),
-  contactedAt: timestamp('contacted_at', { withTimezone: true }),
-  succeededAt: timestamp('succeeded_at', { withTimezone: true }),
-  repliedAt: timestamp('replied_at', { withTimezone: true }),
-  conversationId: uuid('conversation_id'),
-  paymentStatus: text('payment_status', { enum: ['pending', 'paid', 'overdue', 'unknown'] }),
-  completedAt: timestamp('completed_at', { withTimezone: true }),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-}, (t) => [
-  // One target per contact per campaign: "exactly one message per valid target" starts here.
-  uniqueIndex('campaign_targets_campaign_contact_uq').on(t.campaignId, t.contactId),
-  // The dispatcher's page query: open targets of a campaign in strategy order.
-  index('campaign_targets_dispatch_idx').on(t.campaignId, t.orderKey).where(sql`state in ('pending', 'scheduled')`),
-  index('campaign_targets_next_attempt_idx').on(t.campaignId, t.nextAttemptAt).where(sql`state in ('pending', 'scheduled', 'sending')`),
-  index('campaign_targets_contact_idx').on(t.contactId, t.state),
-]);
+export const campaignCounterDeltas = pgTable(
+  'campaign_counter_deltas',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    contacted: integer('contacted').notNull().default(0),
+    successful: integer('successful').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    optedOut: integer('opted_out').notNull().default(0),
+    skipped: integer('skipped').notNull().default(0),
+  },
+  (t) => [index('campaign_counter_deltas_campaign_idx').on(t.campaignId)],
+);
+export const campaignTargets = pgTable(
+  'campaign_targets',
+  {
+    id: id(),
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    /** Line of the imported file: reports point at it. */
+    line: integer('line').notNull(),
+    /** Dispatch order for the campaign's strategy (sequential: line; priority: by priority then line; random). */
+    orderKey: bigint('order_key', { mode: 'number' }).notNull(),
+    name: text('name'),
+    timeZone: text('time_zone'),
+    priority: integer('priority').notNull().default(0),
+    debtAmountCents: bigint('debt_amount_cents', { mode: 'number' }),
+    dueDate: date('due_date'),
+    document: text('document'),
+    variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
+    state: text('state', { enum: TARGET_STATES }).notNull().default('pending'),
+    outcome: text('outcome'),
+    outcomeDetails: text('outcome_details'),
+    attemptCount: integer('attempt_count').notNull().default(0),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastMessageId: uuid('last_message_id'),
+    lastStatus: text('last_status'),
+    lastStatusAt: timestamp('last_status_at', { withTimezone: true }),
+    contactedAt: timestamp('contacted_at', { withTimezone: true }),
+    succeededAt: timestamp('succeeded_at', { withTimezone: true }),
+    repliedAt: timestamp('replied_at', { withTimezone: true }),
+    conversationId: uuid('conversation_id'),
+    paymentStatus: text('payment_status', { enum: ['pending', 'paid', 'overdue', 'unknown'] }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // One target per contact per campaign: "exactly one message per valid target" starts here.
+    uniqueIndex('campaign_targets_campaign_contact_uq').on(t.campaignId, t.contactId),
+    // The dispatcher's page query: open targets of a campaign in strategy order.
+    index('campaign_targets_dispatch_idx')
+      .on(t.campaignId, t.orderKey)
+      .where(sql`state in ('pending', 'scheduled')`),
+    index('campaign_targets_next_attempt_idx')
+      .on(t.campaignId, t.nextAttemptAt)
+      .where(sql`state in ('pending', 'scheduled', 'sending')`),
+    index('campaign_targets_contact_idx').on(t.contactId, t.state),
+  ],
+);
 
-export const promises = pgTable('promises', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  campaignId: uuid('campaign_id').references(() => campaigns.id),
-  targetId: uuid('target_id').references(() => campaignTargets.id),
-  contactId: uuid('contact_id').notNull().references(() => contacts.id),
-  conversationId: uuid('conversation_id').references(() => conversations.id),
-  aiResultId: uuid('ai_result_id'),
-  /** Reminders and follow-ups go out on the conversation's channel, from the address the customer wrote to. */
-  channel: channelEnum('channel').notNull(),
-  sender: text('sender').notNull(),
-  amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
-  /** The instant the payment is due (a date promise is due at the end of that day in the contact's zone). */
-  dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
-  method: text('method', { enum: ['boleto', 'pix', 'card', 'transfer', 'other'] }).notNull(),
-  status: text('status', { enum: ['pending', 'fulfilled', 'broken', 'renegotiated'] }).notNull().default('pending'),
-  reminderSentAt: timestamp('reminder_sent_at', { withTimezone: true }),
-  checkedAt: timestamp('checked_at', { withTimezone: true }),
-  fulfilledAt: timestamp('fulfilled_at', { withTimezone: true }),
-  brokenAt: timestamp('broken_at', { withTimezone: true }),
-  traceId: text('trace_id'),
-  workflowId: text('workflow_id').notNull(),
-  createdAt: createdAt(),
-}, (t) => [
-  index('promises_status_due_idx').on(t.status, t.dueAt),
-  index('promises_campaign_idx').on(t.campaignId),
-  // One promise per AI turn: a retried activity finds the promise it made.
-  uniqueIndex('promises_ai_result_uq').on(t.aiResultId),
-]);
+export const promises = pgTable(
+  'promises',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    campaignId: uuid('campaign_id').references(() => campaigns.id),
+    targetId: uuid('target_id').references(() => campaignTargets.id),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    conversationId: uuid('conversation_id').references(() => conversations.id),
+    aiResultId: uuid('ai_result_id'),
+    /** Reminders and follow-ups go out on the conversation's channel, from the address the customer wrote to. */
+    channel: channelEnum('channel').notNull(),
+    sender: text('sender').notNull(),
+    amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+    /** The instant the payment is due (a date promise is due at the end of that day in the contact's zone). */
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    method: text('method', { enum: ['boleto', 'pix', 'card', 'transfer', 'other'] }).notNull(),
+    status: text('status', { enum: ['pending', 'fulfilled', 'broken', 'renegotiated'] })
+      .notNull()
+      .default('pending'),
+    reminderSentAt: timestamp('reminder_sent_at', { withTimezone: true }),
+    checkedAt: timestamp('checked_at', { withTimezone: true }),
+    fulfilledAt: timestamp('fulfilled_at', { withTimezone: true }),
+    brokenAt: timestamp('broken_at', { withTimezone: true }),
+    traceId: text('trace_id'),
+    workflowId: text('workflow_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('promises_status_due_idx').on(t.status, t.dueAt),
+    index('promises_campaign_idx').on(t.campaignId),
+    // One promise per AI turn: a retried activity finds the promise it made.
+    uniqueIndex('promises_ai_result_uq').on(t.aiResultId),
+  ],
+);
 
 /** Payments as reported by the tenant's billing system (POST /api/payments); the default payment checker reads them. */
-export const payments = pgTable('payments', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  contactId: uuid('contact_id').notNull().references(() => contacts.id),
-  amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
-  externalId: text('external_id').notNull(),
-  paidAt: timestamp('paid_at', { withTimezone: true }).notNull(),
-  createdAt: createdAt(),
-}, (t) => [
-  unique('payments_tenant_external_uq').on(t.tenantId, t.externalId),
-  index('payments_contact_paid_idx').on(t.contactId, t.paidAt),
-]);
+export const payments = pgTable(
+  'payments',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+    externalId: text('external_id').notNull(),
+    paidAt: timestamp('paid_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('payments_tenant_external_uq').on(t.tenantId, t.externalId),
+    index('payments_contact_paid_idx').on(t.contactId, t.paidAt),
+  ],
+);
 
 /** Seed 004 `massive_failures`: a service outage in some regions (C5). */
-export const massiveFailures = pgTable('massive_failures', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  name: text('name').notNull(),
-  description: text('description'),
-  severity: text('severity', { enum: ['low', 'medium', 'high', 'critical'] }).notNull().default('high'),
-  status: text('status', { enum: ['active', 'resolved'] }).notNull().default('active'),
-  affectedRegions: jsonb('affected_regions').$type<string[]>().notNull(),
-  message: text('message').notNull(),
-  resolutionMessage: text('resolution_message'),
-  estimatedResolution: timestamp('estimated_resolution', { withTimezone: true }),
-  notifyCampaignId: uuid('notify_campaign_id'),
-  resolveCampaignId: uuid('resolve_campaign_id'),
-  createdBy: text('created_by').notNull(),
-  createdAt: createdAt(),
-  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
-  resolvedBy: text('resolved_by'),
-}, (t) => [index('massive_failures_tenant_status_idx').on(t.tenantId, t.status)]);
+export const massiveFailures = pgTable(
+  'massive_failures',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    description: text('description'),
+    severity: text('severity', { enum: ['low', 'medium', 'high', 'critical'] })
+      .notNull()
+      .default('high'),
+    status: text('status', { enum: ['active', 'resolved'] })
+      .notNull()
+      .default('active'),
+    affectedRegions: jsonb('affected_regions').$type<string[]>().notNull(),
+    message: text('message').notNull(),
+    resolutionMessage: text('resolution_message'),
+    estimatedResolution: timestamp('estimated_resolution', { withTimezone: true }),
+    notifyCampaignId: uuid('notify_campaign_id'),
+    resolveCampaignId: uuid('resolve_campaign_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolvedBy: text('resolved_by'),
+  },
+  (t) => [index('massive_failures_tenant_status_idx').on(t.tenantId, t.status)],
+);
 
 /** Seed 004 `failure_notifications`: one notification of each type per contact per outage. */
-export const failureNotifications = pgTable('failure_notifications', {
-  id: id(),
-  failureId: uuid('failure_id').notNull().references(() => massiveFailures.id),
-  contactId: uuid('contact_id').notNull().references(() => contacts.id),
-  notificationType: text('notification_type', { enum: ['failure', 'resolution'] }).notNull(),
-  targetId: uuid('target_id').references(() => campaignTargets.id),
-  messageId: uuid('message_id'),
-  sentAt: timestamp('sent_at', { withTimezone: true }),
-  createdAt: createdAt(),
-}, (t) => [uniqueIndex('failure_notifications_once_uq').on(t.failureId, t.contactId, t.notificationType)]);
+export const failureNotifications = pgTable(
+  'failure_notifications',
+  {
+    id: id(),
+    failureId: uuid('failure_id')
+      .notNull()
+      .references(() => massiveFailures.id),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    notificationType: text('notification_type', { enum: ['failure', 'resolution'] }).notNull(),
+    targetId: uuid('target_id').references(() => campaignTargets.id),
+    messageId: uuid('message_id'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('failure_notifications_once_uq').on(t.failureId, t.contactId, t.notificationType)],
+);
 
 /**
  * Browser sessions of operators for the codec endpoint (the Temporal Web UI sends cookies, not API keys): made by
@@ -569,7 +787,9 @@ export const failureNotifications = pgTable('failure_notifications', {
  */
 export const operatorSessions = pgTable('operator_sessions', {
   id: id(),
-  userId: uuid('user_id').notNull().references(() => users.id),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id),
   tokenHash: text('token_hash').notNull().unique(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
@@ -581,24 +801,35 @@ export const operatorSessions = pgTable('operator_sessions', {
  * does not say which workflow it shows (its requests carry only the namespace, and a cross-origin Referer is
  * cut to the origin), so workflow_id is filled only when a client sends X-Causeway-Workflow-Id.
  */
-export const codecAudit = pgTable('codec_audit', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  userId: uuid('user_id').notNull().references(() => users.id),
-  action: text('action', { enum: ['decode', 'encode'] }).notNull(),
-  outcome: text('outcome', { enum: ['allowed', 'forbidden'] }).notNull(),
-  via: text('via', { enum: ['session', 'api_key'] }).notNull(),
-  namespace: text('namespace'),
-  workflowId: text('workflow_id'),
-  origin: text('origin'),
-  payloads: integer('payloads').notNull(),
-  /** How many of them were encrypted, and with which key ids (no payload content is ever stored here). */
-  encrypted: integer('encrypted').notNull(),
-  /** Decoded payloads of another tenant, returned still encrypted. */
-  withheld: integer('withheld').notNull().default(0),
-  keyIds: text('key_ids').array().notNull().default(sql`'{}'::text[]`),
-  occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [index('codec_audit_user_idx').on(t.userId, t.occurredAt)]);
+export const codecAudit = pgTable(
+  'codec_audit',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    action: text('action', { enum: ['decode', 'encode'] }).notNull(),
+    outcome: text('outcome', { enum: ['allowed', 'forbidden'] }).notNull(),
+    via: text('via', { enum: ['session', 'api_key'] }).notNull(),
+    namespace: text('namespace'),
+    workflowId: text('workflow_id'),
+    origin: text('origin'),
+    payloads: integer('payloads').notNull(),
+    /** How many of them were encrypted, and with which key ids (no payload content is ever stored here). */
+    encrypted: integer('encrypted').notNull(),
+    /** Decoded payloads of another tenant, returned still encrypted. */
+    withheld: integer('withheld').notNull().default(0),
+    keyIds: text('key_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('codec_audit_user_idx').on(t.userId, t.occurredAt)],
+);
 
 /**
  * Erasure requests (LGPD/GDPR): the audit of what was removed, without personal data. One row per erasure run
@@ -617,33 +848,47 @@ export interface ErasureTargets {
   traceIds: string[];
 }
 
-export const erasures = pgTable('erasures', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  contactHash: text('contact_hash').notNull(),
-  workflowId: text('workflow_id').notNull(),
-  runId: text('run_id').notNull().unique(),
-  requestedBy: text('requested_by').notNull(),
-  reason: text('reason').notNull(),
-  status: text('status', { enum: ['running', 'completed'] }).notNull().default('running'),
-  counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
-  workflowsTerminated: integer('workflows_terminated').notNull().default(0),
-  historiesDeleted: integer('histories_deleted').notNull().default(0),
-  /** While running: the ids found at the start (message SIDs, workflow ids; no personal data), cleared at the end. */
-  targets: jsonb('targets').$type<ErasureTargets>(),
-  requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
-  completedAt: timestamp('completed_at', { withTimezone: true }),
-}, (t) => [index('erasures_tenant_hash_idx').on(t.tenantId, t.contactHash)]);
+export const erasures = pgTable(
+  'erasures',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    contactHash: text('contact_hash').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull().unique(),
+    requestedBy: text('requested_by').notNull(),
+    reason: text('reason').notNull(),
+    status: text('status', { enum: ['running', 'completed'] })
+      .notNull()
+      .default('running'),
+    counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+    workflowsTerminated: integer('workflows_terminated').notNull().default(0),
+    historiesDeleted: integer('histories_deleted').notNull().default(0),
+    /** While running: the ids found at the start (message SIDs, workflow ids; no personal data), cleared at the end. */
+    targets: jsonb('targets').$type<ErasureTargets>(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [index('erasures_tenant_hash_idx').on(t.tenantId, t.contactHash)],
+);
 
 /**
  * Erased contacts who had opted out: a campaign import that brings their number back imports them as opted out
  * (skipped, counted in the report) instead of silently contacting them again. Keyed hash only, per tenant.
  */
-export const contactSuppressions = pgTable('contact_suppressions', {
-  id: id(),
-  tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-  phoneHash: text('phone_hash').notNull(),
-  reason: text('reason', { enum: ['erased_opted_out'] }).notNull(),
-  optedOutAt: timestamp('opted_out_at', { withTimezone: true }).notNull(),
-  createdAt: createdAt(),
-}, (t) => [uniqueIndex('contact_suppressions_tenant_hash_uq').on(t.tenantId, t.phoneHash)]);
+export const contactSuppressions = pgTable(
+  'contact_suppressions',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    phoneHash: text('phone_hash').notNull(),
+    reason: text('reason', { enum: ['erased_opted_out'] }).notNull(),
+    optedOutAt: timestamp('opted_out_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('contact_suppressions_tenant_hash_uq').on(t.tenantId, t.phoneHash)],
+);

@@ -19,8 +19,14 @@ export interface SealResult {
  * and a token rotated meanwhile (`tenant update --rotate-auth-token`) is already sealed anew. `accountSids` limits
  * the pass to some accounts (tests sharing one database).
  */
-export async function sealStoredSecrets(db: Database, ring: Keyring = keyring(), options: { accountSids?: string[] } = {}): Promise<SealResult> {
-  const rows = await db.select({ id: twilioAccounts.id, authToken: twilioAccounts.authToken }).from(twilioAccounts)
+export async function sealStoredSecrets(
+  db: Database,
+  ring: Keyring = keyring(),
+  options: { accountSids?: string[] } = {},
+): Promise<SealResult> {
+  const rows = await db
+    .select({ id: twilioAccounts.id, authToken: twilioAccounts.authToken })
+    .from(twilioAccounts)
     .where(options.accountSids ? inArray(twilioAccounts.accountSid, options.accountSids) : undefined);
   const result: SealResult = { sealed: 0, resealed: 0, unknownKeyIds: [] };
   for (const row of rows) {
@@ -31,8 +37,11 @@ export async function sealStoredSecrets(db: Database, ring: Keyring = keyring(),
       continue;
     }
     const plain = keyId === null ? row.authToken : open(ring, row.authToken);
-    const updated = await db.update(twilioAccounts).set({ authToken: seal(ring, plain) })
-      .where(and(eq(twilioAccounts.id, row.id), eq(twilioAccounts.authToken, row.authToken))).returning({ id: twilioAccounts.id });
+    const updated = await db
+      .update(twilioAccounts)
+      .set({ authToken: seal(ring, plain) })
+      .where(and(eq(twilioAccounts.id, row.id), eq(twilioAccounts.authToken, row.authToken)))
+      .returning({ id: twilioAccounts.id });
     if (updated.length === 0) continue;
     if (keyId === null) result.sealed += 1;
     else result.resealed += 1;

@@ -16,20 +16,41 @@ export interface TenantNumber {
 }
 
 /** Tenant resolution (I2): the number must belong to that exact Twilio account. No fallback tenant, ever. */
-export function findTenantNumber(db: DbOrTx, accountSid: string, channel: Channel, phone: string): Promise<TenantNumber | null> {
-  return selectTenantNumber(db, and(eq(phoneNumbers.channel, channel), eq(phoneNumbers.phone, phone), eq(twilioAccounts.accountSid, accountSid)));
+export function findTenantNumber(
+  db: DbOrTx,
+  accountSid: string,
+  channel: Channel,
+  phone: string,
+): Promise<TenantNumber | null> {
+  return selectTenantNumber(
+    db,
+    and(eq(phoneNumbers.channel, channel), eq(phoneNumbers.phone, phone), eq(twilioAccounts.accountSid, accountSid)),
+  );
 }
 
 /** The tenant's own sender number, for outbound sends: looked up by tenant, never by whoever owns the number. */
-export function findTenantSender(db: DbOrTx, tenantId: string, channel: Channel, phone: string): Promise<TenantNumber | null> {
-  return selectTenantNumber(db, and(eq(phoneNumbers.tenantId, tenantId), eq(phoneNumbers.channel, channel), eq(phoneNumbers.phone, phone)));
+export function findTenantSender(
+  db: DbOrTx,
+  tenantId: string,
+  channel: Channel,
+  phone: string,
+): Promise<TenantNumber | null> {
+  return selectTenantNumber(
+    db,
+    and(eq(phoneNumbers.tenantId, tenantId), eq(phoneNumbers.channel, channel), eq(phoneNumbers.phone, phone)),
+  );
 }
 
 async function selectTenantNumber(db: DbOrTx, where: SQL | undefined): Promise<TenantNumber | null> {
   const rows = await db
     .select({
-      tenantId: phoneNumbers.tenantId, tenantSlug: tenants.slug, accountSid: twilioAccounts.accountSid,
-      authToken: twilioAccounts.authToken, mode: twilioAccounts.mode, channel: phoneNumbers.channel, phone: phoneNumbers.phone,
+      tenantId: phoneNumbers.tenantId,
+      tenantSlug: tenants.slug,
+      accountSid: twilioAccounts.accountSid,
+      authToken: twilioAccounts.authToken,
+      mode: twilioAccounts.mode,
+      channel: phoneNumbers.channel,
+      phone: phoneNumbers.phone,
     })
     .from(phoneNumbers)
     .innerJoin(twilioAccounts, eq(twilioAccounts.id, phoneNumbers.twilioAccountId))
@@ -58,12 +79,28 @@ export interface NewTenant {
 /** Creates a tenant, its Twilio account and numbers in one transaction (seed 003, risk 3: no half-made tenant). */
 export async function createTenant(db: Database, input: NewTenant) {
   return db.transaction(async (tx) => {
-    const [tenant] = await tx.insert(tenants).values({ slug: input.slug, name: input.name, hashKey: newHashKey() }).returning();
-    const [account] = await tx.insert(twilioAccounts)
-      .values({ tenantId: tenant!.id, accountSid: input.accountSid, authToken: sealSecret(input.authToken), mode: input.mode })
+    const [tenant] = await tx
+      .insert(tenants)
+      .values({ slug: input.slug, name: input.name, hashKey: newHashKey() })
+      .returning();
+    const [account] = await tx
+      .insert(twilioAccounts)
+      .values({
+        tenantId: tenant!.id,
+        accountSid: input.accountSid,
+        authToken: sealSecret(input.authToken),
+        mode: input.mode,
+      })
       .returning();
     if (input.numbers.length > 0) {
-      await tx.insert(phoneNumbers).values(input.numbers.map((n) => ({ tenantId: tenant!.id, twilioAccountId: account!.id, channel: n.channel, phone: n.phone })));
+      await tx.insert(phoneNumbers).values(
+        input.numbers.map((n) => ({
+          tenantId: tenant!.id,
+          twilioAccountId: account!.id,
+          channel: n.channel,
+          phone: n.phone,
+        })),
+      );
     }
     return { tenant: tenant!, account: { ...account!, authToken: input.authToken } };
   });
@@ -71,7 +108,14 @@ export async function createTenant(db: Database, input: NewTenant) {
 
 export async function listTenants(db: Database) {
   const rows = await db
-    .select({ slug: tenants.slug, name: tenants.name, accountSid: twilioAccounts.accountSid, mode: twilioAccounts.mode, channel: phoneNumbers.channel, phone: phoneNumbers.phone })
+    .select({
+      slug: tenants.slug,
+      name: tenants.name,
+      accountSid: twilioAccounts.accountSid,
+      mode: twilioAccounts.mode,
+      channel: phoneNumbers.channel,
+      phone: phoneNumbers.phone,
+    })
     .from(tenants)
     .leftJoin(twilioAccounts, eq(twilioAccounts.tenantId, tenants.id))
     .leftJoin(phoneNumbers, eq(phoneNumbers.twilioAccountId, twilioAccounts.id))
@@ -101,15 +145,30 @@ export interface TenantDetails {
 }
 
 export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetails | null> {
-  const [tenant] = await db.select({ id: tenants.id, slug: tenants.slug, name: tenants.name, locale: tenants.locale }).from(tenants).where(eq(tenants.slug, slug));
+  const [tenant] = await db
+    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, locale: tenants.locale })
+    .from(tenants)
+    .where(eq(tenants.slug, slug));
   if (!tenant) return null;
-  const accounts = await db.select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid, mode: twilioAccounts.mode }).from(twilioAccounts)
-    .where(eq(twilioAccounts.tenantId, tenant.id)).orderBy(twilioAccounts.createdAt);
-  const numbers = await db.select({ accountId: phoneNumbers.twilioAccountId, channel: phoneNumbers.channel, phone: phoneNumbers.phone }).from(phoneNumbers)
-    .where(eq(phoneNumbers.tenantId, tenant.id)).orderBy(phoneNumbers.channel, phoneNumbers.phone);
+  const accounts = await db
+    .select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid, mode: twilioAccounts.mode })
+    .from(twilioAccounts)
+    .where(eq(twilioAccounts.tenantId, tenant.id))
+    .orderBy(twilioAccounts.createdAt);
+  const numbers = await db
+    .select({ accountId: phoneNumbers.twilioAccountId, channel: phoneNumbers.channel, phone: phoneNumbers.phone })
+    .from(phoneNumbers)
+    .where(eq(phoneNumbers.tenantId, tenant.id))
+    .orderBy(phoneNumbers.channel, phoneNumbers.phone);
   return {
-    slug: tenant.slug, name: tenant.name, locale: tenant.locale,
-    accounts: accounts.map((a) => ({ accountSid: a.accountSid, mode: a.mode, numbers: numbers.filter((n) => n.accountId === a.id).map(({ channel, phone }) => ({ channel, phone })) })),
+    slug: tenant.slug,
+    name: tenant.name,
+    locale: tenant.locale,
+    accounts: accounts.map((a) => ({
+      accountSid: a.accountSid,
+      mode: a.mode,
+      numbers: numbers.filter((n) => n.accountId === a.id).map(({ channel, phone }) => ({ channel, phone })),
+    })),
   };
 }
 
@@ -122,22 +181,59 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
   await db.transaction(async (tx) => {
     const [tenant] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, slug)).for('update');
     if (!tenant) throw new TenantChangeError(`no tenant ${slug}`);
-    const accounts = await tx.select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid }).from(twilioAccounts).where(eq(twilioAccounts.tenantId, tenant.id));
-    const account = change.accountSid ? accounts.find((a) => a.accountSid === change.accountSid) : accounts.length === 1 ? accounts[0] : undefined;
+    const accounts = await tx
+      .select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid })
+      .from(twilioAccounts)
+      .where(eq(twilioAccounts.tenantId, tenant.id));
+    const account = change.accountSid
+      ? accounts.find((a) => a.accountSid === change.accountSid)
+      : accounts.length === 1
+        ? accounts[0]
+        : undefined;
     const needsAccount = change.authToken !== undefined || (change.addNumbers?.length ?? 0) > 0;
     if (needsAccount && !account) {
-      throw new TenantChangeError(change.accountSid ? `tenant ${slug} has no account ${change.accountSid}` : `tenant ${slug} has ${accounts.length} Twilio accounts: say which with --account-sid`);
+      throw new TenantChangeError(
+        change.accountSid
+          ? `tenant ${slug} has no account ${change.accountSid}`
+          : `tenant ${slug} has ${accounts.length} Twilio accounts: say which with --account-sid`,
+      );
     }
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
-    if (change.authToken !== undefined) await tx.update(twilioAccounts).set({ authToken: sealSecret(change.authToken) }).where(eq(twilioAccounts.id, account!.id));
+    if (change.authToken !== undefined)
+      await tx
+        .update(twilioAccounts)
+        .set({ authToken: sealSecret(change.authToken) })
+        .where(eq(twilioAccounts.id, account!.id));
     for (const n of change.removeNumbers ?? []) {
-      const removed = await tx.delete(phoneNumbers).where(and(eq(phoneNumbers.tenantId, tenant.id), eq(phoneNumbers.channel, n.channel), eq(phoneNumbers.phone, n.phone))).returning({ id: phoneNumbers.id });
-      if (removed.length === 0) throw new TenantChangeError(`tenant ${slug} does not own ${n.channel === 'whatsapp' ? 'whatsapp:' : ''}${n.phone}`);
+      const removed = await tx
+        .delete(phoneNumbers)
+        .where(
+          and(
+            eq(phoneNumbers.tenantId, tenant.id),
+            eq(phoneNumbers.channel, n.channel),
+            eq(phoneNumbers.phone, n.phone),
+          ),
+        )
+        .returning({ id: phoneNumbers.id });
+      if (removed.length === 0)
+        throw new TenantChangeError(
+          `tenant ${slug} does not own ${n.channel === 'whatsapp' ? 'whatsapp:' : ''}${n.phone}`,
+        );
     }
     for (const n of change.addNumbers ?? []) {
-      const [owner] = await tx.select({ tenantId: phoneNumbers.tenantId }).from(phoneNumbers).where(and(eq(phoneNumbers.channel, n.channel), eq(phoneNumbers.phone, n.phone)));
-      if (owner) throw new TenantChangeError(owner.tenantId === tenant.id ? `tenant ${slug} already owns that ${n.channel} number` : `that ${n.channel} number belongs to another tenant`);
-      await tx.insert(phoneNumbers).values({ tenantId: tenant.id, twilioAccountId: account!.id, channel: n.channel, phone: n.phone });
+      const [owner] = await tx
+        .select({ tenantId: phoneNumbers.tenantId })
+        .from(phoneNumbers)
+        .where(and(eq(phoneNumbers.channel, n.channel), eq(phoneNumbers.phone, n.phone)));
+      if (owner)
+        throw new TenantChangeError(
+          owner.tenantId === tenant.id
+            ? `tenant ${slug} already owns that ${n.channel} number`
+            : `that ${n.channel} number belongs to another tenant`,
+        );
+      await tx
+        .insert(phoneNumbers)
+        .values({ tenantId: tenant.id, twilioAccountId: account!.id, channel: n.channel, phone: n.phone });
     }
   });
   return (await showTenant(db, slug))!;

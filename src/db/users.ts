@@ -13,9 +13,21 @@ export interface Operator {
 }
 
 /** Creates a user with one API key; the key is returned once and only its hash is stored. */
-export async function createUser(db: Database, input: { tenantId: string; name: string; role: Role; email?: string | null; department?: string | null }) {
+export async function createUser(
+  db: Database,
+  input: { tenantId: string; name: string; role: Role; email?: string | null; department?: string | null },
+) {
   return db.transaction(async (tx) => {
-    const [user] = await tx.insert(users).values({ tenantId: input.tenantId, name: input.name, role: input.role, email: input.email ?? null, department: input.department ?? null }).returning();
+    const [user] = await tx
+      .insert(users)
+      .values({
+        tenantId: input.tenantId,
+        name: input.name,
+        role: input.role,
+        email: input.email ?? null,
+        department: input.department ?? null,
+      })
+      .returning();
     const key = generateApiKey();
     await tx.insert(apiKeys).values({ userId: user!.id, prefix: key.prefix, keyHash: key.hash });
     return { user: user!, apiKey: key.key };
@@ -27,23 +39,43 @@ export async function findOperatorByApiKey(db: Database, key: string): Promise<O
   const parsed = parseApiKey(key);
   if (!parsed) return null;
   const [row] = await db
-    .select({ keyId: apiKeys.id, keyHash: apiKeys.keyHash, id: users.id, tenantId: users.tenantId, tenantSlug: tenants.slug, name: users.name, role: users.role, department: users.department })
+    .select({
+      keyId: apiKeys.id,
+      keyHash: apiKeys.keyHash,
+      id: users.id,
+      tenantId: users.tenantId,
+      tenantSlug: tenants.slug,
+      name: users.name,
+      role: users.role,
+      department: users.department,
+    })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
     .innerJoin(tenants, eq(tenants.id, users.tenantId))
     .where(and(eq(apiKeys.prefix, parsed.prefix), isNull(apiKeys.revokedAt), isNull(users.disabledAt)));
   if (!row || !apiKeyMatches(key, row.keyHash)) return null;
-  await db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(eq(apiKeys.id, row.keyId));
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`now()` })
+    .where(eq(apiKeys.id, row.keyId));
   const { keyId: _keyId, keyHash: _keyHash, ...operator } = row;
   return operator;
 }
 
 /** Revokes every key of a user; with `issueNew`, returns a fresh key (rotation). Null when the user is unknown. */
-export async function rotateApiKeys(db: Database, userId: string, issueNew: boolean): Promise<{ revoked: number; apiKey: string | null } | null> {
+export async function rotateApiKeys(
+  db: Database,
+  userId: string,
+  issueNew: boolean,
+): Promise<{ revoked: number; apiKey: string | null } | null> {
   return db.transaction(async (tx) => {
     const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId));
     if (!user) return null;
-    const revoked = await tx.update(apiKeys).set({ revokedAt: sql`now()` }).where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
+    const revoked = await tx
+      .update(apiKeys)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
     if (!issueNew) return { revoked: revoked.length, apiKey: null };
     const key = generateApiKey();
     await tx.insert(apiKeys).values({ userId, prefix: key.prefix, keyHash: key.hash });

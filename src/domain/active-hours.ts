@@ -25,7 +25,8 @@ const emptyHours = (): ActiveHours => ({ mon: [], tue: [], wed: [], thu: [], fri
 function dayIndex(token: string, clause: string): number {
   const index = WEEKDAYS.indexOf(token as Weekday);
   const full = FULL_NAMES.indexOf(token);
-  if (index < 0 && full < 0) throw new ActiveHoursError(`unknown day "${token}" in "${clause}" (use mon, tue, wed, thu, fri, sat, sun, daily)`);
+  if (index < 0 && full < 0)
+    throw new ActiveHoursError(`unknown day "${token}" in "${clause}" (use mon, tue, wed, thu, fri, sat, sun, daily)`);
   return index >= 0 ? index : full;
 }
 
@@ -51,7 +52,8 @@ function parseTime(text: string, clause: string, isEnd: boolean): number {
   const [h, m, s] = match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)] : [NaN, NaN, NaN];
   const seconds = h * 3600 + m * 60 + s;
   const valid = m < 60 && s < 60 && (h < 24 || (isEnd && seconds === DAY_SECONDS));
-  if (!valid) throw new ActiveHoursError(`bad time "${text}" in "${clause}" (use HH:MM or HH:MM:SS; 24:00 only as an end)`);
+  if (!valid)
+    throw new ActiveHoursError(`bad time "${text}" in "${clause}" (use HH:MM or HH:MM:SS; 24:00 only as an end)`);
   return seconds;
 }
 
@@ -60,7 +62,10 @@ function parseWindow(text: string, clause: string): [number, number] {
   if (parts.length !== 2) throw new ActiveHoursError(`bad time window "${text}" in "${clause}" (use HH:MM-HH:MM)`);
   const start = parseTime(parts[0]!, clause, false);
   const end = parseTime(parts[1]!, clause, true);
-  if (end <= start) throw new ActiveHoursError(`window "${text}" in "${clause}" ends before it starts (to cross midnight, write two windows)`);
+  if (end <= start)
+    throw new ActiveHoursError(
+      `window "${text}" in "${clause}" ends before it starts (to cross midnight, write two windows)`,
+    );
   return [start, end];
 }
 
@@ -71,20 +76,27 @@ export function parseActiveHours(spec: string): ActiveHours {
   // "never" is the canonical form of a schedule with no window, so formatActiveHours round-trips.
   if (text === 'never') return emptyHours();
   const hours = emptyHours();
-  const clauses = text.split(';').map((c) => c.trim()).filter(Boolean);
-  if (clauses.length === 0) throw new ActiveHoursError('empty active hours (write e.g. "mon-fri 08:00-20:00", "always" or "never")');
+  const clauses = text
+    .split(';')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (clauses.length === 0)
+    throw new ActiveHoursError('empty active hours (write e.g. "mon-fri 08:00-20:00", "always" or "never")');
   for (const clause of clauses) {
     // Days are letters, commas, dashes and spaces; the windows start at the first digit.
     const match = /^([a-z][a-z,\s-]*?)\s*(\d.*)$/.exec(clause);
     if (!match) throw new ActiveHoursError(`bad clause "${clause}" (expected "<days> HH:MM-HH:MM[,HH:MM-HH:MM]")`);
     const windows = match[2]!.split(',').map((w) => parseWindow(w.trim(), clause));
-    for (const day of parseDays(match[1]!, clause)) hours[day].push(...windows.map((w): [number, number] => [w[0], w[1]]));
+    for (const day of parseDays(match[1]!, clause))
+      hours[day].push(...windows.map((w): [number, number] => [w[0], w[1]]));
   }
   for (const day of WEEKDAYS) {
     const windows = hours[day].sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < windows.length; i++) {
       if (windows[i]![0] < windows[i - 1]![1]) {
-        throw new ActiveHoursError(`overlapping windows on ${day}: ${formatWindow(windows[i - 1]!)} and ${formatWindow(windows[i]!)} in "${spec.trim()}"`);
+        throw new ActiveHoursError(
+          `overlapping windows on ${day}: ${formatWindow(windows[i - 1]!)} and ${formatWindow(windows[i]!)} in "${spec.trim()}"`,
+        );
       }
     }
   }
@@ -100,7 +112,11 @@ const formatWindow = ([start, end]: [number, number]) => `${formatTime(start)}-$
 
 /** Canonical spec: days with identical windows grouped, consecutive days as ranges ("mon-fri 08:00-20:00; sat 08:00-14:00"). */
 export function formatActiveHours(h: ActiveHours): string {
-  const keyOf = (day: Weekday) => [...h[day]].sort((a, b) => a[0] - b[0]).map(formatWindow).join(',');
+  const keyOf = (day: Weekday) =>
+    [...h[day]]
+      .sort((a, b) => a[0] - b[0])
+      .map(formatWindow)
+      .join(',');
   if (WEEKDAYS.every((d) => keyOf(d) === '00:00-24:00')) return 'always';
   const groups = new Map<string, number[]>(); // windows key -> day indexes, in weekday order
   WEEKDAYS.forEach((day, i) => {
@@ -139,7 +155,16 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     try {
-      f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
     } catch (error) {
       if (error instanceof RangeError) throw new ActiveHoursError(`unknown time zone "${timeZone}"`);
       throw error;
@@ -162,7 +187,8 @@ export function isValidTimeZone(tz: string): boolean {
 /** Local wall clock at instant `ms`, encoded as "UTC milliseconds" of that wall-clock time (whole seconds). */
 function wallClock(timeZone: string, ms: number): number {
   const p: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  for (const part of formatter(timeZone).formatToParts(new Date(ms)))
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
   const { year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = p;
   // Old ICU versions can print midnight as hour 24 despite h23.
   return Date.UTC(year, month - 1, day, hour % 24, minute, second);
@@ -190,7 +216,10 @@ export function isOpen(hours: ActiveHours, timeZone: string, at: Date): boolean 
  */
 function instantsForWall(timeZone: string, wallMs: number): number[] {
   const offsets = new Set([offsetAt(timeZone, wallMs - DAY_MS), offsetAt(timeZone, wallMs + DAY_MS)]);
-  return [...offsets].map((o) => wallMs - o).filter((t) => wallClock(timeZone, t) === wallMs).sort((a, b) => a - b);
+  return [...offsets]
+    .map((o) => wallMs - o)
+    .filter((t) => wallClock(timeZone, t) === wallMs)
+    .sort((a, b) => a - b);
 }
 
 /** Offset transitions in (from, to]: the first whole second at which the new offset applies. */

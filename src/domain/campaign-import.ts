@@ -34,7 +34,11 @@ export interface RowError {
   unit?: 'line' | 'item';
 }
 
-export interface ImportResult { rows: TargetRow[]; errors: RowError[]; format: 'csv' | 'json' }
+export interface ImportResult {
+  rows: TargetRow[];
+  errors: RowError[];
+  format: 'csv' | 'json';
+}
 
 export interface ImportOptions {
   /** Country calling code prefixed to numbers written without "+", e.g. "55". */
@@ -46,14 +50,32 @@ export interface ImportOptions {
 type Field = 'phone' | 'name' | 'time_zone' | 'region' | 'priority' | 'debt_amount' | 'due_date' | 'document';
 
 const ALIASES: Record<string, Field> = {
-  phone: 'phone', phone_number: 'phone', telefone: 'phone', celular: 'phone',
-  name: 'name', nome: 'name', debtor_name: 'name',
-  time_zone: 'time_zone', timezone: 'time_zone', tz: 'time_zone',
-  region: 'region', regiao: 'region', city: 'region', cidade: 'region',
-  priority: 'priority', prioridade: 'priority',
-  debt_amount: 'debt_amount', amount: 'debt_amount', valor: 'debt_amount',
-  due_date: 'due_date', vencimento: 'due_date', due: 'due_date',
-  document: 'document', cpf: 'document', cnpj: 'document', documento: 'document',
+  phone: 'phone',
+  phone_number: 'phone',
+  telefone: 'phone',
+  celular: 'phone',
+  name: 'name',
+  nome: 'name',
+  debtor_name: 'name',
+  time_zone: 'time_zone',
+  timezone: 'time_zone',
+  tz: 'time_zone',
+  region: 'region',
+  regiao: 'region',
+  city: 'region',
+  cidade: 'region',
+  priority: 'priority',
+  prioridade: 'priority',
+  debt_amount: 'debt_amount',
+  amount: 'debt_amount',
+  valor: 'debt_amount',
+  due_date: 'due_date',
+  vencimento: 'due_date',
+  due: 'due_date',
+  document: 'document',
+  cpf: 'document',
+  cnpj: 'document',
+  documento: 'document',
 };
 
 export const DEFAULT_MAX_ROWS = 200_000;
@@ -62,13 +84,24 @@ const MAX_AMOUNT_CENTS = 1e11;
 
 const stripAccents = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '');
 /** "Phone Number", "phoneNumber", "Região" → "phone_number", "phone_number", "regiao". */
-const fieldKey = (name: string) => stripAccents(name).trim().replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[\s-]+/g, '_');
+const fieldKey = (name: string) =>
+  stripAccents(name)
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 /** Template placeholders are `{{[A-Za-z0-9_]+}}`, so CSV headers are folded into that alphabet (case kept). */
-const variableName = (header: string) => stripAccents(header).trim().replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+const variableName = (header: string) =>
+  stripAccents(header)
+    .trim()
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 
 /** Thrown by field parsers; becomes a RowError for that field. */
 class FieldProblem extends Error {}
-const fail = (message: string): never => { throw new FieldProblem(message); };
+const fail = (message: string): never => {
+  throw new FieldProblem(message);
+};
 const quoted = (value: unknown) => JSON.stringify(typeof value === 'string' ? value : String(value));
 
 /** Trimmed text, null when blank or absent; numbers and booleans (JSON) become text. */
@@ -90,7 +123,9 @@ function parsePriority(value: unknown): number {
   const raw = text(value);
   if (raw === null) return 0;
   const n = /^[+-]?\d+$/.test(raw) ? Number(raw) : NaN;
-  return Number.isInteger(n) && n >= -1000 && n <= 1000 ? n : fail(`must be an integer between -1000 and 1000 (${quoted(raw)})`);
+  return Number.isInteger(n) && n >= -1000 && n <= 1000
+    ? n
+    : fail(`must be an integer between -1000 and 1000 (${quoted(raw)})`);
 }
 
 /**
@@ -101,7 +136,8 @@ function parsePriority(value: unknown): number {
 function parseAmountCents(value: unknown): number | null {
   if (typeof value === 'number') {
     const cents = Math.round(value * 100);
-    if (!Number.isFinite(value) || Math.abs(value * 100 - cents) > 1e-4) fail(`not an amount in cents precision (${value})`);
+    if (!Number.isFinite(value) || Math.abs(value * 100 - cents) > 1e-4)
+      fail(`not an amount in cents precision (${value})`);
     return checkAmount(cents, String(value));
   }
   const raw = text(value);
@@ -116,7 +152,9 @@ function parseAmountCents(value: unknown): number | null {
     const count = s.split(separator).length - 1;
     decimal = count === 0 || count > 1 || s.length - s.lastIndexOf(separator) - 1 === 3 ? null : separator;
   }
-  const [whole, fraction = ''] = decimal ? [s.slice(0, s.lastIndexOf(decimal)), s.slice(s.lastIndexOf(decimal) + 1)] : [s];
+  const [whole, fraction = ''] = decimal
+    ? [s.slice(0, s.lastIndexOf(decimal)), s.slice(s.lastIndexOf(decimal) + 1)]
+    : [s];
   const groupsOk = /^\d+$/.test(whole) || /^[1-9]\d{0,2}(?:([.,])\d{3})(?:\1\d{3})*$/.test(whole);
   if (!groupsOk || !/^\d{0,2}$/.test(fraction)) fail(`not an amount (${quoted(raw)})`);
   return checkAmount(Number(whole.replace(/[.,]/g, '')) * 100 + Number(fraction.padEnd(2, '0')), raw);
@@ -133,51 +171,88 @@ function parseDueDate(value: unknown): string | null {
   if (raw === null) return null;
   const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw);
   const br = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(raw);
-  const [y, m, d] = iso ? [iso[1], iso[2], iso[3]] : br ? [br[3], br[2], br[1]] : fail(`not a date, use YYYY-MM-DD or DD/MM/YYYY (${quoted(raw)})`);
+  const [y, m, d] = iso
+    ? [iso[1], iso[2], iso[3]]
+    : br
+      ? [br[3], br[2], br[1]]
+      : fail(`not a date, use YYYY-MM-DD or DD/MM/YYYY (${quoted(raw)})`);
   const [year, month, day] = [Number(y), Number(m), Number(d)];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth) fail(`not a real calendar date (${quoted(raw)})`);
+  if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth)
+    fail(`not a real calendar date (${quoted(raw)})`);
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
 function parseVariable(value: unknown): string {
-  const s = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : fail('must be a string');
+  const s =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : fail('must be a string');
   return s.length <= MAX_VARIABLE_LENGTH ? s : fail(`longer than ${MAX_VARIABLE_LENGTH} characters`);
 }
 
-interface Context { unit: 'line' | 'item'; countryCode: string | undefined; seen: Map<string, number>; errors: RowError[] }
+interface Context {
+  unit: 'line' | 'item';
+  countryCode: string | undefined;
+  seen: Map<string, number>;
+  errors: RowError[];
+}
 
 /** Validates one record (CSV strings or JSON values); pushes its errors and returns the row only when clean. */
-function validate(ctx: Context, line: number, fields: Partial<Record<Field, unknown>>, variables: Array<[name: string, field: string, value: unknown]>): TargetRow | null {
+function validate(
+  ctx: Context,
+  line: number,
+  fields: Partial<Record<Field, unknown>>,
+  variables: Array<[name: string, field: string, value: unknown]>,
+): TargetRow | null {
   const before = ctx.errors.length;
   const check = <T>(field: string, fn: () => T, fallback: T): T => {
     try {
       return fn();
     } catch (error) {
       if (!(error instanceof FieldProblem)) throw error;
-      ctx.errors.push({ line, field, message: error.message, ...(ctx.unit === 'item' ? { unit: 'item' as const } : {}) });
+      ctx.errors.push({
+        line,
+        field,
+        message: error.message,
+        ...(ctx.unit === 'item' ? { unit: 'item' as const } : {}),
+      });
       return fallback;
     }
   };
-  const phone = check('phone', () => {
-    const p = parsePhone(fields.phone, ctx.countryCode);
-    const first = ctx.seen.get(p);
-    if (first !== undefined) fail(`duplicate of ${ctx.unit} ${first}`);
-    ctx.seen.set(p, line);
-    return p;
-  }, '');
+  const phone = check(
+    'phone',
+    () => {
+      const p = parsePhone(fields.phone, ctx.countryCode);
+      const first = ctx.seen.get(p);
+      if (first !== undefined) fail(`duplicate of ${ctx.unit} ${first}`);
+      ctx.seen.set(p, line);
+      return p;
+    },
+    '',
+  );
   const row: TargetRow = {
     line,
     phone,
     name: check('name', () => text(fields.name), null),
-    timeZone: check('time_zone', () => {
-      const tz = text(fields.time_zone);
-      return tz === null || isValidTimeZone(tz) ? tz : fail(`unknown time zone (${quoted(tz)})`);
-    }, null),
-    region: check('region', () => {
-      const region = text(fields.region);
-      return region === null ? null : stripAccents(region).toLowerCase().replace(/\s+/g, ' ');
-    }, null),
+    timeZone: check(
+      'time_zone',
+      () => {
+        const tz = text(fields.time_zone);
+        return tz === null || isValidTimeZone(tz) ? tz : fail(`unknown time zone (${quoted(tz)})`);
+      },
+      null,
+    ),
+    region: check(
+      'region',
+      () => {
+        const region = text(fields.region);
+        return region === null ? null : stripAccents(region).toLowerCase().replace(/\s+/g, ' ');
+      },
+      null,
+    ),
     priority: check('priority', () => parsePriority(fields.priority), 0),
     debtAmountCents: check('debt_amount', () => parseAmountCents(fields.debt_amount), null),
     dueDate: check('due_date', () => parseDueDate(fields.due_date), null),
@@ -190,9 +265,14 @@ function validate(ctx: Context, line: number, fields: Partial<Record<Field, unkn
 
 export function parseTargets(content: string, format: 'csv' | 'json', options: ImportOptions = {}): ImportResult {
   const countryCode = options.defaultCountryCode?.trim().replace(/^\+/, '');
-  if (countryCode !== undefined && !/^[1-9]\d{0,2}$/.test(countryCode)) throw new RangeError(`invalid default country code "${options.defaultCountryCode}"`);
+  if (countryCode !== undefined && !/^[1-9]\d{0,2}$/.test(countryCode))
+    throw new RangeError(`invalid default country code "${options.defaultCountryCode}"`);
   const ctx: Context = { unit: format === 'json' ? 'item' : 'line', countryCode, seen: new Map(), errors: [] };
-  const rows = (format === 'json' ? parseJson : parseCsv)(content.replace(/^\uFEFF/, ''), ctx, options.maxRows ?? DEFAULT_MAX_ROWS);
+  const rows = (format === 'json' ? parseJson : parseCsv)(
+    content.replace(/^\uFEFF/, ''),
+    ctx,
+    options.maxRows ?? DEFAULT_MAX_ROWS,
+  );
   return { rows, errors: ctx.errors, format };
 }
 
@@ -207,19 +287,33 @@ function parseCsv(content: string, ctx: Context, maxRows: number): TargetRow[] {
   // One line ending style keeps line counting trivial (csv-parse miscounts \r\n inside quoted fields).
   const input = content.replace(/\r\n?/g, '\n');
   if (!input.trim()) {
-    ctx.errors.push({ line: 1, field: null, message: 'the file is empty (a header row with a phone column is required)' });
+    ctx.errors.push({
+      line: 1,
+      field: null,
+      message: 'the file is empty (a header row with a phone column is required)',
+    });
     return [];
   }
   let records: Array<{ record: string[]; raw: string }>;
   try {
     // relax_column_count: a short or long row must become an error on its own line, not abort the whole parse.
     records = parse(input, {
-      delimiter: detectDelimiter(input.trimStart().split('\n', 1)[0]!), record_delimiter: '\n', raw: true, bom: true,
-      relax_column_count: true, relax_quotes: true, skip_empty_lines: true, trim: true,
+      delimiter: detectDelimiter(input.trimStart().split('\n', 1)[0]!),
+      record_delimiter: '\n',
+      raw: true,
+      bom: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      trim: true,
     }) as unknown as Array<{ record: string[]; raw: string }>;
   } catch (error) {
     const line = (error as { lines?: number }).lines ?? 1;
-    ctx.errors.push({ line, field: null, message: `unreadable CSV: ${error instanceof Error ? error.message : String(error)}` });
+    ctx.errors.push({
+      line,
+      field: null,
+      message: `unreadable CSV: ${error instanceof Error ? error.message : String(error)}`,
+    });
     return [];
   }
 
@@ -241,32 +335,51 @@ function parseCsv(content: string, ctx: Context, maxRows: number): TargetRow[] {
     const field = ALIASES[fieldKey(title)];
     const name = variableName(title);
     if (!title) headerError(`column ${index + 1} has no name`);
-    else if (field && fieldColumns.has(field)) headerError(`columns "${header.record[fieldColumns.get(field)!]}" and "${title}" are both ${field}`);
+    else if (field && fieldColumns.has(field))
+      headerError(`columns "${header.record[fieldColumns.get(field)!]}" and "${title}" are both ${field}`);
     else if (field) fieldColumns.set(field, index);
     else if (!name) headerError(`column "${title}" is not usable as a template variable (use letters, digits and _)`);
-    else if (variableColumns.some(([other]) => other === name)) headerError(`columns "${variableColumns.find(([other]) => other === name)![1]}" and "${title}" are both variable "${name}"`);
+    else if (variableColumns.some(([other]) => other === name))
+      headerError(
+        `columns "${variableColumns.find(([other]) => other === name)![1]}" and "${title}" are both variable "${name}"`,
+      );
     else variableColumns.push([name, title, index]);
   });
   if (!fieldColumns.has('phone')) {
     ctx.errors.length = 0; // the missing phone column is the one error worth reporting
-    headerError(`no phone column (name one of: phone, phone_number, telefone, celular); found ${header.record.map((h) => `"${h}"`).join(', ')}`);
+    headerError(
+      `no phone column (name one of: phone, phone_number, telefone, celular); found ${header.record.map((h) => `"${h}"`).join(', ')}`,
+    );
   }
   if (ctx.errors.length > 0) return [];
 
   // Rows whose every cell is blank (",,," from spreadsheets) count as empty lines.
   const rows = data.filter(({ record }) => record.some((cell) => cell !== ''));
   if (rows.length > maxRows) {
-    ctx.errors.push({ line: rows[maxRows]!.line, field: null, message: `too many rows: ${rows.length} (the limit is ${maxRows})` });
+    ctx.errors.push({
+      line: rows[maxRows]!.line,
+      field: null,
+      message: `too many rows: ${rows.length} (the limit is ${maxRows})`,
+    });
     return [];
   }
   const result: TargetRow[] = [];
   for (const { record, line } of rows) {
     if (record.length !== header.record.length) {
-      ctx.errors.push({ line, field: null, message: `expected ${header.record.length} columns, found ${record.length} (quote values that contain the delimiter)` });
+      ctx.errors.push({
+        line,
+        field: null,
+        message: `expected ${header.record.length} columns, found ${record.length} (quote values that contain the delimiter)`,
+      });
       continue;
     }
     const fields = Object.fromEntries([...fieldColumns].map(([field, index]) => [field, record[index]]));
-    const row = validate(ctx, line, fields, variableColumns.map(([name, title, index]) => [name, title, record[index]]));
+    const row = validate(
+      ctx,
+      line,
+      fields,
+      variableColumns.map(([name, title, index]) => [name, title, record[index]]),
+    );
     if (row) result.push(row);
   }
   return result;
@@ -295,7 +408,12 @@ function parseJson(content: string, ctx: Context, maxRows: number): TargetRow[] 
     return [];
   }
   if (data.length > maxRows) {
-    ctx.errors.push({ line: maxRows + 1, field: null, message: `too many items: ${data.length} (the limit is ${maxRows})`, unit: 'item' });
+    ctx.errors.push({
+      line: maxRows + 1,
+      field: null,
+      message: `too many items: ${data.length} (the limit is ${maxRows})`,
+      unit: 'item',
+    });
     return [];
   }
   const result: TargetRow[] = [];
@@ -305,7 +423,8 @@ function parseJson(content: string, ctx: Context, maxRows: number): TargetRow[] 
       ctx.errors.push({ line, field, message, unit: 'item' });
       return false;
     };
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) return void itemError(null, 'expected an object');
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      return void itemError(null, 'expected an object');
     const fields: Partial<Record<Field, unknown>> = {};
     const variables: Array<[string, string, unknown]> = [];
     let ok = true;
@@ -341,7 +460,9 @@ export function detectFormat(fileName: string, content: string): 'csv' | 'json' 
 
 /** One line per error ("line 7: phone: not an E.164 number ("12345")"), then "… and N more". */
 export function formatErrors(errors: RowError[], limit = 50): string {
-  const lines = errors.slice(0, limit).map((e) => `${e.unit ?? 'line'} ${e.line}: ${e.field ? `${e.field}: ` : ''}${e.message}`);
+  const lines = errors
+    .slice(0, limit)
+    .map((e) => `${e.unit ?? 'line'} ${e.line}: ${e.field ? `${e.field}: ` : ''}${e.message}`);
   if (errors.length > limit) lines.push(`… and ${errors.length - limit} more`);
   return lines.join('\n');
 }

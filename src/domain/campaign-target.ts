@@ -24,7 +24,9 @@ export type TargetEvent =
   | { kind: 'reply' }
   | { kind: 'unconfirmed' };
 
-export type TargetPatch = Partial<Pick<TargetSnapshot, 'state' | 'contactedAt' | 'succeededAt' | 'repliedAt' | 'outcome'>> & {
+export type TargetPatch = Partial<
+  Pick<TargetSnapshot, 'state' | 'contactedAt' | 'succeededAt' | 'repliedAt' | 'outcome'>
+> & {
   nextAttemptAt?: Date;
   completedAt?: Date;
   lastStatus?: string;
@@ -39,7 +41,12 @@ const UNDELIVERED = new Set(['failed', 'undelivered']);
  * until max attempts; with `retryOnNoReply` a delivered message without a reply is followed up the same way.
  * Returns null when the event changes nothing (a late or duplicate callback for an older attempt).
  */
-export function nextTargetState(t: TargetSnapshot, policy: TargetPolicy, event: TargetEvent, now: Date): TargetPatch | null {
+export function nextTargetState(
+  t: TargetSnapshot,
+  policy: TargetPolicy,
+  event: TargetEvent,
+  now: Date,
+): TargetPatch | null {
   const retryAt = new Date((t.lastAttemptAt ?? now).getTime() + policy.attemptSpacingMs);
   const attemptsLeft = t.attemptCount < policy.maxAttempts;
   const awaitingReply = t.state === 'scheduled' && t.outcome === 'awaiting_reply';
@@ -57,7 +64,12 @@ export function nextTargetState(t: TargetSnapshot, policy: TargetPolicy, event: 
       if (UNDELIVERED.has(event.status)) {
         if (t.state !== 'sending') return null;
         return attemptsLeft
-          ? { lastStatus: event.status, state: 'scheduled', nextAttemptAt: new Date(Math.max(now.getTime(), retryAt.getTime())), outcome: `retry_after_${event.status}` }
+          ? {
+              lastStatus: event.status,
+              state: 'scheduled',
+              nextAttemptAt: new Date(Math.max(now.getTime(), retryAt.getTime())),
+              outcome: `retry_after_${event.status}`,
+            }
           : { lastStatus: event.status, state: 'failed', outcome: event.status, completedAt: now };
       }
       return t.state === 'sending' ? { lastStatus: event.status } : null;
@@ -66,10 +78,21 @@ export function nextTargetState(t: TargetSnapshot, policy: TargetPolicy, event: 
       if (t.state !== 'sending') return null;
       return event.reason === 'opted_out'
         ? { state: 'opted_out', outcome: 'opted_out', completedAt: now }
-        : { state: 'failed', outcome: event.reason === 'outside_window' ? 'template_required' : event.reason, completedAt: now };
+        : {
+            state: 'failed',
+            outcome: event.reason === 'outside_window' ? 'template_required' : event.reason,
+            completedAt: now,
+          };
     case 'reply': {
       const patch: TargetPatch = { repliedAt: t.repliedAt ?? now };
-      if (t.state === 'sending' || awaitingReply) return { ...patch, state: 'completed', outcome: 'replied', succeededAt: t.succeededAt ?? now, completedAt: now };
+      if (t.state === 'sending' || awaitingReply)
+        return {
+          ...patch,
+          state: 'completed',
+          outcome: 'replied',
+          succeededAt: t.succeededAt ?? now,
+          completedAt: now,
+        };
       return t.repliedAt ? null : patch;
     }
     case 'unconfirmed':
@@ -82,15 +105,27 @@ function delivered(t: TargetSnapshot, policy: TargetPolicy, status: string, now:
   if (policy.retryOnNoReply && !t.repliedAt && t.attemptCount < policy.maxAttempts) {
     return { ...base, state: 'scheduled', nextAttemptAt: retryAt, outcome: 'awaiting_reply' };
   }
-  return { ...base, state: 'completed', outcome: policy.retryOnNoReply && !t.repliedAt ? 'no_reply' : status, completedAt: now };
+  return {
+    ...base,
+    state: 'completed',
+    outcome: policy.retryOnNoReply && !t.repliedAt ? 'no_reply' : status,
+    completedAt: now,
+  };
 }
 
 /** Counter increments implied by a transition (applied in the same transaction as the target update). */
-export function counterDeltas(before: TargetSnapshot, after: TargetSnapshot): Partial<Record<'contacted' | 'successful' | 'failed' | 'optedOut' | 'skipped', number>> {
+export function counterDeltas(
+  before: TargetSnapshot,
+  after: TargetSnapshot,
+): Partial<Record<'contacted' | 'successful' | 'failed' | 'optedOut' | 'skipped', number>> {
   const d: Partial<Record<'contacted' | 'successful' | 'failed' | 'optedOut' | 'skipped', number>> = {};
   if (!before.contactedAt && after.contactedAt) d.contacted = 1;
   if (!before.succeededAt && after.succeededAt) d.successful = 1;
-  for (const [state, key] of [['failed', 'failed'], ['opted_out', 'optedOut'], ['skipped', 'skipped']] as const) {
+  for (const [state, key] of [
+    ['failed', 'failed'],
+    ['opted_out', 'optedOut'],
+    ['skipped', 'skipped'],
+  ] as const) {
     if (before.state !== state && after.state === state) d[key] = 1;
     if (before.state === state && after.state !== state) d[key] = -1;
   }

@@ -1,7 +1,17 @@
 // Delivery status ordering (I11): a status only moves forward; failed and undelivered are final.
 const RANK: Record<string, number> = {
-  pending: 0, simulated: 0, accepted: 1, scheduled: 1, queued: 2, sending: 3, sent: 4, delivered: 5, read: 6,
-  undelivered: 10, failed: 10, canceled: 10,
+  pending: 0,
+  simulated: 0,
+  accepted: 1,
+  scheduled: 1,
+  queued: 2,
+  sending: 3,
+  sent: 4,
+  delivered: 5,
+  read: 6,
+  undelivered: 10,
+  failed: 10,
+  canceled: 10,
 };
 
 export const FINAL_STATUSES = ['undelivered', 'failed', 'canceled'] as const;

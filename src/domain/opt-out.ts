@@ -6,8 +6,24 @@
 export type KeywordKind = 'stop' | 'start' | 'help';
 
 /** Normalized forms (lowercase, no accents). */
-export const STOP_KEYWORDS = ['stop', 'stopall', 'unsubscribe', 'cancel', 'end', 'quit', 'optout', 'opt-out', 'revoke',
-  'parar', 'pare', 'sair', 'cancelar', 'descadastrar', 'baja', 'alto'] as const;
+export const STOP_KEYWORDS = [
+  'stop',
+  'stopall',
+  'unsubscribe',
+  'cancel',
+  'end',
+  'quit',
+  'optout',
+  'opt-out',
+  'revoke',
+  'parar',
+  'pare',
+  'sair',
+  'cancelar',
+  'descadastrar',
+  'baja',
+  'alto',
+] as const;
 // "yes" is deliberately absent: it is far too common a reply to mean "resubscribe me".
 export const START_KEYWORDS = ['start', 'unstop', 'subscribe', 'voltar', 'reativar'] as const;
 export const HELP_KEYWORDS = ['help', 'info', 'ajuda', 'ayuda'] as const;
@@ -20,7 +36,13 @@ const KIND = new Map<string, KeywordKind>([
 
 /** Trim, collapse whitespace, lowercase, strip accents (NFD) and trailing "." / "!" ("Stop." and " STOP! " → "stop"). */
 export function normalizeKeyword(body: string): string {
-  return body.normalize('NFD').replace(/\p{M}/gu, '').trim().replace(/\s+/g, ' ').toLowerCase().replace(/\s*[.!]+$/, '');
+  return body
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .trim()
+    .replace(/\s+/g, ' ')
+    .toLowerCase()
+    .replace(/\s*[.!]+$/, '');
 }
 
 /** The keyword family of a whole message, or null when the message is anything else. */

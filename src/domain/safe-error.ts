@@ -13,7 +13,13 @@ export interface SafeError {
 
 const MAX_DEPTH = 5;
 /** A stack without its first line (which repeats the message): frames name files and functions, no data. */
-const framesOf = (stack: unknown) => (typeof stack === 'string' ? stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n') : undefined);
+const framesOf = (stack: unknown) =>
+  typeof stack === 'string'
+    ? stack
+        .split('\n')
+        .filter((line) => /^\s+at /.test(line))
+        .join('\n')
+    : undefined;
 
 /**
  * The one place that turns any error into something safe to log (the logger's `err` / `error` serializer uses it):
@@ -25,15 +31,27 @@ const framesOf = (stack: unknown) => (typeof stack === 'string' ? stack.split('\
  *   raw causes' messages and copy every enumerable property).
  */
 export function safeError(error: unknown, depth = 0): SafeError {
-  if (!(error instanceof Error) && (typeof error !== 'object' || error === null)) return { type: typeof error, message: String(error) };
+  if (!(error instanceof Error) && (typeof error !== 'object' || error === null))
+    return { type: typeof error, message: String(error) };
   const e = error as Error & { code?: unknown; status?: unknown; moreInfo?: unknown; cause?: unknown };
   const type = e.constructor?.name && e.constructor.name !== 'Object' ? e.constructor.name : (e.name ?? 'Error');
   if (isDatabaseError(error)) return { type: 'DatabaseError', message: describeDatabaseError(error) };
   if (type === 'RestException' || (typeof e.moreInfo === 'string' && typeof e.status === 'number')) {
-    return { type: 'TwilioRestException', message: `Twilio ${String(e.status)}${typeof e.code === 'number' ? ` code ${e.code}` : ''}`, status: e.status as number, ...(typeof e.code === 'number' ? { code: e.code } : {}), ...(typeof e.moreInfo === 'string' ? { moreInfo: e.moreInfo } : {}) };
+    return {
+      type: 'TwilioRestException',
+      message: `Twilio ${String(e.status)}${typeof e.code === 'number' ? ` code ${e.code}` : ''}`,
+      status: e.status as number,
+      ...(typeof e.code === 'number' ? { code: e.code } : {}),
+      ...(typeof e.moreInfo === 'string' ? { moreInfo: e.moreInfo } : {}),
+    };
   }
   if (typeof e.status === 'number' && 'headers' in e && 'error' in e) {
-    return { type: `OpenAI.${type}`, message: `AI endpoint answered ${e.status}`, status: e.status, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
+    return {
+      type: `OpenAI.${type}`,
+      message: `AI endpoint answered ${e.status}`,
+      status: e.status,
+      ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    };
   }
   const safe: SafeError = { type, message: typeof e.message === 'string' ? e.message : String(e) };
   if (typeof e.code === 'string' || typeof e.code === 'number') safe.code = e.code;

@@ -10,5 +10,10 @@ export function newRootTrace(causalTraceId: string | null = null): TraceContext 
 }
 
 export function childSpan(parent: TraceContext): TraceContext {
-  return { traceId: parent.traceId, spanId: newSpanId(), parentId: parent.spanId, causalTraceId: parent.causalTraceId ?? null };
+  return {
+    traceId: parent.traceId,
+    spanId: newSpanId(),
+    parentId: parent.spanId,
+    causalTraceId: parent.causalTraceId ?? null,
+  };
 }

@@ -1,6 +1,9 @@
 /** Classification of Twilio REST errors (I10): the one place that decides retry vs give up. */
 export type TwilioErrorClass =
-  | { kind: 'permanent'; reason: 'invalid_number' | 'opted_out' | 'unreachable' | 'outside_window' | 'rejected' | 'auth' }
+  | {
+      kind: 'permanent';
+      reason: 'invalid_number' | 'opted_out' | 'unreachable' | 'outside_window' | 'rejected' | 'auth';
+    }
   | { kind: 'retryable'; reason: 'rate_limited' | 'server_error' | 'network' };
 
 const PERMANENT_CODES: Record<number, Extract<TwilioErrorClass, { kind: 'permanent' }>['reason']> = {
@@ -23,7 +26,10 @@ export type DeliveryErrorClass =
   /** 63016: free text outside the WhatsApp window; resend as the purpose's Content template when there is one. */
   | { kind: 'window_closed' }
   /** Will fail again the same way: no retry (21610 also opts the contact out). */
-  | { kind: 'permanent'; reason: 'opted_out' | 'unreachable' | 'blocked' | 'unknown_destination' | 'landline' | 'invalid_number' }
+  | {
+      kind: 'permanent';
+      reason: 'opted_out' | 'unreachable' | 'blocked' | 'unknown_destination' | 'landline' | 'invalid_number';
+    }
   /** 30007: the carrier filtered the content; retrying the same text is pointless, a human should look at it. */
   | { kind: 'filtered' }
   /** 30008 and anything unknown: may succeed later; retried under the caller's bounded retry policy. */

@@ -25,13 +25,17 @@ export function connectionOverrideProblems(fragment: string): string[] {
   const seen = new Set<string>();
   for (const pair of fragment.split('&')) {
     const [key, value, ...rest] = pair.split('=');
-    if (!key || value === undefined || value === '' || rest.length > 0) { problems.push(`"${pair}" is not key=value`); continue; }
+    if (!key || value === undefined || value === '' || rest.length > 0) {
+      problems.push(`"${pair}" is not key=value`);
+      continue;
+    }
     if (seen.has(key)) problems.push(`${key} appears twice`);
     seen.add(key);
     const range = NUMERIC[key];
     if (range) {
       const n = Number(value);
-      if (!/^\d+$/.test(value) || n < range.min || n > range.max) problems.push(`${key} must be an integer from ${range.min} to ${range.max}`);
+      if (!/^\d+$/.test(value) || n < range.min || n > range.max)
+        problems.push(`${key} must be an integer from ${range.min} to ${range.max}`);
     } else if (key === 'rp') {
       const bad = value.split(',').filter((p) => !RETRY_POLICIES.has(p));
       if (bad.length > 0) problems.push(`rp accepts ${[...RETRY_POLICIES].join(', ')} (got ${bad.join(', ')})`);

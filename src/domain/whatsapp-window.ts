@@ -4,7 +4,13 @@
  */
 
 /** Purposes without a message template of their own (the text comes from an agent, an outage, a broadcast body). */
-export const FREE_TEXT_PURPOSES = ['agent_reply', 'ai_reply', 'outage_notice', 'outage_resolution', 'broadcast'] as const;
+export const FREE_TEXT_PURPOSES = [
+  'agent_reply',
+  'ai_reply',
+  'outage_notice',
+  'outage_resolution',
+  'broadcast',
+] as const;
 
 /**
  * Answers to the customer's own message, which opt-out must not suppress: the STOP/START confirmations (the carrier
@@ -36,7 +42,10 @@ export function windowOpen(lastInboundAt: Date | null, now: Date, windowMs: numb
 }
 
 /** Content API variables are positional ({{1}}, {{2}}…): `positions` maps each position to a variable name. */
-export function contentVariables(positions: Record<string, string>, variables: Record<string, string>): Record<string, string> {
+export function contentVariables(
+  positions: Record<string, string>,
+  variables: Record<string, string>,
+): Record<string, string> {
   return Object.fromEntries(Object.entries(positions).map(([position, name]) => [position, variables[name] ?? '']));
 }
 
@@ -48,11 +57,13 @@ export function parseContentPositions(json: string): Record<string, string> {
   } catch {
     throw new Error('variables must be JSON, e.g. {"1":"name"}');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('variables must be a JSON object, e.g. {"1":"name"}');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('variables must be a JSON object, e.g. {"1":"name"}');
   const out: Record<string, string> = {};
   for (const [position, name] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[1-9]\d{0,2}$/.test(position)) throw new Error(`variable position "${position}" must be a number from 1`);
-    if (typeof name !== 'string' || !/^[a-zA-Z0-9_]+$/.test(name)) throw new Error(`variable ${position} must name a variable (letters, digits, _)`);
+    if (typeof name !== 'string' || !/^[a-zA-Z0-9_]+$/.test(name))
+      throw new Error(`variable ${position} must name a variable (letters, digits, _)`);
     out[position] = name;
   }
   return out;

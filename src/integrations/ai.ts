@@ -28,7 +28,15 @@ export type AiAction =
 /** Arguments of the register_promise tool, validated wherever a model produced them. */
 export const promiseArgsSchema = z.object({
   amount: z.number().positive().max(1e9),
-  due_date: z.string().refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) ? !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) : /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'a date (YYYY-MM-DD) or an ISO date-time'),
+  due_date: z
+    .string()
+    .refine(
+      (v) =>
+        /^\d{4}-\d{2}-\d{2}$/.test(v)
+          ? !Number.isNaN(Date.parse(`${v}T00:00:00Z`))
+          : /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
+      'a date (YYYY-MM-DD) or an ISO date-time',
+    ),
   method: z.enum(PAYMENT_METHODS),
 });
 
@@ -86,7 +94,8 @@ export class AiError extends Error {
   }
 }
 
-export const SUMMARY_INSTRUCTIONS = 'Summarize this customer conversation for the agent or assistant who continues it: who the customer is, what they asked, what was promised or decided, and what is still open. At most 8 short lines, in the conversation\'s language, no greetings.';
+export const SUMMARY_INSTRUCTIONS =
+  "Summarize this customer conversation for the agent or assistant who continues it: who the customer is, what they asked, what was promised or decided, and what is still open. At most 8 short lines, in the conversation's language, no greetings.";
 
 /** The action a structured output implies when the model called no tool. */
 export function actionFromOutput(output: AiTurnOutput): AiAction {

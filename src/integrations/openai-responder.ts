@@ -1,8 +1,20 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
 import {
-  actionFromOutput, AiError, aiTurnOutputSchema, DEPARTMENTS, PAYMENT_METHODS, promiseAction, promiseArgsSchema, SUMMARY_INSTRUCTIONS, type AiAction, type AiResponder,
-  type AiSummaryRequest, type AiSummaryResponse, type AiTurnRequest, type AiTurnResponse,
+  actionFromOutput,
+  AiError,
+  aiTurnOutputSchema,
+  DEPARTMENTS,
+  PAYMENT_METHODS,
+  promiseAction,
+  promiseArgsSchema,
+  SUMMARY_INSTRUCTIONS,
+  type AiAction,
+  type AiResponder,
+  type AiSummaryRequest,
+  type AiSummaryResponse,
+  type AiTurnRequest,
+  type AiTurnResponse,
 } from './ai';
 
 export interface OpenAiResponderOptions {
@@ -21,7 +33,12 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
     function: {
       name: 'transfer_to_human',
       description: 'Hand the conversation to a human agent of a department.',
-      parameters: { type: 'object', properties: { department: { type: 'string', enum: [...DEPARTMENTS] }, reason: { type: 'string' } }, required: ['department', 'reason'], additionalProperties: false },
+      parameters: {
+        type: 'object',
+        properties: { department: { type: 'string', enum: [...DEPARTMENTS] }, reason: { type: 'string' } },
+        required: ['department', 'reason'],
+        additionalProperties: false,
+      },
       strict: true,
     },
   },
@@ -30,7 +47,12 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
     function: {
       name: 'close_conversation',
       description: 'Close the conversation because the customer said the matter is settled.',
-      parameters: { type: 'object', properties: { reason: { type: 'string' } }, required: ['reason'], additionalProperties: false },
+      parameters: {
+        type: 'object',
+        properties: { reason: { type: 'string' } },
+        required: ['reason'],
+        additionalProperties: false,
+      },
       strict: true,
     },
   },
@@ -38,11 +60,11 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
     type: 'function',
     function: {
       name: 'register_promise',
-      description: 'Register the customer\'s commitment to pay an amount by a date with a payment method (collections).',
+      description: "Register the customer's commitment to pay an amount by a date with a payment method (collections).",
       parameters: {
         type: 'object',
         properties: {
-          amount: { type: 'number', description: 'amount in the currency\'s units, e.g. 150.5' },
+          amount: { type: 'number', description: "amount in the currency's units, e.g. 150.5" },
           due_date: { type: 'string', description: 'YYYY-MM-DD' },
           method: { type: 'string', enum: [...PAYMENT_METHODS] },
         },
@@ -57,14 +79,19 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
 const transferArgs = z.object({ department: z.enum(DEPARTMENTS), reason: z.string() });
 const closeArgs = z.object({ reason: z.string() });
 
-function actionFromToolCalls(calls: OpenAI.Chat.Completions.ChatCompletionMessageToolCall[] | undefined): AiAction | null {
+function actionFromToolCalls(
+  calls: OpenAI.Chat.Completions.ChatCompletionMessageToolCall[] | undefined,
+): AiAction | null {
   for (const call of calls ?? []) {
     if (call.type !== 'function') continue;
     let args: unknown;
     try {
       args = JSON.parse(call.function.arguments) as unknown;
     } catch (error) {
-      throw new AiError(`tool ${call.function.name} called with invalid JSON (${(error as Error).name})`, 'unusable_output');
+      throw new AiError(
+        `tool ${call.function.name} called with invalid JSON (${(error as Error).name})`,
+        'unusable_output',
+      );
     }
     if (call.function.name === 'transfer_to_human') {
       const parsed = transferArgs.safeParse(args);
@@ -87,9 +114,16 @@ function actionFromToolCalls(calls: OpenAI.Chat.Completions.ChatCompletionMessag
 
 export function createOpenAiResponder(options: OpenAiResponderOptions): AiResponder {
   // Temporal owns retries: the SDK's own retry loop is off so attempts are visible and bounded in one place.
-  const client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0, timeout: options.timeoutMs });
+  const client = new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+  });
   const usageOf = (completion: OpenAI.Chat.Completions.ChatCompletion) =>
-    completion.usage ? { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens } : null;
+    completion.usage
+      ? { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens }
+      : null;
 
   return {
     provider: 'openai',
@@ -111,7 +145,13 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
       const toolAction = actionFromToolCalls(message?.tool_calls);
       const content = message?.content;
       if (!content) {
-        if (toolAction) return { output: null, action: toolAction, model: completion.model || options.model, usage: usageOf(completion) };
+        if (toolAction)
+          return {
+            output: null,
+            action: toolAction,
+            model: completion.model || options.model,
+            usage: usageOf(completion),
+          };
         throw new AiError('model returned no content', 'unusable_output');
       }
       let parsed: unknown;
@@ -121,19 +161,33 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
         throw new AiError(`model returned invalid JSON (${(error as Error).name})`, 'unusable_output');
       }
       const output = aiTurnOutputSchema.safeParse(parsed);
-      if (!output.success) throw new AiError(`model output failed validation: ${output.error.issues.map((i) => i.path.join('.')).join(', ')}`, 'unusable_output');
-      return { output: output.data, action: toolAction ?? actionFromOutput(output.data), model: completion.model || options.model, usage: usageOf(completion) };
+      if (!output.success)
+        throw new AiError(
+          `model output failed validation: ${output.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+          'unusable_output',
+        );
+      return {
+        output: output.data,
+        action: toolAction ?? actionFromOutput(output.data),
+        model: completion.model || options.model,
+        usage: usageOf(completion),
+      };
     },
 
     async summarize(request: AiSummaryRequest): Promise<AiSummaryResponse> {
-      const transcript = request.messages.map((m) => `${m.role === 'user' ? 'Customer' : 'Assistant'}: ${m.content}`).join('\n');
+      const transcript = request.messages
+        .map((m) => `${m.role === 'user' ? 'Customer' : 'Assistant'}: ${m.content}`)
+        .join('\n');
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
         completion = await client.chat.completions.create({
           model: options.model,
           messages: [
             { role: 'system', content: SUMMARY_INSTRUCTIONS },
-            { role: 'user', content: `${request.previousSummary ? `Earlier summary:\n${request.previousSummary}\n\n` : ''}Messages:\n${transcript}` },
+            {
+              role: 'user',
+              content: `${request.previousSummary ? `Earlier summary:\n${request.previousSummary}\n\n` : ''}Messages:\n${transcript}`,
+            },
           ],
           user: request.correlationId,
         });
@@ -158,7 +212,10 @@ export function classifyOpenAiError(error: unknown): AiError {
   if (error instanceof OpenAI.APIError) {
     const status: number = typeof error.status === 'number' ? error.status : 0;
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-    return new AiError(`AI endpoint answered ${status}${typeof error.code === 'string' ? ` (${error.code})` : ''}`, retryable ? 'retryable' : 'permanent');
+    return new AiError(
+      `AI endpoint answered ${status}${typeof error.code === 'string' ? ` (${error.code})` : ''}`,
+      retryable ? 'retryable' : 'permanent',
+    );
   }
   return new AiError(`AI call failed (${error instanceof Error ? error.name : typeof error})`, 'retryable');
 }

@@ -28,8 +28,16 @@ export interface PaymentChecker {
 export function createLedgerPaymentChecker(db: Database): PaymentChecker {
   return {
     async check(query) {
-      const [row] = await db.select({ total: sql<string | null>`sum(${payments.amountCents})` }).from(payments)
-        .where(and(eq(payments.tenantId, query.tenantId), eq(payments.contactId, query.contactId), gte(payments.paidAt, query.since)));
+      const [row] = await db
+        .select({ total: sql<string | null>`sum(${payments.amountCents})` })
+        .from(payments)
+        .where(
+          and(
+            eq(payments.tenantId, query.tenantId),
+            eq(payments.contactId, query.contactId),
+            gte(payments.paidAt, query.since),
+          ),
+        );
       const paidCents = Number(row?.total ?? 0);
       return { paid: paidCents >= query.amountCents, paidCents };
     },

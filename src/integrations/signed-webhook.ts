@@ -8,7 +8,12 @@ export const newMessageSid = () => `SM${randomBytes(16).toString('hex')}`;
  * Builds a webhook request exactly as Twilio would: form-encoded params and X-Twilio-Signature over the public
  * URL. Used by `causeway simulate`, the tests and the benchmarks.
  */
-export function signedWebhook(options: { publicBaseUrl: string; path: string; authToken: string; params: Record<string, string> }) {
+export function signedWebhook(options: {
+  publicBaseUrl: string;
+  path: string;
+  authToken: string;
+  params: Record<string, string>;
+}) {
   const url = `${options.publicBaseUrl.replace(/\/+$/, '')}${options.path}`;
   const signature = twilio.getExpectedTwilioSignature(options.authToken, url, options.params);
   return {

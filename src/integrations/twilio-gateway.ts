@@ -56,7 +56,10 @@ export interface TwilioGateway {
    * The account's messages sent on or after `since` (Twilio's DateSent> filter), newest first, page by page,
    * at most `maxPages` pages of `pageSize`: one reconciliation run stays bounded however busy the account is.
    */
-  listSince(credentials: TwilioCredentials, query: { since: Date; pageSize: number; maxPages: number }): AsyncGenerator<ListedPage>;
+  listSince(
+    credentials: TwilioCredentials,
+    query: { since: Date; pageSize: number; maxPages: number },
+  ): AsyncGenerator<ListedPage>;
   /** A message's media (Twilio's Media subresource) as the webhook would carry them: URL and content type. */
   media(credentials: TwilioCredentials, messageSid: string): Promise<{ url: string; contentType: string | null }[]>;
 }
@@ -76,7 +79,10 @@ export class TwilioSendError extends Error {
 
 /** Rewrites `https://api.twilio.com` to TWILIO_API_BASE_URL (a sandbox or a local fake); the SDK has no option. */
 class BaseUrlRequestClient extends RequestClient {
-  constructor(private readonly baseUrl: string, options: RequestClient.RequestClientOptions) {
+  constructor(
+    private readonly baseUrl: string,
+    options: RequestClient.RequestClientOptions,
+  ) {
     super(options);
   }
 
@@ -99,7 +105,11 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
     let client = clients.get(key);
     if (!client) {
       // autoRetry stays off: Temporal retries sends, after the outbox says whether the first one went out.
-      const httpClient = new BaseUrlRequestClient(options.apiBaseUrl, { timeout: options.timeoutMs, autoRetry: false, keepAlive: true });
+      const httpClient = new BaseUrlRequestClient(options.apiBaseUrl, {
+        timeout: options.timeoutMs,
+        autoRetry: false,
+        keepAlive: true,
+      });
       client = twilio(accountSid, authToken, { httpClient, autoRetry: false });
       clients.set(key, client);
     }
@@ -113,7 +123,9 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
           from: params.from,
           to: params.to,
           ...(params.body !== undefined ? { body: params.body } : {}),
-          ...(params.contentSid ? { contentSid: params.contentSid, contentVariables: JSON.stringify(params.contentVariables ?? {}) } : {}),
+          ...(params.contentSid
+            ? { contentSid: params.contentSid, contentVariables: JSON.stringify(params.contentVariables ?? {}) }
+            : {}),
           ...(params.statusCallback ? { statusCallback: params.statusCallback } : {}),
         });
         return { sid: message.sid, status: message.status };
@@ -155,7 +167,10 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
       try {
         const list = await clientFor(credentials).messages(messageSid).media.list({ limit: 20 });
         // The webhook's MediaUrlN is the media resource's URL without `.json`, on Twilio's public API host.
-        return list.map((m) => ({ url: `https://api.twilio.com${m.uri.replace(/\.json$/, '')}`, contentType: m.contentType ?? null }));
+        return list.map((m) => ({
+          url: `https://api.twilio.com${m.uri.replace(/\.json$/, '')}`,
+          contentType: m.contentType ?? null,
+        }));
       } catch (error) {
         throw toSendError(error);
       }
@@ -163,11 +178,29 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
   };
 }
 
-function toListed(m: { sid: string; direction: string; from: string; to: string; body: string; status: string; errorCode: number | null; numMedia: string; dateSent: Date | null; dateCreated: Date }): ListedMessage {
+function toListed(m: {
+  sid: string;
+  direction: string;
+  from: string;
+  to: string;
+  body: string;
+  status: string;
+  errorCode: number | null;
+  numMedia: string;
+  dateSent: Date | null;
+  dateCreated: Date;
+}): ListedMessage {
   return {
-    sid: m.sid, direction: m.direction === 'inbound' ? 'inbound' : 'outbound', from: m.from, to: m.to, body: m.body ?? '', status: m.status,
-    errorCode: m.errorCode === null || m.errorCode === undefined ? null : String(m.errorCode), numMedia: Number(m.numMedia ?? '0') || 0,
-    dateSent: m.dateSent ?? null, dateCreated: m.dateCreated,
+    sid: m.sid,
+    direction: m.direction === 'inbound' ? 'inbound' : 'outbound',
+    from: m.from,
+    to: m.to,
+    body: m.body ?? '',
+    status: m.status,
+    errorCode: m.errorCode === null || m.errorCode === undefined ? null : String(m.errorCode),
+    numMedia: Number(m.numMedia ?? '0') || 0,
+    dateSent: m.dateSent ?? null,
+    dateCreated: m.dateCreated,
   };
 }
 
@@ -178,6 +211,14 @@ function toSendError(error: unknown): TwilioSendError {
   const classification = classifyTwilioError(status, code);
   // No `cause`: Twilio's message echoes the request ("The 'To' number +55… is not a valid phone number") and a
   // cause travels into logs and, through ApplicationFailure, into workflow histories. Status and code suffice.
-  const network = status === undefined && typeof (error as { code?: unknown }).code === 'string' ? ` (${(error as { code: string }).code})` : '';
-  return new TwilioSendError(`Twilio ${status ?? `network error${network}`}${code ? ` code ${code}` : ''}`, classification, code, status);
+  const network =
+    status === undefined && typeof (error as { code?: unknown }).code === 'string'
+      ? ` (${(error as { code: string }).code})`
+      : '';
+  return new TwilioSendError(
+    `Twilio ${status ?? `network error${network}`}${code ? ` code ${code}` : ''}`,
+    classification,
+    code,
+    status,
+  );
 }

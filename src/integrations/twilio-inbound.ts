@@ -39,9 +39,12 @@ function required(params: TwilioParams, name: string, pattern?: RegExp): string 
 
 function parseMedia(params: TwilioParams): MediaItem[] {
   const count = Number(params.NumMedia ?? '0');
-  if (!Number.isInteger(count) || count < 0 || count > MAX_MEDIA) throw new InboundParamsError('malformed parameter NumMedia');
-  return Array.from({ length: count }, (_, i) => ({ url: params[`MediaUrl${i}`] ?? '', contentType: params[`MediaContentType${i}`] ?? null }))
-    .filter((m) => m.url !== '');
+  if (!Number.isInteger(count) || count < 0 || count > MAX_MEDIA)
+    throw new InboundParamsError('malformed parameter NumMedia');
+  return Array.from({ length: count }, (_, i) => ({
+    url: params[`MediaUrl${i}`] ?? '',
+    contentType: params[`MediaContentType${i}`] ?? null,
+  })).filter((m) => m.url !== '');
 }
 
 /** Checks the identifying fields of an inbound message; throws InboundParamsError. */
@@ -67,9 +70,18 @@ export function toInboundInput(
 ): InboundInput {
   const { params: fields, normalizedFields } = normalizeInboundParams(params);
   return {
-    tenantId: tenant.tenantId, tenantSlug: tenant.tenantSlug, messageSid: parsed.messageSid, channel: parsed.to.channel,
-    from: params.From!, to: params.To!, body: fields.Body ?? '', media: normalizedFields.length > 0 ? parseMedia(fields) : parsed.media,
-    profileName: fields.ProfileName ?? null, originalRepliedMessageSid: params.OriginalRepliedMessageSid ?? null,
-    receivedAt: context.receivedAt.toISOString(), trace: context.trace, ...(normalizedFields.length > 0 ? { normalizedFields } : {}),
+    tenantId: tenant.tenantId,
+    tenantSlug: tenant.tenantSlug,
+    messageSid: parsed.messageSid,
+    channel: parsed.to.channel,
+    from: params.From!,
+    to: params.To!,
+    body: fields.Body ?? '',
+    media: normalizedFields.length > 0 ? parseMedia(fields) : parsed.media,
+    profileName: fields.ProfileName ?? null,
+    originalRepliedMessageSid: params.OriginalRepliedMessageSid ?? null,
+    receivedAt: context.receivedAt.toISOString(),
+    trace: context.trace,
+    ...(normalizedFields.length > 0 ? { normalizedFields } : {}),
   };
 }

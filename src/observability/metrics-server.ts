@@ -12,8 +12,15 @@ export interface MetricsServer {
  * The worker's /metrics: a bare HTTP listener (a worker has no API server). `sdkMetricsUrl` is core's Prometheus
  * exporter on loopback (src/temporal/runtime.ts), appended to every answer. A listen error (port taken) rejects.
  */
-export async function startMetricsServer(options: { port: number; host?: string; metrics: Metrics; sdkMetricsUrl?: string }): Promise<MetricsServer> {
-  const sdk = options.sdkMetricsUrl ? { url: options.sdkMetricsUrl, up: addSdkMetricsGauge(options.metrics) } : undefined;
+export async function startMetricsServer(options: {
+  port: number;
+  host?: string;
+  metrics: Metrics;
+  sdkMetricsUrl?: string;
+}): Promise<MetricsServer> {
+  const sdk = options.sdkMetricsUrl
+    ? { url: options.sdkMetricsUrl, up: addSdkMetricsGauge(options.metrics) }
+    : undefined;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {
@@ -22,7 +29,10 @@ export async function startMetricsServer(options: { port: number; host?: string;
     }
     renderMetrics(options.metrics, sdk).then(
       (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
-      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${error instanceof Error ? error.name : 'error'}\n`),
+      (error: unknown) =>
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end(`metrics unavailable: ${error instanceof Error ? error.name : 'error'}\n`),
     );
   });
   const host = options.host ?? '0.0.0.0';

@@ -12,7 +12,16 @@ import type { AiResponder } from '../integrations/ai';
  */
 
 /** What became of one webhook request (`reason` only for `rejected`). */
-export type WebhookOutcome = 'accepted' | 'duplicate' | 'parked' | 'orphan' | 'applied' | 'handed_to_temporal' | 'rejected' | 'unavailable' | 'error';
+export type WebhookOutcome =
+  | 'accepted'
+  | 'duplicate'
+  | 'parked'
+  | 'orphan'
+  | 'applied'
+  | 'handed_to_temporal'
+  | 'rejected'
+  | 'unavailable'
+  | 'error';
 export type WebhookEndpoint = 'messages' | 'fallback' | 'status';
 /** What one send attempt did (campaign or not): `retrying` is a retryable Twilio error, Temporal tries again. */
 export type SendResult = 'sent' | 'simulated' | 'adopted' | 'failed' | 'window_closed' | 'retrying';
@@ -37,34 +46,43 @@ export function createMetrics(role: 'api' | 'worker'): Metrics {
     webhooks: new Counter({
       name: 'causeway_webhooks_total',
       help: 'Twilio webhook requests by endpoint and outcome (accepted, duplicate, parked in the inbox, orphan, applied status, handed_to_temporal, rejected with a reason, unavailable = 503, error = 500)',
-      labelNames: ['endpoint', 'outcome', 'reason'], registers,
+      labelNames: ['endpoint', 'outcome', 'reason'],
+      registers,
     }),
     aiDuration: new Histogram({
       name: 'causeway_ai_request_duration_seconds',
       help: 'AI responder calls (reply = one conversation turn, summary = continue-as-new summary) by outcome',
-      labelNames: ['operation', 'outcome'], buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 20, 30], registers,
+      labelNames: ['operation', 'outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 20, 30],
+      registers,
     }),
     aiTokens: new Counter({
       name: 'causeway_ai_tokens_total',
       help: 'Tokens the AI provider reported, by operation and kind (prompt, completion)',
-      labelNames: ['operation', 'kind'], registers,
+      labelNames: ['operation', 'kind'],
+      registers,
     }),
     sends: new Counter({
       name: 'causeway_sends_total',
       help: 'Outbound send attempts by kind (campaign, conversation = everything else) and result; rate() of kind="campaign",result="sent" is the campaign send rate',
-      labelNames: ['kind', 'result'], registers,
+      labelNames: ['kind', 'result'],
+      registers,
     }),
     messageStatus: new Counter({
       name: 'causeway_message_status_total',
       help: 'Delivery statuses outbound messages moved to (status callbacks, reconciliation); delivered, read, undelivered, failed, canceled are final',
-      labelNames: ['status'], registers,
+      labelNames: ['status'],
+      registers,
     }),
   };
 }
 
 /** Wraps the AI responder so every call is timed and its tokens counted, whichever activity makes it. */
 export function instrumentAiResponder(ai: AiResponder, metrics: Metrics): AiResponder {
-  async function timed<T extends { usage: { promptTokens: number; completionTokens: number } | null }>(operation: 'reply' | 'summary', call: () => Promise<T>): Promise<T> {
+  async function timed<T extends { usage: { promptTokens: number; completionTokens: number } | null }>(
+    operation: 'reply' | 'summary',
+    call: () => Promise<T>,
+  ): Promise<T> {
     const stop = metrics.aiDuration.startTimer({ operation });
     try {
       const result = await call();
@@ -99,27 +117,49 @@ export function addDatabaseGauges(metrics: Metrics, db: Database, onError: (erro
   const registers = [metrics.registry];
   let snapshot: Promise<DatabaseSnapshot | null> | null = null;
   // One query round per scrape, shared by the gauges below (each gauge's collect asks for it).
-  const read = () => (snapshot ??= readDatabaseSnapshot(db).catch((error: unknown) => {
-    onError(error);
-    return null;
-  }).finally(() => setTimeout(() => { snapshot = null; }, 0)));
+  const read = () =>
+    (snapshot ??= readDatabaseSnapshot(db)
+      .catch((error: unknown) => {
+        onError(error);
+        return null;
+      })
+      .finally(() =>
+        setTimeout(() => {
+          snapshot = null;
+        }, 0),
+      ));
 
   new Gauge({
-    name: 'causeway_database_gauges_up', help: '1 when the database gauges below were read at this scrape, 0 when the database did not answer',
-    registers, async collect() { this.set((await read()) ? 1 : 0); },
+    name: 'causeway_database_gauges_up',
+    help: '1 when the database gauges below were read at this scrape, 0 when the database did not answer',
+    registers,
+    async collect() {
+      this.set((await read()) ? 1 : 0);
+    },
   });
   new Gauge({
-    name: 'causeway_inbox_pending', help: 'Verified inbound messages parked in the Postgres inbox (Temporal did not take them), not yet drained',
-    registers, async collect() { const s = await read(); if (s) this.set(s.inboxPending); },
+    name: 'causeway_inbox_pending',
+    help: 'Verified inbound messages parked in the Postgres inbox (Temporal did not take them), not yet drained',
+    registers,
+    async collect() {
+      const s = await read();
+      if (s) this.set(s.inboxPending);
+    },
   });
   new Gauge({
-    name: 'causeway_inbox_oldest_pending_age_seconds', help: 'Age of the oldest message waiting in the inbox (0 when none)',
-    registers, async collect() { const s = await read(); if (s) this.set(s.inboxOldestAgeMs / 1000); },
+    name: 'causeway_inbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest message waiting in the inbox (0 when none)',
+    registers,
+    async collect() {
+      const s = await read();
+      if (s) this.set(s.inboxOldestAgeMs / 1000);
+    },
   });
   new Gauge({
     name: 'causeway_oldest_unanswered_message_age_seconds',
     help: 'Age of the oldest inbound message of an active conversation with no reply sent after it (0 when none), by who owes the answer',
-    labelNames: ['waiting_on'], registers,
+    labelNames: ['waiting_on'],
+    registers,
     async collect() {
       const s = await read();
       if (!s) return;
@@ -137,10 +177,16 @@ interface DatabaseSnapshot {
 
 async function readDatabaseSnapshot(db: Database): Promise<DatabaseSnapshot> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('database gauges timed out')), DATABASE_GAUGE_TIMEOUT_MS); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('database gauges timed out')), DATABASE_GAUGE_TIMEOUT_MS);
+  });
   try {
     const [inbox, unanswered] = await Promise.race([Promise.all([inboxDepth(db), oldestUnanswered(db)]), timeout]);
-    return { inboxPending: inbox.pending, inboxOldestAgeMs: inbox.oldestPendingAgeMs ?? 0, unansweredAgeMs: unanswered };
+    return {
+      inboxPending: inbox.pending,
+      inboxOldestAgeMs: inbox.oldestPendingAgeMs ?? 0,
+      unansweredAgeMs: unanswered,
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -153,7 +199,10 @@ async function readDatabaseSnapshot(db: Database): Promise<DatabaseSnapshot> {
  * Uses conversations(status, …) and messages(contact_id, created_at).
  */
 async function oldestUnanswered(db: Database): Promise<{ ai: number; human: number }> {
-  const active = sql.join(ACTIVE_CONVERSATION_STATUSES.map((status) => sql`${status}`), sql`, `);
+  const active = sql.join(
+    ACTIVE_CONVERSATION_STATUSES.map((status) => sql`${status}`),
+    sql`, `,
+  );
   const rows = await db.execute<{ human: boolean; age_ms: number | null }>(sql`
     select c.status = 'HUMAN' as human, (extract(epoch from (now() - min(u.first_unanswered))) * 1000)::float8 as age_ms
     from conversations c
@@ -171,7 +220,11 @@ async function oldestUnanswered(db: Database): Promise<{ ai: number; human: numb
 
 /** 1 when the Temporal SDK's (core's) own exporter answered at this scrape; its `temporal_*` series follow ours. */
 export function addSdkMetricsGauge(metrics: Metrics): Gauge {
-  return new Gauge({ name: 'causeway_temporal_sdk_metrics_up', help: 'Whether the Temporal SDK metrics (temporal_*) were read from the SDK runtime at this scrape', registers: [metrics.registry] });
+  return new Gauge({
+    name: 'causeway_temporal_sdk_metrics_up',
+    help: 'Whether the Temporal SDK metrics (temporal_*) were read from the SDK runtime at this scrape',
+    registers: [metrics.registry],
+  });
 }
 
 const SDK_SCRAPE_TIMEOUT_MS = 2000;

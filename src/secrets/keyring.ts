@@ -29,7 +29,10 @@ export const keyFingerprint = (key: Buffer) => createHash('sha256').update(key).
  * (`openssl rand -base64 32`). Errors name the entry's position, never its content.
  */
 export function parseKeyring(spec: string): Keyring {
-  const entries = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new SecretsKeyError('no secrets key configured');
   const byId = new Map<string, Buffer>();
   let current: Keyring['current'] | undefined;
@@ -37,9 +40,11 @@ export function parseKeyring(spec: string): Keyring {
     const colon = entry.indexOf(':');
     const [idPart, material] = colon > 0 ? [entry.slice(0, colon), entry.slice(colon + 1)] : [undefined, entry];
     const key = Buffer.from(material, 'base64');
-    if (key.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(material)) throw new SecretsKeyError(`secrets key #${index + 1} is not 32 bytes of base64`);
+    if (key.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(material))
+      throw new SecretsKeyError(`secrets key #${index + 1} is not 32 bytes of base64`);
     const id = idPart ?? keyFingerprint(key);
-    if (!KEY_ID.test(id)) throw new SecretsKeyError(`secrets key #${index + 1} has an invalid id (letters, digits, _ and -, at most 32)`);
+    if (!KEY_ID.test(id))
+      throw new SecretsKeyError(`secrets key #${index + 1} has an invalid id (letters, digits, _ and -, at most 32)`);
     if (byId.has(id)) throw new SecretsKeyError(`secrets key id ${id} appears twice`);
     byId.set(id, key);
     current ??= { id, key };
@@ -70,7 +75,10 @@ export function open(keyring: Keyring, stored: string): string {
   const colon = rest.indexOf(':');
   const id = rest.slice(0, colon);
   const key = keyring.byId.get(id);
-  if (!key) throw new SecretsKeyError(`a stored secret is sealed with key ${id}, which is not configured (CAUSEWAY_SECRETS_KEYS)`);
+  if (!key)
+    throw new SecretsKeyError(
+      `a stored secret is sealed with key ${id}, which is not configured (CAUSEWAY_SECRETS_KEYS)`,
+    );
   const raw = Buffer.from(rest.slice(colon + 1), 'base64');
   if (raw.length < 28) throw new SecretsKeyError(`a stored secret sealed with key ${id} is truncated`);
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
@@ -103,12 +111,18 @@ export interface KeyringSource {
  * The keyring of this process: CAUSEWAY_SECRETS_KEYS if set, else the local key file `npm start` created in the
  * data directory (so the CLI and the children of `npm start` find the same key), else — for `npm start` — a new one.
  */
-export function resolveKeyring(source: KeyringSource): { keyring: Keyring; origin: 'environment' | 'local-file' | 'created' ; file?: string } {
+export function resolveKeyring(source: KeyringSource): {
+  keyring: Keyring;
+  origin: 'environment' | 'local-file' | 'created';
+  file?: string;
+} {
   if (source.configured) return { keyring: parseKeyring(source.configured), origin: 'environment' };
   const file = localKeyFile(source.dataDir);
   if (fs.existsSync(file)) return { keyring: parseKeyring(fs.readFileSync(file, 'utf8')), origin: 'local-file', file };
   if (!source.createIfMissing) {
-    throw new SecretsKeyError(`no secrets key: set CAUSEWAY_SECRETS_KEYS (id:base64 of 32 random bytes, e.g. \`openssl rand -base64 32\`) or run npm start once to create ${file}`);
+    throw new SecretsKeyError(
+      `no secrets key: set CAUSEWAY_SECRETS_KEYS (id:base64 of 32 random bytes, e.g. \`openssl rand -base64 32\`) or run npm start once to create ${file}`,
+    );
   }
   fs.mkdirSync(source.dataDir, { recursive: true });
   // wx: two processes starting at once never overwrite each other's key (the loser reads the winner's file).
@@ -138,7 +152,8 @@ export function installKeyringSource(source: KeyringSource): void {
 
 export function keyring(): Keyring {
   if (!installed && lazySource) installed = resolveKeyring(lazySource).keyring;
-  if (!installed) throw new SecretsKeyError('the secrets keyring is not installed (entry points call installKeyring at start)');
+  if (!installed)
+    throw new SecretsKeyError('the secrets keyring is not installed (entry points call installKeyring at start)');
   return installed;
 }
 

@@ -47,12 +47,14 @@ const isExecutable = (file: string) => {
   }
 };
 
-export const cachedBinaryPath = (binary: GoBinary, cacheDir: string) => path.join(cacheDir, binary.cacheSubdir, binary.name);
+export const cachedBinaryPath = (binary: GoBinary, cacheDir: string) =>
+  path.join(cacheDir, binary.cacheSubdir, binary.name);
 
 /** Finds a binary without building: explicit path, then PATH, then the cache. */
 export function findGoBinary(binary: GoBinary, lookup: BinaryLookup): { path: string; source: BinarySource } | null {
   if (lookup.explicitPath) {
-    if (!isExecutable(lookup.explicitPath)) throw new Error(`${binary.pathVariable}=${lookup.explicitPath} is not an executable file`);
+    if (!isExecutable(lookup.explicitPath))
+      throw new Error(`${binary.pathVariable}=${lookup.explicitPath} is not an executable file`);
     return { path: lookup.explicitPath, source: 'explicit' };
   }
   if (lookup.searchPath !== false) {
@@ -69,7 +71,11 @@ export function findGoBinary(binary: GoBinary, lookup: BinaryLookup): { path: st
  * Returns a usable binary, building the pinned version from its Go module into the cache when none is found (a
  * cold build takes minutes; later runs reuse the binary). Progress goes to `progress`.
  */
-export async function ensureGoBinary(binary: GoBinary, lookup: BinaryLookup, progress: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<{ path: string; source: BinarySource }> {
+export async function ensureGoBinary(
+  binary: GoBinary,
+  lookup: BinaryLookup,
+  progress: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<{ path: string; source: BinarySource }> {
   const found = findGoBinary(binary, lookup);
   if (found) return found;
   const target = cachedBinaryPath(binary, lookup.cacheDir);
@@ -95,10 +101,18 @@ export async function ensureGoBinary(binary: GoBinary, lookup: BinaryLookup, pro
     };
     child.stdout.on('data', onLine);
     child.stderr.on('data', onLine);
-    const tick = setInterval(() => progress(`${binary.name}: still building (${Math.round((Date.now() - started) / 1000)} s)…`), 30_000);
+    const tick = setInterval(
+      () => progress(`${binary.name}: still building (${Math.round((Date.now() - started) / 1000)} s)…`),
+      30_000,
+    );
     child.on('error', (error) => {
       clearInterval(tick);
-      reject(new Error(`cannot run 'go' to build ${binary.name} (install Go, put ${binary.name} on PATH, or set ${binary.pathVariable}): ${error.message}`, { cause: error }));
+      reject(
+        new Error(
+          `cannot run 'go' to build ${binary.name} (install Go, put ${binary.name} on PATH, or set ${binary.pathVariable}): ${error.message}`,
+          { cause: error },
+        ),
+      );
     });
     child.on('exit', (code) => {
       clearInterval(tick);
@@ -116,7 +130,13 @@ export async function ensureGoBinary(binary: GoBinary, lookup: BinaryLookup, pro
   return { path: target, source: 'built' };
 }
 
-export const TEMPORAL_CLI: GoBinary = { name: 'temporal', goPackage: MODULE, version: TEMPORAL_CLI_VERSION, cacheSubdir: `temporal-cli-${TEMPORAL_CLI_VERSION}`, pathVariable: 'TEMPORAL_CLI_PATH' };
+export const TEMPORAL_CLI: GoBinary = {
+  name: 'temporal',
+  goPackage: MODULE,
+  version: TEMPORAL_CLI_VERSION,
+  cacheSubdir: `temporal-cli-${TEMPORAL_CLI_VERSION}`,
+  pathVariable: 'TEMPORAL_CLI_PATH',
+};
 
 export const cachedCliPath = (cacheDir: string) => cachedBinaryPath(TEMPORAL_CLI, cacheDir);
 
@@ -129,7 +149,10 @@ export function findTemporalCli(lookup: CliLookup): { path: string; source: CliS
 }
 
 /** Returns a usable Temporal CLI, building the pinned version into the cache when none is found. */
-export async function ensureTemporalCli(lookup: CliLookup, progress?: (line: string) => void): Promise<{ path: string; source: CliSource }> {
+export async function ensureTemporalCli(
+  lookup: CliLookup,
+  progress?: (line: string) => void,
+): Promise<{ path: string; source: CliSource }> {
   const found = await ensureGoBinary(TEMPORAL_CLI, lookup, progress);
   return { path: found.path, source: cliSource(found.source) };
 }

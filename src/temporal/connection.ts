@@ -16,9 +16,18 @@ export interface TemporalClientHandle {
  * decides). Required, so no client is made without deciding. Lazy connection: the API starts even when Temporal is down and answers 503 until it is back, instead of
  * refusing to boot (and Twilio retries what got a 503).
  */
-export function createTemporalClient(options: { address: string; namespace: string; payloadKeys: PayloadKey[] | null }): TemporalClientHandle {
+export function createTemporalClient(options: {
+  address: string;
+  namespace: string;
+  payloadKeys: PayloadKey[] | null;
+}): TemporalClientHandle {
   const connection = Connection.lazy({ address: options.address });
-  const client = new Client({ connection, namespace: options.namespace, dataConverter: createDataConverter(options.payloadKeys), interceptors: { workflow: [traceClientInterceptor()] } });
+  const client = new Client({
+    connection,
+    namespace: options.namespace,
+    dataConverter: createDataConverter(options.payloadKeys),
+    interceptors: { workflow: [traceClientInterceptor()] },
+  });
   return { client, connection, close: () => connection.close() };
 }
 

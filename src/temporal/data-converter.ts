@@ -10,5 +10,8 @@ export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter
  * configured (null: unencrypted, see resolvePayloadKeys), failure messages and stack traces encoded as payloads.
  */
 export function createDataConverter(keys: PayloadKey[] | null): DataConverter {
-  return { failureConverterPath: FAILURE_CONVERTER_PATH, payloadCodecs: keys && keys.length > 0 ? [new EncryptionCodec(keys)] : [] };
+  return {
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    payloadCodecs: keys && keys.length > 0 ? [new EncryptionCodec(keys)] : [],
+  };
 }

@@ -29,25 +29,51 @@ async function reachable(address: string, timeoutMs: number): Promise<boolean> {
  * `temporal server start-dev` with SQLite persistence under `dataDir` and the Web UI, for `npm start`.
  * Reuses a server already answering on the port (say, one left running by an earlier start).
  */
-export async function startDevServer(options: { cliPath: string; dataDir: string; port: number; uiPort: number; namespace: string; codecEndpoint?: string }): Promise<DevServer> {
+export async function startDevServer(options: {
+  cliPath: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  codecEndpoint?: string;
+}): Promise<DevServer> {
   const address = `127.0.0.1:${options.port}`;
   const uiUrl = `http://localhost:${options.uiPort}`;
   if (await reachable(address, 1000)) return { address, uiUrl, owned: false, stop: () => Promise.resolve() };
 
   fs.mkdirSync(options.dataDir, { recursive: true });
   const logFile = fs.openSync(path.join(options.dataDir, 'temporal.log'), 'a');
-  const child: ChildProcess = spawn(options.cliPath, [
-    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--ui-port', String(options.uiPort),
-    '--db-filename', path.join(options.dataDir, 'temporal.sqlite'), '--namespace', options.namespace, '--log-level', 'warn',
-    // The Web UI asks this endpoint to decode payloads (src/api/routes/codec.ts); the UI must send credentials.
-    ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
-  ], { stdio: ['ignore', logFile, logFile] });
+  const child: ChildProcess = spawn(
+    options.cliPath,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
+      '--ui-port',
+      String(options.uiPort),
+      '--db-filename',
+      path.join(options.dataDir, 'temporal.sqlite'),
+      '--namespace',
+      options.namespace,
+      '--log-level',
+      'warn',
+      // The Web UI asks this endpoint to decode payloads (src/api/routes/codec.ts); the UI must send credentials.
+      ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
+    ],
+    { stdio: ['ignore', logFile, logFile] },
+  );
   let exited = null as number | null;
-  child.on('exit', (code) => { exited = code ?? -1; });
+  child.on('exit', (code) => {
+    exited = code ?? -1;
+  });
 
   const deadline = Date.now() + 60_000;
   while (!(await reachable(address, 1000))) {
-    if (exited !== null) throw new Error(`temporal dev server exited with ${exited}; see ${path.join(options.dataDir, 'temporal.log')}`);
+    if (exited !== null)
+      throw new Error(`temporal dev server exited with ${exited}; see ${path.join(options.dataDir, 'temporal.log')}`);
     if (Date.now() > deadline) {
       child.kill('SIGTERM');
       throw new Error('temporal dev server did not become ready within 60 s');
@@ -55,11 +81,14 @@ export async function startDevServer(options: { cliPath: string; dataDir: string
     await new Promise((resolve) => setTimeout(resolve, 250)); // readiness probe interval, not a synchronization sleep
   }
   return {
-    address, uiUrl, owned: true,
-    stop: () => new Promise<void>((resolve) => {
-      if (exited !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    address,
+    uiUrl,
+    owned: true,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }

@@ -36,7 +36,8 @@ export interface InboxDrainerOptions {
 export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   const minDelay = options.minDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 5000;
-  const handOver = (input: InboundInput) => startInboundWorkflow(options.client, options.taskQueue, input, { deadlineMs: options.startDeadlineMs ?? 5000 });
+  const handOver = (input: InboundInput) =>
+    startInboundWorkflow(options.client, options.taskQueue, input, { deadlineMs: options.startDeadlineMs ?? 5000 });
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
@@ -45,16 +46,33 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   async function drainNow(): Promise<DrainResult> {
     const result = await drainInboxFully(options.db, options.taskQueue, handOver);
     if (result.drained > 0 || result.failed > 0) {
-      options.log.info({ drained: result.drained, started: result.started, duplicates: result.duplicates, failed: result.failed, temporalUnavailable: result.unavailable }, 'inbox drain');
+      options.log.info(
+        {
+          drained: result.drained,
+          started: result.started,
+          duplicates: result.duplicates,
+          failed: result.failed,
+          temporalUnavailable: result.unavailable,
+        },
+        'inbox drain',
+      );
     }
     return result;
   }
 
-  const pause = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(() => { wake = null; resolve(); }, ms);
-    timer.unref();
-    wake = () => { clearTimeout(timer); wake = null; resolve(); };
-  });
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wake = null;
+        resolve();
+      }, ms);
+      timer.unref();
+      wake = () => {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      };
+    });
 
   async function loop() {
     let delay = minDelay;
@@ -69,7 +87,10 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
         // The database itself is unavailable: the rows are safe in it, try again later; anything else is a bug.
         retry = isDatabaseUnavailable(error);
         // Only the error code or name: a database error's message carries query parameters (phone numbers).
-        options.log[retry ? 'warn' : 'error']({ err: retry ? describeDatabaseError(error) : (error as Error).name }, 'inbox drain failed');
+        options.log[retry ? 'warn' : 'error'](
+          { err: retry ? describeDatabaseError(error) : (error as Error).name },
+          'inbox drain failed',
+        );
       }
       if (!retry && !again) return;
       if (stopped) return;
@@ -85,7 +106,9 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
     kick() {
       if (stopped) return;
       again = true;
-      running ??= loop().finally(() => { running = null; });
+      running ??= loop().finally(() => {
+        running = null;
+      });
     },
     async stop() {
       stopped = true;

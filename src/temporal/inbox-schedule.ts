@@ -12,14 +12,22 @@ export async function ensureInboxDrainSchedule(client: Client, taskQueue: string
   const scheduleId = inboxDrainScheduleId(taskQueue);
   const definition = {
     spec: { intervals: [{ every: INBOX_DRAIN_INTERVAL }] },
-    action: { type: 'startWorkflow' as const, workflowType: 'inboxDrainWorkflow', taskQueue, args: [] as [], workflowExecutionTimeout: '5m' },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'inboxDrainWorkflow',
+      taskQueue,
+      args: [] as [],
+      workflowExecutionTimeout: '5m',
+    },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: INBOX_DRAIN_INTERVAL },
   };
   try {
     await client.schedule.create({ scheduleId, ...definition } satisfies ScheduleOptions);
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, ...definition, state: previous.state }));
+    await client.schedule
+      .getHandle(scheduleId)
+      .update((previous) => ({ ...previous, ...definition, state: previous.state }));
   }
   return scheduleId;
 }

@@ -24,15 +24,23 @@ export interface PayloadKey {
  * rotate; drop an old one only once no retained history was written with it). Throws with the problem, never a key.
  */
 export function parsePayloadKeys(spec: string): PayloadKey[] {
-  const keys = spec.split(',').map((part) => part.trim()).filter(Boolean).map((part, index) => {
-    const colon = part.indexOf(':');
-    const id = colon > 0 ? part.slice(0, colon) : '';
-    if (!KEY_ID.test(id)) throw new Error(`key ${index + 1}: expected <id>:<base64 of 32 bytes>, with an id of letters, digits, '.', '_' or '-'`);
-    const material = part.slice(colon + 1);
-    const key = Buffer.from(material, 'base64');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(material) || key.length !== 32) throw new Error(`key ${id}: must be 32 random bytes in base64 (openssl rand -base64 32)`);
-    return { id, key };
-  });
+  const keys = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part, index) => {
+      const colon = part.indexOf(':');
+      const id = colon > 0 ? part.slice(0, colon) : '';
+      if (!KEY_ID.test(id))
+        throw new Error(
+          `key ${index + 1}: expected <id>:<base64 of 32 bytes>, with an id of letters, digits, '.', '_' or '-'`,
+        );
+      const material = part.slice(colon + 1);
+      const key = Buffer.from(material, 'base64');
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(material) || key.length !== 32)
+        throw new Error(`key ${id}: must be 32 random bytes in base64 (openssl rand -base64 32)`);
+      return { id, key };
+    });
   if (keys.length === 0) throw new Error('no keys listed');
   const ids = keys.map((k) => k.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -45,7 +53,8 @@ export function formatPayloadKeys(keys: PayloadKey[]): string {
 }
 
 export const isEncryptedPayload = (payload: Payload) =>
-  payload.metadata?.[METADATA_ENCODING_KEY] !== undefined && fromUtf8.decode(payload.metadata[METADATA_ENCODING_KEY]) === ENCRYPTED_ENCODING;
+  payload.metadata?.[METADATA_ENCODING_KEY] !== undefined &&
+  fromUtf8.decode(payload.metadata[METADATA_ENCODING_KEY]) === ENCRYPTED_ENCODING;
 
 /**
  * AES-256-GCM over the whole serialized Payload (its metadata too, so even the inner encoding is hidden). The key
@@ -70,19 +79,25 @@ export class EncryptionCodec implements PayloadCodec {
   // async: a failure rejects the promise instead of throwing from the call.
   // eslint-disable-next-line @typescript-eslint/require-await
   async encode(payloads: Payload[]): Promise<Payload[]> {
-    return (payloads.map((payload) => {
+    return payloads.map((payload) => {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', this.current.key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(utf8.encode(this.current.id));
       const plain = proto.temporal.api.common.v1.Payload.encode(payload).finish();
       const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { [METADATA_ENCODING_KEY]: utf8.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8.encode(this.current.id) }, data };
-    }));
+      return {
+        metadata: {
+          [METADATA_ENCODING_KEY]: utf8.encode(ENCRYPTED_ENCODING),
+          [KEY_ID_METADATA]: utf8.encode(this.current.id),
+        },
+        data,
+      };
+    });
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await
   async decode(payloads: Payload[]): Promise<Payload[]> {
-    return (payloads.map((payload) => {
+    return payloads.map((payload) => {
       if (!isEncryptedPayload(payload)) return payload;
       const idBytes = payload.metadata?.[KEY_ID_METADATA];
       if (!idBytes) throw new ValueError('encrypted payload without a key id');
@@ -99,9 +114,11 @@ export class EncryptionCodec implements PayloadCodec {
       try {
         plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       } catch {
-        throw new ValueError(`encrypted payload failed authentication with key "${id}" (wrong key material or tampered data)`);
+        throw new ValueError(
+          `encrypted payload failed authentication with key "${id}" (wrong key material or tampered data)`,
+        );
       }
       return proto.temporal.api.common.v1.Payload.decode(plain);
-    }));
+    });
   }
 }

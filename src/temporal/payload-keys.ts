@@ -23,23 +23,34 @@ export function readLocalPayloadKeys(dataDir: string): PayloadKey[] | null {
  * server's SQLite file (same data directory): whoever can read one can read the other, so a local key protects
  * histories exported or shown in the Web UI, not a copied data directory; production sets CAUSEWAY_PAYLOAD_KEYS.
  */
-export function ensureLocalPayloadKeys(env: Pick<Env, 'CAUSEWAY_PAYLOAD_KEYS' | 'CAUSEWAY_DATA_DIR'>, log: Logger): PayloadKey[] {
+export function ensureLocalPayloadKeys(
+  env: Pick<Env, 'CAUSEWAY_PAYLOAD_KEYS' | 'CAUSEWAY_DATA_DIR'>,
+  log: Logger,
+): PayloadKey[] {
   if (env.CAUSEWAY_PAYLOAD_KEYS) return env.CAUSEWAY_PAYLOAD_KEYS;
   const existing = readLocalPayloadKeys(env.CAUSEWAY_DATA_DIR);
   if (existing) {
-    log.info({ keyIds: existing.map((k) => k.id) }, `payload encryption: local key from ${localKeyFile(env.CAUSEWAY_DATA_DIR)}`);
+    log.info(
+      { keyIds: existing.map((k) => k.id) },
+      `payload encryption: local key from ${localKeyFile(env.CAUSEWAY_DATA_DIR)}`,
+    );
     return existing;
   }
   const keys = [{ id: `local-${new Date().toISOString().slice(0, 10)}`, key: randomBytes(32) }];
   fs.mkdirSync(env.CAUSEWAY_DATA_DIR, { recursive: true });
   fs.writeFileSync(localKeyFile(env.CAUSEWAY_DATA_DIR), `${formatPayloadKeys(keys)}\n`, { mode: 0o600, flag: 'wx' });
-  log.warn({ keyIds: keys.map((k) => k.id) }, `payload encryption: no CAUSEWAY_PAYLOAD_KEYS, created a local key in ${localKeyFile(env.CAUSEWAY_DATA_DIR)} (back it up: histories written with it cannot be read without it)`);
+  log.warn(
+    { keyIds: keys.map((k) => k.id) },
+    `payload encryption: no CAUSEWAY_PAYLOAD_KEYS, created a local key in ${localKeyFile(env.CAUSEWAY_DATA_DIR)} (back it up: histories written with it cannot be read without it)`,
+  );
   return keys;
 }
 
 export class PayloadKeysMissingError extends Error {
   constructor(what: string) {
-    super(`${what} refuses to start in production without CAUSEWAY_PAYLOAD_KEYS: Temporal histories would hold phone numbers and message texts in plain text (set CAUSEWAY_PAYLOAD_KEYS="<id>:$(openssl rand -base64 32)")`);
+    super(
+      `${what} refuses to start in production without CAUSEWAY_PAYLOAD_KEYS: Temporal histories would hold phone numbers and message texts in plain text (set CAUSEWAY_PAYLOAD_KEYS="<id>:$(openssl rand -base64 32)")`,
+    );
     this.name = 'PayloadKeysMissingError';
   }
 }
@@ -49,11 +60,17 @@ export class PayloadKeysMissingError extends Error {
  * directory. Without either, production refuses to start — a history is immutable, so plaintext written once
  * stays readable for the whole retention period; development and tests run unencrypted, with a loud warning.
  */
-export function resolvePayloadKeys(env: Pick<Env, 'CAUSEWAY_PAYLOAD_KEYS' | 'CAUSEWAY_DATA_DIR' | 'NODE_ENV'>, log: Logger, what: string): PayloadKey[] | null {
+export function resolvePayloadKeys(
+  env: Pick<Env, 'CAUSEWAY_PAYLOAD_KEYS' | 'CAUSEWAY_DATA_DIR' | 'NODE_ENV'>,
+  log: Logger,
+  what: string,
+): PayloadKey[] | null {
   if (env.CAUSEWAY_PAYLOAD_KEYS) return env.CAUSEWAY_PAYLOAD_KEYS;
   const local = readLocalPayloadKeys(env.CAUSEWAY_DATA_DIR);
   if (local) return local;
   if (env.NODE_ENV === 'production') throw new PayloadKeysMissingError(what);
-  log.warn(`${what}: NO PAYLOAD ENCRYPTION — CAUSEWAY_PAYLOAD_KEYS is not set, so Temporal histories carry phone numbers and message texts in plain text (allowed outside NODE_ENV=production only)`);
+  log.warn(
+    `${what}: NO PAYLOAD ENCRYPTION — CAUSEWAY_PAYLOAD_KEYS is not set, so Temporal histories carry phone numbers and message texts in plain text (allowed outside NODE_ENV=production only)`,
+  );
   return null;
 }

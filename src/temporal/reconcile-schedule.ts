@@ -1,4 +1,9 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { reconcileScheduleId, searchAttributes, type ReconcileInput } from '../contract';
 import type { Env } from '../config/env';
@@ -14,7 +19,9 @@ export interface ReconcileScheduleSettings {
 }
 
 export const reconcileScheduleSettings = (env: Env): ReconcileScheduleSettings => ({
-  taskQueue: env.TEMPORAL_TASK_QUEUE, intervalMs: env.RECONCILE_INTERVAL, settleAfterMs: env.RECONCILE_SETTLE_AFTER,
+  taskQueue: env.TEMPORAL_TASK_QUEUE,
+  intervalMs: env.RECONCILE_INTERVAL,
+  settleAfterMs: env.RECONCILE_SETTLE_AFTER,
 });
 
 /**
@@ -22,12 +29,17 @@ export const reconcileScheduleSettings = (env: Env): ReconcileScheduleSettings =
  * inside some run's window then: with runs `interval` apart that needs `settleAfter + interval`; one more interval
  * keeps a skipped run (SKIP overlap, a worker restart) from leaving a gap. Inbound gaps are covered many times over.
  */
-export const scheduledLookbackMs = (s: Pick<ReconcileScheduleSettings, 'intervalMs' | 'settleAfterMs'>) => s.settleAfterMs + 2 * s.intervalMs;
+export const scheduledLookbackMs = (s: Pick<ReconcileScheduleSettings, 'intervalMs' | 'settleAfterMs'>) =>
+  s.settleAfterMs + 2 * s.intervalMs;
 
 function scheduleOptions(tenantSlug: string, s: ReconcileScheduleSettings) {
   const input: ReconcileInput = { tenantSlug, lookbackMs: scheduledLookbackMs(s) };
   const action: ScheduleOptionsStartWorkflowAction<typeof reconcileWorkflow> = {
-    type: 'startWorkflow', workflowType: 'reconcileWorkflow', workflowId: reconcileScheduleId(tenantSlug), taskQueue: s.taskQueue, args: [input],
+    type: 'startWorkflow',
+    workflowType: 'reconcileWorkflow',
+    workflowId: reconcileScheduleId(tenantSlug),
+    taskQueue: s.taskQueue,
+    args: [input],
     typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenantSlug }],
     staticSummary: `Reconcile ${tenantSlug} with Twilio's message log`,
   };
@@ -43,7 +55,11 @@ function scheduleOptions(tenantSlug: string, s: ReconcileScheduleSettings) {
  * Creates the tenant's `reconcile:<slug>` Schedule, or brings an existing one in line with the current settings
  * (interval, task queue, lookback). Safe to call from every worker at every start, concurrently.
  */
-export async function ensureReconcileSchedule(client: Client, tenantSlug: string, s: ReconcileScheduleSettings): Promise<'created' | 'updated'> {
+export async function ensureReconcileSchedule(
+  client: Client,
+  tenantSlug: string,
+  s: ReconcileScheduleSettings,
+): Promise<'created' | 'updated'> {
   const scheduleId = reconcileScheduleId(tenantSlug);
   const options = scheduleOptions(tenantSlug, s);
   try {
@@ -52,13 +68,25 @@ export async function ensureReconcileSchedule(client: Client, tenantSlug: string
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: { ...previous.policies, ...options.policies } }));
+  await client.schedule.getHandle(scheduleId).update((previous) => ({
+    ...previous,
+    spec: options.spec,
+    action: options.action,
+    policies: { ...previous.policies, ...options.policies },
+  }));
   return 'updated';
 }
 
 /** At worker start: a Schedule for every tenant with a live Twilio account (simulated ones have no log to read). */
-export async function ensureReconcileSchedules(client: Client, db: Database, s: ReconcileScheduleSettings, log: Logger): Promise<number> {
-  const rows = await db.selectDistinct({ slug: tenants.slug }).from(tenants)
+export async function ensureReconcileSchedules(
+  client: Client,
+  db: Database,
+  s: ReconcileScheduleSettings,
+  log: Logger,
+): Promise<number> {
+  const rows = await db
+    .selectDistinct({ slug: tenants.slug })
+    .from(tenants)
     .innerJoin(twilioAccounts, and(eq(twilioAccounts.tenantId, tenants.id), eq(twilioAccounts.mode, 'live')));
   let done = 0;
   for (const { slug } of rows) {

@@ -1,9 +1,16 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import { retentionScheduleId, type RetentionInput } from '../contract';
 import type { Env } from '../config/env';
 
 export const retentionInput = (env: Pick<Env, 'RETENTION_MESSAGE_BODIES' | 'RETENTION_AI_TEXTS'>): RetentionInput => ({
-  messageBodiesMs: env.RETENTION_MESSAGE_BODIES, aiTextsMs: env.RETENTION_AI_TEXTS,
+  messageBodiesMs: env.RETENTION_MESSAGE_BODIES,
+  aiTextsMs: env.RETENTION_AI_TEXTS,
 });
 
 /**
@@ -11,7 +18,11 @@ export const retentionInput = (env: Pick<Env, 'RETENTION_MESSAGE_BODIES' | 'RETE
  * brought to the current limits at every worker start; removed when both limits are off, so turning retention
  * off stops it. Overlapping runs are skipped and a missed day is not caught up in bulk (the next run covers it).
  */
-export async function ensureRetentionSchedule(client: Client, taskQueue: string, input: RetentionInput): Promise<'created' | 'updated' | 'removed' | 'off'> {
+export async function ensureRetentionSchedule(
+  client: Client,
+  taskQueue: string,
+  input: RetentionInput,
+): Promise<'created' | 'updated' | 'removed' | 'off'> {
   const scheduleId = retentionScheduleId(taskQueue);
   if (input.messageBodiesMs === null && input.aiTextsMs === null) {
     try {
@@ -24,7 +35,13 @@ export async function ensureRetentionSchedule(client: Client, taskQueue: string,
   }
   const definition = {
     spec: { calendars: [{ hour: 3, minute: 0 }] },
-    action: { type: 'startWorkflow' as const, workflowType: 'retentionWorkflow', taskQueue, args: [input] as [RetentionInput], staticSummary: 'Blank message bodies and AI texts past their retention' },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'retentionWorkflow',
+      taskQueue,
+      args: [input] as [RetentionInput],
+      staticSummary: 'Blank message bodies and AI texts past their retention',
+    },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h' },
   };
   try {
@@ -32,7 +49,9 @@ export async function ensureRetentionSchedule(client: Client, taskQueue: string,
     return 'created';
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, ...definition, state: previous.state }));
+    await client.schedule
+      .getHandle(scheduleId)
+      .update((previous) => ({ ...previous, ...definition, state: previous.state }));
     return 'updated';
   }
 }

@@ -31,15 +31,26 @@ export async function requestErasure(db: DbOrTx, client: Client, taskQueue: stri
   const reason = request.reason.trim();
   if (!reason) throw new ErasureRequestError('a reason is required (it is kept in the erasure audit)');
   if (reason.length > 500) throw new ErasureRequestError('the reason is limited to 500 characters');
-  const [tenant] = await db.select({ id: tenants.id, slug: tenants.slug, hashKey: tenants.hashKey }).from(tenants)
+  const [tenant] = await db
+    .select({ id: tenants.id, slug: tenants.slug, hashKey: tenants.hashKey })
+    .from(tenants)
     .where('id' in request.tenant ? eq(tenants.id, request.tenant.id) : eq(tenants.slug, request.tenant.slug));
   if (!tenant) throw new ErasureRequestError('no such tenant');
   const hash = contactHash(tenant.hashKey, address.phone);
-  const input: ErasureInput = { tenantId: tenant.id, tenantSlug: tenant.slug, contactHash: hash, requestedBy: request.requestedBy, reason };
+  const input: ErasureInput = {
+    tenantId: tenant.id,
+    tenantSlug: tenant.slug,
+    contactHash: hash,
+    requestedBy: request.requestedBy,
+    reason,
+  };
   const workflowId = erasureWorkflowId(tenant.slug, hash);
   const handle = await client.workflow.start<typeof erasureWorkflow>('erasureWorkflow', {
-    workflowId, taskQueue, args: [input],
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowId,
+    taskQueue,
+    args: [input],
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenant.slug }],
     staticSummary: `Erase contact ${hash.slice(0, 8)} of ${tenant.slug} on request`,
   });

@@ -13,7 +13,10 @@ export async function startRedelivery(client: Client, taskQueue: string, redeliv
       taskQueue,
       args: [redelivery],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      staticSummary: redelivery.mode === 'template' ? 'Resend as WhatsApp template after 63016' : 'Resend after a retryable delivery error',
+      staticSummary:
+        redelivery.mode === 'template'
+          ? 'Resend as WhatsApp template after 63016'
+          : 'Resend after a retryable delivery error',
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

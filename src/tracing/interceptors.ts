@@ -47,7 +47,12 @@ export function traceActivityInterceptor(reportBroken: BrokenChainReporter): Act
         if (!trace) {
           trace = newRootTrace();
           const arg = input.args[0];
-          const context = { place: `activity ${ctx.info.activityType} of ${ctx.info.workflowExecution?.workflowId ?? 'no workflow'}`, tenantId: idOf(arg, 'tenantId'), contactId: idOf(arg, 'contactId'), conversationId: idOf(arg, 'conversationId') };
+          const context = {
+            place: `activity ${ctx.info.activityType} of ${ctx.info.workflowExecution?.workflowId ?? 'no workflow'}`,
+            tenantId: idOf(arg, 'tenantId'),
+            contactId: idOf(arg, 'contactId'),
+            conversationId: idOf(arg, 'conversationId'),
+          };
           await reportBroken(context, trace).catch(() => undefined);
         }
         return runWithTrace(trace, () => next(input));

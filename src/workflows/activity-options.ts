@@ -6,20 +6,37 @@ import { FailureType } from '../contract';
 // Postgres is down for a while (I4). Backoff tops out at 30 s so recovery is noticed quickly.
 export const db = proxyActivities<Activities>({
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [FailureType.NotFound] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: [FailureType.NotFound],
+  },
 });
 
 // The AI gets three tries; then the workflow sends a fallback message instead of leaving the customer in
 // silence (I9). The OpenAI client's own timeout (20 s) is below the 30 s start-to-close.
 export const ai = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.AiPermanent] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FailureType.AiPermanent],
+  },
 });
 
 // Sends are idempotent through the outbox, so retrying is safe; permanent Twilio errors stop at once.
 export const messaging = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10, nonRetryableErrorTypes: [FailureType.TwilioPermanent, FailureType.NotFound] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '60s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [FailureType.TwilioPermanent, FailureType.NotFound],
+  },
 });
 
 // Campaign bookkeeping (claims, status): like `db`, retried until Postgres answers.
@@ -32,7 +49,12 @@ export const campaignSend = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [FailureType.NotFound] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: [FailureType.NotFound],
+  },
 });
 
 // One target after a retryable Twilio error (429, 5xx, timeout): Temporal's backoff, a bounded number of tries,
@@ -40,5 +62,11 @@ export const campaignSend = proxyActivities<Activities>({
 export const campaignRetrySend = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6, nonRetryableErrorTypes: [FailureType.TwilioPermanent, FailureType.NotFound] },
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: [FailureType.TwilioPermanent, FailureType.NotFound],
+  },
 });

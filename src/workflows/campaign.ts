@@ -1,10 +1,28 @@
 import {
-  ActivityFailure, allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, log, setHandler,
-  upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import {
-  cancelCampaignSignal, campaignProgressQuery, pauseCampaignSignal, resumeCampaignSignal, searchAttributes, targetsChangedSignal,
-  type CampaignCarry, type CampaignCounters, type CampaignInput, type CampaignStatus, type ClaimedTarget, type ControlArgs,
+  cancelCampaignSignal,
+  campaignProgressQuery,
+  pauseCampaignSignal,
+  resumeCampaignSignal,
+  searchAttributes,
+  targetsChangedSignal,
+  type CampaignCarry,
+  type CampaignCounters,
+  type CampaignInput,
+  type CampaignStatus,
+  type ClaimedTarget,
+  type ControlArgs,
 } from '../contract';
 import { campaignDb, campaignRetrySend, campaignSend } from './activity-options';
 
@@ -65,47 +83,69 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     cancelled = args;
     for (const scope of scopes) scope.cancel();
   });
-  setHandler(targetsChangedSignal, () => { changes += 1; });
+  setHandler(targetsChangedSignal, () => {
+    changes += 1;
+  });
   setHandler(campaignProgressQuery, () => ({
-    campaignId, status: cancelled ? 'cancelled' : paused ? 'paused' : 'active', paused, inFlight, nextWakeAt,
-    run: carry.runs + 1, batchesThisRun, sentThisCampaign: sent, counters,
+    campaignId,
+    status: cancelled ? 'cancelled' : paused ? 'paused' : 'active',
+    paused,
+    inFlight,
+    nextWakeAt,
+    run: carry.runs + 1,
+    batchesThisRun,
+    sentThisCampaign: sent,
+    counters,
   }));
 
   /** Read through a function: the signal handlers change these while the loop awaits an activity. */
   const isHalted = () => paused || cancelled !== null;
   const setStatus = async (status: CampaignStatus, event: string, args: ControlArgs, reason?: string) => {
-    await campaignDb.setCampaignStatus({ campaignId, trace, status, event, actor: args.actor, ...(reason ?? args.reason ? { reason: reason ?? args.reason } : {}) });
+    await campaignDb.setCampaignStatus({
+      campaignId,
+      trace,
+      status,
+      event,
+      actor: args.actor,
+      ...((reason ?? args.reason) ? { reason: reason ?? args.reason } : {}),
+    });
     upsertSearchAttributes([{ key: searchAttributes.CAMPAIGN_STATUS, value: status }]);
   };
 
-  if (carry.runs === 0 && carry.batches === 0) await setStatus(paused ? 'paused' : 'active', 'started', { actor: 'workflow' });
+  if (carry.runs === 0 && carry.batches === 0)
+    await setStatus(paused ? 'paused' : 'active', 'started', { actor: 'workflow' });
 
   const launch = (targets: ClaimedTarget[]) => {
     const scope = new CancellationScope();
     scopes.add(scope);
     inFlight += 1;
     batchesThisRun += 1;
-    void scope.run(async () => {
-      const result = await campaignSend.sendCampaignBatch({ campaignId, trace, targets });
-      sent += result.sent;
-      // Retryable failures (429, 5xx, timeouts) get Temporal's backoff one by one; the batch does not wait for them.
-      await Promise.all(result.retry.map(async (target) => {
-        try {
-          const r = await campaignRetrySend.sendCampaignTarget({ campaignId, trace, target });
-          if (r.sent) sent += 1;
-        } catch (error) {
-          if (isCancellation(error)) throw error;
-          if (!(error instanceof ActivityFailure)) throw error;
-          await campaignDb.giveUpCampaignSend({ campaignId, trace, target });
-        }
-      }));
-    }).catch((error: unknown) => {
-      if (!isCancellation(error)) log.error('campaign send batch failed', { campaignId, error: String(error) });
-    }).finally(() => {
-      scopes.delete(scope);
-      inFlight -= 1;
-      finishedBatches += 1;
-    });
+    void scope
+      .run(async () => {
+        const result = await campaignSend.sendCampaignBatch({ campaignId, trace, targets });
+        sent += result.sent;
+        // Retryable failures (429, 5xx, timeouts) get Temporal's backoff one by one; the batch does not wait for them.
+        await Promise.all(
+          result.retry.map(async (target) => {
+            try {
+              const r = await campaignRetrySend.sendCampaignTarget({ campaignId, trace, target });
+              if (r.sent) sent += 1;
+            } catch (error) {
+              if (isCancellation(error)) throw error;
+              if (!(error instanceof ActivityFailure)) throw error;
+              await campaignDb.giveUpCampaignSend({ campaignId, trace, target });
+            }
+          }),
+        );
+      })
+      .catch((error: unknown) => {
+        if (!isCancellation(error)) log.error('campaign send batch failed', { campaignId, error: String(error) });
+      })
+      .finally(() => {
+        scopes.delete(scope);
+        inFlight -= 1;
+        finishedBatches += 1;
+      });
   };
 
   for (;;) {
@@ -128,14 +168,20 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       await condition(() => inFlight === 0);
       await condition(allHandlersFinished);
       if (controls.length > 0 || cancelled) continue;
-      await continueAsNew<typeof campaignWorkflow>({ ...input, carried: { paused, runs: carry.runs + 1, batches: carry.batches + batchesThisRun, sent } });
+      await continueAsNew<typeof campaignWorkflow>({
+        ...input,
+        carried: { paused, runs: carry.runs + 1, batches: carry.batches + batchesThisRun, sent },
+      });
     }
     if (inFlight >= MAX_IN_FLIGHT) {
       await condition(() => inFlight < MAX_IN_FLIGHT || paused || cancelled !== null);
       continue;
     }
     if (inFlight > 0 && bookedUntil - Date.now() > LOOKAHEAD_MS) {
-      await condition(() => inFlight === 0 || paused || cancelled !== null || controls.length > 0, bookedUntil - LOOKAHEAD_MS - Date.now());
+      await condition(
+        () => inFlight === 0 || paused || cancelled !== null || controls.length > 0,
+        bookedUntil - LOOKAHEAD_MS - Date.now(),
+      );
       continue;
     }
 
@@ -150,7 +196,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     }
     if (claim.phase === 'waiting_start') {
       nextWakeAt = claim.wakeAt;
-      await condition(() => paused || cancelled !== null || changes !== seenChanges, Math.max(1, claim.wakeAt - Date.now()));
+      await condition(
+        () => paused || cancelled !== null || changes !== seenChanges,
+        Math.max(1, claim.wakeAt - Date.now()),
+      );
       continue;
     }
     if (claim.targets.length > 0 && isHalted()) {
@@ -172,7 +221,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     // cut short by a finished batch, a delivery callback that scheduled a retry, or an operator's signal.
     nextWakeAt = claim.nextWakeAt;
     const wait = nextWakeAt === null ? undefined : Math.max(1, nextWakeAt - Date.now());
-    await condition(() => paused || cancelled !== null || changes !== seenChanges || finishedBatches !== seenFinished || controls.length > 0, wait);
+    await condition(
+      () =>
+        paused ||
+        cancelled !== null ||
+        changes !== seenChanges ||
+        finishedBatches !== seenFinished ||
+        controls.length > 0,
+      wait,
+    );
   }
   await condition(allHandlersFinished);
   return { status: cancelled ? 'cancelled' : 'completed', counters, runs: carry.runs + 1 };

@@ -1,7 +1,17 @@
 import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
-  agentMessageUpdate, closeUpdate, conversationSnapshotQuery, customerMessageSignal, FailureType, releaseUpdate, resolveUpdate,
-  takeOverUpdate, type AgentMessageArgs, type OperatorAction, type TakeOverArgs, type TransitionResultLike,
+  agentMessageUpdate,
+  closeUpdate,
+  conversationSnapshotQuery,
+  customerMessageSignal,
+  FailureType,
+  releaseUpdate,
+  resolveUpdate,
+  takeOverUpdate,
+  type AgentMessageArgs,
+  type OperatorAction,
+  type TakeOverArgs,
+  type TransitionResultLike,
 } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
 import type { ConversationRuntime } from './conversation-runtime';
@@ -14,19 +24,28 @@ const reject = (message: string) => {
 };
 
 function ensureApplied(result: TransitionResultLike, what: string) {
-  if (!result.applied) reject(`${what} did not apply: the conversation is ${result.status} (version ${result.version})`);
+  if (!result.applied)
+    reject(`${what} did not apply: the conversation is ${result.status} (version ${result.version})`);
 }
 
 /** Signal, query and update handlers of the conversation workflow (operator actions are updates, I6 + handoff). */
 export function registerHandlers(rt: ConversationRuntime) {
   const { s } = rt;
-  const open = () => { if (isTerminal(s.status)) reject(`the conversation is already ${s.status}`); };
-  const human = () => { if (s.status !== 'HUMAN') reject(`the conversation is ${s.status}, not held by an agent`); };
-  const done = () => { rt.wakeups += 1; return rt.snapshot(); };
+  const open = () => {
+    if (isTerminal(s.status)) reject(`the conversation is already ${s.status}`);
+  };
+  const human = () => {
+    if (s.status !== 'HUMAN') reject(`the conversation is ${s.status}, not held by an agent`);
+  };
+  const done = () => {
+    rt.wakeups += 1;
+    return rt.snapshot();
+  };
 
   setHandler(customerMessageSignal, (message) => {
     // An activity retry may deliver a signal twice: the message id makes it harmless.
-    if (s.recentMessageIds.includes(message.messageId) || s.pending.some((m) => m.messageId === message.messageId)) return;
+    if (s.recentMessageIds.includes(message.messageId) || s.pending.some((m) => m.messageId === message.messageId))
+      return;
     s.pending.push(message);
     s.recentMessageIds.push(message.messageId);
     s.recentMessageIds.splice(0, Math.max(0, s.recentMessageIds.length - RECENT_IDS));
@@ -37,45 +56,123 @@ export function registerHandlers(rt: ConversationRuntime) {
 
   setHandler(conversationSnapshotQuery, () => rt.snapshot());
 
-  setHandler(takeOverUpdate, (args) => rt.lock.run(async () => {
-    open();
-    if (s.status === 'HUMAN' && s.assignedAgent && s.assignedAgent.id !== args.agent.id && !args.force) reject(`held by ${s.assignedAgent.name}`);
-    const result = await rt.transition({ to: 'HUMAN', reason: args.reason ?? 'agent took over', actor: args.actor, assignedAgent: args.agent.id });
-    ensureApplied(result, 'take over');
-    const joined = s.assignedAgent?.id !== args.agent.id;
-    s.assignedAgent = args.agent;
-    s.everHuman = true;
-    if (joined && s.route) await rt.send({ template: { key: 'agent_joined', variables: { agent_name: args.agent.name } }, sentBy: 'system', idempotencyKey: `joined:${s.conversationId}:${args.agent.id}:${s.version}` });
-    return done();
-  }), { validator: (args: TakeOverArgs) => { open(); if (s.status === 'HUMAN' && s.assignedAgent && s.assignedAgent.id !== args.agent.id && !args.force) reject(`held by ${s.assignedAgent.name}`); } });
+  setHandler(
+    takeOverUpdate,
+    (args) =>
+      rt.lock.run(async () => {
+        open();
+        if (s.status === 'HUMAN' && s.assignedAgent && s.assignedAgent.id !== args.agent.id && !args.force)
+          reject(`held by ${s.assignedAgent.name}`);
+        const result = await rt.transition({
+          to: 'HUMAN',
+          reason: args.reason ?? 'agent took over',
+          actor: args.actor,
+          assignedAgent: args.agent.id,
+        });
+        ensureApplied(result, 'take over');
+        const joined = s.assignedAgent?.id !== args.agent.id;
+        s.assignedAgent = args.agent;
+        s.everHuman = true;
+        if (joined && s.route)
+          await rt.send({
+            template: { key: 'agent_joined', variables: { agent_name: args.agent.name } },
+            sentBy: 'system',
+            idempotencyKey: `joined:${s.conversationId}:${args.agent.id}:${s.version}`,
+          });
+        return done();
+      }),
+    {
+      validator: (args: TakeOverArgs) => {
+        open();
+        if (s.status === 'HUMAN' && s.assignedAgent && s.assignedAgent.id !== args.agent.id && !args.force)
+          reject(`held by ${s.assignedAgent.name}`);
+      },
+    },
+  );
 
-  setHandler(releaseUpdate, (args: OperatorAction) => rt.lock.run(async () => {
-    human();
-    ensureApplied(await rt.transition({ to: 'PROGRESS', reason: args.reason ?? 'released to the assistant', actor: args.actor, assignedAgent: null }), 'release');
-    s.assignedAgent = null;
-    return done();
-  }), { validator: (_args: OperatorAction) => human() });
+  setHandler(
+    releaseUpdate,
+    (args: OperatorAction) =>
+      rt.lock.run(async () => {
+        human();
+        ensureApplied(
+          await rt.transition({
+            to: 'PROGRESS',
+            reason: args.reason ?? 'released to the assistant',
+            actor: args.actor,
+            assignedAgent: null,
+          }),
+          'release',
+        );
+        s.assignedAgent = null;
+        return done();
+      }),
+    { validator: (_args: OperatorAction) => human() },
+  );
 
-  setHandler(agentMessageUpdate, (args) => rt.lock.run(async () => {
-    human();
-    const sent = await rt.send({ body: args.body, sentBy: 'agent', author: args.agent, idempotencyKey: `agent:${s.conversationId}:${args.idempotencyKey}`, guard: { expectedVersion: s.version }, correlationId: `${workflowInfo().workflowId}:agent:${args.idempotencyKey}` });
-    if (sent.skipped) reject('the conversation changed; reload and retry');
-    s.lastActivityAt = Date.now();
-    rt.wakeups += 1;
-    return sent.skipped ? { messageId: '', status: 'skipped' } : { messageId: sent.messageId, status: sent.status };
-  }), { validator: (args: AgentMessageArgs) => { human(); if (!args.body.trim()) reject('empty message'); } });
+  setHandler(
+    agentMessageUpdate,
+    (args) =>
+      rt.lock.run(async () => {
+        human();
+        const sent = await rt.send({
+          body: args.body,
+          sentBy: 'agent',
+          author: args.agent,
+          idempotencyKey: `agent:${s.conversationId}:${args.idempotencyKey}`,
+          guard: { expectedVersion: s.version },
+          correlationId: `${workflowInfo().workflowId}:agent:${args.idempotencyKey}`,
+        });
+        if (sent.skipped) reject('the conversation changed; reload and retry');
+        s.lastActivityAt = Date.now();
+        rt.wakeups += 1;
+        return sent.skipped ? { messageId: '', status: 'skipped' } : { messageId: sent.messageId, status: sent.status };
+      }),
+    {
+      validator: (args: AgentMessageArgs) => {
+        human();
+        if (!args.body.trim()) reject('empty message');
+      },
+    },
+  );
 
-  setHandler(resolveUpdate, (args) => rt.lock.run(async () => {
-    open();
-    ensureApplied(await rt.transition({ to: 'RESOLVED', reason: args.reason ?? 'resolved by an agent', actor: args.actor, resolvedBy: 'human' }), 'resolve');
-    s.everHuman = true;
-    return done();
-  }), { validator: (_args: OperatorAction) => open() });
+  setHandler(
+    resolveUpdate,
+    (args) =>
+      rt.lock.run(async () => {
+        open();
+        ensureApplied(
+          await rt.transition({
+            to: 'RESOLVED',
+            reason: args.reason ?? 'resolved by an agent',
+            actor: args.actor,
+            resolvedBy: 'human',
+          }),
+          'resolve',
+        );
+        s.everHuman = true;
+        return done();
+      }),
+    { validator: (_args: OperatorAction) => open() },
+  );
 
-  setHandler(closeUpdate, (args) => rt.lock.run(async () => {
-    open();
-    ensureApplied(await rt.transition({ to: 'CLOSED', reason: args.reason ?? 'closed by an operator', actor: args.actor, resolvedBy: 'human' }), 'close');
-    s.everHuman = true;
-    return done();
-  }), { validator: (_args: OperatorAction) => open() });
+  setHandler(
+    closeUpdate,
+    (args) =>
+      rt.lock.run(async () => {
+        open();
+        ensureApplied(
+          await rt.transition({
+            to: 'CLOSED',
+            reason: args.reason ?? 'closed by an operator',
+            actor: args.actor,
+            resolvedBy: 'human',
+          }),
+          'close',
+        );
+        s.everHuman = true;
+        return done();
+      }),
+    { validator: (_args: OperatorAction) => open() },
+  );
 }

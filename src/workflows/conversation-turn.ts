@@ -6,7 +6,8 @@ import { ai, db } from './activity-options';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
 
-const failureType = (error: ActivityFailure) => (error.cause instanceof ApplicationFailure ? error.cause.type : 'unknown');
+const failureType = (error: ActivityFailure) =>
+  error.cause instanceof ApplicationFailure ? error.cause.type : 'unknown';
 
 /**
  * G: the apology is for the AI failing, not for the plumbing around it. A turn interrupted by Postgres being
@@ -15,7 +16,8 @@ const failureType = (error: ActivityFailure) => (error.cause instanceof Applicat
  * fallback after its three tries.
  */
 const interruptedByInfrastructure = (error: ActivityFailure) =>
-  error.cause instanceof TimeoutFailure || (error.cause instanceof ApplicationFailure && error.cause.type === FailureType.DatabaseUnavailable);
+  error.cause instanceof TimeoutFailure ||
+  (error.cause instanceof ApplicationFailure && error.cause.type === FailureType.DatabaseUnavailable);
 const TURN_RETRY_MAX_MS = 30_000;
 
 /**
@@ -30,7 +32,13 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
   const versionAtStart = s.version;
 
   let result: GeneratedReply | null = null;
-  const request = { tenantId: input.tenantId, conversationId: s.conversationId, messageIds: batch.map((m) => m.messageId), correlationId: last.correlationId, trace };
+  const request = {
+    tenantId: input.tenantId,
+    conversationId: s.conversationId,
+    messageIds: batch.map((m) => m.messageId),
+    correlationId: last.correlationId,
+    trace,
+  };
   if (patched('turn-retries-infrastructure-failures')) {
     for (let pause = 1_000; ; pause = Math.min(pause * 2, TURN_RETRY_MAX_MS)) {
       try {
@@ -39,13 +47,26 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
         if (interruptedByInfrastructure(error)) {
-          log.warn('AI turn interrupted by database or Temporal trouble; trying again', { conversationId: s.conversationId, failureType: failureType(error), pauseMs: pause });
+          log.warn('AI turn interrupted by database or Temporal trouble; trying again', {
+            conversationId: s.conversationId,
+            failureType: failureType(error),
+            pauseMs: pause,
+          });
           await sleep(pause);
           continue;
         }
         // I9: the AI's retries ran out; the customer still gets an answer, and supervisors an `ai_failure` alert.
-        log.warn('AI turn failed after retries; sending the fallback message', { conversationId: s.conversationId, failureType: failureType(error) });
-        await db.raiseAiFailureAlert({ tenantId: input.tenantId, conversationId: s.conversationId, correlationId: last.correlationId, failureType: failureType(error) ?? 'unknown', trace });
+        log.warn('AI turn failed after retries; sending the fallback message', {
+          conversationId: s.conversationId,
+          failureType: failureType(error),
+        });
+        await db.raiseAiFailureAlert({
+          tenantId: input.tenantId,
+          conversationId: s.conversationId,
+          correlationId: last.correlationId,
+          failureType: failureType(error) ?? 'unknown',
+          trace,
+        });
         break;
       }
     }
@@ -55,31 +76,70 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       // I9: the retries ran out; the customer still gets an answer (the failures are in ai_results).
-      log.warn('AI turn failed after retries; sending the fallback message', { conversationId: s.conversationId, failureType: failureType(error) });
+      log.warn('AI turn failed after retries; sending the fallback message', {
+        conversationId: s.conversationId,
+        failureType: failureType(error),
+      });
     }
   }
 
   await rt.lock.run(async () => {
     if (s.version !== versionAtStart || s.status === 'HUMAN' || isTerminal(s.status)) {
-      await db.recordWorkflowEvent({ trace, type: 'reply.discarded', tenantId: input.tenantId, contactId: input.contactId, conversationId: s.conversationId, payload: { reason: 'conversation changed during the AI call', status: s.status, versionAtStart, version: s.version } });
+      await db.recordWorkflowEvent({
+        trace,
+        type: 'reply.discarded',
+        tenantId: input.tenantId,
+        contactId: input.contactId,
+        conversationId: s.conversationId,
+        payload: {
+          reason: 'conversation changed during the AI call',
+          status: s.status,
+          versionAtStart,
+          version: s.version,
+        },
+      });
       return;
     }
     const action = result?.action ?? { type: 'reply' as const };
     const idempotencyKey = `reply:${s.conversationId}:${last.messageId}`;
     const text = result?.reply ?? null;
     // C4: the promise is stored (and its reminder workflow started) before the reply confirms it.
-    const promise = action.type === 'promise' && result && s.route
-      ? await db.registerPromise({ tenantId: input.tenantId, conversationId: s.conversationId, contactId: input.contactId, aiResultId: result.aiResultId, amountCents: action.amountCents, dueDate: action.dueDate, method: action.method, channel: input.channel, sender: s.route.tenantAddress, trace })
-      : null;
+    const promise =
+      action.type === 'promise' && result && s.route
+        ? await db.registerPromise({
+            tenantId: input.tenantId,
+            conversationId: s.conversationId,
+            contactId: input.contactId,
+            aiResultId: result.aiResultId,
+            amountCents: action.amountCents,
+            dueDate: action.dueDate,
+            method: action.method,
+            channel: input.channel,
+            sender: s.route.tenantAddress,
+            trace,
+          })
+        : null;
     const content = text
       ? { body: text, sentBy: 'ai' as const }
       : result === null
         ? { template: { key: 'fallback' as const }, sentBy: 'system' as const }
-        : action.type === 'handoff' ? { template: { key: 'handoff_notice' as const }, sentBy: 'ai' as const }
-          : promise ? { template: { key: 'promise_confirmation' as const, variables: promise.variables }, sentBy: 'ai' as const } : null;
+        : action.type === 'handoff'
+          ? { template: { key: 'handoff_notice' as const }, sentBy: 'ai' as const }
+          : promise
+            ? {
+                template: { key: 'promise_confirmation' as const, variables: promise.variables },
+                sentBy: 'ai' as const,
+              }
+            : null;
     if (content) {
       try {
-        const sent = await rt.send({ ...content, idempotencyKey, correlationId: last.correlationId, guard: { expectedVersion: s.version }, trace });
+        const sent = await rt.send({
+          ...content,
+          idempotencyKey,
+          correlationId: last.correlationId,
+          guard: { expectedVersion: s.version },
+          trace,
+        });
         if (sent.skipped) return;
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
@@ -87,10 +147,28 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
       }
     }
     if (action.type === 'handoff') {
-      await rt.transition({ to: 'HUMAN', reason: `ai handoff: ${action.reason}`, actor: 'ai', department: action.department, assignedAgent: null, trace, alert: { type: 'handoff', severity: 'medium', message: `Customer handed to ${action.department} by the assistant` } });
+      await rt.transition({
+        to: 'HUMAN',
+        reason: `ai handoff: ${action.reason}`,
+        actor: 'ai',
+        department: action.department,
+        assignedAgent: null,
+        trace,
+        alert: {
+          type: 'handoff',
+          severity: 'medium',
+          message: `Customer handed to ${action.department} by the assistant`,
+        },
+      });
       s.everHuman = true;
     } else if (action.type === 'close') {
-      await rt.transition({ to: 'RESOLVED', reason: `ai closed: ${action.reason}`, actor: 'ai', resolvedBy: 'ai', trace });
+      await rt.transition({
+        to: 'RESOLVED',
+        reason: `ai closed: ${action.reason}`,
+        actor: 'ai',
+        resolvedBy: 'ai',
+        trace,
+      });
     } else if (s.status === 'PENDING' || s.status === 'IDLE') {
       await rt.transition({ to: 'PROGRESS', reason: 'assistant replied', actor: text ? 'ai' : 'system', trace });
     }

@@ -1,4 +1,10 @@
-import { allHandlersFinished, condition, continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { searchAttributes, type ConversationCarry, type ConversationInput, type ConversationStatus } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
 import { ai, db } from './activity-options';
@@ -17,8 +23,17 @@ const MAX_BURST_WAITS = 5;
 const MAX_BATCH = 20;
 
 const freshCarry = (now: number): ConversationCarry => ({
-  conversationId: null, status: 'PENDING', version: 1, pending: [], recentMessageIds: [], turns: 0,
-  lastActivityAt: now, nudged: false, everHuman: false, assignedAgent: null, route: null,
+  conversationId: null,
+  status: 'PENDING',
+  version: 1,
+  pending: [],
+  recentMessageIds: [],
+  turns: 0,
+  lastActivityAt: now,
+  nudged: false,
+  everHuman: false,
+  assignedAgent: null,
+  route: null,
 });
 
 /**
@@ -29,15 +44,31 @@ const freshCarry = (now: number): ConversationCarry => ({
  */
 export async function conversationWorkflow(input: ConversationInput): Promise<ConversationResult> {
   const carried = input.carried ?? freshCarry(Date.now());
-  const s: ConversationState = { ...carried, conversationId: carried.conversationId ?? '', pending: [...carried.pending], recentMessageIds: [...carried.recentMessageIds] };
+  const s: ConversationState = {
+    ...carried,
+    conversationId: carried.conversationId ?? '',
+    pending: [...carried.pending],
+    recentMessageIds: [...carried.recentMessageIds],
+  };
   const rt = new ConversationRuntime(input, s);
   registerHandlers(rt);
   const { timing } = input;
 
   if (!carried.conversationId) {
     await condition(() => s.pending.length > 0);
-    const ref = await db.openConversation({ tenantId: input.tenantId, contactId: input.contactId, channel: input.channel, workflowId: workflowInfo().workflowId, trace: s.pending[0]?.trace ?? rt.trace() });
-    Object.assign(s, { conversationId: ref.conversationId, status: ref.status, version: ref.version, lastActivityAt: Date.now() });
+    const ref = await db.openConversation({
+      tenantId: input.tenantId,
+      contactId: input.contactId,
+      channel: input.channel,
+      workflowId: workflowInfo().workflowId,
+      trace: s.pending[0]?.trace ?? rt.trace(),
+    });
+    Object.assign(s, {
+      conversationId: ref.conversationId,
+      status: ref.status,
+      version: ref.version,
+      lastActivityAt: Date.now(),
+    });
     upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: ref.status }]);
   }
 
@@ -73,7 +104,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       s.turns += 1;
       rt.turnsThisRun += 1;
       // Rotate once the backlog is small, so the carried state stays small too (unless Temporal insists).
-      if ((rt.turnsThisRun >= timing.maxTurnsPerRun && s.pending.length <= MAX_BATCH) || workflowInfo().continueAsNewSuggested) await rotate(rt);
+      if (
+        (rt.turnsThisRun >= timing.maxTurnsPerRun && s.pending.length <= MAX_BATCH) ||
+        workflowInfo().continueAsNewSuggested
+      )
+        await rotate(rt);
       continue;
     }
     if (woke) continue; // an operator changed the state: recompute the deadlines
@@ -83,11 +118,19 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       // Each deadline acts once, in order, even when the worker was away past both: a late nudge is still sent
       // before the close, so no timer is lost (the next pass closes at once).
       if (Date.now() >= nudgeAt) {
-        await rt.send({ template: { key: 'idle_nudge' }, sentBy: 'system', idempotencyKey: `nudge:${s.conversationId}:${s.lastActivityAt}` });
+        await rt.send({
+          template: { key: 'idle_nudge' },
+          sentBy: 'system',
+          idempotencyKey: `nudge:${s.conversationId}:${s.lastActivityAt}`,
+        });
         await rt.transition({ to: 'IDLE', reason: 'customer silent', actor: 'system' });
         s.nudged = true;
       } else if (Date.now() >= closeAt) {
-        await rt.send({ template: { key: 'closing' }, sentBy: 'system', idempotencyKey: `closing:${s.conversationId}` });
+        await rt.send({
+          template: { key: 'closing' },
+          sentBy: 'system',
+          idempotencyKey: `closing:${s.conversationId}`,
+        });
         await rt.transition({ to: 'EXPIRED', reason: 'idle timeout', actor: 'system', resolvedBy: rt.resolvedBy });
       }
     });
@@ -98,7 +141,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   if (s.pending.length > 0) {
     // A message after the close (not an NPS answer) opens a new conversation in a fresh run of this workflow.
     await condition(allHandlersFinished);
-    await continueAsNew<typeof conversationWorkflow>({ ...input, carried: { ...freshCarry(Date.now()), pending: s.pending, recentMessageIds: s.recentMessageIds, route: s.route } });
+    await continueAsNew<typeof conversationWorkflow>({
+      ...input,
+      carried: { ...freshCarry(Date.now()), pending: s.pending, recentMessageIds: s.recentMessageIds, route: s.route },
+    });
   }
   return { conversationId: s.conversationId, status: s.status, npsScore };
 }
@@ -110,17 +156,33 @@ async function askNps(rt: ConversationRuntime): Promise<number | null> {
   await rt.send({ template: { key: 'nps_question' }, sentBy: 'system', idempotencyKey: `nps:${s.conversationId}` });
   if (!(await condition(() => s.pending.length > 0, input.timing.npsWaitMs))) return null;
   const answer = s.pending[0]!;
-  const result = await db.recordNpsAnswer({ tenantId: input.tenantId, conversationId: s.conversationId, contactId: input.contactId, messageId: answer.messageId, resolvedBy: rt.resolvedBy, trace: rt.trace() });
+  const result = await db.recordNpsAnswer({
+    tenantId: input.tenantId,
+    conversationId: s.conversationId,
+    contactId: input.contactId,
+    messageId: answer.messageId,
+    resolvedBy: rt.resolvedBy,
+    trace: rt.trace(),
+  });
   if (!result.recorded) return null;
   s.pending.shift();
-  await rt.send({ template: { key: 'nps_thanks' }, sentBy: 'system', idempotencyKey: `nps-thanks:${s.conversationId}` });
+  await rt.send({
+    template: { key: 'nps_thanks' },
+    sentBy: 'system',
+    idempotencyKey: `nps-thanks:${s.conversationId}`,
+  });
   return result.score;
 }
 
 /** Thread rotation (I13): fold old messages into the summary, then continue as new with the state. */
 async function rotate(rt: ConversationRuntime): Promise<void> {
   await condition(allHandlersFinished);
-  await ai.summarizeConversation({ tenantId: rt.input.tenantId, conversationId: rt.s.conversationId, trace: rt.trace() }).catch(() => ({ summarized: false }));
+  await ai
+    .summarizeConversation({ tenantId: rt.input.tenantId, conversationId: rt.s.conversationId, trace: rt.trace() })
+    .catch(() => ({ summarized: false }));
   await condition(allHandlersFinished);
-  await continueAsNew<typeof conversationWorkflow>({ ...rt.input, carried: { ...rt.s, pending: [...rt.s.pending], recentMessageIds: [...rt.s.recentMessageIds] } });
+  await continueAsNew<typeof conversationWorkflow>({
+    ...rt.input,
+    carried: { ...rt.s, pending: [...rt.s.pending], recentMessageIds: [...rt.s.recentMessageIds] },
+  });
 }

@@ -20,22 +20,43 @@ export async function inboundWorkflow(input: InboundInput): Promise<InboundResul
     return await handle(input, at);
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
-    const failureType = error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'ApplicationFailure') : (error.cause?.name ?? 'unknown');
-    await db.recordInboundFailure({ input, stage: at.stage, failureType, reason: error.cause?.message ?? error.message });
-    return { messageId: null, conversationWorkflowId: null, alreadyHandled: false, failed: { stage: at.stage, failureType } };
+    const failureType =
+      error.cause instanceof ApplicationFailure
+        ? (error.cause.type ?? 'ApplicationFailure')
+        : (error.cause?.name ?? 'unknown');
+    await db.recordInboundFailure({
+      input,
+      stage: at.stage,
+      failureType,
+      reason: error.cause?.message ?? error.message,
+    });
+    return {
+      messageId: null,
+      conversationWorkflowId: null,
+      alreadyHandled: false,
+      failed: { stage: at.stage, failureType },
+    };
   }
 }
 
 async function handle(input: InboundInput, at: { stage: Stage }): Promise<InboundResult> {
   const recorded = await db.recordInbound(input);
-  if (recorded.alreadyHandled) return { messageId: recorded.messageId, conversationWorkflowId: null, alreadyHandled: true };
+  if (recorded.alreadyHandled)
+    return { messageId: recorded.messageId, conversationWorkflowId: null, alreadyHandled: true };
   // I12: STOP / START (the whole message) is an instruction to us, not a question for the assistant.
   const keyword = classifyKeyword(input.body);
   if (keyword === 'stop' || keyword === 'start') {
     at.stage = 'keyword';
     await db.applyKeyword({
-      keyword, tenantId: input.tenantId, contactId: recorded.contactId, messageId: recorded.messageId, messageSid: input.messageSid, channel: input.channel,
-      tenantAddress: input.to, customerAddress: input.from, trace: childOf({ ...input.trace, causalTraceId: recorded.causalTraceId }),
+      keyword,
+      tenantId: input.tenantId,
+      contactId: recorded.contactId,
+      messageId: recorded.messageId,
+      messageSid: input.messageSid,
+      channel: input.channel,
+      tenantAddress: input.to,
+      customerAddress: input.from,
+      trace: childOf({ ...input.trace, causalTraceId: recorded.causalTraceId }),
     });
     return { messageId: recorded.messageId, conversationWorkflowId: null, alreadyHandled: false };
   }

@@ -1,7 +1,16 @@
 import {
-  AsyncLocalStorage, uuid4, type ActivityInput, type ContinueAsNewInput, type Next, type SignalInput,
-  type StartChildWorkflowExecutionInput, type UpdateInput, type WorkflowExecuteInput, type WorkflowInboundCallsInterceptor,
-  type WorkflowInterceptorsFactory, type WorkflowOutboundCallsInterceptor,
+  AsyncLocalStorage,
+  uuid4,
+  type ActivityInput,
+  type ContinueAsNewInput,
+  type Next,
+  type SignalInput,
+  type StartChildWorkflowExecutionInput,
+  type UpdateInput,
+  type WorkflowExecuteInput,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptorsFactory,
+  type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import type { TraceContext } from '../contract';
 import { traceFromHeaders, withTraceHeader } from '../tracing/header';
@@ -14,7 +23,12 @@ let runTrace: TraceContext | null = null;
 const hex = () => uuid4().replace(/-/g, '');
 
 export function childOf(parent: TraceContext): TraceContext {
-  return { traceId: parent.traceId, spanId: hex().slice(0, 16), parentId: parent.spanId, causalTraceId: parent.causalTraceId ?? null };
+  return {
+    traceId: parent.traceId,
+    spanId: hex().slice(0, 16),
+    parentId: parent.spanId,
+    causalTraceId: parent.causalTraceId ?? null,
+  };
 }
 
 /** A timer firing or a run without a trace is an entry point of its own (seed 001): a new root trace. */
@@ -54,7 +68,10 @@ class TraceOutbound implements WorkflowOutboundCallsInterceptor {
     return next({ ...input, headers: withTraceHeader(input.headers, childOf(currentWorkflowTrace())) });
   }
 
-  startChildWorkflowExecution(input: StartChildWorkflowExecutionInput, next: Next<WorkflowOutboundCallsInterceptor, 'startChildWorkflowExecution'>) {
+  startChildWorkflowExecution(
+    input: StartChildWorkflowExecutionInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'startChildWorkflowExecution'>,
+  ) {
     return next({ ...input, headers: withTraceHeader(input.headers, childOf(currentWorkflowTrace())) });
   }
 

@@ -1,7 +1,16 @@
-import { allHandlersFinished, condition, continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { acquireSlotsUpdate, type PacerInput } from '../contract';
 
-export const pacerStateQuery = defineQuery<{ nextFreeAt: number; granted: number; requesters: Record<string, number> }>('pacerState');
+export const pacerStateQuery = defineQuery<{ nextFreeAt: number; granted: number; requesters: Record<string, number> }>(
+  'pacerState',
+);
 
 /** Slots start at least this far ahead: time for the caller to hand them to a send batch that is already waiting. */
 const LEAD_MS = 250;
@@ -22,24 +31,30 @@ export async function pacerWorkflow(input: PacerInput): Promise<void> {
   let grantsThisRun = 0;
   const requesters: Record<string, number> = {};
 
-  setHandler(acquireSlotsUpdate, ({ count, intervalMs, requester }) => {
-    let at = Math.max(Date.now() + LEAD_MS, nextFreeAt);
-    const slots: number[] = [];
-    for (let i = 0; i < count; i++) {
-      slots.push(Math.round(at));
-      at += intervalMs;
-    }
-    nextFreeAt = at;
-    granted += count;
-    grantsThisRun += 1;
-    requesters[requester] = (requesters[requester] ?? 0) + count;
-    return { slots };
-  }, {
-    validator: ({ count, intervalMs }) => {
-      if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new Error('count must be an integer from 1 to 10000');
-      if (!(intervalMs >= 0.1 && intervalMs <= 3_600_000)) throw new Error('intervalMs must be between 0.1 and 3600000');
+  setHandler(
+    acquireSlotsUpdate,
+    ({ count, intervalMs, requester }) => {
+      let at = Math.max(Date.now() + LEAD_MS, nextFreeAt);
+      const slots: number[] = [];
+      for (let i = 0; i < count; i++) {
+        slots.push(Math.round(at));
+        at += intervalMs;
+      }
+      nextFreeAt = at;
+      granted += count;
+      grantsThisRun += 1;
+      requesters[requester] = (requesters[requester] ?? 0) + count;
+      return { slots };
     },
-  });
+    {
+      validator: ({ count, intervalMs }) => {
+        if (!Number.isInteger(count) || count < 1 || count > 10_000)
+          throw new Error('count must be an integer from 1 to 10000');
+        if (!(intervalMs >= 0.1 && intervalMs <= 3_600_000))
+          throw new Error('intervalMs must be between 0.1 and 3600000');
+      },
+    },
+  );
   setHandler(pacerStateQuery, () => ({ nextFreeAt, granted, requesters }));
 
   for (;;) {

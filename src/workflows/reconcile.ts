@@ -7,7 +7,13 @@ import { FailureType, type ReconcileInput, type ReconcileResult } from '../contr
 const { reconcileTenant } = proxyActivities<Activities>({
   startToCloseTimeout: '15m',
   heartbeatTimeout: '2m',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.NotFound] },
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FailureType.NotFound],
+  },
 });
 
 /**

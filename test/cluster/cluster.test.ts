@@ -41,7 +41,6 @@ function clusterSectionCommands(readme: string): string[] {
   return [...section.matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((m) => m[1]!.trim());
 }
 
-
 interface Cluster {
   process: ChildProcess;
   output: string[];
@@ -90,43 +89,75 @@ beforeAll(async () => {
   twilio = await startFakeTwilio({
     statusCallbacks: {
       rewrite: (url) => url.replace(PUBLIC, apiUrls[1]!),
-      sign: (url, authToken, params) => signedWebhook({ publicBaseUrl: PUBLIC, path: new URL(url).pathname, authToken, params }),
+      sign: (url, authToken, params) =>
+        signedWebhook({ publicBaseUrl: PUBLIC, path: new URL(url).pathname, authToken, params }),
     },
   });
   openai = await startFakeOpenAi();
   Object.assign(clusterEnv, {
-    DATABASE_URL: dbUrl.toString(), TEMPORAL_ADDRESS: `127.0.0.1:${base}`, TEMPORAL_UI_PORT: String(base + 10), PORT: String(base + 11),
-    CAUSEWAY_DATA_DIR: dataDir, PUBLIC_BASE_URL: PUBLIC, TWILIO_API_BASE_URL: twilio.url,
-    OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OPENAI_MODEL: 'fake-model',
+    DATABASE_URL: dbUrl.toString(),
+    TEMPORAL_ADDRESS: `127.0.0.1:${base}`,
+    TEMPORAL_UI_PORT: String(base + 10),
+    PORT: String(base + 11),
+    CAUSEWAY_DATA_DIR: dataDir,
+    PUBLIC_BASE_URL: PUBLIC,
+    TWILIO_API_BASE_URL: twilio.url,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: openai.url,
+    OPENAI_MODEL: 'fake-model',
     // Short timers so the durable ones fire inside the test; NPS off to keep the message sequences short.
-    MESSAGE_DEBOUNCE: '300ms', CONVERSATION_IDLE_AFTER: '5s', CONVERSATION_CLOSE_AFTER: '10s', NPS_WAIT: '0s',
-    CAMPAIGN_DELIVERY_TIMEOUT: '20s', WORKER_SHUTDOWN_FORCE_AFTER: '5s', LOG_LEVEL: 'info',
+    MESSAGE_DEBOUNCE: '300ms',
+    CONVERSATION_IDLE_AFTER: '5s',
+    CONVERSATION_CLOSE_AFTER: '10s',
+    NPS_WAIT: '0s',
+    CAMPAIGN_DELIVERY_TIMEOUT: '20s',
+    WORKER_SHUTDOWN_FORCE_AFTER: '5s',
+    LOG_LEVEL: 'info',
   });
 
   // The README's first block, as a terminal runs it: its own process group, so "Ctrl-C" reaches all of it.
-  const child = spawn('bash', ['-c', readmeBlocks[0]!], { cwd: path.resolve(import.meta.dirname, '../..'), env: childProcessEnv(clusterEnv), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', readmeBlocks[0]!], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+    env: childProcessEnv(clusterEnv),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
-  const collect = (chunk: Buffer) => { for (const line of chunk.toString().split('\n')) if (line) output.push(line); };
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line) output.push(line);
+  };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cluster = { process: child, output, exited };
-  await eventually(() => {
-    if (child.exitCode !== null) throw new Error(`npm run cluster exited with ${child.exitCode}:\n${output.slice(-30).join('\n')}`);
-    return Promise.resolve(output.some((line) => line.startsWith('Causeway cluster is running')));
-  }, 600_000, 'the cluster to report it is running');
+  await eventually(
+    () => {
+      if (child.exitCode !== null)
+        throw new Error(`npm run cluster exited with ${child.exitCode}:\n${output.slice(-30).join('\n')}`);
+      return Promise.resolve(output.some((line) => line.startsWith('Causeway cluster is running')));
+    },
+    600_000,
+    'the cluster to report it is running',
+  );
 
   database = createDb(clusterEnv.DATABASE_URL!, { max: 4 });
   // As the README's user, no keys are configured: the cluster made local ones in the data directory, which the
   // CLI reads and this test shares (tenants created here are sealed with the cluster's key; payloads are readable).
   installKeyring(resolveKeyring({ dataDir }).keyring);
-  temporal = createTemporalClient({ address: clusterEnv.TEMPORAL_ADDRESS!, namespace: 'default', payloadKeys: readLocalPayloadKeys(dataDir) });
+  temporal = createTemporalClient({
+    address: clusterEnv.TEMPORAL_ADDRESS!,
+    namespace: 'default',
+    payloadKeys: readLocalPayloadKeys(dataDir),
+  });
 }, 1_800_000);
 
 afterAll(async () => {
   if (cluster?.process.pid && cluster.process.exitCode === null && cluster.process.signalCode === null) {
     process.kill(-cluster.process.pid, 'SIGINT');
-    const code = await Promise.race([cluster.exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 90_000))]);
+    const code = await Promise.race([
+      cluster.exited,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 90_000)),
+    ]);
     if (code === 'timeout') process.kill(-cluster.process.pid, 'SIGKILL');
   }
   await Promise.all([temporal?.close(), database?.close(), twilio?.close(), openai?.close()]);
@@ -143,7 +174,14 @@ async function liveTenant() {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
   const phone = randomPhone();
-  const { tenant } = await createTenant(database.db, { slug: tenantSlug, name: tenantSlug, accountSid, authToken, mode: 'live', numbers: [{ channel: 'whatsapp', phone }] });
+  const { tenant } = await createTenant(database.db, {
+    slug: tenantSlug,
+    name: tenantSlug,
+    accountSid,
+    authToken,
+    mode: 'live',
+    numbers: [{ channel: 'whatsapp', phone }],
+  });
   twilio.addAccount(accountSid, authToken);
   return { id: tenant.id, slug: tenantSlug, accountSid, authToken, address: formatAddress('whatsapp', phone) };
 }
@@ -152,17 +190,39 @@ type Tenant = Awaited<ReturnType<typeof liveTenant>>;
 /** A signed inbound webhook to one of the API processes (Twilio logs the message first, as it does). */
 async function postInbound(api: number, tenant: Tenant, from: string, body: string) {
   const messageSid = newMessageSid();
-  const params = { MessageSid: messageSid, SmsMessageSid: messageSid, AccountSid: tenant.accountSid, From: from, To: tenant.address, Body: body, NumMedia: '0', ApiVersion: '2010-04-01' };
+  const params = {
+    MessageSid: messageSid,
+    SmsMessageSid: messageSid,
+    AccountSid: tenant.accountSid,
+    From: from,
+    To: tenant.address,
+    Body: body,
+    NumMedia: '0',
+    ApiVersion: '2010-04-01',
+  };
   twilio.receive({ sid: messageSid, accountSid: tenant.accountSid, from, to: tenant.address, body });
-  const request = signedWebhook({ publicBaseUrl: PUBLIC, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
-  const response = await fetch(`${apiUrls[api]}/webhooks/twilio/messages`, { method: 'POST', headers: request.headers, body: request.body });
+  const request = signedWebhook({
+    publicBaseUrl: PUBLIC,
+    path: '/webhooks/twilio/messages',
+    authToken: tenant.authToken,
+    params,
+  });
+  const response = await fetch(`${apiUrls[api]}/webhooks/twilio/messages`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
   expect(response.status).toBe(200);
   await response.text();
   return messageSid;
 }
 
 const sentTo = (to: string) => twilio.sent.filter((m) => m.to === to);
-const repliesTo = (sids: string[]) => database.db.select().from(messages).where(and(inArray(messages.correlationId, sids), eq(messages.direction, 'outbound')));
+const repliesTo = (sids: string[]) =>
+  database.db
+    .select()
+    .from(messages)
+    .where(and(inArray(messages.correlationId, sids), eq(messages.direction, 'outbound')));
 
 async function api(index: number, route: string, key: string, body?: unknown) {
   const response = await fetch(`${apiUrls[index]}${route}`, {
@@ -170,17 +230,25 @@ async function api(index: number, route: string, key: string, body?: unknown) {
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, json: await response.json() as Record<string, any> };
+  return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 
 describe('the cluster (Temporal on Postgres, 2 APIs, 2 workers)', () => {
   it('runs the README section as written: the demo tenant answers `causeway simulate`', async () => {
     // A second terminal: only the data directory (where runtime.json says where everything listens) is shared.
     for (const block of readmeBlocks.slice(1)) {
-      const run = spawn('bash', ['-e', '-c', block], { cwd: path.resolve(import.meta.dirname, '../..'), env: childProcessEnv({ CAUSEWAY_DATA_DIR: dataDir }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = spawn('bash', ['-e', '-c', block], {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        env: childProcessEnv({ CAUSEWAY_DATA_DIR: dataDir }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
-      run.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-      run.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+      run.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      run.stderr.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
       const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
       expect(code, `README block failed:\n${block}\n${out}`).toBe(0);
       if (block.includes('simulate')) expect(out).toMatch(/reply \(ai, simulated\): Echo: /);
@@ -199,25 +267,50 @@ describe('the cluster (Temporal on Postgres, 2 APIs, 2 workers)', () => {
     const nudge = (await loadMessageTemplate(database.db, tenant.id, 'idle_nudge', 'pt-BR'))!.body;
     const closing = (await loadMessageTemplate(database.db, tenant.id, 'closing', 'pt-BR'))!.body;
     await twilio.waitFor(() => customers.every((c) => sentTo(c).length >= 3), 120_000);
-    for (const [i, from] of customers.entries()) expect(sentTo(from).map((m) => m.body)).toEqual([`Echo: olá ${i}`, nudge, closing]);
-    const rows = await eventually(async () => {
-      const r = await database.db.select().from(conversations).where(eq(conversations.tenantId, tenant.id));
-      return r.length === 6 && r.every((c) => c.status === 'EXPIRED') ? r : null;
-    }, 60_000, 'conversations EXPIRED');
+    for (const [i, from] of customers.entries())
+      expect(sentTo(from).map((m) => m.body)).toEqual([`Echo: olá ${i}`, nudge, closing]);
+    const rows = await eventually(
+      async () => {
+        const r = await database.db.select().from(conversations).where(eq(conversations.tenantId, tenant.id));
+        return r.length === 6 && r.every((c) => c.status === 'EXPIRED') ? r : null;
+      },
+      60_000,
+      'conversations EXPIRED',
+    );
     expect(rows).toHaveLength(6);
   }, 300_000);
 
   it('runs a campaign: one message per target, delivery callbacks through the API, completed', async () => {
     const tenant = await liveTenant();
-    await setContentTemplate(database.db, { tenantId: tenant.id, purpose: 'broadcast', contentSid: `HX${randomBytes(16).toString('hex')}`, variables: { 1: 'text' } });
+    await setContentTemplate(database.db, {
+      tenantId: tenant.id,
+      purpose: 'broadcast',
+      contentSid: `HX${randomBytes(16).toString('hex')}`,
+      variables: { 1: 'text' },
+    });
     const phones = Array.from({ length: 8 }, () => randomPhone());
     const trace = newRootTrace();
     const created = await createCampaignFromFile(database.db, {
-      tenantId: tenant.id, createdBy: 'test', traceId: trace.traceId,
-      options: { name: 'cluster', body: 'Olá {{name}}, temos um aviso.', activeHours: 'always', ratePerSecond: 20, maxAttempts: 1 },
+      tenantId: tenant.id,
+      createdBy: 'test',
+      traceId: trace.traceId,
+      options: {
+        name: 'cluster',
+        body: 'Olá {{name}}, temos um aviso.',
+        activeHours: 'always',
+        ratePerSecond: 20,
+        maxAttempts: 1,
+      },
       file: { name: 'targets.csv', content: ['phone,name', ...phones.map((p, i) => `${p},Cliente ${i}`)].join('\n') },
     });
-    await startCampaign(temporal.client, { campaignId: created.campaignId, tenantId: tenant.id, tenantSlug: tenant.slug, taskQueue: 'causeway', trace, name: 'cluster' });
+    await startCampaign(temporal.client, {
+      campaignId: created.campaignId,
+      tenantId: tenant.id,
+      tenantSlug: tenant.slug,
+      taskQueue: 'causeway',
+      trace,
+      name: 'cluster',
+    });
     await temporal.client.workflow.getHandle(campaignWorkflowId(created.campaignId)).result();
     const [row] = await database.db.select().from(campaigns).where(eq(campaigns.id, created.campaignId));
     expect(row).toMatchObject({ status: 'completed', contactedTargets: 8, successfulContacts: 8 });
@@ -237,26 +330,48 @@ describe('the cluster (Temporal on Postgres, 2 APIs, 2 workers)', () => {
     }
     // Every inbound run finishes (the dead worker's tasks time out and the other worker takes them).
     await Promise.all(sids.map((sid) => temporal.client.workflow.getHandle(inboundWorkflowId(sid)).result()));
-    await twilio.waitFor(() => customers.every((c, i) => sentTo(c).some((m) => m.body === `Echo: pedido ${i}`)), 120_000);
-    const replies = await eventually(async () => {
-      const r = await repliesTo(sids);
-      return r.length >= sids.length && r.every((m) => m.status !== 'pending') ? r : null;
-    }, 60_000, 'every reply recorded with a status');
+    await twilio.waitFor(
+      () => customers.every((c, i) => sentTo(c).some((m) => m.body === `Echo: pedido ${i}`)),
+      120_000,
+    );
+    const replies = await eventually(
+      async () => {
+        const r = await repliesTo(sids);
+        return r.length >= sids.length && r.every((m) => m.status !== 'pending') ? r : null;
+      },
+      60_000,
+      'every reply recorded with a status',
+    );
     expect(replies).toHaveLength(sids.length);
     expect(new Set(replies.map((m) => m.correlationId)).size).toBe(sids.length);
-    for (const [i, from] of customers.entries()) expect(sentTo(from).filter((m) => m.body === `Echo: pedido ${i}`)).toHaveLength(1);
+    for (const [i, from] of customers.entries())
+      expect(sentTo(from).filter((m) => m.body === `Echo: pedido ${i}`)).toHaveLength(1);
     // The supervisor brought the killed worker back.
-    await eventually(() => Promise.resolve(childPids('worker-1').length >= 2 && childPids('worker-1').at(-1) !== victim), 60_000, 'worker-1 restarted');
+    await eventually(
+      () => Promise.resolve(childPids('worker-1').length >= 2 && childPids('worker-1').at(-1) !== victim),
+      60_000,
+      'worker-1 restarted',
+    );
   }, 300_000);
 
   it('a conversation begun through API 1 is visible and controllable through API 2 (takeover, agent message)', async () => {
     const tenant = await liveTenant();
-    const { apiKey, user } = await createUser(database.db, { tenantId: tenant.id, name: 'Ana', role: 'AGENT', department: 'support' });
+    const { apiKey, user } = await createUser(database.db, {
+      tenantId: tenant.id,
+      name: 'Ana',
+      role: 'AGENT',
+      department: 'support',
+    });
     const from = `whatsapp:${randomPhone()}`;
     const sid = await postInbound(0, tenant, from, 'preciso de ajuda');
     await twilio.waitFor(() => sentTo(from).length >= 1, 120_000);
-    const { conversationWorkflowId } = await temporal.client.workflow.getHandle(inboundWorkflowId(sid)).result() as { conversationWorkflowId: string };
-    const [row] = await database.db.select().from(conversations).where(eq(conversations.workflowId, conversationWorkflowId));
+    const { conversationWorkflowId } = (await temporal.client.workflow.getHandle(inboundWorkflowId(sid)).result()) as {
+      conversationWorkflowId: string;
+    };
+    const [row] = await database.db
+      .select()
+      .from(conversations)
+      .where(eq(conversations.workflowId, conversationWorkflowId));
 
     const listed = await api(1, '/api/conversations', apiKey);
     expect(listed.status).toBe(200);
@@ -275,22 +390,34 @@ describe('the cluster (Temporal on Postgres, 2 APIs, 2 workers)', () => {
     // npm itself exits at once on Ctrl-C; the cluster process (its pid is in runtime.json) stops the parts in order.
     const { pid } = JSON.parse(fs.readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as { pid: number };
     process.kill(-cluster.process.pid!, 'SIGINT');
-    await eventually(() => Promise.resolve(cluster.output.some((line) => line.includes('"msg":"cluster stopped"'))), 90_000, 'the cluster to stop');
-    await eventually(() => {
-      try {
-        process.kill(pid, 0);
-        return Promise.resolve(false);
-      } catch {
-        return Promise.resolve(true);
-      }
-    }, 10_000, 'the cluster process to exit');
+    await eventually(
+      () => Promise.resolve(cluster.output.some((line) => line.includes('"msg":"cluster stopped"'))),
+      90_000,
+      'the cluster to stop',
+    );
+    await eventually(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return Promise.resolve(false);
+        } catch {
+          return Promise.resolve(true);
+        }
+      },
+      10_000,
+      'the cluster process to exit',
+    );
     expect(cluster.output.find((line) => line.includes('"msg":"cluster stopped"'))).toContain('"code":0');
     expect(fs.existsSync(path.join(dataDir, 'runtime.json'))).toBe(false);
-    const refused = (port: number) => new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(false); });
-      socket.once('error', () => resolve(true));
-    });
+    const refused = (port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.once('error', () => resolve(true));
+      });
     const frontend = Number(clusterEnv.TEMPORAL_ADDRESS!.split(':')[1]);
     for (const port of [frontend, frontend + 10, frontend + 11, frontend + 12]) expect(await refused(port)).toBe(true);
     expect(cluster.output).toContainEqual(expect.stringContaining('"msg":"worker-2 stopped"'));

@@ -11,8 +11,12 @@ import { startHarness, type Harness } from '../support/harness';
 const EventType = temporal.api.enums.v1.EventType;
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ CAMPAIGN_DELIVERY_TIMEOUT: '20s' }, { statusCallbacks: true }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness({ CAMPAIGN_DELIVERY_TIMEOUT: '20s' }, { statusCallbacks: true });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 /** The most sends in any 1 s window (half-open, [t, t + 1000 ms)), by the fake Twilio's request times. */
 function busiestWindow(times: number[]): number {
@@ -32,7 +36,11 @@ function busiestWindow(times: number[]): number {
 async function controlReachedWorkflowAt(campaignId: string, signalName: string): Promise<number> {
   const { events } = await h.client.workflow.getHandle(campaignWorkflowId(campaignId)).fetchHistory();
   const list = events ?? [];
-  const signalled = list.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && e.workflowExecutionSignaledEventAttributes?.signalName === signalName);
+  const signalled = list.findIndex(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED &&
+      e.workflowExecutionSignaledEventAttributes?.signalName === signalName,
+  );
   expect(signalled).toBeGreaterThanOrEqual(0);
   const task = list.slice(signalled + 1).find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
   expect(task).toBeDefined();
@@ -43,10 +51,15 @@ describe('campaign pacing (issue 10, I)', () => {
   it('every sliding 1 s window holds at most ceil(1.05 × rate) sends (two campaigns at once)', async () => {
     const slow = { tenant: await h.createTestTenant(), rate: 5, rows: targets(40) };
     const fast = { tenant: await h.createTestTenant(), rate: 20, rows: targets(140) };
-    const launched = await Promise.all([slow, fast].map((c) => launchCampaign(h, c.tenant, c.rows, { ratePerSecond: c.rate })));
+    const launched = await Promise.all(
+      [slow, fast].map((c) => launchCampaign(h, c.tenant, c.rows, { ratePerSecond: c.rate })),
+    );
     await Promise.all(launched.map((c) => waitForStatus(h, c.campaignId, 'completed', 60_000)));
     for (const c of [slow, fast]) {
-      const sent = sentToPhones(h, c.rows.map((r) => r.phone));
+      const sent = sentToPhones(
+        h,
+        c.rows.map((r) => r.phone),
+      );
       expect(sent).toHaveLength(c.rows.length);
       expect(new Set(sent.map((m) => m.to)).size).toBe(c.rows.length);
       expect(busiestWindow(sent.map((m) => m.dateCreated.getTime()))).toBeLessThanOrEqual(Math.ceil(1.05 * c.rate));
@@ -92,10 +105,20 @@ describe('campaign pacing (issue 10, I)', () => {
     expect(Math.max(...sent.map((m) => m.dateCreated.getTime()))).toBeLessThanOrEqual(reachedAt + 1000 / rate + 200);
     const final = await targetRows(h, c.campaignId);
     expect(final.filter((t) => t.outcome === 'campaign_cancelled')).toHaveLength(rows.length - sent.length);
-    const rowsOfCampaign = await h.db.select({ id: messages.id }).from(messages)
-      .where(inArray(messages.campaignTargetId, final.map((t) => t.id)));
+    const rowsOfCampaign = await h.db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(
+        inArray(
+          messages.campaignTargetId,
+          final.map((t) => t.id),
+        ),
+      );
     expect(rowsOfCampaign).toHaveLength(sent.length);
-    const stuck = await h.db.select({ id: campaignTargets.id }).from(campaignTargets).where(eq(campaignTargets.state, 'sending'));
+    const stuck = await h.db
+      .select({ id: campaignTargets.id })
+      .from(campaignTargets)
+      .where(eq(campaignTargets.state, 'sending'));
     expect(stuck.filter((t) => final.some((f) => f.id === t.id && f.lastStatus === null))).toHaveLength(0);
   });
 });

@@ -2,7 +2,17 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CampaignInputError, controlCampaign } from '../../src/campaigns/service';
 import { campaigns, contacts, events, messages, messageTemplates } from '../../src/db/schema';
-import { campaignRow, csvOf, launchCampaign, sentToPhones, startTestCampaign, targetRows, targets, textOf, waitForStatus } from '../support/campaigns';
+import {
+  campaignRow,
+  csvOf,
+  launchCampaign,
+  sentToPhones,
+  startTestCampaign,
+  targetRows,
+  targets,
+  textOf,
+  waitForStatus,
+} from '../support/campaigns';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 import { recordHistory } from '../support/conversation';
 import { pacerWorkflowId } from '../../src/contract';
@@ -10,13 +20,20 @@ import { contactHash } from '../../src/domain/contact-hash';
 import { tenants } from '../../src/db/schema';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ CAMPAIGN_DELIVERY_TIMEOUT: '20s' }, { statusCallbacks: true }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness({ CAMPAIGN_DELIVERY_TIMEOUT: '20s' }, { statusCallbacks: true });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 /** An Etc/GMT zone where it is around noon now, so a test window a few seconds ahead never crosses midnight. */
 function noonZone(now = new Date()) {
   const offset = 12 - now.getUTCHours();
-  return { zone: offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`, offsetMs: offset * 3_600_000 };
+  return {
+    zone: offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`,
+    offsetMs: offset * 3_600_000,
+  };
 }
 const hhmmss = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
@@ -33,7 +50,20 @@ describe('campaigns (C1, C2, C6)', () => {
     expect(error).toBeInstanceOf(CampaignInputError);
     expect((error as CampaignInputError).rowErrors.map((e) => e.line)).toEqual([9, 52, 121]);
     expect(await h.db.select().from(campaigns).where(eq(campaigns.tenantId, tenant.tenantId))).toHaveLength(0);
-    expect(await h.db.select().from(contacts).where(and(eq(contacts.tenantId, tenant.tenantId), inArray(contacts.phone, rows.map((r) => r.phone))))).toHaveLength(0);
+    expect(
+      await h.db
+        .select()
+        .from(contacts)
+        .where(
+          and(
+            eq(contacts.tenantId, tenant.tenantId),
+            inArray(
+              contacts.phone,
+              rows.map((r) => r.phone),
+            ),
+          ),
+        ),
+    ).toHaveLength(0);
   });
 
   it('200 targets: exactly one message each, even with a second start and a worker restart mid-campaign', async () => {
@@ -51,11 +81,20 @@ describe('campaigns (C1, C2, C6)', () => {
     expect(sent.every((m) => textOf(m).startsWith('Olá Cliente'))).toBe(true);
     expect(done).toMatchObject({ totalTargets: 200, contactedTargets: 200, failedTargets: 0 });
     // Delivery callbacks (sent → delivered) came back through the status webhook and completed every target.
-    await eventually(async () => (await campaignRow(h, c.campaignId)).successfulContacts === 200, 20_000, 'all delivered');
+    await eventually(
+      async () => (await campaignRow(h, c.campaignId)).successfulContacts === 200,
+      20_000,
+      'all delivered',
+    );
     const states = await targetRows(h, c.campaignId);
-    expect(states.every((t) => t.state === 'completed' && t.attemptCount === 1 && t.lastStatus === 'delivered')).toBe(true);
+    expect(states.every((t) => t.state === 'completed' && t.attemptCount === 1 && t.lastStatus === 'delivered')).toBe(
+      true,
+    );
     // Each send is a span of the campaign's trace.
-    const sends = await h.db.select().from(events).where(and(eq(events.traceId, c.traceId), eq(events.type, 'campaign.send')));
+    const sends = await h.db
+      .select()
+      .from(events)
+      .where(and(eq(events.traceId, c.traceId), eq(events.type, 'campaign.send')));
     expect(sends).toHaveLength(200);
   });
 
@@ -66,14 +105,28 @@ describe('campaigns (C1, C2, C6)', () => {
     const hours = `daily ${hhmmss(opensAt + offsetMs)}-${hhmmss(opensAt + offsetMs + 3_600_000)}`;
     const rows = targets(10, { timeZone: zone });
     const c = await launchCampaign(h, tenant, rows, { activeHours: hours, ratePerSecond: 20 });
-    const waiting = await eventually(async () => {
-      const t = await targetRows(h, c.campaignId);
-      return t.every((x) => x.outcome === 'waiting_active_hours') ? t : null;
-    }, 10_000, 'targets deferred to the window');
-    expect(waiting.every((t) => Math.abs(t.nextAttemptAt.getTime() - Math.floor(opensAt / 1000) * 1000) < 1000)).toBe(true);
-    expect(sentToPhones(h, rows.map((r) => r.phone))).toHaveLength(0);
+    const waiting = await eventually(
+      async () => {
+        const t = await targetRows(h, c.campaignId);
+        return t.every((x) => x.outcome === 'waiting_active_hours') ? t : null;
+      },
+      10_000,
+      'targets deferred to the window',
+    );
+    expect(waiting.every((t) => Math.abs(t.nextAttemptAt.getTime() - Math.floor(opensAt / 1000) * 1000) < 1000)).toBe(
+      true,
+    );
+    expect(
+      sentToPhones(
+        h,
+        rows.map((r) => r.phone),
+      ),
+    ).toHaveLength(0);
     await waitForStatus(h, c.campaignId, 'completed', 30_000);
-    const sent = sentToPhones(h, rows.map((r) => r.phone));
+    const sent = sentToPhones(
+      h,
+      rows.map((r) => r.phone),
+    );
     expect(sent).toHaveLength(10);
     expect(sent.every((m) => m.dateCreated.getTime() >= Math.floor(opensAt / 1000) * 1000)).toBe(true);
     await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-active-hours');
@@ -99,8 +152,12 @@ describe('campaigns (C1, C2, C6)', () => {
     const sent = sentToPhones(h, phones);
     expect(sent).toHaveLength(60);
     expect(new Set(sent.map((m) => m.to)).size).toBe(60);
-    const types = (await h.db.select({ type: events.type }).from(events).where(eq(events.traceId, c.traceId))).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['campaign.started', 'campaign.paused', 'campaign.resumed', 'campaign.completed']));
+    const types = (await h.db.select({ type: events.type }).from(events).where(eq(events.traceId, c.traceId))).map(
+      (e) => e.type,
+    );
+    expect(types).toEqual(
+      expect.arrayContaining(['campaign.started', 'campaign.paused', 'campaign.resumed', 'campaign.completed']),
+    );
     await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-pause-resume');
     const [t] = await h.db.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenant.tenantId));
     await recordHistory(h, pacerWorkflowId(tenant.slug, contactHash(t!.hashKey, `whatsapp:${tenant.phone}`)), 'pacer');
@@ -109,7 +166,12 @@ describe('campaigns (C1, C2, C6)', () => {
   it('failed sends are retried with spacing up to max attempts; bad numbers fail alone; the campaign completes', async () => {
     const tenant = await h.createTestTenant();
     const rows = targets(5);
-    const [undelivered, invalid, throttled, recovers] = rows.map((r) => `whatsapp:${r.phone}`) as [string, string, string, string];
+    const [undelivered, invalid, throttled, recovers] = rows.map((r) => `whatsapp:${r.phone}`) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     h.twilio.scriptDelivery(undelivered, ['sent', 'undelivered'], ['sent', 'undelivered'], ['sent', 'undelivered']);
     h.twilio.failSendsTo(invalid, { status: 400, code: 21211 });
     h.twilio.failSendsTo(throttled, { status: 429, code: 20429 }, { status: 429, code: 20429 });
@@ -119,7 +181,11 @@ describe('campaigns (C1, C2, C6)', () => {
     const done = await waitForStatus(h, c.campaignId, 'completed', 60_000);
     const t = await targetRows(h, c.campaignId);
     expect(t.map((x) => [x.state, x.attemptCount, x.outcome])).toEqual([
-      ['failed', 3, 'undelivered'], ['failed', 1, 'invalid_number'], ['completed', 1, 'delivered'], ['completed', 2, 'delivered'], ['completed', 1, 'delivered'],
+      ['failed', 3, 'undelivered'],
+      ['failed', 1, 'invalid_number'],
+      ['completed', 1, 'delivered'],
+      ['completed', 2, 'delivered'],
+      ['completed', 1, 'delivered'],
     ]);
     const attempts = h.twilio.sent.filter((m) => m.to === undelivered).map((m) => m.dateCreated.getTime());
     expect(attempts).toHaveLength(3);
@@ -139,7 +205,10 @@ describe('campaigns (C1, C2, C6)', () => {
     await h.postInbound(tenant, { body: 'Recebi, obrigado', from: `whatsapp:${answers}` });
     const done = await waitForStatus(h, c.campaignId, 'completed', 30_000);
     const t = await targetRows(h, c.campaignId);
-    expect(t.map((x) => [x.state, x.attemptCount, x.outcome])).toEqual([['completed', 1, 'replied'], ['completed', 2, 'no_reply']]);
+    expect(t.map((x) => [x.state, x.attemptCount, x.outcome])).toEqual([
+      ['completed', 1, 'replied'],
+      ['completed', 2, 'no_reply'],
+    ]);
     const followUps = sentToPhones(h, [silent]).map((m) => m.dateCreated.getTime());
     expect(followUps).toHaveLength(2);
     expect(followUps[1]! - followUps[0]!).toBeGreaterThanOrEqual(2_900);
@@ -148,25 +217,44 @@ describe('campaigns (C1, C2, C6)', () => {
     expect(done).toMatchObject({ contactedTargets: 2, successfulContacts: 2, failedTargets: 0 });
   });
 
-  it('a STOP reply cancels that contact\'s pending sends in every campaign; 21610 opts out too', async () => {
+  it("a STOP reply cancels that contact's pending sends in every campaign; 21610 opts out too", async () => {
     const tenant = await h.createTestTenant();
     const rows = targets(30);
     const quitter = rows[25]!.phone;
     const unsubscribed = rows[5]!.phone;
     h.twilio.failSendsTo(`whatsapp:${unsubscribed}`, { status: 400, code: 21610 });
     const first = await launchCampaign(h, tenant, rows, { ratePerSecond: 5 }, false);
-    const second = await launchCampaign(h, tenant, [rows[25]!, ...targets(2)], { ratePerSecond: 5, startAt: new Date(Date.now() + 60_000) }, false);
+    const second = await launchCampaign(
+      h,
+      tenant,
+      [rows[25]!, ...targets(2)],
+      { ratePerSecond: 5, startAt: new Date(Date.now() + 60_000) },
+      false,
+    );
     await startTestCampaign(h, tenant, first.campaignId, first.traceId);
     await startTestCampaign(h, tenant, second.campaignId, second.traceId);
-    await h.twilio.waitFor(() => sentToPhones(h, rows.map((r) => r.phone)).length >= 3, 20_000);
+    await h.twilio.waitFor(
+      () =>
+        sentToPhones(
+          h,
+          rows.map((r) => r.phone),
+        ).length >= 3,
+      20_000,
+    );
     await h.postInbound(tenant, { body: ' Stop ', from: `whatsapp:${quitter}` });
     await waitForStatus(h, first.campaignId, 'completed', 60_000);
     expect(sentToPhones(h, [quitter]).filter((m) => m.body.startsWith('Olá'))).toHaveLength(0);
     // The confirmation (WhatsApp: ours; SMS: Twilio's own) is the only message the quitter got.
     expect(sentToPhones(h, [quitter]).map((m) => m.body)).toEqual([expect.stringContaining('não receberá mais')]);
-    const [contact] = await h.db.select().from(contacts).where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, quitter)));
+    const [contact] = await h.db
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, quitter)));
     expect(contact).toMatchObject({ optOutSource: 'keyword' });
-    const [other] = await h.db.select().from(contacts).where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, unsubscribed)));
+    const [other] = await h.db
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, unsubscribed)));
     expect(other).toMatchObject({ optOutSource: 'twilio_21610' });
     const t = await targetRows(h, first.campaignId);
     expect(t[25]).toMatchObject({ state: 'opted_out' });
@@ -176,7 +264,10 @@ describe('campaigns (C1, C2, C6)', () => {
     // Opted-out contacts are skipped at import too.
     const third = await launchCampaign(h, tenant, [rows[25]!, rows[0]!], {}, false);
     expect(third.optedOut).toBe(1);
-    const [stop] = await h.db.select({ sid: messages.providerSid }).from(messages).where(and(eq(messages.direction, 'inbound'), eq(messages.fromAddress, `whatsapp:${quitter}`)));
+    const [stop] = await h.db
+      .select({ sid: messages.providerSid })
+      .from(messages)
+      .where(and(eq(messages.direction, 'inbound'), eq(messages.fromAddress, `whatsapp:${quitter}`)));
     await recordHistory(h, `inbound:${stop!.sid}`, 'inbound-stop');
     await controlCampaign(h.client, second.campaignId, 'cancel', { actor: 'test' });
     await waitForStatus(h, second.campaignId, 'cancelled', 20_000);
@@ -184,13 +275,27 @@ describe('campaigns (C1, C2, C6)', () => {
 
   it('WhatsApp templates go out by ContentSid with their positional variables (C3)', async () => {
     const tenant = await h.createTestTenant();
-    await h.db.insert(messageTemplates).values({ tenantId: tenant.tenantId, key: 'bill_due', locale: 'pt-BR', body: 'Olá {{name}}, sua fatura de {{amount}} vence em {{due_date}}.', contentSid: 'HX0123456789abcdef0123456789abcdef', contentVariables: { 1: 'name', 2: 'amount', 3: 'due_date' } });
+    await h.db.insert(messageTemplates).values({
+      tenantId: tenant.tenantId,
+      key: 'bill_due',
+      locale: 'pt-BR',
+      body: 'Olá {{name}}, sua fatura de {{amount}} vence em {{due_date}}.',
+      contentSid: 'HX0123456789abcdef0123456789abcdef',
+      contentVariables: { 1: 'name', 2: 'amount', 3: 'due_date' },
+    });
     const rows = targets(3, { debt: '1.234,50', dueDate: '2026-12-10' });
     const c = await launchCampaign(h, tenant, rows, { templateKey: 'bill_due', body: undefined });
     await waitForStatus(h, c.campaignId, 'completed', 30_000);
-    const sent = sentToPhones(h, rows.map((r) => r.phone));
+    const sent = sentToPhones(
+      h,
+      rows.map((r) => r.phone),
+    );
     expect(sent).toHaveLength(3);
     expect(sent[0]).toMatchObject({ contentSid: 'HX0123456789abcdef0123456789abcdef', body: '' });
-    expect(sent[0]!.contentVariables).toEqual({ 1: expect.stringMatching(/^Cliente \d$/), 2: expect.stringMatching(/1\.234,50/), 3: '10/12/2026' });
+    expect(sent[0]!.contentVariables).toEqual({
+      1: expect.stringMatching(/^Cliente \d$/),
+      2: expect.stringMatching(/1\.234,50/),
+      3: '10/12/2026',
+    });
   });
 });

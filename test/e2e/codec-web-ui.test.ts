@@ -38,24 +38,54 @@ let dataDir: string;
 beforeAll(async () => {
   if (!CHROMIUM) return;
   // The API listens first (its handler is plugged in once the harness exists): the dev server needs the codec URL.
-  let handler: http.RequestListener = (_req, res) => { res.statusCode = 503; res.end(); };
+  let handler: http.RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
   front = http.createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   apiOrigin = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
   const env = loadEnv();
-  const cli = await ensureTemporalCli({ explicitPath: env.TEMPORAL_CLI_PATH, pathEnv: env.PATH, cacheDir: env.CACHE_DIR });
+  const cli = await ensureTemporalCli({
+    explicitPath: env.TEMPORAL_CLI_PATH,
+    pathEnv: env.PATH,
+    cacheDir: env.CACHE_DIR,
+  });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-codec-ui-'));
   const uiPort = await freePort();
-  devServer = await startDevServer({ cliPath: cli.path, dataDir, port: await freePort(), uiPort, namespace: 'default', codecEndpoint: `${apiOrigin}/codec` });
+  devServer = await startDevServer({
+    cliPath: cli.path,
+    dataDir,
+    port: await freePort(),
+    uiPort,
+    namespace: 'default',
+    codecEndpoint: `${apiOrigin}/codec`,
+  });
   // The browser uses 127.0.0.1 for both: UI and API then differ in port only, the same site (cookies: SameSite=Lax).
   uiOrigin = `http://127.0.0.1:${uiPort}`;
   const connection = await Connection.connect({ address: devServer.address });
   await ensureSearchAttributes(connection, 'default');
   await connection.close();
-  h = await startHarness({ TEMPORAL_ADDRESS: devServer.address, CODEC_CORS_ORIGINS: uiOrigin, MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' });
+  h = await startHarness({
+    TEMPORAL_ADDRESS: devServer.address,
+    CODEC_CORS_ORIGINS: uiOrigin,
+    MESSAGE_DEBOUNCE: '100ms',
+    NPS_WAIT: '0s',
+  });
   const listener = getRequestListener(h.app.fetch);
   handler = (req, res) => void listener(req, res);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
@@ -74,7 +104,9 @@ async function operatorBrowser(): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const endpoint = `${apiOrigin}/codec`;
   const settings = { overrideRemoteCodecConfiguration: true, endpoint, includeCredentials: true };
-  await context.addInitScript({ content: `if (location.origin === ${JSON.stringify(uiOrigin)}) { for (const [k, v] of Object.entries(${JSON.stringify(settings)})) localStorage.setItem(k, JSON.stringify(v)); }` });
+  await context.addInitScript({
+    content: `if (location.origin === ${JSON.stringify(uiOrigin)}) { for (const [k, v] of Object.entries(${JSON.stringify(settings)})) localStorage.setItem(k, JSON.stringify(v)); }`,
+  });
   return context;
 }
 
@@ -89,9 +121,16 @@ async function signIn(context: BrowserContext, apiKey: string): Promise<string> 
 }
 
 /** Opens the workflow in the Web UI and waits for its codec request; returns the decode's status and the page text. */
-async function openWorkflow(context: BrowserContext, workflowId: string, name: string): Promise<{ page: Page; codecStatus: number; text: string }> {
+async function openWorkflow(
+  context: BrowserContext,
+  workflowId: string,
+  name: string,
+): Promise<{ page: Page; codecStatus: number; text: string }> {
   const page = await context.newPage();
-  const decode = page.waitForResponse((r) => r.url() === `${apiOrigin}/codec/decode` && r.request().method() === 'POST', { timeout: 30_000 });
+  const decode = page.waitForResponse(
+    (r) => r.url() === `${apiOrigin}/codec/decode` && r.request().method() === 'POST',
+    { timeout: 30_000 },
+  );
   await page.goto(`${uiOrigin}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
   const response = await decode;
   // The UI renders the payloads once the codec answered (and its later requests settled).
@@ -128,10 +167,18 @@ describe.skipIf(!CHROMIUM)('the Web UI reads payloads through the codec endpoint
     expect(await signIn(supervisorBrowser, supervisor.apiKey)).toContain('(SUPERVISOR');
     const plain = await openWorkflow(supervisorBrowser, workflowId, 'supervisor');
     expect(plain.codecStatus).toBe(200);
-    await plain.page.waitForFunction(`document.documentElement.outerHTML.includes(${JSON.stringify(body)})`, undefined, { timeout: 15_000 });
+    await plain.page.waitForFunction(
+      `document.documentElement.outerHTML.includes(${JSON.stringify(body)})`,
+      undefined,
+      { timeout: 15_000 },
+    );
     expect(await plain.page.content()).toContain(`whatsapp:${phone}`);
     // The result card too (its own decode request).
-    await plain.page.waitForFunction(`document.documentElement.outerHTML.includes('conversationWorkflowId')`, undefined, { timeout: 15_000 });
+    await plain.page.waitForFunction(
+      `document.documentElement.outerHTML.includes('conversationWorkflowId')`,
+      undefined,
+      { timeout: 15_000 },
+    );
     await plain.page.screenshot({ path: path.join(SCREENSHOTS, 'codec-supervisor-result.png'), fullPage: true });
     await supervisorBrowser.close();
 
@@ -144,13 +191,24 @@ describe.skipIf(!CHROMIUM)('the Web UI reads payloads through the codec endpoint
     expect(refused.text).toContain(Buffer.from('binary/encrypted').toString('base64'));
     await agentBrowser.close();
 
-    const audit = await eventually(async () => {
-      const rows = await h.db.select().from(codecAudit).where(and(eq(codecAudit.tenantId, tenant.tenantId), eq(codecAudit.action, 'decode')));
-      return rows.some((r) => r.userId === agent.id) ? rows : null;
-    }, 10_000, 'the audit rows');
+    const audit = await eventually(
+      async () => {
+        const rows = await h.db
+          .select()
+          .from(codecAudit)
+          .where(and(eq(codecAudit.tenantId, tenant.tenantId), eq(codecAudit.action, 'decode')));
+        return rows.some((r) => r.userId === agent.id) ? rows : null;
+      },
+      10_000,
+      'the audit rows',
+    );
     const bySupervisor = audit.filter((r) => r.userId === supervisor.id);
     expect(bySupervisor.length).toBeGreaterThan(0);
-    expect(bySupervisor.every((r) => r.outcome === 'allowed' && r.via === 'session' && r.namespace === 'default' && r.origin === uiOrigin)).toBe(true);
+    expect(
+      bySupervisor.every(
+        (r) => r.outcome === 'allowed' && r.via === 'session' && r.namespace === 'default' && r.origin === uiOrigin,
+      ),
+    ).toBe(true);
     expect(bySupervisor.some((r) => r.encrypted > 0 && r.keyIds.includes(h.payloadKeys![0]!.id))).toBe(true);
     expect(audit.filter((r) => r.userId === agent.id).every((r) => r.outcome === 'forbidden')).toBe(true);
   });

@@ -6,23 +6,44 @@ import { conversationOf, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ MESSAGE_DEBOUNCE: '1s', CONVERSATION_IDLE_AFTER: '5m', CONVERSATION_CLOSE_AFTER: '10m', NPS_WAIT: '0s', CONVERSATION_MAX_TURNS_PER_RUN: '5' }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness({
+    MESSAGE_DEBOUNCE: '1s',
+    CONVERSATION_IDLE_AFTER: '5m',
+    CONVERSATION_CLOSE_AFTER: '10m',
+    NPS_WAIT: '0s',
+    CONVERSATION_MAX_TURNS_PER_RUN: '5',
+  });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 describe('conversation ordering, bursts and long conversations', () => {
   it('answers a burst inside the debounce window with one AI turn that sees all three messages', async () => {
     const tenant = await h.createTestTenant();
     const from = `whatsapp:${randomPhone()}`;
     // Three webhooks at once, as a customer typing fast produces them.
-    const sids = (await Promise.all(['oi', 'meu pedido', 'não chegou'].map((body) => h.postInbound(tenant, { body, from })))).map((r) => r.messageSid);
+    const sids = (
+      await Promise.all(['oi', 'meu pedido', 'não chegou'].map((body) => h.postInbound(tenant, { body, from })))
+    ).map((r) => r.messageSid);
     await h.twilio.waitFor(() => sentTo(h, from).length === 1);
     const workflowId = await conversationOf(h, sids[0]!);
-    await eventually(async () => (await h.client.workflow.getHandle(workflowId).query(conversationSnapshotQuery)).turns === 1, 10_000, 'one turn');
+    await eventually(
+      async () => (await h.client.workflow.getHandle(workflowId).query(conversationSnapshotQuery)).turns === 1,
+      10_000,
+      'one turn',
+    );
 
     expect(sentTo(h, from)).toHaveLength(1);
     const calls = h.openai.requests.filter((r) => sids.includes(r.user ?? ''));
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.messages.filter((m) => m.role === 'user').map((m) => m.content).sort()).toEqual(['meu pedido', 'não chegou', 'oi']);
+    expect(
+      calls[0]!.messages
+        .filter((m) => m.role === 'user')
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual(['meu pedido', 'não chegou', 'oi']);
     const [result] = await h.db.select().from(aiResults).where(eq(aiResults.correlationId, calls[0]!.user!));
     expect(result!.inputMessageIds).toHaveLength(3);
   });
@@ -47,34 +68,57 @@ describe('conversation ordering, bursts and long conversations', () => {
     const total = 2000;
     const sids = [first.messageSid];
     for (let sent = 1; sent < total; sent += 25) {
-      const wave = await Promise.all(Array.from({ length: Math.min(25, total - sent) }, (_, i) => h.postInbound(tenant, { body: `msg ${sent + i}`, from })));
+      const wave = await Promise.all(
+        Array.from({ length: Math.min(25, total - sent) }, (_, i) =>
+          h.postInbound(tenant, { body: `msg ${sent + i}`, from }),
+        ),
+      );
       expect(wave.every((r) => r.response.status === 200)).toBe(true);
       sids.push(...wave.map((r) => r.messageSid));
     }
-    const inbound = await eventually(async () => {
-      const rows = await h.db.select({ id: messages.id, conversationId: messages.conversationId }).from(messages)
-        .where(and(eq(messages.tenantId, tenant.tenantId), eq(messages.direction, 'inbound')));
-      return rows.length === total && rows.every((r) => r.conversationId) ? rows : null;
-    }, 180_000, 'all messages taken by the conversation');
-    const answered = await eventually(async () => {
-      const rows = await h.db.select({ ids: aiResults.inputMessageIds }).from(aiResults).where(and(eq(aiResults.tenantId, tenant.tenantId), eq(aiResults.status, 'ok')));
-      const turns = rows.filter((r) => r.ids.length > 0);
-      const ids = turns.flatMap((r) => r.ids);
-      return ids.length >= total ? { ids, turns: turns.length } : null;
-    }, 60_000, 'every message answered');
+    const inbound = await eventually(
+      async () => {
+        const rows = await h.db
+          .select({ id: messages.id, conversationId: messages.conversationId })
+          .from(messages)
+          .where(and(eq(messages.tenantId, tenant.tenantId), eq(messages.direction, 'inbound')));
+        return rows.length === total && rows.every((r) => r.conversationId) ? rows : null;
+      },
+      180_000,
+      'all messages taken by the conversation',
+    );
+    const answered = await eventually(
+      async () => {
+        const rows = await h.db
+          .select({ ids: aiResults.inputMessageIds })
+          .from(aiResults)
+          .where(and(eq(aiResults.tenantId, tenant.tenantId), eq(aiResults.status, 'ok')));
+        const turns = rows.filter((r) => r.ids.length > 0);
+        const ids = turns.flatMap((r) => r.ids);
+        return ids.length >= total ? { ids, turns: turns.length } : null;
+      },
+      60_000,
+      'every message answered',
+    );
 
     expect(new Set(answered.ids).size).toBe(total);
     expect(answered.ids.length).toBe(total);
     expect(new Set(answered.ids)).toEqual(new Set(inbound.map((r) => r.id)));
     await eventually(() => Promise.resolve(sentTo(h, from).length === answered.turns), 30_000, 'one reply per turn');
-    const outbound = await h.db.select().from(messages).where(and(eq(messages.tenantId, tenant.tenantId), eq(messages.direction, 'outbound')));
+    const outbound = await h.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.tenantId, tenant.tenantId), eq(messages.direction, 'outbound')));
     expect(outbound).toHaveLength(answered.turns);
     expect(new Set(inbound.map((r) => r.conversationId)).size).toBe(1);
     // More than 5 turns means at least one continue-as-new; the summary replaced old messages in the prompt.
     expect(answered.turns).toBeGreaterThan(5);
     expect((await h.client.workflow.getHandle(workflowId).describe()).runId).not.toBe(startRun);
     await recordHistory(h, workflowId, 'conversation-after-continue-as-new');
-    const summaries = await h.db.select().from(aiResults).where(and(eq(aiResults.tenantId, tenant.tenantId), eq(aiResults.inputMessageIds, [])));
+    const summaries = await h.db
+      .select()
+      .from(aiResults)
+      .where(and(eq(aiResults.tenantId, tenant.tenantId), eq(aiResults.inputMessageIds, [])));
     expect(summaries.length).toBeGreaterThan(0);
   }, 300_000);
 });

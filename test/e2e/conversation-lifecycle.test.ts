@@ -8,10 +8,20 @@ import { eventually, randomPhone, startHarness, type Harness } from '../support/
 
 let h: Harness;
 // Short durations through the env, so the durable timers fire within the test.
-beforeAll(async () => { h = await startHarness({ MESSAGE_DEBOUNCE: '300ms', CONVERSATION_IDLE_AFTER: '2s', CONVERSATION_CLOSE_AFTER: '4s', NPS_WAIT: '5s' }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness({
+    MESSAGE_DEBOUNCE: '300ms',
+    CONVERSATION_IDLE_AFTER: '2s',
+    CONVERSATION_CLOSE_AFTER: '4s',
+    NPS_WAIT: '5s',
+  });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
-const template = async (h: Harness, tenantId: string, key: string) => (await loadMessageTemplate(h.db, tenantId, key, 'pt-BR'))!.body;
+const template = async (h: Harness, tenantId: string, key: string) =>
+  (await loadMessageTemplate(h.db, tenantId, key, 'pt-BR'))!.body;
 
 describe('conversation lifecycle: durable timers and NPS', () => {
   it('nudges at IDLE_AFTER, closes at CLOSE_AFTER, asks NPS and stores "9" as a promoter, across a worker restart', async () => {
@@ -39,10 +49,22 @@ describe('conversation lifecycle: durable timers and NPS', () => {
       nps,
       await template(h, tenant.tenantId, 'nps_thanks'),
     ]);
-    const history = await h.db.select().from(conversationStateHistory).where(eq(conversationStateHistory.conversationId, result.conversationId)).orderBy(asc(conversationStateHistory.id));
-    expect(history.map((r) => `${r.fromStatus}→${r.toStatus}`)).toEqual(['null→PENDING', 'PENDING→PROGRESS', 'PROGRESS→IDLE', 'IDLE→EXPIRED']);
+    const history = await h.db
+      .select()
+      .from(conversationStateHistory)
+      .where(eq(conversationStateHistory.conversationId, result.conversationId))
+      .orderBy(asc(conversationStateHistory.id));
+    expect(history.map((r) => `${r.fromStatus}→${r.toStatus}`)).toEqual([
+      'null→PENDING',
+      'PENDING→PROGRESS',
+      'PROGRESS→IDLE',
+      'IDLE→EXPIRED',
+    ]);
     expect(history.map((r) => r.version)).toEqual([1, 2, 3, 4]);
-    const [feedback] = await h.db.select().from(satisfactionFeedback).where(eq(satisfactionFeedback.conversationId, result.conversationId));
+    const [feedback] = await h.db
+      .select()
+      .from(satisfactionFeedback)
+      .where(eq(satisfactionFeedback.conversationId, result.conversationId));
     expect(feedback).toMatchObject({ score: 9, category: 'promoter', resolvedBy: 'ai' });
   });
 
@@ -72,14 +94,25 @@ describe('conversation lifecycle: durable timers and NPS', () => {
     const next = await h.postInbound(tenant, { body: 'ainda tenho uma dúvida', from });
     await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === 'Echo: ainda tenho uma dúvida'));
     const [message] = await h.db.select().from(messages).where(eq(messages.providerSid, next.messageSid));
-    const conversation = await eventually(async () => {
-      const [row] = await h.db.select().from(conversations).where(eq(conversations.id, message!.conversationId!));
-      return row?.status === 'PROGRESS' ? row : null;
-    }, 10_000, 'the new conversation to be in PROGRESS');
-    const [previous] = await h.db.select().from(conversations).where(eq(conversations.workflowId, workflowId)).orderBy(asc(conversations.createdAt)).limit(1);
+    const conversation = await eventually(
+      async () => {
+        const [row] = await h.db.select().from(conversations).where(eq(conversations.id, message!.conversationId!));
+        return row?.status === 'PROGRESS' ? row : null;
+      },
+      10_000,
+      'the new conversation to be in PROGRESS',
+    );
+    const [previous] = await h.db
+      .select()
+      .from(conversations)
+      .where(eq(conversations.workflowId, workflowId))
+      .orderBy(asc(conversations.createdAt))
+      .limit(1);
     expect(previous!.id).not.toBe(conversation.id);
     expect(previous!.status).toBe('EXPIRED');
-    expect(await h.db.select().from(satisfactionFeedback).where(eq(satisfactionFeedback.conversationId, previous!.id))).toHaveLength(0);
+    expect(
+      await h.db.select().from(satisfactionFeedback).where(eq(satisfactionFeedback.conversationId, previous!.id)),
+    ).toHaveLength(0);
     // The same workflow id continued as new for the new conversation.
     expect((await h.client.workflow.getHandle(workflowId).describe()).runId).not.toBe(closed.runId);
   });

@@ -12,7 +12,9 @@ let probe: postgres.Sql;
 const PROBE = 'causeway-chaos-probe';
 let database: string;
 const uncaught: unknown[] = [];
-const onUncaught = (error: unknown) => { uncaught.push(error); };
+const onUncaught = (error: unknown) => {
+  uncaught.push(error);
+};
 
 beforeAll(async () => {
   h = await startHarness({ MESSAGE_DEBOUNCE: '200ms' });
@@ -43,17 +45,25 @@ describe('database sessions terminated under load (H: porsager/postgres#1154 gua
       customers.push(...wave);
       // Each webhook is posted once, never retried (as Twilio by default): a killed session under the webhook's
       // tenant lookup is covered by the stale-if-error cache, and the message must still be answered.
-      const posted = await Promise.all(wave.map(async (from, i) => {
-        const r = await h.postInbound(tenant, { body: `pedido ${round}.${i}`, from, messageSid: newMessageSid() });
-        expect(r.response.status).toBe(200);
-        return r;
-      }));
+      const posted = await Promise.all(
+        wave.map(async (from, i) => {
+          const r = await h.postInbound(tenant, { body: `pedido ${round}.${i}`, from, messageSid: newMessageSid() });
+          expect(r.response.status).toBe(200);
+          return r;
+        }),
+      );
       // Kill the sessions while this wave is in the pipeline: once one of its messages is stored, the rest are
       // between insert, routing, the AI turn and the send, inside transactions on the project's pool.
-      await eventually(async () => (await admin`SELECT 1 FROM pg_stat_activity WHERE datname = ${database}`).length > 0
-        // Read through the admin session: the project's pool is the one being killed, the probe must not depend on it.
-        && (await probe`SELECT 1 FROM messages WHERE provider_sid = ANY(${posted.map((p) => p.messageSid)})`).length > 0, 20_000, `round ${round} in flight`);
-      const killed = await admin`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid() AND application_name <> ${PROBE} AND backend_type = 'client backend'`;
+      await eventually(
+        async () =>
+          (await admin`SELECT 1 FROM pg_stat_activity WHERE datname = ${database}`).length > 0 &&
+          // Read through the admin session: the project's pool is the one being killed, the probe must not depend on it.
+          (await probe`SELECT 1 FROM messages WHERE provider_sid = ANY(${posted.map((p) => p.messageSid)})`).length > 0,
+        20_000,
+        `round ${round} in flight`,
+      );
+      const killed =
+        await admin`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid() AND application_name <> ${PROBE} AND backend_type = 'client backend'`;
       terminated += killed.length;
       expect(h.workerState()).toBe('RUNNING');
     }
@@ -63,7 +73,10 @@ describe('database sessions terminated under load (H: porsager/postgres#1154 gua
     expect(terminated).toBeGreaterThanOrEqual(ROUNDS);
     // Exactly once: one reply per customer, the echo of their own message.
     for (const from of customers) expect(sentTo(h, from)).toHaveLength(1);
-    const replies = await h.db.select({ to: messages.toAddress }).from(messages).where(and(eq(messages.tenantId, tenant.tenantId), eq(messages.direction, 'outbound')));
+    const replies = await h.db
+      .select({ to: messages.toAddress })
+      .from(messages)
+      .where(and(eq(messages.tenantId, tenant.tenantId), eq(messages.direction, 'outbound')));
     expect(replies).toHaveLength(customers.length);
   }, 90_000);
 });

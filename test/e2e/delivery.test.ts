@@ -14,16 +14,27 @@ import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 const customer = () => `whatsapp:${randomPhone()}`;
 
 async function outboundOf(h: Harness, correlationId: string) {
-  return eventually(async () => {
-    const [row] = await h.db.select().from(messages).where(and(eq(messages.correlationId, correlationId), eq(messages.direction, 'outbound')));
-    return row && row.status !== 'pending' ? row : null;
-  }, 20_000, 'the outbound message to settle');
+  return eventually(
+    async () => {
+      const [row] = await h.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.correlationId, correlationId), eq(messages.direction, 'outbound')));
+      return row && row.status !== 'pending' ? row : null;
+    },
+    20_000,
+    'the outbound message to settle',
+  );
 }
 
 describe('outbound delivery and status callbacks', () => {
@@ -31,14 +42,44 @@ describe('outbound delivery and status callbacks', () => {
     const tenant = await h.createTestTenant();
     const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
     const log = createLogger('silent');
-    const inboxDrainer = createInboxDrainer({ db: h.db, client: dead.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE, log });
-    const app = createApp({ env: h.env, db: h.db, temporal: dead.client, log, inboxDrainer, webhook: { startDeadlineMs: 1000 } });
+    const inboxDrainer = createInboxDrainer({
+      db: h.db,
+      client: dead.client,
+      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
+      log,
+    });
+    const app = createApp({
+      env: h.env,
+      db: h.db,
+      temporal: dead.client,
+      log,
+      inboxDrainer,
+      webhook: { startDeadlineMs: 1000 },
+    });
     const messageSid = newMessageSid();
-    const params = { MessageSid: messageSid, AccountSid: tenant.accountSid, From: customer(), To: tenant.address, Body: 'hello?' };
-    const req = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
-    const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
+    const params = {
+      MessageSid: messageSid,
+      AccountSid: tenant.accountSid,
+      From: customer(),
+      To: tenant.address,
+      Body: 'hello?',
+    };
+    const req = signedWebhook({
+      publicBaseUrl: PUBLIC_BASE_URL,
+      path: '/webhooks/twilio/messages',
+      authToken: tenant.authToken,
+      params,
+    });
+    const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+    });
     expect(response.status).toBe(200);
-    const [parked] = await h.db.select({ state: inboundInbox.state }).from(inboundInbox).where(eq(inboundInbox.messageSid, messageSid));
+    const [parked] = await h.db
+      .select({ state: inboundInbox.state })
+      .from(inboundInbox)
+      .where(eq(inboundInbox.messageSid, messageSid));
     expect(parked?.state).toBe('pending');
     // Not stored as a message yet: the inbound workflow does that once a drain hands it over.
     expect(await h.db.select().from(messages).where(eq(messages.providerSid, messageSid))).toHaveLength(0);
@@ -53,7 +94,9 @@ describe('outbound delivery and status callbacks', () => {
     const replies = h.twilio.sent.filter((m) => m.to === params.From);
     expect(replies).toHaveLength(1);
     // Its status callbacks carry the connection overrides, so Twilio retries one that meets a 5xx.
-    expect(replies[0]!.statusCallback).toBe(`${PUBLIC_BASE_URL}/webhooks/twilio/status#${h.env.TWILIO_CONNECTION_OVERRIDES}`);
+    expect(replies[0]!.statusCallback).toBe(
+      `${PUBLIC_BASE_URL}/webhooks/twilio/status#${h.env.TWILIO_CONNECTION_OVERRIDES}`,
+    );
   });
 
   it('applies delivery statuses monotonically: duplicates and late callbacks change nothing', async () => {
@@ -62,7 +105,8 @@ describe('outbound delivery and status callbacks', () => {
     const { messageSid } = await h.postInbound(tenant, { body: 'status please', from });
     const outbound = await outboundOf(h, messageSid);
     const sid = outbound.providerSid!;
-    const statusOf = async () => (await h.db.select({ status: messages.status }).from(messages).where(eq(messages.id, outbound.id)))[0]!.status;
+    const statusOf = async () =>
+      (await h.db.select({ status: messages.status }).from(messages).where(eq(messages.id, outbound.id)))[0]!.status;
 
     for (const status of ['sent', 'delivered', 'delivered', 'sent', 'queued']) {
       expect((await h.postStatus(tenant, { MessageSid: sid, MessageStatus: status })).status).toBe(204);
@@ -75,7 +119,11 @@ describe('outbound delivery and status callbacks', () => {
     await h.postStatus(tenant, { MessageSid: sid, MessageStatus: 'delivered' });
     expect(await statusOf()).toBe('failed');
 
-    const changes = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status'))).orderBy(events.occurredAt);
+    const changes = await h.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status')))
+      .orderBy(events.occurredAt);
     expect(changes.map((c) => c.payload.to)).toEqual(['sent', 'delivered', 'read', 'failed']);
     const unknown = await h.postStatus(tenant, { MessageSid: newMessageSid(), MessageStatus: 'bogus' });
     expect(unknown.status).toBe(400);
@@ -89,21 +137,45 @@ describe('outbound delivery and status callbacks', () => {
       early = (await h.postStatus(tenant, { MessageSid: message.sid, MessageStatus: 'sent' })).status;
     });
     const { messageSid } = await h.postInbound(tenant, { body: 'rápido', from });
-    const outbound = await eventually(async () => {
-      const [row] = await h.db.select().from(messages).where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
-      return row?.status === 'sent' ? row : null;
-    }, 15_000, 'the parked "sent" status to be applied');
+    const outbound = await eventually(
+      async () => {
+        const [row] = await h.db
+          .select()
+          .from(messages)
+          .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
+        return row?.status === 'sent' ? row : null;
+      },
+      15_000,
+      'the parked "sent" status to be applied',
+    );
     expect(early).toBe(204);
-    const changes = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status')));
+    const changes = await h.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status')));
     expect(changes.map((c) => c.payload.to)).toEqual(['sent']);
-    expect(await h.db.select().from(parkedStatusCallbacks).where(eq(parkedStatusCallbacks.messageSid, outbound.providerSid!))).toHaveLength(0);
+    expect(
+      await h.db
+        .select()
+        .from(parkedStatusCallbacks)
+        .where(eq(parkedStatusCallbacks.messageSid, outbound.providerSid!)),
+    ).toHaveLength(0);
   });
 
   it('rejects a status callback with a bad signature', async () => {
     const tenant = await h.createTestTenant();
     const params = { MessageSid: newMessageSid(), MessageStatus: 'delivered', AccountSid: tenant.accountSid };
-    const req = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/status', authToken: 'wrong', params });
-    const response = await fetch(`${h.apiUrl}/webhooks/twilio/status`, { method: 'POST', headers: req.headers, body: req.body });
+    const req = signedWebhook({
+      publicBaseUrl: PUBLIC_BASE_URL,
+      path: '/webhooks/twilio/status',
+      authToken: 'wrong',
+      params,
+    });
+    const response = await fetch(`${h.apiUrl}/webhooks/twilio/status`, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+    });
     expect(response.status).toBe(403);
   });
 
@@ -138,26 +210,76 @@ describe('outbound delivery and status callbacks', () => {
     const sent = h.twilio.sent.filter((m) => m.to === from);
     expect(sent).toHaveLength(1);
     expect(outbound.providerSid).toBe(sent[0]!.sid);
-    const adopted = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, outbound.id), eq(events.type, 'reply.sent')));
+    const adopted = await h.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(and(eq(events.messageId, outbound.id), eq(events.type, 'reply.sent')));
     expect(adopted[0]!.payload).toMatchObject({ adopted: true });
   });
 
   it('two attempts of one send at the same time reach Twilio once (a retried batch racing a live one)', async () => {
     const tenant = await h.createTestTenant();
     const to = customer();
-    const [contact] = await h.db.insert(contacts).values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` }).returning();
+    const [contact] = await h.db
+      .insert(contacts)
+      .values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` })
+      .returning();
     // The contact wrote a minute ago: free text is inside its WhatsApp window.
-    await h.db.insert(messages).values({ tenantId: tenant.tenantId, contactId: contact!.id, direction: 'inbound', channel: 'whatsapp', fromAddress: to, toAddress: tenant.address, body: 'oi', sentBy: 'customer', status: 'received', correlationId: `race-in:${to}`, createdAt: new Date(Date.now() - 60_000) });
-    h.twilio.receive({ sid: `SM${randomPhone().slice(1)}`, accountSid: tenant.accountSid, from: to, to: tenant.address, body: 'oi', dateCreated: new Date(Date.now() - 60_000) });
+    await h.db.insert(messages).values({
+      tenantId: tenant.tenantId,
+      contactId: contact!.id,
+      direction: 'inbound',
+      channel: 'whatsapp',
+      fromAddress: to,
+      toAddress: tenant.address,
+      body: 'oi',
+      sentBy: 'customer',
+      status: 'received',
+      correlationId: `race-in:${to}`,
+      createdAt: new Date(Date.now() - 60_000),
+    });
+    h.twilio.receive({
+      sid: `SM${randomPhone().slice(1)}`,
+      accountSid: tenant.accountSid,
+      from: to,
+      to: tenant.address,
+      body: 'oi',
+      dateCreated: new Date(Date.now() - 60_000),
+    });
     const sender = createOutboundSender({
-      db: h.db, twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }), ai: createScriptedResponder(), payments: createLedgerPaymentChecker(h.db),
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, log: createLogger('silent'), clock: () => new Date(),
-      config: { publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 }, campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 }, whatsappWindowMs: 24 * 3_600_000 },
+      db: h.db,
+      twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }),
+      ai: createScriptedResponder(),
+      payments: createLedgerPaymentChecker(h.db),
+      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      log: createLogger('silent'),
+      clock: () => new Date(),
+      config: {
+        publicBaseUrl: PUBLIC_BASE_URL,
+        timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
+        campaign: { deliveryTimeoutMs: 60_000 },
+        promises: { reminderBeforeMs: 0, checkAfterMs: 0 },
+        whatsappWindowMs: 24 * 3_600_000,
+      },
     });
     let release!: () => void;
-    const held = new Promise<void>((resolve) => { release = resolve; });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     h.twilio.beforeNextResponse(() => held);
-    const input = { idempotencyKey: `race:${to}`, tenantId: tenant.tenantId, conversationId: null, contactId: contact!.id, channel: 'whatsapp' as const, from: tenant.address, to, body: 'uma vez só', sentBy: 'system' as const, correlationId: 'race', trace: newRootTrace() };
+    const input = {
+      idempotencyKey: `race:${to}`,
+      tenantId: tenant.tenantId,
+      conversationId: null,
+      contactId: contact!.id,
+      channel: 'whatsapp' as const,
+      from: tenant.address,
+      to,
+      body: 'uma vez só',
+      sentBy: 'system' as const,
+      correlationId: 'race',
+      trace: newRootTrace(),
+    };
     const first = sender.send(input);
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === to));
     // While the first attempt waits for Twilio's answer, the second must not call Twilio.
@@ -165,22 +287,70 @@ describe('outbound delivery and status callbacks', () => {
     release();
     const done = await first;
     expect(done).toMatchObject({ skipped: false, status: 'queued' });
-    expect(await sender.send(input)).toMatchObject({ skipped: false, messageId: (done as { messageId: string }).messageId });
+    expect(await sender.send(input)).toMatchObject({
+      skipped: false,
+      messageId: (done as { messageId: string }).messageId,
+    });
     expect(h.twilio.sent.filter((m) => m.to === to)).toHaveLength(1);
   });
 
   it('a STOP between two attempts of a system send stops the retry: no Twilio call, recorded as opted out', async () => {
     const tenant = await h.createTestTenant();
     const to = customer();
-    const [contact] = await h.db.insert(contacts).values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` }).returning();
-    await h.db.insert(messages).values({ tenantId: tenant.tenantId, contactId: contact!.id, direction: 'inbound', channel: 'whatsapp', fromAddress: to, toAddress: tenant.address, body: 'oi', sentBy: 'customer', status: 'received', correlationId: `stop-in:${to}`, createdAt: new Date(Date.now() - 60_000) });
-    h.twilio.receive({ sid: `SM${randomPhone().slice(1)}`, accountSid: tenant.accountSid, from: to, to: tenant.address, body: 'oi', dateCreated: new Date(Date.now() - 60_000) });
-    const sender = createOutboundSender({
-      db: h.db, twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }), ai: createScriptedResponder(), payments: createLedgerPaymentChecker(h.db),
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, log: createLogger('silent'), clock: () => new Date(),
-      config: { publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 }, campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 }, whatsappWindowMs: 24 * 3_600_000 },
+    const [contact] = await h.db
+      .insert(contacts)
+      .values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` })
+      .returning();
+    await h.db.insert(messages).values({
+      tenantId: tenant.tenantId,
+      contactId: contact!.id,
+      direction: 'inbound',
+      channel: 'whatsapp',
+      fromAddress: to,
+      toAddress: tenant.address,
+      body: 'oi',
+      sentBy: 'customer',
+      status: 'received',
+      correlationId: `stop-in:${to}`,
+      createdAt: new Date(Date.now() - 60_000),
     });
-    const input = { idempotencyKey: `stop-retry:${to}`, tenantId: tenant.tenantId, conversationId: null, contactId: contact!.id, channel: 'whatsapp' as const, from: tenant.address, to, template: { key: 'idle_nudge' }, sentBy: 'system' as const, correlationId: 'stop-retry', trace: newRootTrace() };
+    h.twilio.receive({
+      sid: `SM${randomPhone().slice(1)}`,
+      accountSid: tenant.accountSid,
+      from: to,
+      to: tenant.address,
+      body: 'oi',
+      dateCreated: new Date(Date.now() - 60_000),
+    });
+    const sender = createOutboundSender({
+      db: h.db,
+      twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }),
+      ai: createScriptedResponder(),
+      payments: createLedgerPaymentChecker(h.db),
+      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      log: createLogger('silent'),
+      clock: () => new Date(),
+      config: {
+        publicBaseUrl: PUBLIC_BASE_URL,
+        timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
+        campaign: { deliveryTimeoutMs: 60_000 },
+        promises: { reminderBeforeMs: 0, checkAfterMs: 0 },
+        whatsappWindowMs: 24 * 3_600_000,
+      },
+    });
+    const input = {
+      idempotencyKey: `stop-retry:${to}`,
+      tenantId: tenant.tenantId,
+      conversationId: null,
+      contactId: contact!.id,
+      channel: 'whatsapp' as const,
+      from: tenant.address,
+      to,
+      template: { key: 'idle_nudge' },
+      sentBy: 'system' as const,
+      correlationId: 'stop-retry',
+      trace: newRootTrace(),
+    };
     // First attempt: Twilio says 429, nothing was sent, the outbox row is back to pending.
     h.twilio.failSendsTo(to, { status: 429, code: 20429 });
     await expect(sender.send(input)).rejects.toMatchObject({ type: 'TwilioRetryableError' });

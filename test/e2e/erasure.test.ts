@@ -19,8 +19,12 @@ import { conversationOf, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ MESSAGE_DEBOUNCE: '200ms' }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness({ MESSAGE_DEBOUNCE: '200ms' });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 const unique = (label: string) => `${label}-${randomBytes(5).toString('hex')}`;
 
@@ -32,7 +36,10 @@ async function tablesHolding(needles: string[]): Promise<string[]> {
   const hits: string[] = [];
   for (const { table_name, column_name } of columns) {
     for (const needle of needles) {
-      const rows = await h.sql.unsafe(`select count(*)::int as n from "${table_name}" where "${column_name}"::text like $1`, [`%${needle}%`]);
+      const rows = await h.sql.unsafe(
+        `select count(*)::int as n from "${table_name}" where "${column_name}"::text like $1`,
+        [`%${needle}%`],
+      );
       if ((rows[0] as unknown as { n: number }).n > 0) hits.push(`${table_name}.${column_name}`);
     }
   }
@@ -47,7 +54,8 @@ async function decodedHistory(value: unknown): Promise<unknown> {
     if (v instanceof Uint8Array || v === null || typeof v !== 'object') return v;
     if (Array.isArray(v)) return Promise.all(v.map(walk));
     const o = v as Record<string, unknown>;
-    if (o.metadata && typeof o.metadata === 'object' && o.data instanceof Uint8Array && isEncryptedPayload(o)) return (await codec.decode([o]))[0];
+    if (o.metadata && typeof o.metadata === 'object' && o.data instanceof Uint8Array && isEncryptedPayload(o))
+      return (await codec.decode([o]))[0];
     return Object.fromEntries(await Promise.all(Object.entries(o).map(async ([k, x]) => [k, await walk(x)] as const)));
   };
   return walk(value);
@@ -71,7 +79,9 @@ async function readableHistoriesHolding(needles: string[]): Promise<string[]> {
   for await (const info of h.client.workflow.list({ query: `TaskQueue = '${h.env.TEMPORAL_TASK_QUEUE}'` })) {
     let text: string;
     try {
-      text = historyText(await decodedHistory(await h.client.workflow.getHandle(info.workflowId, info.runId).fetchHistory()));
+      text = historyText(
+        await decodedHistory(await h.client.workflow.getHandle(info.workflowId, info.runId).fetchHistory()),
+      );
     } catch (error) {
       if (error instanceof WorkflowNotFoundError || (error as { code?: number }).code === 5) continue;
       throw error;
@@ -94,18 +104,31 @@ async function contactWithHistory(tenant: TestTenant, options: { optOut?: boolea
   const conversation = await conversationOf(h, sids[0]!);
   // Also written to a number the tenant does not own: kept as an orphan, holding the sender and the text.
   const orphanBody = unique('engano');
-  expect((await h.postInbound(tenant, { body: orphanBody, from, to: `whatsapp:${randomPhone()}` })).response.status).toBe(200);
+  expect(
+    (await h.postInbound(tenant, { body: orphanBody, from, to: `whatsapp:${randomPhone()}` })).response.status,
+  ).toBe(200);
   bodies.push(orphanBody);
   if (options.optOut) {
     await h.postInbound(tenant, { body: 'STOP', from });
-    await eventually(async () => (await h.db.select({ at: contacts.optedOutAt }).from(contacts).where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, phone))))[0]?.at, 20_000, 'opt-out');
+    await eventually(
+      async () =>
+        (
+          await h.db
+            .select({ at: contacts.optedOutAt })
+            .from(contacts)
+            .where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, phone)))
+        )[0]?.at,
+      20_000,
+      'opt-out',
+    );
   }
   return { phone, from, bodies, replies: bodies.slice(0, 2).map((b) => `Echo: ${b}`), sids, conversation };
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-const waitErasure = async (workflowId: string, runId: string) => await h.client.workflow.getHandle(workflowId, runId).result() as ErasureSummary;
+const waitErasure = async (workflowId: string, runId: string) =>
+  (await h.client.workflow.getHandle(workflowId, runId).result()) as ErasureSummary;
 
 describe('erasure on request (LGPD/GDPR)', () => {
   it('DELETE /api/contacts/:phone is ADMIN only; afterwards no table and no readable history holds the phone or the texts', async () => {
@@ -122,13 +145,20 @@ describe('erasure on request (LGPD/GDPR)', () => {
     }
     const admin = await h.createOperator(tenant, 'ADMIN');
     expect((await h.api(path, { method: 'DELETE', key: admin.apiKey, body: {} })).status).toBe(400);
-    const bad = await h.api('/api/contacts/12345', { method: 'DELETE', key: admin.apiKey, body: { reason: 'ticket 1' } });
+    const bad = await h.api('/api/contacts/12345', {
+      method: 'DELETE',
+      key: admin.apiKey,
+      body: { reason: 'ticket 1' },
+    });
     expect(bad.status).toBe(400);
 
     const accepted = await h.api(path, { method: 'DELETE', key: admin.apiKey, body: { reason: 'LGPD ticket 4711' } });
     expect(accepted.status).toBe(202);
     const { workflowId, runId } = accepted.json.erasure as { workflowId: string; runId: string };
-    const [tenantRow] = await h.db.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenant.tenantId));
+    const [tenantRow] = await h.db
+      .select({ hashKey: tenants.hashKey })
+      .from(tenants)
+      .where(eq(tenants.id, tenant.tenantId));
     const hash = contactHash(tenantRow!.hashKey, c.phone);
     expect(workflowId).toBe(`erasure:${tenant.slug}:${hash}`);
     const summary = await waitErasure(workflowId, runId);
@@ -141,7 +171,18 @@ describe('erasure on request (LGPD/GDPR)', () => {
     expect(summary.counts.ai_results).toBeGreaterThanOrEqual(2);
     expect(summary.suppressed).toBe(true);
     const deletingSince = Date.now();
-    await eventually(() => h.client.workflow.getHandle(c.conversation).describe().then(() => false, (error: unknown) => error instanceof WorkflowNotFoundError), 90_000, 'conversation history deleted');
+    await eventually(
+      () =>
+        h.client.workflow
+          .getHandle(c.conversation)
+          .describe()
+          .then(
+            () => false,
+            (error: unknown) => error instanceof WorkflowNotFoundError,
+          ),
+      90_000,
+      'conversation history deleted',
+    );
 
     expect(await tablesHolding(needles)).toEqual([]);
     // Temporal deletes asynchronously: wait until visibility no longer lists readable histories holding them.
@@ -149,12 +190,28 @@ describe('erasure on request (LGPD/GDPR)', () => {
     console.log(`[measure] histories unreadable ${Date.now() - deletingSince} ms after the erasure completed`);
 
     const [audit] = await h.db.select().from(erasures).where(eq(erasures.runId, runId));
-    expect(audit).toMatchObject({ status: 'completed', reason: 'LGPD ticket 4711', requestedBy: `operator:${admin.id}`, contactHash: hash, targets: null });
+    expect(audit).toMatchObject({
+      status: 'completed',
+      reason: 'LGPD ticket 4711',
+      requestedBy: `operator:${admin.id}`,
+      contactHash: hash,
+      targets: null,
+    });
     expect(JSON.stringify(audit)).not.toContain(c.phone.slice(1));
-    expect(await h.db.select().from(contactSuppressions).where(and(eq(contactSuppressions.tenantId, tenant.tenantId), eq(contactSuppressions.phoneHash, hash)))).toHaveLength(1);
+    expect(
+      await h.db
+        .select()
+        .from(contactSuppressions)
+        .where(and(eq(contactSuppressions.tenantId, tenant.tenantId), eq(contactSuppressions.phoneHash, hash))),
+    ).toHaveLength(1);
 
     // Twice is harmless: a second run finds nothing left, and writes its own audit row.
-    const again = await requestErasure(h.db, h.client, h.env.TEMPORAL_TASK_QUEUE, { tenant: { slug: tenant.slug }, phone: c.from, reason: 'duplicate request', requestedBy: 'test' });
+    const again = await requestErasure(h.db, h.client, h.env.TEMPORAL_TASK_QUEUE, {
+      tenant: { slug: tenant.slug },
+      phone: c.from,
+      reason: 'duplicate request',
+      requestedBy: 'test',
+    });
     const second = await waitErasure(again.workflowId, again.runId);
     expect(Object.values(second.counts).every((n) => n === 0)).toBe(true);
     expect(second.historiesDeleted).toBe(0);
@@ -162,8 +219,21 @@ describe('erasure on request (LGPD/GDPR)', () => {
     expect(await tablesHolding(needles)).toEqual([]);
 
     // A later import of the number skips the erased person who had opted out (imported as opted_out, not sent to).
-    const campaign = await launchCampaign(h, tenant, [{ phone: c.phone, name: 'Again' }, { phone: randomPhone(), name: 'Other' }], {}, false);
-    const rows = await h.db.select({ state: campaignTargets.state, outcome: campaignTargets.outcome, name: campaignTargets.name }).from(campaignTargets).where(eq(campaignTargets.campaignId, campaign.campaignId)).orderBy(campaignTargets.line);
+    const campaign = await launchCampaign(
+      h,
+      tenant,
+      [
+        { phone: c.phone, name: 'Again' },
+        { phone: randomPhone(), name: 'Other' },
+      ],
+      {},
+      false,
+    );
+    const rows = await h.db
+      .select({ state: campaignTargets.state, outcome: campaignTargets.outcome, name: campaignTargets.name })
+      .from(campaignTargets)
+      .where(eq(campaignTargets.campaignId, campaign.campaignId))
+      .orderBy(campaignTargets.line);
     expect(rows.map((r) => r.state)).toEqual(['opted_out', 'pending']);
   }, 180_000);
 
@@ -172,7 +242,10 @@ describe('erasure on request (LGPD/GDPR)', () => {
     const tenant = await h.createTestTenant();
     const c = await contactWithHistory(tenant);
     const needles = [c.phone.slice(1), ...c.bodies, ...c.replies];
-    const [contact] = await h.db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, c.phone)));
+    const [contact] = await h.db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, c.phone)));
 
     // Hold the contact's row: the anonymizing step blocks on it (lock_timeout), mid-workflow, while the worker dies.
     const holder = await h.sql.reserve();
@@ -180,11 +253,20 @@ describe('erasure on request (LGPD/GDPR)', () => {
     await holder`select id from contacts where id = ${contact!.id} for update`;
     let started: Awaited<ReturnType<typeof requestErasure>>;
     try {
-      started = await requestErasure(h.db, h.client, h.env.TEMPORAL_TASK_QUEUE, { tenant: { slug: tenant.slug }, phone: c.phone, reason: 'crash test', requestedBy: 'test' });
-      await eventually(async () => {
-        const d = await started.handle.describe();
-        return d.raw.pendingActivities?.some((a) => a.activityType?.name === 'anonymizeContactRows');
-      }, 20_000, 'anonymize step running');
+      started = await requestErasure(h.db, h.client, h.env.TEMPORAL_TASK_QUEUE, {
+        tenant: { slug: tenant.slug },
+        phone: c.phone,
+        reason: 'crash test',
+        requestedBy: 'test',
+      });
+      await eventually(
+        async () => {
+          const d = await started.handle.describe();
+          return d.raw.pendingActivities?.some((a) => a.activityType?.name === 'anonymizeContactRows');
+        },
+        20_000,
+        'anonymize step running',
+      );
       await h.restartWorker();
     } finally {
       await holder`rollback`;
@@ -195,9 +277,27 @@ describe('erasure on request (LGPD/GDPR)', () => {
     expect(summary.workflowsTerminated).toBeGreaterThanOrEqual(1);
 
     const history = await started.handle.fetchHistory();
-    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
-    expect(scheduled).toEqual(['beginErasure', 'collectErasureTargets', 'endContactWorkflows', 'anonymizeContactRows', 'deleteContactHistories', 'completeErasure']);
-    const anonymizeStarted = history.events!.find((e) => e.activityTaskStartedEventAttributes && e.eventId && history.events!.some((s) => s.activityTaskScheduledEventAttributes?.activityType?.name === 'anonymizeContactRows' && Number(s.eventId) === Number(e.activityTaskStartedEventAttributes!.scheduledEventId)));
+    const scheduled = history
+      .events!.filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+    expect(scheduled).toEqual([
+      'beginErasure',
+      'collectErasureTargets',
+      'endContactWorkflows',
+      'anonymizeContactRows',
+      'deleteContactHistories',
+      'completeErasure',
+    ]);
+    const anonymizeStarted = history.events!.find(
+      (e) =>
+        e.activityTaskStartedEventAttributes &&
+        e.eventId &&
+        history.events!.some(
+          (s) =>
+            s.activityTaskScheduledEventAttributes?.activityType?.name === 'anonymizeContactRows' &&
+            Number(s.eventId) === Number(e.activityTaskStartedEventAttributes!.scheduledEventId),
+        ),
+    );
     expect(anonymizeStarted!.activityTaskStartedEventAttributes!.attempt).toBeGreaterThan(1);
 
     expect(await tablesHolding(needles)).toEqual([]);
@@ -205,7 +305,10 @@ describe('erasure on request (LGPD/GDPR)', () => {
     // The contact writes again later: a new contact and conversation, nothing of the old one.
     const later = await h.postInbound(tenant, { body: unique('de novo'), from: c.from });
     const conversation = await conversationOf(h, later.messageSid);
-    const [tenantRow] = await h.db.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenant.tenantId));
+    const [tenantRow] = await h.db
+      .select({ hashKey: tenants.hashKey })
+      .from(tenants)
+      .where(eq(tenants.id, tenant.tenantId));
     expect(conversation).toBe(conversationWorkflowId(tenant.slug, contactHash(tenantRow!.hashKey, c.phone)));
     const snapshot = await h.client.workflow.getHandle(conversation).query(conversationSnapshotQuery);
     expect(snapshot.turns).toBeLessThanOrEqual(1);
@@ -219,10 +322,16 @@ describe('erasure on request (LGPD/GDPR)', () => {
     await h.twilio.waitFor(() => sentTo(h, `whatsapp:${phone}`).length === 1);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-cli-'));
     const env = childProcessEnv({
-      DATABASE_URL: h.env.DATABASE_URL!, TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE, CAUSEWAY_DATA_DIR: dataDir, LOG_LEVEL: 'silent',
-      CAUSEWAY_PAYLOAD_KEYS: formatPayloadKeys(h.payloadKeys!), CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
+      DATABASE_URL: h.env.DATABASE_URL!,
+      TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
+      TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE,
+      CAUSEWAY_DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      CAUSEWAY_PAYLOAD_KEYS: formatPayloadKeys(h.payloadKeys!),
+      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
     });
-    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/causeway.js', ...args], { cwd: ROOT, env, timeout: 120_000 });
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['bin/causeway.js', ...args], { cwd: ROOT, env, timeout: 120_000 });
     try {
       const { stdout } = await cli('contact', 'erase', phone, '--tenant', tenant.slug, '--reason', 'ticket CLI-1');
       expect(stdout).toContain(`erasure erasure:${tenant.slug}:`);
@@ -230,7 +339,10 @@ describe('erasure on request (LGPD/GDPR)', () => {
       expect(stdout).not.toContain(phone.slice(1));
       expect(await tablesHolding([phone.slice(1), body])).toEqual([]);
 
-      const bad = await cli('contact', 'erase', '555-not-a-phone-0199', '--tenant', tenant.slug, '--reason', 'x').then(() => null, (error: { code: number; stderr: string }) => error);
+      const bad = await cli('contact', 'erase', '555-not-a-phone-0199', '--tenant', tenant.slug, '--reason', 'x').then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
       expect(bad?.code).toBe(1);
       expect(bad?.stderr).toContain('the phone must be E.164');
       expect(bad?.stderr).not.toContain('0199');

@@ -8,8 +8,17 @@ import { conversationOf, conversationResult, recordHistory, sentTo } from '../su
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ MESSAGE_DEBOUNCE: '200ms', CONVERSATION_IDLE_AFTER: '5m', CONVERSATION_CLOSE_AFTER: '10m', NPS_WAIT: '3s' }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness({
+    MESSAGE_DEBOUNCE: '200ms',
+    CONVERSATION_IDLE_AFTER: '5m',
+    CONVERSATION_CLOSE_AFTER: '10m',
+    NPS_WAIT: '3s',
+  });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 const lastUser = (r: ChatRequest) => [...r.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
 
@@ -18,7 +27,11 @@ async function startConversation(h: Harness, tenant: TestTenant, from: string, b
   const { messageSid } = await h.postInbound(tenant, { body, from });
   await h.twilio.waitFor(() => sentTo(h, from).length >= 1);
   const workflowId = await conversationOf(h, messageSid);
-  const row = await eventually(async () => (await h.db.select().from(conversations).where(eq(conversations.workflowId, workflowId)))[0], 5000, 'conversation row');
+  const row = await eventually(
+    async () => (await h.db.select().from(conversations).where(eq(conversations.workflowId, workflowId)))[0],
+    5000,
+    'conversation row',
+  );
   return { conversationId: row.id, workflowId };
 }
 
@@ -31,7 +44,9 @@ describe('human handoff through the operator API', () => {
     expect((await h.api('/api/conversations')).status).toBe(401);
     expect((await h.api('/api/conversations', { key: 'cw_000000000000_' + 'x'.repeat(32) })).status).toBe(401);
     expect((await h.api(`/api/conversations/${conversationId}`, { key: agentB.apiKey })).status).toBe(404);
-    expect((await h.api(`/api/conversations/${conversationId}/takeover`, { key: agentB.apiKey, body: {} })).status).toBe(404);
+    expect(
+      (await h.api(`/api/conversations/${conversationId}/takeover`, { key: agentB.apiKey, body: {} })).status,
+    ).toBe(404);
     const listed = await h.api('/api/conversations', { key: agentB.apiKey });
     expect(listed.status).toBe(200);
     expect(listed.json.conversations).toEqual([]);
@@ -44,9 +59,13 @@ describe('human handoff through the operator API', () => {
     const { conversationId, workflowId } = await startConversation(h, tenant, from);
 
     let releaseAi!: () => void;
-    const aiBlocked = new Promise<void>((resolve) => { releaseAi = resolve; });
+    const aiBlocked = new Promise<void>((resolve) => {
+      releaseAi = resolve;
+    });
     let aiStarted!: () => void;
-    const aiCalled = new Promise<void>((resolve) => { aiStarted = resolve; });
+    const aiCalled = new Promise<void>((resolve) => {
+      aiStarted = resolve;
+    });
     h.openai.setHandler(async (request) => {
       if (lastUser(request) !== 'pergunta lenta') return echoHandler(request);
       aiStarted();
@@ -60,25 +79,50 @@ describe('human handoff through the operator API', () => {
       expect(taken.status).toBe(200);
       expect(taken.json.conversation).toMatchObject({ status: 'HUMAN', assignedAgent: { id: agent.id, name: 'Ana' } });
       releaseAi();
-      await eventually(async () => (await h.db.select().from(events).where(and(eq(events.conversationId, conversationId), eq(events.type, 'reply.discarded')))).length > 0, 10_000, 'the stale reply to be discarded');
+      await eventually(
+        async () =>
+          (
+            await h.db
+              .select()
+              .from(events)
+              .where(and(eq(events.conversationId, conversationId), eq(events.type, 'reply.discarded')))
+          ).length > 0,
+        10_000,
+        'the stale reply to be discarded',
+      );
     } finally {
       releaseAi();
       h.openai.setHandler(echoHandler);
     }
-    const joined = (await loadMessageTemplate(h.db, tenant.tenantId, 'agent_joined', 'pt-BR'))!.body.replace('{{agent_name}}', 'Ana');
+    const joined = (await loadMessageTemplate(h.db, tenant.tenantId, 'agent_joined', 'pt-BR'))!.body.replace(
+      '{{agent_name}}',
+      'Ana',
+    );
     expect(sentTo(h, from).map((m) => m.body)).toEqual(['Echo: olá', joined]);
 
-    const sent = await h.api(`/api/conversations/${conversationId}/messages`, { key: agent.apiKey, body: { body: 'Oi, aqui é a Ana. Vou verificar.' } });
+    const sent = await h.api(`/api/conversations/${conversationId}/messages`, {
+      key: agent.apiKey,
+      body: { body: 'Oi, aqui é a Ana. Vou verificar.' },
+    });
     expect(sent.status).toBe(201);
     await h.twilio.waitFor(() => sentTo(h, from).length === 3);
     expect(sentTo(h, from)[2]).toMatchObject({ from: tenant.address, body: 'Ana: Oi, aqui é a Ana. Vou verificar.' });
-    const [agentMessage] = await h.db.select().from(messages).where(eq(messages.id, sent.json.message.messageId as string));
+    const [agentMessage] = await h.db
+      .select()
+      .from(messages)
+      .where(eq(messages.id, sent.json.message.messageId as string));
     expect(agentMessage).toMatchObject({ sentBy: 'agent', authorId: agent.id, direction: 'outbound' });
 
     // While the agent holds it, the AI stays out.
     const aiCallsBefore = h.openai.requests.length;
     const during = await h.postInbound(tenant, { body: 'obrigado Ana', from });
-    await eventually(async () => (await h.db.select().from(messages).where(eq(messages.providerSid, during.messageSid)))[0]?.conversationId === conversationId, 10_000, 'message attached');
+    await eventually(
+      async () =>
+        (await h.db.select().from(messages).where(eq(messages.providerSid, during.messageSid)))[0]?.conversationId ===
+        conversationId,
+      10_000,
+      'message attached',
+    );
     expect(h.openai.requests.length).toBe(aiCallsBefore);
 
     const released = await h.api(`/api/conversations/${conversationId}/release`, { key: agent.apiKey, body: {} });
@@ -86,7 +130,11 @@ describe('human handoff through the operator API', () => {
     await h.postInbound(tenant, { body: 'e agora?', from });
     await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === 'Echo: e agora?'));
     expect(sentTo(h, from).some((m) => m.body.includes('resposta velha'))).toBe(false);
-    await eventually(async () => (await h.client.workflow.getHandle(workflowId).query(conversationSnapshotQuery)).turns === 3, 5000, 'the third turn to finish');
+    await eventually(
+      async () => (await h.client.workflow.getHandle(workflowId).query(conversationSnapshotQuery)).turns === 3,
+      5000,
+      'the third turn to finish',
+    );
     await recordHistory(h, workflowId, 'conversation-takeover-agent-release');
   });
 
@@ -96,14 +144,27 @@ describe('human handoff through the operator API', () => {
     const bruno = await h.createOperator(tenant, 'AGENT', 'Bruno');
     const sup = await h.createOperator(tenant, 'SUPERVISOR', 'Sofia');
     const { conversationId } = await startConversation(h, tenant, `whatsapp:${randomPhone()}`);
-    expect((await h.api(`/api/conversations/${conversationId}/takeover`, { key: ana.apiKey, body: {} })).status).toBe(200);
+    expect((await h.api(`/api/conversations/${conversationId}/takeover`, { key: ana.apiKey, body: {} })).status).toBe(
+      200,
+    );
     const stolen = await h.api(`/api/conversations/${conversationId}/takeover`, { key: bruno.apiKey, body: {} });
     expect(stolen.status).toBe(409);
     expect(stolen.json.error.message).toMatch(/held by Ana/);
-    expect((await h.api(`/api/conversations/${conversationId}/takeover`, { key: bruno.apiKey, body: { force: true } })).status).toBe(403);
-    expect((await h.api(`/api/conversations/${conversationId}/messages`, { key: bruno.apiKey, body: { body: 'oi' } })).status).toBe(403);
-    expect((await h.api(`/api/conversations/${conversationId}/messages`, { key: ana.apiKey, body: { body: '' } })).status).toBe(400);
-    const forced = await h.api(`/api/conversations/${conversationId}/takeover`, { key: sup.apiKey, body: { force: true } });
+    expect(
+      (await h.api(`/api/conversations/${conversationId}/takeover`, { key: bruno.apiKey, body: { force: true } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await h.api(`/api/conversations/${conversationId}/messages`, { key: bruno.apiKey, body: { body: 'oi' } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await h.api(`/api/conversations/${conversationId}/messages`, { key: ana.apiKey, body: { body: '' } })).status,
+    ).toBe(400);
+    const forced = await h.api(`/api/conversations/${conversationId}/takeover`, {
+      key: sup.apiKey,
+      body: { force: true },
+    });
     expect(forced.status).toBe(200);
     expect(forced.json.conversation.assignedAgent).toMatchObject({ name: 'Sofia' });
     const queue = await h.api('/api/conversations?status=HUMAN', { key: sup.apiKey });
@@ -116,7 +177,10 @@ describe('human handoff through the operator API', () => {
     const from = `whatsapp:${randomPhone()}`;
     const { conversationId, workflowId } = await startConversation(h, tenant, from);
     await h.api(`/api/conversations/${conversationId}/takeover`, { key: ana.apiKey, body: {} });
-    const resolved = await h.api(`/api/conversations/${conversationId}/resolve`, { key: ana.apiKey, body: { reason: 'order found' } });
+    const resolved = await h.api(`/api/conversations/${conversationId}/resolve`, {
+      key: ana.apiKey,
+      body: { reason: 'order found' },
+    });
     expect(resolved.json.conversation).toMatchObject({ status: 'RESOLVED' });
     const again = await h.api(`/api/conversations/${conversationId}/close`, { key: ana.apiKey, body: {} });
     expect(again.status).toBe(409);
@@ -125,32 +189,52 @@ describe('human handoff through the operator API', () => {
     await h.postInbound(tenant, { body: '6', from });
     expect(await conversationResult(h, workflowId)).toMatchObject({ status: 'RESOLVED', npsScore: 6 });
     await recordHistory(h, workflowId, 'conversation-resolve-nps');
-    const [feedback] = await h.db.select().from(satisfactionFeedback).where(eq(satisfactionFeedback.conversationId, conversationId));
+    const [feedback] = await h.db
+      .select()
+      .from(satisfactionFeedback)
+      .where(eq(satisfactionFeedback.conversationId, conversationId));
     expect(feedback).toMatchObject({ score: 6, category: 'detractor', resolvedBy: 'human' });
   });
 
   it('the AI hands over by itself: HUMAN in the department queue, an alert, and no more AI replies', async () => {
     const tenant = await h.createTestTenant();
     const from = `whatsapp:${randomPhone()}`;
-    h.openai.setHandler((request) => (lastUser(request) === 'quero falar com alguém do financeiro'
-      ? { content: null, toolCalls: [{ name: 'transfer_to_human', arguments: { department: 'billing', reason: 'billing question' } }] }
-      : echoHandler(request)));
+    h.openai.setHandler((request) =>
+      lastUser(request) === 'quero falar com alguém do financeiro'
+        ? {
+            content: null,
+            toolCalls: [
+              { name: 'transfer_to_human', arguments: { department: 'billing', reason: 'billing question' } },
+            ],
+          }
+        : echoHandler(request),
+    );
     try {
       const { messageSid } = await h.postInbound(tenant, { body: 'quero falar com alguém do financeiro', from });
       const notice = (await loadMessageTemplate(h.db, tenant.tenantId, 'handoff_notice', 'pt-BR'))!.body;
       await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === notice));
       const workflowId = await conversationOf(h, messageSid);
-      const row = await eventually(async () => {
-        const [c] = await h.db.select().from(conversations).where(eq(conversations.workflowId, workflowId));
-        return c?.status === 'HUMAN' ? c : null;
-      }, 10_000, 'HUMAN');
+      const row = await eventually(
+        async () => {
+          const [c] = await h.db.select().from(conversations).where(eq(conversations.workflowId, workflowId));
+          return c?.status === 'HUMAN' ? c : null;
+        },
+        10_000,
+        'HUMAN',
+      );
       expect(row).toMatchObject({ department: 'billing', assignedAgent: null });
       expect(row.transferredAt).not.toBeNull();
       const [alert] = await h.db.select().from(alerts).where(eq(alerts.conversationId, row.id));
       expect(alert).toMatchObject({ type: 'handoff', severity: 'medium' });
       const aiCalls = h.openai.requests.length;
       const later = await h.postInbound(tenant, { body: 'alô?', from });
-      await eventually(async () => (await h.db.select().from(messages).where(eq(messages.providerSid, later.messageSid)))[0]?.conversationId === row.id, 10_000, 'message attached');
+      await eventually(
+        async () =>
+          (await h.db.select().from(messages).where(eq(messages.providerSid, later.messageSid)))[0]?.conversationId ===
+          row.id,
+        10_000,
+        'message attached',
+      );
       expect(h.openai.requests.length).toBe(aiCalls);
       await recordHistory(h, workflowId, 'conversation-ai-handoff');
     } finally {
@@ -163,17 +247,40 @@ describe('human handoff through the operator API', () => {
     const from = `whatsapp:${randomPhone()}`;
     h.openai.setHandler((request) => {
       const text = lastUser(request);
-      if (text === 'vazamento de gás!') return turn('Ligue para a emergência agora.', { urgency: 'critical', sentiment: 'very_negative', intent: 'emergency' });
-      if (text === 'resolvido, obrigado') return { content: JSON.stringify({ reply: 'Que bom! Até logo.', intent: 'thanks', sentiment: 'positive', urgency: 'low', confidence: 0.9, wants_human: false }), toolCalls: [{ name: 'close_conversation', arguments: { reason: 'customer satisfied' } }] };
+      if (text === 'vazamento de gás!')
+        return turn('Ligue para a emergência agora.', {
+          urgency: 'critical',
+          sentiment: 'very_negative',
+          intent: 'emergency',
+        });
+      if (text === 'resolvido, obrigado')
+        return {
+          content: JSON.stringify({
+            reply: 'Que bom! Até logo.',
+            intent: 'thanks',
+            sentiment: 'positive',
+            urgency: 'low',
+            confidence: 0.9,
+            wants_human: false,
+          }),
+          toolCalls: [{ name: 'close_conversation', arguments: { reason: 'customer satisfied' } }],
+        };
       return echoHandler(request);
     });
     try {
       const { conversationId, workflowId } = await startConversation(h, tenant, from, 'vazamento de gás!');
-      const raised = await eventually(async () => {
-        const rows = await h.db.select().from(alerts).where(eq(alerts.conversationId, conversationId));
-        return rows.length >= 2 ? rows : null;
-      }, 10_000, 'alerts');
-      expect(raised.map((a) => `${a.type}:${a.severity}`).sort()).toEqual(['negative_sentiment:high', 'urgent:critical']);
+      const raised = await eventually(
+        async () => {
+          const rows = await h.db.select().from(alerts).where(eq(alerts.conversationId, conversationId));
+          return rows.length >= 2 ? rows : null;
+        },
+        10_000,
+        'alerts',
+      );
+      expect(raised.map((a) => `${a.type}:${a.severity}`).sort()).toEqual([
+        'negative_sentiment:high',
+        'urgent:critical',
+      ]);
       await h.postInbound(tenant, { body: 'resolvido, obrigado', from });
       await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === 'Que bom! Até logo.'));
       const result = await conversationResult(h, workflowId);

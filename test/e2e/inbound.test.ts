@@ -8,8 +8,12 @@ import { loadMessageTemplate } from '../../src/db/templates';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 const customer = () => `whatsapp:${randomPhone()}`;
 
@@ -36,29 +40,65 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     const sent = h.twilio.sent.filter((m) => m.to === from);
     expect(sent).toHaveLength(1);
     expect(reply).toBeDefined();
-    expect(sent[0]).toMatchObject({ accountSid: tenant.accountSid, from: tenant.address, to: from, body: 'Echo: Olá, meu pedido atrasou', statusCallback: `https://causeway.example.test/webhooks/twilio/status#${h.env.TWILIO_CONNECTION_OVERRIDES}` });
+    expect(sent[0]).toMatchObject({
+      accountSid: tenant.accountSid,
+      from: tenant.address,
+      to: from,
+      body: 'Echo: Olá, meu pedido atrasou',
+      statusCallback: `https://causeway.example.test/webhooks/twilio/status#${h.env.TWILIO_CONNECTION_OVERRIDES}`,
+    });
 
     // Postgres: inbound and outbound share the correlation id; the AI call is stored with it too (seed 000).
-    const rows = await eventually(async () => {
-      const r = await h.db.select().from(messages).where(eq(messages.correlationId, messageSid));
-      return r.length === 2 && r.every((m) => m.providerSid) ? r : null;
-    }, 10_000, 'both messages stored with SIDs');
+    const rows = await eventually(
+      async () => {
+        const r = await h.db.select().from(messages).where(eq(messages.correlationId, messageSid));
+        return r.length === 2 && r.every((m) => m.providerSid) ? r : null;
+      },
+      10_000,
+      'both messages stored with SIDs',
+    );
     const inbound = rows.find((m) => m.direction === 'inbound')!;
     const outbound = rows.find((m) => m.direction === 'outbound')!;
-    expect(inbound).toMatchObject({ providerSid: messageSid, body: 'Olá, meu pedido atrasou', sentBy: 'customer', tenantId: tenant.tenantId });
-    expect(outbound).toMatchObject({ providerSid: sent[0]!.sid, status: 'queued', sentBy: 'ai', conversationId: inbound.conversationId, traceId: inbound.traceId });
+    expect(inbound).toMatchObject({
+      providerSid: messageSid,
+      body: 'Olá, meu pedido atrasou',
+      sentBy: 'customer',
+      tenantId: tenant.tenantId,
+    });
+    expect(outbound).toMatchObject({
+      providerSid: sent[0]!.sid,
+      status: 'queued',
+      sentBy: 'ai',
+      conversationId: inbound.conversationId,
+      traceId: inbound.traceId,
+    });
     const [ai] = await h.db.select().from(aiResults).where(eq(aiResults.correlationId, messageSid));
-    expect(ai).toMatchObject({ provider: 'openai', model: 'fake-model', status: 'ok', promptTokens: 42, completionTokens: 7, conversationId: inbound.conversationId });
+    expect(ai).toMatchObject({
+      provider: 'openai',
+      model: 'fake-model',
+      status: 'ok',
+      promptTokens: 42,
+      completionTokens: 7,
+      conversationId: inbound.conversationId,
+    });
     const [box] = await h.db.select().from(outbox).where(eq(outbox.messageId, outbound.id));
     expect(box).toMatchObject({ status: 'sent', providerSid: sent[0]!.sid, attempts: 1 });
 
     // The AI saw the customer's message, and the trace has the steps in order.
     expect(h.openai.requests.filter((r) => r.user === messageSid)).toHaveLength(1);
-    const trace = await h.db.select({ type: events.type }).from(events).where(eq(events.traceId, inbound.traceId!)).orderBy(events.occurredAt);
-    expect(trace.map((e) => e.type)).toEqual(expect.arrayContaining(['webhook.received', 'message.stored', 'ai.called', 'reply.sent']));
+    const trace = await h.db
+      .select({ type: events.type })
+      .from(events)
+      .where(eq(events.traceId, inbound.traceId!))
+      .orderBy(events.occurredAt);
+    expect(trace.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['webhook.received', 'message.stored', 'ai.called', 'reply.sent']),
+    );
 
     // Both workflows exist under readable ids; the conversation id carries no phone number.
-    const inboundRun = await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).result() as { conversationWorkflowId: string };
+    const inboundRun = (await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).result()) as {
+      conversationWorkflowId: string;
+    };
     expect(inboundRun.conversationWorkflowId).toMatch(new RegExp(`^conversation:${tenant.slug}:[0-9a-f]{20}$`));
     expect(inboundRun.conversationWorkflowId).not.toContain(from.replace(/\D/g, '').slice(-7));
   });
@@ -67,24 +107,41 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     const tenant = await h.createTestTenant();
     const from = customer();
     const messageSid = newMessageSid();
-    const results = await Promise.all(Array.from({ length: 50 }, () => h.postInbound(tenant, { body: 'duplicado?', from, messageSid })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => h.postInbound(tenant, { body: 'duplicado?', from, messageSid })),
+    );
     expect(results.map((r) => r.response.status)).toEqual(Array(50).fill(200));
 
-    const { conversationWorkflowId } = await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).result() as { conversationWorkflowId: string };
+    const { conversationWorkflowId } = (await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).result()) as {
+      conversationWorkflowId: string;
+    };
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === from));
-    const snapshot = await eventually(async () => {
-      const s = await h.client.workflow.getHandle(conversationWorkflowId).query(conversationSnapshotQuery);
-      return s.turns >= 1 && s.pendingMessages === 0 ? s : null;
-    }, 10_000, 'the conversation turn to finish');
+    const snapshot = await eventually(
+      async () => {
+        const s = await h.client.workflow.getHandle(conversationWorkflowId).query(conversationSnapshotQuery);
+        return s.turns >= 1 && s.pendingMessages === 0 ? s : null;
+      },
+      10_000,
+      'the conversation turn to finish',
+    );
     expect(snapshot.turns).toBe(1);
-    expect(await h.db.select().from(messages).where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'inbound')))).toHaveLength(1);
+    expect(
+      await h.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'inbound'))),
+    ).toHaveLength(1);
     expect(h.openai.requests.filter((r) => r.user === messageSid)).toHaveLength(1);
     expect(h.twilio.sent.filter((m) => m.to === from)).toHaveLength(1);
   });
 
   it('rejects a bad or missing signature with 403 and stores or starts nothing', async () => {
     const tenant = await h.createTestTenant();
-    const wrongToken = await h.postInbound(tenant, { body: 'forged', from: customer() }, { authToken: 'not-the-token' });
+    const wrongToken = await h.postInbound(
+      tenant,
+      { body: 'forged', from: customer() },
+      { authToken: 'not-the-token' },
+    );
     const missing = await h.postInbound(tenant, { body: 'forged', from: customer() }, { signature: null });
     const garbage = await h.postInbound(tenant, { body: 'forged', from: customer() }, { signature: 'AAAA' });
     for (const attempt of [wrongToken, missing, garbage]) {
@@ -99,16 +156,35 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     const tenant = await h.createTestTenant();
     // Signed for the local address a proxy would forward to: wrong for the public URL Twilio actually calls.
     const { signedWebhook } = await import('../../src/integrations/signed-webhook');
-    const params = { MessageSid: `SM${crypto.randomUUID().replace(/-/g, '')}`, AccountSid: tenant.accountSid, From: customer(), To: tenant.address, Body: 'x' };
-    const req = signedWebhook({ publicBaseUrl: h.apiUrl, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
-    const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
+    const params = {
+      MessageSid: `SM${crypto.randomUUID().replace(/-/g, '')}`,
+      AccountSid: tenant.accountSid,
+      From: customer(),
+      To: tenant.address,
+      Body: 'x',
+    };
+    const req = signedWebhook({
+      publicBaseUrl: h.apiUrl,
+      path: '/webhooks/twilio/messages',
+      authToken: tenant.authToken,
+      params,
+    });
+    const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+    });
     expect(response.status).toBe(403);
   });
 
   it('keeps a message to a number no tenant owns as an orphan and answers nothing', async () => {
     const tenant = await h.createTestTenant();
     const from = customer();
-    const { response, messageSid } = await h.postInbound(tenant, { body: 'anyone there?', from, to: `whatsapp:${randomPhone()}` });
+    const { response, messageSid } = await h.postInbound(tenant, {
+      body: 'anyone there?',
+      from,
+      to: `whatsapp:${randomPhone()}`,
+    });
     expect(response.status).toBe(200);
     const [orphan] = await h.db.select().from(orphanInbound).where(eq(orphanInbound.messageSid, messageSid));
     expect(orphan).toMatchObject({ accountSid: tenant.accountSid, reason: 'number not assigned to a tenant' });
@@ -128,11 +204,27 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
 
   it('rejects malformed input with a clear 4xx and stores nothing', async () => {
     const tenant = await h.createTestTenant();
-    const post = (body: string, type = 'application/x-www-form-urlencoded') => fetch(`${h.apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: { 'content-type': type, 'x-twilio-signature': 'x' }, body });
-    const noSid = await post(new URLSearchParams({ AccountSid: tenant.accountSid, From: customer(), To: tenant.address }).toString());
+    const post = (body: string, type = 'application/x-www-form-urlencoded') =>
+      fetch(`${h.apiUrl}/webhooks/twilio/messages`, {
+        method: 'POST',
+        headers: { 'content-type': type, 'x-twilio-signature': 'x' },
+        body,
+      });
+    const noSid = await post(
+      new URLSearchParams({ AccountSid: tenant.accountSid, From: customer(), To: tenant.address }).toString(),
+    );
     expect(noSid.status).toBe(400);
-    expect(await noSid.json()).toMatchObject({ error: { code: 'bad_request', message: 'missing parameter MessageSid' } });
-    const badTo = await post(new URLSearchParams({ MessageSid: `SM${'0'.repeat(32)}`, AccountSid: tenant.accountSid, From: customer(), To: 'not-a-number' }).toString());
+    expect(await noSid.json()).toMatchObject({
+      error: { code: 'bad_request', message: 'missing parameter MessageSid' },
+    });
+    const badTo = await post(
+      new URLSearchParams({
+        MessageSid: `SM${'0'.repeat(32)}`,
+        AccountSid: tenant.accountSid,
+        From: customer(),
+        To: 'not-a-number',
+      }).toString(),
+    );
     expect(badTo.status).toBe(400);
     expect((await post('{"MessageSid":"x"}', 'application/json')).status).toBe(415);
     const huge = await post(`Body=${'a'.repeat(70 * 1024)}`);
@@ -143,14 +235,21 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
   it('sends one friendly fallback when the AI keeps failing, and records each failure', async () => {
     const tenant = await h.createTestTenant();
     const from = customer();
-    h.openai.setHandler((request) => (request.messages.some((m) => m.content === 'fail me') ? { status: 500, body: { error: { message: 'boom' } } } : { content: '' }));
+    h.openai.setHandler((request) =>
+      request.messages.some((m) => m.content === 'fail me')
+        ? { status: 500, body: { error: { message: 'boom' } } }
+        : { content: '' },
+    );
     try {
       const { messageSid } = await h.postInbound(tenant, { body: 'fail me', from });
       const [reply] = (await h.twilio.waitFor((sent) => sent.some((m) => m.to === from))).filter((m) => m.to === from);
       expect(reply!.body).toBe((await loadMessageTemplate(h.db, tenant.tenantId, 'fallback', 'pt-BR'))!.body);
       const failures = await h.db.select().from(aiResults).where(eq(aiResults.correlationId, messageSid));
       expect(failures.map((f) => f.status)).toEqual(['failed', 'failed', 'failed']);
-      const [outbound] = await h.db.select().from(messages).where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
+      const [outbound] = await h.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
       expect(outbound).toMatchObject({ sentBy: 'system' });
     } finally {
       const { echoHandler } = await import('../support/fake-openai');

@@ -2,14 +2,27 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { conversationSnapshotQuery, inboundWorkflowId, inboxDrainScheduleId, statusCallbackWorkflowId, type InboundInput } from '../../src/contract';
+import {
+  conversationSnapshotQuery,
+  inboundWorkflowId,
+  inboxDrainScheduleId,
+  statusCallbackWorkflowId,
+  type InboundInput,
+} from '../../src/contract';
 import { drainInbox, inboxDepth, parkInbound, REFUSED_ALERT_AFTER } from '../../src/db/inbox';
 import { alerts, inboundInbox, messages } from '../../src/db/schema';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { newRootTrace } from '../../src/domain/trace';
 import { startInboundWorkflow } from '../../src/temporal/start-inbound';
 import { recordHistory } from '../support/conversation';
-import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import {
+  eventually,
+  PUBLIC_BASE_URL,
+  randomPhone,
+  startHarness,
+  type Harness,
+  type TestTenant,
+} from '../support/harness';
 import { hostPort, startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
 // The API talks to Temporal and Postgres through toggleable proxies; the worker talks to both directly. A webhook
@@ -25,9 +38,22 @@ beforeAll(async () => {
   const proxiedDb = new URL(inject('databaseUrl'));
   proxiedDb.host = dbProxy.address;
   // TTL 0: every webhook looks the tenant up, so a database outage always exercises the stale-if-error path.
-  h = await startHarness({}, { api: { databaseUrl: proxiedDb.toString(), temporalAddress: temporalProxy.address, tenantCacheTtlMs: 0, startDeadlineMs: 2000 } });
+  h = await startHarness(
+    {},
+    {
+      api: {
+        databaseUrl: proxiedDb.toString(),
+        temporalAddress: temporalProxy.address,
+        tenantCacheTtlMs: 0,
+        startDeadlineMs: 2000,
+      },
+    },
+  );
 });
-afterEach(() => { temporalProxy.resume(); dbProxy.resume(); });
+afterEach(() => {
+  temporalProxy.resume();
+  dbProxy.resume();
+});
 afterAll(async () => {
   await h?.close();
   await Promise.all([temporalProxy?.close(), dbProxy?.close()]);
@@ -54,13 +80,24 @@ async function inboxRow(messageSid: string) {
 /** The message is answered, its conversation turn is over, and it was answered exactly once. */
 async function expectAnsweredOnce(messageSid: string, from: string) {
   await h.twilio.waitFor(() => repliesTo(from).length > 0);
-  const { conversationWorkflowId } = await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).result() as { conversationWorkflowId: string };
-  await eventually(async () => {
-    const s = await h.client.workflow.getHandle(conversationWorkflowId).query(conversationSnapshotQuery);
-    return s.turns >= 1 && s.pendingMessages === 0;
-  }, 15_000, 'the conversation turn to finish');
+  const { conversationWorkflowId } = (await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).result()) as {
+    conversationWorkflowId: string;
+  };
+  await eventually(
+    async () => {
+      const s = await h.client.workflow.getHandle(conversationWorkflowId).query(conversationSnapshotQuery);
+      return s.turns >= 1 && s.pendingMessages === 0;
+    },
+    15_000,
+    'the conversation turn to finish',
+  );
   expect(repliesTo(from)).toHaveLength(1);
-  expect(await h.db.select().from(messages).where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'inbound')))).toHaveLength(1);
+  expect(
+    await h.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'inbound'))),
+  ).toHaveLength(1);
 }
 
 /** One warm-up message while everything is up: the API's tenant cache then knows this tenant's number. */
@@ -78,8 +115,17 @@ describe('inbound webhook during outages (posted once, never retried)', () => {
     temporalProxy.pause();
     const { response, messageSid } = await h.postInbound(tenant, { body: 'Temporal está fora?', from });
     expect(response.status).toBe(200);
-    expect(await inboxRow(messageSid)).toMatchObject({ state: 'pending', tenantId: tenant.tenantId, taskQueue: h.env.TEMPORAL_TASK_QUEUE });
-    expect((await inboxRow(messageSid))!.input).toMatchObject({ messageSid, from, to: tenant.address, body: 'Temporal está fora?' });
+    expect(await inboxRow(messageSid)).toMatchObject({
+      state: 'pending',
+      tenantId: tenant.tenantId,
+      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
+    });
+    expect((await inboxRow(messageSid))!.input).toMatchObject({
+      messageSid,
+      from,
+      to: tenant.address,
+      body: 'Temporal está fora?',
+    });
     expect(await workflowExists(inboundWorkflowId(messageSid))).toBe(false);
     const depth = await inboxDepth(h.db, h.env.TEMPORAL_TASK_QUEUE);
     expect(depth.pending).toBeGreaterThanOrEqual(1);
@@ -87,7 +133,14 @@ describe('inbound webhook during outages (posted once, never retried)', () => {
 
     temporalProxy.resume();
     await expectAnsweredOnce(messageSid, from);
-    const row = await eventually(async () => { const r = await inboxRow(messageSid); return r?.state === 'drained' ? r : null; }, 10_000, 'the inbox row drained');
+    const row = await eventually(
+      async () => {
+        const r = await inboxRow(messageSid);
+        return r?.state === 'drained' ? r : null;
+      },
+      10_000,
+      'the inbox row drained',
+    );
     expect(row.attempts).toBeGreaterThanOrEqual(1);
     expect(row.drainedAt).not.toBeNull();
     expect((await inboxDepth(h.db, h.env.TEMPORAL_TASK_QUEUE)).pending).toBe(0);
@@ -160,23 +213,63 @@ describe('Fallback URL', () => {
     const from = customer();
     const messageSid = newMessageSid();
     const params = {
-      MessageSid: messageSid, SmsMessageSid: messageSid, AccountSid: tenant.accountSid, From: from, To: tenant.address, Body: 'pelo fallback',
-      NumMedia: '0', ApiVersion: '2010-04-01', ErrorCode: '11200', ErrorUrl: `${PUBLIC_BASE_URL}/webhooks/twilio/messages`,
+      MessageSid: messageSid,
+      SmsMessageSid: messageSid,
+      AccountSid: tenant.accountSid,
+      From: from,
+      To: tenant.address,
+      Body: 'pelo fallback',
+      NumMedia: '0',
+      ApiVersion: '2010-04-01',
+      ErrorCode: '11200',
+      ErrorUrl: `${PUBLIC_BASE_URL}/webhooks/twilio/messages`,
     };
-    const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages/fallback', authToken: tenant.authToken, params });
-    const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages/fallback`, { method: 'POST', headers: request.headers, body: request.body });
+    const request = signedWebhook({
+      publicBaseUrl: PUBLIC_BASE_URL,
+      path: '/webhooks/twilio/messages/fallback',
+      authToken: tenant.authToken,
+      params,
+    });
+    const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages/fallback`, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+    });
     expect(response.status).toBe(200);
     await expectAnsweredOnce(messageSid, from);
     // Signed for the primary path, posted to the fallback path: rejected.
-    const wrongPath = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params: { ...params, MessageSid: newMessageSid() } });
-    expect((await fetch(`${h.apiUrl}/webhooks/twilio/messages/fallback`, { method: 'POST', headers: wrongPath.headers, body: wrongPath.body })).status).toBe(403);
+    const wrongPath = signedWebhook({
+      publicBaseUrl: PUBLIC_BASE_URL,
+      path: '/webhooks/twilio/messages',
+      authToken: tenant.authToken,
+      params: { ...params, MessageSid: newMessageSid() },
+    });
+    expect(
+      (
+        await fetch(`${h.apiUrl}/webhooks/twilio/messages/fallback`, {
+          method: 'POST',
+          headers: wrongPath.headers,
+          body: wrongPath.body,
+        })
+      ).status,
+    ).toBe(403);
   });
 });
 
 function inputFor(tenant: TestTenant, from: string, messageSid = newMessageSid()): InboundInput {
   return {
-    tenantId: tenant.tenantId, tenantSlug: tenant.slug, messageSid, channel: 'whatsapp', from, to: tenant.address, body: 'do inbox',
-    media: [], profileName: null, originalRepliedMessageSid: null, receivedAt: new Date().toISOString(), trace: newRootTrace(),
+    tenantId: tenant.tenantId,
+    tenantSlug: tenant.slug,
+    messageSid,
+    channel: 'whatsapp',
+    from,
+    to: tenant.address,
+    body: 'do inbox',
+    media: [],
+    profileName: null,
+    originalRepliedMessageSid: null,
+    receivedAt: new Date().toISOString(),
+    trace: newRootTrace(),
   };
 }
 
@@ -192,7 +285,11 @@ describe('inbox drain', () => {
     const refused = inputFor(tenant, customer());
     await parkInbound(h.db, queue, refused);
 
-    const result = await drainInbox(h.db, queue, (i) => (i.messageSid === refused.messageSid ? Promise.reject(new Error('no')) : startInboundWorkflow(h.client, h.env.TEMPORAL_TASK_QUEUE, i)));
+    const result = await drainInbox(h.db, queue, (i) =>
+      i.messageSid === refused.messageSid
+        ? Promise.reject(new Error('no'))
+        : startInboundWorkflow(h.client, h.env.TEMPORAL_TASK_QUEUE, i),
+    );
     // A refusal that is not Temporal being unavailable does not stop the batch (the order is oldest first).
     expect(result).toMatchObject({ drained: 1, duplicates: 1, started: 0, failed: 1, unavailable: false });
     expect(await inboxRow(input.messageSid)).toMatchObject({ state: 'drained', attempts: 1 });
@@ -200,8 +297,13 @@ describe('inbox drain', () => {
     await expectAnsweredOnce(input.messageSid, from);
 
     // Refused again and again with Temporal up: a supervisor is told once, at REFUSED_ALERT_AFTER; the row stays pending.
-    const inboxAlerts = () => h.db.select().from(alerts).where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'inbound_failed')));
-    for (let i = 1; i < REFUSED_ALERT_AFTER + 2; i++) await drainInbox(h.db, queue, () => Promise.reject(new Error('no')));
+    const inboxAlerts = () =>
+      h.db
+        .select()
+        .from(alerts)
+        .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'inbound_failed')));
+    for (let i = 1; i < REFUSED_ALERT_AFTER + 2; i++)
+      await drainInbox(h.db, queue, () => Promise.reject(new Error('no')));
     const raised = await inboxAlerts();
     expect(raised).toHaveLength(1);
     expect(raised[0]!.payload).toMatchObject({ messageSid: refused.messageSid, stage: 'inbox' });
@@ -214,7 +316,11 @@ describe('inbox drain', () => {
     const inputs = Array.from({ length: 12 }, () => inputFor(tenant, customer()));
     for (const input of inputs) await parkInbound(h.db, queue, input);
     const handedOver: string[] = [];
-    const handOver = async (i: InboundInput) => { handedOver.push(i.messageSid); await new Promise((r) => setImmediate(r)); return 'started' as const; };
+    const handOver = async (i: InboundInput) => {
+      handedOver.push(i.messageSid);
+      await new Promise((r) => setImmediate(r));
+      return 'started' as const;
+    };
     const results = await Promise.all([1, 2, 3].map(() => drainInbox(h.db, queue, handOver, { batchSize: 5 })));
     const again = await drainInbox(h.db, queue, handOver, { batchSize: 50 });
     expect(results.reduce((n, r) => n + r.drained, 0) + again.drained).toBe(12);
@@ -225,7 +331,11 @@ describe('inbox drain', () => {
   it('the inbox-drain schedule exists for this task queue and its run drains a parked row into a reply', async () => {
     const handle = h.client.schedule.getHandle(inboxDrainScheduleId(h.env.TEMPORAL_TASK_QUEUE));
     const description = await handle.describe();
-    expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'inboxDrainWorkflow', taskQueue: h.env.TEMPORAL_TASK_QUEUE });
+    expect(description.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'inboxDrainWorkflow',
+      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
+    });
     expect(description.spec.intervals).toEqual([expect.objectContaining({ every: 60_000 })]);
 
     // A row parked by an API that then died (nobody kicked a drain): the schedule takes it.
@@ -235,10 +345,14 @@ describe('inbox drain', () => {
     await parkInbound(h.db, h.env.TEMPORAL_TASK_QUEUE, input);
     const before = description.info.recentActions.length;
     await handle.trigger();
-    const run = await eventually(async () => {
-      const actions = (await handle.describe()).info.recentActions;
-      return actions.length > before ? actions.at(-1)! : null;
-    }, 10_000, 'the schedule to start a run');
+    const run = await eventually(
+      async () => {
+        const actions = (await handle.describe()).info.recentActions;
+        return actions.length > before ? actions.at(-1)! : null;
+      },
+      10_000,
+      'the schedule to start a run',
+    );
     await h.client.workflow.getHandle(run.action.workflow.workflowId).result();
     await expectAnsweredOnce(input.messageSid, from);
     expect(await inboxRow(input.messageSid)).toMatchObject({ state: 'drained' });
@@ -253,7 +367,11 @@ describe('status callbacks during a database outage', () => {
     const { messageSid } = await h.postInbound(tenant, { body: 'status?', from });
     await expectAnsweredOnce(messageSid, from);
     const replySid = repliesTo(from)[0]!.sid;
-    await eventually(async () => (await h.db.select().from(messages).where(eq(messages.providerSid, replySid))).length === 1, 10_000, 'the reply stored with its SID');
+    await eventually(
+      async () => (await h.db.select().from(messages).where(eq(messages.providerSid, replySid))).length === 1,
+      10_000,
+      'the reply stored with its SID',
+    );
     // While the database is up: applied directly (and the account is now in the API's cache).
     expect((await h.postStatus(tenant, { MessageSid: replySid, MessageStatus: 'sent' })).status).toBe(204);
     expect(await workflowExists(statusCallbackWorkflowId(replySid, 'sent'))).toBe(false);
@@ -264,7 +382,10 @@ describe('status callbacks during a database outage', () => {
     expect((await h.postStatus(tenant, { MessageSid: replySid, MessageStatus: 'delivered' })).status).toBe(204);
     const workflowId = statusCallbackWorkflowId(replySid, 'delivered');
     expect(await h.client.workflow.getHandle(workflowId).result()).toEqual({ outcome: 'updated' });
-    const [stored] = await h.db.select({ status: messages.status }).from(messages).where(eq(messages.providerSid, replySid));
+    const [stored] = await h.db
+      .select({ status: messages.status })
+      .from(messages)
+      .where(eq(messages.providerSid, replySid));
     expect(stored!.status).toBe('delivered');
     await recordHistory(h, workflowId, 'statusCallback');
 

@@ -17,7 +17,16 @@ beforeAll(async () => {
   h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -34,14 +43,33 @@ describe.skipIf(!CHROMIUM)('journey page in a real browser (O3)', () => {
     const from = `whatsapp:${phone}`;
     await h.postInbound(tenant, { body: 'Olá, quero saber do meu pedido', from });
     await h.twilio.waitFor(() => sentTo(h, from).length === 1);
-    const params = { MessageSid: newMessageSid(), AccountSid: tenant.accountSid, From: from, To: tenant.address, Body: 'obrigado!', NumMedia: '0', OriginalRepliedMessageSid: sentTo(h, from)[0]!.sid };
-    const req = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
+    const params = {
+      MessageSid: newMessageSid(),
+      AccountSid: tenant.accountSid,
+      From: from,
+      To: tenant.address,
+      Body: 'obrigado!',
+      NumMedia: '0',
+      OriginalRepliedMessageSid: sentTo(h, from)[0]!.sid,
+    };
+    const req = signedWebhook({
+      publicBaseUrl: PUBLIC_BASE_URL,
+      path: '/webhooks/twilio/messages',
+      authToken: tenant.authToken,
+      params,
+    });
     await fetch(`${h.apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
     await h.twilio.waitFor(() => sentTo(h, from).length === 2);
-    await eventually(async () => {
-      const { json } = await h.api(`/api/contacts/${encodeURIComponent(phone)}/journey`, { key: operator.apiKey });
-      return json.links?.length === 1 && json.clusters[1].events.some((e: { type: string }) => e.type === 'reply.sent');
-    }, 10_000, 'the causal link and the second reply');
+    await eventually(
+      async () => {
+        const { json } = await h.api(`/api/contacts/${encodeURIComponent(phone)}/journey`, { key: operator.apiKey });
+        return (
+          json.links?.length === 1 && json.clusters[1].events.some((e: { type: string }) => e.type === 'reply.sent')
+        );
+      },
+      10_000,
+      'the causal link and the second reply',
+    );
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const errors: string[] = [];
@@ -57,7 +85,9 @@ describe.skipIf(!CHROMIUM)('journey page in a real browser (O3)', () => {
     expect(await page.locator('.cluster').nth(1).locator('.kind').textContent()).toBe('Customer reply');
     const firstTrace = await page.locator('.cluster').nth(0).getAttribute('data-trace-id');
     expect(await page.locator('.causal-link').getAttribute('data-target')).toBe(firstTrace);
-    expect(await page.locator('.cluster').nth(1).locator('.events li').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('Reply (reply.sent)')]));
+    expect(await page.locator('.cluster').nth(1).locator('.events li').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('Reply (reply.sent)')]),
+    );
     await page.click('.causal-link');
     await page.waitForSelector('.cluster.highlight');
     expect(errors).toEqual([]);

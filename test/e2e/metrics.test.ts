@@ -13,7 +13,11 @@ import { conversationOf } from '../support/conversation';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 
 /** One sample of Prometheus' text format: `name{a="x",b="y"} value`. */
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 function parseExposition(text: string): Sample[] {
   const samples: Sample[] = [];
@@ -55,7 +59,12 @@ beforeAll(async () => {
   const sdkPort = await freePort();
   h = await startHarness({}, { statusCallbacks: true, sdkMetricsAddress: `127.0.0.1:${sdkPort}` });
   // The worker's listener exactly as worker.ts main() starts it, on an ephemeral port.
-  workerMetrics = await startMetricsServer({ port: 0, host: '127.0.0.1', metrics: h.workerMetrics, sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics` });
+  workerMetrics = await startMetricsServer({
+    port: 0,
+    host: '127.0.0.1',
+    metrics: h.workerMetrics,
+    sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
+  });
 });
 afterAll(async () => {
   await workerMetrics?.close();
@@ -67,21 +76,31 @@ const customer = () => `whatsapp:${randomPhone()}`;
 describe('GET /metrics on the API and on the worker', () => {
   it('counts webhooks by outcome and reason, and serves the database gauges, on the API', async () => {
     const before = (await scrape(h.apiUrl)).samples;
-    const webhooks = (labels: Record<string, string>, samples: Sample[]) => value(samples, 'causeway_webhooks_total', labels) ?? 0;
+    const webhooks = (labels: Record<string, string>, samples: Sample[]) =>
+      value(samples, 'causeway_webhooks_total', labels) ?? 0;
 
     const tenant = await h.createTestTenant();
     const from = customer();
     const messageSid = newMessageSid();
     expect((await h.postInbound(tenant, { body: 'Olá', from, messageSid })).response.status).toBe(200);
     expect((await h.postInbound(tenant, { body: 'Olá', from, messageSid })).response.status).toBe(200);
-    expect((await h.postInbound(tenant, { body: 'Olá', from }, { signature: 'bm90IGEgc2lnbmF0dXJl' })).response.status).toBe(403);
+    expect(
+      (await h.postInbound(tenant, { body: 'Olá', from }, { signature: 'bm90IGEgc2lnbmF0dXJl' })).response.status,
+    ).toBe(403);
     const stranger = { ...tenant, accountSid: `AC${'0'.repeat(32)}` };
     expect((await h.postInbound(stranger, { body: 'Olá', from })).response.status).toBe(403);
     // The reply's delivery statuses come back as signed callbacks (the fake Twilio posts sent, delivered).
-    await eventually(async () => {
-      const [reply] = await h.db.select({ status: messages.status }).from(messages).where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
-      return reply?.status === 'delivered';
-    }, 20_000, 'the reply delivered');
+    await eventually(
+      async () => {
+        const [reply] = await h.db
+          .select({ status: messages.status })
+          .from(messages)
+          .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
+        return reply?.status === 'delivered';
+      },
+      20_000,
+      'the reply delivered',
+    );
 
     const { samples, contentType } = await scrape(h.apiUrl);
     expect(contentType).toContain('text/plain');
@@ -96,8 +115,12 @@ describe('GET /metrics on the API and on the worker', () => {
     expect(value(samples, 'causeway_database_gauges_up')).toBe(1);
     expect(value(samples, 'causeway_inbox_pending')).toBeGreaterThanOrEqual(0);
     expect(value(samples, 'causeway_inbox_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(0);
-    expect(value(samples, 'causeway_oldest_unanswered_message_age_seconds', { waiting_on: 'ai' })).toBeGreaterThanOrEqual(0);
-    expect(value(samples, 'causeway_oldest_unanswered_message_age_seconds', { waiting_on: 'human' })).toBeGreaterThanOrEqual(0);
+    expect(
+      value(samples, 'causeway_oldest_unanswered_message_age_seconds', { waiting_on: 'ai' }),
+    ).toBeGreaterThanOrEqual(0);
+    expect(
+      value(samples, 'causeway_oldest_unanswered_message_age_seconds', { waiting_on: 'human' }),
+    ).toBeGreaterThanOrEqual(0);
     // Process series, labelled with the role.
     expect(value(samples, 'process_cpu_seconds_total', { role: 'api' })).toBeGreaterThan(0);
   });
@@ -109,17 +132,44 @@ describe('GET /metrics on the API and on the worker', () => {
     const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
     const log = createLogger('silent');
     const inboxDrainer = createInboxDrainer({ db: h.db, client: dead.client, taskQueue, log });
-    const app = createApp({ env: { ...h.env, TEMPORAL_TASK_QUEUE: taskQueue }, db: h.db, temporal: dead.client, log, inboxDrainer, webhook: { startDeadlineMs: 500 } });
+    const app = createApp({
+      env: { ...h.env, TEMPORAL_TASK_QUEUE: taskQueue },
+      db: h.db,
+      temporal: dead.client,
+      log,
+      inboxDrainer,
+      webhook: { startDeadlineMs: 500 },
+    });
     try {
       const messageSid = newMessageSid();
-      const params = { MessageSid: messageSid, AccountSid: tenant.accountSid, From: customer(), To: tenant.address, Body: 'alô?', NumMedia: '0' };
-      const req = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
-      const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
+      const params = {
+        MessageSid: messageSid,
+        AccountSid: tenant.accountSid,
+        From: customer(),
+        To: tenant.address,
+        Body: 'alô?',
+        NumMedia: '0',
+      };
+      const req = signedWebhook({
+        publicBaseUrl: PUBLIC_BASE_URL,
+        path: '/webhooks/twilio/messages',
+        authToken: tenant.authToken,
+        params,
+      });
+      const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, {
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+      });
       expect(response.status).toBe(200);
       const scraped = await app.request(`${PUBLIC_BASE_URL}/metrics`);
       const samples = parseExposition(await scraped.text());
-      expect(value(samples, 'causeway_webhooks_total', { endpoint: 'messages', outcome: 'parked', reason: '' })).toBe(1);
-      expect(value(samples, 'causeway_webhooks_total', { endpoint: 'messages', outcome: 'accepted', reason: '' })).toBeUndefined();
+      expect(value(samples, 'causeway_webhooks_total', { endpoint: 'messages', outcome: 'parked', reason: '' })).toBe(
+        1,
+      );
+      expect(
+        value(samples, 'causeway_webhooks_total', { endpoint: 'messages', outcome: 'accepted', reason: '' }),
+      ).toBeUndefined();
       expect(value(samples, 'causeway_inbox_pending')).toBeGreaterThanOrEqual(1);
       expect(value(samples, 'causeway_inbox_oldest_pending_age_seconds')).toBeGreaterThan(0);
     } finally {
@@ -135,22 +185,40 @@ describe('GET /metrics on the API and on the worker', () => {
     const first = await h.postInbound(tenant, { body: 'Oi', from });
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === from));
     const workflowId = await conversationOf(h, first.messageSid);
-    const { id: conversationId } = await eventually(async () => (await h.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.workflowId, workflowId)))[0], 5000, 'conversation row');
+    const { id: conversationId } = await eventually(
+      async () =>
+        (
+          await h.db
+            .select({ id: conversations.id })
+            .from(conversations)
+            .where(eq(conversations.workflowId, workflowId))
+        )[0],
+      5000,
+      'conversation row',
+    );
     const agent = await h.createOperator(tenant, 'AGENT');
-    expect((await h.api(`/api/conversations/${conversationId}/takeover`, { key: agent.apiKey, body: {} })).status).toBe(200);
+    expect((await h.api(`/api/conversations/${conversationId}/takeover`, { key: agent.apiKey, body: {} })).status).toBe(
+      200,
+    );
 
     // In HUMAN the AI stays silent: the customer's next message waits for the agent.
     const waiting = await h.postInbound(tenant, { body: 'Alguém aí?', from });
-    const stored = await eventually(async () => {
-      const [row] = await h.db.select({ createdAt: messages.createdAt }).from(messages).where(eq(messages.providerSid, waiting.messageSid));
-      return row;
-    }, 20_000, 'the waiting message stored');
+    const stored = await eventually(
+      async () => {
+        const [row] = await h.db
+          .select({ createdAt: messages.createdAt })
+          .from(messages)
+          .where(eq(messages.providerSid, waiting.messageSid));
+        return row;
+      },
+      20_000,
+      'the waiting message stored',
+    );
     const { samples } = await scrape(h.apiUrl);
     const age = value(samples, 'causeway_oldest_unanswered_message_age_seconds', { waiting_on: 'human' })!;
     // At least as old as this message (other conversations in the run's database may wait longer).
     expect(age).toBeGreaterThanOrEqual((Date.now() - stored.createdAt.getTime()) / 1000 - 1);
     expect(age).toBeGreaterThan(0);
-
   });
 
   it('serves the AI, send and Temporal SDK series on the worker listener', async () => {
@@ -160,11 +228,19 @@ describe('GET /metrics on the API and on the worker', () => {
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === from));
 
     // The send is counted right after Twilio accepted it, inside the activity that the reply above came from.
-    const { samples, text } = await eventually(async () => {
-      const s = await scrape(workerMetrics.url);
-      return (value(s.samples, 'causeway_sends_total', { kind: 'conversation', result: 'sent' }) ?? 0) >= 1 ? s : null;
-    }, 10_000, 'the send counted');
-    expect(value(samples, 'causeway_ai_request_duration_seconds_count', { operation: 'reply', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    const { samples, text } = await eventually(
+      async () => {
+        const s = await scrape(workerMetrics.url);
+        return (value(s.samples, 'causeway_sends_total', { kind: 'conversation', result: 'sent' }) ?? 0) >= 1
+          ? s
+          : null;
+      },
+      10_000,
+      'the send counted',
+    );
+    expect(
+      value(samples, 'causeway_ai_request_duration_seconds_count', { operation: 'reply', outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(1);
     // The fake OpenAI reports 42 prompt and 7 completion tokens per call, as the real API's `usage` does.
     const calls = value(samples, 'causeway_ai_request_duration_seconds_count', { operation: 'reply', outcome: 'ok' })!;
     expect(value(samples, 'causeway_ai_tokens_total', { operation: 'reply', kind: 'prompt' })).toBe(42 * calls);
@@ -174,7 +250,9 @@ describe('GET /metrics on the API and on the worker', () => {
     // The SDK's own series, read from core's exporter and appended.
     expect(value(samples, 'causeway_temporal_sdk_metrics_up')).toBe(1);
     const sdkNames = new Set(samples.filter((s) => s.name.startsWith('temporal_')).map((s) => s.name));
-    expect([...sdkNames]).toEqual(expect.arrayContaining(['temporal_worker_start_total', 'temporal_workflow_completed_total']));
+    expect([...sdkNames]).toEqual(
+      expect.arrayContaining(['temporal_worker_start_total', 'temporal_workflow_completed_total']),
+    );
     expect(text).toMatch(/temporal_activity_execution_latency_(bucket|count)/);
     // Nothing in either set repeats a name of the other.
     const ours = new Set(samples.filter((s) => !s.name.startsWith('temporal_')).map((s) => s.name));
@@ -183,18 +261,34 @@ describe('GET /metrics on the API and on the worker', () => {
 
   it('counts campaign sends apart from conversation sends (their rate is the campaign send rate)', async () => {
     const before = parseExposition(await (await fetch(`${workerMetrics.url}/metrics`)).text());
-    const campaignSent = (samples: Sample[]) => value(samples, 'causeway_sends_total', { kind: 'campaign', result: 'sent' }) ?? 0;
+    const campaignSent = (samples: Sample[]) =>
+      value(samples, 'causeway_sends_total', { kind: 'campaign', result: 'sent' }) ?? 0;
     const tenant = await h.createTestTenant();
     const rows = targets(5);
     await launchCampaign(h, tenant, rows);
-    await h.twilio.waitFor(() => sentToPhones(h, rows.map((r) => r.phone)).length === 5);
+    await h.twilio.waitFor(
+      () =>
+        sentToPhones(
+          h,
+          rows.map((r) => r.phone),
+        ).length === 5,
+    );
     // Counted when Twilio's answer reaches the activity, a moment after the fake recorded the request.
-    const samples = await eventually(async () => {
-      const s = (await scrape(workerMetrics.url)).samples;
-      return campaignSent(s) - campaignSent(before) >= 5 ? s : null;
-    }, 10_000, 'five campaign sends counted');
+    const samples = await eventually(
+      async () => {
+        const s = (await scrape(workerMetrics.url)).samples;
+        return campaignSent(s) - campaignSent(before) >= 5 ? s : null;
+      },
+      10_000,
+      'five campaign sends counted',
+    );
     // One per message the fake Twilio accepted for these contacts: the sends, no more, no less.
     expect(campaignSent(samples) - campaignSent(before)).toBe(5);
-    expect(sentToPhones(h, rows.map((r) => r.phone))).toHaveLength(5);
+    expect(
+      sentToPhones(
+        h,
+        rows.map((r) => r.phone),
+      ),
+    ).toHaveLength(5);
   });
 });

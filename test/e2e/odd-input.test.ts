@@ -6,19 +6,48 @@ import { newRootTrace } from '../../src/domain/trace';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { startInboundWorkflow } from '../../src/temporal/start-inbound';
 import { recordHistory, sentTo } from '../support/conversation';
-import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import {
+  eventually,
+  PUBLIC_BASE_URL,
+  randomPhone,
+  startHarness,
+  type Harness,
+  type TestTenant,
+} from '../support/harness';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ MESSAGE_DEBOUNCE: '200ms' }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness({ MESSAGE_DEBOUNCE: '200ms' });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 /** A signed inbound webhook with any parameters (media, profile name), as Twilio sends it. */
 async function postRaw(tenant: TestTenant, from: string, extra: Record<string, string>) {
   const messageSid = newMessageSid();
-  const params: Record<string, string> = { MessageSid: messageSid, SmsMessageSid: messageSid, AccountSid: tenant.accountSid, From: from, To: tenant.address, NumMedia: '0', ApiVersion: '2010-04-01', ...extra };
+  const params: Record<string, string> = {
+    MessageSid: messageSid,
+    SmsMessageSid: messageSid,
+    AccountSid: tenant.accountSid,
+    From: from,
+    To: tenant.address,
+    NumMedia: '0',
+    ApiVersion: '2010-04-01',
+    ...extra,
+  };
   h.twilio.receive({ sid: messageSid, accountSid: tenant.accountSid, from, to: params.To!, body: params.Body ?? '' });
-  const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: tenant.authToken, params });
-  const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: request.headers, body: request.body });
+  const request = signedWebhook({
+    publicBaseUrl: PUBLIC_BASE_URL,
+    path: '/webhooks/twilio/messages',
+    authToken: tenant.authToken,
+    params,
+  });
+  const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
   return { status: response.status, messageSid };
 }
 
@@ -39,7 +68,10 @@ describe('odd input: 200, then a recorded outcome, and no workflow left retrying
   it('control characters: NUL and other C0/C1 characters are removed at the edge, the event says so, the customer is answered', async () => {
     const tenant = await h.createTestTenant();
     const from = `whatsapp:${randomPhone()}`;
-    const sent = await postRaw(tenant, from, { Body: 'meu\u0000 pedido\u0007 não\u0085 chegou\ttab\r\nlinha', ProfileName: 'Ana\u0000 Maria' });
+    const sent = await postRaw(tenant, from, {
+      Body: 'meu\u0000 pedido\u0007 não\u0085 chegou\ttab\r\nlinha',
+      ProfileName: 'Ana\u0000 Maria',
+    });
     expect(sent.status).toBe(200);
     const outcome = await inboundOutcome(sent.messageSid);
     expect(outcome.failed).toBeUndefined();
@@ -47,7 +79,10 @@ describe('odd input: 200, then a recorded outcome, and no workflow left retrying
     const stored = await storedInbound(sent.messageSid);
     expect(stored.body).toBe('meu pedido não chegou\ttab\r\nlinha');
     expect(sentTo(h, from)[0]!.body).toBe('Echo: meu pedido não chegou\ttab\r\nlinha');
-    const [received] = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, stored.id), eq(events.type, 'webhook.received')));
+    const [received] = await h.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(and(eq(events.messageId, stored.id), eq(events.type, 'webhook.received')));
     expect(received!.payload.normalizedFields).toEqual(['Body', 'ProfileName']);
   });
 
@@ -73,7 +108,10 @@ describe('odd input: 200, then a recorded outcome, and no workflow left retrying
     const stored = await storedInbound(sent.messageSid);
     expect(stored.body).toBe(body);
     expect(sentTo(h, from)[0]!.body).toBe(`Echo: ${body}`);
-    const [received] = await h.db.select({ payload: events.payload }).from(events).where(and(eq(events.messageId, stored.id), eq(events.type, 'webhook.received')));
+    const [received] = await h.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(and(eq(events.messageId, stored.id), eq(events.type, 'webhook.received')));
     expect(received!.payload.normalizedFields).toBeUndefined();
   });
 
@@ -92,7 +130,12 @@ describe('odd input: 200, then a recorded outcome, and no workflow left retrying
     const tenant = await h.createTestTenant();
     const from = `whatsapp:${randomPhone()}`;
     const url = `https://api.twilio.com/2010-04-01/Accounts/${tenant.accountSid}/Messages/MM0/Media/ME1`;
-    const sent = await postRaw(tenant, from, { Body: '', NumMedia: '1', MediaUrl0: url, MediaContentType0: 'image/jpeg' });
+    const sent = await postRaw(tenant, from, {
+      Body: '',
+      NumMedia: '1',
+      MediaUrl0: url,
+      MediaContentType0: 'image/jpeg',
+    });
     expect(sent.status).toBe(200);
     expect((await inboundOutcome(sent.messageSid)).failed).toBeUndefined();
     const stored = await storedInbound(sent.messageSid);
@@ -108,17 +151,42 @@ describe('odd input: 200, then a recorded outcome, and no workflow left retrying
     const body = 'texto com \u0000 NUL';
     // The webhook would have normalized this; starting the workflow directly is how a message from another
     // start path (inbox drain, reconciliation) with such text would reach Postgres, which refuses it (22021).
-    const input: InboundInput = { tenantId: tenant.tenantId, tenantSlug: tenant.slug, messageSid, channel: 'whatsapp', from, to: tenant.address, body, media: [], profileName: null, originalRepliedMessageSid: null, receivedAt: new Date().toISOString(), trace: newRootTrace() };
+    const input: InboundInput = {
+      tenantId: tenant.tenantId,
+      tenantSlug: tenant.slug,
+      messageSid,
+      channel: 'whatsapp',
+      from,
+      to: tenant.address,
+      body,
+      media: [],
+      profileName: null,
+      originalRepliedMessageSid: null,
+      receivedAt: new Date().toISOString(),
+      trace: newRootTrace(),
+    };
     expect(await startInboundWorkflow(h.client, h.env.TEMPORAL_TASK_QUEUE, input)).toBe('started');
     const outcome = await inboundOutcome(messageSid);
     expect(outcome).toMatchObject({ messageId: null, failed: { stage: 'record', failureType: 'DatabaseRejected' } });
 
     const [failure] = await h.db.select().from(inboundFailures).where(eq(inboundFailures.messageSid, messageSid));
-    expect(failure).toMatchObject({ tenantId: tenant.tenantId, stage: 'record', failureType: 'DatabaseRejected', messageId: null });
+    expect(failure).toMatchObject({
+      tenantId: tenant.tenantId,
+      stage: 'record',
+      failureType: 'DatabaseRejected',
+      messageId: null,
+    });
     expect(failure!.reason).toMatch(/^database rejected the statement \(22\w{3}\)$/);
     // Nothing is lost: the escaped JSON holds the exact input, NUL included.
     expect((JSON.parse(failure!.input) as InboundInput).body).toBe(body);
-    const raised = await eventually(async () => (await h.db.select().from(alerts).where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'inbound_failed')))).at(0));
+    const raised = await eventually(async () =>
+      (
+        await h.db
+          .select()
+          .from(alerts)
+          .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'inbound_failed')))
+      ).at(0),
+    );
     expect(raised.payload).toMatchObject({ messageSid, stage: 'record' });
     expect(raised.message).not.toContain(body);
     expect(raised.message).not.toContain(from.replace('whatsapp:', ''));

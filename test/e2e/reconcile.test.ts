@@ -12,34 +12,55 @@ import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule';
 import { recordHistory, sentTo } from '../support/conversation';
-import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import {
+  eventually,
+  PUBLIC_BASE_URL,
+  randomPhone,
+  startHarness,
+  type Harness,
+  type TestTenant,
+} from '../support/harness';
 
 // Status callbacks on (as Twilio sends them); RECONCILE_SETTLE_AFTER 0 so an open outbound message is due at once.
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ RECONCILE_SETTLE_AFTER: '0ms' }, { statusCallbacks: true }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await startHarness({ RECONCILE_SETTLE_AFTER: '0ms' }, { statusCallbacks: true });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 const customer = () => `whatsapp:${randomPhone()}`;
 const HOURS_2 = 2 * 3_600_000;
 
 /** A message a customer sent that Twilio logged, but whose webhook never reached us. */
-function lostWebhook(tenant: TestTenant, from: string, body: string, extra: { media?: { contentType: string }[] } = {}) {
+function lostWebhook(
+  tenant: TestTenant,
+  from: string,
+  body: string,
+  extra: { media?: { contentType: string }[] } = {},
+) {
   const sid = extra.media ? newMessageSid().replace(/^SM/, 'MM') : newMessageSid();
   h.twilio.receive({ sid, accountSid: tenant.accountSid, from, to: tenant.address, body, ...extra });
   return sid;
 }
 
 async function inboundRows(sid: string) {
-  return h.db.select().from(messages).where(and(eq(messages.providerSid, sid), eq(messages.direction, 'inbound')));
+  return h.db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.providerSid, sid), eq(messages.direction, 'inbound')));
 }
 
 async function outboundStatus(correlationId: string) {
-  const [row] = await h.db.select({ status: messages.status, sid: messages.providerSid }).from(messages)
+  const [row] = await h.db
+    .select({ status: messages.status, sid: messages.providerSid })
+    .from(messages)
     .where(and(eq(messages.correlationId, correlationId), eq(messages.direction, 'outbound')));
   return row;
 }
 
-describe('reconciliation with Twilio\'s message log', () => {
+describe("reconciliation with Twilio's message log", () => {
   it('causeway reconcile answers a message whose webhook never arrived, exactly once; a second run does nothing more', async () => {
     const tenant = await h.createTestTenant();
     const from = customer();
@@ -48,17 +69,44 @@ describe('reconciliation with Twilio\'s message log', () => {
     const photoSid = lostWebhook(tenant, photoFrom, '', { media: [{ contentType: 'image/jpeg' }] });
     // The webhook of another message did arrive: reconciliation must see it as known.
     const { messageSid: delivered } = await h.postInbound(tenant, { body: 'oi', from: customer() });
-    await eventually(async () => (await inboundRows(delivered)).length === 1, 20_000, 'the delivered webhook to be stored');
+    await eventually(
+      async () => (await inboundRows(delivered)).length === 1,
+      20_000,
+      'the delivered webhook to be stored',
+    );
 
     const deps = { db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE };
     const [first] = await runReconcile(deps, { tenantSlug: tenant.slug, sinceMs: HOURS_2 });
     expect(first!.error).toBeNull();
-    expect(first!.result).toMatchObject({ tenantSlug: tenant.slug, accounts: 1, inboundMissingFed: 2, inboundAlreadyKnown: 1, inboundInvalid: 0, truncated: false });
+    expect(first!.result).toMatchObject({
+      tenantSlug: tenant.slug,
+      accounts: 1,
+      inboundMissingFed: 2,
+      inboundAlreadyKnown: 1,
+      inboundInvalid: 0,
+      truncated: false,
+    });
     expect(first!.result!.pages).toBeGreaterThanOrEqual(1);
 
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === from), 30_000);
-    const [stored] = await eventually(async () => { const rows = await inboundRows(photoSid); return rows.length ? rows : null; }, 20_000, 'the photo message');
-    expect(stored!.media).toEqual([{ url: expect.stringMatching(new RegExp(`^https://api\\.twilio\\.com/2010-04-01/Accounts/${tenant.accountSid}/Messages/${photoSid}/Media/ME[0-9a-f]{32}$`)), contentType: 'image/jpeg' }]);
+    const [stored] = await eventually(
+      async () => {
+        const rows = await inboundRows(photoSid);
+        return rows.length ? rows : null;
+      },
+      20_000,
+      'the photo message',
+    );
+    expect(stored!.media).toEqual([
+      {
+        url: expect.stringMatching(
+          new RegExp(
+            `^https://api\\.twilio\\.com/2010-04-01/Accounts/${tenant.accountSid}/Messages/${photoSid}/Media/ME[0-9a-f]{32}$`,
+          ),
+        ),
+        contentType: 'image/jpeg',
+      },
+    ]);
     const [recovered] = await inboundRows(sid);
     expect(recovered!.body).toBe('Olá, alguém aí?');
     await h.client.workflow.getHandle(inboundWorkflowId(sid)).result();
@@ -71,8 +119,12 @@ describe('reconciliation with Twilio\'s message log', () => {
     // The operator sees counts and ids, never a phone number or a body.
     const printed = formatReconcileRun(first!);
     expect(printed).toContain('2 missing');
-    for (const secret of [from, photoFrom, tenant.phone, 'Olá']) expect(printed).not.toContain(secret.replace('whatsapp:', ''));
-    const [alert] = await h.db.select().from(alerts).where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'reconciliation')));
+    for (const secret of [from, photoFrom, tenant.phone, 'Olá'])
+      expect(printed).not.toContain(secret.replace('whatsapp:', ''));
+    const [alert] = await h.db
+      .select()
+      .from(alerts)
+      .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'reconciliation')));
     expect(alert!.message).toMatch(/2 inbound message\(s\) never reached the webhook/);
     expect(alert!.message).not.toContain(tenant.phone);
   });
@@ -80,34 +132,63 @@ describe('reconciliation with Twilio\'s message log', () => {
   it('settles outbound messages whose status callbacks were dropped, and only once they are due', async () => {
     const tenant = await h.createTestTenant();
     const from = customer();
-    h.twilio.scriptDelivery(from, [{ status: 'sent', dropCallback: true }, { status: 'delivered', dropCallback: true }]);
+    h.twilio.scriptDelivery(from, [
+      { status: 'sent', dropCallback: true },
+      { status: 'delivered', dropCallback: true },
+    ]);
     const { messageSid } = await h.postInbound(tenant, { body: 'status?', from });
-    const [reply] = await h.twilio.waitFor((sent) => sent.some((m) => m.to === from)).then((sent) => sent.filter((m) => m.to === from));
-    await eventually(async () => reply!.status === 'delivered' && (await outboundStatus(messageSid))?.sid === reply!.sid, 20_000, 'Twilio to deliver the reply');
+    const [reply] = await h.twilio
+      .waitFor((sent) => sent.some((m) => m.to === from))
+      .then((sent) => sent.filter((m) => m.to === from));
+    await eventually(
+      async () => reply!.status === 'delivered' && (await outboundStatus(messageSid))?.sid === reply!.sid,
+      20_000,
+      'Twilio to deliver the reply',
+    );
     expect((await outboundStatus(messageSid))!.status).toBe('queued');
 
     // Not due yet with a settle time of an hour: left for its callbacks.
     const gateway = createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 5000 });
     const deps: ActivityDeps = {
-      db: h.db, twilio: gateway, ai: createScriptedResponder(), payments: createLedgerPaymentChecker(h.db),
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, log: createLogger('silent'), clock: () => new Date(),
+      db: h.db,
+      twilio: gateway,
+      ai: createScriptedResponder(),
+      payments: createLedgerPaymentChecker(h.db),
+      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      log: createLogger('silent'),
+      clock: () => new Date(),
       config: {
-        publicBaseUrl: PUBLIC_BASE_URL, timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
-        campaign: { deliveryTimeoutMs: 60_000 }, promises: { reminderBeforeMs: 0, checkAfterMs: 0 }, reconcile: { settleAfterMs: 3_600_000, maxPages: 5 }, whatsappWindowMs: h.env.WHATSAPP_WINDOW,
+        publicBaseUrl: PUBLIC_BASE_URL,
+        timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
+        campaign: { deliveryTimeoutMs: 60_000 },
+        promises: { reminderBeforeMs: 0, checkAfterMs: 0 },
+        reconcile: { settleAfterMs: 3_600_000, maxPages: 5 },
+        whatsappWindowMs: h.env.WHATSAPP_WINDOW,
       },
     };
     const early = await reconcileTenant(deps, { tenantSlug: tenant.slug, lookbackMs: HOURS_2 });
-    expect(early).toMatchObject({ outboundNotDue: 1, outboundSettled: 0, inboundMissingFed: 0, inboundAlreadyKnown: 1 });
+    expect(early).toMatchObject({
+      outboundNotDue: 1,
+      outboundSettled: 0,
+      inboundMissingFed: 0,
+      inboundAlreadyKnown: 1,
+    });
     expect((await outboundStatus(messageSid))!.status).toBe('queued');
 
-    const [run] = await runReconcile({ db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, { tenantSlug: tenant.slug, sinceMs: HOURS_2 });
+    const [run] = await runReconcile(
+      { db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      { tenantSlug: tenant.slug, sinceMs: HOURS_2 },
+    );
     expect(run!.result).toMatchObject({ outboundSettled: 1, outboundNotDue: 0, outboundStillOpen: 0 });
     expect((await outboundStatus(messageSid))!.status).toBe('delivered');
-    const [again] = await runReconcile({ db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE }, { tenantSlug: tenant.slug, sinceMs: HOURS_2 });
+    const [again] = await runReconcile(
+      { db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      { tenantSlug: tenant.slug, sinceMs: HOURS_2 },
+    );
     expect(again!.result).toMatchObject({ outboundSettled: 0, outboundStillOpen: 0, inboundMissingFed: 0 });
   });
 
-  it('the tenant\'s Schedule recovers a lost webhook when it runs, once; running again does nothing more', async () => {
+  it("the tenant's Schedule recovers a lost webhook when it runs, once; running again does nothing more", async () => {
     const tenant = await h.createTestTenant();
     const from = customer();
     const sid = lostWebhook(tenant, from, 'ninguém me respondeu');
@@ -121,12 +202,16 @@ describe('reconciliation with Twilio\'s message log', () => {
 
     const runOnce = async (n: number) => {
       await schedule.trigger();
-      const workflowId = await eventually(async () => {
-        const actions = (await schedule.describe()).info.recentActions;
-        return actions.length >= n ? actions[n - 1]!.action.workflow.workflowId : null;
-      }, 20_000, `scheduled run ${n} to start`);
+      const workflowId = await eventually(
+        async () => {
+          const actions = (await schedule.describe()).info.recentActions;
+          return actions.length >= n ? actions[n - 1]!.action.workflow.workflowId : null;
+        },
+        20_000,
+        `scheduled run ${n} to start`,
+      );
       expect(workflowId.startsWith(`${reconcileScheduleId(tenant.slug)}-`)).toBe(true);
-      return { workflowId, result: await h.client.workflow.getHandle(workflowId).result() as ReconcileResult };
+      return { workflowId, result: (await h.client.workflow.getHandle(workflowId).result()) as ReconcileResult };
     };
     try {
       const first = await runOnce(1);

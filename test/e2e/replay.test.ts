@@ -13,41 +13,77 @@ import { HISTORIES_DIR } from '../support/conversation';
 
 // Recorded histories of real runs (npm run fixtures:record), replayed against today's workflow code: a change
 // that would break the determinism of workflows already running in production fails here (O4).
-const fixtures = fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+const fixtures = fs
+  .readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
 // The production data converter with an encryption key: the committed histories are plain (written before payload
 // encryption), and must replay through the codec unchanged. Encrypted histories replay in payload-privacy.test.ts.
 const dataConverter = createDataConverter([{ id: 'replay', key: randomBytes(32) }]);
-const silent = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 beforeAll(async () => {
   installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], failureConverterPath: FAILURE_CONVERTER_PATH, logger: silent });
+  workflowBundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: silent,
+  });
 });
 
 describe('replay of recorded workflow histories', () => {
   it('has fixtures for every workflow type', () => {
     const types = new Set(fixtures.map((f) => `${f.replace(/[-.].*$/, '')}Workflow`));
-    expect([...types].sort()).toEqual(['campaignWorkflow', 'conversationWorkflow', 'erasureWorkflow', 'inboundWorkflow', 'inboxDrainWorkflow', 'pacerWorkflow', 'promiseWorkflow', 'reconcileWorkflow', 'redeliveryWorkflow', 'retentionWorkflow', 'statusCallbackWorkflow']);
+    expect([...types].sort()).toEqual([
+      'campaignWorkflow',
+      'conversationWorkflow',
+      'erasureWorkflow',
+      'inboundWorkflow',
+      'inboxDrainWorkflow',
+      'pacerWorkflow',
+      'promiseWorkflow',
+      'reconcileWorkflow',
+      'redeliveryWorkflow',
+      'retentionWorkflow',
+      'statusCallbackWorkflow',
+    ]);
   });
 
   // Committed histories are what running workflows look like: never edited, never re-recorded, never deleted.
   // SHA256SUMS pins each one; a new fixture is added to it (`sha256sum new.json >> SHA256SUMS`), never changed.
   it('every committed fixture is unchanged and listed in SHA256SUMS', () => {
-    const pinned = fs.readFileSync(path.join(HISTORIES_DIR, 'SHA256SUMS'), 'utf8').trim().split('\n').map((line) => {
-      const [hash, name] = line.split(/\s+\*?/);
-      return { hash: hash!, name: name! };
-    });
+    const pinned = fs
+      .readFileSync(path.join(HISTORIES_DIR, 'SHA256SUMS'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [hash, name] = line.split(/\s+\*?/);
+        return { hash: hash!, name: name! };
+      });
     for (const { hash, name } of pinned) {
       const file = path.join(HISTORIES_DIR, name);
       expect(fs.existsSync(file), `${name} was deleted`).toBe(true);
       expect(createHash('sha256').update(fs.readFileSync(file)).digest('hex'), `${name} was modified`).toBe(hash);
     }
-    expect(fixtures.filter((f) => !pinned.some((p) => p.name === f)), 'fixtures missing from SHA256SUMS').toEqual([]);
+    expect(
+      fixtures.filter((f) => !pinned.some((p) => p.name === f)),
+      'fixtures missing from SHA256SUMS',
+    ).toEqual([]);
   });
 
   it.each(fixtures)('%s replays without non-determinism', async (file) => {
-    const history = proto.temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as Record<string, unknown>);
+    const history = proto.temporal.api.history.v1.History.fromObject(
+      JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as Record<string, unknown>,
+    );
     await Worker.runReplayHistory({ workflowBundle, dataConverter }, history, `replay-${path.basename(file, '.json')}`);
   });
 });

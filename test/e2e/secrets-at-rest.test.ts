@@ -5,7 +5,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealStoredSecrets } from '../../src/db/secrets';
 import { findAccount, findTenantSender, updateTenant } from '../../src/db/tenants';
-import { installKeyring, keyring, open, parseKeyring, resolveKeyring, seal, SecretsKeyError, type Keyring } from '../../src/secrets/keyring';
+import {
+  installKeyring,
+  keyring,
+  open,
+  parseKeyring,
+  resolveKeyring,
+  seal,
+  SecretsKeyError,
+  type Keyring,
+} from '../../src/secrets/keyring';
 import { randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -16,7 +25,9 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const storedToken = async (accountSid: string) => {
-  const rows = await h.sql<{ auth_token: string }[]>`select auth_token from twilio_accounts where account_sid = ${accountSid}`;
+  const rows = await h.sql<
+    { auth_token: string }[]
+  >`select auth_token from twilio_accounts where account_sid = ${accountSid}`;
   return rows[0]!.auth_token;
 };
 const spec = (ring: Keyring) => [...ring.byId].map(([id, key]) => `${id}:${key.toString('base64')}`).join(',');
@@ -32,19 +43,35 @@ describe('Twilio auth tokens at rest', () => {
     expect((await findTenantSender(h.db, tenant.tenantId, 'whatsapp', tenant.phone))!.authToken).toBe(tenant.authToken);
 
     expect((await h.postInbound(tenant, { body: 'oi', from: `whatsapp:${randomPhone()}` })).response.status).toBe(200);
-    const forged = await h.postInbound(tenant, { body: 'oi', from: `whatsapp:${randomPhone()}` }, { authToken: randomBytes(16).toString('hex') });
+    const forged = await h.postInbound(
+      tenant,
+      { body: 'oi', from: `whatsapp:${randomPhone()}` },
+      { authToken: randomBytes(16).toString('hex') },
+    );
     expect(forged.response.status).toBe(403);
   });
 
   it('reads plain rows from before encryption, and seals them once (idempotent)', async () => {
     const tenant = await h.createTestTenant();
     await h.sql`update twilio_accounts set auth_token = ${tenant.authToken} where account_sid = ${tenant.accountSid}`;
-    expect((await h.postInbound(tenant, { body: 'antes', from: `whatsapp:${randomPhone()}` })).response.status).toBe(200);
+    expect((await h.postInbound(tenant, { body: 'antes', from: `whatsapp:${randomPhone()}` })).response.status).toBe(
+      200,
+    );
 
-    expect(await sealStoredSecrets(h.db, keyring(), { accountSids: [tenant.accountSid] })).toEqual({ sealed: 1, resealed: 0, unknownKeyIds: [] });
+    expect(await sealStoredSecrets(h.db, keyring(), { accountSids: [tenant.accountSid] })).toEqual({
+      sealed: 1,
+      resealed: 0,
+      unknownKeyIds: [],
+    });
     expect(await storedToken(tenant.accountSid)).not.toContain(tenant.authToken);
-    expect(await sealStoredSecrets(h.db, keyring(), { accountSids: [tenant.accountSid] })).toEqual({ sealed: 0, resealed: 0, unknownKeyIds: [] });
-    expect((await h.postInbound(tenant, { body: 'depois', from: `whatsapp:${randomPhone()}` })).response.status).toBe(200);
+    expect(await sealStoredSecrets(h.db, keyring(), { accountSids: [tenant.accountSid] })).toEqual({
+      sealed: 0,
+      resealed: 0,
+      unknownKeyIds: [],
+    });
+    expect((await h.postInbound(tenant, { body: 'depois', from: `whatsapp:${randomPhone()}` })).response.status).toBe(
+      200,
+    );
   });
 
   it('a rotation of the secrets key re-seals the rows under the new key; the old key can then be dropped', async () => {
@@ -54,15 +81,30 @@ describe('Twilio auth tokens at rest', () => {
     try {
       installKeyring(parseKeyring(`${newKey('rotated-k2')},${spec(original)}`));
       // Until the pass runs, rows under the old key still open.
-      expect((await h.postInbound(tenant, { body: 'um', from: `whatsapp:${randomPhone()}` })).response.status).toBe(200);
-      expect(await sealStoredSecrets(h.db, keyring(), { accountSids: [tenant.accountSid] })).toEqual({ sealed: 0, resealed: 1, unknownKeyIds: [] });
+      expect((await h.postInbound(tenant, { body: 'um', from: `whatsapp:${randomPhone()}` })).response.status).toBe(
+        200,
+      );
+      expect(await sealStoredSecrets(h.db, keyring(), { accountSids: [tenant.accountSid] })).toEqual({
+        sealed: 0,
+        resealed: 1,
+        unknownKeyIds: [],
+      });
       const after = await storedToken(tenant.accountSid);
       expect(after).toMatch(/^enc:v1:rotated-k2:/);
       expect(after).not.toBe(before);
 
       // The new key alone now opens everything of this tenant; the old key alone no longer does.
-      installKeyring(parseKeyring([...keyring().byId].filter(([id]) => id === 'rotated-k2').map(([id, key]) => `${id}:${key.toString('base64')}`).join(',')));
-      expect((await h.postInbound(tenant, { body: 'dois', from: `whatsapp:${randomPhone()}` })).response.status).toBe(200);
+      installKeyring(
+        parseKeyring(
+          [...keyring().byId]
+            .filter(([id]) => id === 'rotated-k2')
+            .map(([id, key]) => `${id}:${key.toString('base64')}`)
+            .join(','),
+        ),
+      );
+      expect((await h.postInbound(tenant, { body: 'dois', from: `whatsapp:${randomPhone()}` })).response.status).toBe(
+        200,
+      );
       expect(() => open(original, after)).toThrow(SecretsKeyError);
     } finally {
       installKeyring(original);
@@ -76,8 +118,13 @@ describe('Twilio auth tokens at rest', () => {
     const stored = await storedToken(tenant.accountSid);
     expect(stored).toMatch(/^enc:v1:/);
     expect(stored).not.toContain(rotated);
-    expect((await h.postInbound(tenant, { body: 'novo', from: `whatsapp:${randomPhone()}` }, { authToken: rotated })).response.status).toBe(200);
-    expect((await h.postInbound(tenant, { body: 'velho', from: `whatsapp:${randomPhone()}` })).response.status).toBe(403);
+    expect(
+      (await h.postInbound(tenant, { body: 'novo', from: `whatsapp:${randomPhone()}` }, { authToken: rotated }))
+        .response.status,
+    ).toBe(200);
+    expect((await h.postInbound(tenant, { body: 'velho', from: `whatsapp:${randomPhone()}` })).response.status).toBe(
+      403,
+    );
   });
 });
 
@@ -93,7 +140,13 @@ describe('keyring', () => {
     // The key id is authenticated: relabelling a value as another key's fails.
     const other = parseKeyring(`b2:${ring.byId.get('a1')!.toString('base64')}`);
     expect(() => open(other, sealed.replace('enc:v1:a1:', 'enc:v1:b2:'))).toThrow(SecretsKeyError);
-    const error = (() => { try { open(parseKeyring(newKey('zz')), sealed); } catch (e) { return e as Error; } })();
+    const error = (() => {
+      try {
+        open(parseKeyring(newKey('zz')), sealed);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
     expect(error?.message).toContain('a1');
     expect(error?.message).not.toContain(ring.byId.get('a1')!.toString('base64'));
   });

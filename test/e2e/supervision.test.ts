@@ -46,12 +46,27 @@ describe('npm start supervises its parts (issue 10, H)', () => {
     // Offline defaults (embedded Postgres in the temp dir, scripted AI, simulated Twilio); the test run's Temporal
     // on a queue of its own instead of a dev server on 7233.
     const env = childProcessEnv({
-      CAUSEWAY_DATA_DIR: dataDir, PORT: String(port), PUBLIC_BASE_URL: '', DATABASE_URL: '', OPENAI_API_KEY: '', OPENAI_BASE_URL: '',
-      TWILIO_ACCOUNT_SID: '', TWILIO_AUTH_TOKEN: '', TWILIO_PHONE_NUMBER: '', OTEL_EXPORTER_OTLP_ENDPOINT: '',
-      TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: `supervision-${randomBytes(4).toString('hex')}`,
-      LOG_LEVEL: 'info', NODE_ENV: 'development', WORKER_SHUTDOWN_FORCE_AFTER: '5s',
+      CAUSEWAY_DATA_DIR: dataDir,
+      PORT: String(port),
+      PUBLIC_BASE_URL: '',
+      DATABASE_URL: '',
+      OPENAI_API_KEY: '',
+      OPENAI_BASE_URL: '',
+      TWILIO_ACCOUNT_SID: '',
+      TWILIO_AUTH_TOKEN: '',
+      TWILIO_PHONE_NUMBER: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: `supervision-${randomBytes(4).toString('hex')}`,
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'development',
+      WORKER_SHUTDOWN_FORCE_AFTER: '5s',
     });
-    service = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    service = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const started: { child: string; childPid: number }[] = [];
     const output: string[] = [];
     let onLine = () => {};
@@ -60,26 +75,46 @@ describe('npm start supervises its parts (issue 10, H)', () => {
         output.push(line);
         try {
           const entry = JSON.parse(line) as { component?: string; child?: string; childPid?: number; msg?: string };
-          if (entry.component === 'supervisor' && entry.childPid && entry.msg?.endsWith('process started')) started.push({ child: entry.child!, childPid: entry.childPid });
-        } catch { /* the banner and other plain text */ }
+          if (entry.component === 'supervisor' && entry.childPid && entry.msg?.endsWith('process started'))
+            started.push({ child: entry.child!, childPid: entry.childPid });
+        } catch {
+          /* the banner and other plain text */
+        }
         onLine();
       });
     }
-    const waitForOutput = (predicate: () => boolean, what: string, timeoutMs = 120_000) => new Promise<void>((resolve, reject) => {
-      if (predicate()) return resolve();
-      const timer = setTimeout(() => reject(new Error(`${what} not seen within ${timeoutMs} ms:\n${output.slice(-30).join('\n')}`)), timeoutMs);
-      onLine = () => { if (predicate()) { clearTimeout(timer); resolve(); } };
-    });
+    const waitForOutput = (predicate: () => boolean, what: string, timeoutMs = 120_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (predicate()) return resolve();
+        const timer = setTimeout(
+          () => reject(new Error(`${what} not seen within ${timeoutMs} ms:\n${output.slice(-30).join('\n')}`)),
+          timeoutMs,
+        );
+        onLine = () => {
+          if (predicate()) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      });
     const simulate = async (body: string) => {
-      const { stdout } = await run(process.execPath, ['bin/causeway.js', 'simulate', '--body', body, '--timeout', '90s'], { cwd: ROOT, env, timeout: 120_000 });
+      const { stdout } = await run(
+        process.execPath,
+        ['bin/causeway.js', 'simulate', '--body', body, '--timeout', '90s'],
+        { cwd: ROOT, env, timeout: 120_000 },
+      );
       return stdout;
     };
 
     await waitForOutput(() => output.some((l) => l.includes('Causeway is running.')), 'the banner');
-    expect(output.join('\n')).toContain(`Webhook URL (Twilio → "A message comes in"):  http://localhost:${port}/webhooks/twilio/messages`);
+    expect(output.join('\n')).toContain(
+      `Webhook URL (Twilio → "A message comes in"):  http://localhost:${port}/webhooks/twilio/messages`,
+    );
     expect(await simulate('Olá')).toMatch(/^reply \(ai, simulated\): \S/m);
     // No CAUSEWAY_PAYLOAD_KEYS: npm start made a local key (and said so); children and the CLI (simulate) use it.
-    expect(fs.readFileSync(path.join(dataDir, 'payload-keys'), 'utf8')).toMatch(/^local-\d{4}-\d{2}-\d{2}:[A-Za-z0-9+/]{43}=\n$/);
+    expect(fs.readFileSync(path.join(dataDir, 'payload-keys'), 'utf8')).toMatch(
+      /^local-\d{4}-\d{2}-\d{2}:[A-Za-z0-9+/]{43}=\n$/,
+    );
     expect(output.some((l) => l.includes('created a local key'))).toBe(true);
     expect(output.join('\n')).toContain(`sign in at http://localhost:${port}/codec/sign-in`);
 
@@ -89,7 +124,9 @@ describe('npm start supervises its parts (issue 10, H)', () => {
     await waitForOutput(() => started.filter((s) => s.child === 'worker').length === 2, 'a restarted worker');
     const restarted = started.filter((s) => s.child === 'worker')[1]!;
     expect(restarted.childPid).not.toBe(worker.childPid);
-    expect(output.some((l) => l.includes('worker exited unexpectedly; restarting') && l.includes('SIGKILL'))).toBe(true);
+    expect(output.some((l) => l.includes('worker exited unexpectedly; restarting') && l.includes('SIGKILL'))).toBe(
+      true,
+    );
     // The message goes in right away: the API takes it, and the new worker answers it once it polls.
     expect(await simulate('quero pagar')).toMatch(/^reply \(ai, simulated\): \S/m);
     expect(alive(api.childPid)).toBe(true);

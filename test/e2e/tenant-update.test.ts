@@ -23,12 +23,25 @@ afterAll(async () => {
 
 const cli = (args: string[], input?: string) => {
   const child = run(process.execPath, ['bin/causeway.js', ...args], {
-    env: childProcessEnv({ DATABASE_URL: h.env.DATABASE_URL!, TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!, LOG_LEVEL: 'silent', CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS, CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-tenant-')) }),
+    env: childProcessEnv({
+      DATABASE_URL: h.env.DATABASE_URL!,
+      TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
+      LOG_LEVEL: 'silent',
+      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
+      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-tenant-')),
+    }),
   });
   if (input !== undefined) {
     child.child.stdin!.end(input);
   }
-  return child.then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }));
+  return child.then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
+  );
 };
 
 describe('causeway tenant update / show', () => {
@@ -47,26 +60,50 @@ describe('causeway tenant update / show', () => {
 
     // Signed with the new token: accepted immediately, although the old token is still cached.
     expect((await h.postInbound(tenant, { body: 'depois', from }, { authToken: newToken })).response.status).toBe(200);
-    expect((await h.postStatus({ ...tenant, authToken: newToken }, { MessageSid: `SM${randomBytes(16).toString('hex')}`, MessageStatus: 'delivered' })).status).toBe(204);
+    expect(
+      (
+        await h.postStatus(
+          { ...tenant, authToken: newToken },
+          { MessageSid: `SM${randomBytes(16).toString('hex')}`, MessageStatus: 'delivered' },
+        )
+      ).status,
+    ).toBe(204);
     // Signed with the old one: refused once the cache has the new token (within the TTL, without a restart).
-    await eventually(async () => (await h.postInbound(tenant, { body: 'velho', from })).response.status === 403, 10_000, 'the old token to be refused');
+    await eventually(
+      async () => (await h.postInbound(tenant, { body: 'velho', from })).response.status === 403,
+      10_000,
+      'the old token to be refused',
+    );
     expect((await h.postInbound(tenant, { body: 'novo', from }, { authToken: newToken })).response.status).toBe(200);
   });
 
   it('renames, adds and removes numbers, shows the tenant without its token, and refuses bad changes', async () => {
     const tenant = await h.createTestTenant();
     const extra = randomPhone();
-    const added = await cli(['tenant', 'update', tenant.slug, '--name', 'Acme Cobrança', '--add-number', `whatsapp:${extra}`]);
+    const added = await cli([
+      'tenant',
+      'update',
+      tenant.slug,
+      '--name',
+      'Acme Cobrança',
+      '--add-number',
+      `whatsapp:${extra}`,
+    ]);
     expect(added.code, added.stderr).toBe(0);
     const shown = await cli(['tenant', 'show', tenant.slug, '--json']);
-    const details = JSON.parse(shown.stdout) as { name: string; accounts: { accountSid: string; numbers: { channel: string; phone: string }[] }[] };
+    const details = JSON.parse(shown.stdout) as {
+      name: string;
+      accounts: { accountSid: string; numbers: { channel: string; phone: string }[] }[];
+    };
     expect(details.name).toBe('Acme Cobrança');
     expect(details.accounts[0]!.numbers).toContainEqual({ channel: 'whatsapp', phone: extra });
     expect(shown.stdout).not.toContain(tenant.authToken);
 
     // The added number receives messages for this tenant.
     const from = `whatsapp:${randomPhone()}`;
-    expect((await h.postInbound(tenant, { body: 'oi', from, to: formatAddress('whatsapp', extra) })).response.status).toBe(200);
+    expect(
+      (await h.postInbound(tenant, { body: 'oi', from, to: formatAddress('whatsapp', extra) })).response.status,
+    ).toBe(200);
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === from && m.from === formatAddress('whatsapp', extra)));
 
     const other = await h.createTestTenant();
@@ -85,9 +122,16 @@ describe('causeway tenant update / show', () => {
     const removed = await cli(['tenant', 'update', tenant.slug, '--remove-number', `whatsapp:${extra}`]);
     expect(removed.code, removed.stderr).toBe(0);
     // The removed number is no longer the tenant's: a message to it is kept as an orphan, answered by nobody.
-    await eventually(async () => {
-      const r = await h.postInbound(tenant, { body: 'ainda?', from, to: formatAddress('whatsapp', extra) });
-      return r.response.status === 200 && (await h.sql`SELECT 1 FROM orphan_inbound WHERE message_sid = ${r.messageSid}`).length === 1;
-    }, 10_000, 'the removed number to be an orphan');
+    await eventually(
+      async () => {
+        const r = await h.postInbound(tenant, { body: 'ainda?', from, to: formatAddress('whatsapp', extra) });
+        return (
+          r.response.status === 200 &&
+          (await h.sql`SELECT 1 FROM orphan_inbound WHERE message_sid = ${r.messageSid}`).length === 1
+        );
+      },
+      10_000,
+      'the removed number to be an orphan',
+    );
   });
 });

@@ -8,7 +8,8 @@ import { echoHandler, openAiError } from '../support/fake-openai';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
 const FALLBACK_EN = 'Sorry, I could not answer just now. Please send your message again in a few minutes.';
-const FALLBACK_PT = 'Desculpe, não consegui responder agora. Por favor, envie sua mensagem novamente em alguns minutos.';
+const FALLBACK_PT =
+  'Desculpe, não consegui responder agora. Por favor, envie sua mensagem novamente em alguns minutos.';
 
 let h: Harness;
 let admin: postgres.Sql;
@@ -53,15 +54,28 @@ describe('the fallback is for AI failures only (G)', () => {
       const workflowId = await conversationOf(h, messageSid);
       await eventually(() => Promise.resolve(cut), 20_000, 'the AI call that cuts the database off');
       // The AI activity used its tries on the outage: the workflow saw a DatabaseUnavailable failure (and is waiting).
-      await eventually(async () => {
-        const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
-        return history.events?.some((e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type === FailureType.DatabaseUnavailable);
-      }, 30_000, 'the turn to fail on the database');
+      await eventually(
+        async () => {
+          const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+          return history.events?.some(
+            (e) =>
+              e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type ===
+              FailureType.DatabaseUnavailable,
+          );
+        },
+        30_000,
+        'the turn to fail on the database',
+      );
       await restoreDatabase();
       await h.twilio.waitFor(() => sentTo(h, from).length === 1, 60_000);
       expect(sentTo(h, from).map((m) => m.body)).toEqual(['Echo: onde está meu pedido?']);
       expect(h.twilio.sent.filter((m) => m.body === FALLBACK_EN || m.body === FALLBACK_PT)).toHaveLength(0);
-      expect(await h.db.select().from(alerts).where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure')))).toHaveLength(0);
+      expect(
+        await h.db
+          .select()
+          .from(alerts)
+          .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure'))),
+      ).toHaveLength(0);
     } finally {
       await restoreDatabase();
       h.openai.setHandler(echoHandler);
@@ -77,10 +91,25 @@ describe('the fallback is for AI failures only (G)', () => {
       await h.postInbound(tenant, { body: 'alô?', from });
       await h.twilio.waitFor(() => sentTo(h, from).length === 1, 30_000);
       expect(sentTo(h, from)[0]!.body).toBe(FALLBACK_PT);
-      const raised = await eventually(async () => (await h.db.select().from(alerts).where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure')))).at(0), 10_000, 'the ai_failure alert');
+      const raised = await eventually(
+        async () =>
+          (
+            await h.db
+              .select()
+              .from(alerts)
+              .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure')))
+          ).at(0),
+        10_000,
+        'the ai_failure alert',
+      );
       expect(raised.severity).toBe('high');
       expect(raised.message).not.toContain('alô');
-      expect(await h.db.select().from(alerts).where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure')))).toHaveLength(1);
+      expect(
+        await h.db
+          .select()
+          .from(alerts)
+          .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure'))),
+      ).toHaveLength(1);
     } finally {
       h.openai.setHandler(echoHandler);
     }

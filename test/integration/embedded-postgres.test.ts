@@ -33,7 +33,8 @@ describe('embedded Postgres (PGlite over the wire protocol)', () => {
           await tx.execute(sql`update counter set n = ${row!.n + 1} where id = ${1}`);
           const [echo] = await tx.execute<{ v: string }>(sql`select ${`value-${i}`}::text as v`);
           return echo!.v;
-        }));
+        }),
+      );
       const echoes = await Promise.all(work);
       expect(echoes).toEqual(Array.from({ length: 40 }, (_, i) => `value-${i}`));
       const [final] = await b.sql<{ n: number }[]>`select n from counter where id = 1`;

@@ -12,10 +12,15 @@ beforeAll(async () => {
   twilio = await startFakeTwilio();
   gateway = createTwilioGateway({ apiBaseUrl: twilio.url, timeoutMs: 5000 });
 });
-afterAll(async () => { await twilio?.close(); });
+afterAll(async () => {
+  await twilio?.close();
+});
 
 function newAccount() {
-  const credentials = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
+  const credentials = {
+    accountSid: `AC${randomBytes(16).toString('hex')}`,
+    authToken: randomBytes(16).toString('hex'),
+  };
   twilio.addAccount(credentials.accountSid, credentials.authToken);
   return credentials;
 }
@@ -28,7 +33,14 @@ function receiveMany(accountSid: string, count: number, newestAgoMs: number) {
   for (let i = 0; i < count; i += 1) {
     const sid = newMessageSid();
     sids.push(sid);
-    twilio.receive({ sid, accountSid, from: `whatsapp:${randomPhone()}`, to, body: `m${i}`, dateCreated: new Date(newest - (count - 1 - i) * 1000) });
+    twilio.receive({
+      sid,
+      accountSid,
+      from: `whatsapp:${randomPhone()}`,
+      to,
+      body: `m${i}`,
+      dateCreated: new Date(newest - (count - 1 - i) * 1000),
+    });
   }
   return { to, newest, sids: sids.reverse() }; // newest first
 }
@@ -43,7 +55,7 @@ async function raw(accountSid: string, authToken: string, query: string) {
   const response = await fetch(`${twilio.url}/2010-04-01/Accounts/${accountSid}/Messages.json?${query}`, {
     headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
   });
-  return { status: response.status, json: await response.json() as Record<string, any> };
+  return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 
 describe('fake Twilio Messages list', () => {
@@ -66,21 +78,38 @@ describe('fake Twilio Messages list', () => {
     const account = newAccount();
     const { to, sids } = receiveMany(account.accountSid, 5, 10_000);
     const listed: string[] = [];
-    for await (const page of gateway.listSince(account, { since: new Date(Date.now() - 3_600_000), pageSize: 2, maxPages: 10 })) {
-      if (listed.length === 0) twilio.receive({ sid: newMessageSid(), accountSid: account.accountSid, from: `whatsapp:${randomPhone()}`, to, body: 'late' });
+    for await (const page of gateway.listSince(account, {
+      since: new Date(Date.now() - 3_600_000),
+      pageSize: 2,
+      maxPages: 10,
+    })) {
+      if (listed.length === 0)
+        twilio.receive({
+          sid: newMessageSid(),
+          accountSid: account.accountSid,
+          from: `whatsapp:${randomPhone()}`,
+          to,
+          body: 'late',
+        });
       listed.push(...page.messages.map((m) => m.sid));
     }
     expect(listed).toEqual(sids);
   });
 
-  it('returns Twilio\'s paging fields and rejects a PageSize outside 1–1000', async () => {
+  it("returns Twilio's paging fields and rejects a PageSize outside 1–1000", async () => {
     const account = newAccount();
     receiveMany(account.accountSid, 3, 0);
     const first = await raw(account.accountSid, account.authToken, 'PageSize=2');
     expect(first.status).toBe(200);
     expect(first.json).toMatchObject({ page: 0, page_size: 2, start: 0, end: 1, previous_page_uri: null });
-    expect(first.json.first_page_uri).toBe(`/2010-04-01/Accounts/${account.accountSid}/Messages.json?PageSize=2&Page=0`);
-    expect(first.json.next_page_uri).toMatch(new RegExp(`^/2010-04-01/Accounts/${account.accountSid}/Messages\\.json\\?PageSize=2&Page=1&PageToken=PA(SM|MM)[0-9a-f]{32}$`));
+    expect(first.json.first_page_uri).toBe(
+      `/2010-04-01/Accounts/${account.accountSid}/Messages.json?PageSize=2&Page=0`,
+    );
+    expect(first.json.next_page_uri).toMatch(
+      new RegExp(
+        `^/2010-04-01/Accounts/${account.accountSid}/Messages\\.json\\?PageSize=2&Page=1&PageToken=PA(SM|MM)[0-9a-f]{32}$`,
+      ),
+    );
     const second = await raw(account.accountSid, account.authToken, first.json.next_page_uri.split('?')[1]);
     expect(second.json).toMatchObject({ page: 1, page_size: 2, start: 2, end: 2, next_page_uri: null });
     expect(second.json.previous_page_uri).toMatch(/PageToken=PB/);
@@ -107,12 +136,17 @@ describe('fake Twilio Messages list', () => {
     twilio.receive({ sid: recent, accountSid: account.accountSid, from, to, body: 'now', dateCreated: new Date() });
     const outbound = await gateway.send(account, { from: to, to: from, body: 'reply' });
     const day = yesterday.toISOString().slice(0, 10);
-    const sidsOf = async (query: string) => (await raw(account.accountSid, account.authToken, query)).json.messages.map((m: { sid: string }) => m.sid);
+    const sidsOf = async (query: string) =>
+      (await raw(account.accountSid, account.authToken, query)).json.messages.map((m: { sid: string }) => m.sid);
 
     expect(await sidsOf(`DateSent=${day}`)).toEqual([old]);
     expect(await sidsOf(`${encodeURIComponent('DateSent<')}=${day}`)).toEqual([old]);
     expect(await sidsOf(`${encodeURIComponent('DateSent>')}=${day}`)).toEqual([recent, old]);
-    expect(await sidsOf(`${encodeURIComponent('DateSent>')}=${new Date(Date.now() - 3_600_000).toISOString().slice(0, 19)}Z`)).toEqual([recent]);
+    expect(
+      await sidsOf(
+        `${encodeURIComponent('DateSent>')}=${new Date(Date.now() - 3_600_000).toISOString().slice(0, 19)}Z`,
+      ),
+    ).toEqual([recent]);
     // No DateSent filter: the queued outbound message is listed too (newest first).
     expect(await sidsOf('')).toEqual([outbound.sid, recent, old]);
     expect(await sidsOf(`From=${encodeURIComponent(to)}`)).toEqual([outbound.sid]);
@@ -123,14 +157,39 @@ describe('fake Twilio Messages list', () => {
     const account = newAccount();
     const sid = newMessageSid().replace(/^SM/, 'MM');
     const to = `whatsapp:${randomPhone()}`;
-    twilio.receive({ sid, accountSid: account.accountSid, from: `whatsapp:${randomPhone()}`, to, body: '', media: [{ contentType: 'image/jpeg' }] });
+    twilio.receive({
+      sid,
+      accountSid: account.accountSid,
+      from: `whatsapp:${randomPhone()}`,
+      to,
+      body: '',
+      media: [{ contentType: 'image/jpeg' }],
+    });
     const { json } = await raw(account.accountSid, account.authToken, `To=${encodeURIComponent(to)}`);
-    expect(json.messages[0]).toMatchObject({ sid, direction: 'inbound', status: 'received', num_media: '1', to, body: '' });
+    expect(json.messages[0]).toMatchObject({
+      sid,
+      direction: 'inbound',
+      status: 'received',
+      num_media: '1',
+      to,
+      body: '',
+    });
     expect(json.messages[0].date_sent).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
-    const [listed] = (await collect(gateway.listSince(account, { since: new Date(Date.now() - 60_000), pageSize: 50, maxPages: 1 })))[0]!.messages;
+    const [listed] = (
+      await collect(gateway.listSince(account, { since: new Date(Date.now() - 60_000), pageSize: 50, maxPages: 1 }))
+    )[0]!.messages;
     expect(listed).toMatchObject({ sid, direction: 'inbound', status: 'received', numMedia: 1 });
     expect(listed!.dateSent).toBeInstanceOf(Date);
     const media = await gateway.media(account, sid);
-    expect(media).toEqual([{ url: expect.stringMatching(new RegExp(`^https://api\\.twilio\\.com/2010-04-01/Accounts/${account.accountSid}/Messages/${sid}/Media/ME[0-9a-f]{32}$`)), contentType: 'image/jpeg' }]);
+    expect(media).toEqual([
+      {
+        url: expect.stringMatching(
+          new RegExp(
+            `^https://api\\.twilio\\.com/2010-04-01/Accounts/${account.accountSid}/Messages/${sid}/Media/ME[0-9a-f]{32}$`,
+          ),
+        ),
+        contentType: 'image/jpeg',
+      },
+    ]);
   });
 });

@@ -20,7 +20,10 @@ describe('tenant resolution (I2)', () => {
   it('finds the tenant only for its own account, number and channel', async () => {
     const a = await seedTenant(db);
     const b = await seedTenant(db);
-    expect(await findTenantNumber(db, a.accountSid, 'whatsapp', a.phone)).toMatchObject({ tenantSlug: a.slug, mode: 'live' });
+    expect(await findTenantNumber(db, a.accountSid, 'whatsapp', a.phone)).toMatchObject({
+      tenantSlug: a.slug,
+      mode: 'live',
+    });
     expect(await findTenantNumber(db, b.accountSid, 'whatsapp', a.phone)).toBeNull();
     expect(await findTenantNumber(db, a.accountSid, 'sms', a.phone)).toBeNull();
     expect(await findTenantNumber(db, a.accountSid, 'whatsapp', randomPhone())).toBeNull();
@@ -30,8 +33,14 @@ describe('tenant resolution (I2)', () => {
     const a = await seedTenant(db);
     let clock = 1_000;
     const resolve = createTenantResolver(db, { ttlMs: 10_000, maxEntries: 100, now: () => clock });
-    expect(await resolve(a.accountSid, 'whatsapp', a.phone)).toMatchObject({ tenant: { tenantSlug: a.slug }, account: { tenantId: a.tenant.id, authToken: 'tok' } });
-    expect(await resolve(a.accountSid, 'whatsapp', randomPhone())).toMatchObject({ tenant: null, account: { tenantId: a.tenant.id } });
+    expect(await resolve(a.accountSid, 'whatsapp', a.phone)).toMatchObject({
+      tenant: { tenantSlug: a.slug },
+      account: { tenantId: a.tenant.id, authToken: 'tok' },
+    });
+    expect(await resolve(a.accountSid, 'whatsapp', randomPhone())).toMatchObject({
+      tenant: null,
+      account: { tenantId: a.tenant.id },
+    });
     expect(await resolve(`AC${randomBytes(16).toString('hex')}`, 'whatsapp', a.phone)).toBeNull();
 
     await db.update(twilioAccounts).set({ authToken: 'rotated' }).where(eq(twilioAccounts.accountSid, a.accountSid));
@@ -43,7 +52,16 @@ describe('tenant resolution (I2)', () => {
   it('creates a tenant atomically: a clash on the number leaves no half-made tenant', async () => {
     const a = await seedTenant(db);
     const slug = `t-${randomBytes(5).toString('hex')}`;
-    await expect(createTenant(db, { slug, name: slug, accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: 't', mode: 'live', numbers: [{ channel: 'whatsapp', phone: a.phone }] })).rejects.toThrow();
+    await expect(
+      createTenant(db, {
+        slug,
+        name: slug,
+        accountSid: `AC${randomBytes(16).toString('hex')}`,
+        authToken: 't',
+        mode: 'live',
+        numbers: [{ channel: 'whatsapp', phone: a.phone }],
+      }),
+    ).rejects.toThrow();
     const { tenants } = await import('../../src/db/schema');
     expect(await db.select().from(tenants).where(eq(tenants.slug, slug))).toHaveLength(0);
   });
@@ -70,32 +88,76 @@ describe('operator API keys', () => {
 describe('conversation transitions under optimistic locking (I6)', () => {
   async function newConversation() {
     const { tenant } = await seedTenant(db);
-    const [contact] = await db.insert(contacts).values({ tenantId: tenant.id, phone: randomPhone(), phoneHash: randomBytes(10).toString('hex') }).returning();
-    const [conversation] = await db.insert(conversations).values({ tenantId: tenant.id, contactId: contact!.id, channel: 'whatsapp', workflowId: 'wf' }).returning();
+    const [contact] = await db
+      .insert(contacts)
+      .values({ tenantId: tenant.id, phone: randomPhone(), phoneHash: randomBytes(10).toString('hex') })
+      .returning();
+    const [conversation] = await db
+      .insert(conversations)
+      .values({ tenantId: tenant.id, contactId: contact!.id, channel: 'whatsapp', workflowId: 'wf' })
+      .returning();
     return conversation!;
   }
 
   it('of two concurrent transitions exactly one applies, and history records only it', async () => {
     const conversation = await newConversation();
     const results = await Promise.all([
-      db.transaction((tx) => transition(tx, { conversationId: conversation.id, to: 'HUMAN', reason: 'agent took over', actor: 'agent:1', expectedVersion: 1, trace })),
-      db.transaction((tx) => transition(tx, { conversationId: conversation.id, to: 'PROGRESS', reason: 'assistant replied', actor: 'ai', expectedVersion: 1, trace })),
+      db.transaction((tx) =>
+        transition(tx, {
+          conversationId: conversation.id,
+          to: 'HUMAN',
+          reason: 'agent took over',
+          actor: 'agent:1',
+          expectedVersion: 1,
+          trace,
+        }),
+      ),
+      db.transaction((tx) =>
+        transition(tx, {
+          conversationId: conversation.id,
+          to: 'PROGRESS',
+          reason: 'assistant replied',
+          actor: 'ai',
+          expectedVersion: 1,
+          trace,
+        }),
+      ),
     ]);
     expect(results.filter((r) => r.applied)).toHaveLength(1);
     const winner = results.find((r) => r.applied)!;
     const [row] = await db.select().from(conversations).where(eq(conversations.id, conversation.id));
     expect(row).toMatchObject({ status: winner.status, version: 2 });
-    const history = await db.select().from(conversationStateHistory).where(eq(conversationStateHistory.conversationId, conversation.id));
+    const history = await db
+      .select()
+      .from(conversationStateHistory)
+      .where(eq(conversationStateHistory.conversationId, conversation.id));
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({ fromStatus: 'PENDING', toStatus: winner.status, version: 2 });
   });
 
   it('refuses to leave a terminal state and to act on a stale version', async () => {
     const conversation = await newConversation();
-    const closed = await transition(db, { conversationId: conversation.id, to: 'EXPIRED', reason: 'idle timeout', actor: 'system', trace });
+    const closed = await transition(db, {
+      conversationId: conversation.id,
+      to: 'EXPIRED',
+      reason: 'idle timeout',
+      actor: 'system',
+      trace,
+    });
     expect(closed).toMatchObject({ applied: true, status: 'EXPIRED', version: 2 });
-    expect(await transition(db, { conversationId: conversation.id, to: 'PROGRESS', reason: 'late', actor: 'ai', trace })).toMatchObject({ applied: false, status: 'EXPIRED' });
-    expect(await transition(db, { conversationId: conversation.id, to: 'CLOSED', reason: 'stale', actor: 'ai', expectedVersion: 1, trace })).toMatchObject({ applied: false, version: 2 });
+    expect(
+      await transition(db, { conversationId: conversation.id, to: 'PROGRESS', reason: 'late', actor: 'ai', trace }),
+    ).toMatchObject({ applied: false, status: 'EXPIRED' });
+    expect(
+      await transition(db, {
+        conversationId: conversation.id,
+        to: 'CLOSED',
+        reason: 'stale',
+        actor: 'ai',
+        expectedVersion: 1,
+        trace,
+      }),
+    ).toMatchObject({ applied: false, version: 2 });
     const [row] = await db.select().from(conversations).where(eq(conversations.id, conversation.id));
     expect(row!.closedAt).not.toBeNull();
     expect(row!.sessionKey).toBe(`${row!.tenantId}:${row!.contactId}`);

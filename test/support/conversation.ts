@@ -8,13 +8,15 @@ import type { Harness } from './harness';
 
 /** The conversation workflow id an inbound message was routed to. */
 export async function conversationOf(h: Harness, messageSid: string): Promise<string> {
-  const result = await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).result() as { conversationWorkflowId: string };
+  const result = (await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).result()) as {
+    conversationWorkflowId: string;
+  };
   return result.conversationWorkflowId;
 }
 
 /** The result of the conversation run that finishes next (follows continue-as-new). */
 export async function conversationResult(h: Harness, workflowId: string): Promise<ConversationResult> {
-  return await h.client.workflow.getHandle(workflowId).result() as ConversationResult;
+  return (await h.client.workflow.getHandle(workflowId).result()) as ConversationResult;
 }
 
 export const sentTo = (h: Harness, to: string) => h.twilio.sent.filter((m) => m.to === to);
@@ -33,9 +35,15 @@ export async function recordHistory(h: Harness, workflowId: string, name: string
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
   const file = path.join(HISTORIES_DIR, `${name}.json`);
   if (fs.existsSync(file)) {
-    console.warn(`[fixtures] ${name}.json exists and is kept (committed fixtures are never re-recorded); use a new name`);
+    console.warn(
+      `[fixtures] ${name}.json exists and is kept (committed fixtures are never re-recorded); use a new name`,
+    );
     return;
   }
-  const json = proto.temporal.api.history.v1.History.toObject(history as proto.temporal.api.history.v1.History, { longs: String, enums: String, bytes: String });
+  const json = proto.temporal.api.history.v1.History.toObject(history as proto.temporal.api.history.v1.History, {
+    longs: String,
+    enums: String,
+    bytes: String,
+  });
   fs.writeFileSync(file, JSON.stringify(json));
 }

@@ -13,6 +13,13 @@ export async function seedTenant(db: ReturnType<typeof testDb>['db']) {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const phone = randomPhone();
   const slug = `t-${randomBytes(5).toString('hex')}`;
-  const { tenant } = await createTenant(db, { slug, name: slug, accountSid, authToken: 'tok', mode: 'live', numbers: [{ channel: 'whatsapp', phone }] });
+  const { tenant } = await createTenant(db, {
+    slug,
+    name: slug,
+    accountSid,
+    authToken: 'tok',
+    mode: 'live',
+    numbers: [{ channel: 'whatsapp', phone }],
+  });
   return { tenant, accountSid, phone, slug };
 }

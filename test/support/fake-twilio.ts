@@ -36,7 +36,14 @@ export interface FakeTwilioOptions {
    * Like Twilio: after accepting a message, POST signed status callbacks (sent, delivered by default) to its
    * StatusCallback URL, rewritten by this function (the public URL is not routable in tests). Off by default.
    */
-  statusCallbacks?: { rewrite: (url: string) => string; sign: (url: string, authToken: string, params: Record<string, string>) => { headers: Record<string, string>; body: string } };
+  statusCallbacks?: {
+    rewrite: (url: string) => string;
+    sign: (
+      url: string,
+      authToken: string,
+      params: Record<string, string>,
+    ) => { headers: Record<string, string>; body: string };
+  };
   /** WhatsApp's customer-service window (Meta: 24 h after the contact's last message to the sender). */
   whatsappWindowMs?: number;
 }
@@ -92,27 +99,57 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const server = await listenLocal(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     // The list, one message, and a message's Media subresource (what reconciliation reads).
-    const match = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\/((?:SM|MM)[0-9a-f]{32})(?:\/(Media))?)?\.json$/i.exec(url.pathname);
+    const match =
+      /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\/((?:SM|MM)[0-9a-f]{32})(?:\/(Media))?)?\.json$/i.exec(
+        url.pathname,
+      );
     if (!match) return sendJson(res, 404, { code: 20404, message: 'not found', status: 404 });
     const accountSid = match[1]!;
-    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
-    if (user !== accountSid || accounts.get(accountSid) !== pass) return sendJson(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+      .toString()
+      .split(':');
+    if (user !== accountSid || accounts.get(accountSid) !== pass)
+      return sendJson(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
 
     if (req.method === 'GET') {
       if (match[2] === undefined) return listMessages(res, accountSid, url);
       const message = [...sent, ...received].find((m) => m.accountSid === accountSid && m.sid === match[2]);
-      if (!message) return sendJson(res, 404, { code: 20404, message: `The requested resource ${url.pathname} was not found`, more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 });
+      if (!message)
+        return sendJson(res, 404, {
+          code: 20404,
+          message: `The requested resource ${url.pathname} was not found`,
+          more_info: 'https://www.twilio.com/docs/errors/20404',
+          status: 404,
+        });
       if (match[3] === undefined) return sendJson(res, 200, resource(message));
       return sendJson(res, 200, mediaPage(message));
     }
     if (match[2] !== undefined) return sendJson(res, 405, { code: 20004, message: 'Method not allowed', status: 405 });
     const form = new URLSearchParams(await readBody(req));
     const failure = failures.shift() ?? recipientFailures.get(form.get('To') ?? '')?.shift();
-    if (failure && 'status' in failure) return sendJson(res, failure.status, { code: failure.code, message: `fake error ${failure.code}`, status: failure.status, more_info: `https://www.twilio.com/docs/errors/${failure.code}` });
+    if (failure && 'status' in failure)
+      return sendJson(res, failure.status, {
+        code: failure.code,
+        message: `fake error ${failure.code}`,
+        status: failure.status,
+        more_info: `https://www.twilio.com/docs/errors/${failure.code}`,
+      });
     const message: FakeTwilioMessage = {
-      sid: `SM${randomBytes(16).toString('hex')}`, accountSid, from: form.get('From') ?? '', to: form.get('To') ?? '',
-      body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), status: 'queued', dateCreated: new Date(), dateSent: null, media: [], errorCode: null,
-      contentSid: form.get('ContentSid'), contentVariables: form.get('ContentVariables') ? JSON.parse(form.get('ContentVariables')!) as Record<string, string> : null,
+      sid: `SM${randomBytes(16).toString('hex')}`,
+      accountSid,
+      from: form.get('From') ?? '',
+      to: form.get('To') ?? '',
+      body: form.get('Body') ?? '',
+      statusCallback: form.get('StatusCallback'),
+      status: 'queued',
+      dateCreated: new Date(),
+      dateSent: null,
+      media: [],
+      errorCode: null,
+      contentSid: form.get('ContentSid'),
+      contentVariables: form.get('ContentVariables')
+        ? (JSON.parse(form.get('ContentVariables')!) as Record<string, string>)
+        : null,
       direction: 'outbound-api',
     };
     sent.push(message);
@@ -133,7 +170,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     if (!cb || !message.statusCallback) return;
     const scripted = deliveryScripts.get(message.to)?.shift();
     // Meta decides this, whatever else would have happened: free text to a contact silent for the window fails.
-    const script = outsideWindow(message) ? OUTSIDE_WINDOW : scripted ?? DEFAULT_SCRIPT;
+    const script = outsideWindow(message) ? OUTSIDE_WINDOW : (scripted ?? DEFAULT_SCRIPT);
     callbacksInFlight += 1;
     try {
       for (const step of script) {
@@ -143,9 +180,21 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
         if (errorCode) message.errorCode = Number(errorCode);
         // The status changed at Twilio, but this callback never reaches us (our host was down past Twilio's retry).
         if (typeof step !== 'string' && step.dropCallback) continue;
-        const params: Record<string, string> = { MessageSid: message.sid, MessageStatus: status, AccountSid: message.accountSid, From: message.from, To: message.to, ApiVersion: '2010-04-01', ...(errorCode ? { ErrorCode: errorCode } : {}) };
+        const params: Record<string, string> = {
+          MessageSid: message.sid,
+          MessageStatus: status,
+          AccountSid: message.accountSid,
+          From: message.from,
+          To: message.to,
+          ApiVersion: '2010-04-01',
+          ...(errorCode ? { ErrorCode: errorCode } : {}),
+        };
         const signed = cb.sign(message.statusCallback, accounts.get(message.accountSid) ?? '', params);
-        const response = await fetch(cb.rewrite(message.statusCallback), { method: 'POST', headers: signed.headers, body: signed.body }).catch(() => null);
+        const response = await fetch(cb.rewrite(message.statusCallback), {
+          method: 'POST',
+          headers: signed.headers,
+          body: signed.body,
+        }).catch(() => null);
         if (!response || response.status >= 500) break; // Twilio would retry later; tests see the gap
       }
     } finally {
@@ -158,7 +207,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   function outsideWindow(m: FakeTwilioMessage): boolean {
     if (!m.from.startsWith('whatsapp:') || m.contentSid) return false;
     const windowMs = options.whatsappWindowMs ?? 24 * 3_600_000;
-    const last = received.filter((r) => r.accountSid === m.accountSid && r.from === m.to && r.to === m.from).reduce((max, r) => Math.max(max, r.dateCreated.getTime()), -Infinity);
+    const last = received
+      .filter((r) => r.accountSid === m.accountSid && r.from === m.to && r.to === m.from)
+      .reduce((max, r) => Math.max(max, r.dateCreated.getTime()), -Infinity);
     return Date.now() - last >= windowMs;
   }
 
@@ -166,11 +217,26 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   function resource(m: FakeTwilioMessage) {
     const base = `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}`;
     return {
-      sid: m.sid, account_sid: m.accountSid, from: m.from, to: m.to, body: m.body, status: m.status, num_segments: '1',
-      num_media: String(m.media.length), direction: m.direction, api_version: '2010-04-01', messaging_service_sid: null,
-      date_created: rfc2822(m.dateCreated), date_updated: rfc2822(m.dateSent ?? m.dateCreated),
-      date_sent: m.dateSent ? rfc2822(m.dateSent) : null, error_code: m.errorCode, error_message: null, price: null, price_unit: 'USD',
-      uri: `${base}.json`, subresource_uris: { media: `${base}/Media.json`, feedback: `${base}/Feedback.json` },
+      sid: m.sid,
+      account_sid: m.accountSid,
+      from: m.from,
+      to: m.to,
+      body: m.body,
+      status: m.status,
+      num_segments: '1',
+      num_media: String(m.media.length),
+      direction: m.direction,
+      api_version: '2010-04-01',
+      messaging_service_sid: null,
+      date_created: rfc2822(m.dateCreated),
+      date_updated: rfc2822(m.dateSent ?? m.dateCreated),
+      date_sent: m.dateSent ? rfc2822(m.dateSent) : null,
+      error_code: m.errorCode,
+      error_message: null,
+      price: null,
+      price_unit: 'USD',
+      uri: `${base}.json`,
+      subresource_uris: { media: `${base}/Media.json`, feedback: `${base}/Feedback.json` },
     };
   }
 
@@ -178,12 +244,22 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     const uri = `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}/Media.json`;
     return {
       media_list: m.media.map((media) => ({
-        sid: media.sid, account_sid: m.accountSid, parent_sid: m.sid, content_type: media.contentType,
-        date_created: rfc2822(m.dateCreated), date_updated: rfc2822(m.dateCreated),
+        sid: media.sid,
+        account_sid: m.accountSid,
+        parent_sid: m.sid,
+        content_type: media.contentType,
+        date_created: rfc2822(m.dateCreated),
+        date_updated: rfc2822(m.dateCreated),
         uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}/Media/${media.sid}.json`,
       })),
-      page: 0, page_size: 50, start: 0, end: Math.max(0, m.media.length - 1), uri: `${uri}?PageSize=50&Page=0`,
-      first_page_uri: `${uri}?PageSize=50&Page=0`, next_page_uri: null, previous_page_uri: null,
+      page: 0,
+      page_size: 50,
+      start: 0,
+      end: Math.max(0, m.media.length - 1),
+      uri: `${uri}?PageSize=50&Page=0`,
+      first_page_uri: `${uri}?PageSize=50&Page=0`,
+      next_page_uri: null,
+      previous_page_uri: null,
     };
   }
 
@@ -198,37 +274,77 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     const pageSizeText = q.get('PageSize') ?? '50';
     const pageSize = Number(pageSizeText);
     if (!/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > 1000) {
-      return sendJson(res, 400, { code: 20001, message: 'PageSize must be an integer between 1 and 1000', more_info: 'https://www.twilio.com/docs/errors/20001', status: 400 });
+      return sendJson(res, 400, {
+        code: 20001,
+        message: 'PageSize must be an integer between 1 and 1000',
+        more_info: 'https://www.twilio.com/docs/errors/20001',
+        status: 400,
+      });
     }
     const pageText = q.get('Page') ?? '0';
-    if (!/^\d+$/.test(pageText)) return sendJson(res, 400, { code: 20001, message: 'Page must be a non-negative integer', more_info: 'https://www.twilio.com/docs/errors/20001', status: 400 });
+    if (!/^\d+$/.test(pageText))
+      return sendJson(res, 400, {
+        code: 20001,
+        message: 'Page must be a non-negative integer',
+        more_info: 'https://www.twilio.com/docs/errors/20001',
+        status: 400,
+      });
     const page = Number(pageText);
     const filters: ((m: FakeTwilioMessage) => boolean)[] = [];
-    for (const [key, op] of [['DateSent', '='], ['DateSent<', '<'], ['DateSent>', '>']] as const) {
+    for (const [key, op] of [
+      ['DateSent', '='],
+      ['DateSent<', '<'],
+      ['DateSent>', '>'],
+    ] as const) {
       const value = q.get(key);
       if (value === null) continue;
       const bound = parseDateFilter(value);
-      if (!bound) return sendJson(res, 400, { code: 20001, message: `Invalid value for ${key}`, more_info: 'https://www.twilio.com/docs/errors/20001', status: 400 });
+      if (!bound)
+        return sendJson(res, 400, {
+          code: 20001,
+          message: `Invalid value for ${key}`,
+          more_info: 'https://www.twilio.com/docs/errors/20001',
+          status: 400,
+        });
       // A message not sent yet has no date_sent, so no DateSent filter matches it.
       // Twilio's dates have whole seconds: compare at that precision.
       const t = (m: FakeTwilioMessage) => (m.dateSent ? Math.floor(m.dateSent.getTime() / 1000) * 1000 : NaN);
-      filters.push(op === '=' ? (m) => t(m) >= bound.from && t(m) < bound.to : op === '<' ? (m) => t(m) < bound.to : (m) => t(m) >= bound.from);
+      filters.push(
+        op === '='
+          ? (m) => t(m) >= bound.from && t(m) < bound.to
+          : op === '<'
+            ? (m) => t(m) < bound.to
+            : (m) => t(m) >= bound.from,
+      );
     }
     const to = q.get('To');
     const from = q.get('From');
     const all = [...sent, ...received]
-      .filter((m) => m.accountSid === accountSid && (!to || m.to === to) && (!from || m.from === from) && filters.every((f) => f(m)))
+      .filter(
+        (m) =>
+          m.accountSid === accountSid &&
+          (!to || m.to === to) &&
+          (!from || m.from === from) &&
+          filters.every((f) => f(m)),
+      )
       .sort((a, b) => sortKey(b) - sortKey(a) || (a.sid < b.sid ? 1 : a.sid > b.sid ? -1 : 0));
     const token = q.get('PageToken');
     let start = page * pageSize;
     if (token) {
       const at = all.findIndex((m) => m.sid === token.slice(2));
-      if (!/^P[AB]/.test(token) || at < 0) return sendJson(res, 400, { code: 20001, message: 'Invalid PageToken', more_info: 'https://www.twilio.com/docs/errors/20001', status: 400 });
+      if (!/^P[AB]/.test(token) || at < 0)
+        return sendJson(res, 400, {
+          code: 20001,
+          message: 'Invalid PageToken',
+          more_info: 'https://www.twilio.com/docs/errors/20001',
+          status: 400,
+        });
       start = token.startsWith('PA') ? at + 1 : Math.max(0, at - pageSize);
     }
     const items = all.slice(start, start + pageSize);
     const base = new URLSearchParams();
-    for (const key of ['To', 'From', 'DateSent', 'DateSent<', 'DateSent>']) if (q.get(key) !== null) base.set(key, q.get(key)!);
+    for (const key of ['To', 'From', 'DateSent', 'DateSent<', 'DateSent>'])
+      if (q.get(key) !== null) base.set(key, q.get(key)!);
     base.set('PageSize', String(pageSize));
     const uriOf = (extra: Record<string, string>) => {
       const params = new URLSearchParams(base);
@@ -238,11 +354,16 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     const hasMore = start + items.length < all.length;
     return sendJson(res, 200, {
       messages: items.map(resource),
-      page, page_size: pageSize, start, end: start + Math.max(0, items.length - 1),
+      page,
+      page_size: pageSize,
+      start,
+      end: start + Math.max(0, items.length - 1),
       uri: `${url.pathname}?${url.searchParams.toString()}`,
       first_page_uri: uriOf({ Page: '0' }),
-      next_page_uri: hasMore && items.length > 0 ? uriOf({ Page: String(page + 1), PageToken: `PA${items.at(-1)!.sid}` }) : null,
-      previous_page_uri: page > 0 && items.length > 0 ? uriOf({ Page: String(page - 1), PageToken: `PB${items[0]!.sid}` }) : null,
+      next_page_uri:
+        hasMore && items.length > 0 ? uriOf({ Page: String(page + 1), PageToken: `PA${items.at(-1)!.sid}` }) : null,
+      previous_page_uri:
+        page > 0 && items.length > 0 ? uriOf({ Page: String(page - 1), PageToken: `PB${items[0]!.sid}` }) : null,
     });
   }
 
@@ -251,11 +372,27 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     sent,
     received,
     /** Records a message a customer sent (Twilio's log has it whether or not its webhook reaches us). */
-    receive(message: { sid: string; accountSid: string; from: string; to: string; body: string; dateCreated?: Date; media?: { contentType: string }[] }) {
+    receive(message: {
+      sid: string;
+      accountSid: string;
+      from: string;
+      to: string;
+      body: string;
+      dateCreated?: Date;
+      media?: { contentType: string }[];
+    }) {
       const dateCreated = message.dateCreated ?? new Date();
       const { media, ...rest } = message;
       received.push({
-        ...rest, statusCallback: null, contentSid: null, contentVariables: null, status: 'received', dateCreated, dateSent: dateCreated, direction: 'inbound', errorCode: null,
+        ...rest,
+        statusCallback: null,
+        contentSid: null,
+        contentVariables: null,
+        status: 'received',
+        dateCreated,
+        dateSent: dateCreated,
+        direction: 'inbound',
+        errorCode: null,
         media: (media ?? []).map((m) => ({ sid: `ME${randomBytes(16).toString('hex')}`, contentType: m.contentType })),
       });
     },
@@ -289,9 +426,17 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
           resolve(sent);
           return true;
         };
-        const timer = setTimeout(() => { cleanup(); reject(new Error(`fake Twilio: condition not met within ${timeoutMs} ms (${sent.length} messages)`)); }, timeoutMs);
-        const cleanup = () => { clearTimeout(timer); listeners.delete(listener); };
-        const listener = () => { check(); };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`fake Twilio: condition not met within ${timeoutMs} ms (${sent.length} messages)`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(listener);
+        };
+        const listener = () => {
+          check();
+        };
         if (!check()) listeners.add(listener);
       });
     },

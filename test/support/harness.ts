@@ -30,7 +30,11 @@ export const PUBLIC_BASE_URL = 'https://causeway.example.test';
 export const TEST_LOG_DIR = path.resolve(import.meta.dirname, '../../test-results/logs');
 let testLog: ReturnType<typeof pino.destination> | undefined;
 function testLogDestination() {
-  testLog ??= pino.destination({ dest: path.join(TEST_LOG_DIR, `${process.pid}-${randomBytes(3).toString('hex')}.ndjson`), mkdir: true, sync: true });
+  testLog ??= pino.destination({
+    dest: path.join(TEST_LOG_DIR, `${process.pid}-${randomBytes(3).toString('hex')}.ndjson`),
+    mkdir: true,
+    sync: true,
+  });
   return testLog;
 }
 
@@ -77,13 +81,18 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   let apiUrlForCallbacks = '';
   // The fake applies the same WhatsApp window as the service under test (Meta's 24 h unless a test shortens both).
   const window = overrides.WHATSAPP_WINDOW ? { whatsappWindowMs: parseDuration(overrides.WHATSAPP_WINDOW) } : {};
-  const twilio = await startFakeTwilio(options.statusCallbacks ? {
-    ...window,
-    statusCallbacks: {
-      rewrite: (url) => url.replace(PUBLIC_BASE_URL, apiUrlForCallbacks),
-      sign: (url, authToken, params) => signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: new URL(url).pathname, authToken, params }),
-    },
-  } : window);
+  const twilio = await startFakeTwilio(
+    options.statusCallbacks
+      ? {
+          ...window,
+          statusCallbacks: {
+            rewrite: (url) => url.replace(PUBLIC_BASE_URL, apiUrlForCallbacks),
+            sign: (url, authToken, params) =>
+              signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: new URL(url).pathname, authToken, params }),
+          },
+        }
+      : window,
+  );
 
   const openai = await startFakeOpenAi();
   // Every test's application log goes to test-results/logs (debug level): `npm test` ends by checking that none of
@@ -94,7 +103,18 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     if (options.log) installTemporalRuntime(options.log.sdk, 'INFO', { metricsBindAddress: options.sdkMetricsAddress });
     // The SDK's warnings ("Activity failed" carries the failure's message) go to the checked log file too; its
     // errors also to stderr, as before.
-    else installTemporalRuntime(createLogger('warn', { name: 'temporal-sdk', destination: pino.multistream([{ level: 'warn', stream: testLogDestination() }, { level: 'error', stream: process.stderr }]) }), 'WARN', { metricsBindAddress: options.sdkMetricsAddress });
+    else
+      installTemporalRuntime(
+        createLogger('warn', {
+          name: 'temporal-sdk',
+          destination: pino.multistream([
+            { level: 'warn', stream: testLogDestination() },
+            { level: 'error', stream: process.stderr },
+          ]),
+        }),
+        'WARN',
+        { metricsBindAddress: options.sdkMetricsAddress },
+      );
     runtimeInstalled = true;
   }
   const env: Env = loadEnv({
@@ -117,24 +137,71 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   });
   const payloadKeys = env.CAUSEWAY_PAYLOAD_KEYS ?? null;
   const database = createDb(env.DATABASE_URL!, { max: 10, embedded: inject('databaseEmbedded') });
-  const temporal = createTemporalClient({ address: env.TEMPORAL_ADDRESS!, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
+  const temporal = createTemporalClient({
+    address: env.TEMPORAL_ADDRESS!,
+    namespace: env.TEMPORAL_NAMESPACE,
+    payloadKeys,
+  });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   // One set of worker series across restarts, as one worker process would keep them.
   const workerMetrics = createMetrics('worker');
-  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  bundle ??= await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    },
+  });
   const startWorker = async () => {
-    const worker: Worker = await createWorker({ env, db: database.db, client: temporal.client, connection, log, payloadKeys, workflowBundle: bundle, metrics: workerMetrics, ...(options.payments ? { payments: options.payments } : {}) });
+    const worker: Worker = await createWorker({
+      env,
+      db: database.db,
+      client: temporal.client,
+      connection,
+      log,
+      payloadKeys,
+      workflowBundle: bundle,
+      metrics: workerMetrics,
+      ...(options.payments ? { payments: options.payments } : {}),
+    });
     return { worker, running: worker.run() };
   };
   let current = await startWorker();
 
-  const apiDatabase = options.api?.databaseUrl ? createDb(options.api.databaseUrl, { max: 10, embedded: inject('databaseEmbedded') }) : null;
-  const apiTemporal = options.api?.temporalAddress ? createTemporalClient({ address: options.api.temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys }) : null;
+  const apiDatabase = options.api?.databaseUrl
+    ? createDb(options.api.databaseUrl, { max: 10, embedded: inject('databaseEmbedded') })
+    : null;
+  const apiTemporal = options.api?.temporalAddress
+    ? createTemporalClient({ address: options.api.temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys })
+    : null;
   const apiDb = apiDatabase?.db ?? database.db;
   const apiClient = apiTemporal?.client ?? temporal.client;
-  const inboxDrainer = createInboxDrainer({ db: apiDb, client: apiClient, taskQueue: env.TEMPORAL_TASK_QUEUE, log, ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) });
-  const webhook = { ...(options.api?.tenantCacheTtlMs !== undefined ? { tenantCacheTtlMs: options.api.tenantCacheTtlMs } : {}), ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}) };
-  const app = createApp({ env, db: apiDb, temporal: apiClient, log, inboxDrainer, webhook, payloadCodec: payloadKeys ? new EncryptionCodec(payloadKeys) : null });
+  const inboxDrainer = createInboxDrainer({
+    db: apiDb,
+    client: apiClient,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    log,
+    ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}),
+  });
+  const webhook = {
+    ...(options.api?.tenantCacheTtlMs !== undefined ? { tenantCacheTtlMs: options.api.tenantCacheTtlMs } : {}),
+    ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}),
+  };
+  const app = createApp({
+    env,
+    db: apiDb,
+    temporal: apiClient,
+    log,
+    inboxDrainer,
+    webhook,
+    payloadCodec: payloadKeys ? new EncryptionCodec(payloadKeys) : null,
+  });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -145,25 +212,60 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     const accountSid = `AC${randomBytes(16).toString('hex')}`;
     const authToken = randomBytes(16).toString('hex');
     const phone = randomPhone();
-    const { tenant } = await createTenant(database.db, { slug, name: slug, accountSid, authToken, mode, numbers: [{ channel: 'whatsapp', phone }, { channel: 'sms', phone }] });
+    const { tenant } = await createTenant(database.db, {
+      slug,
+      name: slug,
+      accountSid,
+      authToken,
+      mode,
+      numbers: [
+        { channel: 'whatsapp', phone },
+        { channel: 'sms', phone },
+      ],
+    });
     twilio.addAccount(accountSid, authToken);
     return { tenantId: tenant.id, slug, accountSid, authToken, address: formatAddress('whatsapp', phone), phone };
   }
 
-  function inboundParams(tenant: TestTenant, message: { body: string; from: string; messageSid?: string; to?: string }) {
+  function inboundParams(
+    tenant: TestTenant,
+    message: { body: string; from: string; messageSid?: string; to?: string },
+  ) {
     const messageSid = message.messageSid ?? newMessageSid();
     return {
-      MessageSid: messageSid, SmsMessageSid: messageSid, AccountSid: tenant.accountSid, From: message.from,
-      To: message.to ?? tenant.address, Body: message.body, NumMedia: '0', ApiVersion: '2010-04-01',
+      MessageSid: messageSid,
+      SmsMessageSid: messageSid,
+      AccountSid: tenant.accountSid,
+      From: message.from,
+      To: message.to ?? tenant.address,
+      Body: message.body,
+      NumMedia: '0',
+      ApiVersion: '2010-04-01',
     };
   }
 
   /** POSTs an inbound webhook signed with the tenant's auth token (or the given signature). */
-  async function postInbound(tenant: TestTenant, message: { body: string; from: string; messageSid?: string; to?: string }, options: { signature?: string | null; authToken?: string } = {}) {
+  async function postInbound(
+    tenant: TestTenant,
+    message: { body: string; from: string; messageSid?: string; to?: string },
+    options: { signature?: string | null; authToken?: string } = {},
+  ) {
     const params = inboundParams(tenant, message);
     // Twilio logs the message before it calls the webhook: reconciliation and the WhatsApp window read this log.
-    if (!twilio.received.some((m) => m.sid === params.MessageSid)) twilio.receive({ sid: params.MessageSid, accountSid: params.AccountSid, from: params.From, to: params.To, body: params.Body });
-    const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/messages', authToken: options.authToken ?? tenant.authToken, params });
+    if (!twilio.received.some((m) => m.sid === params.MessageSid))
+      twilio.receive({
+        sid: params.MessageSid,
+        accountSid: params.AccountSid,
+        from: params.From,
+        to: params.To,
+        body: params.Body,
+      });
+    const request = signedWebhook({
+      publicBaseUrl: PUBLIC_BASE_URL,
+      path: '/webhooks/twilio/messages',
+      authToken: options.authToken ?? tenant.authToken,
+      params,
+    });
     const headers: Record<string, string> = { ...request.headers };
     if (options.signature === null) delete headers['x-twilio-signature'];
     else if (options.signature !== undefined) headers['x-twilio-signature'] = options.signature;
@@ -173,29 +275,64 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
 
   async function postStatus(tenant: TestTenant, params: Record<string, string>) {
     const full = { AccountSid: tenant.accountSid, ApiVersion: '2010-04-01', ...params };
-    const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: '/webhooks/twilio/status', authToken: tenant.authToken, params: full });
+    const request = signedWebhook({
+      publicBaseUrl: PUBLIC_BASE_URL,
+      path: '/webhooks/twilio/status',
+      authToken: tenant.authToken,
+      params: full,
+    });
     return fetch(`${apiUrl}/webhooks/twilio/status`, { method: 'POST', headers: request.headers, body: request.body });
   }
 
   /** An operator with an API key, for the /api routes. */
-  async function createOperator(tenant: TestTenant, role: Role = 'AGENT', name = `Agent ${randomBytes(2).toString('hex')}`) {
-    const { user, apiKey } = await createUser(database.db, { tenantId: tenant.tenantId, name, role, department: 'support' });
+  async function createOperator(
+    tenant: TestTenant,
+    role: Role = 'AGENT',
+    name = `Agent ${randomBytes(2).toString('hex')}`,
+  ) {
+    const { user, apiKey } = await createUser(database.db, {
+      tenantId: tenant.tenantId,
+      name,
+      role,
+      department: 'support',
+    });
     return { id: user.id, name, role, apiKey };
   }
 
-  async function api(path: string, options: { key?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  async function api(
+    path: string,
+    options: { key?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
     const response = await fetch(`${apiUrl}${path}`, {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-      headers: { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), 'content-type': 'application/json', ...options.headers },
+      headers: {
+        ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+        'content-type': 'application/json',
+        ...options.headers,
+      },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     const text = await response.text();
-        return { status: response.status, json: (text ? JSON.parse(text) : null) as Record<string, any> };
+    return { status: response.status, json: (text ? JSON.parse(text) : null) as Record<string, any> };
   }
 
   return {
-    env, payloadKeys, db: database.db, sql: database.sql, client: temporal.client, twilio, openai, apiUrl, app, inboxDrainer, workerMetrics,
-    createTestTenant, postInbound, postStatus, createOperator, api,
+    env,
+    payloadKeys,
+    db: database.db,
+    sql: database.sql,
+    client: temporal.client,
+    twilio,
+    openai,
+    apiUrl,
+    app,
+    inboxDrainer,
+    workerMetrics,
+    createTestTenant,
+    postInbound,
+    postStatus,
+    createOperator,
+    api,
     /** The running worker's state ('RUNNING' while it polls); a worker that crashed is 'FAILED'. */
     workerState: () => current.worker.getState(),
     /** Stops the worker (as a crash or deploy would) and starts a new one on the same task queue. */
@@ -218,7 +355,11 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 /** Waits for an observable condition (a row, a workflow state), checking every 50 ms, failing after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

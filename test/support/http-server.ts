@@ -7,7 +7,9 @@ export interface LocalServer {
 }
 
 /** A plain node:http server on an ephemeral loopback port (fakes of third-party APIs). */
-export async function listenLocal(handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void): Promise<LocalServer> {
+export async function listenLocal(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void,
+): Promise<LocalServer> {
   const server = http.createServer((req, res) => {
     Promise.resolve(handler(req, res)).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { message: (error as Error).message });
@@ -17,7 +19,11 @@ export async function listenLocal(handler: (req: http.IncomingMessage, res: http
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -13,17 +13,20 @@ const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 export function payloadsOf(value: unknown, path = ''): FoundPayload[] {
   if (!value || typeof value !== 'object' || isBytes(value)) return [];
   const record = value as Record<string, unknown>;
-  if (isBytes(record.data) && record.metadata && typeof record.metadata === 'object') return [{ path, payload: record }];
+  if (isBytes(record.data) && record.metadata && typeof record.metadata === 'object')
+    return [{ path, payload: record }];
   return Object.entries(record).flatMap(([key, child]) => payloadsOf(child, path ? `${path}.${key}` : key));
 }
 
-export const encodingOf = (payload: Payload) => new TextDecoder().decode(payload.metadata?.[METADATA_ENCODING_KEY] ?? new Uint8Array());
+export const encodingOf = (payload: Payload) =>
+  new TextDecoder().decode(payload.metadata?.[METADATA_ENCODING_KEY] ?? new Uint8Array());
 
 /**
  * Not run through codecs, by the SDK's design: search attributes (indexed by the server), headers (the trace
  * context) and the markers `patched()` writes (the patch id only, read back by the SDK core).
  */
-export const isCodecExempt = (path: string) => /(^|\.)(searchAttributes|header)\./.test(path) || /markerRecordedEventAttributes\.details\.patch-data\./.test(path);
+export const isCodecExempt = (path: string) =>
+  /(^|\.)(searchAttributes|header)\./.test(path) || /markerRecordedEventAttributes\.details\.patch-data\./.test(path);
 
 /**
  * What someone without the key can read of a history: its JSON (failure messages, summaries) and every payload's
@@ -31,7 +34,12 @@ export const isCodecExempt = (path: string) => /(^|\.)(searchAttributes|header)\
  */
 export function readableWithoutKey(history: proto.temporal.api.history.v1.IHistory): string {
   const text = JSON.stringify(history);
-  const bytes = payloadsOf(history).map(({ payload }) => `${new TextDecoder().decode(payload.data ?? new Uint8Array())}\n${Object.values(payload.metadata ?? {}).map((v) => new TextDecoder().decode(v)).join(' ')}`);
+  const bytes = payloadsOf(history).map(
+    ({ payload }) =>
+      `${new TextDecoder().decode(payload.data ?? new Uint8Array())}\n${Object.values(payload.metadata ?? {})
+        .map((v) => new TextDecoder().decode(v))
+        .join(' ')}`,
+  );
   return [text, ...bytes].join('\n');
 }
 
@@ -39,5 +47,8 @@ export function readableWithoutKey(history: proto.temporal.api.history.v1.IHisto
 export function failuresOf(value: unknown): proto.temporal.api.failure.v1.IFailure[] {
   if (!value || typeof value !== 'object' || isBytes(value)) return [];
   return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) =>
-    key === 'failure' && child && typeof child === 'object' ? [child as proto.temporal.api.failure.v1.IFailure, ...failuresOf(child)] : failuresOf(child));
+    key === 'failure' && child && typeof child === 'object'
+      ? [child as proto.temporal.api.failure.v1.IFailure, ...failuresOf(child)]
+      : failuresOf(child),
+  );
 }

@@ -37,20 +37,26 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.pipe(upstream);
     upstream.pipe(client);
     client.once('close', () => upstream.destroy());
-    upstream.once('close', () => { if (!client.destroyed) client.destroy(); });
+    upstream.once('close', () => {
+      if (!client.destroyed) client.destroy();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     address: `127.0.0.1:${port}`,
     port,
-    get paused() { return paused; },
+    get paused() {
+      return paused;
+    },
     pause() {
       paused = true;
       for (const socket of sockets) socket.resetAndDestroy();
       sockets.clear();
     },
-    resume() { paused = false; },
+    resume() {
+      paused = false;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

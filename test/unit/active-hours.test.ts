@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ActiveHoursError, DEFAULT_ACTIVE_HOURS, formatActiveHours, isOpen, isValidTimeZone, nextOpening, parseActiveHours, type ActiveHours,
+  ActiveHoursError,
+  DEFAULT_ACTIVE_HOURS,
+  formatActiveHours,
+  isOpen,
+  isValidTimeZone,
+  nextOpening,
+  parseActiveHours,
+  type ActiveHours,
 } from '../../src/domain/active-hours';
 
 const h = (hh: number, mm = 0, ss = 0) => hh * 3600 + mm * 60 + ss;
@@ -10,20 +17,43 @@ const next = (hours: ActiveHours, tz: string, from: string) => nextOpening(hours
 describe('parseActiveHours', () => {
   it('parses the ANATEL default: weekdays 08-20, Saturday 08-14, Sunday closed', () => {
     expect(DEFAULT_ACTIVE_HOURS).toEqual({
-      mon: [[h(8), h(20)]], tue: [[h(8), h(20)]], wed: [[h(8), h(20)]], thu: [[h(8), h(20)]], fri: [[h(8), h(20)]], sat: [[h(8), h(14)]], sun: [],
+      mon: [[h(8), h(20)]],
+      tue: [[h(8), h(20)]],
+      wed: [[h(8), h(20)]],
+      thu: [[h(8), h(20)]],
+      fri: [[h(8), h(20)]],
+      sat: [[h(8), h(14)]],
+      sun: [],
     });
   });
 
   it('accepts lists, wrapping ranges, several windows, seconds, 24:00, daily/all, always and any case', () => {
-    expect(parseActiveHours('Sat, SUN 10:00-12:00:30 , 13:00-14:00')).toMatchObject({ mon: [], sat: [[h(10), h(12, 0, 30)], [h(13), h(14)]], sun: [[h(10), h(12, 0, 30)], [h(13), h(14)]] });
+    expect(parseActiveHours('Sat, SUN 10:00-12:00:30 , 13:00-14:00')).toMatchObject({
+      mon: [],
+      sat: [
+        [h(10), h(12, 0, 30)],
+        [h(13), h(14)],
+      ],
+      sun: [
+        [h(10), h(12, 0, 30)],
+        [h(13), h(14)],
+      ],
+    });
     const wrapped = parseActiveHours('fri-mon 9:00-17:00');
-    expect(Object.entries(wrapped).filter(([, w]) => w.length > 0).map(([d]) => d)).toEqual(['mon', 'fri', 'sat', 'sun']);
+    expect(
+      Object.entries(wrapped)
+        .filter(([, w]) => w.length > 0)
+        .map(([d]) => d),
+    ).toEqual(['mon', 'fri', 'sat', 'sun']);
     expect(parseActiveHours('daily 20:00-24:00').sun).toEqual([[h(20), h(24)]]);
     expect(parseActiveHours('all 00:00-01:00')).toEqual(parseActiveHours('mon-sun 00:00-01:00'));
     expect(parseActiveHours(' Always ')).toEqual(parseActiveHours('daily 00:00-24:00'));
     expect(parseActiveHours('never').mon).toEqual([]);
     // Separate clauses may add windows to the same day; they are kept sorted.
-    expect(parseActiveHours('mon 13:00-14:00; mon-fri 08:00-12:00').mon).toEqual([[h(8), h(12)], [h(13), h(14)]]);
+    expect(parseActiveHours('mon 13:00-14:00; mon-fri 08:00-12:00').mon).toEqual([
+      [h(8), h(12)],
+      [h(13), h(14)],
+    ]);
     // Touching windows do not overlap: end is exclusive.
     expect(parseActiveHours('mon 08:00-12:00,12:00-13:00').mon).toHaveLength(2);
   });
@@ -57,7 +87,10 @@ describe('formatActiveHours', () => {
   it.each([
     ['mon-fri 08:00-20:00; sat 08:00-14:00', 'mon-fri 08:00-20:00; sat 08:00-14:00'],
     ['SAT-MON 9:00-10:00:30', 'mon,sat,sun 09:00-10:00:30'],
-    ['mon,wed,thu,fri 08:00-09:00; tue 10:00-11:00,12:00-24:00', 'mon,wed-fri 08:00-09:00; tue 10:00-11:00,12:00-24:00'],
+    [
+      'mon,wed,thu,fri 08:00-09:00; tue 10:00-11:00,12:00-24:00',
+      'mon,wed-fri 08:00-09:00; tue 10:00-11:00,12:00-24:00',
+    ],
     ['daily 08:00-20:00', 'daily 08:00-20:00'],
     ['daily 00:00-24:00', 'always'],
     ['always', 'always'],
@@ -126,12 +159,18 @@ describe('nextOpening', () => {
   });
 
   it('finds a window a few seconds ahead, and one a week ahead', () => {
-    expect(next(parseActiveHours('mon 10:00:05-10:00:10'), 'UTC', '2026-05-11T10:00:00Z')).toBe('2026-05-11T10:00:05.000Z');
-    expect(next(parseActiveHours('mon 10:00:05-10:00:10'), 'UTC', '2026-05-11T10:00:10Z')).toBe('2026-05-18T10:00:05.000Z');
+    expect(next(parseActiveHours('mon 10:00:05-10:00:10'), 'UTC', '2026-05-11T10:00:00Z')).toBe(
+      '2026-05-11T10:00:05.000Z',
+    );
+    expect(next(parseActiveHours('mon 10:00:05-10:00:10'), 'UTC', '2026-05-11T10:00:10Z')).toBe(
+      '2026-05-18T10:00:05.000Z',
+    );
   });
 
   it('handles Asia/Kolkata (+05:30)', () => {
-    expect(next(parseActiveHours('daily 09:00-18:00'), 'Asia/Kolkata', '2026-05-11T12:30:00Z')).toBe('2026-05-12T03:30:00.000Z');
+    expect(next(parseActiveHours('daily 09:00-18:00'), 'Asia/Kolkata', '2026-05-11T12:30:00Z')).toBe(
+      '2026-05-12T03:30:00.000Z',
+    );
   });
 
   it('is null when the hours never open', () => {
@@ -163,24 +202,37 @@ describe('nextOpening', () => {
   });
 
   it('handles Europe/London spring forward (01:00 GMT → 02:00 BST on 2026-03-29)', () => {
-    expect(next(parseActiveHours('sun 01:30-03:00'), 'Europe/London', '2026-03-29T00:00:00Z')).toBe('2026-03-29T01:00:00.000Z');
-    expect(next(parseActiveHours('daily 08:00-20:00'), 'Europe/London', '2026-03-28T21:00:00Z')).toBe('2026-03-29T07:00:00.000Z');
+    expect(next(parseActiveHours('sun 01:30-03:00'), 'Europe/London', '2026-03-29T00:00:00Z')).toBe(
+      '2026-03-29T01:00:00.000Z',
+    );
+    expect(next(parseActiveHours('daily 08:00-20:00'), 'Europe/London', '2026-03-28T21:00:00Z')).toBe(
+      '2026-03-29T07:00:00.000Z',
+    );
     // 2026-10-25 02:00 BST → 01:00 GMT: Monday 08:00 is GMT again.
-    expect(next(parseActiveHours('daily 08:00-20:00'), 'Europe/London', '2026-10-25T20:00:00Z')).toBe('2026-10-26T08:00:00.000Z');
+    expect(next(parseActiveHours('daily 08:00-20:00'), 'Europe/London', '2026-10-25T20:00:00Z')).toBe(
+      '2026-10-26T08:00:00.000Z',
+    );
   });
 
   it('always returns an open instant with nothing open before it (random instants, several zones)', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-    const schedules = [DEFAULT_ACTIVE_HOURS, parseActiveHours('sun 01:30-01:45; wed 02:10-02:20'), parseActiveHours('daily 00:00-00:30,23:30-24:00')];
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const schedules = [
+      DEFAULT_ACTIVE_HOURS,
+      parseActiveHours('sun 01:30-01:45; wed 02:10-02:20'),
+      parseActiveHours('daily 00:00-00:30,23:30-24:00'),
+    ];
     for (let i = 0; i < 120; i++) {
-      const zone = ['America/New_York', 'Europe/London', 'Asia/Kolkata', 'America/Sao_Paulo', 'Australia/Lord_Howe'][i % 5]!;
+      const zone = ['America/New_York', 'Europe/London', 'Asia/Kolkata', 'America/Sao_Paulo', 'Australia/Lord_Howe'][
+        i % 5
+      ]!;
       const hours = schedules[i % 3]!;
       const from = new Date(Date.UTC(2026, 0, 1) + Math.floor(random() * 365 * 86_400) * 1000);
       const opening = nextOpening(hours, zone, from)!;
       expect(isOpen(hours, zone, opening)).toBe(true);
       expect(opening.getTime()).toBeGreaterThanOrEqual(from.getTime());
-      for (let t = from.getTime(); t < opening.getTime(); t += 300_000) expect(isOpen(hours, zone, new Date(t))).toBe(false);
+      for (let t = from.getTime(); t < opening.getTime(); t += 300_000)
+        expect(isOpen(hours, zone, new Date(t))).toBe(false);
       if (opening !== from) expect(isOpen(hours, zone, new Date(opening.getTime() - 1000))).toBe(false);
     }
   });

@@ -3,7 +3,14 @@ import { counterDeltas, nextTargetState, type TargetSnapshot } from '../../src/d
 
 const now = new Date('2026-11-22T12:00:00Z');
 const sending = (over: Partial<TargetSnapshot> = {}): TargetSnapshot => ({
-  state: 'sending', attemptCount: 1, lastAttemptAt: new Date(now.getTime() - 10_000), contactedAt: null, succeededAt: null, repliedAt: null, outcome: null, ...over,
+  state: 'sending',
+  attemptCount: 1,
+  lastAttemptAt: new Date(now.getTime() - 10_000),
+  contactedAt: null,
+  succeededAt: null,
+  repliedAt: null,
+  outcome: null,
+  ...over,
 });
 const policy = { maxAttempts: 3, attemptSpacingMs: 60_000, retryOnNoReply: false };
 
@@ -23,16 +30,28 @@ describe('per-target flow', () => {
 
   it('undelivered is retried after the spacing until max attempts, then fails', () => {
     const retry = nextTargetState(sending(), policy, { kind: 'status', status: 'undelivered' }, now)!;
-    expect(retry).toMatchObject({ state: 'scheduled', outcome: 'retry_after_undelivered', nextAttemptAt: new Date(now.getTime() + 50_000) });
+    expect(retry).toMatchObject({
+      state: 'scheduled',
+      outcome: 'retry_after_undelivered',
+      nextAttemptAt: new Date(now.getTime() + 50_000),
+    });
     const last = nextTargetState(sending({ attemptCount: 3 }), policy, { kind: 'status', status: 'failed' }, now)!;
     expect(last).toMatchObject({ state: 'failed', outcome: 'failed' });
     expect(counterDeltas(sending(), { ...sending(), ...last })).toEqual({ failed: 1 });
   });
 
   it('permanent errors end the target with a reason; 21610 means opted out', () => {
-    expect(nextTargetState(sending(), policy, { kind: 'permanent', reason: 'invalid_number' }, now)).toMatchObject({ state: 'failed', outcome: 'invalid_number' });
-    expect(nextTargetState(sending(), policy, { kind: 'permanent', reason: 'outside_window' }, now)).toMatchObject({ state: 'failed', outcome: 'template_required' });
-    expect(nextTargetState(sending(), policy, { kind: 'permanent', reason: 'opted_out' }, now)).toMatchObject({ state: 'opted_out' });
+    expect(nextTargetState(sending(), policy, { kind: 'permanent', reason: 'invalid_number' }, now)).toMatchObject({
+      state: 'failed',
+      outcome: 'invalid_number',
+    });
+    expect(nextTargetState(sending(), policy, { kind: 'permanent', reason: 'outside_window' }, now)).toMatchObject({
+      state: 'failed',
+      outcome: 'template_required',
+    });
+    expect(nextTargetState(sending(), policy, { kind: 'permanent', reason: 'opted_out' }, now)).toMatchObject({
+      state: 'opted_out',
+    });
   });
 
   it('with retry-on-no-reply a delivered message is followed up unless the contact replied', () => {
@@ -41,7 +60,9 @@ describe('per-target flow', () => {
     expect(waiting).toMatchObject({ state: 'scheduled', outcome: 'awaiting_reply' });
     const replied = nextTargetState({ ...sending(), ...waiting }, p, { kind: 'reply' }, now)!;
     expect(replied).toMatchObject({ state: 'completed', outcome: 'replied', repliedAt: now });
-    expect(nextTargetState(sending({ attemptCount: 3 }), p, { kind: 'status', status: 'delivered' }, now)).toMatchObject({ state: 'completed', outcome: 'no_reply' });
+    expect(
+      nextTargetState(sending({ attemptCount: 3 }), p, { kind: 'status', status: 'delivered' }, now),
+    ).toMatchObject({ state: 'completed', outcome: 'no_reply' });
   });
 });
 
@@ -49,8 +70,18 @@ describe('offline promise recognition (scripted responder)', () => {
   it('reads an amount, a date and a method from a commitment to pay', async () => {
     const { scriptedPromise } = await import('../../src/integrations/scripted-responder');
     const today = new Date('2026-11-22T10:00:00Z');
-    expect(scriptedPromise('vou pagar R$ 150,50 dia 10/12 no pix', today)).toEqual({ type: 'promise', amountCents: 15050, dueDate: '2026-12-10', method: 'pix' });
-    expect(scriptedPromise('I promise to pay 80 on 2027-01-05 by card', today)).toEqual({ type: 'promise', amountCents: 8000, dueDate: '2027-01-05', method: 'card' });
+    expect(scriptedPromise('vou pagar R$ 150,50 dia 10/12 no pix', today)).toEqual({
+      type: 'promise',
+      amountCents: 15050,
+      dueDate: '2026-12-10',
+      method: 'pix',
+    });
+    expect(scriptedPromise('I promise to pay 80 on 2027-01-05 by card', today)).toEqual({
+      type: 'promise',
+      amountCents: 8000,
+      dueDate: '2027-01-05',
+      method: 'card',
+    });
     expect(scriptedPromise('pago 20 em 05/01', today)).toMatchObject({ dueDate: '2027-01-05', method: 'other' });
     expect(scriptedPromise('quero pagar', today)).toBeNull();
     expect(scriptedPromise('meu pedido 1234 chegou 10/12', today)).toBeNull();

@@ -1,12 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { clusterLayout, listenPorts, parsePostgresUrl, renderServerConfig, renderUiConfig } from '../../src/cluster/config';
+import {
+  clusterLayout,
+  listenPorts,
+  parsePostgresUrl,
+  renderServerConfig,
+  renderUiConfig,
+} from '../../src/cluster/config';
 
-const layout = () => clusterLayout({ databaseUrl: 'postgres://temporal:s3cr%40t@db.internal:6543/causeway', temporalAddress: '127.0.0.1:7233', uiPort: 8233, apiPort: 3000, namespace: 'default' });
+const layout = () =>
+  clusterLayout({
+    databaseUrl: 'postgres://temporal:s3cr%40t@db.internal:6543/causeway',
+    temporalAddress: '127.0.0.1:7233',
+    uiPort: 8233,
+    apiPort: 3000,
+    namespace: 'default',
+  });
 
 describe('cluster config', () => {
-  it('derives Temporal\'s databases from DATABASE_URL and a port block above the frontend', () => {
+  it("derives Temporal's databases from DATABASE_URL and a port block above the frontend", () => {
     const l = layout();
-    expect(l.postgres).toEqual({ host: 'db.internal', port: 6543, user: 'temporal', password: 's3cr@t', database: 'causeway' });
+    expect(l.postgres).toEqual({
+      host: 'db.internal',
+      port: 6543,
+      user: 'temporal',
+      password: 's3cr@t',
+      database: 'causeway',
+    });
     expect([l.temporalDatabase, l.visibilityDatabase]).toEqual(['causeway_temporal', 'causeway_temporal_visibility']);
     expect(l.apiPorts).toEqual([3000, 3001]);
     const ports = listenPorts(l, true);
@@ -28,7 +47,15 @@ describe('cluster config', () => {
   });
 
   it('refuses what it cannot run: a non-loopback frontend, a database name that needs quoting', () => {
-    expect(() => clusterLayout({ databaseUrl: 'postgres://p@h/causeway', temporalAddress: 'temporal:7233', uiPort: 1, apiPort: 2, namespace: 'default' })).toThrow(/127\.0\.0\.1/);
+    expect(() =>
+      clusterLayout({
+        databaseUrl: 'postgres://p@h/causeway',
+        temporalAddress: 'temporal:7233',
+        uiPort: 1,
+        apiPort: 2,
+        namespace: 'default',
+      }),
+    ).toThrow(/127\.0\.0\.1/);
     expect(() => parsePostgresUrl('postgres://p@h/Cause-way')).toThrow(/lower-case/);
     expect(() => parsePostgresUrl('mysql://p@h/causeway')).toThrow(/postgres/);
   });

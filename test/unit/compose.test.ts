@@ -30,7 +30,14 @@ const NOT_FOR_DEPLOY: Record<string, string> = {
   PATH: 'the process environment',
 };
 /** Passed with a value of compose's own instead of the schema's default, on purpose. */
-const COMPOSE_VALUES = ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'WORKER_METRICS_PORT', 'WORKER_SDK_METRICS_PORT'];
+const COMPOSE_VALUES = [
+  'NODE_ENV',
+  'DATABASE_URL',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_UI_URL',
+  'WORKER_METRICS_PORT',
+  'WORKER_SDK_METRICS_PORT',
+];
 const CAUSEWAY_SERVICES = ['api', 'worker', 'migrate', 'causeway-setup'];
 
 type Map = Record<string, YamlValue>;
@@ -38,27 +45,36 @@ type Map = Record<string, YamlValue>;
 /** Version directories (`v1.9`, `v1.18`) in version order. */
 function readdirSorted(dir: string): string[] {
   const version = (name: string) => name.slice(1).split('.').map(Number);
-  return readdirSync(dir).filter((n) => /^v\d+\.\d+$/.test(n)).sort((a, b) => {
-    const [x, y] = [version(a), version(b)];
-    return x[0]! - y[0]! || x[1]! - y[1]!;
-  });
+  return readdirSync(dir)
+    .filter((n) => /^v\d+\.\d+$/.test(n))
+    .sort((a, b) => {
+      const [x, y] = [version(a), version(b)];
+      return x[0]! - y[0]! || x[1]! - y[1]!;
+    });
 }
 const asMap = (v: YamlValue | undefined, what: string): Map => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${what} is not a mapping`);
   return v;
 };
 
-const compose = asMap(parseYaml(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as YamlValue, 'docker-compose.yml');
+const compose = asMap(
+  parseYaml(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as YamlValue,
+  'docker-compose.yml',
+);
 const services = asMap(compose.services, 'services');
 const service = (name: string) => asMap(services[name], `service ${name}`);
 const environment = (name: string) => asMap(service(name).environment, `${name}.environment`) as Record<string, string>;
 
 /** What `${VAR:-default}` / `${VAR-default}` / `${VAR}` give with nothing set in the shell. */
-const withNothingSet = (value: string) => value.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_, _name: string, fallback?: string) => fallback ?? '');
+const withNothingSet = (value: string) =>
+  value.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_, _name: string, fallback?: string) => fallback ?? '');
 
 /** The variable names of the README's configuration table, with each row's text. */
 function readmeConfigTable(): Record<string, string> {
-  const section = README.slice(README.indexOf('## Configuration'), README.indexOf('\n## ', README.indexOf('## Configuration') + 5));
+  const section = README.slice(
+    README.indexOf('## Configuration'),
+    README.indexOf('\n## ', README.indexOf('## Configuration') + 5),
+  );
   const rows: Record<string, string> = {};
   for (const line of section.split('\n').filter((l) => l.startsWith('| `'))) {
     const names = line.split('|')[1]!.match(/`([A-Z][A-Z0-9_]+)`/g) ?? [];
@@ -77,16 +93,29 @@ function composeCommand(): string[] | null {
 }
 const composeCli = composeCommand();
 const runCompose = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(composeCli![0]!, [...composeCli!.slice(1), '-f', COMPOSE_FILE, ...args], { encoding: 'utf8', cwd: ROOT, env: childProcessEnv(env) });
+  spawnSync(composeCli![0]!, [...composeCli!.slice(1), '-f', COMPOSE_FILE, ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: childProcessEnv(env),
+  });
 
 describe('docker-compose.yml', () => {
   it('passes the API and the workers every variable a deploy may set, and nothing the schema does not know', () => {
     const deployable = ENV_VARIABLES.filter((name) => !(name in NOT_FOR_DEPLOY));
     for (const name of CAUSEWAY_SERVICES) {
       const passed = Object.keys(environment(name));
-      expect(passed.filter((v) => !ENV_VARIABLES.includes(v)), `${name}: variables the schema does not know`).toEqual([]);
-      expect(deployable.filter((v) => !passed.includes(v)), `${name}: schema variables not passed`).toEqual([]);
-      expect(passed.filter((v) => v in NOT_FOR_DEPLOY), `${name}: local-only variables passed`).toEqual([]);
+      expect(
+        passed.filter((v) => !ENV_VARIABLES.includes(v)),
+        `${name}: variables the schema does not know`,
+      ).toEqual([]);
+      expect(
+        deployable.filter((v) => !passed.includes(v)),
+        `${name}: schema variables not passed`,
+      ).toEqual([]);
+      expect(
+        passed.filter((v) => v in NOT_FOR_DEPLOY),
+        `${name}: local-only variables passed`,
+      ).toEqual([]);
     }
     // The exclusions are real schema variables (a renamed one would otherwise hide here).
     expect(Object.keys(NOT_FOR_DEPLOY).filter((v) => !ENV_VARIABLES.includes(v))).toEqual([]);
@@ -95,7 +124,10 @@ describe('docker-compose.yml', () => {
   it('covers the README configuration table: every row is passed or marked "local only", and every passed variable is documented', () => {
     const rows = readmeConfigTable();
     const passed = Object.keys(environment('api'));
-    expect(Object.keys(rows).filter((v) => !ENV_VARIABLES.includes(v)), 'README rows the schema does not know').toEqual([]);
+    expect(
+      Object.keys(rows).filter((v) => !ENV_VARIABLES.includes(v)),
+      'README rows the schema does not know',
+    ).toEqual([]);
     for (const [name, row] of Object.entries(rows)) {
       if (passed.includes(name)) continue;
       expect(row, `${name} is neither passed nor marked local only`).toContain('local only; not in compose');
@@ -105,12 +137,21 @@ describe('docker-compose.yml', () => {
   });
 
   it('unset, every variable has the schema default (compose-specific values aside)', () => {
-    const fromCompose = Object.fromEntries(Object.entries(environment('worker')).map(([k, v]) => [k, withNothingSet(String(v))]));
+    const fromCompose = Object.fromEntries(
+      Object.entries(environment('worker')).map(([k, v]) => [k, withNothingSet(String(v))]),
+    );
     const composed = loadEnv(fromCompose) as Record<string, unknown>;
     const defaults = loadEnv({}) as Record<string, unknown>;
-    const differing = Object.keys(fromCompose).filter((k) => !COMPOSE_VALUES.includes(k) && JSON.stringify(composed[k]) !== JSON.stringify(defaults[k]));
+    const differing = Object.keys(fromCompose).filter(
+      (k) => !COMPOSE_VALUES.includes(k) && JSON.stringify(composed[k]) !== JSON.stringify(defaults[k]),
+    );
     expect(differing).toEqual([]);
-    expect(composed).toMatchObject({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233', WORKER_METRICS_PORT: 9464, WORKER_SDK_METRICS_PORT: 9465 });
+    expect(composed).toMatchObject({
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      WORKER_METRICS_PORT: 9464,
+      WORKER_SDK_METRICS_PORT: 9465,
+    });
   });
 
   it('uses the current server image with one-shot schema and namespace steps, not auto-setup', () => {
@@ -122,37 +163,64 @@ describe('docker-compose.yml', () => {
     for (const db of ['temporal', 'temporal_visibility']) {
       expect(script).toContain(`--db ${db} create`);
       expect(script).toContain(`--db ${db} setup-schema -v 0.0`);
-      expect(script).toMatch(new RegExp(`--db ${db} update-schema -d /etc/temporal/schema/postgresql/v12/${db === 'temporal' ? 'temporal' : 'visibility'}/versioned`));
+      expect(script).toMatch(
+        new RegExp(
+          `--db ${db} update-schema -d /etc/temporal/schema/postgresql/v12/${db === 'temporal' ? 'temporal' : 'visibility'}/versioned`,
+        ),
+      );
     }
-    expect(environment('temporal')).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgres', DBNAME: 'temporal', VISIBILITY_DBNAME: 'temporal_visibility' });
-    expect((service('temporal-namespace').command as string[]).join('\n')).toContain('temporal operator namespace create');
+    expect(environment('temporal')).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgres',
+      DBNAME: 'temporal',
+      VISIBILITY_DBNAME: 'temporal_visibility',
+    });
+    expect((service('temporal-namespace').command as string[]).join('\n')).toContain(
+      'temporal operator namespace create',
+    );
   });
 
   it('publishes neither the Temporal frontend nor any metrics port on the host', () => {
-    const published = Object.entries(services).flatMap(([name, s]) => ((asMap(s, name).ports ?? []) as string[]).map((p) => `${name} ${p}`));
+    const published = Object.entries(services).flatMap(([name, s]) =>
+      ((asMap(s, name).ports ?? []) as string[]).map((p) => `${name} ${p}`),
+    );
     expect(published.sort()).toEqual(['api 3000:3000', 'temporal-ui 8233:8080']);
   });
 
   it('orders start-up: api and worker wait for the migrations and the search attributes, which wait for the cluster', () => {
-    const dependsOn = (name: string) => asMap(service(name).depends_on, `${name}.depends_on`) as Record<string, { condition: string }>;
+    const dependsOn = (name: string) =>
+      asMap(service(name).depends_on, `${name}.depends_on`) as Record<string, { condition: string }>;
     for (const name of ['api', 'worker']) {
-      expect(dependsOn(name)).toEqual({ migrate: { condition: 'service_completed_successfully' }, 'causeway-setup': { condition: 'service_completed_successfully' } });
+      expect(dependsOn(name)).toEqual({
+        migrate: { condition: 'service_completed_successfully' },
+        'causeway-setup': { condition: 'service_completed_successfully' },
+      });
       expect(service(name).restart).toBe('unless-stopped');
     }
     expect(service('causeway-setup').command).toEqual(['node', 'bin/causeway.js', 'temporal', 'setup']);
-    expect(dependsOn('causeway-setup')).toEqual({ 'temporal-namespace': { condition: 'service_completed_successfully' } });
+    expect(dependsOn('causeway-setup')).toEqual({
+      'temporal-namespace': { condition: 'service_completed_successfully' },
+    });
     expect(dependsOn('temporal-namespace')).toEqual({ temporal: { condition: 'service_healthy' } });
     expect(dependsOn('temporal')).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
     expect(dependsOn('temporal-schema')).toEqual({ postgres: { condition: 'service_healthy' } });
     expect(dependsOn('migrate')).toEqual({ postgres: { condition: 'service_healthy' } });
-    for (const oneShot of ['temporal-schema', 'temporal-namespace', 'causeway-setup', 'migrate']) expect(service(oneShot).restart).toBe('no');
-    for (const long of ['postgres', 'temporal', 'temporal-ui', 'api', 'worker']) expect(service(long).restart).toBe('unless-stopped');
+    for (const oneShot of ['temporal-schema', 'temporal-namespace', 'causeway-setup', 'migrate'])
+      expect(service(oneShot).restart).toBe('no');
+    for (const long of ['postgres', 'temporal', 'temporal-ui', 'api', 'worker'])
+      expect(service(long).restart).toBe('unless-stopped');
   });
 
   it("every docker compose command of the README's compose section names services the file has", () => {
-    const section = README.slice(README.indexOf('## Deploy with docker compose'), README.indexOf('\n## ', README.indexOf('## Deploy with docker compose') + 5));
+    const section = README.slice(
+      README.indexOf('## Deploy with docker compose'),
+      README.indexOf('\n## ', README.indexOf('## Deploy with docker compose') + 5),
+    );
     const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!.replace(/\\\n/g, ' ');
-    const commands = block.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+    const commands = block
+      .split('\n')
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter(Boolean);
     expect(commands.length).toBeGreaterThan(3);
     const names = Object.keys(services);
     for (const command of commands) {
@@ -171,10 +239,14 @@ describe('docker-compose.yml', () => {
         }
       }
       expect(['up', 'ps', 'logs', 'run', 'exec', 'down'], command).toContain(sub);
-      expect(referenced.filter((s) => !names.includes(s)), command).toEqual([]);
+      expect(
+        referenced.filter((s) => !names.includes(s)),
+        command,
+      ).toEqual([]);
     }
     // The section names every one-shot step the file has.
-    for (const oneShot of ['temporal-schema', 'temporal-namespace', 'causeway-setup', 'migrate']) expect(section).toContain(`\`${oneShot}\``);
+    for (const oneShot of ['temporal-schema', 'temporal-namespace', 'causeway-setup', 'migrate'])
+      expect(section).toContain(`\`${oneShot}\``);
   });
 
   // The schema step's own script, run twice against this machine's Postgres with temporal-sql-tool built from the
@@ -182,55 +254,81 @@ describe('docker-compose.yml', () => {
   // Skipped when the tool or the module's schema directory is not there.
   const env = loadEnv();
   const sqlTool = path.join(env.CACHE_DIR, 'temporal-server-v1.29.1', 'temporal-sql-tool');
-  const schemaDir = path.join(os.homedir(), 'go', 'pkg', 'mod', 'go.temporal.io', 'server@v1.29.1', 'schema', 'postgresql', 'v12');
-  it.skipIf(!existsSync(sqlTool) || !existsSync(schemaDir))('the temporal-schema script sets up both databases, and running it again changes nothing', async () => {
-    const suffix = randomBytes(4).toString('hex');
-    const names = { temporal: `compose_t_${suffix}`, temporal_visibility: `compose_tv_${suffix}` };
-    const script = (service('temporal-schema').command as string[]).join('\n')
-      .replace(/\$\$/g, '$')
-      .replace(/--db (temporal_visibility|temporal)\b/g, (_, db: keyof typeof names) => `--db ${names[db]}`)
-      .replace(/temporal-sql-tool/g, sqlTool)
-      .replace(/\/etc\/temporal\/schema\/postgresql\/v12/g, schemaDir);
-    const server = new URL(env.TEST_DATABASE_URL);
-    const sqlEnv = { ...environment('temporal-schema'), SQL_HOST: server.hostname, SQL_PORT: server.port || '5432', SQL_USER: decodeURIComponent(server.username), SQL_PASSWORD: decodeURIComponent(server.password) };
-    const admin = postgres(env.TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
-    try {
-      for (const run of [1, 2]) {
-        const result = spawnSync('/bin/sh', ['-euc', script], { encoding: 'utf8', env: childProcessEnv(sqlEnv) });
-        expect(result.status, `run ${run}: ${result.stderr.slice(-2000)}`).toBe(0);
-        expect(result.stdout).toContain('temporal schemas up to date');
-      }
-      for (const [db, versions] of [[names.temporal, 'temporal'], [names.temporal_visibility, 'visibility']] as const) {
-        const url = new URL(env.TEST_DATABASE_URL);
-        url.pathname = `/${db}`;
-        const conn = postgres(url.toString(), { max: 1, onnotice: () => undefined });
-        try {
-          const [row] = await conn<{ curr_version: string }[]>`select curr_version from schema_version`;
-          // The newest versioned directory of the module's schema (v1.18, v1.9 …): the schema is current.
-          const latest = readdirSorted(path.join(schemaDir, versions, 'versioned')).at(-1)!;
-          expect(`v${row!.curr_version}`).toBe(latest);
-        } finally {
-          await conn.end();
+  const schemaDir = path.join(
+    os.homedir(),
+    'go',
+    'pkg',
+    'mod',
+    'go.temporal.io',
+    'server@v1.29.1',
+    'schema',
+    'postgresql',
+    'v12',
+  );
+  it.skipIf(!existsSync(sqlTool) || !existsSync(schemaDir))(
+    'the temporal-schema script sets up both databases, and running it again changes nothing',
+    async () => {
+      const suffix = randomBytes(4).toString('hex');
+      const names = { temporal: `compose_t_${suffix}`, temporal_visibility: `compose_tv_${suffix}` };
+      const script = (service('temporal-schema').command as string[])
+        .join('\n')
+        .replace(/\$\$/g, '$')
+        .replace(/--db (temporal_visibility|temporal)\b/g, (_, db: keyof typeof names) => `--db ${names[db]}`)
+        .replace(/temporal-sql-tool/g, sqlTool)
+        .replace(/\/etc\/temporal\/schema\/postgresql\/v12/g, schemaDir);
+      const server = new URL(env.TEST_DATABASE_URL);
+      const sqlEnv = {
+        ...environment('temporal-schema'),
+        SQL_HOST: server.hostname,
+        SQL_PORT: server.port || '5432',
+        SQL_USER: decodeURIComponent(server.username),
+        SQL_PASSWORD: decodeURIComponent(server.password),
+      };
+      const admin = postgres(env.TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
+      try {
+        for (const run of [1, 2]) {
+          const result = spawnSync('/bin/sh', ['-euc', script], { encoding: 'utf8', env: childProcessEnv(sqlEnv) });
+          expect(result.status, `run ${run}: ${result.stderr.slice(-2000)}`).toBe(0);
+          expect(result.stdout).toContain('temporal schemas up to date');
         }
+        for (const [db, versions] of [
+          [names.temporal, 'temporal'],
+          [names.temporal_visibility, 'visibility'],
+        ] as const) {
+          const url = new URL(env.TEST_DATABASE_URL);
+          url.pathname = `/${db}`;
+          const conn = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+          try {
+            const [row] = await conn<{ curr_version: string }[]>`select curr_version from schema_version`;
+            // The newest versioned directory of the module's schema (v1.18, v1.9 …): the schema is current.
+            const latest = readdirSorted(path.join(schemaDir, versions, 'versioned')).at(-1)!;
+            expect(`v${row!.curr_version}`).toBe(latest);
+          } finally {
+            await conn.end();
+          }
+        }
+      } finally {
+        for (const db of Object.values(names)) await admin.unsafe(`drop database if exists "${db}"`);
+        await admin.end();
       }
-    } finally {
-      for (const db of Object.values(names)) await admin.unsafe(`drop database if exists "${db}"`);
-      await admin.end();
-    }
-  });
+    },
+  );
 
   // Validation by a real Compose implementation (no engine needed for `config`). Skipped, with this note, on a
   // machine without one: `apt-get install docker-compose` (Debian's v1) or Docker's compose plugin provides it.
-  it.skipIf(!composeCli)('`docker compose config` accepts the file, resolves the anchors, and passes a set variable to every Causeway service', () => {
-    const quiet = runCompose(['config', '-q']);
-    expect(quiet.stderr + quiet.stdout).toBe('');
-    expect(quiet.status).toBe(0);
-    const listed = runCompose(['config', '--services']);
-    expect(listed.stdout.trim().split('\n').sort()).toEqual(Object.keys(services).sort());
-    // A value set in the shell reaches every Causeway service through the merged environment.
-    const probe = runCompose(['config'], { OPENAI_MODEL: 'probe-model-7f3a', MESSAGE_DEBOUNCE: '7s' });
-    expect(probe.status).toBe(0);
-    expect(probe.stdout.match(/OPENAI_MODEL: probe-model-7f3a/g)).toHaveLength(CAUSEWAY_SERVICES.length);
-    expect(probe.stdout.match(/MESSAGE_DEBOUNCE: 7s/g)).toHaveLength(CAUSEWAY_SERVICES.length);
-  });
+  it.skipIf(!composeCli)(
+    '`docker compose config` accepts the file, resolves the anchors, and passes a set variable to every Causeway service',
+    () => {
+      const quiet = runCompose(['config', '-q']);
+      expect(quiet.stderr + quiet.stdout).toBe('');
+      expect(quiet.status).toBe(0);
+      const listed = runCompose(['config', '--services']);
+      expect(listed.stdout.trim().split('\n').sort()).toEqual(Object.keys(services).sort());
+      // A value set in the shell reaches every Causeway service through the merged environment.
+      const probe = runCompose(['config'], { OPENAI_MODEL: 'probe-model-7f3a', MESSAGE_DEBOUNCE: '7s' });
+      expect(probe.status).toBe(0);
+      expect(probe.stdout.match(/OPENAI_MODEL: probe-model-7f3a/g)).toHaveLength(CAUSEWAY_SERVICES.length);
+      expect(probe.stdout.match(/MESSAGE_DEBOUNCE: 7s/g)).toHaveLength(CAUSEWAY_SERVICES.length);
+    },
+  );
 });

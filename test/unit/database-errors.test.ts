@@ -5,14 +5,25 @@ import { isTemporalUnavailable } from '../../src/temporal/errors';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 // Drizzle wraps the driver error; its own message carries the query parameters.
-const wrapped = (cause: Error) => Object.assign(new Error('Failed query: insert …\nparams: +5511999990000,Olá'), { cause });
+const wrapped = (cause: Error) =>
+  Object.assign(new Error('Failed query: insert …\nparams: +5511999990000,Olá'), { cause });
 
 describe('database error classification', () => {
   it('tells "unavailable" from a data error, through Drizzle’s wrapper', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '08006', '57P01', '53300']) {
+    for (const code of [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'CONNECTION_CLOSED',
+      'CONNECTION_DESTROYED',
+      'CONNECT_TIMEOUT',
+      '08006',
+      '57P01',
+      '53300',
+    ]) {
       expect(isDatabaseUnavailable(wrapped(withCode(code))), code).toBe(true);
     }
-    for (const code of ['23505', '22021', '42P01', '23503']) expect(isDatabaseUnavailable(wrapped(withCode(code))), code).toBe(false);
+    for (const code of ['23505', '22021', '42P01', '23503'])
+      expect(isDatabaseUnavailable(wrapped(withCode(code))), code).toBe(false);
     expect(isDatabaseUnavailable(new Error('boom'))).toBe(false);
     expect(isTransientDatabaseError(wrapped(withCode('40P01')))).toBe(true);
     expect(isTransientDatabaseError(wrapped(withCode('22021')))).toBe(false);
@@ -25,7 +36,13 @@ describe('database error classification', () => {
   });
 
   it('Temporal: gRPC UNAVAILABLE / DEADLINE_EXCEEDED under ServiceError count as unavailable, others do not', () => {
-    expect(isTemporalUnavailable(Object.assign(new Error('Failed to start Workflow'), { cause: Object.assign(new Error('14 UNAVAILABLE'), { code: 14 }) }))).toBe(true);
+    expect(
+      isTemporalUnavailable(
+        Object.assign(new Error('Failed to start Workflow'), {
+          cause: Object.assign(new Error('14 UNAVAILABLE'), { code: 14 }),
+        }),
+      ),
+    ).toBe(true);
     expect(isTemporalUnavailable(Object.assign(new Error('deadline'), { code: 4 }))).toBe(true);
     expect(isTemporalUnavailable(Object.assign(new Error('bad request'), { code: 3 }))).toBe(false);
     expect(isTemporalUnavailable(new Error('no'))).toBe(false);
@@ -37,10 +54,13 @@ describe('stale-if-error cache', () => {
     let clock = 0;
     let failWith: Error | null = null;
     let token = 'tok-1';
-    const lookup = createStaleIfErrorCache((key: string) => {
-      if (failWith) return Promise.reject(failWith);
-      return Promise.resolve(key === 'known' ? { token } : null);
-    }, { ttlMs: 1000, maxEntries: 10, now: () => clock });
+    const lookup = createStaleIfErrorCache(
+      (key: string) => {
+        if (failWith) return Promise.reject(failWith);
+        return Promise.resolve(key === 'known' ? { token } : null);
+      },
+      { ttlMs: 1000, maxEntries: 10, now: () => clock },
+    );
 
     expect(await lookup('known')).toEqual({ token: 'tok-1' });
     token = 'tok-2';
@@ -59,7 +79,13 @@ describe('stale-if-error cache', () => {
 
   it('keeps at most maxEntries values', async () => {
     const loads: string[] = [];
-    const lookup = createStaleIfErrorCache((key: string) => { loads.push(key); return Promise.resolve({ key }); }, { ttlMs: 60_000, maxEntries: 2 });
+    const lookup = createStaleIfErrorCache(
+      (key: string) => {
+        loads.push(key);
+        return Promise.resolve({ key });
+      },
+      { ttlMs: 60_000, maxEntries: 2 },
+    );
     await lookup('a');
     await lookup('b');
     await lookup('c'); // evicts a

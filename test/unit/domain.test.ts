@@ -12,9 +12,12 @@ describe('addresses', () => {
     expect(parseAddress('+1 (555) 010-0000')).toEqual({ channel: 'sms', phone: '+15550100000' });
     expect(formatAddress('whatsapp', '+5511999990000')).toBe('whatsapp:+5511999990000');
   });
-  it.each(['', 'whatsapp:', '5511999990000', '+0123456789', 'messenger:+15550100000', '+1555'])('rejects %j', (input) => {
-    expect(parseAddress(input)).toBeNull();
-  });
+  it.each(['', 'whatsapp:', '5511999990000', '+0123456789', 'messenger:+15550100000', '+1555'])(
+    'rejects %j',
+    (input) => {
+      expect(parseAddress(input)).toBeNull();
+    },
+  );
 });
 
 describe('contact hash', () => {
@@ -28,7 +31,14 @@ describe('contact hash', () => {
 });
 
 describe('durations', () => {
-  it.each([['500ms', 500], ['2s', 2000], ['10m', 600_000], ['24h', 86_400_000], ['1h30m', 5_400_000], ['1.5s', 1500]])('%s = %d ms', (text, ms) => {
+  it.each([
+    ['500ms', 500],
+    ['2s', 2000],
+    ['10m', 600_000],
+    ['24h', 86_400_000],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1500],
+  ])('%s = %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
   it.each(['', '10', 'ten minutes', '5x', '1h 30m'])('rejects %j', (text) => {

@@ -14,7 +14,18 @@ const issuesOf = (source: Record<string, string>) => {
 describe('env', () => {
   it('applies the documented defaults', () => {
     const env = loadEnv({});
-    expect(env).toMatchObject({ PORT: 3000, PUBLIC_BASE_URL: 'http://localhost:3000', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'causeway', TWILIO_API_BASE_URL: 'https://api.twilio.com', MESSAGE_DEBOUNCE: 2000, CONVERSATION_IDLE_AFTER: 600_000, CONVERSATION_CLOSE_AFTER: 1_800_000, NPS_WAIT: 86_400_000, LOG_LEVEL: 'info' });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      PUBLIC_BASE_URL: 'http://localhost:3000',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'causeway',
+      TWILIO_API_BASE_URL: 'https://api.twilio.com',
+      MESSAGE_DEBOUNCE: 2000,
+      CONVERSATION_IDLE_AFTER: 600_000,
+      CONVERSATION_CLOSE_AFTER: 1_800_000,
+      NPS_WAIT: 86_400_000,
+      LOG_LEVEL: 'info',
+    });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.TEMPORAL_ADDRESS).toBeUndefined();
   });
@@ -34,8 +45,12 @@ describe('env', () => {
 
   it('wants the Twilio credentials together, and a close after the idle time', () => {
     expect(issuesOf({ TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}` }).join()).toMatch(/together/);
-    expect(issuesOf({ TWILIO_ACCOUNT_SID: 'nope', TWILIO_AUTH_TOKEN: 't', TWILIO_PHONE_NUMBER: '+15550100000' }).join()).toMatch(/AC followed by 32 hex/);
-    expect(issuesOf({ CONVERSATION_IDLE_AFTER: '30m', CONVERSATION_CLOSE_AFTER: '10m' }).join()).toMatch(/CONVERSATION_CLOSE_AFTER/);
+    expect(
+      issuesOf({ TWILIO_ACCOUNT_SID: 'nope', TWILIO_AUTH_TOKEN: 't', TWILIO_PHONE_NUMBER: '+15550100000' }).join(),
+    ).toMatch(/AC followed by 32 hex/);
+    expect(issuesOf({ CONVERSATION_IDLE_AFTER: '30m', CONVERSATION_CLOSE_AFTER: '10m' }).join()).toMatch(
+      /CONVERSATION_CLOSE_AFTER/,
+    );
   });
 
   it('treats empty strings as unset', () => {

@@ -24,7 +24,9 @@ describe('scripts/patch-postgres.mjs (the postinstall guard for porsager/postgre
     cpSync(installed, dir, { recursive: true });
     return dir;
   };
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
 
   it('the installed postgres (both the ESM and the CJS copy) carries the guard, and a second run changes nothing', () => {
     for (const file of ['src/connection.js', 'cjs/src/connection.js']) {
@@ -51,11 +53,17 @@ describe('scripts/patch-postgres.mjs (the postinstall guard for porsager/postgre
     const dir = scratch();
     const pkg = path.join(dir, 'package.json');
     writeFileSync(pkg, readFileSync(pkg, 'utf8').replace('"version": "3.4.9"', '"version": "3.4.10"'));
-    expect(run(dir)).toEqual({ code: 1, out: expect.stringContaining('postgres 3.4.10 installed, the patch is for 3.4.9') });
+    expect(run(dir)).toEqual({
+      code: 1,
+      out: expect.stringContaining('postgres 3.4.10 installed, the patch is for 3.4.9'),
+    });
   });
 
   it('package.json pins postgres exactly and runs the patch on install', () => {
-    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     expect(pkg.dependencies.postgres).toBe('3.4.9');
     expect(pkg.scripts.postinstall).toBe('node scripts/patch-postgres.mjs');
   });

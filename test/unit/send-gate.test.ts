@@ -6,10 +6,12 @@ describe('send gate', () => {
     const gate = createSendGate();
     const passed: number[] = [];
     const start = Date.now();
-    await Promise.all(Array.from({ length: 20 }, async () => {
-      await gate.wait('whatsapp:+15550001', start, 10);
-      passed.push(Date.now());
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        await gate.wait('whatsapp:+15550001', start, 10);
+        passed.push(Date.now());
+      }),
+    );
     passed.sort((a, b) => a - b);
     const gaps = passed.slice(1).map((t, i) => t - passed[i]!);
     // Measured after the await resumes, so a millisecond of the caller's own delay may fall inside a gap.
@@ -26,7 +28,7 @@ describe('send gate', () => {
     expect(Date.now() - other).toBeLessThan(1000);
   });
 
-  it('a wait aborted before its release throws SendAborted and does not take the sender\'s turn', async () => {
+  it("a wait aborted before its release throws SendAborted and does not take the sender's turn", async () => {
     const gate = createSendGate();
     const controller = new AbortController();
     const waiting = gate.wait('a', Date.now() + 100, 1000, controller.signal);

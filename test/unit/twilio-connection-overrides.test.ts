@@ -7,7 +7,14 @@ import { connectionOverrideProblems, RECOMMENDED_CONNECTION_OVERRIDES } from '..
 const token = '0123456789abcdef0123456789abcdef';
 const base = 'https://causeway.example.test';
 const overrides = RECOMMENDED_CONNECTION_OVERRIDES;
-const params = { MessageSid: `SM${'1'.repeat(32)}`, AccountSid: `AC${'2'.repeat(32)}`, From: 'whatsapp:+5511999990000', To: 'whatsapp:+14155550100', Body: 'Olá & até já', NumMedia: '0' };
+const params = {
+  MessageSid: `SM${'1'.repeat(32)}`,
+  AccountSid: `AC${'2'.repeat(32)}`,
+  From: 'whatsapp:+5511999990000',
+  To: 'whatsapp:+14155550100',
+  Body: 'Olá & até já',
+  NumMedia: '0',
+};
 // What reaches the server: never the fragment (RFC 3986: it is not sent in the request), from a local address.
 const requested = (path: string) => `http://10.0.0.7:3000${path}`;
 
@@ -19,7 +26,16 @@ describe('Twilio connection overrides and the signature', () => {
     // twilio-node given the configured URL signs the fragment too: that signature differs.
     expect(twilio.validateRequest(token, signature, configured, params)).toBe(false);
     for (const connectionOverrides of [overrides, '']) {
-      expect(isValidTwilioSignature({ authToken: token, signature, publicBaseUrl: base, requestUrl: requested('/webhooks/twilio/messages'), params, connectionOverrides })).toBe(true);
+      expect(
+        isValidTwilioSignature({
+          authToken: token,
+          signature,
+          publicBaseUrl: base,
+          requestUrl: requested('/webhooks/twilio/messages'),
+          params,
+          connectionOverrides,
+        }),
+      ).toBe(true);
     }
   });
 
@@ -27,22 +43,81 @@ describe('Twilio connection overrides and the signature', () => {
     const configured = `${base}/webhooks/twilio/messages#${overrides}`;
     const signature = twilio.getExpectedTwilioSignature(token, configured, params);
     expect(twilio.validateRequest(token, signature, configured, params)).toBe(true);
-    const check = (connectionOverrides: string) => isValidTwilioSignature({ authToken: token, signature, publicBaseUrl: base, requestUrl: requested('/webhooks/twilio/messages'), params, connectionOverrides });
+    const check = (connectionOverrides: string) =>
+      isValidTwilioSignature({
+        authToken: token,
+        signature,
+        publicBaseUrl: base,
+        requestUrl: requested('/webhooks/twilio/messages'),
+        params,
+        connectionOverrides,
+      });
     expect(check(overrides)).toBe(true);
     expect(check('')).toBe(false);
     expect(check('ct=2000&rc=5')).toBe(false);
     // Still bound to the token and the parameters.
-    expect(isValidTwilioSignature({ authToken: 'f'.repeat(32), signature, publicBaseUrl: base, requestUrl: requested('/webhooks/twilio/messages'), params, connectionOverrides: overrides })).toBe(false);
-    expect(isValidTwilioSignature({ authToken: token, signature, publicBaseUrl: base, requestUrl: requested('/webhooks/twilio/messages'), params: { ...params, Body: 'x' }, connectionOverrides: overrides })).toBe(false);
+    expect(
+      isValidTwilioSignature({
+        authToken: 'f'.repeat(32),
+        signature,
+        publicBaseUrl: base,
+        requestUrl: requested('/webhooks/twilio/messages'),
+        params,
+        connectionOverrides: overrides,
+      }),
+    ).toBe(false);
+    expect(
+      isValidTwilioSignature({
+        authToken: token,
+        signature,
+        publicBaseUrl: base,
+        requestUrl: requested('/webhooks/twilio/messages'),
+        params: { ...params, Body: 'x' },
+        connectionOverrides: overrides,
+      }),
+    ).toBe(false);
   });
 
   it('the Fallback URL request (ErrorCode and ErrorUrl added, signed for the fallback path) verifies on that path only', () => {
     const fallbackParams = { ...params, ErrorCode: '11200', ErrorUrl: `${base}/webhooks/twilio/messages` };
-    const signature = twilio.getExpectedTwilioSignature(token, `${base}/webhooks/twilio/messages/fallback`, fallbackParams);
-    expect(twilio.validateRequest(token, signature, `${base}/webhooks/twilio/messages/fallback`, fallbackParams)).toBe(true);
-    expect(isValidTwilioSignature({ authToken: token, signature, publicBaseUrl: base, requestUrl: requested('/webhooks/twilio/messages/fallback'), params: fallbackParams, connectionOverrides: overrides })).toBe(true);
-    expect(isValidTwilioSignature({ authToken: token, signature, publicBaseUrl: base, requestUrl: requested('/webhooks/twilio/messages'), params: fallbackParams, connectionOverrides: overrides })).toBe(false);
-    expect(isValidTwilioSignature({ authToken: token, signature, publicBaseUrl: base, requestUrl: requested('/webhooks/twilio/messages/fallback'), params, connectionOverrides: overrides })).toBe(false);
+    const signature = twilio.getExpectedTwilioSignature(
+      token,
+      `${base}/webhooks/twilio/messages/fallback`,
+      fallbackParams,
+    );
+    expect(twilio.validateRequest(token, signature, `${base}/webhooks/twilio/messages/fallback`, fallbackParams)).toBe(
+      true,
+    );
+    expect(
+      isValidTwilioSignature({
+        authToken: token,
+        signature,
+        publicBaseUrl: base,
+        requestUrl: requested('/webhooks/twilio/messages/fallback'),
+        params: fallbackParams,
+        connectionOverrides: overrides,
+      }),
+    ).toBe(true);
+    expect(
+      isValidTwilioSignature({
+        authToken: token,
+        signature,
+        publicBaseUrl: base,
+        requestUrl: requested('/webhooks/twilio/messages'),
+        params: fallbackParams,
+        connectionOverrides: overrides,
+      }),
+    ).toBe(false);
+    expect(
+      isValidTwilioSignature({
+        authToken: token,
+        signature,
+        publicBaseUrl: base,
+        requestUrl: requested('/webhooks/twilio/messages/fallback'),
+        params,
+        connectionOverrides: overrides,
+      }),
+    ).toBe(false);
   });
 
   it('checks override values against the ranges Twilio documents', () => {
@@ -50,10 +125,19 @@ describe('Twilio connection overrides and the signature', () => {
     expect(connectionOverrideProblems('')).toEqual([]);
     expect(connectionOverrideProblems('ct=100&rt=15000&tt=15000&rc=0&rp=all&e=dublin&sni=unique')).toEqual([]);
     expect(connectionOverrideProblems('ct=50')).toEqual(['ct must be an integer from 100 to 10000']);
-    expect(connectionOverrideProblems('rc=6&rp=5xx,3xx')).toEqual(['rc must be an integer from 0 to 5', 'rp accepts 4xx, 5xx, ct, rt, all (got 3xx)']);
-    expect(connectionOverrideProblems('rc=1&rc=2&x=1&tt')).toEqual(['rc appears twice', 'unknown override x', '"tt" is not key=value']);
+    expect(connectionOverrideProblems('rc=6&rp=5xx,3xx')).toEqual([
+      'rc must be an integer from 0 to 5',
+      'rp accepts 4xx, 5xx, ct, rt, all (got 3xx)',
+    ]);
+    expect(connectionOverrideProblems('rc=1&rc=2&x=1&tt')).toEqual([
+      'rc appears twice',
+      'unknown override x',
+      '"tt" is not key=value',
+    ]);
     expect(loadEnv({ TWILIO_CONNECTION_OVERRIDES: '#rc=3' }).TWILIO_CONNECTION_OVERRIDES).toBe('rc=3');
     expect(loadEnv({}).TWILIO_CONNECTION_OVERRIDES).toBe(RECOMMENDED_CONNECTION_OVERRIDES);
-    expect(() => loadEnv({ TWILIO_CONNECTION_OVERRIDES: 'rt=20000' })).toThrow(/rt must be an integer from 100 to 15000/);
+    expect(() => loadEnv({ TWILIO_CONNECTION_OVERRIDES: 'rt=20000' })).toThrow(
+      /rt must be an integer from 100 to 15000/,
+    );
   });
 });

@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { classifyDeliveryError } from '../../src/domain/twilio-errors';
-import { contentVariables, isBusinessInitiated, parseContentPositions, sendPurpose, windowOpen } from '../../src/domain/whatsapp-window';
+import {
+  contentVariables,
+  isBusinessInitiated,
+  parseContentPositions,
+  sendPurpose,
+  windowOpen,
+} from '../../src/domain/whatsapp-window';
 
 describe('status-callback ErrorCodes', () => {
   it('classifies by the documented codes; unknown codes get the bounded retry', () => {
     expect(classifyDeliveryError('63016')).toEqual({ kind: 'window_closed' });
-    expect(['21610', '30003', '30004', '30005', '30006'].map((c) => classifyDeliveryError(c).kind)).toEqual(Array(5).fill('permanent'));
+    expect(['21610', '30003', '30004', '30005', '30006'].map((c) => classifyDeliveryError(c).kind)).toEqual(
+      Array(5).fill('permanent'),
+    );
     expect(classifyDeliveryError('21610')).toEqual({ kind: 'permanent', reason: 'opted_out' });
     expect(classifyDeliveryError('30007')).toEqual({ kind: 'filtered' });
     expect(classifyDeliveryError('30008')).toEqual({ kind: 'retryable', reason: 'unknown_error' });

@@ -2,7 +2,12 @@ import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import { createOperatorSession, findOperatorBySession, recordCodecAccess, revokeOperatorSession } from '../../db/operator-sessions';
+import {
+  createOperatorSession,
+  findOperatorBySession,
+  recordCodecAccess,
+  revokeOperatorSession,
+} from '../../db/operator-sessions';
 import { findOperatorByApiKey, type Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
 import type { Payload } from '@temporalio/common';
@@ -15,25 +20,37 @@ export const SESSION_COOKIE = 'causeway_session';
 const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 const MAX_PAYLOADS = 10_000;
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').max(8 * 1024 * 1024);
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')
+  .max(8 * 1024 * 1024);
 /** Temporal's codec server protocol: proto-JSON payloads, bytes as base64. */
 const body = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).nullish(), data: base64.nullish() })).max(MAX_PAYLOADS),
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), base64).nullish(), data: base64.nullish() }))
+    .max(MAX_PAYLOADS),
 });
 type JsonPayload = z.infer<typeof body>['payloads'][number];
 
 const fromJson = (p: JsonPayload) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]),
+  ),
   data: new Uint8Array(Buffer.from(p.data ?? '', 'base64')),
 });
 const toJson = (p: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
 /** The Web UI origins that may call with credentials: CODEC_CORS_ORIGINS, else TEMPORAL_UI_URL's, else the local dev UI. */
 export function codecOrigins(env: AppDeps['env']): string[] {
-  if (env.CODEC_CORS_ORIGINS) return env.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
+  if (env.CODEC_CORS_ORIGINS)
+    return env.CODEC_CORS_ORIGINS.split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter(Boolean);
   if (env.TEMPORAL_UI_URL) return [new URL(env.TEMPORAL_UI_URL).origin];
   const port = env.TEMPORAL_UI_PORT ?? 8233;
   return [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
@@ -68,21 +85,28 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
       const operator = await findOperatorBySession(deps.db, token);
       if (operator) return { operator, via: 'session' };
     }
-    throw new ApiError('unauthorized', `sign in at ${new URL(c.req.url).origin}/codec/sign-in with a SUPERVISOR or ADMIN API key`);
+    throw new ApiError(
+      'unauthorized',
+      `sign in at ${new URL(c.req.url).origin}/codec/sign-in with a SUPERVISOR or ADMIN API key`,
+    );
   }
 
   for (const action of ['decode', 'encode'] as const) {
     app.post(`/${action}`, async (c) => {
       const codec = deps.payloadCodec;
-      if (!codec) throw new ApiError('not_found', 'payload encryption is not configured on this API (CAUSEWAY_PAYLOAD_KEYS)');
+      if (!codec)
+        throw new ApiError('not_found', 'payload encryption is not configured on this API (CAUSEWAY_PAYLOAD_KEYS)');
       // application/json forces a CORS preflight: no other site can post here with the operator's cookie unseen.
-      if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) throw new ApiError('unsupported_media_type', 'send application/json');
+      if (!/^application\/json\b/i.test(c.req.header('content-type') ?? ''))
+        throw new ApiError('unsupported_media_type', 'send application/json');
       const { operator, via } = await identify(c);
       const requested = c.req.header('x-namespace');
       const input = await readJson(c, body);
       const payloads = input.payloads.map(fromJson);
       const encrypted = payloads.filter(isEncryptedPayload);
-      const keyIds = [...new Set(encrypted.map((p) => Buffer.from(p.metadata[KEY_ID_METADATA] ?? new Uint8Array()).toString('utf8')))];
+      const keyIds = [
+        ...new Set(encrypted.map((p) => Buffer.from(p.metadata[KEY_ID_METADATA] ?? new Uint8Array()).toString('utf8'))),
+      ];
       const allowed = hasRole(operator.role, 'SUPERVISOR') && (!requested || requested === namespace);
       const workflowId = c.req.header('x-causeway-workflow-id')?.slice(0, 300) ?? null;
       let result: Payload[] = payloads;
@@ -100,11 +124,25 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
         }
       }
       await recordCodecAccess(deps.db, {
-        tenantId: operator.tenantId, userId: operator.id, action, outcome: allowed && !failure ? 'allowed' : 'forbidden', via,
-        namespace: requested ?? null, workflowId, origin: c.req.header('origin') ?? null, payloads: payloads.length, encrypted: encrypted.length, withheld, keyIds,
+        tenantId: operator.tenantId,
+        userId: operator.id,
+        action,
+        outcome: allowed && !failure ? 'allowed' : 'forbidden',
+        via,
+        namespace: requested ?? null,
+        workflowId,
+        origin: c.req.header('origin') ?? null,
+        payloads: payloads.length,
+        encrypted: encrypted.length,
+        withheld,
+        keyIds,
       });
-      c.get('log').info({ operator: operator.id, action, allowed, payloads: payloads.length, encrypted: encrypted.length, withheld }, 'codec request');
-      if (!hasRole(operator.role, 'SUPERVISOR')) throw new ApiError('forbidden', 'decoding payloads requires role SUPERVISOR');
+      c.get('log').info(
+        { operator: operator.id, action, allowed, payloads: payloads.length, encrypted: encrypted.length, withheld },
+        'codec request',
+      );
+      if (!hasRole(operator.role, 'SUPERVISOR'))
+        throw new ApiError('forbidden', 'decoding payloads requires role SUPERVISOR');
       if (!allowed) throw new ApiError('forbidden', `this codec serves namespace ${namespace}`);
       if (failure) throw new ApiError('bad_request', failure);
       c.header('Cache-Control', 'no-store');
@@ -119,7 +157,12 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
     const operator = key ? await findOperatorByApiKey(deps.db, key) : null;
     if (!operator) return signInPage(c, { error: 'That API key is not valid (or was revoked).' }, 401);
     const session = await createOperatorSession(deps.db, operator.id, SESSION_TTL_MS);
-    setCookie(c, SESSION_COOKIE, session.token, { ...cookieScope(c), httpOnly: true, path: '/codec', maxAge: SESSION_TTL_MS / 1000 });
+    setCookie(c, SESSION_COOKIE, session.token, {
+      ...cookieScope(c),
+      httpOnly: true,
+      path: '/codec',
+      maxAge: SESSION_TTL_MS / 1000,
+    });
     c.get('log').info({ operator: operator.id, role: operator.role }, 'codec session started');
     return signInPage(c, { operator }, 200);
   });
@@ -137,7 +180,10 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
  * signals); a decoded JSON payload naming another tenant than the operator's is not shown. Payloads without these
  * fields (an activity's counts, a string) carry no tenant marker and are returned.
  */
-function belongsToOtherTenant(payload: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }, operator: Operator): boolean {
+function belongsToOtherTenant(
+  payload: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null },
+  operator: Operator,
+): boolean {
   const encoding = payload.metadata?.encoding ? Buffer.from(payload.metadata.encoding).toString('utf8') : '';
   if (encoding !== 'json/plain') return false;
   let value: unknown;
@@ -150,7 +196,10 @@ function belongsToOtherTenant(payload: { metadata?: Record<string, Uint8Array> |
   return items.some((item) => {
     if (!item || typeof item !== 'object') return false;
     const { tenantId, tenantSlug } = item as { tenantId?: unknown; tenantSlug?: unknown };
-    return (typeof tenantId === 'string' && tenantId !== operator.tenantId) || (typeof tenantSlug === 'string' && tenantSlug !== operator.tenantSlug);
+    return (
+      (typeof tenantId === 'string' && tenantId !== operator.tenantId) ||
+      (typeof tenantSlug === 'string' && tenantSlug !== operator.tenantSlug)
+    );
   });
 }
 
@@ -176,15 +225,25 @@ function cookieScope(c: Context<AppEnv>) {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-function signInPage(c: Context<AppEnv>, state: { operator: Operator } | { error: string } | null, status: 200 | 401 = 200) {
-  c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+function signInPage(
+  c: Context<AppEnv>,
+  state: { operator: Operator } | { error: string } | null,
+  status: 200 | 401 = 200,
+) {
+  c.header(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  );
   c.header('X-Content-Type-Options', 'nosniff');
   c.header('Cache-Control', 'no-store');
-  const message = !state ? '' : 'error' in state
-    ? `<p id="status" class="error">${escapeHtml(state.error)}</p>`
-    : `<p id="status" class="ok">Signed in as ${escapeHtml(state.operator.name)} (${state.operator.role}, tenant ${escapeHtml(state.operator.tenantSlug)}).
+  const message = !state
+    ? ''
+    : 'error' in state
+      ? `<p id="status" class="error">${escapeHtml(state.error)}</p>`
+      : `<p id="status" class="ok">Signed in as ${escapeHtml(state.operator.name)} (${state.operator.role}, tenant ${escapeHtml(state.operator.tenantSlug)}).
        ${hasRole(state.operator.role, 'SUPERVISOR') ? 'The Temporal Web UI can now decode payloads through this API.' : 'Your role cannot decode payloads: the Web UI will show them encrypted.'}</p>`;
-  return c.html(`<!doctype html>
+  return c.html(
+    `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Causeway · codec sign-in</title>
 <style>body{font:14px/1.5 system-ui,sans-serif;max-width:560px;margin:48px auto;padding:0 16px;color:#1d2433}
@@ -200,5 +259,7 @@ ${message}
 <form method="post" action="/codec/sign-out"><p><button id="sign-out" type="submit">Sign out</button></p></form>
 <p>In the Web UI, under <em>Codec Server</em>, enable <em>Include cross-origin credentials</em> (with the endpoint
 <code>${escapeHtml(new URL(c.req.url).origin)}/codec</code> and <em>Use my browser setting</em>), so the UI sends this session.</p>
-</body></html>`, status);
+</body></html>`,
+    status,
+  );
 }

@@ -15,19 +15,24 @@ const eraseBody = z.object({ reason: z.string().trim().min(1).max(500) });
  */
 export function contactRoutes(deps: AppDeps) {
   const { db, temporal } = deps;
-  return new Hono<AppEnv>()
-    // Authenticated on this route only: /contacts/:phone/journey (traceRoutes) authenticates itself.
-    .delete('/contacts/:phone', authenticate(deps), requireRole('ADMIN'), async (c) => {
-      const { reason } = await readJson(c, eraseBody);
-      const operator = c.get('operator');
-      try {
-        const started = await requestErasure(db, temporal, deps.env.TEMPORAL_TASK_QUEUE, {
-          tenant: { id: operator.tenantId }, phone: decodeURIComponent(c.req.param('phone')), reason, requestedBy: `operator:${operator.id}`,
-        });
-        return c.json({ erasure: { workflowId: started.workflowId, runId: started.runId, status: 'running' } }, 202);
-      } catch (error) {
-        if (error instanceof ErasureRequestError) throw new ApiError('bad_request', error.message);
-        throw new ApiError('temporal_unavailable', 'could not start the erasure, retry later', { cause: error });
-      }
-    });
+  return (
+    new Hono<AppEnv>()
+      // Authenticated on this route only: /contacts/:phone/journey (traceRoutes) authenticates itself.
+      .delete('/contacts/:phone', authenticate(deps), requireRole('ADMIN'), async (c) => {
+        const { reason } = await readJson(c, eraseBody);
+        const operator = c.get('operator');
+        try {
+          const started = await requestErasure(db, temporal, deps.env.TEMPORAL_TASK_QUEUE, {
+            tenant: { id: operator.tenantId },
+            phone: decodeURIComponent(c.req.param('phone')),
+            reason,
+            requestedBy: `operator:${operator.id}`,
+          });
+          return c.json({ erasure: { workflowId: started.workflowId, runId: started.runId, status: 'running' } }, 202);
+        } catch (error) {
+          if (error instanceof ErasureRequestError) throw new ApiError('bad_request', error.message);
+          throw new ApiError('temporal_unavailable', 'could not start the erasure, retry later', { cause: error });
+        }
+      })
+  );
 }

@@ -11,7 +11,13 @@ import { parkInbound } from '../../db/inbox';
 import { orphanInbound } from '../../db/schema';
 import type { ParsedAddress } from '../../domain/address';
 import { normalizeInboundParams } from '../../domain/inbound-text';
-import { ACCOUNT_SID, InboundParamsError, MESSAGE_SID, parseInboundParams, toInboundInput } from '../../integrations/twilio-inbound';
+import {
+  ACCOUNT_SID,
+  InboundParamsError,
+  MESSAGE_SID,
+  parseInboundParams,
+  toInboundInput,
+} from '../../integrations/twilio-inbound';
 import { KNOWN_STATUSES } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
 import type { AppDeps, AppEnv } from '../context';
@@ -52,24 +58,42 @@ function required(params: Params, name: string, pattern?: RegExp): string {
   return value;
 }
 
-
 export function twilioWebhookRoutes(deps: AppDeps) {
   const { db, temporal, env } = deps;
   const clock = deps.clock ?? (() => new Date());
   const startDeadlineMs = deps.webhook?.startDeadlineMs ?? START_DEADLINE_MS;
   const metrics = deps.metrics ?? createMetrics('api');
-  const inbox = deps.inboxDrainer ?? createInboxDrainer({ db, client: temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log: deps.log.child({ component: 'inbox-drain' }) });
+  const inbox =
+    deps.inboxDrainer ??
+    createInboxDrainer({
+      db,
+      client: temporal,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      log: deps.log.child({ component: 'inbox-drain' }),
+    });
 
   function signedBy(c: Context<AppEnv>, authToken: string, params: Params) {
     const signature = c.req.header('x-twilio-signature');
-    return isValidTwilioSignature({ authToken, signature, publicBaseUrl: env.PUBLIC_BASE_URL, requestUrl: c.req.url, params, connectionOverrides: env.TWILIO_CONNECTION_OVERRIDES ?? '' });
+    return isValidTwilioSignature({
+      authToken,
+      signature,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      requestUrl: c.req.url,
+      params,
+      connectionOverrides: env.TWILIO_CONNECTION_OVERRIDES ?? '',
+    });
   }
 
   /**
    * Checks the signature against the cached token, and on a mismatch against the token the database holds now
    * (`tenant update --rotate-auth-token` takes effect at once); the old token stops working within the cache TTL.
    */
-  async function verify<T extends { authToken: string }>(c: Context<AppEnv>, cached: T, params: Params, reload: () => Promise<T | null>): Promise<T> {
+  async function verify<T extends { authToken: string }>(
+    c: Context<AppEnv>,
+    cached: T,
+    params: Params,
+    reload: () => Promise<T | null>,
+  ): Promise<T> {
     if (signedBy(c, cached.authToken, params)) return cached;
     const current = await reload().catch(() => null);
     if (current && current.authToken !== cached.authToken && signedBy(c, current.authToken, params)) return current;
@@ -91,8 +115,9 @@ export function twilioWebhookRoutes(deps: AppDeps) {
 
   /** The account (for its auth token) and the tenant owning the number; an unknown account cannot be verified. */
   async function targetFor(c: Context<AppEnv>, accountSid: string, to: ParsedAddress) {
-    const target = await resolveTarget(accountSid, to.channel, to.phone)
-      .catch((error: unknown) => databaseFailure(error, 'cannot verify the webhook right now (database unavailable, account not cached)'));
+    const target = await resolveTarget(accountSid, to.channel, to.phone).catch((error: unknown) =>
+      databaseFailure(error, 'cannot verify the webhook right now (database unavailable, account not cached)'),
+    );
     if (!target) {
       // Nothing from an unknown account is stored: its signature cannot be checked, so it could be anyone.
       c.get('log').warn({ accountSid }, 'webhook for an unknown Twilio account rejected');
@@ -102,7 +127,12 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     return target;
   }
 
-  const limit = bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: () => { throw new ApiError('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`); } });
+  const limit = bodyLimit({
+    maxSize: WEBHOOK_BODY_LIMIT,
+    onError: () => {
+      throw new ApiError('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`);
+    },
+  });
 
   /**
    * "A message comes in", and the Fallback URL (Twilio adds ErrorCode and ErrorUrl, both signed like the rest).
@@ -136,7 +166,15 @@ export function twilioWebhookRoutes(deps: AppDeps) {
 
     if (!tenant) {
       // I2: no fallback tenant. Keep the message as an orphan for an operator, answer nothing.
-      await db.insert(orphanInbound).values({ messageSid, accountSid, toAddress: fields.To!, reason: 'number not assigned to a tenant', payload: fields })
+      await db
+        .insert(orphanInbound)
+        .values({
+          messageSid,
+          accountSid,
+          toAddress: fields.To!,
+          reason: 'number not assigned to a tenant',
+          payload: fields,
+        })
         .onConflictDoNothing({ target: orphanInbound.messageSid })
         .catch((error: unknown) => databaseFailure(error, 'cannot store the message right now'));
       log.warn({ accountSid, channel: to.channel }, 'inbound message for a number no tenant owns: stored as orphan');
@@ -147,7 +185,9 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     const trace = newRootTrace();
     const input = toInboundInput(params, parsed, tenant, { receivedAt: clock(), trace });
     try {
-      const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, { deadlineMs: startDeadlineMs });
+      const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, {
+        deadlineMs: startDeadlineMs,
+      });
       if (outcome === 'duplicate') log.info('duplicate webhook ignored');
       else log.info({ tenant: tenant.tenantSlug, traceId: trace.traceId }, 'inbound accepted');
       c.set('webhookOutcome', outcome === 'duplicate' ? 'duplicate' : 'accepted');
@@ -155,11 +195,21 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       // Temporal refused or did not answer in time (it may even have started it: the drain then sees a duplicate).
       try {
         const parked = await parkInbound(db, env.TEMPORAL_TASK_QUEUE, input);
-        log.warn({ temporal: errorName(startError), parked }, 'Temporal did not accept the inbound workflow: message parked in the inbox');
+        log.warn(
+          { temporal: errorName(startError), parked },
+          'Temporal did not accept the inbound workflow: message parked in the inbox',
+        );
         c.set('webhookOutcome', 'parked');
       } catch (parkError) {
-        log.error({ temporal: errorName(startError), database: describeDatabaseError(parkError) }, 'neither Temporal nor the database took the message');
-        throw new ApiError('temporal_unavailable', 'message not accepted: neither Temporal nor the database can take it now', { cause: startError });
+        log.error(
+          { temporal: errorName(startError), database: describeDatabaseError(parkError) },
+          'neither Temporal nor the database took the message',
+        );
+        throw new ApiError(
+          'temporal_unavailable',
+          'message not accepted: neither Temporal nor the database can take it now',
+          { cause: startError },
+        );
       }
       inbox.kick();
     }
@@ -171,18 +221,25 @@ export function twilioWebhookRoutes(deps: AppDeps) {
    * Counts every request once it is answered: the outcome the handler recorded, or what its error says (the
    * app's error handler has already turned a thrown ApiError into the response, and left it in `c.error`).
    */
-  const counted = (endpoint: WebhookEndpoint): MiddlewareHandler<AppEnv> => async (c, next) => {
-    await next();
-    const error = c.error;
-    let outcome = c.get('webhookOutcome') ?? 'error';
-    let reason = '';
-    if (error) {
-      const code = error instanceof ApiError ? error.code : 'internal';
-      outcome = code === 'temporal_unavailable' || code === 'database_unavailable' ? 'unavailable' : code === 'internal' ? 'error' : 'rejected';
-      reason = outcome === 'rejected' ? (c.get('webhookReason') ?? code) : outcome === 'unavailable' ? code : '';
-    }
-    metrics.webhooks.inc({ endpoint, outcome, reason });
-  };
+  const counted =
+    (endpoint: WebhookEndpoint): MiddlewareHandler<AppEnv> =>
+    async (c, next) => {
+      await next();
+      const error = c.error;
+      let outcome = c.get('webhookOutcome') ?? 'error';
+      let reason = '';
+      if (error) {
+        const code = error instanceof ApiError ? error.code : 'internal';
+        outcome =
+          code === 'temporal_unavailable' || code === 'database_unavailable'
+            ? 'unavailable'
+            : code === 'internal'
+              ? 'error'
+              : 'rejected';
+        reason = outcome === 'rejected' ? (c.get('webhookReason') ?? code) : outcome === 'unavailable' ? code : '';
+      }
+      metrics.webhooks.inc({ endpoint, outcome, reason });
+    };
 
   return new Hono<AppEnv>()
     .post('/messages', counted('messages'), limit, inbound)
@@ -193,8 +250,9 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
       const status = required(params, 'MessageStatus');
       if (!KNOWN_STATUSES.includes(status)) throw new ApiError('bad_request', 'unknown MessageStatus');
-      const cachedAccount = await resolveAccount(accountSid)
-        .catch((error: unknown) => databaseFailure(error, 'cannot check the signature right now (database unavailable, account not cached)'));
+      const cachedAccount = await resolveAccount(accountSid).catch((error: unknown) =>
+        databaseFailure(error, 'cannot check the signature right now (database unavailable, account not cached)'),
+      );
       if (!cachedAccount) {
         c.set('webhookReason', 'unknown_account');
         throw new ApiError('invalid_signature', 'unknown Twilio account');
@@ -212,12 +270,24 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         }
         // The database cannot take it now: Temporal keeps it and applies it once the database is back.
         try {
-          const started = await startStatusCallbackWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, callback, { deadlineMs: startDeadlineMs });
-          log.warn({ status, database: describeDatabaseError(error), started }, 'status callback handed to Temporal (database unavailable)');
+          const started = await startStatusCallbackWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, callback, {
+            deadlineMs: startDeadlineMs,
+          });
+          log.warn(
+            { status, database: describeDatabaseError(error), started },
+            'status callback handed to Temporal (database unavailable)',
+          );
           c.set('webhookOutcome', 'handed_to_temporal');
         } catch (startError) {
-          log.error({ status, database: describeDatabaseError(error), temporal: errorName(startError) }, 'neither the database nor Temporal took the status callback');
-          throw new ApiError('database_unavailable', 'status not recorded: neither the database nor Temporal can take it now', { cause: error });
+          log.error(
+            { status, database: describeDatabaseError(error), temporal: errorName(startError) },
+            'neither the database nor Temporal took the status callback',
+          );
+          throw new ApiError(
+            'database_unavailable',
+            'status not recorded: neither the database nor Temporal can take it now',
+            { cause: error },
+          );
         }
         return c.body(null, 204);
       }
@@ -226,12 +296,15 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       if (result.outcome === 'updated') metrics.messageStatus.inc({ status });
       if (result.redeliver) {
         // 63016 with a template, or a retryable code: the follow-up send runs as its own short workflow.
-        await startRedelivery(temporal, env.TEMPORAL_TASK_QUEUE, result.redeliver)
-          .catch((error: unknown) => log.warn({ err: errorName(error), mode: result.redeliver?.mode }, 'could not start the redelivery'));
+        await startRedelivery(temporal, env.TEMPORAL_TASK_QUEUE, result.redeliver).catch((error: unknown) =>
+          log.warn({ err: errorName(error), mode: result.redeliver?.mode }, 'could not start the redelivery'),
+        );
       }
       if (result.campaignToNotify) {
         // A retry was scheduled, or the last open target settled: wake the campaign (its own timer is the backstop).
-        await temporal.workflow.getHandle(campaignWorkflowId(result.campaignToNotify)).signal(targetsChangedSignal)
+        await temporal.workflow
+          .getHandle(campaignWorkflowId(result.campaignToNotify))
+          .signal(targetsChangedSignal)
           .catch((error: unknown) => log.warn({ err: error }, 'could not notify the campaign workflow'));
       }
       return c.body(null, 204);

@@ -10,8 +10,18 @@ import { parseDuration } from '../../domain/duration';
 import { childSpan, newRootTrace } from '../../domain/trace';
 import { runWithTrace } from '../../tracing/context';
 import {
-  CAMPAIGN_DEFAULTS, campaignProgress, CampaignInputError, controlCampaign, createCampaignFromFile, createOutage, requireCampaign,
-  resolveOutage, startCampaign, tenantBySlug, type CampaignOptions, type ControlAction,
+  CAMPAIGN_DEFAULTS,
+  campaignProgress,
+  CampaignInputError,
+  controlCampaign,
+  createCampaignFromFile,
+  createOutage,
+  requireCampaign,
+  resolveOutage,
+  startCampaign,
+  tenantBySlug,
+  type CampaignOptions,
+  type ControlAction,
 } from '../../campaigns/service';
 import { CliError, type CliContext } from '../context';
 import type { campaigns } from '../../db/schema';
@@ -34,15 +44,34 @@ interface SettingsFlags {
 
 function settingsOptions(command: Command): Command {
   return command
-    .option('--sender <address>', "the tenant's number to send from, +E164 or whatsapp:+E164 (default: its first WhatsApp number)")
+    .option(
+      '--sender <address>',
+      "the tenant's number to send from, +E164 or whatsapp:+E164 (default: its first WhatsApp number)",
+    )
     .option('--channel <channel>', 'whatsapp or sms (default: from --sender, else whatsapp)')
-    .option('--rate <n>', 'messages per second from this sender (shared with its other campaigns)', String(CAMPAIGN_DEFAULTS.ratePerSecond))
-    .option('--max-attempts <n>', 'attempts per target (a failed or undelivered send is retried)', String(CAMPAIGN_DEFAULTS.maxAttempts))
+    .option(
+      '--rate <n>',
+      'messages per second from this sender (shared with its other campaigns)',
+      String(CAMPAIGN_DEFAULTS.ratePerSecond),
+    )
+    .option(
+      '--max-attempts <n>',
+      'attempts per target (a failed or undelivered send is retried)',
+      String(CAMPAIGN_DEFAULTS.maxAttempts),
+    )
     .option('--attempt-spacing <duration>', 'time between two attempts to one target', '1h')
     .option('--retry-on-no-reply', 'also send another attempt when the target did not reply within the spacing', false)
-    .option('--active-hours <spec>', 'when sends may go out, in each target\'s time zone, e.g. "mon-fri 08:00-20:00; sat 08:00-14:00" or "always"', CAMPAIGN_DEFAULTS.activeHours)
+    .option(
+      '--active-hours <spec>',
+      'when sends may go out, in each target\'s time zone, e.g. "mon-fri 08:00-20:00; sat 08:00-14:00" or "always"',
+      CAMPAIGN_DEFAULTS.activeHours,
+    )
     .option('--time-zone <iana>', 'time zone of targets that have none', CAMPAIGN_DEFAULTS.timeZone)
-    .option('--strategy <s>', 'order of targets: sequential (file order), priority (highest first) or random', CAMPAIGN_DEFAULTS.strategy)
+    .option(
+      '--strategy <s>',
+      'order of targets: sequential (file order), priority (highest first) or random',
+      CAMPAIGN_DEFAULTS.strategy,
+    )
     .option('--start <iso>', 'do not send before this instant (ISO 8601)')
     .option('--end <iso>', 'stop at this instant; what has not gone out by then is skipped');
 }
@@ -65,12 +94,20 @@ function toOptions(f: SettingsFlags): Omit<CampaignOptions, 'name'> {
   } catch (error) {
     throw new CliError(`--attempt-spacing: ${(error as Error).message}`);
   }
-  if (f.channel && f.channel !== 'whatsapp' && f.channel !== 'sms') throw new CliError('--channel must be whatsapp or sms');
+  if (f.channel && f.channel !== 'whatsapp' && f.channel !== 'sms')
+    throw new CliError('--channel must be whatsapp or sms');
   return {
-    ...(f.sender ? { sender: f.sender } : {}), ...(f.channel ? { channel: f.channel as 'whatsapp' | 'sms' } : {}),
-    ratePerSecond: number('--rate', f.rate), maxAttempts: number('--max-attempts', f.maxAttempts), attemptSpacingSeconds: Math.round(spacingMs / 1000),
-    retryOnNoReply: f.retryOnNoReply, activeHours: f.activeHours, timeZone: f.timeZone, strategy: f.strategy as CampaignOptions['strategy'],
-    startAt: instant('--start', f.start), endAt: instant('--end', f.end),
+    ...(f.sender ? { sender: f.sender } : {}),
+    ...(f.channel ? { channel: f.channel as 'whatsapp' | 'sms' } : {}),
+    ratePerSecond: number('--rate', f.rate),
+    maxAttempts: number('--max-attempts', f.maxAttempts),
+    attemptSpacingSeconds: Math.round(spacingMs / 1000),
+    retryOnNoReply: f.retryOnNoReply,
+    activeHours: f.activeHours,
+    timeZone: f.timeZone,
+    strategy: f.strategy as CampaignOptions['strategy'],
+    startAt: instant('--start', f.start),
+    endAt: instant('--end', f.end),
   };
 }
 
@@ -82,7 +119,9 @@ async function asCommand<T>(causalTraceId: string | null, fn: (trace: TraceConte
 
 function rethrow(error: unknown): never {
   if (error instanceof CampaignInputError) {
-    throw new CliError(error.rowErrors.length > 0 ? `${error.message}\n${formatErrors(error.rowErrors)}` : error.message);
+    throw new CliError(
+      error.rowErrors.length > 0 ? `${error.message}\n${formatErrors(error.rowErrors)}` : error.message,
+    );
   }
   throw error;
 }
@@ -97,48 +136,105 @@ function describe(c: Campaign, states: Record<string, number>, progress: Campaig
     `  hours       ${c.activeHours} (default zone ${c.defaultTimeZone})`,
     `  targets     ${c.totalTargets} total · ${c.contactedTargets} contacted (${pct(c.contactedTargets, c.totalTargets)}) · ${c.successfulContacts} successful · ${c.failedTargets} failed · ${c.optedOutTargets} opted out · ${c.skippedTargets} skipped`,
     `  promises    ${c.promisesMade} made · ${c.promisesFulfilled} fulfilled · ${c.promisesBroken} broken`,
-    `  by state    ${Object.entries(states).map(([k, v]) => `${k} ${v}`).join(' · ') || '-'}`,
+    `  by state    ${
+      Object.entries(states)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' · ') || '-'
+    }`,
   ];
   return lines.join('\n');
 }
 
 export function registerCampaignCommands(program: Command, ctx: () => CliContext) {
-  const campaign = program.command('campaign').description('outbound campaigns: create from a file, start, pause, resume, cancel, status, list');
+  const campaign = program
+    .command('campaign')
+    .description('outbound campaigns: create from a file, start, pause, resume, cancel, status, list');
 
-  settingsOptions(campaign.command('create')
-    .description('create a campaign from a CSV or JSON file of targets (validated first: nothing is imported if any row is bad)')
-    .requiredOption('--name <name>', 'unique name (commands accept it instead of the id)')
-    .requiredOption('--file <path>', 'targets: .csv (header: phone,name,time_zone,region,priority,debt_amount,due_date,document,…) or .json')
-    .option('--template <key>', 'message template key (e.g. collection_notice); WhatsApp templates use their ContentSid')
-    .option('--body <text>', 'literal text instead of a template ({{name}} and file columns are filled in)')
-    .option('--description <text>', 'free text')
-    .option('--country-code <digits>', 'prefix for phone numbers written without +', undefined)
-    .option('--tenant <slug>', 'tenant (default: the only one)')
-    .option('--start-now', 'start it right away', false))
-    .action(async (o: SettingsFlags & { name: string; file: string; template?: string; body?: string; description?: string; countryCode?: string; tenant?: string; startNow: boolean }) => {
+  settingsOptions(
+    campaign
+      .command('create')
+      .description(
+        'create a campaign from a CSV or JSON file of targets (validated first: nothing is imported if any row is bad)',
+      )
+      .requiredOption('--name <name>', 'unique name (commands accept it instead of the id)')
+      .requiredOption(
+        '--file <path>',
+        'targets: .csv (header: phone,name,time_zone,region,priority,debt_amount,due_date,document,…) or .json',
+      )
+      .option(
+        '--template <key>',
+        'message template key (e.g. collection_notice); WhatsApp templates use their ContentSid',
+      )
+      .option('--body <text>', 'literal text instead of a template ({{name}} and file columns are filled in)')
+      .option('--description <text>', 'free text')
+      .option('--country-code <digits>', 'prefix for phone numbers written without +', undefined)
+      .option('--tenant <slug>', 'tenant (default: the only one)')
+      .option('--start-now', 'start it right away', false),
+  ).action(
+    async (
+      o: SettingsFlags & {
+        name: string;
+        file: string;
+        template?: string;
+        body?: string;
+        description?: string;
+        countryCode?: string;
+        tenant?: string;
+        startNow: boolean;
+      },
+    ) => {
       let content: string;
       try {
         content = fs.readFileSync(o.file, 'utf8');
       } catch (error) {
-        throw new CliError(`cannot read ${o.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        throw new CliError(
+          `cannot read ${o.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
       }
-      const options: CampaignOptions = { name: o.name, ...toOptions(o), ...(o.template ? { templateKey: o.template } : {}), ...(o.body !== undefined ? { body: o.body } : {}), ...(o.description ? { description: o.description } : {}) };
+      const options: CampaignOptions = {
+        name: o.name,
+        ...toOptions(o),
+        ...(o.template ? { templateKey: o.template } : {}),
+        ...(o.body !== undefined ? { body: o.body } : {}),
+        ...(o.description ? { description: o.description } : {}),
+      };
       const database = await ctx().database();
       try {
         await asCommand(null, async (trace) => {
           const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-          const created = await createCampaignFromFile(database.db, { tenantId: tenant.id, options, file: { name: path.basename(o.file), content }, ...(o.countryCode ? { defaultCountryCode: o.countryCode } : {}), createdBy: 'cli', traceId: trace.traceId }).catch(rethrow);
-          await recordEvents(database.db, [{ trace, type: 'campaign.created', tenantId: tenant.id, payload: { campaignId: created.campaignId, targets: created.imported, optedOut: created.optedOut } }]);
-          console.log(`campaign ${o.name} created: ${created.campaignId}\n  ${created.imported} targets imported (${created.optedOut} opted out, will be skipped)\n  trace ${trace.traceId}`);
+          const created = await createCampaignFromFile(database.db, {
+            tenantId: tenant.id,
+            options,
+            file: { name: path.basename(o.file), content },
+            ...(o.countryCode ? { defaultCountryCode: o.countryCode } : {}),
+            createdBy: 'cli',
+            traceId: trace.traceId,
+          }).catch(rethrow);
+          await recordEvents(database.db, [
+            {
+              trace,
+              type: 'campaign.created',
+              tenantId: tenant.id,
+              payload: { campaignId: created.campaignId, targets: created.imported, optedOut: created.optedOut },
+            },
+          ]);
+          console.log(
+            `campaign ${o.name} created: ${created.campaignId}\n  ${created.imported} targets imported (${created.optedOut} opted out, will be skipped)\n  trace ${trace.traceId}`,
+          );
           if (o.startNow) await start(ctx, database.db, tenant, created.campaignId);
           else console.log(`  start it with: npx causeway campaign start ${created.campaignId}`);
         });
       } finally {
         await database.close();
       }
-    });
+    },
+  );
 
-  campaign.command('start').description('start sending (running it again is harmless)').argument('<campaign>', 'id or name').option('--tenant <slug>', 'tenant')
+  campaign
+    .command('start')
+    .description('start sending (running it again is harmless)')
+    .argument('<campaign>', 'id or name')
+    .option('--tenant <slug>', 'tenant')
     .action(async (ref: string, o: { tenant?: string }) => {
       const database = await ctx().database();
       try {
@@ -150,14 +246,28 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
     });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
-    campaign.command(action)
-      .description({ pause: 'stop sending (within a second) until resumed', resume: 'continue a paused campaign', cancel: 'stop for good: what has not gone out is skipped' }[action])
-      .argument('<campaign>', 'id or name').option('--tenant <slug>', 'tenant').option('--reason <text>', 'recorded with the event')
+    campaign
+      .command(action)
+      .description(
+        {
+          pause: 'stop sending (within a second) until resumed',
+          resume: 'continue a paused campaign',
+          cancel: 'stop for good: what has not gone out is skipped',
+        }[action],
+      )
+      .argument('<campaign>', 'id or name')
+      .option('--tenant <slug>', 'tenant')
+      .option('--reason <text>', 'recorded with the event')
       .action(async (ref: string, o: { tenant?: string; reason?: string }) => control(ctx, ref, action, o));
   }
 
-  campaign.command('status').description('counters and state of a campaign; --watch shows a live progress bar until it ends')
-    .argument('<campaign>', 'id or name').option('--tenant <slug>', 'tenant').option('--watch', 'follow it live', false).option('--json', 'machine-readable output', false)
+  campaign
+    .command('status')
+    .description('counters and state of a campaign; --watch shows a live progress bar until it ends')
+    .argument('<campaign>', 'id or name')
+    .option('--tenant <slug>', 'tenant')
+    .option('--watch', 'follow it live', false)
+    .option('--json', 'machine-readable output', false)
     .action(async (ref: string, o: { tenant?: string; watch: boolean; json: boolean }) => {
       const database = await ctx().database();
       const temporal = ctx().temporal();
@@ -166,7 +276,10 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
         const load = async () => requireCampaign(database.db, tenant.id, ref).catch(rethrow);
         let c = await load();
         const progress = await campaignProgress(temporal.client, c.id).catch(() => null);
-        if (o.json) return console.log(JSON.stringify({ campaign: c, states: await targetStateCounts(database.db, c.id), progress }, null, 2));
+        if (o.json)
+          return console.log(
+            JSON.stringify({ campaign: c, states: await targetStateCounts(database.db, c.id), progress }, null, 2),
+          );
         console.log(describe(c, await targetStateCounts(database.db, c.id), progress));
         console.log(`  Web UI      ${ctx().webUiLink(campaignWorkflowId(c.id))}`);
         if (!o.watch) return;
@@ -175,8 +288,20 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
           const states = await targetStateCounts(database.db, c.id);
           return c.totalTargets - (states.pending ?? 0) - (states.scheduled ?? 0) - (states.sending ?? 0);
         };
-        const bar = new SingleBar({ format: '  {bar} {percentage}% | {value}/{total} settled | {contacted} contacted · {successful} ok · {failed} failed | {status}', hideCursor: true }, Presets.shades_classic);
-        const payload = () => ({ contacted: c.contactedTargets, successful: c.successfulContacts, failed: c.failedTargets, status: c.status });
+        const bar = new SingleBar(
+          {
+            format:
+              '  {bar} {percentage}% | {value}/{total} settled | {contacted} contacted · {successful} ok · {failed} failed | {status}',
+            hideCursor: true,
+          },
+          Presets.shades_classic,
+        );
+        const payload = () => ({
+          contacted: c.contactedTargets,
+          successful: c.successfulContacts,
+          failed: c.failedTargets,
+          status: c.status,
+        });
         bar.start(c.totalTargets, await settled(), payload());
         while (!done()) {
           await new Promise((resolve) => setTimeout(resolve, 500));
@@ -190,7 +315,11 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
       }
     });
 
-  campaign.command('list').description('campaigns, newest first').option('--tenant <slug>', 'tenant').option('--json', 'machine-readable output', false)
+  campaign
+    .command('list')
+    .description('campaigns, newest first')
+    .option('--tenant <slug>', 'tenant')
+    .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; json: boolean }) => {
       const database = await ctx().database();
       try {
@@ -198,66 +327,136 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
         const rows = await listCampaigns(database.db, tenant.id);
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return console.log('no campaigns yet (npx causeway campaign create --help)');
-        console.table(rows.map((c) => ({ name: c.name, id: c.id, kind: c.kind, status: c.status, targets: c.totalTargets, contacted: c.contactedTargets, successful: c.successfulContacts, failed: c.failedTargets, created: c.createdAt.toISOString() })));
+        console.table(
+          rows.map((c) => ({
+            name: c.name,
+            id: c.id,
+            kind: c.kind,
+            status: c.status,
+            targets: c.totalTargets,
+            contacted: c.contactedTargets,
+            successful: c.successfulContacts,
+            failed: c.failedTargets,
+            created: c.createdAt.toISOString(),
+          })),
+        );
       } finally {
         await database.close();
       }
     });
 
-  const outage = program.command('outage').description('outage broadcasts: notify the affected regions, then the resolution');
-  settingsOptions(outage.command('start')
-    .description('record an outage and notify every contact of its regions once (starts at once)')
-    .requiredOption('--name <name>', 'short name (resolve uses it)')
-    .requiredOption('--regions <list>', 'comma-separated regions, as in the contacts\' region column')
-    .requiredOption('--message <text>', 'the notice')
-    .option('--tenant <slug>', 'tenant'))
-    .action(async (o: SettingsFlags & { name: string; regions: string; message: string; tenant?: string }) => {
-      const database = await ctx().database();
-      try {
-        await asCommand(null, async (trace) => {
-          const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-          const created = await createOutage(database.db, { tenantId: tenant.id, name: o.name, regions: o.regions.split(','), message: o.message, options: toOptions(o), createdBy: 'cli', traceId: trace.traceId }).catch(rethrow);
-          await recordEvents(database.db, [{ trace, type: 'outage.started', tenantId: tenant.id, payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.imported } }]);
-          console.log(`outage ${o.name} recorded (${created.failureId}): ${created.imported} contacts to notify (${created.optedOut} opted out)`);
-          await start(ctx, database.db, tenant, created.campaignId);
-        });
-      } finally {
-        await database.close();
-      }
-    });
-  settingsOptions(outage.command('resolve')
-    .description('send the resolution message to every contact that was notified of the outage')
-    .argument('<outage>', 'name or id')
-    .requiredOption('--message <text>', 'the resolution message')
-    .option('--tenant <slug>', 'tenant'))
-    .action(async (ref: string, o: SettingsFlags & { message: string; tenant?: string }) => {
-      const database = await ctx().database();
-      try {
-        await asCommand(null, async (trace) => {
-          const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-          const created = await resolveOutage(database.db, { tenantId: tenant.id, failureRef: ref, message: o.message, options: toOptions(o), createdBy: 'cli', traceId: trace.traceId }).catch(rethrow);
-          await recordEvents(database.db, [{ trace, type: 'outage.resolved', tenantId: tenant.id, payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.notified } }]);
-          console.log(`outage resolved: ${created.notified} notified contacts get the resolution message`);
-          // Notices not sent yet are refused at send time anyway; cancelling the notice campaign ends it at once.
-          if (created.notifyCampaignId) await stopNotices(ctx, created.notifyCampaignId);
-          await start(ctx, database.db, tenant, created.campaignId);
-        });
-      } finally {
-        await database.close();
-      }
-    });
+  const outage = program
+    .command('outage')
+    .description('outage broadcasts: notify the affected regions, then the resolution');
+  settingsOptions(
+    outage
+      .command('start')
+      .description('record an outage and notify every contact of its regions once (starts at once)')
+      .requiredOption('--name <name>', 'short name (resolve uses it)')
+      .requiredOption('--regions <list>', "comma-separated regions, as in the contacts' region column")
+      .requiredOption('--message <text>', 'the notice')
+      .option('--tenant <slug>', 'tenant'),
+  ).action(async (o: SettingsFlags & { name: string; regions: string; message: string; tenant?: string }) => {
+    const database = await ctx().database();
+    try {
+      await asCommand(null, async (trace) => {
+        const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
+        const created = await createOutage(database.db, {
+          tenantId: tenant.id,
+          name: o.name,
+          regions: o.regions.split(','),
+          message: o.message,
+          options: toOptions(o),
+          createdBy: 'cli',
+          traceId: trace.traceId,
+        }).catch(rethrow);
+        await recordEvents(database.db, [
+          {
+            trace,
+            type: 'outage.started',
+            tenantId: tenant.id,
+            payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.imported },
+          },
+        ]);
+        console.log(
+          `outage ${o.name} recorded (${created.failureId}): ${created.imported} contacts to notify (${created.optedOut} opted out)`,
+        );
+        await start(ctx, database.db, tenant, created.campaignId);
+      });
+    } finally {
+      await database.close();
+    }
+  });
+  settingsOptions(
+    outage
+      .command('resolve')
+      .description('send the resolution message to every contact that was notified of the outage')
+      .argument('<outage>', 'name or id')
+      .requiredOption('--message <text>', 'the resolution message')
+      .option('--tenant <slug>', 'tenant'),
+  ).action(async (ref: string, o: SettingsFlags & { message: string; tenant?: string }) => {
+    const database = await ctx().database();
+    try {
+      await asCommand(null, async (trace) => {
+        const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
+        const created = await resolveOutage(database.db, {
+          tenantId: tenant.id,
+          failureRef: ref,
+          message: o.message,
+          options: toOptions(o),
+          createdBy: 'cli',
+          traceId: trace.traceId,
+        }).catch(rethrow);
+        await recordEvents(database.db, [
+          {
+            trace,
+            type: 'outage.resolved',
+            tenantId: tenant.id,
+            payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.notified },
+          },
+        ]);
+        console.log(`outage resolved: ${created.notified} notified contacts get the resolution message`);
+        // Notices not sent yet are refused at send time anyway; cancelling the notice campaign ends it at once.
+        if (created.notifyCampaignId) await stopNotices(ctx, created.notifyCampaignId);
+        await start(ctx, database.db, tenant, created.campaignId);
+      });
+    } finally {
+      await database.close();
+    }
+  });
 }
 
-async function start(ctx: () => CliContext, db: Awaited<ReturnType<CliContext['database']>>['db'], tenant: { id: string; slug: string }, campaignId: string) {
+async function start(
+  ctx: () => CliContext,
+  db: Awaited<ReturnType<CliContext['database']>>['db'],
+  tenant: { id: string; slug: string },
+  campaignId: string,
+) {
   const c = await requireCampaign(db, tenant.id, campaignId).catch(rethrow);
   const temporal = ctx().temporal();
   try {
     await asCommand(c.traceId, async (trace) => {
       // The workflow works in the campaign's own trace: every send is a span of it, and replies point back at it (T3).
       const campaignTrace = childSpan({ traceId: c.traceId, spanId: trace.spanId });
-      const result = await startCampaign(temporal.client, { campaignId: c.id, tenantId: tenant.id, tenantSlug: tenant.slug, taskQueue: ctx().env.TEMPORAL_TASK_QUEUE, trace: campaignTrace, name: c.name });
-      await recordEvents(db, [{ trace, type: 'campaign.start_requested', tenantId: tenant.id, payload: { campaignId: c.id, started: result.started } }]);
-      console.log(result.started ? `campaign ${c.name} started` : `campaign ${c.name} was already started (nothing changed)`);
+      const result = await startCampaign(temporal.client, {
+        campaignId: c.id,
+        tenantId: tenant.id,
+        tenantSlug: tenant.slug,
+        taskQueue: ctx().env.TEMPORAL_TASK_QUEUE,
+        trace: campaignTrace,
+        name: c.name,
+      });
+      await recordEvents(db, [
+        {
+          trace,
+          type: 'campaign.start_requested',
+          tenantId: tenant.id,
+          payload: { campaignId: c.id, started: result.started },
+        },
+      ]);
+      console.log(
+        result.started ? `campaign ${c.name} started` : `campaign ${c.name} was already started (nothing changed)`,
+      );
       console.log(`  Web UI      ${ctx().webUiLink(result.workflowId)}`);
     });
   } finally {
@@ -277,15 +476,25 @@ async function stopNotices(ctx: () => CliContext, campaignId: string) {
   }
 }
 
-async function control(ctx: () => CliContext, ref: string, action: ControlAction, o: { tenant?: string; reason?: string }) {
+async function control(
+  ctx: () => CliContext,
+  ref: string,
+  action: ControlAction,
+  o: { tenant?: string; reason?: string },
+) {
   const database = await ctx().database();
   const temporal = ctx().temporal();
   try {
     const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
     const c = await requireCampaign(database.db, tenant.id, ref).catch(rethrow);
     await asCommand(c.traceId, async (trace) => {
-      await controlCampaign(temporal.client, c.id, action, { actor: 'cli', ...(o.reason ? { reason: o.reason } : {}) }).catch(rethrow);
-      await recordEvents(database.db, [{ trace, type: `campaign.${action}_requested`, tenantId: tenant.id, payload: { campaignId: c.id } }]);
+      await controlCampaign(temporal.client, c.id, action, {
+        actor: 'cli',
+        ...(o.reason ? { reason: o.reason } : {}),
+      }).catch(rethrow);
+      await recordEvents(database.db, [
+        { trace, type: `campaign.${action}_requested`, tenantId: tenant.id, payload: { campaignId: c.id } },
+      ]);
       console.log(`campaign ${c.name}: ${action} requested`);
       console.log(`  Web UI      ${ctx().webUiLink(campaignWorkflowId(c.id))}`);
     });

@@ -14,7 +14,9 @@ export function registerDbCommands(program: Command, ctx: () => CliContext) {
         console.log(`migrations applied (${database.embedded ? 'embedded Postgres' : 'DATABASE_URL'})`);
         // Auth tokens still plain (from before encryption) or under a retired key are sealed with the current key.
         const secrets = await sealStoredSecrets(database.db);
-        console.log(`secrets: ${secrets.sealed} auth token(s) sealed, ${secrets.resealed} re-sealed under the current key${secrets.unknownKeyIds.length ? `; sealed with unknown key(s) ${secrets.unknownKeyIds.join(', ')}: add them to CAUSEWAY_SECRETS_KEYS` : ''}`);
+        console.log(
+          `secrets: ${secrets.sealed} auth token(s) sealed, ${secrets.resealed} re-sealed under the current key${secrets.unknownKeyIds.length ? `; sealed with unknown key(s) ${secrets.unknownKeyIds.join(', ')}: add them to CAUSEWAY_SECRETS_KEYS` : ''}`,
+        );
       } finally {
         await database.close();
       }

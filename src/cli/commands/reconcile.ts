@@ -20,15 +20,24 @@ export interface ReconcileRun {
  * `causeway reconcile`: one on-demand `reconcileWorkflow` per tenant (all of them without `tenantSlug`), run through
  * Temporal like the scheduled ones and awaited. A tenant whose run fails is reported; the others still run.
  */
-export async function runReconcile(deps: { db: Database; client: Client; taskQueue: string }, options: { tenantSlug?: string; sinceMs: number }): Promise<ReconcileRun[]> {
-  const rows = await deps.db.select({ slug: tenants.slug }).from(tenants).where(options.tenantSlug ? eq(tenants.slug, options.tenantSlug) : undefined).orderBy(tenants.slug);
+export async function runReconcile(
+  deps: { db: Database; client: Client; taskQueue: string },
+  options: { tenantSlug?: string; sinceMs: number },
+): Promise<ReconcileRun[]> {
+  const rows = await deps.db
+    .select({ slug: tenants.slug })
+    .from(tenants)
+    .where(options.tenantSlug ? eq(tenants.slug, options.tenantSlug) : undefined)
+    .orderBy(tenants.slug);
   if (rows.length === 0) throw new CliError(options.tenantSlug ? `no tenant ${options.tenantSlug}` : 'no tenants yet');
   const runs: ReconcileRun[] = [];
   for (const { slug } of rows) {
     const workflowId = reconcileOnDemandWorkflowId(slug, randomBytes(6).toString('hex'));
     try {
       const result = await deps.client.workflow.execute<typeof reconcileWorkflow>('reconcileWorkflow', {
-        workflowId, taskQueue: deps.taskQueue, args: [{ tenantSlug: slug, lookbackMs: options.sinceMs }],
+        workflowId,
+        taskQueue: deps.taskQueue,
+        args: [{ tenantSlug: slug, lookbackMs: options.sinceMs }],
         typedSearchAttributes: [{ key: searchAttributes.TENANT, value: slug }],
         staticSummary: `Reconcile ${slug} with Twilio's message log (on demand)`,
       });
@@ -43,7 +52,8 @@ export async function runReconcile(deps: { db: Database; client: Client; taskQue
 
 /** Counts, the window and the workflow id: what an operator needs, never a phone number or a body. */
 export function formatReconcileRun(run: ReconcileRun): string {
-  if (!run.result) return `tenant ${run.tenantSlug}: FAILED (${run.error ?? 'unknown error'})\n  workflow ${run.workflowId}`;
+  if (!run.result)
+    return `tenant ${run.tenantSlug}: FAILED (${run.error ?? 'unknown error'})\n  workflow ${run.workflowId}`;
   const r = run.result;
   if (r.accounts === 0) return `tenant ${r.tenantSlug}: no live Twilio account (simulated tenants have no Twilio log)`;
   return [
@@ -55,8 +65,11 @@ export function formatReconcileRun(run: ReconcileRun): string {
 }
 
 export function registerReconcileCommand(program: Command, ctx: () => CliContext) {
-  program.command('reconcile')
-    .description("compare recent messages with Twilio's own log: answer inbound messages whose webhook never arrived, settle outbound messages whose status callbacks were lost")
+  program
+    .command('reconcile')
+    .description(
+      "compare recent messages with Twilio's own log: answer inbound messages whose webhook never arrived, settle outbound messages whose status callbacks were lost",
+    )
     .option('--tenant <slug>', 'only this tenant (default: every tenant)')
     .option('--since <duration>', 'how far back to look, e.g. 30m, 2h, 1d', '2h')
     .option('--json', 'machine-readable output', false)
@@ -72,7 +85,10 @@ export function registerReconcileCommand(program: Command, ctx: () => CliContext
       const temporal = ctx().temporal();
       try {
         if (!o.json) console.log(`reconciling the last ${formatDuration(sinceMs)} with Twilio…`);
-        const runs = await runReconcile({ db: database.db, client: temporal.client, taskQueue: ctx().env.TEMPORAL_TASK_QUEUE }, { ...(o.tenant ? { tenantSlug: o.tenant } : {}), sinceMs });
+        const runs = await runReconcile(
+          { db: database.db, client: temporal.client, taskQueue: ctx().env.TEMPORAL_TASK_QUEUE },
+          { ...(o.tenant ? { tenantSlug: o.tenant } : {}), sinceMs },
+        );
         if (o.json) console.log(JSON.stringify(runs, null, 2));
         else for (const run of runs) console.log(formatReconcileRun(run));
         if (runs.some((r) => !r.result)) throw new CliError('reconciliation failed for some tenant(s)');

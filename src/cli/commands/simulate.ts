@@ -20,7 +20,8 @@ interface SimulateOptions {
 }
 
 export function registerSimulateCommand(program: Command, ctx: () => CliContext) {
-  program.command('simulate')
+  program
+    .command('simulate')
     .description('post a correctly signed inbound webhook to the running API and print the reply')
     .requiredOption('--body <text>', 'message text')
     .option('--from <phone>', 'customer phone, +E164', '+5511999990001')
@@ -38,7 +39,12 @@ export function registerSimulateCommand(program: Command, ctx: () => CliContext)
       const database = await ctx().database();
       try {
         const numbers = await database.db
-          .select({ slug: tenants.slug, phone: phoneNumbers.phone, accountSid: twilioAccounts.accountSid, authToken: twilioAccounts.authToken })
+          .select({
+            slug: tenants.slug,
+            phone: phoneNumbers.phone,
+            accountSid: twilioAccounts.accountSid,
+            authToken: twilioAccounts.authToken,
+          })
           .from(phoneNumbers)
           .innerJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
           .innerJoin(twilioAccounts, eq(twilioAccounts.id, phoneNumbers.twilioAccountId))
@@ -46,22 +52,45 @@ export function registerSimulateCommand(program: Command, ctx: () => CliContext)
           .orderBy(asc(phoneNumbers.createdAt));
         const slugs = [...new Set(numbers.map((n) => n.slug))];
         const slug = o.tenant ?? (slugs.length === 1 ? slugs[0] : slugs.includes('demo') ? 'demo' : undefined);
-        if (!slug) throw new CliError(numbers.length === 0 ? `no tenant has a ${o.channel} number (npm start creates a demo tenant)` : `several tenants: pick one with --tenant (${slugs.join(', ')})`);
+        if (!slug)
+          throw new CliError(
+            numbers.length === 0
+              ? `no tenant has a ${o.channel} number (npm start creates a demo tenant)`
+              : `several tenants: pick one with --tenant (${slugs.join(', ')})`,
+          );
         const target = numbers.find((n) => n.slug === slug && (!o.to || n.phone === o.to));
         if (!target) throw new CliError(`tenant ${slug} has no ${o.channel} number${o.to ? ` ${o.to}` : ''}`);
 
         const messageSid = newMessageSid();
         const params = {
-          MessageSid: messageSid, SmsMessageSid: messageSid, AccountSid: target.accountSid, MessagingServiceSid: '',
-          From: formatAddress(o.channel, from.phone), To: formatAddress(o.channel, target.phone), Body: o.body, NumMedia: '0',
-          NumSegments: '1', SmsStatus: 'received', ApiVersion: '2010-04-01', ...(o.channel === 'whatsapp' ? { ProfileName: 'Simulated customer', WaId: from.phone.slice(1) } : {}),
+          MessageSid: messageSid,
+          SmsMessageSid: messageSid,
+          AccountSid: target.accountSid,
+          MessagingServiceSid: '',
+          From: formatAddress(o.channel, from.phone),
+          To: formatAddress(o.channel, target.phone),
+          Body: o.body,
+          NumMedia: '0',
+          NumSegments: '1',
+          SmsStatus: 'received',
+          ApiVersion: '2010-04-01',
+          ...(o.channel === 'whatsapp' ? { ProfileName: 'Simulated customer', WaId: from.phone.slice(1) } : {}),
         };
         const publicBaseUrl = runtime?.publicBaseUrl ?? env.PUBLIC_BASE_URL;
         const apiUrl = (o.api ?? runtime?.apiUrl ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
-        const request = signedWebhook({ publicBaseUrl, path: '/webhooks/twilio/messages', authToken: openSecret(target.authToken), params });
+        const request = signedWebhook({
+          publicBaseUrl,
+          path: '/webhooks/twilio/messages',
+          authToken: openSecret(target.authToken),
+          params,
+        });
         let response: Response;
         try {
-          response = await fetch(`${apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: request.headers, body: request.body });
+          response = await fetch(`${apiUrl}/webhooks/twilio/messages`, {
+            method: 'POST',
+            headers: request.headers,
+            body: request.body,
+          });
         } catch (error) {
           throw new CliError(`cannot reach the API at ${apiUrl} (is npm start running?): ${(error as Error).message}`);
         }
@@ -73,18 +102,23 @@ export function registerSimulateCommand(program: Command, ctx: () => CliContext)
         // to show a result; nothing in the service polls.
         const deadline = Date.now() + parseDuration(o.timeout);
         while (Date.now() < deadline) {
-          const replies = await database.db.select({ body: messages.body, status: messages.status, sentBy: messages.sentBy })
+          const replies = await database.db
+            .select({ body: messages.body, status: messages.status, sentBy: messages.sentBy })
             .from(messages)
             .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
           const done = replies.filter((r) => r.status !== 'pending');
           if (done.length > 0) {
             for (const reply of done) console.log(`reply (${reply.sentBy}, ${reply.status}): ${reply.body}`);
-            if (runtime?.webUiUrl) console.log(`Web UI: ${runtime.webUiUrl}/namespaces/${runtime.temporalNamespace}/workflows`);
+            if (runtime?.webUiUrl)
+              console.log(`Web UI: ${runtime.webUiUrl}/namespaces/${runtime.temporalNamespace}/workflows`);
             return;
           }
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
-        throw new CliError(`no reply within ${o.timeout} (a burst is answered after MESSAGE_DEBOUNCE; check the worker logs)`, 2);
+        throw new CliError(
+          `no reply within ${o.timeout} (a burst is answered after MESSAGE_DEBOUNCE; check the worker logs)`,
+          2,
+        );
       } finally {
         await database.close();
       }

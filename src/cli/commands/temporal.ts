@@ -22,7 +22,9 @@ export async function setUpTemporal(connection: Connection, namespace: string, w
       throw new Error(`not listed yet: ${missing.map((key) => key.name).join(', ')}`);
     } catch (error) {
       if (Date.now() + RETRY_PAUSE_MS > deadline) {
-        throw new CliError(`search attributes not registered in namespace ${namespace} after ${attempt} attempts: ${(error as Error).message}`);
+        throw new CliError(
+          `search attributes not registered in namespace ${namespace} after ${attempt} attempts: ${(error as Error).message}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
     }
@@ -31,14 +33,21 @@ export async function setUpTemporal(connection: Connection, namespace: string, w
 
 export function registerTemporalCommands(program: Command, ctx: () => CliContext) {
   const temporal = program.command('temporal').description('Temporal cluster set-up');
-  temporal.command('setup')
-    .description('register the custom search attributes in TEMPORAL_NAMESPACE (idempotent); run before any API or worker starts')
+  temporal
+    .command('setup')
+    .description(
+      'register the custom search attributes in TEMPORAL_NAMESPACE (idempotent); run before any API or worker starts',
+    )
     .option('--wait <duration>', 'keep retrying this long while the server or namespace is not ready', '2m')
     .action(async (options: { wait: string }) => {
       const context = ctx();
       const handle = context.temporal();
       try {
-        const names = await setUpTemporal(handle.connection, context.env.TEMPORAL_NAMESPACE, parseDuration(options.wait));
+        const names = await setUpTemporal(
+          handle.connection,
+          context.env.TEMPORAL_NAMESPACE,
+          parseDuration(options.wait),
+        );
         console.log(`search attributes registered in namespace ${context.env.TEMPORAL_NAMESPACE}: ${names.join(', ')}`);
       } finally {
         await handle.close();

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
-import { createTenant, listTenants, showTenant, TenantChangeError, updateTenant, type TenantDetails } from '../../db/tenants';
+import {
+  createTenant,
+  listTenants,
+  showTenant,
+  TenantChangeError,
+  updateTenant,
+  type TenantDetails,
+} from '../../db/tenants';
 import { parseAddress } from '../../domain/address';
 import { ensureReconcileSchedule, reconcileScheduleSettings } from '../../temporal/reconcile-schedule';
 import { CliError, type CliContext } from '../context';
@@ -29,7 +36,8 @@ function printTenant(t: TenantDetails) {
   for (const a of t.accounts) {
     console.log(`  Twilio account ${a.accountSid} (${a.mode})`);
     if (a.numbers.length === 0) console.log('    no numbers');
-    for (const n of a.numbers) console.log(`    ${n.channel === 'whatsapp' ? `whatsapp:${n.phone}` : n.phone} (${n.channel})`);
+    for (const n of a.numbers)
+      console.log(`    ${n.channel === 'whatsapp' ? `whatsapp:${n.phone}` : n.phone} (${n.channel})`);
   }
 }
 
@@ -39,8 +47,12 @@ async function scheduleReconciliation(context: CliContext, slug: string) {
   try {
     temporal = context.temporal();
     const client = temporal.client;
-    await client.withDeadline(Date.now() + 5000, () => ensureReconcileSchedule(client, slug, reconcileScheduleSettings(context.env)));
-    console.log(`  reconciliation with Twilio's log scheduled every ${Math.round(context.env.RECONCILE_INTERVAL / 60_000)} min`);
+    await client.withDeadline(Date.now() + 5000, () =>
+      ensureReconcileSchedule(client, slug, reconcileScheduleSettings(context.env)),
+    );
+    console.log(
+      `  reconciliation with Twilio's log scheduled every ${Math.round(context.env.RECONCILE_INTERVAL / 60_000)} min`,
+    );
   } catch {
     console.log('  Temporal not reachable: the reconciliation schedule is created when the worker starts');
   } finally {
@@ -51,7 +63,8 @@ async function scheduleReconciliation(context: CliContext, slug: string) {
 export function registerTenantCommands(program: Command, ctx: () => CliContext) {
   const tenant = program.command('tenant').description('tenants and the Twilio numbers they own');
 
-  tenant.command('add')
+  tenant
+    .command('add')
     .description('add a tenant with its Twilio account and numbers')
     .requiredOption('--slug <slug>', 'short id used in workflow ids (a-z, 0-9, -)')
     .option('--name <name>', 'display name')
@@ -59,30 +72,49 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--auth-token <token>', 'Twilio auth token (checks webhook signatures); generated with --simulated')
     .option('--number <address>', 'owned number, +E164 for SMS or whatsapp:+E164 (repeatable)', collect, [] as string[])
     .option('--simulated', 'never call Twilio: outbound messages are recorded as simulated', false)
-    .action(async (o: { slug: string; name?: string; accountSid?: string; authToken?: string; number: string[]; simulated: boolean }) => {
-      if (!/^[a-z0-9][a-z0-9-]{1,39}$/.test(o.slug)) throw new CliError('--slug must be 2–40 characters of a-z, 0-9 and -');
-      const numbers = parseNumbers('--number', o.number);
-      if (numbers.length === 0) throw new CliError('give at least one --number');
-      const accountSid = o.accountSid ?? (o.simulated ? `AC${randomBytes(16).toString('hex')}` : undefined);
-      const authToken = o.authToken ?? (o.simulated ? randomBytes(16).toString('hex') : undefined);
-      if (!accountSid || !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new CliError('--account-sid must be AC followed by 32 hex digits');
-      if (!authToken) throw new CliError('--auth-token is required for a live tenant');
-      const database = await ctx().database();
-      try {
-        await runMigrations(database.url, { embedded: database.embedded });
-        await createTenant(database.db, { slug: o.slug, name: o.name ?? o.slug, accountSid, authToken, mode: o.simulated ? 'simulated' : 'live', numbers });
-        console.log(`tenant ${o.slug} added with ${numbers.length} number(s)${o.simulated ? ' (simulated)' : ''}`);
-        if (!o.simulated) await scheduleReconciliation(ctx(), o.slug);
-      } catch (error) {
-        const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-        if (code === '23505') throw new CliError('that slug, account SID or number is already registered');
-        throw error;
-      } finally {
-        await database.close();
-      }
-    });
+    .action(
+      async (o: {
+        slug: string;
+        name?: string;
+        accountSid?: string;
+        authToken?: string;
+        number: string[];
+        simulated: boolean;
+      }) => {
+        if (!/^[a-z0-9][a-z0-9-]{1,39}$/.test(o.slug))
+          throw new CliError('--slug must be 2–40 characters of a-z, 0-9 and -');
+        const numbers = parseNumbers('--number', o.number);
+        if (numbers.length === 0) throw new CliError('give at least one --number');
+        const accountSid = o.accountSid ?? (o.simulated ? `AC${randomBytes(16).toString('hex')}` : undefined);
+        const authToken = o.authToken ?? (o.simulated ? randomBytes(16).toString('hex') : undefined);
+        if (!accountSid || !/^AC[0-9a-fA-F]{32}$/.test(accountSid))
+          throw new CliError('--account-sid must be AC followed by 32 hex digits');
+        if (!authToken) throw new CliError('--auth-token is required for a live tenant');
+        const database = await ctx().database();
+        try {
+          await runMigrations(database.url, { embedded: database.embedded });
+          await createTenant(database.db, {
+            slug: o.slug,
+            name: o.name ?? o.slug,
+            accountSid,
+            authToken,
+            mode: o.simulated ? 'simulated' : 'live',
+            numbers,
+          });
+          console.log(`tenant ${o.slug} added with ${numbers.length} number(s)${o.simulated ? ' (simulated)' : ''}`);
+          if (!o.simulated) await scheduleReconciliation(ctx(), o.slug);
+        } catch (error) {
+          const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+          if (code === '23505') throw new CliError('that slug, account SID or number is already registered');
+          throw error;
+        } finally {
+          await database.close();
+        }
+      },
+    );
 
-  tenant.command('list')
+  tenant
+    .command('list')
     .description('list tenants, their Twilio accounts and numbers')
     .option('--json', 'machine-readable output', false)
     .action(async (o: { json: boolean }) => {
@@ -90,14 +122,24 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
       try {
         const rows = await listTenants(database.db);
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
-        if (rows.length === 0) return console.log('no tenants yet (npm start creates a demo tenant; or: causeway tenant add)');
-        console.table(rows.map((r) => ({ tenant: r.slug, account: r.accountSid, mode: r.mode, channel: r.channel, number: r.phone })));
+        if (rows.length === 0)
+          return console.log('no tenants yet (npm start creates a demo tenant; or: causeway tenant add)');
+        console.table(
+          rows.map((r) => ({
+            tenant: r.slug,
+            account: r.accountSid,
+            mode: r.mode,
+            channel: r.channel,
+            number: r.phone,
+          })),
+        );
       } finally {
         await database.close();
       }
     });
 
-  tenant.command('show')
+  tenant
+    .command('show')
     .description("a tenant's Twilio accounts and numbers (never the auth token)")
     .argument('<slug>', 'the tenant')
     .option('--json', 'machine-readable output', false)
@@ -113,32 +155,57 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
       }
     });
 
-  tenant.command('update')
+  tenant
+    .command('update')
     .description('rename a tenant, add or remove its numbers, or record its rotated Twilio auth token')
     .argument('<slug>', 'the tenant')
     .option('--name <name>', 'new display name')
     .option('--add-number <address>', 'number to add, +E164 or whatsapp:+E164 (repeatable)', collect, [] as string[])
     .option('--remove-number <address>', 'number to remove (repeatable)', collect, [] as string[])
-    .option('--rotate-auth-token <token>', "the account's new auth token after rotating it in Twilio's console; - reads it from stdin")
+    .option(
+      '--rotate-auth-token <token>',
+      "the account's new auth token after rotating it in Twilio's console; - reads it from stdin",
+    )
     .option('--account-sid <sid>', 'the account to change, when the tenant has several')
-    .action(async (slug: string, o: { name?: string; addNumber: string[]; removeNumber: string[]; rotateAuthToken?: string; accountSid?: string }) => {
-      const addNumbers = parseNumbers('--add-number', o.addNumber);
-      const removeNumbers = parseNumbers('--remove-number', o.removeNumber);
-      const authToken = o.rotateAuthToken === undefined ? undefined : await readToken(o.rotateAuthToken);
-      if (authToken !== undefined && !/^[0-9a-zA-Z]{16,128}$/.test(authToken)) throw new CliError('the auth token must be 16–128 letters and digits (Twilio tokens are 32 hex digits)');
-      if (o.name === undefined && addNumbers.length === 0 && removeNumbers.length === 0 && authToken === undefined) {
-        throw new CliError('nothing to change: give --name, --add-number, --remove-number or --rotate-auth-token');
-      }
-      const database = await ctx().database();
-      try {
-        const details = await updateTenant(database.db, slug, { name: o.name, addNumbers, removeNumbers, authToken, accountSid: o.accountSid });
-        printTenant(details);
-        if (authToken !== undefined) console.log('  auth token rotated: webhooks signed with the new token are accepted now, the old one stops within 10 s');
-      } catch (error) {
-        if (error instanceof TenantChangeError) throw new CliError(error.message);
-        throw error;
-      } finally {
-        await database.close();
-      }
-    });
+    .action(
+      async (
+        slug: string,
+        o: {
+          name?: string;
+          addNumber: string[];
+          removeNumber: string[];
+          rotateAuthToken?: string;
+          accountSid?: string;
+        },
+      ) => {
+        const addNumbers = parseNumbers('--add-number', o.addNumber);
+        const removeNumbers = parseNumbers('--remove-number', o.removeNumber);
+        const authToken = o.rotateAuthToken === undefined ? undefined : await readToken(o.rotateAuthToken);
+        if (authToken !== undefined && !/^[0-9a-zA-Z]{16,128}$/.test(authToken))
+          throw new CliError('the auth token must be 16–128 letters and digits (Twilio tokens are 32 hex digits)');
+        if (o.name === undefined && addNumbers.length === 0 && removeNumbers.length === 0 && authToken === undefined) {
+          throw new CliError('nothing to change: give --name, --add-number, --remove-number or --rotate-auth-token');
+        }
+        const database = await ctx().database();
+        try {
+          const details = await updateTenant(database.db, slug, {
+            name: o.name,
+            addNumbers,
+            removeNumbers,
+            authToken,
+            accountSid: o.accountSid,
+          });
+          printTenant(details);
+          if (authToken !== undefined)
+            console.log(
+              '  auth token rotated: webhooks signed with the new token are accepted now, the old one stops within 10 s',
+            );
+        } catch (error) {
+          if (error instanceof TenantChangeError) throw new CliError(error.message);
+          throw error;
+        } finally {
+          await database.close();
+        }
+      },
+    );
 }

@@ -7,28 +7,43 @@ import { CliError, type CliContext } from '../context';
 
 const time = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 const brief = (payload: Record<string, unknown>) => {
-  const keys = Object.entries(payload).filter(([, v]) => v !== null && typeof v !== 'object').slice(0, 4);
+  const keys = Object.entries(payload)
+    .filter(([, v]) => v !== null && typeof v !== 'object')
+    .slice(0, 4);
   return keys.length ? ` (${keys.map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : '';
 };
 
 function printTree(nodes: TraceNode[], depth = 0) {
   for (const node of nodes) {
-    console.log(`${time(node.occurredAt)}  ${'  '.repeat(depth)}${node.level === 'info' ? '' : `[${node.level}] `}${node.type}${brief(node.payload)}  span ${node.spanId}`);
+    console.log(
+      `${time(node.occurredAt)}  ${'  '.repeat(depth)}${node.level === 'info' ? '' : `[${node.level}] `}${node.type}${brief(node.payload)}  span ${node.spanId}`,
+    );
     printTree(node.children, depth + 1);
   }
 }
 
-async function tenantIdOf(db: Awaited<ReturnType<CliContext['database']>>['db'], slug: string | undefined): Promise<string> {
-  const rows = await db.select({ id: tenants.id, slug: tenants.slug }).from(tenants).where(slug ? eq(tenants.slug, slug) : undefined);
+async function tenantIdOf(
+  db: Awaited<ReturnType<CliContext['database']>>['db'],
+  slug: string | undefined,
+): Promise<string> {
+  const rows = await db
+    .select({ id: tenants.id, slug: tenants.slug })
+    .from(tenants)
+    .where(slug ? eq(tenants.slug, slug) : undefined);
   if (rows.length === 0) throw new CliError(slug ? `no tenant ${slug}` : 'no tenants yet');
-  if (rows.length > 1) throw new CliError(`several tenants: pick one with --tenant (${rows.map((r) => r.slug).join(', ')})`);
+  if (rows.length > 1)
+    throw new CliError(`several tenants: pick one with --tenant (${rows.map((r) => r.slug).join(', ')})`);
   return rows[0]!.id;
 }
 
 export function registerTraceCommands(program: Command, ctx: () => CliContext) {
-  program.command('trace')
+  program
+    .command('trace')
     .description('a transaction trace: every event of one trace id, as a tree by parent span')
-    .argument('<traceId>', '32 hex characters (from a log line, the Web UI search attribute CausewayTraceId, or the API)')
+    .argument(
+      '<traceId>',
+      '32 hex characters (from a log line, the Web UI search attribute CausewayTraceId, or the API)',
+    )
     .option('--tenant <slug>', 'tenant (default: the only one)')
     .option('--json', 'machine-readable output', false)
     .action(async (traceId: string, o: { tenant?: string; json: boolean }) => {
@@ -45,7 +60,8 @@ export function registerTraceCommands(program: Command, ctx: () => CliContext) {
       }
     });
 
-  program.command('journey')
+  program
+    .command('journey')
     .description("a contact's journey: all their events by time, grouped into traces, with causal links")
     .argument('<phone>', 'the contact, +E164')
     .option('--tenant <slug>', 'tenant (default: the only one)')
@@ -58,11 +74,16 @@ export function registerTraceCommands(program: Command, ctx: () => CliContext) {
         const journey = await contactJourney(database.db, await tenantIdOf(database.db, o.tenant), address.phone);
         if (!journey) throw new CliError('no such contact');
         if (o.json) return console.log(JSON.stringify(journey, null, 2));
-        console.log(`journey of ${journey.contact.name ?? 'contact'} ${journey.contact.phone}: ${journey.clusters.length} traces`);
+        console.log(
+          `journey of ${journey.contact.name ?? 'contact'} ${journey.contact.phone}: ${journey.clusters.length} traces`,
+        );
         for (const cluster of journey.clusters) {
           const cause = cluster.causalTraceId ? `  ← caused by ${cluster.causalTraceId}` : '';
           console.log(`\ntrace ${cluster.traceId}  ${time(cluster.startedAt)} → ${time(cluster.endedAt)}${cause}`);
-          for (const event of cluster.events) console.log(`  ${time(event.occurredAt)}  ${event.level === 'info' ? '' : `[${event.level}] `}${event.type}${brief(event.payload)}`);
+          for (const event of cluster.events)
+            console.log(
+              `  ${time(event.occurredAt)}  ${event.level === 'info' ? '' : `[${event.level}] `}${event.type}${brief(event.payload)}`,
+            );
         }
       } finally {
         await database.close();

@@ -11,7 +11,8 @@ const ROLES: Role[] = ['ADMIN', 'SUPERVISOR', 'AGENT'];
 export function registerUserCommands(program: Command, ctx: () => CliContext) {
   const user = program.command('user').description('operators (agents, supervisors, admins) and their API keys');
 
-  user.command('add')
+  user
+    .command('add')
     .description('add an operator and print their API key (shown once)')
     .requiredOption('--tenant <slug>', 'tenant the operator works for')
     .requiredOption('--name <name>', 'display name (agents sign their messages with it)')
@@ -26,7 +27,13 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
         await runMigrations(database.url, { embedded: database.embedded });
         const [tenant] = await database.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, o.tenant));
         if (!tenant) throw new CliError(`no tenant ${o.tenant} (causeway tenant list)`);
-        const created = await createUser(database.db, { tenantId: tenant.id, name: o.name, role, department: o.department ?? null, email: o.email ?? null });
+        const created = await createUser(database.db, {
+          tenantId: tenant.id,
+          name: o.name,
+          role,
+          department: o.department ?? null,
+          email: o.email ?? null,
+        });
         console.log(`user ${created.user.id} (${role}) added to ${o.tenant}`);
         console.log(`API key (store it now, it is not shown again): ${created.apiKey}`);
       } finally {
@@ -34,7 +41,8 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
       }
     });
 
-  user.command('rotate-key')
+  user
+    .command('rotate-key')
     .description("revoke a user's API keys and print a new one (shown once)")
     .requiredOption('--id <userId>', 'the user (causeway user list)')
     .option('--revoke-only', 'revoke without issuing a new key', false)
@@ -51,14 +59,26 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
       }
     });
 
-  user.command('list')
+  user
+    .command('list')
     .description('list operators')
     .option('--tenant <slug>', 'only this tenant')
     .action(async (o: { tenant?: string }) => {
       const database = await ctx().database();
       try {
-        const rows = await database.db.select({ id: users.id, tenant: tenants.slug, name: users.name, role: users.role, department: users.department, disabled: users.disabledAt })
-          .from(users).innerJoin(tenants, eq(tenants.id, users.tenantId)).where(o.tenant ? eq(tenants.slug, o.tenant) : undefined).orderBy(tenants.slug, users.name);
+        const rows = await database.db
+          .select({
+            id: users.id,
+            tenant: tenants.slug,
+            name: users.name,
+            role: users.role,
+            department: users.department,
+            disabled: users.disabledAt,
+          })
+          .from(users)
+          .innerJoin(tenants, eq(tenants.id, users.tenantId))
+          .where(o.tenant ? eq(tenants.slug, o.tenant) : undefined)
+          .orderBy(tenants.slug, users.name);
         if (rows.length === 0) return console.log('no operators yet (causeway user add)');
         console.table(rows.map((r) => ({ ...r, disabled: r.disabled ? 'yes' : '' })));
       } finally {
