@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { FailureType, type TraceContext } from '../contract';
+import { FailureType, type MediaItem, type TraceContext } from '../contract';
 import type { DbOrTx } from '../db/client';
 import { raiseAlerts } from '../db/alerts';
 import { recordEvents } from '../db/events';
@@ -11,6 +11,7 @@ import { CAUSAL_WINDOW_MS } from './inbound';
 import { loadActivePrompt } from '../db/templates';
 import { alertsForTurn } from '../domain/alerts';
 import { HISTORY_WINDOW } from '../domain/prompts';
+import { messageTextForAi } from '../domain/media';
 import { childSpan } from '../domain/trace';
 import { AiError, type AiAction, type AiChatMessage, type AiTurnOutput } from '../integrations/ai';
 import type { ActivityDeps } from './deps';
@@ -46,14 +47,15 @@ export interface SummarizeInput {
   trace: TraceContext;
 }
 
-const toChat = (rows: { direction: 'inbound' | 'outbound'; body: string }[]): AiChatMessage[] =>
-  rows.map((m) => ({ role: m.direction === 'inbound' ? 'user' : 'assistant', content: m.body }));
+// D: attachments are described (`[image]`, `[audio 0:12]`), so a media-only message reaches the AI too.
+const toChat = (rows: { direction: 'inbound' | 'outbound'; body: string; media?: MediaItem[] }[]): AiChatMessage[] =>
+  rows.map((m) => ({ role: m.direction === 'inbound' ? 'user' : 'assistant', content: messageTextForAi(m) }));
 
-/** Messages a prompt may show: with text, not failed, newer than what the summary already covers. */
+/** Messages a prompt may show: with text or media, not failed, newer than what the summary already covers. */
 const usable = (conversationId: string, after: Date | null) =>
   and(
     eq(messages.conversationId, conversationId),
-    ne(messages.body, ''),
+    or(ne(messages.body, ''), sql`${messages.media} <> '[]'::jsonb`),
     ne(messages.status, 'failed'),
     after ? gt(messages.createdAt, after) : undefined,
   );
@@ -227,7 +229,7 @@ export function createAiActivities(deps: ActivityDeps) {
           nonRetryable: true,
         });
       const recent = await db
-        .select({ direction: messages.direction, body: messages.body })
+        .select({ direction: messages.direction, body: messages.body, media: messages.media })
         .from(messages)
         .where(usable(input.conversationId, context.summarizedUntil))
         .orderBy(desc(messages.createdAt), desc(messages.id))
@@ -335,7 +337,12 @@ export function createAiActivities(deps: ActivityDeps) {
       const keepFrom = window[0]?.createdAt;
       if (!keepFrom) return { summarized: false };
       const older = await db
-        .select({ direction: messages.direction, body: messages.body, createdAt: messages.createdAt })
+        .select({
+          direction: messages.direction,
+          body: messages.body,
+          media: messages.media,
+          createdAt: messages.createdAt,
+        })
         .from(messages)
         .where(
           and(

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/env';
 import { registerCampaignCommands } from './commands/campaign';
 import { registerContactCommands } from './commands/contact';
 import { registerDbCommands } from './commands/db';
+import { registerPromptCommands } from './commands/prompt';
 import { registerReconcileCommand } from './commands/reconcile';
 import { registerSimulateCommand } from './commands/simulate';
 import { registerTemplateCommands } from './commands/template';
@@ -32,6 +33,7 @@ registerReconcileCommand(program, ctx);
 registerTemplateCommands(program, ctx);
 registerTemporalCommands(program, ctx);
 registerContactCommands(program, ctx);
+registerPromptCommands(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

@@ -455,6 +455,9 @@ export const promptVersions = pgTable(
     active: boolean('active').notNull().default(false),
     createdBy: text('created_by').notNull().default('system'),
     createdAt: createdAt(),
+    /** When the version last became active: a rollback returns to the most recently active other version. */
+    activatedAt: timestamp('activated_at', { withTimezone: true }),
+    activatedBy: text('activated_by'),
   },
   (t) => [
     uniqueIndex('prompt_versions_template_version_uq').on(t.templateId, t.version),
