@@ -32,6 +32,8 @@ export interface SendMessageInput {
   to: string;
   /** The text, or a system template rendered in the tenant's locale. */
   body?: string;
+  /** D: media sent with the message (Twilio's MediaUrl; https, and WhatsApp takes one); the text may then be empty. */
+  mediaUrl?: string[];
   /** A system template (SystemTemplateKey) or a campaign's own template key, rendered in the tenant's locale. */
   template?: { key: SystemTemplateKey | (string & Record<never, never>); variables?: Record<string, string> };
   sentBy: 'ai' | 'agent' | 'system';
@@ -189,7 +191,8 @@ export function createOutboundSender(deps: ActivityDeps) {
       if (template && input.template && !input.resend) text = renderTemplate(template.body, input.template.variables);
       builtIn = template;
     }
-    if (!text)
+    const hasMedia = (input.mediaUrl?.length ?? 0) > 0;
+    if (!text && !hasMedia)
       throw ApplicationFailure.create({
         type: FailureType.NotFound,
         message: 'nothing to send: neither body nor template',
@@ -199,10 +202,13 @@ export function createOutboundSender(deps: ActivityDeps) {
     const variables = {
       ...input.variables,
       ...input.template?.variables,
-      text,
+      text: text ?? '',
       ...(input.author ? { agent_name: input.author.name } : {}),
     };
-    const body = input.author && input.sentBy === 'agent' && !input.resend ? `${input.author.name}: ${text}` : text;
+    const body =
+      text && input.author && input.sentBy === 'agent' && !input.resend
+        ? `${input.author.name}: ${text}`
+        : (text ?? '');
     const base = { body, purpose, variables, content: null, windowClosed: false };
     if (input.channel !== 'whatsapp') return base;
     if (
@@ -216,7 +222,8 @@ export function createOutboundSender(deps: ActivityDeps) {
       return base;
     const configured = await findContentTemplate(tx, input.tenantId, purpose);
     const sid = configured?.contentSid ?? builtIn?.contentSid ?? null;
-    if (!sid) return { ...base, windowClosed: true };
+    // A Content template cannot carry our media (Twilio 63030): media outside the window is refused like no template.
+    if (!sid || hasMedia) return { ...base, windowClosed: true };
     return {
       ...base,
       content: {
@@ -327,6 +334,7 @@ export function createOutboundSender(deps: ActivityDeps) {
           fromAddress: input.from,
           toAddress: input.to,
           body,
+          media: (input.mediaUrl ?? []).map((url) => ({ url, contentType: null })),
           sentBy: input.sentBy,
           authorId: input.author?.id ?? null,
           status: 'pending',
@@ -524,7 +532,9 @@ export function createOutboundSender(deps: ActivityDeps) {
         from: input.from,
         to: input.to,
         statusCallback: statusCallbackUrl(deps.config),
-        ...(content ? { contentSid: content.sid, contentVariables: content.variables } : { body }),
+        ...(content
+          ? { contentSid: content.sid, contentVariables: content.variables }
+          : { body, ...(input.mediaUrl?.length ? { mediaUrl: input.mediaUrl } : {}) }),
       });
       counted('sent');
       await finish(
@@ -634,6 +644,7 @@ export function createOutboundSender(deps: ActivityDeps) {
         from: m.fromAddress,
         to: m.toAddress,
         body: m.body,
+        ...(m.media.length > 0 ? { mediaUrl: m.media.map((item) => item.url) } : {}),
         sentBy: m.sentBy === 'customer' ? 'system' : m.sentBy,
         ...(m.authorId ? { author: { id: m.authorId, name: '' } } : {}),
         ...(box.purpose ? { purpose: box.purpose } : {}),

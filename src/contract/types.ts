@@ -132,7 +132,10 @@ export interface TakeOverArgs extends OperatorAction {
 
 export interface AgentMessageArgs {
   agent: AgentRef;
+  /** May be empty when `mediaUrl` is given. */
   body: string;
+  /** D: a public https URL of an image, audio, video or document sent with the message (Twilio's MediaUrl). */
+  mediaUrl?: string;
   /** From the operator request (Idempotency-Key header or request id): a retried request sends once. */
   idempotencyKey: string;
 }

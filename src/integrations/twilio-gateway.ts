@@ -13,6 +13,8 @@ export interface SendParams {
   body?: string;
   contentSid?: string;
   contentVariables?: Record<string, string>;
+  /** Public media URLs (Twilio fetches them); WhatsApp delivers only the first. */
+  mediaUrl?: string[];
   statusCallback?: string;
 }
 
@@ -123,6 +125,7 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
           from: params.from,
           to: params.to,
           ...(params.body !== undefined ? { body: params.body } : {}),
+          ...(params.mediaUrl?.length ? { mediaUrl: params.mediaUrl } : {}),
           ...(params.contentSid
             ? { contentSid: params.contentSid, contentVariables: JSON.stringify(params.contentVariables ?? {}) }
             : {}),

@@ -1,4 +1,4 @@
-import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   agentMessageUpdate,
   closeUpdate,
@@ -115,8 +115,11 @@ export function registerHandlers(rt: ConversationRuntime) {
     (args) =>
       rt.lock.run(async () => {
         human();
+        // Only updates with media take the new path; histories recorded before it have none.
+        const media = args.mediaUrl && patched('agent-message-media') ? [args.mediaUrl] : undefined;
         const sent = await rt.send({
           body: args.body,
+          ...(media ? { mediaUrl: media } : {}),
           sentBy: 'agent',
           author: args.agent,
           idempotencyKey: `agent:${s.conversationId}:${args.idempotencyKey}`,
@@ -131,7 +134,7 @@ export function registerHandlers(rt: ConversationRuntime) {
     {
       validator: (args: AgentMessageArgs) => {
         human();
-        if (!args.body.trim()) reject('empty message');
+        if (!args.body.trim() && !args.mediaUrl) reject('empty message');
       },
     },
   );

@@ -22,6 +22,8 @@ export interface FakeTwilioMessage {
   direction: 'outbound-api' | 'inbound';
   /** Media of an inbound message (Twilio's Media subresource); its webhook carries them as MediaUrlN. */
   media: { sid: string; contentType: string }[];
+  /** The MediaUrl values of an outbound message as Twilio kept them (WhatsApp: the first only). */
+  mediaUrl: string[];
   /** Set by a failed/undelivered delivery (e.g. 63016), as Twilio's resource shows it (a number). */
   errorCode: number | null;
 }
@@ -126,6 +128,17 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     }
     if (match[2] !== undefined) return sendJson(res, 405, { code: 20004, message: 'Method not allowed', status: 405 });
     const form = new URLSearchParams(await readBody(req));
+    const invalid = validateCreate(form);
+    if (invalid)
+      return sendJson(res, 400, {
+        code: invalid.code,
+        message: invalid.message,
+        more_info: `https://www.twilio.com/docs/errors/${invalid.code}`,
+        status: 400,
+      });
+    const mediaUrl = form.getAll('MediaUrl');
+    // Twilio: "a WhatsApp media message can only contain one media attachment; additional ones are ignored".
+    const keptMedia = (form.get('From') ?? '').startsWith('whatsapp:') ? mediaUrl.slice(0, 1) : mediaUrl;
     const failure = failures.shift() ?? recipientFailures.get(form.get('To') ?? '')?.shift();
     if (failure && 'status' in failure)
       return sendJson(res, failure.status, {
@@ -144,7 +157,12 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       status: 'queued',
       dateCreated: new Date(),
       dateSent: null,
-      media: [],
+      // Twilio fetches each URL and stores it as a Media resource; the fake does not fetch, so the type is unknown.
+      media: keptMedia.map(() => ({
+        sid: `ME${randomBytes(16).toString('hex')}`,
+        contentType: 'application/octet-stream',
+      })),
+      mediaUrl: keptMedia,
       errorCode: null,
       contentSid: form.get('ContentSid'),
       contentVariables: form.get('ContentVariables')
@@ -163,6 +181,28 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     sendJson(res, 201, resource(message));
     void deliver(message);
   });
+
+  /**
+   * The create-time checks Twilio documents for the parameters we send: 21602 (Body, MediaUrl or ContentSid is
+   * required), 21620 (a MediaUrl that is not an http(s) URL), 21623 (more than 10 media).
+   */
+  function validateCreate(form: URLSearchParams): { code: number; message: string } | null {
+    const media = form.getAll('MediaUrl');
+    if (!form.get('Body') && media.length === 0 && !form.get('ContentSid'))
+      return { code: 21602, message: 'Message body is required.' };
+    if (media.length > 10) return { code: 21623, message: 'Number of media files exceeds allowed limit' };
+    for (const value of media) {
+      let url: URL | null = null;
+      try {
+        url = new URL(value);
+      } catch {
+        url = null;
+      }
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+        return { code: 21620, message: 'Invalid media URL(s)' };
+    }
+    return null;
+  }
 
   /** Plays the message's delivery script as signed status callbacks, in order (Twilio's are asynchronous too). */
   async function deliver(message: FakeTwilioMessage) {
@@ -393,6 +433,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
         dateSent: dateCreated,
         direction: 'inbound',
         errorCode: null,
+        mediaUrl: [],
         media: (media ?? []).map((m) => ({ sid: `ME${randomBytes(16).toString('hex')}`, contentType: m.contentType })),
       });
     },

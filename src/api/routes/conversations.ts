@@ -27,7 +27,16 @@ const listQuery = z.object({
   department: z.string().min(1).max(40).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
-const messageBody = z.object({ body: z.string().trim().min(1).max(1600) });
+// D: an optional public https media URL (Twilio fetches it; WhatsApp sends one per message); text optional with it.
+const messageBody = z
+  .object({
+    body: z.string().trim().max(1600).default(''),
+    mediaUrl: z
+      .url({ protocol: /^https$/, hostname: z.regexes.domain })
+      .max(2000)
+      .optional(),
+  })
+  .refine((m) => m.body.length > 0 || m.mediaUrl !== undefined, { message: 'a message needs a body or a mediaUrl' });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500).optional() });
 const takeOverBody = z.object({ force: z.boolean().optional() });
 
@@ -159,10 +168,13 @@ export function conversationRoutes(deps: AppDeps) {
     .post('/:id/messages', async (c) => {
       const row = await load(c);
       assertMayAct(c, row);
-      const { body } = await readJson(c, messageBody);
+      const { body, mediaUrl } = await readJson(c, messageBody);
       const id = updateId(c, 'message', row);
       const sent = await update(row, (h) =>
-        h.executeUpdate(agentMessageUpdate, { args: [{ agent: agent(c), body, idempotencyKey: id }], updateId: id }),
+        h.executeUpdate(agentMessageUpdate, {
+          args: [{ agent: agent(c), body, ...(mediaUrl ? { mediaUrl } : {}), idempotencyKey: id }],
+          updateId: id,
+        }),
       );
       return c.json({ message: sent }, 201);
     })
