@@ -6,6 +6,7 @@ import { addDatabaseGauges, createMetrics, METRICS_CONTENT_TYPE, renderMetrics }
 import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
+import { adminRoutes } from './routes/admin';
 import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
 import { contactRoutes } from './routes/contacts';
@@ -56,6 +57,7 @@ export function createApp(appDeps: AppDeps) {
   app.get('/metrics', async (c) => c.body(await renderMetrics(metrics), 200, { 'Content-Type': METRICS_CONTENT_TYPE }));
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
+  app.route('/api/admin', adminRoutes(deps));
   app.route('/api', traceRoutes(deps));
   app.route('/api', campaignRoutes(deps));
   app.route('/api', contactRoutes(deps));

@@ -46,6 +46,20 @@ export const tenants = pgTable('tenants', {
   createdAt: createdAt(),
 });
 
+/** A tenant's departments (handoff queues): users and conversations name them in their `department` text. */
+export const departments = pgTable(
+  'departments',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('departments_tenant_name_uq').on(t.tenantId, t.name)],
+);
+
 export const roleEnum = pgEnum('user_role', ['ADMIN', 'SUPERVISOR', 'AGENT']);
 
 export const users = pgTable('users', {

@@ -1,0 +1,180 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import {
+  addDepartment,
+  DEPARTMENT_NAME,
+  issueApiKey,
+  listDepartments,
+  listUsersWithKeys,
+  revokeApiKey,
+} from '../../db/admin';
+import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
+import {
+  activatePromptVersion,
+  addPromptVersion,
+  ASSISTANT_TYPE,
+  findPromptVersion,
+  listPromptVersions,
+  MAX_PROMPT_CHARS,
+  PROMPT_VERSION,
+  PromptError,
+  rollbackPrompt,
+  tenantAssistantType,
+} from '../../db/prompts';
+import { createUser } from '../../db/users';
+import { diffLines } from '../../domain/line-diff';
+import { parseContentPositions } from '../../domain/whatsapp-window';
+import { authenticate, requireRole } from '../auth';
+import { readJson } from '../body';
+import type { AppDeps, AppEnv } from '../context';
+import { ApiError } from '../errors';
+
+const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
+const PURPOSE = /^[a-z0-9_]{1,64}$/;
+
+export const promptBody = z.object({
+  assistantType: z.string().regex(ASSISTANT_TYPE).optional(),
+  version: z.string().regex(PROMPT_VERSION),
+  content: z.string().min(1).max(MAX_PROMPT_CHARS),
+  activate: z.boolean().optional(),
+});
+export const userBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  role: z.enum(['ADMIN', 'SUPERVISOR', 'AGENT']),
+  department: z.string().regex(DEPARTMENT_NAME).optional(),
+  email: z.email().max(200).optional(),
+});
+export const departmentBody = z.object({ name: z.string().trim().regex(DEPARTMENT_NAME) });
+export const contentTemplateBody = z.object({
+  contentSid: z.string().regex(CONTENT_SID),
+  variables: z.record(z.string(), z.string()).default({}),
+});
+
+/** PromptError → the API's error (its code names the same classes). */
+export function promptApiError(error: unknown): never {
+  if (error instanceof PromptError) throw new ApiError(error.code, error.message, { cause: error });
+  throw error;
+}
+
+const uuid = (value: string | undefined, what: string) => {
+  if (!z.uuid().safeParse(value).success) throw new ApiError('not_found', `no such ${what}`);
+  return value!;
+};
+
+/**
+ * ADMIN's own powers (issue 13 A): prompt versions, operators and their keys, departments, WhatsApp Content
+ * templates, each scoped to the admin's tenant. Every route answers 403 to supervisors and agents.
+ */
+export function adminRoutes(deps: AppDeps) {
+  const { db } = deps;
+  const tenantOf = (c: Context<AppEnv>) => c.get('operator').tenantId;
+  const actor = (c: Context<AppEnv>) => `user:${c.get('operator').id}`;
+  const typeParam = (c: Context<AppEnv>) => {
+    const type = c.req.param('type') ?? '';
+    if (!ASSISTANT_TYPE.test(type)) throw new ApiError('not_found', 'no such assistant type');
+    return type;
+  };
+
+  return new Hono<AppEnv>()
+    .use('*', authenticate(deps), requireRole('ADMIN'))
+    .get('/prompts', async (c) => c.json({ versions: await listPromptVersions(db, tenantOf(c)) }))
+    .post('/prompts', async (c) => {
+      const body = await readJson(c, promptBody);
+      const assistantType = body.assistantType ?? (await tenantAssistantType(db, tenantOf(c)));
+      const added = await addPromptVersion(db, {
+        tenantId: tenantOf(c),
+        assistantType,
+        version: body.version,
+        content: body.content,
+        actor: actor(c),
+        activate: body.activate,
+      }).catch(promptApiError);
+      return c.json({ version: { assistantType, ...added } }, 201);
+    })
+    .get('/prompts/:type/diff', async (c) => {
+      const type = typeParam(c);
+      const from = c.req.query('from') ?? '';
+      const to = c.req.query('to') ?? '';
+      const [a, b] = await Promise.all([
+        findPromptVersion(db, tenantOf(c), type, from),
+        findPromptVersion(db, tenantOf(c), type, to),
+      ]).catch(promptApiError);
+      return c.json({
+        from: { version: a.version, scope: a.scope },
+        to: { version: b.version, scope: b.scope },
+        lines: diffLines(a.content, b.content),
+      });
+    })
+    .post('/prompts/:type/rollback', async (c) =>
+      c.json(
+        await rollbackPrompt(db, { tenantId: tenantOf(c), assistantType: typeParam(c), actor: actor(c) }).catch(
+          promptApiError,
+        ),
+      ),
+    )
+    .get('/prompts/:type/:version', async (c) =>
+      c.json({
+        version: await findPromptVersion(db, tenantOf(c), typeParam(c), c.req.param('version')).catch(promptApiError),
+      }),
+    )
+    .post('/prompts/:type/:version/activate', async (c) =>
+      c.json(
+        await activatePromptVersion(db, {
+          tenantId: tenantOf(c),
+          assistantType: typeParam(c),
+          version: c.req.param('version'),
+          actor: actor(c),
+        }).catch(promptApiError),
+      ),
+    )
+    .get('/users', async (c) => c.json({ users: await listUsersWithKeys(db, tenantOf(c)) }))
+    .post('/users', async (c) => {
+      const body = await readJson(c, userBody);
+      const created = await createUser(db, {
+        tenantId: tenantOf(c),
+        name: body.name,
+        role: body.role,
+        department: body.department ?? null,
+        email: body.email ?? null,
+      });
+      const { id, name, role, department, email } = created.user;
+      // The key is in this answer only; the database keeps its hash.
+      return c.json({ user: { id, name, role, department, email }, apiKey: created.apiKey }, 201);
+    })
+    .post('/users/:id/keys', async (c) => {
+      const issued = await issueApiKey(db, tenantOf(c), uuid(c.req.param('id'), 'user'));
+      if (!issued) throw new ApiError('not_found', 'no such user');
+      return c.json({ key: { id: issued.id, prefix: issued.prefix }, apiKey: issued.apiKey }, 201);
+    })
+    .delete('/keys/:id', async (c) => {
+      if (!(await revokeApiKey(db, tenantOf(c), uuid(c.req.param('id'), 'key'))))
+        throw new ApiError('not_found', 'no such key, or revoked already');
+      return c.body(null, 204);
+    })
+    .get('/departments', async (c) => c.json({ departments: await listDepartments(db, tenantOf(c)) }))
+    .post('/departments', async (c) => {
+      const { name } = await readJson(c, departmentBody);
+      if (!(await addDepartment(db, tenantOf(c), name)))
+        throw new ApiError('conflict', `department ${name} exists already`);
+      return c.json({ department: { name } }, 201);
+    })
+    .get('/templates', async (c) => c.json({ templates: await listContentTemplates(db, tenantOf(c)) }))
+    .put('/templates/:purpose', async (c) => {
+      const purpose = c.req.param('purpose');
+      if (!PURPOSE.test(purpose)) throw new ApiError('bad_request', 'purpose: 1–64 characters of a-z, 0-9 and _');
+      const body = await readJson(c, contentTemplateBody);
+      let variables: Record<string, string>;
+      try {
+        variables = parseContentPositions(JSON.stringify(body.variables));
+      } catch (error) {
+        throw new ApiError('bad_request', `variables: ${(error as Error).message}`);
+      }
+      const row = await setContentTemplate(db, {
+        tenantId: tenantOf(c),
+        purpose,
+        contentSid: body.contentSid,
+        variables,
+      });
+      return c.json({ template: { purpose: row.purpose, contentSid: row.contentSid, variables: row.variables } });
+    });
+}
