@@ -11,7 +11,7 @@ import { CAUSAL_WINDOW_MS } from './inbound';
 import { loadActivePrompt } from '../db/templates';
 import { alertsForTurn } from '../domain/alerts';
 import { HISTORY_WINDOW } from '../domain/prompts';
-import { messageTextForAi } from '../domain/media';
+import { MEDIA_NOTE, messageTextForAi } from '../domain/media';
 import { childSpan } from '../domain/trace';
 import { AiError, type AiAction, type AiChatMessage, type AiTurnOutput } from '../integrations/ai';
 import type { ActivityDeps } from './deps';
@@ -237,6 +237,7 @@ export function createAiActivities(deps: ActivityDeps) {
       const system = [
         prompt.content,
         campaign?.note,
+        recent.some((m) => m.media.length > 0) ? MEDIA_NOTE : null,
         context.summary ? `Summary of the earlier conversation:\n${context.summary}` : null,
       ]
         .filter(Boolean)

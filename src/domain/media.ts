@@ -68,3 +68,7 @@ export function messageTextForAi(message: { body: string; media?: readonly Media
   if (!described) return message.body;
   return message.body ? `${described} ${message.body}` : described;
 }
+
+/** Told to the AI when its history has attachments: it reads only their descriptions, never their content. */
+export const MEDIA_NOTE =
+  'Attachments appear as [image], [audio 0:12], [video], [document: name.pdf] and the like: you cannot see or hear them. Ask the customer to describe what they sent, or hand over to a human (wants_human) when it matters.';

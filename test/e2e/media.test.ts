@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversations, messages } from '../../src/db/schema';
+import { MEDIA_NOTE } from '../../src/domain/media';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { conversationOf, sentTo } from '../support/conversation';
 import {
@@ -76,6 +77,7 @@ describe('D: media for the AI and from agents', () => {
     // The URL (it needs the account's credentials, and is personal data) never reaches the model.
     expect(JSON.stringify(turnRequest)).not.toContain('api.twilio.com');
     expect(sentTo(h, from)[0]!.body).toBe('Echo: [image]');
+    expect(turnRequest?.messages.find((m) => m.role === 'system')?.content).toContain(MEDIA_NOTE);
 
     // A later message with text and a document: both reach the AI, the history keeps the image.
     await postMediaInbound(tenant, from, 'segue o comprovante', [
