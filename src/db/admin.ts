@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { generateApiKey } from '../domain/api-keys';
 import type { Database, DbOrTx } from './client';
-import { apiKeys, conversations, departments, users } from './schema';
+import { apiKeys, conversations, departments, tenants, users } from './schema';
 
 /** A department name: what users, conversations and the AI's transfer tool carry. */
 export const DEPARTMENT_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
@@ -79,7 +79,7 @@ export async function revokeApiKey(db: DbOrTx, tenantId: string, keyId: string):
  * were free text before the table existed), with how many users and open handoffs each has.
  */
 export async function listDepartments(db: DbOrTx, tenantId: string) {
-  const [declared, staffed, queued] = await Promise.all([
+  const [declared, staffed, queued, [tenant]] = await Promise.all([
     db
       .select({ name: departments.name, createdAt: departments.createdAt })
       .from(departments)
@@ -100,8 +100,11 @@ export async function listDepartments(db: DbOrTx, tenantId: string) {
         ),
       )
       .groupBy(conversations.department),
+    db.select({ defaultDepartment: tenants.defaultDepartment }).from(tenants).where(eq(tenants.id, tenantId)),
   ]);
+  const fallback = tenant?.defaultDepartment ?? null;
   const names = new Set([
+    ...(fallback ? [fallback] : []),
     ...declared.map((d) => d.name),
     ...staffed.map((s) => s.name!),
     ...queued.map((q) => q.name!),
@@ -109,6 +112,8 @@ export async function listDepartments(db: DbOrTx, tenantId: string) {
   return [...names].sort().map((name) => ({
     name,
     declared: declared.some((d) => d.name === name),
+    /** Handoffs go here when the AI names no department (tenants.default_department). */
+    isDefault: name === fallback,
     users: staffed.find((s) => s.name === name)?.n ?? 0,
     waiting: queued.find((q) => q.name === name)?.n ?? 0,
   }));
@@ -122,4 +127,12 @@ export async function addDepartment(db: DbOrTx, tenantId: string, name: string):
     .onConflictDoNothing()
     .returning({ id: departments.id });
   return rows.length > 0;
+}
+
+/** The department a handoff goes to when the AI names none; declared on the way if it was not. */
+export async function setDefaultDepartment(db: Database, tenantId: string, name: string) {
+  await db.transaction(async (tx) => {
+    await tx.insert(departments).values({ tenantId, name }).onConflictDoNothing();
+    await tx.update(tenants).set({ defaultDepartment: name }).where(eq(tenants.id, tenantId));
+  });
 }

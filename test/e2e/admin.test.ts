@@ -162,6 +162,7 @@ describe('/api/admin', () => {
       ['DELETE', '/api/admin/keys/00000000-0000-4000-8000-000000000000'],
       ['GET', '/api/admin/departments'],
       ['POST', '/api/admin/departments', { name: 'x' }],
+      ['PUT', '/api/admin/departments/default', { name: 'x' }],
       ['GET', '/api/admin/templates'],
       ['PUT', `/api/admin/templates/agent_reply`, { contentSid: `HX${'0'.repeat(32)}` }],
     ];
@@ -213,10 +214,20 @@ describe('/api/admin', () => {
     const departments = await h.api('/api/admin/departments', { key: admin.apiKey });
     expect(departments.json.departments).toEqual(
       expect.arrayContaining([
-        { name: 'sales', declared: true, users: 0, waiting: 0 },
-        { name: 'billing', declared: false, users: 1, waiting: 0 },
+        { name: 'sales', declared: true, isDefault: false, users: 0, waiting: 0 },
+        { name: 'billing', declared: false, isDefault: false, users: 1, waiting: 0 },
+        { name: 'support', declared: false, isDefault: true, users: 1, waiting: 0 },
       ]),
     );
+
+    expect(
+      (await h.api('/api/admin/departments/default', { key: admin.apiKey, method: 'PUT', body: { name: 'sales' } }))
+        .status,
+    ).toBe(200);
+    const after = await h.api('/api/admin/departments', { key: admin.apiKey });
+    expect(
+      after.json.departments.filter((d: { isDefault: boolean }) => d.isDefault).map((d: { name: string }) => d.name),
+    ).toEqual(['sales']);
 
     const sid = `HX${'ab'.repeat(16)}`;
     const put = await h.api('/api/admin/templates/agent_reply', {

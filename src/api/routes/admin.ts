@@ -7,6 +7,7 @@ import {
   listDepartments,
   listUsersWithKeys,
   revokeApiKey,
+  setDefaultDepartment,
 } from '../../db/admin';
 import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
 import {
@@ -157,6 +158,11 @@ export function adminRoutes(deps: AppDeps) {
       if (!(await addDepartment(db, tenantOf(c), name)))
         throw new ApiError('conflict', `department ${name} exists already`);
       return c.json({ department: { name } }, 201);
+    })
+    .put('/departments/default', async (c) => {
+      const { name } = await readJson(c, departmentBody);
+      await setDefaultDepartment(db, tenantOf(c), name);
+      return c.json({ defaultDepartment: name });
     })
     .get('/templates', async (c) => c.json({ templates: await listContentTemplates(db, tenantOf(c)) }))
     .put('/templates/:purpose', async (c) => {
