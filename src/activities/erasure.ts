@@ -1,37 +1,24 @@
 import { Context } from '@temporalio/activity';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { conversationWorkflowId, erasureWorkflowId, type ErasureInput, type ErasureSummary } from '../contract';
-import { bumpCounters } from '../db/campaign-targets';
-import type { Tx } from '../db/client';
 import {
-  aiResults,
-  alerts,
-  campaignTargets,
-  contacts,
-  contactSuppressions,
-  conversations,
-  conversationStateHistory,
-  erasures,
-  events,
-  inboundFailures,
-  inboundInbox,
-  messages,
-  OPEN_TARGET_STATES,
-  orphanInbound,
-  outbox,
-  parkedStatusCallbacks,
-  promises,
-  tenants,
-  twilioAccounts,
-  type ErasureTargets,
-} from '../db/schema';
+  addHistoriesDeleted,
+  beginErasureAudit,
+  completeErasureAudit,
+  ERASED,
+  eraseContactRows,
+  findContactRows,
+  loadErasure,
+  recordWorkflowsTerminated,
+  saveErasureTargets,
+  suppressErasedContact,
+} from '../db/erasure';
+import type { ErasureTargets } from '../db/schema';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
 import type { ActivityDeps } from './deps';
 
-/** What a removed text becomes: a fixed marker, so a screen shows that something was erased rather than nothing said. */
-export const ERASED = '[erased]';
+export { ERASED };
 
 /** Workflow types that belong to one contact. Campaign, pacer, reconcile and drain histories carry ids, not people. */
 const CONTACT_WORKFLOW_TYPES = new Set([
@@ -47,18 +34,6 @@ export const ERASURE_TERMINATE_REASON = 'contact erased on request (LGPD/GDPR)';
 const IDS_PER_QUERY = 50;
 /** How long one attempt waits for Temporal to finish deleting the histories it was asked to delete. */
 const HISTORY_DELETION_WAIT_MS = 5 * 60_000;
-/** A busy row (a turn in progress) makes the anonymizing transaction wait this long at most, then retry. */
-const LOCK_TIMEOUT = '3s';
-
-const empty = (): ErasureTargets => ({
-  contactIds: [],
-  conversationIds: [],
-  messageIds: [],
-  inboundSids: [],
-  outboundSids: [],
-  promiseWorkflowIds: [],
-  traceIds: [],
-});
 const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
 const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
@@ -85,15 +60,7 @@ function fromOfJsonText(text: string): unknown {
 export function createErasureActivities(deps: ActivityDeps) {
   const client = (): Client => deps.temporal.client;
 
-  async function load(erasureId: string) {
-    const [row] = await deps.db.select().from(erasures).where(eq(erasures.id, erasureId));
-    if (!row) throw new Error('erasure row missing');
-    const [tenant] = await deps.db
-      .select({ slug: tenants.slug, hashKey: tenants.hashKey })
-      .from(tenants)
-      .where(eq(tenants.id, row.tenantId));
-    return { row, tenant: tenant!, targets: row.targets ?? empty() };
-  }
+  const load = (erasureId: string) => loadErasure(deps.db, erasureId);
 
   /** Every execution of the contact's workflows Temporal still lists (`extra` narrows: e.g. only running ones). */
   async function contactExecutions(
@@ -151,19 +118,15 @@ export function createErasureActivities(deps: ActivityDeps) {
   return {
     /** The audit row of this run (who, when, why), created once per run id. */
     async beginErasure(input: ErasureInput & { runId: string }): Promise<{ erasureId: string }> {
-      await deps.db
-        .insert(erasures)
-        .values({
-          tenantId: input.tenantId,
-          contactHash: input.contactHash,
-          workflowId: erasureWorkflowId(input.tenantSlug, input.contactHash),
-          runId: input.runId,
-          requestedBy: input.requestedBy,
-          reason: input.reason,
-        })
-        .onConflictDoNothing({ target: erasures.runId });
-      const [row] = await deps.db.select({ id: erasures.id }).from(erasures).where(eq(erasures.runId, input.runId));
-      return { erasureId: row!.id };
+      const erasureId = await beginErasureAudit(deps.db, {
+        tenantId: input.tenantId,
+        contactHash: input.contactHash,
+        workflowId: erasureWorkflowId(input.tenantSlug, input.contactHash),
+        runId: input.runId,
+        requestedBy: input.requestedBy,
+        reason: input.reason,
+      });
+      return { erasureId };
     },
 
     /**
@@ -175,57 +138,12 @@ export function createErasureActivities(deps: ActivityDeps) {
       erasureId: string;
     }): Promise<{ contacts: number; messages: number; suppressed: boolean }> {
       const { row, tenant, targets: before } = await load(input.erasureId);
-      const people = await deps.db
-        .select({ id: contacts.id, optedOutAt: contacts.optedOutAt })
-        .from(contacts)
-        .where(and(eq(contacts.tenantId, row.tenantId), eq(contacts.phoneHash, row.contactHash)));
+      const stored = await findContactRows(deps.db, row.tenantId, row.contactHash);
+      const { people, inbox, failures, orphans, messages: messageRows } = stored;
       const contactIds = people.map((p) => p.id);
-      const conversationRows = contactIds.length
-        ? await deps.db
-            .select({ id: conversations.id })
-            .from(conversations)
-            .where(inArray(conversations.contactId, contactIds))
-        : [];
-      const messageRows = contactIds.length
-        ? await deps.db
-            .select({
-              id: messages.id,
-              sid: messages.providerSid,
-              direction: messages.direction,
-              traceId: messages.traceId,
-            })
-            .from(messages)
-            .where(inArray(messages.contactId, contactIds))
-        : [];
-      const promiseRows = contactIds.length
-        ? await deps.db
-            .select({ workflowId: promises.workflowId })
-            .from(promises)
-            .where(inArray(promises.contactId, contactIds))
-        : [];
 
       // Inbound rows kept before (or instead of) a messages row: matched by the sender's hash, row by row.
       const mine = (address: unknown) => hashOfAddress(tenant.hashKey, address) === row.contactHash;
-      const inbox = await deps.db
-        .select({ sid: inboundInbox.messageSid, input: inboundInbox.input })
-        .from(inboundInbox)
-        .where(eq(inboundInbox.tenantId, row.tenantId));
-      const failures = await deps.db
-        .select({ sid: inboundFailures.messageSid, input: inboundFailures.input })
-        .from(inboundFailures)
-        .where(eq(inboundFailures.tenantId, row.tenantId));
-      const accountSids = (
-        await deps.db
-          .select({ sid: twilioAccounts.accountSid })
-          .from(twilioAccounts)
-          .where(eq(twilioAccounts.tenantId, row.tenantId))
-      ).map((a) => a.sid);
-      const orphans = accountSids.length
-        ? await deps.db
-            .select({ sid: orphanInbound.messageSid, payload: orphanInbound.payload })
-            .from(orphanInbound)
-            .where(inArray(orphanInbound.accountSid, accountSids))
-        : [];
       const looseSids = [
         ...inbox.filter((r) => mine((r.input as { from?: unknown }).from)).map((r) => r.sid),
         ...failures.filter((r) => mine(fromOfJsonText(r.input))).map((r) => r.sid),
@@ -234,45 +152,35 @@ export function createErasureActivities(deps: ActivityDeps) {
 
       const found: ErasureTargets = {
         contactIds,
-        conversationIds: conversationRows.map((c) => c.id),
+        conversationIds: stored.conversationIds,
         messageIds: messageRows.map((m) => m.id),
         inboundSids: [
           ...messageRows.filter((m) => m.direction === 'inbound' && m.sid).map((m) => m.sid!),
           ...looseSids,
         ],
         outboundSids: messageRows.filter((m) => m.direction === 'outbound' && m.sid).map((m) => m.sid!),
-        promiseWorkflowIds: promiseRows.map((p) => p.workflowId),
+        promiseWorkflowIds: stored.promiseWorkflowIds,
         // Outbound traces are left out: a campaign send's trace is the campaign's, shared with every other target.
         traceIds: messageRows.filter((m) => m.direction === 'inbound' && m.traceId).map((m) => m.traceId!),
       };
       const merged = Object.fromEntries(
         Object.entries(found).map(([k, v]) => [k, union(before[k as keyof ErasureTargets], v as string[])]),
       ) as unknown as ErasureTargets;
-      await deps.db.update(erasures).set({ targets: merged }).where(eq(erasures.id, row.id));
+      await saveErasureTargets(deps.db, row.id, merged);
 
       const optedOut = people
         .map((p) => p.optedOutAt)
         .filter((d): d is Date => d !== null)
         .sort((a, b) => a.getTime() - b.getTime())[0];
-      if (optedOut) {
-        await deps.db
-          .insert(contactSuppressions)
-          .values({
-            tenantId: row.tenantId,
-            phoneHash: row.contactHash,
-            reason: 'erased_opted_out',
-            optedOutAt: optedOut,
-          })
-          .onConflictDoNothing({ target: [contactSuppressions.tenantId, contactSuppressions.phoneHash] });
-      }
-      const [suppression] = await deps.db
-        .select({ id: contactSuppressions.id })
-        .from(contactSuppressions)
-        .where(and(eq(contactSuppressions.tenantId, row.tenantId), eq(contactSuppressions.phoneHash, row.contactHash)));
+      const suppressed = await suppressErasedContact(deps.db, {
+        tenantId: row.tenantId,
+        phoneHash: row.contactHash,
+        optedOutAt: optedOut,
+      });
       return {
         contacts: merged.contactIds.length,
         messages: merged.messageIds.length,
-        suppressed: Boolean(suppression),
+        suppressed,
       };
     },
 
@@ -290,11 +198,7 @@ export function createErasureActivities(deps: ActivityDeps) {
           if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
         }
       }
-      // A retried attempt finds fewer running: the row keeps the largest count any attempt saw.
-      await deps.db
-        .update(erasures)
-        .set({ workflowsTerminated: sql`greatest(${erasures.workflowsTerminated}, ${terminated})` })
-        .where(eq(erasures.id, row.id));
+      await recordWorkflowsTerminated(deps.db, row.id, terminated);
       return { terminated };
     },
 
@@ -306,203 +210,8 @@ export function createErasureActivities(deps: ActivityDeps) {
      * statistics keep adding up, and reconciliation still recognizes the SIDs in Twilio's log instead of re-ingesting.
      */
     async anonymizeContactRows(input: { erasureId: string }): Promise<{ counts: Record<string, number> }> {
-      const { row, targets: t } = await load(input.erasureId);
-      const counts = await deps.db.transaction(async (tx: Tx) => {
-        await tx.execute(sql.raw(`set local lock_timeout = '${LOCK_TIMEOUT}'`));
-        const n = async (q: Promise<unknown[]>) => (await q).length;
-        const c: Record<string, number> = {};
-        const has = (ids: string[]) => ids.length > 0;
-        const returningId = { id: sql<string>`1` };
-        if (has(t.messageIds)) {
-          c.messages = await n(
-            tx
-              .update(messages)
-              .set({
-                body: ERASED,
-                media: [],
-                errorMessage: null,
-                fromAddress: sql`case when ${messages.direction} = 'inbound' then 'erased' else ${messages.fromAddress} end`,
-                toAddress: sql`case when ${messages.direction} = 'outbound' then 'erased' else ${messages.toAddress} end`,
-              })
-              .where(inArray(messages.id, t.messageIds))
-              .returning(returningId),
-          );
-          c.outbox = await n(
-            tx
-              .update(outbox)
-              .set({ variables: null, content: null, lastError: null })
-              .where(inArray(outbox.messageId, t.messageIds))
-              .returning(returningId),
-          );
-        }
-        if (has(t.conversationIds)) {
-          c.ai_results = await n(
-            tx
-              .update(aiResults)
-              .set({ output: null, error: null })
-              .where(inArray(aiResults.conversationId, t.conversationIds))
-              .returning(returningId),
-          );
-          c.alerts = await n(
-            tx
-              .update(alerts)
-              .set({ message: ERASED, payload: {} })
-              .where(inArray(alerts.conversationId, t.conversationIds))
-              .returning(returningId),
-          );
-          // Operators' close/resolve reasons are free text.
-          c.conversation_state_history = await n(
-            tx
-              .update(conversationStateHistory)
-              .set({ reason: ERASED })
-              .where(inArray(conversationStateHistory.conversationId, t.conversationIds))
-              .returning(returningId),
-          );
-          const open = await tx
-            .update(conversations)
-            .set({
-              status: 'CLOSED',
-              closeReason: 'erased',
-              closedAt: sql`now()`,
-              version: sql`${conversations.version} + 1`,
-              updatedAt: sql`now()`,
-            })
-            .where(
-              and(
-                inArray(conversations.id, t.conversationIds),
-                sql`${conversations.status} in ('PENDING', 'PROGRESS', 'IDLE', 'HUMAN')`,
-              ),
-            )
-            .returning({ id: conversations.id, version: conversations.version });
-          if (open.length)
-            await tx.insert(conversationStateHistory).values(
-              open.map((o) => ({
-                conversationId: o.id,
-                fromStatus: null,
-                toStatus: 'CLOSED' as const,
-                version: o.version,
-                reason: 'erased',
-                actor: 'erasure',
-              })),
-            );
-          c.conversations = await n(
-            tx
-              .update(conversations)
-              .set({ summary: null })
-              .where(inArray(conversations.id, t.conversationIds))
-              .returning(returningId),
-          );
-        }
-        if (has(t.inboundSids)) {
-          c.alerts =
-            (c.alerts ?? 0) +
-            (await n(
-              tx
-                .update(alerts)
-                .set({ message: ERASED, payload: {} })
-                .where(
-                  and(eq(alerts.tenantId, row.tenantId), inArray(sql`${alerts.payload}->>'messageSid'`, t.inboundSids)),
-                )
-                .returning(returningId),
-            ));
-          c.inbound_inbox = await n(
-            tx
-              .delete(inboundInbox)
-              .where(and(eq(inboundInbox.tenantId, row.tenantId), inArray(inboundInbox.messageSid, t.inboundSids)))
-              .returning(returningId),
-          );
-          c.inbound_failures = await n(
-            tx
-              .delete(inboundFailures)
-              .where(
-                and(eq(inboundFailures.tenantId, row.tenantId), inArray(inboundFailures.messageSid, t.inboundSids)),
-              )
-              .returning(returningId),
-          );
-          c.orphan_inbound = await n(
-            tx.delete(orphanInbound).where(inArray(orphanInbound.messageSid, t.inboundSids)).returning(returningId),
-          );
-        }
-        const sids = [...t.inboundSids, ...t.outboundSids];
-        if (has(sids))
-          c.parked_status_callbacks = await n(
-            tx
-              .delete(parkedStatusCallbacks)
-              .where(
-                and(eq(parkedStatusCallbacks.tenantId, row.tenantId), inArray(parkedStatusCallbacks.messageSid, sids)),
-              )
-              .returning(returningId),
-          );
-        const eventWhere = [
-          has(t.contactIds) ? inArray(events.contactId, t.contactIds) : undefined,
-          has(t.conversationIds) ? inArray(events.conversationId, t.conversationIds) : undefined,
-          has(t.messageIds) ? inArray(events.messageId, t.messageIds) : undefined,
-          has(t.traceIds) ? inArray(events.traceId, t.traceIds) : undefined,
-        ].filter((w) => w !== undefined);
-        if (eventWhere.length)
-          c.events = await n(
-            tx
-              .update(events)
-              .set({ payload: {} })
-              .where(or(...eventWhere))
-              .returning(returningId),
-          );
-        if (has(t.contactIds)) {
-          // Targets not yet worked on are skipped (counted like any skip) so the campaign never sends to them.
-          const skipped = await tx
-            .update(campaignTargets)
-            .set({ state: 'skipped', outcome: 'erased', completedAt: sql`now()`, updatedAt: sql`now()` })
-            .where(
-              and(
-                inArray(campaignTargets.contactId, t.contactIds),
-                inArray(campaignTargets.state, [...OPEN_TARGET_STATES]),
-              ),
-            )
-            .returning({ campaignId: campaignTargets.campaignId });
-          const byCampaign = new Map<string, number>();
-          for (const s of skipped) byCampaign.set(s.campaignId, (byCampaign.get(s.campaignId) ?? 0) + 1);
-          for (const [campaignId, skippedCount] of byCampaign)
-            await bumpCounters(tx, campaignId, { skipped: skippedCount });
-          c.campaign_targets = await n(
-            tx
-              .update(campaignTargets)
-              .set({ name: null, document: null, variables: {}, outcomeDetails: null })
-              .where(inArray(campaignTargets.contactId, t.contactIds))
-              .returning(returningId),
-          );
-          c.promises = (
-            await tx
-              .select({ n: sql<number>`count(*)::int` })
-              .from(promises)
-              .where(inArray(promises.contactId, t.contactIds))
-          )[0]!.n;
-          // The contact row stays (everything above points at it), holding nothing that leads back to the person.
-          c.contacts = await n(
-            tx
-              .update(contacts)
-              .set({
-                phone: sql`'erased:' || ${contacts.id}::text`,
-                phoneHash: sql`'erased:' || ${contacts.id}::text`,
-                name: null,
-                region: null,
-                timeZone: null,
-                updatedAt: sql`now()`,
-              })
-              .where(
-                and(
-                  inArray(contacts.id, t.contactIds),
-                  isNotNull(contacts.phone),
-                  sql`${contacts.phone} not like 'erased:%'`,
-                ),
-              )
-              .returning(returningId),
-          );
-        }
-        const merged = { ...(row.counts ?? {}) };
-        for (const [k, v] of Object.entries(c)) merged[k] = Math.max(merged[k] ?? 0, v);
-        await tx.update(erasures).set({ counts: merged }).where(eq(erasures.id, row.id));
-        return merged;
-      });
+      const { row, targets } = await load(input.erasureId);
+      const counts = await eraseContactRows(deps.db, row, targets);
       return { counts };
     },
 
@@ -531,10 +240,7 @@ export function createErasureActivities(deps: ActivityDeps) {
         }
         Context.current().heartbeat();
       }
-      await deps.db
-        .update(erasures)
-        .set({ historiesDeleted: sql`${erasures.historiesDeleted} + ${deleted}` })
-        .where(eq(erasures.id, row.id));
+      await addHistoriesDeleted(deps.db, row.id, deleted);
       // Temporal deletes asynchronously (seconds to tens of seconds): the erasure completes only once no history
       // can be read any more, so a completed audit row means the histories are gone. Past the wait, the attempt
       // fails and the retry lists and deletes whatever is still there.
@@ -560,16 +266,12 @@ export function createErasureActivities(deps: ActivityDeps) {
 
     /** Marks the audit row completed and drops the ids it kept while running. */
     async completeErasure(input: { erasureId: string; suppressed: boolean }): Promise<ErasureSummary> {
-      const [row] = await deps.db
-        .update(erasures)
-        .set({ status: 'completed', completedAt: sql`coalesce(${erasures.completedAt}, now())`, targets: null })
-        .where(eq(erasures.id, input.erasureId))
-        .returning();
+      const row = await completeErasureAudit(deps.db, input.erasureId);
       return {
-        erasureId: row!.id,
-        counts: row!.counts,
-        workflowsTerminated: row!.workflowsTerminated,
-        historiesDeleted: row!.historiesDeleted,
+        erasureId: row.id,
+        counts: row.counts,
+        workflowsTerminated: row.workflowsTerminated,
+        historiesDeleted: row.historiesDeleted,
         suppressed: input.suppressed,
       };
     },

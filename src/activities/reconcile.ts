@@ -1,5 +1,4 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, eq, inArray } from 'drizzle-orm';
 import {
   campaignWorkflowId,
   FailureType,
@@ -9,7 +8,7 @@ import {
 } from '../contract';
 import { raiseAlerts } from '../db/alerts';
 import { applyDeliveryStatus } from '../db/delivery-status';
-import { messages, phoneNumbers, tenants, twilioAccounts } from '../db/schema';
+import { findOutboundBySids, findStoredSids, loadReconcileTenant } from '../db/reconcile';
 import { formatAddress } from '../domain/address';
 import { canAdvanceStatus } from '../domain/message-status';
 import { newRootTrace } from '../domain/trace';
@@ -47,24 +46,14 @@ export async function reconcileTenant(
   heartbeat: (progress: unknown) => void = () => undefined,
 ): Promise<ReconcileResult> {
   const { settleAfterMs, maxPages } = deps.config.reconcile ?? DEFAULTS;
-  const [tenant] = await deps.db
-    .select({ id: tenants.id, slug: tenants.slug })
-    .from(tenants)
-    .where(eq(tenants.slug, input.tenantSlug));
-  if (!tenant)
+  const loaded = await loadReconcileTenant(deps.db, input.tenantSlug);
+  if (!loaded)
     throw ApplicationFailure.create({
       type: FailureType.NotFound,
       message: `no tenant ${input.tenantSlug}`,
       nonRetryable: true,
     });
-  const accounts = await deps.db
-    .select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid, authToken: twilioAccounts.authToken })
-    .from(twilioAccounts)
-    .where(and(eq(twilioAccounts.tenantId, tenant.id), eq(twilioAccounts.mode, 'live')));
-  const numbers = await deps.db
-    .select({ accountId: phoneNumbers.twilioAccountId, channel: phoneNumbers.channel, phone: phoneNumbers.phone })
-    .from(phoneNumbers)
-    .where(eq(phoneNumbers.tenantId, tenant.id));
+  const { tenant, accounts, numbers } = loaded;
 
   const until = deps.clock();
   const since = new Date(until.getTime() - input.lookbackMs);
@@ -93,8 +82,8 @@ export async function reconcileTenant(
       counts.listed += page.messages.length;
       more = page.hasMore;
       const inbound = page.messages.filter((m) => m.direction === 'inbound' && ours.has(m.to));
-      const known = await storedSids(
-        deps,
+      const known = await findStoredSids(
+        deps.db,
         tenant.id,
         inbound.map((m) => m.sid),
       );
@@ -164,15 +153,6 @@ export async function reconcileTenant(
 
 const sentAt = (m: ListedMessage) => m.dateSent ?? m.dateCreated;
 
-async function storedSids(deps: ActivityDeps, tenantId: string, sids: string[]): Promise<Set<string>> {
-  if (sids.length === 0) return new Set();
-  const rows = await deps.db
-    .select({ sid: messages.providerSid })
-    .from(messages)
-    .where(and(eq(messages.tenantId, tenantId), inArray(messages.providerSid, sids)));
-  return new Set(rows.map((r) => r.sid!));
-}
-
 /**
  * A listed inbound message rendered as the webhook's parameters, through the webhook's own builder. The list has
  * only NumMedia: media URLs and types come from the message's Media subresource (one call, only when it has media).
@@ -224,20 +204,12 @@ async function settleOutbound(
   counts: Counts,
 ) {
   if (listed.length === 0) return;
-  const rows = await deps.db
-    .select({ sid: messages.providerSid, status: messages.status, createdAt: messages.createdAt })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.tenantId, tenantId),
-        eq(messages.direction, 'outbound'),
-        inArray(
-          messages.providerSid,
-          listed.map((m) => m.sid),
-        ),
-      ),
-    );
-  const bySid = new Map(rows.map((r) => [r.sid!, r]));
+  const rows = await findOutboundBySids(
+    deps.db,
+    tenantId,
+    listed.map((m) => m.sid),
+  );
+  const bySid = new Map(rows.map((r) => [r.sid, r]));
   for (const m of listed) {
     const row = bySid.get(m.sid);
     if (!row || SETTLED.has(row.status)) continue;

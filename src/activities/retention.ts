@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { sql } from 'drizzle-orm';
 import type { RetentionInput, RetentionResult } from '../contract';
-import { aiResults, conversations, messages } from '../db/schema';
+import { blankAiResultsBefore, blankMessageBodiesBefore, clearConversationSummariesBefore } from '../db/retention';
 import type { ActivityDeps } from './deps';
 
 /** Rows per statement: each batch is a short transaction, so webhooks and turns never wait long on it. */
@@ -20,33 +19,21 @@ export function createRetentionActivities(deps: ActivityDeps) {
       if (input.messageBodiesMs !== null) {
         const cutoff = new Date(now - input.messageBodiesMs);
         for (;;) {
-          // SKIP LOCKED: a row a turn is writing right now is taken by the next run instead of waiting for it.
-          const rows = await deps.db.execute<{ id: string }>(sql`
-            update ${messages} set body = '', media = '[]'::jsonb
-            where id in (select id from ${messages} where ${messages.createdAt} < ${cutoff.toISOString()}::timestamptz and (${messages.body} <> '' or ${messages.media} <> '[]'::jsonb)
-                         limit ${RETENTION_BATCH} for update skip locked)
-            returning id`);
-          result.messagesBlanked += rows.length;
+          const blanked = await blankMessageBodiesBefore(deps.db, cutoff, RETENTION_BATCH);
+          result.messagesBlanked += blanked;
           Context.current().heartbeat(result);
-          if (rows.length < RETENTION_BATCH) break;
+          if (blanked < RETENTION_BATCH) break;
         }
       }
       if (input.aiTextsMs !== null) {
         const cutoff = new Date(now - input.aiTextsMs);
         for (;;) {
-          const rows = await deps.db.execute<{ id: string }>(sql`
-            update ${aiResults} set output = null, error = null
-            where id in (select id from ${aiResults} where ${aiResults.createdAt} < ${cutoff.toISOString()}::timestamptz and (${aiResults.output} is not null or ${aiResults.error} is not null)
-                         limit ${RETENTION_BATCH} for update skip locked)
-            returning id`);
-          result.aiResultsBlanked += rows.length;
+          const blanked = await blankAiResultsBefore(deps.db, cutoff, RETENTION_BATCH);
+          result.aiResultsBlanked += blanked;
           Context.current().heartbeat(result);
-          if (rows.length < RETENTION_BATCH) break;
+          if (blanked < RETENTION_BATCH) break;
         }
-        // Thread summaries are AI texts about the messages they replaced: they go with the conversation's last message.
-        await deps.db.execute(
-          sql`update ${conversations} set summary = null where ${conversations.summary} is not null and ${conversations.lastMessageAt} < ${cutoff.toISOString()}::timestamptz`,
-        );
+        await clearConversationSummariesBefore(deps.db, cutoff);
       }
       deps.log.info({ ...result }, 'retention applied');
       return result;

@@ -1,15 +1,9 @@
-import { and, eq } from 'drizzle-orm';
 import type { Channel } from '../contract/types';
 import type { Database } from '../db/client';
 import { isDatabaseUnavailable } from '../db/errors';
-import { phoneNumbers, tenants, twilioAccounts } from '../db/schema';
-import { openSecret } from '../secrets/keyring';
+import { findAccountCredentials, findInboundTarget, type InboundTarget } from '../db/tenant-lookup';
 
-export interface InboundTarget {
-  account: { tenantId: string; authToken: string };
-  /** null when the number is not assigned to a tenant under this account (an orphan). */
-  tenant: { tenantId: string; tenantSlug: string } | null;
-}
+export type { InboundTarget };
 
 export interface CacheOptions {
   ttlMs: number;
@@ -69,46 +63,12 @@ const MIN_RELOAD_INTERVAL_MS = 1000;
  */
 export function createTenantResolver(db: Database, options: CacheOptions) {
   return createStaleIfErrorCache(
-    async (accountSid: string, channel: Channel, phone: string): Promise<InboundTarget | null> => {
-      const rows = await db
-        .select({
-          accountTenantId: twilioAccounts.tenantId,
-          authToken: twilioAccounts.authToken,
-          numberTenantId: phoneNumbers.tenantId,
-          tenantSlug: tenants.slug,
-        })
-        .from(twilioAccounts)
-        .leftJoin(
-          phoneNumbers,
-          and(
-            eq(phoneNumbers.twilioAccountId, twilioAccounts.id),
-            eq(phoneNumbers.channel, channel),
-            eq(phoneNumbers.phone, phone),
-          ),
-        )
-        .leftJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
-        .where(eq(twilioAccounts.accountSid, accountSid))
-        .limit(1);
-      const row = rows[0];
-      if (!row) return null;
-      return {
-        account: { tenantId: row.accountTenantId, authToken: openSecret(row.authToken) },
-        tenant:
-          row.numberTenantId && row.tenantSlug ? { tenantId: row.numberTenantId, tenantSlug: row.tenantSlug } : null,
-      };
-    },
+    (accountSid: string, channel: Channel, phone: string) => findInboundTarget(db, accountSid, channel, phone),
     options,
   );
 }
 
 /** The account (owning tenant and auth token) by AccountSid, for status callbacks; same cache semantics. */
 export function createAccountResolver(db: Database, options: CacheOptions) {
-  return createStaleIfErrorCache(async (accountSid: string): Promise<InboundTarget['account'] | null> => {
-    const [row] = await db
-      .select({ tenantId: twilioAccounts.tenantId, authToken: twilioAccounts.authToken })
-      .from(twilioAccounts)
-      .where(eq(twilioAccounts.accountSid, accountSid))
-      .limit(1);
-    return row ? { tenantId: row.tenantId, authToken: openSecret(row.authToken) } : null;
-  }, options);
+  return createStaleIfErrorCache((accountSid: string) => findAccountCredentials(db, accountSid), options);
 }

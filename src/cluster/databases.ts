@@ -1,35 +1,11 @@
 import { spawn } from 'node:child_process';
-import postgres from 'postgres';
 import { childProcessEnv } from '../config/env';
+import { createMissingDatabases, hasTemporalSchemaVersion } from '../db/cluster-admin';
 import type { ClusterLayout, PostgresTarget } from './config';
 
-const adminUrl = (pg: PostgresTarget, database: string) => {
-  const url = new URL('postgres://localhost');
-  url.hostname = pg.host;
-  url.port = String(pg.port);
-  url.username = pg.user;
-  url.password = pg.password;
-  url.pathname = `/${database}`;
-  return url.toString();
-};
-
 /** Creates the databases that do not exist yet (Causeway's and Temporal's two); returns the ones it created. */
-export async function createDatabases(pg: PostgresTarget, names: string[]): Promise<string[]> {
-  // The maintenance database every Postgres has; the names were validated as plain identifiers (config.ts).
-  const admin = postgres(adminUrl(pg, 'postgres'), { max: 1, onnotice: () => undefined, connect_timeout: 10 });
-  try {
-    const created: string[] = [];
-    for (const name of names) {
-      const [row] = await admin`select 1 as found from pg_database where datname = ${name}`;
-      if (row) continue;
-      await admin.unsafe(`create database ${name}`);
-      created.push(name);
-    }
-    return created;
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
+export const createDatabases = (pg: PostgresTarget, names: string[]): Promise<string[]> =>
+  createMissingDatabases(pg, names);
 
 /** Runs temporal-sql-tool with the connection flags; its output is returned for error messages. */
 function sqlTool(tool: string, pg: PostgresTarget, database: string, args: string[]): Promise<string> {
@@ -71,18 +47,6 @@ function sqlTool(tool: string, pg: PostgresTarget, database: string, args: strin
   });
 }
 
-async function hasSchemaVersion(pg: PostgresTarget, database: string): Promise<boolean> {
-  const sql = postgres(adminUrl(pg, database), { max: 1, onnotice: () => undefined, connect_timeout: 10 });
-  try {
-    const [row] = await sql`select to_regclass('public.schema_version') is not null as present`;
-    if (!row?.present) return false;
-    const [version] = await sql`select 1 from schema_version where version_partition = 0 and db_name = ${database}`;
-    return Boolean(version);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
 /**
  * Temporal's schemas, idempotent: `setup-schema -v 0.0` only on a database that has no schema version yet (run
  * again, it would reset the recorded version to 0.0 and the update would replay every migration onto existing
@@ -99,7 +63,7 @@ export async function setupTemporalSchemas(
     [layout.temporalDatabase, 'postgresql/v12/temporal'],
     [layout.visibilityDatabase, 'postgresql/v12/visibility'],
   ] as const) {
-    if (!(await hasSchemaVersion(pg, database))) {
+    if (!(await hasTemporalSchemaVersion(pg, database))) {
       progress(`temporal schema: setting up ${database}`);
       await sqlTool(tool, pg, database, ['setup-schema', '-v', '0.0']);
     }

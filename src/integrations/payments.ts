@@ -1,6 +1,5 @@
-import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { payments } from '../db/schema';
+import { sumPaymentsSince } from '../db/payment-ledger';
 
 export interface PaymentQuery {
   tenantId: string;
@@ -28,17 +27,7 @@ export interface PaymentChecker {
 export function createLedgerPaymentChecker(db: Database): PaymentChecker {
   return {
     async check(query) {
-      const [row] = await db
-        .select({ total: sql<string | null>`sum(${payments.amountCents})` })
-        .from(payments)
-        .where(
-          and(
-            eq(payments.tenantId, query.tenantId),
-            eq(payments.contactId, query.contactId),
-            gte(payments.paidAt, query.since),
-          ),
-        );
-      const paidCents = Number(row?.total ?? 0);
+      const paidCents = await sumPaymentsSince(db, query);
       return { paid: paidCents >= query.amountCents, paidCents };
     },
   };

@@ -1,8 +1,7 @@
-import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/client';
 import { inboxDepth } from '../db/inbox';
-import { ACTIVE_CONVERSATION_STATUSES } from '../db/schema';
+import { oldestUnansweredAgeMs } from '../db/metrics';
 import type { AiResponder } from '../integrations/ai';
 
 /**
@@ -181,7 +180,7 @@ async function readDatabaseSnapshot(db: Database): Promise<DatabaseSnapshot> {
     timer = setTimeout(() => reject(new Error('database gauges timed out')), DATABASE_GAUGE_TIMEOUT_MS);
   });
   try {
-    const [inbox, unanswered] = await Promise.race([Promise.all([inboxDepth(db), oldestUnanswered(db)]), timeout]);
+    const [inbox, unanswered] = await Promise.race([Promise.all([inboxDepth(db), oldestUnansweredAgeMs(db)]), timeout]);
     return {
       inboxPending: inbox.pending,
       inboxOldestAgeMs: inbox.oldestPendingAgeMs ?? 0,
@@ -190,32 +189,6 @@ async function readDatabaseSnapshot(db: Database): Promise<DatabaseSnapshot> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Per active conversation: its contact's first inbound message after the last outbound one to that contact that
- * did not fail (a failed reply answers nobody). By contact, not conversation_id: a message is attached to its
- * conversation only when its turn starts, and one stuck before that is exactly what this gauge is for.
- * Uses conversations(status, …) and messages(contact_id, created_at).
- */
-async function oldestUnanswered(db: Database): Promise<{ ai: number; human: number }> {
-  const active = sql.join(
-    ACTIVE_CONVERSATION_STATUSES.map((status) => sql`${status}`),
-    sql`, `,
-  );
-  const rows = await db.execute<{ human: boolean; age_ms: number | null }>(sql`
-    select c.status = 'HUMAN' as human, (extract(epoch from (now() - min(u.first_unanswered))) * 1000)::float8 as age_ms
-    from conversations c
-    cross join lateral (
-      select min(i.created_at) as first_unanswered from messages i
-      where i.contact_id = c.contact_id and i.direction = 'inbound'
-        and i.created_at > coalesce((select max(o.created_at) from messages o
-          where o.contact_id = c.contact_id and o.direction = 'outbound' and o.status <> 'failed'), '-infinity'::timestamptz)
-    ) u
-    where c.status in (${active})
-    group by 1`);
-  const age = (human: boolean) => Math.max(0, Math.round(rows.find((r) => r.human === human)?.age_ms ?? 0));
-  return { ai: age(false), human: age(true) };
 }
 
 /** 1 when the Temporal SDK's (core's) own exporter answered at this scrape; its `temporal_*` series follow ours. */

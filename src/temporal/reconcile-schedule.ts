@@ -4,11 +4,10 @@ import {
   type Client,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
-import { and, eq } from 'drizzle-orm';
 import { reconcileScheduleId, searchAttributes, type ReconcileInput } from '../contract';
 import type { Env } from '../config/env';
 import type { Database } from '../db/client';
-import { tenants, twilioAccounts } from '../db/schema';
+import { listLiveTenantSlugs } from '../db/tenant-lookup';
 import type { Logger } from '../logger';
 import type { reconcileWorkflow } from '../workflows/reconcile';
 
@@ -84,12 +83,8 @@ export async function ensureReconcileSchedules(
   s: ReconcileScheduleSettings,
   log: Logger,
 ): Promise<number> {
-  const rows = await db
-    .selectDistinct({ slug: tenants.slug })
-    .from(tenants)
-    .innerJoin(twilioAccounts, and(eq(twilioAccounts.tenantId, tenants.id), eq(twilioAccounts.mode, 'live')));
   let done = 0;
-  for (const { slug } of rows) {
+  for (const slug of await listLiveTenantSlugs(db)) {
     try {
       await ensureReconcileSchedule(client, slug, s);
       done += 1;

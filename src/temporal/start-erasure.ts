@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
 import { erasureWorkflowId, searchAttributes, type ErasureInput } from '../contract';
 import type { DbOrTx } from '../db/client';
-import { tenants } from '../db/schema';
+import { findTenantWithHashKey } from '../db/tenant-lookup';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
 import type { erasureWorkflow } from '../workflows/erasure';
@@ -31,10 +30,7 @@ export async function requestErasure(db: DbOrTx, client: Client, taskQueue: stri
   const reason = request.reason.trim();
   if (!reason) throw new ErasureRequestError('a reason is required (it is kept in the erasure audit)');
   if (reason.length > 500) throw new ErasureRequestError('the reason is limited to 500 characters');
-  const [tenant] = await db
-    .select({ id: tenants.id, slug: tenants.slug, hashKey: tenants.hashKey })
-    .from(tenants)
-    .where('id' in request.tenant ? eq(tenants.id, request.tenant.id) : eq(tenants.slug, request.tenant.slug));
+  const tenant = await findTenantWithHashKey(db, request.tenant);
   if (!tenant) throw new ErasureRequestError('no such tenant');
   const hash = contactHash(tenant.hashKey, address.phone);
   const input: ErasureInput = {

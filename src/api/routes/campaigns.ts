@@ -1,9 +1,8 @@
-import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { campaignProgress, requireCampaign, CampaignInputError } from '../../campaigns/service';
 import { listCampaigns, targetStateCounts } from '../../db/campaigns';
-import { contacts, payments } from '../../db/schema';
+import { recordPayment } from '../../db/payment-ledger';
 import { parseAddress } from '../../domain/address';
 import { authenticate, requireRole } from '../auth';
 import type { AppDeps, AppEnv } from '../context';
@@ -49,23 +48,15 @@ export function campaignRoutes(deps: AppDeps) {
         const address = parseAddress(b.phone);
         if (!address) throw new ApiError('bad_request', 'phone must be E.164');
         const tenantId = c.get('operator').tenantId;
-        const [contact] = await db
-          .select({ id: contacts.id })
-          .from(contacts)
-          .where(and(eq(contacts.tenantId, tenantId), eq(contacts.phone, address.phone)));
-        if (!contact) throw new ApiError('not_found', 'no such contact');
-        const [row] = await db
-          .insert(payments)
-          .values({
-            tenantId,
-            contactId: contact.id,
-            amountCents: b.amountCents ?? Math.round(b.amount! * 100),
-            externalId: b.externalId,
-            paidAt: b.paidAt ? new Date(b.paidAt) : new Date(),
-          })
-          .onConflictDoNothing()
-          .returning({ id: payments.id });
-        return c.json({ recorded: Boolean(row) }, row ? 201 : 200);
+        const result = await recordPayment(db, {
+          tenantId,
+          phone: address.phone,
+          amountCents: b.amountCents ?? Math.round(b.amount! * 100),
+          externalId: b.externalId,
+          paidAt: b.paidAt ? new Date(b.paidAt) : new Date(),
+        });
+        if (result === 'no_contact') throw new ApiError('not_found', 'no such contact');
+        return c.json({ recorded: result.recorded }, result.recorded ? 201 : 200);
       })
   );
 }

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { pingDatabase } from '../../db/health';
 import type { AppDeps, AppEnv } from '../context';
 
 async function check(fn: () => Promise<unknown>): Promise<'ok' | 'unavailable'> {
@@ -18,7 +18,7 @@ export function healthRoutes(deps: AppDeps) {
       .get('/healthz', (c) => c.json({ status: 'ok' }))
       .get('/readyz', async (c) => {
         const [database, temporal] = await Promise.all([
-          check(() => deps.db.execute(sql`select 1`)),
+          check(() => pingDatabase(deps.db)),
           check(() =>
             deps.temporal.withDeadline(Date.now() + 2000, () => deps.temporal.workflowService.getSystemInfo({})),
           ),

@@ -8,7 +8,7 @@ import { startRedelivery } from '../../temporal/start-redelivery';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../db/errors';
 import { parkInbound } from '../../db/inbox';
-import { orphanInbound } from '../../db/schema';
+import { recordOrphanInbound } from '../../db/orphans';
 import type { ParsedAddress } from '../../domain/address';
 import { normalizeInboundParams } from '../../domain/inbound-text';
 import {
@@ -166,17 +166,13 @@ export function twilioWebhookRoutes(deps: AppDeps) {
 
     if (!tenant) {
       // I2: no fallback tenant. Keep the message as an orphan for an operator, answer nothing.
-      await db
-        .insert(orphanInbound)
-        .values({
-          messageSid,
-          accountSid,
-          toAddress: fields.To!,
-          reason: 'number not assigned to a tenant',
-          payload: fields,
-        })
-        .onConflictDoNothing({ target: orphanInbound.messageSid })
-        .catch((error: unknown) => databaseFailure(error, 'cannot store the message right now'));
+      await recordOrphanInbound(db, {
+        messageSid,
+        accountSid,
+        toAddress: fields.To!,
+        reason: 'number not assigned to a tenant',
+        payload: fields,
+      }).catch((error: unknown) => databaseFailure(error, 'cannot store the message right now'));
       log.warn({ accountSid, channel: to.channel }, 'inbound message for a number no tenant owns: stored as orphan');
       c.set('webhookOutcome', 'orphan');
       return c.body(EMPTY_TWIML, 200, { 'Content-Type': 'text/xml' });

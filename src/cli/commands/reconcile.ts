@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { eq } from 'drizzle-orm';
 import { reconcileOnDemandWorkflowId, searchAttributes, type ReconcileResult } from '../../contract';
 import type { Database } from '../../db/client';
-import { tenants } from '../../db/schema';
+import { findTenantsBySlug } from '../../db/tenant-lookup';
 import { formatDuration, parseDuration } from '../../domain/duration';
 import type { reconcileWorkflow } from '../../workflows/reconcile';
 import { CliError, type CliContext } from '../context';
@@ -24,11 +23,7 @@ export async function runReconcile(
   deps: { db: Database; client: Client; taskQueue: string },
   options: { tenantSlug?: string; sinceMs: number },
 ): Promise<ReconcileRun[]> {
-  const rows = await deps.db
-    .select({ slug: tenants.slug })
-    .from(tenants)
-    .where(options.tenantSlug ? eq(tenants.slug, options.tenantSlug) : undefined)
-    .orderBy(tenants.slug);
+  const rows = await findTenantsBySlug(deps.db, options.tenantSlug);
   if (rows.length === 0) throw new CliError(options.tenantSlug ? `no tenant ${options.tenantSlug}` : 'no tenants yet');
   const runs: ReconcileRun[] = [];
   for (const { slug } of rows) {

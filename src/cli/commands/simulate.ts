@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { and, asc, eq } from 'drizzle-orm';
 import { inboundWorkflowId } from '../../contract';
-import { messages, phoneNumbers, tenants, twilioAccounts } from '../../db/schema';
+import { findRepliesTo } from '../../db/replies';
+import { listNumbersWithCredentials } from '../../db/tenant-lookup';
 import { formatAddress, parseAddress } from '../../domain/address';
 import { parseDuration } from '../../domain/duration';
 import { newMessageSid, signedWebhook } from '../../integrations/signed-webhook';
@@ -38,18 +38,7 @@ export function registerSimulateCommand(program: Command, ctx: () => CliContext)
       if (!from) throw new CliError('--from must be a phone number in +E164 form');
       const database = await ctx().database();
       try {
-        const numbers = await database.db
-          .select({
-            slug: tenants.slug,
-            phone: phoneNumbers.phone,
-            accountSid: twilioAccounts.accountSid,
-            authToken: twilioAccounts.authToken,
-          })
-          .from(phoneNumbers)
-          .innerJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
-          .innerJoin(twilioAccounts, eq(twilioAccounts.id, phoneNumbers.twilioAccountId))
-          .where(eq(phoneNumbers.channel, o.channel))
-          .orderBy(asc(phoneNumbers.createdAt));
+        const numbers = await listNumbersWithCredentials(database.db, o.channel);
         const slugs = [...new Set(numbers.map((n) => n.slug))];
         const slug = o.tenant ?? (slugs.length === 1 ? slugs[0] : slugs.includes('demo') ? 'demo' : undefined);
         if (!slug)
@@ -102,10 +91,7 @@ export function registerSimulateCommand(program: Command, ctx: () => CliContext)
         // to show a result; nothing in the service polls.
         const deadline = Date.now() + parseDuration(o.timeout);
         while (Date.now() < deadline) {
-          const replies = await database.db
-            .select({ body: messages.body, status: messages.status, sentBy: messages.sentBy })
-            .from(messages)
-            .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
+          const replies = await findRepliesTo(database.db, messageSid);
           const done = replies.filter((r) => r.status !== 'pending');
           if (done.length > 0) {
             for (const reply of done) console.log(`reply (${reply.sentBy}, ${reply.status}): ${reply.body}`);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { eq } from 'drizzle-orm';
 import { contactJourney, transactionTrace, type TraceNode } from '../../db/reconstruction';
-import { tenants } from '../../db/schema';
+import { findTenantsBySlug } from '../../db/tenant-lookup';
 import { parseAddress } from '../../domain/address';
 import { CliError, type CliContext } from '../context';
 
@@ -26,10 +25,7 @@ async function tenantIdOf(
   db: Awaited<ReturnType<CliContext['database']>>['db'],
   slug: string | undefined,
 ): Promise<string> {
-  const rows = await db
-    .select({ id: tenants.id, slug: tenants.slug })
-    .from(tenants)
-    .where(slug ? eq(tenants.slug, slug) : undefined);
+  const rows = await findTenantsBySlug(db, slug);
   if (rows.length === 0) throw new CliError(slug ? `no tenant ${slug}` : 'no tenants yet');
   if (rows.length > 1)
     throw new CliError(`several tenants: pick one with --tenant (${rows.map((r) => r.slug).join(', ')})`);

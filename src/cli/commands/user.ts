@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { eq } from 'drizzle-orm';
 import { runMigrations } from '../../db/migrate';
-import { tenants, users } from '../../db/schema';
+import { listOperators } from '../../db/operators';
+import { findTenantsBySlug } from '../../db/tenant-lookup';
 import { createUser, rotateApiKeys } from '../../db/users';
 import type { Role } from '../../domain/api-keys';
 import { CliError, type CliContext } from '../context';
@@ -25,7 +25,7 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
       const database = await ctx().database();
       try {
         await runMigrations(database.url, { embedded: database.embedded });
-        const [tenant] = await database.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, o.tenant));
+        const [tenant] = await findTenantsBySlug(database.db, o.tenant);
         if (!tenant) throw new CliError(`no tenant ${o.tenant} (causeway tenant list)`);
         const created = await createUser(database.db, {
           tenantId: tenant.id,
@@ -66,19 +66,7 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
     .action(async (o: { tenant?: string }) => {
       const database = await ctx().database();
       try {
-        const rows = await database.db
-          .select({
-            id: users.id,
-            tenant: tenants.slug,
-            name: users.name,
-            role: users.role,
-            department: users.department,
-            disabled: users.disabledAt,
-          })
-          .from(users)
-          .innerJoin(tenants, eq(tenants.id, users.tenantId))
-          .where(o.tenant ? eq(tenants.slug, o.tenant) : undefined)
-          .orderBy(tenants.slug, users.name);
+        const rows = await listOperators(database.db, o.tenant);
         if (rows.length === 0) return console.log('no operators yet (causeway user add)');
         console.table(rows.map((r) => ({ ...r, disabled: r.disabled ? 'yes' : '' })));
       } finally {

@@ -1,0 +1,39 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { DbOrTx } from './client';
+import { messages, phoneNumbers, tenants, twilioAccounts } from './schema';
+
+/** What reconciling one tenant reads first: the tenant, its live Twilio accounts (sealed tokens) and its numbers. */
+export async function loadReconcileTenant(db: DbOrTx, slug: string) {
+  const [tenant] = await db.select({ id: tenants.id, slug: tenants.slug }).from(tenants).where(eq(tenants.slug, slug));
+  if (!tenant) return null;
+  const accounts = await db
+    .select({ id: twilioAccounts.id, accountSid: twilioAccounts.accountSid, authToken: twilioAccounts.authToken })
+    .from(twilioAccounts)
+    .where(and(eq(twilioAccounts.tenantId, tenant.id), eq(twilioAccounts.mode, 'live')));
+  const numbers = await db
+    .select({ accountId: phoneNumbers.twilioAccountId, channel: phoneNumbers.channel, phone: phoneNumbers.phone })
+    .from(phoneNumbers)
+    .where(eq(phoneNumbers.tenantId, tenant.id));
+  return { tenant, accounts, numbers };
+}
+
+/** Which of these Twilio SIDs the tenant already has a message for (any direction). */
+export async function findStoredSids(db: DbOrTx, tenantId: string, sids: string[]): Promise<Set<string>> {
+  if (sids.length === 0) return new Set();
+  const rows = await db
+    .select({ sid: messages.providerSid })
+    .from(messages)
+    .where(and(eq(messages.tenantId, tenantId), inArray(messages.providerSid, sids)));
+  return new Set(rows.map((r) => r.sid!));
+}
+
+/** The tenant's outbound messages with these SIDs: their status and when they were created. */
+export async function findOutboundBySids(db: DbOrTx, tenantId: string, sids: string[]) {
+  const rows = await db
+    .select({ sid: messages.providerSid, status: messages.status, createdAt: messages.createdAt })
+    .from(messages)
+    .where(
+      and(eq(messages.tenantId, tenantId), eq(messages.direction, 'outbound'), inArray(messages.providerSid, sids)),
+    );
+  return rows.map((r) => ({ ...r, sid: r.sid! }));
+}
