@@ -199,6 +199,61 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     await context.close();
   });
 
+  it('sign-in: Secure cookie over https, cross-site posts refused, bad keys answered on the page', async () => {
+    const tenant = await h.createTestTenant();
+    const agent = await h.createOperator(tenant, 'AGENT');
+    const signInOver = (url: string, headers: Record<string, string> = {}, key = agent.apiKey) =>
+      h.app.request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ key }).toString(),
+      });
+    const https = await signInOver('https://causeway.example.test/console/sign-in', {
+      host: 'causeway.example.test',
+      origin: 'https://causeway.example.test',
+    });
+    expect(https.status).toBe(303);
+    const cookie = https.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^causeway_console=[\w-]{43};/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; SameSite=Strict/);
+    expect(cookie).toMatch(/; Path=\/console/);
+    expect(cookie).toMatch(/; Max-Age=28800/);
+    const crossSite = await signInOver('https://causeway.example.test/console/sign-in', {
+      host: 'causeway.example.test',
+      origin: 'https://evil.example',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
+    const bad = await signInOver(
+      'https://causeway.example.test/console/sign-in',
+      {},
+      'cw_000000000000_' + 'x'.repeat(32),
+    );
+    expect(bad.status).toBe(401);
+    expect(await bad.text()).toContain('That API key is not valid');
+    // A session's POST from another site is refused even with the right token.
+    const token = /causeway_console=([\w-]{43})/.exec(cookie)![1]!;
+    const { csrfTokenFor } = await import('../../src/api/console/session');
+    const forged = await h.app.request('https://causeway.example.test/console/sign-out', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `causeway_console=${token}`,
+        host: 'causeway.example.test',
+        origin: 'https://evil.example',
+      },
+      body: new URLSearchParams({ _csrf: csrfTokenFor(token) }).toString(),
+    });
+    expect(forged.status).toBe(403);
+    const page = await h.app.request('https://causeway.example.test/console', {
+      headers: { cookie: `causeway_console=${token}` },
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
+
   it('a reply outside the WhatsApp window is refused with the reason shown', async () => {
     const tenant = await h.createTestTenant();
     const agent = await h.createOperator(tenant, 'AGENT', 'Bia');
