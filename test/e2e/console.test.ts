@@ -160,6 +160,8 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     await page.click('#take-over');
     await page.waitForSelector('#flash.ok');
     expect(await page.locator('#conversation-agent').textContent()).toBe('Ana');
+    // The takeover is not a new handoff: the AI's reason stays.
+    expect(await page.locator('#handoff-reason').textContent()).toContain('human_request');
 
     await page.fill('#reply-body', 'Oi, aqui é a Ana. Vou ver seu pedido.');
     await page.click('#send-reply');
