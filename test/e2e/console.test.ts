@@ -4,6 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, conversations, messages, orphanInbound } from '../../src/db/schema';
+import { updateTenant } from '../../src/db/tenants';
 import { createUser } from '../../src/db/users';
 import { conversationOf, sentTo } from '../support/conversation';
 import { echoHandler, turn, type ChatRequest } from '../support/fake-openai';
@@ -365,6 +366,10 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     });
     const row = await handOff(tenant, `whatsapp:${randomPhone()}`, { department: 'billing' });
     expect(row.department).toBe('billing');
+    // Without the tool's argument the handoff goes to the tenant's default department, which the tenant can change.
+    await updateTenant(h.db, tenant.slug, { defaultDepartment: 'collections' });
+    const defaulted = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    expect(defaulted.department).toBe('collections');
 
     expect((await h.api(`/api/conversations/${row.id}`, { key: support.apiKey })).status).toBe(404);
     expect((await h.api(`/api/conversations/${row.id}/takeover`, { key: support.apiKey, body: {} })).status).toBe(404);
