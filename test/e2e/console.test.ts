@@ -289,6 +289,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     const agent = await h.createOperator(tenant, 'AGENT', 'Caio');
     const from = `whatsapp:${randomPhone()}`;
     const row = await handOff(tenant, from);
+    const later = await handOff(tenant, `whatsapp:${randomPhone()}`);
     // A number of the tenant's Twilio account that no tenant owns: an orphan.
     const orphanTo = `whatsapp:${randomPhone()}`;
     const orphan = await h.postInbound(tenant, { body: 'alguém aí?', from: `whatsapp:${randomPhone()}`, to: orphanTo });
@@ -301,6 +302,12 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
 
     const { context, page, errors } = await session();
     await signIn(page, supervisor.apiKey);
+    // The queue: the longest wait first.
+    expect(
+      await page
+        .locator('#queue tr[data-conversation-id]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-conversation-id'))),
+    ).toEqual([row.id, later.id]);
     expect(await page.locator('.bar nav a').allTextContents()).toEqual(
       expect.arrayContaining(['Queue', 'Alerts', 'AI failures', 'Orphans', 'Agents']),
     );
