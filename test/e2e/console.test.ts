@@ -19,7 +19,8 @@ let h: Harness;
 let browser: Browser;
 beforeAll(async () => {
   if (!CHROMIUM) return;
-  h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' });
+  // Status callbacks on: the conversation view shows delivery statuses as Twilio reports them.
+  h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' }, { statusCallbacks: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -149,7 +150,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     // The image is fetched through the console's proxy, which authenticates to (fake) Twilio with the tenant's account.
     const img = page.locator('#messages .msg.customer img');
     await img.scrollIntoViewIfNeeded();
-    await eventually(async () => (await img.evaluate((e: any) => e.complete && e.naturalWidth)) === 1, 5000, 'image');
+    await eventually(async () => (await img.evaluate((e: any) => e.complete && e.naturalWidth)) === 48, 5000, 'image');
     expect(h.twilio.mediaRequests.filter((r) => r.accountSid === tenant.accountSid)).toEqual([
       { accountSid: tenant.accountSid, authorized: true },
     ]);
@@ -172,6 +173,8 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === 'Ana: Oi, aqui é a Ana. Vou ver seu pedido.'));
     await page.waitForSelector('#messages .msg.agent');
     expect(await page.locator('#messages .msg.agent .sender').textContent()).toBe('Agent · Ana');
+    // Twilio's status callbacks reach the view without reload.
+    await page.waitForSelector('#messages .msg.agent .status.delivered', { timeout: 15_000 });
     await shot(page, 'conversation');
 
     // A customer message while the agent looks: it appears without reload.
