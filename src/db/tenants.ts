@@ -131,6 +131,8 @@ export interface TenantChange {
   authToken?: string;
   /** Which account, when the tenant has several. */
   accountSid?: string;
+  /** Where handoffs go when the AI names no department (issue 13 C). */
+  defaultDepartment?: string;
 }
 
 export class TenantChangeError extends Error {
@@ -141,12 +143,19 @@ export interface TenantDetails {
   slug: string;
   name: string;
   locale: string;
+  defaultDepartment: string;
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
 }
 
 export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetails | null> {
   const [tenant] = await db
-    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, locale: tenants.locale })
+    .select({
+      id: tenants.id,
+      slug: tenants.slug,
+      name: tenants.name,
+      locale: tenants.locale,
+      defaultDepartment: tenants.defaultDepartment,
+    })
     .from(tenants)
     .where(eq(tenants.slug, slug));
   if (!tenant) return null;
@@ -164,6 +173,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     slug: tenant.slug,
     name: tenant.name,
     locale: tenant.locale,
+    defaultDepartment: tenant.defaultDepartment,
     accounts: accounts.map((a) => ({
       accountSid: a.accountSid,
       mode: a.mode,
@@ -199,6 +209,8 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
       );
     }
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
+    if (change.defaultDepartment !== undefined)
+      await tx.update(tenants).set({ defaultDepartment: change.defaultDepartment }).where(eq(tenants.id, tenant.id));
     if (change.authToken !== undefined)
       await tx
         .update(twilioAccounts)
