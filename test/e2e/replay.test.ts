@@ -12,9 +12,21 @@ import { HISTORIES_DIR } from '../support/conversation';
 
 // Recorded histories of real runs (npm run fixtures:record), replayed against today's workflow code: a change
 // that would break the determinism of workflows already running in production fails here (O4).
+// Fixtures whose runs only an old, removed workflow branch can replay (README "Changing a workflow", step 5) are
+// listed in RETIRED: kept and pinned, no longer replayed.
+const RETIRED_FILE = path.join(HISTORIES_DIR, 'RETIRED');
+const retired = new Set(
+  fs.existsSync(RETIRED_FILE)
+    ? fs
+        .readFileSync(RETIRED_FILE, 'utf8')
+        .split('\n')
+        .map((line) => line.replace(/#.*/, '').trim())
+        .filter(Boolean)
+    : [],
+);
 const fixtures = fs
   .readdirSync(HISTORIES_DIR)
-  .filter((f) => f.endsWith('.json'))
+  .filter((f) => f.endsWith('.json') && !retired.has(f))
   .sort();
 let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
 // The production data converter with an encryption key: the committed histories are plain (written before payload
