@@ -13,6 +13,7 @@ import {
   takeOverUpdate,
   type ConversationStatus,
 } from '../../contract';
+import { CONVERSATION_STATUSES } from '../../contract/statuses';
 import { contacts, conversations, messages, users } from '../../db/schema';
 import { hasRole } from '../../domain/api-keys';
 import { isTerminal } from '../../domain/conversation-state';
@@ -21,9 +22,8 @@ import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
 import { readJson } from '../body';
 
-const STATUSES = ['PENDING', 'PROGRESS', 'IDLE', 'HUMAN', 'RESOLVED', 'CLOSED', 'EXPIRED'] as const;
 const listQuery = z.object({
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
   department: z.string().min(1).max(40).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
