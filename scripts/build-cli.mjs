@@ -77,6 +77,8 @@ export async function buildCli({ quiet = false } = {}) {
     outdir,
     metafile: true,
     sourcemap: 'linked',
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: quiet ? 'silent' : 'warning',
     plugins: [sourceUrls(outdir)],
   });
