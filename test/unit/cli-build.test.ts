@@ -23,7 +23,7 @@ describe('compiled CLI', () => {
       .readdirSync(dir)
       .filter((f) => f.endsWith('.js'))
       .flatMap((f) => [
-        ...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/new URL\("([^"]+)", import\.meta\.url\)/g),
+        ...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/new URL\("([^"]+)",\s*import\.meta\.url\)/g),
       ])
       .map((m) => path.resolve(dir, m[1]!));
     expect(referenced.map((f) => path.relative(ROOT, f))).toContain('src/temporal/data-converter.ts');
