@@ -1,4 +1,6 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+// The error classes from @temporalio/common (the client re-exports them): the CLI loads the client only to call it.
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { and, eq, inArray, isNull, notInArray as notIn, sql } from 'drizzle-orm';
 import {
   campaignProgressQuery,

@@ -1,9 +1,9 @@
 import { readEnvOrExit, type Env } from '../config/env';
-import { connectDatabase, type ConnectedDb } from '../db/connect';
+import type { ConnectedDb } from '../db/connect';
 import { createDb } from '../db/client';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file';
 import { installKeyringSource } from '../secrets/keyring';
-import { createTemporalClient, type TemporalClientHandle } from '../temporal/connection';
+import type { TemporalClientHandle } from '../temporal/connection';
 import { readLocalPayloadKeys } from '../temporal/payload-keys';
 
 export interface CliContext {
@@ -11,8 +11,11 @@ export interface CliContext {
   runtime: RuntimeInfo | null;
   /** Opens the database the service uses: DATABASE_URL, else the running `npm start`'s embedded one, else opens it. */
   database(): Promise<ConnectedDb>;
-  /** A Temporal client: TEMPORAL_ADDRESS, else the running `npm start`'s dev server. */
-  temporal(): TemporalClientHandle;
+  /**
+   * A Temporal client: TEMPORAL_ADDRESS, else the running `npm start`'s dev server. Loads the Temporal SDK on first
+   * use, so commands that never talk to Temporal do not pay for it.
+   */
+  temporal(): Promise<TemporalClientHandle>;
   /** The Temporal Web UI page of a workflow. */
   webUiLink(workflowId: string): string;
 }
@@ -31,9 +34,10 @@ export function createCliContext(): CliContext {
           url: runtime.databaseUrl,
           embedded: true,
         };
+      const { connectDatabase } = await import('../db/connect'); // the embedded Postgres only when it is used
       return connectDatabase(env);
     },
-    temporal() {
+    async temporal() {
       const address = env.TEMPORAL_ADDRESS ?? runtime?.temporalAddress;
       if (!address)
         throw new CliError('Temporal is not reachable: start the service (npm start) or set TEMPORAL_ADDRESS');
@@ -41,6 +45,7 @@ export function createCliContext(): CliContext {
       const payloadKeys = env.CAUSEWAY_PAYLOAD_KEYS ?? readLocalPayloadKeys(env.CAUSEWAY_DATA_DIR);
       if (!payloadKeys && env.NODE_ENV === 'production')
         throw new CliError("CAUSEWAY_PAYLOAD_KEYS is not set: the service's payloads cannot be encrypted or read");
+      const { createTemporalClient } = await import('../temporal/connection');
       return createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
     },
     webUiLink(workflowId: string) {

@@ -1,16 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/env';
-import { registerCampaignCommands } from './commands/campaign';
-import { registerContactCommands } from './commands/contact';
-import { registerDbCommands } from './commands/db';
-import { registerPromptCommands } from './commands/prompt';
-import { registerReconcileCommand } from './commands/reconcile';
-import { registerSimulateCommand } from './commands/simulate';
-import { registerTemplateCommands } from './commands/template';
-import { registerTemporalCommands } from './commands/temporal';
-import { registerTenantCommands } from './commands/tenant';
-import { registerTraceCommands } from './commands/trace';
-import { registerUserCommands } from './commands/user';
 import { CliError, createCliContext, type CliContext } from './context';
 import { SecretsKeyError } from '../secrets/keyring';
 
@@ -23,17 +12,29 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-registerDbCommands(program, ctx);
-registerTenantCommands(program, ctx);
-registerSimulateCommand(program, ctx);
-registerUserCommands(program, ctx);
-registerTraceCommands(program, ctx);
-registerCampaignCommands(program, ctx);
-registerReconcileCommand(program, ctx);
-registerTemplateCommands(program, ctx);
-registerTemporalCommands(program, ctx);
-registerContactCommands(program, ctx);
-registerPromptCommands(program, ctx);
+// Each command's module (and the dependencies it needs) loads only when that command runs: `causeway campaign …`
+// imports the campaign commands alone. Help and unknown commands load them all.
+type Register = (program: Command, ctx: () => CliContext) => void;
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  db: async () => (await import('./commands/db')).registerDbCommands,
+  tenant: async () => (await import('./commands/tenant')).registerTenantCommands,
+  simulate: async () => (await import('./commands/simulate')).registerSimulateCommand,
+  user: async () => (await import('./commands/user')).registerUserCommands,
+  trace: async () => (await import('./commands/trace')).registerTraceCommands,
+  journey: async () => (await import('./commands/trace')).registerTraceCommands,
+  campaign: async () => (await import('./commands/campaign')).registerCampaignCommands,
+  outage: async () => (await import('./commands/campaign')).registerCampaignCommands,
+  reconcile: async () => (await import('./commands/reconcile')).registerReconcileCommand,
+  template: async () => (await import('./commands/template')).registerTemplateCommands,
+  temporal: async () => (await import('./commands/temporal')).registerTemporalCommands,
+  contact: async () => (await import('./commands/contact')).registerContactCommands,
+  prompt: async () => (await import('./commands/prompt')).registerPromptCommands,
+};
+const named = process.argv[2];
+const loaders =
+  named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : [...new Set(Object.values(COMMANDS))];
+const registers = new Set(await Promise.all(loaders.map((load) => load())));
+for (const register of registers) register(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

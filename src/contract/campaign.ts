@@ -1,8 +1,6 @@
 import type { TraceContext } from './types';
-
-export type CampaignStatus = 'draft' | 'scheduled' | 'active' | 'paused' | 'completed' | 'cancelled';
-export type TargetState =
-  'pending' | 'scheduled' | 'sending' | 'completed' | 'failed' | 'skipped' | 'opted_out' | 'paid';
+import type { CampaignStatus } from './statuses';
+export type { CampaignStatus, TargetState } from './statuses';
 
 export interface CampaignInput {
   campaignId: string;

@@ -1,6 +1,7 @@
 export type Channel = 'sms' | 'whatsapp';
 
-export type ConversationStatus = 'PENDING' | 'PROGRESS' | 'IDLE' | 'HUMAN' | 'RESOLVED' | 'CLOSED' | 'EXPIRED';
+import type { ConversationStatus } from './statuses';
+export type { ConversationStatus };
 
 /** Trace context carried with each unit of work (seed 001): one trace per entry point, a span per step. */
 export interface TraceContext {

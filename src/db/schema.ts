@@ -16,21 +16,14 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { CAMPAIGN_STATUSES, CONVERSATION_STATUSES, TARGET_STATES } from '../contract/statuses';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
 export const channelEnum = pgEnum('channel', ['sms', 'whatsapp']);
-export const conversationStatusEnum = pgEnum('conversation_status', [
-  'PENDING',
-  'PROGRESS',
-  'IDLE',
-  'HUMAN',
-  'RESOLVED',
-  'CLOSED',
-  'EXPIRED',
-]);
+export const conversationStatusEnum = pgEnum('conversation_status', CONVERSATION_STATUSES);
 export const directionEnum = pgEnum('message_direction', ['inbound', 'outbound']);
 
 export const tenants = pgTable('tenants', {
@@ -149,7 +142,7 @@ export const contacts = pgTable(
   ],
 );
 
-export const ACTIVE_CONVERSATION_STATUSES = ['PENDING', 'PROGRESS', 'IDLE', 'HUMAN'] as const;
+export { ACTIVE_CONVERSATION_STATUSES } from '../contract/statuses';
 
 export const conversations = pgTable(
   'conversations',
@@ -542,19 +535,7 @@ export const parkedStatusCallbacks = pgTable(
 // ---------------------------------------------------------------------------------------------------------------
 // Campaigns (C1–C6; seed 004 collections module: voice_campaigns, voice_campaign_targets, voice_promises, …).
 
-export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'active', 'paused', 'completed', 'cancelled'] as const;
-export const TARGET_STATES = [
-  'pending',
-  'scheduled',
-  'sending',
-  'completed',
-  'failed',
-  'skipped',
-  'opted_out',
-  'paid',
-] as const;
-/** Targets still to be worked on; the campaign completes when none is left in these states. */
-export const OPEN_TARGET_STATES = ['pending', 'scheduled', 'sending'] as const;
+export { CAMPAIGN_STATUSES, TARGET_STATES, OPEN_TARGET_STATES } from '../contract/statuses';
 
 export const campaigns = pgTable(
   'campaigns',

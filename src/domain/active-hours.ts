@@ -3,7 +3,7 @@
  * (e.g. ANATEL in Brazil: weekdays 08:00-20:00, Saturday 08:00-14:00). Pure: no I/O.
  */
 
-export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 /** `[start, end)` in seconds since local midnight; end is exclusive and at most 86400. */
 export type ActiveHours = Record<Weekday, Array<[startSecondOfDay: number, endSecondOfDay: number]>>;
 
@@ -11,7 +11,7 @@ export class ActiveHoursError extends Error {
   override name = 'ActiveHoursError';
 }
 
-export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const FULL_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const DAY_SECONDS = 86_400;
 const DAY_MS = DAY_SECONDS * 1000;

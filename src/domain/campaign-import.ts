@@ -78,7 +78,7 @@ const ALIASES: Record<string, Field> = {
   documento: 'document',
 };
 
-export const DEFAULT_MAX_ROWS = 200_000;
+const DEFAULT_MAX_ROWS = 200_000;
 const MAX_VARIABLE_LENGTH = 1000;
 const MAX_AMOUNT_CENTS = 1e11;
 

@@ -1,4 +1,4 @@
-import type { ConversationStatus } from '../contract/types';
+import { TERMINAL_CONVERSATION_STATUSES, type ConversationStatus } from '../contract/statuses';
 
 // The conversation lifecycle (I6) as data: which status may follow which. Used by activities before every
 // optimistic-locked UPDATE, and by the API to refuse impossible operator actions early.
@@ -12,12 +12,10 @@ const ALLOWED: Record<ConversationStatus, readonly ConversationStatus[]> = {
   EXPIRED: [],
 };
 
-export const TERMINAL_STATUSES: readonly ConversationStatus[] = ['RESOLVED', 'CLOSED', 'EXPIRED'];
-
 export function canTransition(from: ConversationStatus, to: ConversationStatus): boolean {
   return ALLOWED[from].includes(to);
 }
 
 export function isTerminal(status: ConversationStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
+  return (TERMINAL_CONVERSATION_STATUSES as readonly ConversationStatus[]).includes(status);
 }

@@ -14,12 +14,6 @@ const RANK: Record<string, number> = {
   canceled: 10,
 };
 
-export const FINAL_STATUSES = ['undelivered', 'failed', 'canceled'] as const;
-
-export function statusRank(status: string): number | undefined {
-  return RANK[status];
-}
-
 /** Whether a callback reporting `next` may replace `current`. Unknown statuses never overwrite anything. */
 export function canAdvanceStatus(current: string, next: string): boolean {
   const from = RANK[current];

@@ -35,7 +35,7 @@ const KIND = new Map<string, KeywordKind>([
 ]);
 
 /** Trim, collapse whitespace, lowercase, strip accents (NFD) and trailing "." / "!" ("Stop." and " STOP! " → "stop"). */
-export function normalizeKeyword(body: string): string {
+function normalizeKeyword(body: string): string {
   return body
     .normalize('NFD')
     .replace(/\p{M}/gu, '')

@@ -1,19 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { childTrace, rootTrace, type TraceIds } from '../contract/trace';
 import type { TraceContext } from '../contract/types';
 
-// W3C trace-context sizes, so the same ids can be exported to OpenTelemetry unchanged.
-export const newTraceId = () => randomBytes(16).toString('hex');
 export const newSpanId = () => randomBytes(8).toString('hex');
+const ids: TraceIds = { traceId: () => randomBytes(16).toString('hex'), spanId: newSpanId };
 
-export function newRootTrace(causalTraceId: string | null = null): TraceContext {
-  return { traceId: newTraceId(), spanId: newSpanId(), parentId: null, causalTraceId };
-}
-
-export function childSpan(parent: TraceContext): TraceContext {
-  return {
-    traceId: parent.traceId,
-    spanId: newSpanId(),
-    parentId: parent.spanId,
-    causalTraceId: parent.causalTraceId ?? null,
-  };
-}
+export const newRootTrace = (causalTraceId: string | null = null): TraceContext => rootTrace(ids, causalTraceId);
+export const childSpan = (parent: TraceContext): TraceContext => childTrace(ids, parent);

@@ -3,15 +3,6 @@
  * message to that business number; after that only an approved template (Twilio: ContentSid + ContentVariables).
  */
 
-/** Purposes without a message template of their own (the text comes from an agent, an outage, a broadcast body). */
-export const FREE_TEXT_PURPOSES = [
-  'agent_reply',
-  'ai_reply',
-  'outage_notice',
-  'outage_resolution',
-  'broadcast',
-] as const;
-
 /**
  * Answers to the customer's own message, which opt-out must not suppress: the STOP/START confirmations (the carrier
  * and Meta expect them) and the fallback apology for a message just received. AI and agent messages are likewise

@@ -1,5 +1,5 @@
 /** Offset (ms) of `timeZone` from UTC at `instant`: wall clock read as if UTC, minus the instant. */
-export function zoneOffsetMs(timeZone: string, instant: number): number {
+function zoneOffsetMs(timeZone: string, instant: number): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
@@ -18,7 +18,7 @@ export function zoneOffsetMs(timeZone: string, instant: number): number {
 }
 
 /** The instant a local wall-clock time happens in `timeZone` (two passes settle DST changes). */
-export function zonedWallClockToUtc(timeZone: string, year: number, month: number, day: number, seconds = 0): number {
+function zonedWallClockToUtc(timeZone: string, year: number, month: number, day: number, seconds = 0): number {
   const wall = Date.UTC(year, month - 1, day) + seconds * 1000;
   let guess = wall - zoneOffsetMs(timeZone, wall);
   guess = wall - zoneOffsetMs(timeZone, guess);

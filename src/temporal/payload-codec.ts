@@ -1,6 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import type { PayloadKey } from './payload-key-spec';
+
+// The key list format lives in its own module, light enough for config parsing (src/config/env.ts).
+export { formatPayloadKeys, parsePayloadKeys, type PayloadKey } from './payload-key-spec';
 
 /** The encoding of an encrypted payload; its `data` is IV ‖ AES-256-GCM ciphertext ‖ tag of the whole original Payload. */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -9,48 +13,8 @@ export const KEY_ID_METADATA = 'encryption-key-id';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
-
-export interface PayloadKey {
-  id: string;
-  /** 32 bytes (AES-256). */
-  key: Buffer;
-}
-
-/**
- * `k2:<base64>,k1:<base64>`: the first key encrypts, every listed key decrypts (add the new key in front to
- * rotate; drop an old one only once no retained history was written with it). Throws with the problem, never a key.
- */
-export function parsePayloadKeys(spec: string): PayloadKey[] {
-  const keys = spec
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .map((part, index) => {
-      const colon = part.indexOf(':');
-      const id = colon > 0 ? part.slice(0, colon) : '';
-      if (!KEY_ID.test(id))
-        throw new Error(
-          `key ${index + 1}: expected <id>:<base64 of 32 bytes>, with an id of letters, digits, '.', '_' or '-'`,
-        );
-      const material = part.slice(colon + 1);
-      const key = Buffer.from(material, 'base64');
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(material) || key.length !== 32)
-        throw new Error(`key ${id}: must be 32 random bytes in base64 (openssl rand -base64 32)`);
-      return { id, key };
-    });
-  if (keys.length === 0) throw new Error('no keys listed');
-  const ids = keys.map((k) => k.id);
-  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (duplicate) throw new Error(`key id ${duplicate} is listed twice`);
-  return keys;
-}
-
-export function formatPayloadKeys(keys: PayloadKey[]): string {
-  return keys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
-}
 
 export const isEncryptedPayload = (payload: Payload) =>
   payload.metadata?.[METADATA_ENCODING_KEY] !== undefined &&

@@ -2,7 +2,7 @@ import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import type { TraceContext } from '../contract/types';
 
 /** The Temporal header that carries the trace context (seed 001) through every workflow, signal and activity. */
-export const TRACE_HEADER = 'causeway-trace';
+const TRACE_HEADER = 'causeway-trace';
 
 export function withTraceHeader(headers: Headers, trace: TraceContext): Headers {
   return { ...headers, [TRACE_HEADER]: defaultPayloadConverter.toPayload(trace) };

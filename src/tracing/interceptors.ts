@@ -24,7 +24,7 @@ export function traceClientInterceptor(): WorkflowClientInterceptor {
 }
 
 /** What to do when an activity arrives without a trace (T4): a new root, and a warning event saying where. */
-export interface BrokenChainContext {
+interface BrokenChainContext {
   place: string;
   /** Ids found on the activity's input, so reconstruction can still place the event by tenant and contact. */
   tenantId?: string;

@@ -13,6 +13,7 @@ import {
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import type { TraceContext } from '../contract';
+import { childTrace, rootTrace, type TraceIds } from '../contract/trace';
 import { traceFromHeaders, withTraceHeader } from '../tracing/header';
 
 // Workflow-side trace scope: set from the header of whatever started this code (run, signal, update) and
@@ -20,21 +21,14 @@ import { traceFromHeaders, withTraceHeader } from '../tracing/header';
 const scope = new AsyncLocalStorage<TraceContext>();
 let runTrace: TraceContext | null = null;
 
+// Ids from the workflow's deterministic uuid4(): one call per id, so replays draw the same ones.
 const hex = () => uuid4().replace(/-/g, '');
+const ids: TraceIds = { traceId: hex, spanId: () => hex().slice(0, 16) };
 
-export function childOf(parent: TraceContext): TraceContext {
-  return {
-    traceId: parent.traceId,
-    spanId: hex().slice(0, 16),
-    parentId: parent.spanId,
-    causalTraceId: parent.causalTraceId ?? null,
-  };
-}
+export const childOf = (parent: TraceContext): TraceContext => childTrace(ids, parent);
 
 /** A timer firing or a run without a trace is an entry point of its own (seed 001): a new root trace. */
-export function newRootTrace(): TraceContext {
-  return { traceId: hex(), spanId: hex().slice(0, 16), parentId: null, causalTraceId: null };
-}
+export const newRootTrace = (): TraceContext => rootTrace(ids);
 
 /** The trace the workflow code is currently working in. */
 export function currentWorkflowTrace(): TraceContext {

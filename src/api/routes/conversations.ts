@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { conversationMessages, listVisibleConversations } from '../../db/console';
+import { CONVERSATION_STATUSES } from '../../contract/statuses';
 import { authenticate } from '../auth';
 import { conversationActions } from '../conversation-actions';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
 import { readJson } from '../body';
 
-const STATUSES = ['PENDING', 'PROGRESS', 'IDLE', 'HUMAN', 'RESOLVED', 'CLOSED', 'EXPIRED'] as const;
 const listQuery = z.object({
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
   department: z.string().min(1).max(40).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

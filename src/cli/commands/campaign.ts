@@ -23,6 +23,7 @@ import {
   type CampaignOptions,
   type ControlAction,
 } from '../../campaigns/service';
+import type { TemporalClientHandle } from '../../temporal/connection';
 import { CliError, type CliContext } from '../context';
 import type { campaigns } from '../../db/schema';
 
@@ -110,6 +111,22 @@ function toOptions(f: SettingsFlags): Omit<CampaignOptions, 'name'> {
     endAt: instant('--end', f.end),
   };
 }
+
+/**
+ * The Temporal client, its SDK loading while the command's first queries run (the database answers first; loading
+ * the SDK takes longer than a query). Await it where it is needed; closeLoaded() in the `finally`.
+ */
+function loadWhileQuerying(ctx: () => CliContext): Promise<TemporalClientHandle> {
+  const handle = ctx().temporal();
+  handle.catch(() => undefined); // awaited later; a failure surfaces there
+  return handle;
+}
+
+const closeLoaded = (handle: Promise<TemporalClientHandle>) =>
+  handle.then(
+    (h) => h.close(),
+    () => undefined,
+  );
 
 /** Runs a command in its own trace (T1): every CLI invocation is an entry point. */
 async function asCommand<T>(causalTraceId: string | null, fn: (trace: TraceContext) => Promise<T>): Promise<T> {
@@ -270,12 +287,12 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
     .option('--json', 'machine-readable output', false)
     .action(async (ref: string, o: { tenant?: string; watch: boolean; json: boolean }) => {
       const database = await ctx().database();
-      const temporal = ctx().temporal();
+      const temporal = loadWhileQuerying(ctx);
       try {
         const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
         const load = async () => requireCampaign(database.db, tenant.id, ref).catch(rethrow);
         let c = await load();
-        const progress = await campaignProgress(temporal.client, c.id).catch(() => null);
+        const progress = await campaignProgress((await temporal).client, c.id).catch(() => null);
         if (o.json)
           return console.log(
             JSON.stringify({ campaign: c, states: await targetStateCounts(database.db, c.id), progress }, null, 2),
@@ -311,7 +328,7 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
         bar.stop();
         console.log(describe(c, await targetStateCounts(database.db, c.id), null));
       } finally {
-        await Promise.all([database.close(), temporal.close()]);
+        await Promise.all([database.close(), closeLoaded(temporal)]);
       }
     });
 
@@ -433,7 +450,7 @@ async function start(
   campaignId: string,
 ) {
   const c = await requireCampaign(db, tenant.id, campaignId).catch(rethrow);
-  const temporal = ctx().temporal();
+  const temporal = await ctx().temporal();
   try {
     await asCommand(c.traceId, async (trace) => {
       // The workflow works in the campaign's own trace: every send is a span of it, and replies point back at it (T3).
@@ -465,7 +482,7 @@ async function start(
 }
 
 async function stopNotices(ctx: () => CliContext, campaignId: string) {
-  const temporal = ctx().temporal();
+  const temporal = await ctx().temporal();
   try {
     await controlCampaign(temporal.client, campaignId, 'cancel', { actor: 'cli', reason: 'outage resolved' });
     console.log('  the notice campaign was still running: cancelled');
@@ -483,12 +500,13 @@ async function control(
   o: { tenant?: string; reason?: string },
 ) {
   const database = await ctx().database();
-  const temporal = ctx().temporal();
+  const temporal = loadWhileQuerying(ctx);
   try {
     const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
     const c = await requireCampaign(database.db, tenant.id, ref).catch(rethrow);
+    const { client } = await temporal;
     await asCommand(c.traceId, async (trace) => {
-      await controlCampaign(temporal.client, c.id, action, {
+      await controlCampaign(client, c.id, action, {
         actor: 'cli',
         ...(o.reason ? { reason: o.reason } : {}),
       }).catch(rethrow);
@@ -499,6 +517,6 @@ async function control(
       console.log(`  Web UI      ${ctx().webUiLink(campaignWorkflowId(c.id))}`);
     });
   } finally {
-    await Promise.all([database.close(), temporal.close()]);
+    await Promise.all([database.close(), closeLoaded(temporal)]);
   }
 }

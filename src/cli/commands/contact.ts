@@ -16,7 +16,7 @@ export function registerContactCommands(program: Command, ctx: () => CliContext)
     .option('--no-wait', 'start the erasure and return without waiting for it')
     .action(async (phone: string, o: { tenant: string; reason: string; wait: boolean }) => {
       const database = await ctx().database();
-      const temporal = ctx().temporal();
+      const temporal = await ctx().temporal();
       try {
         const started = await requestErasure(database.db, temporal.client, ctx().env.TEMPORAL_TASK_QUEUE, {
           tenant: { slug: o.tenant },

@@ -77,7 +77,7 @@ export function registerReconcileCommand(program: Command, ctx: () => CliContext
       }
       if (sinceMs <= 0) throw new CliError('--since must be longer than 0');
       const database = await ctx().database();
-      const temporal = ctx().temporal();
+      const temporal = await ctx().temporal();
       try {
         if (!o.json) console.log(`reconciling the last ${formatDuration(sinceMs)} with Twilio…`);
         const runs = await runReconcile(

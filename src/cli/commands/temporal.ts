@@ -41,7 +41,7 @@ export function registerTemporalCommands(program: Command, ctx: () => CliContext
     .option('--wait <duration>', 'keep retrying this long while the server or namespace is not ready', '2m')
     .action(async (options: { wait: string }) => {
       const context = ctx();
-      const handle = context.temporal();
+      const handle = await context.temporal();
       try {
         const names = await setUpTemporal(
           handle.connection,

@@ -45,7 +45,7 @@ function printTenant(t: TenantDetails) {
 async function scheduleReconciliation(context: CliContext, slug: string) {
   let temporal;
   try {
-    temporal = context.temporal();
+    temporal = await context.temporal();
     const client = temporal.client;
     await client.withDeadline(Date.now() + 5000, () =>
       ensureReconcileSchedule(client, slug, reconcileScheduleSettings(context.env)),
