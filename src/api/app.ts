@@ -10,6 +10,7 @@ import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
 import { contactRoutes } from './routes/contacts';
 import { conversationRoutes } from './routes/conversations';
+import { draftRoutes } from './routes/drafts';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
 import { traceRoutes } from './routes/traces';
@@ -56,6 +57,7 @@ export function createApp(appDeps: AppDeps) {
   app.get('/metrics', async (c) => c.body(await renderMetrics(metrics), 200, { 'Content-Type': METRICS_CONTENT_TYPE }));
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
+  app.route('/api/conversations', draftRoutes(deps));
   app.route('/api', traceRoutes(deps));
   app.route('/api', campaignRoutes(deps));
   app.route('/api', contactRoutes(deps));
