@@ -9,12 +9,16 @@ export type DraftOutcome = NonNullable<typeof suggestedResponses.$inferSelect.ou
  * Whether the conversation's replies are drafts (hybrid mode): its department's setting, else the tenant's, else
  * off. A column expression over `conversations`, so the AI turn reads it with the context it loads anyway.
  */
-export const hybridEnabledSql = (): SQL<boolean> => sql<boolean>`coalesce(
-  (select ${hybridSettings.enabled} from ${hybridSettings}
-    where ${hybridSettings.tenantId} = ${conversations.tenantId} and ${hybridSettings.department} = ${conversations.department}),
-  (select ${hybridSettings.enabled} from ${hybridSettings}
-    where ${hybridSettings.tenantId} = ${conversations.tenantId} and ${hybridSettings.department} is null),
-  false)`;
+export const hybridEnabledSql = (): SQL<boolean> => {
+  // Qualified by hand: drizzle leaves columns of a single-table select unqualified, which inside the subqueries
+  // would bind to hybrid_settings' own tenant_id and department.
+  const tenantId = sql`${conversations}.${sql.identifier('tenant_id')}`;
+  const department = sql`${conversations}.${sql.identifier('department')}`;
+  return sql<boolean>`coalesce(
+    (select hs.enabled from ${hybridSettings} hs where hs.tenant_id = ${tenantId} and hs.department = ${department}),
+    (select hs.enabled from ${hybridSettings} hs where hs.tenant_id = ${tenantId} and hs.department is null),
+    false)`;
+};
 
 /** `causeway tenant update --hybrid on|off [--department X]`: one row per tenant and department. */
 export async function setHybridMode(
