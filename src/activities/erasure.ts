@@ -3,6 +3,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { conversationWorkflowId, erasureWorkflowId, type ErasureInput, type ErasureSummary } from '../contract';
 import { bumpCounters } from '../db/campaign-targets';
+import { anonymizeDrafts } from '../db/drafts';
 import type { Tx } from '../db/client';
 import {
   aiResults,
@@ -343,6 +344,8 @@ export function createErasureActivities(deps: ActivityDeps) {
               .where(inArray(aiResults.conversationId, t.conversationIds))
               .returning(returningId),
           );
+          // Hybrid mode's drafts quote the AI's and the agents' texts.
+          c.suggested_responses = await anonymizeDrafts(tx, t.conversationIds, ERASED);
           c.alerts = await n(
             tx
               .update(alerts)

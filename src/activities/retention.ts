@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
 import type { RetentionInput, RetentionResult } from '../contract';
+import { blankDecidedDrafts } from '../db/drafts';
 import { aiResults, conversations, messages } from '../db/schema';
 import type { ActivityDeps } from './deps';
 
@@ -43,6 +44,8 @@ export function createRetentionActivities(deps: ActivityDeps) {
           Context.current().heartbeat(result);
           if (rows.length < RETENTION_BATCH) break;
         }
+        // Hybrid mode's drafts (decided ones only: a pending draft is still to be sent) quote AI and agent texts.
+        await blankDecidedDrafts(deps.db, cutoff);
         // Thread summaries are AI texts about the messages they replaced: they go with the conversation's last message.
         await deps.db.execute(
           sql`update ${conversations} set summary = null where ${conversations.summary} is not null and ${conversations.lastMessageAt} < ${cutoff.toISOString()}::timestamptz`,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from './client';
 import { raiseAlerts } from './alerts';
 import { alerts, aiResults, conversations, hybridSettings, suggestedResponses, users } from './schema';
@@ -240,7 +240,21 @@ export async function anonymizeDrafts(tx: DbOrTx, conversationIds: string[], era
       finalText: sql`case when ${suggestedResponses.finalText} is null then null else ${erased} end`,
       reason: sql`case when ${suggestedResponses.reason} is null then null else ${erased} end`,
     })
-    .where(sql`${suggestedResponses.conversationId} in ${conversationIds}`)
+    .where(inArray(suggestedResponses.conversationId, conversationIds))
     .returning({ id: suggestedResponses.id });
   return rows.length;
+}
+
+/** Retention (RETENTION_AI_TEXTS): decided drafts older than the cutoff lose their texts. */
+export async function blankDecidedDrafts(db: DbOrTx, cutoff: Date): Promise<void> {
+  await db
+    .update(suggestedResponses)
+    .set({ draftText: '', finalText: null })
+    .where(
+      and(
+        sql`${suggestedResponses.outcome} is not null`,
+        sql`${suggestedResponses.createdAt} < ${cutoff.toISOString()}::timestamptz`,
+        sql`${suggestedResponses.draftText} <> ''`,
+      ),
+    );
 }

@@ -1,10 +1,16 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveDraftUpdate, FailureType } from '../../src/contract';
-import { loadEnv } from '../../src/config/env';
+import { childProcessEnv, loadEnv } from '../../src/config/env';
+import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { hybridEnabledSql, setHybridMode } from '../../src/db/drafts';
 import { alerts, conversations, events, messages, suggestedResponses } from '../../src/db/schema';
 import { conversationOf, recordHistory, sentTo } from '../support/conversation';
@@ -26,6 +32,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
+
+const cli = (args: string[]) =>
+  promisify(execFile)(process.execPath, ['bin/causeway.js', ...args], {
+    env: childProcessEnv({
+      DATABASE_URL: h.env.DATABASE_URL!,
+      TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
+      LOG_LEVEL: 'silent',
+      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
+      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-hybrid-')),
+    }),
+  }).then(
+    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
 
 async function hybridTenant() {
   const tenant = await h.createTestTenant();
@@ -204,8 +224,11 @@ describe('hybrid mode: the AI drafts, an agent sends', () => {
     await h.postInbound(plain, { body: 'oi', from });
     await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === 'Echo: oi'));
 
-    const tenant = await hybridTenant();
-    await setHybridMode(h.db, { tenantId: tenant.tenantId, department: 'billing', enabled: false });
+    const tenant = await h.createTestTenant();
+    expect((await cli(['tenant', 'update', tenant.slug, '--hybrid', 'on'])).code).toBe(0);
+    const off = await cli(['tenant', 'update', tenant.slug, '--hybrid', 'off', '--department', 'billing']);
+    expect(off.stdout).toContain('hybrid mode (AI drafts, agents send): on, billing off');
+    expect((await cli(['tenant', 'update', tenant.slug, '--department', 'billing'])).code).not.toBe(0);
     const agent = await h.createOperator(tenant);
     const { conversationId } = await draftFor(tenant, `whatsapp:${randomPhone()}`, 'bom dia', agent.apiKey);
     const hybridOf = async () =>
