@@ -19,7 +19,8 @@ const infrastructure = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'dist/', 'drizzle/', 'scratch/'] },
+  // src/api/console/static: browser assets served as they are (no build step, no Node types).
+  { ignores: ['node_modules/', '.data/', 'dist/', 'drizzle/', 'scratch/', 'src/api/console/static/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -69,6 +69,7 @@ async function conversationContext(db: DbOrTx, conversationId: string) {
       summarizedUntil: conversations.summarizedUntil,
       contactId: conversations.contactId,
       tenantLocale: tenants.locale,
+      defaultDepartment: tenants.defaultDepartment,
       hybrid: hybridEnabledSql(),
     })
     .from(conversations)
@@ -269,6 +270,11 @@ export function createAiActivities(deps: ActivityDeps) {
         return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);
       }
       const latencyMs = Math.round(performance.now() - started);
+      // Issue 13 C: a handoff the model asked for without naming a department goes to the tenant's default one.
+      if (response.action.type === 'handoff' && response.action.defaulted) {
+        const { defaulted: _defaulted, ...handoff } = response.action;
+        response = { ...response, action: { ...handoff, department: context.defaultDepartment } };
+      }
       const turnAlerts = response.output ? alertsForTurn(response.output) : [];
       const aiResultId = await db.transaction(async (tx) => {
         const [row] = await tx

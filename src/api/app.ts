@@ -8,6 +8,7 @@ import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
 import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
+import { consoleRoutes } from './console';
 import { contactRoutes } from './routes/contacts';
 import { conversationRoutes } from './routes/conversations';
 import { draftRoutes } from './routes/drafts';
@@ -63,6 +64,7 @@ export function createApp(appDeps: AppDeps) {
   app.route('/api', contactRoutes(deps));
   app.route('/', pageRoutes());
   app.route('/codec', codecRoutes(deps));
+  app.route('/console', consoleRoutes(deps));
 
   app.notFound((c) =>
     errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),

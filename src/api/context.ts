@@ -17,6 +17,7 @@ export interface AppDeps {
         | 'TEMPORAL_UI_URL'
         | 'TEMPORAL_UI_PORT'
         | 'CODEC_CORS_ORIGINS'
+        | 'TWILIO_API_BASE_URL'
       >
     >;
   db: Database;

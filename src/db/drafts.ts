@@ -1,19 +1,21 @@
 import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from './client';
 import { raiseAlerts } from './alerts';
-import { alerts, aiResults, conversations, hybridSettings, suggestedResponses, users } from './schema';
+import { alerts, aiResults, conversations, hybridSettings, suggestedResponses, tenants, users } from './schema';
 
 export type DraftOutcome = NonNullable<typeof suggestedResponses.$inferSelect.outcome>;
 
 /**
- * Whether the conversation's replies are drafts (hybrid mode): its department's setting, else the tenant's, else
- * off. A column expression over `conversations`, so the AI turn reads it with the context it loads anyway.
+ * Whether the conversation's replies are drafts (hybrid mode): its department's setting (the tenant's default
+ * department while it has none), else the tenant's, else off. A column expression over `conversations`, so the AI turn reads it with the context it loads anyway.
  */
 export const hybridEnabledSql = (): SQL<boolean> => {
   // Qualified by hand: drizzle leaves columns of a single-table select unqualified, which inside the subqueries
   // would bind to hybrid_settings' own tenant_id and department.
   const tenantId = sql`${conversations}.${sql.identifier('tenant_id')}`;
-  const department = sql`${conversations}.${sql.identifier('department')}`;
+  // A conversation not routed to a department yet (the AI has it) counts as the tenant's default department.
+  const department = sql`coalesce(${conversations}.${sql.identifier('department')},
+    (select t.default_department from ${tenants} t where t.id = ${tenantId}))`;
   return sql<boolean>`coalesce(
     (select hs.enabled from ${hybridSettings} hs where hs.tenant_id = ${tenantId} and hs.department = ${department}),
     (select hs.enabled from ${hybridSettings} hs where hs.tenant_id = ${tenantId} and hs.department is null),
@@ -202,24 +204,6 @@ export async function listConversationDrafts(db: DbOrTx, conversationId: string,
     .where(eq(suggestedResponses.conversationId, conversationId))
     .orderBy(desc(suggestedResponses.createdAt))
     .limit(limit);
-}
-
-/**
- * The conversation an operator may see drafts of: the operator's tenant (department scoping: see the console's
- * conversation access rule, applied here at merge).
- */
-export async function findDraftConversation(db: DbOrTx, operator: { tenantId: string }, conversationId: string) {
-  const [row] = await db
-    .select({
-      id: conversations.id,
-      workflowId: conversations.workflowId,
-      status: conversations.status,
-      department: conversations.department,
-      assignedAgent: conversations.assignedAgent,
-    })
-    .from(conversations)
-    .where(and(eq(conversations.id, conversationId), eq(conversations.tenantId, operator.tenantId)));
-  return row ?? null;
 }
 
 export async function findDraft(db: DbOrTx, conversationId: string, draftId: string) {

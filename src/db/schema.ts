@@ -43,6 +43,8 @@ export const tenants = pgTable('tenants', {
   /** Language of system messages (message_templates.locale) and the default assistant. */
   locale: text('locale').notNull().default('pt-BR'),
   assistantType: text('assistant_type').notNull().default('support'),
+  /** The department a handoff goes to when the AI did not name one (wants_human without the transfer tool). */
+  defaultDepartment: text('default_department').notNull().default('support'),
   createdAt: createdAt(),
 });
 
@@ -406,6 +408,8 @@ export const alerts = pgTable(
     message: text('message').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    /** The operator who acknowledged the alert in the console (null: resolved by the system, or still open). */
+    resolvedBy: uuid('resolved_by').references(() => users.id),
     createdAt: createdAt(),
   },
   (t) => [index('alerts_open_idx').on(t.tenantId, t.resolvedAt, t.createdAt)],

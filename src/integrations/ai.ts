@@ -20,7 +20,11 @@ export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 /** What the turn asks the conversation to do besides replying (from a tool call or `wants_human`). */
 export type AiAction =
   | { type: 'reply' }
-  | { type: 'handoff'; department: Department; reason: string }
+  /**
+   * `department`: the transfer tool's argument, or (`defaulted`) a placeholder the turn activity replaces with the
+   * tenant's default department when the model only said wants_human.
+   */
+  | { type: 'handoff'; department: string; reason: string; defaulted?: true }
   | { type: 'close'; reason: string }
   /** C4: the customer committed to pay; `dueDate` is `YYYY-MM-DD` (end of that day, contact's zone) or an ISO instant. */
   | { type: 'promise'; amountCents: number; dueDate: string; method: PaymentMethod };
@@ -99,5 +103,7 @@ export const SUMMARY_INSTRUCTIONS =
 
 /** The action a structured output implies when the model called no tool. */
 export function actionFromOutput(output: AiTurnOutput): AiAction {
-  return output.wants_human ? { type: 'handoff', department: 'support', reason: output.intent } : { type: 'reply' };
+  return output.wants_human
+    ? { type: 'handoff', department: 'support', reason: output.intent, defaulted: true }
+    : { type: 'reply' };
 }

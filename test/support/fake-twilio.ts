@@ -2,6 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { listenLocal, readBody, sendJson } from './http-server';
 
+/** A 1×1 PNG: what a media file holds unless a test gives its own bytes. */
+export const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 export interface FakeTwilioMessage {
   sid: string;
   accountSid: string;
@@ -21,7 +27,7 @@ export interface FakeTwilioMessage {
   /** `outbound-api` for messages created through the REST API, `inbound` for messages customers sent us. */
   direction: 'outbound-api' | 'inbound';
   /** Media of an inbound message (Twilio's Media subresource); its webhook carries them as MediaUrlN. */
-  media: { sid: string; contentType: string }[];
+  media: { sid: string; contentType: string; data?: Buffer }[];
   /** Set by a failed/undelivered delivery (e.g. 63016), as Twilio's resource shows it (a number). */
   errorCode: number | null;
 }
@@ -95,9 +101,35 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const recipientFailures = new Map<string, Failure[]>();
   const deliveryScripts = new Map<string, DeliveryScript[]>();
   let callbacksInFlight = 0;
+  /** Every GET of a media file: for which account, and whether its credentials were right. */
+  const mediaRequests: { accountSid: string; authorized: boolean }[] = [];
 
   const server = await listenLocal(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
+    // A media file (the MediaUrlN of an inbound webhook): like Twilio's, only with the account's credentials.
+    const mediaMatch =
+      /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\/(MM[0-9a-f]{32}|SM[0-9a-f]{32})\/Media\/(ME[0-9a-f]{32})$/i.exec(
+        url.pathname,
+      );
+    if (mediaMatch && req.method === 'GET') {
+      const [, mediaAccount, messageSid, mediaSid] = mediaMatch;
+      const [mediaUser, mediaPass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+        .toString()
+        .split(':');
+      mediaRequests.push({
+        accountSid: mediaAccount!,
+        authorized: mediaUser === mediaAccount && accounts.get(mediaAccount!) === mediaPass,
+      });
+      if (mediaUser !== mediaAccount || accounts.get(mediaAccount!) !== mediaPass)
+        return sendJson(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      const item = received
+        .find((m) => m.accountSid === mediaAccount && m.sid === messageSid)
+        ?.media.find((m) => m.sid === mediaSid);
+      if (!item) return sendJson(res, 404, { code: 20404, message: 'not found', status: 404 });
+      res.writeHead(200, { 'content-type': item.contentType });
+      res.end(item.data ?? TINY_PNG);
+      return;
+    }
     // The list, one message, and a message's Media subresource (what reconciliation reads).
     const match =
       /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\/((?:SM|MM)[0-9a-f]{32})(?:\/(Media))?)?\.json$/i.exec(
@@ -379,7 +411,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       to: string;
       body: string;
       dateCreated?: Date;
-      media?: { contentType: string }[];
+      media?: { contentType: string; data?: Buffer }[];
     }) {
       const dateCreated = message.dateCreated ?? new Date();
       const { media, ...rest } = message;
@@ -393,8 +425,20 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
         dateSent: dateCreated,
         direction: 'inbound',
         errorCode: null,
-        media: (media ?? []).map((m) => ({ sid: `ME${randomBytes(16).toString('hex')}`, contentType: m.contentType })),
+        media: (media ?? []).map((m) => ({
+          sid: `ME${randomBytes(16).toString('hex')}`,
+          contentType: m.contentType,
+          ...(m.data ? { data: m.data } : {}),
+        })),
       });
+    },
+    mediaRequests,
+    /** The URL Twilio would put in the webhook's MediaUrlN for a received message's n-th media. */
+    mediaUrl(message: { accountSid: string; sid: string }, n: number) {
+      const item = received.find((m) => m.accountSid === message.accountSid && m.sid === message.sid)?.media[n];
+      return item
+        ? `${server.url}/2010-04-01/Accounts/${message.accountSid}/Messages/${message.sid}/Media/${item.sid}`
+        : null;
     },
     addAccount(accountSid: string, authToken: string) {
       accounts.set(accountSid, authToken);

@@ -247,19 +247,34 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   /** POSTs an inbound webhook signed with the tenant's auth token (or the given signature). */
   async function postInbound(
     tenant: TestTenant,
-    message: { body: string; from: string; messageSid?: string; to?: string },
+    message: {
+      body: string;
+      from: string;
+      messageSid?: string;
+      to?: string;
+      /** Media Twilio received with the message: the webhook then carries NumMedia, MediaUrlN, MediaContentTypeN. */
+      media?: { contentType: string; data?: Buffer }[];
+    },
     options: { signature?: string | null; authToken?: string } = {},
   ) {
-    const params = inboundParams(tenant, message);
+    const params: Record<string, string> = inboundParams(tenant, message);
     // Twilio logs the message before it calls the webhook: reconciliation and the WhatsApp window read this log.
     if (!twilio.received.some((m) => m.sid === params.MessageSid))
       twilio.receive({
-        sid: params.MessageSid,
-        accountSid: params.AccountSid,
-        from: params.From,
-        to: params.To,
-        body: params.Body,
+        sid: params.MessageSid!,
+        accountSid: params.AccountSid!,
+        from: params.From!,
+        to: params.To!,
+        body: params.Body!,
+        ...(message.media ? { media: message.media } : {}),
       });
+    if (message.media?.length) {
+      params.NumMedia = String(message.media.length);
+      message.media.forEach((m, i) => {
+        params[`MediaUrl${i}`] = twilio.mediaUrl({ accountSid: params.AccountSid!, sid: params.MessageSid! }, i)!;
+        params[`MediaContentType${i}`] = m.contentType;
+      });
+    }
     const request = signedWebhook({
       publicBaseUrl: PUBLIC_BASE_URL,
       path: '/webhooks/twilio/messages',
@@ -270,7 +285,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     if (options.signature === null) delete headers['x-twilio-signature'];
     else if (options.signature !== undefined) headers['x-twilio-signature'] = options.signature;
     const response = await fetch(`${apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers, body: request.body });
-    return { response, messageSid: params.MessageSid, text: await response.text() };
+    return { response, messageSid: params.MessageSid!, text: await response.text() };
   }
 
   async function postStatus(tenant: TestTenant, params: Record<string, string>) {

@@ -5,7 +5,8 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { approveDraftUpdate, editDraftUpdate, FailureType, rejectDraftUpdate } from '../../contract';
-import { findDraft, findDraftConversation, listConversationDrafts } from '../../db/drafts';
+import { findVisibleConversation } from '../../db/console';
+import { findDraft, listConversationDrafts } from '../../db/drafts';
 import { hasRole } from '../../domain/api-keys';
 import { isTerminal } from '../../domain/conversation-state';
 import { authenticate } from '../auth';
@@ -27,7 +28,8 @@ export function draftRoutes(deps: AppDeps) {
   async function load(c: Context<AppEnv>) {
     const id = c.req.param('id') ?? '';
     if (!z.uuid().safeParse(id).success) throw new ApiError('not_found', 'no such conversation');
-    const row = await findDraftConversation(db, c.get('operator'), id);
+    // Tenant and department scoping, as for every conversation read (src/db/console.ts).
+    const row = await findVisibleConversation(db, c.get('operator'), id);
     if (!row) throw new ApiError('not_found', 'no such conversation');
     return row;
   }

@@ -1,0 +1,444 @@
+/** @jsxImportSource hono/jsx */
+import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
+import type { Child } from 'hono/jsx';
+import {
+  assignedTo,
+  contactOf,
+  conversationMessages,
+  conversationVersion,
+  findTenantOperator,
+  humanQueue,
+  humanQueueVersion,
+  lastHandoffReason,
+  mediaForOperator,
+  tenantOperators,
+  type ConversationRow,
+  type QueueRow,
+} from '../../db/console';
+import type { Operator } from '../../db/users';
+import { hasRole } from '../../domain/api-keys';
+import { isTerminal } from '../../domain/conversation-state';
+import { conversationActions } from '../conversation-actions';
+import type { AppDeps } from '../context';
+import { ApiError } from '../errors';
+import { ActionForm, notFoundPage, page, time, waited } from './layout';
+import { Live, liveFragment } from './live';
+import { done, type ConsoleContext, type ConsoleEnv } from './session';
+
+/**
+ * The conversation view's extension point: each slot renders between the messages and the reply form (the hybrid
+ * draft panel goes here). A slot that must refresh by itself wraps its markup in <Live> with its own endpoint.
+ */
+export interface ConversationSlotProps {
+  c: ConsoleContext;
+  deps: AppDeps;
+  operator: Operator;
+  conversation: ConversationRow;
+}
+export type ConversationSlot = (props: ConversationSlotProps) => Child | Promise<Child>;
+export const CONVERSATION_SLOTS: ConversationSlot[] = [];
+
+const SENDER: Record<string, string> = { customer: 'Customer', ai: 'AI', agent: 'Agent', system: 'System' };
+
+function QueueTable({ rows, now }: { rows: QueueRow[]; now: Date }) {
+  if (rows.length === 0) return <p class="empty">No conversation is waiting for a human.</p>;
+  return (
+    <table id="queue">
+      <thead>
+        <tr>
+          <th>Contact</th>
+          <th>Waiting</th>
+          <th>Reason</th>
+          <th>Department</th>
+          <th>Agent</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr data-conversation-id={r.id}>
+            <td data-label="Contact">
+              <a href={`/console/conversations/${r.id}`}>{r.contactName ?? r.contactPhone}</a>{' '}
+              <span class="muted">{r.channel}</span>
+            </td>
+            <td data-label="Waiting" class="wait">
+              {waited(r.transferredAt, now)}
+            </td>
+            <td data-label="Reason" class="reason">
+              {(r.reason ?? '').replace(/^ai handoff: /, '') || '—'}
+            </td>
+            <td data-label="Department">{r.department ?? '—'}</td>
+            <td data-label="Agent">{r.assignedAgentName ?? <span class="muted">unassigned</span>}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Messages({ rows }: { rows: Awaited<ReturnType<typeof conversationMessages>> }) {
+  if (rows.length === 0) return <p class="empty">No messages yet.</p>;
+  return (
+    <ol class="messages" id="messages">
+      {rows.map((m) => (
+        <li class={`msg ${m.sentBy}`} data-message-id={m.id} data-sender={m.sentBy}>
+          <div class="meta">
+            <strong class="sender">
+              {SENDER[m.sentBy] ?? m.sentBy}
+              {m.sentBy === 'agent' && m.author ? ` · ${m.author}` : ''}
+            </strong>
+            {time(m.createdAt)}
+            <span class={`badge status ${m.status}`}>{m.status}</span>
+            {m.errorCode && <span class="muted">error {m.errorCode}</span>}
+          </div>
+          {m.body && <div class="body">{m.body}</div>}
+          {m.media.map((item, n) => {
+            const src = `/console/media/${m.id}/${n}`;
+            const type = item.contentType ?? '';
+            return (
+              <div class="media">
+                {type.startsWith('image/') ? (
+                  <a href={src}>
+                    <img src={src} alt={`image ${n + 1}`} loading="lazy" />
+                  </a>
+                ) : type.startsWith('audio/') ? (
+                  <audio controls src={src} preload="none"></audio>
+                ) : type.startsWith('video/') ? (
+                  <video controls src={src} preload="none"></video>
+                ) : null}
+                <a class="media-link" href={src}>{`media ${n + 1} (${type || 'unknown type'})`}</a>
+              </div>
+            );
+          })}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
+  const { db } = deps;
+  const actions = conversationActions(deps);
+  const clock = () => deps.clock?.() ?? new Date();
+
+  const queuePage = async (c: ConsoleContext) => {
+    const operator = c.get('operator');
+    const [rows, version] = await Promise.all([humanQueue(db, operator), humanQueueVersion(db, operator)]);
+    return page(
+      c,
+      'Queue',
+      <section>
+        <h1>Waiting for a human</h1>
+        <p class="muted">
+          {hasRole(operator.role, 'SUPERVISOR')
+            ? 'Every department of the tenant, the longest wait first.'
+            : `Department ${operator.department ?? '(none)'}, the longest wait first.`}
+        </p>
+        <Live id="queue-live" src="/console/live/queue" version={version}>
+          <QueueTable rows={rows} now={clock()} />
+        </Live>
+      </section>,
+    );
+  };
+  app.get('/', queuePage);
+  app.get('/live/queue', (c) =>
+    liveFragment(
+      c,
+      () => humanQueueVersion(db, c.get('operator')),
+      async () => <QueueTable rows={await humanQueue(db, c.get('operator'))} now={clock()} />,
+    ),
+  );
+
+  app.get('/mine', async (c) => {
+    const rows = await assignedTo(db, c.get('operator'));
+    return page(
+      c,
+      'Mine',
+      <section>
+        <h1>My conversations</h1>
+        {rows.length === 0 ? (
+          <p class="empty">You hold no open conversation.</p>
+        ) : (
+          <table id="mine">
+            <thead>
+              <tr>
+                <th>Contact</th>
+                <th>Status</th>
+                <th>Since handoff</th>
+                <th>Department</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr>
+                  <td data-label="Contact">
+                    <a href={`/console/conversations/${r.id}`}>{r.contactName ?? r.contactPhone}</a>
+                  </td>
+                  <td data-label="Status">
+                    <span class={`badge ${r.status}`}>{r.status}</span>
+                  </td>
+                  <td data-label="Since handoff">{waited(r.transferredAt, clock())}</td>
+                  <td data-label="Department">{r.department ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>,
+    );
+  });
+
+  /** The conversation visible to the operator, or null (→ 404 page). */
+  async function visible(c: ConsoleContext): Promise<ConversationRow | null> {
+    try {
+      return await actions.load(c.get('operator'), c.req.param('id') ?? '');
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  async function conversationBody(c: ConsoleContext, row: ConversationRow) {
+    const operator = c.get('operator');
+    const [messages, contact, reason, agent] = await Promise.all([
+      conversationMessages(db, row.id, 200),
+      contactOf(db, row.contactId),
+      lastHandoffReason(db, row.id),
+      row.assignedAgent ? findTenantOperator(db, operator.tenantId, row.assignedAgent) : null,
+    ]);
+    const base = `/console/conversations/${row.id}`;
+    const mine = row.assignedAgent === operator.id;
+    const supervisor = hasRole(operator.role, 'SUPERVISOR');
+    const open = !isTerminal(row.status);
+    const key = randomUUID();
+    const Key = () => <input type="hidden" name="_key" value={key} />;
+    return (
+      <>
+        <div class="head">
+          <h1>
+            {contact?.name ?? contact?.phone ?? 'Conversation'}{' '}
+            <span id="conversation-status" class={`badge ${row.status}`}>
+              {row.status}
+            </span>
+          </h1>
+          <dl class="facts">
+            <dt>Contact</dt>
+            <dd>
+              {contact?.phone} {contact && <a href={`/journey?phone=${encodeURIComponent(contact.phone)}`}>journey</a>}
+            </dd>
+            <dt>Channel</dt>
+            <dd>{row.channel}</dd>
+            <dt>Department</dt>
+            <dd id="conversation-department">{row.department ?? '—'}</dd>
+            <dt>Agent</dt>
+            <dd id="conversation-agent">{agent?.name ?? 'unassigned'}</dd>
+            {reason && (
+              <>
+                <dt>Handoff</dt>
+                <dd id="handoff-reason">
+                  {reason.replace(/^ai handoff: /, '')} ({waited(row.transferredAt, clock())} ago)
+                </dd>
+              </>
+            )}
+          </dl>
+          {open && (
+            <div class="actions">
+              {!mine && (!row.assignedAgent || supervisor) && (
+                <ActionForm c={c} action={`${base}/takeover`}>
+                  <Key />
+                  <button id="take-over" type="submit">
+                    {row.assignedAgent ? 'Take over from agent' : 'Take over'}
+                  </button>
+                </ActionForm>
+              )}
+              {row.status === 'HUMAN' && (mine || supervisor) && (
+                <ActionForm c={c} action={`${base}/release`}>
+                  <Key />
+                  <button id="release" type="submit" class="secondary">
+                    Release to the AI
+                  </button>
+                </ActionForm>
+              )}
+              {(mine || supervisor || !row.assignedAgent) && (
+                <ActionForm c={c} action={`${base}/resolve`}>
+                  <Key />
+                  <button id="resolve" type="submit" class="secondary">
+                    Resolve
+                  </button>
+                </ActionForm>
+              )}
+            </div>
+          )}
+        </div>
+        <Messages rows={messages} />
+      </>
+    );
+  }
+
+  app.get('/conversations/:id', async (c) => {
+    const row = await visible(c);
+    if (!row) return notFoundPage(c, 'conversation');
+    const operator = c.get('operator');
+    const base = `/console/conversations/${row.id}`;
+    const [version, body, agents] = await Promise.all([
+      conversationVersion(db, row.id),
+      conversationBody(c, row),
+      hasRole(operator.role, 'SUPERVISOR') ? tenantOperators(db, operator.tenantId) : Promise.resolve([]),
+    ]);
+    const slots: Child[] = [];
+    for (const slot of CONVERSATION_SLOTS) slots.push(await slot({ c, deps, operator, conversation: row }));
+    const mayReply =
+      row.status === 'HUMAN' && (row.assignedAgent === operator.id || hasRole(operator.role, 'SUPERVISOR'));
+    return page(
+      c,
+      'Conversation',
+      <section>
+        <p>
+          <a href="/console">← Queue</a>
+        </p>
+        <Live id="conversation-live" src={`/console/live/conversations/${row.id}`} version={version}>
+          {body}
+        </Live>
+        {slots.map((s) => (
+          <div class="slot">{s}</div>
+        ))}
+        {mayReply && (
+          <ActionForm c={c} action={`${base}/reply`} class="stack reply">
+            <input type="hidden" name="_key" value={randomUUID()} />
+            <label for="reply-body">Reply</label>
+            <textarea id="reply-body" name="body" maxlength={1600} required></textarea>
+            <div>
+              <button id="send-reply" type="submit">
+                Send
+              </button>
+            </div>
+          </ActionForm>
+        )}
+        {!isTerminal(row.status) && agents.length > 0 && (
+          <ActionForm c={c} action={`${base}/assign`} class="stack assign">
+            <label for="assign-to">Assign to</label>
+            <select id="assign-to" name="agentId">
+              {agents.map((a) => (
+                <option value={a.id} selected={a.id === row.assignedAgent}>
+                  {`${a.name} (${a.role}${a.department ? `, ${a.department}` : ''})`}
+                </option>
+              ))}
+            </select>
+            <input type="hidden" name="_key" value={randomUUID()} />
+            <div>
+              <button id="assign" type="submit" class="secondary">
+                Reassign
+              </button>
+            </div>
+          </ActionForm>
+        )}
+      </section>,
+    );
+  });
+
+  app.get('/live/conversations/:id', async (c) => {
+    const row = await visible(c);
+    if (!row) return c.text('not found', 404);
+    return liveFragment(
+      c,
+      () => conversationVersion(db, row.id),
+      () => conversationBody(c, row),
+    );
+  });
+
+  /** An action on a conversation: runs it, then back to the conversation with what happened (or why not). */
+  const act = (
+    name: string,
+    run: (operator: Operator, row: ConversationRow, form: Record<string, string>, key: string) => Promise<string>,
+  ) =>
+    app.post(`/conversations/:id/${name}`, async (c) => {
+      const row = await visible(c);
+      if (!row) return notFoundPage(c, 'conversation');
+      const form = c.get('form');
+      const key = /^[\w.:-]{1,128}$/.test(form._key ?? '') ? form._key! : randomUUID();
+      const back = `/console/conversations/${row.id}`;
+      try {
+        return done(c, back, 'ok', await run(c.get('operator'), row, form, key));
+      } catch (error) {
+        if (error instanceof ApiError && error.code !== 'internal') {
+          c.get('log').info({ action: name, code: error.code }, 'console action refused');
+          return done(c, back, 'error', error.message);
+        }
+        throw error;
+      }
+    });
+
+  act('takeover', async (operator, row, _form, key) => {
+    await actions.takeOver(operator, row, { force: !!row.assignedAgent && row.assignedAgent !== operator.id, key });
+    return 'You hold this conversation now.';
+  });
+  act('reply', async (operator, row, form, key) => {
+    const body = (form.body ?? '').trim();
+    if (!body || body.length > 1600) throw new ApiError('bad_request', 'Write a reply of 1 to 1600 characters.');
+    await actions.reply(operator, row, body, key);
+    return 'Reply sent.';
+  });
+  act('release', async (operator, row, _form, key) => {
+    await actions.release(operator, row, 'released from the console', key);
+    return 'Released to the AI.';
+  });
+  act('resolve', async (operator, row, _form, key) => {
+    await actions.resolve(operator, row, 'resolved from the console', key);
+    return 'Conversation resolved.';
+  });
+  act('assign', async (operator, row, form, key) => {
+    if (!hasRole(operator.role, 'SUPERVISOR')) throw new ApiError('forbidden', 'only supervisors reassign');
+    const target = await findTenantOperator(db, operator.tenantId, form.agentId ?? '');
+    if (!target) throw new ApiError('bad_request', 'no such agent');
+    await actions.takeOver(operator, row, { force: true, to: { id: target.id, name: target.name }, key });
+    return `Assigned to ${target.name}.`;
+  });
+
+  /**
+   * The authenticated media proxy: Twilio media URLs need the account's credentials, so the API fetches them with
+   * the tenant's account (never another's) and streams them back; the browser never sees the credentials.
+   */
+  app.get('/media/:messageId/:n', async (c) => {
+    const n = Number(c.req.param('n'));
+    const messageId = c.req.param('messageId');
+    if (!Number.isInteger(n) || n < 0 || n > 9 || !/^[0-9a-f-]{36}$/i.test(messageId)) return c.text('not found', 404);
+    const media = await mediaForOperator(db, c.get('operator'), messageId, n);
+    if (!media || !mediaUrlAllowed(media.url, deps)) return c.text('not found', 404);
+    let upstream: Response;
+    try {
+      upstream = await fetch(media.url, {
+        headers: { authorization: `Basic ${Buffer.from(`${media.accountSid}:${media.authToken}`).toString('base64')}` },
+        redirect: 'follow',
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch {
+      return c.text('media unavailable, retry later', 502);
+    }
+    if (!upstream.ok || !upstream.body) {
+      c.get('log').warn({ status: upstream.status }, 'media proxy: Twilio refused the media');
+      return c.text('media unavailable', upstream.status === 404 ? 404 : 502);
+    }
+    const type = upstream.headers.get('content-type') ?? media.contentType ?? 'application/octet-stream';
+    const inline = /^(image|audio|video)\//.test(type) && !/svg/i.test(type);
+    return c.body(upstream.body, 200, {
+      'Content-Type': type,
+      'Content-Disposition': inline ? 'inline' : `attachment; filename="media-${n + 1}"`,
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'private, max-age=300',
+    });
+  });
+}
+
+/** Only Twilio's API (or the configured stand-in) is fetched with the tenant's credentials, never another host. */
+function mediaUrlAllowed(url: string, deps: AppDeps): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const allowed = new Set(['https://api.twilio.com']);
+  if (deps.env.TWILIO_API_BASE_URL) allowed.add(new URL(deps.env.TWILIO_API_BASE_URL).origin);
+  return allowed.has(parsed.origin);
+}

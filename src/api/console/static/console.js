@@ -1,0 +1,51 @@
+// Causeway console: the only script of the console (CSP script-src 'self'). Live regions and small helpers.
+(function () {
+  'use strict';
+  var POLL_MS = Number(document.documentElement.getAttribute('data-poll-ms')) || 2000;
+
+  function poll(region) {
+    var src = region.getAttribute('data-live');
+    var version = region.getAttribute('data-live-version') || '';
+    var url = src + (src.indexOf('?') < 0 ? '?' : '&') + 'v=' + encodeURIComponent(version);
+    return fetch(url, { headers: { 'x-console-live': '1' }, credentials: 'same-origin', cache: 'no-store' })
+      .then(function (res) {
+        if (res.status === 401) {
+          window.location.assign('/console/sign-in');
+          return;
+        }
+        if (res.status !== 200) return;
+        var next = res.headers.get('x-live-version') || '';
+        return res.text().then(function (html) {
+          region.innerHTML = html;
+          region.setAttribute('data-live-version', next);
+          region.dispatchEvent(new CustomEvent('console:updated', { bubbles: true }));
+        });
+      })
+      .catch(function () {
+        /* offline for a moment: the next tick retries */
+      });
+  }
+
+  function start() {
+    var regions = Array.prototype.slice.call(document.querySelectorAll('[data-live]'));
+    if (regions.length === 0) return;
+    var busy = false;
+    setInterval(function () {
+      if (busy || document.hidden) return;
+      busy = true;
+      Promise.all(regions.map(poll)).then(function () {
+        busy = false;
+      });
+    }, POLL_MS);
+  }
+
+  // Forms that ask before acting: <form data-confirm="Resolve this conversation?">
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

@@ -1,0 +1,133 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import {
+  agentMessageUpdate,
+  closeUpdate,
+  FailureType,
+  releaseUpdate,
+  resolveUpdate,
+  takeOverUpdate,
+  type ConversationStatus,
+} from '../contract';
+import type { Database } from '../db/client';
+import { findVisibleConversation, type ConversationRow } from '../db/console';
+import type { Operator } from '../db/users';
+import { hasRole } from '../domain/api-keys';
+import { isTerminal } from '../domain/conversation-state';
+import { ApiError } from './errors';
+
+export const WINDOW_CLOSED_MESSAGE =
+  'The customer last wrote more than 24 hours ago, so WhatsApp only accepts an approved template now, and none is configured for agent replies (causeway template set --purpose agent_reply). The message was not sent.';
+
+/**
+ * The operator actions on a conversation (I6 + handoff), shared by the JSON API (/api/conversations) and the
+ * console: each goes through the conversation's workflow as an update; its refusals become ApiErrors (409 with the
+ * workflow's reason, window_closed, 503 when Temporal is unreachable). `key` makes an action idempotent.
+ */
+export function conversationActions(deps: { db: Database; temporal: Client }) {
+  const { db, temporal } = deps;
+
+  /** The conversation if the operator may see it (tenant + department scoping); not_found otherwise. */
+  async function load(operator: Operator, id: string): Promise<ConversationRow> {
+    if (!z.uuid().safeParse(id).success) throw new ApiError('not_found', 'no such conversation');
+    const row = await findVisibleConversation(db, operator, id);
+    if (!row) throw new ApiError('not_found', 'no such conversation');
+    return row;
+  }
+
+  async function update<R>(
+    row: { workflowId: string; status: ConversationStatus },
+    run: (handle: ReturnType<typeof temporal.workflow.getHandle>) => Promise<R>,
+  ): Promise<R> {
+    if (isTerminal(row.status)) throw new ApiError('conflict', `the conversation is already ${row.status}`);
+    try {
+      return await run(temporal.workflow.getHandle(row.workflowId));
+    } catch (error) {
+      if (
+        error instanceof WorkflowUpdateFailedError &&
+        error.cause instanceof ApplicationFailure &&
+        error.cause.type === FailureType.InvalidState
+      ) {
+        throw new ApiError('conflict', error.cause.message, { cause: error });
+      }
+      // E: the agent's text would be free-form outside the WhatsApp window and no agent_reply template is set.
+      const failure =
+        error instanceof WorkflowUpdateFailedError && error.cause instanceof ActivityFailure ? error.cause.cause : null;
+      if (failure instanceof ApplicationFailure && failure.type === FailureType.WindowClosed) {
+        throw new ApiError('window_closed', WINDOW_CLOSED_MESSAGE, { cause: error });
+      }
+      if (error instanceof WorkflowNotFoundError)
+        throw new ApiError('conflict', 'the conversation is no longer running', { cause: error });
+      throw new ApiError('temporal_unavailable', 'could not reach the conversation, retry later', { cause: error });
+    }
+  }
+
+  /** Agents act on conversations they hold (or unassigned ones); supervisors and admins on any. */
+  function assertMayAct(operator: Operator, row: { assignedAgent: string | null }) {
+    if (hasRole(operator.role, 'SUPERVISOR')) return;
+    if (row.assignedAgent && row.assignedAgent !== operator.id)
+      throw new ApiError('forbidden', 'the conversation is held by another agent');
+  }
+
+  const actor = (operator: Operator) => `user:${operator.id}`;
+  const agentOf = (operator: Operator) => ({ id: operator.id, name: operator.name });
+  const updateId = (action: string, row: { id: string }, key: string) => `${action}:${row.id}:${key}`;
+
+  return {
+    load,
+    /** Takes the conversation over for `to` (default: the operator); `force` (supervisors) takes it from another agent. */
+    takeOver(
+      operator: Operator,
+      row: ConversationRow,
+      options: { force?: boolean; to?: { id: string; name: string }; key: string },
+    ) {
+      if ((options.force || options.to) && !hasRole(operator.role, 'SUPERVISOR'))
+        throw new ApiError('forbidden', 'only supervisors may take over from another agent or assign');
+      return update(row, (h) =>
+        h.executeUpdate(takeOverUpdate, {
+          args: [{ agent: options.to ?? agentOf(operator), actor: actor(operator), force: options.force ?? false }],
+          updateId: updateId('takeover', row, options.key),
+        }),
+      );
+    },
+    reply(operator: Operator, row: ConversationRow, body: string, key: string) {
+      assertMayAct(operator, row);
+      const id = updateId('message', row, key);
+      return update(row, (h) =>
+        h.executeUpdate(agentMessageUpdate, {
+          args: [{ agent: agentOf(operator), body, idempotencyKey: id }],
+          updateId: id,
+        }),
+      );
+    },
+    release(operator: Operator, row: ConversationRow, reason: string | undefined, key: string) {
+      assertMayAct(operator, row);
+      return update(row, (h) =>
+        h.executeUpdate(releaseUpdate, {
+          args: [{ actor: actor(operator), reason }],
+          updateId: updateId('release', row, key),
+        }),
+      );
+    },
+    resolve(operator: Operator, row: ConversationRow, reason: string | undefined, key: string) {
+      assertMayAct(operator, row);
+      return update(row, (h) =>
+        h.executeUpdate(resolveUpdate, {
+          args: [{ actor: actor(operator), reason }],
+          updateId: updateId('resolve', row, key),
+        }),
+      );
+    },
+    close(operator: Operator, row: ConversationRow, reason: string | undefined, key: string) {
+      assertMayAct(operator, row);
+      return update(row, (h) =>
+        h.executeUpdate(closeUpdate, {
+          args: [{ actor: actor(operator), reason }],
+          updateId: updateId('close', row, key),
+        }),
+      );
+    },
+  };
+}
+export type ConversationActions = ReturnType<typeof conversationActions>;
