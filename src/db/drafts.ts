@@ -242,3 +242,16 @@ export async function blankDecidedDrafts(db: DbOrTx, cutoff: Date): Promise<void
       ),
     );
 }
+
+/** A cheap version of a conversation's drafts (the console's live draft panel polls it). */
+export async function draftsVersion(db: DbOrTx, conversationId: string): Promise<string> {
+  const [row] = await db
+    .select({
+      n: sql<number>`count(*)::int`,
+      decided: sql<number>`count(${suggestedResponses.decidedAt})::int`,
+      escalated: sql<number>`count(${suggestedResponses.escalatedAt})::int`,
+    })
+    .from(suggestedResponses)
+    .where(eq(suggestedResponses.conversationId, conversationId));
+  return `${row?.n ?? 0}.${row?.decided ?? 0}.${row?.escalated ?? 0}`;
+}

@@ -6,6 +6,7 @@ import { createOperatorSession, revokeOperatorSession } from '../../db/operator-
 import { findOperatorByApiKey } from '../../db/users';
 import type { AppDeps } from '../context';
 import { agentPages } from './agent';
+import { draftPages } from './drafts';
 import { notFoundPage, signInPage } from './layout';
 import {
   clearSessionCookie,
@@ -18,7 +19,7 @@ import {
 import { supervisorPages } from './supervisor';
 
 /** Registered sections: each adds its pages and actions to the signed-in console app (see console-framework.md). */
-const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [agentPages, supervisorPages];
+const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [agentPages, supervisorPages, draftPages];
 
 const STATIC: Record<string, { type: string; body: string; etag: string }> = Object.fromEntries(
   (
