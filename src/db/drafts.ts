@@ -255,3 +255,13 @@ export async function draftsVersion(db: DbOrTx, conversationId: string): Promise
     .where(eq(suggestedResponses.conversationId, conversationId));
   return `${row?.n ?? 0}.${row?.decided ?? 0}.${row?.escalated ?? 0}`;
 }
+
+/** A conversation reached a final state: its pending draft can no longer be sent (same transaction as the change). */
+export async function abandonPendingDrafts(tx: DbOrTx, conversationId: string): Promise<void> {
+  const abandoned = await tx
+    .update(suggestedResponses)
+    .set({ outcome: 'abandoned', decidedAt: sql`now()` })
+    .where(and(eq(suggestedResponses.conversationId, conversationId), isNull(suggestedResponses.outcome)))
+    .returning({ escalatedAt: suggestedResponses.escalatedAt });
+  if (abandoned.some((d) => d.escalatedAt)) await resolveUnattendedAlerts(tx, conversationId, null);
+}

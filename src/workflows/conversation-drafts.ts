@@ -130,7 +130,8 @@ export function registerDraftHandlers(rt: ConversationRuntime) {
 
 /**
  * Escalation: a draft still pending `escalateAfterMs` after it was made raises one `draft_unattended` alert (it
- * stays pending: an agent may still act). A conversation that ends first leaves its draft `abandoned`.
+ * stays pending: an agent may still act). A conversation that ends first leaves its draft `abandoned`, written by
+ * the final transition itself (a step here could be cut off by the workflow's completion).
  */
 async function watchDrafts(rt: ConversationRuntime): Promise<void> {
   const { s } = rt;
@@ -153,9 +154,9 @@ async function watchDrafts(rt: ConversationRuntime): Promise<void> {
       });
       continue;
     }
+    // The transition to a final state marked the row `abandoned` (src/db/drafts.ts, abandonPendingDrafts).
     if (isTerminal(s.status) && s.draft?.draftId === draft.draftId) {
       s.draft = null;
-      await db.recordDraftDecision({ draftId: draft.draftId, outcome: 'abandoned', trace: draft.trace });
       return;
     }
   }

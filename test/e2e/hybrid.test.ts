@@ -218,6 +218,24 @@ describe('hybrid mode: the AI drafts, an agent sends', () => {
     await recordHistory(h, workflowId, 'conversation-hybrid-unattended');
   });
 
+  it('a conversation that ends with a draft pending leaves it abandoned, never sent', async () => {
+    const tenant = await hybridTenant();
+    const agent = await h.createOperator(tenant, 'AGENT', 'Edu');
+    const from = `whatsapp:${randomPhone()}`;
+    const { conversationId, draftId } = await draftFor(tenant, from, 'deixa pra lá', agent.apiKey);
+    const resolved = await h.api(`/api/conversations/${conversationId}/resolve`, { key: agent.apiKey, body: {} });
+    expect(resolved.status).toBe(200);
+    expect(await row(draftId)).toMatchObject({ outcome: 'abandoned', messageId: null });
+    const listed = await h.api(`/api/conversations/${conversationId}/drafts`, { key: agent.apiKey });
+    expect(listed.json.drafts).toMatchObject([{ id: draftId, outcome: 'abandoned', pending: false }]);
+    const late = await h.api(`/api/conversations/${conversationId}/drafts/${draftId}/approve`, {
+      key: agent.apiKey,
+      body: {},
+    });
+    expect(late.status).toBe(409);
+    expect(sentTo(h, from)).toEqual([]);
+  });
+
   it('is per tenant and per department: off sends at once, a department overrides the tenant', async () => {
     const plain = await h.createTestTenant();
     const from = `whatsapp:${randomPhone()}`;
