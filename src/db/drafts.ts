@@ -16,11 +16,14 @@ export const hybridEnabledSql = (): SQL<boolean> => {
   // A conversation not routed to a department yet (the AI has it) counts as the tenant's default department.
   const department = sql`coalesce(${conversations}.${sql.identifier('department')},
     (select t.default_department from ${tenants} t where t.id = ${tenantId}))`;
-  return sql<boolean>`coalesce(
-    (select hs.enabled from ${hybridSettings} hs where hs.tenant_id = ${tenantId} and hs.department = ${department}),
-    (select hs.enabled from ${hybridSettings} hs where hs.tenant_id = ${tenantId} and hs.department is null),
-    false)`;
+  return hybridEnabledFor({ tenantId, department });
 };
+
+/** The same rule for hand-written queries: e.g. `hybridEnabledFor({ tenantId: sql.raw('c.tenant_id'), … })`. */
+export const hybridEnabledFor = (of: { tenantId: SQL; department: SQL }): SQL<boolean> => sql<boolean>`coalesce(
+    (select hs.enabled from ${hybridSettings} hs where hs.tenant_id = ${of.tenantId} and hs.department = ${of.department}),
+    (select hs.enabled from ${hybridSettings} hs where hs.tenant_id = ${of.tenantId} and hs.department is null),
+    false)`;
 
 /** `causeway tenant update --hybrid on|off [--department X]`: one row per tenant and department. */
 export async function setHybridMode(
