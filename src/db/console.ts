@@ -103,10 +103,14 @@ export async function conversationMessages(db: Database, conversationId: string,
   return rows.reverse();
 }
 
-/** Why the conversation went to HUMAN last (the state history's reason, e.g. `ai handoff: billing question`). */
+/**
+ * Why the conversation went to HUMAN last (the state history's reason, e.g. `ai handoff: billing question`);
+ * takeovers and reassignments within HUMAN are not handoffs.
+ */
 const handoffReason = sql<string | null>`(
   select ${conversationStateHistory.reason} from ${conversationStateHistory}
   where ${conversationStateHistory.conversationId} = ${conversations.id} and ${conversationStateHistory.toStatus} = 'HUMAN'
+    and ${conversationStateHistory.fromStatus} is distinct from 'HUMAN'
   order by ${conversationStateHistory.createdAt} desc, ${conversationStateHistory.id} desc limit 1)`;
 
 const agentUser = alias(users, 'agent_user');
@@ -346,13 +350,17 @@ export async function tenantDefaultDepartment(db: Database, tenantId: string): P
   return row?.department ?? 'support';
 }
 
-/** The reason of the conversation's last move to HUMAN (null if it never was). */
+/** The reason of the conversation's last move into HUMAN (null if it never was); see handoffReason. */
 export async function lastHandoffReason(db: Database, conversationId: string): Promise<string | null> {
   const [row] = await db
     .select({ reason: conversationStateHistory.reason })
     .from(conversationStateHistory)
     .where(
-      and(eq(conversationStateHistory.conversationId, conversationId), eq(conversationStateHistory.toStatus, 'HUMAN')),
+      and(
+        eq(conversationStateHistory.conversationId, conversationId),
+        eq(conversationStateHistory.toStatus, 'HUMAN'),
+        sql`${conversationStateHistory.fromStatus} is distinct from 'HUMAN'`,
+      ),
     )
     .orderBy(desc(conversationStateHistory.createdAt), desc(conversationStateHistory.id))
     .limit(1);

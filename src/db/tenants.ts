@@ -134,6 +134,8 @@ export interface TenantChange {
   accountSid?: string;
   /** Hybrid mode (AI drafts, agents send) for the whole tenant (department null) or one department. */
   hybrid?: { enabled: boolean; department: string | null };
+  /** Where handoffs go when the AI names no department (issue 13 C). */
+  defaultDepartment?: string;
 }
 
 export class TenantChangeError extends Error {
@@ -144,6 +146,7 @@ export interface TenantDetails {
   slug: string;
   name: string;
   locale: string;
+  defaultDepartment: string;
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
   /** Hybrid mode settings: the tenant's (department null) and per-department overrides. */
   hybrid: { department: string | null; enabled: boolean }[];
@@ -151,7 +154,13 @@ export interface TenantDetails {
 
 export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetails | null> {
   const [tenant] = await db
-    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, locale: tenants.locale })
+    .select({
+      id: tenants.id,
+      slug: tenants.slug,
+      name: tenants.name,
+      locale: tenants.locale,
+      defaultDepartment: tenants.defaultDepartment,
+    })
     .from(tenants)
     .where(eq(tenants.slug, slug));
   if (!tenant) return null;
@@ -170,6 +179,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     name: tenant.name,
     locale: tenant.locale,
     hybrid: await listHybridSettings(db, tenant.id),
+    defaultDepartment: tenant.defaultDepartment,
     accounts: accounts.map((a) => ({
       accountSid: a.accountSid,
       mode: a.mode,
@@ -206,6 +216,8 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
     }
     if (change.hybrid) await setHybridMode(tx, { tenantId: tenant.id, ...change.hybrid });
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
+    if (change.defaultDepartment !== undefined)
+      await tx.update(tenants).set({ defaultDepartment: change.defaultDepartment }).where(eq(tenants.id, tenant.id));
     if (change.authToken !== undefined)
       await tx
         .update(twilioAccounts)

@@ -4,6 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, conversations, messages, orphanInbound } from '../../src/db/schema';
+import { updateTenant } from '../../src/db/tenants';
 import { createUser } from '../../src/db/users';
 import { conversationOf, sentTo } from '../support/conversation';
 import { echoHandler, turn, type ChatRequest } from '../support/fake-openai';
@@ -18,7 +19,8 @@ let h: Harness;
 let browser: Browser;
 beforeAll(async () => {
   if (!CHROMIUM) return;
-  h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' });
+  // Status callbacks on: the conversation view shows delivery statuses as Twilio reports them.
+  h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' }, { statusCallbacks: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -148,7 +150,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     // The image is fetched through the console's proxy, which authenticates to (fake) Twilio with the tenant's account.
     const img = page.locator('#messages .msg.customer img');
     await img.scrollIntoViewIfNeeded();
-    await eventually(async () => (await img.evaluate((e: any) => e.complete && e.naturalWidth)) === 1, 5000, 'image');
+    await eventually(async () => (await img.evaluate((e: any) => e.complete && e.naturalWidth)) === 48, 5000, 'image');
     expect(h.twilio.mediaRequests.filter((r) => r.accountSid === tenant.accountSid)).toEqual([
       { accountSid: tenant.accountSid, authorized: true },
     ]);
@@ -160,6 +162,8 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     await page.click('#take-over');
     await page.waitForSelector('#flash.ok');
     expect(await page.locator('#conversation-agent').textContent()).toBe('Ana');
+    // The takeover is not a new handoff: the AI's reason stays.
+    expect(await page.locator('#handoff-reason').textContent()).toContain('human_request');
 
     await page.fill('#reply-body', 'Oi, aqui é a Ana. Vou ver seu pedido.');
     await page.click('#send-reply');
@@ -169,6 +173,8 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === 'Ana: Oi, aqui é a Ana. Vou ver seu pedido.'));
     await page.waitForSelector('#messages .msg.agent');
     expect(await page.locator('#messages .msg.agent .sender').textContent()).toBe('Agent · Ana');
+    // Twilio's status callbacks reach the view without reload.
+    await page.waitForSelector('#messages .msg.agent .status.delivered', { timeout: 15_000 });
     await shot(page, 'conversation');
 
     // A customer message while the agent looks: it appears without reload.
@@ -197,6 +203,61 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
       expect.arrayContaining(['/console', `/console/conversations/${row.id}`, '/console/sign-in']),
     );
     await context.close();
+  });
+
+  it('sign-in: Secure cookie over https, cross-site posts refused, bad keys answered on the page', async () => {
+    const tenant = await h.createTestTenant();
+    const agent = await h.createOperator(tenant, 'AGENT');
+    const signInOver = (url: string, headers: Record<string, string> = {}, key = agent.apiKey) =>
+      h.app.request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ key }).toString(),
+      });
+    const https = await signInOver('https://causeway.example.test/console/sign-in', {
+      host: 'causeway.example.test',
+      origin: 'https://causeway.example.test',
+    });
+    expect(https.status).toBe(303);
+    const cookie = https.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^causeway_console=[\w-]{43};/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; SameSite=Strict/);
+    expect(cookie).toMatch(/; Path=\/console/);
+    expect(cookie).toMatch(/; Max-Age=28800/);
+    const crossSite = await signInOver('https://causeway.example.test/console/sign-in', {
+      host: 'causeway.example.test',
+      origin: 'https://evil.example',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
+    const bad = await signInOver(
+      'https://causeway.example.test/console/sign-in',
+      {},
+      'cw_000000000000_' + 'x'.repeat(32),
+    );
+    expect(bad.status).toBe(401);
+    expect(await bad.text()).toContain('That API key is not valid');
+    // A session's POST from another site is refused even with the right token.
+    const token = /causeway_console=([\w-]{43})/.exec(cookie)![1]!;
+    const { csrfTokenFor } = await import('../../src/api/console/session');
+    const forged = await h.app.request('https://causeway.example.test/console/sign-out', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `causeway_console=${token}`,
+        host: 'causeway.example.test',
+        origin: 'https://evil.example',
+      },
+      body: new URLSearchParams({ _csrf: csrfTokenFor(token) }).toString(),
+    });
+    expect(forged.status).toBe(403);
+    const page = await h.app.request('https://causeway.example.test/console', {
+      headers: { cookie: `causeway_console=${token}` },
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
   });
 
   it('a reply outside the WhatsApp window is refused with the reason shown', async () => {
@@ -231,6 +292,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     const agent = await h.createOperator(tenant, 'AGENT', 'Caio');
     const from = `whatsapp:${randomPhone()}`;
     const row = await handOff(tenant, from);
+    const later = await handOff(tenant, `whatsapp:${randomPhone()}`);
     // A number of the tenant's Twilio account that no tenant owns: an orphan.
     const orphanTo = `whatsapp:${randomPhone()}`;
     const orphan = await h.postInbound(tenant, { body: 'alguém aí?', from: `whatsapp:${randomPhone()}`, to: orphanTo });
@@ -243,6 +305,12 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
 
     const { context, page, errors } = await session();
     await signIn(page, supervisor.apiKey);
+    // The queue: the longest wait first.
+    expect(
+      await page
+        .locator('#queue tr[data-conversation-id]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-conversation-id'))),
+    ).toEqual([row.id, later.id]);
     expect(await page.locator('.bar nav a').allTextContents()).toEqual(
       expect.arrayContaining(['Queue', 'Alerts', 'AI failures', 'Orphans', 'Agents']),
     );
@@ -308,6 +376,10 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     });
     const row = await handOff(tenant, `whatsapp:${randomPhone()}`, { department: 'billing' });
     expect(row.department).toBe('billing');
+    // Without the tool's argument the handoff goes to the tenant's default department, which the tenant can change.
+    await updateTenant(h.db, tenant.slug, { defaultDepartment: 'collections' });
+    const defaulted = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    expect(defaulted.department).toBe('collections');
 
     expect((await h.api(`/api/conversations/${row.id}`, { key: support.apiKey })).status).toBe(404);
     expect((await h.api(`/api/conversations/${row.id}/takeover`, { key: support.apiKey, body: {} })).status).toBe(404);

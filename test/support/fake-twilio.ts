@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { listenLocal, readBody, sendJson } from './http-server';
 
-/** A 1×1 PNG: what a media file holds unless a test gives its own bytes. */
+/** A 48×48 checkered PNG: what a media file holds unless a test gives its own bytes. */
 export const TINY_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'iVBORw0KGgoAAAANSUhEUgAAADAAAAAwCAIAAADYYG7QAAAAT0lEQVR42u3WsQ0AIAgEQDZyNDd2FV1ASmPxRyhJuAq+xlzX3k29ni8gIKA40K/F3TwQEFAeyKUGAgKSh7wOICB5yKUGAgKSh7wOIKBo0AHcaiGtoCAgjgAAAABJRU5ErkJggg==',
   'base64',
 );
 

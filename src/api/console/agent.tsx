@@ -62,7 +62,11 @@ function QueueTable({ rows, now }: { rows: QueueRow[]; now: Date }) {
               <a href={`/console/conversations/${r.id}`}>{r.contactName ?? r.contactPhone}</a>{' '}
               <span class="muted">{r.channel}</span>
             </td>
-            <td data-label="Waiting" class="wait">
+            <td
+              data-label="Waiting"
+              class="wait"
+              data-since={r.transferredAt ? new Date(r.transferredAt).toISOString() : undefined}
+            >
               {waited(r.transferredAt, now)}
             </td>
             <td data-label="Reason" class="reason">

@@ -11,6 +11,7 @@ import { notFoundPage, signInPage } from './layout';
 import {
   clearSessionCookie,
   consoleSession,
+  crossSiteOrigin,
   CONSOLE_SESSION_TTL_MS,
   sessionToken,
   setSessionCookie,
@@ -54,6 +55,7 @@ export function consoleRoutes(deps: AppDeps) {
 
   app.get('/sign-in', (c) => signInPage(c, null));
   app.post('/sign-in', async (c) => {
+    if (crossSiteOrigin(c)) return c.text('cross-site request refused', 403);
     const form = await c.req.parseBody();
     const key = typeof form.key === 'string' ? form.key.trim() : '';
     const operator = key ? await findOperatorByApiKey(deps.db, key) : null;

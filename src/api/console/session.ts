@@ -85,6 +85,21 @@ export function done(c: Context, to: string, kind: 'ok' | 'error', text: string)
 }
 
 /**
+ * A browser POST names its origin; one from another site is refused (login CSRF on the sign-in form, which has no
+ * session yet, and a second check besides the token everywhere else). No Origin (curl, old browsers): allowed.
+ */
+export function crossSiteOrigin(c: Context): boolean {
+  const origin = c.req.header('origin');
+  if (!origin || origin === 'null') return origin === 'null';
+  const host = c.req.header('x-forwarded-host') ?? c.req.header('host') ?? new URL(c.req.url).host;
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Every console request after sign-in: a live session (else to the sign-in page; fragments and the media proxy get
  * 401), and on every POST a form whose `_csrf` matches the session's token (else 403; nothing runs). SameSite=Strict
  * on the cookie is the first line, the token the second.
@@ -103,6 +118,7 @@ export function consoleSession(deps: { db: Parameters<typeof findOperatorBySessi
     c.set('csrf', csrf);
     c.set('log', c.get('log').child({ operator: operator.id }));
     if (c.req.method === 'POST') {
+      if (crossSiteOrigin(c)) return c.text('cross-site request refused', 403);
       const body = await c.req.parseBody();
       const form: Record<string, string> = {};
       for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;

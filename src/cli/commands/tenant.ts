@@ -32,7 +32,7 @@ async function readToken(value: string): Promise<string> {
 }
 
 function printTenant(t: TenantDetails) {
-  console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}`);
+  console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}, handoffs default to ${t.defaultDepartment}`);
   const tenantWide = t.hybrid.find((h) => h.department === null);
   const departments = t.hybrid.filter((h) => h.department !== null);
   if (tenantWide || departments.length > 0)
@@ -179,11 +179,13 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--account-sid <sid>', 'the account to change, when the tenant has several')
     .option('--hybrid <on|off>', 'hybrid mode: the AI drafts replies and an agent sends, edits or rejects them')
     .option('--department <name>', 'with --hybrid: only this department (overrides the tenant-wide setting)')
+    .option('--default-department <name>', 'where handoffs go when the AI names no department (default support)')
     .action(
       async (
         slug: string,
         o: {
           name?: string;
+          defaultDepartment?: string;
           addNumber: string[];
           removeNumber: string[];
           rotateAuthToken?: string;
@@ -204,21 +206,25 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
         const authToken = o.rotateAuthToken === undefined ? undefined : await readToken(o.rotateAuthToken);
         if (authToken !== undefined && !/^[0-9a-zA-Z]{16,128}$/.test(authToken))
           throw new CliError('the auth token must be 16–128 letters and digits (Twilio tokens are 32 hex digits)');
+        if (o.defaultDepartment !== undefined && !/^[a-z][a-z0-9_-]{0,39}$/.test(o.defaultDepartment))
+          throw new CliError('--default-department: lowercase letters, digits, - and _, at most 40');
         if (
           o.name === undefined &&
+          o.defaultDepartment === undefined &&
           addNumbers.length === 0 &&
           removeNumbers.length === 0 &&
           authToken === undefined &&
           hybrid === undefined
         ) {
           throw new CliError(
-            'nothing to change: give --name, --add-number, --remove-number, --rotate-auth-token or --hybrid',
+            'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token or --hybrid',
           );
         }
         const database = await ctx().database();
         try {
           const details = await updateTenant(database.db, slug, {
             name: o.name,
+            defaultDepartment: o.defaultDepartment,
             addNumbers,
             removeNumbers,
             authToken,

@@ -39,6 +39,21 @@
     }, POLL_MS);
   }
 
+  // Wait times keep counting between updates: <td data-since="ISO">, the same format as the server's.
+  function waited(since) {
+    var s = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000));
+    if (s < 60) return s + ' s';
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + ' min';
+    var h = Math.floor(m / 60);
+    if (h < 24) return h + ' h ' + (m % 60) + ' min';
+    return Math.floor(h / 24) + ' d ' + (h % 24) + ' h';
+  }
+  setInterval(function () {
+    var cells = document.querySelectorAll('[data-since]');
+    for (var i = 0; i < cells.length; i++) cells[i].textContent = waited(cells[i].getAttribute('data-since'));
+  }, 5000);
+
   // Forms that ask before acting: <form data-confirm="Resolve this conversation?">
   document.addEventListener('submit', function (event) {
     var form = event.target;
