@@ -9,6 +9,7 @@ import { formatDate, formatMoney } from '../domain/money';
 import { safeError } from '../domain/safe-error';
 import { CAUSAL_WINDOW_MS } from './inbound';
 import { loadActivePrompt } from '../db/templates';
+import { hybridEnabledSql } from '../db/drafts';
 import { alertsForTurn } from '../domain/alerts';
 import { HISTORY_WINDOW } from '../domain/prompts';
 import { MEDIA_NOTE, messageTextForAi } from '../domain/media';
@@ -31,6 +32,8 @@ export interface GeneratedReply {
   reply: string | null;
   action: AiAction;
   output: AiTurnOutput | null;
+  /** Hybrid mode is on for this conversation: the reply is held as a draft for an agent (absent before it existed). */
+  hybrid?: boolean;
 }
 
 export interface AiFailureAlertInput {
@@ -69,6 +72,7 @@ async function conversationContext(db: DbOrTx, conversationId: string) {
       contactId: conversations.contactId,
       tenantLocale: tenants.locale,
       defaultDepartment: tenants.defaultDepartment,
+      hybrid: hybridEnabledSql(),
     })
     .from(conversations)
     .innerJoin(tenants, eq(tenants.id, conversations.tenantId))
@@ -325,7 +329,13 @@ export function createAiActivities(deps: ActivityDeps) {
         ]);
         return row!.id;
       });
-      return { aiResultId, reply: response.output?.reply ?? null, action: response.action, output: response.output };
+      return {
+        aiResultId,
+        reply: response.output?.reply ?? null,
+        action: response.action,
+        output: response.output,
+        ...(context.hybrid ? { hybrid: true } : {}),
+      };
     },
 
     /**

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType, type Channel, type ConversationStatus, type TraceContext } from '../contract';
 import type { DbOrTx } from '../db/client';
+import { abandonPendingDrafts } from '../db/drafts';
 import { recordEvents, type EventInput } from '../db/events';
 import {
   ACTIVE_CONVERSATION_STATUSES,
@@ -220,6 +221,7 @@ export async function transition(tx: DbOrTx, input: TransitionInput): Promise<Tr
       .where(eq(conversations.id, input.conversationId));
     return { conversationId: input.conversationId, status: fresh!.status, version: fresh!.version, applied: false };
   }
+  if (terminal) await abandonPendingDrafts(tx, input.conversationId);
   await tx.insert(conversationStateHistory).values({
     conversationId: input.conversationId,
     fromStatus: current.status,

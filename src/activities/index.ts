@@ -1,5 +1,6 @@
 import { createAiActivities } from './ai';
 import { createConversationActivities } from './conversation';
+import { createDraftActivities } from './drafts';
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
 import { createIngressActivities } from './ingress';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIngressActivities(deps),
     ...createErasureActivities(deps),
     ...createRetentionActivities(deps),
+    ...createDraftActivities(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { RetentionInput, RetentionResult } from '../contract';
 import { blankAiResultsBefore, blankMessageBodiesBefore, clearConversationSummariesBefore } from '../db/retention';
+import { blankDecidedDrafts } from '../db/drafts';
 import type { ActivityDeps } from './deps';
 
 /** Rows per statement: each batch is a short transaction, so webhooks and turns never wait long on it. */
@@ -33,6 +34,8 @@ export function createRetentionActivities(deps: ActivityDeps) {
           Context.current().heartbeat(result);
           if (blanked < RETENTION_BATCH) break;
         }
+        // Hybrid mode's drafts (decided ones only: a pending draft is still to be sent) quote AI and agent texts.
+        await blankDecidedDrafts(deps.db, cutoff);
         await clearConversationSummariesBefore(deps.db, cutoff);
       }
       deps.log.info({ ...result }, 'retention applied');

@@ -5,6 +5,7 @@ import type { AcquireSlotsArgs, CampaignProgress, ControlArgs } from './campaign
 export * from './types';
 export * from './ids';
 export * from './campaign';
+export * from './drafts';
 export * as searchAttributes from './search-attributes';
 
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('customerMessage');

@@ -1,3 +1,5 @@
+import type { PendingDraft } from './drafts';
+
 export type Channel = 'sms' | 'whatsapp';
 
 import type { ConversationStatus } from './statuses';
@@ -108,6 +110,8 @@ export interface ConversationCarry {
   everHuman: boolean;
   assignedAgent: AgentRef | null;
   route: ReplyRoute | null;
+  /** Hybrid mode: the AI draft waiting for an agent (src/workflows/conversation-drafts.ts); absent in older runs. */
+  draft?: PendingDraft | null;
 }
 
 export interface ConversationSnapshot {

@@ -11,7 +11,9 @@ export type AlertType =
   | 'window_closed'
   | 'delivery_failed'
   /** Reconciliation found inbound messages whose webhook never reached us, or could not list the whole window. */
-  | 'reconciliation';
+  | 'reconciliation'
+  /** Hybrid mode: an AI draft waited longer than HYBRID_DRAFT_TIMEOUT for an agent. */
+  | 'draft_unattended';
 
 export interface RaiseAlert {
   tenantId: string;

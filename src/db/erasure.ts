@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { bumpCounters } from './campaign-targets';
+import { anonymizeDrafts } from './drafts';
 import type { Database, DbOrTx, Tx } from './client';
 import {
   aiResults,
@@ -226,6 +227,8 @@ export async function eraseContactRows(
           .where(inArray(aiResults.conversationId, t.conversationIds))
           .returning(returningId),
       );
+      // Hybrid mode's drafts quote the AI's and the agents' texts.
+      c.suggested_responses = await anonymizeDrafts(tx, t.conversationIds, ERASED);
       c.alerts = await n(
         tx
           .update(alerts)

@@ -894,3 +894,66 @@ export const contactSuppressions = pgTable(
   },
   (t) => [uniqueIndex('contact_suppressions_tenant_hash_uq').on(t.tenantId, t.phoneHash)],
 );
+
+/**
+ * Hybrid mode (issue 13 B): the AI drafts, an agent sends. One row per tenant (department null: the tenant-wide
+ * setting) and per department (overrides the tenant's for conversations of that department).
+ */
+export const hybridSettings = pgTable(
+  'hybrid_settings',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    department: text('department'),
+    enabled: boolean('enabled').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('hybrid_settings_tenant_department_uq').on(t.tenantId, t.department).nullsNotDistinct()],
+);
+
+export const DRAFT_OUTCOMES = ['approved', 'edited', 'rejected', 'superseded', 'abandoned'] as const;
+
+/**
+ * Seed 004's `suggested_responses`: every AI draft of hybrid mode and what an agent did with it, for prompt
+ * improvement. `outcome` null: still waiting (held by the conversation workflow). superseded: a newer draft of the
+ * same conversation replaced it; abandoned: the conversation ended first.
+ */
+export const suggestedResponses = pgTable(
+  'suggested_responses',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    aiResultId: uuid('ai_result_id')
+      .notNull()
+      .references(() => aiResults.id),
+    promptVersionId: uuid('prompt_version_id'),
+    department: text('department'),
+    /** The customer messages the draft answers (their text stays in messages). */
+    inputMessageIds: jsonb('input_message_ids').$type<string[]>().notNull().default([]),
+    draftText: text('draft_text').notNull(),
+    /** What was sent: the draft as is (approved) or the agent's edit. */
+    finalText: text('final_text'),
+    outcome: text('outcome', { enum: DRAFT_OUTCOMES }),
+    reason: text('reason'),
+    decidedBy: uuid('decided_by').references(() => users.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** The outbound message of an approved or edited draft. */
+    messageId: uuid('message_id').references(() => messages.id),
+    escalatedAt: timestamp('escalated_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('suggested_responses_ai_result_uq').on(t.aiResultId),
+    index('suggested_responses_conversation_idx').on(t.conversationId, t.createdAt),
+    index('suggested_responses_pending_idx')
+      .on(t.tenantId, t.createdAt)
+      .where(sql`outcome is null`),
+  ],
+);

@@ -3,6 +3,7 @@ import type { Channel } from '../contract/types';
 import { newHashKey } from '../domain/contact-hash';
 import { openSecret, sealSecret } from '../secrets/keyring';
 import type { DbOrTx, Database } from './client';
+import { listHybridSettings, setHybridMode } from './drafts';
 import { phoneNumbers, tenants, twilioAccounts } from './schema';
 
 export interface TenantNumber {
@@ -131,6 +132,8 @@ export interface TenantChange {
   authToken?: string;
   /** Which account, when the tenant has several. */
   accountSid?: string;
+  /** Hybrid mode (AI drafts, agents send) for the whole tenant (department null) or one department. */
+  hybrid?: { enabled: boolean; department: string | null };
   /** Where handoffs go when the AI names no department (issue 13 C). */
   defaultDepartment?: string;
 }
@@ -145,6 +148,8 @@ export interface TenantDetails {
   locale: string;
   defaultDepartment: string;
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
+  /** Hybrid mode settings: the tenant's (department null) and per-department overrides. */
+  hybrid: { department: string | null; enabled: boolean }[];
 }
 
 export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetails | null> {
@@ -173,6 +178,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     slug: tenant.slug,
     name: tenant.name,
     locale: tenant.locale,
+    hybrid: await listHybridSettings(db, tenant.id),
     defaultDepartment: tenant.defaultDepartment,
     accounts: accounts.map((a) => ({
       accountSid: a.accountSid,
@@ -208,6 +214,7 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
           : `tenant ${slug} has ${accounts.length} Twilio accounts: say which with --account-sid`,
       );
     }
+    if (change.hybrid) await setHybridMode(tx, { tenantId: tenant.id, ...change.hybrid });
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
     if (change.defaultDepartment !== undefined)
       await tx.update(tenants).set({ defaultDepartment: change.defaultDepartment }).where(eq(tenants.id, tenant.id));

@@ -14,6 +14,7 @@ import {
   type TransitionResultLike,
 } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
+import { registerDraftHandlers } from './conversation-drafts';
 import type { ConversationRuntime } from './conversation-runtime';
 
 /** Message ids remembered for de-duplication of re-delivered signals. */
@@ -178,4 +179,7 @@ export function registerHandlers(rt: ConversationRuntime) {
       }),
     { validator: (_args: OperatorAction) => open() },
   );
+
+  // hybrid-drafts: approve / edit / reject of AI drafts and their escalation timer (conversation-drafts.ts).
+  registerDraftHandlers(rt);
 }

@@ -3,6 +3,8 @@ import type { GeneratedReply } from '../activities/ai';
 import { FailureType, type CustomerMessage } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
 import { ai, db } from './activity-options';
+import type { AiAction } from '../integrations/ai';
+import { holdDraft, HYBRID_PATCH } from './conversation-drafts';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
 
@@ -100,9 +102,12 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
       });
       return;
     }
-    const action = result?.action ?? { type: 'reply' as const };
+    let action: AiAction = result?.action ?? { type: 'reply' as const };
     const idempotencyKey = `reply:${s.conversationId}:${last.messageId}`;
-    const text = result?.reply ?? null;
+    let text = result?.reply ?? null;
+    // hybrid-drafts: in hybrid mode the AI's words wait for an agent instead of going out (conversation-drafts.ts).
+    if (text && result?.hybrid && patched(HYBRID_PATCH))
+      ({ text, action } = await holdDraft(rt, { result, text, action, last, trace }));
     // C4: the promise is stored (and its reminder workflow started) before the reply confirms it.
     const promise =
       action.type === 'promise' && result && s.route

@@ -22,6 +22,7 @@ import { isTerminal } from '../../domain/conversation-state';
 import { conversationActions } from '../conversation-actions';
 import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
+import { draftPanel } from './drafts';
 import { ActionForm, notFoundPage, page, time, waited } from './layout';
 import { Live, liveFragment } from './live';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
@@ -37,7 +38,7 @@ export interface ConversationSlotProps {
   conversation: ConversationRow;
 }
 export type ConversationSlot = (props: ConversationSlotProps) => Child | Promise<Child>;
-export const CONVERSATION_SLOTS: ConversationSlot[] = [];
+export const CONVERSATION_SLOTS: ConversationSlot[] = [draftPanel];
 
 const SENDER: Record<string, string> = { customer: 'Customer', ai: 'AI', agent: 'Agent', system: 'System' };
 

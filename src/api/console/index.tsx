@@ -7,6 +7,7 @@ import { findOperatorByApiKey } from '../../db/users';
 import type { AppDeps } from '../context';
 import { adminPages } from './admin';
 import { agentPages } from './agent';
+import { draftPages } from './drafts';
 import { notFoundPage, signInPage } from './layout';
 import {
   clearSessionCookie,
@@ -20,7 +21,12 @@ import {
 import { supervisorPages } from './supervisor';
 
 /** Registered sections: each adds its pages and actions to the signed-in console app (see console-framework.md). */
-const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [agentPages, supervisorPages, adminPages];
+const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
+  agentPages,
+  supervisorPages,
+  adminPages,
+  draftPages,
+];
 
 const STATIC: Record<string, { type: string; body: string; etag: string }> = Object.fromEntries(
   (

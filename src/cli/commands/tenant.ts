@@ -33,6 +33,14 @@ async function readToken(value: string): Promise<string> {
 
 function printTenant(t: TenantDetails) {
   console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}, handoffs default to ${t.defaultDepartment}`);
+  const tenantWide = t.hybrid.find((h) => h.department === null);
+  const departments = t.hybrid.filter((h) => h.department !== null);
+  if (tenantWide || departments.length > 0)
+    console.log(
+      `  hybrid mode (AI drafts, agents send): ${tenantWide?.enabled ? 'on' : 'off'}${departments
+        .map((d) => `, ${d.department} ${d.enabled ? 'on' : 'off'}`)
+        .join('')}`,
+    );
   for (const a of t.accounts) {
     console.log(`  Twilio account ${a.accountSid} (${a.mode})`);
     if (a.numbers.length === 0) console.log('    no numbers');
@@ -157,7 +165,9 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
 
   tenant
     .command('update')
-    .description('rename a tenant, add or remove its numbers, or record its rotated Twilio auth token')
+    .description(
+      'rename a tenant, add or remove its numbers, record its rotated Twilio auth token, or switch hybrid mode',
+    )
     .argument('<slug>', 'the tenant')
     .option('--name <name>', 'new display name')
     .option('--add-number <address>', 'number to add, +E164 or whatsapp:+E164 (repeatable)', collect, [] as string[])
@@ -167,6 +177,8 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
       "the account's new auth token after rotating it in Twilio's console; - reads it from stdin",
     )
     .option('--account-sid <sid>', 'the account to change, when the tenant has several')
+    .option('--hybrid <on|off>', 'hybrid mode: the AI drafts replies and an agent sends, edits or rejects them')
+    .option('--department <name>', 'with --hybrid: only this department (overrides the tenant-wide setting)')
     .option('--default-department <name>', 'where handoffs go when the AI names no department (default support)')
     .action(
       async (
@@ -178,8 +190,17 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           removeNumber: string[];
           rotateAuthToken?: string;
           accountSid?: string;
+          hybrid?: string;
+          department?: string;
         },
       ) => {
+        if (o.hybrid !== undefined && o.hybrid !== 'on' && o.hybrid !== 'off')
+          throw new CliError('--hybrid takes on or off');
+        if (o.department !== undefined && o.hybrid === undefined) throw new CliError('--department goes with --hybrid');
+        if (o.department !== undefined && !/^[\w-]{1,40}$/.test(o.department))
+          throw new CliError('--department must be 1–40 letters, digits, _ or -');
+        const hybrid =
+          o.hybrid === undefined ? undefined : { enabled: o.hybrid === 'on', department: o.department ?? null };
         const addNumbers = parseNumbers('--add-number', o.addNumber);
         const removeNumbers = parseNumbers('--remove-number', o.removeNumber);
         const authToken = o.rotateAuthToken === undefined ? undefined : await readToken(o.rotateAuthToken);
@@ -192,10 +213,11 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           o.defaultDepartment === undefined &&
           addNumbers.length === 0 &&
           removeNumbers.length === 0 &&
-          authToken === undefined
+          authToken === undefined &&
+          hybrid === undefined
         ) {
           throw new CliError(
-            'nothing to change: give --name, --default-department, --add-number, --remove-number or --rotate-auth-token',
+            'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token or --hybrid',
           );
         }
         const database = await ctx().database();
@@ -207,6 +229,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
             removeNumbers,
             authToken,
             accountSid: o.accountSid,
+            hybrid,
           });
           printTenant(details);
           if (authToken !== undefined)

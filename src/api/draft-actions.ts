@@ -1,0 +1,97 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { approveDraftUpdate, editDraftUpdate, FailureType, rejectDraftUpdate } from '../contract';
+import type { Database } from '../db/client';
+import { findVisibleConversation, type ConversationRow } from '../db/console';
+import { findDraft } from '../db/drafts';
+import type { Operator } from '../db/users';
+import { hasRole } from '../domain/api-keys';
+import { isTerminal } from '../domain/conversation-state';
+import { ApiError } from './errors';
+
+export const DRAFT_WINDOW_CLOSED_MESSAGE =
+  'The customer last wrote more than 24 hours ago, so WhatsApp only accepts an approved template now, and none is configured for AI replies (causeway template set --purpose ai_reply). The draft was not sent; it is still pending.';
+
+/**
+ * Hybrid mode's decisions on a pending AI draft, shared by the JSON API and the console: each is an update of the
+ * conversation's workflow, whose validator refuses a wrong or already decided draft (409 with its reason).
+ */
+export function draftActions(deps: { db: Database; temporal: Client }) {
+  const { db, temporal } = deps;
+
+  /** The conversation if the operator may see it (tenant + department scoping); not_found otherwise. */
+  async function load(operator: Operator, id: string): Promise<ConversationRow> {
+    if (!z.uuid().safeParse(id).success) throw new ApiError('not_found', 'no such conversation');
+    const row = await findVisibleConversation(db, operator, id);
+    if (!row) throw new ApiError('not_found', 'no such conversation');
+    return row;
+  }
+
+  async function pending(operator: Operator, row: ConversationRow, draftId: string) {
+    const draft = z.uuid().safeParse(draftId).success ? await findDraft(db, row.id, draftId) : null;
+    if (!draft) throw new ApiError('not_found', 'no such draft');
+    if (draft.outcome) throw new ApiError('conflict', `the draft was already ${draft.outcome}`);
+    if (isTerminal(row.status)) throw new ApiError('conflict', `the conversation is already ${row.status}`);
+    if (!hasRole(operator.role, 'SUPERVISOR') && row.assignedAgent && row.assignedAgent !== operator.id)
+      throw new ApiError('forbidden', 'the conversation is held by another agent');
+  }
+
+  async function update<R>(workflowId: string, run: (h: ReturnType<typeof temporal.workflow.getHandle>) => Promise<R>) {
+    try {
+      return await run(temporal.workflow.getHandle(workflowId));
+    } catch (error) {
+      if (
+        error instanceof WorkflowUpdateFailedError &&
+        error.cause instanceof ApplicationFailure &&
+        error.cause.type === FailureType.InvalidState
+      )
+        throw new ApiError('conflict', error.cause.message, { cause: error });
+      const failure =
+        error instanceof WorkflowUpdateFailedError && error.cause instanceof ActivityFailure ? error.cause.cause : null;
+      if (failure instanceof ApplicationFailure && failure.type === FailureType.WindowClosed)
+        throw new ApiError('window_closed', DRAFT_WINDOW_CLOSED_MESSAGE, { cause: error });
+      if (error instanceof WorkflowNotFoundError)
+        throw new ApiError('conflict', 'the conversation is no longer running', { cause: error });
+      throw new ApiError('temporal_unavailable', 'could not reach the conversation, retry later', { cause: error });
+    }
+  }
+
+  const who = (operator: Operator) => ({
+    agent: { id: operator.id, name: operator.name },
+    actor: `user:${operator.id}`,
+  });
+  // A retried request (same key) gets the first answer; a second decision is refused by the validator.
+  const updateId = (action: string, draftId: string, key: string) => `draft-${action}:${draftId}:${key}`;
+
+  return {
+    load,
+    async approve(operator: Operator, row: ConversationRow, draftId: string, key: string) {
+      await pending(operator, row, draftId);
+      return update(row.workflowId, (h) =>
+        h.executeUpdate(approveDraftUpdate, {
+          args: [{ draftId, ...who(operator) }],
+          updateId: updateId('approve', draftId, key),
+        }),
+      );
+    },
+    async edit(operator: Operator, row: ConversationRow, draftId: string, text: string, key: string) {
+      await pending(operator, row, draftId);
+      return update(row.workflowId, (h) =>
+        h.executeUpdate(editDraftUpdate, {
+          args: [{ draftId, text, ...who(operator) }],
+          updateId: updateId('edit', draftId, key),
+        }),
+      );
+    },
+    async reject(operator: Operator, row: ConversationRow, draftId: string, reason: string, key: string) {
+      await pending(operator, row, draftId);
+      return update(row.workflowId, (h) =>
+        h.executeUpdate(rejectDraftUpdate, {
+          args: [{ draftId, reason, ...who(operator) }],
+          updateId: updateId('reject', draftId, key),
+        }),
+      );
+    },
+  };
+}
