@@ -26,6 +26,43 @@ async function reachable(address: string, timeoutMs: number): Promise<boolean> {
 }
 
 /**
+ * How the embedded dev server is tuned for its job: one node, one SQLite file, a handful of workers on this
+ * machine. Each setting was measured with the no-op pipeline (`npm run bench -- devserver`, README "Bench"), before
+ * and after, in one run; the figures are in the README.
+ */
+export interface DevServerTuning {
+  /** `--sqlite-pragma` values; they apply to the file (`npm start`), an in-memory server ignores them. */
+  sqlitePragmas: readonly string[];
+  /** `--dynamic-config-value KEY=JSON` pairs. */
+  dynamicConfig: Readonly<Record<string, string | number | boolean>>;
+}
+
+export const DEV_SERVER_TUNING: DevServerTuning = {
+  sqlitePragmas: [
+    // The CLI opens the file with SQLite's defaults: a rollback journal and synchronous=FULL, two fsyncs per
+    // commit, and readers blocked by writers. WAL lets the server's readers run beside its one writer and makes a
+    // commit one append. synchronous=NORMAL in WAL mode syncs at checkpoints, not at every commit: the file is never
+    // corrupted, and an application crash loses nothing; a power cut or OS crash can lose the last commits. That is
+    // acceptable for a local single-node server (Causeway's inbox and reconciliation redeliver what Temporal lost);
+    // a production cluster runs on Postgres with its own durability (npm run cluster).
+    'journal_mode=wal',
+    'synchronous=normal',
+  ],
+  dynamicConfig: {},
+};
+
+/** The tuning as `temporal server start-dev` arguments. */
+export function devServerTuningArgs(tuning: DevServerTuning = DEV_SERVER_TUNING): string[] {
+  return [
+    ...tuning.sqlitePragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    ...Object.entries(tuning.dynamicConfig).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${JSON.stringify(value)}`,
+    ]),
+  ];
+}
+
+/**
  * `temporal server start-dev` with SQLite persistence under `dataDir` and the Web UI, for `npm start`.
  * Reuses a server already answering on the port (say, one left running by an earlier start).
  */
@@ -36,6 +73,10 @@ export async function startDevServer(options: {
   uiPort: number;
   namespace: string;
   codecEndpoint?: string;
+  /** Default DEV_SERVER_TUNING; the bench passes others to compare (`npm run bench -- devserver`). */
+  tuning?: DevServerTuning;
+  /** No Web UI (the bench). */
+  headless?: boolean;
 }): Promise<DevServer> {
   const address = `127.0.0.1:${options.port}`;
   const uiUrl = `http://localhost:${options.uiPort}`;
@@ -52,14 +93,14 @@ export async function startDevServer(options: {
       '127.0.0.1',
       '--port',
       String(options.port),
-      '--ui-port',
-      String(options.uiPort),
+      ...(options.headless ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
       '--db-filename',
       path.join(options.dataDir, 'temporal.sqlite'),
       '--namespace',
       options.namespace,
       '--log-level',
       'warn',
+      ...devServerTuningArgs(options.tuning),
       // The Web UI asks this endpoint to decode payloads (src/api/routes/codec.ts); the UI must send credentials.
       ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
     ],
