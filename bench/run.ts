@@ -109,7 +109,7 @@ async function main() {
       executable: { type: 'existing-path', path: cli.path },
       ip: '127.0.0.1',
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error', ...devServerTuningArgs({ ...DEV_SERVER_TUNING, sqlitePragmas: [] })],
+      extraArgs: ['--log-level', 'never', ...devServerTuningArgs({ ...DEV_SERVER_TUNING, sqlitePragmas: [] })],
     },
   });
   const cleanup: (() => Promise<unknown>)[] = [() => temporalEnv.teardown()];

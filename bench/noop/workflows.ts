@@ -11,7 +11,8 @@ const local = proxyLocalActivities<NoopActivities>(options);
 
 export const noopMessageSignal = defineSignal<[NoopMessage]>('noopMessage');
 
-/** `steps.local` local activities, then `steps.regular` regular ones; the last one does `last` instead of nothing. */
+/** `steps.local` local activities, then `steps.regular` regular ones; the last one does `last` instead of nothing
+ *  (`steps.after` is the caller's). */
 async function run(steps: Steps, last: (proxy: NoopActivities) => Promise<void>) {
   const total = steps.local + steps.regular;
   for (let i = 0; i < total; i += 1) {
@@ -33,5 +34,6 @@ export async function noopConversationWorkflow(): Promise<void> {
     await condition(() => queue.length > 0);
     const message = queue.shift()!;
     await run(message.shape.conversation, (proxy) => proxy.send(message));
+    for (let i = 0; i < (message.shape.conversation.after ?? 0); i += 1) await regular.noop();
   }
 }
