@@ -4,11 +4,12 @@
 // `workflow.start` loop, `node -e 0` — as a ratio, with its bar and PASS or MISS: ratios, not absolute times, are
 // what the bars are about (these machines are shared and noisy).
 //
-//   npm run bench                          inbound, throughput, cli, campaign (about 8 minutes on 2 cores)
+//   npm run bench                          inbound, throughput, cli, campaign pacing (about 10 minutes on 2 cores)
 //   npm run bench -- inbound|throughput|cli|campaign|curve|devserver|cluster …   those groups only
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- --shape 'inbound=none,conversation=2+1L'   the chosen shape's no-op pipeline
 //   npm run bench -- devserver --dev-flags '--sqlite-pragma journal_mode=wal …'   one flag set against the defaults
+//   npm run bench -- devserver --dev-sets 0,1,6   some of bench/throughput.ts DEV_SERVER_CANDIDATES
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -64,6 +65,7 @@ function parseArgs(argv: string[]) {
   let json: string | null = null;
   let shape: string | null = null;
   let devFlags: string | null = null;
+  let devSets: number[] | null = null;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--json') {
@@ -72,13 +74,14 @@ function parseArgs(argv: string[]) {
         next && !next.startsWith('--') && !GROUPS.includes(next as Group) ? ((i += 1), next) : 'bench-results.json';
     } else if (arg === '--shape') shape = argv[(i += 1)] ?? null;
     else if (arg === '--dev-flags') devFlags = argv[(i += 1)] ?? '';
+    else if (arg === '--dev-sets') devSets = (argv[(i += 1)] ?? '').split(',').map(Number);
     else if (GROUPS.includes(arg as Group)) groups.push(arg as Group);
     else
       throw new Error(
         `npm run bench: unknown argument ${arg} (groups: ${GROUPS.join(', ')}; --json [file], --shape, --dev-flags)`,
       );
   }
-  return { groups: groups.length ? groups : DEFAULT_GROUPS, json, shape, devFlags };
+  return { groups: groups.length ? groups : DEFAULT_GROUPS, named: groups, json, shape, devFlags, devSets };
 }
 
 /** Auth tokens are sealed as in production: a throwaway key of this bench run, shared with its peer process. */
@@ -283,9 +286,11 @@ async function main() {
     await benchDevServer(
       throughput,
       print,
-      args.devFlags === null
-        ? DEV_SERVER_CANDIDATES
-        : [DEV_SERVER_CANDIDATES[0]!, ['--dev-flags', parseDevFlags(args.devFlags)]],
+      args.devFlags !== null
+        ? [DEV_SERVER_CANDIDATES[0]!, ['--dev-flags', parseDevFlags(args.devFlags)]]
+        : args.devSets
+          ? args.devSets.map((i) => DEV_SERVER_CANDIDATES[i]!)
+          : DEV_SERVER_CANDIDATES,
     );
 
   // 4. Campaign pacing: 2,000 targets against a 50/s limit on one sender, delivery callbacks flowing back. The fake
@@ -403,7 +408,8 @@ async function main() {
   }
 
   // 5. A large campaign (C6): time and Temporal history sizes. A simulated sender keeps Twilio out of the figure.
-  if (run('campaign')) {
+  //    Only when `campaign` is named (`npm run bench -- campaign`): at 100,000 targets it takes minutes.
+  if (args.named.includes('campaign')) {
     const n = env.BENCH_CAMPAIGN_TARGETS;
     const simPhone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
     const sim = await createTenant(database.db, {

@@ -140,6 +140,8 @@ export function parseDevFlags(text: string): DevServerTuning {
 
 const WAL = ['journal_mode=wal', 'synchronous=normal'];
 /** The flag sets `npm run bench -- devserver` compares, each against the CLI's defaults. */
+const EAGER = { 'system.enableActivityEagerExecution': true };
+const ONE_PARTITION = { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 };
 export const DEV_SERVER_CANDIDATES: [string, DevServerTuning][] = [
   ['CLI defaults', { sqlitePragmas: [], dynamicConfig: {} }],
   ['WAL + synchronous=normal', { sqlitePragmas: WAL, dynamicConfig: {} }],
@@ -149,14 +151,20 @@ export const DEV_SERVER_CANDIDATES: [string, DevServerTuning][] = [
   ],
   ['WAL + transfer poll 200/s', { sqlitePragmas: WAL, dynamicConfig: { 'history.transferProcessorMaxPollRPS': 200 } }],
   ['WAL + transfer poll 100/s', { sqlitePragmas: WAL, dynamicConfig: { 'history.transferProcessorMaxPollRPS': 100 } }],
+  ['WAL + 1 task queue partition', { sqlitePragmas: WAL, dynamicConfig: ONE_PARTITION }],
+  ['WAL + eager activities', { sqlitePragmas: WAL, dynamicConfig: EAGER }],
   [
-    'WAL + 1 task queue partition',
-    {
-      sqlitePragmas: WAL,
-      dynamicConfig: { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 },
-    },
+    'WAL + eager + poll 200/s',
+    { sqlitePragmas: WAL, dynamicConfig: { ...EAGER, 'history.transferProcessorMaxPollRPS': 200 } },
   ],
-  ['WAL + eager activities', { sqlitePragmas: WAL, dynamicConfig: { 'system.enableActivityEagerExecution': true } }],
+  [
+    'WAL + eager + poll 1000/s',
+    { sqlitePragmas: WAL, dynamicConfig: { ...EAGER, 'history.transferProcessorMaxPollRPS': 1000 } },
+  ],
+  [
+    'WAL + eager + poll 200/s + 1 partition',
+    { sqlitePragmas: WAL, dynamicConfig: { ...EAGER, ...ONE_PARTITION, 'history.transferProcessorMaxPollRPS': 200 } },
+  ],
   ['npm start (DEV_SERVER_TUNING)', DEV_SERVER_TUNING],
 ];
 
