@@ -142,6 +142,7 @@ const WAL = ['journal_mode=wal', 'synchronous=normal'];
 /** The flag sets `npm run bench -- devserver` compares, each against the CLI's defaults. */
 const EAGER = { 'system.enableActivityEagerExecution': true };
 const ONE_PARTITION = { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 };
+const ONE_WRITE_PARTITION = { 'matching.numTaskqueueWritePartitions': 1 };
 export const DEV_SERVER_CANDIDATES: [string, DevServerTuning][] = [
   ['CLI defaults', { sqlitePragmas: [], dynamicConfig: {} }],
   ['WAL + synchronous=normal', { sqlitePragmas: WAL, dynamicConfig: {} }],
@@ -164,6 +165,13 @@ export const DEV_SERVER_CANDIDATES: [string, DevServerTuning][] = [
   [
     'WAL + eager + poll 200/s + 1 partition',
     { sqlitePragmas: WAL, dynamicConfig: { ...EAGER, ...ONE_PARTITION, 'history.transferProcessorMaxPollRPS': 200 } },
+  ],
+  [
+    'WAL + eager + poll 200/s + 1 write partition',
+    {
+      sqlitePragmas: WAL,
+      dynamicConfig: { ...EAGER, ...ONE_WRITE_PARTITION, 'history.transferProcessorMaxPollRPS': 200 },
+    },
   ],
   ['npm start (DEV_SERVER_TUNING)', DEV_SERVER_TUNING],
 ];
