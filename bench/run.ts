@@ -10,6 +10,7 @@
 //   npm run bench -- --shape 'inbound=none,conversation=2+1L'   the chosen shape's no-op pipeline
 //   npm run bench -- devserver --dev-flags '--sqlite-pragma journal_mode=wal …'   one flag set against the defaults
 //   npm run bench -- devserver --dev-sets 0,1,6   some of bench/throughput.ts DEV_SERVER_CANDIDATES
+//   npm run bench -- campaign --memory-flags ''   the in-memory server with other flags ('' = the CLI's defaults)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -66,6 +67,7 @@ function parseArgs(argv: string[]) {
   let shape: string | null = null;
   let devFlags: string | null = null;
   let devSets: number[] | null = null;
+  let memoryFlags: string | null = null;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--json') {
@@ -74,6 +76,7 @@ function parseArgs(argv: string[]) {
         next && !next.startsWith('--') && !GROUPS.includes(next as Group) ? ((i += 1), next) : 'bench-results.json';
     } else if (arg === '--shape') shape = argv[(i += 1)] ?? null;
     else if (arg === '--dev-flags') devFlags = argv[(i += 1)] ?? '';
+    else if (arg === '--memory-flags') memoryFlags = argv[(i += 1)] ?? '';
     else if (arg === '--dev-sets') devSets = (argv[(i += 1)] ?? '').split(',').map(Number);
     else if (GROUPS.includes(arg as Group)) groups.push(arg as Group);
     else
@@ -81,7 +84,15 @@ function parseArgs(argv: string[]) {
         `npm run bench: unknown argument ${arg} (groups: ${GROUPS.join(', ')}; --json [file], --shape, --dev-flags)`,
       );
   }
-  return { groups: groups.length ? groups : DEFAULT_GROUPS, named: groups, json, shape, devFlags, devSets };
+  return {
+    groups: groups.length ? groups : DEFAULT_GROUPS,
+    named: groups,
+    json,
+    shape,
+    devFlags,
+    devSets,
+    memoryFlags,
+  };
 }
 
 /** Auth tokens are sealed as in production: a throwaway key of this bench run, shared with its peer process. */
@@ -112,7 +123,13 @@ async function main() {
       executable: { type: 'existing-path', path: cli.path },
       ip: '127.0.0.1',
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'never', ...devServerTuningArgs({ ...DEV_SERVER_TUNING, sqlitePragmas: [] })],
+      extraArgs: [
+        '--log-level',
+        'never',
+        ...devServerTuningArgs(
+          args.memoryFlags === null ? { ...DEV_SERVER_TUNING, sqlitePragmas: [] } : parseDevFlags(args.memoryFlags),
+        ),
+      ],
     },
   });
   const cleanup: (() => Promise<unknown>)[] = [() => temporalEnv.teardown()];
