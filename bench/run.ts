@@ -4,7 +4,7 @@
 // `workflow.start` loop, `node -e 0` — as a ratio, with its bar and PASS or MISS: ratios, not absolute times, are
 // what the bars are about (these machines are shared and noisy).
 //
-//   npm run bench                          inbound, throughput, cli, campaign pacing (about 10 minutes on 2 cores)
+//   npm run bench                          inbound, throughput, cli, campaign pacing (10–13 min on 2 cores)
 //   npm run bench -- inbound|throughput|cli|campaign|curve|devserver|cluster …   those groups only
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- --shape 'inbound=none,conversation=2+1L'   the chosen shape's no-op pipeline
