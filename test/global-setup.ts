@@ -10,6 +10,7 @@ import { ALL_SEARCH_ATTRIBUTES } from '../src/contract/search-attributes';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { runMigrations } from '../src/db/migrate';
 import { ensureTemporalCli } from '../src/temporal/cli-binary';
+import { DEV_SERVER_TUNING, devServerTuningArgs } from '../src/temporal/dev-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -37,7 +38,8 @@ export default async function setup(project: TestProject) {
       executable: { type: 'existing-path', path: cli.path },
       ip: '127.0.0.1',
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
+      // npm start's dynamic config (src/temporal/dev-server.ts); the SQLite pragmas are for its file, not memory.
+      extraArgs: ['--log-level', 'error', ...devServerTuningArgs({ ...DEV_SERVER_TUNING, sqlitePragmas: [] })],
     },
   });
   project.provide('temporalAddress', temporal.address);

@@ -1,0 +1,91 @@
+// Every figure of the bench, with the baseline it is compared with (measured in the same run), its bar from
+// DESIGN §6 and whether it passes: printed as it is measured, and written as JSON by `--json [file]`.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+
+export interface Bar {
+  /** `ratio`: value / baseline; `delta`: value − baseline (same unit as the value); `value`: the value itself. */
+  of: 'ratio' | 'delta' | 'value';
+  op: '<=' | '>=';
+  limit: number;
+}
+export interface Figure {
+  group: string;
+  name: string;
+  unit: string;
+  value: number;
+  baseline: { name: string; value: number } | null;
+  ratio: number | null;
+  bar: Bar | null;
+  pass: boolean | null;
+  note?: string;
+}
+
+const figures: Figure[] = [];
+const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+const show = (v: number, unit: string) => `${num(v)}${unit === '×' ? '×' : ` ${unit}`}`;
+
+/** A figure, printed. */
+export function figure(...args: Parameters<typeof record>): Figure {
+  const f = record(...args);
+  console.log(describeFigure(f));
+  return f;
+}
+
+/** A figure for the JSON only (its group prints it otherwise, e.g. as a table). */
+export function record(
+  group: string,
+  name: string,
+  value: number,
+  unit: string,
+  baseline?: { name: string; value: number } | null,
+  bar?: Bar | null,
+  note?: string,
+): Figure {
+  const ratio = baseline ? value / baseline.value : null;
+  let pass: boolean | null = null;
+  if (bar) {
+    const measured = bar.of === 'ratio' ? ratio! : bar.of === 'delta' ? value - baseline!.value : value;
+    pass = bar.op === '<=' ? measured <= bar.limit : measured >= bar.limit;
+  }
+  const f: Figure = { group, name, unit, value, baseline: baseline ?? null, ratio, bar: bar ?? null, pass, note };
+  figures.push(f);
+  return f;
+}
+
+function describeFigure({ name, value, unit, baseline, ratio, bar, pass, note }: Figure): string {
+  const parts = [`  ${name}: ${show(value, unit)}`];
+  if (baseline) parts.push(`vs ${baseline.name} ${show(baseline.value, unit)} = ${ratio!.toFixed(2)}×`);
+  if (bar) {
+    const limit = bar.of === 'ratio' ? `${bar.limit}×` : show(bar.limit, unit);
+    const what = bar.of === 'delta' ? ' over the baseline' : '';
+    parts.push(`(bar ${bar.op === '<=' ? '≤' : '≥'} ${limit}${what}) ${pass ? 'PASS' : 'MISS'}`);
+  }
+  if (note) parts.push(`[${note}]`);
+  return parts.join('   ');
+}
+
+export function writeJson(file: string, groups: string[]) {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const report = {
+    at: new Date().toISOString(),
+    commit: git(['rev-parse', 'HEAD']),
+    dirty: (git(['status', '--porcelain']) ?? '') !== '',
+    node: process.version,
+    cores: os.cpus().length,
+    groups,
+    figures,
+  };
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const missed = figures.filter((f) => f.pass === false).length;
+  console.log(`\n${figures.length} figures written to ${file} (${missed} bar${missed === 1 ? '' : 's'} missed)`);
+}
+
+export const allFigures = () => figures;

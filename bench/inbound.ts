@@ -1,0 +1,446 @@
+// `npm run bench -- inbound`: what one message costs (SQL statements, history events), inbound → reply latency
+// against the no-op pipeline of the same Temporal hops, webhook CPU against a bare route + signature check + one
+// start, and webhook ack latency against a bare `workflow.start`; the API in its own process and in one process
+// with the worker (as `npm start` ran it before the supervisor split them, and as `npm run cluster` can).
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import type { Hono } from 'hono';
+import { createApp } from '../src/api/app';
+import type { Env } from '../src/config/env';
+import { inboundWorkflowId } from '../src/contract';
+import type { Database } from '../src/db/client';
+import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';
+import type { Logger } from '../src/logger';
+import type { FakeTwilio } from '../test/support/fake-twilio';
+import { atRate, newCustomer, pipeline, quantile, type Replies, type Sender } from './drive';
+import { figure } from './figures';
+import { noopConversationId } from './noop/activities';
+import { noopRoutes } from './noop/pipeline';
+import { describeShape, type Shape, type Steps } from './noop/shape';
+import { causewayApi, noopProcess, type StackConfig } from './stack';
+
+const EventType = proto.temporal.api.enums.v1.EventType;
+type Events = proto.temporal.api.history.v1.IHistoryEvent[];
+const WEBHOOK = '/webhooks/twilio/messages';
+
+export interface InboundContext {
+  appEnv: Env;
+  db: Database;
+  client: Client;
+  log: Logger;
+  sender: Sender;
+  twilio: FakeTwilio;
+  replies: Replies;
+  queries: () => number;
+  /** Causeway's in-process API (its worker runs in this process). */
+  apiUrl: string;
+  /** The no-op routes in this process (its worker runs in this process). */
+  noopUrl: string;
+  noopQueue: string;
+  stack: StackConfig;
+}
+
+const at = (e: proto.temporal.api.history.v1.IHistoryEvent) =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+/** A history's activities: regular ones scheduled before `replyAt` (ms), local ones, regular ones after. */
+const steps = (events: Events, replyAt = Infinity): Steps => ({
+  regular: events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && at(e) <= replyAt)
+    .length,
+  after: events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && at(e) > replyAt).length,
+  local: events.filter(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED &&
+      e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  ).length,
+});
+
+/** Until the workflow has no workflow task or activity pending (its last turn fully recorded). */
+async function settled(client: Client, workflowId: string) {
+  const handle = client.workflow.getHandle(workflowId);
+  for (let i = 0; i < 500; i += 1) {
+    const { raw } = await handle.describe();
+    const closed =
+      raw.workflowExecutionInfo?.status !==
+      proto.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    if (closed || (!raw.pendingWorkflowTask && (raw.pendingActivities?.length ?? 0) === 0)) return;
+    await new Promise((r) => setTimeout(r, 20)); // polling Temporal's own state: there is no event to wait for
+  }
+  throw new Error(`${workflowId} did not settle`);
+}
+async function historyOf(client: Client, workflowId: string): Promise<Events> {
+  return (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+}
+async function quietCallbacks(twilio: FakeTwilio) {
+  for (let i = 0; twilio.callbacksInFlight > 0 && i < 500; i += 1) await new Promise((r) => setTimeout(r, 10)); // no event for it
+}
+
+interface PassResult {
+  latencies: number[];
+  queries: number;
+  inboundEvents: number;
+  conversationEvents: number;
+  shape: Shape;
+}
+
+/**
+ * Causeway, one message at a time: a new customer each (`existing`: a second message from each of `customers`).
+ * After each reply it waits until the message's workflows and callbacks are done, so every statement and event is
+ * attributed to its message.
+ */
+async function causewayPass(c: InboundContext, customers: string[], existing: boolean): Promise<PassResult> {
+  const latencies: number[] = [];
+  let queries = 0;
+  let inboundEvents = 0;
+  let conversationEvents = 0;
+  let shape: Shape = { inbound: null, conversation: { regular: 0, local: 0 } };
+  const conversations = new Map<string, { id: string; events: number }>();
+  for (const from of customers) {
+    const before = { q: c.queries(), at: performance.now() };
+    // The MessageSid is only known inside postInbound: find the inbound workflow by watching the next start.
+    const sid = newMessageSid();
+    const reply = c.replies.expect(from);
+    const params = {
+      MessageSid: sid,
+      AccountSid: c.sender.accountSid,
+      From: from,
+      To: `whatsapp:${c.sender.phone}`,
+      Body: 'olá',
+      NumMedia: '0',
+    };
+    const request = signedWebhook({
+      publicBaseUrl: c.sender.publicBaseUrl,
+      path: WEBHOOK,
+      authToken: c.sender.authToken,
+      params,
+    });
+    const res = await fetch(`${c.apiUrl}${WEBHOOK}`, { method: 'POST', headers: request.headers, body: request.body });
+    await res.text();
+    if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+    await reply;
+    latencies.push(performance.now() - before.at);
+    let inbound: Events = [];
+    let conversationId: string;
+    try {
+      const handle = c.client.workflow.getHandle(inboundWorkflowId(sid));
+      const result = (await handle.result()) as { conversationWorkflowId: string };
+      inbound = await historyOf(c.client, handle.workflowId);
+      conversationId = result.conversationWorkflowId;
+    } catch {
+      // No inbound workflow: the webhook signal-with-started the conversation itself.
+      conversationId = conversations.get(from)?.id ?? (await latestConversation(c.client));
+    }
+    await settled(c.client, conversationId);
+    await quietCallbacks(c.twilio);
+    const conversation = await historyOf(c.client, conversationId);
+    const prior = existing ? (conversations.get(from)?.events ?? 0) : 0;
+    conversations.set(from, { id: conversationId, events: conversation.length });
+    queries += c.queries() - before.q;
+    inboundEvents += inbound.length;
+    conversationEvents += conversation.length - prior;
+    const replyAt = c.twilio.sent
+      .filter((m) => m.to === from)
+      .at(-1)!
+      .dateCreated.getTime();
+    shape = {
+      inbound: inbound.length ? steps(inbound) : null,
+      conversation: steps(conversation.slice(prior), replyAt),
+    };
+  }
+  return {
+    latencies,
+    queries: queries / customers.length,
+    inboundEvents: inboundEvents / customers.length,
+    conversationEvents: conversationEvents / customers.length,
+    shape,
+  };
+}
+
+async function latestConversation(client: Client): Promise<string> {
+  for await (const execution of client.workflow.list({ query: "WorkflowType = 'conversationWorkflow'" }))
+    return execution.workflowId;
+  throw new Error('no conversation workflow found');
+}
+
+/** The no-op pipeline of `shape`, one message at a time (settled after each, as Causeway's pass). */
+async function noopPass(c: InboundContext, shape: Shape, customers: string[]) {
+  const one = pipeline(c.sender, c.replies, c.noopUrl, '/noop', { 'x-noop-shape': JSON.stringify(shape) });
+  const latencies: number[] = [];
+  for (const from of customers) {
+    const t0 = performance.now();
+    await one(from);
+    latencies.push(performance.now() - t0);
+    await settled(c.client, noopConversationId(from));
+  }
+  return { latencies };
+}
+
+/** CPU per request of `n` POSTs, measured by `cpu()` (ms of CPU so far) around them. */
+async function cpuPerRequest(n: number, post: (i: number) => Promise<unknown>, cpu: () => number) {
+  for (let i = 0; i < 20; i += 1) await post(i); // warm-up
+  const before = cpu();
+  for (let i = 0; i < n; i += 1) await post(i);
+  return (cpu() - before) / n;
+}
+
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+export async function benchInbound(c: InboundContext, print: (line: string) => void) {
+  const G = 'inbound';
+  const signedFor = (path: string, from = newCustomer()) => {
+    const params = {
+      MessageSid: newMessageSid(),
+      AccountSid: c.sender.accountSid,
+      From: from,
+      To: `whatsapp:${c.sender.phone}`,
+      Body: 'olá',
+      NumMedia: '0',
+    };
+    return signedWebhook({ publicBaseUrl: c.sender.publicBaseUrl, path, authToken: c.sender.authToken, params });
+  };
+  const post = async (base: string, path: string, from?: string) => {
+    const request = signedFor(path, from);
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers: request.headers, body: request.body });
+    await res.text();
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+  };
+
+  // 1. What one message costs, and how long its reply takes, against the no-op pipeline of the same hops.
+  const warm = Array.from({ length: 5 }, newCustomer);
+  await causewayPass(c, warm, false);
+  const n = 20;
+  const customers = Array.from({ length: n }, newCustomer);
+  const fresh = await causewayPass(c, customers, false);
+  const again = await causewayPass(c, customers, true);
+  const noopCustomers = Array.from({ length: n }, newCustomer);
+  await noopPass(c, fresh.shape, Array.from({ length: 5 }, newCustomer));
+  const noopFresh = await noopPass(c, fresh.shape, noopCustomers);
+  const noopAgain = await noopPass(c, again.shape, noopCustomers);
+  print(
+    `Per inbound message, ${n} sequential messages, zero-latency AI, MESSAGE_DEBOUNCE=0s (dev server in memory, worker and API in this process)`,
+  );
+  print(`  Causeway's hops: new conversation ${describeShape(fresh.shape)}; existing ${describeShape(again.shape)}`);
+  figure(
+    G,
+    'SQL statements per message, new conversation',
+    fresh.queries,
+    'statements',
+    null,
+    { of: 'value', op: '<=', limit: 12 },
+    "worker + API, the reply's status callbacks included",
+  );
+  figure(G, 'SQL statements per message, existing conversation', again.queries, 'statements', null, {
+    of: 'value',
+    op: '<=',
+    limit: 12,
+  });
+  figure(
+    G,
+    'history events per message, new conversation',
+    fresh.inboundEvents + fresh.conversationEvents,
+    'events',
+    null,
+    { of: 'value', op: '<=', limit: 20 },
+    `${fresh.inboundEvents.toFixed(0)} inbound + ${fresh.conversationEvents.toFixed(0)} conversation`,
+  );
+  figure(
+    G,
+    'history events per message, existing conversation',
+    again.inboundEvents + again.conversationEvents,
+    'events',
+    null,
+    { of: 'value', op: '<=', limit: 20 },
+    `${again.inboundEvents.toFixed(0)} inbound + ${again.conversationEvents.toFixed(0)} conversation`,
+  );
+  const noop = { name: 'no-op pipeline, same hops' };
+  figure(
+    G,
+    'inbound → reply p50, new conversation',
+    quantile(fresh.latencies, 0.5),
+    'ms',
+    { ...noop, value: quantile(noopFresh.latencies, 0.5) },
+    { of: 'ratio', op: '<=', limit: 1.5 },
+  );
+  figure(
+    G,
+    'inbound → reply p95, new conversation',
+    quantile(fresh.latencies, 0.95),
+    'ms',
+    { ...noop, value: quantile(noopFresh.latencies, 0.95) },
+    { of: 'ratio', op: '<=', limit: 1.5 },
+  );
+  figure(
+    G,
+    'inbound → reply p50, existing conversation',
+    quantile(again.latencies, 0.5),
+    'ms',
+    { ...noop, value: quantile(noopAgain.latencies, 0.5) },
+    { of: 'ratio', op: '<=', limit: 1.5 },
+  );
+  figure(
+    G,
+    'inbound → reply p95, existing conversation',
+    quantile(again.latencies, 0.95),
+    'ms',
+    { ...noop, value: quantile(noopAgain.latencies, 0.95) },
+    { of: 'ratio', op: '<=', limit: 1.5 },
+  );
+  print('');
+
+  // 2. Webhook CPU per request: Causeway's webhook (starting on a queue no worker polls, so only the webhook's
+  //    own work is measured) against the bare routes, each in its own process and in this one beside the worker.
+  const nCpu = 200;
+  const unpolled = `${c.appEnv.TEMPORAL_TASK_QUEUE}-unpolled`;
+  const ownApi = await causewayApi(c.stack, unpolled);
+  const ownBare = await noopProcess(c.stack, c.noopQueue, 'api');
+  const inApp = createApp({
+    env: { ...c.appEnv, TEMPORAL_TASK_QUEUE: unpolled },
+    db: c.db,
+    temporal: c.client,
+    log: c.log,
+  });
+  const inBare = noopRoutes({
+    client: c.client,
+    taskQueue: c.noopQueue,
+    startQueue: `${c.noopQueue}-unpolled`,
+    authToken: c.sender.authToken,
+    publicBaseUrl: c.sender.publicBaseUrl,
+  });
+  const inProcess = async (
+    app: Hono<never> | ReturnType<typeof noopRoutes> | ReturnType<typeof createApp>,
+    path: string,
+  ) => {
+    const request = signedFor(path);
+    const res = await (app as Hono).request(`${c.sender.publicBaseUrl}${path}`, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+    });
+    await res.text();
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+  };
+  try {
+    print(
+      `Webhook CPU per request (${nCpu} sequential POSTs; bar against the bare route + signature check + one workflow.start)`,
+    );
+    const own = {
+      bare: await cpuPerRequest(
+        nCpu,
+        () => post(ownBare.url, '/bare'),
+        () => ownBare.cpuMs(),
+      ),
+      sig: await cpuPerRequest(
+        nCpu,
+        () => post(ownBare.url, '/bare-sig'),
+        () => ownBare.cpuMs(),
+      ),
+      start: await cpuPerRequest(
+        nCpu,
+        () => post(ownBare.url, '/bare-start'),
+        () => ownBare.cpuMs(),
+      ),
+      hook: await cpuPerRequest(
+        nCpu,
+        () => post(ownApi.url, WEBHOOK),
+        () => ownApi.cpuMs(),
+      ),
+    };
+    const one = {
+      bare: await cpuPerRequest(nCpu, () => inProcess(inBare, '/bare'), selfCpuMs),
+      sig: await cpuPerRequest(nCpu, () => inProcess(inBare, '/bare-sig'), selfCpuMs),
+      start: await cpuPerRequest(nCpu, () => inProcess(inBare, '/bare-start'), selfCpuMs),
+      hook: await cpuPerRequest(nCpu, () => inProcess(inApp, WEBHOOK), selfCpuMs),
+    };
+    print(
+      `  API in its own process (HTTP, /proc CPU): bare route ${own.bare.toFixed(2)} ms, + signature ${own.sig.toFixed(2)} ms, + workflow.start ${own.start.toFixed(2)} ms`,
+    );
+    figure(
+      G,
+      'webhook CPU per request, API in its own process',
+      own.hook,
+      'ms',
+      { name: 'bare route + signature + start', value: own.start },
+      { of: 'ratio', op: '<=', limit: 1.5 },
+    );
+    figure(G, 'webhook CPU per request vs the bare route alone, own process', own.hook, 'ms', {
+      name: 'bare route reading the body',
+      value: own.bare,
+    });
+    print(
+      `  API in the worker's process (in-process requests): bare route ${one.bare.toFixed(2)} ms, + signature ${one.sig.toFixed(2)} ms, + workflow.start ${one.start.toFixed(2)} ms`,
+    );
+    figure(
+      G,
+      "webhook CPU per request, API in the worker's process",
+      one.hook,
+      'ms',
+      { name: 'bare route + signature + start', value: one.start },
+      { of: 'ratio', op: '<=', limit: 1.5 },
+    );
+    print('');
+
+    // 3. Webhook ack latency with the whole pipeline running behind it (worker in this process), against a bare
+    //    workflow.start loop at the same rate.
+    const rate = 8;
+    const nAck = 80;
+    const own2 = await causewayApi(c.stack, c.appEnv.TEMPORAL_TASK_QUEUE);
+    try {
+      // The ack is the webhook's answer; atRate also waits for each reply, so the pipeline drains before the next.
+      // A bare workflow.start loop runs beside it at the same rate, so both see the same loaded server.
+      const acks = async (base: string) => {
+        const latencies: number[] = [];
+        const [baseline] = await Promise.all([
+          atRate(nAck, rate, () =>
+            c.client.workflow.start('noopInboundWorkflow', {
+              workflowId: `bench-bare-${randomBytes(8).toString('hex')}`,
+              taskQueue: `${c.noopQueue}-unpolled`,
+              args: [{}],
+            }),
+          ),
+          atRate(nAck, rate, async () => {
+            const from = newCustomer();
+            const reply = c.replies.expect(from);
+            const t0 = performance.now();
+            await post(base, WEBHOOK, from);
+            latencies.push(performance.now() - t0);
+            await reply;
+          }),
+        ]);
+        return { latencies, baseline };
+      };
+      const own = await acks(own2.url);
+      const one = await acks(c.apiUrl);
+      await quietCallbacks(c.twilio);
+      print(
+        `Webhook ack latency at ${rate}/s (${nAck} requests; the whole pipeline runs behind each, worker in this process; a bare workflow.start loop from this process at the same rate beside it)`,
+      );
+      const bare = (r: typeof own) => ({ name: 'bare workflow.start p99', value: quantile(r.baseline, 0.99) });
+      figure(
+        G,
+        'webhook ack p99, API in its own process',
+        quantile(own.latencies, 0.99),
+        'ms',
+        bare(own),
+        { of: 'ratio', op: '<=', limit: 2 },
+        `p50 ${quantile(own.latencies, 0.5).toFixed(1)} ms vs ${quantile(own.baseline, 0.5).toFixed(1)} ms`,
+      );
+      figure(
+        G,
+        "webhook ack p99, API in the worker's process",
+        quantile(one.latencies, 0.99),
+        'ms',
+        bare(one),
+        { of: 'ratio', op: '<=', limit: 2 },
+        `p50 ${quantile(one.latencies, 0.5).toFixed(1)} ms vs ${quantile(one.baseline, 0.5).toFixed(1)} ms`,
+      );
+      print('');
+    } finally {
+      await own2.stop();
+    }
+  } finally {
+    await Promise.all([ownApi.stop(), ownBare.stop()]);
+  }
+}

@@ -1,0 +1,227 @@
+// `npm run bench -- throughput` (and `curve`, `devserver`): sustained replies per second on the `npm start` stack
+// (the dev server on a SQLite file with npm start's tuning; Causeway's worker and API each in its own process)
+// against the no-op pipeline of the first wave's shape and of the chosen shape on the same server, and the curve
+// offered rate → p99; `devserver` runs the no-op pipeline on dev servers started with other flag sets.
+import { randomBytes } from 'node:crypto';
+import { DEV_SERVER_TUNING, type DevServerTuning } from '../src/temporal/dev-server';
+import {
+  closedLoop,
+  openLoop,
+  pipeline,
+  quantile,
+  sequential,
+  type Pipeline,
+  type Replies,
+  type Sender,
+} from './drive';
+import { figure, record } from './figures';
+import { describeShape, FIRST_WAVE, type Shape } from './noop/shape';
+import { causewayApi, causewayWorker, fileDevServer, noopProcess, type Child, type StackConfig } from './stack';
+
+export interface ThroughputContext {
+  cliPath: string;
+  /** Everything of the stack's configuration but the server's address. */
+  stack: Omit<StackConfig, 'temporalAddress'>;
+  sender: Sender;
+  replies: Replies;
+  /** The shape the pipeline work chose (bench/noop/shape.ts CHOSEN unless --shape). */
+  chosen: Shape;
+}
+
+const LOOP = { concurrency: 16, warmupMs: 3_000, windowMs: 15_000 };
+const WEBHOOK = '/webhooks/twilio/messages';
+
+async function noopPipeline(c: ThroughputContext, stack: StackConfig) {
+  const queue = `bench-noop-${randomBytes(3).toString('hex')}`;
+  const children: Child[] = [await noopProcess(stack, queue, 'worker'), await noopProcess(stack, queue, 'api')];
+  const api = children[1]!;
+  return {
+    of: (shape: Shape): Pipeline =>
+      pipeline(c.sender, c.replies, api.url, '/noop', { 'x-noop-shape': JSON.stringify(shape) }),
+    stop: () => Promise.all(children.map((child) => child.stop())),
+  };
+}
+
+export async function benchThroughput(
+  c: ThroughputContext,
+  print: (line: string) => void,
+  options: { curve: number[]; curveSeconds: number },
+) {
+  const G = 'throughput';
+  const server = await fileDevServer({ cliPath: c.cliPath, namespace: c.stack.namespace });
+  const stack: StackConfig = { ...c.stack, temporalAddress: server.address };
+  const queue = `bench-stack-${randomBytes(3).toString('hex')}`;
+  const children: Child[] = [];
+  try {
+    children.push(await causewayWorker(stack, queue));
+    const api = await causewayApi(stack, queue);
+    children.push(api);
+    const causeway = pipeline(c.sender, c.replies, api.url, WEBHOOK);
+    const noop = await noopPipeline(c, stack);
+    const pipelines: [string, Pipeline][] = [
+      ['Causeway', causeway],
+      [`no-op, first wave's shape (${describeShape(FIRST_WAVE)})`, noop.of(FIRST_WAVE)],
+      [`no-op, chosen shape (${describeShape(c.chosen)})`, noop.of(c.chosen)],
+    ];
+    try {
+      for (const [, one] of pipelines) await sequential(one, 10); // warm-up: bundles, caches, connections
+      print(
+        `Sustained replies/s on the npm start stack (dev server on a SQLite file, npm start's tuning; worker and API in their own processes; ${LOOP.concurrency} customers at a time, each a new conversation, replies counted over ${LOOP.windowMs / 1000} s)`,
+      );
+      const sustained: { perSecond: number; p50: number; p99: number }[] = [];
+      for (const [name, one] of pipelines) {
+        const r = await closedLoop(one, LOOP);
+        sustained.push(r);
+        print(`  ${name}: ${r.perSecond.toFixed(1)}/s (reply p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms)`);
+      }
+      const [mine, first, chosen] = sustained as [(typeof sustained)[0], (typeof sustained)[0], (typeof sustained)[0]];
+      figure(
+        G,
+        'sustained replies/s vs the no-op first-wave shape',
+        mine.perSecond,
+        '/s',
+        { name: 'no-op first wave', value: first.perSecond },
+        { of: 'ratio', op: '>=', limit: 1.0 },
+      );
+      figure(
+        G,
+        'sustained replies/s vs the no-op chosen shape',
+        mine.perSecond,
+        '/s',
+        { name: 'no-op chosen shape', value: chosen.perSecond },
+        { of: 'ratio', op: '>=', limit: 0.7 },
+      );
+
+      // The curve: the same offered rates (fractions of Causeway's sustained rate) for the three pipelines.
+      const rates = options.curve.map((f) => Math.max(0.5, Math.round(f * mine.perSecond * 2) / 2));
+      print(`Offered rate → reply p99 (open loop, ${options.curveSeconds} s per point, new conversations)`);
+      print(`  ${'rate/s'.padStart(7)} ${pipelines.map(([name]) => name.split(' (')[0]!.padStart(22)).join(' ')}`);
+      for (const rate of rates) {
+        const cells: string[] = [];
+        for (const [name, one] of pipelines) {
+          const r = await openLoop(one, rate, options.curveSeconds);
+          cells.push(`${r.p99.toFixed(0).padStart(8)} ms (${r.achieved.toFixed(1)}/s)`.padStart(22));
+          record(
+            'curve',
+            `p99 at ${rate}/s, ${name.split(' (')[0]}`,
+            r.p99,
+            'ms',
+            null,
+            null,
+            `achieved ${r.achieved.toFixed(1)}/s, p50 ${r.p50.toFixed(0)} ms`,
+          );
+        }
+        print(`  ${String(rate).padStart(7)} ${cells.join(' ')}`);
+      }
+      print('');
+    } finally {
+      await noop.stop();
+    }
+  } finally {
+    await Promise.all(children.map((child) => child.stop()));
+    await server.stop();
+  }
+}
+
+/** `--dev-flags "…"`: start-dev arguments (--sqlite-pragma / --dynamic-config-value only) as a tuning. */
+export function parseDevFlags(text: string): DevServerTuning {
+  const words = text.split(/\s+/).filter(Boolean);
+  const tuning = { sqlitePragmas: [] as string[], dynamicConfig: {} as Record<string, string | number | boolean> };
+  for (let i = 0; i < words.length; i += 2) {
+    const [flag, value] = [words[i]!, words[i + 1] ?? ''];
+    if (flag === '--sqlite-pragma') tuning.sqlitePragmas.push(value);
+    else if (flag === '--dynamic-config-value') {
+      const at = value.indexOf('=');
+      tuning.dynamicConfig[value.slice(0, at)] = JSON.parse(value.slice(at + 1)) as string | number | boolean;
+    } else throw new Error(`--dev-flags: only --sqlite-pragma and --dynamic-config-value, not ${flag}`);
+  }
+  return tuning;
+}
+
+const WAL = ['journal_mode=wal', 'synchronous=normal'];
+/** The flag sets `npm run bench -- devserver` compares, each against the CLI's defaults. */
+const EAGER = { 'system.enableActivityEagerExecution': true };
+const ONE_PARTITION = { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 };
+const ONE_WRITE_PARTITION = { 'matching.numTaskqueueWritePartitions': 1 };
+export const DEV_SERVER_CANDIDATES: [string, DevServerTuning][] = [
+  ['CLI defaults', { sqlitePragmas: [], dynamicConfig: {} }],
+  ['WAL + synchronous=normal', { sqlitePragmas: WAL, dynamicConfig: {} }],
+  [
+    'WAL + transfer poll 1000/s',
+    { sqlitePragmas: WAL, dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000 } },
+  ],
+  ['WAL + transfer poll 200/s', { sqlitePragmas: WAL, dynamicConfig: { 'history.transferProcessorMaxPollRPS': 200 } }],
+  ['WAL + transfer poll 100/s', { sqlitePragmas: WAL, dynamicConfig: { 'history.transferProcessorMaxPollRPS': 100 } }],
+  ['WAL + 1 task queue partition', { sqlitePragmas: WAL, dynamicConfig: ONE_PARTITION }],
+  ['WAL + eager activities', { sqlitePragmas: WAL, dynamicConfig: EAGER }],
+  [
+    'WAL + eager + poll 200/s',
+    { sqlitePragmas: WAL, dynamicConfig: { ...EAGER, 'history.transferProcessorMaxPollRPS': 200 } },
+  ],
+  [
+    'WAL + eager + poll 1000/s',
+    { sqlitePragmas: WAL, dynamicConfig: { ...EAGER, 'history.transferProcessorMaxPollRPS': 1000 } },
+  ],
+  [
+    'WAL + eager + poll 200/s + 1 partition',
+    { sqlitePragmas: WAL, dynamicConfig: { ...EAGER, ...ONE_PARTITION, 'history.transferProcessorMaxPollRPS': 200 } },
+  ],
+  [
+    'WAL + eager + poll 200/s + 1 write partition',
+    {
+      sqlitePragmas: WAL,
+      dynamicConfig: { ...EAGER, ...ONE_WRITE_PARTITION, 'history.transferProcessorMaxPollRPS': 200 },
+    },
+  ],
+  ['npm start (DEV_SERVER_TUNING)', DEV_SERVER_TUNING],
+];
+
+export async function benchDevServer(
+  c: ThroughputContext,
+  print: (line: string) => void,
+  candidates: [string, DevServerTuning][],
+) {
+  print(
+    `Dev-server flag sets: the no-op pipeline of the first wave's shape on a fresh SQLite file each (worker and webhook in their own processes); sequential p50 of 30 messages, sustained over ${LOOP.windowMs / 1000} s with ${LOOP.concurrency} customers at a time`,
+  );
+  const rows: { name: string; p50: number; perSecond: number }[] = [];
+  for (const [name, tuning] of candidates) {
+    const server = await fileDevServer({ cliPath: c.cliPath, namespace: c.stack.namespace, tuning });
+    try {
+      const noop = await noopPipeline(c, { ...c.stack, temporalAddress: server.address });
+      try {
+        const one = noop.of(FIRST_WAVE);
+        await sequential(one, 10);
+        const p50 = quantile(await sequential(one, 30), 0.5);
+        const { perSecond } = await closedLoop(one, LOOP);
+        rows.push({ name, p50, perSecond });
+        const base = rows[0]!;
+        const flags =
+          [...tuning.sqlitePragmas, ...Object.entries(tuning.dynamicConfig).map(([k, v]) => `${k}=${v}`)].join(' ') ||
+          '(none)';
+        print(
+          `  ${name.padEnd(32)} sustained ${perSecond.toFixed(1).padStart(5)}/s  sequential p50 ${p50.toFixed(0).padStart(4)} ms   ${flags}`,
+        );
+        record(
+          'devserver',
+          `sustained msg/s, ${name}`,
+          perSecond,
+          '/s',
+          rows.length > 1 ? { name: base.name, value: base.perSecond } : null,
+        );
+        record(
+          'devserver',
+          `sequential p50, ${name}`,
+          p50,
+          'ms',
+          rows.length > 1 ? { name: base.name, value: base.p50 } : null,
+        );
+      } finally {
+        await noop.stop();
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  print('');
+}
