@@ -15,10 +15,9 @@ import type { DbOrTx } from '../db/client';
 import {
   abandonSendAttempt,
   campaignOutlook,
-  closeUnconfirmedSends,
-  deferTargetToWindow,
+  claimDueTargets,
+  deferSendToWindow,
   extendClaimLease,
-  leaseClaimedTargets,
   loadCampaignForDispatch,
   loadTargetsForSend,
   markOutageNotificationSent,
@@ -28,7 +27,6 @@ import {
   recordOutageNotification,
   recordSendGivenUp,
   releaseCampaignClaims,
-  selectDueTargets,
   skipTarget,
   type DispatchCampaign,
   type TargetForSend,
@@ -284,37 +282,18 @@ export function createCampaignActivities(deps: ActivityDeps) {
       // The targets are taken and leased in one short transaction; the pacer is asked for their slots after it
       // commits. Holding the transaction (and its pool connection) across the pacer's update cost seconds per
       // claim on a loaded machine, and the sends of the running batches queued behind it for a connection.
-      const claim = await db.transaction(async (tx) => {
-        const row = await loadCampaign(tx, input.campaignId);
-        const c = row.campaign;
-        await closeUnconfirmedSends(
-          tx,
-          c.id,
-          new Date(now.getTime() - deps.config.campaign.deliveryTimeoutMs),
-          MAX_BATCH,
-          now,
-        );
-        if (c.startAt && c.startAt > now) return { row, phase: 'waiting_start' as const, wakeAt: c.startAt.getTime() };
-        if (c.endAt && c.endAt <= now) return { row, phase: 'ended' as const };
-        const claimed = await selectDueTargets(
-          tx,
-          c,
-          parseActiveHours(c.activeHours),
-          now,
-          batchSizeFor(c.ratePerSecond),
-          MAX_SCAN_PAGES,
-        );
+      const claim = await claimDueTargets(db, {
+        campaignId: input.campaignId,
+        now,
+        deliveryTimeoutMs: deps.config.campaign.deliveryTimeoutMs,
+        maxUnconfirmed: MAX_BATCH,
+        batchSize: batchSizeFor,
+        maxPages: MAX_SCAN_PAGES,
         // Leased for the batch's span at the rate and CLAIM_LEASE_MS more; extended below if the pacer's slots
         // end later (a sender shared with other campaigns).
-        const leaseUntil = now.getTime() + claimed.length * slotIntervalMs(c.ratePerSecond) + CLAIM_LEASE_MS;
-        await leaseClaimedTargets(
-          tx,
-          claimed.map((t) => t.id),
-          new Date(leaseUntil),
-          now,
-        );
-        return { row, phase: 'run' as const, claimed, leaseUntil };
+        leaseUntil: (count, rate) => now.getTime() + count * slotIntervalMs(rate) + CLAIM_LEASE_MS,
       });
+      if (!claim) throw notFound(input.campaignId);
       if (claim.phase === 'waiting_start')
         return {
           phase: 'waiting_start',
@@ -383,13 +362,11 @@ export function createCampaignActivities(deps: ActivityDeps) {
             // (checked at the slot and a second after it, the most the gate can hold a send back).
             const at = Math.max(Date.now(), claimed.slotAt);
             if (!isOpen(hours, target.timeZone, new Date(at)) || !isOpen(hours, target.timeZone, new Date(at + 1000))) {
-              await db.transaction((tx) =>
-                deferTargetToWindow(
-                  tx,
-                  row.campaign.id,
-                  claimed.targetId,
-                  nextOpening(hours, target.timeZone, new Date(at + 1000)),
-                ),
+              await deferSendToWindow(
+                db,
+                row.campaign.id,
+                claimed.targetId,
+                nextOpening(hours, target.timeZone, new Date(at + 1000)),
               );
               result.skipped += 1;
               return;

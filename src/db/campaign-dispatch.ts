@@ -1,6 +1,6 @@
-import { and, eq, inArray, lte, min, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { CampaignCounters, CampaignStatus, ClaimedTarget, TraceContext } from '../contract';
-import { isOpen, nextOpening, type ActiveHours } from '../domain/active-hours';
+import { isOpen, nextOpening, parseActiveHours, type ActiveHours } from '../domain/active-hours';
 import { childSpan } from '../domain/trace';
 import { applyTargetEvent, bumpCounters, foldCounters } from './campaign-targets';
 import type { Database, DbOrTx } from './client';
@@ -124,6 +124,16 @@ export async function deferTargetToWindow(
     .where(eq(campaignTargets.id, targetId));
 }
 
+/** deferTargetToWindow in a transaction of its own (a send batch's target whose window closed before its slot). */
+export async function deferSendToWindow(
+  db: Database,
+  campaignId: string,
+  targetId: string,
+  opening: Date | null,
+): Promise<void> {
+  await db.transaction((tx) => deferTargetToWindow(tx, campaignId, targetId, opening));
+}
+
 /**
  * The next due targets in strategy order, locked (SKIP LOCKED: two claims never take the same target), at most
  * `size` of them, scanning at most `maxPages` pages: opted-out contacts are stopped and targets outside their
@@ -177,6 +187,55 @@ export async function selectDueTargets(
   return claimed;
 }
 
+export type ClaimedPage =
+  | { phase: 'waiting_start'; row: DispatchCampaign; wakeAt: number }
+  | { phase: 'ended'; row: DispatchCampaign }
+  | { phase: 'run'; row: DispatchCampaign; claimed: { id: string; attempt: number }[]; leaseUntil: number };
+
+/**
+ * The dispatcher's page in one short transaction: overdue sends are closed as unconfirmed, then (unless the
+ * campaign has not started or has ended) the next due targets are selected and leased until `leaseUntil(count,
+ * rate)`. Their send slots are asked of the pacer after the commit, by the caller. Undefined: no such campaign.
+ */
+export async function claimDueTargets(
+  db: Database,
+  input: {
+    campaignId: string;
+    now: Date;
+    deliveryTimeoutMs: number;
+    maxUnconfirmed: number;
+    batchSize: (ratePerSecond: number) => number;
+    maxPages: number;
+    leaseUntil: (count: number, ratePerSecond: number) => number;
+  },
+): Promise<ClaimedPage | undefined> {
+  const { now } = input;
+  return db.transaction(async (tx) => {
+    const row = await loadCampaignForDispatch(tx, input.campaignId);
+    if (!row) return undefined;
+    const c = row.campaign;
+    await closeUnconfirmedSends(tx, c.id, new Date(now.getTime() - input.deliveryTimeoutMs), input.maxUnconfirmed, now);
+    if (c.startAt && c.startAt > now) return { row, phase: 'waiting_start' as const, wakeAt: c.startAt.getTime() };
+    if (c.endAt && c.endAt <= now) return { row, phase: 'ended' as const };
+    const claimed = await selectDueTargets(
+      tx,
+      c,
+      parseActiveHours(c.activeHours),
+      now,
+      input.batchSize(c.ratePerSecond),
+      input.maxPages,
+    );
+    const leaseUntil = input.leaseUntil(claimed.length, c.ratePerSecond);
+    await leaseClaimedTargets(
+      tx,
+      claimed.map((t) => t.id),
+      new Date(leaseUntil),
+      now,
+    );
+    return { row, phase: 'run' as const, claimed, leaseUntil };
+  });
+}
+
 /** Claimed targets are leased until `leaseUntil` (a later page does not take them again), queued for their slot. */
 export async function leaseClaimedTargets(tx: DbOrTx, targetIds: string[], leaseUntil: Date, now: Date) {
   if (targetIds.length === 0) return;
@@ -211,12 +270,16 @@ export async function campaignOutlook(
   deliveryTimeoutMs: number,
 ): Promise<{ counters: CampaignCounters; nextWakeAt: number | null } | undefined> {
   await foldCounters(tx, campaignId);
+  // Raw subqueries on a parameter: in a single-table select drizzle leaves the select list's columns unqualified.
+  const open = sql`t.campaign_id = ${campaignId} and t.state in ('pending', 'scheduled', 'sending')`;
   const [row] = await tx
     .select({
       campaign: campaigns,
-      open: sql<number>`(select count(*)::int from ${campaignTargets} where ${campaignTargets.campaignId} = ${campaigns.id} and ${campaignTargets.state} in ('pending', 'scheduled', 'sending'))`,
-      due: sql<Date | null>`(select ${min(campaignTargets.nextAttemptAt)} from ${campaignTargets} where ${campaignTargets.campaignId} = ${campaigns.id} and ${campaignTargets.state} in ('pending', 'scheduled', 'sending'))`,
-      sending: sql<Date | null>`(select min(${campaignTargets.lastAttemptAt}) from ${campaignTargets} where ${campaignTargets.campaignId} = ${campaigns.id} and ${campaignTargets.state} = 'sending')`,
+      open: sql<number>`(select count(*)::int from campaign_targets t where ${open})`,
+      due: sql<string | null>`(select min(t.next_attempt_at) from campaign_targets t where ${open})`,
+      sending: sql<
+        string | null
+      >`(select min(t.last_attempt_at) from campaign_targets t where t.campaign_id = ${campaignId} and t.state = 'sending')`,
     })
     .from(campaigns)
     .where(eq(campaigns.id, campaignId));
