@@ -24,9 +24,9 @@ import {
   type ControlAction,
 } from '../../campaigns/service';
 import { CliError, type CliContext } from '../context';
-import type { campaigns } from '../../db/schema';
+import type { CampaignRow } from '../../db/campaign-dispatch';
 
-type Campaign = typeof campaigns.$inferSelect;
+type Campaign = CampaignRow;
 
 interface SettingsFlags {
   sender?: string;
