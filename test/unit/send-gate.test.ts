@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createSendGate, SendAborted, slotIntervalMs } from '../../src/activities/send-gate';
 
 describe('send gate', () => {
-  it('lets calls from one sender through at least half an interval apart, even when all are due at once', async () => {
+  it('lets calls from one sender through at least an interval apart, even when all are due at once', async () => {
     const gate = createSendGate();
     const passed: number[] = [];
     const start = Date.now();
@@ -15,31 +15,7 @@ describe('send gate', () => {
     passed.sort((a, b) => a - b);
     const gaps = passed.slice(1).map((t, i) => t - passed[i]!);
     // Measured after the await resumes, so a millisecond of the caller's own delay may fall inside a gap.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(4);
-  });
-
-  it('late calls catch up on the schedule, never more than a 1 s window of slots in any 1 s', async () => {
-    // 5/s: slots 204 ms apart, the first 8 already a second and a half late when they reach the gate.
-    const interval = slotIntervalMs(5);
-    const start = Date.now();
-    const slots = Array.from({ length: 12 }, (_, i) => start - 1500 + Math.round(i * interval));
-    const gate = createSendGate();
-    const passed: number[] = [];
-    await Promise.all(
-      slots.map(async (slot) => {
-        await gate.wait('s', slot, interval);
-        passed.push(Date.now());
-      }),
-    );
-    passed.sort((a, b) => a - b);
-    for (let i = 0; i < passed.length; i++) {
-      expect(passed[i]! - start).toBeGreaterThanOrEqual(slots[i]! - start);
-      // ceil(1000 / 204) = 5 calls in any window [t, t + 1000 ms).
-      expect(passed.filter((t) => t >= passed[i]! && t < passed[i]! + 1000).length).toBeLessThanOrEqual(5);
-    }
-    // A gate that kept a full interval between calls would end 12 × 204 ms after the start; catching up ends
-    // at the window's pace: calls 6–10 a second after calls 1–5, the last two on the next second.
-    expect(passed.at(-1)! - start).toBeLessThan(11 * interval);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(9);
   });
 
   it('senders at one message a second or slower keep the full interval', async () => {
