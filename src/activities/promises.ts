@@ -1,17 +1,15 @@
-import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/activity';
-import {
-  FailureType,
-  promiseWorkflowId,
-  searchAttributes,
-  type Channel,
-  type PromiseInput,
-  type TraceContext,
-} from '../contract';
-import { bumpCounters } from '../db/campaign-targets';
+import { FailureType, searchAttributes, type Channel, type PromiseInput, type TraceContext } from '../contract';
 import { recordEvents } from '../db/events';
-import { campaigns, campaignTargets, contacts, promises, tenants } from '../db/schema';
+import {
+  loadPromise,
+  recordPromiseReminded,
+  registerPromiseOnce,
+  settlePromise,
+  type PromiseForNotice,
+  type PromiseRow,
+} from '../db/promises';
 import { formatAddress } from '../domain/address';
 import { formatMoney } from '../domain/money';
 import { childSpan } from '../domain/trace';
@@ -49,13 +47,8 @@ export function createPromiseActivities(deps: ActivityDeps) {
   const { db } = deps;
   const sender = createOutboundSender(deps);
 
-  async function load(promiseId: string) {
-    const [row] = await db
-      .select({ p: promises, locale: tenants.locale, phone: contacts.phone })
-      .from(promises)
-      .innerJoin(tenants, eq(tenants.id, promises.tenantId))
-      .innerJoin(contacts, eq(contacts.id, promises.contactId))
-      .where(eq(promises.id, promiseId));
+  async function load(promiseId: string): Promise<PromiseForNotice> {
+    const row = await loadPromise(db, promiseId);
     if (!row)
       throw ApplicationFailure.create({
         type: FailureType.NotFound,
@@ -65,7 +58,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
     return row;
   }
 
-  const variablesOf = (p: typeof promises.$inferSelect, locale: string, timeZone = 'UTC') => ({
+  const variablesOf = (p: PromiseRow, locale: string, timeZone = 'UTC') => ({
     amount: formatMoney(p.amountCents, locale),
     due_date: new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeZone }).format(p.dueAt),
     method: p.method,
@@ -77,7 +70,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
    * still runs) instead of the workflow failing or retrying. Returns whether the message went out.
    */
   async function notify(
-    row: Awaited<ReturnType<typeof load>>,
+    row: PromiseForNotice,
     key: 'promise_reminder' | 'promise_thanks' | 'promise_broken',
     trace: TraceContext,
   ): Promise<boolean> {
@@ -117,55 +110,10 @@ export function createPromiseActivities(deps: ActivityDeps) {
   }
 
   /** Fulfilled or broken, with the campaign's counters and the target's payment status, in one transaction. */
-  async function settle(
-    row: Awaited<ReturnType<typeof load>>,
-    outcome: 'fulfilled' | 'broken',
-    paidCents: number,
-    trace: TraceContext,
-  ): Promise<boolean> {
-    const p = row.p;
-    return db.transaction(async (tx) => {
-      const [changed] = await tx
-        .update(promises)
-        .set({
-          status: outcome,
-          checkedAt: sql`now()`,
-          ...(outcome === 'fulfilled' ? { fulfilledAt: sql`now()` } : { brokenAt: sql`now()` }),
-        })
-        .where(and(eq(promises.id, p.id), eq(promises.status, 'pending')))
-        .returning({ id: promises.id });
-      if (!changed) return false;
-      if (p.targetId) {
-        await tx
-          .update(campaignTargets)
-          .set(
-            outcome === 'fulfilled'
-              ? { state: 'paid', paymentStatus: 'paid', outcome: 'paid', updatedAt: sql`now()` }
-              : { paymentStatus: 'overdue', outcome: 'promise_broken', updatedAt: sql`now()` },
-          )
-          .where(eq(campaignTargets.id, p.targetId));
-      }
-      if (p.campaignId)
-        await bumpCounters(
-          tx,
-          p.campaignId,
-          outcome === 'fulfilled' ? { promisesFulfilled: 1 } : { promisesBroken: 1 },
-        );
-      await recordEvents(tx, [
-        {
-          trace: childSpan(trace),
-          type: `promise.${outcome}`,
-          tenantId: p.tenantId,
-          contactId: p.contactId,
-          conversationId: p.conversationId,
-          payload: { promiseId: p.id, amountCents: p.amountCents, paidCents },
-        },
-      ]);
-      return true;
-    });
-  }
+  const settle = (row: PromiseForNotice, outcome: 'fulfilled' | 'broken', paidCents: number, trace: TraceContext) =>
+    settlePromise(db, row.p, outcome, paidCents, trace);
 
-  async function checkPayment(p: typeof promises.$inferSelect) {
+  async function checkPayment(p: PromiseRow) {
     return deps.payments.check({
       tenantId: p.tenantId,
       contactId: p.contactId,
@@ -182,84 +130,15 @@ export function createPromiseActivities(deps: ActivityDeps) {
      */
     async registerPromise(input: RegisterPromiseInput): Promise<RegisteredPromise> {
       const now = deps.clock();
-      const { promise, created, timeZone, locale } = await db.transaction(async (tx) => {
-        const [tenant] = await tx
-          .select({ locale: tenants.locale })
-          .from(tenants)
-          .where(eq(tenants.id, input.tenantId));
-        const [existing] = await tx.select().from(promises).where(eq(promises.aiResultId, input.aiResultId));
-        const [target] = await tx
-          .select({
-            id: campaignTargets.id,
-            campaignId: campaignTargets.campaignId,
-            timeZone: sql<string>`coalesce(${campaignTargets.timeZone}, ${contacts.timeZone}, ${campaigns.defaultTimeZone})`,
-          })
-          .from(campaignTargets)
-          .innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId))
-          .innerJoin(contacts, eq(contacts.id, campaignTargets.contactId))
-          .where(
-            and(
-              eq(campaignTargets.contactId, input.contactId),
-              gt(campaignTargets.lastAttemptAt, new Date(now.getTime() - TARGET_LOOKBACK_DAYS * 86_400_000)),
-            ),
-          )
-          .orderBy(desc(campaignTargets.lastAttemptAt))
-          .limit(1);
-        const zone = target?.timeZone ?? 'UTC';
-        if (existing) return { promise: existing, created: false, timeZone: zone, locale: tenant?.locale ?? 'en' };
-        const dueAt = /^\d{4}-\d{2}-\d{2}$/.test(input.dueDate)
-          ? new Date(endOfLocalDay(input.dueDate, zone))
-          : new Date(input.dueDate);
-        const id = crypto.randomUUID();
-        const [row] = await tx
-          .insert(promises)
-          .values({
-            id,
-            tenantId: input.tenantId,
-            campaignId: target?.campaignId ?? null,
-            targetId: target?.id ?? null,
-            contactId: input.contactId,
-            conversationId: input.conversationId,
-            aiResultId: input.aiResultId,
-            channel: input.channel,
-            sender: input.sender,
-            amountCents: input.amountCents,
-            dueAt,
-            method: input.method,
-            traceId: input.trace.traceId,
-            workflowId: promiseWorkflowId(id),
-          })
-          .returning();
-        if (target) {
-          await tx
-            .update(campaignTargets)
-            .set({
-              outcome: 'promise_made',
-              paymentStatus: 'pending',
-              conversationId: input.conversationId,
-              updatedAt: sql`now()`,
-            })
-            .where(eq(campaignTargets.id, target.id));
-          await bumpCounters(tx, target.campaignId, { promisesMade: 1 });
-        }
-        await recordEvents(tx, [
-          {
-            trace: childSpan(input.trace),
-            type: 'promise.registered',
-            tenantId: input.tenantId,
-            contactId: input.contactId,
-            conversationId: input.conversationId,
-            payload: {
-              promiseId: id,
-              amountCents: input.amountCents,
-              dueAt: dueAt.toISOString(),
-              method: input.method,
-              campaignId: target?.campaignId ?? null,
-            },
-          },
-        ]);
-        return { promise: row!, created: true, timeZone: zone, locale: tenant?.locale ?? 'en' };
-      });
+      const { promise, created, timeZone, locale } = await registerPromiseOnce(
+        db,
+        input,
+        new Date(now.getTime() - TARGET_LOOKBACK_DAYS * 86_400_000),
+        (zone) =>
+          /^\d{4}-\d{2}-\d{2}$/.test(input.dueDate)
+            ? new Date(endOfLocalDay(input.dueDate, zone))
+            : new Date(input.dueDate),
+      );
       const dueAt = promise.dueAt.getTime();
       const reminderAt = dueAt - deps.config.promises.reminderBeforeMs;
       const args: PromiseInput = {
@@ -298,19 +177,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
         return { status: 'fulfilled' };
       }
       if (await notify(row, 'promise_reminder', input.trace)) {
-        await db
-          .update(promises)
-          .set({ reminderSentAt: sql`coalesce(${promises.reminderSentAt}, now())` })
-          .where(eq(promises.id, row.p.id));
-        await recordEvents(db, [
-          {
-            trace: childSpan(input.trace),
-            type: 'promise.reminded',
-            tenantId: row.p.tenantId,
-            contactId: row.p.contactId,
-            payload: { promiseId: row.p.id },
-          },
-        ]);
+        await recordPromiseReminded(db, row.p, input.trace);
       }
       return { status: 'pending' };
     },

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 // The error classes from @temporalio/common (the client re-exports them): the CLI loads the client only to call it.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import { and, eq, inArray, isNull, notInArray as notIn, sql } from 'drizzle-orm';
 import {
   campaignProgressQuery,
   campaignWorkflowId,
@@ -17,23 +16,17 @@ import {
 } from '../contract';
 import type { Database, DbOrTx } from '../db/client';
 import {
+  campaignNameTaken,
   createCampaignFromRows,
   findCampaign,
-  insertCampaign,
+  tenantLocale,
+  tenantNumbersOn,
+  tenantsBySlug,
   type CampaignKind,
   type CampaignSettings,
-  type NewTarget,
   type Strategy,
 } from '../db/campaigns';
-import {
-  campaigns,
-  contacts,
-  failureNotifications,
-  massiveFailures,
-  messages,
-  phoneNumbers,
-  tenants,
-} from '../db/schema';
+import { createOutageWithCampaign, findOutage, resolveOutageWithCampaign } from '../db/outages';
 import { loadMessageTemplate } from '../db/templates';
 import { formatActiveHours, isValidTimeZone, parseActiveHours, ActiveHoursError } from '../domain/active-hours';
 import { formatAddress, parseAddress } from '../domain/address';
@@ -86,10 +79,7 @@ export async function resolveSettings(db: DbOrTx, tenantId: string, o: CampaignO
   if (!o.name.trim() || o.name.length > 120) problems.push('--name must be 1–120 characters');
   const channel: Channel = o.channel ?? (o.sender ? (parseAddress(o.sender)?.channel ?? 'whatsapp') : 'whatsapp');
   let sender: string | null = null;
-  const numbers = await db
-    .select({ channel: phoneNumbers.channel, phone: phoneNumbers.phone })
-    .from(phoneNumbers)
-    .where(and(eq(phoneNumbers.tenantId, tenantId), eq(phoneNumbers.channel, channel)));
+  const numbers = await tenantNumbersOn(db, tenantId, channel);
   if (o.sender) {
     const parsed = parseAddress(o.sender);
     if (!parsed) problems.push('--sender must be +E164 or whatsapp:+E164');
@@ -100,8 +90,7 @@ export async function resolveSettings(db: DbOrTx, tenantId: string, o: CampaignO
   else problems.push(`the tenant has no ${channel} number to send from`);
   if (!o.templateKey === !o.body) problems.push('give exactly one of --template or --body');
   if (o.templateKey) {
-    const [tenant] = await db.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, tenantId));
-    if (!(await loadMessageTemplate(db, tenantId, o.templateKey, tenant?.locale ?? 'en')))
+    if (!(await loadMessageTemplate(db, tenantId, o.templateKey, (await tenantLocale(db, tenantId)) ?? 'en')))
       problems.push(`no message template "${o.templateKey}"`);
   }
   if (o.body !== undefined && (o.body.trim().length === 0 || o.body.length > 1600))
@@ -127,11 +116,7 @@ export async function resolveSettings(db: DbOrTx, tenantId: string, o: CampaignO
   if (!['sequential', 'priority', 'random'].includes(strategy))
     problems.push('--strategy must be sequential, priority or random');
   if (o.startAt && o.endAt && o.endAt <= o.startAt) problems.push('--end must be after --start');
-  const [taken] = await db
-    .select({ id: campaigns.id })
-    .from(campaigns)
-    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.name, o.name)));
-  if (taken) problems.push(`a campaign named "${o.name}" already exists`);
+  if (await campaignNameTaken(db, tenantId, o.name)) problems.push(`a campaign named "${o.name}" already exists`);
   if (problems.length > 0) throw new CampaignInputError(problems.join('\n'));
   return {
     name: o.name,
@@ -191,10 +176,7 @@ export async function createCampaignFromFile(
 }
 
 export async function tenantBySlug(db: DbOrTx, slug: string | undefined) {
-  const rows = await db
-    .select({ id: tenants.id, slug: tenants.slug })
-    .from(tenants)
-    .where(slug ? eq(tenants.slug, slug) : undefined);
+  const rows = await tenantsBySlug(db, slug);
   if (rows.length === 0) throw new CampaignInputError(slug ? `no tenant ${slug}` : 'no tenants yet');
   if (rows.length > 1)
     throw new CampaignInputError(`several tenants: pick one with --tenant (${rows.map((r) => r.slug).join(', ')})`);
@@ -307,49 +289,17 @@ export async function createOutage(
     body: input.message,
     kind: 'outage',
   });
-  return db.transaction(async (tx) => {
-    const [failure] = await tx
-      .insert(massiveFailures)
-      .values({
-        tenantId: input.tenantId,
-        name: input.name,
-        affectedRegions: regions,
-        message: input.message,
-        createdBy: input.createdBy,
-      })
-      .returning();
-    const people = await tx
-      .select({ id: contacts.id, name: contacts.name, optedOutAt: contacts.optedOutAt })
-      .from(contacts)
-      .where(and(eq(contacts.tenantId, input.tenantId), inArray(contacts.region, regions)))
-      .orderBy(contacts.createdAt);
-    if (people.length === 0) throw new CampaignInputError(`no contacts in ${regions.join(', ')}`);
-    const targets: NewTarget[] = people.map((p, i) => ({
-      contactId: p.id,
-      line: i + 1,
-      name: p.name,
-      timeZone: null,
-      priority: 0,
-      debtAmountCents: null,
-      dueDate: null,
-      document: null,
-      variables: {},
-      optedOut: p.optedOutAt !== null,
-    }));
-    const created = await insertCampaign(tx, {
-      tenantId: input.tenantId,
-      settings: { ...settings, kind: 'outage' },
-      targets,
-      createdBy: input.createdBy,
-      traceId: input.traceId,
-      massiveFailureId: failure!.id,
-    });
-    await tx
-      .update(massiveFailures)
-      .set({ notifyCampaignId: created.campaignId })
-      .where(eq(massiveFailures.id, failure!.id));
-    return { failureId: failure!.id, ...created };
+  const created = await createOutageWithCampaign(db, {
+    tenantId: input.tenantId,
+    name: input.name,
+    regions,
+    message: input.message,
+    settings,
+    createdBy: input.createdBy,
+    traceId: input.traceId,
   });
+  if (!created) throw new CampaignInputError(`no contacts in ${regions.join(', ')}`);
+  return created;
 }
 
 /**
@@ -369,17 +319,7 @@ export async function resolveOutage(
     traceId: string;
   },
 ) {
-  const [failure] = await db
-    .select()
-    .from(massiveFailures)
-    .where(
-      and(
-        eq(massiveFailures.tenantId, input.tenantId),
-        /^[0-9a-f-]{36}$/i.test(input.failureRef)
-          ? eq(massiveFailures.id, input.failureRef)
-          : eq(massiveFailures.name, input.failureRef),
-      ),
-    );
+  const failure = await findOutage(db, input.tenantId, input.failureRef);
   if (!failure) throw new CampaignInputError(`no outage ${input.failureRef}`);
   if (failure.status === 'resolved') throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
   const settings = await resolveSettings(db, input.tenantId, {
@@ -388,55 +328,14 @@ export async function resolveOutage(
     body: input.message,
     kind: 'outage_resolution',
   });
-  return db.transaction(async (tx) => {
-    const [marked] = await tx
-      .update(massiveFailures)
-      .set({
-        status: 'resolved',
-        resolvedAt: sql`now()`,
-        resolvedBy: input.createdBy,
-        resolutionMessage: input.message,
-      })
-      .where(and(eq(massiveFailures.id, failure.id), isNull(massiveFailures.resolvedAt)))
-      .returning({ id: massiveFailures.id });
-    if (!marked) throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
-    const notified = await tx
-      .select({ id: contacts.id, name: contacts.name, optedOutAt: contacts.optedOutAt })
-      .from(failureNotifications)
-      .innerJoin(contacts, eq(contacts.id, failureNotifications.contactId))
-      .innerJoin(messages, eq(messages.id, failureNotifications.messageId))
-      .where(
-        and(
-          eq(failureNotifications.failureId, failure.id),
-          eq(failureNotifications.notificationType, 'failure'),
-          notIn(messages.status, ['failed', 'undelivered']),
-        ),
-      )
-      .orderBy(failureNotifications.createdAt);
-    const targets: NewTarget[] = notified.map((p, i) => ({
-      contactId: p.id,
-      line: i + 1,
-      name: p.name,
-      timeZone: null,
-      priority: 0,
-      debtAmountCents: null,
-      dueDate: null,
-      document: null,
-      variables: {},
-      optedOut: p.optedOutAt !== null,
-    }));
-    const created = await insertCampaign(tx, {
-      tenantId: input.tenantId,
-      settings: { ...settings, kind: 'outage_resolution' },
-      targets,
-      createdBy: input.createdBy,
-      traceId: input.traceId,
-      massiveFailureId: failure.id,
-    });
-    await tx
-      .update(massiveFailures)
-      .set({ resolveCampaignId: created.campaignId })
-      .where(eq(massiveFailures.id, failure.id));
-    return { failureId: failure.id, notified: notified.length, notifyCampaignId: failure.notifyCampaignId, ...created };
+  const resolved = await resolveOutageWithCampaign(db, {
+    tenantId: input.tenantId,
+    failureId: failure.id,
+    message: input.message,
+    settings,
+    createdBy: input.createdBy,
+    traceId: input.traceId,
   });
+  if (!resolved) throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
+  return { failureId: failure.id, notifyCampaignId: failure.notifyCampaignId, ...resolved };
 }

@@ -157,11 +157,19 @@ export async function applyTargetEvent(
     now,
   );
   if (!patch) return null;
-  await tx
+  const update = tx
     .update(campaignTargets)
     .set({ ...patch, ...(patch.lastStatus ? { lastStatusAt: now } : {}), updatedAt: now })
     .where(eq(campaignTargets.id, targetId));
-  await bumpCounters(tx, row.campaignId, counterDeltas(before, { ...before, ...patch }));
+  const d = counterDeltas(before, { ...before, ...patch });
+  if (Object.values(d).some(Boolean))
+    // The target's move and its counter increments in one statement (a round trip less per callback).
+    await tx.execute(sql`
+      with u as (${update.returning({ campaignId: campaignTargets.campaignId }).getSQL()})
+      insert into ${campaignCounterDeltas} (campaign_id, contacted, successful, failed, opted_out, skipped)
+      select campaign_id, ${d.contacted ?? 0}::int, ${d.successful ?? 0}::int, ${d.failed ?? 0}::int,
+             ${d.optedOut ?? 0}::int, ${d.skipped ?? 0}::int from u`);
+  else await update;
   return { campaignId: row.campaignId, state: patch.state ?? row.state, rescheduled: patch.state === 'scheduled' };
 }
 

@@ -4,7 +4,7 @@ import { campaignWorkflowId, type Channel } from '../contract';
 import { contactHash } from '../domain/contact-hash';
 import type { TargetRow } from '../domain/campaign-import';
 import type { DbOrTx, Database } from './client';
-import { campaigns, campaignTargets, contacts, contactSuppressions, tenants } from './schema';
+import { campaigns, campaignTargets, contacts, contactSuppressions, phoneNumbers, tenants } from './schema';
 import { withPendingCounters } from './campaign-targets';
 
 export type CampaignKind = 'broadcast' | 'collection' | 'outage' | 'outage_resolution';
@@ -249,4 +249,33 @@ export async function targetStateCounts(db: DbOrTx, campaignId: string): Promise
     .where(eq(campaignTargets.campaignId, campaignId))
     .groupBy(campaignTargets.state);
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}
+
+/** The tenant's numbers on a channel, in the order they were added (a campaign's default sender is the first). */
+export async function tenantNumbersOn(db: DbOrTx, tenantId: string, channel: Channel) {
+  return db
+    .select({ channel: phoneNumbers.channel, phone: phoneNumbers.phone })
+    .from(phoneNumbers)
+    .where(and(eq(phoneNumbers.tenantId, tenantId), eq(phoneNumbers.channel, channel)));
+}
+
+export async function tenantLocale(db: DbOrTx, tenantId: string): Promise<string | null> {
+  const [tenant] = await db.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, tenantId));
+  return tenant?.locale ?? null;
+}
+
+export async function campaignNameTaken(db: DbOrTx, tenantId: string, name: string): Promise<boolean> {
+  const [taken] = await db
+    .select({ id: campaigns.id })
+    .from(campaigns)
+    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.name, name)));
+  return taken !== undefined;
+}
+
+/** The tenant of that slug, or every tenant without one (the CLI picks the only one). */
+export async function tenantsBySlug(db: DbOrTx, slug: string | undefined) {
+  return db
+    .select({ id: tenants.id, slug: tenants.slug })
+    .from(tenants)
+    .where(slug ? eq(tenants.slug, slug) : undefined);
 }

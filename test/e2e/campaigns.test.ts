@@ -159,6 +159,8 @@ describe('campaigns (C1, C2, C6)', () => {
       expect.arrayContaining(['campaign.started', 'campaign.paused', 'campaign.resumed', 'campaign.completed']),
     );
     await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-pause-resume');
+    // After the claim-ahead patch (src/workflows/campaign.ts): the same run with the patch marker.
+    await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-pause-resume-claim-ahead');
     const [t] = await h.db.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenant.tenantId));
     await recordHistory(h, pacerWorkflowId(tenant.slug, contactHash(t!.hashKey, `whatsapp:${tenant.phone}`)), 'pacer');
   });
@@ -194,6 +196,8 @@ describe('campaigns (C1, C2, C6)', () => {
     expect(h.twilio.sent.filter((m) => m.to === invalid)).toHaveLength(0);
     expect(done).toMatchObject({ failedTargets: 2, contactedTargets: 4, successfulContacts: 3 });
     await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-retries');
+    // After the claim-ahead patch (src/workflows/campaign.ts): the same run with the patch marker.
+    await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-retries-claim-ahead');
   });
 
   it('--retry-on-no-reply: a delivered message with no reply is followed up after the spacing; a reply ends the target', async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import proto from '@temporalio/proto';
 import { loadEnv } from '../../src/config/env';
+import { EncryptionCodec } from '../../src/temporal/payload-codec';
 import { inboundWorkflowId } from '../../src/contract';
 import type { ConversationResult } from '../../src/workflows/conversation';
 import type { Harness } from './harness';
@@ -45,5 +46,33 @@ export async function recordHistory(h: Harness, workflowId: string, name: string
     enums: String,
     bytes: String,
   });
+  // Fixtures are stored plain: the harness's key is random, and the replay test decrypts with a key of its own.
+  if (h.env.CAUSEWAY_PAYLOAD_KEYS) await decryptPayloads(json, new EncryptionCodec(h.env.CAUSEWAY_PAYLOAD_KEYS));
   fs.writeFileSync(file, JSON.stringify(json));
+}
+
+/** Every encrypted payload of a history (as History.toObject writes it, bytes in base64) decrypted in place. */
+async function decryptPayloads(node: unknown, codec: EncryptionCodec): Promise<void> {
+  if (Array.isArray(node)) {
+    for (const item of node) await decryptPayloads(item, codec);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  const metadata = o.metadata as Record<string, string> | undefined;
+  if (metadata && typeof metadata === 'object' && 'encoding' in metadata) {
+    const [plain] = await codec.decode([
+      {
+        metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+        ...(typeof o.data === 'string' ? { data: Buffer.from(o.data, 'base64') } : {}),
+      },
+    ]);
+    o.metadata = Object.fromEntries(
+      Object.entries(plain!.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    );
+    if (plain!.data) o.data = Buffer.from(plain!.data).toString('base64');
+    else delete o.data;
+    return;
+  }
+  for (const value of Object.values(o)) await decryptPayloads(value, codec);
 }

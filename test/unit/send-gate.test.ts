@@ -18,6 +18,14 @@ describe('send gate', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(9);
   });
 
+  it('senders at one message a second or slower keep the full interval', async () => {
+    const gate = createSendGate();
+    const start = Date.now();
+    await gate.wait('slow', start - 5000, 1020);
+    await gate.wait('slow', start - 5000, 1020);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1019);
+  });
+
   it('never lets a call through before its slot; other senders are not held back', async () => {
     const gate = createSendGate();
     const slot = Date.now() + 30;

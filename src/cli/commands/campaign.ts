@@ -25,9 +25,9 @@ import {
 } from '../../campaigns/service';
 import type { TemporalClientHandle } from '../../temporal/connection';
 import { CliError, type CliContext } from '../context';
-import type { campaigns } from '../../db/schema';
+import type { CampaignRow } from '../../db/campaign-dispatch';
 
-type Campaign = typeof campaigns.$inferSelect;
+type Campaign = CampaignRow;
 
 interface SettingsFlags {
   sender?: string;
