@@ -312,6 +312,28 @@ async function main() {
     console.log(
       `  per message: ${perMessageQueries.toFixed(1)} SQL statements; Temporal history events ${inbound.events?.length ?? 0} (inbound) + ${conversation.events?.length ?? 0} (conversation so far); activities ${count(inbound.events)} + ${count(conversation.events)}\n`,
     );
+    // The same customers write again: a message in an open conversation (its second turn).
+    const again = { queries, events: conversation.events?.length ?? 0, latencies: [] as number[], sid: '' };
+    for (let i = 0; i < n; i += 1) {
+      const from = customer(20_000 + i);
+      const p = params(from, 'e agora?');
+      again.sid = p.MessageSid;
+      const req = signed(p);
+      const replies = twilio.sent.filter((m) => m.to === from).length;
+      if (i === n - 1)
+        again.events =
+          (await temporal.client.workflow.getHandle(conversationWorkflowId).fetchHistory()).events?.length ?? 0;
+      const t0 = performance.now();
+      await fetch(`${apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body });
+      await twilio.waitFor((sent) => sent.filter((m) => m.to === from).length > replies);
+      again.latencies.push(performance.now() - t0);
+    }
+    const inbound2 = await temporal.client.workflow.getHandle(inboundWorkflowId(again.sid)).fetchHistory();
+    const conversation2 = await temporal.client.workflow.getHandle(conversationWorkflowId).fetchHistory();
+    console.log(`Inbound → reply, existing conversation (the same ${n} customers again)`);
+    console.log(
+      `  p50 ${fmt(quantile(again.latencies, 0.5))} p95 ${fmt(quantile(again.latencies, 0.95))}   per message: ${((queries - again.queries) / n).toFixed(1)} SQL statements; Temporal history events ${inbound2.events?.length ?? 0} (inbound) + ${(conversation2.events?.length ?? 0) - again.events} (conversation, this turn)\n`,
+    );
   }
 
   // 4. Campaign pacing: 2,000 targets against a 50/s limit on one sender, delivery callbacks flowing back. The fake
