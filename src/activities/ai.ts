@@ -14,37 +14,8 @@ import { HISTORY_WINDOW } from '../domain/prompts';
 import { childSpan } from '../domain/trace';
 import { AiError, type AiAction, type AiChatMessage, type AiTurnOutput } from '../integrations/ai';
 import type { ActivityDeps } from './deps';
-
-export interface GenerateReplyInput {
-  tenantId: string;
-  conversationId: string;
-  /** The customer messages this turn answers (a coalesced burst), oldest first. */
-  messageIds: string[];
-  correlationId: string;
-  trace: TraceContext;
-}
-
-export interface GeneratedReply {
-  aiResultId: string;
-  /** null when the model only called a tool; the workflow then sends a template message. */
-  reply: string | null;
-  action: AiAction;
-  output: AiTurnOutput | null;
-}
-
-export interface AiFailureAlertInput {
-  tenantId: string;
-  conversationId: string;
-  correlationId: string;
-  failureType: string;
-  trace: TraceContext;
-}
-
-export interface SummarizeInput {
-  tenantId: string;
-  conversationId: string;
-  trace: TraceContext;
-}
+import type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
+export type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
 
 const toChat = (rows: { direction: 'inbound' | 'outbound'; body: string }[]): AiChatMessage[] =>
   rows.map((m) => ({ role: m.direction === 'inbound' ? 'user' : 'assistant', content: m.body }));

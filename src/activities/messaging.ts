@@ -19,51 +19,8 @@ import { optOutOpenTargets, applyTargetEvent } from '../db/campaign-targets';
 import { findContentTemplate, lastInboundAt } from '../db/content-templates';
 import { raiseAlerts } from '../db/alerts';
 import { contentVariables, isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
-
-export interface SendMessageInput {
-  /** Deterministic, from business ids: the same logical send always maps to the same outbox row. */
-  idempotencyKey: string;
-  tenantId: string;
-  conversationId: string | null;
-  contactId: string;
-  channel: Channel;
-  /** Tenant's Twilio address (sender) and the customer's address. */
-  from: string;
-  to: string;
-  /** The text, or a system template rendered in the tenant's locale. */
-  body?: string;
-  /** A system template (SystemTemplateKey) or a campaign's own template key, rendered in the tenant's locale. */
-  template?: { key: SystemTemplateKey | (string & Record<never, never>); variables?: Record<string, string> };
-  sentBy: 'ai' | 'agent' | 'system';
-  /** Agent messages go out under the agent's name and keep the agent's id. */
-  author?: { id: string; name: string };
-  /** Send only if the conversation is still at this version (a takeover or close in between cancels it). */
-  guard?: { expectedVersion: number };
-  correlationId: string;
-  trace: TraceContext;
-  /** Campaign sends: the target the message belongs to (delivery callbacks and replies find it through this). */
-  campaignTargetId?: string;
-  /** Event type recorded when Twilio accepted the message. */
-  sentEvent?: 'reply.sent' | 'campaign.send';
-  /**
-   * What the send is for: selects the tenant's WhatsApp Content template outside the window. Defaults to the
-   * template key, else `agent_reply` / `ai_reply` / `broadcast` by author (src/domain/whatsapp-window.ts).
-   */
-  purpose?: string;
-  /** Extra variables for the Content template of a body send (the body itself is always `text`). */
-  variables?: Record<string, string>;
-  /** A resend after 63016: the purpose's Content template whatever the window says; `body` is the stored text as is. */
-  resend?: { requireTemplate: boolean };
-}
-
-export type SendMessageResult =
-  | { skipped: false; messageId: string; providerSid: string | null; status: string }
-  | { skipped: true; reason: 'stale_version'; currentVersion: number }
-  | { skipped: true; reason: 'precondition'; detail: string }
-  /** I12: a business-initiated message to a contact who sent STOP: refused before anything was written or sent. */
-  | { skipped: true; reason: 'opted_out' }
-  /** Only from the conversation's sendMessage activity, for system messages (see createMessagingActivities). */
-  | { skipped: true; reason: 'window_closed' };
+import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
+export type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
 
 /** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
 export const WINDOW_CLOSED = 'window_closed';

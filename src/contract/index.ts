@@ -5,6 +5,8 @@ import type { AcquireSlotsArgs, CampaignProgress, ControlArgs } from './campaign
 export * from './types';
 export * from './ids';
 export * from './campaign';
+export * from './ai';
+export * from './pipeline';
 export * as searchAttributes from './search-attributes';
 
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('customerMessage');
