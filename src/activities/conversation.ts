@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
-import { FailureType, type Channel, type ConversationStatus, type TraceContext } from '../contract';
+import { FailureType } from '../contract';
 import type { DbOrTx } from '../db/client';
 import {
   attachMessages as attachMessageRows,
@@ -9,16 +9,7 @@ import {
   transitionConversation,
 } from '../db/conversation';
 import { recordEvents, type EventInput } from '../db/events';
-import {
-  ACTIVE_CONVERSATION_STATUSES,
-  alerts,
-  conversations,
-  conversationStateHistory,
-  messages,
-  satisfactionFeedback,
-  tenants,
-} from '../db/schema';
-import { canTransition, isTerminal } from '../domain/conversation-state';
+import { messages, satisfactionFeedback } from '../db/schema';
 import { npsCategory, parseNpsScore } from '../domain/nps';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
@@ -36,8 +27,6 @@ export type {
   TransitionResult,
   NpsAnswerInput,
 } from '../contract/pipeline';
-
-const activeStatusSql = sql.raw(ACTIVE_CONVERSATION_STATUSES.map((s) => `'${s}'`).join(', '));
 
 export function createConversationActivities(deps: ActivityDeps) {
   const { db } = deps;

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   campaignWorkflowId,
@@ -7,18 +7,15 @@ import {
   FailureType,
   searchAttributes,
   targetsChangedSignal,
-  type Channel,
-  type CustomerMessage,
   type InboundInput,
 } from '../contract';
-import { contacts, inboundFailures, messages, tenants } from '../db/schema';
+import { inboundFailures, messages, tenants } from '../db/schema';
 import { raiseAlerts } from '../db/alerts';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
 import { recordEvents } from '../db/events';
-import { applyTargetEvent } from '../db/campaign-targets';
 import { markOptedIn, markOptedOut } from '../db/opt-out';
 import { createOutboundSender } from './messaging';
 import type {

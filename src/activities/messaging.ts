@@ -1,17 +1,18 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
-import { FailureType, type Channel, type TraceContext } from '../contract';
+import { FailureType, type TraceContext } from '../contract';
 import type { DbOrTx } from '../db/client';
 import { alerts, campaignTargets, contacts, conversations, messages, outbox, tenants } from '../db/schema';
 import { loadMessageTemplate } from '../db/templates';
 import { findTenantSender } from '../db/tenants';
-import { renderTemplate, type SystemTemplateKey } from '../domain/templates';
+import { renderTemplate } from '../domain/templates';
 import { parseAddress } from '../domain/address';
 import { childSpan } from '../domain/trace';
 import { TwilioSendError } from '../integrations/twilio-gateway';
 import type { ActivityDeps } from './deps';
 import type { SendResult } from '../observability/metrics';
 import { applyParkedStatuses } from '../db/delivery-status';
+import { insertSendingOutbound, loadSendContext, recordSendAccepted } from '../db/outbox';
 import { startRedelivery } from '../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../db/events';
 import { markOptedOut } from '../db/opt-out';
@@ -92,7 +93,28 @@ export function createOutboundSender(deps: ActivityDeps) {
     event: EventInput,
     hooks: SendHooks,
   ) {
-    const redeliveries = await db.transaction(async (tx) => {
+    const redeliveries =
+      sid !== null && !hooks.onAccepted
+        ? await recordSendAccepted(db, { tenantId, outboxId, messageId, sid, status, event })
+        : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
+    // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
+    for (const r of redeliveries) {
+      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) =>
+        deps.log.warn({ err: error, mode: r.mode }, 'could not start the redelivery'),
+      );
+    }
+  }
+
+  async function finishWithHooks(
+    tenantId: string,
+    outboxId: string,
+    messageId: string,
+    sid: string | null,
+    status: string,
+    event: EventInput,
+    hooks: SendHooks,
+  ) {
+    return db.transaction(async (tx) => {
       await recordEvents(tx, [event]);
       await tx
         .update(outbox)
@@ -110,12 +132,6 @@ export function createOutboundSender(deps: ActivityDeps) {
       await hooks.onAccepted?.(tx, { messageId, sid, status });
       return sid ? applyParkedStatuses(tx, tenantId, sid) : [];
     });
-    // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
-    for (const r of redeliveries) {
-      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) =>
-        deps.log.warn({ err: error, mode: r.mode }, 'could not start the redelivery'),
-      );
-    }
   }
 
   /** The text as stored with the outbound message: a retry sends exactly what the first attempt recorded. */
@@ -213,6 +229,190 @@ export function createOutboundSender(deps: ActivityDeps) {
     ]);
   }
 
+  /** The Twilio call of an attempt that holds the row (`sending`), and what its answer means for the row. */
+  async function callTwilio(
+    input: SendMessageInput,
+    hooks: SendHooks,
+    row: { id: string; messageId: string },
+    credentials: { accountSid: string; authToken: string },
+    body: string,
+    content: { sid: string; variables: Record<string, string> } | null,
+    span: TraceContext,
+    counted: (result: SendResult) => void,
+  ): Promise<SendMessageResult> {
+    const eventBase = {
+      tenantId: input.tenantId,
+      contactId: input.contactId,
+      conversationId: input.conversationId,
+      messageId: row.messageId,
+    };
+    const sentEvent = input.sentEvent ?? 'reply.sent';
+    const done = (providerSid: string | null, status: string): SendMessageResult => ({
+      skipped: false,
+      messageId: row.messageId,
+      providerSid,
+      status,
+    });
+    try {
+      await hooks.beforeCall?.();
+      const sent = await deps.twilio.send(credentials, {
+        from: input.from,
+        to: input.to,
+        statusCallback: statusCallbackUrl(deps.config),
+        ...(content ? { contentSid: content.sid, contentVariables: content.variables } : { body }),
+      });
+      counted('sent');
+      await finish(
+        input.tenantId,
+        row.id,
+        row.messageId,
+        sent.sid,
+        sent.status,
+        {
+          ...eventBase,
+          trace: span,
+          type: sentEvent,
+          payload: {
+            providerSid: sent.sid,
+            status: sent.status,
+            sentBy: input.sentBy,
+            ...(content ? { contentSid: content.sid } : {}),
+          },
+        },
+        hooks,
+      );
+      return done(sent.sid, sent.status);
+    } catch (error) {
+      if (!(error instanceof TwilioSendError)) throw error;
+      const code = error.code?.toString() ?? null;
+      if (error.classification.kind === 'permanent') {
+        const reason = error.classification.reason;
+        await db.transaction(async (tx) => {
+          await tx
+            .update(outbox)
+            .set({ status: 'failed', lastErrorCode: code, lastError: reason, updatedAt: sql`now()` })
+            .where(eq(outbox.id, row.id));
+          await tx
+            .update(messages)
+            .set({ status: 'failed', errorCode: code, errorMessage: reason, statusUpdatedAt: sql`now()` })
+            .where(eq(messages.id, row.messageId));
+          // I12: Twilio says the recipient unsubscribed (21610): the contact is opted out for every campaign.
+          if (reason === 'opted_out') await markOptedOut(tx, input.contactId, 'twilio_21610');
+          await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
+          await recordEvents(tx, [
+            { ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } },
+          ]);
+        });
+        counted('failed');
+        throw ApplicationFailure.create({
+          type: FailureType.TwilioPermanent,
+          message: error.message,
+          nonRetryable: true,
+          details: [{ code, reason }],
+          cause: error,
+        });
+      }
+      // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
+      // A network error leaves it in doubt (Twilio may have it): marked, so the next attempt looks it up at once.
+      await db
+        .update(outbox)
+        .set(
+          error.status !== undefined
+            ? { status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }
+            : { lastError: IN_DOUBT, updatedAt: sql`now()` },
+        )
+        .where(eq(outbox.id, row.id));
+      counted('retrying');
+      throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
+    }
+  }
+
+  /**
+   * Issue 14: the common case of a conversation send in two statements before the Twilio call (one read of all it
+   * needs, one write of the message and its outbox row, already `sending`) instead of a transaction of five or more,
+   * a sender look-up and a compare-and-set. Anything out of the ordinary (a retry, hooks, a resend, a stale guard, an
+   * opt-out, a closed WhatsApp window, a missing template or sender, simulated mode) returns null: the general path
+   * below decides it, exactly as before.
+   */
+  async function firstAttempt(
+    input: SendMessageInput,
+    hooks: SendHooks,
+    span: TraceContext,
+    counted: (result: SendResult) => void,
+  ): Promise<SendMessageResult | null> {
+    if (hooks.claim || hooks.beforeCall || hooks.onAccepted || hooks.onPermanentFailure || input.resend) return null;
+    const sender = parseAddress(input.from);
+    if (!sender) return null;
+    const purpose = sendPurpose(input);
+    const ctx = await loadSendContext(db, {
+      idempotencyKey: input.idempotencyKey,
+      tenantId: input.tenantId,
+      conversationId: input.conversationId,
+      contactId: input.contactId,
+      channel: input.channel,
+      tenantAddress: input.from,
+      senderChannel: sender.channel,
+      senderPhone: sender.phone,
+      templateKey: input.template?.key ?? null,
+      purpose,
+    });
+    if (ctx.existing || !ctx.sender || ctx.sender.mode === 'simulated') return null;
+    if (input.guard && input.conversationId && ctx.version !== input.guard.expectedVersion) return null;
+    if (isBusinessInitiated(input) && ctx.optedOut) return null;
+    if (input.template && !ctx.template) return null;
+    const text =
+      input.template && ctx.template ? renderTemplate(ctx.template.body, input.template.variables) : input.body;
+    if (!text) return null;
+    const variables = {
+      ...input.variables,
+      ...input.template?.variables,
+      text,
+      ...(input.author ? { agent_name: input.author.name } : {}),
+    };
+    const body = input.author && input.sentBy === 'agent' ? `${input.author.name}: ${text}` : text;
+    let content: { sid: string; variables: Record<string, string> } | null = null;
+    if (input.channel === 'whatsapp' && !windowOpen(ctx.lastInboundAt, deps.clock(), deps.config.whatsappWindowMs)) {
+      const sid = ctx.contentTemplate?.contentSid ?? ctx.template?.contentSid ?? null;
+      if (!sid) return null;
+      content = {
+        sid,
+        variables: contentVariables(ctx.contentTemplate?.variables ?? ctx.template?.contentVariables ?? {}, variables),
+      };
+    }
+    const written = await insertSendingOutbound(db, {
+      tenantId: input.tenantId,
+      conversationId: input.conversationId,
+      contactId: input.contactId,
+      channel: input.channel,
+      from: input.from,
+      to: input.to,
+      body,
+      sentBy: input.sentBy,
+      authorId: input.author?.id ?? null,
+      correlationId: input.correlationId,
+      traceId: input.trace.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentId ?? null,
+      idempotencyKey: input.idempotencyKey,
+      purpose,
+      variables,
+      content,
+      expectedVersion: input.guard && input.conversationId ? input.guard.expectedVersion : null,
+    });
+    if (!written) return null;
+    const credentials = { accountSid: ctx.sender.accountSid, authToken: ctx.sender.authToken };
+    return callTwilio(
+      input,
+      hooks,
+      { id: written.outboxId, messageId: written.messageId },
+      credentials,
+      body,
+      content,
+      span,
+      counted,
+    );
+  }
+
   /**
    * Idempotent send (I10): the outbox row (keyed by `idempotencyKey`) and the outbound message are written
    * before Twilio is called, the SID right after. A retry finds a finished row and returns it; a row left
@@ -222,6 +422,8 @@ export function createOutboundSender(deps: ActivityDeps) {
     const counted = (result: SendResult) =>
       deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
     const span = childSpan(input.trace);
+    const fast = await firstAttempt(input, hooks, span, counted);
+    if (fast) return fast;
     let resolved: ResolvedContent | null = null;
     const row = await db.transaction(async (tx) => {
       const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
@@ -475,78 +677,7 @@ export function createOutboundSender(deps: ActivityDeps) {
         type: FailureType.TwilioRetryable,
         message: 'this send is being attempted concurrently; retrying later',
       });
-    try {
-      await hooks.beforeCall?.();
-      const sent = await deps.twilio.send(credentials, {
-        from: input.from,
-        to: input.to,
-        statusCallback: statusCallbackUrl(deps.config),
-        ...(content ? { contentSid: content.sid, contentVariables: content.variables } : { body }),
-      });
-      counted('sent');
-      await finish(
-        input.tenantId,
-        row.id,
-        row.messageId,
-        sent.sid,
-        sent.status,
-        {
-          ...eventBase,
-          trace: span,
-          type: sentEvent,
-          payload: {
-            providerSid: sent.sid,
-            status: sent.status,
-            sentBy: input.sentBy,
-            ...(content ? { contentSid: content.sid } : {}),
-          },
-        },
-        hooks,
-      );
-      return done(sent.sid, sent.status);
-    } catch (error) {
-      if (!(error instanceof TwilioSendError)) throw error;
-      const code = error.code?.toString() ?? null;
-      if (error.classification.kind === 'permanent') {
-        const reason = error.classification.reason;
-        await db.transaction(async (tx) => {
-          await tx
-            .update(outbox)
-            .set({ status: 'failed', lastErrorCode: code, lastError: reason, updatedAt: sql`now()` })
-            .where(eq(outbox.id, row.id));
-          await tx
-            .update(messages)
-            .set({ status: 'failed', errorCode: code, errorMessage: reason, statusUpdatedAt: sql`now()` })
-            .where(eq(messages.id, row.messageId));
-          // I12: Twilio says the recipient unsubscribed (21610): the contact is opted out for every campaign.
-          if (reason === 'opted_out') await markOptedOut(tx, input.contactId, 'twilio_21610');
-          await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
-          await recordEvents(tx, [
-            { ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } },
-          ]);
-        });
-        counted('failed');
-        throw ApplicationFailure.create({
-          type: FailureType.TwilioPermanent,
-          message: error.message,
-          nonRetryable: true,
-          details: [{ code, reason }],
-          cause: error,
-        });
-      }
-      // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
-      // A network error leaves it in doubt (Twilio may have it): marked, so the next attempt looks it up at once.
-      await db
-        .update(outbox)
-        .set(
-          error.status !== undefined
-            ? { status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }
-            : { lastError: IN_DOUBT, updatedAt: sql`now()` },
-        )
-        .where(eq(outbox.id, row.id));
-      counted('retrying');
-      throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
-    }
+    return callTwilio(input, hooks, row, credentials, body, content, span, counted);
   }
 
   /**
