@@ -17,7 +17,7 @@ import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
 import { recordEvents } from '../db/events';
 import { markOptedIn, markOptedOut } from '../db/opt-out';
-import { createOutboundSender } from './messaging';
+import { createOutboundSender } from '../outbox/sender';
 import type {
   RecordedInbound,
   ReceivedInbound,
