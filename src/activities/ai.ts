@@ -13,6 +13,7 @@ import { HISTORY_WINDOW } from '../domain/prompts';
 import { childSpan } from '../domain/trace';
 import { AiError, type AiChatMessage } from '../integrations/ai';
 import type { ActivityDeps } from './deps';
+import type { AiAction, AiTurnOutput } from '../contract/ai';
 import type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
 export type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
 
@@ -153,6 +154,7 @@ export function createAiActivities(deps: ActivityDeps) {
         tenantId: input.tenantId,
         conversationId: input.conversationId,
         messageIds: input.messageIds,
+        correlationId: input.correlationId,
         historyWindow: HISTORY_WINDOW,
         turnEvent:
           attempt === 1
@@ -171,6 +173,16 @@ export function createAiActivities(deps: ActivityDeps) {
           message: 'conversation not found',
           nonRetryable: true,
         });
+      if (context.prior) {
+        // Answered already (a re-run of this local activity, or a retry after the result was stored): the same answer.
+        const { action, ...output } = context.prior.output as { action: AiAction } & Partial<AiTurnOutput>;
+        return {
+          aiResultId: context.prior.id,
+          reply: output.reply ?? null,
+          action,
+          output: output.intent !== undefined ? (output as AiTurnOutput) : null,
+        };
+      }
       const { prompt } = context;
       const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale);
       if (!prompt)

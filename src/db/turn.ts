@@ -18,6 +18,11 @@ export interface TurnContext {
   prompt: { versionId: string; version: string; content: string } | null;
   /** The messages a prompt may show (with text, not failed, newer than the summary), newest first. */
   history: { direction: 'inbound' | 'outbound'; body: string }[];
+  /**
+   * This very turn (same conversation, correlation id and messages) already has a stored answer: a local activity
+   * re-run after a lost workflow task, or a retry after the result was stored. The caller returns it as it is.
+   */
+  prior: { id: string; output: Record<string, unknown> } | null;
 }
 
 /**
@@ -33,6 +38,7 @@ export async function loadTurnContext(
     tenantId: string;
     conversationId: string;
     messageIds: string[];
+    correlationId: string;
     turnEvent: EventInput | null;
     historyWindow: number;
   },
@@ -45,8 +51,16 @@ export async function loadTurnContext(
     camp: TurnContext['campaign'];
     prompt: TurnPrompt | null;
     hist: TurnContext['history'];
+    prior: TurnContext['prior'];
   }>(sql`
-    with att as (
+    with prior as (
+      select id, output from ai_results
+      where conversation_id = ${input.conversationId} and correlation_id = ${input.correlationId} and status = 'ok'
+        and input_message_ids = ${JSON.stringify(input.messageIds)}::jsonb
+      order by created_at desc
+      limit 1
+    ),
+    att as (
       update messages set conversation_id = ${input.conversationId}
       where id = any(${ids}::uuid[]) and conversation_id is null
     ),
@@ -57,6 +71,7 @@ export async function loadTurnContext(
       insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
         conversation_id, message_id, payload, occurred_at)
       select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})
+      where not exists (select 1 from prior)
     ),
     conv as (
       select c.assistant_type as "assistantType", c.summary, c.summarized_until as "summarizedUntil",
@@ -92,13 +107,14 @@ export async function loadTurnContext(
       limit ${input.historyWindow}
     )
     select (select row_to_json(conv) from conv) as conv, (select row_to_json(camp) from camp) as camp,
-      (select row_to_json(prompt) from prompt) as prompt,
+      (select row_to_json(prompt) from prompt) as prompt, (select row_to_json(prior) from prior) as prior,
       (select coalesce(json_agg(json_build_object('direction', direction, 'body', body)
         order by created_at desc, id desc), '[]'::json) from hist) as hist`);
   const row = rows[0];
   if (!row?.conv) return null;
-  publishEvents(recordset.stamped);
+  if (!row.prior) publishEvents(recordset.stamped);
   return {
+    prior: row.prior,
     assistantType: row.conv.assistantType,
     summary: row.conv.summary,
     contactId: row.conv.contactId,
