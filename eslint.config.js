@@ -21,13 +21,7 @@ const MOVED_BY_OTHER_BRANCHES = [
   'src/activities/inbound.ts',
   'src/activities/conversation.ts',
   'src/activities/ai.ts',
-  'src/activities/messaging.ts',
-  'src/activities/ingress.ts',
-  'src/activities/campaign.ts',
-  'src/activities/promises.ts',
-  'src/campaigns/**',
-  'src/cli/commands/campaign.ts',
-  'src/api/routes/conversations.ts',
+  'src/outbox/sender.ts',
 ];
 
 // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O clients. It includes the data

@@ -1,54 +1,22 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, ne, or, sql } from 'drizzle-orm';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType, type MediaItem, type TraceContext } from '../contract';
+import { MEDIA_NOTE, messageTextForAi } from '../domain/media';
 import type { DbOrTx } from '../db/client';
 import { raiseAlerts } from '../db/alerts';
 import { recordEvents } from '../db/events';
-import { aiResults, alerts, campaigns, campaignTargets, conversations, messages, tenants } from '../db/schema';
+import { aiResults, alerts, conversations, messages, tenants } from '../db/schema';
 import { formatDate, formatMoney } from '../domain/money';
 import { safeError } from '../domain/safe-error';
-import { CAUSAL_WINDOW_MS } from './inbound';
-import { loadActivePrompt } from '../db/templates';
-import { hybridEnabledSql } from '../db/drafts';
+import { loadTurnContext, recordAiResult, type AiResultRow, type TurnContext } from '../db/turn';
 import { alertsForTurn } from '../domain/alerts';
 import { HISTORY_WINDOW } from '../domain/prompts';
-import { MEDIA_NOTE, messageTextForAi } from '../domain/media';
 import { childSpan } from '../domain/trace';
-import { AiError, type AiAction, type AiChatMessage, type AiTurnOutput } from '../integrations/ai';
+import { AiError, type AiChatMessage } from '../integrations/ai';
 import type { ActivityDeps } from './deps';
-
-export interface GenerateReplyInput {
-  tenantId: string;
-  conversationId: string;
-  /** The customer messages this turn answers (a coalesced burst), oldest first. */
-  messageIds: string[];
-  correlationId: string;
-  trace: TraceContext;
-}
-
-export interface GeneratedReply {
-  aiResultId: string;
-  /** null when the model only called a tool; the workflow then sends a template message. */
-  reply: string | null;
-  action: AiAction;
-  output: AiTurnOutput | null;
-  /** Hybrid mode is on for this conversation: the reply is held as a draft for an agent (absent before it existed). */
-  hybrid?: boolean;
-}
-
-export interface AiFailureAlertInput {
-  tenantId: string;
-  conversationId: string;
-  correlationId: string;
-  failureType: string;
-  trace: TraceContext;
-}
-
-export interface SummarizeInput {
-  tenantId: string;
-  conversationId: string;
-  trace: TraceContext;
-}
+import type { AiAction, AiTurnOutput } from '../contract/ai';
+import type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
+export type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
 
 // D: attachments are described (`[image]`, `[audio 0:12]`), so a media-only message reaches the AI too.
 const toChat = (rows: { direction: 'inbound' | 'outbound'; body: string; media?: MediaItem[] }[]): AiChatMessage[] =>
@@ -71,8 +39,6 @@ async function conversationContext(db: DbOrTx, conversationId: string) {
       summarizedUntil: conversations.summarizedUntil,
       contactId: conversations.contactId,
       tenantLocale: tenants.locale,
-      defaultDepartment: tenants.defaultDepartment,
-      hybrid: hybridEnabledSql(),
     })
     .from(conversations)
     .innerJoin(tenants, eq(tenants.id, conversations.tenantId))
@@ -90,27 +56,7 @@ async function conversationContext(db: DbOrTx, conversationId: string) {
  * The campaign message the customer may be answering (sent to them within the causal window), so the assistant
  * knows what it said and, for collections, the amount and due date; a collection reply uses the collections prompt.
  */
-async function campaignContext(db: DbOrTx, contactId: string, locale: string) {
-  const [row] = await db
-    .select({
-      body: messages.body,
-      kind: campaigns.kind,
-      name: campaigns.name,
-      debt: campaignTargets.debtAmountCents,
-      due: campaignTargets.dueDate,
-    })
-    .from(campaignTargets)
-    .innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId))
-    .innerJoin(messages, eq(messages.id, campaignTargets.lastMessageId))
-    .where(
-      and(
-        eq(campaignTargets.contactId, contactId),
-        gt(campaignTargets.lastAttemptAt, new Date(Date.now() - CAUSAL_WINDOW_MS)),
-      ),
-    )
-    .orderBy(desc(campaignTargets.lastAttemptAt))
-    .limit(1);
-  if (!row) return null;
+function campaignNote(row: NonNullable<TurnContext['campaign']>, locale: string) {
   const lines = [`The customer may be answering this message we sent them (campaign "${row.name}"): «${row.body}»`];
   if (row.debt !== null)
     lines.push(
@@ -122,24 +68,29 @@ async function campaignContext(db: DbOrTx, contactId: string, locale: string) {
 export function createAiActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  async function recordFailure(
-    base: Omit<typeof aiResults.$inferInsert, 'status'>,
-    error: unknown,
-    trace: TraceContext,
-  ): Promise<never> {
+  async function recordFailure(base: AiResultRow, error: unknown, trace: TraceContext): Promise<never> {
     const aiError =
       error instanceof AiError ? error : new AiError(`AI responder failed (${safeError(error).message})`, 'retryable');
-    await db.insert(aiResults).values({ ...base, status: 'failed', error: `${aiError.kind}: ${aiError.message}` });
-    await recordEvents(db, [
+    await recordAiResult(
+      db,
       {
-        trace,
-        type: 'ai.failed',
-        level: 'warn',
-        tenantId: base.tenantId,
-        conversationId: base.conversationId,
-        payload: { kind: aiError.kind, attempt: base.attempt },
+        ...base,
+        traceId: base.traceId ?? trace.traceId,
+        status: 'failed',
+        error: `${aiError.kind}: ${aiError.message}`,
       },
-    ]);
+      () => [],
+      () => [
+        {
+          trace,
+          type: 'ai.failed',
+          level: 'warn',
+          tenantId: base.tenantId,
+          conversationId: base.conversationId,
+          payload: { kind: aiError.kind, attempt: base.attempt },
+        },
+      ],
+    );
     const type =
       aiError.kind === 'permanent'
         ? FailureType.AiPermanent
@@ -199,56 +150,59 @@ export function createAiActivities(deps: ActivityDeps) {
      */
     async generateReply(input: GenerateReplyInput): Promise<GeneratedReply> {
       const span = childSpan(input.trace);
-      await db.transaction(async (tx) => {
-        if (Context.current().info.attempt === 1) {
-          await recordEvents(tx, [
-            {
-              trace: input.trace,
-              type: 'conversation.turn',
-              tenantId: input.tenantId,
-              conversationId: input.conversationId,
-              payload: { messages: input.messageIds.length },
-            },
-          ]);
-        }
-        await tx
-          .update(messages)
-          .set({ conversationId: input.conversationId })
-          .where(and(inArray(messages.id, input.messageIds), isNull(messages.conversationId)));
-        await tx
-          .update(conversations)
-          .set({ lastMessageAt: sql`now()`, updatedAt: sql`now()` })
-          .where(eq(conversations.id, input.conversationId));
+      const attempt = Context.current().info.attempt;
+      // One statement: attach the burst, the turn event (first attempt), and everything the prompt needs.
+      const context = await loadTurnContext(db, {
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        messageIds: input.messageIds,
+        correlationId: input.correlationId,
+        historyWindow: HISTORY_WINDOW,
+        turnEvent:
+          attempt === 1
+            ? {
+                trace: input.trace,
+                type: 'conversation.turn',
+                tenantId: input.tenantId,
+                conversationId: input.conversationId,
+                payload: { messages: input.messageIds.length },
+              }
+            : null,
       });
-      const context = await conversationContext(db, input.conversationId);
-      const campaign = await campaignContext(db, context.contactId, context.tenantLocale);
-      const prompt = await loadActivePrompt(
-        db,
-        input.tenantId,
-        campaign?.kind === 'collection' ? 'collections' : context.assistantType,
-      );
+      if (!context)
+        throw ApplicationFailure.create({
+          type: FailureType.NotFound,
+          message: 'conversation not found',
+          nonRetryable: true,
+        });
+      if (context.prior) {
+        // Answered already (a re-run of this local activity, or a retry after the result was stored): the same answer.
+        const { action, ...output } = context.prior.output as { action: AiAction } & Partial<AiTurnOutput>;
+        return {
+          aiResultId: context.prior.id,
+          reply: output.reply ?? null,
+          action,
+          output: output.intent !== undefined ? (output as AiTurnOutput) : null,
+          ...(context.hybrid ? { hybrid: true } : {}),
+        };
+      }
+      const { prompt } = context;
+      const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale);
       if (!prompt)
         throw ApplicationFailure.create({
           type: FailureType.NotFound,
           message: `no active prompt for assistant type ${context.assistantType}`,
           nonRetryable: true,
         });
-      const recent = await db
-        .select({ direction: messages.direction, body: messages.body, media: messages.media })
-        .from(messages)
-        .where(usable(input.conversationId, context.summarizedUntil))
-        .orderBy(desc(messages.createdAt), desc(messages.id))
-        .limit(HISTORY_WINDOW);
       const system = [
         prompt.content,
         campaign?.note,
-        recent.some((m) => m.media.length > 0) ? MEDIA_NOTE : null,
         context.summary ? `Summary of the earlier conversation:\n${context.summary}` : null,
+        context.history.some((m) => m.media.length > 0) ? MEDIA_NOTE : null,
       ]
         .filter(Boolean)
         .join('\n\n');
 
-      const attempt = Context.current().info.attempt;
       const started = performance.now();
       const base = {
         tenantId: input.tenantId,
@@ -266,7 +220,7 @@ export function createAiActivities(deps: ActivityDeps) {
       try {
         response = await deps.ai.respond({
           system,
-          history: toChat(recent.reverse()),
+          history: toChat([...context.history].reverse()),
           correlationId: input.correlationId,
         });
       } catch (error) {
@@ -279,37 +233,27 @@ export function createAiActivities(deps: ActivityDeps) {
         response = { ...response, action: { ...handoff, department: context.defaultDepartment } };
       }
       const turnAlerts = response.output ? alertsForTurn(response.output) : [];
-      const aiResultId = await db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(aiResults)
-          .values({
-            ...base,
-            model: response.model,
-            status: 'ok',
-            latencyMs,
-            output: { ...(response.output ?? {}), action: response.action },
-            promptTokens: response.usage?.promptTokens ?? null,
-            completionTokens: response.usage?.completionTokens ?? null,
-          })
-          .returning({ id: aiResults.id });
-        if (turnAlerts.length > 0) {
-          await tx.insert(alerts).values(
-            turnAlerts.map((a) => ({
-              tenantId: input.tenantId,
-              conversationId: input.conversationId,
-              ...a,
-              payload: { aiResultId: row!.id, correlationId: input.correlationId },
-            })),
-          );
-        }
-        await recordEvents(tx, [
+      // One statement: the ai_results row, its alerts and the ai.called / alert.raised events.
+      const aiResultId = await recordAiResult(
+        db,
+        {
+          ...base,
+          model: response.model,
+          status: 'ok',
+          latencyMs,
+          output: { ...(response.output ?? {}), action: response.action },
+          promptTokens: response.usage?.promptTokens ?? null,
+          completionTokens: response.usage?.completionTokens ?? null,
+        },
+        (id) => turnAlerts.map((a) => ({ ...a, payload: { aiResultId: id, correlationId: input.correlationId } })),
+        (id) => [
           {
             trace: span,
             type: 'ai.called',
             tenantId: input.tenantId,
             conversationId: input.conversationId,
             payload: {
-              aiResultId: row!.id,
+              aiResultId: id,
               model: response.model,
               latencyMs,
               intent: response.output?.intent ?? null,
@@ -326,9 +270,8 @@ export function createAiActivities(deps: ActivityDeps) {
             conversationId: input.conversationId,
             payload: { alertType: a.type, severity: a.severity },
           })),
-        ]);
-        return row!.id;
-      });
+        ],
+      );
       return {
         aiResultId,
         reply: response.output?.reply ?? null,

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   campaignWorkflowId,
@@ -7,66 +7,106 @@ import {
   FailureType,
   searchAttributes,
   targetsChangedSignal,
-  type Channel,
-  type CustomerMessage,
   type InboundInput,
 } from '../contract';
-import { contacts, inboundFailures, messages, tenants } from '../db/schema';
+import { inboundFailures, messages, tenants } from '../db/schema';
 import { raiseAlerts } from '../db/alerts';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
 import { recordEvents } from '../db/events';
-import { applyTargetEvent } from '../db/campaign-targets';
 import { markOptedIn, markOptedOut } from '../db/opt-out';
-import { createOutboundSender } from './messaging';
+import { createOutboundSender } from '../outbox/sender';
+import type {
+  RecordedInbound,
+  ReceivedInbound,
+  DeliverInput,
+  KeywordInput,
+  InboundFailureInput,
+} from '../contract/pipeline';
+import { recordInbound as recordInboundRow, tenantHashKey } from '../db/inbound';
+import { classifyKeyword } from '../domain/opt-out';
+export type { RecordedInbound, DeliverInput, KeywordInput, InboundFailureInput } from '../contract/pipeline';
 
-/** How long after a business-initiated message a customer's message still counts as its consequence. */
-export const CAUSAL_WINDOW_MS = 72 * 3_600_000;
-
-export interface RecordedInbound {
-  messageId: string;
-  contactId: string;
-  contactHash: string;
-  /** The message was already taken by a conversation: a late duplicate, nothing more to do. */
-  alreadyHandled: boolean;
-  /** T3: the trace of the outbound message this one replies to (Twilio's OriginalRepliedMessageSid). */
-  causalTraceId: string | null;
-}
-
-export interface DeliverInput {
-  tenantId: string;
-  tenantSlug: string;
-  contactId: string;
-  contactHash: string;
-  channel: Channel;
-  message: CustomerMessage;
-}
-
-export interface KeywordInput {
-  keyword: 'stop' | 'start';
-  tenantId: string;
-  contactId: string;
-  messageId: string;
-  messageSid: string;
-  channel: Channel;
-  /** The tenant address the customer wrote to, and the customer's address: the confirmation goes back this way. */
-  tenantAddress: string;
-  customerAddress: string;
-  trace: InboundInput['trace'];
-}
-
-export interface InboundFailureInput {
-  input: InboundInput;
-  stage: 'record' | 'keyword' | 'deliver';
-  failureType: string;
-  /** The failure's message (a SQLSTATE or a fixed text: see db-failures.ts), never message content. */
-  reason: string;
-}
+export { CAUSAL_WINDOW_MS } from '../db/inbound';
 
 export function createInboundActivities(deps: ActivityDeps) {
   const sender = createOutboundSender(deps);
+
+  async function record(input: InboundInput, routeTo: string | null) {
+    const customer = parseAddress(input.from);
+    if (!customer)
+      throw ApplicationFailure.create({
+        type: FailureType.NotFound,
+        message: 'sender is not a phone address',
+        nonRetryable: true,
+      });
+    const hashKey = await tenantHashKey(deps.db, input.tenantId);
+    if (!hashKey)
+      throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'tenant not found', nonRetryable: true });
+    const hash = contactHash(hashKey, customer.phone);
+    const storedSpan = childSpan(input.trace);
+    const routedTrace = routeTo ? childSpan(input.trace) : null;
+    const row = await recordInboundRow(deps.db, {
+      tenantId: input.tenantId,
+      channel: input.channel,
+      messageSid: input.messageSid,
+      from: input.from,
+      to: input.to,
+      phone: customer.phone,
+      phoneHash: hash,
+      profileName: input.profileName,
+      body: input.body,
+      media: input.media,
+      receivedAt: input.receivedAt,
+      originalRepliedMessageSid: input.originalRepliedMessageSid ?? null,
+      trace: input.trace,
+      storedSpan,
+      webhookPayload: {
+        messageSid: input.messageSid,
+        channel: input.channel,
+        numMedia: input.media.length,
+        ...(input.normalizedFields?.length ? { normalizedFields: input.normalizedFields } : {}),
+      },
+      routed: routeTo && routedTrace ? { workflowId: conversationWorkflowId(routeTo, hash), trace: routedTrace } : null,
+    });
+    return {
+      messageId: row.messageId,
+      contactId: row.contactId,
+      contactHash: hash,
+      alreadyHandled: row.alreadyHandled,
+      causalTraceId: row.causalTraceId,
+      routedTrace: routedTrace && { ...routedTrace, causalTraceId: row.causalTraceId },
+    };
+  }
+
+  /** Signal-with-start of the contact's conversation workflow; returns its id. */
+  async function signalConversation(input: DeliverInput): Promise<string> {
+    const workflowId = conversationWorkflowId(input.tenantSlug, input.contactHash);
+    await deps.temporal.client.workflow.signalWithStart('conversationWorkflow', {
+      workflowId,
+      taskQueue: deps.temporal.taskQueue,
+      args: [
+        {
+          tenantId: input.tenantId,
+          tenantSlug: input.tenantSlug,
+          contactId: input.contactId,
+          channel: input.channel,
+          timing: deps.config.timing,
+        },
+      ],
+      signal: customerMessageSignal,
+      signalArgs: [input.message],
+      typedSearchAttributes: [
+        { key: searchAttributes.TENANT, value: input.tenantSlug },
+        { key: searchAttributes.CONVERSATION_STATUS, value: 'PENDING' },
+      ],
+      staticSummary: `Conversation of contact ${input.contactHash.slice(0, 8)} (${input.channel}) for ${input.tenantSlug}`,
+    });
+    return workflowId;
+  }
+
   return {
     /**
      * I12: a STOP-family message opts the contact out of every campaign at once (open targets stop, running
@@ -116,160 +156,46 @@ export function createInboundActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Stores the inbound message once (unique tenant + MessageSid) with its contact, in one transaction.
+     * Stores the inbound message once (unique tenant + MessageSid) with its contact and events (src/db/inbound.ts).
      * The MessageSid doubles as the correlation id (seed 000): the AI result and the reply reuse it.
      */
     async recordInbound(input: InboundInput): Promise<RecordedInbound> {
-      const customer = parseAddress(input.from);
-      if (!customer)
-        throw ApplicationFailure.create({
-          type: FailureType.NotFound,
-          message: 'sender is not a phone address',
-          nonRetryable: true,
-        });
-      return deps.db.transaction(async (tx) => {
-        const [tenant] = await tx
-          .select({ hashKey: tenants.hashKey })
-          .from(tenants)
-          .where(eq(tenants.id, input.tenantId));
-        if (!tenant)
-          throw ApplicationFailure.create({
-            type: FailureType.NotFound,
-            message: 'tenant not found',
-            nonRetryable: true,
-          });
-        const hash = contactHash(tenant.hashKey, customer.phone);
-        const [contact] = await tx
-          .insert(contacts)
-          .values({ tenantId: input.tenantId, phone: customer.phone, phoneHash: hash, name: input.profileName })
-          .onConflictDoUpdate({
-            target: [contacts.tenantId, contacts.phone],
-            set: { updatedAt: sql`now()`, name: sql`coalesce(excluded.name, ${contacts.name})` },
-          })
-          .returning({ id: contacts.id });
-        // A reply to one of our messages starts a new trace that points at the trace that caused it (seed 001 §4B):
-        // the message Twilio says it replies to, else our latest business-initiated message to this contact
-        // (sent outside any conversation, as campaign and broadcast sends are) within CAUSAL_WINDOW_MS.
-        const [replied] = input.originalRepliedMessageSid
-          ? await tx
-              .select({ traceId: messages.traceId, campaignTargetId: messages.campaignTargetId })
-              .from(messages)
-              .where(
-                and(
-                  eq(messages.tenantId, input.tenantId),
-                  eq(messages.providerSid, input.originalRepliedMessageSid),
-                  eq(messages.direction, 'outbound'),
-                ),
-              )
-          : await tx
-              .select({ traceId: messages.traceId, campaignTargetId: messages.campaignTargetId })
-              .from(messages)
-              .where(
-                and(
-                  eq(messages.contactId, contact!.id),
-                  eq(messages.direction, 'outbound'),
-                  isNull(messages.conversationId),
-                  isNotNull(messages.traceId),
-                  gt(messages.createdAt, new Date(Date.parse(input.receivedAt) - CAUSAL_WINDOW_MS)),
-                ),
-              )
-              .orderBy(desc(messages.createdAt))
-              .limit(1);
-        const causalTraceId = replied?.traceId ?? input.trace.causalTraceId ?? null;
-        const trace = { ...input.trace, causalTraceId };
-        const stored = childSpan(trace);
-        const [inserted] = await tx
-          .insert(messages)
-          .values({
-            tenantId: input.tenantId,
-            contactId: contact!.id,
-            direction: 'inbound',
-            channel: input.channel,
-            providerSid: input.messageSid,
-            fromAddress: input.from,
-            toAddress: input.to,
-            body: input.body,
-            media: input.media,
-            sentBy: 'customer',
-            status: 'received',
-            correlationId: input.messageSid,
-            traceId: input.trace.traceId,
-            spanId: stored.spanId,
-            parentSpanId: input.trace.spanId,
-            createdAt: new Date(input.receivedAt),
-          })
-          .onConflictDoNothing({ target: [messages.tenantId, messages.providerSid] })
-          .returning({ id: messages.id });
+      const { routedTrace: _, ...recorded } = await record(input, null);
+      return recorded;
+    },
 
-        if (!inserted) {
-          const [existing] = await tx
-            .select({ id: messages.id, conversationId: messages.conversationId })
-            .from(messages)
-            .where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.messageSid)));
-          return {
-            messageId: existing!.id,
-            contactId: contact!.id,
-            contactHash: hash,
-            alreadyHandled: existing!.conversationId !== null,
-            causalTraceId,
-          };
-        }
-        const common = { tenantId: input.tenantId, contactId: contact!.id, messageId: inserted.id };
-        // A reply to a campaign message completes that target (C2: a reply is the best outcome a send can have).
-        if (replied?.campaignTargetId) await applyTargetEvent(tx, replied.campaignTargetId, { kind: 'reply' });
-        await recordEvents(tx, [
-          {
-            ...common,
-            trace,
-            type: 'webhook.received',
-            occurredAt: new Date(input.receivedAt),
-            payload: {
-              messageSid: input.messageSid,
-              channel: input.channel,
-              numMedia: input.media.length,
-              ...(input.normalizedFields?.length ? { normalizedFields: input.normalizedFields } : {}),
-            },
-          },
-          {
-            ...common,
-            trace: stored,
-            type: 'message.stored',
-            payload: { direction: 'inbound', bodyLength: input.body.length },
-          },
-        ]);
-        return {
-          messageId: inserted.id,
-          contactId: contact!.id,
-          contactHash: hash,
-          alreadyHandled: false,
-          causalTraceId,
-        };
+    /**
+     * The inbound workflow's one step (issue 14): stores the message (one statement, its events included) and, unless
+     * it is a STOP/START keyword or already handled, hands it to its conversation by signal-with-start. Safe to run
+     * twice: the insert is idempotent and the conversation ignores a message id it has seen.
+     */
+    async receiveInbound(input: InboundInput): Promise<ReceivedInbound> {
+      const keyword = classifyKeyword(input.body);
+      const routes = keyword !== 'stop' && keyword !== 'start';
+      const { routedTrace, ...recorded } = await record(input, routes ? input.tenantSlug : null);
+      const base = { ...recorded, keyword: routes ? null : keyword, conversationWorkflowId: null };
+      if (recorded.alreadyHandled || !routes) return base;
+      const workflowId = await signalConversation({
+        tenantId: input.tenantId,
+        tenantSlug: input.tenantSlug,
+        contactId: recorded.contactId,
+        contactHash: recorded.contactHash,
+        channel: input.channel,
+        message: {
+          messageId: recorded.messageId,
+          correlationId: input.messageSid,
+          receivedAt: input.receivedAt,
+          tenantAddress: input.to,
+          customerAddress: input.from,
+          trace: routedTrace!,
+        },
       });
+      return { ...base, conversationWorkflowId: workflowId };
     },
 
     /** Hands the message to its conversation, starting the conversation workflow if none is running. */
     async deliverToConversation(input: DeliverInput): Promise<{ workflowId: string }> {
-      const workflowId = conversationWorkflowId(input.tenantSlug, input.contactHash);
-      await deps.temporal.client.workflow.signalWithStart('conversationWorkflow', {
-        workflowId,
-        taskQueue: deps.temporal.taskQueue,
-        args: [
-          {
-            tenantId: input.tenantId,
-            tenantSlug: input.tenantSlug,
-            contactId: input.contactId,
-            channel: input.channel,
-            timing: deps.config.timing,
-          },
-        ],
-        signal: customerMessageSignal,
-        signalArgs: [input.message],
-        typedSearchAttributes: [
-          { key: searchAttributes.TENANT, value: input.tenantSlug },
-          { key: searchAttributes.CONVERSATION_STATUS, value: 'PENDING' },
-        ],
-        staticSummary: `Conversation of contact ${input.contactHash.slice(0, 8)} (${input.channel}) for ${input.tenantSlug}`,
-      });
+      const workflowId = await signalConversation(input);
       await recordEvents(deps.db, [
         {
           trace: input.message.trace,

@@ -6,6 +6,8 @@ export * from './types';
 export * from './ids';
 export * from './campaign';
 export * from './drafts';
+export * from './ai';
+export * from './pipeline';
 export * as searchAttributes from './search-attributes';
 
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('customerMessage');

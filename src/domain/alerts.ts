@@ -1,10 +1,6 @@
-import type { AiTurnOutput } from '../integrations/ai';
+import type { AiTurnOutput, AlertSpec } from '../contract/ai';
 
-export interface AlertSpec {
-  type: 'urgent' | 'negative_sentiment' | 'handoff' | 'ai_failure';
-  severity: 'low' | 'medium' | 'high' | 'critical';
-  message: string;
-}
+export type { AlertSpec } from '../contract/ai';
 
 /** Which AI turn outcomes need a supervisor's eyes (I8): urgent or very negative. */
 export function alertsForTurn(output: AiTurnOutput): AlertSpec[] {

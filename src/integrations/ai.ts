@@ -1,7 +1,18 @@
 import { z } from 'zod';
+import { PAYMENT_METHODS, type AiAction, type AiTurnOutput } from '../contract/ai';
+
+// The turn's types are the contract's (src/contract/ai.ts); re-exported for the responders.
+export {
+  DEPARTMENTS,
+  PAYMENT_METHODS,
+  type AiAction,
+  type AiTurnOutput,
+  type Department,
+  type PaymentMethod,
+} from '../contract/ai';
 
 /** Structured output of one AI turn (I8). The schema doubles as the JSON schema sent to the model. */
-export const aiTurnOutputSchema = z.object({
+export const aiTurnOutputSchema: z.ZodType<AiTurnOutput> = z.object({
   reply: z.string().min(1).max(1600),
   intent: z.string().min(1).max(64),
   sentiment: z.enum(['positive', 'neutral', 'negative', 'very_negative']),
@@ -9,25 +20,6 @@ export const aiTurnOutputSchema = z.object({
   confidence: z.number().min(0).max(1),
   wants_human: z.boolean(),
 });
-export type AiTurnOutput = z.infer<typeof aiTurnOutputSchema>;
-
-export const DEPARTMENTS = ['support', 'billing', 'sales', 'collections'] as const;
-export type Department = (typeof DEPARTMENTS)[number];
-
-export const PAYMENT_METHODS = ['boleto', 'pix', 'card', 'transfer', 'other'] as const;
-export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
-
-/** What the turn asks the conversation to do besides replying (from a tool call or `wants_human`). */
-export type AiAction =
-  | { type: 'reply' }
-  /**
-   * `department`: the transfer tool's argument, or (`defaulted`) a placeholder the turn activity replaces with the
-   * tenant's default department when the model only said wants_human.
-   */
-  | { type: 'handoff'; department: string; reason: string; defaulted?: true }
-  | { type: 'close'; reason: string }
-  /** C4: the customer committed to pay; `dueDate` is `YYYY-MM-DD` (end of that day, contact's zone) or an ISO instant. */
-  | { type: 'promise'; amountCents: number; dueDate: string; method: PaymentMethod };
 
 /** Arguments of the register_promise tool, validated wherever a model produced them. */
 export const promiseArgsSchema = z.object({

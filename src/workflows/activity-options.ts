@@ -1,4 +1,12 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { FailureType } from '../contract';
 
@@ -38,6 +46,81 @@ export const messaging = proxyActivities<Activities>({
     nonRetryableErrorTypes: [FailureType.TwilioPermanent, FailureType.NotFound],
   },
 });
+
+// Local activities of the inbound → reply path (issue 14): they run in the worker inside the workflow task and leave
+// one marker event each, instead of a schedule/start/complete triple and a workflow task round trip through the
+// server. The price: a worker lost mid-task re-runs every local step of that task, so each one used here must be
+// safe to run twice (said at each call site). The retry policies are those of the regular proxies above; backoffs
+// past `localRetryThreshold` become durable timers, so a long database outage still waits without a cap.
+/**
+ * A local activity that failed for good reaches the workflow as its bare cause (the ApplicationFailure or
+ * TimeoutFailure), where a regular one arrives wrapped in an ActivityFailure. The workflow code, and the operator API
+ * that reads an update's failure, expect the wrapper: the local proxies add it, so both kinds fail alike.
+ */
+function wrapped<T extends object>(proxy: T): T {
+  return new Proxy(proxy, {
+    get(target, name) {
+      const call = Reflect.get(target, name) as (...args: unknown[]) => Promise<unknown>;
+      return async (...args: unknown[]) => {
+        try {
+          return await call(...args);
+        } catch (error) {
+          if (error instanceof ApplicationFailure || error instanceof TimeoutFailure)
+            throw new ActivityFailure(
+              `local activity ${String(name)} failed`,
+              String(name),
+              undefined,
+              RetryState.MAXIMUM_ATTEMPTS_REACHED,
+              'local',
+              error,
+            );
+          throw error;
+        }
+      };
+    },
+  });
+}
+
+export const localDb = wrapped(
+  proxyLocalActivities<Activities>({
+    startToCloseTimeout: '15s',
+    localRetryThreshold: '10s',
+    retry: {
+      initialInterval: '500ms',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      nonRetryableErrorTypes: [FailureType.NotFound],
+    },
+  }),
+);
+
+export const localAi = wrapped(
+  proxyLocalActivities<Activities>({
+    startToCloseTimeout: '30s',
+    localRetryThreshold: '10s',
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '10s',
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: [FailureType.AiPermanent],
+    },
+  }),
+);
+
+export const localMessaging = wrapped(
+  proxyLocalActivities<Activities>({
+    startToCloseTimeout: '30s',
+    localRetryThreshold: '10s',
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '60s',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: [FailureType.TwilioPermanent, FailureType.NotFound],
+    },
+  }),
+);
 
 // Campaign bookkeeping (claims, status): like `db`, retried until Postgres answers.
 export const campaignDb = db;

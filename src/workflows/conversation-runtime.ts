@@ -6,13 +6,30 @@ import {
   type ConversationSnapshot,
   type TraceContext,
 } from '../contract';
-import type { TransitionInput, TransitionResult } from '../activities/conversation';
-import type { SendMessageInput, SendMessageResult } from '../activities/messaging';
-import { db, messaging } from './activity-options';
+import type { SendMessageInput, SendMessageResult, TransitionInput, TransitionResult } from '../contract/pipeline';
+import { ai, db, localAi, localDb, localMessaging, messaging } from './activity-options';
 import { Lock } from './lock';
 import { childOf, newRootTrace } from './trace';
 
 export type ConversationState = ConversationCarry & { conversationId: string };
+
+/**
+ * Where the conversation's short steps run. Issue 14 (patch `conversation-local-steps`): as local activities, one
+ * marker event each and no round trip through the server. Each is safe to run twice, which is what a worker lost
+ * mid-task costs: openConversation finds the open row (partial unique index); generateReply calls the AI again (a
+ * second ai_results row, same correlation id: the reply stays one through the outbox key); sendMessage is keyed by
+ * its outbox row (one Twilio send); transitionConversation is optimistic (a re-run finds the row at its target);
+ * attachMessages, recordNpsAnswer and raiseAiFailureAlert are idempotent; recordWorkflowEvent may write its event
+ * twice. Runs started before the patch keep the regular activities they were recorded with.
+ */
+export interface ConversationSteps {
+  db: typeof db;
+  ai: typeof ai;
+  messaging: typeof messaging;
+  local: boolean;
+}
+export const regularSteps: ConversationSteps = { db, ai, messaging, local: false };
+export const localSteps: ConversationSteps = { db: localDb, ai: localAi, messaging: localMessaging, local: true };
 
 /** The conversation workflow's mutable state and the few helpers every part of it shares. */
 export class ConversationRuntime {
@@ -26,6 +43,7 @@ export class ConversationRuntime {
   constructor(
     readonly input: ConversationInput,
     readonly s: ConversationState,
+    readonly steps: ConversationSteps = regularSteps,
   ) {}
 
   trace(): TraceContext {
@@ -45,7 +63,7 @@ export class ConversationRuntime {
   async transition(
     args: Omit<TransitionInput, 'conversationId' | 'trace'> & { trace?: TraceContext },
   ): Promise<TransitionResult> {
-    const result = await db.transitionConversation({
+    const result = await this.steps.db.transitionConversation({
       ...args,
       conversationId: this.s.conversationId,
       trace: args.trace ?? this.trace(),
@@ -66,7 +84,7 @@ export class ConversationRuntime {
   ): Promise<SendMessageResult> {
     const route = this.s.route;
     if (!route) throw new Error('no reply route yet: the conversation has had no customer message');
-    return messaging.sendMessage({
+    return this.steps.messaging.sendMessage({
       ...args,
       tenantId: this.input.tenantId,
       conversationId: this.s.conversationId,

@@ -1,9 +1,7 @@
 import { ActivityFailure, ApplicationFailure, log, patched, sleep, TimeoutFailure } from '@temporalio/workflow';
-import type { GeneratedReply } from '../activities/ai';
-import { FailureType, type CustomerMessage } from '../contract';
+import { FailureType, type AiAction, type CustomerMessage, type GeneratedReply } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
-import { ai, db } from './activity-options';
-import type { AiAction } from '../integrations/ai';
+import { db } from './activity-options';
 import { holdDraft, HYBRID_PATCH } from './conversation-drafts';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
@@ -41,7 +39,9 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
     correlationId: last.correlationId,
     trace,
   };
-  if (patched('turn-retries-infrastructure-failures')) {
+  const { ai } = rt.steps;
+  // Runs on local steps (issue 14) all postdate this patch: they take its path without recording its marker again.
+  if (rt.steps.local || patched('turn-retries-infrastructure-failures')) {
     for (let pause = 1_000; ; pause = Math.min(pause * 2, TURN_RETRY_MAX_MS)) {
       try {
         result = await ai.generateReply(request);
@@ -62,7 +62,7 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
           conversationId: s.conversationId,
           failureType: failureType(error),
         });
-        await db.raiseAiFailureAlert({
+        await rt.steps.db.raiseAiFailureAlert({
           tenantId: input.tenantId,
           conversationId: s.conversationId,
           correlationId: last.correlationId,
@@ -87,7 +87,7 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
 
   await rt.lock.run(async () => {
     if (s.version !== versionAtStart || s.status === 'HUMAN' || isTerminal(s.status)) {
-      await db.recordWorkflowEvent({
+      await rt.steps.db.recordWorkflowEvent({
         trace,
         type: 'reply.discarded',
         tenantId: input.tenantId,

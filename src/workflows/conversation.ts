@@ -2,14 +2,15 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { searchAttributes, type ConversationCarry, type ConversationInput, type ConversationStatus } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
-import { ai, db } from './activity-options';
+import { ai } from './activity-options';
 import { registerHandlers } from './conversation-operators';
-import { ConversationRuntime, type ConversationState } from './conversation-runtime';
+import { ConversationRuntime, localSteps, regularSteps, type ConversationState } from './conversation-runtime';
 import { runTurn } from './conversation-turn';
 
 export interface ConversationResult {
@@ -50,13 +51,13 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     pending: [...carried.pending],
     recentMessageIds: [...carried.recentMessageIds],
   };
-  const rt = new ConversationRuntime(input, s);
+  const rt = new ConversationRuntime(input, s, patched('conversation-local-steps') ? localSteps : regularSteps);
   registerHandlers(rt);
   const { timing } = input;
 
   if (!carried.conversationId) {
     await condition(() => s.pending.length > 0);
-    const ref = await db.openConversation({
+    const ref = await rt.steps.db.openConversation({
       tenantId: input.tenantId,
       contactId: input.contactId,
       channel: input.channel,
@@ -84,7 +85,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       if (s.status === 'HUMAN') {
         // An agent holds the conversation: the AI stays out, the messages are attached for the agent to read.
         const batch = s.pending.splice(0, s.pending.length);
-        await db.attachMessages({ conversationId: s.conversationId, messageIds: batch.map((m) => m.messageId) });
+        await rt.steps.db.attachMessages({
+          conversationId: s.conversationId,
+          messageIds: batch.map((m) => m.messageId),
+        });
         continue;
       }
       // Debounce: wait until no new message has arrived for `debounceMs`, then answer the burst at once, but
@@ -156,7 +160,7 @@ async function askNps(rt: ConversationRuntime): Promise<number | null> {
   await rt.send({ template: { key: 'nps_question' }, sentBy: 'system', idempotencyKey: `nps:${s.conversationId}` });
   if (!(await condition(() => s.pending.length > 0, input.timing.npsWaitMs))) return null;
   const answer = s.pending[0]!;
-  const result = await db.recordNpsAnswer({
+  const result = await rt.steps.db.recordNpsAnswer({
     tenantId: input.tenantId,
     conversationId: s.conversationId,
     contactId: input.contactId,

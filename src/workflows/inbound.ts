@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import type { InboundInput, InboundResult } from '../contract';
-import { db } from './activity-options';
+import { db, localDb } from './activity-options';
 import { childOf } from './trace';
 import { classifyKeyword } from '../domain/opt-out';
 
@@ -12,12 +12,21 @@ type Stage = NonNullable<InboundResult['failed']>['stage'];
  * holds the message, while storing and routing happen durably behind it.
  */
 export async function inboundWorkflow(input: InboundInput): Promise<InboundResult> {
+  // Issue 14: one local step (store + route) instead of two activities; its failures end as `inbound-failed-outcome`.
+  if (patched('inbound-one-local-step')) return settle(input, (at) => receive(input, at));
   if (!patched('inbound-failed-outcome')) return handle(input, { stage: 'record' });
   // D: database steps retry without a cap, so an activity failure reaching here is final (the database rejected
   // the data, the tenant is gone, …). It ends in a recorded `failed` outcome and an alert, never in a stuck workflow.
+  return settle(input, (at) => handle(input, at));
+}
+
+async function settle(
+  input: InboundInput,
+  run: (at: { stage: Stage }) => Promise<InboundResult>,
+): Promise<InboundResult> {
   const at = { stage: 'record' as Stage };
   try {
-    return await handle(input, at);
+    return await run(at);
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
     const failureType =
@@ -77,4 +86,33 @@ async function handle(input: InboundInput, at: { stage: Stage }): Promise<Inboun
     },
   });
   return { messageId: recorded.messageId, conversationWorkflowId: workflowId, alreadyHandled: false };
+}
+
+/**
+ * Issue 14: the message is stored and handed to its conversation by ONE local activity (receiveInbound). Local,
+ * because a worker lost mid-task re-running it is harmless: the insert is idempotent (tenant + MessageSid) and the
+ * conversation drops a message id it has already seen. A STOP/START keyword is then applied by a regular activity
+ * (it sends a confirmation and signals campaigns, so it keeps its own retries and history entry).
+ */
+async function receive(input: InboundInput, at: { stage: Stage }): Promise<InboundResult> {
+  const received = await localDb.receiveInbound(input);
+  const result = {
+    messageId: received.messageId,
+    conversationWorkflowId: received.conversationWorkflowId,
+    alreadyHandled: received.alreadyHandled,
+  };
+  if (received.alreadyHandled || !received.keyword) return result;
+  at.stage = 'keyword';
+  await db.applyKeyword({
+    keyword: received.keyword,
+    tenantId: input.tenantId,
+    contactId: received.contactId,
+    messageId: received.messageId,
+    messageSid: input.messageSid,
+    channel: input.channel,
+    tenantAddress: input.to,
+    customerAddress: input.from,
+    trace: childOf({ ...input.trace, causalTraceId: received.causalTraceId }),
+  });
+  return result;
 }

@@ -2,6 +2,7 @@ import {
   AsyncLocalStorage,
   uuid4,
   type ActivityInput,
+  type LocalActivityInput,
   type ContinueAsNewInput,
   type Next,
   type SignalInput,
@@ -59,6 +60,13 @@ class TraceInbound implements WorkflowInboundCallsInterceptor {
 
 class TraceOutbound implements WorkflowOutboundCallsInterceptor {
   scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) {
+    return next({ ...input, headers: withTraceHeader(input.headers, childOf(currentWorkflowTrace())) });
+  }
+
+  scheduleLocalActivity(
+    input: LocalActivityInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+  ) {
     return next({ ...input, headers: withTraceHeader(input.headers, childOf(currentWorkflowTrace())) });
   }
 

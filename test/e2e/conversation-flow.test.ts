@@ -114,7 +114,7 @@ describe('conversation ordering, bursts and long conversations', () => {
     // More than 5 turns means at least one continue-as-new; the summary replaced old messages in the prompt.
     expect(answered.turns).toBeGreaterThan(5);
     expect((await h.client.workflow.getHandle(workflowId).describe()).runId).not.toBe(startRun);
-    await recordHistory(h, workflowId, 'conversation-after-continue-as-new');
+    await recordHistory(h, workflowId, 'conversation-after-continue-as-new-local-steps');
     const summaries = await h.db
       .select()
       .from(aiResults)

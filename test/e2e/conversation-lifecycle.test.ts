@@ -38,8 +38,8 @@ describe('conversation lifecycle: durable timers and NPS', () => {
     const workflowId = await conversationOf(h, first.messageSid);
     const result = await conversationResult(h, workflowId);
     expect(result).toMatchObject({ status: 'EXPIRED', npsScore: 9 });
-    await recordHistory(h, workflowId, 'conversation-idle-close-nps');
-    await recordHistory(h, inboundWorkflowId(first.messageSid), 'inbound');
+    await recordHistory(h, workflowId, 'conversation-idle-close-nps-local-steps');
+    await recordHistory(h, inboundWorkflowId(first.messageSid), 'inbound-one-local-step');
 
     const bodies = sentTo(h, from).map((m) => m.body);
     expect(bodies).toEqual([

@@ -135,7 +135,7 @@ describe('human handoff through the operator API', () => {
       5000,
       'the third turn to finish',
     );
-    await recordHistory(h, workflowId, 'conversation-takeover-agent-release');
+    await recordHistory(h, workflowId, 'conversation-takeover-agent-release-local-steps');
   });
 
   it('enforces roles: an agent cannot take or act on another agent’s conversation; a supervisor can force it', async () => {
@@ -188,7 +188,7 @@ describe('human handoff through the operator API', () => {
     await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === nps));
     await h.postInbound(tenant, { body: '6', from });
     expect(await conversationResult(h, workflowId)).toMatchObject({ status: 'RESOLVED', npsScore: 6 });
-    await recordHistory(h, workflowId, 'conversation-resolve-nps');
+    await recordHistory(h, workflowId, 'conversation-resolve-nps-local-steps');
     const [feedback] = await h.db
       .select()
       .from(satisfactionFeedback)
@@ -236,7 +236,7 @@ describe('human handoff through the operator API', () => {
         'message attached',
       );
       expect(h.openai.requests.length).toBe(aiCalls);
-      await recordHistory(h, workflowId, 'conversation-ai-handoff');
+      await recordHistory(h, workflowId, 'conversation-ai-handoff-local-steps');
     } finally {
       h.openai.setHandler(echoHandler);
     }

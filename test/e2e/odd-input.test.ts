@@ -194,6 +194,6 @@ describe('odd input: 200, then a recorded outcome, and no workflow left retrying
     const history = JSON.stringify(await h.client.workflow.getHandle(inboundWorkflowId(messageSid)).fetchHistory());
     expect(history).not.toContain('Failed query');
     expect(sentTo(h, from)).toHaveLength(0);
-    await recordHistory(h, inboundWorkflowId(messageSid), 'inbound-failed-outcome');
+    await recordHistory(h, inboundWorkflowId(messageSid), 'inbound-failed-outcome-one-local-step');
   });
 });

@@ -57,10 +57,14 @@ describe('the fallback is for AI failures only (G)', () => {
       await eventually(
         async () => {
           const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
-          return history.events?.some(
-            (e) =>
-              e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type ===
-              FailureType.DatabaseUnavailable,
+          // A regular activity's failure, or (issue 14: the turn's steps are local activities) a local one's marker.
+          const failures = (history.events ?? []).map(
+            (e) => e.activityTaskFailedEventAttributes?.failure ?? e.markerRecordedEventAttributes?.failure,
+          );
+          return failures.some(
+            (f) =>
+              f?.applicationFailureInfo?.type === FailureType.DatabaseUnavailable ||
+              f?.cause?.applicationFailureInfo?.type === FailureType.DatabaseUnavailable,
           );
         },
         30_000,

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
+import { ENCRYPTED_ENCODING, EncryptionCodec, type PayloadKey } from '../../src/temporal/payload-codec';
 import path from 'node:path';
 import proto from '@temporalio/proto';
 import { loadEnv } from '../../src/config/env';
-import { EncryptionCodec } from '../../src/temporal/payload-codec';
 import { inboundWorkflowId } from '../../src/contract';
 import type { ConversationResult } from '../../src/workflows/conversation';
 import type { Harness } from './harness';
@@ -46,33 +46,37 @@ export async function recordHistory(h: Harness, workflowId: string, name: string
     enums: String,
     bytes: String,
   });
-  // Fixtures are stored plain: the harness's key is random, and the replay test decrypts with a key of its own.
-  if (h.env.CAUSEWAY_PAYLOAD_KEYS) await decryptPayloads(json, new EncryptionCodec(h.env.CAUSEWAY_PAYLOAD_KEYS));
-  fs.writeFileSync(file, JSON.stringify(json));
+  // Fixtures are stored plain, like the committed ones (the replay test has its own key): the harness's random
+  // payload key would make them unreadable.
+  fs.writeFileSync(file, JSON.stringify(await decryptPayloads(json, h.env.CAUSEWAY_PAYLOAD_KEYS ?? null)));
 }
 
-/** Every encrypted payload of a history (as History.toObject writes it, bytes in base64) decrypted in place. */
-async function decryptPayloads(node: unknown, codec: EncryptionCodec): Promise<void> {
-  if (Array.isArray(node)) {
-    for (const item of node) await decryptPayloads(item, codec);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  const o = node as Record<string, unknown>;
-  const metadata = o.metadata as Record<string, string> | undefined;
-  if (metadata && typeof metadata === 'object' && 'encoding' in metadata) {
-    const [plain] = await codec.decode([
-      {
-        metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
-        ...(typeof o.data === 'string' ? { data: Buffer.from(o.data, 'base64') } : {}),
-      },
-    ]);
-    o.metadata = Object.fromEntries(
-      Object.entries(plain!.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
-    );
-    if (plain!.data) o.data = Buffer.from(plain!.data).toString('base64');
-    else delete o.data;
-    return;
-  }
-  for (const value of Object.values(o)) await decryptPayloads(value, codec);
+const ENCRYPTED = Buffer.from(ENCRYPTED_ENCODING).toString('base64');
+
+/** Replaces every encrypted payload in a history (as JSON, bytes in base64) by its plain form. */
+async function decryptPayloads(node: unknown, keys: PayloadKey[] | null): Promise<unknown> {
+  if (!keys || keys.length === 0) return node;
+  const codec = new EncryptionCodec(keys);
+  const walk = async (value: unknown): Promise<unknown> => {
+    if (Array.isArray(value)) return Promise.all(value.map(walk));
+    if (!value || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    const metadata = record.metadata as Record<string, string> | undefined;
+    if (metadata && metadata.encoding === ENCRYPTED && typeof record.data === 'string') {
+      const [plain] = await codec.decode([
+        {
+          metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+          data: Buffer.from(record.data, 'base64'),
+        },
+      ]);
+      return {
+        metadata: Object.fromEntries(
+          Object.entries(plain!.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+        ),
+        data: Buffer.from(plain!.data ?? new Uint8Array()).toString('base64'),
+      };
+    }
+    return Object.fromEntries(await Promise.all(Object.entries(record).map(async ([k, v]) => [k, await walk(v)])));
+  };
+  return walk(node);
 }

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import type { Channel, MediaItem, TraceContext } from '../contract/types';
+import type { Database } from './client';
+import { applyTargetEvent } from './campaign-targets';
+import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
+import { tenants } from './schema';
+
+/** How long after a business-initiated message a customer's message still counts as its consequence. */
+export const CAUSAL_WINDOW_MS = 72 * 3_600_000;
+
+/** Tenants' hash keys never change (workflow ids are derived from them), so a worker keeps the ones it has read. */
+const hashKeys = new Map<string, string>();
+
+/** The tenant's contact-hash key, read once per process; null when the tenant does not exist. */
+export async function tenantHashKey(db: Database, tenantId: string): Promise<string | null> {
+  const known = hashKeys.get(tenantId);
+  if (known) return known;
+  const [row] = await db.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenantId));
+  if (row) hashKeys.set(tenantId, row.hashKey);
+  return row?.hashKey ?? null;
+}
+
+export interface InboundRecord {
+  tenantId: string;
+  channel: Channel;
+  messageSid: string;
+  from: string;
+  to: string;
+  phone: string;
+  phoneHash: string;
+  profileName: string | null;
+  body: string;
+  media: MediaItem[];
+  receivedAt: string;
+  originalRepliedMessageSid: string | null;
+  /** The webhook's trace (its causal trace, if any, is the fallback when no replied-to message is found). */
+  trace: TraceContext;
+  /** The span the stored message gets (a child of `trace`). */
+  storedSpan: TraceContext;
+  webhookPayload: Record<string, unknown>;
+  /** When the message goes on to a conversation: the routed event (its trace, a child of the stored span). */
+  routed: { workflowId: string; trace: TraceContext } | null;
+}
+
+export interface RecordedInboundRow {
+  messageId: string;
+  contactId: string;
+  inserted: boolean;
+  /** The message was already taken by a conversation (a late duplicate). */
+  alreadyHandled: boolean;
+  causalTraceId: string | null;
+}
+
+/**
+ * Stores an inbound message once (unique tenant + MessageSid) with its contact and its events, in ONE statement:
+ * the contact upsert, the look-up of the business-initiated message it may answer (T3: the one Twilio names, else our
+ * latest message outside a conversation within CAUSAL_WINDOW_MS), the message insert and the webhook.received,
+ * message.stored (and message.routed) events. A duplicate finds the stored row and writes nothing. A reply to a
+ * campaign message then completes its target (C2), in a transaction of its own (rare: replies to campaigns only).
+ */
+export async function recordInbound(db: Database, input: InboundRecord): Promise<RecordedInboundRow> {
+  const messageId = randomUUID();
+  const common = { tenantId: input.tenantId, messageId };
+  const events: EventInput[] = [
+    {
+      ...common,
+      trace: input.trace,
+      type: 'webhook.received',
+      occurredAt: new Date(input.receivedAt),
+      payload: input.webhookPayload,
+    },
+    {
+      ...common,
+      trace: input.storedSpan,
+      type: 'message.stored',
+      payload: { direction: 'inbound', bodyLength: input.body.length },
+    },
+    ...(input.routed
+      ? [
+          {
+            ...common,
+            trace: input.routed.trace,
+            type: 'message.routed',
+            payload: { workflowId: input.routed.workflowId },
+          },
+        ]
+      : []),
+  ];
+  const recordset = eventRecordset(events);
+  const replied = input.originalRepliedMessageSid
+    ? sql`select trace_id, campaign_target_id from messages
+          where tenant_id = ${input.tenantId} and provider_sid = ${input.originalRepliedMessageSid}
+            and direction = 'outbound'
+          limit 1`
+    : sql`select trace_id, campaign_target_id from messages
+          where contact_id = (select id from c) and direction = 'outbound' and conversation_id is null
+            and trace_id is not null and created_at > ${new Date(Date.parse(input.receivedAt) - CAUSAL_WINDOW_MS).toISOString()}::timestamptz
+          order by created_at desc limit 1`;
+  const rows = await db.execute<{
+    contact_id: string;
+    inserted_id: string | null;
+    existing_id: string | null;
+    existing_conversation_id: string | null;
+    replied_trace_id: string | null;
+    replied_target_id: string | null;
+  }>(sql`
+    with c as (
+      insert into contacts (tenant_id, phone, phone_hash, name)
+      values (${input.tenantId}, ${input.phone}, ${input.phoneHash}, ${input.profileName})
+      on conflict (tenant_id, phone) do update set updated_at = now(), name = coalesce(excluded.name, contacts.name)
+      returning id
+    ),
+    replied as (${replied}),
+    m as (
+      insert into messages (id, tenant_id, contact_id, direction, channel, provider_sid, from_address, to_address,
+        body, media, sent_by, status, correlation_id, trace_id, span_id, parent_span_id, created_at)
+      select ${messageId}, ${input.tenantId}, c.id, 'inbound', ${input.channel}, ${input.messageSid}, ${input.from},
+        ${input.to}, ${input.body}, ${JSON.stringify(input.media)}::jsonb, 'customer', 'received', ${input.messageSid},
+        ${input.trace.traceId}, ${input.storedSpan.spanId}, ${input.trace.spanId}, ${new Date(input.receivedAt).toISOString()}::timestamptz
+      from c
+      on conflict (tenant_id, provider_sid) do nothing
+      returning id
+    ),
+    existing as (
+      select id, conversation_id from messages where tenant_id = ${input.tenantId} and provider_sid = ${input.messageSid}
+    ),
+    ev as (
+      insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
+        conversation_id, message_id, payload, occurred_at)
+      select e.trace_id, e.span_id, e.parent_id, coalesce((select trace_id from replied), e.causal_trace_id), e.type,
+        e.level, e.tenant_id, (select id from c), e.conversation_id, e.message_id, e.payload, e.occurred_at
+      from jsonb_to_recordset(${recordset.json}::jsonb) as e(${sql.raw(EVENT_RECORDSET_COLUMNS)})
+      where exists (select 1 from m)
+    )
+    select (select id from c) as contact_id, (select id from m) as inserted_id, (select id from existing) as existing_id,
+      (select conversation_id from existing) as existing_conversation_id,
+      (select trace_id from replied) as replied_trace_id, (select campaign_target_id from replied) as replied_target_id`);
+  const row = rows[0]!;
+  const causalTraceId = row.replied_trace_id ?? input.trace.causalTraceId ?? null;
+  const inserted = row.inserted_id !== null;
+  if (inserted)
+    publishEvents(
+      recordset.stamped.map((e) => ({ ...e, contactId: row.contact_id, trace: { ...e.trace, causalTraceId } })),
+    );
+  const alreadyHandled = !inserted && row.existing_conversation_id !== null;
+  // Repeated by a retry that found the message stored but not yet handled: the target's `reply` event is idempotent.
+  if (row.replied_target_id && !alreadyHandled) {
+    const targetId = row.replied_target_id;
+    await db.transaction((tx) => applyTargetEvent(tx, targetId, { kind: 'reply' }));
+  }
+  return {
+    messageId: row.inserted_id ?? row.existing_id!,
+    contactId: row.contact_id,
+    inserted,
+    alreadyHandled,
+    causalTraceId,
+  };
+}

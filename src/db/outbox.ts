@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Channel } from '../contract/types';
+import { openSecret } from '../secrets/keyring';
+import type { Database } from './client';
+import { applyParkedStatuses, type Redelivery } from './delivery-status';
+import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
+
+const eventColumns = sql.raw(EVENT_RECORDSET_COLUMNS);
+
+/** Everything a first send attempt needs to decide what goes out, read in ONE statement. */
+export interface SendContext {
+  /** An outbox row already has this key: a retry, for the general path. */
+  existing: boolean;
+  /** The conversation's version now (null without a conversation). */
+  version: number | null;
+  optedOut: boolean;
+  locale: string;
+  template: { body: string; contentSid: string | null; contentVariables: Record<string, string> | null } | null;
+  lastInboundAt: Date | null;
+  contentTemplate: { contentSid: string; variables: Record<string, string> } | null;
+  sender: { accountSid: string; authToken: string; mode: 'live' | 'simulated' } | null;
+}
+
+export async function loadSendContext(
+  db: Database,
+  input: {
+    idempotencyKey: string;
+    tenantId: string;
+    conversationId: string | null;
+    contactId: string;
+    channel: Channel;
+    /** The tenant address the message goes out from (the WhatsApp window is per sender). */
+    tenantAddress: string;
+    senderChannel: Channel;
+    senderPhone: string;
+    templateKey: string | null;
+    purpose: string;
+  },
+): Promise<SendContext> {
+  const rows = await db.execute<{
+    existing: boolean;
+    version: number | null;
+    opted_out: boolean;
+    locale: string | null;
+    template: SendContext['template'];
+    last_inbound_at: string | null;
+    content_template: SendContext['contentTemplate'];
+    sender: { accountSid: string; authToken: string; mode: 'live' | 'simulated' } | null;
+  }>(sql`
+    with t as (select locale from tenants where id = ${input.tenantId})
+    select
+      exists (select 1 from outbox where idempotency_key = ${input.idempotencyKey}) as existing,
+      (select version from conversations where id = ${input.conversationId}::uuid) as version,
+      coalesce((select opted_out_at is not null from contacts where id = ${input.contactId}), false) as opted_out,
+      (select locale from t) as locale,
+      (select json_build_object('body', body, 'contentSid', content_sid, 'contentVariables', content_variables)
+        from message_templates
+        where ${input.templateKey}::text is not null and key = ${input.templateKey}::text
+          and (tenant_id = ${input.tenantId} or tenant_id is null)
+          and (locale = coalesce((select locale from t), 'en') or locale = 'en')
+        order by tenant_id is null, locale <> coalesce((select locale from t), 'en'), created_at desc
+        limit 1) as template,
+      (select created_at from messages
+        where ${input.channel}::text = 'whatsapp' and contact_id = ${input.contactId} and direction = 'inbound'
+          and channel = ${input.channel} and to_address = ${input.tenantAddress}
+        order by created_at desc limit 1) as last_inbound_at,
+      (select json_build_object('contentSid', content_sid, 'variables', variables) from content_templates
+        where ${input.channel}::text = 'whatsapp' and tenant_id = ${input.tenantId} and purpose = ${input.purpose}
+        limit 1) as content_template,
+      (select json_build_object('accountSid', a.account_sid, 'authToken', a.auth_token, 'mode', a.mode)
+        from phone_numbers p join twilio_accounts a on a.id = p.twilio_account_id
+        where p.tenant_id = ${input.tenantId} and p.channel = ${input.senderChannel} and p.phone = ${input.senderPhone}
+        limit 1) as sender`);
+  const row = rows[0]!;
+  return {
+    existing: row.existing,
+    version: row.version,
+    optedOut: row.opted_out,
+    locale: row.locale ?? 'en',
+    template: row.template,
+    lastInboundAt: row.last_inbound_at ? new Date(row.last_inbound_at) : null,
+    contentTemplate: row.content_template,
+    sender: row.sender && { ...row.sender, authToken: openSecret(row.sender.authToken) },
+  };
+}
+
+export interface OutboundRow {
+  tenantId: string;
+  conversationId: string | null;
+  contactId: string;
+  channel: Channel;
+  from: string;
+  to: string;
+  body: string;
+  sentBy: 'ai' | 'agent' | 'system';
+  authorId: string | null;
+  correlationId: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  idempotencyKey: string;
+  purpose: string;
+  variables: Record<string, string>;
+  content: { sid: string; variables: Record<string, string> } | null;
+  /** Only while the conversation is still at this version (the row is locked against a concurrent transition). */
+  expectedVersion: number | null;
+}
+
+/**
+ * The outbound message and its outbox row, written in ONE statement and already `sending` (attempt 1): this attempt
+ * goes on to call Twilio at once. Null when nothing was written: the guard failed (the conversation moved on) or
+ * another attempt wrote the key first; the caller then takes the general path, which reads what happened.
+ */
+export async function insertSendingOutbound(
+  db: Database,
+  row: OutboundRow,
+): Promise<{ outboxId: string; messageId: string; updatedAt: Date } | null> {
+  const messageId = randomUUID();
+  const outboxId = randomUUID();
+  const rows = await db.execute<{ updated_at: string }>(sql`
+    with guard as (
+      select 1 from conversations
+      where ${row.expectedVersion}::int is not null and id = ${row.conversationId}::uuid
+        and version = ${row.expectedVersion}::int
+      for update
+    ),
+    m as (
+      insert into messages (id, tenant_id, conversation_id, contact_id, direction, channel, from_address, to_address,
+        body, sent_by, author_id, status, correlation_id, trace_id, span_id, parent_span_id)
+      select ${messageId}, ${row.tenantId}, ${row.conversationId}::uuid, ${row.contactId}, 'outbound', ${row.channel},
+        ${row.from}, ${row.to}, ${row.body}, ${row.sentBy}, ${row.authorId}::uuid, 'pending', ${row.correlationId},
+        ${row.traceId}, ${row.spanId}, ${row.parentSpanId}
+      where ${row.expectedVersion}::int is null or exists (select 1 from guard)
+      returning id
+    )
+    insert into outbox (id, tenant_id, idempotency_key, message_id, purpose, variables, content, status, attempts)
+    select ${outboxId}, ${row.tenantId}, ${row.idempotencyKey}, m.id, ${row.purpose},
+      ${JSON.stringify(row.variables)}::jsonb, ${row.content ? JSON.stringify(row.content) : null}::jsonb, 'sending', 1
+    from m
+    on conflict (idempotency_key) do nothing
+    returning updated_at`);
+  const written = rows[0];
+  if (written) return { outboxId, messageId, updatedAt: new Date(written.updated_at) };
+  // Lost a race for the key (rare): the message row written for it goes, as in a refused send.
+  await db.execute(sql`delete from messages where id = ${messageId}
+    and not exists (select 1 from outbox where message_id = ${messageId})`);
+  return null;
+}
+
+/**
+ * Twilio accepted the message: the SID and status on the outbox row and the message, and the sent event, in one
+ * transaction that holds the SID's lock (so a status callback that came first, and was parked, is applied here).
+ * Statements: BEGIN, the lock, one CTE, COMMIT (plus the parked callbacks' own, when there are any).
+ */
+export async function recordSendAccepted(
+  db: Database,
+  input: { tenantId: string; outboxId: string; messageId: string; sid: string; status: string; event: EventInput },
+): Promise<Redelivery[]> {
+  const recordset = eventRecordset([input.event]);
+  const redeliveries = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${input.tenantId}:${input.sid}`}))`);
+    const [row] = await tx.execute<{ parked: boolean }>(sql`
+      with o as (
+        update outbox set status = 'sent', provider_sid = ${input.sid}, sent_at = now(), updated_at = now()
+        where id = ${input.outboxId}
+      ),
+      m as (
+        update messages set provider_sid = ${input.sid}, status = ${input.status}, status_updated_at = now()
+        where id = ${input.messageId}
+      ),
+      ev as (
+        insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
+          conversation_id, message_id, payload, occurred_at)
+        select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})
+      )
+      select exists (select 1 from parked_status_callbacks where tenant_id = ${input.tenantId}
+        and message_sid = ${input.sid}) as parked`);
+    return row?.parked ? applyParkedStatuses(tx, input.tenantId, input.sid) : [];
+  });
+  publishEvents(recordset.stamped);
+  return redeliveries;
+}

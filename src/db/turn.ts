@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { AlertSpec } from '../contract/ai';
+import type { MediaItem } from '../contract/types';
+import type { Database } from './client';
+import { hybridEnabledFor } from './drafts';
+import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
+import { CAUSAL_WINDOW_MS } from './inbound';
+
+const eventColumns = sql.raw(EVENT_RECORDSET_COLUMNS);
+const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
+
+export interface TurnContext {
+  assistantType: string;
+  summary: string | null;
+  contactId: string;
+  tenantLocale: string;
+  /** Issue 13 C: where a handoff goes when the model names no department. */
+  defaultDepartment: string;
+  /** Hybrid mode is on for this conversation (its department's setting, else the tenant's): replies become drafts. */
+  hybrid: boolean;
+  /** The campaign message the customer may be answering (sent within the causal window), if any. */
+  campaign: { body: string; kind: string; name: string; debt: number | null; due: string | null } | null;
+  prompt: { versionId: string; version: string; content: string } | null;
+  /** The messages a prompt may show (with text, not failed, newer than the summary), newest first. */
+  history: { direction: 'inbound' | 'outbound'; body: string; media: MediaItem[] }[];
+  /**
+   * This very turn (same conversation, correlation id and messages) already has a stored answer: a local activity
+   * re-run after a lost workflow task, or a retry after the result was stored. The caller returns it as it is.
+   */
+  prior: { id: string; output: Record<string, unknown> } | null;
+}
+
+/**
+ * The start of an AI turn in ONE statement: attaches the burst to the conversation, marks its last activity, writes
+ * the conversation.turn event (first attempt only), and reads everything the prompt needs: the conversation and
+ * tenant, the campaign message being answered, the active prompt version (the collections prompt for a collection
+ * reply; the tenant's own template before the built-in one) and the recent history. The history's snapshot predates
+ * the attach, so the burst is matched by id as well. Null when the conversation does not exist.
+ */
+export async function loadTurnContext(
+  db: Database,
+  input: {
+    tenantId: string;
+    conversationId: string;
+    messageIds: string[];
+    correlationId: string;
+    turnEvent: EventInput | null;
+    historyWindow: number;
+  },
+): Promise<TurnContext | null> {
+  const recordset = eventRecordset(input.turnEvent ? [input.turnEvent] : []);
+  const ids = uuidArray(input.messageIds);
+  const since = new Date(Date.now() - CAUSAL_WINDOW_MS).toISOString();
+  const rows = await db.execute<{
+    conv: TurnConv | null;
+    camp: TurnContext['campaign'];
+    prompt: TurnPrompt | null;
+    hist: TurnContext['history'];
+    prior: TurnContext['prior'];
+  }>(sql`
+    with prior as (
+      select id, output from ai_results
+      where conversation_id = ${input.conversationId} and correlation_id = ${input.correlationId} and status = 'ok'
+        and input_message_ids = ${JSON.stringify(input.messageIds)}::jsonb
+      order by created_at desc
+      limit 1
+    ),
+    att as (
+      update messages set conversation_id = ${input.conversationId}
+      where id = any(${ids}::uuid[]) and conversation_id is null
+    ),
+    touch as (
+      update conversations set last_message_at = now(), updated_at = now() where id = ${input.conversationId}
+    ),
+    ev as (
+      insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
+        conversation_id, message_id, payload, occurred_at)
+      select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})
+      where not exists (select 1 from prior)
+    ),
+    conv as (
+      select c.assistant_type as "assistantType", c.summary, c.summarized_until as "summarizedUntil",
+        c.contact_id as "contactId", t.locale as "tenantLocale", t.default_department as "defaultDepartment",
+        ${hybridEnabledFor({ tenantId: sql.raw('c.tenant_id'), department: sql.raw('coalesce(c.department, t.default_department)') })} as hybrid
+      from conversations c join tenants t on t.id = c.tenant_id
+      where c.id = ${input.conversationId}
+    ),
+    camp as (
+      select m.body, k.kind, k.name, ct.debt_amount_cents as debt, ct.due_date::text as due
+      from campaign_targets ct
+      join campaigns k on k.id = ct.campaign_id
+      join messages m on m.id = ct.last_message_id
+      where ct.contact_id = (select "contactId" from conv) and ct.last_attempt_at > ${since}::timestamptz
+      order by ct.last_attempt_at desc
+      limit 1
+    ),
+    prompt as (
+      select pv.id as "versionId", pv.version, pv.content
+      from prompt_versions pv join prompt_templates pt on pt.id = pv.template_id
+      where pv.active
+        and pt.assistant_type = case when (select kind from camp) = 'collection' then 'collections'
+          else (select "assistantType" from conv) end
+        and (pt.tenant_id = ${input.tenantId} or pt.tenant_id is null)
+      order by pt.tenant_id is null
+      limit 1
+    ),
+    hist as (
+      select direction, body, media, created_at, id from messages
+      where (conversation_id = ${input.conversationId} or (id = any(${ids}::uuid[]) and conversation_id is null))
+        and (body <> '' or media <> '[]'::jsonb) and status <> 'failed'
+        and ((select "summarizedUntil" from conv) is null or created_at > (select "summarizedUntil" from conv))
+      order by created_at desc, id desc
+      limit ${input.historyWindow}
+    )
+    select (select row_to_json(conv) from conv) as conv, (select row_to_json(camp) from camp) as camp,
+      (select row_to_json(prompt) from prompt) as prompt, (select row_to_json(prior) from prior) as prior,
+      (select coalesce(json_agg(json_build_object('direction', direction, 'body', body, 'media', media)
+        order by created_at desc, id desc), '[]'::json) from hist) as hist`);
+  const row = rows[0];
+  if (!row?.conv) return null;
+  if (!row.prior) publishEvents(recordset.stamped);
+  return {
+    prior: row.prior,
+    assistantType: row.conv.assistantType,
+    summary: row.conv.summary,
+    contactId: row.conv.contactId,
+    tenantLocale: row.conv.tenantLocale,
+    defaultDepartment: row.conv.defaultDepartment,
+    hybrid: row.conv.hybrid === true,
+    campaign: row.camp,
+    prompt: row.prompt,
+    history: row.hist,
+  };
+}
+
+interface TurnConv {
+  assistantType: string;
+  summary: string | null;
+  summarizedUntil: string | null;
+  contactId: string;
+  tenantLocale: string;
+  defaultDepartment: string;
+  hybrid: boolean | null;
+}
+interface TurnPrompt {
+  versionId: string;
+  version: string;
+  content: string;
+}
+
+export interface AiResultRow {
+  tenantId: string;
+  conversationId: string;
+  correlationId: string;
+  traceId: string;
+  provider: 'openai' | 'scripted';
+  model: string;
+  attempt: number;
+  promptVersionId?: string | null;
+  inputMessageIds?: string[];
+  latencyMs: number;
+  promptTokens?: number | null;
+  completionTokens?: number | null;
+  output?: Record<string, unknown> | null;
+  error?: string | null;
+}
+
+/**
+ * Stores one AI call's result with its alerts and events in ONE statement. The alerts and events are built by the caller;
+ * both get the new row's id (generated here). Returns the ai_results id.
+ */
+export async function recordAiResult(
+  db: Database,
+  result: AiResultRow & { status: 'ok' | 'failed' },
+  alerts: (aiResultId: string) => (AlertSpec & { payload: Record<string, unknown> })[],
+  events: (aiResultId: string) => EventInput[],
+): Promise<string> {
+  const id = randomUUID();
+  const recordset = eventRecordset(events(id));
+  const alertJson = JSON.stringify(
+    alerts(id).map((a) => ({ type: a.type, severity: a.severity, message: a.message, payload: a.payload })),
+  );
+  await db.execute(sql`
+    with r as (
+      insert into ai_results (id, tenant_id, conversation_id, correlation_id, trace_id, provider, model, status,
+        attempt, prompt_version_id, input_message_ids, prompt_tokens, completion_tokens, latency_ms, output, error)
+      values (${id}, ${result.tenantId}, ${result.conversationId}, ${result.correlationId}, ${result.traceId},
+        ${result.provider}, ${result.model}, ${result.status}, ${result.attempt}, ${result.promptVersionId ?? null}::uuid,
+        ${JSON.stringify(result.inputMessageIds ?? [])}::jsonb, ${result.promptTokens ?? null}::int,
+        ${result.completionTokens ?? null}::int, ${result.latencyMs},
+        ${result.output ? JSON.stringify(result.output) : null}::jsonb, ${result.error ?? null}::text)
+    ),
+    al as (
+      insert into alerts (tenant_id, conversation_id, type, severity, message, payload)
+      select ${result.tenantId}, ${result.conversationId}, a.type, a.severity, a.message, a.payload
+      from jsonb_to_recordset(${alertJson}::jsonb) as a(type text, severity text, message text, payload jsonb)
+    )
+    insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
+      conversation_id, message_id, payload, occurred_at)
+    select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})`);
+  publishEvents(recordset.stamped);
+  return id;
+}

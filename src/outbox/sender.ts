@@ -1,0 +1,753 @@
+// The idempotent outbound sender (I10): outbox row and message before the Twilio call, the SID right after, in-doubt
+// sends looked up at Twilio before sending again. Used by the conversation's sendMessage activity, the keyword
+// confirmation, promise reminders and campaign send batches (src/activities/*); its queries are in src/db/outbox.ts
+// and the general path's below (issue 14 leaves the general path's own statements for a follow-up).
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, type TraceContext } from '../contract';
+import type { DbOrTx } from '../db/client';
+import { alerts, campaignTargets, contacts, conversations, messages, outbox, tenants } from '../db/schema';
+import { loadMessageTemplate } from '../db/templates';
+import { findTenantSender } from '../db/tenants';
+import { renderTemplate } from '../domain/templates';
+import { parseAddress } from '../domain/address';
+import { childSpan } from '../domain/trace';
+import { TwilioSendError } from '../integrations/twilio-gateway';
+import type { ActivityDeps } from '../activities/deps';
+import type { SendResult } from '../observability/metrics';
+import { applyParkedStatuses } from '../db/delivery-status';
+import { insertSendingOutbound, loadSendContext, recordSendAccepted } from '../db/outbox';
+import { startRedelivery } from '../temporal/start-redelivery';
+import { recordEvents, type EventInput } from '../db/events';
+import { markOptedOut } from '../db/opt-out';
+import { optOutOpenTargets, applyTargetEvent } from '../db/campaign-targets';
+import { findContentTemplate, lastInboundAt } from '../db/content-templates';
+import { raiseAlerts } from '../db/alerts';
+import { contentVariables, isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
+import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
+
+/** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
+export const WINDOW_CLOSED = 'window_closed';
+
+/** The failure a window_closed send throws: non-retryable, and recognised by callers and the operator API. */
+export function windowClosedFailure(purpose: string) {
+  return ApplicationFailure.create({
+    type: FailureType.WindowClosed,
+    nonRetryable: true,
+    details: [{ reason: WINDOW_CLOSED, purpose }],
+    message: `the WhatsApp 24-hour window is closed and no Content template is configured for "${purpose}" (causeway template set --purpose ${purpose})`,
+  });
+}
+
+/** Business steps that must commit atomically with the outbox's own writes (campaign target bookkeeping). */
+export interface SendHooks {
+  /** Runs in the transaction that creates the outbox row; a string refuses the send with that reason. */
+  claim?: (tx: DbOrTx, messageId: string) => Promise<string | null>;
+  /** Awaited right before the message goes out (Twilio call or simulated): where a campaign send waits for its slot. */
+  beforeCall?: () => Promise<void>;
+  /** Runs in the transaction that stores the SID (also for simulated and adopted sends). */
+  onAccepted?: (tx: DbOrTx, sent: { messageId: string; sid: string | null; status: string }) => Promise<void>;
+  /** Runs in the transaction that records a permanent Twilio error. */
+  onPermanentFailure?: (
+    tx: DbOrTx,
+    failure: { messageId: string; code: string | null; reason: string },
+  ) => Promise<void>;
+}
+
+interface ResolvedContent {
+  body: string;
+  /** WhatsApp Content API template (C3): required for business-initiated messages outside the 24 h window. */
+  content: { sid: string; variables: Record<string, string> } | null;
+  /** WhatsApp, outside the window, and no template for the purpose: the send fails without calling Twilio. */
+  windowClosed: boolean;
+  purpose: string;
+  /** Named variables the Content template can use (kept with the outbox row for a resend). */
+  variables: Record<string, string>;
+}
+
+/** How far back an in-doubt send is looked for at Twilio before sending again. */
+const IN_DOUBT_WINDOW_MS = 10 * 60_000;
+/**
+ * A row `sending` for less than this (above the Twilio client's 15 s timeout), with no outcome recorded, may still
+ * be in flight in another worker: looking it up at Twilio now could miss it and send twice, so this attempt waits.
+ */
+const IN_FLIGHT_GRACE_MS = 20_000;
+const IN_DOUBT = 'in_doubt';
+const OPTED_OUT = 'opted_out';
+
+/**
+ * The status callback URL carries the same connection overrides as the inbound webhook (`#rc=…&rp=…`), so Twilio
+ * retries a callback that met a restart (5xx, timeout) instead of dropping it; reconciliation settles the rest.
+ */
+const statusCallbackUrl = (config: ActivityDeps['config']) =>
+  `${config.publicBaseUrl}/webhooks/twilio/status${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
+
+/** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
+export function createOutboundSender(deps: ActivityDeps) {
+  const { db } = deps;
+
+  /** Stores the SID and the sent event in one transaction, then applies callbacks that came first. */
+  async function finish(
+    tenantId: string,
+    outboxId: string,
+    messageId: string,
+    sid: string | null,
+    status: string,
+    event: EventInput,
+    hooks: SendHooks,
+  ) {
+    const redeliveries =
+      sid !== null && !hooks.onAccepted
+        ? await recordSendAccepted(db, { tenantId, outboxId, messageId, sid, status, event })
+        : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
+    // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
+    for (const r of redeliveries) {
+      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) =>
+        deps.log.warn({ err: error, mode: r.mode }, 'could not start the redelivery'),
+      );
+    }
+  }
+
+  async function finishWithHooks(
+    tenantId: string,
+    outboxId: string,
+    messageId: string,
+    sid: string | null,
+    status: string,
+    event: EventInput,
+    hooks: SendHooks,
+  ) {
+    return db.transaction(async (tx) => {
+      await recordEvents(tx, [event]);
+      await tx
+        .update(outbox)
+        .set({
+          status: status === 'simulated' ? 'simulated' : 'sent',
+          providerSid: sid,
+          sentAt: sql`now()`,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(outbox.id, outboxId));
+      await tx
+        .update(messages)
+        .set({ providerSid: sid, status, statusUpdatedAt: sql`now()` })
+        .where(eq(messages.id, messageId));
+      await hooks.onAccepted?.(tx, { messageId, sid, status });
+      return sid ? applyParkedStatuses(tx, tenantId, sid) : [];
+    });
+  }
+
+  /** The text as stored with the outbound message: a retry sends exactly what the first attempt recorded. */
+  async function currentBody(messageId: string): Promise<string> {
+    const [row] = await db.select({ body: messages.body }).from(messages).where(eq(messages.id, messageId));
+    return row!.body;
+  }
+
+  /**
+   * The text, and on WhatsApp the window decision (E): inside the window free text; outside it the purpose's
+   * Content template (the tenant's `template set` first, else the message template's own ContentSid); with neither
+   * the send is `windowClosed`. SMS has no window.
+   */
+  async function resolveContent(tx: DbOrTx, input: SendMessageInput): Promise<ResolvedContent> {
+    let text = input.body;
+    let builtIn: { contentSid: string | null; contentVariables: Record<string, string> | null } | null = null;
+    // A resend has its text already; the message template of its purpose may still carry a ContentSid.
+    const templateKey = input.template?.key ?? (input.resend && input.purpose ? input.purpose : null);
+    if (templateKey) {
+      const [tenant] = await tx.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, input.tenantId));
+      const template = await loadMessageTemplate(tx, input.tenantId, templateKey, tenant?.locale ?? 'en');
+      if (!template && input.template)
+        throw ApplicationFailure.create({
+          type: FailureType.NotFound,
+          message: `no message template ${templateKey}`,
+          nonRetryable: true,
+        });
+      if (template && input.template && !input.resend) text = renderTemplate(template.body, input.template.variables);
+      builtIn = template;
+    }
+    const hasMedia = (input.mediaUrl?.length ?? 0) > 0;
+    if (!text && !hasMedia)
+      throw ApplicationFailure.create({
+        type: FailureType.NotFound,
+        message: 'nothing to send: neither body nor template',
+        nonRetryable: true,
+      });
+    const purpose = sendPurpose(input);
+    const variables = {
+      ...input.variables,
+      ...input.template?.variables,
+      text: text ?? '',
+      ...(input.author ? { agent_name: input.author.name } : {}),
+    };
+    const body =
+      text && input.author && input.sentBy === 'agent' && !input.resend
+        ? `${input.author.name}: ${text}`
+        : (text ?? '');
+    const base = { body, purpose, variables, content: null, windowClosed: false };
+    if (input.channel !== 'whatsapp') return base;
+    if (
+      !input.resend?.requireTemplate &&
+      windowOpen(
+        await lastInboundAt(tx, input.contactId, 'whatsapp', input.from),
+        deps.clock(),
+        deps.config.whatsappWindowMs,
+      )
+    )
+      return base;
+    const configured = await findContentTemplate(tx, input.tenantId, purpose);
+    const sid = configured?.contentSid ?? builtIn?.contentSid ?? null;
+    // A Content template cannot carry our media (Twilio 63030): media outside the window is refused like no template.
+    if (!sid || hasMedia) return { ...base, windowClosed: true };
+    return {
+      ...base,
+      content: {
+        sid,
+        variables: contentVariables(configured?.variables ?? builtIn?.contentVariables ?? {}, variables),
+      },
+    };
+  }
+
+  /** One open window_closed alert per tenant, purpose and conversation: a campaign of 10 000 does not raise 10 000. */
+  async function alertWindowClosed(tx: DbOrTx, input: SendMessageInput, purpose: string) {
+    const key = `${input.tenantId}:${purpose}:${input.conversationId ?? ''}`;
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window_closed:${key}`}))`);
+    const [open] = await tx
+      .select({ id: alerts.id })
+      .from(alerts)
+      .where(
+        and(
+          eq(alerts.tenantId, input.tenantId),
+          eq(alerts.type, 'window_closed'),
+          isNull(alerts.resolvedAt),
+          sql`${alerts.payload}->>'purpose' = ${purpose}`,
+          input.conversationId ? eq(alerts.conversationId, input.conversationId) : isNull(alerts.conversationId),
+        ),
+      )
+      .limit(1);
+    if (open) return;
+    await raiseAlerts(tx, [
+      {
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        type: 'window_closed',
+        severity: input.sentBy === 'agent' ? 'medium' : 'high',
+        message: `WhatsApp message "${purpose}" not sent: the contact's 24-hour window is closed and no Content template is configured for it`,
+        payload: { purpose, campaignTargetId: input.campaignTargetId ?? null },
+      },
+    ]);
+  }
+
+  /** The Twilio call of an attempt that holds the row (`sending`), and what its answer means for the row. */
+  async function callTwilio(
+    input: SendMessageInput,
+    hooks: SendHooks,
+    row: { id: string; messageId: string },
+    credentials: { accountSid: string; authToken: string },
+    body: string,
+    content: { sid: string; variables: Record<string, string> } | null,
+    span: TraceContext,
+    counted: (result: SendResult) => void,
+  ): Promise<SendMessageResult> {
+    const eventBase = {
+      tenantId: input.tenantId,
+      contactId: input.contactId,
+      conversationId: input.conversationId,
+      messageId: row.messageId,
+    };
+    const sentEvent = input.sentEvent ?? 'reply.sent';
+    const done = (providerSid: string | null, status: string): SendMessageResult => ({
+      skipped: false,
+      messageId: row.messageId,
+      providerSid,
+      status,
+    });
+    try {
+      await hooks.beforeCall?.();
+      const sent = await deps.twilio.send(credentials, {
+        from: input.from,
+        to: input.to,
+        statusCallback: statusCallbackUrl(deps.config),
+        ...(content
+          ? { contentSid: content.sid, contentVariables: content.variables }
+          : { body, ...(input.mediaUrl?.length ? { mediaUrl: input.mediaUrl } : {}) }),
+      });
+      counted('sent');
+      await finish(
+        input.tenantId,
+        row.id,
+        row.messageId,
+        sent.sid,
+        sent.status,
+        {
+          ...eventBase,
+          trace: span,
+          type: sentEvent,
+          payload: {
+            providerSid: sent.sid,
+            status: sent.status,
+            sentBy: input.sentBy,
+            ...(content ? { contentSid: content.sid } : {}),
+          },
+        },
+        hooks,
+      );
+      return done(sent.sid, sent.status);
+    } catch (error) {
+      if (!(error instanceof TwilioSendError)) throw error;
+      const code = error.code?.toString() ?? null;
+      if (error.classification.kind === 'permanent') {
+        const reason = error.classification.reason;
+        await db.transaction(async (tx) => {
+          await tx
+            .update(outbox)
+            .set({ status: 'failed', lastErrorCode: code, lastError: reason, updatedAt: sql`now()` })
+            .where(eq(outbox.id, row.id));
+          await tx
+            .update(messages)
+            .set({ status: 'failed', errorCode: code, errorMessage: reason, statusUpdatedAt: sql`now()` })
+            .where(eq(messages.id, row.messageId));
+          // I12: Twilio says the recipient unsubscribed (21610): the contact is opted out for every campaign.
+          if (reason === 'opted_out') await markOptedOut(tx, input.contactId, 'twilio_21610');
+          await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
+          await recordEvents(tx, [
+            { ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } },
+          ]);
+        });
+        counted('failed');
+        throw ApplicationFailure.create({
+          type: FailureType.TwilioPermanent,
+          message: error.message,
+          nonRetryable: true,
+          details: [{ code, reason }],
+          cause: error,
+        });
+      }
+      // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
+      // A network error leaves it in doubt (Twilio may have it): marked, so the next attempt looks it up at once.
+      await db
+        .update(outbox)
+        .set(
+          error.status !== undefined
+            ? { status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }
+            : { lastError: IN_DOUBT, updatedAt: sql`now()` },
+        )
+        .where(eq(outbox.id, row.id));
+      counted('retrying');
+      throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
+    }
+  }
+
+  /**
+   * Issue 14: the common case of a conversation send in two statements before the Twilio call (one read of all it
+   * needs, one write of the message and its outbox row, already `sending`) instead of a transaction of five or more,
+   * a sender look-up and a compare-and-set. Anything out of the ordinary (a retry, hooks, a resend, a stale guard, an
+   * opt-out, a closed WhatsApp window, a missing template or sender, simulated mode) returns null: the general path
+   * below decides it, exactly as before.
+   */
+  async function firstAttempt(
+    input: SendMessageInput,
+    hooks: SendHooks,
+    span: TraceContext,
+    counted: (result: SendResult) => void,
+  ): Promise<SendMessageResult | null> {
+    // Sends with media (agents, rare) take the general path, which stores and sends the media.
+    if (hooks.claim || hooks.beforeCall || hooks.onAccepted || hooks.onPermanentFailure || input.resend) return null;
+    if (input.mediaUrl?.length) return null;
+    const sender = parseAddress(input.from);
+    if (!sender) return null;
+    const purpose = sendPurpose(input);
+    const ctx = await loadSendContext(db, {
+      idempotencyKey: input.idempotencyKey,
+      tenantId: input.tenantId,
+      conversationId: input.conversationId,
+      contactId: input.contactId,
+      channel: input.channel,
+      tenantAddress: input.from,
+      senderChannel: sender.channel,
+      senderPhone: sender.phone,
+      templateKey: input.template?.key ?? null,
+      purpose,
+    });
+    if (ctx.existing || !ctx.sender || ctx.sender.mode === 'simulated') return null;
+    if (input.guard && input.conversationId && ctx.version !== input.guard.expectedVersion) return null;
+    if (isBusinessInitiated(input) && ctx.optedOut) return null;
+    if (input.template && !ctx.template) return null;
+    const text =
+      input.template && ctx.template ? renderTemplate(ctx.template.body, input.template.variables) : input.body;
+    if (!text) return null;
+    const variables = {
+      ...input.variables,
+      ...input.template?.variables,
+      text,
+      ...(input.author ? { agent_name: input.author.name } : {}),
+    };
+    const body = input.author && input.sentBy === 'agent' ? `${input.author.name}: ${text}` : text;
+    let content: { sid: string; variables: Record<string, string> } | null = null;
+    if (input.channel === 'whatsapp' && !windowOpen(ctx.lastInboundAt, deps.clock(), deps.config.whatsappWindowMs)) {
+      const sid = ctx.contentTemplate?.contentSid ?? ctx.template?.contentSid ?? null;
+      if (!sid) return null;
+      content = {
+        sid,
+        variables: contentVariables(ctx.contentTemplate?.variables ?? ctx.template?.contentVariables ?? {}, variables),
+      };
+    }
+    const written = await insertSendingOutbound(db, {
+      tenantId: input.tenantId,
+      conversationId: input.conversationId,
+      contactId: input.contactId,
+      channel: input.channel,
+      from: input.from,
+      to: input.to,
+      body,
+      sentBy: input.sentBy,
+      authorId: input.author?.id ?? null,
+      correlationId: input.correlationId,
+      traceId: input.trace.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentId ?? null,
+      idempotencyKey: input.idempotencyKey,
+      purpose,
+      variables,
+      content,
+      expectedVersion: input.guard && input.conversationId ? input.guard.expectedVersion : null,
+    });
+    if (!written) return null;
+    const credentials = { accountSid: ctx.sender.accountSid, authToken: ctx.sender.authToken };
+    return callTwilio(
+      input,
+      hooks,
+      { id: written.outboxId, messageId: written.messageId },
+      credentials,
+      body,
+      content,
+      span,
+      counted,
+    );
+  }
+
+  /**
+   * Idempotent send (I10): the outbox row (keyed by `idempotencyKey`) and the outbound message are written
+   * before Twilio is called, the SID right after. A retry finds a finished row and returns it; a row left
+   * `sending` by a crash is first looked up at Twilio, so an accepted message is adopted, not sent twice.
+   */
+  async function send(input: SendMessageInput, hooks: SendHooks = {}): Promise<SendMessageResult> {
+    const counted = (result: SendResult) =>
+      deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
+    const span = childSpan(input.trace);
+    const fast = await firstAttempt(input, hooks, span, counted);
+    if (fast) return fast;
+    let resolved: ResolvedContent | null = null;
+    const row = await db.transaction(async (tx) => {
+      const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
+      if (existing) {
+        if (existing.status === 'failed' && existing.lastError === OPTED_OUT) return { optedOut: true as const };
+        // A retry of a send that never reached Twilio re-checks the opt-out: a STOP between attempts stops it too.
+        if (existing.status === 'pending' && isBusinessInitiated(input)) {
+          const [contact] = await tx
+            .select({ optedOutAt: contacts.optedOutAt })
+            .from(contacts)
+            .where(eq(contacts.id, input.contactId))
+            .for('share');
+          if (contact?.optedOutAt) {
+            await tx
+              .update(outbox)
+              .set({ status: 'failed', lastError: OPTED_OUT, updatedAt: sql`now()` })
+              .where(eq(outbox.id, existing.id));
+            await tx
+              .update(messages)
+              .set({ status: 'failed', errorMessage: OPTED_OUT, statusUpdatedAt: sql`now()` })
+              .where(eq(messages.id, existing.messageId));
+            if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
+            return { optedOut: true as const };
+          }
+        }
+        return existing;
+      }
+      if (input.guard && input.conversationId) {
+        // Row lock: a concurrent transition waits for this send's outbox row, or this send sees its new version.
+        const [conversation] = await tx
+          .select({ version: conversations.version })
+          .from(conversations)
+          .where(eq(conversations.id, input.conversationId))
+          .for('update');
+        if (conversation && conversation.version !== input.guard.expectedVersion)
+          return { stale: conversation.version };
+      }
+      if (isBusinessInitiated(input)) {
+        // I12, F: STOP stops every business-initiated message. FOR SHARE orders this against the STOP's update.
+        const [contact] = await tx
+          .select({ optedOutAt: contacts.optedOutAt })
+          .from(contacts)
+          .where(eq(contacts.id, input.contactId))
+          .for('share');
+        if (contact?.optedOutAt) {
+          if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
+          return { optedOut: true as const };
+        }
+      }
+      resolved = await resolveContent(tx, input);
+      const body = resolved.body;
+      const [message] = await tx
+        .insert(messages)
+        .values({
+          tenantId: input.tenantId,
+          conversationId: input.conversationId,
+          contactId: input.contactId,
+          direction: 'outbound',
+          channel: input.channel,
+          fromAddress: input.from,
+          toAddress: input.to,
+          body,
+          media: (input.mediaUrl ?? []).map((url) => ({ url, contentType: null })),
+          sentBy: input.sentBy,
+          authorId: input.author?.id ?? null,
+          status: 'pending',
+          correlationId: input.correlationId,
+          traceId: input.trace.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentId,
+          campaignTargetId: input.campaignTargetId ?? null,
+        })
+        .returning({ id: messages.id });
+      const refused = hooks.claim ? await hooks.claim(tx, message!.id) : null;
+      if (refused) {
+        // Nothing of this attempt may remain: the message row goes, the outbox row was never written.
+        await tx.delete(messages).where(eq(messages.id, message!.id));
+        return { refused };
+      }
+      const closed = resolved.windowClosed;
+      const [created] = await tx
+        .insert(outbox)
+        .values({
+          tenantId: input.tenantId,
+          idempotencyKey: input.idempotencyKey,
+          messageId: message!.id,
+          purpose: resolved.purpose,
+          variables: resolved.variables,
+          content: resolved.content,
+          ...(closed ? { status: 'failed' as const, lastError: WINDOW_CLOSED } : {}),
+        })
+        .returning();
+      if (closed) {
+        // E: decided before calling Twilio: recorded failed, the campaign target moves, a supervisor is told.
+        await tx
+          .update(messages)
+          .set({ status: 'failed', errorMessage: WINDOW_CLOSED, statusUpdatedAt: sql`now()` })
+          .where(eq(messages.id, message!.id));
+        await hooks.onPermanentFailure?.(tx, { messageId: message!.id, code: null, reason: WINDOW_CLOSED });
+        await recordEvents(tx, [
+          {
+            trace: span,
+            type: 'reply.failed',
+            level: 'warn',
+            tenantId: input.tenantId,
+            contactId: input.contactId,
+            conversationId: input.conversationId,
+            messageId: message!.id,
+            payload: { reason: WINDOW_CLOSED, purpose: resolved.purpose },
+          },
+        ]);
+        await alertWindowClosed(tx, input, resolved.purpose);
+      }
+      return { ...created!, body };
+    });
+    // Counted once, by the attempt that wrote the row (only a new row carries `body`; a retry finds the old one).
+    if ('body' in row && row.status === 'failed' && row.lastError === WINDOW_CLOSED) counted('window_closed');
+    if ('refused' in row && typeof row.refused === 'string')
+      return { skipped: true, reason: 'precondition', detail: row.refused };
+    if ('optedOut' in row) {
+      await recordEvents(db, [
+        {
+          trace: span,
+          type: 'send.refused',
+          tenantId: input.tenantId,
+          contactId: input.contactId,
+          conversationId: input.conversationId,
+          payload: { reason: 'opted_out', purpose: sendPurpose(input) },
+        },
+      ]);
+      return { skipped: true, reason: 'opted_out' };
+    }
+    if ('stale' in row && typeof row.stale === 'number') {
+      await recordEvents(db, [
+        {
+          trace: span,
+          type: 'reply.discarded',
+          tenantId: input.tenantId,
+          contactId: input.contactId,
+          conversationId: input.conversationId,
+          payload: {
+            reason: 'stale_version',
+            expected: input.guard?.expectedVersion,
+            current: row.stale,
+            sentBy: input.sentBy,
+          },
+        },
+      ]);
+      return { skipped: true, reason: 'stale_version', currentVersion: row.stale };
+    }
+    const done = (providerSid: string | null, status: string): SendMessageResult => ({
+      skipped: false,
+      messageId: row.messageId,
+      providerSid,
+      status,
+    });
+    if (row.status === 'sent' || row.status === 'simulated') return done(row.providerSid, row.status);
+    if (row.status === 'failed' && row.lastError === WINDOW_CLOSED)
+      throw windowClosedFailure(row.purpose ?? sendPurpose(input));
+    if (row.status === 'failed')
+      throw ApplicationFailure.create({
+        type: FailureType.TwilioPermanent,
+        message: `send failed earlier (${row.lastErrorCode ?? 'unknown'})`,
+        nonRetryable: true,
+      });
+
+    const sender = parseAddress(input.from);
+    const number = sender && (await findTenantSender(db, input.tenantId, sender.channel, sender.phone));
+    if (!number)
+      throw ApplicationFailure.create({
+        type: FailureType.NotFound,
+        message: 'sender number does not belong to the tenant',
+        nonRetryable: true,
+      });
+    const credentials = { accountSid: number.accountSid, authToken: number.authToken };
+    const eventBase = {
+      tenantId: input.tenantId,
+      contactId: input.contactId,
+      conversationId: input.conversationId,
+      messageId: row.messageId,
+    };
+    const sentEvent = input.sentEvent ?? 'reply.sent';
+
+    if (number.mode === 'simulated') {
+      await hooks.beforeCall?.();
+      await finish(
+        input.tenantId,
+        row.id,
+        row.messageId,
+        null,
+        'simulated',
+        { ...eventBase, trace: span, type: sentEvent, payload: { status: 'simulated', sentBy: input.sentBy } },
+        hooks,
+      );
+      counted('simulated');
+      return done(null, 'simulated');
+    }
+
+    // A retry re-sends exactly what the first attempt recorded: the same text, the same window decision.
+    const body = 'body' in row && typeof row.body === 'string' ? row.body : await currentBody(row.messageId);
+    // Rows written before the window decision was stored (no purpose) re-resolve their template as they used to.
+    const content =
+      row.content ??
+      (row.purpose === null && input.template
+        ? (await resolveContent(db, { ...input, resend: { requireTemplate: true } })).content
+        : null);
+    if (
+      row.status === 'sending' &&
+      row.lastError !== IN_DOUBT &&
+      Date.now() - row.updatedAt.getTime() < IN_FLIGHT_GRACE_MS
+    ) {
+      throw ApplicationFailure.create({
+        type: FailureType.TwilioRetryable,
+        message: 'another attempt of this send may still be in flight; retrying later',
+      });
+    }
+    if (row.status === 'sending') {
+      const since = new Date(row.updatedAt.getTime() - IN_DOUBT_WINDOW_MS);
+      // Twilio renders a Content template itself, so its body cannot be compared: the one send to this contact
+      // in the window is ours (one business-initiated template per target attempt).
+      const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find(
+        (m) => content !== null || m.body === body,
+      );
+      if (found) {
+        await finish(
+          input.tenantId,
+          row.id,
+          row.messageId,
+          found.sid,
+          found.status,
+          {
+            ...eventBase,
+            trace: span,
+            type: sentEvent,
+            payload: { providerSid: found.sid, status: found.status, adopted: true },
+          },
+          hooks,
+        );
+        counted('adopted');
+        return done(found.sid, found.status);
+      }
+    }
+
+    // Compare-and-set: of two attempts that read the same row, only one goes on to call Twilio.
+    const [mine] = await db
+      .update(outbox)
+      .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lastError: null, updatedAt: sql`now()` })
+      .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts)))
+      .returning({ id: outbox.id });
+    if (!mine)
+      throw ApplicationFailure.create({
+        type: FailureType.TwilioRetryable,
+        message: 'this send is being attempted concurrently; retrying later',
+      });
+    return callTwilio(input, hooks, row, credentials, body, content, span, counted);
+  }
+
+  /**
+   * A follow-up send for a message whose status callback failed (src/db/delivery-status.ts): `template` after
+   * 63016 (the purpose's Content template, whatever the window), `retry` after a retryable code. Keyed from the
+   * original outbox row (`<key>:template`, `<key>:retry`), so a repeated callback or workflow retry sends once.
+   */
+  async function redeliver(input: {
+    messageId: string;
+    mode: 'template' | 'retry';
+  }): Promise<SendMessageResult | { skipped: true; reason: 'nothing_to_resend' }> {
+    const [row] = await db
+      .select({ box: outbox, m: messages })
+      .from(outbox)
+      .innerJoin(messages, eq(messages.id, outbox.messageId))
+      .where(eq(outbox.messageId, input.messageId));
+    if (!row) return { skipped: true, reason: 'nothing_to_resend' };
+    const { box, m } = row;
+    const targetId = m.campaignTargetId;
+    const hooks: SendHooks = targetId
+      ? {
+          // The target stayed `sending` for this resend: its outcome is this message's.
+          async onAccepted(tx, sent) {
+            await tx
+              .update(campaignTargets)
+              .set({ lastMessageId: sent.messageId, updatedAt: sql`now()` })
+              .where(eq(campaignTargets.id, targetId));
+            await applyTargetEvent(tx, targetId, { kind: 'accepted', status: sent.status });
+          },
+          async onPermanentFailure(tx, failure) {
+            await applyTargetEvent(tx, targetId, { kind: 'permanent', reason: failure.reason });
+          },
+        }
+      : {};
+    return send(
+      {
+        idempotencyKey: `${box.idempotencyKey}:${input.mode}`,
+        tenantId: m.tenantId,
+        conversationId: m.conversationId,
+        contactId: m.contactId,
+        channel: m.channel,
+        from: m.fromAddress,
+        to: m.toAddress,
+        body: m.body,
+        ...(m.media.length > 0 ? { mediaUrl: m.media.map((item) => item.url) } : {}),
+        sentBy: m.sentBy === 'customer' ? 'system' : m.sentBy,
+        ...(m.authorId ? { author: { id: m.authorId, name: '' } } : {}),
+        ...(box.purpose ? { purpose: box.purpose } : {}),
+        variables: box.variables ?? {},
+        resend: { requireTemplate: input.mode === 'template' },
+        correlationId: m.correlationId,
+        trace: childSpan({ traceId: m.traceId ?? m.correlationId, spanId: m.spanId ?? '', parentId: m.parentSpanId }),
+        ...(targetId ? { campaignTargetId: targetId, sentEvent: 'campaign.send' as const } : {}),
+      },
+      hooks,
+    );
+  }
+
+  return { send, redeliver };
+}
