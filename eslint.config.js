@@ -16,7 +16,8 @@ const dataLayerPatterns = [
   },
 ];
 
-// TEMPORARY: moved by the pipeline/campaign/console branches; the lead removes this list at merge.
+// STILL TO MOVE (issue 14 A, left open): these files keep queries of their own (keywords, NPS, the AI-failure
+// alert, summaries, the sender's general path). The list only shrinks; test/unit/lint-boundaries.test.ts lints the rest.
 const MOVED_BY_OTHER_BRANCHES = [
   'src/activities/inbound.ts',
   'src/activities/conversation.ts',
