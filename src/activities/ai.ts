@@ -1,14 +1,17 @@
-import { and, asc, desc, eq, gt, lte, ne, or, sql } from 'drizzle-orm';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType, type MediaItem, type TraceContext } from '../contract';
 import { MEDIA_NOTE, messageTextForAi } from '../domain/media';
-import type { DbOrTx } from '../db/client';
-import { raiseAlerts } from '../db/alerts';
-import { recordEvents } from '../db/events';
-import { aiResults, alerts, conversations, messages, tenants } from '../db/schema';
+import type { Database } from '../db/client';
+import { loadSummaryContext, messagesToFold, recordSummary } from '../db/summary';
 import { formatDate, formatMoney } from '../domain/money';
 import { safeError } from '../domain/safe-error';
-import { loadTurnContext, recordAiResult, type AiResultRow, type TurnContext } from '../db/turn';
+import {
+  loadTurnContext,
+  raiseAiFailureAlert as raiseAiFailureAlertRows,
+  recordAiResult,
+  type AiResultRow,
+  type TurnContext,
+} from '../db/turn';
 import { alertsForTurn } from '../domain/alerts';
 import { HISTORY_WINDOW } from '../domain/prompts';
 import { childSpan } from '../domain/trace';
@@ -22,27 +25,8 @@ export type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, Summarize
 const toChat = (rows: { direction: 'inbound' | 'outbound'; body: string; media?: MediaItem[] }[]): AiChatMessage[] =>
   rows.map((m) => ({ role: m.direction === 'inbound' ? 'user' : 'assistant', content: messageTextForAi(m) }));
 
-/** Messages a prompt may show: with text or media, not failed, newer than what the summary already covers. */
-const usable = (conversationId: string, after: Date | null) =>
-  and(
-    eq(messages.conversationId, conversationId),
-    or(ne(messages.body, ''), sql`${messages.media} <> '[]'::jsonb`),
-    ne(messages.status, 'failed'),
-    after ? gt(messages.createdAt, after) : undefined,
-  );
-
-async function conversationContext(db: DbOrTx, conversationId: string) {
-  const [row] = await db
-    .select({
-      assistantType: conversations.assistantType,
-      summary: conversations.summary,
-      summarizedUntil: conversations.summarizedUntil,
-      contactId: conversations.contactId,
-      tenantLocale: tenants.locale,
-    })
-    .from(conversations)
-    .innerJoin(tenants, eq(tenants.id, conversations.tenantId))
-    .where(eq(conversations.id, conversationId));
+async function conversationContext(db: Database, conversationId: string) {
+  const row = await loadSummaryContext(db, conversationId);
   if (!row)
     throw ApplicationFailure.create({
       type: FailureType.NotFound,
@@ -108,40 +92,7 @@ export function createAiActivities(deps: ActivityDeps) {
   return {
     /** G: the fallback went out because the AI failed after its retries; supervisors see it (one alert per turn). */
     async raiseAiFailureAlert(input: AiFailureAlertInput): Promise<void> {
-      await db.transaction(async (tx) => {
-        const [open] = await tx
-          .select({ id: alerts.id })
-          .from(alerts)
-          .where(
-            and(
-              eq(alerts.conversationId, input.conversationId),
-              eq(alerts.type, 'ai_failure'),
-              sql`${alerts.payload}->>'correlationId' = ${input.correlationId}`,
-            ),
-          )
-          .limit(1);
-        if (open) return;
-        await raiseAlerts(tx, [
-          {
-            tenantId: input.tenantId,
-            conversationId: input.conversationId,
-            type: 'ai_failure',
-            severity: 'high',
-            message: `The assistant failed after its retries (${input.failureType}); the customer got the fallback message`,
-            payload: { correlationId: input.correlationId, failureType: input.failureType },
-          },
-        ]);
-        await recordEvents(tx, [
-          {
-            trace: childSpan(input.trace),
-            type: 'alert.raised',
-            level: 'warn',
-            tenantId: input.tenantId,
-            conversationId: input.conversationId,
-            payload: { alertType: 'ai_failure', severity: 'high' },
-          },
-        ]);
-      });
+      await raiseAiFailureAlertRows(db, input);
     },
 
     /**
@@ -287,30 +238,11 @@ export function createAiActivities(deps: ActivityDeps) {
      */
     async summarizeConversation(input: SummarizeInput): Promise<{ summarized: boolean }> {
       const context = await conversationContext(db, input.conversationId);
-      const window = await db
-        .select({ createdAt: messages.createdAt })
-        .from(messages)
-        .where(usable(input.conversationId, context.summarizedUntil))
-        .orderBy(desc(messages.createdAt), desc(messages.id))
-        .offset(HISTORY_WINDOW - 1)
-        .limit(1);
-      const keepFrom = window[0]?.createdAt;
-      if (!keepFrom) return { summarized: false };
-      const older = await db
-        .select({
-          direction: messages.direction,
-          body: messages.body,
-          media: messages.media,
-          createdAt: messages.createdAt,
-        })
-        .from(messages)
-        .where(
-          and(
-            usable(input.conversationId, context.summarizedUntil),
-            lte(messages.createdAt, new Date(keepFrom.getTime() - 1)),
-          ),
-        )
-        .orderBy(asc(messages.createdAt), asc(messages.id));
+      const older = await messagesToFold(db, {
+        conversationId: input.conversationId,
+        after: context.summarizedUntil,
+        historyWindow: HISTORY_WINDOW,
+      });
       if (older.length === 0) return { summarized: false };
       const started = performance.now();
       const correlationId = `summary:${input.conversationId}:${older[older.length - 1]!.createdAt.toISOString()}`;
@@ -334,12 +266,11 @@ export function createAiActivities(deps: ActivityDeps) {
           childSpan(input.trace),
         );
       }
-      await db.transaction(async (tx) => {
-        await tx
-          .update(conversations)
-          .set({ summary: result.summary, summarizedUntil: older[older.length - 1]!.createdAt, updatedAt: sql`now()` })
-          .where(eq(conversations.id, input.conversationId));
-        await tx.insert(aiResults).values({
+      await recordSummary(db, {
+        summary: result.summary,
+        summarizedUntil: older[older.length - 1]!.createdAt,
+        messages: older.length,
+        result: {
           ...base,
           model: result.model,
           status: 'ok',
@@ -347,16 +278,8 @@ export function createAiActivities(deps: ActivityDeps) {
           output: { summary: result.summary, messages: older.length },
           promptTokens: result.usage?.promptTokens ?? null,
           completionTokens: result.usage?.completionTokens ?? null,
-        });
-        await recordEvents(tx, [
-          {
-            trace: childSpan(input.trace),
-            type: 'conversation.summarized',
-            tenantId: input.tenantId,
-            conversationId: input.conversationId,
-            payload: { messages: older.length },
-          },
-        ]);
+        },
+        trace: input.trace,
       });
       return { summarized: true };
     },

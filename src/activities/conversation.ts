@@ -1,17 +1,16 @@
-import { and, eq, isNull } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract';
 import type { DbOrTx } from '../db/client';
 import {
   attachMessages as attachMessageRows,
   ConversationNotFound,
+  messageBody,
   openConversation as openConversationRow,
+  recordNpsAnswer as recordNpsAnswerRows,
   transitionConversation,
 } from '../db/conversation';
 import { recordEvents, type EventInput } from '../db/events';
-import { messages, satisfactionFeedback } from '../db/schema';
-import { npsCategory, parseNpsScore } from '../domain/nps';
-import { childSpan } from '../domain/trace';
+import { parseNpsScore } from '../domain/nps';
 import type { ActivityDeps } from './deps';
 import type {
   OpenConversationInput,
@@ -44,38 +43,10 @@ export function createConversationActivities(deps: ActivityDeps) {
 
     /** Records a 0–10 answer to the NPS question; anything else is left for the caller to treat as a new message. */
     async recordNpsAnswer(input: NpsAnswerInput): Promise<{ recorded: boolean; score: number | null }> {
-      const [message] = await db.select({ body: messages.body }).from(messages).where(eq(messages.id, input.messageId));
-      const score = message ? parseNpsScore(message.body) : null;
+      const body = await messageBody(db, input.messageId);
+      const score = body !== undefined ? parseNpsScore(body) : null;
       if (score === null) return { recorded: false, score: null };
-      await db.transaction(async (tx) => {
-        await tx
-          .update(messages)
-          .set({ conversationId: input.conversationId })
-          .where(and(eq(messages.id, input.messageId), isNull(messages.conversationId)));
-        await tx
-          .insert(satisfactionFeedback)
-          .values({
-            tenantId: input.tenantId,
-            conversationId: input.conversationId,
-            contactId: input.contactId,
-            messageId: input.messageId,
-            score,
-            category: npsCategory(score),
-            resolvedBy: input.resolvedBy,
-          })
-          .onConflictDoNothing({ target: satisfactionFeedback.conversationId });
-        await recordEvents(tx, [
-          {
-            trace: childSpan(input.trace),
-            type: 'nps.answered',
-            tenantId: input.tenantId,
-            contactId: input.contactId,
-            conversationId: input.conversationId,
-            messageId: input.messageId,
-            payload: { score, category: npsCategory(score), resolvedBy: input.resolvedBy },
-          },
-        ]);
-      });
+      await recordNpsAnswerRows(db, { ...input, score });
       return { recorded: true, score };
     },
 

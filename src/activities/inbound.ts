@@ -1,4 +1,3 @@
-import { and, eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   campaignWorkflowId,
@@ -9,8 +8,6 @@ import {
   targetsChangedSignal,
   type InboundInput,
 } from '../contract';
-import { inboundFailures, messages, tenants } from '../db/schema';
-import { raiseAlerts } from '../db/alerts';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
@@ -25,7 +22,11 @@ import type {
   KeywordInput,
   InboundFailureInput,
 } from '../contract/pipeline';
-import { recordInbound as recordInboundRow, tenantHashKey } from '../db/inbound';
+import {
+  recordInbound as recordInboundRow,
+  recordInboundFailure as recordInboundFailureRows,
+  tenantHashKey,
+} from '../db/inbound';
 import { classifyKeyword } from '../domain/opt-out';
 export type { RecordedInbound, DeliverInput, KeywordInput, InboundFailureInput } from '../contract/pipeline';
 
@@ -215,63 +216,7 @@ export function createInboundActivities(deps: ActivityDeps) {
      * row (if it was stored) is marked failed so no prompt or view treats it as handled, and supervisors get an
      * `inbound_failed` alert. Idempotent per MessageSid.
      */
-    async recordInboundFailure({
-      input,
-      stage,
-      failureType,
-      reason,
-    }: InboundFailureInput): Promise<{ recorded: boolean }> {
-      return deps.db.transaction(async (tx) => {
-        const [tenant] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, input.tenantId));
-        const [message] = await tx
-          .select({ id: messages.id, contactId: messages.contactId })
-          .from(messages)
-          .where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.messageSid)));
-        const [row] = await tx
-          .insert(inboundFailures)
-          .values({
-            tenantId: input.tenantId,
-            messageSid: input.messageSid,
-            stage,
-            failureType,
-            reason,
-            messageId: message?.id ?? null,
-            input: JSON.stringify(input),
-          })
-          .onConflictDoNothing({ target: inboundFailures.messageSid })
-          .returning({ id: inboundFailures.id });
-        if (!row) return { recorded: false };
-        if (message) {
-          await tx
-            .update(messages)
-            .set({ status: 'failed', errorCode: failureType, errorMessage: reason, statusUpdatedAt: sql`now()` })
-            .where(eq(messages.id, message.id));
-        }
-        // Alerts and events belong to a tenant; a message for a tenant that no longer exists keeps only its row.
-        if (tenant) {
-          await raiseAlerts(tx, [
-            {
-              tenantId: input.tenantId,
-              type: 'inbound_failed',
-              severity: 'high',
-              message: `An inbound ${input.channel} message could not be handled (${stage}: ${failureType}); it is kept in inbound_failures`,
-              payload: { messageSid: input.messageSid, stage, failureType, inboundFailureId: row.id },
-            },
-          ]);
-          await recordEvents(tx, [
-            {
-              trace: childSpan(input.trace),
-              type: 'inbound.failed',
-              level: 'error',
-              tenantId: input.tenantId,
-              contactId: message?.contactId,
-              messageId: message?.id,
-              payload: { messageSid: input.messageSid, stage, failureType },
-            },
-          ]);
-        }
-        return { recorded: true };
-      });
-    },
+    recordInboundFailure: (input: InboundFailureInput): Promise<{ recorded: boolean }> =>
+      recordInboundFailureRows(deps.db, input),
   };
 }

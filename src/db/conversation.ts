@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
-import type { ConversationRef, OpenConversationInput, TransitionInput, TransitionResult } from '../contract/pipeline';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type {
+  ConversationRef,
+  NpsAnswerInput,
+  OpenConversationInput,
+  TransitionInput,
+  TransitionResult,
+} from '../contract/pipeline';
 import type { ConversationStatus } from '../contract/types';
 import { canTransition, isTerminal } from '../domain/conversation-state';
 import { childSpan } from '../domain/trace';
-import type { DbOrTx } from './client';
-import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
-import { ACTIVE_CONVERSATION_STATUSES } from './schema';
+import type { Database, DbOrTx } from './client';
+import { npsCategory } from '../domain/nps';
+import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, recordEvents, type EventInput } from './events';
+import { ACTIVE_CONVERSATION_STATUSES, messages, satisfactionFeedback } from './schema';
 
 const STATUSES: ConversationStatus[] = ['PENDING', 'PROGRESS', 'IDLE', 'HUMAN', 'RESOLVED', 'CLOSED', 'EXPIRED'];
 const activeStatusSql = sql.raw(ACTIVE_CONVERSATION_STATUSES.map((s) => `'${s}'`).join(', '));
@@ -204,4 +211,47 @@ export async function attachMessages(db: DbOrTx, conversationId: string, message
       where id = any(${pgTextArray(messageIds)}::uuid[]) and conversation_id is null
     )
     update conversations set last_message_at = now(), updated_at = now() where id = ${conversationId}`);
+}
+
+/** The text of a stored message (undefined when there is no such message). */
+export async function messageBody(db: DbOrTx, messageId: string): Promise<string | undefined> {
+  const [message] = await db.select({ body: messages.body }).from(messages).where(eq(messages.id, messageId));
+  return message?.body;
+}
+
+/**
+ * A 0–10 answer to the NPS question, in one transaction: the message is attached to the conversation (if it is not
+ * yet), the satisfaction_feedback row (one per conversation) and the nps.answered event.
+ */
+export async function recordNpsAnswer(db: Database, input: NpsAnswerInput & { score: number }): Promise<void> {
+  const { score } = input;
+  await db.transaction(async (tx) => {
+    await tx
+      .update(messages)
+      .set({ conversationId: input.conversationId })
+      .where(and(eq(messages.id, input.messageId), isNull(messages.conversationId)));
+    await tx
+      .insert(satisfactionFeedback)
+      .values({
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        contactId: input.contactId,
+        messageId: input.messageId,
+        score,
+        category: npsCategory(score),
+        resolvedBy: input.resolvedBy,
+      })
+      .onConflictDoNothing({ target: satisfactionFeedback.conversationId });
+    await recordEvents(tx, [
+      {
+        trace: childSpan(input.trace),
+        type: 'nps.answered',
+        tenantId: input.tenantId,
+        contactId: input.contactId,
+        conversationId: input.conversationId,
+        messageId: input.messageId,
+        payload: { score, category: npsCategory(score), resolvedBy: input.resolvedBy },
+      },
+    ]);
+  });
 }

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import type { InboundFailureInput } from '../contract/pipeline';
 import type { Channel, MediaItem, TraceContext } from '../contract/types';
+import { childSpan } from '../domain/trace';
+import { raiseAlerts } from './alerts';
 import type { Database } from './client';
 import { applyTargetEvent } from './campaign-targets';
-import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
-import { tenants } from './schema';
+import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, recordEvents, type EventInput } from './events';
+import { inboundFailures, messages, tenants } from './schema';
 
 /** How long after a business-initiated message a customer's message still counts as its consequence. */
 export const CAUSAL_WINDOW_MS = 72 * 3_600_000;
@@ -156,4 +159,66 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
     alreadyHandled,
     causalTraceId,
   };
+}
+
+/**
+ * D: the recorded `failed` outcome of an acknowledged message, in one transaction: the message kept whole in
+ * inbound_failures (as escaped JSON text), its messages row (if stored) marked failed, and for a tenant that still
+ * exists the `inbound_failed` alert and the inbound.failed event. Idempotent per MessageSid.
+ */
+export async function recordInboundFailure(
+  db: Database,
+  { input, stage, failureType, reason }: InboundFailureInput,
+): Promise<{ recorded: boolean }> {
+  return db.transaction(async (tx) => {
+    const [tenant] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, input.tenantId));
+    const [message] = await tx
+      .select({ id: messages.id, contactId: messages.contactId })
+      .from(messages)
+      .where(and(eq(messages.tenantId, input.tenantId), eq(messages.providerSid, input.messageSid)));
+    const [row] = await tx
+      .insert(inboundFailures)
+      .values({
+        tenantId: input.tenantId,
+        messageSid: input.messageSid,
+        stage,
+        failureType,
+        reason,
+        messageId: message?.id ?? null,
+        input: JSON.stringify(input),
+      })
+      .onConflictDoNothing({ target: inboundFailures.messageSid })
+      .returning({ id: inboundFailures.id });
+    if (!row) return { recorded: false };
+    if (message) {
+      await tx
+        .update(messages)
+        .set({ status: 'failed', errorCode: failureType, errorMessage: reason, statusUpdatedAt: sql`now()` })
+        .where(eq(messages.id, message.id));
+    }
+    // Alerts and events belong to a tenant; a message for a tenant that no longer exists keeps only its row.
+    if (tenant) {
+      await raiseAlerts(tx, [
+        {
+          tenantId: input.tenantId,
+          type: 'inbound_failed',
+          severity: 'high',
+          message: `An inbound ${input.channel} message could not be handled (${stage}: ${failureType}); it is kept in inbound_failures`,
+          payload: { messageSid: input.messageSid, stage, failureType, inboundFailureId: row.id },
+        },
+      ]);
+      await recordEvents(tx, [
+        {
+          trace: childSpan(input.trace),
+          type: 'inbound.failed',
+          level: 'error',
+          tenantId: input.tenantId,
+          contactId: message?.contactId,
+          messageId: message?.id,
+          payload: { messageSid: input.messageSid, stage, failureType },
+        },
+      ]);
+    }
+    return { recorded: true };
+  });
 }

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { AlertSpec } from '../contract/ai';
+import type { AiFailureAlertInput } from '../contract/pipeline';
 import type { MediaItem } from '../contract/types';
+import { childSpan } from '../domain/trace';
+import { raiseAlerts } from './alerts';
 import type { Database } from './client';
 import { hybridEnabledFor } from './drafts';
-import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
+import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, recordEvents, type EventInput } from './events';
 import { CAUSAL_WINDOW_MS } from './inbound';
+import { alerts } from './schema';
 
 const eventColumns = sql.raw(EVENT_RECORDSET_COLUMNS);
 const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
@@ -201,4 +205,45 @@ export async function recordAiResult(
     select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})`);
   publishEvents(recordset.stamped);
   return id;
+}
+
+/**
+ * G: the fallback went out because the AI failed after its retries: one `ai_failure` alert per turn (conversation and
+ * correlation id) with its alert.raised event, in one transaction; nothing when the turn has its alert already.
+ */
+export async function raiseAiFailureAlert(db: Database, input: AiFailureAlertInput): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [open] = await tx
+      .select({ id: alerts.id })
+      .from(alerts)
+      .where(
+        and(
+          eq(alerts.conversationId, input.conversationId),
+          eq(alerts.type, 'ai_failure'),
+          sql`${alerts.payload}->>'correlationId' = ${input.correlationId}`,
+        ),
+      )
+      .limit(1);
+    if (open) return;
+    await raiseAlerts(tx, [
+      {
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        type: 'ai_failure',
+        severity: 'high',
+        message: `The assistant failed after its retries (${input.failureType}); the customer got the fallback message`,
+        payload: { correlationId: input.correlationId, failureType: input.failureType },
+      },
+    ]);
+    await recordEvents(tx, [
+      {
+        trace: childSpan(input.trace),
+        type: 'alert.raised',
+        level: 'warn',
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        payload: { alertType: 'ai_failure', severity: 'high' },
+      },
+    ]);
+  });
 }
