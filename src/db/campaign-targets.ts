@@ -198,3 +198,11 @@ export async function optOutOpenTargets(tx: DbOrTx, contactId: string): Promise<
   for (const [campaignId, n] of counts) await bumpCounters(tx, campaignId, { optedOut: n });
   return [...counts.keys()];
 }
+
+/** The target's latest message is this one (a resend's, accepted). */
+export async function setTargetLastMessage(tx: DbOrTx, targetId: string, messageId: string): Promise<void> {
+  await tx
+    .update(campaignTargets)
+    .set({ lastMessageId: messageId, updatedAt: sql`now()` })
+    .where(eq(campaignTargets.id, targetId));
+}

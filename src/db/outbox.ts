@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Channel } from '../contract/types';
 import { openSecret } from '../secrets/keyring';
-import type { Database } from './client';
+import { raiseAlerts, type RaiseAlert } from './alerts';
+import type { Database, DbOrTx } from './client';
 import { applyParkedStatuses, type Redelivery } from './delivery-status';
 import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
+import { alerts, contacts, conversations, messages, outbox, tenants } from './schema';
 
 const eventColumns = sql.raw(EVENT_RECORDSET_COLUMNS);
 
@@ -180,4 +182,212 @@ export async function recordSendAccepted(
   });
   publishEvents(recordset.stamped);
   return redeliveries;
+}
+
+// The general path of the sender (src/outbox/sender.ts): its statements, each run in the caller's transaction
+// where it passes one (`tx`).
+
+export type OutboxRow = typeof outbox.$inferSelect;
+export type OutboundMessageRow = typeof messages.$inferSelect;
+
+/** The outbox row of this idempotency key, if an earlier attempt wrote it. */
+export async function findOutboxByKey(tx: DbOrTx, idempotencyKey: string): Promise<OutboxRow | undefined> {
+  const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, idempotencyKey));
+  return existing;
+}
+
+/** Whether the contact has opted out, read FOR SHARE: ordered against a STOP's update of the contact. */
+export async function contactOptedOutForShare(tx: DbOrTx, contactId: string): Promise<boolean> {
+  const [contact] = await tx
+    .select({ optedOutAt: contacts.optedOutAt })
+    .from(contacts)
+    .where(eq(contacts.id, contactId))
+    .for('share');
+  return Boolean(contact?.optedOutAt);
+}
+
+/** A send refused before it reached Twilio: its outbox row and its message are marked failed with the reason. */
+export async function markSendRefused(
+  tx: DbOrTx,
+  input: { outboxId: string; messageId: string; reason: string },
+): Promise<void> {
+  await tx
+    .update(outbox)
+    .set({ status: 'failed', lastError: input.reason, updatedAt: sql`now()` })
+    .where(eq(outbox.id, input.outboxId));
+  await markOutboundMessageFailed(tx, input.messageId, input.reason);
+}
+
+/** The outbound message is failed with this reason (no Twilio error code). */
+export async function markOutboundMessageFailed(tx: DbOrTx, messageId: string, reason: string): Promise<void> {
+  await tx
+    .update(messages)
+    .set({ status: 'failed', errorMessage: reason, statusUpdatedAt: sql`now()` })
+    .where(eq(messages.id, messageId));
+}
+
+/** The conversation's version, its row locked FOR UPDATE (a concurrent transition waits); undefined if none. */
+export async function lockConversationVersion(tx: DbOrTx, conversationId: string): Promise<number | undefined> {
+  const [conversation] = await tx
+    .select({ version: conversations.version })
+    .from(conversations)
+    .where(eq(conversations.id, conversationId))
+    .for('update');
+  return conversation?.version;
+}
+
+/** The tenant's locale (undefined when the tenant does not exist). */
+export async function tenantLocale(tx: DbOrTx, tenantId: string): Promise<string | undefined> {
+  const [tenant] = await tx.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, tenantId));
+  return tenant?.locale;
+}
+
+/** The outbound message of a new send, `pending`; returns its id. */
+export async function insertPendingOutboundMessage(
+  tx: DbOrTx,
+  values: Omit<typeof messages.$inferInsert, 'direction' | 'status'>,
+): Promise<string> {
+  const [message] = await tx
+    .insert(messages)
+    .values({ ...values, direction: 'outbound', status: 'pending' })
+    .returning({ id: messages.id });
+  return message!.id;
+}
+
+/** A refused send leaves nothing behind: its message row goes (its outbox row was never written). */
+export async function deleteRefusedMessage(tx: DbOrTx, messageId: string): Promise<void> {
+  await tx.delete(messages).where(eq(messages.id, messageId));
+}
+
+/** The outbox row of a new send (already failed when the send was decided as such before calling Twilio). */
+export async function insertOutboxRow(tx: DbOrTx, values: typeof outbox.$inferInsert): Promise<OutboxRow> {
+  const [created] = await tx.insert(outbox).values(values).returning();
+  return created!;
+}
+
+/**
+ * One open window_closed alert per tenant, purpose and conversation (an advisory lock orders concurrent sends): a
+ * campaign of 10 000 does not raise 10 000.
+ */
+export async function raiseWindowClosedAlert(
+  tx: DbOrTx,
+  input: {
+    tenantId: string;
+    conversationId: string | null;
+    purpose: string;
+    severity: RaiseAlert['severity'];
+    campaignTargetId: string | null;
+  },
+): Promise<void> {
+  const { purpose } = input;
+  const key = `${input.tenantId}:${purpose}:${input.conversationId ?? ''}`;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window_closed:${key}`}))`);
+  const [open] = await tx
+    .select({ id: alerts.id })
+    .from(alerts)
+    .where(
+      and(
+        eq(alerts.tenantId, input.tenantId),
+        eq(alerts.type, 'window_closed'),
+        isNull(alerts.resolvedAt),
+        sql`${alerts.payload}->>'purpose' = ${purpose}`,
+        input.conversationId ? eq(alerts.conversationId, input.conversationId) : isNull(alerts.conversationId),
+      ),
+    )
+    .limit(1);
+  if (open) return;
+  await raiseAlerts(tx, [
+    {
+      tenantId: input.tenantId,
+      conversationId: input.conversationId,
+      type: 'window_closed',
+      severity: input.severity,
+      message: `WhatsApp message "${purpose}" not sent: the contact's 24-hour window is closed and no Content template is configured for it`,
+      payload: { purpose, campaignTargetId: input.campaignTargetId },
+    },
+  ]);
+}
+
+/** The send went out (or was simulated): the SID and status on the outbox row and on the message. */
+export async function recordSendFinished(
+  tx: DbOrTx,
+  input: { outboxId: string; messageId: string; sid: string | null; status: string },
+): Promise<void> {
+  await tx
+    .update(outbox)
+    .set({
+      status: input.status === 'simulated' ? 'simulated' : 'sent',
+      providerSid: input.sid,
+      sentAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(outbox.id, input.outboxId));
+  await tx
+    .update(messages)
+    .set({ providerSid: input.sid, status: input.status, statusUpdatedAt: sql`now()` })
+    .where(eq(messages.id, input.messageId));
+}
+
+/** A permanent Twilio error: the outbox row and the message are failed with its code and reason. */
+export async function recordSendFailed(
+  tx: DbOrTx,
+  input: { outboxId: string; messageId: string; code: string | null; reason: string },
+): Promise<void> {
+  await tx
+    .update(outbox)
+    .set({ status: 'failed', lastErrorCode: input.code, lastError: input.reason, updatedAt: sql`now()` })
+    .where(eq(outbox.id, input.outboxId));
+  await tx
+    .update(messages)
+    .set({ status: 'failed', errorCode: input.code, errorMessage: input.reason, statusUpdatedAt: sql`now()` })
+    .where(eq(messages.id, input.messageId));
+}
+
+/** Twilio answered with a retryable error, so nothing was sent: the row is back to `pending` for the next attempt. */
+export async function markSendRetryPending(
+  db: DbOrTx,
+  outboxId: string,
+  error: { code: string | null; reason: string },
+): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ status: 'pending', lastErrorCode: error.code, lastError: error.reason, updatedAt: sql`now()` })
+    .where(eq(outbox.id, outboxId));
+}
+
+/** No answer from Twilio (it may have the message): the row stays `sending`, marked so the next attempt looks it up. */
+export async function markSendInDoubt(db: DbOrTx, outboxId: string, marker: string): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ lastError: marker, updatedAt: sql`now()` })
+    .where(eq(outbox.id, outboxId));
+}
+
+/**
+ * Compare-and-set: the row goes `sending` (one more attempt) only if it is still as this attempt read it, so of two
+ * attempts that read the same row only one calls Twilio. False when the other one won.
+ */
+export async function claimSendAttempt(
+  db: DbOrTx,
+  row: Pick<OutboxRow, 'id' | 'status' | 'attempts'>,
+): Promise<boolean> {
+  const [mine] = await db
+    .update(outbox)
+    .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lastError: null, updatedAt: sql`now()` })
+    .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts)))
+    .returning({ id: outbox.id });
+  return mine !== undefined;
+}
+
+/** What a redelivery resends: the original outbox row and its message (undefined when there is no outbox row). */
+export async function findRedeliverySource(
+  db: DbOrTx,
+  messageId: string,
+): Promise<{ box: OutboxRow; m: OutboundMessageRow } | undefined> {
+  const [row] = await db
+    .select({ box: outbox, m: messages })
+    .from(outbox)
+    .innerJoin(messages, eq(messages.id, outbox.messageId))
+    .where(eq(outbox.messageId, messageId));
+  return row;
 }

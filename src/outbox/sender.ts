@@ -1,12 +1,10 @@
 // The idempotent outbound sender (I10): outbox row and message before the Twilio call, the SID right after, in-doubt
 // sends looked up at Twilio before sending again. Used by the conversation's sendMessage activity, the keyword
 // confirmation, promise reminders and campaign send batches (src/activities/*); its queries are in src/db/outbox.ts
-// and the general path's below (issue 14 leaves the general path's own statements for a follow-up).
-import { and, eq, isNull, sql } from 'drizzle-orm';
+// (the general path's statements at its end).
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type TraceContext } from '../contract';
 import type { DbOrTx } from '../db/client';
-import { alerts, campaignTargets, contacts, conversations, messages, outbox, tenants } from '../db/schema';
 import { loadMessageTemplate } from '../db/templates';
 import { findTenantSender } from '../db/tenants';
 import { renderTemplate } from '../domain/templates';
@@ -16,13 +14,33 @@ import { TwilioSendError } from '../integrations/twilio-gateway';
 import type { ActivityDeps } from '../activities/deps';
 import type { SendResult } from '../observability/metrics';
 import { applyParkedStatuses } from '../db/delivery-status';
-import { insertSendingOutbound, loadSendContext, recordSendAccepted } from '../db/outbox';
+import {
+  claimSendAttempt,
+  contactOptedOutForShare,
+  deleteRefusedMessage,
+  findOutboxByKey,
+  findRedeliverySource,
+  insertOutboxRow,
+  insertPendingOutboundMessage,
+  insertSendingOutbound,
+  loadSendContext,
+  lockConversationVersion,
+  markOutboundMessageFailed,
+  markSendInDoubt,
+  markSendRefused,
+  markSendRetryPending,
+  raiseWindowClosedAlert,
+  recordSendAccepted,
+  recordSendFailed,
+  recordSendFinished,
+  tenantLocale,
+} from '../db/outbox';
+import { messageBody } from '../db/conversation';
 import { startRedelivery } from '../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../db/events';
 import { markOptedOut } from '../db/opt-out';
-import { optOutOpenTargets, applyTargetEvent } from '../db/campaign-targets';
+import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../db/campaign-targets';
 import { findContentTemplate, lastInboundAt } from '../db/content-templates';
-import { raiseAlerts } from '../db/alerts';
 import { contentVariables, isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
 import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
 
@@ -119,19 +137,7 @@ export function createOutboundSender(deps: ActivityDeps) {
   ) {
     return db.transaction(async (tx) => {
       await recordEvents(tx, [event]);
-      await tx
-        .update(outbox)
-        .set({
-          status: status === 'simulated' ? 'simulated' : 'sent',
-          providerSid: sid,
-          sentAt: sql`now()`,
-          updatedAt: sql`now()`,
-        })
-        .where(eq(outbox.id, outboxId));
-      await tx
-        .update(messages)
-        .set({ providerSid: sid, status, statusUpdatedAt: sql`now()` })
-        .where(eq(messages.id, messageId));
+      await recordSendFinished(tx, { outboxId, messageId, sid, status });
       await hooks.onAccepted?.(tx, { messageId, sid, status });
       return sid ? applyParkedStatuses(tx, tenantId, sid) : [];
     });
@@ -139,8 +145,7 @@ export function createOutboundSender(deps: ActivityDeps) {
 
   /** The text as stored with the outbound message: a retry sends exactly what the first attempt recorded. */
   async function currentBody(messageId: string): Promise<string> {
-    const [row] = await db.select({ body: messages.body }).from(messages).where(eq(messages.id, messageId));
-    return row!.body;
+    return (await messageBody(db, messageId))!;
   }
 
   /**
@@ -154,8 +159,8 @@ export function createOutboundSender(deps: ActivityDeps) {
     // A resend has its text already; the message template of its purpose may still carry a ContentSid.
     const templateKey = input.template?.key ?? (input.resend && input.purpose ? input.purpose : null);
     if (templateKey) {
-      const [tenant] = await tx.select({ locale: tenants.locale }).from(tenants).where(eq(tenants.id, input.tenantId));
-      const template = await loadMessageTemplate(tx, input.tenantId, templateKey, tenant?.locale ?? 'en');
+      const locale = await tenantLocale(tx, input.tenantId);
+      const template = await loadMessageTemplate(tx, input.tenantId, templateKey, locale ?? 'en');
       if (!template && input.template)
         throw ApplicationFailure.create({
           type: FailureType.NotFound,
@@ -209,32 +214,13 @@ export function createOutboundSender(deps: ActivityDeps) {
 
   /** One open window_closed alert per tenant, purpose and conversation: a campaign of 10 000 does not raise 10 000. */
   async function alertWindowClosed(tx: DbOrTx, input: SendMessageInput, purpose: string) {
-    const key = `${input.tenantId}:${purpose}:${input.conversationId ?? ''}`;
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`window_closed:${key}`}))`);
-    const [open] = await tx
-      .select({ id: alerts.id })
-      .from(alerts)
-      .where(
-        and(
-          eq(alerts.tenantId, input.tenantId),
-          eq(alerts.type, 'window_closed'),
-          isNull(alerts.resolvedAt),
-          sql`${alerts.payload}->>'purpose' = ${purpose}`,
-          input.conversationId ? eq(alerts.conversationId, input.conversationId) : isNull(alerts.conversationId),
-        ),
-      )
-      .limit(1);
-    if (open) return;
-    await raiseAlerts(tx, [
-      {
-        tenantId: input.tenantId,
-        conversationId: input.conversationId,
-        type: 'window_closed',
-        severity: input.sentBy === 'agent' ? 'medium' : 'high',
-        message: `WhatsApp message "${purpose}" not sent: the contact's 24-hour window is closed and no Content template is configured for it`,
-        payload: { purpose, campaignTargetId: input.campaignTargetId ?? null },
-      },
-    ]);
+    await raiseWindowClosedAlert(tx, {
+      tenantId: input.tenantId,
+      conversationId: input.conversationId,
+      purpose,
+      severity: input.sentBy === 'agent' ? 'medium' : 'high',
+      campaignTargetId: input.campaignTargetId ?? null,
+    });
   }
 
   /** The Twilio call of an attempt that holds the row (`sending`), and what its answer means for the row. */
@@ -298,14 +284,7 @@ export function createOutboundSender(deps: ActivityDeps) {
       if (error.classification.kind === 'permanent') {
         const reason = error.classification.reason;
         await db.transaction(async (tx) => {
-          await tx
-            .update(outbox)
-            .set({ status: 'failed', lastErrorCode: code, lastError: reason, updatedAt: sql`now()` })
-            .where(eq(outbox.id, row.id));
-          await tx
-            .update(messages)
-            .set({ status: 'failed', errorCode: code, errorMessage: reason, statusUpdatedAt: sql`now()` })
-            .where(eq(messages.id, row.messageId));
+          await recordSendFailed(tx, { outboxId: row.id, messageId: row.messageId, code, reason });
           // I12: Twilio says the recipient unsubscribed (21610): the contact is opted out for every campaign.
           if (reason === 'opted_out') await markOptedOut(tx, input.contactId, 'twilio_21610');
           await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
@@ -324,14 +303,9 @@ export function createOutboundSender(deps: ActivityDeps) {
       }
       // A definite answer from Twilio means nothing was sent: back to pending. A network error stays in doubt.
       // A network error leaves it in doubt (Twilio may have it): marked, so the next attempt looks it up at once.
-      await db
-        .update(outbox)
-        .set(
-          error.status !== undefined
-            ? { status: 'pending', lastErrorCode: code, lastError: error.classification.reason, updatedAt: sql`now()` }
-            : { lastError: IN_DOUBT, updatedAt: sql`now()` },
-        )
-        .where(eq(outbox.id, row.id));
+      if (error.status !== undefined)
+        await markSendRetryPending(db, row.id, { code, reason: error.classification.reason });
+      else await markSendInDoubt(db, row.id, IN_DOUBT);
       counted('retrying');
       throw ApplicationFailure.create({ type: FailureType.TwilioRetryable, message: error.message, cause: error });
     }
@@ -438,25 +412,13 @@ export function createOutboundSender(deps: ActivityDeps) {
     if (fast) return fast;
     let resolved: ResolvedContent | null = null;
     const row = await db.transaction(async (tx) => {
-      const [existing] = await tx.select().from(outbox).where(eq(outbox.idempotencyKey, input.idempotencyKey));
+      const existing = await findOutboxByKey(tx, input.idempotencyKey);
       if (existing) {
         if (existing.status === 'failed' && existing.lastError === OPTED_OUT) return { optedOut: true as const };
         // A retry of a send that never reached Twilio re-checks the opt-out: a STOP between attempts stops it too.
         if (existing.status === 'pending' && isBusinessInitiated(input)) {
-          const [contact] = await tx
-            .select({ optedOutAt: contacts.optedOutAt })
-            .from(contacts)
-            .where(eq(contacts.id, input.contactId))
-            .for('share');
-          if (contact?.optedOutAt) {
-            await tx
-              .update(outbox)
-              .set({ status: 'failed', lastError: OPTED_OUT, updatedAt: sql`now()` })
-              .where(eq(outbox.id, existing.id));
-            await tx
-              .update(messages)
-              .set({ status: 'failed', errorMessage: OPTED_OUT, statusUpdatedAt: sql`now()` })
-              .where(eq(messages.id, existing.messageId));
+          if (await contactOptedOutForShare(tx, input.contactId)) {
+            await markSendRefused(tx, { outboxId: existing.id, messageId: existing.messageId, reason: OPTED_OUT });
             if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
             return { optedOut: true as const };
           }
@@ -465,76 +427,55 @@ export function createOutboundSender(deps: ActivityDeps) {
       }
       if (input.guard && input.conversationId) {
         // Row lock: a concurrent transition waits for this send's outbox row, or this send sees its new version.
-        const [conversation] = await tx
-          .select({ version: conversations.version })
-          .from(conversations)
-          .where(eq(conversations.id, input.conversationId))
-          .for('update');
-        if (conversation && conversation.version !== input.guard.expectedVersion)
-          return { stale: conversation.version };
+        const version = await lockConversationVersion(tx, input.conversationId);
+        if (version !== undefined && version !== input.guard.expectedVersion) return { stale: version };
       }
       if (isBusinessInitiated(input)) {
         // I12, F: STOP stops every business-initiated message. FOR SHARE orders this against the STOP's update.
-        const [contact] = await tx
-          .select({ optedOutAt: contacts.optedOutAt })
-          .from(contacts)
-          .where(eq(contacts.id, input.contactId))
-          .for('share');
-        if (contact?.optedOutAt) {
+        if (await contactOptedOutForShare(tx, input.contactId)) {
           if (input.campaignTargetId) await optOutOpenTargets(tx, input.contactId);
           return { optedOut: true as const };
         }
       }
       resolved = await resolveContent(tx, input);
       const body = resolved.body;
-      const [message] = await tx
-        .insert(messages)
-        .values({
-          tenantId: input.tenantId,
-          conversationId: input.conversationId,
-          contactId: input.contactId,
-          direction: 'outbound',
-          channel: input.channel,
-          fromAddress: input.from,
-          toAddress: input.to,
-          body,
-          media: (input.mediaUrl ?? []).map((url) => ({ url, contentType: null })),
-          sentBy: input.sentBy,
-          authorId: input.author?.id ?? null,
-          status: 'pending',
-          correlationId: input.correlationId,
-          traceId: input.trace.traceId,
-          spanId: span.spanId,
-          parentSpanId: span.parentId,
-          campaignTargetId: input.campaignTargetId ?? null,
-        })
-        .returning({ id: messages.id });
-      const refused = hooks.claim ? await hooks.claim(tx, message!.id) : null;
+      const messageId = await insertPendingOutboundMessage(tx, {
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        contactId: input.contactId,
+        channel: input.channel,
+        fromAddress: input.from,
+        toAddress: input.to,
+        body,
+        media: (input.mediaUrl ?? []).map((url) => ({ url, contentType: null })),
+        sentBy: input.sentBy,
+        authorId: input.author?.id ?? null,
+        correlationId: input.correlationId,
+        traceId: input.trace.traceId,
+        spanId: span.spanId,
+        parentSpanId: span.parentId,
+        campaignTargetId: input.campaignTargetId ?? null,
+      });
+      const refused = hooks.claim ? await hooks.claim(tx, messageId) : null;
       if (refused) {
         // Nothing of this attempt may remain: the message row goes, the outbox row was never written.
-        await tx.delete(messages).where(eq(messages.id, message!.id));
+        await deleteRefusedMessage(tx, messageId);
         return { refused };
       }
       const closed = resolved.windowClosed;
-      const [created] = await tx
-        .insert(outbox)
-        .values({
-          tenantId: input.tenantId,
-          idempotencyKey: input.idempotencyKey,
-          messageId: message!.id,
-          purpose: resolved.purpose,
-          variables: resolved.variables,
-          content: resolved.content,
-          ...(closed ? { status: 'failed' as const, lastError: WINDOW_CLOSED } : {}),
-        })
-        .returning();
+      const created = await insertOutboxRow(tx, {
+        tenantId: input.tenantId,
+        idempotencyKey: input.idempotencyKey,
+        messageId,
+        purpose: resolved.purpose,
+        variables: resolved.variables,
+        content: resolved.content,
+        ...(closed ? { status: 'failed' as const, lastError: WINDOW_CLOSED } : {}),
+      });
       if (closed) {
         // E: decided before calling Twilio: recorded failed, the campaign target moves, a supervisor is told.
-        await tx
-          .update(messages)
-          .set({ status: 'failed', errorMessage: WINDOW_CLOSED, statusUpdatedAt: sql`now()` })
-          .where(eq(messages.id, message!.id));
-        await hooks.onPermanentFailure?.(tx, { messageId: message!.id, code: null, reason: WINDOW_CLOSED });
+        await markOutboundMessageFailed(tx, messageId, WINDOW_CLOSED);
+        await hooks.onPermanentFailure?.(tx, { messageId, code: null, reason: WINDOW_CLOSED });
         await recordEvents(tx, [
           {
             trace: span,
@@ -543,13 +484,13 @@ export function createOutboundSender(deps: ActivityDeps) {
             tenantId: input.tenantId,
             contactId: input.contactId,
             conversationId: input.conversationId,
-            messageId: message!.id,
+            messageId,
             payload: { reason: WINDOW_CLOSED, purpose: resolved.purpose },
           },
         ]);
         await alertWindowClosed(tx, input, resolved.purpose);
       }
-      return { ...created!, body };
+      return { ...created, body };
     });
     // Counted once, by the attempt that wrote the row (only a new row carries `body`; a retry finds the old one).
     if ('body' in row && row.status === 'failed' && row.lastError === WINDOW_CLOSED) counted('window_closed');
@@ -680,12 +621,7 @@ export function createOutboundSender(deps: ActivityDeps) {
     }
 
     // Compare-and-set: of two attempts that read the same row, only one goes on to call Twilio.
-    const [mine] = await db
-      .update(outbox)
-      .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lastError: null, updatedAt: sql`now()` })
-      .where(and(eq(outbox.id, row.id), eq(outbox.status, row.status), eq(outbox.attempts, row.attempts)))
-      .returning({ id: outbox.id });
-    if (!mine)
+    if (!(await claimSendAttempt(db, row)))
       throw ApplicationFailure.create({
         type: FailureType.TwilioRetryable,
         message: 'this send is being attempted concurrently; retrying later',
@@ -702,11 +638,7 @@ export function createOutboundSender(deps: ActivityDeps) {
     messageId: string;
     mode: 'template' | 'retry';
   }): Promise<SendMessageResult | { skipped: true; reason: 'nothing_to_resend' }> {
-    const [row] = await db
-      .select({ box: outbox, m: messages })
-      .from(outbox)
-      .innerJoin(messages, eq(messages.id, outbox.messageId))
-      .where(eq(outbox.messageId, input.messageId));
+    const row = await findRedeliverySource(db, input.messageId);
     if (!row) return { skipped: true, reason: 'nothing_to_resend' };
     const { box, m } = row;
     const targetId = m.campaignTargetId;
@@ -714,10 +646,7 @@ export function createOutboundSender(deps: ActivityDeps) {
       ? {
           // The target stayed `sending` for this resend: its outcome is this message's.
           async onAccepted(tx, sent) {
-            await tx
-              .update(campaignTargets)
-              .set({ lastMessageId: sent.messageId, updatedAt: sql`now()` })
-              .where(eq(campaignTargets.id, targetId));
+            await setTargetLastMessage(tx, targetId, sent.messageId);
             await applyTargetEvent(tx, targetId, { kind: 'accepted', status: sent.status });
           },
           async onPermanentFailure(tx, failure) {
