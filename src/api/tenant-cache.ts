@@ -24,11 +24,25 @@ export function createStaleIfErrorCache<K extends unknown[], V>(
   options: CacheOptions,
 ) {
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { value: V; expires: number; loadedAt: number }>();
+  const cache = new Map<string, { value: V; expires: number }>();
+  // Reloads in flight, per key: concurrent re-checks (a burst of webhooks right after a rotation, or forged ones)
+  // share one query. Not throttled by time: a webhook refused here is lost (Twilio does not retry a 403), so a
+  // re-check is never skipped because another happened a moment earlier.
+  const reloading = new Map<string, Promise<V | null>>();
   async function get(fresh: boolean, key: K): Promise<V | null> {
     const id = JSON.stringify(key);
     const hit = cache.get(id);
-    if (hit && hit.expires > now() && !(fresh && now() - hit.loadedAt >= MIN_RELOAD_INTERVAL_MS)) return hit.value;
+    if (hit && hit.expires > now() && !fresh) return hit.value;
+    if (fresh) {
+      const inFlight = reloading.get(id);
+      if (inFlight) return inFlight;
+      const pending = loadAndStore(id, hit, key).finally(() => reloading.delete(id));
+      reloading.set(id, pending);
+      return pending;
+    }
+    return loadAndStore(id, hit, key);
+  }
+  async function loadAndStore(id: string, hit: { value: V } | undefined, key: K): Promise<V | null> {
     let value: V | null;
     try {
       value = await load(...key);
@@ -40,7 +54,7 @@ export function createStaleIfErrorCache<K extends unknown[], V>(
       // Re-inserting moves the key to the end: eviction drops the least recently refreshed entry.
       cache.delete(id);
       if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
-      cache.set(id, { value, expires: now() + options.ttlMs, loadedAt: now() });
+      cache.set(id, { value, expires: now() + options.ttlMs });
     } else {
       cache.delete(id);
     }
@@ -48,14 +62,12 @@ export function createStaleIfErrorCache<K extends unknown[], V>(
   }
   const lookup = (...key: K) => get(false, key);
   /**
-   * The value as the database has it now (at most one reload per key a second): a webhook whose signature fails
+   * The value as the database has it now (concurrent reloads of a key share one query): a webhook whose signature fails
    * against a cached token re-checks against the current one, so a rotated token works at once, not after the TTL.
    */
   lookup.reload = (...key: K) => get(true, key);
   return lookup;
 }
-
-const MIN_RELOAD_INTERVAL_MS = 1000;
 
 /**
  * Resolves (AccountSid, channel, To) for the webhook in one query, cached for a few seconds: the webhook's hot

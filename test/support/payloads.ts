@@ -25,8 +25,12 @@ export const encodingOf = (payload: Payload) =>
  * Not run through codecs, by the SDK's design: search attributes (indexed by the server), headers (the trace
  * context) and the markers `patched()` writes (the patch id only, read back by the SDK core).
  */
+// Written by the SDK's core, not through the data converter: search attributes, headers, a patch marker's id, and
+// a local activity marker's `data` (its seq, attempt, activity type and times; the result is under `result`, which
+// the codec encrypts). readableWithoutKey still checks that none of them holds a phone number or a text.
 export const isCodecExempt = (path: string) =>
-  /(^|\.)(searchAttributes|header)\./.test(path) || /markerRecordedEventAttributes\.details\.patch-data\./.test(path);
+  /(^|\.)(searchAttributes|header)\./.test(path) ||
+  /markerRecordedEventAttributes\.details\.(patch-data|data)\./.test(path);
 
 /**
  * What someone without the key can read of a history: its JSON (failure messages, summaries) and every payload's

@@ -31,7 +31,11 @@ const git = (...args: string[]) =>
 function committedSums(): { commit: string; pins: Pin[] }[] {
   let commits: string[];
   try {
-    commits = git('log', '--topo-order', '--reverse', '--format=%H', '--', SUMS).split('\n').filter(Boolean);
+    // The main line only (--first-parent): a fixture is pinned once it lands, i.e. from the commit (or merge) that
+    // brought it to this branch. A branch that re-recorded its own new fixture before merging broke nothing.
+    commits = git('log', '--first-parent', '--topo-order', '--reverse', '--format=%H', '--', SUMS)
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return [];
   }
