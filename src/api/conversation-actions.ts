@@ -1,24 +1,19 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
+import type { Client } from '@temporalio/client';
 import {
   agentMessageUpdate,
   closeUpdate,
-  FailureType,
   releaseUpdate,
   resolveUpdate,
   takeOverUpdate,
   type ConversationStatus,
 } from '../contract';
 import type { Database } from '../db/client';
-import { findVisibleConversation, type ConversationRow } from '../db/console';
+import type { ConversationRow } from '../db/console';
 import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
 import { ApiError } from './errors';
-
-export const WINDOW_CLOSED_MESSAGE =
-  'The customer last wrote more than 24 hours ago, so WhatsApp only accepts an approved template now, and none is configured for agent replies (causeway template set --purpose agent_reply). The message was not sent.';
+import { loadVisibleConversation, updateFailure } from './update-errors';
 
 /**
  * The operator actions on a conversation (I6 + handoff), shared by the JSON API (/api/conversations) and the
@@ -28,13 +23,7 @@ export const WINDOW_CLOSED_MESSAGE =
 export function conversationActions(deps: { db: Database; temporal: Client }) {
   const { db, temporal } = deps;
 
-  /** The conversation if the operator may see it (tenant + department scoping); not_found otherwise. */
-  async function load(operator: Operator, id: string): Promise<ConversationRow> {
-    if (!z.uuid().safeParse(id).success) throw new ApiError('not_found', 'no such conversation');
-    const row = await findVisibleConversation(db, operator, id);
-    if (!row) throw new ApiError('not_found', 'no such conversation');
-    return row;
-  }
+  const load = (operator: Operator, id: string) => loadVisibleConversation(db, operator, id);
 
   async function update<R>(
     row: { workflowId: string; status: ConversationStatus },
@@ -44,22 +33,8 @@ export function conversationActions(deps: { db: Database; temporal: Client }) {
     try {
       return await run(temporal.workflow.getHandle(row.workflowId));
     } catch (error) {
-      if (
-        error instanceof WorkflowUpdateFailedError &&
-        error.cause instanceof ApplicationFailure &&
-        error.cause.type === FailureType.InvalidState
-      ) {
-        throw new ApiError('conflict', error.cause.message, { cause: error });
-      }
       // E: the agent's text would be free-form outside the WhatsApp window and no agent_reply template is set.
-      const failure =
-        error instanceof WorkflowUpdateFailedError && error.cause instanceof ActivityFailure ? error.cause.cause : null;
-      if (failure instanceof ApplicationFailure && failure.type === FailureType.WindowClosed) {
-        throw new ApiError('window_closed', WINDOW_CLOSED_MESSAGE, { cause: error });
-      }
-      if (error instanceof WorkflowNotFoundError)
-        throw new ApiError('conflict', 'the conversation is no longer running', { cause: error });
-      throw new ApiError('temporal_unavailable', 'could not reach the conversation, retry later', { cause: error });
+      throw updateFailure(error, { purpose: 'agent_reply', outcome: 'The message was not sent.' });
     }
   }
 

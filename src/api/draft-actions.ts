@@ -1,17 +1,14 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { approveDraftUpdate, editDraftUpdate, FailureType, rejectDraftUpdate } from '../contract';
+import { approveDraftUpdate, editDraftUpdate, rejectDraftUpdate } from '../contract';
 import type { Database } from '../db/client';
-import { findVisibleConversation, type ConversationRow } from '../db/console';
+import type { ConversationRow } from '../db/console';
 import { findDraft } from '../db/drafts';
 import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
 import { ApiError } from './errors';
-
-export const DRAFT_WINDOW_CLOSED_MESSAGE =
-  'The customer last wrote more than 24 hours ago, so WhatsApp only accepts an approved template now, and none is configured for AI replies (causeway template set --purpose ai_reply). The draft was not sent; it is still pending.';
+import { loadVisibleConversation, updateFailure } from './update-errors';
 
 /**
  * Hybrid mode's decisions on a pending AI draft, shared by the JSON API and the console: each is an update of the
@@ -20,13 +17,7 @@ export const DRAFT_WINDOW_CLOSED_MESSAGE =
 export function draftActions(deps: { db: Database; temporal: Client }) {
   const { db, temporal } = deps;
 
-  /** The conversation if the operator may see it (tenant + department scoping); not_found otherwise. */
-  async function load(operator: Operator, id: string): Promise<ConversationRow> {
-    if (!z.uuid().safeParse(id).success) throw new ApiError('not_found', 'no such conversation');
-    const row = await findVisibleConversation(db, operator, id);
-    if (!row) throw new ApiError('not_found', 'no such conversation');
-    return row;
-  }
+  const load = (operator: Operator, id: string) => loadVisibleConversation(db, operator, id);
 
   async function pending(operator: Operator, row: ConversationRow, draftId: string) {
     const draft = z.uuid().safeParse(draftId).success ? await findDraft(db, row.id, draftId) : null;
@@ -41,19 +32,8 @@ export function draftActions(deps: { db: Database; temporal: Client }) {
     try {
       return await run(temporal.workflow.getHandle(workflowId));
     } catch (error) {
-      if (
-        error instanceof WorkflowUpdateFailedError &&
-        error.cause instanceof ApplicationFailure &&
-        error.cause.type === FailureType.InvalidState
-      )
-        throw new ApiError('conflict', error.cause.message, { cause: error });
-      const failure =
-        error instanceof WorkflowUpdateFailedError && error.cause instanceof ActivityFailure ? error.cause.cause : null;
-      if (failure instanceof ApplicationFailure && failure.type === FailureType.WindowClosed)
-        throw new ApiError('window_closed', DRAFT_WINDOW_CLOSED_MESSAGE, { cause: error });
-      if (error instanceof WorkflowNotFoundError)
-        throw new ApiError('conflict', 'the conversation is no longer running', { cause: error });
-      throw new ApiError('temporal_unavailable', 'could not reach the conversation, retry later', { cause: error });
+      // An approved draft goes out as the AI's message (sentBy ai): outside the window it needs an ai_reply template.
+      throw updateFailure(error, { purpose: 'ai_reply', outcome: 'The draft was not sent; it is still pending.' });
     }
   }
 

@@ -178,6 +178,25 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     await page.waitForSelector('#messages .msg.agent .status.delivered', { timeout: 15_000 });
     await shot(page, 'conversation');
 
+    // A media URL goes to Twilio as MediaUrl (the JSON API's rule: public https only); a bad one sends nothing.
+    const sentBefore = sentTo(h, from).length;
+    await page.fill('#reply-body', 'o comprovante');
+    await page.fill('#reply-media', 'http://cdn.example.com/comprovante.pdf');
+    await page.click('#send-reply');
+    await page.waitForSelector('#flash.error');
+    expect(await page.locator('#flash').textContent()).toContain('media URL must be a public https address');
+    expect(sentTo(h, from).length).toBe(sentBefore);
+    const mediaUrl = 'https://cdn.example.com/comprovante.pdf';
+    await page.fill('#reply-body', 'o comprovante');
+    await page.fill('#reply-media', mediaUrl);
+    await page.click('#send-reply');
+    await page.waitForSelector('#flash.ok');
+    expect(await page.locator('#flash').textContent()).toBe('Reply sent.');
+    await h.twilio.waitFor(() => sentTo(h, from).length > sentBefore);
+    expect(sentTo(h, from).slice(sentBefore)).toEqual([
+      expect.objectContaining({ body: 'Ana: o comprovante', mediaUrl: [mediaUrl] }),
+    ]);
+
     // A customer message while the agent looks: it appears without reload.
     await h.postInbound(tenant, { body: 'obrigado, aguardo', from });
     await page.waitForSelector('#messages .msg.customer >> nth=1', { timeout: 15_000 });

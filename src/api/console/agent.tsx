@@ -22,6 +22,7 @@ import { isTerminal } from '../../domain/conversation-state';
 import { conversationActions } from '../conversation-actions';
 import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
+import { messageBody } from '../routes/conversations';
 import { draftPanel } from './drafts';
 import { ActionForm, notFoundPage, page, time, waited } from './layout';
 import { Live, liveFragment } from './live';
@@ -311,7 +312,9 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           <ActionForm c={c} action={`${base}/reply`} class="stack reply">
             <input type="hidden" name="_key" value={randomUUID()} />
             <label for="reply-body">Reply</label>
-            <textarea id="reply-body" name="body" maxlength={1600} required></textarea>
+            <textarea id="reply-body" name="body" maxlength={1600}></textarea>
+            <label for="reply-media">Media URL (optional, public https)</label>
+            <input id="reply-media" name="mediaUrl" type="url" maxlength={2000} placeholder="https://…" />
             <div>
               <button id="send-reply" type="submit">
                 Send
@@ -378,9 +381,18 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     return 'You hold this conversation now.';
   });
   act('reply', async (operator, row, form, key) => {
-    const body = (form.body ?? '').trim();
-    if (!body || body.length > 1600) throw new ApiError('bad_request', 'Write a reply of 1 to 1600 characters.');
-    await actions.reply(operator, row, body, key);
+    // The JSON API's schema: text optional with a media URL, which must be a public https address.
+    const parsed = messageBody.safeParse({ body: form.body ?? '', mediaUrl: form.mediaUrl?.trim() || undefined });
+    if (!parsed.success) {
+      const badUrl = parsed.error.issues.some((i) => i.path[0] === 'mediaUrl');
+      throw new ApiError(
+        'bad_request',
+        badUrl
+          ? 'The media URL must be a public https address (https://…), at most 2000 characters.'
+          : 'Write a reply of 1 to 1600 characters, or give a media URL.',
+      );
+    }
+    await actions.reply(operator, row, parsed.data.body, key, parsed.data.mediaUrl);
     return 'Reply sent.';
   });
   act('release', async (operator, row, _form, key) => {

@@ -15,7 +15,7 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 // D: an optional public https media URL (Twilio fetches it; WhatsApp sends one per message); text optional with it.
-const messageBody = z
+export const messageBody = z
   .object({
     body: z.string().trim().max(1600).default(''),
     mediaUrl: z
