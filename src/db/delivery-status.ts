@@ -42,8 +42,24 @@ export interface StatusResult {
  */
 export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Promise<StatusResult> {
   const fast = await applyPlainStatus(db, cb);
+  if (fast === 'unknown_sid') return db.transaction((tx) => parkOrApply(tx, cb));
   if (fast) return fast;
   return db.transaction((tx) => applyInTx(tx, cb, true));
+}
+
+/**
+ * No message had the SID when the one-statement path looked: under the SID's lock, park the callback in one
+ * statement unless the send stored the SID meanwhile (then the general path applies it, the lock already held).
+ */
+async function parkOrApply(tx: DbOrTx, cb: StatusCallback): Promise<StatusResult> {
+  await lockSid(tx, cb.tenantId, cb.messageSid);
+  const parked = await tx.execute<{ id: number }>(sql`
+    insert into parked_status_callbacks (tenant_id, message_sid, status, error_code)
+    select ${cb.tenantId}::uuid, ${cb.messageSid}::text, ${cb.status}::text, ${cb.errorCode}::text
+    where not exists (select 1 from messages where tenant_id = ${cb.tenantId} and provider_sid = ${cb.messageSid})
+    returning id`);
+  if (parked.length > 0) return { outcome: 'parked', campaignToNotify: null, redeliver: null };
+  return applyInTx(tx, cb, false);
 }
 
 /** `case <status> when 'pending' then 0 … end`: the rank of canAdvanceStatus, in SQL (null when unknown). */
@@ -59,7 +75,7 @@ function rankSql(status: SQL): SQL {
  * callback needs the general path (unknown SID → parking, campaign target, failure to classify), which then
  * runs from the start in its own transaction: this statement changed nothing in that case.
  */
-async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<StatusResult | null> {
+async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<StatusResult | 'unknown_sid' | null> {
   const toRank = statusRank(cb.status);
   if (toRank === undefined) return null;
   // As in applyInTx: a failure with an ErrorCode is acted on unless the recipient already had the message.
@@ -102,7 +118,7 @@ async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<Statu
     select old.status, old.campaign_target_id, u.id is not null as updated, u.id, u.trace_id, u.span_id,
       u.contact_id, u.conversation_id
     from old left join u on true`);
-  if (!row) return null;
+  if (!row) return 'unknown_sid';
   if (row.updated) {
     if (row.trace_id && row.id && row.contact_id) {
       const event: EventInput = {
