@@ -108,6 +108,9 @@ async function causewayPass(c: InboundContext, customers: string[], existing: bo
       Body: 'olá',
       NumMedia: '0',
     };
+    // Twilio's log has the customer's message: the WhatsApp window is open for the reply, as in real traffic
+    // (without it the fake fails every reply with 63016 and this measures the redelivery path, not sent/delivered).
+    c.twilio.receive({ sid, accountSid: c.sender.accountSid, from, to: params.To, body: params.Body });
     const request = signedWebhook({
       publicBaseUrl: c.sender.publicBaseUrl,
       path: WEBHOOK,

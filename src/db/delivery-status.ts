@@ -1,6 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { recordEvents } from './events';
-import { canAdvanceStatus } from '../domain/message-status';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { publishEvents, recordEvents, type EventInput } from './events';
+import { canAdvanceStatus, STATUS_RANKS, statusRank } from '../domain/message-status';
 import { newSpanId } from '../domain/trace';
 import type { Database, DbOrTx } from './client';
 import { messages, OPEN_TARGET_STATES, outbox, parkedStatusCallbacks } from './schema';
@@ -41,7 +41,104 @@ export interface StatusResult {
  * out-of-order callbacks change nothing, and two concurrent callbacks cannot move the status backwards.
  */
 export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Promise<StatusResult> {
+  const fast = await applyPlainStatus(db, cb);
+  if (fast === 'unknown_sid') return db.transaction((tx) => parkOrApply(tx, cb));
+  if (fast) return fast;
   return db.transaction((tx) => applyInTx(tx, cb, true));
+}
+
+/**
+ * No message had the SID when the one-statement path looked: under the SID's lock, park the callback in one
+ * statement unless the send stored the SID meanwhile (then the general path applies it, the lock already held).
+ */
+async function parkOrApply(tx: DbOrTx, cb: StatusCallback): Promise<StatusResult> {
+  await lockSid(tx, cb.tenantId, cb.messageSid);
+  const parked = await tx.execute<{ id: number }>(sql`
+    insert into parked_status_callbacks (tenant_id, message_sid, status, error_code)
+    select ${cb.tenantId}::uuid, ${cb.messageSid}::text, ${cb.status}::text, ${cb.errorCode}::text
+    where not exists (select 1 from messages where tenant_id = ${cb.tenantId} and provider_sid = ${cb.messageSid})
+    returning id`);
+  if (parked.length > 0) return { outcome: 'parked', campaignToNotify: null, redeliver: null };
+  return applyInTx(tx, cb, false);
+}
+
+/** `case <status> when 'pending' then 0 … end`: the rank of canAdvanceStatus, in SQL (null when unknown). */
+function rankSql(status: SQL): SQL {
+  const whens = STATUS_RANKS.map(([name, rank]) => sql`when ${name}::text then ${sql.raw(String(rank))}`);
+  return sql`(case ${status} ${sql.join(whens, sql` `)} else null end)`;
+}
+
+/**
+ * The common case in ONE statement: a callback for a stored message that is no campaign send, where nothing but
+ * the status moves (no delivery failure to act on). Locks the message, compare-and-sets its status the way
+ * canAdvanceStatus does and writes the `message.status` event, all in the statement. Returns null when the
+ * callback needs the general path (unknown SID → parking, campaign target, failure to classify), which then
+ * runs from the start in its own transaction: this statement changed nothing in that case.
+ */
+async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<StatusResult | 'unknown_sid' | null> {
+  const toRank = statusRank(cb.status);
+  if (toRank === undefined) return null;
+  // As in applyInTx: a failure with an ErrorCode is acted on unless the recipient already had the message.
+  const failure = (cb.status === 'failed' || cb.status === 'undelivered') && Boolean(cb.errorCode);
+  const spanId = newSpanId();
+  const occurredAt = new Date();
+  const [row] = await db.execute<{
+    status: string;
+    campaign_target_id: string | null;
+    updated: boolean;
+    id: string | null;
+    trace_id: string | null;
+    span_id: string | null;
+    contact_id: string | null;
+    conversation_id: string | null;
+  }>(sql`
+    with old as (
+      select id, status, campaign_target_id from messages
+      where tenant_id = ${cb.tenantId} and provider_sid = ${cb.messageSid}
+      for update
+    ),
+    u as (
+      update messages m
+      set status = ${cb.status}, status_updated_at = now(), error_code = coalesce(${cb.errorCode || null}::text, m.error_code)
+      from old
+      where m.id = old.id and old.campaign_target_id is null
+        and coalesce(${rankSql(sql`old.status`)} < ${sql.raw(String(toRank))}, true)
+        and (not ${failure}::boolean or old.status in ('delivered', 'read'))
+      returning m.id, m.trace_id, m.span_id, m.contact_id, m.conversation_id, old.status as from_status
+    ),
+    ev as (
+      insert into events (trace_id, span_id, parent_id, type, level, tenant_id, contact_id, conversation_id,
+        message_id, payload, occurred_at)
+      select u.trace_id, ${spanId}, u.span_id, 'message.status', 'info', ${cb.tenantId}, u.contact_id,
+        u.conversation_id, u.id,
+        jsonb_build_object('from', u.from_status, 'to', ${cb.status}::text, 'errorCode', ${cb.errorCode}::text),
+        ${occurredAt.toISOString()}::timestamptz
+      from u where u.trace_id is not null
+    )
+    select old.status, old.campaign_target_id, u.id is not null as updated, u.id, u.trace_id, u.span_id,
+      u.contact_id, u.conversation_id
+    from old left join u on true`);
+  if (!row) return 'unknown_sid';
+  if (row.updated) {
+    if (row.trace_id && row.id && row.contact_id) {
+      const event: EventInput = {
+        trace: { traceId: row.trace_id, spanId, parentId: row.span_id },
+        type: 'message.status',
+        tenantId: cb.tenantId,
+        contactId: row.contact_id,
+        conversationId: row.conversation_id,
+        messageId: row.id,
+        payload: { from: row.status, to: cb.status, errorCode: cb.errorCode },
+        occurredAt,
+      };
+      publishEvents([event]);
+    }
+    return { outcome: 'updated', campaignToNotify: null, redeliver: null };
+  }
+  // Read under the lock: a status that may not advance is ignored, as the general path would.
+  if (row.campaign_target_id === null && !canAdvanceStatus(row.status, cb.status))
+    return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
+  return null;
 }
 
 /**

@@ -25,3 +25,11 @@ export function canAdvanceStatus(current: string, next: string): boolean {
 }
 
 export const KNOWN_STATUSES = Object.keys(RANK);
+
+/** A status's rank in the order above (undefined for an unknown status): for queries that compare in SQL. */
+export function statusRank(status: string): number | undefined {
+  return Object.prototype.hasOwnProperty.call(RANK, status) ? RANK[status] : undefined;
+}
+
+/** Every known status with its rank, for queries that compare in SQL the way canAdvanceStatus does. */
+export const STATUS_RANKS: readonly (readonly [string, number])[] = Object.entries(RANK);
