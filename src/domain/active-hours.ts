@@ -273,3 +273,43 @@ export function nextOpening(hours: ActiveHours, timeZone: string, from: Date): D
   }
   return Number.isFinite(best) ? new Date(best) : null;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Closed dates (holidays): whole local dates on which no window opens, whatever the weekday says
+// ---------------------------------------------------------------------------------------------
+
+/** A predicate over local dates (`YYYY-MM-DD`): true when the date is closed (a holiday or a date the tenant closed). */
+export type ClosedDates = (isoDate: string) => boolean;
+
+/** The local calendar date (`YYYY-MM-DD`) at instant `at` in `timeZone`. */
+export function localDate(timeZone: string, at: Date): string {
+  return new Date(wallClock(timeZone, at.getTime())).toISOString().slice(0, 10);
+}
+
+/** The first instant of the local date after the one `at` falls on (midnight, or the first instant after a DST gap). */
+function startOfNextLocalDay(timeZone: string, at: Date): Date {
+  const wall = wallClock(timeZone, at.getTime());
+  const nextMidnight = wall - secondOfDay(wall) * 1000 + DAY_MS;
+  for (let probe = nextMidnight; probe < nextMidnight + DAY_MS; probe += 3_600_000) {
+    const instant = instantsForWall(timeZone, probe)[0];
+    if (instant !== undefined) return new Date(instant);
+  }
+  return new Date(at.getTime() + DAY_MS);
+}
+
+/** `isOpen`, and the local date is not closed. */
+export function isOpenOn(hours: ActiveHours, timeZone: string, at: Date, closed?: ClosedDates): boolean {
+  return isOpen(hours, timeZone, at) && !(closed?.(localDate(timeZone, at)) ?? false);
+}
+
+/** `nextOpening` skipping closed local dates (searches up to a year ahead; null when nothing opens). */
+export function nextOpeningOn(hours: ActiveHours, timeZone: string, from: Date, closed?: ClosedDates): Date | null {
+  let cursor = from;
+  for (let i = 0; i < 400; i++) {
+    const opening = nextOpening(hours, timeZone, cursor);
+    if (!opening) return null;
+    if (!closed?.(localDate(timeZone, opening))) return opening;
+    cursor = startOfNextLocalDay(timeZone, opening);
+  }
+  return null;
+}
