@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createStaleIfErrorCache } from '../../src/api/tenant-cache';
-import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../src/db/errors';
+import {
+  classifyDbError,
+  describeDatabaseError,
+  isDatabaseUnavailable,
+  isTransientDatabaseError,
+} from '../../src/db/errors';
 import { isTemporalUnavailable } from '../../src/temporal/errors';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
@@ -27,6 +32,44 @@ describe('database error classification', () => {
     expect(isDatabaseUnavailable(new Error('boom'))).toBe(false);
     expect(isTransientDatabaseError(wrapped(withCode('40P01')))).toBe(true);
     expect(isTransientDatabaseError(wrapped(withCode('22021')))).toBe(false);
+  });
+
+  // What postgres.js raises, field for field (checked against PostgreSQL 15+: the routine names are the server's).
+  const pgError = (code: string, severity: 'FATAL' | 'ERROR', routine = 'x') =>
+    Object.assign(new Error('server message'), {
+      name: 'PostgresError',
+      code,
+      severity,
+      severity_local: severity,
+      routine,
+    });
+
+  it.each([
+    ['55000', 'FATAL', 'CheckMyDatabase', 'database not accepting connections (ALLOW_CONNECTIONS false)'],
+    ['28000', 'FATAL', 'InitializeSessionUserId', 'role may not log in (rotation / NOLOGIN)'],
+    ['28P01', 'FATAL', 'auth_failed', 'password rejected after a rotation'],
+    ['3D000', 'FATAL', 'InitPostgres', 'database missing during a failover'],
+    ['53300', 'FATAL', 'InitProcess', 'too many connections'],
+    ['57P01', 'FATAL', 'ProcessInterrupts', 'admin shutdown / terminated session'],
+    ['57P03', 'FATAL', 'ProcessStartupPacket', 'cannot connect now (recovery)'],
+    ['25006', 'ERROR', 'PreventCommandIfReadOnly', 'write on a read-only standby after a failover'],
+  ])('%s (%s, %s) is unavailability: %s', (code, severity, routine) => {
+    const error = wrapped(pgError(code, severity as 'FATAL' | 'ERROR', routine));
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    expect(isTransientDatabaseError(error)).toBe(true);
+    expect(classifyDbError(error)).toEqual({ kind: 'retryable', code });
+  });
+
+  it.each([
+    ['55000', 'a query-level 55000 (e.g. currval before nextval) is about the statement'],
+    ['23505', 'unique violation'],
+    ['22021', 'bad byte sequence'],
+    ['22009', 'invalid time zone displacement'],
+    ['42P01', 'undefined table'],
+  ])('%s as a statement ERROR is about the data: %s', (code) => {
+    const error = wrapped(pgError(code, 'ERROR'));
+    expect(isDatabaseUnavailable(error)).toBe(false);
+    expect(isTransientDatabaseError(error)).toBe(false);
   });
 
   it('describes an error by its codes only, never by its message', () => {
