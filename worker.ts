@@ -89,7 +89,11 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       },
       campaign: { deliveryTimeoutMs: w.env.CAMPAIGN_DELIVERY_TIMEOUT },
       promises: { reminderBeforeMs: w.env.PROMISE_REMINDER_BEFORE, checkAfterMs: w.env.PROMISE_CHECK_AFTER },
-      reconcile: { settleAfterMs: w.env.RECONCILE_SETTLE_AFTER, maxPages: w.env.RECONCILE_MAX_PAGES },
+      reconcile: {
+        settleAfterMs: w.env.RECONCILE_SETTLE_AFTER,
+        maxPages: w.env.RECONCILE_MAX_PAGES,
+        maxLookbackMs: w.env.RECONCILE_MAX_LOOKBACK,
+      },
       whatsappWindowMs: w.env.WHATSAPP_WINDOW,
       hybrid: { draftTimeoutMs: w.env.HYBRID_DRAFT_TIMEOUT },
     },

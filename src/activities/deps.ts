@@ -23,7 +23,7 @@ export interface ActivityDeps {
     campaign: { deliveryTimeoutMs: number };
     promises: { reminderBeforeMs: number; checkAfterMs: number };
     /** Reconciliation with Twilio's log; defaults: settle after 15 min, 25 pages of 200. */
-    reconcile?: { settleAfterMs: number; maxPages: number };
+    reconcile?: { settleAfterMs: number; maxPages: number; maxLookbackMs?: number };
     /** WhatsApp customer-service window: free text this long after the contact's last inbound message, a template after. */
     whatsappWindowMs: number;
     /** Hybrid mode: a draft no agent acted on this long raises a `draft_unattended` alert (HYBRID_DRAFT_TIMEOUT). */

@@ -3,7 +3,7 @@ import { campaignWorkflowId, FailureType, targetsChangedSignal, type StatusCallb
 import { applyDeliveryStatus, type StatusOutcome } from '../db/delivery-status';
 import { describeDatabaseError, isTransientDatabaseError } from '../db/errors';
 import { createInboxDrainer } from '../temporal/inbox-drainer';
-import { startRedelivery } from '../temporal/start-redelivery';
+import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import type { ActivityDeps } from './deps';
 
 /** Activities behind the webhook's fallbacks: the inbox drain (schedule) and status callbacks the API could not write. */
@@ -37,7 +37,15 @@ export function createIngressActivities(deps: ActivityDeps) {
         );
       }
       // 63016 with a template, or a retryable code: the follow-up send, as the webhook would have started it.
-      if (result.redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, result.redeliver);
+      // Recorded with the status; a failed start here leaves it to the inbox drain instead of re-applying the status.
+      if (result.redeliver) {
+        await startRecordedRedelivery(deps.db, deps.temporal.client, deps.temporal.taskQueue, result.redeliver).catch(
+          (error: unknown) => {
+            deps.log.warn({ err: (error as Error).name }, 'redelivery not started yet: left to the inbox drain');
+            drainer.kick();
+          },
+        );
+      }
       if (result.campaignToNotify) {
         // Best effort, as in the webhook: the campaign's own timer is the backstop.
         await deps.temporal.client.workflow

@@ -8,7 +8,13 @@ import {
 } from '../contract';
 import { raiseAlerts } from '../db/alerts';
 import { applyDeliveryStatus } from '../db/delivery-status';
-import { findOutboundBySids, findStoredSids, loadReconcileTenant } from '../db/reconcile';
+import {
+  advanceReconcileWatermark,
+  findOutboundBySids,
+  findStoredSids,
+  loadReconcileTenant,
+  reconcileWatermark,
+} from '../db/reconcile';
 import { formatAddress } from '../domain/address';
 import { canAdvanceStatus } from '../domain/message-status';
 import { newRootTrace } from '../domain/trace';
@@ -21,13 +27,13 @@ import {
   type TwilioParams,
 } from '../integrations/twilio-inbound';
 import { startInboundWorkflow } from '../temporal/start-inbound';
-import { startRedelivery } from '../temporal/start-redelivery';
+import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import { openSecret } from '../secrets/keyring';
 import type { ActivityDeps } from './deps';
 
 /** Twilio allows 1000 per page; 200 keeps each request quick while a run of 25 pages still covers 5,000 messages. */
 export const RECONCILE_PAGE_SIZE = 200;
-const DEFAULTS = { settleAfterMs: 15 * 60_000, maxPages: 25 };
+const DEFAULTS = { settleAfterMs: 15 * 60_000, maxPages: 25, maxLookbackMs: 7 * 86_400_000 };
 
 /** Statuses after which nothing more is expected for settling purposes (read may still follow delivered: harmless). */
 const SETTLED = new Set(['delivered', 'read', 'undelivered', 'failed', 'canceled']);
@@ -46,6 +52,7 @@ export async function reconcileTenant(
   heartbeat: (progress: unknown) => void = () => undefined,
 ): Promise<ReconcileResult> {
   const { settleAfterMs, maxPages } = deps.config.reconcile ?? DEFAULTS;
+  const maxLookbackMs = deps.config.reconcile?.maxLookbackMs ?? DEFAULTS.maxLookbackMs;
   const loaded = await loadReconcileTenant(deps.db, input.tenantSlug);
   if (!loaded)
     throw ApplicationFailure.create({
@@ -56,7 +63,19 @@ export async function reconcileTenant(
   const { tenant, accounts, numbers } = loaded;
 
   const until = deps.clock();
-  const since = new Date(until.getTime() - input.lookbackMs);
+  // B: a scheduled run reaches back to the last run that listed its whole window, with the usual window as overlap
+  // (a message sent just before that run may have been logged by Twilio just after it listed).
+  const watermark = await reconcileWatermark(deps.db, tenant.id);
+  const normalSince = until.getTime() - input.lookbackMs;
+  const caughtUpSince =
+    input.catchUp && watermark
+      ? Math.max(watermark.getTime() - input.lookbackMs, until.getTime() - maxLookbackMs)
+      : normalSince;
+  const since = new Date(Math.min(normalSince, caughtUpSince));
+  const caughtUpFrom = caughtUpSince < normalSince && watermark ? watermark.toISOString() : null;
+  // A window that starts after the mark (a manual `--since 10m` after a long outage) leaves a gap behind it: it must
+  // not move the mark, or the gap would never be listed. The first scheduled run sets it.
+  const contiguous = watermark ? since.getTime() <= watermark.getTime() : input.catchUp === true;
   const log = deps.log.child({ tenant: tenant.slug, reconcile: true });
   const counts: Counts = {
     pages: 0,
@@ -126,7 +145,10 @@ export async function reconcileTenant(
     accounts: accounts.length,
     truncated,
     ...counts,
+    caughtUpFrom,
   };
+  // Only a run that saw its whole window moves the mark: a truncated one leaves the next run to cover it again.
+  if (!truncated && contiguous) await advanceReconcileWatermark(deps.db, tenant.id, until);
   const alerts = [];
   if (result.inboundMissingFed > 0) {
     alerts.push({
@@ -226,7 +248,12 @@ async function settleOutbound(
       });
       if (outcome === 'updated') deps.metrics?.messageStatus.inc({ status: m.status });
       // A failure whose callback was lost may call for a resend (63016 → template, a retryable code): as the webhook would.
-      if (redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, redeliver);
+      if (redeliver) {
+        await startRecordedRedelivery(deps.db, deps.temporal.client, deps.temporal.taskQueue, redeliver).catch(
+          (error: unknown) =>
+            deps.log.warn({ err: (error as Error).name }, 'reconcile: redelivery left to the inbox drain'),
+        );
+      }
       if (campaignToNotify) {
         await deps.temporal.client.workflow
           .getHandle(campaignWorkflowId(campaignToNotify))

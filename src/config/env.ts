@@ -117,6 +117,11 @@ const fields = z.object({
   RECONCILE_SETTLE_AFTER: duration('15m'),
   /** Pages (of 200 messages) one run lists per Twilio account at most: a run stays bounded on a busy account. */
   RECONCILE_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(25),
+  /**
+   * How far back a scheduled run may reach to catch up after an outage (to the last run that completed). Twilio
+   * keeps the message log far longer; the page limit (RECONCILE_MAX_PAGES) bounds each run's work.
+   */
+  RECONCILE_MAX_LOOKBACK: duration('7d'),
   WHATSAPP_WINDOW: duration('24h'),
   /** Hybrid mode: an AI draft no agent sent, edited or rejected this long raises a `draft_unattended` alert. */
   HYBRID_DRAFT_TIMEOUT: duration('5m'),

@@ -156,6 +156,11 @@ export interface TransitionResultLike {
 export interface ReconcileInput {
   tenantSlug: string;
   lookbackMs: number;
+  /**
+   * Scheduled runs: also list back to the last run that completed (its `until` minus `lookbackMs` as overlap), so
+   * an outage longer than the lookback is caught up without an operator; bounded by RECONCILE_MAX_LOOKBACK.
+   */
+  catchUp?: boolean;
 }
 
 export interface ReconcileResult {
@@ -182,6 +187,8 @@ export interface ReconcileResult {
   outboundNotDue: number;
   /** The page limit stopped the listing: older messages of the window were not looked at. */
   truncated: boolean;
+  /** A catch-up run: the window reached back past `lookbackMs` to the last completed run (ISO of its end). */
+  caughtUpFrom?: string | null;
 }
 
 /** `erasure:<tenant>:<contact hash>`: what the workflow is given. No phone number, ever (the history keeps it). */

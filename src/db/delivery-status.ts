@@ -10,12 +10,10 @@ import type { TargetEvent } from '../domain/campaign-target';
 import { raiseAlerts } from './alerts';
 import { hasContentTemplate } from './content-templates';
 import { markOptedOut } from './opt-out';
+import { recordRedelivery } from './inbox';
 
-/** A follow-up send a failed callback calls for; started as `redeliver:<messageId>:<mode>` (src/temporal/start-redelivery.ts). */
-export interface Redelivery {
-  messageId: string;
-  mode: 'template' | 'retry';
-}
+export type { Redelivery } from './inbox';
+import type { Redelivery } from './inbox';
 
 /** Resends of one message after retryable delivery errors (30008…), beyond which a human is told instead. */
 export const MAX_DELIVERY_RETRIES = 2;
@@ -228,6 +226,9 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
       (target.rescheduled ||
         (!(OPEN_TARGET_STATES as readonly string[]).includes(target.state) &&
           !(await hasOpenTargets(tx, target.campaignId))));
+    // The follow-up send is durable with the status that calls for it (C): started by the caller right after,
+    // or by the inbox drain if Temporal is not there at that instant.
+    if (failure?.redeliver) await recordRedelivery(tx, cb.tenantId, failure.redeliver);
     return {
       outcome: 'updated',
       campaignToNotify: wake ? target.campaignId : null,

@@ -2,7 +2,8 @@ import { raiseAlerts } from './alerts';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { InboundInput } from '../contract';
 import type { Database } from './client';
-import { inboundInbox } from './schema';
+import { inboundInbox, redeliveryInbox } from './schema';
+import type { DbOrTx } from './client';
 import { isTemporalUnavailable } from '../temporal/errors';
 
 /**
@@ -173,4 +174,95 @@ export async function inboxDepth(db: Database, taskQueue?: string): Promise<Inbo
     pending: row?.pending ?? 0,
     oldestPendingAgeMs: row?.ageMs == null ? null : Math.max(0, Math.round(row.ageMs)),
   };
+}
+
+/** A follow-up send a failed callback calls for; started as `redeliver:<messageId>:<mode>` (src/temporal/start-redelivery.ts). */
+export interface Redelivery {
+  messageId: string;
+  mode: 'template' | 'retry';
+}
+
+/** The workflow id a redelivery runs under: `redeliver:<messageId>:<mode>` (a second start is a no-op). */
+export const redeliveryKey = (r: Redelivery) => `redeliver:${r.messageId}:${r.mode}`;
+
+/**
+ * Records a follow-up send, in the transaction of the status that calls for it: from then on it is started even if
+ * Temporal is down right now (C). Idempotent by its workflow id.
+ */
+export async function recordRedelivery(tx: DbOrTx, tenantId: string, redelivery: Redelivery): Promise<void> {
+  await tx
+    .insert(redeliveryInbox)
+    .values({ key: redeliveryKey(redelivery), tenantId, input: redelivery })
+    .onConflictDoNothing({ target: redeliveryInbox.key });
+}
+
+/** The redelivery was started (or already existed in Temporal): its row is done. */
+export async function markRedeliveryStarted(db: DbOrTx, redelivery: Redelivery): Promise<void> {
+  await db
+    .update(redeliveryInbox)
+    .set({ state: 'drained', drainedAt: sql`now()`, attempts: sql`${redeliveryInbox.attempts} + 1`, lastError: null })
+    .where(and(eq(redeliveryInbox.key, redeliveryKey(redelivery)), eq(redeliveryInbox.state, 'pending')));
+}
+
+/**
+ * Starts pending redeliveries, oldest first, under FOR UPDATE SKIP LOCKED as the inbound drain does. Temporal being
+ * unavailable ends the batch; another refusal is counted on the row and the batch moves on.
+ */
+export async function drainRedeliveries(
+  db: Database,
+  start: (r: Redelivery) => Promise<void>,
+  options: { batchSize?: number } = {},
+): Promise<Pick<DrainResult, 'drained' | 'failed' | 'unavailable' | 'more'>> {
+  const batchSize = options.batchSize ?? 100;
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: redeliveryInbox.id, input: redeliveryInbox.input })
+      .from(redeliveryInbox)
+      .where(eq(redeliveryInbox.state, 'pending'))
+      .orderBy(asc(redeliveryInbox.createdAt), asc(redeliveryInbox.id))
+      .limit(batchSize)
+      .for('update', { skipLocked: true });
+    const result = { drained: 0, failed: 0, unavailable: false, more: rows.length === batchSize };
+    for (const row of rows) {
+      try {
+        await start(row.input as Redelivery);
+      } catch (error) {
+        const message = error instanceof Error ? error.name : 'error';
+        await tx
+          .update(redeliveryInbox)
+          .set({ attempts: sql`${redeliveryInbox.attempts} + 1`, lastError: message.slice(0, MAX_ERROR_CHARS) })
+          .where(eq(redeliveryInbox.id, row.id));
+        result.failed++;
+        if (isTemporalUnavailable(error)) {
+          result.unavailable = true;
+          return result;
+        }
+        continue;
+      }
+      await tx
+        .update(redeliveryInbox)
+        .set({
+          state: 'drained',
+          drainedAt: sql`now()`,
+          attempts: sql`${redeliveryInbox.attempts} + 1`,
+          lastError: null,
+        })
+        .where(eq(redeliveryInbox.id, row.id));
+      result.drained++;
+    }
+    return result;
+  });
+}
+
+/** Pending redeliveries (for the tests and the inbox depth a supervisor sees). */
+export async function pendingRedeliveries(db: DbOrTx, tenantId?: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(redeliveryInbox)
+    .where(
+      tenantId === undefined
+        ? eq(redeliveryInbox.state, 'pending')
+        : and(eq(redeliveryInbox.state, 'pending'), eq(redeliveryInbox.tenantId, tenantId)),
+    );
+  return row?.n ?? 0;
 }

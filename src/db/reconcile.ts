@@ -1,6 +1,6 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from './client';
-import { messages, phoneNumbers, tenants, twilioAccounts } from './schema';
+import { messages, phoneNumbers, reconcileWatermarks, tenants, twilioAccounts } from './schema';
 
 /** What reconciling one tenant reads first: the tenant, its live Twilio accounts (sealed tokens) and its numbers. */
 export async function loadReconcileTenant(db: DbOrTx, slug: string) {
@@ -36,4 +36,27 @@ export async function findOutboundBySids(db: DbOrTx, tenantId: string, sids: str
       and(eq(messages.tenantId, tenantId), eq(messages.direction, 'outbound'), inArray(messages.providerSid, sids)),
     );
   return rows.map((r) => ({ ...r, sid: r.sid! }));
+}
+
+/** The end of the tenant's last reconciliation run that listed its whole window, or null before the first. */
+export async function reconcileWatermark(db: DbOrTx, tenantId: string): Promise<Date | null> {
+  const [row] = await db
+    .select({ listedUntil: reconcileWatermarks.listedUntil })
+    .from(reconcileWatermarks)
+    .where(eq(reconcileWatermarks.tenantId, tenantId));
+  return row?.listedUntil ?? null;
+}
+
+/** Records a complete run's `until`; never moves back (a slow run finishing after a newer one changes nothing). */
+export async function advanceReconcileWatermark(db: DbOrTx, tenantId: string, listedUntil: Date): Promise<void> {
+  await db
+    .insert(reconcileWatermarks)
+    .values({ tenantId, listedUntil })
+    .onConflictDoUpdate({
+      target: reconcileWatermarks.tenantId,
+      set: {
+        listedUntil: sql`greatest(${reconcileWatermarks.listedUntil}, excluded.listed_until)`,
+        updatedAt: sql`now()`,
+      },
+    });
 }

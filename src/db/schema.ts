@@ -957,3 +957,46 @@ export const suggestedResponses = pgTable(
       .where(sql`outcome is null`),
   ],
 );
+
+/**
+ * Issue 24 B: how far each tenant's reconciliation has looked without a gap. A scheduled run lists back to the end
+ * of the last run that completed untruncated (minus its usual window, as overlap), so an outage of any length —
+ * no Schedule fired, the API was down — is caught up by the first run after it, bounded by RECONCILE_MAX_LOOKBACK.
+ */
+export const reconcileWatermarks = pgTable('reconcile_watermarks', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
+  /** The `until` of the last run that listed its whole window (every account, not truncated). */
+  listedUntil: timestamp('listed_until', { withTimezone: true }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Issue 24 C: a follow-up send (63016 → template, a retryable delivery error) recorded in the same transaction as
+ * the status that calls for it, then started as `redeliver:<messageId>:<mode>`. Temporal being down at that instant
+ * leaves the row pending for the inbox drain (the API's retry loop, each worker's start, the `inbox-drain`
+ * Schedule); the workflow id makes a second start a no-op. `key` is that workflow id.
+ */
+export const redeliveryInbox = pgTable(
+  'redelivery_inbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    key: text('key').notNull().unique(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** The Redelivery ({ messageId, mode }): ids only, no phone or text. */
+    input: jsonb('input').notNull(),
+    state: text('state', { enum: INBOX_STATES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    drainedAt: timestamp('drained_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('redelivery_inbox_pending_idx')
+      .on(t.createdAt)
+      .where(sql`state = 'pending'`),
+  ],
+);

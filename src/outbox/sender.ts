@@ -36,7 +36,7 @@ import {
   tenantLocale,
 } from '../db/outbox';
 import { messageBody } from '../db/conversation';
-import { startRedelivery } from '../temporal/start-redelivery';
+import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../db/events';
 import { markOptedOut } from '../db/opt-out';
 import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../db/campaign-targets';
@@ -120,8 +120,8 @@ export function createOutboundSender(deps: ActivityDeps) {
         : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
     // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
     for (const r of redeliveries) {
-      await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) =>
-        deps.log.warn({ err: error, mode: r.mode }, 'could not start the redelivery'),
+      await startRecordedRedelivery(db, deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) =>
+        deps.log.warn({ err: error, mode: r.mode }, 'redelivery not started yet: left to the inbox drain'),
       );
     }
   }

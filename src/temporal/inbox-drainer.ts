@@ -2,9 +2,10 @@ import type { Client } from '@temporalio/client';
 import type { InboundInput } from '../contract';
 import type { Database } from '../db/client';
 import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors';
-import { drainInboxFully, type DrainResult } from '../db/inbox';
+import { drainInboxFully, drainRedeliveries, type DrainResult } from '../db/inbox';
 import type { Logger } from '../logger';
 import { startInboundWorkflow } from './start-inbound';
+import { startRedelivery } from './start-redelivery';
 
 export interface InboxDrainer {
   /** One full drain now (all pending rows of this task queue, batch by batch). */
@@ -45,6 +46,17 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
 
   async function drainNow(): Promise<DrainResult> {
     const result = await drainInboxFully(options.db, options.taskQueue, handOver);
+    // Follow-up sends recorded while Temporal was away (issue 24 C) ride the same loop and the same Schedule.
+    if (!result.unavailable) {
+      const r = await drainRedeliveries(options.db, (redelivery) =>
+        startRedelivery(options.client, options.taskQueue, redelivery),
+      );
+      result.drained += r.drained;
+      result.started += r.drained;
+      result.failed += r.failed;
+      result.unavailable ||= r.unavailable;
+      result.more ||= r.more;
+    }
     if (result.drained > 0 || result.failed > 0) {
       options.log.info(
         {

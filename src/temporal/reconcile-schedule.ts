@@ -32,7 +32,8 @@ export const scheduledLookbackMs = (s: Pick<ReconcileScheduleSettings, 'interval
   s.settleAfterMs + 2 * s.intervalMs;
 
 function scheduleOptions(tenantSlug: string, s: ReconcileScheduleSettings) {
-  const input: ReconcileInput = { tenantSlug, lookbackMs: scheduledLookbackMs(s) };
+  // catchUp: after an outage (no run fired, or runs failed) the first run reaches back to the last completed one.
+  const input: ReconcileInput = { tenantSlug, lookbackMs: scheduledLookbackMs(s), catchUp: true };
   const action: ScheduleOptionsStartWorkflowAction<typeof reconcileWorkflow> = {
     type: 'startWorkflow',
     workflowType: 'reconcileWorkflow',

@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Redelivery } from '../db/delivery-status';
+import type { Database } from '../db/client';
+import { markRedeliveryStarted, redeliveryKey, type Redelivery } from '../db/inbox';
 import type { redeliveryWorkflow } from '../workflows/redelivery';
 
 /**
@@ -9,7 +10,7 @@ import type { redeliveryWorkflow } from '../workflows/redelivery';
 export async function startRedelivery(client: Client, taskQueue: string, redelivery: Redelivery): Promise<void> {
   try {
     await client.workflow.start<typeof redeliveryWorkflow>('redeliveryWorkflow', {
-      workflowId: `redeliver:${redelivery.messageId}:${redelivery.mode}`,
+      workflowId: redeliveryKey(redelivery),
       taskQueue,
       args: [redelivery],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -21,4 +22,18 @@ export async function startRedelivery(client: Client, taskQueue: string, redeliv
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
+}
+
+/**
+ * Starts a redelivery recorded in `redelivery_inbox` (the status that called for it wrote the row) and marks the row
+ * done. Throws when Temporal does not take it: the row stays pending and the inbox drain starts it later.
+ */
+export async function startRecordedRedelivery(
+  db: Database,
+  client: Client,
+  taskQueue: string,
+  redelivery: Redelivery,
+): Promise<void> {
+  await startRedelivery(client, taskQueue, redelivery);
+  await markRedeliveryStarted(db, redelivery);
 }

@@ -4,7 +4,7 @@ import { campaignWorkflowId, targetsChangedSignal } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
 import { startStatusCallbackWorkflow } from '../../temporal/start-status';
 import { createInboxDrainer } from '../../temporal/inbox-drainer';
-import { startRedelivery } from '../../temporal/start-redelivery';
+import { startRecordedRedelivery } from '../../temporal/start-redelivery';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../db/errors';
 import { parkInbound } from '../../db/inbox';
@@ -292,8 +292,15 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       if (result.outcome === 'updated') metrics.messageStatus.inc({ status });
       if (result.redeliver) {
         // 63016 with a template, or a retryable code: the follow-up send runs as its own short workflow.
-        await startRedelivery(temporal, env.TEMPORAL_TASK_QUEUE, result.redeliver).catch((error: unknown) =>
-          log.warn({ err: errorName(error), mode: result.redeliver?.mode }, 'could not start the redelivery'),
+        // Recorded with the status (redelivery_inbox): if Temporal does not take it now, the inbox drain does.
+        await startRecordedRedelivery(db, temporal, env.TEMPORAL_TASK_QUEUE, result.redeliver).catch(
+          (error: unknown) => {
+            log.warn(
+              { err: errorName(error), mode: result.redeliver?.mode },
+              'redelivery not started yet: left to the inbox drain',
+            );
+            inbox.kick();
+          },
         );
       }
       if (result.campaignToNotify) {
