@@ -49,7 +49,9 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
     // Follow-up sends recorded while Temporal was away (issue 24 C) ride the same loop and the same Schedule.
     if (!result.unavailable) {
       const r = await drainRedeliveries(options.db, (redelivery) =>
-        startRedelivery(options.client, options.taskQueue, redelivery),
+        startRedelivery(options.client, options.taskQueue, redelivery, {
+          deadlineMs: options.startDeadlineMs ?? 5000,
+        }),
       );
       result.drained += r.drained;
       result.started += r.drained;

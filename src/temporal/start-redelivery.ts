@@ -7,9 +7,14 @@ import type { redeliveryWorkflow } from '../workflows/redelivery';
  * Starts the follow-up send a failed status callback called for, as `redeliver:<messageId>:<mode>`: a repeated
  * callback starts nothing new, and the send itself is keyed in the outbox from the original message.
  */
-export async function startRedelivery(client: Client, taskQueue: string, redelivery: Redelivery): Promise<void> {
-  try {
-    await client.workflow.start<typeof redeliveryWorkflow>('redeliveryWorkflow', {
+export async function startRedelivery(
+  client: Client,
+  taskQueue: string,
+  redelivery: Redelivery,
+  options: { deadlineMs?: number } = {},
+): Promise<void> {
+  const start = () =>
+    client.workflow.start<typeof redeliveryWorkflow>('redeliveryWorkflow', {
       workflowId: redeliveryKey(redelivery),
       taskQueue,
       args: [redelivery],
@@ -19,6 +24,8 @@ export async function startRedelivery(client: Client, taskQueue: string, redeliv
           ? 'Resend as WhatsApp template after 63016'
           : 'Resend after a retryable delivery error',
     });
+  try {
+    await (options.deadlineMs === undefined ? start() : client.withDeadline(Date.now() + options.deadlineMs, start));
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
@@ -33,7 +40,8 @@ export async function startRecordedRedelivery(
   client: Client,
   taskQueue: string,
   redelivery: Redelivery,
+  options: { deadlineMs?: number } = {},
 ): Promise<void> {
-  await startRedelivery(client, taskQueue, redelivery);
+  await startRedelivery(client, taskQueue, redelivery, options);
   await markRedeliveryStarted(db, redelivery);
 }

@@ -10,7 +10,7 @@ import {
   type InboundInput,
 } from '../../src/contract';
 import { drainInbox, inboxDepth, parkInbound, REFUSED_ALERT_AFTER } from '../../src/db/inbox';
-import { alerts, inboundInbox, messages } from '../../src/db/schema';
+import { alerts, inboundInbox, messages, redeliveryInbox } from '../../src/db/schema';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { newRootTrace } from '../../src/domain/trace';
 import { startInboundWorkflow } from '../../src/temporal/start-inbound';
@@ -396,5 +396,43 @@ describe('status callbacks during a database outage', () => {
     temporalProxy.resume();
     dbProxy.resume();
     expect(await workflowExists(statusCallbackWorkflowId(replySid, 'read'))).toBe(false);
+  });
+});
+
+describe('a redelivery while Temporal is down (issue 24 C)', () => {
+  it('is recorded with the failed status first, and started by the inbox drain once Temporal is back', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    const { messageSid } = await h.postInbound(tenant, { body: 'manda de novo', from });
+    await expectAnsweredOnce(messageSid, from);
+    const reply = repliesTo(from)[0]!;
+    await eventually(
+      async () => (await h.db.select().from(messages).where(eq(messages.providerSid, reply.sid))).length === 1,
+      10_000,
+      'the reply stored with its SID',
+    );
+    const [stored] = await h.db.select({ id: messages.id }).from(messages).where(eq(messages.providerSid, reply.sid));
+    const key = `redeliver:${stored!.id}:retry`;
+
+    temporalProxy.pause();
+    // 30008 (unknown error) calls for a resend: the status is stored and the resend recorded, Temporal or not.
+    const failed = await h.postStatus(tenant, { MessageSid: reply.sid, MessageStatus: 'failed', ErrorCode: '30008' });
+    expect(failed.status).toBe(204);
+    const [row] = await h.db.select().from(redeliveryInbox).where(eq(redeliveryInbox.key, key));
+    expect(row).toMatchObject({ state: 'pending', tenantId: tenant.tenantId });
+    expect(await workflowExists(key)).toBe(false);
+    expect(repliesTo(from)).toHaveLength(1);
+
+    temporalProxy.resume();
+    // The webhook kicked the API's drain loop: it starts the resend as soon as Temporal answers again.
+    await h.twilio.waitFor(() => repliesTo(from).length === 2, 30_000);
+    await eventually(
+      async () =>
+        (await h.db.select().from(redeliveryInbox).where(eq(redeliveryInbox.key, key)))[0]?.state === 'drained',
+      10_000,
+      'the redelivery row drained',
+    );
+    await h.client.workflow.getHandle(key).result();
+    expect(repliesTo(from)).toHaveLength(2);
   });
 });

@@ -293,15 +293,15 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       if (result.redeliver) {
         // 63016 with a template, or a retryable code: the follow-up send runs as its own short workflow.
         // Recorded with the status (redelivery_inbox): if Temporal does not take it now, the inbox drain does.
-        await startRecordedRedelivery(db, temporal, env.TEMPORAL_TASK_QUEUE, result.redeliver).catch(
-          (error: unknown) => {
-            log.warn(
-              { err: errorName(error), mode: result.redeliver?.mode },
-              'redelivery not started yet: left to the inbox drain',
-            );
-            inbox.kick();
-          },
-        );
+        await startRecordedRedelivery(db, temporal, env.TEMPORAL_TASK_QUEUE, result.redeliver, {
+          deadlineMs: startDeadlineMs,
+        }).catch((error: unknown) => {
+          log.warn(
+            { err: errorName(error), mode: result.redeliver?.mode },
+            'redelivery not started yet: left to the inbox drain',
+          );
+          inbox.kick();
+        });
       }
       if (result.campaignToNotify) {
         // A retry was scheduled, or the last open target settled: wake the campaign (its own timer is the backstop).
