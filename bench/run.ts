@@ -5,7 +5,7 @@
 // what the bars are about (these machines are shared and noisy).
 //
 //   npm run bench                          inbound, throughput, cli, campaign pacing (10–13 min on 2 cores)
-//   npm run bench -- inbound|throughput|cli|campaign|curve|devserver|cluster …   those groups only
+//   npm run bench -- inbound|slowai|throughput|cli|campaign|curve|devserver|cluster …   those groups only
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- --shape 'inbound=none,conversation=2+1L'   the chosen shape's no-op pipeline
 //   npm run bench -- devserver --dev-flags '--sqlite-pragma journal_mode=wal …'   one flag set against the defaults
@@ -50,6 +50,7 @@ import { benchCluster } from './cluster';
 import { watchReplies } from './drive';
 import { record, writeJson } from './figures';
 import { benchInbound } from './inbound';
+import { benchSlowAi } from './slow-ai';
 import { noopRoutes, startNoopWorker } from './noop/pipeline';
 import { CHOSEN, parseShape } from './noop/shape';
 import { benchDevServer, benchThroughput, DEV_SERVER_CANDIDATES, parseDevFlags } from './throughput';
@@ -57,9 +58,9 @@ import { benchDevServer, benchThroughput, DEV_SERVER_CANDIDATES, parseDevFlags }
 const PUBLIC = 'https://bench.example.test';
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
-const GROUPS = ['inbound', 'throughput', 'cli', 'campaign', 'curve', 'devserver', 'cluster'] as const;
+const GROUPS = ['inbound', 'throughput', 'cli', 'campaign', 'curve', 'devserver', 'cluster', 'slowai'] as const;
 type Group = (typeof GROUPS)[number];
-const DEFAULT_GROUPS: Group[] = ['inbound', 'throughput', 'cli', 'campaign'];
+const DEFAULT_GROUPS: Group[] = ['inbound', 'slowai', 'throughput', 'cli', 'campaign'];
 
 function parseArgs(argv: string[]) {
   const groups: Group[] = [];
@@ -292,6 +293,9 @@ async function main() {
       },
       print,
     );
+
+  if (run('slowai'))
+    await benchSlowAi({ db: database.db, client: temporal.client, tenantId: tenant.id, apiUrl, sender, openai }, print);
 
   const throughput = { cliPath: cli.path, stack, sender, replies, chosen };
   if (run('throughput') || run('curve'))

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, log, patched, sleep, TimeoutFailure } from '@temporalio/workflow';
 import { FailureType, type AiAction, type CustomerMessage, type GeneratedReply } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
-import { db } from './activity-options';
+import { ai as aiActivity, db } from './activity-options';
 import { holdDraft, HYBRID_PATCH } from './conversation-drafts';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
@@ -19,6 +19,8 @@ const interruptedByInfrastructure = (error: ActivityFailure) =>
   error.cause instanceof TimeoutFailure ||
   (error.cause instanceof ApplicationFailure && error.cause.type === FailureType.DatabaseUnavailable);
 const TURN_RETRY_MAX_MS = 30_000;
+
+export const AI_ACTIVITY_PATCH = 'lean-ai-activity';
 
 /**
  * One AI turn for a burst of customer messages. The AI call runs outside the lock (it is slow); what it decided
@@ -39,7 +41,12 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
     correlationId: last.correlationId,
     trace,
   };
-  const { ai } = rt.steps;
+  // Issue 25 D (patch `lean-ai-activity`): the model call is a regular activity again, not a local one. A real model
+  // takes 1.5–30 s; as a local activity it held the workflow task open for that long, so a takeover, an approval or
+  // the customer's next message waited for the model (up to the task heartbeat, ~8 s), and a worker lost mid-call
+  // paid the whole call again. As a regular activity the task completes at once and the call runs beside it; the
+  // version check below already discards a reply made stale meanwhile. The short steps (database, send) stay local.
+  const ai = rt.steps.local && patched(AI_ACTIVITY_PATCH) ? aiActivity : rt.steps.ai;
   // Runs on local steps (issue 14) all postdate this patch: they take its path without recording its marker again.
   if (rt.steps.local || patched('turn-retries-infrastructure-failures')) {
     for (let pause = 1_000; ; pause = Math.min(pause * 2, TURN_RETRY_MAX_MS)) {

@@ -135,7 +135,17 @@ describe('human handoff through the operator API', () => {
       5000,
       'the third turn to finish',
     );
+    // Issue 25 D: the model call is a regular activity (scheduled, then the task completes), so an operator update
+    // is taken while the model is still answering instead of waiting for the workflow task; database and send steps
+    // stay local (markers).
+    const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+    const scheduled = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
+    expect(scheduled).toContain('generateReply');
+    expect(scheduled).not.toContain('sendMessage');
     await recordHistory(h, workflowId, 'conversation-takeover-agent-release-local-steps');
+    await recordHistory(h, workflowId, 'conversation-takeover-ai-activity');
   });
 
   it('enforces roles: an agent cannot take or act on another agent’s conversation; a supervisor can force it', async () => {
