@@ -115,6 +115,8 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     maxHeartbeatThrottleInterval: '100ms',
     // A drain never hangs: activities still running after this are cancelled (and retried by another worker).
     shutdownForceTime: w.env.WORKER_SHUTDOWN_FORCE_AFTER,
+    // A cache sized on purpose (src/config/env.ts): worker memory stays flat with the number of open conversations.
+    maxCachedWorkflows: w.env.WORKER_MAX_CACHED_WORKFLOWS,
     interceptors: {
       workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
       // Outermost first: the trace wraps the call, and database errors are classified before they leave it.

@@ -131,6 +131,14 @@ const fields = z.object({
   RETENTION_AI_TEXTS: retention('inherit'),
   /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
   WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
+  /**
+   * Issue 25 B: workflows kept in the worker's sticky cache. Each cached conversation holds its workflow state and
+   * isolate context, about 2 MB of RSS measured; the SDK's default scales with the V8 heap limit (≈ 2,300 on this
+   * 24 GiB machine, ≈ 4.5 GB), so memory grew with every open conversation. A bounded cache keeps the worker's memory
+   * flat whatever the number of open conversations: an evicted one replays its (continue-as-new bounded) history
+   * when its next message or timer comes. 500 ≈ 1 GB.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
   /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Loopback port of the Temporal SDK's own exporter, appended to the worker's /metrics; default WORKER_METRICS_PORT + 1. */

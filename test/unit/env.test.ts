@@ -25,6 +25,8 @@ describe('env', () => {
       CONVERSATION_CLOSE_AFTER: 1_800_000,
       NPS_WAIT: 86_400_000,
       LOG_LEVEL: 'info',
+      WORKER_MAX_CACHED_WORKFLOWS: 500,
+      RECONCILE_MAX_LOOKBACK: 7 * 86_400_000,
     });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.TEMPORAL_ADDRESS).toBeUndefined();
