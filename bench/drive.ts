@@ -62,6 +62,8 @@ export async function postInbound(
   path: string,
   from: string,
   headers: Record<string, string> = {},
+  /** Records the message in the fake Twilio's log first, as Twilio does: the WhatsApp window is then open. */
+  twilio?: FakeTwilio,
 ): Promise<number> {
   const params = {
     MessageSid: newMessageSid(),
@@ -71,6 +73,7 @@ export async function postInbound(
     Body: 'olá',
     NumMedia: '0',
   };
+  twilio?.receive({ sid: params.MessageSid, accountSid: sender.accountSid, from, to: params.To, body: params.Body });
   const request = signedWebhook({ publicBaseUrl: sender.publicBaseUrl, path, authToken: sender.authToken, params });
   const t0 = performance.now();
   const response = await fetch(`${base}${path}`, {

@@ -6,6 +6,7 @@
 //
 //   npm run bench                          inbound, throughput, cli, campaign pacing (10–13 min on 2 cores)
 //   npm run bench -- inbound|slowai|throughput|cli|campaign|curve|devserver|cluster …   those groups only
+//   npm run bench -- idle --idle-conversations 10000   idle cost, cache bound and memory of N open conversations
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- --shape 'inbound=none,conversation=2+1L'   the chosen shape's no-op pipeline
 //   npm run bench -- devserver --dev-flags '--sqlite-pragma journal_mode=wal …'   one flag set against the defaults
@@ -51,6 +52,7 @@ import { watchReplies } from './drive';
 import { record, writeJson } from './figures';
 import { benchInbound } from './inbound';
 import { benchSlowAi } from './slow-ai';
+import { benchIdle } from './idle';
 import { noopRoutes, startNoopWorker } from './noop/pipeline';
 import { CHOSEN, parseShape } from './noop/shape';
 import { benchDevServer, benchThroughput, DEV_SERVER_CANDIDATES, parseDevFlags } from './throughput';
@@ -58,7 +60,7 @@ import { benchDevServer, benchThroughput, DEV_SERVER_CANDIDATES, parseDevFlags }
 const PUBLIC = 'https://bench.example.test';
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
-const GROUPS = ['inbound', 'throughput', 'cli', 'campaign', 'curve', 'devserver', 'cluster', 'slowai'] as const;
+const GROUPS = ['inbound', 'throughput', 'cli', 'campaign', 'curve', 'devserver', 'cluster', 'slowai', 'idle'] as const;
 type Group = (typeof GROUPS)[number];
 const DEFAULT_GROUPS: Group[] = ['inbound', 'slowai', 'throughput', 'cli', 'campaign'];
 
@@ -69,6 +71,7 @@ function parseArgs(argv: string[]) {
   let devFlags: string | null = null;
   let devSets: number[] | null = null;
   let memoryFlags: string | null = null;
+  let idleConversations = 10_000;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--json') {
@@ -78,6 +81,7 @@ function parseArgs(argv: string[]) {
     } else if (arg === '--shape') shape = argv[(i += 1)] ?? null;
     else if (arg === '--dev-flags') devFlags = argv[(i += 1)] ?? '';
     else if (arg === '--memory-flags') memoryFlags = argv[(i += 1)] ?? '';
+    else if (arg === '--idle-conversations') idleConversations = Number(argv[(i += 1)] ?? '10000');
     else if (arg === '--dev-sets') devSets = (argv[(i += 1)] ?? '').split(',').map(Number);
     else if (GROUPS.includes(arg as Group)) groups.push(arg as Group);
     else
@@ -93,6 +97,7 @@ function parseArgs(argv: string[]) {
     devFlags,
     devSets,
     memoryFlags,
+    idleConversations,
   };
 }
 
@@ -158,11 +163,14 @@ async function main() {
   }
   await runMigrations(databaseUrl, { embedded });
   let queries = 0;
+  // While a group asks for it (the idle window), which statements ran and how often.
+  let statementLog: Map<string, number> | null = null;
   const database = createDb(databaseUrl, {
     max: 10,
     embedded,
-    onQuery: () => {
+    onQuery: (_connection, query) => {
       queries += 1;
+      if (statementLog) statementLog.set(query, (statementLog.get(query) ?? 0) + 1);
     },
   });
   let apiUrlForCallbacks = '';
@@ -296,6 +304,29 @@ async function main() {
 
   if (run('slowai'))
     await benchSlowAi({ db: database.db, client: temporal.client, tenantId: tenant.id, apiUrl, sender, openai }, print);
+
+  if (run('idle'))
+    await benchIdle(
+      {
+        appEnv,
+        db: database.db,
+        client: temporal.client,
+        connection,
+        log,
+        payloadKeys,
+        workflowBundle,
+        twilio,
+        sender,
+        queries: () => queries,
+        logStatements: (on) => {
+          const log = statementLog;
+          statementLog = on ? new Map() : null;
+          return log;
+        },
+        conversations: args.idleConversations,
+      },
+      print,
+    );
 
   const throughput = { cliPath: cli.path, stack, sender, replies, chosen };
   if (run('throughput') || run('curve'))

@@ -16,7 +16,7 @@ export interface DbHandle {
 /** `embedded`: the PGlite server shares one session between connections, so only unnamed statements are safe. */
 export function createDb(
   url: string,
-  options: { max?: number; embedded?: boolean; onQuery?: () => void } = {},
+  options: { max?: number; embedded?: boolean; onQuery?: (connection: number, query: string) => void } = {},
 ): DbHandle {
   const client = postgres(url, {
     max: options.max ?? 10,
