@@ -132,8 +132,12 @@ const fields = z.object({
   WHATSAPP_WINDOW: duration('24h'),
   /** Hybrid mode: an AI draft no agent sent, edited or rejected this long raises a `draft_unattended` alert. */
   HYBRID_DRAFT_TIMEOUT: duration('5m'),
-  /** F: message bodies (and media links) older than this are blanked by the daily `retention` Schedule; off by default. */
-  RETENTION_MESSAGE_BODIES: retention('off'),
+  /**
+   * F: message bodies (and media links) older than this are blanked by the daily `retention` Schedule. Issue 18 H:
+   * 180 days by default (LGPD art. 6 III, necessity; docs/privacy.md); a tenant may keep longer
+   * (`causeway tenant update --retention-days`); `off` keeps everything.
+   */
+  RETENTION_MESSAGE_BODIES: retention('180d'),
   /** F: AI result texts and thread summaries; unset: the same limit as RETENTION_MESSAGE_BODIES (they quote it). */
   RETENTION_AI_TEXTS: retention('inherit'),
   /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */

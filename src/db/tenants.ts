@@ -82,7 +82,7 @@ export async function createTenant(db: Database, input: NewTenant) {
   return db.transaction(async (tx) => {
     const [tenant] = await tx
       .insert(tenants)
-      .values({ slug: input.slug, name: input.name, hashKey: newHashKey() })
+      .values({ slug: input.slug, name: input.name, hashKey: sealSecret(newHashKey()) })
       .returning();
     const [account] = await tx
       .insert(twilioAccounts)
