@@ -47,6 +47,7 @@ export function createAiResponder(env: Env): AiResponder {
         baseURL: env.OPENAI_BASE_URL,
         model: env.OPENAI_MODEL,
         timeoutMs: AI_TIMEOUT_MS,
+        maxOutputTokens: env.AI_MAX_OUTPUT_TOKENS,
       })
     : createScriptedResponder();
 }
@@ -96,6 +97,11 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       },
       whatsappWindowMs: w.env.WHATSAPP_WINDOW,
       hybrid: { draftTimeoutMs: w.env.HYBRID_DRAFT_TIMEOUT },
+      aiBudget: {
+        maxTurnsPerHour: w.env.AI_MAX_TURNS_PER_CONVERSATION_HOUR,
+        maxTokensPerDay: w.env.AI_MAX_TOKENS_PER_TENANT_DAY,
+        promiseMaxDaysAhead: w.env.PROMISE_MAX_DAYS_AHEAD,
+      },
     },
     log: w.log,
     clock: () => new Date(),

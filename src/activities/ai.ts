@@ -13,6 +13,9 @@ import {
   type TurnContext,
 } from '../db/turn';
 import { alertsForTurn } from '../domain/alerts';
+import { promiseRefusal } from '../domain/promise-policy';
+import { raiseAlertOnce } from '../db/alerts';
+import { recordEvents } from '../db/events';
 import { HISTORY_WINDOW } from '../domain/prompts';
 import { childSpan } from '../domain/trace';
 import { AiError, type AiChatMessage } from '../integrations/ai';
@@ -24,6 +27,17 @@ export type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, Summarize
 // D: attachments are described (`[image]`, `[audio 0:12]`), so a media-only message reaches the AI too.
 const toChat = (rows: { direction: 'inbound' | 'outbound'; body: string; media?: MediaItem[] }[]): AiChatMessage[] =>
   rows.map((m) => ({ role: m.direction === 'inbound' ? 'user' : 'assistant', content: messageTextForAi(m) }));
+
+const addUsage = (
+  a: { promptTokens: number; completionTokens: number } | null | undefined,
+  b: { promptTokens: number; completionTokens: number } | null | undefined,
+) =>
+  a || b
+    ? {
+        promptTokens: (a?.promptTokens ?? 0) + (b?.promptTokens ?? 0),
+        completionTokens: (a?.completionTokens ?? 0) + (b?.completionTokens ?? 0),
+      }
+    : null;
 
 async function conversationContext(db: Database, conversationId: string) {
   const row = await loadSummaryContext(db, conversationId);
@@ -89,6 +103,64 @@ export function createAiActivities(deps: ActivityDeps) {
     });
   }
 
+  const budgetConfig = deps.config.aiBudget ?? {
+    maxTurnsPerHour: 30,
+    maxTokensPerDay: 5_000_000,
+    promiseMaxDaysAhead: 60,
+  };
+
+  /** Which limit this turn would pass, if any (the tenant's own limits first, else the deployment's). */
+  function overBudget(budget: TurnContext['budget']): 'turns_per_hour' | 'tokens_per_day' | null {
+    if (budget.turnsLastHour >= (budget.maxTurnsPerHour ?? budgetConfig.maxTurnsPerHour)) return 'turns_per_hour';
+    if (budget.tokensLastDay >= (budget.maxTokensPerDay ?? budgetConfig.maxTokensPerDay)) return 'tokens_per_day';
+    return null;
+  }
+
+  /**
+   * Issue 18 E: over budget, the turn makes no AI call; the conversation goes to a human (the workflow's handoff
+   * path: the handoff notice, HUMAN, the handoff alert) with one `ai_budget_exceeded` alert per conversation (per
+   * tenant for the daily tokens). No ai_results row: no call was made, so there is no result to point at
+   * (aiResultId is read only for promises and drafts, which this answer never carries). A re-run answers the same.
+   */
+  async function budgetHandoff(
+    input: GenerateReplyInput,
+    department: string,
+    limit: 'turns_per_hour' | 'tokens_per_day',
+    span: TraceContext,
+  ): Promise<GeneratedReply> {
+    const raised = await raiseAlertOnce(
+      db,
+      {
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        type: 'ai_budget_exceeded',
+        severity: 'high',
+        message:
+          limit === 'turns_per_hour'
+            ? 'The conversation reached its AI turn limit for the hour; handed to a human'
+            : 'The tenant reached its AI token limit for the day; conversations go to humans',
+        payload: { limit, correlationId: input.correlationId },
+      },
+      limit === 'tokens_per_day',
+    );
+    await recordEvents(db, [
+      {
+        trace: span,
+        type: 'ai.budget_exceeded',
+        level: 'warn',
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        payload: { limit, alertRaised: raised },
+      },
+    ]);
+    return {
+      aiResultId: '',
+      reply: null,
+      action: { type: 'handoff', department, reason: 'ai_budget_exceeded' },
+      output: null,
+    };
+  }
+
   return {
     /** G: the fallback went out because the AI failed after its retries; supervisors see it (one alert per turn). */
     async raiseAiFailureAlert(input: AiFailureAlertInput): Promise<void> {
@@ -137,6 +209,8 @@ export function createAiActivities(deps: ActivityDeps) {
           ...(context.hybrid ? { hybrid: true } : {}),
         };
       }
+      const over = overBudget(context.budget);
+      if (over) return budgetHandoff(input, context.defaultDepartment, over, span);
       const { prompt } = context;
       const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale);
       if (!prompt)
@@ -176,6 +250,45 @@ export function createAiActivities(deps: ActivityDeps) {
         });
       } catch (error) {
         return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);
+      }
+      // Issue 18 E: a promise outside the policy is refused; the model reads the refusal as the tool's answer and
+      // answers again once (counted in this turn's tokens). Refused twice: a human takes over, not silence.
+      if (response.action.type === 'promise') {
+        const refusal = promiseRefusal(response.action, {
+          debtCents: context.budget.debtCents,
+          maxDaysAhead: context.budget.promiseMaxDaysAhead ?? budgetConfig.promiseMaxDaysAhead,
+          now: deps.clock(),
+        });
+        if (refusal) {
+          const first = response;
+          try {
+            response = await deps.ai.respond({
+              system: `${system}\n\nTool result: register_promise(amount=${(first.action as { amountCents: number }).amountCents / 100}, due_date=${JSON.stringify((first.action as { dueDate: string }).dueDate)}) was REFUSED: ${refusal}. Do not call register_promise with these arguments again; tell the customer what is possible.`,
+              history: toChat([...context.history].reverse()),
+              correlationId: input.correlationId,
+            });
+          } catch (error) {
+            return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);
+          }
+          response = { ...response, usage: addUsage(first.usage, response.usage) };
+          if (
+            response.action.type === 'promise' &&
+            promiseRefusal(response.action, {
+              debtCents: context.budget.debtCents,
+              maxDaysAhead: context.budget.promiseMaxDaysAhead ?? budgetConfig.promiseMaxDaysAhead,
+              now: deps.clock(),
+            })
+          )
+            response = {
+              ...response,
+              output: null,
+              action: {
+                type: 'handoff' as const,
+                department: context.defaultDepartment,
+                reason: 'promise refused twice',
+              },
+            };
+        }
       }
       const latencyMs = Math.round(performance.now() - started);
       // Issue 13 C: a handoff the model asked for without naming a department goes to the tenant's default one.

@@ -28,6 +28,11 @@ export interface ActivityDeps {
     whatsappWindowMs: number;
     /** Hybrid mode: a draft no agent acted on this long raises a `draft_unattended` alert (HYBRID_DRAFT_TIMEOUT). */
     hybrid?: { draftTimeoutMs: number };
+    /**
+     * Issue 18 E: the deployment's AI budget and promise bounds (a tenant's own columns override them); absent
+     * (tests that build deps by hand): the env defaults.
+     */
+    aiBudget?: { maxTurnsPerHour: number; maxTokensPerDay: number; promiseMaxDaysAhead: number };
   };
   log: Logger;
   clock: () => Date;

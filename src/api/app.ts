@@ -5,6 +5,7 @@ import { newRootTrace } from '../domain/trace';
 import { addDatabaseGauges, createMetrics, METRICS_CONTENT_TYPE, renderMetrics } from '../observability/metrics';
 import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
+import { auditTrail } from './audit';
 import type { AppDeps, AppEnv } from './context';
 import { adminRoutes } from './routes/admin';
 import { campaignRoutes } from './routes/campaigns';
@@ -53,6 +54,9 @@ export function createApp(appDeps: AppDeps) {
       'request',
     );
   });
+
+  // Issue 18 G: every request of an identified operator leaves one audit_log record (src/api/audit.ts).
+  for (const prefix of ['/api/*', '/console/*', '/codec/*']) app.use(prefix, auditTrail(deps));
 
   app.route('/', healthRoutes(deps));
   // Prometheus scrape target; labels are enums and counts, never numbers, bodies or tenants' secrets.

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Env } from '../config/env';
+import type { AuditNote } from './audit';
 import type { Database } from '../db/client';
 import type { Operator } from '../db/users';
 import type { Logger } from '../logger';
@@ -43,6 +44,8 @@ export type AppEnv = {
     requestId: string;
     log: Logger;
     operator: Operator;
+    /** What the audit record of this request should say beyond its route (src/api/audit.ts). */
+    audit: AuditNote | undefined;
     /** Set by a webhook handler once it knows what became of the request (counted by causeway_webhooks_total). */
     webhookOutcome: WebhookOutcome | undefined;
     /** A rejection's reason when the error code alone says less (`unknown_account` rather than invalid_signature). */

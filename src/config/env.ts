@@ -104,6 +104,18 @@ const fields = z.object({
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Issue 18 E: AI calls one conversation may make in any hour; past it the conversation goes to a human. */
+  AI_MAX_TURNS_PER_CONVERSATION_HOUR: z.coerce.number().int().min(1).max(10_000).default(30),
+  /**
+   * Issue 18 E: AI tokens (prompt + completion) one tenant may spend in any 24 h; past it every conversation that
+   * wants an AI turn goes to a human. 5M is ~2,500 turns of a 2k-token prompt: generous for a desk, a ceiling
+   * for a runaway. Per tenant: `causeway tenant update --ai-max-tokens-per-day`.
+   */
+  AI_MAX_TOKENS_PER_TENANT_DAY: z.coerce.number().int().min(1).default(5_000_000),
+  /** Issue 18 E: max_completion_tokens of every AI call (a reply is a few WhatsApp lines; the JSON adds little). */
+  AI_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(16).max(32_768).default(1024),
+  /** Issue 18 E: a promise to pay may fall at most this many days ahead (per tenant: --promise-max-days). */
+  PROMISE_MAX_DAYS_AHEAD: z.coerce.number().int().min(1).max(3650).default(60),
   MESSAGE_DEBOUNCE: duration('2s'),
   CONVERSATION_IDLE_AFTER: duration('10m'),
   CONVERSATION_CLOSE_AFTER: duration('30m'),
@@ -125,8 +137,12 @@ const fields = z.object({
   WHATSAPP_WINDOW: duration('24h'),
   /** Hybrid mode: an AI draft no agent sent, edited or rejected this long raises a `draft_unattended` alert. */
   HYBRID_DRAFT_TIMEOUT: duration('5m'),
-  /** F: message bodies (and media links) older than this are blanked by the daily `retention` Schedule; off by default. */
-  RETENTION_MESSAGE_BODIES: retention('off'),
+  /**
+   * F: message bodies (and media links) older than this are blanked by the daily `retention` Schedule. Issue 18 H:
+   * 180 days by default (LGPD art. 6 III, necessity; docs/privacy.md); a tenant may keep longer
+   * (`causeway tenant update --retention-days`); `off` keeps everything.
+   */
+  RETENTION_MESSAGE_BODIES: retention('180d'),
   /** F: AI result texts and thread summaries; unset: the same limit as RETENTION_MESSAGE_BODIES (they quote it). */
   RETENTION_AI_TEXTS: retention('inherit'),
   /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */

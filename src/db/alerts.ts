@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { DbOrTx } from './client';
 import { alerts } from './schema';
 
@@ -13,7 +14,9 @@ export type AlertType =
   /** Reconciliation found inbound messages whose webhook never reached us, or could not list the whole window. */
   | 'reconciliation'
   /** Hybrid mode: an AI draft waited longer than HYBRID_DRAFT_TIMEOUT for an agent. */
-  | 'draft_unattended';
+  | 'draft_unattended'
+  /** Issue 18 E: a conversation (or its tenant) used up its AI budget and went to a human. */
+  | 'ai_budget_exceeded';
 
 export interface RaiseAlert {
   tenantId: string;
@@ -38,4 +41,22 @@ export async function raiseAlerts(db: DbOrTx, list: RaiseAlert[]): Promise<void>
       payload: a.payload ?? {},
     })),
   );
+}
+
+/**
+ * One alert per cause: raised unless an unresolved alert of the same type exists for the same conversation (or,
+ * with `tenantWide`, for the tenant, conversation or not) from the last day. Returns whether it was raised.
+ */
+export async function raiseAlertOnce(db: DbOrTx, alert: RaiseAlert, tenantWide = false): Promise<boolean> {
+  const rows = await db.execute<{ id: string }>(sql`
+    insert into ${alerts} (tenant_id, conversation_id, type, severity, message, payload)
+    select ${alert.tenantId}, ${alert.conversationId ?? null}, ${alert.type}, ${alert.severity}, ${alert.message},
+      ${JSON.stringify(alert.payload ?? {})}::jsonb
+    where not exists (
+      select 1 from ${alerts} a
+      where a.tenant_id = ${alert.tenantId} and a.type = ${alert.type} and a.resolved_at is null
+        and a.created_at > now() - interval '1 day'
+        and (${tenantWide} or a.conversation_id = ${alert.conversationId ?? null}))
+    returning id`);
+  return rows.length > 0;
 }

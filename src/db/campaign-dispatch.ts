@@ -1,3 +1,4 @@
+import { openSecret } from '../secrets/keyring';
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { CampaignCounters, CampaignStatus, ClaimedTarget, TraceContext } from '../contract';
 import { isOpen, nextOpening, parseActiveHours, type ActiveHours } from '../domain/active-hours';
@@ -52,7 +53,7 @@ export async function loadCampaignForDispatch(tx: DbOrTx, campaignId: string): P
     .from(campaigns)
     .innerJoin(tenants, eq(tenants.id, campaigns.tenantId))
     .where(eq(campaigns.id, campaignId));
-  return row;
+  return row && { ...row, hashKey: openSecret(row.hashKey) };
 }
 
 export function countersOf(c: CampaignRow, open: number): CampaignCounters {

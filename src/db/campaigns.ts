@@ -1,3 +1,4 @@
+import { openSecret } from '../secrets/keyring';
 import { randomUUID, randomInt } from 'node:crypto';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { campaignWorkflowId, type Channel } from '../contract';
@@ -59,7 +60,8 @@ export async function upsertContacts(
   tenantId: string,
   rows: TargetRow[],
 ): Promise<Map<string, { id: string; optedOut: boolean }>> {
-  const [tenant] = await tx.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenantId));
+  const [sealed] = await tx.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenantId));
+  const tenant = sealed && { hashKey: openSecret(sealed.hashKey) };
   if (!tenant) throw new Error('tenant not found');
   const byPhone = new Map<string, { id: string; optedOut: boolean }>();
   for (let i = 0; i < rows.length; i += CHUNK) {

@@ -242,6 +242,9 @@ export async function blankDecidedDrafts(db: DbOrTx, cutoff: Date): Promise<void
         sql`${suggestedResponses.outcome} is not null`,
         sql`${suggestedResponses.createdAt} < ${cutoff.toISOString()}::timestamptz`,
         sql`${suggestedResponses.draftText} <> ''`,
+        // Issue 18 H: a tenant's longer retention (tenants.retention_days) holds its drafts too.
+        sql`not exists (select 1 from tenants t where t.id = ${suggestedResponses.tenantId} and t.retention_days is not null
+          and ${suggestedResponses.createdAt} >= now() - t.retention_days * interval '1 day')`,
       ),
     );
 }

@@ -1,3 +1,4 @@
+import { openSecret } from '../secrets/keyring';
 import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { bumpCounters } from './campaign-targets';
 import { anonymizeDrafts } from './drafts';
@@ -70,7 +71,11 @@ export async function loadErasure(db: DbOrTx, erasureId: string) {
     .select({ slug: tenants.slug, hashKey: tenants.hashKey })
     .from(tenants)
     .where(eq(tenants.id, row.tenantId));
-  return { row, tenant: tenant!, targets: row.targets ?? emptyErasureTargets() };
+  return {
+    row,
+    tenant: { ...tenant!, hashKey: openSecret(tenant!.hashKey) },
+    targets: row.targets ?? emptyErasureTargets(),
+  };
 }
 
 /**

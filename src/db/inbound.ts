@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { InboundFailureInput } from '../contract/pipeline';
 import type { Channel, MediaItem, TraceContext } from '../contract/types';
 import { childSpan } from '../domain/trace';
+import { openSecret } from '../secrets/keyring';
 import { raiseAlerts } from './alerts';
 import type { Database } from './client';
 import { applyTargetEvent } from './campaign-targets';
@@ -20,8 +21,11 @@ export async function tenantHashKey(db: Database, tenantId: string): Promise<str
   const known = hashKeys.get(tenantId);
   if (known) return known;
   const [row] = await db.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenantId));
-  if (row) hashKeys.set(tenantId, row.hashKey);
-  return row?.hashKey ?? null;
+  if (!row) return null;
+  // Issue 18 H: sealed with the secrets keyring, like auth tokens (a plain row from before opens as is).
+  const key = openSecret(row.hashKey);
+  hashKeys.set(tenantId, key);
+  return key;
 }
 
 export interface InboundRecord {

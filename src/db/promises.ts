@@ -50,11 +50,19 @@ export async function settlePromise(
       .returning({ id: promises.id });
     if (!changed) return false;
     if (p.targetId) {
+      // Issue 18 E: a kept promise pays the target only when the payments cover its debt, not merely the promised
+      // amount (a R$0,01 promise kept is not a debt paid); short of it, the target stays where it was, pending.
+      const coversDebt = sql`(${campaignTargets.debtAmountCents} is null or ${paidCents} >= ${campaignTargets.debtAmountCents})`;
       await tx
         .update(campaignTargets)
         .set(
           outcome === 'fulfilled'
-            ? { state: 'paid', paymentStatus: 'paid', outcome: 'paid', updatedAt: sql`now()` }
+            ? {
+                state: sql`case when ${coversDebt} then 'paid' else ${campaignTargets.state} end`,
+                paymentStatus: sql`case when ${coversDebt} then 'paid' else 'pending' end`,
+                outcome: sql`case when ${coversDebt} then 'paid' else 'promise_kept_partial' end`,
+                updatedAt: sql`now()`,
+              }
             : { paymentStatus: 'overdue', outcome: 'promise_broken', updatedAt: sql`now()` },
         )
         .where(eq(campaignTargets.id, p.targetId));

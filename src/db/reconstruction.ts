@@ -1,6 +1,9 @@
-import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { hasRole } from '../domain/api-keys';
 import type { Database } from './client';
+import { visibleTo } from './console';
 import { contacts, conversations, events } from './schema';
+import type { Operator } from './users';
 
 export interface TraceEvent {
   id: string;
@@ -34,15 +37,97 @@ const columns = {
   payload: events.payload,
 };
 
-/** Seed 001 §6: the events of one trace in time order, and as a tree by parent span. */
-export async function transactionTrace(db: Database, tenantId: string, traceId: string) {
+/** The most events one API answer carries; the next page starts at `nextCursor`. */
+export const RECONSTRUCTION_PAGE = 500;
+
+export interface ReconstructionPage {
+  /** Whose view: an AGENT sees only events of conversations visible to them (visibleTo); absent = everything. */
+  viewer?: Pick<Operator, 'id' | 'tenantId' | 'role' | 'department'>;
+  /** The previous page's `nextCursor`. */
+  after?: string | null;
+  /** Page size; absent = every event (the CLI, run by whoever holds the database anyway). */
+  limit?: number;
+}
+
+/** Opaque page cursor: the last event's timestamp as Postgres prints it (microseconds kept) and its id. */
+export function encodeCursor(at: string, id: string) {
+  return Buffer.from(`${at}|${id}`).toString('base64url');
+}
+export function decodeCursor(cursor: string): { at: string; id: string } | null {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!at || !id || !/^[0-9a-f-]{36}$/.test(id) || !/^\d{4}-\d\d-\d\d[ T][\d:.]+[+-]\d\d(:\d\d)?$/.test(at))
+    return null;
+  return { at, id };
+}
+
+export class CursorError extends Error {
+  override readonly name = 'CursorError';
+}
+
+/**
+ * Issue 18 F: what an AGENT may see of the events. An event of a conversation counts when that conversation is
+ * visible to them; an event with no conversation (the webhook's, a campaign send) when its contact has a
+ * conversation visible to them; events naming neither (campaign-wide) are not theirs. SUPERVISOR and ADMIN: all.
+ */
+function eventsVisibleTo(db: Database, viewer: ReconstructionPage['viewer']): SQL | undefined {
+  if (!viewer || hasRole(viewer.role, 'SUPERVISOR')) return undefined;
+  return or(
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(conversations)
+        .where(and(eq(conversations.id, events.conversationId), visibleTo(viewer))),
+    ),
+    and(
+      isNull(events.conversationId),
+      exists(
+        db
+          .select({ one: sql`1` })
+          .from(conversations)
+          .where(and(eq(conversations.contactId, events.contactId), visibleTo(viewer))),
+      ),
+    ),
+  );
+}
+
+async function pageOfEvents(db: Database, where: (SQL | undefined)[], page: ReconstructionPage) {
+  const cursor = page.after ? decodeCursor(page.after) : null;
+  if (page.after && !cursor) throw new CursorError('invalid cursor');
   const rows = await db
-    .select(columns)
+    .select({ ...columns, cursorAt: sql<string>`${events.occurredAt}::text` })
     .from(events)
-    .where(and(eq(events.traceId, traceId), or(eq(events.tenantId, tenantId), isNull(events.tenantId))))
-    .orderBy(asc(events.occurredAt), asc(events.id));
+    .where(
+      and(
+        ...where,
+        eventsVisibleTo(db, page.viewer),
+        cursor
+          ? sql`(${events.occurredAt}, ${events.id}) > (${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(asc(events.occurredAt), asc(events.id))
+    .limit(page.limit !== undefined ? page.limit + 1 : Number.MAX_SAFE_INTEGER);
+  const more = page.limit !== undefined && rows.length > page.limit;
+  const kept = more ? rows.slice(0, page.limit) : rows;
+  const last = kept[kept.length - 1];
+  return {
+    rows: kept.map(({ cursorAt: _c, ...row }) => row),
+    nextCursor: more && last ? encodeCursor(last.cursorAt, last.id) : null,
+  };
+}
+
+/**
+ * Seed 001 §6: the events of one trace in time order, and as a tree by parent span. Paged (issue 18 F): a 100k-target
+ * campaign's trace is read 500 events at a time; the tree is of the page.
+ */
+export async function transactionTrace(db: Database, tenantId: string, traceId: string, page: ReconstructionPage = {}) {
+  const { rows, nextCursor } = await pageOfEvents(
+    db,
+    [eq(events.traceId, traceId), or(eq(events.tenantId, tenantId), isNull(events.tenantId))],
+    page,
+  );
   if (rows.length === 0) return null;
-  return { traceId, events: rows, tree: buildTree(rows) };
+  return { traceId, events: rows, tree: buildTree(rows), nextCursor };
 }
 
 /** Nodes under their parent span; a parent with no event of its own (or in another trace) makes a root. */
@@ -72,25 +157,27 @@ export interface JourneyCluster {
  * links. Events are found by contact or by one of the contact's conversations (so a broken chain that only
  * knew the conversation is still placed here).
  */
-export async function contactJourney(db: Database, tenantId: string, phone: string) {
+export async function contactJourney(db: Database, tenantId: string, phone: string, page: ReconstructionPage = {}) {
   const [contact] = await db
     .select({ id: contacts.id, name: contacts.name, phone: contacts.phone })
     .from(contacts)
     .where(and(eq(contacts.tenantId, tenantId), eq(contacts.phone, phone)));
   if (!contact) return null;
-  const ids = (
-    await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.contactId, contact.id))
-  ).map((r) => r.id);
-  const rows = await db
-    .select(columns)
-    .from(events)
-    .where(
-      and(
-        or(eq(events.tenantId, tenantId), isNull(events.tenantId)),
-        or(eq(events.contactId, contact.id), ids.length > 0 ? inArray(events.conversationId, ids) : sql`false`),
-      ),
-    )
-    .orderBy(asc(events.occurredAt), asc(events.id));
+  const visible = page.viewer
+    ? and(eq(conversations.contactId, contact.id), visibleTo(page.viewer))
+    : eq(conversations.contactId, contact.id);
+  const ids = (await db.select({ id: conversations.id }).from(conversations).where(visible)).map((r) => r.id);
+  // Issue 18 F: an AGENT with no conversation of this contact in sight gets nothing, not even the name (no
+  // phone → name lookup across departments); the caller answers 404 as for an unknown contact.
+  if (page.viewer && !hasRole(page.viewer.role, 'SUPERVISOR') && ids.length === 0) return null;
+  const { rows, nextCursor } = await pageOfEvents(
+    db,
+    [
+      or(eq(events.tenantId, tenantId), isNull(events.tenantId)),
+      or(eq(events.contactId, contact.id), ids.length > 0 ? inArray(events.conversationId, ids) : sql`false`),
+    ],
+    page,
+  );
   const clusters = new Map<string, JourneyCluster>();
   for (const row of rows) {
     const cluster = clusters.get(row.traceId) ?? {
@@ -110,5 +197,5 @@ export async function contactJourney(db: Database, tenantId: string, phone: stri
   const links = list
     .filter((c) => c.causalTraceId && known.has(c.causalTraceId))
     .map((c) => ({ from: c.causalTraceId!, to: c.traceId }));
-  return { contact, clusters: list, links };
+  return { contact, clusters: list, links, nextCursor };
 }

@@ -38,6 +38,13 @@ export const tenants = pgTable('tenants', {
   assistantType: text('assistant_type').notNull().default('support'),
   /** The department a handoff goes to when the AI did not name one (wants_human without the transfer tool). */
   defaultDepartment: text('default_department').notNull().default('support'),
+  /** AI budget (issue 18 E): null = the deployment's AI_MAX_TURNS_PER_CONVERSATION_HOUR / AI_MAX_TOKENS_PER_TENANT_DAY. */
+  aiMaxTurnsPerHour: integer('ai_max_turns_per_hour'),
+  aiMaxTokensPerDay: bigint('ai_max_tokens_per_day', { mode: 'number' }),
+  /** How far ahead a promise to pay may fall (days); null = PROMISE_MAX_DAYS_AHEAD. */
+  promiseMaxDaysAhead: integer('promise_max_days_ahead'),
+  /** Retention of message bodies and AI texts (days); null = the deployment default. Never shorter than it. */
+  retentionDays: integer('retention_days'),
   createdAt: createdAt(),
 });
 
@@ -343,6 +350,8 @@ export const aiResults = pgTable(
   (t) => [
     index('ai_results_correlation_idx').on(t.correlationId),
     index('ai_results_conversation_idx').on(t.conversationId, t.createdAt),
+    // E: the tenant's AI tokens of the last day are summed before each turn.
+    index('ai_results_tenant_created_idx').on(t.tenantId, t.createdAt),
     index('ai_results_retention_idx')
       .on(t.createdAt)
       .where(sql`output is not null or error is not null`),
@@ -793,6 +802,8 @@ export const operatorSessions = pgTable('operator_sessions', {
     .notNull()
     .references(() => users.id),
   tokenHash: text('token_hash').notNull().unique(),
+  /** The API key the session was opened with: revoking that key ends the session (null: opened before this column). */
+  apiKeyId: uuid('api_key_id').references(() => apiKeys.id),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
   createdAt: createdAt(),
@@ -998,5 +1009,43 @@ export const redeliveryInbox = pgTable(
     index('redelivery_inbox_pending_idx')
       .on(t.createdAt)
       .where(sql`state = 'pending'`),
+  ],
+);
+
+export const AUDIT_OUTCOMES = ['ok', 'denied', 'not_found', 'rejected', 'error'] as const;
+
+/**
+ * Issue 18 G: what operators and admins did, append-only (a trigger refuses UPDATE, TRUNCATE and any DELETE but the
+ * retention purge's; see the migration and docs/audit.md). Never a phone number or a message text: targets are ids,
+ * a contact is named by its keyed hash (`contact:<hash>`), query strings and bodies are not recorded.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id').notNull(),
+    /** user: an operator through the API, console or codec; cli: someone at the server's shell. */
+    actorType: text('actor_type', { enum: ['user', 'cli'] }).notNull(),
+    actorUserId: uuid('actor_user_id'),
+    /** The API key that authenticated the request (for a console session: the key it was opened with). */
+    actorKeyId: uuid('actor_key_id'),
+    /** CLI: `cli:<OS user>`; operators: null (their user id says who). */
+    actorLabel: text('actor_label'),
+    role: text('role'),
+    via: text('via', { enum: ['api', 'console', 'codec', 'cli'] }).notNull(),
+    /** `METHOD /route/:pattern` for a request, a dotted verb (`user.disable`) for an explicit record. */
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    requestId: text('request_id'),
+    outcome: text('outcome', { enum: AUDIT_OUTCOMES }).notNull(),
+    status: integer('status'),
+    /** Ids and enums only (other route params, counts); never text an operator or a customer typed. */
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('audit_log_tenant_time_idx').on(t.tenantId, t.occurredAt),
+    index('audit_log_actor_time_idx').on(t.actorUserId, t.occurredAt),
   ],
 );

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { keyring, open, seal, sealedKeyId, type Keyring } from '../secrets/keyring';
 import type { Database } from './client';
-import { twilioAccounts } from './schema';
+import { tenants, twilioAccounts } from './schema';
 
 export interface SealResult {
   /** Plain rows (from before encryption) now sealed. */
@@ -10,6 +10,8 @@ export interface SealResult {
   resealed: number;
   /** Ids of keys not in the ring that some rows are sealed with: those rows stay as they are (and do not open). */
   unknownKeyIds: string[];
+  /** Tenants' contact-hash keys sealed or re-sealed (issue 18 H). */
+  hashKeysSealed: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function sealStoredSecrets(
     .select({ id: twilioAccounts.id, authToken: twilioAccounts.authToken })
     .from(twilioAccounts)
     .where(options.accountSids ? inArray(twilioAccounts.accountSid, options.accountSids) : undefined);
-  const result: SealResult = { sealed: 0, resealed: 0, unknownKeyIds: [] };
+  const result: SealResult = { sealed: 0, resealed: 0, unknownKeyIds: [], hashKeysSealed: 0 };
   for (const row of rows) {
     const keyId = sealedKeyId(row.authToken);
     if (keyId === ring.current.id) continue;
@@ -45,6 +47,25 @@ export async function sealStoredSecrets(
     if (updated.length === 0) continue;
     if (keyId === null) result.sealed += 1;
     else result.resealed += 1;
+  }
+  // Issue 18 H: the tenants' contact-hash keys, sealed the same way (only on a full pass: tests limit by account).
+  if (!options.accountSids) {
+    const keys = await db.select({ id: tenants.id, hashKey: tenants.hashKey }).from(tenants);
+    for (const row of keys) {
+      const keyId = sealedKeyId(row.hashKey);
+      if (keyId === ring.current.id) continue;
+      if (keyId !== null && !ring.byId.has(keyId)) {
+        if (!result.unknownKeyIds.includes(keyId)) result.unknownKeyIds.push(keyId);
+        continue;
+      }
+      const plain = keyId === null ? row.hashKey : open(ring, row.hashKey);
+      const updated = await db
+        .update(tenants)
+        .set({ hashKey: seal(ring, plain) })
+        .where(and(eq(tenants.id, row.id), eq(tenants.hashKey, row.hashKey)))
+        .returning({ id: tenants.id });
+      if (updated.length > 0) result.hashKeysSealed += 1;
+    }
   }
   return result;
 }

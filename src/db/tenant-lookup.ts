@@ -85,7 +85,7 @@ export async function findTenantWithHashKey(
     .select({ id: tenants.id, slug: tenants.slug, hashKey: tenants.hashKey })
     .from(tenants)
     .where('id' in tenant ? eq(tenants.id, tenant.id) : eq(tenants.slug, tenant.slug));
-  return row ?? null;
+  return row ? { ...row, hashKey: openSecret(row.hashKey) } : null;
 }
 
 /** Every tenant number on a channel with its account's SID and (sealed) auth token, oldest first (`causeway simulate`). */

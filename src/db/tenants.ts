@@ -82,7 +82,7 @@ export async function createTenant(db: Database, input: NewTenant) {
   return db.transaction(async (tx) => {
     const [tenant] = await tx
       .insert(tenants)
-      .values({ slug: input.slug, name: input.name, hashKey: newHashKey() })
+      .values({ slug: input.slug, name: input.name, hashKey: sealSecret(newHashKey()) })
       .returning();
     const [account] = await tx
       .insert(twilioAccounts)
@@ -136,6 +136,13 @@ export interface TenantChange {
   hybrid?: { enabled: boolean; department: string | null };
   /** Where handoffs go when the AI names no department (issue 13 C). */
   defaultDepartment?: string;
+  /** Issue 18 E/H: the tenant's own limits; null goes back to the deployment's default. */
+  limits?: Partial<{
+    aiMaxTurnsPerHour: number | null;
+    aiMaxTokensPerDay: number | null;
+    promiseMaxDaysAhead: number | null;
+    retentionDays: number | null;
+  }>;
 }
 
 export class TenantChangeError extends Error {
@@ -143,6 +150,7 @@ export class TenantChangeError extends Error {
 }
 
 export interface TenantDetails {
+  id: string;
   slug: string;
   name: string;
   locale: string;
@@ -150,6 +158,13 @@ export interface TenantDetails {
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
   /** Hybrid mode settings: the tenant's (department null) and per-department overrides. */
   hybrid: { department: string | null; enabled: boolean }[];
+  /** Issue 18 E/H: the tenant's own limits (null: the deployment's default). */
+  limits: {
+    aiMaxTurnsPerHour: number | null;
+    aiMaxTokensPerDay: number | null;
+    promiseMaxDaysAhead: number | null;
+    retentionDays: number | null;
+  };
 }
 
 export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetails | null> {
@@ -160,6 +175,12 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
       name: tenants.name,
       locale: tenants.locale,
       defaultDepartment: tenants.defaultDepartment,
+      limits: {
+        aiMaxTurnsPerHour: tenants.aiMaxTurnsPerHour,
+        aiMaxTokensPerDay: tenants.aiMaxTokensPerDay,
+        promiseMaxDaysAhead: tenants.promiseMaxDaysAhead,
+        retentionDays: tenants.retentionDays,
+      },
     })
     .from(tenants)
     .where(eq(tenants.slug, slug));
@@ -175,8 +196,10 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     .where(eq(phoneNumbers.tenantId, tenant.id))
     .orderBy(phoneNumbers.channel, phoneNumbers.phone);
   return {
+    id: tenant.id,
     slug: tenant.slug,
     name: tenant.name,
+    limits: tenant.limits,
     locale: tenant.locale,
     hybrid: await listHybridSettings(db, tenant.id),
     defaultDepartment: tenant.defaultDepartment,
@@ -216,6 +239,8 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
     }
     if (change.hybrid) await setHybridMode(tx, { tenantId: tenant.id, ...change.hybrid });
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
+    if (change.limits && Object.keys(change.limits).length > 0)
+      await tx.update(tenants).set(change.limits).where(eq(tenants.id, tenant.id));
     if (change.defaultDepartment !== undefined)
       await tx.update(tenants).set({ defaultDepartment: change.defaultDepartment }).where(eq(tenants.id, tenant.id));
     if (change.authToken !== undefined)

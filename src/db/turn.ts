@@ -33,6 +33,15 @@ export interface TurnContext {
    * re-run after a lost workflow task, or a retry after the result was stored. The caller returns it as it is.
    */
   prior: { id: string; output: Record<string, unknown> } | null;
+  /** Issue 18 E: this conversation's AI calls in the last hour, the tenant's tokens in the last day, its limits. */
+  budget: {
+    turnsLastHour: number;
+    tokensLastDay: number;
+    maxTurnsPerHour: number | null;
+    maxTokensPerDay: number | null;
+    promiseMaxDaysAhead: number | null;
+    debtCents: number | null;
+  };
 }
 
 /**
@@ -86,7 +95,18 @@ export async function loadTurnContext(
     conv as (
       select c.assistant_type as "assistantType", c.summary, c.summarized_until as "summarizedUntil",
         c.contact_id as "contactId", t.locale as "tenantLocale", t.default_department as "defaultDepartment",
-        ${hybridEnabledFor({ tenantId: sql.raw('c.tenant_id'), department: sql.raw('coalesce(c.department, t.default_department)') })} as hybrid
+        ${hybridEnabledFor({ tenantId: sql.raw('c.tenant_id'), department: sql.raw('coalesce(c.department, t.default_department)') })} as hybrid,
+        -- Issue 18 E: the AI budget, counted in the database (every call is an ai_results row), not in workflow memory.
+        (select count(*) from ai_results r
+          where r.conversation_id = c.id and r.created_at > now() - interval '1 hour')::int as "turnsLastHour",
+        (select coalesce(sum(coalesce(r.prompt_tokens, 0) + coalesce(r.completion_tokens, 0)), 0) from ai_results r
+          where r.tenant_id = c.tenant_id and r.created_at > now() - interval '1 day')::bigint as "tokensLastDay",
+        t.ai_max_turns_per_hour as "maxTurnsPerHour", t.ai_max_tokens_per_day as "maxTokensPerDay",
+        t.promise_max_days_ahead as "promiseMaxDaysAhead",
+        -- The debt a promise is bounded by: the contact's target that registerPromiseOnce would link (60 days).
+        (select ct.debt_amount_cents from campaign_targets ct
+          where ct.contact_id = c.contact_id and ct.last_attempt_at > now() - interval '60 days'
+          order by ct.last_attempt_at desc limit 1) as "debtCents"
       from conversations c join tenants t on t.id = c.tenant_id
       where c.id = ${input.conversationId}
     ),
@@ -132,6 +152,14 @@ export async function loadTurnContext(
     tenantLocale: row.conv.tenantLocale,
     defaultDepartment: row.conv.defaultDepartment,
     hybrid: row.conv.hybrid === true,
+    budget: {
+      turnsLastHour: Number(row.conv.turnsLastHour),
+      tokensLastDay: Number(row.conv.tokensLastDay),
+      maxTurnsPerHour: row.conv.maxTurnsPerHour,
+      maxTokensPerDay: row.conv.maxTokensPerDay === null ? null : Number(row.conv.maxTokensPerDay),
+      promiseMaxDaysAhead: row.conv.promiseMaxDaysAhead,
+      debtCents: row.conv.debtCents === null ? null : Number(row.conv.debtCents),
+    },
     campaign: row.camp,
     prompt: row.prompt,
     history: row.hist,
@@ -139,6 +167,12 @@ export async function loadTurnContext(
 }
 
 interface TurnConv {
+  turnsLastHour: number;
+  tokensLastDay: number;
+  maxTurnsPerHour: number | null;
+  maxTokensPerDay: number | null;
+  promiseMaxDaysAhead: number | null;
+  debtCents: number | null;
   assistantType: string;
   summary: string | null;
   summarizedUntil: string | null;

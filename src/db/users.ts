@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { apiKeyMatches, generateApiKey, parseApiKey, type Role } from '../domain/api-keys';
 import type { Database } from './client';
-import { apiKeys, tenants, users } from './schema';
+import { apiKeys, operatorSessions, tenants, users } from './schema';
 
 export interface Operator {
   id: string;
@@ -10,6 +10,8 @@ export interface Operator {
   name: string;
   role: Role;
   department: string | null;
+  /** The API key that authenticated this request (a console or codec session: the key it was opened with). */
+  keyId: string | null;
 }
 
 /** Creates a user with one API key; the key is returned once and only its hash is stored. */
@@ -58,7 +60,7 @@ export async function findOperatorByApiKey(db: Database, key: string): Promise<O
     .update(apiKeys)
     .set({ lastUsedAt: sql`now()` })
     .where(eq(apiKeys.id, row.keyId));
-  const { keyId: _keyId, keyHash: _keyHash, ...operator } = row;
+  const { keyHash: _keyHash, ...operator } = row;
   return operator;
 }
 
@@ -67,18 +69,61 @@ export async function rotateApiKeys(
   db: Database,
   userId: string,
   issueNew: boolean,
-): Promise<{ revoked: number; apiKey: string | null } | null> {
+): Promise<{ tenantId: string; revoked: number; apiKey: string | null } | null> {
   return db.transaction(async (tx) => {
-    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId));
+    const [user] = await tx.select({ id: users.id, tenantId: users.tenantId }).from(users).where(eq(users.id, userId));
     if (!user) return null;
     const revoked = await tx
       .update(apiKeys)
       .set({ revokedAt: sql`now()` })
       .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
       .returning({ id: apiKeys.id });
-    if (!issueNew) return { revoked: revoked.length, apiKey: null };
+    if (!issueNew) return { tenantId: user.tenantId, revoked: revoked.length, apiKey: null };
     const key = generateApiKey();
     await tx.insert(apiKeys).values({ userId, prefix: key.prefix, keyHash: key.hash });
-    return { revoked: revoked.length, apiKey: key.key };
+    return { tenantId: user.tenantId, revoked: revoked.length, apiKey: key.key };
   });
+}
+
+/**
+ * Disables (or enables again) one of the tenant's users. A disabled user's keys and sessions stop working at once:
+ * every API request and every console or codec request reads `disabled_at` (findOperatorByApiKey,
+ * findOperatorBySession). Disabling also revokes the open sessions, so enabling the user again does not revive them.
+ * Null when the user is not the tenant's; `changed` false when it already was in that state.
+ */
+export async function setUserDisabled(
+  db: Database,
+  tenantId: string,
+  userId: string,
+  disabled: boolean,
+): Promise<{ id: string; name: string; role: Role; changed: boolean } | null> {
+  return db.transaction(async (tx) => {
+    const [user] = await tx
+      .select({ id: users.id, name: users.name, role: users.role, disabledAt: users.disabledAt })
+      .from(users)
+      .where(and(eq(users.id, userId), eq(users.tenantId, tenantId)))
+      .for('update');
+    if (!user) return null;
+    const changed = (user.disabledAt !== null) !== disabled;
+    if (changed)
+      await tx
+        .update(users)
+        .set({ disabledAt: disabled ? sql`now()` : null })
+        .where(eq(users.id, userId));
+    if (disabled)
+      await tx
+        .update(operatorSessions)
+        .set({ revokedAt: sql`now()` })
+        .where(and(eq(operatorSessions.userId, userId), isNull(operatorSessions.revokedAt)));
+    return { id: user.id, name: user.name, role: user.role, changed };
+  });
+}
+
+/** A user of the tenant (for the CLI's messages); null when there is none. */
+export async function findTenantUser(db: Database, tenantId: string, userId: string) {
+  const [row] = await db
+    .select({ id: users.id, name: users.name, role: users.role, disabledAt: users.disabledAt })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.tenantId, tenantId)));
+  return row ?? null;
 }

@@ -23,6 +23,8 @@ export interface OpenAiResponderOptions {
   model: string;
   /** Must stay below the activity's start-to-close timeout, so Temporal sees a clean failure and retries. */
   timeoutMs: number;
+  /** Issue 18 E: `max_completion_tokens` of every call (default 1024). */
+  maxOutputTokens?: number;
 }
 
 const jsonSchema = z.toJSONSchema(aiTurnOutputSchema, { target: 'draft-7' });
@@ -136,6 +138,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
           messages: [{ role: 'system', content: request.system }, ...request.history],
           response_format: { type: 'json_schema', json_schema: { name: 'turn', strict: true, schema: jsonSchema } },
           tools: TOOLS,
+          max_completion_tokens: options.maxOutputTokens ?? 1024,
           user: request.correlationId,
         });
       } catch (error) {
@@ -189,6 +192,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
               content: `${request.previousSummary ? `Earlier summary:\n${request.previousSummary}\n\n` : ''}Messages:\n${transcript}`,
             },
           ],
+          max_completion_tokens: options.maxOutputTokens ?? 1024,
           user: request.correlationId,
         });
       } catch (error) {

@@ -50,5 +50,12 @@ export async function requestErasure(db: DbOrTx, client: Client, taskQueue: stri
     typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenant.slug }],
     staticSummary: `Erase contact ${hash.slice(0, 8)} of ${tenant.slug} on request`,
   });
-  return { workflowId, runId: handle.firstExecutionRunId, handle, contactHash: hash, tenantSlug: tenant.slug };
+  return {
+    workflowId,
+    runId: handle.firstExecutionRunId,
+    handle,
+    contactHash: hash,
+    tenantId: tenant.id,
+    tenantSlug: tenant.slug,
+  };
 }

@@ -1,3 +1,4 @@
+import { openSecret } from '../../src/secrets/keyring';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CampaignInputError, controlCampaign } from '../../src/campaigns/service';
@@ -162,7 +163,11 @@ describe('campaigns (C1, C2, C6)', () => {
     // After the claim-ahead patch (src/workflows/campaign.ts): the same run with the patch marker.
     await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-pause-resume-claim-ahead');
     const [t] = await h.db.select({ hashKey: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenant.tenantId));
-    await recordHistory(h, pacerWorkflowId(tenant.slug, contactHash(t!.hashKey, `whatsapp:${tenant.phone}`)), 'pacer');
+    await recordHistory(
+      h,
+      pacerWorkflowId(tenant.slug, contactHash(openSecret(t!.hashKey), `whatsapp:${tenant.phone}`)),
+      'pacer',
+    );
   });
 
   it('failed sends are retried with spacing up to max attempts; bad numbers fail alone; the campaign completes', async () => {

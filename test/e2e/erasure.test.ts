@@ -1,3 +1,4 @@
+import { openSecret } from '../../src/secrets/keyring';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -159,7 +160,7 @@ describe('erasure on request (LGPD/GDPR)', () => {
       .select({ hashKey: tenants.hashKey })
       .from(tenants)
       .where(eq(tenants.id, tenant.tenantId));
-    const hash = contactHash(tenantRow!.hashKey, c.phone);
+    const hash = contactHash(openSecret(tenantRow!.hashKey), c.phone);
     expect(workflowId).toBe(`erasure:${tenant.slug}:${hash}`);
     const summary = await waitErasure(workflowId, runId);
     await recordHistory(h, workflowId, 'erasure-contact');
@@ -309,7 +310,9 @@ describe('erasure on request (LGPD/GDPR)', () => {
       .select({ hashKey: tenants.hashKey })
       .from(tenants)
       .where(eq(tenants.id, tenant.tenantId));
-    expect(conversation).toBe(conversationWorkflowId(tenant.slug, contactHash(tenantRow!.hashKey, c.phone)));
+    expect(conversation).toBe(
+      conversationWorkflowId(tenant.slug, contactHash(openSecret(tenantRow!.hashKey), c.phone)),
+    );
     const snapshot = await h.client.workflow.getHandle(conversation).query(conversationSnapshotQuery);
     expect(snapshot.turns).toBeLessThanOrEqual(1);
   }, 180_000);

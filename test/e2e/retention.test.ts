@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retentionScheduleId, type RetentionResult } from '../../src/contract';
 import { aiResults, contacts, messages } from '../../src/db/schema';
 import { RETENTION_BATCH } from '../../src/activities/retention';
+import { blankMessageBodiesBefore } from '../../src/db/retention';
+import { updateTenant } from '../../src/db/tenants';
 import { retentionInput } from '../../src/temporal/retention-schedule';
 import { recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
@@ -111,5 +113,39 @@ describe('retention of message bodies and AI texts (F)', () => {
           .where(and(eq(messages.contactId, contact!.id), inArray(messages.body, [fresh])))
       ).length,
     ).toBe(1);
+  });
+
+  it('a tenant that keeps its texts longer (--retention-days) keeps them past the default; never shorter', async () => {
+    const longer = await h.createTestTenant();
+    const shorter = await h.createTestTenant();
+    await updateTenant(h.db, longer.slug, { limits: { retentionDays: 400 } });
+    await updateTenant(h.db, shorter.slug, { limits: { retentionDays: 10 } });
+    const ids: Record<string, string> = {};
+    for (const [name, tenant] of [
+      ['longer', longer],
+      ['shorter', shorter],
+    ] as const) {
+      const from = `whatsapp:${randomPhone()}`;
+      await h.postInbound(tenant, { body: `texto-${name}`, from });
+      await h.twilio.waitFor(() => sentTo(h, from).length === 1);
+      const [contact] = await h.db
+        .select({ id: contacts.id })
+        .from(contacts)
+        .where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, from.slice(9))));
+      ids[name] = contact!.id;
+      await h.sql`update messages set created_at = now() - interval '200 days' where contact_id = ${contact!.id}`;
+      // 100 days: younger than the default 180, older than the shorter tenant's 10.
+      await h.sql`insert into messages (tenant_id, contact_id, direction, channel, from_address, to_address, body, sent_by, status, correlation_id, created_at)
+        values (${tenant.tenantId}, ${contact!.id}, 'inbound', 'whatsapp', ${from}, ${tenant.address}, 'cem dias', 'customer', 'received', ${`cem-${randomBytes(4).toString('hex')}`}, now() - interval '100 days')`;
+    }
+    while ((await blankMessageBodiesBefore(h.db, new Date(Date.now() - 180 * DAY), 1000)) > 0);
+    const bodies = async (contactId: string) =>
+      (await h.db.select({ body: messages.body }).from(messages).where(eq(messages.contactId, contactId)))
+        .map((r) => r.body)
+        .sort();
+    // 400 days: the 200-day-old texts stay.
+    expect((await bodies(ids.longer!)).filter((b) => b !== '')).toHaveLength(3);
+    // 10 days is shorter than the default: the default holds (200-day-old blanked, 100-day-old kept).
+    expect(await bodies(ids.shorter!)).toEqual(['', '', 'cem dias']);
   });
 });

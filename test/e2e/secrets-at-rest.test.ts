@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealStoredSecrets } from '../../src/db/secrets';
+import { findTenantWithHashKey } from '../../src/db/tenant-lookup';
+import { contactHash } from '../../src/domain/contact-hash';
 import { findAccount, findTenantSender, updateTenant } from '../../src/db/tenants';
 import {
   installKeyring,
@@ -62,12 +64,14 @@ describe('Twilio auth tokens at rest', () => {
       sealed: 1,
       resealed: 0,
       unknownKeyIds: [],
+      hashKeysSealed: 0,
     });
     expect(await storedToken(tenant.accountSid)).not.toContain(tenant.authToken);
     expect(await sealStoredSecrets(h.db, keyring(), { accountSids: [tenant.accountSid] })).toEqual({
       sealed: 0,
       resealed: 0,
       unknownKeyIds: [],
+      hashKeysSealed: 0,
     });
     expect((await h.postInbound(tenant, { body: 'depois', from: `whatsapp:${randomPhone()}` })).response.status).toBe(
       200,
@@ -88,6 +92,7 @@ describe('Twilio auth tokens at rest', () => {
         sealed: 0,
         resealed: 1,
         unknownKeyIds: [],
+        hashKeysSealed: 0,
       });
       const after = await storedToken(tenant.accountSid);
       expect(after).toMatch(/^enc:v1:rotated-k2:/);
@@ -172,5 +177,27 @@ describe('keyring', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('contact-hash keys at rest (issue 18 H)', () => {
+  it('are sealed with the keyring, not stored beside the hashes; a plain one is sealed with the same hashes', async () => {
+    const tenant = await h.createTestTenant();
+    const read = async () =>
+      (await h.sql<{ hash_key: string }[]>`select hash_key from tenants where id = ${tenant.tenantId}`)[0]!.hash_key;
+    const stored = await read();
+    expect(stored).toMatch(new RegExp(`^enc:v1:${keyring().current.id}:`));
+    const key = open(keyring(), stored);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    const phone = randomPhone();
+    const hashBefore = contactHash(key, phone);
+    // A row from before this change: the plain key still works, and the next pass seals it (hashes unchanged).
+    await h.sql`update tenants set hash_key = ${key} where id = ${tenant.tenantId}`;
+    expect(contactHash((await findTenantWithHashKey(h.db, { id: tenant.tenantId }))!.hashKey, phone)).toBe(hashBefore);
+    expect((await sealStoredSecrets(h.db)).hashKeysSealed).toBeGreaterThanOrEqual(1);
+    const resealed = await read();
+    expect(resealed).toMatch(/^enc:v1:/);
+    expect(resealed).not.toContain(key);
+    expect(contactHash((await findTenantWithHashKey(h.db, { id: tenant.tenantId }))!.hashKey, phone)).toBe(hashBefore);
   });
 });

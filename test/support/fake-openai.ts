@@ -5,6 +5,9 @@ export interface ChatRequest {
   messages: { role: string; content: string }[];
   response_format?: unknown;
   user?: string;
+  /** The output cap (issue 18 E: the service sets it on every call). */
+  max_completion_tokens?: number;
+  max_tokens?: number;
 }
 
 export type ChatResult =

@@ -27,7 +27,16 @@ describe('env', () => {
       LOG_LEVEL: 'info',
       WORKER_MAX_CACHED_WORKFLOWS: 500,
       RECONCILE_MAX_LOOKBACK: 7 * 86_400_000,
+      // Issue 18 E and H.
+      AI_MAX_TURNS_PER_CONVERSATION_HOUR: 30,
+      AI_MAX_TOKENS_PER_TENANT_DAY: 5_000_000,
+      AI_MAX_OUTPUT_TOKENS: 1024,
+      PROMISE_MAX_DAYS_AHEAD: 60,
+      RETENTION_MESSAGE_BODIES: 180 * 86_400_000,
+      RETENTION_AI_TEXTS: 180 * 86_400_000,
     });
+    expect(loadEnv({ RETENTION_MESSAGE_BODIES: 'off' }).RETENTION_MESSAGE_BODIES).toBeNull();
+    expect(loadEnv({ AI_MAX_TURNS_PER_CONVERSATION_HOUR: '5' }).AI_MAX_TURNS_PER_CONVERSATION_HOUR).toBe(5);
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.TEMPORAL_ADDRESS).toBeUndefined();
   });

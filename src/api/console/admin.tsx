@@ -22,10 +22,11 @@ import {
   tenantAssistantType,
   type PromptVersionRow,
 } from '../../db/prompts';
-import { createUser } from '../../db/users';
+import { createUser, setUserDisabled } from '../../db/users';
 import { hasRole, type Role } from '../../domain/api-keys';
 import { diffLines } from '../../domain/line-diff';
 import { parseContentPositions } from '../../domain/whatsapp-window';
+import { noteAudit } from '../audit';
 import type { AppDeps } from '../context';
 import { ActionForm, page, time } from './layout';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
@@ -414,6 +415,13 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
                       Issue key
                     </button>
                   </ActionForm>
+                  {u.id !== c.get('operator').id && (
+                    <ActionForm c={c} action={`/console/admin/users/${u.id}/${u.disabledAt ? 'enable' : 'disable'}`}>
+                      <button type="submit" class={`secondary ${u.disabledAt ? 'enable-user' : 'disable-user'}`}>
+                        {u.disabledAt ? 'Enable' : 'Disable'}
+                      </button>
+                    </ActionForm>
+                  )}
                 </td>
               </tr>
             ))}
@@ -474,6 +482,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
       email: parsed.data.email || null,
     });
     c.get('log').info({ userId: created.user.id, role: created.user.role }, 'console: user added');
+    noteAudit(c, { targetType: 'users', targetId: created.user.id, details: { role: created.user.role } });
     return keyShownOnce(c, 'User added', `${created.user.name} (${created.user.role})`, created.apiKey);
   });
 
@@ -484,6 +493,26 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     const user = (await listUsersWithKeys(db, tenantOf(c))).find((u) => u.id === id);
     return keyShownOnce(c, 'Key issued', user?.name ?? 'the user', issued.apiKey);
   });
+
+  // F: disabling ends the user's keys and sessions at once (checked on every request); not one's own account.
+  for (const action of ['disable', 'enable'] as const)
+    app.post(`/admin/users/:id/${action}`, async (c) => {
+      const id = c.req.param('id') ?? '';
+      if (id === c.get('operator').id)
+        return done(c, '/console/admin/users', 'error', 'You cannot disable or enable yourself.');
+      const user = z.uuid().safeParse(id).success
+        ? await setUserDisabled(db, tenantOf(c), id, action === 'disable')
+        : null;
+      if (!user) return done(c, '/console/admin/users', 'error', 'No such user.');
+      return done(
+        c,
+        '/console/admin/users',
+        'ok',
+        action === 'disable'
+          ? `${user.name} disabled: their keys and console sessions stopped working.`
+          : `${user.name} enabled again (their sessions stay ended; keys that were not revoked work again).`,
+      );
+    });
 
   app.post('/admin/keys/:id/revoke', async (c) => {
     const id = c.req.param('id');

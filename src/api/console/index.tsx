@@ -4,9 +4,11 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { createOperatorSession, revokeOperatorSession } from '../../db/operator-sessions';
 import { findOperatorByApiKey } from '../../db/users';
+import { noteAudit } from '../audit';
 import type { AppDeps } from '../context';
 import { adminPages } from './admin';
 import { agentPages } from './agent';
+import { auditPages } from './audit';
 import { draftPages } from './drafts';
 import { notFoundPage, signInPage } from './layout';
 import {
@@ -25,6 +27,7 @@ const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
   agentPages,
   supervisorPages,
   adminPages,
+  auditPages,
   draftPages,
 ];
 
@@ -68,8 +71,11 @@ export function consoleRoutes(deps: AppDeps) {
     if (!operator) return signInPage(c, 'That API key is not valid (or was revoked).', 401);
     const old = sessionToken(c);
     if (old) await revokeOperatorSession(deps.db, old);
-    const session = await createOperatorSession(deps.db, operator.id, CONSOLE_SESSION_TTL_MS);
+    // Rotation: a sign-in always makes a new session (new random token) and revokes the one the browser held.
+    const session = await createOperatorSession(deps.db, operator, CONSOLE_SESSION_TTL_MS);
     setSessionCookie(c, session.token);
+    c.set('operator', operator);
+    noteAudit(c, { action: 'console.sign_in', targetType: 'key', targetId: operator.keyId ?? undefined });
     c.get('log').info({ operator: operator.id, role: operator.role }, 'console session started');
     return c.redirect('/console', 303);
   });

@@ -20,6 +20,7 @@ export const NAV: { href: string; label: string; role: Role }[] = [
   { href: '/console/admin/users', label: 'Users', role: 'ADMIN' },
   { href: '/console/admin/departments', label: 'Departments', role: 'ADMIN' },
   { href: '/console/admin/templates', label: 'Templates', role: 'ADMIN' },
+  { href: '/console/admin/audit', label: 'Audit log', role: 'ADMIN' },
 ];
 
 /** The one Content-Security-Policy of every console page: no inline script or style, only /console/static/*. */

@@ -5,6 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import { findOperatorBySession } from '../../db/operator-sessions';
 import type { Operator } from '../../db/users';
 import { hasRole, type Role } from '../../domain/api-keys';
+import { noteAudit } from '../audit';
 import type { AppEnv } from '../context';
 import { notFoundPage } from './layout';
 
@@ -81,6 +82,8 @@ export function takeFlash(c: Context): { kind: 'ok' | 'error'; text: string } | 
 /** POST → redirect → GET, with a flash message. */
 export function done(c: Context, to: string, kind: 'ok' | 'error', text: string) {
   flash(c, kind, text);
+  // The answer is a 303 either way: the audit record learns from here whether the action was refused.
+  if (kind === 'error') noteAudit(c, { outcome: 'rejected' });
   return c.redirect(to, 303);
 }
 

@@ -22,9 +22,10 @@ import {
   rollbackPrompt,
   tenantAssistantType,
 } from '../../db/prompts';
-import { createUser } from '../../db/users';
+import { createUser, setUserDisabled } from '../../db/users';
 import { diffLines } from '../../domain/line-diff';
 import { parseContentPositions } from '../../domain/whatsapp-window';
+import { noteAudit } from '../audit';
 import { authenticate, requireRole } from '../auth';
 import { readJson } from '../body';
 import type { AppDeps, AppEnv } from '../context';
@@ -74,6 +75,15 @@ export function adminRoutes(deps: AppDeps) {
     const type = c.req.param('type') ?? '';
     if (!ASSISTANT_TYPE.test(type)) throw new ApiError('not_found', 'no such assistant type');
     return type;
+  };
+
+  // F: a disabled user's keys and sessions stop working at once; an admin cannot lock themselves out this way.
+  const userDisabled = async (c: Context<AppEnv>, disabled: boolean) => {
+    const id = uuid(c.req.param('id'), 'user');
+    if (id === c.get('operator').id) throw new ApiError('conflict', 'you cannot disable or enable yourself');
+    const user = await setUserDisabled(db, tenantOf(c), id, disabled);
+    if (!user) throw new ApiError('not_found', 'no such user');
+    return c.json({ user: { id: user.id, name: user.name, role: user.role, disabled }, changed: user.changed });
   };
 
   return new Hono<AppEnv>()
@@ -139,6 +149,7 @@ export function adminRoutes(deps: AppDeps) {
         email: body.email ?? null,
       });
       const { id, name, role, department, email } = created.user;
+      noteAudit(c, { targetType: 'users', targetId: id, details: { role } });
       // The key is in this answer only; the database keeps its hash.
       return c.json({ user: { id, name, role, department, email }, apiKey: created.apiKey }, 201);
     })
@@ -147,6 +158,8 @@ export function adminRoutes(deps: AppDeps) {
       if (!issued) throw new ApiError('not_found', 'no such user');
       return c.json({ key: { id: issued.id, prefix: issued.prefix }, apiKey: issued.apiKey }, 201);
     })
+    .post('/users/:id/disable', async (c) => userDisabled(c, true))
+    .post('/users/:id/enable', async (c) => userDisabled(c, false))
     .delete('/keys/:id', async (c) => {
       if (!(await revokeApiKey(db, tenantOf(c), uuid(c.req.param('id'), 'key'))))
         throw new ApiError('not_found', 'no such key, or revoked already');

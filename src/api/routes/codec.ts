@@ -12,6 +12,7 @@ import { findOperatorByApiKey, type Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
 import type { Payload } from '@temporalio/common';
 import { isEncryptedPayload, KEY_ID_METADATA, type EncryptionCodec } from '../../temporal/payload-codec';
+import { noteAudit } from '../audit';
 import { readJson } from '../body';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
@@ -100,6 +101,7 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
       if (!/^application\/json\b/i.test(c.req.header('content-type') ?? ''))
         throw new ApiError('unsupported_media_type', 'send application/json');
       const { operator, via } = await identify(c);
+      c.set('operator', operator); // the audit log (src/api/audit.ts) records the decode under this operator
       const requested = c.req.header('x-namespace');
       const input = await readJson(c, body);
       const payloads = input.payloads.map(fromJson);
@@ -156,7 +158,9 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
     const key = typeof form.key === 'string' ? form.key.trim() : '';
     const operator = key ? await findOperatorByApiKey(deps.db, key) : null;
     if (!operator) return signInPage(c, { error: 'That API key is not valid (or was revoked).' }, 401);
-    const session = await createOperatorSession(deps.db, operator.id, SESSION_TTL_MS);
+    const session = await createOperatorSession(deps.db, operator, SESSION_TTL_MS);
+    c.set('operator', operator);
+    noteAudit(c, { action: 'codec.sign_in', targetType: 'key', targetId: operator.keyId ?? undefined });
     setCookie(c, SESSION_COOKIE, session.token, {
       ...cookieScope(c),
       httpOnly: true,

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ErasureRequestError, requestErasure } from '../../temporal/start-erasure';
+import { noteAudit } from '../audit';
 import { authenticate, requireRole } from '../auth';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
@@ -28,6 +29,7 @@ export function contactRoutes(deps: AppDeps) {
             reason,
             requestedBy: `operator:${operator.id}`,
           });
+          noteAudit(c, { action: 'contact.erase', details: { workflowId: started.workflowId, runId: started.runId } });
           return c.json({ erasure: { workflowId: started.workflowId, runId: started.runId, status: 'running' } }, 202);
         } catch (error) {
           if (error instanceof ErasureRequestError) throw new ApiError('bad_request', error.message);

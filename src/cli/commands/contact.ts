@@ -1,6 +1,6 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import { ErasureRequestError, requestErasure } from '../../temporal/start-erasure';
+import { cliActor, recordCliAudit } from '../audit';
 import { CliError, type CliContext } from '../context';
 
 /** `causeway contact erase <phone> --tenant <slug> --reason "…"`: LGPD/GDPR erasure, run as `erasure:<tenant>:<hash>`. */
@@ -22,10 +22,17 @@ export function registerContactCommands(program: Command, ctx: () => CliContext)
           tenant: { slug: o.tenant },
           phone,
           reason: o.reason,
-          requestedBy: `cli:${os.userInfo().username}`,
+          requestedBy: cliActor(),
         }).catch((error: unknown) => {
           if (error instanceof ErasureRequestError) throw new CliError(error.message);
           throw error;
+        });
+        await recordCliAudit(database.db, {
+          tenantId: started.tenantId,
+          action: 'contact.erase',
+          targetType: 'contact',
+          targetId: `contact:${started.contactHash}`,
+          details: { workflowId: started.workflowId, runId: started.runId },
         });
         console.log(`erasure ${started.workflowId} started`);
         console.log(`  ${ctx().webUiLink(started.workflowId)}`);

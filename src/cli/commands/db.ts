@@ -15,7 +15,7 @@ export function registerDbCommands(program: Command, ctx: () => CliContext) {
         // Auth tokens still plain (from before encryption) or under a retired key are sealed with the current key.
         const secrets = await sealStoredSecrets(database.db);
         console.log(
-          `secrets: ${secrets.sealed} auth token(s) sealed, ${secrets.resealed} re-sealed under the current key${secrets.unknownKeyIds.length ? `; sealed with unknown key(s) ${secrets.unknownKeyIds.join(', ')}: add them to CAUSEWAY_SECRETS_KEYS` : ''}`,
+          `secrets: ${secrets.sealed} auth token(s) sealed, ${secrets.resealed} re-sealed under the current key, ${secrets.hashKeysSealed} contact-hash key(s) sealed${secrets.unknownKeyIds.length ? `; sealed with unknown key(s) ${secrets.unknownKeyIds.join(', ')}: add them to CAUSEWAY_SECRETS_KEYS` : ''}`,
         );
       } finally {
         await database.close();

@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import type { Command } from 'commander';
 import {
   activatePromptVersion,
@@ -12,6 +11,7 @@ import {
 } from '../../db/prompts';
 import type { Database } from '../../db/client';
 import { diffLines, formatDiff } from '../../domain/line-diff';
+import { cliActor, recordCliAudit } from '../audit';
 import { CliError, type CliContext } from '../context';
 
 type TenantOpts = { tenant: string; type?: string };
@@ -40,7 +40,7 @@ async function withTenant<T>(
   }
 }
 
-const actor = () => `cli:${os.userInfo().username}`;
+const actor = () => cliActor();
 
 export function registerPromptCommands(program: Command, ctx: () => CliContext) {
   const prompt = program
@@ -100,6 +100,13 @@ export function registerPromptCommands(program: Command, ctx: () => CliContext) 
           actor: actor(),
           activate: o.activate,
         });
+        await recordCliAudit(db, {
+          tenantId: tenant.id,
+          action: 'prompt.add',
+          targetType: 'prompts',
+          targetId: `${type}/${added.version}`,
+          details: { activated: added.active },
+        });
         console.log(
           `tenant ${tenant.slug}: ${type} prompt ${added.version} added${added.active ? ' and activated' : ' (inactive: causeway prompt activate)'}`,
         );
@@ -128,6 +135,12 @@ export function registerPromptCommands(program: Command, ctx: () => CliContext) 
           version,
           actor: actor(),
         });
+        await recordCliAudit(db, {
+          tenantId: tenant.id,
+          action: 'prompt.activate',
+          targetType: 'prompts',
+          targetId: `${type}/${result.active}`,
+        });
         console.log(
           `tenant ${tenant.slug}: ${type} prompt ${result.active} is active (was ${result.previous ?? 'the built-in one'})`,
         );
@@ -138,6 +151,12 @@ export function registerPromptCommands(program: Command, ctx: () => CliContext) 
     async (o: TenantOpts) =>
       withTenant(ctx, o, async (db, tenant, type) => {
         const result = await rollbackPrompt(db, { tenantId: tenant.id, assistantType: type, actor: actor() });
+        await recordCliAudit(db, {
+          tenantId: tenant.id,
+          action: 'prompt.rollback',
+          targetType: 'prompts',
+          targetId: `${type}/${result.to ?? 'built-in'}`,
+        });
         console.log(
           `tenant ${tenant.slug}: ${type} prompt rolled back from ${result.from} to ${result.to ?? 'the built-in one'}`,
         );

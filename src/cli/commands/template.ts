@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
 import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
 import { parseContentPositions } from '../../domain/whatsapp-window';
+import { recordCliAudit } from '../audit';
 import { CliError, type CliContext } from '../context';
 
 /** Twilio Content SIDs are HX followed by 32 hex digits. */
@@ -55,6 +56,13 @@ export function registerTemplateCommands(program: Command, ctx: () => CliContext
           purpose: o.purpose,
           contentSid: o.contentSid,
           variables,
+        });
+        await recordCliAudit(database.db, {
+          tenantId: tenant.id,
+          action: 'template.set',
+          targetType: 'templates',
+          targetId: o.purpose,
+          details: { contentSid: o.contentSid },
         });
         console.log(`tenant ${tenant.slug}: WhatsApp "${o.purpose}" messages outside the window use ${o.contentSid}`);
       } finally {

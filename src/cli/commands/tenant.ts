@@ -11,6 +11,7 @@ import {
 } from '../../db/tenants';
 import { parseAddress } from '../../domain/address';
 import { ensureReconcileSchedule, reconcileScheduleSettings } from '../../temporal/reconcile-schedule';
+import { recordCliAudit } from '../audit';
 import { CliError, type CliContext } from '../context';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -41,6 +42,8 @@ function printTenant(t: TenantDetails) {
         .map((d) => `, ${d.department} ${d.enabled ? 'on' : 'off'}`)
         .join('')}`,
     );
+  const limits = Object.entries(t.limits).filter(([, v]) => v !== null);
+  if (limits.length > 0) console.log(`  own limits: ${limits.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const a of t.accounts) {
     console.log(`  Twilio account ${a.accountSid} (${a.mode})`);
     if (a.numbers.length === 0) console.log('    no numbers');
@@ -180,6 +183,10 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--hybrid <on|off>', 'hybrid mode: the AI drafts replies and an agent sends, edits or rejects them')
     .option('--department <name>', 'with --hybrid: only this department (overrides the tenant-wide setting)')
     .option('--default-department <name>', 'where handoffs go when the AI names no department (default support)')
+    .option('--ai-max-turns-per-hour <n>', 'AI calls one conversation may make in an hour (default: deployment)')
+    .option('--ai-max-tokens-per-day <n>', "the tenant's AI tokens in 24 h (default: deployment)")
+    .option('--promise-max-days <n>', 'how far ahead a promise to pay may fall, in days (default: deployment)')
+    .option('--retention-days <n>', 'keep message bodies and AI texts this many days (at least the deployment default)')
     .action(
       async (
         slug: string,
@@ -192,8 +199,29 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           accountSid?: string;
           hybrid?: string;
           department?: string;
+          aiMaxTurnsPerHour?: string;
+          aiMaxTokensPerDay?: string;
+          promiseMaxDays?: string;
+          retentionDays?: string;
         },
       ) => {
+        // `default` clears the tenant's own value (back to the deployment's).
+        const limit = (flag: string, value: string | undefined, max: number) => {
+          if (value === undefined) return undefined;
+          if (value === 'default') return null;
+          const n = Number(value);
+          if (!Number.isInteger(n) || n < 1 || n > max)
+            throw new CliError(`${flag}: a whole number 1–${max}, or default`);
+          return n;
+        };
+        const limits = Object.fromEntries(
+          Object.entries({
+            aiMaxTurnsPerHour: limit('--ai-max-turns-per-hour', o.aiMaxTurnsPerHour, 10_000),
+            aiMaxTokensPerDay: limit('--ai-max-tokens-per-day', o.aiMaxTokensPerDay, 1e12),
+            promiseMaxDaysAhead: limit('--promise-max-days', o.promiseMaxDays, 3650),
+            retentionDays: limit('--retention-days', o.retentionDays, 36_500),
+          }).filter(([, v]) => v !== undefined),
+        );
         if (o.hybrid !== undefined && o.hybrid !== 'on' && o.hybrid !== 'off')
           throw new CliError('--hybrid takes on or off');
         if (o.department !== undefined && o.hybrid === undefined) throw new CliError('--department goes with --hybrid');
@@ -214,7 +242,8 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           addNumbers.length === 0 &&
           removeNumbers.length === 0 &&
           authToken === undefined &&
-          hybrid === undefined
+          hybrid === undefined &&
+          Object.keys(limits).length === 0
         ) {
           throw new CliError(
             'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token or --hybrid',
@@ -230,6 +259,23 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
             authToken,
             accountSid: o.accountSid,
             hybrid,
+            limits,
+          });
+          await recordCliAudit(database.db, {
+            tenantId: details.id,
+            action: 'tenant.update',
+            targetType: 'tenants',
+            targetId: details.id,
+            details: {
+              changed: [
+                ...(o.name !== undefined ? ['name'] : []),
+                ...(o.defaultDepartment !== undefined ? ['defaultDepartment'] : []),
+                ...(addNumbers.length || removeNumbers.length ? ['numbers'] : []),
+                ...(authToken !== undefined ? ['authToken'] : []),
+                ...(hybrid ? ['hybrid'] : []),
+                ...Object.keys(limits),
+              ],
+            },
           });
           printTenant(details);
           if (authToken !== undefined)

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
 import { listOperators } from '../../db/operators';
 import { findTenantsBySlug } from '../../db/tenant-lookup';
-import { createUser, rotateApiKeys } from '../../db/users';
+import { createUser, rotateApiKeys, setUserDisabled } from '../../db/users';
+import { recordCliAudit } from '../audit';
 import type { Role } from '../../domain/api-keys';
 import { CliError, type CliContext } from '../context';
 
@@ -34,6 +35,13 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
           department: o.department ?? null,
           email: o.email ?? null,
         });
+        await recordCliAudit(database.db, {
+          tenantId: tenant.id,
+          action: 'user.create',
+          targetType: 'users',
+          targetId: created.user.id,
+          details: { role },
+        });
         console.log(`user ${created.user.id} (${role}) added to ${o.tenant}`);
         console.log(`API key (store it now, it is not shown again): ${created.apiKey}`);
       } finally {
@@ -52,12 +60,53 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
       try {
         const result = await rotateApiKeys(database.db, o.id, !o.revokeOnly);
         if (!result) throw new CliError(`no user ${o.id}`);
+        await recordCliAudit(database.db, {
+          tenantId: result.tenantId,
+          action: o.revokeOnly ? 'key.revoke' : 'key.rotate',
+          targetType: 'users',
+          targetId: o.id,
+          details: { revoked: result.revoked },
+        });
         console.log(`revoked ${result.revoked} key(s)`);
         if (result.apiKey) console.log(`new API key (store it now, it is not shown again): ${result.apiKey}`);
       } finally {
         await database.close();
       }
     });
+
+  for (const action of ['disable', 'enable'] as const)
+    user
+      .command(`${action} <userId>`)
+      .description(
+        action === 'disable'
+          ? 'disable an operator: their API keys and console sessions stop working at once'
+          : 'enable a disabled operator again (their old sessions stay ended)',
+      )
+      .requiredOption('--tenant <slug>', 'the tenant the user belongs to')
+      .action(async (userId: string, o: { tenant: string }) => {
+        if (!/^[0-9a-f-]{36}$/i.test(userId)) throw new CliError('<userId> must be a user id (a UUID)');
+        const database = await ctx().database();
+        try {
+          const [tenant] = await findTenantsBySlug(database.db, o.tenant);
+          if (!tenant) throw new CliError(`no tenant ${o.tenant} (causeway tenant list)`);
+          const result = await setUserDisabled(database.db, tenant.id, userId, action === 'disable');
+          if (!result) throw new CliError(`no user ${userId} in tenant ${o.tenant}`);
+          await recordCliAudit(database.db, {
+            tenantId: tenant.id,
+            action: `user.${action}`,
+            targetType: 'users',
+            targetId: userId,
+            details: { changed: result.changed },
+          });
+          console.log(
+            result.changed
+              ? `user ${userId} (${result.name}, ${result.role}) ${action}d`
+              : `user ${userId} (${result.name}) was ${action}d already`,
+          );
+        } finally {
+          await database.close();
+        }
+      });
 
   user
     .command('list')
