@@ -114,7 +114,12 @@ async function main() {
       namespace: env.TEMPORAL_NAMESPACE,
     });
     stops.push(() => dev.stop());
-    const temporal = createTemporalClient({ address: temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
+    const temporal = createTemporalClient({
+      address: temporalAddress,
+      namespace: env.TEMPORAL_NAMESPACE,
+      payloadKeys,
+      refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
+    });
     await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE).finally(() => temporal.close());
     await superviseAndReport(layout, dev.uiUrl, `dev server, SQLite in ${clusterDir(env.CAUSEWAY_DATA_DIR)}`, started);
     return;
