@@ -192,6 +192,7 @@ async function main() {
         port: env.WORKER_METRICS_PORT,
         metrics,
         sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
+        ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}),
       })
     : null;
   if (metricsServer) log.info({ port: env.WORKER_METRICS_PORT }, 'worker metrics at /metrics');

@@ -133,6 +133,11 @@ const fields = z.object({
   /** A draining worker (SIGTERM, deploy) cancels activities still running after this long, so a drain ends. */
   WORKER_SHUTDOWN_FORCE_AFTER: duration('30s'),
   /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
+  /**
+   * Issue 18 D: the bearer token /metrics asks for (API and workers). Unset: open outside production, and the API's
+   * /metrics is off in production (a worker's stays on its own, unpublished port).
+   */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Loopback port of the Temporal SDK's own exporter, appended to the worker's /metrics; default WORKER_METRICS_PORT + 1. */
   WORKER_SDK_METRICS_PORT: z.preprocess(
