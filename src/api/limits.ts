@@ -87,17 +87,23 @@ export function createRateLimiter(options: {
   };
 }
 
+/** The socket's peer address ('unknown' without a socket: app.request() in tests). */
+function peerAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /**
  * The client's address: the socket's peer. Only when that peer is itself a private or loopback address (a reverse
- * proxy in front of the API) is the last X-Forwarded-For entry taken, the one that proxy appended.
+ * proxy in front of the API) is the last X-Forwarded-For entry taken, the one that proxy appended. A client that
+ * reaches the API directly from a private network could choose that header, so the sign-in limit also keeps a
+ * (wider) bucket per peer: rotating X-Forwarded-For does not lift it.
  */
 export function clientAddress(c: Context): string {
-  let peer = 'unknown';
-  try {
-    peer = getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    // app.request() in tests: no socket.
-  }
+  const peer = peerAddress(c);
   if (peer === 'unknown' || !isPublicAddress(peer)) {
     const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (forwarded) return forwarded.slice(0, 64);
@@ -128,9 +134,18 @@ function limited(limiter: ReturnType<typeof createRateLimiter>, keyOf: (c: Conte
   return middleware;
 }
 
-/** Sign-in attempts per client address. */
+/** Sign-in attempts per client address, and ten times as many per socket peer (a proxy carries many clients). */
 export function signInRateLimit(limits: RateLimits['signIn']) {
-  return limited(createRateLimiter(limits), (c) => `ip:${clientAddress(c)}`);
+  const perClient = limited(createRateLimiter(limits), (c) => `ip:${clientAddress(c)}`);
+  const perPeer = limited(
+    createRateLimiter({ capacity: limits.capacity * 10, refillPerSecond: limits.refillPerSecond * 10 }),
+    (c) => `peer:${peerAddress(c)}`,
+  );
+  const middleware: MiddlewareHandler<AppEnv> = (c, next) =>
+    perPeer(c, async () => {
+      await perClient(c, next);
+    });
+  return middleware;
 }
 
 /** API requests per key (hashed: the key never sits in memory as a map key), else per address. */

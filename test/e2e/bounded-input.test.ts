@@ -189,6 +189,22 @@ describe('issue 18 D: bounded input', () => {
       body: new URLSearchParams({ key: agent.apiKey, _csrf: csrfTokenFor('unused') }).toString(),
     });
     expect(other.status).toBe(303);
+    // Rotating X-Forwarded-For does not lift the limit: the socket's peer has its own (ten times wider) bucket.
+    const rotated: number[] = [];
+    for (let i = 0; i < 260 && !rotated.includes(429); i++) {
+      const response = await fetch(`${h.apiUrl}/codec/session`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-forwarded-for': `198.51.100.${i % 250}, 10.0.0.${i % 250}`,
+        },
+        body: new URLSearchParams({ key: `cw_000000000000_${'y'.repeat(32)}` }).toString(),
+      });
+      rotated.push(response.status);
+      await response.text();
+    }
+    expect(rotated).toContain(429);
+    expect(rotated.length).toBeLessThanOrEqual(220);
   });
 
   it('one API key flooding the API gets 429 once its burst is spent', async () => {
