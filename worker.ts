@@ -113,7 +113,9 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
     // Encrypts workflow inputs / results, signals, updates, queries, activity inputs / results, memo and failure
     // messages; a prebuilt workflowBundle must be bundled with FAILURE_CONVERTER_PATH as well.
-    dataConverter: createDataConverter(w.payloadKeys),
+    dataConverter: createDataConverter(w.payloadKeys, {
+      refusePlaintext: w.env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
+    }),
     ...(w.workflowBundle ? { workflowBundle: w.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     // Campaign send activities heartbeat every 100 ms and learn of a pause from a heartbeat's answer: the throttle
@@ -180,6 +182,7 @@ async function main() {
     address: env.TEMPORAL_ADDRESS,
     namespace: env.TEMPORAL_NAMESPACE,
     payloadKeys,
+    refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
   });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   // Plain auth tokens from before encryption, or tokens under a retired key, are sealed anew (idempotent).
@@ -201,6 +204,7 @@ async function main() {
         port: env.WORKER_METRICS_PORT,
         metrics,
         sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
+        ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}),
       })
     : null;
   if (metricsServer) log.info({ port: env.WORKER_METRICS_PORT }, 'worker metrics at /metrics');

@@ -73,7 +73,12 @@ async function main() {
     address = devServer.address;
     log.info({ cli: cli.source, reused: !devServer.owned }, `temporal: dev server at ${address}`);
   }
-  const temporal = createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
+  const temporal = createTemporalClient({
+    address,
+    namespace: env.TEMPORAL_NAMESPACE,
+    payloadKeys,
+    refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
+  });
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   await temporal.close();
 

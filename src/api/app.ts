@@ -6,6 +6,8 @@ import { addDatabaseGauges, createMetrics, METRICS_CONTENT_TYPE, renderMetrics }
 import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
 import { auditTrail } from './audit';
+import { apiRateLimit, boundedInput, DEFAULT_RATE_LIMITS, onPost, signInRateLimit } from './limits';
+import { metricsAuthorized } from '../observability/metrics-auth';
 import type { AppDeps, AppEnv } from './context';
 import { adminRoutes } from './routes/admin';
 import { campaignRoutes } from './routes/campaigns';
@@ -55,12 +57,32 @@ export function createApp(appDeps: AppDeps) {
     );
   });
 
+  // Issue 18 D: request target and body limits before any route reads anything; then the rate limits.
+  app.use('*', boundedInput());
+  const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits };
+  const signIn = signInRateLimit(limits.signIn);
+  for (const path of ['/console/sign-in', '/codec/session']) app.use(path, onPost(signIn));
+  app.use('/api/*', apiRateLimit(limits.api));
+
   // Issue 18 G: every request of an identified operator leaves one audit_log record (src/api/audit.ts).
   for (const prefix of ['/api/*', '/console/*', '/codec/*']) app.use(prefix, auditTrail(deps));
 
   app.route('/', healthRoutes(deps));
-  // Prometheus scrape target; labels are enums and counts, never numbers, bodies or tenants' secrets.
-  app.get('/metrics', async (c) => c.body(await renderMetrics(metrics), 200, { 'Content-Type': METRICS_CONTENT_TYPE }));
+  // Prometheus scrape target; labels are enums and counts, never numbers, bodies or tenants' secrets. Issue 18 D:
+  // behind METRICS_TOKEN when set; without one, not served in production (each scrape runs database queries).
+  app.get('/metrics', async (c) => {
+    const access = metricsAuthorized(deps.env, c.req.header('authorization'));
+    if (access === 'unconfigured')
+      throw new ApiError(
+        'not_found',
+        'GET /metrics needs METRICS_TOKEN in production (then Authorization: Bearer <token>)',
+      );
+    if (access === 'denied') {
+      c.header('WWW-Authenticate', 'Bearer realm="metrics"');
+      throw new ApiError('unauthorized', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+    }
+    return c.body(await renderMetrics(metrics), 200, { 'Content-Type': METRICS_CONTENT_TYPE });
+  });
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));

@@ -7,6 +7,8 @@ import type { Logger } from '../logger';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
 import type { InboxDrainer } from '../temporal/inbox-drainer';
 import type { EncryptionCodec } from '../temporal/payload-codec';
+import type { HostResolver } from '../integrations/public-media-url';
+import type { RateLimits } from './limits';
 
 export interface AppDeps {
   env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
@@ -19,6 +21,8 @@ export interface AppDeps {
         | 'TEMPORAL_UI_PORT'
         | 'CODEC_CORS_ORIGINS'
         | 'TWILIO_API_BASE_URL'
+        | 'METRICS_TOKEN'
+        | 'NODE_ENV'
       >
     >;
   db: Database;
@@ -27,6 +31,10 @@ export interface AppDeps {
   clock?: () => Date;
   /** The payload codec behind /codec/decode and /codec/encode (the same keys as the worker); none: those answer 404. */
   payloadCodec?: EncryptionCodec | null;
+  /** Issue 18 D: per-address sign-in and per-key API rate limits (defaults in src/api/limits.ts). */
+  rateLimits?: Partial<RateLimits>;
+  /** Resolves operator-supplied media hosts for the public-address check (issue 18 A); default: the system's DNS. */
+  resolveHost?: HostResolver;
   /** Drains messages the webhook parked while Temporal was down; made by createApp when not given. */
   inboxDrainer?: InboxDrainer;
   /** The API's series (GET /metrics); made by createApp, with the database gauges, when not given. */

@@ -12,6 +12,7 @@ import type { ConversationRow } from '../db/console';
 import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
+import { publicMediaUrlProblem, type HostResolver } from '../integrations/public-media-url';
 import { ApiError } from './errors';
 import { loadVisibleConversation, updateFailure } from './update-errors';
 
@@ -20,7 +21,13 @@ import { loadVisibleConversation, updateFailure } from './update-errors';
  * console: each goes through the conversation's workflow as an update; its refusals become ApiErrors (409 with the
  * workflow's reason, window_closed, 503 when Temporal is unreachable). `key` makes an action idempotent.
  */
-export function conversationActions(deps: { db: Database; temporal: Client }) {
+export function conversationActions(deps: {
+  db: Database;
+  temporal: Client;
+  env?: { TWILIO_API_BASE_URL?: string };
+  /** Resolves a media URL's host for the public-address check (default: the system resolver); tests inject one. */
+  resolveHost?: HostResolver;
+}) {
   const { db, temporal } = deps;
 
   const load = (operator: Operator, id: string) => loadVisibleConversation(db, operator, id);
@@ -66,9 +73,23 @@ export function conversationActions(deps: { db: Database; temporal: Client }) {
         }),
       );
     },
-    /** D: `mediaUrl` (a public https URL) goes to Twilio as MediaUrl; `body` may then be empty. */
-    reply(operator: Operator, row: ConversationRow, body: string, key: string, mediaUrl?: string) {
+    /**
+     * D: `mediaUrl` goes to Twilio as MediaUrl; `body` may then be empty. Issue 18 A: the URL must be public (https,
+     * no credentials, not Twilio's API, every resolved address global), checked here so the API and the console
+     * share it; Causeway itself never fetches it.
+     */
+    async reply(operator: Operator, row: ConversationRow, body: string, key: string, mediaUrl?: string) {
       assertMayAct(operator, row);
+      if (mediaUrl) {
+        const problem = await publicMediaUrlProblem(mediaUrl, {
+          ...(deps.resolveHost ? { resolve: deps.resolveHost } : {}),
+          ...(deps.env?.TWILIO_API_BASE_URL ? { twilioApiBaseUrl: deps.env.TWILIO_API_BASE_URL } : {}),
+        });
+        if (problem)
+          throw new ApiError('bad_request', `The media URL must be a public https address: it ${problem}.`, {
+            details: [{ path: 'mediaUrl', message: problem }],
+          });
+      }
       const id = updateId('message', row, key);
       return update(row, (h) =>
         h.executeUpdate(agentMessageUpdate, {

@@ -12,7 +12,9 @@ const STATUS = {
   /** WhatsApp: the contact's 24 h window is closed and no `agent_reply` Content template is configured. */
   window_closed: 409,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
+  too_many_requests: 429,
   temporal_unavailable: 503,
   database_unavailable: 503,
   internal: 500,

@@ -43,6 +43,7 @@ const temporal = createTemporalClient({
   address: env.TEMPORAL_ADDRESS,
   namespace: env.TEMPORAL_NAMESPACE,
   payloadKeys,
+  refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
 });
 // TWILIO_* registers or updates its tenant here too (compose runs no `npm start`); failure to do so is not fatal.
 logTwilioEnv(

@@ -9,6 +9,14 @@ export interface CacheOptions {
   ttlMs: number;
   maxEntries: number;
   now?: () => number;
+  /**
+   * Issue 18 D: at most one re-read of a key per this interval (default 1 s). A signature that fails against the
+   * cached token re-reads the current one; without a bound, every forged webhook with a valid AccountSid/To cost a
+   * query. Within the interval the last re-read's answer is used again.
+   */
+  minReloadIntervalMs?: number;
+  /** How long "no such key" is remembered (default: ttlMs, at most 10 s): unknown AccountSids cost one query each per interval. */
+  negativeTtlMs?: number;
 }
 
 /**
@@ -16,31 +24,51 @@ export interface CacheOptions {
  * found for a key is served past its TTL, so a verified webhook can still be taken during a database outage.
  * Security trade-off: during an outage a token rotated shortly before it stays valid (and the new one unknown)
  * until the database answers again; outside an outage a rotation takes effect within the TTL, as before.
- * Only found values are cached: an unknown key is looked up every time, and is an error while the database is down.
- * A data error (not unavailability) is never masked by a stale value.
+ * A key found missing is remembered for `negativeTtlMs` (a flood naming one unknown account costs one query per
+ * interval); a missing key is an error while the database is down. A data error is never masked by a stale value.
  */
 export function createStaleIfErrorCache<K extends unknown[], V>(
   load: (...key: K) => Promise<V | null>,
   options: CacheOptions,
 ) {
   const now = options.now ?? Date.now;
+  const minReloadMs = options.minReloadIntervalMs ?? 1_000;
+  const negativeTtlMs = options.negativeTtlMs ?? Math.min(options.ttlMs, 10_000);
   const cache = new Map<string, { value: V; expires: number }>();
+  const missing = new Map<string, number>();
   // Reloads in flight, per key: concurrent re-checks (a burst of webhooks right after a rotation, or forged ones)
-  // share one query. Not throttled by time: a webhook refused here is lost (Twilio does not retry a 403), so a
-  // re-check is never skipped because another happened a moment earlier.
+  // share one query; a re-check within minReloadMs of the last one reuses its answer (bounded re-read rate).
   const reloading = new Map<string, Promise<V | null>>();
+  const reloaded = new Map<string, { at: number; value: V | null }>();
   async function get(fresh: boolean, key: K): Promise<V | null> {
     const id = JSON.stringify(key);
     const hit = cache.get(id);
-    if (hit && hit.expires > now() && !fresh) return hit.value;
+    if (!fresh) {
+      if (hit && hit.expires > now()) return hit.value;
+      const gone = missing.get(id);
+      if (!hit && gone !== undefined && gone > now()) return null;
+    }
     if (fresh) {
       const inFlight = reloading.get(id);
       if (inFlight) return inFlight;
-      const pending = loadAndStore(id, hit, key).finally(() => reloading.delete(id));
+      const last = reloaded.get(id);
+      if (last && now() - last.at < minReloadMs) return last.value;
+      const pending = loadAndStore(id, hit, key)
+        .then((value) => {
+          bounded(reloaded, id, { at: now(), value });
+          return value;
+        })
+        .finally(() => reloading.delete(id));
       reloading.set(id, pending);
       return pending;
     }
     return loadAndStore(id, hit, key);
+  }
+  /** Insert at the end (most recent); the oldest entry goes when the map is full. */
+  function bounded<T>(map: Map<string, T>, id: string, value: T) {
+    map.delete(id);
+    if (map.size >= options.maxEntries) map.delete(map.keys().next().value!);
+    map.set(id, value);
   }
   async function loadAndStore(id: string, hit: { value: V } | undefined, key: K): Promise<V | null> {
     let value: V | null;
@@ -52,18 +80,19 @@ export function createStaleIfErrorCache<K extends unknown[], V>(
     }
     if (value) {
       // Re-inserting moves the key to the end: eviction drops the least recently refreshed entry.
-      cache.delete(id);
-      if (cache.size >= options.maxEntries) cache.delete(cache.keys().next().value!);
-      cache.set(id, { value, expires: now() + options.ttlMs });
+      bounded(cache, id, { value, expires: now() + options.ttlMs });
+      missing.delete(id);
     } else {
       cache.delete(id);
+      bounded(missing, id, now() + negativeTtlMs);
     }
     return value;
   }
   const lookup = (...key: K) => get(false, key);
   /**
-   * The value as the database has it now (concurrent reloads of a key share one query): a webhook whose signature fails
-   * against a cached token re-checks against the current one, so a rotated token works at once, not after the TTL.
+   * The value as the database has it now (concurrent reloads of a key share one query, and a key is re-read at
+   * most once per minReloadIntervalMs): a webhook whose signature fails against a cached token re-checks against
+   * the current one, so a rotated token works at once, not after the TTL.
    */
   lookup.reload = (...key: K) => get(true, key);
   return lookup;

@@ -46,7 +46,12 @@ export function createCliContext(): CliContext {
       if (!payloadKeys && env.NODE_ENV === 'production')
         throw new CliError("CAUSEWAY_PAYLOAD_KEYS is not set: the service's payloads cannot be encrypted or read");
       const { createTemporalClient } = await import('../temporal/connection');
-      return createTemporalClient({ address, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
+      return createTemporalClient({
+        address,
+        namespace: env.TEMPORAL_NAMESPACE,
+        payloadKeys,
+        refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
+      });
     },
     webUiLink(workflowId: string) {
       const base = env.TEMPORAL_UI_URL ?? runtime?.webUiUrl ?? `http://localhost:${env.TEMPORAL_UI_PORT}`;

@@ -26,6 +26,8 @@ export interface ClusterLayout {
     metrics: number;
   };
   uiPort: number;
+  /** Issue 18 C: the Web UI's write actions (terminate, signal, reset, start); off unless `--ui-write-actions`. */
+  uiWriteActions: boolean;
   /** The API processes, in order (API 1 on PORT, API 2 on PORT + 1). */
   apiPorts: number[];
   workers: number;
@@ -58,6 +60,7 @@ export function clusterLayout(options: {
   databaseUrl: string;
   temporalAddress: string;
   uiPort: number;
+  uiWriteActions?: boolean;
   apiPort: number;
   apis?: number;
   workers?: number;
@@ -85,6 +88,7 @@ export function clusterLayout(options: {
       metrics: f + 9,
     },
     uiPort: options.uiPort,
+    uiWriteActions: options.uiWriteActions ?? false,
     apiPorts: Array.from({ length: options.apis ?? 2 }, (_, i) => options.apiPort + i),
     workers: options.workers ?? 2,
     namespace: options.namespace,
@@ -211,6 +215,8 @@ temporalGrpcAddress: ${q(`127.0.0.1:${layout.frontendPort}`)}
 host: "127.0.0.1"
 port: ${layout.uiPort}
 enableUi: true
+# Loopback only, no login: read-only unless npm run cluster -- --ui-write-actions (docs/security.md).
+disableWriteActions: ${layout.uiWriteActions ? 'false' : 'true'}
 defaultNamespace: ${q(layout.namespace)}
 refreshInterval: 1m
 notifyOnNewVersion: false

@@ -1,7 +1,8 @@
 // `npm run cluster`: the production topology on one machine without Docker. A Temporal server built from its Go
 // module on Postgres (persistence + SQL visibility), its Web UI, two API processes and two worker processes, all
 // with the environment compose gives them. `npm run cluster -- --ensure` only finds or builds the binaries (CI).
-// Options: `--workers N`, `--apis N` (default 2 each), `--no-ui`, and `--dev-server`: the same processes on the
+// Options: `--workers N`, `--apis N` (default 2 each), `--no-ui`, `--ui-write-actions` (the Web UI is read-only
+// without it: issue 18 C), and `--dev-server`: the same processes on the
 // Temporal dev server (SQLite) instead, which is what `npm run bench -- cluster` compares against.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -84,6 +85,7 @@ async function main() {
     databaseUrl,
     temporalAddress,
     uiPort: env.TEMPORAL_UI_PORT,
+    uiWriteActions: argv.includes('--ui-write-actions'),
     apiPort: env.PORT,
     namespace: env.TEMPORAL_NAMESPACE,
     workers: count('--workers', 2),
@@ -114,7 +116,12 @@ async function main() {
       namespace: env.TEMPORAL_NAMESPACE,
     });
     stops.push(() => dev.stop());
-    const temporal = createTemporalClient({ address: temporalAddress, namespace: env.TEMPORAL_NAMESPACE, payloadKeys });
+    const temporal = createTemporalClient({
+      address: temporalAddress,
+      namespace: env.TEMPORAL_NAMESPACE,
+      payloadKeys,
+      refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
+    });
     await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE).finally(() => temporal.close());
     await superviseAndReport(layout, dev.uiUrl, `dev server, SQLite in ${clusterDir(env.CAUSEWAY_DATA_DIR)}`, started);
     return;

@@ -88,6 +88,12 @@ const fields = z.object({
    * Payload encryption keys, `<id>:<base64 of 32 bytes>` separated by commas, newest first: the first encrypts,
    * all decrypt (rotation). Unset: see src/temporal/payload-keys.ts (npm start makes a local key).
    */
+  /**
+   * Issue 18 B: `refuse` makes workers and clients reject payloads that are not encrypted (a forged plain-JSON start
+   * or signal fails its workflow task instead of running); `accept` lets them through (histories written before
+   * encryption). Default: refuse in production, accept elsewhere.
+   */
+  CAUSEWAY_PLAINTEXT_PAYLOADS: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['refuse', 'accept']).optional()),
   CAUSEWAY_PAYLOAD_KEYS: z
     .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
     .transform((value, ctx) => {
@@ -156,6 +162,11 @@ const fields = z.object({
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
   /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
+  /**
+   * Issue 18 D: the bearer token /metrics asks for (API and workers). Unset: open outside production, and the API's
+   * /metrics is off in production (a worker's stays on its own, unpublished port).
+   */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Loopback port of the Temporal SDK's own exporter, appended to the worker's /metrics; default WORKER_METRICS_PORT + 1. */
   WORKER_SDK_METRICS_PORT: z.preprocess(
@@ -218,6 +229,8 @@ const schema = fields
   .transform((env) => ({
     ...env,
     PUBLIC_BASE_URL: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    CAUSEWAY_PLAINTEXT_PAYLOADS:
+      env.CAUSEWAY_PLAINTEXT_PAYLOADS ?? (env.NODE_ENV === 'production' ? ('refuse' as const) : ('accept' as const)),
     CAUSEWAY_DATA_DIR: path.resolve(env.CAUSEWAY_DATA_DIR),
     WORKER_SDK_METRICS_PORT: env.WORKER_SDK_METRICS_PORT ?? Math.min(65535, env.WORKER_METRICS_PORT + 1),
     RETENTION_MESSAGE_BODIES: env.RETENTION_MESSAGE_BODIES === 'inherit' ? null : env.RETENTION_MESSAGE_BODIES,

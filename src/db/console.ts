@@ -323,22 +323,48 @@ export async function tenantInboundFailures(db: Database, tenantId: string, limi
 }
 
 /**
- * The n-th media item of a message the operator may see, and the tenant's Twilio credentials for it (the account
- * named in the media URL must be one of the tenant's). Null for anything else.
+ * Issue 18 A: the n-th media item Twilio delivered on an INBOUND message the operator may see, and the credentials
+ * of the tenant's account it belongs to. The URL was recorded at receipt (signed webhook or Twilio's own Media
+ * list); it is served only if it is exactly Twilio's media URL for this very message
+ * (`<origin>/2010-04-01/Accounts/<AC>/Messages/<this message's SID>/Media/<ME…>`, nothing else: no query, no
+ * userinfo), on one of `origins` (Twilio's API host, or the configured stand-in), and the account is the tenant's.
+ * Outbound media (agent-supplied URLs) never qualify. Null for anything else.
  */
-export async function mediaForOperator(db: Database, operator: Operator, messageId: string, n: number) {
+export async function inboundMediaForOperator(
+  db: Database,
+  operator: Operator,
+  messageId: string,
+  n: number,
+  origins: readonly string[],
+) {
   const [row] = await db
-    .select({ media: messages.media })
+    .select({ media: messages.media, providerSid: messages.providerSid })
     .from(messages)
     .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-    .where(and(eq(messages.id, messageId), eq(messages.tenantId, operator.tenantId), visibleTo(operator)));
+    .where(
+      and(
+        eq(messages.id, messageId),
+        eq(messages.tenantId, operator.tenantId),
+        eq(messages.direction, 'inbound'),
+        eq(messages.sentBy, 'customer'),
+        visibleTo(operator),
+      ),
+    );
   const item = row?.media[n];
-  if (!item) return null;
-  const accountSid = /\/Accounts\/(AC[0-9a-fA-F]{32})\//.exec(item.url)?.[1];
-  if (!accountSid) return null;
+  if (!item || !row.providerSid) return null;
+  const match =
+    /^(https?:\/\/[^/?#@]+)\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\/([A-Z]{2}[0-9a-f]{32})\/Media\/(ME[0-9a-f]{32})$/.exec(
+      item.url,
+    );
+  if (!match) return null;
+  const [, origin, accountSid, messageSid, mediaSid] = match as unknown as [string, string, string, string, string];
+  if (messageSid !== row.providerSid || !origins.includes(origin)) return null;
+  // Rebuilt from its parts and compared whole: what is fetched is exactly what was recorded.
+  const url = `${origin}/2010-04-01/Accounts/${accountSid}/Messages/${messageSid}/Media/${mediaSid}`;
+  if (url !== item.url || new URL(url).origin !== origin) return null;
   const account = await findAccount(db, accountSid);
   if (!account || account.tenantId !== operator.tenantId) return null;
-  return { url: item.url, contentType: item.contentType, accountSid, authToken: account.authToken };
+  return { url, contentType: item.contentType, accountSid, authToken: account.authToken };
 }
 
 /** The department a handoff goes to when the AI named none. */

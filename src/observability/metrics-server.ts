@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { metricsAuthorized } from './metrics-auth';
 import { addSdkMetricsGauge, METRICS_CONTENT_TYPE, renderMetrics, type Metrics } from './metrics';
 
 export interface MetricsServer {
@@ -17,6 +18,8 @@ export async function startMetricsServer(options: {
   host?: string;
   metrics: Metrics;
   sdkMetricsUrl?: string;
+  /** Issue 18 D: METRICS_TOKEN; set, a scrape needs `Authorization: Bearer <token>`. */
+  token?: string;
 }): Promise<MetricsServer> {
   const sdk = options.sdkMetricsUrl
     ? { url: options.sdkMetricsUrl, up: addSdkMetricsGauge(options.metrics) }
@@ -25,6 +28,11 @@ export async function startMetricsServer(options: {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+      return;
+    }
+    // The worker's port is its own (not published by compose): without a token it stays open, in production too.
+    if (metricsAuthorized({ METRICS_TOKEN: options.token }, req.headers.authorization) === 'denied') {
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' }).end();
       return;
     }
     renderMetrics(options.metrics, sdk).then(

@@ -20,12 +20,14 @@ export function createTemporalClient(options: {
   address: string;
   namespace: string;
   payloadKeys: PayloadKey[] | null;
+  /** Issue 18 B: refuse unencrypted payloads (env CAUSEWAY_PLAINTEXT_PAYLOADS, `refuse` by default in production). */
+  refusePlaintext?: boolean;
 }): TemporalClientHandle {
   const connection = Connection.lazy({ address: options.address });
   const client = new Client({
     connection,
     namespace: options.namespace,
-    dataConverter: createDataConverter(options.payloadKeys),
+    dataConverter: createDataConverter(options.payloadKeys, { refusePlaintext: options.refusePlaintext ?? false }),
     interceptors: { workflow: [traceClientInterceptor()] },
   });
   return { client, connection, close: () => connection.close() };

@@ -9,9 +9,23 @@ export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter
  * The one data converter of every client and worker: payloads encrypted with the newest key when keys are
  * configured (null: unencrypted, see resolvePayloadKeys), failure messages and stack traces encoded as payloads.
  */
-export function createDataConverter(keys: PayloadKey[] | null): DataConverter {
+export function createDataConverter(
+  keys: PayloadKey[] | null,
+  options: { refusePlaintext?: boolean } = {},
+): DataConverter {
   return {
     failureConverterPath: FAILURE_CONVERTER_PATH,
-    payloadCodecs: keys && keys.length > 0 ? [new EncryptionCodec(keys)] : [],
+    payloadCodecs:
+      keys && keys.length > 0
+        ? [new EncryptionCodec(keys, { refusePlaintext: options.refusePlaintext ?? false })]
+        : options.refusePlaintext
+          ? [refuseEverything]
+          : [],
   };
 }
+
+/** Refusing plaintext without keys would refuse every payload: say so instead of running a worker that runs nothing. */
+const refuseEverything = {
+  encode: () => Promise.reject(new Error('CAUSEWAY_PLAINTEXT_PAYLOADS=refuse needs CAUSEWAY_PAYLOAD_KEYS')),
+  decode: () => Promise.reject(new Error('CAUSEWAY_PLAINTEXT_PAYLOADS=refuse needs CAUSEWAY_PAYLOAD_KEYS')),
+};

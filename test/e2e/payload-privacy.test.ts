@@ -13,7 +13,7 @@ import {
   type InboundResult,
 } from '../../src/contract';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { codecAudit, messages, promises } from '../../src/db/schema';
+import { codecAudit, conversations, messages, promises } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
@@ -180,6 +180,69 @@ describe('payload encryption (issue 11, A)', () => {
       // A running conversation's history ends mid-run: replay takes it as it is (the last task is not completed).
       await Worker.runReplayHistory({ workflowBundle, dataConverter: rotated }, history, e.workflowId);
     }
+
+    // Issue 18 B, the attack: a SUPERVISOR of another tenant posts every payload of these histories (inputs,
+    // signals, updates, results, failures, memos of the campaign, pacer, inbound, conversation, promise, status and
+    // reconcile workflows), plus a live query answer and an update's, to /codec/decode: none comes back in plaintext.
+    const conversationRow = await eventually(
+      async () =>
+        (await h.db.select().from(conversations).where(eq(conversations.tenantId, tenant.tenantId)))[0] ?? null,
+      5_000,
+      'the conversation row',
+    );
+    expect(
+      (await h.api(`/api/conversations/${conversationRow.id}/takeover`, { key: supervisor.apiKey, body: {} })).status,
+    ).toBe(200);
+    const queried = await h.client.workflowService.queryWorkflow({
+      namespace: h.env.TEMPORAL_NAMESPACE,
+      execution: { workflowId: conversationRow.workflowId },
+      query: { queryType: 'snapshot' },
+    });
+    const queryPayloads = (queried.queryResult?.payloads ?? []).map((payload) => ({ path: 'query', payload }));
+    expect(queryPayloads.length).toBe(1);
+    const tenantPayloads: { type: string; path: string; payload: proto.temporal.api.common.v1.IPayload }[] = [
+      ...queryPayloads.map((q) => ({ type: 'conversationWorkflow', ...q })),
+    ];
+    for (const e of await executionsOfThisRun()) {
+      if (e.type === 'inboxDrainWorkflow') continue; // system: no tenant's data, and unmarked
+      for (const found of payloadsOf(await historyOf(e.workflowId, e.runId)))
+        if (!isCodecExempt(found.path)) tenantPayloads.push({ type: e.type, ...found });
+    }
+    const paths = tenantPayloads.map((p) => p.path).join(' ');
+    for (const kind of ['input', 'signal', 'result', 'acceptedRequest', 'outcome', 'query'])
+      expect(paths, `payloads of kind ${kind}`).toContain(kind === 'signal' ? 'Signaled' : kind);
+    const asJson = tenantPayloads.map((p) => ({
+      metadata: Object.fromEntries(
+        Object.entries(p.payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      ),
+      data: Buffer.from(p.payload.data ?? new Uint8Array()).toString('base64'),
+    }));
+    const decodeAs = async (key: string) => {
+      const response = await fetch(`${h.apiUrl}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-namespace': 'default' },
+        body: JSON.stringify({ payloads: asJson }),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { payloads: typeof asJson }).payloads;
+    };
+    const intruderTenant = await h.createTestTenant();
+    for (const role of ['SUPERVISOR', 'ADMIN'] as const) {
+      const intruder = await h.createOperator(intruderTenant, role);
+      const seen = await decodeAs(intruder.apiKey);
+      seen.forEach((p, i) => expect(p, `${tenantPayloads[i]!.type} ${tenantPayloads[i]!.path}`).toEqual(asJson[i]));
+      const text = seen.map((p) => Buffer.from(p.data, 'base64').toString('utf8')).join('\n');
+      for (const secret of [digits(phone), secretText, 'Mariana Quintela']) expect(text).not.toContain(secret);
+    }
+    // The tenant's own supervisor reads every one of them: each payload carries its tenant's marker.
+    const own = await decodeAs(supervisor.apiKey);
+    own.forEach((p, i) =>
+      expect(
+        Buffer.from(p.metadata.encoding!, 'base64').toString(),
+        `${tenantPayloads[i]!.type} ${tenantPayloads[i]!.path}`,
+      ).not.toBe(ENCRYPTED_ENCODING),
+    );
+    expect(own.map((p) => Buffer.from(p.data, 'base64').toString('utf8')).join('\n')).toContain(secretText);
 
     // The plaintext is there for whoever holds the key: the inbound input decodes to the customer's message.
     const inbound = await historyOf(inboundWorkflowId(messageSid));

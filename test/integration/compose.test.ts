@@ -37,6 +37,8 @@ const COMPOSE_VALUES = [
   'TEMPORAL_UI_URL',
   'WORKER_METRICS_PORT',
   'WORKER_SDK_METRICS_PORT',
+  // Its default follows NODE_ENV: production (compose) refuses plaintext payloads.
+  'CAUSEWAY_PLAINTEXT_PAYLOADS',
 ];
 const CAUSEWAY_SERVICES = ['api', 'worker', 'migrate', 'causeway-setup'];
 
@@ -151,6 +153,7 @@ describe('docker-compose.yml', () => {
       TEMPORAL_ADDRESS: 'temporal:7233',
       WORKER_METRICS_PORT: 9464,
       WORKER_SDK_METRICS_PORT: 9465,
+      CAUSEWAY_PLAINTEXT_PAYLOADS: 'refuse',
     });
   });
 
@@ -184,7 +187,18 @@ describe('docker-compose.yml', () => {
     const published = Object.entries(services).flatMap(([name, s]) =>
       ((asMap(s, name).ports ?? []) as string[]).map((p) => `${name} ${p}`),
     );
-    expect(published.sort()).toEqual(['api 3000:3000', 'temporal-ui 8233:8080']);
+    expect(published.sort()).toEqual(['api 3000:3000', 'temporal-ui 127.0.0.1:8233:8080']);
+  });
+
+  it('issue 18 C: the Web UI is on the host loopback only and read-only unless an operator opts in', () => {
+    const ports = service('temporal-ui').ports as string[];
+    expect(ports.every((p) => p.startsWith('127.0.0.1:'))).toBe(true);
+    const ui = environment('temporal-ui');
+    expect(withNothingSet(ui.TEMPORAL_DISABLE_WRITE_ACTIONS!)).toBe('true');
+    // The opt-in is explicit: only TEMPORAL_UI_DISABLE_WRITE_ACTIONS=false turns write actions on.
+    expect(ui.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('${TEMPORAL_UI_DISABLE_WRITE_ACTIONS:-true}');
+    // The frontend it talks to stays unpublished, so the UI's read-only switch is not bypassed from the host.
+    expect(service('temporal').ports).toBeUndefined();
   });
 
   it('orders start-up: api and worker wait for the migrations and the search attributes, which wait for the cluster', () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { listenLocal, readBody, sendJson } from './http-server';
 
@@ -105,9 +105,31 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   let callbacksInFlight = 0;
   /** Every GET of a media file: for which account, and whether its credentials were right. */
   const mediaRequests: { accountSid: string; authorized: boolean }[] = [];
+  /** Every request the fake saw: path + query, and whether it carried an Authorization header (issue 18 A). */
+  const requests: { method: string; path: string; authorization: boolean }[] = [];
+  /** Every GET of a signed CDN URL the media redirect points at, and whether credentials came along. */
+  const cdnRequests: { mediaSid: string; authorization: boolean }[] = [];
+  const cdnKey = randomBytes(16);
+  const cdnSignature = (mediaSid: string) => createHmac('sha256', cdnKey).update(mediaSid).digest('hex');
 
   const server = await listenLocal(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
+    requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      authorization: !!req.headers.authorization,
+    });
+    // The signed, short-lived CDN URL Twilio's media GET redirects to: no credentials needed (nor wanted).
+    const cdnMatch = /^\/cdn\/(ME[0-9a-f]{32})$/.exec(url.pathname);
+    if (cdnMatch && req.method === 'GET') {
+      cdnRequests.push({ mediaSid: cdnMatch[1]!, authorization: !!req.headers.authorization });
+      const item = received.flatMap((m) => m.media).find((m) => m.sid === cdnMatch[1]);
+      if (!item || url.searchParams.get('Signature') !== cdnSignature(cdnMatch[1]!))
+        return sendJson(res, 403, { message: 'signature does not match' });
+      res.writeHead(200, { 'content-type': item.contentType });
+      res.end(item.data ?? TINY_PNG);
+      return;
+    }
     // A media file (the MediaUrlN of an inbound webhook): like Twilio's, only with the account's credentials.
     const mediaMatch =
       /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\/(MM[0-9a-f]{32}|SM[0-9a-f]{32})\/Media\/(ME[0-9a-f]{32})$/i.exec(
@@ -128,8 +150,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
         .find((m) => m.accountSid === mediaAccount && m.sid === messageSid)
         ?.media.find((m) => m.sid === mediaSid);
       if (!item) return sendJson(res, 404, { code: 20404, message: 'not found', status: 404 });
-      res.writeHead(200, { 'content-type': item.contentType });
-      res.end(item.data ?? TINY_PNG);
+      // Like Twilio: the media content is answered with a redirect to a temporary signed URL on its CDN.
+      res.writeHead(307, { location: `${server.url}/cdn/${item.sid}?Expires=300&Signature=${cdnSignature(item.sid)}` });
+      res.end();
       return;
     }
     // The list, one message, and a message's Media subresource (what reconciliation reads).
@@ -474,6 +497,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       });
     },
     mediaRequests,
+    requests,
+    cdnRequests,
     /** The URL Twilio would put in the webhook's MediaUrlN for a received message's n-th media. */
     mediaUrl(message: { accountSid: string; sid: string }, n: number) {
       const item = received.find((m) => m.accountSid === message.accountSid && m.sid === message.sid)?.media[n];

@@ -24,6 +24,7 @@ import { createMetrics } from '../../src/observability/metrics';
 import { startFakeOpenAi } from './fake-openai';
 import { startFakeTwilio } from './fake-twilio';
 import type { PaymentChecker } from '../../src/integrations/payments';
+import type { HostResolver } from '../../src/integrations/public-media-url';
 
 export const PUBLIC_BASE_URL = 'https://causeway.example.test';
 
@@ -77,7 +78,22 @@ export interface HarnessOptions {
   sdkMetricsAddress?: string;
 }
 
+/**
+ * DNS for the API's public-address check (issue 18 A): this box has no resolver. `example.com` names are public
+ * (IANA's addresses); a test adds its own names (one resolving to loopback, say) to `h.dns`.
+ */
+function testResolver(dns: Map<string, string[]>): HostResolver {
+  return (host) => {
+    const known = dns.get(host.toLowerCase());
+    if (known) return Promise.resolve(known);
+    if (host === 'example.com' || host.endsWith('.example.com'))
+      return Promise.resolve(['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c']);
+    return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
+  };
+}
+
 export async function startHarness(overrides: Record<string, string> = {}, options: HarnessOptions = {}) {
+  const dns = new Map<string, string[]>();
   let apiUrlForCallbacks = '';
   // The fake applies the same WhatsApp window as the service under test (Meta's 24 h unless a test shortens both).
   const window = overrides.WHATSAPP_WINDOW ? { whatsappWindowMs: parseDuration(overrides.WHATSAPP_WINDOW) } : {};
@@ -201,6 +217,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     inboxDrainer,
     webhook,
     payloadCodec: payloadKeys ? new EncryptionCodec(payloadKeys) : null,
+    resolveHost: testResolver(dns),
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -341,6 +358,8 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     openai,
     apiUrl,
     app,
+    /** Host → addresses for the API's media-URL check; names not here fail to resolve (example.com is public). */
+    dns,
     inboxDrainer,
     workerMetrics,
     createTestTenant,

@@ -44,6 +44,18 @@ describe('cluster config', () => {
     expect(yaml).toContain('grpcPort: 7233');
     expect(yaml).toContain('filepath: "/data/cluster/config/dynamicconfig.yaml"');
     expect(renderUiConfig(layout())).toContain('temporalGrpcAddress: "127.0.0.1:7233"');
+    // Issue 18 C: loopback, read-only unless asked for.
+    expect(renderUiConfig(layout())).toContain('host: "127.0.0.1"');
+    expect(renderUiConfig(layout())).toContain('disableWriteActions: true');
+    const writable = clusterLayout({
+      databaseUrl: 'postgres://p@h/causeway',
+      temporalAddress: '127.0.0.1:7233',
+      uiPort: 8233,
+      uiWriteActions: true,
+      apiPort: 3000,
+      namespace: 'default',
+    });
+    expect(renderUiConfig(writable)).toContain('disableWriteActions: false');
   });
 
   it('refuses what it cannot run: a non-loopback frontend, a database name that needs quoting', () => {

@@ -55,6 +55,69 @@ describe('EncryptionCodec', () => {
   });
 });
 
+describe('tenant marker (issue 18 B)', () => {
+  const marker = (p: { metadata?: Record<string, Uint8Array> | null }) =>
+    p.metadata?.['encryption-tenant'] ? new TextDecoder().decode(p.metadata['encryption-tenant']) : null;
+  const wf = (workflowId: string) => ({ type: 'workflow' as const, namespace: 'default', workflowId });
+
+  it('marks by the workflow id, by what it learned of that workflow, else by the payload; unknown stays unmarked', async () => {
+    const codec = new EncryptionCodec([k1]);
+    const reply = defaultPayloadConverter.toPayload({ text: 'Olá Ana' });
+    expect(marker((await codec.encode([reply], wf('conversation:acme:abc123')))[0]!)).toBe('slug:acme');
+    expect(marker((await codec.encode([reply], wf('sender:acme:ff00')))[0]!)).toBe('slug:acme');
+    // inbound:<sid> names no tenant: the start input does, and the codec remembers it for that workflow.
+    const input = defaultPayloadConverter.toPayload({ tenantId: 'u-1', tenantSlug: 'acme', body: 'oi' });
+    expect(marker((await codec.encode([input], wf('inbound:MM1')))[0]!)).toBe('slug:acme');
+    const activity = { type: 'activity' as const, namespace: 'default', workflowId: 'inbound:MM1', isLocal: true };
+    expect(marker((await codec.encode([reply], activity))[0]!)).toBe('slug:acme');
+    // A worker that never encoded it learns it by decoding the (authenticated) start input.
+    const worker = new EncryptionCodec([k1]);
+    const [sealed] = await codec.encode([input], wf('campaign:c-9'));
+    await worker.decode([sealed!], wf('campaign:c-9'));
+    expect(marker((await worker.encode([reply], wf('campaign:c-9')))[0]!)).toBe('slug:acme');
+    // tenantId alone is a marker too; nothing at all: unmarked (shown to no operator by /codec/decode).
+    const byId = defaultPayloadConverter.toPayload({ tenantId: 'u-2', messageSid: 'SM1' });
+    expect(marker((await codec.encode([byId], wf('status:SM1:read')))[0]!)).toBe('id:u-2');
+    expect(marker((await codec.encode([reply], wf('inbox-drain')))[0]!)).toBeNull();
+    expect(marker((await codec.encode([reply]))[0]!)).toBeNull();
+  });
+
+  it('the marker is authenticated: removed, changed or added, the payload no longer decrypts', async () => {
+    const codec = new EncryptionCodec([k1]);
+    const plain = defaultPayloadConverter.toPayload({ body: 'segredo' });
+    const [sealed] = await codec.encode([plain], wf('conversation:acme:abc'));
+    expect(defaultPayloadConverter.fromPayload((await codec.decode([sealed!]))[0]!)).toEqual({ body: 'segredo' });
+    const relabel = (value: string | null) => {
+      const metadata = { ...sealed!.metadata };
+      if (value === null) delete metadata['encryption-tenant'];
+      else metadata['encryption-tenant'] = new TextEncoder().encode(value);
+      return { ...sealed!, metadata };
+    };
+    await expect(codec.decode([relabel('slug:other')])).rejects.toThrow(/failed authentication/);
+    await expect(codec.decode([relabel(null)])).rejects.toThrow(/failed authentication/);
+    const [unmarked] = await codec.encode([plain], wf('inbox-drain'));
+    const forged = {
+      ...unmarked!,
+      metadata: { ...unmarked!.metadata, 'encryption-tenant': new TextEncoder().encode('slug:acme') },
+    };
+    await expect(codec.decode([forged])).rejects.toThrow(/failed authentication/);
+  });
+
+  it('refusePlaintext rejects unencrypted payloads (production) and still opens encrypted ones', async () => {
+    const strict = new EncryptionCodec([k1], { refusePlaintext: true });
+    const plain = defaultPayloadConverter.toPayload({ messageId: 'forged' });
+    await expect(strict.decode([plain])).rejects.toThrow(/unencrypted payload refused/);
+    const [sealed] = await strict.encode([plain]);
+    expect(defaultPayloadConverter.fromPayload((await strict.decode([sealed!]))[0]!)).toEqual({ messageId: 'forged' });
+    expect(loadEnv({ NODE_ENV: 'production' }).CAUSEWAY_PLAINTEXT_PAYLOADS).toBe('refuse');
+    expect(loadEnv({ NODE_ENV: 'test' }).CAUSEWAY_PLAINTEXT_PAYLOADS).toBe('accept');
+    expect(loadEnv({ NODE_ENV: 'production', CAUSEWAY_PLAINTEXT_PAYLOADS: 'accept' }).CAUSEWAY_PLAINTEXT_PAYLOADS).toBe(
+      'accept',
+    );
+    expect(() => loadEnv({ CAUSEWAY_PLAINTEXT_PAYLOADS: 'maybe' })).toThrow(/CAUSEWAY_PLAINTEXT_PAYLOADS/);
+  });
+});
+
 describe('CAUSEWAY_PAYLOAD_KEYS', () => {
   it('parses newest-first lists and rejects bad ones without echoing key material', () => {
     const spec = formatPayloadKeys([k2, k1]);

@@ -6,6 +6,7 @@ describe('tenant cache re-check (a rotated auth token works at once)', () => {
     let token = 'old';
     let queries = 0;
     let release: (() => void) | null = null;
+    let clock = 0;
     const lookup = createStaleIfErrorCache(
       async (_sid: string) => {
         queries += 1;
@@ -13,7 +14,7 @@ describe('tenant cache re-check (a rotated auth token works at once)', () => {
         await new Promise<void>((resolve) => (release = resolve));
         return { token };
       },
-      { ttlMs: 60_000, maxEntries: 10 },
+      { ttlMs: 60_000, maxEntries: 10, now: () => clock },
     );
     expect(await lookup('AC1')).toEqual({ token: 'old' });
     token = 'new';
@@ -22,6 +23,7 @@ describe('tenant cache re-check (a rotated auth token works at once)', () => {
     expect(await lookup.reload('AC1')).toEqual({ token: 'new' });
     expect(queries).toBe(2);
     // A burst of re-checks while one is in flight: one query for all of them.
+    clock += 1_000;
     release = () => undefined;
     const burst = Promise.all([lookup.reload('AC1'), lookup.reload('AC1'), lookup.reload('AC1')]);
     await new Promise((resolve) => setImmediate(resolve));
@@ -29,5 +31,37 @@ describe('tenant cache re-check (a rotated auth token works at once)', () => {
     release();
     expect(await burst).toEqual([{ token: 'new' }, { token: 'new' }, { token: 'new' }]);
     expect(await lookup('AC1')).toEqual({ token: 'new' });
+  });
+});
+
+describe('issue 18 D: forged webhooks cannot buy database reads', () => {
+  it('a flood of failed signatures re-reads a key at most once per interval; an unknown key is remembered', async () => {
+    let queries = 0;
+    let clock = 0;
+    const lookup = createStaleIfErrorCache(
+      async (sid: string) => {
+        queries += 1;
+        await Promise.resolve();
+        return sid === 'AC1' ? { token: 't' } : null;
+      },
+      { ttlMs: 10_000, maxEntries: 100, now: () => clock },
+    );
+    await lookup('AC1');
+    expect(queries).toBe(1);
+    // 1,000 forged webhooks (each failing its signature, each asking for a re-read) in under a second: one query.
+    for (let i = 0; i < 1_000; i++) {
+      await lookup.reload('AC1');
+      clock += 0.5;
+    }
+    expect(queries).toBe(2);
+    clock += 1_000;
+    await lookup.reload('AC1');
+    expect(queries).toBe(3);
+    // An unknown account named 1,000 times: one query until the negative entry expires.
+    for (let i = 0; i < 1_000; i++) expect(await lookup('AC-unknown')).toBeNull();
+    expect(queries).toBe(4);
+    clock += 10_001;
+    await lookup('AC-unknown');
+    expect(queries).toBe(5);
   });
 });

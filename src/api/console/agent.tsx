@@ -11,7 +11,7 @@ import {
   humanQueue,
   humanQueueVersion,
   lastHandoffReason,
-  mediaForOperator,
+  inboundMediaForOperator,
   tenantOperators,
   type ConversationRow,
   type QueueRow,
@@ -22,6 +22,7 @@ import { isTerminal } from '../../domain/conversation-state';
 import { conversationActions } from '../conversation-actions';
 import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
+import { fetchTwilioMedia, MediaFetchError, TWILIO_API_ORIGIN } from '../../integrations/twilio-media';
 import { messageBody } from '../routes/conversations';
 import { draftPanel } from './drafts';
 import { ActionForm, notFoundPage, page, time, waited } from './layout';
@@ -99,6 +100,13 @@ function Messages({ rows }: { rows: Awaited<ReturnType<typeof conversationMessag
           </div>
           {m.body && <div class="body">{m.body}</div>}
           {m.media.map((item, n) => {
+            // Issue 18 A: only what the customer sent goes through the proxy; an operator's URL is shown, not fetched.
+            if (m.sentBy !== 'customer')
+              return (
+                <div class="media">
+                  <span class="media-link">{`media ${n + 1}: ${item.url}`}</span>
+                </div>
+              );
             const src = `/console/media/${m.id}/${n}`;
             const type = item.contentType ?? '';
             return (
@@ -412,27 +420,32 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   });
 
   /**
-   * The authenticated media proxy: Twilio media URLs need the account's credentials, so the API fetches them with
-   * the tenant's account (never another's) and streams them back; the browser never sees the credentials.
+   * The authenticated media proxy (issue 18 A): only media Twilio delivered on an inbound message, matched exactly
+   * against what was recorded at receipt (src/db/console.ts inboundMediaForOperator); the tenant's credentials go
+   * to that URL alone, redirects are followed without them; anything else is 404.
    */
+  const mediaOrigins = [
+    ...new Set([
+      TWILIO_API_ORIGIN,
+      ...(deps.env.TWILIO_API_BASE_URL ? [new URL(deps.env.TWILIO_API_BASE_URL).origin] : []),
+    ]),
+  ];
   app.get('/media/:messageId/:n', async (c) => {
     const n = Number(c.req.param('n'));
     const messageId = c.req.param('messageId');
     if (!Number.isInteger(n) || n < 0 || n > 9 || !/^[0-9a-f-]{36}$/i.test(messageId)) return c.text('not found', 404);
-    const media = await mediaForOperator(db, c.get('operator'), messageId, n);
-    if (!media || !mediaUrlAllowed(media.url, deps)) return c.text('not found', 404);
+    const media = await inboundMediaForOperator(db, c.get('operator'), messageId, n, mediaOrigins);
+    if (!media) return c.text('not found', 404);
     let upstream: Response;
     try {
-      upstream = await fetch(media.url, {
-        headers: { authorization: `Basic ${Buffer.from(`${media.accountSid}:${media.authToken}`).toString('base64')}` },
-        redirect: 'follow',
-        signal: AbortSignal.timeout(15_000),
-      });
-    } catch {
+      upstream = await fetchTwilioMedia(media.url, media, { trustedOrigins: mediaOrigins });
+    } catch (error) {
+      if (error instanceof MediaFetchError) c.get('log').warn({ reason: error.message }, 'media proxy: refused');
       return c.text('media unavailable, retry later', 502);
     }
     if (!upstream.ok || !upstream.body) {
       c.get('log').warn({ status: upstream.status }, 'media proxy: Twilio refused the media');
+      await upstream.body?.cancel();
       return c.text('media unavailable', upstream.status === 404 ? 404 : 502);
     }
     const type = upstream.headers.get('content-type') ?? media.contentType ?? 'application/octet-stream';
@@ -445,17 +458,4 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
       'Cache-Control': 'private, max-age=300',
     });
   });
-}
-
-/** Only Twilio's API (or the configured stand-in) is fetched with the tenant's credentials, never another host. */
-function mediaUrlAllowed(url: string, deps: AppDeps): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  const allowed = new Set(['https://api.twilio.com']);
-  if (deps.env.TWILIO_API_BASE_URL) allowed.add(new URL(deps.env.TWILIO_API_BASE_URL).origin);
-  return allowed.has(parsed.origin);
 }

@@ -11,8 +11,15 @@ import {
 import { findOperatorByApiKey, type Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
 import type { Payload } from '@temporalio/common';
-import { isEncryptedPayload, KEY_ID_METADATA, type EncryptionCodec } from '../../temporal/payload-codec';
+
 import { noteAudit } from '../audit';
+import {
+  isEncryptedPayload,
+  KEY_ID_METADATA,
+  tenantMarkerOf,
+  tenantMarkers,
+  type EncryptionCodec,
+} from '../../temporal/payload-codec';
 import { readJson } from '../body';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
@@ -64,8 +71,8 @@ export function codecOrigins(env: AppDeps['env']): string[] {
  * Identity: the pinned UI (2.42.1, in the CLI's dev server) sends `Authorization` only with its own OIDC login and
  * only to https endpoints, and the dev server has neither; what it can do is `credentials: 'include'` (the UI's
  * "Include cross-origin credentials" codec setting). So an operator signs in here with their API key and gets an
- * HttpOnly session cookie; a Bearer API key works as well (curl, scripts). SUPERVISOR and ADMIN get plaintext,
- * AGENT 403, nobody 401; every request of an identified operator is written to codec_audit.
+ * HttpOnly session cookie; a Bearer API key works as well (curl, scripts). SUPERVISOR and ADMIN get the plaintext of
+ * their own tenant's payloads (issue 18 B: by the payload's authenticated tenant marker), AGENT 403, nobody 401; every request of an identified operator is written to codec_audit.
  */
 export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | null }) {
   const origins = codecOrigins(deps.env);
@@ -116,13 +123,23 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
       let failure: string | null = null;
       if (allowed) {
         try {
-          result = action === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+          if (action === 'encode') result = await codec.encodeForTenant(payloads, operator);
+          else {
+            // Issue 18 B: one namespace serves every tenant; an encrypted payload is opened only when its
+            // authenticated tenant marker names the operator's tenant. Unmarked ones (system workflows, histories
+            // written before the marker) are opened for nobody here: whoever holds CAUSEWAY_PAYLOAD_KEYS reads them.
+            const mine = new Set(tenantMarkers(operator));
+            const open = payloads.filter((p) => isEncryptedPayload(p) && mine.has(tenantMarkerOf(p) ?? ''));
+            const opened = await codec.decode(open);
+            result = payloads.map((p) => {
+              if (!isEncryptedPayload(p)) return p;
+              const at = open.indexOf(p);
+              if (at < 0) withheld++;
+              return at < 0 ? p : opened[at]!;
+            });
+          }
         } catch (error) {
           failure = (error as Error).message;
-        }
-        if (!failure && action === 'decode') {
-          // One namespace serves every tenant: a payload that names another tenant stays encrypted for this operator.
-          result = result.map((p, i) => (belongsToOtherTenant(p, operator) ? (withheld++, payloads[i]!) : p));
         }
       }
       await recordCodecAccess(deps.db, {
@@ -177,34 +194,6 @@ export function codecRoutes(deps: AppDeps & { payloadCodec?: EncryptionCodec | n
     return signInPage(c, null);
   });
   return app;
-}
-
-/**
- * Causeway's workflow inputs carry `tenantId` / `tenantSlug` (inbound, conversation, campaign, promise inputs and
- * signals); a decoded JSON payload naming another tenant than the operator's is not shown. Payloads without these
- * fields (an activity's counts, a string) carry no tenant marker and are returned.
- */
-function belongsToOtherTenant(
-  payload: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null },
-  operator: Operator,
-): boolean {
-  const encoding = payload.metadata?.encoding ? Buffer.from(payload.metadata.encoding).toString('utf8') : '';
-  if (encoding !== 'json/plain') return false;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
-  } catch {
-    return false;
-  }
-  const items: unknown[] = Array.isArray(value) ? value : [value];
-  return items.some((item) => {
-    if (!item || typeof item !== 'object') return false;
-    const { tenantId, tenantSlug } = item as { tenantId?: unknown; tenantSlug?: unknown };
-    return (
-      (typeof tenantId === 'string' && tenantId !== operator.tenantId) ||
-      (typeof tenantSlug === 'string' && tenantSlug !== operator.tenantSlug)
-    );
-  });
 }
 
 function corsFor(origins: string[]) {
