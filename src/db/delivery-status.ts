@@ -10,12 +10,10 @@ import type { TargetEvent } from '../domain/campaign-target';
 import { raiseAlerts } from './alerts';
 import { hasContentTemplate } from './content-templates';
 import { markOptedOut } from './opt-out';
+import type { Redelivery } from '../contract';
 
-/** A follow-up send a failed callback calls for; started as `redeliver:<messageId>:<mode>` (src/temporal/start-redelivery.ts). */
-export interface Redelivery {
-  messageId: string;
-  mode: 'template' | 'retry';
-}
+// Redelivery is part of the contract: the redelivery workflow takes it as its input.
+export type { Redelivery };
 
 /** Resends of one message after retryable delivery errors (30008…), beyond which a human is told instead. */
 export const MAX_DELIVERY_RETRIES = 2;

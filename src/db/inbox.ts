@@ -3,7 +3,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { InboundInput } from '../contract';
 import type { Database } from './client';
 import { inboundInbox } from './schema';
-import { isTemporalUnavailable } from '../temporal/errors';
+import { isTemporalUnavailable } from '../domain/temporal-errors';
 
 /**
  * Stores a verified message Temporal did not take (I4: an acknowledged message must get through). Idempotent by

@@ -4,12 +4,11 @@ import {
   type Client,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
-import { reconcileScheduleId, searchAttributes, type ReconcileInput } from '../contract';
+import { reconcileScheduleId, searchAttributes, workflowType, type ReconcileInput, type Workflows } from '../contract';
 import type { Env } from '../config/env';
 import type { Database } from '../db/client';
 import { listLiveTenantSlugs } from '../db/tenant-lookup';
 import type { Logger } from '../logger';
-import type { reconcileWorkflow } from '../workflows/reconcile';
 
 export interface ReconcileScheduleSettings {
   taskQueue: string;
@@ -33,9 +32,9 @@ export const scheduledLookbackMs = (s: Pick<ReconcileScheduleSettings, 'interval
 
 function scheduleOptions(tenantSlug: string, s: ReconcileScheduleSettings) {
   const input: ReconcileInput = { tenantSlug, lookbackMs: scheduledLookbackMs(s) };
-  const action: ScheduleOptionsStartWorkflowAction<typeof reconcileWorkflow> = {
+  const action: ScheduleOptionsStartWorkflowAction<Workflows['reconcileWorkflow']> = {
     type: 'startWorkflow',
-    workflowType: 'reconcileWorkflow',
+    workflowType: workflowType.reconcileWorkflow,
     workflowId: reconcileScheduleId(tenantSlug),
     taskQueue: s.taskQueue,
     args: [input],

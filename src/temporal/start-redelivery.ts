@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Redelivery } from '../db/delivery-status';
-import type { redeliveryWorkflow } from '../workflows/redelivery';
+import { workflowType, type Redelivery, type Workflows } from '../contract';
 
 /**
  * Starts the follow-up send a failed status callback called for, as `redeliver:<messageId>:<mode>`: a repeated
@@ -8,7 +7,7 @@ import type { redeliveryWorkflow } from '../workflows/redelivery';
  */
 export async function startRedelivery(client: Client, taskQueue: string, redelivery: Redelivery): Promise<void> {
   try {
-    await client.workflow.start<typeof redeliveryWorkflow>('redeliveryWorkflow', {
+    await client.workflow.start<Workflows['redeliveryWorkflow']>(workflowType.redeliveryWorkflow, {
       workflowId: `redeliver:${redelivery.messageId}:${redelivery.mode}`,
       taskQueue,
       args: [redelivery],
