@@ -12,7 +12,7 @@ import { HISTORIES_DIR } from '../support/conversation';
 
 // Recorded histories of real runs (npm run fixtures:record), replayed against today's workflow code: a change
 // that would break the determinism of workflows already running in production fails here (O4).
-// Fixtures whose runs only an old, removed workflow branch can replay (README "Changing a workflow", step 5) are
+// Fixtures whose runs only an old, removed workflow branch can replay (docs/changing-workflows.md, step 5) are
 // listed in RETIRED: kept and pinned, no longer replayed.
 const RETIRED_FILE = path.join(HISTORIES_DIR, 'RETIRED');
 const retired = new Set(
