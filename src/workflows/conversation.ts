@@ -6,13 +6,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  searchAttributes,
-  type ConversationCarry,
-  type ConversationInput,
-  type ConversationResult,
-  type ConversationStatus,
-} from '../contract';
+import { searchAttributes, type ConversationCarry, type ConversationInput, type ConversationResult } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
 import { ai } from './activity-options';
 import { registerHandlers } from './conversation-operators';

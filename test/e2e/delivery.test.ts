@@ -4,13 +4,11 @@ import { createApp } from '../../src/api/app';
 import { contacts, events, inboundInbox, messages, outbox, parkedStatusCallbacks } from '../../src/db/schema';
 import { createOutboundSender } from '../../src/activities/messaging';
 import { newRootTrace } from '../../src/domain/trace';
-import { createLedgerPaymentChecker } from '../../src/integrations/payments';
-import { createScriptedResponder } from '../../src/integrations/scripted-responder';
-import { createTwilioGateway } from '../../src/integrations/twilio-gateway';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { testActivityDeps } from '../support/activity-deps';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -246,22 +244,7 @@ describe('outbound delivery and status callbacks', () => {
       body: 'oi',
       dateCreated: new Date(Date.now() - 60_000),
     });
-    const sender = createOutboundSender({
-      db: h.db,
-      twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }),
-      ai: createScriptedResponder(),
-      payments: createLedgerPaymentChecker(h.db),
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
-      log: createLogger('silent'),
-      clock: () => new Date(),
-      config: {
-        publicBaseUrl: PUBLIC_BASE_URL,
-        timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
-        campaign: { deliveryTimeoutMs: 60_000 },
-        promises: { reminderBeforeMs: 0, checkAfterMs: 0 },
-        whatsappWindowMs: 24 * 3_600_000,
-      },
-    });
+    const sender = createOutboundSender(testActivityDeps(h, { config: { whatsappWindowMs: 24 * 3_600_000 } }));
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -322,22 +305,7 @@ describe('outbound delivery and status callbacks', () => {
       body: 'oi',
       dateCreated: new Date(Date.now() - 60_000),
     });
-    const sender = createOutboundSender({
-      db: h.db,
-      twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }),
-      ai: createScriptedResponder(),
-      payments: createLedgerPaymentChecker(h.db),
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
-      log: createLogger('silent'),
-      clock: () => new Date(),
-      config: {
-        publicBaseUrl: PUBLIC_BASE_URL,
-        timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
-        campaign: { deliveryTimeoutMs: 60_000 },
-        promises: { reminderBeforeMs: 0, checkAfterMs: 0 },
-        whatsappWindowMs: 24 * 3_600_000,
-      },
-    });
+    const sender = createOutboundSender(testActivityDeps(h, { config: { whatsappWindowMs: 24 * 3_600_000 } }));
     const input = {
       idempotencyKey: `stop-retry:${to}`,
       tenantId: tenant.tenantId,
