@@ -35,6 +35,42 @@ async function outboundOf(h: Harness, correlationId: string) {
   );
 }
 
+/**
+ * A WhatsApp contact whose message of a minute ago is stored and in the fake Twilio's log (so free text is inside
+ * the window), and a sender of our own to call directly.
+ */
+async function contactWhoWroteAMinuteAgo(tag: string) {
+  const tenant = await h.createTestTenant();
+  const to = customer();
+  const [contact] = await h.db
+    .insert(contacts)
+    .values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` })
+    .returning();
+  await h.db.insert(messages).values({
+    tenantId: tenant.tenantId,
+    contactId: contact!.id,
+    direction: 'inbound',
+    channel: 'whatsapp',
+    fromAddress: to,
+    toAddress: tenant.address,
+    body: 'oi',
+    sentBy: 'customer',
+    status: 'received',
+    correlationId: `${tag}:${to}`,
+    createdAt: new Date(Date.now() - 60_000),
+  });
+  h.twilio.receive({
+    sid: `SM${randomPhone().slice(1)}`,
+    accountSid: tenant.accountSid,
+    from: to,
+    to: tenant.address,
+    body: 'oi',
+    dateCreated: new Date(Date.now() - 60_000),
+  });
+  const sender = createOutboundSender(testActivityDeps(h, { config: { whatsappWindowMs: 24 * 3_600_000 } }));
+  return { tenant, to, contact: contact!, sender };
+}
+
 describe('outbound delivery and status callbacks', () => {
   it('parks the message in the Postgres inbox and answers 200 when Temporal is unreachable (Twilio would not retry a 503)', async () => {
     const tenant = await h.createTestTenant();
@@ -216,35 +252,8 @@ describe('outbound delivery and status callbacks', () => {
   });
 
   it('two attempts of one send at the same time reach Twilio once (a retried batch racing a live one)', async () => {
-    const tenant = await h.createTestTenant();
-    const to = customer();
-    const [contact] = await h.db
-      .insert(contacts)
-      .values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` })
-      .returning();
     // The contact wrote a minute ago: free text is inside its WhatsApp window.
-    await h.db.insert(messages).values({
-      tenantId: tenant.tenantId,
-      contactId: contact!.id,
-      direction: 'inbound',
-      channel: 'whatsapp',
-      fromAddress: to,
-      toAddress: tenant.address,
-      body: 'oi',
-      sentBy: 'customer',
-      status: 'received',
-      correlationId: `race-in:${to}`,
-      createdAt: new Date(Date.now() - 60_000),
-    });
-    h.twilio.receive({
-      sid: `SM${randomPhone().slice(1)}`,
-      accountSid: tenant.accountSid,
-      from: to,
-      to: tenant.address,
-      body: 'oi',
-      dateCreated: new Date(Date.now() - 60_000),
-    });
-    const sender = createOutboundSender(testActivityDeps(h, { config: { whatsappWindowMs: 24 * 3_600_000 } }));
+    const { tenant, to, contact, sender } = await contactWhoWroteAMinuteAgo('race-in');
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -254,7 +263,7 @@ describe('outbound delivery and status callbacks', () => {
       idempotencyKey: `race:${to}`,
       tenantId: tenant.tenantId,
       conversationId: null,
-      contactId: contact!.id,
+      contactId: contact.id,
       channel: 'whatsapp' as const,
       from: tenant.address,
       to,
@@ -278,39 +287,12 @@ describe('outbound delivery and status callbacks', () => {
   });
 
   it('a STOP between two attempts of a system send stops the retry: no Twilio call, recorded as opted out', async () => {
-    const tenant = await h.createTestTenant();
-    const to = customer();
-    const [contact] = await h.db
-      .insert(contacts)
-      .values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` })
-      .returning();
-    await h.db.insert(messages).values({
-      tenantId: tenant.tenantId,
-      contactId: contact!.id,
-      direction: 'inbound',
-      channel: 'whatsapp',
-      fromAddress: to,
-      toAddress: tenant.address,
-      body: 'oi',
-      sentBy: 'customer',
-      status: 'received',
-      correlationId: `stop-in:${to}`,
-      createdAt: new Date(Date.now() - 60_000),
-    });
-    h.twilio.receive({
-      sid: `SM${randomPhone().slice(1)}`,
-      accountSid: tenant.accountSid,
-      from: to,
-      to: tenant.address,
-      body: 'oi',
-      dateCreated: new Date(Date.now() - 60_000),
-    });
-    const sender = createOutboundSender(testActivityDeps(h, { config: { whatsappWindowMs: 24 * 3_600_000 } }));
+    const { tenant, to, contact, sender } = await contactWhoWroteAMinuteAgo('stop-in');
     const input = {
       idempotencyKey: `stop-retry:${to}`,
       tenantId: tenant.tenantId,
       conversationId: null,
-      contactId: contact!.id,
+      contactId: contact.id,
       channel: 'whatsapp' as const,
       from: tenant.address,
       to,
@@ -323,7 +305,7 @@ describe('outbound delivery and status callbacks', () => {
     h.twilio.failSendsTo(to, { status: 429, code: 20429 });
     await expect(sender.send(input)).rejects.toMatchObject({ type: 'TwilioRetryableError' });
     const calls = h.twilio.sent.filter((m) => m.to === to).length;
-    await h.db.update(contacts).set({ optedOutAt: new Date() }).where(eq(contacts.id, contact!.id));
+    await h.db.update(contacts).set({ optedOutAt: new Date() }).where(eq(contacts.id, contact.id));
     // The retry after the STOP: refused before Twilio, and every later retry says the same.
     expect(await sender.send(input)).toEqual({ skipped: true, reason: 'opted_out' });
     expect(await sender.send(input)).toEqual({ skipped: true, reason: 'opted_out' });
