@@ -1,5 +1,7 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
+import { importX } from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 // One data layer (issue 14): only src/db talks to Postgres. Everything else calls a function from src/db named for
 // what it does; table objects from src/db/schema may be imported as types only (no query can be built without them).
@@ -67,6 +69,37 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    // The house's shape (issue 19; docs/architecture.md, "Layers"). No import circle: ESM evaluates a circle's
+    // modules in an order that depends on which one is imported first (a value read before it is defined). This rule
+    // sees value imports; src/dev/import-graph.ts (`npm run lint` runs it after ESLint) sees type imports and layers.
+    // Nothing outside src/workflows imports workflow code: clients start workflows by the names and signatures in
+    // src/contract/workflows.ts, and the worker alone loads the folder, by path (worker.ts: WORKFLOWS_PATH).
+    files: ['src/**/*.{ts,tsx}', 'worker.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver': undefined,
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: ['./src/!(workflows)/**/*', './src/*.{ts,tsx}'],
+              from: './src/workflows',
+              except: [],
+              message:
+                'Outside src/workflows, name a workflow by src/contract/workflows.ts (the worker loads it by path).',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,4 +1,4 @@
-import { describeDatabaseError, isDatabaseError } from './db/errors';
+import { describeDatabaseError, isDatabaseError } from './domain/database-errors';
 import type { Logger } from './logger';
 
 /** An error as a log line can carry it: name, message and stack, with credentials in URLs masked. */

@@ -11,12 +11,15 @@ import { startEmbeddedPostgres } from '../src/db/embedded';
 import { runMigrations } from '../src/db/migrate';
 import { ensureTemporalCli } from '../src/temporal/cli-binary';
 import { DEV_SERVER_TUNING, devServerTuningArgs } from '../src/temporal/dev-server';
+import { writeWorkflowBundle } from './support/workflow-bundle';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     databaseUrl: string;
     databaseEmbedded: boolean;
+    /** The worker's workflow bundle, built once for the run (test/support/workflow-bundle.ts). */
+    workflowBundlePath: string;
   }
 }
 
@@ -28,6 +31,10 @@ export default async function setup(project: TestProject) {
   // A fresh set of application logs per run: scripts/check-test-logs.mjs scans them after the tests.
   fs.rmSync(path.resolve(import.meta.dirname, '../test-results/logs'), { recursive: true, force: true });
   const env = loadEnv();
+  // Bundled while the dev server and the database come up; every worker of the run loads this one file.
+  const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-bundle-'));
+  const bundled = writeWorkflowBundle(bundleDir);
+  bundled.catch(() => undefined); // awaited below; an early failure must not be an unhandled rejection meanwhile
   const cli = await ensureTemporalCli({
     explicitPath: env.TEMPORAL_CLI_PATH,
     pathEnv: env.PATH,
@@ -76,6 +83,8 @@ export default async function setup(project: TestProject) {
   await runMigrations(databaseUrl, { embedded });
   project.provide('databaseUrl', databaseUrl);
   project.provide('databaseEmbedded', embedded);
+  project.provide('workflowBundlePath', await bundled);
+  teardown.push(() => Promise.resolve(fs.rmSync(bundleDir, { recursive: true, force: true })));
 
   return async () => {
     for (const step of teardown.reverse()) await step();

@@ -9,6 +9,8 @@ import {
   type CampaignStatus,
   type ClaimedTarget,
   type TraceContext,
+  type Workflows,
+  workflowType,
 } from '../contract';
 import { applyTargetEvent } from '../db/campaign-targets';
 import type { DbOrTx } from '../db/client';
@@ -136,14 +138,17 @@ export function createCampaignActivities(deps: ActivityDeps) {
       deps.temporal.client.withAbortSignal(signal, () =>
         deps.temporal.client.workflow.executeUpdateWithStart(acquireSlotsUpdate, {
           args: [{ count, intervalMs: slotIntervalMs(ratePerSecond), requester }],
-          startWorkflowOperation: new WithStartWorkflowOperation('pacerWorkflow', {
-            workflowId: pacerWorkflowId(tenantSlug, senderHash),
-            taskQueue: deps.temporal.taskQueue,
-            args: [{ tenantSlug }],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenantSlug }],
-            staticSummary: `Send pacer of sender ${senderHash.slice(0, 8)} for ${tenantSlug}`,
-          }),
+          startWorkflowOperation: new WithStartWorkflowOperation<Workflows['pacerWorkflow']>(
+            workflowType.pacerWorkflow,
+            {
+              workflowId: pacerWorkflowId(tenantSlug, senderHash),
+              taskQueue: deps.temporal.taskQueue,
+              args: [{ tenantSlug }],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+              typedSearchAttributes: [{ key: searchAttributes.TENANT, value: tenantSlug }],
+              staticSummary: `Send pacer of sender ${senderHash.slice(0, 8)} for ${tenantSlug}`,
+            },
+          ),
         }),
       ),
     ]);

@@ -1,6 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { conversationWorkflowId, erasureWorkflowId, type ErasureInput, type ErasureSummary } from '../contract';
+import {
+  conversationWorkflowId,
+  erasureWorkflowId,
+  workflowType,
+  type ErasureInput,
+  type ErasureSummary,
+} from '../contract';
 import {
   addHistoriesDeleted,
   beginErasureAudit,
@@ -21,12 +27,12 @@ import type { ActivityDeps } from './deps';
 export { ERASED };
 
 /** Workflow types that belong to one contact. Campaign, pacer, reconcile and drain histories carry ids, not people. */
-const CONTACT_WORKFLOW_TYPES = new Set([
-  'inboundWorkflow',
-  'conversationWorkflow',
-  'promiseWorkflow',
-  'statusCallbackWorkflow',
-  'redeliveryWorkflow',
+const CONTACT_WORKFLOW_TYPES = new Set<string>([
+  workflowType.inboundWorkflow,
+  workflowType.conversationWorkflow,
+  workflowType.promiseWorkflow,
+  workflowType.statusCallbackWorkflow,
+  workflowType.redeliveryWorkflow,
 ]);
 /** The reason given to Temporal for a terminated workflow: no personal data (the audit row has the requester's reason). */
 export const ERASURE_TERMINATE_REASON = 'contact erased on request (LGPD/GDPR)';
@@ -104,7 +110,7 @@ export function createErasureActivities(deps: ActivityDeps) {
         if (info.workflowId === own || !CONTACT_WORKFLOW_TYPES.has(info.type)) continue;
         // A conversation found by trace must still be this contact's (campaign traces are shared by many contacts).
         if (
-          info.type === 'conversationWorkflow' &&
+          info.type === workflowType.conversationWorkflow &&
           info.workflowId !== conversationWorkflowId(tenantSlug, row.contactHash)
         )
           continue;

@@ -6,7 +6,10 @@ import {
   FailureType,
   searchAttributes,
   targetsChangedSignal,
+  workflowType,
+  type CustomerMessage,
   type InboundInput,
+  type Workflows,
 } from '../contract';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
@@ -85,26 +88,29 @@ export function createInboundActivities(deps: ActivityDeps) {
   /** Signal-with-start of the contact's conversation workflow; returns its id. */
   async function signalConversation(input: DeliverInput): Promise<string> {
     const workflowId = conversationWorkflowId(input.tenantSlug, input.contactHash);
-    await deps.temporal.client.workflow.signalWithStart('conversationWorkflow', {
-      workflowId,
-      taskQueue: deps.temporal.taskQueue,
-      args: [
-        {
-          tenantId: input.tenantId,
-          tenantSlug: input.tenantSlug,
-          contactId: input.contactId,
-          channel: input.channel,
-          timing: deps.config.timing,
-        },
-      ],
-      signal: customerMessageSignal,
-      signalArgs: [input.message],
-      typedSearchAttributes: [
-        { key: searchAttributes.TENANT, value: input.tenantSlug },
-        { key: searchAttributes.CONVERSATION_STATUS, value: 'PENDING' },
-      ],
-      staticSummary: `Conversation of contact ${input.contactHash.slice(0, 8)} (${input.channel}) for ${input.tenantSlug}`,
-    });
+    await deps.temporal.client.workflow.signalWithStart<Workflows['conversationWorkflow'], [CustomerMessage]>(
+      workflowType.conversationWorkflow,
+      {
+        workflowId,
+        taskQueue: deps.temporal.taskQueue,
+        args: [
+          {
+            tenantId: input.tenantId,
+            tenantSlug: input.tenantSlug,
+            contactId: input.contactId,
+            channel: input.channel,
+            timing: deps.config.timing,
+          },
+        ],
+        signal: customerMessageSignal,
+        signalArgs: [input.message],
+        typedSearchAttributes: [
+          { key: searchAttributes.TENANT, value: input.tenantSlug },
+          { key: searchAttributes.CONVERSATION_STATUS, value: 'PENDING' },
+        ],
+        staticSummary: `Conversation of contact ${input.contactHash.slice(0, 8)} (${input.channel}) for ${input.tenantSlug}`,
+      },
+    );
     return workflowId;
   }
 

@@ -1,6 +1,14 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/activity';
-import { FailureType, searchAttributes, type Channel, type PromiseInput, type TraceContext } from '../contract';
+import {
+  FailureType,
+  searchAttributes,
+  workflowType,
+  type Channel,
+  type PromiseInput,
+  type TraceContext,
+  type Workflows,
+} from '../contract';
 import { recordEvents } from '../db/events';
 import {
   loadPromise,
@@ -150,7 +158,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
         checkAt: dueAt + deps.config.promises.checkAfterMs,
       };
       try {
-        await deps.temporal.client.workflow.start('promiseWorkflow', {
+        await deps.temporal.client.workflow.start<Workflows['promiseWorkflow']>(workflowType.promiseWorkflow, {
           workflowId: promise.workflowId,
           taskQueue: deps.temporal.taskQueue,
           args: [args],

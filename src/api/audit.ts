@@ -1,25 +1,16 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
-import { outcomeOfStatus, recordAudit, type AuditOutcome } from '../db/audit';
+import { outcomeOfStatus, recordAudit } from '../db/audit';
 import { describeDatabaseError } from '../db/errors';
 import { tenantHashKey } from '../db/inbound';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
-import type { AppDeps, AppEnv } from './context';
+import type { AppDeps, AppEnv, AuditNote } from './context';
 import { ApiError, errorResponse } from './errors';
 
 /** What a handler can add to its request's audit record when the route alone does not say it. */
-export interface AuditNote {
-  /** Replaces `METHOD /route` (e.g. `console.sign_in`). */
-  action?: string;
-  targetType?: string;
-  targetId?: string;
-  /** A console action answers 303 either way; it says here whether it was refused. */
-  outcome?: AuditOutcome;
-  /** Ids and enums only: never text an operator or a customer typed. */
-  details?: Record<string, unknown>;
-}
+export type { AuditNote } from './context';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any env whose variables include AppEnv's
 export function noteAudit(c: Context<any>, note: AuditNote) {

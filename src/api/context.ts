@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Env } from '../config/env';
-import type { AuditNote } from './audit';
+import type { AuditOutcome } from '../db/audit';
 import type { Database } from '../db/client';
 import type { Operator } from '../db/users';
 import type { Logger } from '../logger';
@@ -8,7 +8,6 @@ import type { Metrics, WebhookOutcome } from '../observability/metrics';
 import type { InboxDrainer } from '../temporal/inbox-drainer';
 import type { EncryptionCodec } from '../temporal/payload-codec';
 import type { HostResolver } from '../integrations/public-media-url';
-import type { RateLimits } from './limits';
 
 export interface AppDeps {
   env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
@@ -60,3 +59,23 @@ export type AppEnv = {
     webhookReason: string | undefined;
   };
 };
+
+/** What a route tells the audit trail about its request (src/api/audit.ts); defined here so the context needs no import of it. */
+export interface AuditNote {
+  /** Replaces `METHOD /route` (e.g. `console.sign_in`). */
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  /** A console action answers 303 either way; it says here whether it was refused. */
+  outcome?: AuditOutcome;
+  /** Ids and enums only: never text an operator or a customer typed. */
+  details?: Record<string, unknown>;
+}
+
+/** Token buckets of the sign-in and API rate limits (src/api/limits.ts). */
+export interface RateLimits {
+  /** Per client address, on /console/sign-in and /codec/session (each try of an API key). */
+  signIn: { capacity: number; refillPerSecond: number };
+  /** Per API key (its hash) or, without one, per address, on /api/*. */
+  api: { capacity: number; refillPerSecond: number };
+}

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { isPublicAddress } from '../domain/public-address';
-import type { AppEnv } from './context';
+import type { AppEnv, RateLimits } from './context';
 import { ApiError } from './errors';
 
 /**
@@ -111,12 +111,7 @@ export function clientAddress(c: Context): string {
   return peer;
 }
 
-export interface RateLimits {
-  /** Per client address, on /console/sign-in and /codec/session (each try of an API key). */
-  signIn: { capacity: number; refillPerSecond: number };
-  /** Per API key (its hash) or, without one, per address, on /api/*. */
-  api: { capacity: number; refillPerSecond: number };
-}
+export type { RateLimits } from './context';
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   signIn: { capacity: 20, refillPerSecond: 20 / 60 },
   api: { capacity: 600, refillPerSecond: 10 },

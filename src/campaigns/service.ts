@@ -13,6 +13,8 @@ import {
   type Channel,
   type ControlArgs,
   type TraceContext,
+  type Workflows,
+  workflowType,
 } from '../contract';
 import type { Database, DbOrTx } from '../db/client';
 import {
@@ -31,7 +33,6 @@ import { loadMessageTemplate } from '../db/templates';
 import { formatActiveHours, isValidTimeZone, parseActiveHours, ActiveHoursError } from '../domain/active-hours';
 import { formatAddress, parseAddress } from '../domain/address';
 import { detectFormat, parseTargets, type RowError } from '../domain/campaign-import';
-import type { workflowsModule } from './workflow-types';
 
 /** Bad input for a campaign: a message for the operator, and the file's bad rows (none of them imported). */
 export class CampaignInputError extends Error {
@@ -212,7 +213,7 @@ export async function startCampaign(
     trace: input.trace,
   };
   try {
-    await client.workflow.start<typeof workflowsModule.campaignWorkflow>('campaignWorkflow', {
+    await client.workflow.start<Workflows['campaignWorkflow']>(workflowType.campaignWorkflow, {
       workflowId,
       taskQueue: input.taskQueue,
       args: [args],

@@ -1,8 +1,8 @@
 // `npm run cluster`: the production topology on one machine without Docker. A Temporal server built from its Go
 // module on Postgres (persistence + SQL visibility), its Web UI, two API processes and two worker processes, all
 // with the environment compose gives them. `npm run cluster -- --ensure` only finds or builds the binaries (CI).
-// Options: `--workers N`, `--apis N` (default 2 each), `--no-ui`, `--ui-write-actions` (the Web UI is read-only
-// without it: issue 18 C), and `--dev-server`: the same processes on the
+// Options (src/cluster/options.ts, `--help`): `--workers N`, `--apis N` (default 2 each), `--no-ui`,
+// `--ui-write-actions` (the Web UI is read-only without it: issue 18 C), and `--dev-server`: the same processes on the
 // Temporal dev server (SQLite) instead, which is what `npm run bench -- cluster` compares against.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +23,7 @@ import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../runtime
 import { orderedShutdown } from '../shutdown';
 import { startSupervisor } from '../supervisor';
 import { ensureClusterBinaries } from './binaries';
+import { CLUSTER_USAGE, ClusterUsageError, parseClusterOptions, type ClusterOptions } from './options';
 import { clusterLayout, type ClusterLayout, renderDynamicConfig, renderServerConfig, renderUiConfig } from './config';
 import { createDatabases, setupTemporalSchemas } from './databases';
 import {
@@ -45,15 +46,20 @@ export const CLUSTER_DEFAULTS = {
 /** Temporal's retention of closed workflow histories in this namespace (compose's auto-setup used 1 day). */
 const RETENTION_DAYS = 7;
 
-const argv = process.argv.slice(2);
-const count = (flag: string, fallback: number) => {
-  const at = argv.indexOf(flag);
-  if (at < 0) return fallback;
-  const value = Number(argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1 || value > 16) throw new Error(`${flag} takes a number from 1 to 16`);
-  return value;
-};
-const devServerMode = argv.includes('--dev-server');
+// Help and usage errors come before anything else, so neither touches the environment or the data directory.
+let options: ClusterOptions;
+try {
+  options = parseClusterOptions(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof ClusterUsageError)) throw error;
+  process.stderr.write(`${error.message}\n\n${CLUSTER_USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(CLUSTER_USAGE);
+  process.exit(0);
+}
+const devServerMode = options.devServer;
 const given = readEnvOrExit();
 const env = readEnvOrExit({
   DATABASE_URL: given.DATABASE_URL ?? CLUSTER_DEFAULTS.DATABASE_URL,
@@ -67,7 +73,7 @@ const payloadKeys = ensureLocalPayloadKeys(env, log);
 
 async function main() {
   const started = Date.now();
-  if (argv.includes('--ensure')) {
+  if (options.ensure) {
     const binaries = await ensureClusterBinaries(env, progress);
     for (const [name, found] of Object.entries({
       server: binaries.server,
@@ -85,11 +91,11 @@ async function main() {
     databaseUrl,
     temporalAddress,
     uiPort: env.TEMPORAL_UI_PORT,
-    uiWriteActions: argv.includes('--ui-write-actions'),
+    uiWriteActions: options.uiWriteActions,
     apiPort: env.PORT,
     namespace: env.TEMPORAL_NAMESPACE,
-    workers: count('--workers', 2),
-    apis: count('--apis', 2),
+    workers: options.workers,
+    apis: options.apis,
   });
   const running = readRuntimeInfo(env.CAUSEWAY_DATA_DIR);
   if (running)
@@ -126,7 +132,7 @@ async function main() {
     await superviseAndReport(layout, dev.uiUrl, `dev server, SQLite in ${clusterDir(env.CAUSEWAY_DATA_DIR)}`, started);
     return;
   }
-  const binaries = await ensureClusterBinaries(env, progress, { ui: !argv.includes('--no-ui') });
+  const binaries = await ensureClusterBinaries(env, progress, { ui: options.ui });
   if (binaries.uiError) log.warn(`temporal web UI: not available (${binaries.uiError}); the cluster runs without it`);
   await assertPortsFree([
     ...[
@@ -154,7 +160,7 @@ async function main() {
 
   const serverLog = path.join(dir, 'temporal-server.log');
   // The frontend binds loopback only and has no authorizer (as compose keeps it off the host network): anything
-  // beyond this machine needs mTLS and an authorizer (README, "Cluster (no Docker)").
+  // beyond this machine needs mTLS and an authorizer (docs/operations.md, "Cluster (no Docker)").
   const server = startProcess(
     'temporal-server',
     binaries.server.path,
@@ -281,7 +287,7 @@ const shutdown = stopper.shutdown;
 
 main()
   .then(() => {
-    if (argv.includes('--ensure')) process.exit(0);
+    if (options.ensure) process.exit(0);
   })
   .catch((error: unknown) => {
     log.fatal({ err: { message: (error as Error).message } }, 'cluster failed to start');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration';
 import { connectionOverrideProblems, RECOMMENDED_CONNECTION_OVERRIDES } from '../domain/twilio-overrides';
-import { parsePayloadKeys } from '../temporal/payload-key-spec';
+import { parsePayloadKeys } from './payload-key-spec';
 
 /**
  * The one place that reads process.env. Every entry point calls loadEnv() (or readEnvOrExit()) once and passes

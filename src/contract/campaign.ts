@@ -1,4 +1,4 @@
-import type { TraceContext } from './types';
+import type { TraceContext } from './common';
 import type { CampaignStatus } from './statuses';
 export type { CampaignStatus, TargetState } from './statuses';
 

@@ -1,5 +1,5 @@
 import { defineUpdate } from '@temporalio/workflow';
-import type { AgentRef, TraceContext } from './types';
+import type { AgentRef, TraceContext } from './common';
 
 /**
  * Hybrid mode (issue 13 B): the AI's reply held by the conversation workflow until an agent sends, edits or rejects

@@ -1,5 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentMessageArgs, ConversationSnapshot, CustomerMessage, OperatorAction, TakeOverArgs } from './types';
+import type {
+  AgentMessageArgs,
+  ConversationSnapshot,
+  CustomerMessage,
+  OperatorAction,
+  TakeOverArgs,
+} from './conversation';
 import type { AcquireSlotsArgs, CampaignProgress, ControlArgs } from './campaign';
 
 export * from './types';
@@ -8,6 +14,7 @@ export * from './campaign';
 export * from './drafts';
 export * from './ai';
 export * from './pipeline';
+export * from './workflows';
 export * as searchAttributes from './search-attributes';
 
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('customerMessage');

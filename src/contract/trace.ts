@@ -1,4 +1,4 @@
-import type { TraceContext } from './types';
+import type { TraceContext } from './common';
 
 // How a trace context is made (seed 001, T1), defined once for both sides: src/domain/trace.ts draws the ids from
 // node:crypto, workflow code (src/workflows/interceptors.ts) from the workflow's deterministic uuid4(). Ids have

@@ -11,9 +11,10 @@ import { raiseAlerts } from './alerts';
 import { hasContentTemplate } from './content-templates';
 import { markOptedOut } from './opt-out';
 import { recordRedelivery } from './inbox';
+import type { Redelivery } from '../contract';
 
-export type { Redelivery } from './inbox';
-import type { Redelivery } from './inbox';
+// Redelivery is part of the contract: the redelivery workflow takes it as its input.
+export type { Redelivery };
 
 /** Resends of one message after retryable delivery errors (30008…), beyond which a human is told instead. */
 export const MAX_DELIVERY_RETRIES = 2;

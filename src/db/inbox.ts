@@ -4,7 +4,8 @@ import type { InboundInput } from '../contract';
 import type { Database } from './client';
 import { inboundInbox, redeliveryInbox } from './schema';
 import type { DbOrTx } from './client';
-import { isTemporalUnavailable } from '../temporal/errors';
+import type { Redelivery } from '../contract';
+import { isTemporalUnavailable } from '../domain/temporal-errors';
 
 /**
  * Stores a verified message Temporal did not take (I4: an acknowledged message must get through). Idempotent by
@@ -174,12 +175,6 @@ export async function inboxDepth(db: Database, taskQueue?: string): Promise<Inbo
     pending: row?.pending ?? 0,
     oldestPendingAgeMs: row?.ageMs == null ? null : Math.max(0, Math.round(row.ageMs)),
   };
-}
-
-/** A follow-up send a failed callback calls for; started as `redeliver:<messageId>:<mode>` (src/temporal/start-redelivery.ts). */
-export interface Redelivery {
-  messageId: string;
-  mode: 'template' | 'retry';
 }
 
 /** The workflow id a redelivery runs under: `redeliver:<messageId>:<mode>` (a second start is a no-op). */

@@ -1,4 +1,4 @@
-import { describeDatabaseError, isDatabaseError } from '../db/errors';
+import { describeDatabaseError, isDatabaseError } from './database-errors';
 
 /** What a log line or a stored failure may say about an error: its kind and codes, never echoed request content. */
 export interface SafeError {

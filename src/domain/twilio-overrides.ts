@@ -12,7 +12,7 @@ const RETRY_POLICIES = new Set(['4xx', '5xx', 'ct', 'rt', 'all']); // rp, comma-
 const OTHER_KEYS = new Set(['e', 'sni']); // egress edge, SNI
 
 /**
- * What Causeway recommends (README, "Recommended Twilio webhook settings"): fail over fast on connect, give the
+ * What Causeway recommends (docs/operations.md, "Recommended Twilio webhook settings"): fail over fast on connect, give the
  * webhook 7 s to answer (its worst case is the 5 s Temporal start deadline plus parking), and retry up to twice
  * on connect or read timeouts and on 5xx (a 503 means neither Temporal nor Postgres could take the message).
  */

@@ -5,7 +5,7 @@ import { oldestUnansweredAgeMs } from '../db/metrics';
 import type { AiResponder } from '../integrations/ai';
 
 /**
- * Every Prometheus series of the service, in one place (README "Metrics" lists them). Each process builds its
+ * Every Prometheus series of the service, in one place (docs/operations.md "Metrics" lists them). Each process builds its
  * own set on its own registry (createMetrics), served at its /metrics; nothing here is a process-wide singleton,
  * so the API and a worker in one test process keep their series apart.
  */

@@ -27,8 +27,8 @@ async function reachable(address: string, timeoutMs: number): Promise<boolean> {
 
 /**
  * How the embedded dev server is tuned for its job: one node, one SQLite file, a handful of workers on this
- * machine. Each setting was measured with the no-op pipeline (`npm run bench -- devserver`, README "Bench"), before
- * and after, in one run; the figures are in the README.
+ * machine. Each setting was measured with the no-op pipeline (`npm run bench -- devserver`, bench/README.md), before
+ * and after, in one run; the figures are in bench/README.md.
  */
 export interface DevServerTuning {
   /** `--sqlite-pragma` values; they apply to the file (`npm start`), an in-memory server ignores them. */

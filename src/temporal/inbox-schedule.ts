@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import { inboxDrainScheduleId } from '../contract';
+import { inboxDrainScheduleId, workflowType } from '../contract';
 
 export const INBOX_DRAIN_INTERVAL = '1m';
 
@@ -14,7 +14,7 @@ export async function ensureInboxDrainSchedule(client: Client, taskQueue: string
     spec: { intervals: [{ every: INBOX_DRAIN_INTERVAL }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: 'inboxDrainWorkflow',
+      workflowType: workflowType.inboxDrainWorkflow,
       taskQueue,
       args: [] as [],
       workflowExecutionTimeout: '5m',

@@ -7,10 +7,10 @@ import {
   type SerializationContext,
 } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import type { PayloadKey } from './payload-key-spec';
+import type { PayloadKey } from '../config/payload-key-spec';
 
 // The key list format lives in its own module, light enough for config parsing (src/config/env.ts).
-export { formatPayloadKeys, parsePayloadKeys, type PayloadKey } from './payload-key-spec';
+export { formatPayloadKeys, parsePayloadKeys, type PayloadKey } from '../config/payload-key-spec';
 
 /** The encoding of an encrypted payload; its `data` is IV ‖ AES-256-GCM ciphertext ‖ tag of the whole original Payload. */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';

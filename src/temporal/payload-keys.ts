@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Env } from '../config/env';
 import type { Logger } from '../logger';
-import { formatPayloadKeys, parsePayloadKeys, type PayloadKey } from './payload-key-spec';
+import { formatPayloadKeys, parsePayloadKeys, type PayloadKey } from '../config/payload-key-spec';
 
 /** `npm start`'s own key when CAUSEWAY_PAYLOAD_KEYS is not set: under the data directory, readable by its owner only. */
 export const localKeyFile = (dataDir: string) => path.join(dataDir, 'payload-keys');

@@ -4,12 +4,11 @@ import {
   type Client,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
-import { reconcileScheduleId, searchAttributes, type ReconcileInput } from '../contract';
+import { reconcileScheduleId, searchAttributes, workflowType, type ReconcileInput, type Workflows } from '../contract';
 import type { Env } from '../config/env';
 import type { Database } from '../db/client';
 import { listLiveTenantSlugs } from '../db/tenant-lookup';
 import type { Logger } from '../logger';
-import type { reconcileWorkflow } from '../workflows/reconcile';
 
 export interface ReconcileScheduleSettings {
   taskQueue: string;
@@ -34,9 +33,9 @@ export const scheduledLookbackMs = (s: Pick<ReconcileScheduleSettings, 'interval
 function scheduleOptions(tenantSlug: string, s: ReconcileScheduleSettings) {
   // catchUp: after an outage (no run fired, or runs failed) the first run reaches back to the last completed one.
   const input: ReconcileInput = { tenantSlug, lookbackMs: scheduledLookbackMs(s), catchUp: true };
-  const action: ScheduleOptionsStartWorkflowAction<typeof reconcileWorkflow> = {
+  const action: ScheduleOptionsStartWorkflowAction<Workflows['reconcileWorkflow']> = {
     type: 'startWorkflow',
-    workflowType: 'reconcileWorkflow',
+    workflowType: workflowType.reconcileWorkflow,
     workflowId: reconcileScheduleId(tenantSlug),
     taskQueue: s.taskQueue,
     args: [input],

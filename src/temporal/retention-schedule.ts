@@ -5,7 +5,7 @@ import {
   type Client,
   type ScheduleOptions,
 } from '@temporalio/client';
-import { retentionScheduleId, type RetentionInput } from '../contract';
+import { retentionScheduleId, workflowType, type RetentionInput } from '../contract';
 import type { Env } from '../config/env';
 
 export const retentionInput = (env: Pick<Env, 'RETENTION_MESSAGE_BODIES' | 'RETENTION_AI_TEXTS'>): RetentionInput => ({
@@ -37,7 +37,7 @@ export async function ensureRetentionSchedule(
     spec: { calendars: [{ hour: 3, minute: 0 }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: 'retentionWorkflow',
+      workflowType: workflowType.retentionWorkflow,
       taskQueue,
       args: [input] as [RetentionInput],
       staticSummary: 'Blank message bodies and AI texts past their retention',

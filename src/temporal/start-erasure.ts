@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { erasureWorkflowId, searchAttributes, type ErasureInput } from '../contract';
+import { erasureWorkflowId, searchAttributes, workflowType, type ErasureInput, type Workflows } from '../contract';
 import type { DbOrTx } from '../db/client';
 import { findTenantWithHashKey } from '../db/tenant-lookup';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
-import type { erasureWorkflow } from '../workflows/erasure';
 
 export class ErasureRequestError extends Error {
   override readonly name = 'ErasureRequestError';
@@ -41,7 +40,7 @@ export async function requestErasure(db: DbOrTx, client: Client, taskQueue: stri
     reason,
   };
   const workflowId = erasureWorkflowId(tenant.slug, hash);
-  const handle = await client.workflow.start<typeof erasureWorkflow>('erasureWorkflow', {
+  const handle = await client.workflow.start<Workflows['erasureWorkflow']>(workflowType.erasureWorkflow, {
     workflowId,
     taskQueue,
     args: [input],

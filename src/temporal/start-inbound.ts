@@ -1,7 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { inboundWorkflowId, searchAttributes, type InboundInput } from '../contract';
+import { inboundWorkflowId, searchAttributes, workflowType, type InboundInput, type Workflows } from '../contract';
 import { runWithTrace } from '../tracing/context';
-import type { inboundWorkflow } from '../workflows/inbound';
 
 export type StartInboundOutcome = 'started' | 'duplicate';
 
@@ -17,7 +16,7 @@ export async function startInboundWorkflow(
   options: { deadlineMs?: number } = {},
 ): Promise<StartInboundOutcome> {
   const start = () =>
-    client.workflow.start<typeof inboundWorkflow>('inboundWorkflow', {
+    client.workflow.start<Workflows['inboundWorkflow']>(workflowType.inboundWorkflow, {
       workflowId: inboundWorkflowId(input.messageSid),
       taskQueue,
       args: [input],

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Database } from '../db/client';
-import { markRedeliveryStarted, redeliveryKey, type Redelivery } from '../db/inbox';
-import type { redeliveryWorkflow } from '../workflows/redelivery';
+import { markRedeliveryStarted, redeliveryKey } from '../db/inbox';
+import { workflowType, type Redelivery, type Workflows } from '../contract';
 
 /**
  * Starts the follow-up send a failed status callback called for, as `redeliver:<messageId>:<mode>`: a repeated
@@ -14,7 +14,7 @@ export async function startRedelivery(
   options: { deadlineMs?: number } = {},
 ): Promise<void> {
   const start = () =>
-    client.workflow.start<typeof redeliveryWorkflow>('redeliveryWorkflow', {
+    client.workflow.start<Workflows['redeliveryWorkflow']>(workflowType.redeliveryWorkflow, {
       workflowId: redeliveryKey(redelivery),
       taskQueue,
       args: [redelivery],

@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { statusCallbackWorkflowId, type StatusCallbackInput } from '../contract';
-import type { statusCallbackWorkflow } from '../workflows/ingress';
+import { statusCallbackWorkflowId, workflowType, type StatusCallbackInput, type Workflows } from '../contract';
 
 /**
  * Hands a verified status callback the database could not take to Temporal: `status:<MessageSid>:<Status>`,
@@ -15,7 +14,7 @@ export async function startStatusCallbackWorkflow(
 ): Promise<'started' | 'duplicate'> {
   try {
     await client.withDeadline(Date.now() + options.deadlineMs, () =>
-      client.workflow.start<typeof statusCallbackWorkflow>('statusCallbackWorkflow', {
+      client.workflow.start<Workflows['statusCallbackWorkflow']>(workflowType.statusCallbackWorkflow, {
         workflowId: statusCallbackWorkflowId(input.messageSid, input.status),
         taskQueue,
         args: [input],

@@ -21,6 +21,7 @@ import {
   type CampaignCarry,
   type CampaignCounters,
   type CampaignInput,
+  type CampaignResult,
   type CampaignStatus,
   type ClaimedTarget,
   type ControlArgs,
@@ -47,11 +48,7 @@ const CLAIM_AHEAD_MAX_IN_FLIGHT = 10;
 /** Continue-as-new after this many batches: a 100k-target campaign is a chain of small histories (C6). */
 const MAX_BATCHES_PER_RUN = 200;
 
-export interface CampaignResult {
-  status: CampaignStatus;
-  counters: CampaignCounters | null;
-  runs: number;
-}
+export type { CampaignResult };
 
 /**
  * `campaign:<id>`: paces one campaign's sends (C2). Each loop claims the next due targets (in strategy order,

@@ -6,18 +6,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { searchAttributes, type ConversationCarry, type ConversationInput, type ConversationStatus } from '../contract';
+import { searchAttributes, type ConversationCarry, type ConversationInput, type ConversationResult } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
 import { ai } from './activity-options';
 import { registerHandlers } from './conversation-operators';
 import { ConversationRuntime, localSteps, regularSteps, type ConversationState } from './conversation-runtime';
 import { runTurn } from './conversation-turn';
 
-export interface ConversationResult {
-  conversationId: string;
-  status: ConversationStatus;
-  npsScore: number | null;
-}
+export type { ConversationResult };
 
 /** A burst is answered after at most this many debounce windows, and with at most this many messages. */
 const MAX_BURST_WAITS = 5;

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { StatusCallbackInput } from '../contract';
+import type { InboxDrainResult, StatusCallbackInput } from '../contract';
 import { db } from './activity-options';
 
 // The schedule runs every minute: a failed drain is simply tried again by the next run, so few attempts here.
@@ -10,7 +10,7 @@ const drain = proxyActivities<Activities>({
 });
 
 /** Started by the `inbox-drain` schedule: hands parked inbound messages to `inbound:<MessageSid>`. */
-export async function inboxDrainWorkflow(): Promise<{ drained: number; failed: number; temporalUnavailable: boolean }> {
+export async function inboxDrainWorkflow(): Promise<InboxDrainResult> {
   return await drain.drainInboundInbox();
 }
 

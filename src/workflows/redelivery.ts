@@ -1,4 +1,4 @@
-import type { Redelivery } from '../db/delivery-status';
+import type { Redelivery } from '../contract';
 import { messaging } from './activity-options';
 
 /**

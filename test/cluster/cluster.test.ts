@@ -1,5 +1,5 @@
 // The production topology (`npm run cluster`): Temporal server on Postgres, two API processes, two worker
-// processes, started exactly as the README's "Cluster (no Docker)" section says, with fake Twilio and OpenAI
+// processes, started exactly as docs/operations.md's "Cluster (no Docker)" section says, with fake Twilio and OpenAI
 // servers in this process. The first run on a machine builds the server binaries (minutes); later runs reuse them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,12 +32,12 @@ import { eventually, randomPhone } from '../support/harness';
 import { freePortBlock } from '../support/ports';
 
 const PUBLIC = 'https://cluster.example.test';
-const README = path.resolve(import.meta.dirname, '../../README.md');
+const OPERATIONS_DOC = path.resolve(import.meta.dirname, '../../docs/operations.md');
 
-/** The shell blocks of the README's cluster section: the first starts the cluster, the others run beside it. */
-function clusterSectionCommands(readme: string): string[] {
-  const section = /^## Cluster \(no Docker\)\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1];
-  if (!section) throw new Error('README has no "## Cluster (no Docker)" section');
+/** The shell blocks of the docs' cluster section: the first starts the cluster, the others run beside it. */
+function clusterSectionCommands(doc: string): string[] {
+  const section = /^## Cluster \(no Docker\)\n([\s\S]*?)(?=^## )/m.exec(doc)?.[1];
+  if (!section) throw new Error('docs/operations.md has no "## Cluster (no Docker)" section');
   return [...section.matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((m) => m[1]!.trim());
 }
 
@@ -76,7 +76,7 @@ beforeAll(async () => {
   const env = loadEnv();
   // First run on a machine: go install of the server, its SQL tool and the Web UI (CI allows the long build).
   await ensureClusterBinaries(env, (line) => console.log(`[cluster] ${line}`));
-  readmeBlocks = clusterSectionCommands(fs.readFileSync(README, 'utf8'));
+  readmeBlocks = clusterSectionCommands(fs.readFileSync(OPERATIONS_DOC, 'utf8'));
   expect(readmeBlocks.length).toBeGreaterThanOrEqual(2);
 
   const base = await freePortBlock(13);
@@ -115,7 +115,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'info',
   });
 
-  // The README's first block, as a terminal runs it: its own process group, so "Ctrl-C" reaches all of it.
+  // The docs' first block, as a terminal runs it: its own process group, so "Ctrl-C" reaches all of it.
   const child = spawn('bash', ['-c', readmeBlocks[0]!], {
     cwd: path.resolve(import.meta.dirname, '../..'),
     env: childProcessEnv(clusterEnv),
@@ -141,7 +141,7 @@ beforeAll(async () => {
   );
 
   database = createDb(clusterEnv.DATABASE_URL!, { max: 4 });
-  // As the README's user, no keys are configured: the cluster made local ones in the data directory, which the
+  // As the docs' reader, no keys are configured: the cluster made local ones in the data directory, which the
   // CLI reads and this test shares (tenants created here are sealed with the cluster's key; payloads are readable).
   installKeyring(resolveKeyring({ dataDir }).keyring);
   temporal = createTemporalClient({
@@ -234,7 +234,7 @@ async function api(index: number, route: string, key: string, body?: unknown) {
 }
 
 describe('the cluster (Temporal on Postgres, 2 APIs, 2 workers)', () => {
-  it('runs the README section as written: the demo tenant answers `causeway simulate`', async () => {
+  it('runs the docs section as written: the demo tenant answers `causeway simulate`', async () => {
     // A second terminal: only the data directory (where runtime.json says where everything listens) is shared.
     for (const block of readmeBlocks.slice(1)) {
       const run = spawn('bash', ['-e', '-c', block], {
@@ -250,7 +250,7 @@ describe('the cluster (Temporal on Postgres, 2 APIs, 2 workers)', () => {
         out += c.toString();
       });
       const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
-      expect(code, `README block failed:\n${block}\n${out}`).toBe(0);
+      expect(code, `docs block failed:\n${block}\n${out}`).toBe(0);
       if (block.includes('simulate')) expect(out).toMatch(/reply \(ai, simulated\): Echo: /);
     }
   }, 120_000);

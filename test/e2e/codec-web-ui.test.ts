@@ -6,7 +6,7 @@ import path from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Connection } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboundWorkflowId } from '../../src/contract';
 import { codecAudit } from '../../src/db/schema';
@@ -15,9 +15,9 @@ import { ensureSearchAttributes } from '../../src/temporal/connection';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { loadEnv } from '../../src/config/env';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { CHROMIUM, launchBrowser } from '../support/browser';
 
 // The embedded Web UI (UI 2.42.1 of the pinned CLI's dev server) against the API's codec endpoint, in Chromium.
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results');
 
 async function freePort(): Promise<number> {
@@ -74,18 +74,7 @@ beforeAll(async () => {
   });
   const listener = getRequestListener(h.app.fetch);
   handler = (req, res) => void listener(req, res);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 }, 180_000);
 afterAll(async () => {
   await browser?.close();

@@ -1,32 +1,18 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sentTo } from '../support/conversation';
 import { randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { CHROMIUM, launchBrowser, screenshot, SCREENSHOTS, signInToConsole } from '../support/browser';
 
 // Issue 13 (admin part): the console's admin pages in Debian's Chromium. Without it: skipped, loudly.
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 
 let h: Harness;
 let browser: Browser;
 beforeAll(async () => {
   if (!CHROMIUM) return;
   h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', CONVERSATION_IDLE_AFTER: '5m', CONVERSATION_CLOSE_AFTER: '10m' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 });
 afterAll(async () => {
@@ -46,18 +32,9 @@ async function session(width = 1200) {
   return { context, page, errors };
 }
 
-async function signIn(page: Page, apiKey: string) {
-  await page.goto(`${h.apiUrl}/console`);
-  await page.waitForSelector('#key');
-  await page.fill('#key', apiKey);
-  await page.click('#sign-in');
-  await page.waitForSelector('#operator');
-}
+const signIn = (page: Page, apiKey: string) => signInToConsole(page, h.apiUrl, apiKey);
 
-async function shot(page: Page, name: string) {
-  const png = await page.screenshot({ path: path.join(SCREENSHOTS, `console-admin-${name}.png`), fullPage: true });
-  expect(png.subarray(1, 4).toString()).toBe('PNG');
-}
+const shot = (page: Page, name: string) => screenshot(page, `console-admin-${name}`);
 
 /** The system prompt the next AI turn of a new conversation of the tenant is given. */
 async function nextSystemPrompt(tenant: TestTenant): Promise<string> {

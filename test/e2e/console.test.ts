@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, conversations, messages, orphanInbound } from '../../src/db/schema';
 import { updateTenant } from '../../src/db/tenants';
@@ -9,10 +8,9 @@ import { createUser } from '../../src/db/users';
 import { conversationOf, sentTo } from '../support/conversation';
 import { echoHandler, turn, type ChatRequest } from '../support/fake-openai';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { CHROMIUM, launchBrowser, screenshot, SCREENSHOTS, signInToConsole } from '../support/browser';
 
 // Issue 13: the operator console in Debian's Chromium, as the journey page test does. Without it: skipped, loudly.
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const DAY = 24 * 3_600_000;
 
 let h: Harness;
@@ -21,19 +19,7 @@ beforeAll(async () => {
   if (!CHROMIUM) return;
   // Status callbacks on: the conversation view shows delivery statuses as Twilio reports them.
   h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' }, { statusCallbacks: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 });
 afterAll(async () => {
@@ -62,18 +48,9 @@ async function session(width = 1200) {
   return { context, page, errors, visited };
 }
 
-async function signIn(page: Page, apiKey: string) {
-  await page.goto(`${h.apiUrl}/console`);
-  await page.waitForSelector('#key');
-  await page.fill('#key', apiKey);
-  await page.click('#sign-in');
-  await page.waitForSelector('#operator');
-}
+const signIn = (page: Page, apiKey: string) => signInToConsole(page, h.apiUrl, apiKey);
 
-async function shot(page: Page, name: string) {
-  const png = await page.screenshot({ path: path.join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
-  expect(png.subarray(1, 4).toString()).toBe('PNG');
-}
+const shot = (page: Page, name: string) => screenshot(page, `console-${name}`);
 
 /** Has the customer hand over (the model says wants_human without naming a department, or calls the tool). */
 async function handOff(tenant: TestTenant, from: string, options: { department?: string; media?: boolean } = {}) {

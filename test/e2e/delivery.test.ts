@@ -4,13 +4,11 @@ import { createApp } from '../../src/api/app';
 import { contacts, events, inboundInbox, messages, outbox, parkedStatusCallbacks } from '../../src/db/schema';
 import { createOutboundSender } from '../../src/activities/messaging';
 import { newRootTrace } from '../../src/domain/trace';
-import { createLedgerPaymentChecker } from '../../src/integrations/payments';
-import { createScriptedResponder } from '../../src/integrations/scripted-responder';
-import { createTwilioGateway } from '../../src/integrations/twilio-gateway';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { testActivityDeps } from '../support/activity-deps';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -35,6 +33,42 @@ async function outboundOf(h: Harness, correlationId: string) {
     20_000,
     'the outbound message to settle',
   );
+}
+
+/**
+ * A WhatsApp contact whose message of a minute ago is stored and in the fake Twilio's log (so free text is inside
+ * the window), and a sender of our own to call directly.
+ */
+async function contactWhoWroteAMinuteAgo(tag: string) {
+  const tenant = await h.createTestTenant();
+  const to = customer();
+  const [contact] = await h.db
+    .insert(contacts)
+    .values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` })
+    .returning();
+  await h.db.insert(messages).values({
+    tenantId: tenant.tenantId,
+    contactId: contact!.id,
+    direction: 'inbound',
+    channel: 'whatsapp',
+    fromAddress: to,
+    toAddress: tenant.address,
+    body: 'oi',
+    sentBy: 'customer',
+    status: 'received',
+    correlationId: `${tag}:${to}`,
+    createdAt: new Date(Date.now() - 60_000),
+  });
+  h.twilio.receive({
+    sid: `SM${randomPhone().slice(1)}`,
+    accountSid: tenant.accountSid,
+    from: to,
+    to: tenant.address,
+    body: 'oi',
+    dateCreated: new Date(Date.now() - 60_000),
+  });
+  const sender = createOutboundSender(testActivityDeps(h, { config: { whatsappWindowMs: 24 * 3_600_000 } }));
+  return { tenant, to, contact: contact!, sender };
 }
 
 describe('outbound delivery and status callbacks', () => {
@@ -218,50 +252,8 @@ describe('outbound delivery and status callbacks', () => {
   });
 
   it('two attempts of one send at the same time reach Twilio once (a retried batch racing a live one)', async () => {
-    const tenant = await h.createTestTenant();
-    const to = customer();
-    const [contact] = await h.db
-      .insert(contacts)
-      .values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` })
-      .returning();
     // The contact wrote a minute ago: free text is inside its WhatsApp window.
-    await h.db.insert(messages).values({
-      tenantId: tenant.tenantId,
-      contactId: contact!.id,
-      direction: 'inbound',
-      channel: 'whatsapp',
-      fromAddress: to,
-      toAddress: tenant.address,
-      body: 'oi',
-      sentBy: 'customer',
-      status: 'received',
-      correlationId: `race-in:${to}`,
-      createdAt: new Date(Date.now() - 60_000),
-    });
-    h.twilio.receive({
-      sid: `SM${randomPhone().slice(1)}`,
-      accountSid: tenant.accountSid,
-      from: to,
-      to: tenant.address,
-      body: 'oi',
-      dateCreated: new Date(Date.now() - 60_000),
-    });
-    const sender = createOutboundSender({
-      db: h.db,
-      twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }),
-      ai: createScriptedResponder(),
-      payments: createLedgerPaymentChecker(h.db),
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
-      log: createLogger('silent'),
-      clock: () => new Date(),
-      config: {
-        publicBaseUrl: PUBLIC_BASE_URL,
-        timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
-        campaign: { deliveryTimeoutMs: 60_000 },
-        promises: { reminderBeforeMs: 0, checkAfterMs: 0 },
-        whatsappWindowMs: 24 * 3_600_000,
-      },
-    });
+    const { tenant, to, contact, sender } = await contactWhoWroteAMinuteAgo('race-in');
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -271,7 +263,7 @@ describe('outbound delivery and status callbacks', () => {
       idempotencyKey: `race:${to}`,
       tenantId: tenant.tenantId,
       conversationId: null,
-      contactId: contact!.id,
+      contactId: contact.id,
       channel: 'whatsapp' as const,
       from: tenant.address,
       to,
@@ -295,54 +287,12 @@ describe('outbound delivery and status callbacks', () => {
   });
 
   it('a STOP between two attempts of a system send stops the retry: no Twilio call, recorded as opted out', async () => {
-    const tenant = await h.createTestTenant();
-    const to = customer();
-    const [contact] = await h.db
-      .insert(contacts)
-      .values({ tenantId: tenant.tenantId, phone: to.replace('whatsapp:', ''), phoneHash: `test-${randomPhone()}` })
-      .returning();
-    await h.db.insert(messages).values({
-      tenantId: tenant.tenantId,
-      contactId: contact!.id,
-      direction: 'inbound',
-      channel: 'whatsapp',
-      fromAddress: to,
-      toAddress: tenant.address,
-      body: 'oi',
-      sentBy: 'customer',
-      status: 'received',
-      correlationId: `stop-in:${to}`,
-      createdAt: new Date(Date.now() - 60_000),
-    });
-    h.twilio.receive({
-      sid: `SM${randomPhone().slice(1)}`,
-      accountSid: tenant.accountSid,
-      from: to,
-      to: tenant.address,
-      body: 'oi',
-      dateCreated: new Date(Date.now() - 60_000),
-    });
-    const sender = createOutboundSender({
-      db: h.db,
-      twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 15_000 }),
-      ai: createScriptedResponder(),
-      payments: createLedgerPaymentChecker(h.db),
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
-      log: createLogger('silent'),
-      clock: () => new Date(),
-      config: {
-        publicBaseUrl: PUBLIC_BASE_URL,
-        timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
-        campaign: { deliveryTimeoutMs: 60_000 },
-        promises: { reminderBeforeMs: 0, checkAfterMs: 0 },
-        whatsappWindowMs: 24 * 3_600_000,
-      },
-    });
+    const { tenant, to, contact, sender } = await contactWhoWroteAMinuteAgo('stop-in');
     const input = {
       idempotencyKey: `stop-retry:${to}`,
       tenantId: tenant.tenantId,
       conversationId: null,
-      contactId: contact!.id,
+      contactId: contact.id,
       channel: 'whatsapp' as const,
       from: tenant.address,
       to,
@@ -355,7 +305,7 @@ describe('outbound delivery and status callbacks', () => {
     h.twilio.failSendsTo(to, { status: 429, code: 20429 });
     await expect(sender.send(input)).rejects.toMatchObject({ type: 'TwilioRetryableError' });
     const calls = h.twilio.sent.filter((m) => m.to === to).length;
-    await h.db.update(contacts).set({ optedOutAt: new Date() }).where(eq(contacts.id, contact!.id));
+    await h.db.update(contacts).set({ optedOutAt: new Date() }).where(eq(contacts.id, contact.id));
     // The retry after the STOP: refused before Twilio, and every later retry says the same.
     expect(await sender.send(input)).toEqual({ skipped: true, reason: 'opted_out' });
     expect(await sender.send(input)).toEqual({ skipped: true, reason: 'opted_out' });

@@ -1,26 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setHybridMode } from '../../src/db/drafts';
 import { conversations, suggestedResponses } from '../../src/db/schema';
 import { conversationOf, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { CHROMIUM, launchBrowser, SCREENSHOTS, signInToConsole } from '../support/browser';
 
 // Issue 13 B in the console: the draft panel of the conversation view, in Debian's Chromium. Without it: skipped.
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 
 let h: Harness;
 let browser: Browser;
 beforeAll(async () => {
   if (!CHROMIUM) return;
   h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s', HYBRID_DRAFT_TIMEOUT: '10m' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchBrowser();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 });
 afterAll(async () => {
@@ -50,10 +46,7 @@ describe.skipIf(!CHROMIUM)('console: hybrid draft panel', () => {
     });
     page.on('pageerror', (e) => errors.push(e.message));
     try {
-      await page.goto(`${h.apiUrl}/console`);
-      await page.fill('#key', agent.apiKey);
-      await page.click('#sign-in');
-      await page.waitForSelector('#operator');
+      await signInToConsole(page, h.apiUrl, agent.apiKey);
       await page.goto(`${h.apiUrl}/console/conversations/${conversationId}`);
       await page.waitForSelector('#draft-text');
       expect(await page.textContent('#draft-text')).toBe('Echo: primeira pergunta');

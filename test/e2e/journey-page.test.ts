@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { sentTo } from '../support/conversation';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
+import { CHROMIUM, launchBrowser } from '../support/browser';
 
 // Debian's Chromium (`apt-get install chromium`; .ci/run installs it). Without it this file is skipped, loudly.
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const SCREENSHOT = path.resolve(import.meta.dirname, '../../test-results/journey.png');
 
 let h: Harness;
@@ -15,19 +15,7 @@ let browser: Browser;
 beforeAll(async () => {
   if (!CHROMIUM) return;
   h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
 import {
   inboundWorkflowId,
   reconcileOnDemandWorkflowId,
@@ -26,6 +25,7 @@ import { launchCampaign, targets, useContentTemplates, waitForStatus } from '../
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { turn } from '../support/fake-openai';
 import { encodingOf, failuresOf, isCodecExempt, payloadsOf, readableWithoutKey } from '../support/payloads';
+import { sharedWorkflowBundle } from '../support/workflow-bundle';
 
 // Every log line of the API, the worker and the Temporal SDK in this file, as the JSON pino writes.
 const logLines: string[] = [];
@@ -39,15 +39,7 @@ const oldKey: PayloadKey = { id: 'k1', key: randomBytes(32) };
 const newKey: PayloadKey = { id: 'k2', key: randomBytes(32) };
 
 let h: Harness;
-let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
-const silent = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+const workflowBundle = sharedWorkflowBundle();
 beforeAll(async () => {
   h = await startHarness(
     {
@@ -65,12 +57,6 @@ beforeAll(async () => {
       },
     },
   );
-  workflowBundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: silent,
-  });
 });
 afterAll(async () => {
   await h?.close();

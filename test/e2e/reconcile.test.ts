@@ -1,25 +1,15 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileTenant } from '../../src/activities/reconcile';
-import type { ActivityDeps } from '../../src/activities/deps';
 import { formatReconcileRun, runReconcile } from '../../src/cli/commands/reconcile';
 import { inboundWorkflowId, reconcileScheduleId, type ReconcileResult } from '../../src/contract';
 import { alerts, messages } from '../../src/db/schema';
-import { createLedgerPaymentChecker } from '../../src/integrations/payments';
-import { createScriptedResponder } from '../../src/integrations/scripted-responder';
 import { createTwilioGateway } from '../../src/integrations/twilio-gateway';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
-import { createLogger } from '../../src/logger';
 import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule';
+import { testActivityDeps } from '../support/activity-deps';
 import { recordHistory, sentTo } from '../support/conversation';
-import {
-  eventually,
-  PUBLIC_BASE_URL,
-  randomPhone,
-  startHarness,
-  type Harness,
-  type TestTenant,
-} from '../support/harness';
+import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 
 // Status callbacks on (as Twilio sends them); RECONCILE_SETTLE_AFTER 0 so an open outbound message is due at once.
 let h: Harness;
@@ -148,24 +138,10 @@ describe("reconciliation with Twilio's message log", () => {
     expect((await outboundStatus(messageSid))!.status).toBe('queued');
 
     // Not due yet with a settle time of an hour: left for its callbacks.
-    const gateway = createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 5000 });
-    const deps: ActivityDeps = {
-      db: h.db,
-      twilio: gateway,
-      ai: createScriptedResponder(),
-      payments: createLedgerPaymentChecker(h.db),
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
-      log: createLogger('silent'),
-      clock: () => new Date(),
-      config: {
-        publicBaseUrl: PUBLIC_BASE_URL,
-        timing: { debounceMs: 0, idleAfterMs: 1, closeAfterMs: 2, npsWaitMs: 0, maxTurnsPerRun: 1 },
-        campaign: { deliveryTimeoutMs: 60_000 },
-        promises: { reminderBeforeMs: 0, checkAfterMs: 0 },
-        reconcile: { settleAfterMs: 3_600_000, maxPages: 5 },
-        whatsappWindowMs: h.env.WHATSAPP_WINDOW,
-      },
-    };
+    const deps = testActivityDeps(h, {
+      twilio: createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 5000 }),
+      config: { reconcile: { settleAfterMs: 3_600_000, maxPages: 5 } },
+    });
     const early = await reconcileTenant(deps, { tenantSlug: tenant.slug, lookbackMs: HOURS_2 });
     expect(early).toMatchObject({
       outboundNotDue: 1,

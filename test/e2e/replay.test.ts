@@ -1,18 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import proto from '@temporalio/proto';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
 import { createDataConverter } from '../../src/temporal/data-converter';
 import { createLogger } from '../../src/logger';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { HISTORIES_DIR } from '../support/conversation';
+import { sharedWorkflowBundle } from '../support/workflow-bundle';
 
 // Recorded histories of real runs (npm run fixtures:record), replayed against today's workflow code: a change
 // that would break the determinism of workflows already running in production fails here (O4).
-// Fixtures whose runs only an old, removed workflow branch can replay (README "Changing a workflow", step 5) are
+// Fixtures whose runs only an old, removed workflow branch can replay (docs/changing-workflows.md, step 5) are
 // listed in RETIRED: kept and pinned, no longer replayed.
 const RETIRED_FILE = path.join(HISTORIES_DIR, 'RETIRED');
 const retired = new Set(
@@ -28,27 +28,13 @@ const fixtures = fs
   .readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json') && !retired.has(f))
   .sort();
-let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
+const workflowBundle = sharedWorkflowBundle();
 // The production data converter with an encryption key: the committed histories are plain (written before payload
 // encryption), and must replay through the codec unchanged. Encrypted histories replay in payload-privacy.test.ts.
 const dataConverter = createDataConverter([{ id: 'replay', key: randomBytes(32) }]);
-const silent = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
-beforeAll(async () => {
+beforeAll(() => {
   installTemporalRuntime(createLogger('error', { name: 'temporal-sdk' }), 'ERROR');
-  workflowBundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: silent,
-  });
 });
 
 describe('replay of recorded workflow histories', () => {

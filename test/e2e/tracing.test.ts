@@ -14,6 +14,7 @@ import { startTelemetry } from '../../src/tracing/telemetry';
 import { sentTo } from '../support/conversation';
 import { listenLocal, readBody, sendJson } from '../support/http-server';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
+import { silentBundlerLogger } from '../support/workflow-bundle';
 
 let h: Harness;
 beforeAll(async () => {
@@ -275,7 +276,7 @@ describe('tracing and journeys (T1–T5)', () => {
     const bundle = await bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
       failureConverterPath: FAILURE_CONVERTER_PATH,
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      logger: silentBundlerLogger,
     });
     const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
     const worker = await createWorker({

@@ -3,9 +3,10 @@ import path from 'node:path';
 import pino from 'pino';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
+import { createWorker } from '../../worker';
+import { sharedWorkflowBundle } from './workflow-bundle';
 import { createApp } from '../../src/api/app';
 import { loadEnv, type Env } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
@@ -40,7 +41,6 @@ function testLogDestination() {
 }
 
 let runtimeInstalled = false;
-let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
 export interface TestTenant {
   tenantId: string;
@@ -161,19 +161,8 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   // One set of worker series across restarts, as one worker process would keep them.
   const workerMetrics = createMetrics('worker');
-  bundle ??= await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: () => undefined,
-    },
-  });
+  // Bundled once per run by the global setup (test/support/workflow-bundle.ts).
+  const bundle = sharedWorkflowBundle();
   const startWorker = async () => {
     const worker: Worker = await createWorker({
       env,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 // Committed replay fixtures (test/fixtures/histories, replayed by test/e2e/replay.test.ts) are what workflows
 // running in production look like: append-only. Never edited, never re-recorded, never deleted; a new one is added
-// beside them under a new name and listed (`sha256sum <new>.json >> SHA256SUMS`). README: "Changing a workflow".
+// beside them under a new name and listed (`sha256sum <new>.json >> SHA256SUMS`). docs/changing-workflows.md.
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DIR = 'test/fixtures/histories';
 const SUMS = `${DIR}/SHA256SUMS`;

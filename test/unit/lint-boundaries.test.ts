@@ -1,11 +1,16 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { checkImportGraph, LAYERS } from '../../src/dev/import-graph';
 
 /**
  * The data layer's boundary (issue 14) as eslint.config.js enforces it: drizzle-orm, postgres and PGlite only in
  * src/db; tables from src/db/schema elsewhere as types only. Linted with the repository's own config, only the
- * no-restricted-imports rule, without type information (the rule needs none), so it runs in a second or two.
+ * no-restricted-imports rule, without type information (the rule needs none), so it runs in a second or two. That
+ * the whole tree obeys the rules today is test/integration/lint-tree.test.ts (and `npm run lint`): linting every
+ * file took most of `npm run test:unit`'s time.
  */
 const root = path.resolve(import.meta.dirname, '../..');
 const eslint = new ESLint({
@@ -74,13 +79,84 @@ describe('lint: only src/db talks to Postgres', () => {
     expect(database).toHaveLength(1);
     expect(database[0]).toContain('must not touch I/O clients');
   });
+});
 
-  it('no file outside src/db imports them today', async () => {
-    const results = await eslint.lintFiles(['src', 'bin', 'worker.ts', 'scripts']);
-    const offenders = results
-      .filter((r) => r.messages.length > 0)
-      .map((r) => `${path.relative(root, r.filePath)}: ${r.messages.map((m) => m.message).join('; ')}`);
-    expect(offenders).toEqual([]);
-    expect(results.length).toBeGreaterThan(100);
-  }, 120_000);
+/**
+ * The house's shape (issue 19, docs/architecture.md "Layers"): ESLint's import-x rules (value import circles, no
+ * import of workflow code outside src/workflows) and src/dev/import-graph.ts (circles through type imports too, and
+ * imports from a lower layer to a higher one), each shown to report a planted violation.
+ */
+describe('lint: the layers hold', () => {
+  const importRules = new ESLint({
+    cwd: root,
+    overrideConfigFile: path.join(root, 'eslint.config.js'),
+    overrideConfig: { languageOptions: { parserOptions: { projectService: false } } },
+    ruleFilter: ({ ruleId }) => ruleId.startsWith('import-x/'),
+  });
+  const lint = async (filePath: string, code: string) => {
+    const [result] = await importRules.lintText(code, { filePath: path.join(root, filePath) });
+    return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
+  };
+
+  it('an import circle is reported (the contract barrel imports common.ts; common.ts importing it back closes one)', async () => {
+    const messages = await lint(
+      'src/contract/common.ts',
+      `import { workflowType } from './index';\nexport const names = workflowType;\n`,
+    );
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^import-x\/no-cycle: Dependency cycle/);
+  });
+
+  it.each([
+    [
+      'src/temporal/example.ts',
+      `import type { inboundWorkflow } from '../workflows/inbound';\nexport type W = typeof inboundWorkflow;\n`,
+    ],
+    [
+      'src/api/routes/example.ts',
+      `import { campaignWorkflow } from '../../workflows';\nexport { campaignWorkflow };\n`,
+    ],
+    ['src/example.ts', `import { pacerWorkflow } from './workflows/pacer';\nexport { pacerWorkflow };\n`],
+  ])('%s may not import workflow code', async (file, code) => {
+    const messages = await lint(file, code);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('name a workflow by src/contract/workflows.ts');
+  });
+
+  it('workflow code imports its own folder; the worker names it by path', async () => {
+    expect(
+      await lint('src/workflows/example.ts', `import { db } from './activity-options';\nexport { db };\n`),
+    ).toEqual([]);
+    expect(
+      await lint('worker.ts', `export const path = new URL('./src/workflows/index.ts', import.meta.url).pathname;\n`),
+    ).toEqual([]);
+  });
+
+  it('the graph check reports a planted type-only circle, an upward import and a folder with no layer', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-graph-'));
+    try {
+      const write = (file: string, code: string) => {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), code);
+      };
+      write('src/contract/a.ts', `import type { B } from '../db/b';\nexport interface A { b?: B }\n`);
+      write('src/db/b.ts', `import type { A } from '../contract/a';\nexport interface B { a?: A }\n`);
+      write('src/gadgets/c.ts', `export const c = 1;\n`);
+      const report = checkImportGraph(dir);
+      expect(report.cycles).toEqual([['src/contract/a.ts', 'src/db/b.ts']]);
+      expect(report.upward).toEqual([
+        { from: 'src/contract/a.ts', to: 'src/db/b.ts', typeOnly: true, fromLayer: 'contract', toLayer: 'data' },
+      ]);
+      expect(report.unplaced).toEqual(['src/gadgets/c.ts']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('docs/architecture.md lists the layers in the order the check enforces', () => {
+    const doc = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('## Layers'));
+    const rows = [...table.matchAll(/^\| (\d+) \| ([^|]+?) \|/gm)].map((m) => [Number(m[1]), m[2]!.trim()]);
+    expect(rows).toEqual(LAYERS.map((l, i) => [i + 1, l.layer]));
+  });
 });

@@ -24,23 +24,12 @@ import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { fetchTwilioMedia, MediaFetchError, TWILIO_API_ORIGIN } from '../../integrations/twilio-media';
 import { messageBody } from '../routes/conversations';
-import { draftPanel } from './drafts';
 import { ActionForm, notFoundPage, page, time, waited } from './layout';
 import { Live, liveFragment } from './live';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
+import type { ConversationSlot } from './slots';
 
-/**
- * The conversation view's extension point: each slot renders between the messages and the reply form (the hybrid
- * draft panel goes here). A slot that must refresh by itself wraps its markup in <Live> with its own endpoint.
- */
-export interface ConversationSlotProps {
-  c: ConsoleContext;
-  deps: AppDeps;
-  operator: Operator;
-  conversation: ConversationRow;
-}
-export type ConversationSlot = (props: ConversationSlotProps) => Child | Promise<Child>;
-export const CONVERSATION_SLOTS: ConversationSlot[] = [draftPanel];
+export type { ConversationSlot, ConversationSlotProps } from './slots';
 
 const SENDER: Record<string, string> = { customer: 'Customer', ai: 'AI', agent: 'Agent', system: 'System' };
 
@@ -130,7 +119,8 @@ function Messages({ rows }: { rows: Awaited<ReturnType<typeof conversationMessag
   );
 }
 
-export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
+/** `slots`: the conversation view's extension points, in order (registered by the composition root, index.tsx). */
+export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly ConversationSlot[] = []) {
   const { db } = deps;
   const actions = conversationActions(deps);
   const clock = () => deps.clock?.() ?? new Date();
@@ -299,8 +289,8 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
       conversationBody(c, row),
       hasRole(operator.role, 'SUPERVISOR') ? tenantOperators(db, operator.tenantId) : Promise.resolve([]),
     ]);
-    const slots: Child[] = [];
-    for (const slot of CONVERSATION_SLOTS) slots.push(await slot({ c, deps, operator, conversation: row }));
+    const rendered: Child[] = [];
+    for (const slot of slots) rendered.push(await slot({ c, deps, operator, conversation: row }));
     const mayReply =
       row.status === 'HUMAN' && (row.assignedAgent === operator.id || hasRole(operator.role, 'SUPERVISOR'));
     return page(
@@ -313,7 +303,7 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
         <Live id="conversation-live" src={`/console/live/conversations/${row.id}`} version={version}>
           {body}
         </Live>
-        {slots.map((s) => (
+        {rendered.map((s) => (
           <div class="slot">{s}</div>
         ))}
         {mayReply && (

@@ -8,7 +8,7 @@ import { isTerminal } from '../../domain/conversation-state';
 import type { AppDeps } from '../context';
 import { draftActions } from '../draft-actions';
 import { ApiError } from '../errors';
-import type { ConversationSlot } from './agent';
+import type { ConversationSlot } from './slots';
 import { ActionForm, notFoundPage, time, waited } from './layout';
 import { Live, liveFragment } from './live';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
@@ -87,7 +87,7 @@ async function DraftPanelBody({ c, deps, row }: { c: ConsoleContext; deps: AppDe
   );
 }
 
-/** CONVERSATION_SLOTS entry (src/api/console/agent.tsx). */
+/** A conversation view slot (src/api/console/slots.ts), registered in index.tsx. */
 export const draftPanel: ConversationSlot = async ({ c, deps, conversation }) => (
   <Live
     id="draft-live"

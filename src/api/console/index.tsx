@@ -9,13 +9,14 @@ import type { AppDeps } from '../context';
 import { adminPages } from './admin';
 import { agentPages } from './agent';
 import { auditPages } from './audit';
-import { draftPages } from './drafts';
+import { draftPages, draftPanel } from './drafts';
 import { notFoundPage, signInPage } from './layout';
 import {
   clearSessionCookie,
   consoleSession,
   crossSiteOrigin,
   CONSOLE_SESSION_TTL_MS,
+  ConsoleNotFound,
   sessionToken,
   setSessionCookie,
   type ConsoleEnv,
@@ -24,7 +25,7 @@ import { supervisorPages } from './supervisor';
 
 /** Registered sections: each adds its pages and actions to the signed-in console app (see console-framework.md). */
 const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
-  agentPages,
+  (app, deps) => agentPages(app, deps, [draftPanel]),
   supervisorPages,
   adminPages,
   auditPages,
@@ -90,6 +91,11 @@ export function consoleRoutes(deps: AppDeps) {
   });
   for (const section of SECTIONS) section(signedIn, deps);
   signedIn.all('*', (c) => notFoundPage(c));
+  // A guard's refusal becomes the console's 404 page here; any other error goes on to the API's onError.
+  signedIn.onError((error, c) => {
+    if (error instanceof ConsoleNotFound) return notFoundPage(c);
+    throw error;
+  });
   app.route('/', signedIn);
   return app;
 }

@@ -7,7 +7,6 @@ import type { Operator } from '../../db/users';
 import { hasRole, type Role } from '../../domain/api-keys';
 import { noteAudit } from '../audit';
 import type { AppEnv } from '../context';
-import { notFoundPage } from './layout';
 
 /** The console's session cookie (path /console; the codec's own cookie is separate and scoped to /codec). */
 export const CONSOLE_COOKIE = 'causeway_console';
@@ -132,10 +131,18 @@ export function consoleSession(deps: { db: Parameters<typeof findOperatorBySessi
   });
 }
 
-/** Pages and actions above AGENT: a lower role gets 404 (the console does not say what exists). */
+/**
+ * A console request refused as "not found" (the console does not say what exists). Thrown by the guards; the
+ * composition root (index.tsx) renders the page, so the session code renders none.
+ */
+export class ConsoleNotFound extends Error {
+  override readonly name = 'ConsoleNotFound';
+}
+
+/** Pages and actions above AGENT: a lower role gets 404. */
 export function requireConsoleRole(role: Role) {
   return createMiddleware<ConsoleEnv>(async (c, next) => {
-    if (!hasRole(c.get('operator').role, role)) return notFoundPage(c);
+    if (!hasRole(c.get('operator').role, role)) throw new ConsoleNotFound('below the required role');
     await next();
   });
 }

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { reconcileOnDemandWorkflowId, searchAttributes, type ReconcileResult } from '../../contract';
+import {
+  reconcileOnDemandWorkflowId,
+  searchAttributes,
+  workflowType,
+  type ReconcileResult,
+  type Workflows,
+} from '../../contract';
 import type { Database } from '../../db/client';
 import { findTenantsBySlug } from '../../db/tenant-lookup';
 import { formatDuration, parseDuration } from '../../domain/duration';
-import type { reconcileWorkflow } from '../../workflows/reconcile';
 import { CliError, type CliContext } from '../context';
 
 export interface ReconcileRun {
@@ -29,13 +34,16 @@ export async function runReconcile(
   for (const { slug } of rows) {
     const workflowId = reconcileOnDemandWorkflowId(slug, randomBytes(6).toString('hex'));
     try {
-      const result = await deps.client.workflow.execute<typeof reconcileWorkflow>('reconcileWorkflow', {
-        workflowId,
-        taskQueue: deps.taskQueue,
-        args: [{ tenantSlug: slug, lookbackMs: options.sinceMs }],
-        typedSearchAttributes: [{ key: searchAttributes.TENANT, value: slug }],
-        staticSummary: `Reconcile ${slug} with Twilio's message log (on demand)`,
-      });
+      const result = await deps.client.workflow.execute<Workflows['reconcileWorkflow']>(
+        workflowType.reconcileWorkflow,
+        {
+          workflowId,
+          taskQueue: deps.taskQueue,
+          args: [{ tenantSlug: slug, lookbackMs: options.sinceMs }],
+          typedSearchAttributes: [{ key: searchAttributes.TENANT, value: slug }],
+          staticSummary: `Reconcile ${slug} with Twilio's message log (on demand)`,
+        },
+      );
       runs.push({ tenantSlug: slug, workflowId, result, error: null });
     } catch (error) {
       const cause = (error as { cause?: { message?: string } }).cause?.message;

@@ -1,0 +1,95 @@
+import type { PendingDraft } from './drafts';
+import type { AgentRef, Channel, TraceContext } from './common';
+import type { ConversationStatus } from './statuses';
+
+export interface ConversationTiming {
+  debounceMs: number;
+  idleAfterMs: number;
+  closeAfterMs: number;
+  npsWaitMs: number;
+  /** Turns per run before continue-as-new (with a summary) keeps the event history small. */
+  maxTurnsPerRun: number;
+}
+
+/** Signal payload: ids only; bodies stay in Postgres and are read by the AI activity. */
+export interface CustomerMessage {
+  messageId: string;
+  correlationId: string;
+  receivedAt: string;
+  /** The tenant's address the customer wrote to (the reply goes out from it) and the customer's address. */
+  tenantAddress: string;
+  customerAddress: string;
+  trace: TraceContext;
+}
+
+export interface ConversationInput {
+  tenantId: string;
+  tenantSlug: string;
+  contactId: string;
+  channel: Channel;
+  timing: ConversationTiming;
+  /** State carried across continue-as-new. */
+  carried?: ConversationCarry;
+}
+
+/** Where replies go: the tenant address the customer last wrote to, and the customer's address. */
+export interface ReplyRoute {
+  tenantAddress: string;
+  customerAddress: string;
+}
+
+/** State carried across continue-as-new. `conversationId: null` starts a new conversation row. */
+export interface ConversationCarry {
+  conversationId: string | null;
+  status: ConversationStatus;
+  version: number;
+  pending: CustomerMessage[];
+  recentMessageIds: string[];
+  turns: number;
+  /** Workflow time (ms) of the last customer or agent message: the idle and close timers count from it. */
+  lastActivityAt: number;
+  nudged: boolean;
+  everHuman: boolean;
+  assignedAgent: AgentRef | null;
+  route: ReplyRoute | null;
+  /** Hybrid mode: the AI draft waiting for an agent (src/workflows/conversation-drafts.ts); absent in older runs. */
+  draft?: PendingDraft | null;
+}
+
+export interface ConversationSnapshot {
+  conversationId: string | null;
+  status: ConversationStatus;
+  version: number;
+  assignedAgent: AgentRef | null;
+  pendingMessages: number;
+  turns: number;
+}
+
+export interface OperatorAction {
+  /** Who did it, for the state history: `user:<id>`. */
+  actor: string;
+  reason?: string;
+}
+
+export interface TakeOverArgs extends OperatorAction {
+  agent: AgentRef;
+  /** Supervisors may take a conversation that another agent holds. */
+  force?: boolean;
+}
+
+export interface AgentMessageArgs {
+  agent: AgentRef;
+  /** May be empty when `mediaUrl` is given. */
+  body: string;
+  /** D: a public https URL of an image, audio, video or document sent with the message (Twilio's MediaUrl). */
+  mediaUrl?: string;
+  /** From the operator request (Idempotency-Key header or request id): a retried request sends once. */
+  idempotencyKey: string;
+}
+
+/** The part of a transition's result that workflow code reads. */
+export interface TransitionResultLike {
+  applied: boolean;
+  status: ConversationStatus;
+  version: number;
+}

@@ -1,0 +1,44 @@
+import type { Channel, MediaItem, TraceContext } from './common';
+
+/** What the webhook hands to `inbound:<MessageSid>`. Kept in Temporal until Postgres has it (durability, I4). */
+export interface InboundInput {
+  tenantId: string;
+  tenantSlug: string;
+  messageSid: string;
+  channel: Channel;
+  /** Twilio addresses as received, e.g. `whatsapp:+5511…` or `+1555…`. */
+  from: string;
+  to: string;
+  body: string;
+  media: MediaItem[];
+  profileName: string | null;
+  originalRepliedMessageSid: string | null;
+  receivedAt: string;
+  trace: TraceContext;
+  /** Webhook parameters whose text was made storable (control characters, lone surrogates); names only. */
+  normalizedFields?: string[];
+}
+
+/** A Twilio delivery status callback, verified by the webhook, for `statusCallbackWorkflow`. */
+export interface StatusCallbackInput {
+  tenantId: string;
+  messageSid: string;
+  status: string;
+  errorCode: string | null;
+}
+
+export interface InboundResult {
+  /** null only when the message could not be stored (`failed`). */
+  messageId: string | null;
+  conversationWorkflowId: string | null;
+  /** true when the message had already been taken by a conversation (a replayed or late duplicate). */
+  alreadyHandled: boolean;
+  /** D: handling failed for good; the message is kept in inbound_failures and an `inbound_failed` alert is open. */
+  failed?: { stage: 'record' | 'keyword' | 'deliver'; failureType: string };
+}
+
+/** A follow-up send a failed callback calls for; started as `redeliver:<messageId>:<mode>` (src/temporal/start-redelivery.ts). */
+export interface Redelivery {
+  messageId: string;
+  mode: 'template' | 'retry';
+}
