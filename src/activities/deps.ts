@@ -28,6 +28,8 @@ export interface ActivityDeps {
     whatsappWindowMs: number;
     /** Hybrid mode: a draft no agent acted on this long raises a `draft_unattended` alert (HYBRID_DRAFT_TIMEOUT). */
     hybrid?: { draftTimeoutMs: number };
+    /** Desk SLAs when a department sets none (DESK_FIRST_RESPONSE_SLA, DESK_NEXT_RESPONSE_SLA). */
+    desk?: { firstResponseSlaMs: number; nextResponseSlaMs: number };
   };
   log: Logger;
   clock: () => Date;

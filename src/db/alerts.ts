@@ -13,7 +13,9 @@ export type AlertType =
   /** Reconciliation found inbound messages whose webhook never reached us, or could not list the whole window. */
   | 'reconciliation'
   /** Hybrid mode: an AI draft waited longer than HYBRID_DRAFT_TIMEOUT for an agent. */
-  | 'draft_unattended';
+  | 'draft_unattended'
+  /** Desk (issue 20 C): a customer waited past the first- or next-response SLA with no agent's answer. */
+  | 'sla_breached';
 
 export interface RaiseAlert {
   tenantId: string;
