@@ -24,7 +24,7 @@ import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { messageBody } from '../routes/conversations';
 import { draftPanel } from './drafts';
-import { ActionForm, notFoundPage, page, time, waited } from './layout';
+import { ActionForm, notFoundPage, page, slaLeft, time, waited } from './layout';
 import { Live, liveFragment } from './live';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
 
@@ -52,6 +52,7 @@ function QueueTable({ rows, now }: { rows: QueueRow[]; now: Date }) {
           <th>Contact</th>
           <th>Waiting</th>
           <th>Reason</th>
+          <th>SLA</th>
           <th>Department</th>
           <th>Agent</th>
         </tr>
@@ -72,6 +73,13 @@ function QueueTable({ rows, now }: { rows: QueueRow[]; now: Date }) {
             </td>
             <td data-label="Reason" class="reason">
               {(r.reason ?? '').replace(/^ai handoff: /, '') || '—'}
+            </td>
+            <td
+              data-label="SLA"
+              class={r.slaDueAt && r.slaDueAt < now ? 'sla overdue' : 'sla'}
+              data-due={r.slaDueAt ? new Date(r.slaDueAt).toISOString() : undefined}
+            >
+              {r.waitingSince ? slaLeft(r.slaDueAt, now) : <span class="muted">answered</span>}
             </td>
             <td data-label="Department">{r.department ?? '—'}</td>
             <td data-label="Agent">{r.assignedAgentName ?? <span class="muted">unassigned</span>}</td>

@@ -176,6 +176,13 @@ export function waited(since: Date | string | null, now = new Date()): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
+/** Desk SLA (issue 20 C): the time left to the deadline, or how long it is overdue. */
+export function slaLeft(due: Date | string | null, now = new Date()): string {
+  if (!due) return '—';
+  const ms = new Date(due).getTime() - now.getTime();
+  return ms >= 0 ? `${waited(new Date(now.getTime() - ms), now)} left` : `overdue ${waited(due, now)}`;
+}
+
 export const time = (d: Date | string | null) =>
   d ? (
     <time datetime={new Date(d).toISOString()}>{new Date(d).toISOString().replace('T', ' ').slice(0, 19)}</time>
