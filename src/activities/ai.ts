@@ -173,6 +173,7 @@ export function createAiActivities(deps: ActivityDeps) {
           system,
           history: toChat([...context.history].reverse()),
           correlationId: input.correlationId,
+          departments: context.departments,
         });
       } catch (error) {
         return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);

@@ -350,11 +350,13 @@ export async function listTransfers(db: DbOrTx, conversationId: string) {
       toDepartment: conversationTransfers.toDepartment,
       fromAgent: conversationTransfers.fromAgent,
       toAgent: conversationTransfers.toAgent,
+      toAgentName: users.name,
       note: conversationTransfers.note,
       actor: conversationTransfers.actor,
       createdAt: conversationTransfers.createdAt,
     })
     .from(conversationTransfers)
+    .leftJoin(users, eq(users.id, conversationTransfers.toAgent))
     .where(eq(conversationTransfers.conversationId, conversationId))
     .orderBy(asc(conversationTransfers.createdAt));
 }

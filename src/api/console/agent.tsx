@@ -20,6 +20,9 @@ import type { Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
 import { isTerminal } from '../../domain/conversation-state';
 import { conversationActions } from '../conversation-actions';
+import { deskActions } from '../desk-actions';
+import { listDepartments } from '../../db/admin';
+import { listTransfers } from '../../db/desk';
 import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { messageBody } from '../routes/conversations';
@@ -133,11 +136,16 @@ function Messages({ rows }: { rows: Awaited<ReturnType<typeof conversationMessag
 export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   const { db } = deps;
   const actions = conversationActions(deps);
+  const desk = deskActions(deps);
   const clock = () => deps.clock?.() ?? new Date();
 
   const queuePage = async (c: ConsoleContext) => {
     const operator = c.get('operator');
-    const [rows, version] = await Promise.all([humanQueue(db, operator), humanQueueVersion(db, operator)]);
+    const [rows, version, presence] = await Promise.all([
+      humanQueue(db, operator),
+      humanQueueVersion(db, operator),
+      desk.presence(operator),
+    ]);
     return page(
       c,
       'Queue',
@@ -148,12 +156,43 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
             ? 'Every department of the tenant, the longest wait first.'
             : `Department ${operator.department ?? '(none)'}, the longest wait first.`}
         </p>
+        <ActionForm c={c} action="/console/presence" class="inline presence">
+          <label for="presence">My presence</label>{' '}
+          <select id="presence" name="presence">
+            {(['online', 'away', 'offline'] as const).map((p) => (
+              <option value={p} selected={p === (presence?.presence ?? 'offline')}>
+                {p}
+              </option>
+            ))}
+          </select>{' '}
+          <button id="set-presence" type="submit" class="secondary">
+            Set
+          </button>{' '}
+          {presence && (
+            <span
+              class="muted"
+              id="presence-load"
+            >{`${presence.open} of ${presence.capacity} open conversations`}</span>
+          )}
+        </ActionForm>
         <Live id="queue-live" src="/console/live/queue" version={version}>
           <QueueTable rows={rows} now={clock()} />
         </Live>
       </section>,
     );
   };
+  app.post('/presence', async (c) => {
+    const value = c.get('form').presence;
+    if (value !== 'online' && value !== 'away' && value !== 'offline')
+      return done(c, '/console', 'error', 'Choose online, away or offline.');
+    const result = await desk.setPresence(c.get('operator'), value);
+    return done(
+      c,
+      '/console',
+      'ok',
+      `You are ${value}.${result.assigned ? ` ${result.assigned} waiting conversation(s) assigned to you.` : ''}`,
+    );
+  });
   app.get('/', queuePage);
   app.get('/live/queue', (c) =>
     liveFragment(
@@ -294,10 +333,13 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     if (!row) return notFoundPage(c, 'conversation');
     const operator = c.get('operator');
     const base = `/console/conversations/${row.id}`;
-    const [version, body, agents] = await Promise.all([
+    const [version, body, agents, transfers, departments, colleagues] = await Promise.all([
       conversationVersion(db, row.id),
       conversationBody(c, row),
       hasRole(operator.role, 'SUPERVISOR') ? tenantOperators(db, operator.tenantId) : Promise.resolve([]),
+      listTransfers(db, row.id),
+      listDepartments(db, operator.tenantId),
+      tenantOperators(db, operator.tenantId),
     ]);
     const slots: Child[] = [];
     for (const slot of CONVERSATION_SLOTS) slots.push(await slot({ c, deps, operator, conversation: row }));
@@ -330,6 +372,47 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
             </div>
           </ActionForm>
         )}
+        {transfers.length > 0 && (
+          <section class="transfers">
+            <h2>Transfers</h2>
+            <ol id="transfers">
+              {transfers.map((t) => (
+                <li>
+                  {time(t.createdAt)} {`${t.fromDepartment ?? '—'} → ${t.toDepartment ?? '—'}`}
+                  {t.toAgentName ? ` (to ${t.toAgentName})` : ''}
+                  {t.note && <div class="note">{t.note}</div>}
+                </li>
+              ))}
+            </ol>
+          </section>
+        )}
+        {row.status === 'HUMAN' &&
+          (row.assignedAgent === operator.id || !row.assignedAgent || hasRole(operator.role, 'SUPERVISOR')) && (
+            <ActionForm c={c} action={`${base}/transfer`} class="stack transfer">
+              <label for="transfer-department">Transfer to department</label>
+              <select id="transfer-department" name="department">
+                <option value="">(same department)</option>
+                {departments.map((d) => (
+                  <option value={d.name}>{d.name}</option>
+                ))}
+              </select>
+              <label for="transfer-agent">or to an agent</label>
+              <select id="transfer-agent" name="agentId">
+                <option value="">(the department's queue)</option>
+                {colleagues.map((a) => (
+                  <option value={a.id}>{`${a.name}${a.department ? ` (${a.department})` : ''}`}</option>
+                ))}
+              </select>
+              <label for="transfer-note">Note for the next agent (never sent to the customer)</label>
+              <textarea id="transfer-note" name="note" maxlength={2000}></textarea>
+              <input type="hidden" name="_key" value={randomUUID()} />
+              <div>
+                <button id="transfer" type="submit" class="secondary">
+                  Transfer
+                </button>
+              </div>
+            </ActionForm>
+          )}
         {!isTerminal(row.status) && agents.length > 0 && (
           <ActionForm c={c} action={`${base}/assign`} class="stack assign">
             <label for="assign-to">Assign to</label>
@@ -410,6 +493,14 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   act('resolve', async (operator, row, _form, key) => {
     await actions.resolve(operator, row, 'resolved from the console', key);
     return 'Conversation resolved.';
+  });
+  act('transfer', async (operator, row, form, key) => {
+    const department = form.department?.trim() || undefined;
+    const agentId = form.agentId?.trim() || undefined;
+    const note = form.note?.trim().slice(0, 2000) || undefined;
+    if (!department && !agentId) throw new ApiError('bad_request', 'Choose a department or an agent.');
+    await desk.transfer(operator, row, { department, agentId, note }, key);
+    return `Transferred${department ? ` to ${department}` : ''}.`;
   });
   act('assign', async (operator, row, form, key) => {
     if (!hasRole(operator.role, 'SUPERVISOR')) throw new ApiError('forbidden', 'only supervisors reassign');

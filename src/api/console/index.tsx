@@ -3,10 +3,12 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { createOperatorSession, revokeOperatorSession } from '../../db/operator-sessions';
+import { setPresence } from '../../db/desk';
 import { findOperatorByApiKey } from '../../db/users';
 import type { AppDeps } from '../context';
 import { adminPages } from './admin';
 import { agentPages } from './agent';
+import { deskAdminPages } from './desk-admin';
 import { draftPages } from './drafts';
 import { notFoundPage, signInPage } from './layout';
 import {
@@ -26,6 +28,7 @@ const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
   supervisorPages,
   adminPages,
   draftPages,
+  deskAdminPages,
 ];
 
 const STATIC: Record<string, { type: string; body: string; etag: string }> = Object.fromEntries(
@@ -79,6 +82,9 @@ export function consoleRoutes(deps: AppDeps) {
   signedIn.post('/sign-out', async (c) => {
     const token = sessionToken(c);
     if (token) await revokeOperatorSession(deps.db, token);
+    // Issue 20 D: signing out ends the agent's availability (an expired session counts as offline by itself).
+    const operator = c.get('operator');
+    await setPresence(deps.db, operator.tenantId, operator.id, 'offline');
     clearSessionCookie(c);
     return c.redirect('/console/sign-in', 303);
   });

@@ -19,6 +19,7 @@ export const NAV: { href: string; label: string; role: Role }[] = [
   { href: '/console/admin/prompts', label: 'Prompts', role: 'ADMIN' },
   { href: '/console/admin/users', label: 'Users', role: 'ADMIN' },
   { href: '/console/admin/departments', label: 'Departments', role: 'ADMIN' },
+  { href: '/console/admin/desk', label: 'Desk', role: 'ADMIN' },
   { href: '/console/admin/templates', label: 'Templates', role: 'ADMIN' },
 ];
 
