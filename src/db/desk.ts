@@ -3,7 +3,7 @@ import type { AgentRef } from '../contract';
 import { parseActiveHours } from '../domain/active-hours';
 import type { DeskSchedule } from '../domain/desk-hours';
 import type { Database, DbOrTx } from './client';
-import { conversations, conversationTransfers, deskSettings, tenants, users } from './schema';
+import { conversations, conversationTransfers, deskSettings, users } from './schema';
 
 /** One row of desk settings: a tenant's (department null) or a department's; null fields inherit. */
 export interface DeskSettingsRow {
@@ -63,30 +63,45 @@ export async function loadDeskPolicyForConversation(
   db: DbOrTx,
   conversationId: string,
 ): Promise<(DeskPolicy & { tenantId: string; department: string | null }) | null> {
-  const rows = await db
-    .select({
-      tenantId: conversations.tenantId,
-      conversationDepartment: conversations.department,
-      locale: tenants.locale,
-      settings: SETTINGS_COLUMNS,
-    })
-    .from(conversations)
-    .innerJoin(tenants, eq(tenants.id, conversations.tenantId))
-    .leftJoin(
-      deskSettings,
-      and(
-        eq(deskSettings.tenantId, conversations.tenantId),
-        sql`(${deskSettings.department} is null or ${deskSettings.department} = ${conversations.department})`,
-      ),
-    )
-    .where(eq(conversations.id, conversationId));
-  const first = rows[0];
-  if (!first) return null;
-  const settings = rows.flatMap((r) => (r.settings ? [r.settings] : []));
+  const rows = await db.execute<{
+    tenant_id: string;
+    conversation_department: string | null;
+    locale: string;
+    settings: {
+      department: string | null;
+      time_zone: string | null;
+      hours: string | null;
+      holidays: string[] | null;
+      closed_dates: string[] | null;
+      first_response_sla_ms: number | null;
+      next_response_sla_ms: number | null;
+    }[];
+  }>(sql`
+    select c.tenant_id, c.department as conversation_department, t.locale,
+      coalesce((select json_agg(json_build_object('department', d.department, 'time_zone', d.time_zone,
+          'hours', d.hours, 'holidays', d.holidays, 'closed_dates', d.closed_dates,
+          'first_response_sla_ms', d.first_response_sla_ms, 'next_response_sla_ms', d.next_response_sla_ms))
+        from desk_settings d
+        where d.tenant_id = c.tenant_id and (d.department is null or d.department = c.department)), '[]'::json)
+        as settings
+    from conversations c join tenants t on t.id = c.tenant_id
+    where c.id = ${conversationId}
+  `);
+  const row = rows[0];
+  if (!row) return null;
+  const settings: DeskSettingsRow[] = row.settings.map((d) => ({
+    department: d.department,
+    timeZone: d.time_zone,
+    hours: d.hours,
+    holidays: d.holidays,
+    closedDates: d.closed_dates,
+    firstResponseSlaMs: d.first_response_sla_ms,
+    nextResponseSlaMs: d.next_response_sla_ms,
+  }));
   return {
-    ...resolveDeskPolicy(settings, first.conversationDepartment, first.locale),
-    tenantId: first.tenantId,
-    department: first.conversationDepartment,
+    ...resolveDeskPolicy(settings, row.conversation_department, row.locale),
+    tenantId: row.tenant_id,
+    department: row.conversation_department,
   };
 }
 

@@ -1,6 +1,17 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alerts, conversations } from '../../src/db/schema';
+import { childProcessEnv } from '../../src/config/env';
+import { createOperatorSession } from '../../src/db/operator-sessions';
+import { alerts, conversations, conversationTransfers } from '../../src/db/schema';
+import { createUser } from '../../src/db/users';
+import { localDate } from '../../src/domain/active-hours';
+import { formatOpening } from '../../src/domain/desk-hours';
+import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { loadMessageTemplate } from '../../src/db/templates';
 import { echoHandler, type ChatRequest } from '../support/fake-openai';
 import { conversationOf, conversationResult, recordHistory, sentTo } from '../support/conversation';
@@ -103,5 +114,187 @@ describe('a customer waiting for a human (issue 20 A, C)', () => {
     // The breach alert is settled with the conversation; still exactly one.
     expect(await slaAlerts(row.id)).toMatchObject([{ resolvedAt: expect.any(Date) }]);
     await recordHistory(h, workflowId, 'conversation-desk-human-wait');
+  });
+});
+
+const run = promisify(execFile);
+const cli = (args: string[]) =>
+  run(process.execPath, ['bin/causeway.js', ...args], {
+    env: childProcessEnv({
+      DATABASE_URL: h.env.DATABASE_URL!,
+      TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
+      LOG_LEVEL: 'silent',
+      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
+      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-desk-')),
+    }),
+  }).then(
+    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+/** An agent of `department` with a console session, online (which offers them the department's queue). */
+async function onlineAgent(tenant: TestTenant, name: string, department: string, capacity: number) {
+  const { user, apiKey } = await createUser(h.db, { tenantId: tenant.tenantId, name, role: 'AGENT', department });
+  const supervisor = await h.createOperator(tenant, 'SUPERVISOR');
+  const set = await h.api(`/api/desk/agents/${user.id}/capacity`, {
+    key: supervisor.apiKey,
+    method: 'PUT',
+    body: { capacity },
+  });
+  expect(set.status).toBe(200);
+  await createOperatorSession(h.db, user.id, 3_600_000);
+  const online = await h.api('/api/desk/presence', { key: apiKey, body: { presence: 'online' } });
+  expect(online.status).toBe(200);
+  return { id: user.id, name, apiKey, assigned: online.json.assigned as number };
+}
+
+const rowOf = async (id: string) => (await h.db.select().from(conversations).where(eq(conversations.id, id)))[0]!;
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+describe('desk hours (issue 20 B)', () => {
+  it("a handoff outside hours is told the next opening (past the desk's weekend and a closed date) and waits; an agent coming online takes it", async () => {
+    h.openai.setHandler(handoffTo('support'));
+    const tenant = await h.createTestTenant();
+    const zone = 'America/Sao_Paulo';
+    // Whatever today is: the desk is closed today and tomorrow (its weekend), and the day after is a closed date.
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000);
+    const weekday = (n: number) => WEEKDAYS[new Date(`${localDate(zone, day(n))}T12:00:00Z`).getUTCDay()]!;
+    const openDays = [2, 3, 4, 5, 6].map(weekday).join(',');
+    const closedDate = localDate(zone, day(2));
+    const set = await cli([
+      'desk',
+      'hours',
+      'set',
+      '--tenant',
+      tenant.slug,
+      '--time-zone',
+      zone,
+      '--hours',
+      `${openDays} 08:00-18:00`,
+      '--closed',
+      closedDate,
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/closed now, opens/);
+    const shown = await cli(['desk', 'hours', 'show', '--tenant', tenant.slug, '--json']);
+    expect(JSON.parse(shown.stdout).desks[0]).toMatchObject({
+      department: '(tenant)',
+      timeZone: zone,
+      closed: [closedDate],
+    });
+    // Bad input is refused with the reason, and nothing changes.
+    const bad = await cli([
+      'desk',
+      'hours',
+      'set',
+      '--tenant',
+      tenant.slug,
+      '--time-zone',
+      zone,
+      '--hours',
+      'mon 18:00-08:00',
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/ends before it starts/);
+
+    const opening = new Date(`${localDate(zone, day(3))}T11:00:00Z`); // 08:00 in São Paulo (UTC-3)
+    const from = `whatsapp:${randomPhone()}`;
+    const { row } = await handOff(tenant, from);
+    const template = (await loadMessageTemplate(h.db, tenant.tenantId, 'desk_closed', 'pt-BR'))!.body;
+    const told = template.replace('{{opens_at}}', formatOpening(opening, zone, 'pt-BR'));
+    await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === told));
+    expect(told).toMatch(/às 08:00/);
+    // The SLA counts desk time only: it ends 2 s after the opening.
+    expect(row.slaDueAt!.getTime()).toBe(opening.getTime() + 2000);
+
+    // Waits in the queue (no SLA alert while the desk is closed), and is assigned when an agent comes online.
+    await sleep(2500);
+    expect(await slaAlerts(row.id)).toHaveLength(0);
+    expect(await rowOf(row.id)).toMatchObject({ status: 'HUMAN', assignedAgent: null });
+    const ana = await onlineAgent(tenant, 'Ana', 'support', 3);
+    expect(ana.assigned).toBe(1);
+    expect(await rowOf(row.id)).toMatchObject({ status: 'HUMAN', assignedAgent: ana.id });
+    await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body.startsWith('Ana ')));
+  });
+});
+
+describe('assignment and transfers (issue 20 D)', () => {
+  it('automatic assignment respects capacity and department; a transfer moves the conversation with its note', async () => {
+    const tenant = await h.createTestTenant();
+    const admin = await h.createOperator(tenant, 'ADMIN');
+    expect((await h.api('/api/admin/departments', { key: admin.apiKey, body: { name: 'billing' } })).status).toBe(201);
+    const ana = await onlineAgent(tenant, 'Ana', 'support', 1);
+    const bruno = await onlineAgent(tenant, 'Bruno', 'billing', 5);
+    expect(ana.assigned + bruno.assigned).toBe(0);
+
+    h.openai.setHandler(handoffTo('support'));
+    const first = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    const second = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    await eventually(async () => (await rowOf(first.row.id)).assignedAgent === ana.id, 10_000, 'the first to Ana');
+    // Ana is at capacity and Bruno is in another department: the second waits.
+    await sleep(500);
+    expect(await rowOf(second.row.id)).toMatchObject({ status: 'HUMAN', assignedAgent: null });
+    h.openai.setHandler(handoffTo('billing'));
+    const third = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    await eventually(async () => (await rowOf(third.row.id)).assignedAgent === bruno.id, 10_000, 'the third to Bruno');
+
+    // A second support agent comes online: the waiting one is theirs.
+    const carla = await onlineAgent(tenant, 'Carla', 'support', 2);
+    expect(carla.assigned).toBe(1);
+    expect(await rowOf(second.row.id)).toMatchObject({ assignedAgent: carla.id });
+
+    // Ana transfers hers to billing with a note: it moves, Bruno (free in billing) gets it, the note is kept.
+    const moved = await h.api(`/api/conversations/${first.row.id}/transfer`, {
+      key: ana.apiKey,
+      body: { department: 'billing', note: 'Cliente quer parcelar em 3x.' },
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.json.conversation).toMatchObject({ status: 'HUMAN', assignedAgent: { id: bruno.id } });
+    expect(await rowOf(first.row.id)).toMatchObject({ department: 'billing', assignedAgent: bruno.id });
+    const [transfer] = await h.db
+      .select()
+      .from(conversationTransfers)
+      .where(eq(conversationTransfers.conversationId, first.row.id));
+    expect(transfer).toMatchObject({
+      fromDepartment: 'support',
+      toDepartment: 'billing',
+      fromAgent: ana.id,
+      note: 'Cliente quer parcelar em 3x.',
+      actor: `user:${ana.id}`,
+    });
+    // Refusals: an unknown department; another agent's conversation.
+    expect(
+      (
+        await h.api(`/api/conversations/${third.row.id}/transfer`, {
+          key: bruno.apiKey,
+          body: { department: 'nowhere' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await h.api(`/api/conversations/${third.row.id}/transfer`, { key: ana.apiKey, body: { department: 'billing' } }))
+        .status,
+    ).toBeGreaterThanOrEqual(403);
+  });
+
+  it("a department created by an admin receives the AI's handoffs (the transfer tool lists the tenant's departments)", async () => {
+    const tenant = await h.createTestTenant();
+    const admin = await h.createOperator(tenant, 'ADMIN');
+    expect((await h.api('/api/admin/departments', { key: admin.apiKey, body: { name: 'recovery' } })).status).toBe(201);
+    let offered: unknown = null;
+    h.openai.setHandler((request) => {
+      const tools = (request as ChatRequest & { tools?: { function: { name: string; parameters: unknown } }[] }).tools;
+      offered = tools?.find((t) => t.function.name === 'transfer_to_human')?.function.parameters ?? null;
+      return handoffTo('recovery')(request);
+    });
+    const { row } = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    expect(row.department).toBe('recovery');
+    // The strict structured-output subset: an enum of strings, every property required, no additional properties.
+    expect(offered).toEqual({
+      type: 'object',
+      properties: { department: { type: 'string', enum: ['recovery', 'support'] }, reason: { type: 'string' } },
+      required: ['department', 'reason'],
+      additionalProperties: false,
+    });
   });
 });
