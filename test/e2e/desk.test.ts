@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_COOKIE, csrfTokenFor } from '../../src/api/console/session';
 import { childProcessEnv } from '../../src/config/env';
 import { createOperatorSession } from '../../src/db/operator-sessions';
 import { alerts, conversations, conversationTransfers } from '../../src/db/schema';
@@ -296,5 +297,62 @@ describe('assignment and transfers (issue 20 D)', () => {
       required: ['department', 'reason'],
       additionalProperties: false,
     });
+  });
+});
+
+describe('the desk in the console (server-rendered pages, no browser needed)', () => {
+  it('the queue shows SLA time left or overdue and sets presence; the admin sets desk hours; a conversation offers transfer', async () => {
+    h.openai.setHandler(handoffTo('support'));
+    const tenant = await h.createTestTenant();
+    const admin = await h.createOperator(tenant, 'ADMIN', 'Dora');
+    const { token } = await createOperatorSession(h.db, admin.id, 3_600_000);
+    const cookie = `${CONSOLE_COOKIE}=${token}`;
+    const get = async (path: string) => {
+      const response = await fetch(`${h.apiUrl}${path}`, { headers: { cookie }, redirect: 'manual' });
+      return { status: response.status, html: await response.text() };
+    };
+    const post = async (path: string, form: Record<string, string>) => {
+      const response = await fetch(`${h.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrfTokenFor(token), ...form }).toString(),
+        redirect: 'manual',
+      });
+      // The flash text is URI-encoded, then encoded again as a cookie value.
+      const flash = decodeURIComponent(decodeURIComponent(response.headers.get('set-cookie') ?? ''));
+      return { status: response.status, flash };
+    };
+
+    // Desk hours from the admin page; a bad schedule is refused with its reason.
+    expect((await get('/console/admin/desk')).html).toContain('id="set-desk-hours"');
+    const bad = await post('/console/admin/desk/hours', { timeZone: 'America/Sao_Paulo', hours: 'mon 18:00-08:00' });
+    expect(bad.flash).toMatch(/error:.*ends before it starts/);
+    const saved = await post('/console/admin/desk/hours', {
+      timeZone: 'America/Sao_Paulo',
+      hours: 'always',
+      holidays: 'BR',
+    });
+    expect(saved.flash).toMatch(/ok:Hours of the tenant: always/);
+    expect(await post('/console/admin/desk/sla', { firstResponse: '1s' })).toMatchObject({ status: 303 });
+    const page = (await get('/console/admin/desk')).html;
+    expect(page).toMatch(/always \(America\/Sao_Paulo\)/);
+    expect(page).toMatch(/1s \/ default/);
+
+    // A handoff with the 1 s SLA: the queue reads "overdue" once it passed.
+    const { row } = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    expect(row.slaDueAt!.getTime() - row.waitingSince!.getTime()).toBe(1000);
+    await sleep(1500);
+    const queue = (await get('/console')).html;
+    expect(queue).toMatch(new RegExp(`data-conversation-id="${row.id}"[\\s\\S]*class="sla overdue"[^>]*>overdue`));
+    expect(queue).toContain('id="set-presence"');
+    expect((await post('/console/presence', { presence: 'away' })).flash).toMatch(/ok:You are away/);
+    expect(await h.api('/api/desk/presence', { key: admin.apiKey })).toMatchObject({
+      status: 200,
+      json: { presence: 'away' },
+    });
+    expect((await get(`/console/conversations/${row.id}`)).html).toContain('id="transfer"');
+    // Signing out makes the operator offline.
+    await post('/console/sign-out', {});
+    expect((await h.api('/api/desk/presence', { key: admin.apiKey })).json.presence).toBe('offline');
   });
 });
