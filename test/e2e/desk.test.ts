@@ -27,6 +27,7 @@ beforeAll(async () => {
     CONVERSATION_CLOSE_AFTER: '2s',
     HUMAN_CLOSE_AFTER: '3s',
     DESK_FIRST_RESPONSE_SLA: '2s',
+    DESK_NEXT_RESPONSE_SLA: '2s',
     NPS_WAIT: '1s',
   });
 });
@@ -151,6 +152,40 @@ async function onlineAgent(tenant: TestTenant, name: string, department: string,
 
 const rowOf = async (id: string) => (await h.db.select().from(conversations).where(eq(conversations.id, id)))[0]!;
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+describe('a customer writing again after an agent answered (issue 20 A, C)', () => {
+  it('starts a next-response wait: its own sla_breached alert, and no close past HUMAN_CLOSE_AFTER while waiting', async () => {
+    h.openai.setHandler(handoffTo('support'));
+    const tenant = await h.createTestTenant();
+    const from = `whatsapp:${randomPhone()}`;
+    const closing = (await loadMessageTemplate(h.db, tenant.tenantId, 'closing', 'pt-BR'))!.body;
+    const { row } = await handOff(tenant, from);
+    const agent = await h.createOperator(tenant, 'AGENT', 'Ana');
+    expect((await h.api(`/api/conversations/${row.id}/takeover`, { key: agent.apiKey, body: {} })).status).toBe(200);
+    expect(
+      (await h.api(`/api/conversations/${row.id}/messages`, { key: agent.apiKey, body: { body: 'Já vejo.' } })).status,
+    ).toBe(201);
+    expect(await rowOf(row.id)).toMatchObject({ waitingSince: null, slaDueAt: null });
+    await h.postInbound(tenant, { body: 'e então?', from });
+    const waiting = await eventually(
+      async () => ((await rowOf(row.id)).waitingSince ? rowOf(row.id) : null),
+      10_000,
+      'a next-response wait',
+    );
+    expect(waiting.slaDueAt!.getTime() - waiting.waitingSince!.getTime()).toBe(2000);
+    await eventually(
+      async () => (await slaAlerts(row.id)).some((a) => (a.payload as { kind?: string }).kind === 'next'),
+      10_000,
+      'the next-response breach',
+    );
+    // Past HUMAN_CLOSE_AFTER (3 s) since the agent's answer: still open, the customer waits for an answer.
+    await sleep(3500);
+    expect(await rowOf(row.id)).toMatchObject({ status: 'HUMAN', closedAt: null });
+    expect(sentTo(h, from).some((m) => m.body === closing)).toBe(false);
+    // One alert for this waiting period (a first-response one may exist too if the agent took over after 2 s).
+    expect((await slaAlerts(row.id)).filter((a) => (a.payload as { kind?: string }).kind === 'next')).toHaveLength(1);
+  });
+});
 
 describe('desk hours (issue 20 B)', () => {
   it("a handoff outside hours is told the next opening (past the desk's weekend and a closed date) and waits; an agent coming online takes it", async () => {
