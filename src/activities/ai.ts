@@ -247,6 +247,7 @@ export function createAiActivities(deps: ActivityDeps) {
           system,
           history: toChat([...context.history].reverse()),
           correlationId: input.correlationId,
+          departments: context.departments,
         });
       } catch (error) {
         return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);
@@ -266,6 +267,7 @@ export function createAiActivities(deps: ActivityDeps) {
               system: `${system}\n\nTool result: register_promise(amount=${(first.action as { amountCents: number }).amountCents / 100}, due_date=${JSON.stringify((first.action as { dueDate: string }).dueDate)}) was REFUSED: ${refusal}. Do not call register_promise with these arguments again; tell the customer what is possible.`,
               history: toChat([...context.history].reverse()),
               correlationId: input.correlationId,
+              departments: context.departments,
             });
           } catch (error) {
             return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);

@@ -33,6 +33,8 @@ export interface ActivityDeps {
      * (tests that build deps by hand): the env defaults.
      */
     aiBudget?: { maxTurnsPerHour: number; maxTokensPerDay: number; promiseMaxDaysAhead: number };
+    /** Desk SLAs when a department sets none (DESK_FIRST_RESPONSE_SLA, DESK_NEXT_RESPONSE_SLA). */
+    desk?: { firstResponseSlaMs: number; nextResponseSlaMs: number };
   };
   log: Logger;
   clock: () => Date;

@@ -1,5 +1,6 @@
 import { createAiActivities } from './ai';
 import { createConversationActivities } from './conversation';
+import { createDeskActivities } from './desk';
 import { createDraftActivities } from './drafts';
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createErasureActivities(deps),
     ...createRetentionActivities(deps),
     ...createDraftActivities(deps),
+    ...createDeskActivities(deps),
   };
 }
 

@@ -15,6 +15,7 @@ import { codecRoutes } from './routes/codec';
 import { consoleRoutes } from './console';
 import { contactRoutes } from './routes/contacts';
 import { conversationRoutes } from './routes/conversations';
+import { deskRoutes } from './routes/desk';
 import { draftRoutes } from './routes/drafts';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
@@ -87,6 +88,7 @@ export function createApp(appDeps: AppDeps) {
   app.route('/api/conversations', conversationRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   app.route('/api/conversations', draftRoutes(deps));
+  app.route('/api', deskRoutes(deps));
   app.route('/api', traceRoutes(deps));
   app.route('/api', campaignRoutes(deps));
   app.route('/api', contactRoutes(deps));

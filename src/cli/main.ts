@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   contact: async () => (await import('./commands/contact')).registerContactCommands,
   prompt: async () => (await import('./commands/prompt')).registerPromptCommands,
   audit: async () => (await import('./commands/audit')).registerAuditCommands,
+  desk: async () => (await import('./commands/desk')).registerDeskCommands,
 };
 const named = process.argv[2];
 const loaders =

@@ -126,6 +126,11 @@ const fields = z.object({
   CONVERSATION_IDLE_AFTER: duration('10m'),
   CONVERSATION_CLOSE_AFTER: duration('30m'),
   NPS_WAIT: duration('24h'),
+  /** Desk (issue 20 A): an agent answered and the customer went silent this long → resolved with the closing message. */
+  HUMAN_CLOSE_AFTER: duration('24h'),
+  /** Desk SLAs (issue 20 C), counted in desk hours; a department may set its own (`causeway desk sla set`). */
+  DESK_FIRST_RESPONSE_SLA: duration('15m'),
+  DESK_NEXT_RESPONSE_SLA: duration('15m'),
   CAMPAIGN_DELIVERY_TIMEOUT: duration('15m'),
   PROMISE_REMINDER_BEFORE: duration('24h'),
   PROMISE_CHECK_AFTER: duration('24h'),

@@ -2,8 +2,12 @@
 // and constants only (workflow code imports them); the zod schemas that validate a model's output live in
 // src/integrations/ai.ts and are checked against these types there.
 
+/**
+ * The departments the assistant offered before they came from the tenant (issue 20 D): still offered to a tenant that
+ * has declared none of its own. A turn's transfer tool lists the tenant's departments (AiTurnRequest.departments).
+ */
 export const DEPARTMENTS = ['support', 'billing', 'sales', 'collections'] as const;
-export type Department = (typeof DEPARTMENTS)[number];
+export type Department = string;
 
 export const PAYMENT_METHODS = ['boleto', 'pix', 'card', 'transfer', 'other'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];

@@ -7,6 +7,8 @@ export interface ConversationTiming {
   idleAfterMs: number;
   closeAfterMs: number;
   npsWaitMs: number;
+  /** Desk (issue 20 A): silence after an agent's answer that resolves the conversation; absent in older runs (24 h). */
+  humanCloseAfterMs?: number;
   /** Turns per run before continue-as-new (with a summary) keeps the event history small. */
   maxTurnsPerRun: number;
 }
@@ -54,6 +56,22 @@ export interface ConversationCarry {
   route: ReplyRoute | null;
   /** Hybrid mode: the AI draft waiting for an agent (src/workflows/conversation-drafts.ts); absent in older runs. */
   draft?: PendingDraft | null;
+  /** The desk's clock (issue 20) while a human holds or is to hold the conversation; absent in older runs. */
+  desk?: DeskWait | null;
+}
+
+/**
+ * A waiting period of the desk: from a handoff (first response) or a customer message after an agent's answer (next
+ * response) until an agent answers. `slaDueAt` is workflow time (ms), counted in desk hours by the activity.
+ */
+export interface DeskWait {
+  /** true while the customer waits for a human answer: the conversation then never closes by itself. */
+  awaiting: boolean;
+  kind: 'first' | 'next';
+  since: number;
+  slaDueAt: number | null;
+  /** The breach of this waiting period was alerted (once per period). */
+  breached: boolean;
 }
 
 export interface ConversationSnapshot {
@@ -63,6 +81,8 @@ export interface ConversationSnapshot {
   assignedAgent: AgentRef | null;
   pendingMessages: number;
   turns: number;
+  /** Desk (issue 20): the waiting period in progress, when the customer waits for a human answer. */
+  desk?: DeskWait | null;
 }
 
 export interface OperatorAction {
@@ -75,6 +95,15 @@ export interface TakeOverArgs extends OperatorAction {
   agent: AgentRef;
   /** Supervisors may take a conversation that another agent holds. */
   force?: boolean;
+}
+
+export interface TransferArgs extends OperatorAction {
+  /** The department it moves to (a tenant's department); absent: stays in its department. */
+  toDepartment?: string;
+  /** The agent it moves to; absent: the department's queue (automatic assignment tries at once). */
+  toAgent?: AgentRef;
+  /** For the receiving agents; kept with the transfer, never sent to the customer. */
+  note?: string;
 }
 
 export interface AgentMessageArgs {

@@ -5,6 +5,7 @@ import type {
   CustomerMessage,
   OperatorAction,
   TakeOverArgs,
+  TransferArgs,
 } from './conversation';
 import type { AcquireSlotsArgs, CampaignProgress, ControlArgs } from './campaign';
 
@@ -29,6 +30,10 @@ export const agentMessageUpdate = defineUpdate<{ messageId: string; status: stri
 );
 export const resolveUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('resolve');
 export const closeUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('close');
+/** Desk (issue 20 D): move a HUMAN conversation to another department or agent, with a note for them. */
+export const transferUpdate = defineUpdate<ConversationSnapshot, [TransferArgs]>('transfer');
+/** Desk (issue 20 D): an agent came online; a conversation waiting unassigned tries automatic assignment again. */
+export const deskAssignUpdate = defineUpdate<ConversationSnapshot, [OperatorAction]>('deskAssign');
 
 // Campaign control (C1/C2): signals, so `causeway campaign pause` works even while the workflow is busy sending.
 export const pauseCampaignSignal = defineSignal<[ControlArgs]>('pause');

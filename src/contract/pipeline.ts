@@ -171,3 +171,44 @@ export type SendMessageResult =
   | { skipped: true; reason: 'opted_out' }
   /** Only from the conversation's sendMessage activity, for system messages (see createMessagingActivities). */
   | { skipped: true; reason: 'window_closed' };
+
+/** Desk (issue 20): a waiting period starts: compute its SLA deadline (desk hours) and tell whether the desk is closed. */
+export interface DeskWaitInput {
+  tenantId: string;
+  conversationId: string;
+  kind: 'first' | 'next';
+  /** Workflow time (ms) the wait started. */
+  since: number;
+  trace: TraceContext;
+}
+
+export interface DeskWaitResult {
+  /** ms; null: no SLA (a desk that never opens). */
+  slaDueAt: number | null;
+  /** The desk is closed now: when it opens (ISO) and how the customer reads it, in the tenant's language. */
+  closed: { opensAt: string | null; opensAtText: string } | null;
+}
+
+export interface SlaBreachInput {
+  conversationId: string;
+  kind: 'first' | 'next';
+  since: number;
+  dueAt: number;
+  trace: TraceContext;
+}
+
+export interface DeskAssignInput {
+  conversationId: string;
+  actor: string;
+  trace: TraceContext;
+}
+
+export interface DeskTransferInput {
+  conversationId: string;
+  expectedVersion: number;
+  toDepartment: string | null;
+  toAgent: { id: string; name: string } | null;
+  note: string | null;
+  actor: string;
+  trace: TraceContext;
+}

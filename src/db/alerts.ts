@@ -16,7 +16,9 @@ export type AlertType =
   /** Hybrid mode: an AI draft waited longer than HYBRID_DRAFT_TIMEOUT for an agent. */
   | 'draft_unattended'
   /** Issue 18 E: a conversation (or its tenant) used up its AI budget and went to a human. */
-  | 'ai_budget_exceeded';
+  | 'ai_budget_exceeded'
+  /** Desk (issue 20 C): a customer waited past the first- or next-response SLA with no agent's answer. */
+  | 'sla_breached';
 
 export interface RaiseAlert {
   tenantId: string;

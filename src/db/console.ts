@@ -130,6 +130,8 @@ export async function humanQueue(db: Database, operator: Operator, limit = 200) 
       contactName: contacts.name,
       contactPhone: contacts.phone,
       reason: handoffReason,
+      waitingSince: conversations.waitingSince,
+      slaDueAt: conversations.slaDueAt,
     })
     .from(conversations)
     .innerJoin(contacts, eq(contacts.id, conversations.contactId))

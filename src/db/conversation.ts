@@ -136,6 +136,9 @@ export async function transitionConversation(db: DbOrTx, input: TransitionInput)
         transferred_at = case when ${input.to}::text = 'HUMAN' and ok.status <> 'HUMAN' then now() else c.transferred_at end,
         resolved_by = coalesce(${input.resolvedBy ?? null}::text, c.resolved_by),
         closed_at = case when ${terminal}::boolean then now() else c.closed_at end,
+        -- Desk (issue 20): a conversation that leaves HUMAN no longer waits for an agent.
+        waiting_since = case when ${input.to}::text = 'HUMAN' then c.waiting_since else null end,
+        sla_due_at = case when ${input.to}::text = 'HUMAN' then c.sla_due_at else null end,
         close_reason = case when ${terminal}::boolean then ${input.reason}::text else c.close_reason end
       from ok where c.id = ok.id
       returning c.version, ok.status as from_status, ok.tenant_id, ok.contact_id
@@ -161,7 +164,7 @@ export async function transitionConversation(db: DbOrTx, input: TransitionInput)
     da as (
       update alerts a set resolved_at = now()
       from upd where ${terminal}::boolean and a.conversation_id = ${input.conversationId}
-        and a.type = 'draft_unattended' and a.resolved_at is null
+        and a.type in ('draft_unattended', 'sla_breached') and a.resolved_at is null
     ),
     ev as (
       insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,

@@ -74,6 +74,15 @@ export const users = pgTable('users', {
   role: roleEnum('role').notNull(),
   department: text('department'),
   disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  /** Desk presence (issue 20 D): only `online` agents get conversations assigned automatically. */
+  presence: text('presence', { enum: ['online', 'away', 'offline'] })
+    .notNull()
+    .default('offline'),
+  presenceAt: timestamp('presence_at', { withTimezone: true }),
+  /** Open conversations automatic assignment gives this agent at most (they may still take more by hand). */
+  capacity: integer('capacity').notNull().default(5),
+  /** Round robin among equally loaded agents: the one assigned longest ago goes first. */
+  lastAssignedAt: timestamp('last_assigned_at', { withTimezone: true }),
   createdAt: createdAt(),
 });
 
@@ -183,6 +192,9 @@ export const conversations = pgTable(
     lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
     closedAt: timestamp('closed_at', { withTimezone: true }),
     closeReason: text('close_reason'),
+    /** Desk (issue 20): since when the customer waits for a human answer (null: not waiting), and its SLA deadline. */
+    waitingSince: timestamp('waiting_since', { withTimezone: true }),
+    slaDueAt: timestamp('sla_due_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -192,6 +204,10 @@ export const conversations = pgTable(
       .on(t.tenantId, t.contactId)
       .where(sql`status in ('PENDING', 'PROGRESS', 'IDLE', 'HUMAN')`),
     index('conversations_status_last_message_idx').on(t.status, t.lastMessageAt),
+    // Automatic assignment counts each agent's open conversations.
+    index('conversations_human_agent_idx')
+      .on(t.assignedAgent)
+      .where(sql`status = 'HUMAN'`),
   ],
 );
 
@@ -1048,4 +1064,52 @@ export const auditLog = pgTable(
     index('audit_log_tenant_time_idx').on(t.tenantId, t.occurredAt),
     index('audit_log_actor_time_idx').on(t.actorUserId, t.occurredAt),
   ],
+);
+
+/**
+ * Desk hours and SLA targets (issue 20 B, C): one row per tenant (department null: the tenant's defaults) and per
+ * department. A null field falls back to the tenant's row, then to the built-in default (always open, the env SLAs).
+ */
+export const deskSettings = pgTable(
+  'desk_settings',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    department: text('department'),
+    timeZone: text('time_zone'),
+    /** Weekly schedule in the active-hours syntax (`mon-fri 08:00-18:00; sat 08:00-12:00`), canonical form. */
+    hours: text('hours'),
+    /** Holiday calendar ids (`BR`, `BR-SP`…). */
+    holidays: jsonb('holidays').$type<string[]>(),
+    /** Dates the tenant closes besides holidays (`YYYY-MM-DD`). */
+    closedDates: jsonb('closed_dates').$type<string[]>(),
+    firstResponseSlaMs: integer('first_response_sla_ms'),
+    nextResponseSlaMs: integer('next_response_sla_ms'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('desk_settings_tenant_department_uq').on(t.tenantId, t.department).nullsNotDistinct()],
+);
+
+/** Transfers of a conversation to another department or agent, with the note the agent left (issue 20 D). */
+export const conversationTransfers = pgTable(
+  'conversation_transfers',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    fromDepartment: text('from_department'),
+    toDepartment: text('to_department'),
+    fromAgent: uuid('from_agent').references(() => users.id),
+    toAgent: uuid('to_agent').references(() => users.id),
+    note: text('note'),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('conversation_transfers_conversation_idx').on(t.conversationId, t.createdAt)],
 );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { AlertSpec } from '../contract/ai';
+import { DEPARTMENTS as LEGACY_DEPARTMENTS, type AlertSpec } from '../contract/ai';
 import type { AiFailureAlertInput } from '../contract/pipeline';
 import type { MediaItem } from '../contract/types';
 import { childSpan } from '../domain/trace';
@@ -21,6 +21,8 @@ export interface TurnContext {
   tenantLocale: string;
   /** Issue 13 C: where a handoff goes when the model names no department. */
   defaultDepartment: string;
+  /** Issue 20 D: the departments the transfer tool offers (never empty). */
+  departments: string[];
   /** Hybrid mode is on for this conversation (its department's setting, else the tenant's): replies become drafts. */
   hybrid: boolean;
   /** The campaign message the customer may be answering (sent within the causal window), if any. */
@@ -95,6 +97,8 @@ export async function loadTurnContext(
     conv as (
       select c.assistant_type as "assistantType", c.summary, c.summarized_until as "summarizedUntil",
         c.contact_id as "contactId", t.locale as "tenantLocale", t.default_department as "defaultDepartment",
+        (select coalesce(json_agg(d.name order by d.name), '[]'::json) from departments d
+          where d.tenant_id = c.tenant_id) as "declaredDepartments",
         ${hybridEnabledFor({ tenantId: sql.raw('c.tenant_id'), department: sql.raw('coalesce(c.department, t.default_department)') })} as hybrid,
         -- Issue 18 E: the AI budget, counted in the database (every call is an ai_results row), not in workflow memory.
         (select count(*) from ai_results r
@@ -151,6 +155,7 @@ export async function loadTurnContext(
     contactId: row.conv.contactId,
     tenantLocale: row.conv.tenantLocale,
     defaultDepartment: row.conv.defaultDepartment,
+    departments: handoffDepartments(row.conv.declaredDepartments ?? [], row.conv.defaultDepartment),
     hybrid: row.conv.hybrid === true,
     budget: {
       turnsLastHour: Number(row.conv.turnsLastHour),
@@ -179,7 +184,17 @@ interface TurnConv {
   contactId: string;
   tenantLocale: string;
   defaultDepartment: string;
+  declaredDepartments: string[] | null;
   hybrid: boolean | null;
+}
+
+/**
+ * Issue 20 D: the departments the AI may hand a conversation to are the tenant's (declared, plus the default one).
+ * A tenant that never declared any keeps the four the assistant always knew, so its handoffs do not change.
+ */
+export function handoffDepartments(declared: string[], defaultDepartment: string): string[] {
+  const names = new Set([defaultDepartment, ...(declared.length > 0 ? declared : LEGACY_DEPARTMENTS)]);
+  return [...names].sort();
 }
 interface TurnPrompt {
   versionId: string;

@@ -313,3 +313,25 @@ export function nextOpeningOn(hours: ActiveHours, timeZone: string, from: Date, 
   }
   return null;
 }
+
+/**
+ * When open at `at`: the first instant after it at which the hours close (a window's end, or midnight into a closed
+ * date), following windows that continue (adjacent windows, a window to 24:00 and one from 00:00 the next day);
+ * `at` itself when closed; null when they do not close within 16 windows (open around the clock).
+ */
+export function openUntil(hours: ActiveHours, timeZone: string, at: Date, closed?: ClosedDates): Date | null {
+  let t = at.getTime();
+  if (!isOpenOn(hours, timeZone, at, closed)) return at;
+  for (let i = 0; i < 16; i++) {
+    const wall = wallClock(timeZone, t);
+    const second = secondOfDay(wall);
+    const window = hours[weekdayOf(wall)].find(([start, end]) => start <= second && second < end);
+    if (!window) return new Date(t);
+    const endWall = wall - second * 1000 + window[1] * 1000;
+    // A window ending inside a spring-forward gap ends when the gap does: the offset before it applied until then.
+    const end = instantsForWall(timeZone, endWall)[0] ?? endWall - offsetAt(timeZone, t);
+    if (end <= t || !isOpenOn(hours, timeZone, new Date(end), closed)) return new Date(Math.max(end, t));
+    t = end;
+  }
+  return null;
+}

@@ -26,4 +26,5 @@ export type SystemTemplateKey =
   | 'promise_confirmation'
   | 'promise_reminder'
   | 'promise_thanks'
-  | 'promise_broken';
+  | 'promise_broken'
+  | 'desk_closed';

@@ -49,6 +49,8 @@ export interface AiTurnRequest {
   system: string;
   history: AiChatMessage[];
   correlationId: string;
+  /** The tenant's departments: the transfer tool's choices (issue 20 D). */
+  departments: string[];
 }
 
 export interface AiTurnResponse {

@@ -29,21 +29,31 @@ export interface OpenAiResponderOptions {
 
 const jsonSchema = z.toJSONSchema(aiTurnOutputSchema, { target: 'draft-7' });
 
-const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
-  {
+/**
+ * The transfer tool of one turn: its department enum is the tenant's departments (issue 20 D). Strict structured
+ * outputs accept this subset: an enum of strings, every property required, no additional properties.
+ */
+export function transferTool(departments: readonly string[]): OpenAI.Chat.Completions.ChatCompletionTool {
+  return {
     type: 'function',
     function: {
       name: 'transfer_to_human',
       description: 'Hand the conversation to a human agent of a department.',
       parameters: {
         type: 'object',
-        properties: { department: { type: 'string', enum: [...DEPARTMENTS] }, reason: { type: 'string' } },
+        properties: {
+          department: { type: 'string', enum: [...(departments.length > 0 ? departments : DEPARTMENTS)] },
+          reason: { type: 'string' },
+        },
         required: ['department', 'reason'],
         additionalProperties: false,
       },
       strict: true,
     },
-  },
+  };
+}
+
+const OTHER_TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
   {
     type: 'function',
     function: {
@@ -78,11 +88,16 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
   },
 ];
 
-const transferArgs = z.object({ department: z.enum(DEPARTMENTS), reason: z.string() });
+const transferArgs = (departments: readonly string[]) =>
+  z.object({
+    department: z.string().refine((d) => (departments.length > 0 ? departments : DEPARTMENTS).includes(d)),
+    reason: z.string(),
+  });
 const closeArgs = z.object({ reason: z.string() });
 
 function actionFromToolCalls(
   calls: OpenAI.Chat.Completions.ChatCompletionMessageToolCall[] | undefined,
+  departments: readonly string[],
 ): AiAction | null {
   for (const call of calls ?? []) {
     if (call.type !== 'function') continue;
@@ -96,7 +111,7 @@ function actionFromToolCalls(
       );
     }
     if (call.function.name === 'transfer_to_human') {
-      const parsed = transferArgs.safeParse(args);
+      const parsed = transferArgs(departments).safeParse(args);
       if (!parsed.success) throw new AiError('transfer_to_human called with invalid arguments', 'unusable_output');
       return { type: 'handoff', ...parsed.data };
     }
@@ -137,7 +152,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
           model: options.model,
           messages: [{ role: 'system', content: request.system }, ...request.history],
           response_format: { type: 'json_schema', json_schema: { name: 'turn', strict: true, schema: jsonSchema } },
-          tools: TOOLS,
+          tools: [transferTool(request.departments), ...OTHER_TOOLS],
           max_completion_tokens: options.maxOutputTokens ?? 1024,
           user: request.correlationId,
         });
@@ -145,7 +160,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
         throw classifyOpenAiError(error);
       }
       const message = completion.choices[0]?.message;
-      const toolAction = actionFromToolCalls(message?.tool_calls);
+      const toolAction = actionFromToolCalls(message?.tool_calls, request.departments);
       const content = message?.content;
       if (!content) {
         if (toolAction)

@@ -32,6 +32,7 @@ export interface Metrics {
   aiTokens: Counter<'operation' | 'kind'>;
   sends: Counter<'kind' | 'result'>;
   messageStatus: Counter<'status'>;
+  slaBreaches: Counter<'kind' | 'department'>;
 }
 
 export function createMetrics(role: 'api' | 'worker'): Metrics {
@@ -71,6 +72,12 @@ export function createMetrics(role: 'api' | 'worker'): Metrics {
       name: 'causeway_message_status_total',
       help: 'Delivery statuses outbound messages moved to (status callbacks, reconciliation); delivered, read, undelivered, failed, canceled are final',
       labelNames: ['status'],
+      registers,
+    }),
+    slaBreaches: new Counter({
+      name: 'causeway_sla_breaches_total',
+      help: 'Desk SLA breaches (one per waiting period): kind first or next response, by department',
+      labelNames: ['kind', 'department'],
       registers,
     }),
   };

@@ -15,6 +15,8 @@ import {
 } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
 import { registerDraftHandlers } from './conversation-drafts';
+import { deskSteps, endWait, startWait } from './conversation-desk';
+import { registerDeskHandlers } from './conversation-desk-handlers';
 import type { ConversationRuntime } from './conversation-runtime';
 
 /** Message ids remembered for de-duplication of re-delivered signals. */
@@ -64,6 +66,7 @@ export function registerHandlers(rt: ConversationRuntime) {
         open();
         if (s.status === 'HUMAN' && s.assignedAgent && s.assignedAgent.id !== args.agent.id && !args.force)
           reject(`held by ${s.assignedAgent.name}`);
+        const wasHuman = s.status === 'HUMAN';
         const result = await rt.transition({
           to: 'HUMAN',
           reason: args.reason ?? 'agent took over',
@@ -80,6 +83,8 @@ export function registerHandlers(rt: ConversationRuntime) {
             sentBy: 'system',
             idempotencyKey: `joined:${s.conversationId}:${args.agent.id}:${s.version}`,
           });
+        // Issue 20: taken from the AI, the customer now waits for this agent's first answer (SLA clock).
+        if (!wasHuman && deskSteps()) await startWait(rt, 'first', { assign: false, tellClosed: false });
         return done();
       }),
     {
@@ -106,6 +111,7 @@ export function registerHandlers(rt: ConversationRuntime) {
           'release',
         );
         s.assignedAgent = null;
+        s.desk = null;
         return done();
       }),
     { validator: (_args: OperatorAction) => human() },
@@ -129,6 +135,8 @@ export function registerHandlers(rt: ConversationRuntime) {
         });
         if (sent.skipped) reject('the conversation changed; reload and retry');
         s.lastActivityAt = Date.now();
+        // Issue 20: an agent answered; the waiting period (and its SLA) ends, the silence clock starts.
+        if (deskSteps()) await endWait(rt);
         rt.wakeups += 1;
         return sent.skipped ? { messageId: '', status: 'skipped' } : { messageId: sent.messageId, status: sent.status };
       }),
@@ -179,6 +187,9 @@ export function registerHandlers(rt: ConversationRuntime) {
       }),
     { validator: (_args: OperatorAction) => open() },
   );
+
+  // Issue 20 D: transfer to another department or agent, and automatic assignment when an agent comes online.
+  registerDeskHandlers(rt, { human, done });
 
   // hybrid-drafts: approve / edit / reject of AI drafts and their escalation timer (conversation-drafts.ts).
   registerDraftHandlers(rt);

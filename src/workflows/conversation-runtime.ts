@@ -52,7 +52,15 @@ export class ConversationRuntime {
 
   snapshot(): ConversationSnapshot {
     const { conversationId, status, version, assignedAgent, turns } = this.s;
-    return { conversationId, status, version, assignedAgent, turns, pendingMessages: this.s.pending.length };
+    return {
+      conversationId,
+      status,
+      version,
+      assignedAgent,
+      turns,
+      pendingMessages: this.s.pending.length,
+      ...(this.s.desk ? { desk: this.s.desk } : {}),
+    };
   }
 
   get resolvedBy(): 'ai' | 'human' {

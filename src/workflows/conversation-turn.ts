@@ -3,6 +3,7 @@ import { FailureType, type AiAction, type CustomerMessage, type GeneratedReply }
 import { isTerminal } from '../domain/conversation-state';
 import { ai as aiActivity, db } from './activity-options';
 import { holdDraft, HYBRID_PATCH } from './conversation-drafts';
+import { deskSteps, startWait } from './conversation-desk';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
 
@@ -173,6 +174,9 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
         },
       });
       s.everHuman = true;
+      // Issue 20: the customer now waits for the desk (SLA clock, desk-closed notice, automatic assignment).
+      if ((s.status as string) === 'HUMAN' && deskSteps())
+        await startWait(rt, 'first', { assign: true, tellClosed: true, trace });
     } else if (action.type === 'close') {
       await rt.transition({
         to: 'RESOLVED',

@@ -12,6 +12,8 @@ import { ai } from './activity-options';
 import { registerHandlers } from './conversation-operators';
 import { ConversationRuntime, localSteps, regularSteps, type ConversationState } from './conversation-runtime';
 import { runTurn } from './conversation-turn';
+import { awaitingHuman, deskRules, deskSteps, humanDeadlines, slaBreached, startWait } from './conversation-desk';
+import { childOf } from './trace';
 
 export type { ConversationResult };
 
@@ -73,9 +75,15 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     const seen = rt.wakeups;
     const aiInCharge = s.status !== 'HUMAN';
     const nudgeAt = aiInCharge && !s.nudged && s.status !== 'IDLE' ? s.lastActivityAt + timing.idleAfterMs : Infinity;
-    const closeAt = s.lastActivityAt + timing.closeAfterMs;
-    const wait = Math.max(1, Math.min(nudgeAt, closeAt) - Date.now());
-    const woke = await condition(() => s.pending.length > 0 || rt.wakeups !== seen, wait);
+    // Issue 20 A: in HUMAN the desk's rules apply (conversation-desk.ts), not the AI's idle close.
+    const desk = deskRules(rt) ? humanDeadlines(rt) : null;
+    const closeAt = desk ? desk.closeAt : s.lastActivityAt + timing.closeAfterMs;
+    const slaAt = desk?.slaAt ?? Infinity;
+    const deadline = Math.min(nudgeAt, closeAt, slaAt);
+    const until = () => s.pending.length > 0 || rt.wakeups !== seen;
+    const woke = Number.isFinite(deadline)
+      ? await condition(until, Math.max(1, deadline - Date.now()))
+      : (await condition(until), true);
 
     if (s.pending.length > 0) {
       if (s.status === 'HUMAN') {
@@ -85,6 +93,12 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
           conversationId: s.conversationId,
           messageIds: batch.map((m) => m.messageId),
         });
+        // The customer wrote after an agent's answer: a new waiting period (next-response SLA), no close meanwhile.
+        if (!awaitingHuman(rt) && deskSteps())
+          await rt.lock.run(async () => {
+            if (s.status === 'HUMAN' && !awaitingHuman(rt))
+              await startWait(rt, 'next', { assign: false, tellClosed: false, trace: childOf(batch.at(-1)!.trace) });
+          });
         continue;
       }
       // Debounce: wait until no new message has arrived for `debounceMs`, then answer the burst at once, but
@@ -115,9 +129,26 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
 
     await rt.lock.run(async () => {
       if (isTerminal(s.status) || s.pending.length > 0) return;
+      // A run that waited on the old close timer in HUMAN takes the desk's rules when it fires (issue 20 A).
+      if (s.status === 'HUMAN' && !desk && deskRules(rt)) return;
       // Each deadline acts once, in order, even when the worker was away past both: a late nudge is still sent
       // before the close, so no timer is lost (the next pass closes at once).
-      if (Date.now() >= nudgeAt) {
+      if (desk && Date.now() >= slaAt) {
+        await slaBreached(rt);
+      } else if (desk && Date.now() >= closeAt) {
+        // An agent answered and the customer went silent for HUMAN_CLOSE_AFTER: resolved by the desk.
+        await rt.send({
+          template: { key: 'closing' },
+          sentBy: 'system',
+          idempotencyKey: `closing:${s.conversationId}`,
+        });
+        await rt.transition({
+          to: 'RESOLVED',
+          reason: 'customer silent after the agent answered',
+          actor: 'system',
+          resolvedBy: 'human',
+        });
+      } else if (Date.now() >= nudgeAt) {
         await rt.send({
           template: { key: 'idle_nudge' },
           sentBy: 'system',

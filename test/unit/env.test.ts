@@ -64,6 +64,19 @@ describe('env', () => {
     );
   });
 
+  it('reads the desk durations (issue 20): human close 24h and SLAs 15m by default, any duration when set', () => {
+    expect(loadEnv({})).toMatchObject({
+      HUMAN_CLOSE_AFTER: 86_400_000,
+      DESK_FIRST_RESPONSE_SLA: 900_000,
+      DESK_NEXT_RESPONSE_SLA: 900_000,
+    });
+    expect(loadEnv({ HUMAN_CLOSE_AFTER: '2s', DESK_FIRST_RESPONSE_SLA: '1h' })).toMatchObject({
+      HUMAN_CLOSE_AFTER: 2000,
+      DESK_FIRST_RESPONSE_SLA: 3_600_000,
+    });
+    expect(issuesOf({ HUMAN_CLOSE_AFTER: 'tomorrow' }).join()).toMatch(/HUMAN_CLOSE_AFTER/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadEnv({ OPENAI_API_KEY: '', DATABASE_URL: '' }).OPENAI_API_KEY).toBeUndefined();
   });

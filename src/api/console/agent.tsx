@@ -20,11 +20,14 @@ import type { Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
 import { isTerminal } from '../../domain/conversation-state';
 import { conversationActions } from '../conversation-actions';
+import { deskActions } from '../desk-actions';
+import { listDepartments } from '../../db/admin';
+import { listTransfers } from '../../db/desk';
 import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { fetchTwilioMedia, MediaFetchError, TWILIO_API_ORIGIN } from '../../integrations/twilio-media';
 import { messageBody } from '../routes/conversations';
-import { ActionForm, notFoundPage, page, time, waited } from './layout';
+import { ActionForm, notFoundPage, page, slaLeft, time, waited } from './layout';
 import { Live, liveFragment } from './live';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
 import type { ConversationSlot } from './slots';
@@ -42,6 +45,7 @@ function QueueTable({ rows, now }: { rows: QueueRow[]; now: Date }) {
           <th>Contact</th>
           <th>Waiting</th>
           <th>Reason</th>
+          <th>SLA</th>
           <th>Department</th>
           <th>Agent</th>
         </tr>
@@ -62,6 +66,13 @@ function QueueTable({ rows, now }: { rows: QueueRow[]; now: Date }) {
             </td>
             <td data-label="Reason" class="reason">
               {(r.reason ?? '').replace(/^ai handoff: /, '') || '—'}
+            </td>
+            <td
+              data-label="SLA"
+              class={r.slaDueAt && r.slaDueAt < now ? 'sla overdue' : 'sla'}
+              data-due={r.slaDueAt ? new Date(r.slaDueAt).toISOString() : undefined}
+            >
+              {r.waitingSince ? slaLeft(r.slaDueAt, now) : <span class="muted">answered</span>}
             </td>
             <td data-label="Department">{r.department ?? '—'}</td>
             <td data-label="Agent">{r.assignedAgentName ?? <span class="muted">unassigned</span>}</td>
@@ -123,11 +134,16 @@ function Messages({ rows }: { rows: Awaited<ReturnType<typeof conversationMessag
 export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly ConversationSlot[] = []) {
   const { db } = deps;
   const actions = conversationActions(deps);
+  const desk = deskActions(deps);
   const clock = () => deps.clock?.() ?? new Date();
 
   const queuePage = async (c: ConsoleContext) => {
     const operator = c.get('operator');
-    const [rows, version] = await Promise.all([humanQueue(db, operator), humanQueueVersion(db, operator)]);
+    const [rows, version, presence] = await Promise.all([
+      humanQueue(db, operator),
+      humanQueueVersion(db, operator),
+      desk.presence(operator),
+    ]);
     return page(
       c,
       'Queue',
@@ -138,12 +154,43 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
             ? 'Every department of the tenant, the longest wait first.'
             : `Department ${operator.department ?? '(none)'}, the longest wait first.`}
         </p>
+        <ActionForm c={c} action="/console/presence" class="inline presence">
+          <label for="presence">My presence</label>{' '}
+          <select id="presence" name="presence">
+            {(['online', 'away', 'offline'] as const).map((p) => (
+              <option value={p} selected={p === (presence?.presence ?? 'offline')}>
+                {p}
+              </option>
+            ))}
+          </select>{' '}
+          <button id="set-presence" type="submit" class="secondary">
+            Set
+          </button>{' '}
+          {presence && (
+            <span
+              class="muted"
+              id="presence-load"
+            >{`${presence.open} of ${presence.capacity} open conversations`}</span>
+          )}
+        </ActionForm>
         <Live id="queue-live" src="/console/live/queue" version={version}>
           <QueueTable rows={rows} now={clock()} />
         </Live>
       </section>,
     );
   };
+  app.post('/presence', async (c) => {
+    const value = c.get('form').presence;
+    if (value !== 'online' && value !== 'away' && value !== 'offline')
+      return done(c, '/console', 'error', 'Choose online, away or offline.');
+    const result = await desk.setPresence(c.get('operator'), value);
+    return done(
+      c,
+      '/console',
+      'ok',
+      `You are ${value}.${result.assigned ? ` ${result.assigned} waiting conversation(s) assigned to you.` : ''}`,
+    );
+  });
   app.get('/', queuePage);
   app.get('/live/queue', (c) =>
     liveFragment(
@@ -284,10 +331,13 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
     if (!row) return notFoundPage(c, 'conversation');
     const operator = c.get('operator');
     const base = `/console/conversations/${row.id}`;
-    const [version, body, agents] = await Promise.all([
+    const [version, body, agents, transfers, departments, colleagues] = await Promise.all([
       conversationVersion(db, row.id),
       conversationBody(c, row),
       hasRole(operator.role, 'SUPERVISOR') ? tenantOperators(db, operator.tenantId) : Promise.resolve([]),
+      listTransfers(db, row.id),
+      listDepartments(db, operator.tenantId),
+      tenantOperators(db, operator.tenantId),
     ]);
     const rendered: Child[] = [];
     for (const slot of slots) rendered.push(await slot({ c, deps, operator, conversation: row }));
@@ -320,6 +370,47 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
             </div>
           </ActionForm>
         )}
+        {transfers.length > 0 && (
+          <section class="transfers">
+            <h2>Transfers</h2>
+            <ol id="transfers">
+              {transfers.map((t) => (
+                <li>
+                  {time(t.createdAt)} {`${t.fromDepartment ?? '—'} → ${t.toDepartment ?? '—'}`}
+                  {t.toAgentName ? ` (to ${t.toAgentName})` : ''}
+                  {t.note && <div class="note">{t.note}</div>}
+                </li>
+              ))}
+            </ol>
+          </section>
+        )}
+        {row.status === 'HUMAN' &&
+          (row.assignedAgent === operator.id || !row.assignedAgent || hasRole(operator.role, 'SUPERVISOR')) && (
+            <ActionForm c={c} action={`${base}/transfer`} class="stack transfer">
+              <label for="transfer-department">Transfer to department</label>
+              <select id="transfer-department" name="department">
+                <option value="">(same department)</option>
+                {departments.map((d) => (
+                  <option value={d.name}>{d.name}</option>
+                ))}
+              </select>
+              <label for="transfer-agent">or to an agent</label>
+              <select id="transfer-agent" name="agentId">
+                <option value="">(the department's queue)</option>
+                {colleagues.map((a) => (
+                  <option value={a.id}>{`${a.name}${a.department ? ` (${a.department})` : ''}`}</option>
+                ))}
+              </select>
+              <label for="transfer-note">Note for the next agent (never sent to the customer)</label>
+              <textarea id="transfer-note" name="note" maxlength={2000}></textarea>
+              <input type="hidden" name="_key" value={randomUUID()} />
+              <div>
+                <button id="transfer" type="submit" class="secondary">
+                  Transfer
+                </button>
+              </div>
+            </ActionForm>
+          )}
         {!isTerminal(row.status) && agents.length > 0 && (
           <ActionForm c={c} action={`${base}/assign`} class="stack assign">
             <label for="assign-to">Assign to</label>
@@ -400,6 +491,14 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
   act('resolve', async (operator, row, _form, key) => {
     await actions.resolve(operator, row, 'resolved from the console', key);
     return 'Conversation resolved.';
+  });
+  act('transfer', async (operator, row, form, key) => {
+    const department = form.department?.trim() || undefined;
+    const agentId = form.agentId?.trim() || undefined;
+    const note = form.note?.trim().slice(0, 2000) || undefined;
+    if (!department && !agentId) throw new ApiError('bad_request', 'Choose a department or an agent.');
+    await desk.transfer(operator, row, { department, agentId, note }, key);
+    return `Transferred${department ? ` to ${department}` : ''}.`;
   });
   act('assign', async (operator, row, form, key) => {
     if (!hasRole(operator.role, 'SUPERVISOR')) throw new ApiError('forbidden', 'only supervisors reassign');

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { createOperatorSession, revokeOperatorSession } from '../../db/operator-sessions';
+import { setPresence } from '../../db/desk';
 import { findOperatorByApiKey } from '../../db/users';
 import { noteAudit } from '../audit';
 import type { AppDeps } from '../context';
@@ -10,6 +11,7 @@ import { adminPages } from './admin';
 import { agentPages } from './agent';
 import { auditPages } from './audit';
 import { draftPages, draftPanel } from './drafts';
+import { deskAdminPages } from './desk-admin';
 import { notFoundPage, signInPage } from './layout';
 import {
   clearSessionCookie,
@@ -30,6 +32,7 @@ const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
   adminPages,
   auditPages,
   draftPages,
+  deskAdminPages,
 ];
 
 const STATIC: Record<string, { type: string; body: string; etag: string }> = Object.fromEntries(
@@ -86,6 +89,9 @@ export function consoleRoutes(deps: AppDeps) {
   signedIn.post('/sign-out', async (c) => {
     const token = sessionToken(c);
     if (token) await revokeOperatorSession(deps.db, token);
+    // Issue 20 D: signing out ends the agent's availability (an expired session counts as offline by itself).
+    const operator = c.get('operator');
+    await setPresence(deps.db, operator.tenantId, operator.id, 'offline');
     clearSessionCookie(c);
     return c.redirect('/console/sign-in', 303);
   });

@@ -19,6 +19,7 @@ export const NAV: { href: string; label: string; role: Role }[] = [
   { href: '/console/admin/prompts', label: 'Prompts', role: 'ADMIN' },
   { href: '/console/admin/users', label: 'Users', role: 'ADMIN' },
   { href: '/console/admin/departments', label: 'Departments', role: 'ADMIN' },
+  { href: '/console/admin/desk', label: 'Desk', role: 'ADMIN' },
   { href: '/console/admin/templates', label: 'Templates', role: 'ADMIN' },
   { href: '/console/admin/audit', label: 'Audit log', role: 'ADMIN' },
 ];
@@ -175,6 +176,13 @@ export function waited(since: Date | string | null, now = new Date()): string {
   const h = Math.floor(m / 60);
   if (h < 24) return `${h} h ${m % 60} min`;
   return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+/** Desk SLA (issue 20 C): the time left to the deadline, or how long it is overdue. */
+export function slaLeft(due: Date | string | null, now = new Date()): string {
+  if (!due) return '—';
+  const ms = new Date(due).getTime() - now.getTime();
+  return ms >= 0 ? `${waited(new Date(now.getTime() - ms), now)} left` : `overdue ${waited(due, now)}`;
 }
 
 export const time = (d: Date | string | null) =>

@@ -49,9 +49,20 @@
     if (h < 24) return h + ' h ' + (m % 60) + ' min';
     return Math.floor(h / 24) + ' d ' + (h % 24) + ' h';
   }
+  // Desk SLA (issue 20 C): <td data-due="ISO"> reads "5 min left" or "overdue 2 min", as the server renders it.
+  function slaLeft(due) {
+    var ms = Date.parse(due) - Date.now();
+    return ms >= 0 ? waited(new Date(Date.now() - ms).toISOString()) + ' left' : 'overdue ' + waited(due);
+  }
   setInterval(function () {
     var cells = document.querySelectorAll('[data-since]');
     for (var i = 0; i < cells.length; i++) cells[i].textContent = waited(cells[i].getAttribute('data-since'));
+    var dues = document.querySelectorAll('[data-due]');
+    for (var j = 0; j < dues.length; j++) {
+      var due = dues[j].getAttribute('data-due');
+      dues[j].textContent = slaLeft(due);
+      dues[j].className = Date.parse(due) < Date.now() ? 'sla overdue' : 'sla';
+    }
   }, 5000);
 
   // Forms that ask before acting: <form data-confirm="Resolve this conversation?">
