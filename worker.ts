@@ -91,6 +91,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       promises: { reminderBeforeMs: w.env.PROMISE_REMINDER_BEFORE, checkAfterMs: w.env.PROMISE_CHECK_AFTER },
       reconcile: { settleAfterMs: w.env.RECONCILE_SETTLE_AFTER, maxPages: w.env.RECONCILE_MAX_PAGES },
       whatsappWindowMs: w.env.WHATSAPP_WINDOW,
+      deliveryRetryBackoffMs: w.env.DELIVERY_RETRY_BACKOFF,
       hybrid: { draftTimeoutMs: w.env.HYBRID_DRAFT_TIMEOUT },
     },
     log: w.log,

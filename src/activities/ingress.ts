@@ -37,7 +37,13 @@ export function createIngressActivities(deps: ActivityDeps) {
         );
       }
       // 63016 with a template, or a retryable code: the follow-up send, as the webhook would have started it.
-      if (result.redeliver) await startRedelivery(deps.temporal.client, deps.temporal.taskQueue, result.redeliver);
+      if (result.redeliver)
+        await startRedelivery(
+          deps.temporal.client,
+          deps.temporal.taskQueue,
+          result.redeliver,
+          deps.config.deliveryRetryBackoffMs,
+        );
       if (result.campaignToNotify) {
         // Best effort, as in the webhook: the campaign's own timer is the backstop.
         await deps.temporal.client.workflow

@@ -118,6 +118,8 @@ const fields = z.object({
   /** Pages (of 200 messages) one run lists per Twilio account at most: a run stays bounded on a busy account. */
   RECONCILE_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(25),
   WHATSAPP_WINDOW: duration('24h'),
+  /** A resend after a retryable delivery error (30008, 63018…) waits this × 4^n (n = resends so far): 30 s, 2 min. */
+  DELIVERY_RETRY_BACKOFF: duration('30s'),
   /** Hybrid mode: an AI draft no agent sent, edited or rejected this long raises a `draft_unattended` alert. */
   HYBRID_DRAFT_TIMEOUT: duration('5m'),
   /** F: message bodies (and media links) older than this are blanked by the daily `retention` Schedule; off by default. */

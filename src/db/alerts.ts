@@ -13,7 +13,13 @@ export type AlertType =
   /** Reconciliation found inbound messages whose webhook never reached us, or could not list the whole window. */
   | 'reconciliation'
   /** Hybrid mode: an AI draft waited longer than HYBRID_DRAFT_TIMEOUT for an agent. */
-  | 'draft_unattended';
+  | 'draft_unattended'
+  /** Issue 22: Twilio refused a WhatsApp template (63028, 21656…) or our check refused its variables before the call. */
+  | 'template_invalid'
+  | 'template_variables'
+  /** A Twilio error code that needs an operator (sender, account, carrier filtering), or one not in the table. */
+  | 'twilio_error'
+  | 'twilio_unknown_error';
 
 export interface RaiseAlert {
   tenantId: string;

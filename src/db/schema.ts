@@ -132,6 +132,14 @@ export const contacts = pgTable(
     optedOutAt: timestamp('opted_out_at', { withTimezone: true }),
     // 'suppression': re-imported after an erasure while opted out (contact_suppressions).
     optOutSource: text('opt_out_source', { enum: ['keyword', 'twilio_21610', 'operator', 'suppression'] }),
+    // Issue 22 B: Twilio said this address cannot receive on that channel (63024, 63003, 21211, 30005…):
+    // business-initiated sends on that channel stop (campaign targets fail as contact_invalid) until a new inbound.
+    invalidAt: timestamp('invalid_at', { withTimezone: true }),
+    invalidChannel: channelEnum('invalid_channel'),
+    invalidCode: text('invalid_code'),
+    // 63049 (Meta declined a marketing message): business-initiated sends wait until then (progressive backoff).
+    backoffUntil: timestamp('backoff_until', { withTimezone: true }),
+    backoffCount: integer('backoff_count').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -250,6 +258,12 @@ export const messages = pgTable(
     index('messages_retention_idx')
       .on(t.createdAt)
       .where(sql`body <> '' or media <> '[]'::jsonb`),
+    // Issue 22 D: reconciliation's by-send-time query for our sends Twilio has not settled (findUnsettledOutbound).
+    index('messages_unsettled_outbound_idx')
+      .on(t.tenantId, t.createdAt)
+      .where(
+        sql`direction = 'outbound' and provider_sid is not null and status not in ('delivered', 'read', 'undelivered', 'failed', 'canceled')`,
+      ),
   ],
 );
 

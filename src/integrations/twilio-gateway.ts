@@ -62,6 +62,11 @@ export interface TwilioGateway {
     credentials: TwilioCredentials,
     query: { since: Date; pageSize: number; maxPages: number },
   ): AsyncGenerator<ListedPage>;
+  /**
+   * One message as Twilio has it now (null when Twilio has no such message). Reconciliation uses it for our own
+   * unsettled sends: a message Twilio never sent has no date_sent, so the DateSent> listing never shows it.
+   */
+  fetchMessage(credentials: TwilioCredentials, sid: string): Promise<ListedMessage | null>;
   /** A message's media (Twilio's Media subresource) as the webhook would carry them: URL and content type. */
   media(credentials: TwilioCredentials, messageSid: string): Promise<{ url: string; contentType: string | null }[]>;
 }
@@ -164,6 +169,14 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
         } catch (error) {
           throw toSendError(error);
         }
+      }
+    },
+    async fetchMessage(credentials, sid) {
+      try {
+        return toListed(await clientFor(credentials).messages(sid).fetch());
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return null;
+        throw toSendError(error);
       }
     },
     async media(credentials, messageSid) {

@@ -83,8 +83,12 @@ const sortKey = (m: FakeTwilioMessage) => (m.dateSent ?? m.dateCreated).getTime(
  * `read` when the recipient's app reports it), or `failed`/`undelivered` with an ErrorCode.
  */
 const DEFAULT_SCRIPT: DeliveryScript = ['sent', 'delivered'];
+/** Statuses that mean Twilio handed the message on (its date_sent is set from the first of them). */
+const SENT_STATUSES = new Set(['sent', 'delivered', 'undelivered', 'read', 'partially_delivered']);
 /** A free-form WhatsApp message outside the window: accepted by the REST API (201), then failed with 63016. */
 const OUTSIDE_WINDOW: DeliveryScript = [{ status: 'failed', errorCode: '63016' }];
+/** A template whose parameter count does not match: accepted (201), then failed with 63028 (Meta's 2000). */
+const PARAMETER_MISMATCH: DeliveryScript = [{ status: 'failed', errorCode: '63028' }];
 
 /**
  * A local stand-in for Twilio's REST API (Messages: create, list with Twilio's paging, fetch, Media), enough for
@@ -103,6 +107,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const recipientFailures = new Map<string, Failure[]>();
   const deliveryScripts = new Map<string, DeliveryScript[]>();
   let callbacksInFlight = 0;
+  /** Content templates registered with the fake (ContentSid → its placeholders, `1`, `2`…), as Twilio's Content API holds them. */
+  const contents = new Map<string, string[]>();
   /** Every GET of a media file: for which account, and whether its credentials were right. */
   const mediaRequests: { accountSid: string; authorized: boolean }[] = [];
 
@@ -220,6 +226,26 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
    */
   function validateCreate(form: URLSearchParams): { code: number; message: string } | null {
     const media = form.getAll('MediaUrl');
+    const variables = form.get('ContentVariables');
+    if (variables !== null) {
+      // 21654: ContentVariables need a ContentSid; 35127: Body and ContentVariables cannot be provided together;
+      // 21656: ContentVariables must be a JSON object whose values are neither null nor empty strings.
+      if (!form.get('ContentSid')) return { code: 21654, message: 'ContentSid Required' };
+      if (form.get('Body'))
+        return { code: 35127, message: "'Messages' Body and ContentVariables cannot be provided together" };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(variables);
+      } catch {
+        parsed = undefined;
+      }
+      const valid =
+        parsed !== null &&
+        typeof parsed === 'object' &&
+        !Array.isArray(parsed) &&
+        Object.values(parsed as Record<string, unknown>).every((v) => typeof v === 'string' && v !== '');
+      if (!valid) return { code: 21656, message: 'The Content Variables parameter is invalid.' };
+    }
     if (!form.get('Body') && media.length === 0 && !form.get('ContentSid'))
       return { code: 21602, message: 'Message body is required.' };
     if (media.length > 10) return { code: 21623, message: 'Number of media files exceeds allowed limit' };
@@ -241,14 +267,21 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     const cb = options.statusCallbacks;
     if (!cb || !message.statusCallback) return;
     const scripted = deliveryScripts.get(message.to)?.shift();
-    // Meta decides this, whatever else would have happened: free text to a contact silent for the window fails.
-    const script = outsideWindow(message) ? OUTSIDE_WINDOW : (scripted ?? DEFAULT_SCRIPT);
+    // Meta decides these, whatever else would have happened: free text to a contact silent for the window fails
+    // (63016); a template whose parameters do not match its placeholders fails (63028, after acceptance).
+    const script = outsideWindow(message)
+      ? OUTSIDE_WINDOW
+      : parameterMismatch(message)
+        ? PARAMETER_MISMATCH
+        : (scripted ?? DEFAULT_SCRIPT);
     callbacksInFlight += 1;
     try {
       for (const step of script) {
         const { status, errorCode } = typeof step === 'string' ? { status: step, errorCode: undefined } : step;
         message.status = status;
-        if (status !== 'queued' && status !== 'accepted' && status !== 'scheduled') message.dateSent ??= new Date();
+        // date_sent is when Twilio handed the message on: a message that failed before that (or is still queued,
+        // accepted or scheduled) has none, so a DateSent filter never lists it.
+        if (SENT_STATUSES.has(status)) message.dateSent ??= new Date();
         if (errorCode) message.errorCode = Number(errorCode);
         // The status changed at Twilio, but this callback never reaches us (our host was down past Twilio's retry).
         if (typeof step !== 'string' && step.dropCallback) continue;
@@ -273,6 +306,14 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       callbacksInFlight -= 1;
       for (const listener of listeners) listener();
     }
+  }
+
+  /** A registered Content template sent with ContentVariables whose keys are not exactly its placeholders. */
+  function parameterMismatch(m: FakeTwilioMessage): boolean {
+    const placeholders = m.contentSid ? contents.get(m.contentSid) : undefined;
+    if (!placeholders) return false;
+    const given = Object.keys(m.contentVariables ?? {}).sort();
+    return given.join(',') !== [...placeholders].sort().join(',');
   }
 
   /** Free-form (no ContentSid) WhatsApp message whose recipient has not written to this sender within the window. */
@@ -480,6 +521,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       return item
         ? `${server.url}/2010-04-01/Accounts/${message.accountSid}/Messages/${message.sid}/Media/${item.sid}`
         : null;
+    },
+    /** A Content template with these placeholders (`['1', '2']`): sends with other ContentVariables keys fail 63028. */
+    addContent(contentSid: string, placeholders: string[]) {
+      contents.set(contentSid, placeholders);
     },
     addAccount(accountSid: string, authToken: string) {
       accounts.set(accountSid, authToken);

@@ -128,6 +128,8 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     OPENAI_MODEL: 'fake-model',
     PUBLIC_BASE_URL,
     MESSAGE_DEBOUNCE: '300ms',
+    // Resends after a retryable delivery error wait 30 s, 2 min in production; the suite keeps them short.
+    DELIVERY_RETRY_BACKOFF: '100ms',
     CONVERSATION_IDLE_AFTER: '10m',
     CONVERSATION_CLOSE_AFTER: '30m',
     LOG_LEVEL: 'silent',

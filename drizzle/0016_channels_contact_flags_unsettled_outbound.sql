@@ -1,0 +1,6 @@
+ALTER TABLE "contacts" ADD COLUMN "invalid_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "contacts" ADD COLUMN "invalid_channel" "channel";--> statement-breakpoint
+ALTER TABLE "contacts" ADD COLUMN "invalid_code" text;--> statement-breakpoint
+ALTER TABLE "contacts" ADD COLUMN "backoff_until" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "contacts" ADD COLUMN "backoff_count" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX "messages_unsettled_outbound_idx" ON "messages" USING btree ("tenant_id","created_at") WHERE direction = 'outbound' and provider_sid is not null and status not in ('delivered', 'read', 'undelivered', 'failed', 'canceled');
