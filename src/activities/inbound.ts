@@ -9,6 +9,7 @@ import {
   type InboundInput,
 } from '../contract';
 import { parseAddress } from '../domain/address';
+import { resolveContactIdentity } from '../db/contact-identity';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
@@ -46,7 +47,18 @@ export function createInboundActivities(deps: ActivityDeps) {
     const hashKey = await tenantHashKey(deps.db, input.tenantId);
     if (!hashKey)
       throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'tenant not found', nonRetryable: true });
-    const hash = contactHash(hashKey, customer.phone);
+    // Issue 22 A: with a BSUID (From, or ExternalUserIdentifier beside a phone) the contact is resolved by identity
+    // first; its stored key and conversation hash are used, so a phone shared later keeps one history.
+    const bsuid = customer.bsuid ? customer.phone : (input.bsuid ?? null);
+    const identity = bsuid
+      ? await resolveContactIdentity(deps.db, {
+          tenantId: input.tenantId,
+          phone: customer.bsuid ? null : customer.phone,
+          bsuid,
+          hashOf: (key) => contactHash(hashKey, key),
+        })
+      : { key: customer.phone, hash: contactHash(hashKey, customer.phone) };
+    const hash = identity.hash;
     const storedSpan = childSpan(input.trace);
     const routedTrace = routeTo ? childSpan(input.trace) : null;
     const row = await recordInboundRow(deps.db, {
@@ -55,7 +67,7 @@ export function createInboundActivities(deps: ActivityDeps) {
       messageSid: input.messageSid,
       from: input.from,
       to: input.to,
-      phone: customer.phone,
+      phone: identity.key,
       phoneHash: hash,
       profileName: input.profileName,
       body: input.body,

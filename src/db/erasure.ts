@@ -369,6 +369,7 @@ export async function eraseContactRows(
           .set({
             phone: sql`'erased:' || ${contacts.id}::text`,
             phoneHash: sql`'erased:' || ${contacts.id}::text`,
+            bsuid: null,
             name: null,
             region: null,
             timeZone: null,

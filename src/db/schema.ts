@@ -121,8 +121,11 @@ export const contacts = pgTable(
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id),
+    /** The contact's key on its channels: E.164, or a WhatsApp BSUID for a customer known only by it (issue 22 A). */
     phone: text('phone').notNull(),
     phoneHash: text('phone_hash').notNull(),
+    /** WhatsApp business-scoped user id, when Twilio gave one (ExternalUserIdentifier, or a BSUID From). */
+    bsuid: text('bsuid'),
     name: text('name'),
     /** Region (city / service area) for outage broadcasts (C5); lowercased. */
     region: text('region'),
@@ -145,6 +148,9 @@ export const contacts = pgTable(
   },
   (t) => [
     uniqueIndex('contacts_tenant_phone_uq').on(t.tenantId, t.phone),
+    uniqueIndex('contacts_tenant_bsuid_uq')
+      .on(t.tenantId, t.bsuid)
+      .where(sql`bsuid is not null`),
     index('contacts_tenant_hash_idx').on(t.tenantId, t.phoneHash),
     index('contacts_tenant_region_idx').on(t.tenantId, t.region),
   ],

@@ -231,10 +231,11 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
 
   function inboundParams(
     tenant: TestTenant,
-    message: { body: string; from: string; messageSid?: string; to?: string },
+    message: { body: string; from: string; messageSid?: string; to?: string; extra?: Record<string, string> },
   ) {
     const messageSid = message.messageSid ?? newMessageSid();
     return {
+      ...message.extra,
       MessageSid: messageSid,
       SmsMessageSid: messageSid,
       AccountSid: tenant.accountSid,
@@ -256,6 +257,8 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
       to?: string;
       /** Media Twilio received with the message: the webhook then carries NumMedia, MediaUrlN, MediaContentTypeN. */
       media?: { contentType: string; data?: Buffer }[];
+      /** More webhook parameters (e.g. ExternalUserIdentifier). */
+      extra?: Record<string, string>;
     },
     options: { signature?: string | null; authToken?: string } = {},
   ) {

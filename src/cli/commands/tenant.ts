@@ -9,7 +9,7 @@ import {
   updateTenant,
   type TenantDetails,
 } from '../../db/tenants';
-import { parseAddress } from '../../domain/address';
+import { parsePhoneAddress } from '../../domain/address';
 import { ensureReconcileSchedule, reconcileScheduleSettings } from '../../temporal/reconcile-schedule';
 import { CliError, type CliContext } from '../context';
 
@@ -17,7 +17,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 function parseNumbers(option: string, values: string[]) {
   return values.map((n) => {
-    const parsed = parseAddress(n);
+    const parsed = parsePhoneAddress(n);
     if (!parsed) throw new CliError(`${option} ${n} is not +E164 or whatsapp:+E164`);
     return parsed;
   });
