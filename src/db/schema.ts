@@ -38,6 +38,8 @@ export const tenants = pgTable('tenants', {
   assistantType: text('assistant_type').notNull().default('support'),
   /** The department a handoff goes to when the AI did not name one (wants_human without the transfer tool). */
   defaultDepartment: text('default_department').notNull().default('support'),
+  /** Issue 22 E: show WhatsApp's "typing…" when a turn starts for a customer message (`--typing-indicator`). */
+  typingIndicator: boolean('typing_indicator').notNull().default(true),
   createdAt: createdAt(),
 });
 

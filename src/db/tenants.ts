@@ -136,6 +136,8 @@ export interface TenantChange {
   hybrid?: { enabled: boolean; department: string | null };
   /** Where handoffs go when the AI names no department (issue 13 C). */
   defaultDepartment?: string;
+  /** WhatsApp typing indicator when a turn starts (issue 22 E). */
+  typingIndicator?: boolean;
 }
 
 export class TenantChangeError extends Error {
@@ -147,6 +149,7 @@ export interface TenantDetails {
   name: string;
   locale: string;
   defaultDepartment: string;
+  typingIndicator: boolean;
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
   /** Hybrid mode settings: the tenant's (department null) and per-department overrides. */
   hybrid: { department: string | null; enabled: boolean }[];
@@ -160,6 +163,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
       name: tenants.name,
       locale: tenants.locale,
       defaultDepartment: tenants.defaultDepartment,
+      typingIndicator: tenants.typingIndicator,
     })
     .from(tenants)
     .where(eq(tenants.slug, slug));
@@ -180,6 +184,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     locale: tenant.locale,
     hybrid: await listHybridSettings(db, tenant.id),
     defaultDepartment: tenant.defaultDepartment,
+    typingIndicator: tenant.typingIndicator,
     accounts: accounts.map((a) => ({
       accountSid: a.accountSid,
       mode: a.mode,
@@ -216,6 +221,8 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
     }
     if (change.hybrid) await setHybridMode(tx, { tenantId: tenant.id, ...change.hybrid });
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
+    if (change.typingIndicator !== undefined)
+      await tx.update(tenants).set({ typingIndicator: change.typingIndicator }).where(eq(tenants.id, tenant.id));
     if (change.defaultDepartment !== undefined)
       await tx.update(tenants).set({ defaultDepartment: change.defaultDepartment }).where(eq(tenants.id, tenant.id));
     if (change.authToken !== undefined)
@@ -256,4 +263,27 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
     }
   });
   return (await showTenant(db, slug))!;
+}
+
+/**
+ * Issue 22 E: whether to show the WhatsApp typing indicator for messages to this tenant number, and the account to
+ * send it with (null: not a live number of the tenant, or the tenant turned it off).
+ */
+export async function findTypingSender(db: DbOrTx, tenantId: string, phone: string) {
+  const [row] = await db
+    .select({
+      enabled: tenants.typingIndicator,
+      accountSid: twilioAccounts.accountSid,
+      authToken: twilioAccounts.authToken,
+      mode: twilioAccounts.mode,
+    })
+    .from(phoneNumbers)
+    .innerJoin(twilioAccounts, eq(twilioAccounts.id, phoneNumbers.twilioAccountId))
+    .innerJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
+    .where(
+      and(eq(phoneNumbers.tenantId, tenantId), eq(phoneNumbers.channel, 'whatsapp'), eq(phoneNumbers.phone, phone)),
+    )
+    .limit(1);
+  if (!row || !row.enabled || row.mode !== 'live') return null;
+  return { accountSid: row.accountSid, authToken: openSecret(row.authToken) };
 }

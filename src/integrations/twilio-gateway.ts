@@ -67,6 +67,12 @@ export interface TwilioGateway {
    * unsettled sends: a message Twilio never sent has no date_sent, so the DateSent> listing never shows it.
    */
   fetchMessage(credentials: TwilioCredentials, sid: string): Promise<ListedMessage | null>;
+  /**
+   * WhatsApp typing indicator (Twilio public beta, POST messaging.twilio.com/v2/Indicators/Typing.json with the
+   * inbound message's SID): marks that message read and shows "typing…" until our reply or 25 s. Short timeout,
+   * no retry: best effort (issue 22 E).
+   */
+  typing(credentials: TwilioCredentials, messageSid: string): Promise<void>;
   /** A message's media (Twilio's Media subresource) as the webhook would carry them: URL and content type. */
   media(credentials: TwilioCredentials, messageSid: string): Promise<{ url: string; contentType: string | null }[]>;
 }
@@ -105,15 +111,18 @@ class BaseUrlRequestClient extends RequestClient {
   }
 }
 
+/** The typing indicator is worth something only now: a slow answer is abandoned, never waited for. */
+const TYPING_TIMEOUT_MS = 3000;
+
 export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: number }): TwilioGateway {
   const clients = new Map<string, twilio.Twilio>();
-  const clientFor = ({ accountSid, authToken }: TwilioCredentials) => {
-    const key = `${accountSid}:${authToken}`;
+  const clientFor = ({ accountSid, authToken }: TwilioCredentials, timeoutMs = options.timeoutMs) => {
+    const key = `${accountSid}:${authToken}:${timeoutMs}`;
     let client = clients.get(key);
     if (!client) {
       // autoRetry stays off: Temporal retries sends, after the outbox says whether the first one went out.
       const httpClient = new BaseUrlRequestClient(options.apiBaseUrl, {
-        timeout: options.timeoutMs,
+        timeout: timeoutMs,
         autoRetry: false,
         keepAlive: true,
       });
@@ -169,6 +178,16 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
         } catch (error) {
           throw toSendError(error);
         }
+      }
+    },
+    async typing(credentials, messageSid) {
+      try {
+        await clientFor(credentials, TYPING_TIMEOUT_MS).messaging.v2.typingIndicator.create({
+          channel: 'whatsapp',
+          messageId: messageSid,
+        });
+      } catch (error) {
+        throw toSendError(error);
       }
     },
     async fetchMessage(credentials, sid) {

@@ -107,6 +107,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const recipientFailures = new Map<string, Failure[]>();
   const deliveryScripts = new Map<string, DeliveryScript[]>();
   let callbacksInFlight = 0;
+  /** Typing indicators Twilio was asked to show, in order. */
+  const typing: { accountSid: string; messageId: string; at: Date }[] = [];
+  let typingOutage = false;
   /** Content templates registered with the fake (ContentSid → its placeholders, `1`, `2`…), as Twilio's Content API holds them. */
   const contents = new Map<string, string[]>();
   /** Every GET of a media file: for which account, and whether its credentials were right. */
@@ -137,6 +140,24 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       res.writeHead(200, { 'content-type': item.contentType });
       res.end(item.data ?? TINY_PNG);
       return;
+    }
+    // WhatsApp typing indicator (public beta): POST messaging.twilio.com/v2/Indicators/Typing.json, form-encoded
+    // `channel=whatsapp` and `messageId` (an SM/MM SID of a message of the conversation); answers {"success": true}.
+    if (url.pathname === '/v2/Indicators/Typing.json') {
+      const [typingUser, typingPass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+        .toString()
+        .split(':');
+      if (req.method !== 'POST') return sendJson(res, 405, { code: 20004, message: 'Method not allowed', status: 405 });
+      if (!typingUser || accounts.get(typingUser) !== typingPass)
+        return sendJson(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      const form = new URLSearchParams(await readBody(req));
+      const messageId = form.get('messageId') ?? '';
+      if (form.get('channel') !== 'whatsapp' || !/^(SM|MM)[0-9a-fA-F]{32}$/.test(messageId))
+        return sendJson(res, 400, { code: 20001, message: 'Invalid parameter', status: 400 });
+      if (typingOutage) return sendJson(res, 503, { code: 20503, message: 'Service unavailable', status: 503 });
+      typing.push({ accountSid: typingUser, messageId, at: new Date() });
+      for (const listener of listeners) listener();
+      return sendJson(res, 200, { success: true });
     }
     // The list, one message, and a message's Media subresource (what reconciliation reads).
     const match =
@@ -515,6 +536,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       });
     },
     mediaRequests,
+    typing,
+    /** The typing endpoint answers 503 while set (the public beta having a bad day). */
+    set typingOutage(value: boolean) {
+      typingOutage = value;
+    },
     /** The URL Twilio would put in the webhook's MediaUrlN for a received message's n-th media. */
     mediaUrl(message: { accountSid: string; sid: string }, n: number) {
       const item = received.find((m) => m.accountSid === message.accountSid && m.sid === message.sid)?.media[n];

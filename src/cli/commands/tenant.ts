@@ -33,6 +33,7 @@ async function readToken(value: string): Promise<string> {
 
 function printTenant(t: TenantDetails) {
   console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}, handoffs default to ${t.defaultDepartment}`);
+  console.log(`  WhatsApp typing indicator: ${t.typingIndicator ? 'on' : 'off'}`);
   const tenantWide = t.hybrid.find((h) => h.department === null);
   const departments = t.hybrid.filter((h) => h.department !== null);
   if (tenantWide || departments.length > 0)
@@ -179,6 +180,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--account-sid <sid>', 'the account to change, when the tenant has several')
     .option('--hybrid <on|off>', 'hybrid mode: the AI drafts replies and an agent sends, edits or rejects them')
     .option('--department <name>', 'with --hybrid: only this department (overrides the tenant-wide setting)')
+    .option('--typing-indicator <on|off>', 'show WhatsApp "typing…" while a reply is prepared (default on)')
     .option('--default-department <name>', 'where handoffs go when the AI names no department (default support)')
     .action(
       async (
@@ -192,8 +194,12 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           accountSid?: string;
           hybrid?: string;
           department?: string;
+          typingIndicator?: string;
         },
       ) => {
+        if (o.typingIndicator !== undefined && o.typingIndicator !== 'on' && o.typingIndicator !== 'off')
+          throw new CliError('--typing-indicator takes on or off');
+        const typingIndicator = o.typingIndicator === undefined ? undefined : o.typingIndicator === 'on';
         if (o.hybrid !== undefined && o.hybrid !== 'on' && o.hybrid !== 'off')
           throw new CliError('--hybrid takes on or off');
         if (o.department !== undefined && o.hybrid === undefined) throw new CliError('--department goes with --hybrid');
@@ -214,10 +220,11 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           addNumbers.length === 0 &&
           removeNumbers.length === 0 &&
           authToken === undefined &&
-          hybrid === undefined
+          hybrid === undefined &&
+          typingIndicator === undefined
         ) {
           throw new CliError(
-            'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token or --hybrid',
+            'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token, --hybrid or --typing-indicator',
           );
         }
         const database = await ctx().database();
@@ -230,6 +237,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
             authToken,
             accountSid: o.accountSid,
             hybrid,
+            typingIndicator,
           });
           printTenant(details);
           if (authToken !== undefined)
