@@ -40,6 +40,8 @@ export const tenants = pgTable('tenants', {
   defaultDepartment: text('default_department').notNull().default('support'),
   /** Issue 22 E: show WhatsApp's "typing…" when a turn starts for a customer message (`--typing-indicator`). */
   typingIndicator: boolean('typing_indicator').notNull().default(true),
+  /** Issue 22 F: send through this Twilio Messaging Service (MG…, `MessagingServiceSid`) instead of a From number. */
+  messagingServiceSid: text('messaging_service_sid'),
   createdAt: createdAt(),
 });
 

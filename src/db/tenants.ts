@@ -14,6 +14,8 @@ export interface TenantNumber {
   mode: 'live' | 'simulated';
   channel: Channel;
   phone: string;
+  /** Issue 22 F: sends go through this Messaging Service (MessagingServiceSid) instead of From. */
+  messagingServiceSid: string | null;
 }
 
 /** Tenant resolution (I2): the number must belong to that exact Twilio account. No fallback tenant, ever. */
@@ -52,6 +54,7 @@ async function selectTenantNumber(db: DbOrTx, where: SQL | undefined): Promise<T
       mode: twilioAccounts.mode,
       channel: phoneNumbers.channel,
       phone: phoneNumbers.phone,
+      messagingServiceSid: tenants.messagingServiceSid,
     })
     .from(phoneNumbers)
     .innerJoin(twilioAccounts, eq(twilioAccounts.id, phoneNumbers.twilioAccountId))
@@ -138,6 +141,8 @@ export interface TenantChange {
   defaultDepartment?: string;
   /** WhatsApp typing indicator when a turn starts (issue 22 E). */
   typingIndicator?: boolean;
+  /** Send through this Messaging Service (MG…), or null to send From the number again (issue 22 F). */
+  messagingServiceSid?: string | null;
 }
 
 export class TenantChangeError extends Error {
@@ -150,6 +155,7 @@ export interface TenantDetails {
   locale: string;
   defaultDepartment: string;
   typingIndicator: boolean;
+  messagingServiceSid: string | null;
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
   /** Hybrid mode settings: the tenant's (department null) and per-department overrides. */
   hybrid: { department: string | null; enabled: boolean }[];
@@ -164,6 +170,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
       locale: tenants.locale,
       defaultDepartment: tenants.defaultDepartment,
       typingIndicator: tenants.typingIndicator,
+      messagingServiceSid: tenants.messagingServiceSid,
     })
     .from(tenants)
     .where(eq(tenants.slug, slug));
@@ -185,6 +192,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     hybrid: await listHybridSettings(db, tenant.id),
     defaultDepartment: tenant.defaultDepartment,
     typingIndicator: tenant.typingIndicator,
+    messagingServiceSid: tenant.messagingServiceSid,
     accounts: accounts.map((a) => ({
       accountSid: a.accountSid,
       mode: a.mode,
@@ -221,6 +229,11 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
     }
     if (change.hybrid) await setHybridMode(tx, { tenantId: tenant.id, ...change.hybrid });
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
+    if (change.messagingServiceSid !== undefined)
+      await tx
+        .update(tenants)
+        .set({ messagingServiceSid: change.messagingServiceSid })
+        .where(eq(tenants.id, tenant.id));
     if (change.typingIndicator !== undefined)
       await tx.update(tenants).set({ typingIndicator: change.typingIndicator }).where(eq(tenants.id, tenant.id));
     if (change.defaultDepartment !== undefined)

@@ -9,6 +9,8 @@ export interface TwilioCredentials {
 
 export interface SendParams {
   from: string;
+  /** Issue 22 F: send through this Messaging Service; Twilio picks the sender from its pool (no From is sent). */
+  messagingServiceSid?: string | null;
   to: string;
   body?: string;
   contentSid?: string;
@@ -53,7 +55,10 @@ export interface ListedPage {
 export interface TwilioGateway {
   send(credentials: TwilioCredentials, params: SendParams): Promise<SentMessage>;
   /** Messages recently created from `from` to `to`: resolves an in-doubt send after a crash or timeout. */
-  recent(credentials: TwilioCredentials, query: { from: string; to: string; since: Date }): Promise<RecentMessage[]>;
+  recent(
+    credentials: TwilioCredentials,
+    query: { from: string | null; to: string; since: Date },
+  ): Promise<RecentMessage[]>;
   /**
    * The account's messages sent on or after `since` (Twilio's DateSent> filter), newest first, page by page,
    * at most `maxPages` pages of `pageSize`: one reconciliation run stays bounded however busy the account is.
@@ -136,7 +141,7 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
     async send(credentials, params) {
       try {
         const message = await clientFor(credentials).messages.create({
-          from: params.from,
+          ...(params.messagingServiceSid ? { messagingServiceSid: params.messagingServiceSid } : { from: params.from }),
           to: params.to,
           ...(params.body !== undefined ? { body: params.body } : {}),
           ...(params.mediaUrl?.length ? { mediaUrl: params.mediaUrl } : {}),
@@ -152,7 +157,11 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
     },
     async recent(credentials, query) {
       try {
-        const list = await clientFor(credentials).messages.list({ from: query.from, to: query.to, limit: 50 });
+        const list = await clientFor(credentials).messages.list({
+          ...(query.from ? { from: query.from } : {}),
+          to: query.to,
+          limit: 50,
+        });
         return list
           .filter((m) => m.dateCreated >= query.since)
           .map((m) => ({ sid: m.sid, status: m.status, body: m.body, createdAt: m.dateCreated }));

@@ -242,7 +242,7 @@ export function createOutboundSender(deps: ActivityDeps) {
     input: SendMessageInput,
     hooks: SendHooks,
     row: { id: string; messageId: string },
-    credentials: { accountSid: string; authToken: string },
+    credentials: { accountSid: string; authToken: string; messagingServiceSid?: string | null },
     body: string,
     content: { sid: string; variables: Record<string, string> } | null,
     span: TraceContext,
@@ -265,6 +265,8 @@ export function createOutboundSender(deps: ActivityDeps) {
       await hooks.beforeCall?.();
       const sent = await deps.twilio.send(credentials, {
         from: input.from,
+        // Issue 22 F: a tenant on a Messaging Service sends with MessagingServiceSid; Twilio picks the sender.
+        messagingServiceSid: credentials.messagingServiceSid ?? null,
         to: input.to,
         statusCallback: statusCallbackUrl(deps.config),
         ...(content
@@ -414,7 +416,11 @@ export function createOutboundSender(deps: ActivityDeps) {
       expectedVersion: input.guard && input.conversationId ? input.guard.expectedVersion : null,
     });
     if (!written) return null;
-    const credentials = { accountSid: ctx.sender.accountSid, authToken: ctx.sender.authToken };
+    const credentials = {
+      accountSid: ctx.sender.accountSid,
+      authToken: ctx.sender.authToken,
+      messagingServiceSid: ctx.sender.messagingServiceSid,
+    };
     return callTwilio(
       input,
       hooks,
@@ -610,7 +616,11 @@ export function createOutboundSender(deps: ActivityDeps) {
         message: 'sender number does not belong to the tenant',
         nonRetryable: true,
       });
-    const credentials = { accountSid: number.accountSid, authToken: number.authToken };
+    const credentials = {
+      accountSid: number.accountSid,
+      authToken: number.authToken,
+      messagingServiceSid: number.messagingServiceSid,
+    };
     const eventBase = {
       tenantId: input.tenantId,
       contactId: input.contactId,
@@ -656,7 +666,9 @@ export function createOutboundSender(deps: ActivityDeps) {
       const since = new Date(row.updatedAt.getTime() - IN_DOUBT_WINDOW_MS);
       // Twilio renders a Content template itself, so its body cannot be compared: the one send to this contact
       // in the window is ours (one business-initiated template per target attempt).
-      const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find(
+      // Through a Messaging Service the sender is Twilio's pick from the pool: looked up by recipient only.
+      const from = credentials.messagingServiceSid ? null : input.from;
+      const found = (await deps.twilio.recent(credentials, { from, to: input.to, since })).find(
         (m) => content !== null || m.body === body,
       );
       if (found) {

@@ -29,7 +29,7 @@ export async function requestErasure(db: DbOrTx, client: Client, taskQueue: stri
   const address = parseAddress(request.phone);
   if (!address)
     throw new ErasureRequestError(
-      'the contact must be E.164 (+5511999990000), whatsapp:+5511999990000 or a WhatsApp BSUID (whatsapp:BR.1502576394655843)',
+      'the phone must be E.164 (+5511999990000) or whatsapp:+5511999990000 (or a WhatsApp BSUID, whatsapp:BR.…)',
     );
   const reason = request.reason.trim();
   if (!reason) throw new ErasureRequestError('a reason is required (it is kept in the erasure audit)');

@@ -11,6 +11,8 @@ export const TINY_PNG = Buffer.from(
 export interface FakeTwilioMessage {
   sid: string;
   accountSid: string;
+  /** The Messaging Service the message was sent through (its `from` is the pool's pick), else null. */
+  messagingServiceSid?: string | null;
   from: string;
   to: string;
   body: string;
@@ -110,6 +112,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   /** Typing indicators Twilio was asked to show, in order. */
   const typing: { accountSid: string; messageId: string; at: Date }[] = [];
   let typingOutage = false;
+  /** Messaging Services: SID → the sender pool (addresses as `From` would carry them). */
+  const services = new Map<string, string[]>();
   /** Content templates registered with the fake (ContentSid → its placeholders, `1`, `2`…), as Twilio's Content API holds them. */
   const contents = new Map<string, string[]>();
   /** Every GET of a media file: for which account, and whether its credentials were right. */
@@ -206,14 +210,33 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
         status: failure.status,
         more_info: `https://www.twilio.com/docs/errors/${failure.code}`,
       });
+    // A Messaging Service (MessagingServiceSid instead of From): Twilio picks a sender of the To's channel from the
+    // service's pool and the message starts `accepted` (Twilio's docs: Outbound Message Status in Status Callbacks).
+    const serviceSid = form.get('MessagingServiceSid');
+    let serviceFrom: string | null = null;
+    if (serviceSid) {
+      const pool = services.get(serviceSid);
+      if (!pool)
+        return sendJson(res, 400, { code: 21705, message: 'The Messaging Service Sid is invalid', status: 400 });
+      const whatsapp = (form.get('To') ?? '').startsWith('whatsapp:');
+      serviceFrom = pool.find((a) => a.startsWith('whatsapp:') === whatsapp) ?? null;
+      if (!serviceFrom)
+        return sendJson(res, 400, {
+          code: 21703,
+          message: 'The Messaging Service contains no phone numbers',
+          status: 400,
+        });
+    } else if (!form.get('From'))
+      return sendJson(res, 400, { code: 21603, message: "A 'From' phone number is required", status: 400 });
     const message: FakeTwilioMessage = {
       sid: `SM${randomBytes(16).toString('hex')}`,
       accountSid,
-      from: form.get('From') ?? '',
+      messagingServiceSid: serviceSid,
+      from: serviceFrom ?? form.get('From') ?? '',
       to: form.get('To') ?? '',
       body: form.get('Body') ?? '',
       statusCallback: form.get('StatusCallback'),
-      status: 'queued',
+      status: serviceSid ? 'accepted' : 'queued',
       dateCreated: new Date(),
       dateSent: null,
       // Twilio fetches each URL and stores it as a Media resource; the fake does not fetch, so the type is unknown.
@@ -313,6 +336,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
           From: message.from,
           To: message.to,
           ApiVersion: '2010-04-01',
+          ...(message.messagingServiceSid ? { MessagingServiceSid: message.messagingServiceSid } : {}),
           ...(errorCode ? { ErrorCode: errorCode } : {}),
         };
         const signed = cb.sign(message.statusCallback, accounts.get(message.accountSid) ?? '', params);
@@ -361,7 +385,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       num_media: String(m.media.length),
       direction: m.direction,
       api_version: '2010-04-01',
-      messaging_service_sid: null,
+      messaging_service_sid: m.messagingServiceSid ?? null,
       date_created: rfc2822(m.dateCreated),
       date_updated: rfc2822(m.dateSent ?? m.dateCreated),
       date_sent: m.dateSent ? rfc2822(m.dateSent) : null,
@@ -537,6 +561,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     },
     mediaRequests,
     typing,
+    /** A Messaging Service and its sender pool (`whatsapp:+1…`, `+1…`). */
+    addMessagingService(sid: string, pool: string[]) {
+      services.set(sid, pool);
+    },
     /** The typing endpoint answers 503 while set (the public beta having a bad day). */
     set typingOutage(value: boolean) {
       typingOutage = value;

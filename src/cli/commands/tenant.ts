@@ -34,6 +34,7 @@ async function readToken(value: string): Promise<string> {
 function printTenant(t: TenantDetails) {
   console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}, handoffs default to ${t.defaultDepartment}`);
   console.log(`  WhatsApp typing indicator: ${t.typingIndicator ? 'on' : 'off'}`);
+  if (t.messagingServiceSid) console.log(`  sends through Messaging Service ${t.messagingServiceSid}`);
   const tenantWide = t.hybrid.find((h) => h.department === null);
   const departments = t.hybrid.filter((h) => h.department !== null);
   if (tenantWide || departments.length > 0)
@@ -180,6 +181,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--account-sid <sid>', 'the account to change, when the tenant has several')
     .option('--hybrid <on|off>', 'hybrid mode: the AI drafts replies and an agent sends, edits or rejects them')
     .option('--department <name>', 'with --hybrid: only this department (overrides the tenant-wide setting)')
+    .option('--messaging-service <MG…|none>', 'send through this Twilio Messaging Service instead of From (none: stop)')
     .option('--typing-indicator <on|off>', 'show WhatsApp "typing…" while a reply is prepared (default on)')
     .option('--default-department <name>', 'where handoffs go when the AI names no department (default support)')
     .action(
@@ -195,8 +197,17 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           hybrid?: string;
           department?: string;
           typingIndicator?: string;
+          messagingService?: string;
         },
       ) => {
+        if (
+          o.messagingService !== undefined &&
+          o.messagingService !== 'none' &&
+          !/^MG[0-9a-f]{32}$/.test(o.messagingService)
+        )
+          throw new CliError('--messaging-service takes a Messaging Service SID (MG + 32 hex digits) or none');
+        const messagingServiceSid =
+          o.messagingService === undefined ? undefined : o.messagingService === 'none' ? null : o.messagingService;
         if (o.typingIndicator !== undefined && o.typingIndicator !== 'on' && o.typingIndicator !== 'off')
           throw new CliError('--typing-indicator takes on or off');
         const typingIndicator = o.typingIndicator === undefined ? undefined : o.typingIndicator === 'on';
@@ -221,7 +232,8 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           removeNumbers.length === 0 &&
           authToken === undefined &&
           hybrid === undefined &&
-          typingIndicator === undefined
+          typingIndicator === undefined &&
+          messagingServiceSid === undefined
         ) {
           throw new CliError(
             'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token, --hybrid or --typing-indicator',
@@ -238,6 +250,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
             accountSid: o.accountSid,
             hybrid,
             typingIndicator,
+            messagingServiceSid,
           });
           printTenant(details);
           if (authToken !== undefined)
