@@ -97,6 +97,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
         maxLookbackMs: w.env.RECONCILE_MAX_LOOKBACK,
       },
       whatsappWindowMs: w.env.WHATSAPP_WINDOW,
+      deliveryRetryBackoffMs: w.env.DELIVERY_RETRY_BACKOFF,
       hybrid: { draftTimeoutMs: w.env.HYBRID_DRAFT_TIMEOUT },
       aiBudget: {
         maxTurnsPerHour: w.env.AI_MAX_TURNS_PER_CONVERSATION_HOUR,

@@ -77,6 +77,8 @@ async function quietCallbacks(twilio: FakeTwilio) {
 
 interface PassResult {
   latencies: number[];
+  /** Customer-perceived (issue 22 E): webhook POST → the WhatsApp typing indicator reaching Twilio, ms. */
+  typing: number[];
   queries: number;
   inboundEvents: number;
   conversationEvents: number;
@@ -90,6 +92,7 @@ interface PassResult {
  */
 async function causewayPass(c: InboundContext, customers: string[], existing: boolean): Promise<PassResult> {
   const latencies: number[] = [];
+  const typing: number[] = [];
   let queries = 0;
   let inboundEvents = 0;
   let conversationEvents = 0;
@@ -117,11 +120,14 @@ async function causewayPass(c: InboundContext, customers: string[], existing: bo
       authToken: c.sender.authToken,
       params,
     });
+    const postedAt = Date.now();
     const res = await fetch(`${c.apiUrl}${WEBHOOK}`, { method: 'POST', headers: request.headers, body: request.body });
     await res.text();
     if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
     await reply;
     latencies.push(performance.now() - before.at);
+    const shown = c.twilio.typing.find((t) => t.messageId === sid);
+    if (shown) typing.push(shown.at.getTime() - postedAt);
     let inbound: Events = [];
     let conversationId: string;
     try {
@@ -152,6 +158,7 @@ async function causewayPass(c: InboundContext, customers: string[], existing: bo
   }
   return {
     latencies,
+    typing,
     queries: queries / customers.length,
     inboundEvents: inboundEvents / customers.length,
     conversationEvents: conversationEvents / customers.length,
@@ -291,6 +298,23 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
     { ...noop, value: quantile(noopAgain.latencies, 0.95) },
     { of: 'ratio', op: '<=', limit: 1.5 },
   );
+  // Customer-perceived latency (issue 22 E): when "typing…" appears, beside when the reply does (above).
+  for (const [label, pass] of [
+    ['new conversation', fresh],
+    ['existing conversation', again],
+  ] as const) {
+    if (pass.typing.length === 0) continue;
+    for (const q of [0.5, 0.95])
+      figure(
+        G,
+        `inbound → typing indicator p${q * 100}, ${label}`,
+        quantile(pass.typing, q),
+        'ms',
+        null,
+        null,
+        `${pass.typing.length} of ${pass.latencies.length} messages; reply p${q * 100} ${quantile(pass.latencies, q).toFixed(0)} ms`,
+      );
+  }
   print('');
 
   // 2. Webhook CPU per request: Causeway's webhook (starting on a queue no worker polls, so only the webhook's

@@ -88,7 +88,9 @@ const MAX_BATCH = 500;
 /** A send that failed for good (its target already moved in the send's transaction): not retried. */
 const isFinalSendFailure = (error: unknown) =>
   error instanceof ApplicationFailure &&
-  (error.type === FailureType.TwilioPermanent || error.type === FailureType.WindowClosed);
+  (error.type === FailureType.TwilioPermanent ||
+    error.type === FailureType.WindowClosed ||
+    error.type === FailureType.TemplateVariables);
 
 export const batchSizeFor = (ratePerSecond: number) =>
   Math.max(1, Math.min(MAX_BATCH, Math.ceil(ratePerSecond * BATCH_SECONDS)));

@@ -26,6 +26,8 @@ export interface ActivityDeps {
     reconcile?: { settleAfterMs: number; maxPages: number; maxLookbackMs?: number };
     /** WhatsApp customer-service window: free text this long after the contact's last inbound message, a template after. */
     whatsappWindowMs: number;
+    /** DELIVERY_RETRY_BACKOFF: the first resend after a retryable delivery error waits this long (then ×4). */
+    deliveryRetryBackoffMs?: number;
     /** Hybrid mode: a draft no agent acted on this long raises a `draft_unattended` alert (HYBRID_DRAFT_TIMEOUT). */
     hybrid?: { draftTimeoutMs: number };
     /**

@@ -12,6 +12,9 @@ import {
   type Workflows,
 } from '../contract';
 import { parseAddress } from '../domain/address';
+import { resolveContactIdentity } from '../db/contact-identity';
+import { findTypingSender } from '../db/tenants';
+import type { TwilioCredentials } from '../integrations/twilio-gateway';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
@@ -37,6 +40,31 @@ export { CAUSAL_WINDOW_MS } from '../db/inbound';
 
 export function createInboundActivities(deps: ActivityDeps) {
   const sender = createOutboundSender(deps);
+  const typingSenders = new Map<string, { value: TwilioCredentials | null; until: number }>();
+
+  /**
+   * Issue 22 E: WhatsApp's "typing…" for a customer message that starts (or joins) a turn, fired from the inbound
+   * step and never awaited: it cannot delay or fail the reply. The tenant's setting and account are cached for 30 s
+   * so the steady state costs no query; Twilio's answer (or its absence within 3 s) is only logged.
+   */
+  function showTyping(input: InboundInput) {
+    const to = parseAddress(input.to);
+    if (input.channel !== 'whatsapp' || !to) return;
+    const key = `${input.tenantId}:${to.phone}`;
+    void (async () => {
+      let cached = typingSenders.get(key);
+      if (!cached || cached.until < Date.now()) {
+        cached = { value: await findTypingSender(deps.db, input.tenantId, to.phone), until: Date.now() + 30_000 };
+        typingSenders.set(key, cached);
+      }
+      if (cached.value) await deps.twilio.typing(cached.value, input.messageSid);
+    })().catch((error: unknown) =>
+      deps.log.warn(
+        { err: error instanceof Error ? error.message : typeof error, messageSid: input.messageSid },
+        'typing indicator not shown',
+      ),
+    );
+  }
 
   async function record(input: InboundInput, routeTo: string | null) {
     const customer = parseAddress(input.from);
@@ -49,7 +77,18 @@ export function createInboundActivities(deps: ActivityDeps) {
     const hashKey = await tenantHashKey(deps.db, input.tenantId);
     if (!hashKey)
       throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'tenant not found', nonRetryable: true });
-    const hash = contactHash(hashKey, customer.phone);
+    // Issue 22 A: with a BSUID (From, or ExternalUserIdentifier beside a phone) the contact is resolved by identity
+    // first; its stored key and conversation hash are used, so a phone shared later keeps one history.
+    const bsuid = customer.bsuid ? customer.phone : (input.bsuid ?? null);
+    const identity = bsuid
+      ? await resolveContactIdentity(deps.db, {
+          tenantId: input.tenantId,
+          phone: customer.bsuid ? null : customer.phone,
+          bsuid,
+          hashOf: (key) => contactHash(hashKey, key),
+        })
+      : { key: customer.phone, hash: contactHash(hashKey, customer.phone) };
+    const hash = identity.hash;
     const storedSpan = childSpan(input.trace);
     const routedTrace = routeTo ? childSpan(input.trace) : null;
     const row = await recordInboundRow(deps.db, {
@@ -58,7 +97,7 @@ export function createInboundActivities(deps: ActivityDeps) {
       messageSid: input.messageSid,
       from: input.from,
       to: input.to,
-      phone: customer.phone,
+      phone: identity.key,
       phoneHash: hash,
       profileName: input.profileName,
       body: input.body,
@@ -75,6 +114,7 @@ export function createInboundActivities(deps: ActivityDeps) {
       },
       routed: routeTo && routedTrace ? { workflowId: conversationWorkflowId(routeTo, hash), trace: routedTrace } : null,
     });
+    if (routeTo && !row.alreadyHandled) showTyping(input);
     return {
       messageId: row.messageId,
       contactId: row.contactId,

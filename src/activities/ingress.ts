@@ -39,12 +39,12 @@ export function createIngressActivities(deps: ActivityDeps) {
       // 63016 with a template, or a retryable code: the follow-up send, as the webhook would have started it.
       // Recorded with the status; a failed start here leaves it to the inbox drain instead of re-applying the status.
       if (result.redeliver) {
-        await startRecordedRedelivery(deps.db, deps.temporal.client, deps.temporal.taskQueue, result.redeliver).catch(
-          (error: unknown) => {
-            deps.log.warn({ err: (error as Error).name }, 'redelivery not started yet: left to the inbox drain');
-            drainer.kick();
-          },
-        );
+        await startRecordedRedelivery(deps.db, deps.temporal.client, deps.temporal.taskQueue, result.redeliver, {
+          backoffBaseMs: deps.config.deliveryRetryBackoffMs,
+        }).catch((error: unknown) => {
+          deps.log.warn({ err: (error as Error).name }, 'redelivery not started yet: left to the inbox drain');
+          drainer.kick();
+        });
       }
       if (result.campaignToNotify) {
         // Best effort, as in the webhook: the campaign's own timer is the backstop.

@@ -21,6 +21,12 @@ export function createMessagingActivities(deps: ActivityDeps) {
       } catch (error) {
         if (input.sentBy === 'system' && error instanceof ApplicationFailure && error.type === FailureType.WindowClosed)
           return { skipped: true, reason: 'window_closed' };
+        if (
+          input.sentBy === 'system' &&
+          error instanceof ApplicationFailure &&
+          error.type === FailureType.TemplateVariables
+        )
+          return { skipped: true, reason: 'template_variables' };
         throw error;
       }
     },
@@ -33,7 +39,9 @@ export function createMessagingActivities(deps: ActivityDeps) {
       } catch (error) {
         if (
           error instanceof ApplicationFailure &&
-          (error.type === FailureType.WindowClosed || error.type === FailureType.TwilioPermanent)
+          (error.type === FailureType.WindowClosed ||
+            error.type === FailureType.TwilioPermanent ||
+            error.type === FailureType.TemplateVariables)
         )
           return { outcome: error.type };
         throw error;

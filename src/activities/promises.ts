@@ -102,8 +102,12 @@ export function createPromiseActivities(deps: ActivityDeps) {
       if (!sent.skipped) return true;
       outcome = sent.reason;
     } catch (error) {
-      if (!(error instanceof ApplicationFailure) || error.type !== FailureType.WindowClosed) throw error;
-      outcome = 'window_closed';
+      if (
+        !(error instanceof ApplicationFailure) ||
+        (error.type !== FailureType.WindowClosed && error.type !== FailureType.TemplateVariables)
+      )
+        throw error;
+      outcome = error.type === FailureType.WindowClosed ? 'window_closed' : 'template_variables';
     }
     await recordEvents(db, [
       {

@@ -12,6 +12,7 @@ import {
   advanceReconcileWatermark,
   findOutboundBySids,
   findStoredSids,
+  findUnsettledOutbound,
   loadReconcileTenant,
   reconcileWatermark,
 } from '../db/reconcile';
@@ -34,6 +35,8 @@ import type { ActivityDeps } from './deps';
 /** Twilio allows 1000 per page; 200 keeps each request quick while a run of 25 pages still covers 5,000 messages. */
 export const RECONCILE_PAGE_SIZE = 200;
 const DEFAULTS = { settleAfterMs: 15 * 60_000, maxPages: 25, maxLookbackMs: 7 * 86_400_000 };
+/** Our own unsettled sends fetched one by one per account and run (the listing did not show them): bounded. */
+export const RECONCILE_FETCH_LIMIT = 200;
 
 /** Statuses after which nothing more is expected for settling purposes (read may still follow delivered: harmless). */
 const SETTLED = new Set(['delivered', 'read', 'undelivered', 'failed', 'canceled']);
@@ -86,6 +89,7 @@ export async function reconcileTenant(
     outboundSettled: 0,
     outboundStillOpen: 0,
     outboundNotDue: 0,
+    outboundFetched: 0,
   };
   let truncated = false;
 
@@ -95,6 +99,7 @@ export async function reconcileTenant(
       numbers.filter((n) => n.accountId === account.id).map((n) => formatAddress(n.channel, n.phone)),
     );
     const missing: ListedMessage[] = [];
+    const listedOutbound = new Set<string>();
     let more = false;
     for await (const page of deps.twilio.listSince(credentials, { since, pageSize: RECONCILE_PAGE_SIZE, maxPages })) {
       counts.pages += 1;
@@ -110,14 +115,26 @@ export async function reconcileTenant(
         if (known.has(m.sid)) counts.inboundAlreadyKnown += 1;
         else missing.push(m);
       }
-      await settleOutbound(
-        deps,
-        tenant.id,
-        page.messages.filter((m) => m.direction === 'outbound'),
-        until.getTime() - settleAfterMs,
-        counts,
-      );
+      const outbound = page.messages.filter((m) => m.direction === 'outbound');
+      for (const m of outbound) listedOutbound.add(m.sid);
+      await settleOutbound(deps, tenant.id, outbound, until.getTime() - settleAfterMs, counts);
       heartbeat({ pages: counts.pages });
+    }
+    // Issue 22 D: the listing filters on DateSent, which a message Twilio never sent (failed before sending, still
+    // queued or accepted) does not have. Our own unsettled sends of the window, by OUR send time, are fetched one
+    // by one and settled through the same path.
+    const unsettled = (
+      await findUnsettledOutbound(deps.db, tenant.id, {
+        from: since,
+        to: new Date(until.getTime() - settleAfterMs),
+        limit: RECONCILE_FETCH_LIMIT,
+      })
+    ).filter((m) => ours.has(m.fromAddress) && !listedOutbound.has(m.sid));
+    for (const m of unsettled) {
+      const fetched = await deps.twilio.fetchMessage(credentials, m.sid);
+      counts.outboundFetched += 1;
+      if (fetched) await settleOutbound(deps, tenant.id, [fetched], until.getTime() - settleAfterMs, counts);
+      heartbeat({ pages: counts.pages, fetched: counts.outboundFetched });
     }
     // The listing ends at the last page or at the page limit; Twilio still having more means the limit cut it.
     truncated ||= more;
@@ -249,9 +266,10 @@ async function settleOutbound(
       if (outcome === 'updated') deps.metrics?.messageStatus.inc({ status: m.status });
       // A failure whose callback was lost may call for a resend (63016 → template, a retryable code): as the webhook would.
       if (redeliver) {
-        await startRecordedRedelivery(deps.db, deps.temporal.client, deps.temporal.taskQueue, redeliver).catch(
-          (error: unknown) =>
-            deps.log.warn({ err: (error as Error).name }, 'reconcile: redelivery left to the inbox drain'),
+        await startRecordedRedelivery(deps.db, deps.temporal.client, deps.temporal.taskQueue, redeliver, {
+          backoffBaseMs: deps.config.deliveryRetryBackoffMs,
+        }).catch((error: unknown) =>
+          deps.log.warn({ err: (error as Error).name }, 'reconcile: redelivery left to the inbox drain'),
         );
       }
       if (campaignToNotify) {

@@ -15,6 +15,7 @@ export interface AppDeps {
       Pick<
         Env,
         | 'TWILIO_CONNECTION_OVERRIDES'
+        | 'DELIVERY_RETRY_BACKOFF'
         | 'TEMPORAL_NAMESPACE'
         | 'TEMPORAL_UI_URL'
         | 'TEMPORAL_UI_PORT'

@@ -33,6 +33,8 @@ export function updateFailure(error: unknown, windowClosed: { purpose: string; o
     const purpose = typeof details?.purpose === 'string' ? details.purpose : windowClosed.purpose;
     return new ApiError('window_closed', windowClosedMessage(purpose, windowClosed.outcome), { cause: error });
   }
+  if (failure instanceof ApplicationFailure && failure.type === FailureType.TemplateVariables)
+    return new ApiError('conflict', failure.message, { cause: error });
   if (error instanceof WorkflowNotFoundError)
     return new ApiError('conflict', 'the conversation is no longer running', { cause: error });
   return new ApiError('temporal_unavailable', 'could not reach the conversation, retry later', { cause: error });

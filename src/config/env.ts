@@ -146,6 +146,8 @@ const fields = z.object({
    */
   RECONCILE_MAX_LOOKBACK: duration('7d'),
   WHATSAPP_WINDOW: duration('24h'),
+  /** A resend after a retryable delivery error (30008, 63018…) waits this × 4^n (n = resends so far): 30 s, 2 min. */
+  DELIVERY_RETRY_BACKOFF: duration('30s'),
   /** Hybrid mode: an AI draft no agent sent, edited or rejected this long raises a `draft_unattended` alert. */
   HYBRID_DRAFT_TIMEOUT: duration('5m'),
   /**

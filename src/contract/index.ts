@@ -62,5 +62,7 @@ export const FailureType = {
   DatabaseUnavailable: 'DatabaseUnavailable',
   /** A WhatsApp message outside the 24 h window with no Content template for its purpose: never sent, never retried. */
   WindowClosed: 'WindowClosed',
+  /** A WhatsApp template send whose declared variables were not all supplied (or blank): never sent, never retried. */
+  TemplateVariables: 'TemplateVariables',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -17,6 +17,11 @@ export interface InboundInput {
   trace: TraceContext;
   /** Webhook parameters whose text was made storable (control characters, lone surrogates); names only. */
   normalizedFields?: string[];
+  /**
+   * Issue 22 A: the customer's WhatsApp BSUID from Twilio's ExternalUserIdentifier, when it came with a phone `from`
+   * (the customer shared the number): links the two identities to one contact.
+   */
+  bsuid?: string;
 }
 
 /** A Twilio delivery status callback, verified by the webhook, for `statusCallbackWorkflow`. */
@@ -41,4 +46,6 @@ export interface InboundResult {
 export interface Redelivery {
   messageId: string;
   mode: 'template' | 'retry';
+  /** `retry`: resends of this message so far; the redelivery starts after retryBackoffMs(base, resends). */
+  resends?: number;
 }

@@ -33,6 +33,8 @@ export interface ReconcileResult {
   outboundStillOpen: number;
   /** Our outbound messages with no final status, younger than the settle time (their callbacks may still come). */
   outboundNotDue: number;
+  /** Our own unsettled sends fetched one by one (not in the DateSent listing: Twilio never sent them). */
+  outboundFetched: number;
   /** The page limit stopped the listing: older messages of the window were not looked at. */
   truncated: boolean;
   /** A catch-up run: the window reached back past `lookbackMs` to the last completed run (ISO of its end). */

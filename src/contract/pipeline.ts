@@ -170,7 +170,9 @@ export type SendMessageResult =
   /** I12: a business-initiated message to a contact who sent STOP: refused before anything was written or sent. */
   | { skipped: true; reason: 'opted_out' }
   /** Only from the conversation's sendMessage activity, for system messages (see createMessagingActivities). */
-  | { skipped: true; reason: 'window_closed' };
+  | { skipped: true; reason: 'window_closed' }
+  /** Likewise, for a template send refused because a declared variable was missing or blank (issue 22 C). */
+  | { skipped: true; reason: 'template_variables' };
 
 /** Desk (issue 20): a waiting period starts: compute its SLA deadline (desk hours) and tell whether the desk is closed. */
 export interface DeskWaitInput {

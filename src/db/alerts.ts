@@ -18,7 +18,13 @@ export type AlertType =
   /** Issue 18 E: a conversation (or its tenant) used up its AI budget and went to a human. */
   | 'ai_budget_exceeded'
   /** Desk (issue 20 C): a customer waited past the first- or next-response SLA with no agent's answer. */
-  | 'sla_breached';
+  | 'sla_breached'
+  /** Issue 22: Twilio refused a WhatsApp template (63028, 21656…) or our check refused its variables before the call. */
+  | 'template_invalid'
+  | 'template_variables'
+  /** A Twilio error code that needs an operator (sender, account, carrier filtering), or one not in the table. */
+  | 'twilio_error'
+  | 'twilio_unknown_error';
 
 export interface RaiseAlert {
   tenantId: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Env } from '../config/env';
-import { parseAddress } from '../domain/address';
+import { parsePhoneAddress } from '../domain/address';
 import type { Logger } from '../logger';
 import type { Database } from './client';
 import { phoneNumbers, tenants, twilioAccounts } from './schema';
@@ -40,7 +40,7 @@ export async function applyTwilioEnv(
     .map(([k]) => k);
   if (missing.length === 3) return { kind: 'unset' };
   if (missing.length > 0) return { kind: 'incomplete', missing };
-  const number = parseAddress(env.TWILIO_PHONE_NUMBER!);
+  const number = parsePhoneAddress(env.TWILIO_PHONE_NUMBER!);
   if (!number)
     return { kind: 'ignored', reason: 'TWILIO_PHONE_NUMBER must be E.164 (+15551234567) or whatsapp:+15551234567' };
   for (let attempt = 0; ; attempt++) {

@@ -125,6 +125,14 @@ export async function deferTargetToWindow(
     .where(eq(campaignTargets.id, targetId));
 }
 
+/** Reschedules a target to `at` for a reason of the contact's (63049 backoff). */
+async function deferTargetTo(tx: DbOrTx, targetId: string, at: Date, outcome: string): Promise<void> {
+  await tx
+    .update(campaignTargets)
+    .set({ state: 'scheduled', nextAttemptAt: at, outcome, updatedAt: sql`now()` })
+    .where(eq(campaignTargets.id, targetId));
+}
+
 /** deferTargetToWindow in a transaction of its own (a send batch's target whose window closed before its slot). */
 export async function deferSendToWindow(
   db: Database,
@@ -155,6 +163,8 @@ export async function selectDueTargets(
         id: campaignTargets.id,
         attemptCount: campaignTargets.attemptCount,
         optedOutAt: contacts.optedOutAt,
+        invalidChannel: contacts.invalidChannel,
+        backoffUntil: contacts.backoffUntil,
         timeZone: sql<string>`coalesce(${campaignTargets.timeZone}, ${contacts.timeZone}, ${campaign.defaultTimeZone})`,
       })
       .from(campaignTargets)
@@ -172,6 +182,10 @@ export async function selectDueTargets(
     const optedOut: string[] = [];
     for (const t of due) {
       if (t.optedOutAt) optedOut.push(t.id);
+      // Issue 22 B: Twilio said the address cannot receive on this channel (63024…): not sent again.
+      else if (t.invalidChannel === campaign.channel) await skipTarget(tx, t.id, campaign.id, 'contact_invalid');
+      // 63049: Meta declined a marketing message to this contact; nothing goes before its backoff ends.
+      else if (t.backoffUntil && t.backoffUntil > now) await deferTargetTo(tx, t.id, t.backoffUntil, 'contact_backoff');
       else if (!isOpen(hours, t.timeZone, now))
         await deferTargetToWindow(tx, campaign.id, t.id, nextOpening(hours, t.timeZone, now));
       else claimed.push({ id: t.id, attempt: t.attemptCount + 1 });

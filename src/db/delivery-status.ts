@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { publishEvents, recordEvents, type EventInput } from './events';
 import { canAdvanceStatus, STATUS_RANKS, statusRank } from '../domain/message-status';
-import { newSpanId } from '../domain/trace';
+import { newRootTrace, newSpanId } from '../domain/trace';
 import type { Database, DbOrTx } from './client';
 import { messages, OPEN_TARGET_STATES, outbox, parkedStatusCallbacks } from './schema';
 import { applyTargetEvent, hasOpenTargets } from './campaign-targets';
@@ -15,6 +15,7 @@ import type { Redelivery } from '../contract';
 
 // Redelivery is part of the contract: the redelivery workflow takes it as its input.
 export type { Redelivery };
+import { applyErrorEffects } from './twilio-error-effects';
 
 /** Resends of one message after retryable delivery errors (30008…), beyond which a human is told instead. */
 export const MAX_DELIVERY_RETRIES = 2;
@@ -26,7 +27,8 @@ export interface StatusCallback {
   errorCode: string | null;
 }
 
-export type StatusOutcome = 'updated' | 'ignored' | 'parked';
+/** `recorded`: a status outside our order (unknown, or inbound-only) kept as a `message.status_unknown` event. */
+export type StatusOutcome = 'updated' | 'ignored' | 'parked' | 'recorded';
 
 export interface StatusResult {
   outcome: StatusOutcome;
@@ -190,6 +192,24 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
           .values({ tenantId: cb.tenantId, messageSid: cb.messageSid, status: cb.status, errorCode: cb.errorCode });
       return { outcome: 'parked', campaignToNotify: null, redeliver: null };
     }
+    if (statusRank(cb.status) === undefined) {
+      // Issue 22 D: a status Twilio added (or one of an inbound message): kept with the message, never refused.
+      await recordEvents(tx, [
+        {
+          trace: message.traceId
+            ? { traceId: message.traceId, spanId: newSpanId(), parentId: message.spanId }
+            : newRootTrace(),
+          type: 'message.status_unknown',
+          level: 'warn',
+          tenantId: cb.tenantId,
+          contactId: message.contactId,
+          conversationId: message.conversationId,
+          messageId: message.id,
+          payload: { current: message.status, reported: cb.status, errorCode: cb.errorCode },
+        },
+      ]);
+      return { outcome: 'recorded', campaignToNotify: null, redeliver: null };
+    }
     if (!canAdvanceStatus(message.status, cb.status))
       return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
     await tx
@@ -239,10 +259,12 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
 }
 
 /**
- * A final failure with an ErrorCode, classified by the same table as REST errors (src/domain/twilio-errors.ts):
+ * A final failure with an ErrorCode, classified by the one table (src/domain/twilio-errors.ts, docs/channels.md):
  * 63016 is resent as the purpose's template when there is one (the campaign target stays `sending` for it);
- * permanent codes and 30007 end the attempt (21610 also opts the contact out); 30008 and unknown codes follow
- * the retry policy (a campaign's attempts and spacing, else at most MAX_DELIVERY_RETRIES resends). A human is
+ * 21610 opts the contact out; contact_invalid codes (63024, 63003, 21211, 30005…) mark the contact; template_invalid
+ * codes (63028, 63027…) alert an admin; 63049 holds the contact for a progressive backoff, never a resend now (a
+ * campaign target waits past it); retryable and unknown codes follow the retry policy (a campaign's attempts and
+ * spacing, else at most MAX_DELIVERY_RETRIES resends with a growing delay), unknown ones with an alert. A human is
  * told (delivery_failed / window_closed) when a conversation or promise message is lost for good.
  */
 async function onDeliveryFailure(
@@ -256,9 +278,9 @@ async function onDeliveryFailure(
     campaignTargetId: string | null;
   },
 ): Promise<{ targetEvent: TargetEvent | null; redeliver: Redelivery | null }> {
-  const cls = classifyDeliveryError(cb.errorCode);
+  const decision = classifyDeliveryError(cb.errorCode);
   const [box] = await tx
-    .select({ key: outbox.idempotencyKey, purpose: outbox.purpose })
+    .select({ key: outbox.idempotencyKey, purpose: outbox.purpose, content: outbox.content })
     .from(outbox)
     .where(eq(outbox.messageId, message.id));
   const purpose = box?.purpose ?? 'message';
@@ -277,7 +299,17 @@ async function onDeliveryFailure(
       },
     ]);
   };
-  switch (cls.kind) {
+  const { backoffUntil } = await applyErrorEffects(tx, decision, {
+    tenantId: cb.tenantId,
+    contactId: message.contactId,
+    conversationId: message.conversationId,
+    messageId: message.id,
+    channel: message.channel === 'whatsapp' ? 'whatsapp' : 'sms',
+    code: cb.errorCode,
+    purpose,
+    contentSid: box?.content?.sid ?? null,
+  });
+  switch (decision.class) {
     case 'window_closed': {
       const resendable =
         box &&
@@ -288,20 +320,35 @@ async function onDeliveryFailure(
       await lost('window_closed', 'outside the WhatsApp 24-hour window, no Content template configured');
       return { targetEvent: { kind: 'permanent', reason: 'window_closed' }, redeliver: null };
     }
-    case 'permanent':
+    case 'opted_out':
       // I12: Twilio says the recipient unsubscribed: opted out everywhere (this target included).
-      if (cls.reason === 'opted_out') await markOptedOut(tx, message.contactId, 'twilio_21610');
-      else await lost('delivery_failed', cls.reason);
-      return { targetEvent: { kind: 'permanent', reason: cls.reason }, redeliver: null };
-    case 'filtered':
-      await lost('delivery_failed', 'filtered by the carrier');
-      return { targetEvent: { kind: 'permanent', reason: 'filtered' }, redeliver: null };
-    case 'retryable': {
+      await markOptedOut(tx, message.contactId, 'twilio_21610');
+      return { targetEvent: { kind: 'permanent', reason: 'opted_out' }, redeliver: null };
+    case 'contact_invalid':
+      await lost('delivery_failed', `${decision.reason}; the contact is marked unreachable on ${message.channel}`);
+      return { targetEvent: { kind: 'permanent', reason: decision.reason }, redeliver: null };
+    case 'template_invalid':
+      // The admin alert is raised above (one per code); the message itself is lost.
+      await lost('delivery_failed', decision.reason);
+      return { targetEvent: { kind: 'permanent', reason: decision.reason }, redeliver: null };
+    case 'permanent':
+      await lost('delivery_failed', decision.reason);
+      return { targetEvent: { kind: 'permanent', reason: decision.reason }, redeliver: null };
+    case 'retry_later_for_contact':
+      // 63049: never resent now. A campaign target is retried (attempts permitting) once the backoff is over.
+      if (isCampaign)
+        return {
+          targetEvent: { kind: 'status', status: cb.status, notBefore: backoffUntil ?? undefined },
+          redeliver: null,
+        };
+      return { targetEvent: null, redeliver: null };
+    case 'retryable':
+    case 'unknown': {
       if (isCampaign) return { targetEvent: { kind: 'status', status: cb.status }, redeliver: null };
       const retries = box ? box.key.split(':retry').length - 1 : MAX_DELIVERY_RETRIES;
       if (retries < MAX_DELIVERY_RETRIES)
-        return { targetEvent: null, redeliver: { messageId: message.id, mode: 'retry' } };
-      await lost('delivery_failed', `${cls.reason} after ${retries + 1} attempts`);
+        return { targetEvent: null, redeliver: { messageId: message.id, mode: 'retry', resends: retries } };
+      await lost('delivery_failed', `${decision.reason} after ${retries + 1} attempts`);
       return { targetEvent: null, redeliver: null };
     }
   }

@@ -374,6 +374,7 @@ export async function eraseContactRows(
           .set({
             phone: sql`'erased:' || ${contacts.id}::text`,
             phoneHash: sql`'erased:' || ${contacts.id}::text`,
+            bsuid: null,
             name: null,
             region: null,
             timeZone: null,

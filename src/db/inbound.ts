@@ -115,7 +115,11 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
     with c as (
       insert into contacts (tenant_id, phone, phone_hash, name)
       values (${input.tenantId}, ${input.phone}, ${input.phoneHash}, ${input.profileName})
-      on conflict (tenant_id, phone) do update set updated_at = now(), name = coalesce(excluded.name, contacts.name)
+      on conflict (tenant_id, phone) do update set updated_at = now(), name = coalesce(excluded.name, contacts.name),
+        -- Issue 22 B: a message from the customer on the channel Twilio called invalid proves it works again.
+        invalid_at = case when contacts.invalid_channel = ${input.channel}::channel then null else contacts.invalid_at end,
+        invalid_code = case when contacts.invalid_channel = ${input.channel}::channel then null else contacts.invalid_code end,
+        invalid_channel = case when contacts.invalid_channel = ${input.channel}::channel then null else contacts.invalid_channel end
       returning id
     ),
     replied as (${replied}),

@@ -21,7 +21,12 @@ export interface SendContext {
   template: { body: string; contentSid: string | null; contentVariables: Record<string, string> | null } | null;
   lastInboundAt: Date | null;
   contentTemplate: { contentSid: string; variables: Record<string, string> } | null;
-  sender: { accountSid: string; authToken: string; mode: 'live' | 'simulated' } | null;
+  sender: {
+    accountSid: string;
+    authToken: string;
+    mode: 'live' | 'simulated';
+    messagingServiceSid: string | null;
+  } | null;
 }
 
 export async function loadSendContext(
@@ -48,7 +53,12 @@ export async function loadSendContext(
     template: SendContext['template'];
     last_inbound_at: string | null;
     content_template: SendContext['contentTemplate'];
-    sender: { accountSid: string; authToken: string; mode: 'live' | 'simulated' } | null;
+    sender: {
+      accountSid: string;
+      authToken: string;
+      mode: 'live' | 'simulated';
+      messagingServiceSid: string | null;
+    } | null;
   }>(sql`
     with t as (select locale from tenants where id = ${input.tenantId})
     select
@@ -70,7 +80,8 @@ export async function loadSendContext(
       (select json_build_object('contentSid', content_sid, 'variables', variables) from content_templates
         where ${input.channel}::text = 'whatsapp' and tenant_id = ${input.tenantId} and purpose = ${input.purpose}
         limit 1) as content_template,
-      (select json_build_object('accountSid', a.account_sid, 'authToken', a.auth_token, 'mode', a.mode)
+      (select json_build_object('accountSid', a.account_sid, 'authToken', a.auth_token, 'mode', a.mode,
+          'messagingServiceSid', (select t.messaging_service_sid from tenants t where t.id = p.tenant_id))
         from phone_numbers p join twilio_accounts a on a.id = p.twilio_account_id
         where p.tenant_id = ${input.tenantId} and p.channel = ${input.senderChannel} and p.phone = ${input.senderPhone}
         limit 1) as sender`);

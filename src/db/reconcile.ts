@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { DbOrTx } from './client';
 import { messages, phoneNumbers, reconcileWatermarks, tenants, twilioAccounts } from './schema';
 
@@ -59,4 +59,32 @@ export async function advanceReconcileWatermark(db: DbOrTx, tenantId: string, li
         updatedAt: sql`now()`,
       },
     });
+}
+
+/**
+ * Our outbound messages of the window that Twilio accepted (they have a SID) and that have no final status yet,
+ * by OUR send time (created_at), oldest first, at most `limit`: what reconciliation fetches one by one when the
+ * DateSent listing did not show them (a message Twilio never sent has no date_sent, issue 22 D / issue 24).
+ */
+export async function findUnsettledOutbound(
+  db: DbOrTx,
+  tenantId: string,
+  window: { from: Date; to: Date; limit: number },
+) {
+  const rows = await db
+    .select({ sid: messages.providerSid, fromAddress: messages.fromAddress })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.tenantId, tenantId),
+        eq(messages.direction, 'outbound'),
+        // The partial index's own predicate, literally, so the planner uses messages_unsettled_outbound_idx.
+        sql`provider_sid is not null and status not in ('delivered', 'read', 'undelivered', 'failed', 'canceled')`,
+        gte(messages.createdAt, window.from),
+        lte(messages.createdAt, window.to),
+      ),
+    )
+    .orderBy(asc(messages.createdAt))
+    .limit(window.limit);
+  return rows.map((r) => ({ sid: r.sid!, fromAddress: r.fromAddress }));
 }

@@ -45,6 +45,10 @@ export const tenants = pgTable('tenants', {
   promiseMaxDaysAhead: integer('promise_max_days_ahead'),
   /** Retention of message bodies and AI texts (days); null = the deployment default. Never shorter than it. */
   retentionDays: integer('retention_days'),
+  /** Issue 22 E: show WhatsApp's "typing…" when a turn starts for a customer message (`--typing-indicator`). */
+  typingIndicator: boolean('typing_indicator').notNull().default(true),
+  /** Issue 22 F: send through this Twilio Messaging Service (MG…, `MessagingServiceSid`) instead of a From number. */
+  messagingServiceSid: text('messaging_service_sid'),
   createdAt: createdAt(),
 });
 
@@ -137,8 +141,11 @@ export const contacts = pgTable(
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id),
+    /** The contact's key on its channels: E.164, or a WhatsApp BSUID for a customer known only by it (issue 22 A). */
     phone: text('phone').notNull(),
     phoneHash: text('phone_hash').notNull(),
+    /** WhatsApp business-scoped user id, when Twilio gave one (ExternalUserIdentifier, or a BSUID From). */
+    bsuid: text('bsuid'),
     name: text('name'),
     /** Region (city / service area) for outage broadcasts (C5); lowercased. */
     region: text('region'),
@@ -148,11 +155,22 @@ export const contacts = pgTable(
     optedOutAt: timestamp('opted_out_at', { withTimezone: true }),
     // 'suppression': re-imported after an erasure while opted out (contact_suppressions).
     optOutSource: text('opt_out_source', { enum: ['keyword', 'twilio_21610', 'operator', 'suppression'] }),
+    // Issue 22 B: Twilio said this address cannot receive on that channel (63024, 63003, 21211, 30005…):
+    // business-initiated sends on that channel stop (campaign targets fail as contact_invalid) until a new inbound.
+    invalidAt: timestamp('invalid_at', { withTimezone: true }),
+    invalidChannel: channelEnum('invalid_channel'),
+    invalidCode: text('invalid_code'),
+    // 63049 (Meta declined a marketing message): business-initiated sends wait until then (progressive backoff).
+    backoffUntil: timestamp('backoff_until', { withTimezone: true }),
+    backoffCount: integer('backoff_count').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('contacts_tenant_phone_uq').on(t.tenantId, t.phone),
+    uniqueIndex('contacts_tenant_bsuid_uq')
+      .on(t.tenantId, t.bsuid)
+      .where(sql`bsuid is not null`),
     index('contacts_tenant_hash_idx').on(t.tenantId, t.phoneHash),
     index('contacts_tenant_region_idx').on(t.tenantId, t.region),
   ],
@@ -273,6 +291,12 @@ export const messages = pgTable(
     index('messages_retention_idx')
       .on(t.createdAt)
       .where(sql`body <> '' or media <> '[]'::jsonb`),
+    // Issue 22 D: reconciliation's by-send-time query for our sends Twilio has not settled (findUnsettledOutbound).
+    index('messages_unsettled_outbound_idx')
+      .on(t.tenantId, t.createdAt)
+      .where(
+        sql`direction = 'outbound' and provider_sid is not null and status not in ('delivered', 'read', 'undelivered', 'failed', 'canceled')`,
+      ),
   ],
 );
 

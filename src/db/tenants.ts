@@ -14,6 +14,8 @@ export interface TenantNumber {
   mode: 'live' | 'simulated';
   channel: Channel;
   phone: string;
+  /** Issue 22 F: sends go through this Messaging Service (MessagingServiceSid) instead of From. */
+  messagingServiceSid: string | null;
 }
 
 /** Tenant resolution (I2): the number must belong to that exact Twilio account. No fallback tenant, ever. */
@@ -52,6 +54,7 @@ async function selectTenantNumber(db: DbOrTx, where: SQL | undefined): Promise<T
       mode: twilioAccounts.mode,
       channel: phoneNumbers.channel,
       phone: phoneNumbers.phone,
+      messagingServiceSid: tenants.messagingServiceSid,
     })
     .from(phoneNumbers)
     .innerJoin(twilioAccounts, eq(twilioAccounts.id, phoneNumbers.twilioAccountId))
@@ -143,6 +146,10 @@ export interface TenantChange {
     promiseMaxDaysAhead: number | null;
     retentionDays: number | null;
   }>;
+  /** WhatsApp typing indicator when a turn starts (issue 22 E). */
+  typingIndicator?: boolean;
+  /** Send through this Messaging Service (MG…), or null to send From the number again (issue 22 F). */
+  messagingServiceSid?: string | null;
 }
 
 export class TenantChangeError extends Error {
@@ -155,6 +162,8 @@ export interface TenantDetails {
   name: string;
   locale: string;
   defaultDepartment: string;
+  typingIndicator: boolean;
+  messagingServiceSid: string | null;
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
   /** Hybrid mode settings: the tenant's (department null) and per-department overrides. */
   hybrid: { department: string | null; enabled: boolean }[];
@@ -181,6 +190,8 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
         promiseMaxDaysAhead: tenants.promiseMaxDaysAhead,
         retentionDays: tenants.retentionDays,
       },
+      typingIndicator: tenants.typingIndicator,
+      messagingServiceSid: tenants.messagingServiceSid,
     })
     .from(tenants)
     .where(eq(tenants.slug, slug));
@@ -203,6 +214,8 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     locale: tenant.locale,
     hybrid: await listHybridSettings(db, tenant.id),
     defaultDepartment: tenant.defaultDepartment,
+    typingIndicator: tenant.typingIndicator,
+    messagingServiceSid: tenant.messagingServiceSid,
     accounts: accounts.map((a) => ({
       accountSid: a.accountSid,
       mode: a.mode,
@@ -241,6 +254,13 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
     if (change.limits && Object.keys(change.limits).length > 0)
       await tx.update(tenants).set(change.limits).where(eq(tenants.id, tenant.id));
+    if (change.messagingServiceSid !== undefined)
+      await tx
+        .update(tenants)
+        .set({ messagingServiceSid: change.messagingServiceSid })
+        .where(eq(tenants.id, tenant.id));
+    if (change.typingIndicator !== undefined)
+      await tx.update(tenants).set({ typingIndicator: change.typingIndicator }).where(eq(tenants.id, tenant.id));
     if (change.defaultDepartment !== undefined)
       await tx.update(tenants).set({ defaultDepartment: change.defaultDepartment }).where(eq(tenants.id, tenant.id));
     if (change.authToken !== undefined)
@@ -281,4 +301,27 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
     }
   });
   return (await showTenant(db, slug))!;
+}
+
+/**
+ * Issue 22 E: whether to show the WhatsApp typing indicator for messages to this tenant number, and the account to
+ * send it with (null: not a live number of the tenant, or the tenant turned it off).
+ */
+export async function findTypingSender(db: DbOrTx, tenantId: string, phone: string) {
+  const [row] = await db
+    .select({
+      enabled: tenants.typingIndicator,
+      accountSid: twilioAccounts.accountSid,
+      authToken: twilioAccounts.authToken,
+      mode: twilioAccounts.mode,
+    })
+    .from(phoneNumbers)
+    .innerJoin(twilioAccounts, eq(twilioAccounts.id, phoneNumbers.twilioAccountId))
+    .innerJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
+    .where(
+      and(eq(phoneNumbers.tenantId, tenantId), eq(phoneNumbers.channel, 'whatsapp'), eq(phoneNumbers.phone, phone)),
+    )
+    .limit(1);
+  if (!row || !row.enabled || row.mode !== 'live') return null;
+  return { accountSid: row.accountSid, authToken: openSecret(row.authToken) };
 }

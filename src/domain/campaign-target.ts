@@ -19,7 +19,8 @@ export interface TargetPolicy {
 
 export type TargetEvent =
   | { kind: 'accepted'; status: string }
-  | { kind: 'status'; status: string }
+  /** `notBefore`: a retry must not start earlier (63049: the contact's backoff). */
+  | { kind: 'status'; status: string; notBefore?: Date }
   | { kind: 'permanent'; reason: string }
   | { kind: 'reply' }
   | { kind: 'unconfirmed' };
@@ -67,7 +68,7 @@ export function nextTargetState(
           ? {
               lastStatus: event.status,
               state: 'scheduled',
-              nextAttemptAt: new Date(Math.max(now.getTime(), retryAt.getTime())),
+              nextAttemptAt: new Date(Math.max(now.getTime(), retryAt.getTime(), event.notBefore?.getTime() ?? 0)),
               outcome: `retry_after_${event.status}`,
             }
           : { lastStatus: event.status, state: 'failed', outcome: event.status, completedAt: now };

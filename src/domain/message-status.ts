@@ -1,4 +1,10 @@
-// Delivery status ordering (I11): a status only moves forward; failed and undelivered are final.
+/**
+ * Delivery status ordering (I11, issue 22 D): a status only moves forward; failed, undelivered and canceled are
+ * final. Every value of Twilio's Message status enum is here (queued, sending, sent, failed, delivered,
+ * undelivered, receiving, received, accepted, scheduled, read, partially_delivered, canceled), plus our own
+ * `pending` and `simulated`. `partially_delivered` (some parts or recipients reached, not all) sits between sent
+ * and delivered: a later `delivered` still advances it.
+ */
 const RANK: Record<string, number> = {
   pending: 0,
   simulated: 0,
@@ -7,12 +13,16 @@ const RANK: Record<string, number> = {
   queued: 2,
   sending: 3,
   sent: 4,
-  delivered: 5,
-  read: 6,
+  partially_delivered: 5,
+  delivered: 6,
+  read: 7,
   undelivered: 10,
   failed: 10,
   canceled: 10,
 };
+
+/** Statuses of inbound messages in Twilio's enum: a callback for one of our outbound messages never moves it. */
+const INBOUND_ONLY = new Set(['receiving', 'received']);
 
 /** Whether a callback reporting `next` may replace `current`. Unknown statuses never overwrite anything. */
 export function canAdvanceStatus(current: string, next: string): boolean {
@@ -24,7 +34,13 @@ export function canAdvanceStatus(current: string, next: string): boolean {
   return to > from;
 }
 
-export const KNOWN_STATUSES = Object.keys(RANK);
+export const KNOWN_STATUSES = [...Object.keys(RANK), ...INBOUND_ONLY];
+
+/**
+ * A MessageStatus the status webhook takes: any lower-case word (Twilio adds statuses; an unknown one is stored
+ * as an event and logged, never refused: Twilio does not resend a refused callback). Anything else is malformed.
+ */
+export const STATUS_SHAPE = /^[a-z][a-z_]{0,39}$/;
 
 /** A status's rank in the order above (undefined for an unknown status): for queries that compare in SQL. */
 export function statusRank(status: string): number | undefined {

@@ -9,6 +9,8 @@ export interface TwilioCredentials {
 
 export interface SendParams {
   from: string;
+  /** Issue 22 F: send through this Messaging Service; Twilio picks the sender from its pool (no From is sent). */
+  messagingServiceSid?: string | null;
   to: string;
   body?: string;
   contentSid?: string;
@@ -53,7 +55,10 @@ export interface ListedPage {
 export interface TwilioGateway {
   send(credentials: TwilioCredentials, params: SendParams): Promise<SentMessage>;
   /** Messages recently created from `from` to `to`: resolves an in-doubt send after a crash or timeout. */
-  recent(credentials: TwilioCredentials, query: { from: string; to: string; since: Date }): Promise<RecentMessage[]>;
+  recent(
+    credentials: TwilioCredentials,
+    query: { from: string | null; to: string; since: Date },
+  ): Promise<RecentMessage[]>;
   /**
    * The account's messages sent on or after `since` (Twilio's DateSent> filter), newest first, page by page,
    * at most `maxPages` pages of `pageSize`: one reconciliation run stays bounded however busy the account is.
@@ -62,6 +67,17 @@ export interface TwilioGateway {
     credentials: TwilioCredentials,
     query: { since: Date; pageSize: number; maxPages: number },
   ): AsyncGenerator<ListedPage>;
+  /**
+   * One message as Twilio has it now (null when Twilio has no such message). Reconciliation uses it for our own
+   * unsettled sends: a message Twilio never sent has no date_sent, so the DateSent> listing never shows it.
+   */
+  fetchMessage(credentials: TwilioCredentials, sid: string): Promise<ListedMessage | null>;
+  /**
+   * WhatsApp typing indicator (Twilio public beta, POST messaging.twilio.com/v2/Indicators/Typing.json with the
+   * inbound message's SID): marks that message read and shows "typing…" until our reply or 25 s. Short timeout,
+   * no retry: best effort (issue 22 E).
+   */
+  typing(credentials: TwilioCredentials, messageSid: string): Promise<void>;
   /** A message's media (Twilio's Media subresource) as the webhook would carry them: URL and content type. */
   media(credentials: TwilioCredentials, messageSid: string): Promise<{ url: string; contentType: string | null }[]>;
 }
@@ -100,15 +116,18 @@ class BaseUrlRequestClient extends RequestClient {
   }
 }
 
+/** The typing indicator is worth something only now: a slow answer is abandoned, never waited for. */
+const TYPING_TIMEOUT_MS = 3000;
+
 export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: number }): TwilioGateway {
   const clients = new Map<string, twilio.Twilio>();
-  const clientFor = ({ accountSid, authToken }: TwilioCredentials) => {
-    const key = `${accountSid}:${authToken}`;
+  const clientFor = ({ accountSid, authToken }: TwilioCredentials, timeoutMs = options.timeoutMs) => {
+    const key = `${accountSid}:${authToken}:${timeoutMs}`;
     let client = clients.get(key);
     if (!client) {
       // autoRetry stays off: Temporal retries sends, after the outbox says whether the first one went out.
       const httpClient = new BaseUrlRequestClient(options.apiBaseUrl, {
-        timeout: options.timeoutMs,
+        timeout: timeoutMs,
         autoRetry: false,
         keepAlive: true,
       });
@@ -122,7 +141,7 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
     async send(credentials, params) {
       try {
         const message = await clientFor(credentials).messages.create({
-          from: params.from,
+          ...(params.messagingServiceSid ? { messagingServiceSid: params.messagingServiceSid } : { from: params.from }),
           to: params.to,
           ...(params.body !== undefined ? { body: params.body } : {}),
           ...(params.mediaUrl?.length ? { mediaUrl: params.mediaUrl } : {}),
@@ -138,7 +157,11 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
     },
     async recent(credentials, query) {
       try {
-        const list = await clientFor(credentials).messages.list({ from: query.from, to: query.to, limit: 50 });
+        const list = await clientFor(credentials).messages.list({
+          ...(query.from ? { from: query.from } : {}),
+          to: query.to,
+          limit: 50,
+        });
         return list
           .filter((m) => m.dateCreated >= query.since)
           .map((m) => ({ sid: m.sid, status: m.status, body: m.body, createdAt: m.dateCreated }));
@@ -164,6 +187,24 @@ export function createTwilioGateway(options: { apiBaseUrl: string; timeoutMs: nu
         } catch (error) {
           throw toSendError(error);
         }
+      }
+    },
+    async typing(credentials, messageSid) {
+      try {
+        await clientFor(credentials, TYPING_TIMEOUT_MS).messaging.v2.typingIndicator.create({
+          channel: 'whatsapp',
+          messageId: messageSid,
+        });
+      } catch (error) {
+        throw toSendError(error);
+      }
+    },
+    async fetchMessage(credentials, sid) {
+      try {
+        return toListed(await clientFor(credentials).messages(sid).fetch());
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return null;
+        throw toSendError(error);
       }
     },
     async media(credentials, messageSid) {

@@ -1,6 +1,6 @@
 import { normalizeInboundParams } from '../domain/inbound-text';
 import type { InboundInput, MediaItem, TraceContext } from '../contract';
-import { parseAddress, type ParsedAddress } from '../domain/address';
+import { parseAddress, parseBsuid, parsePhoneAddress, type ParsedAddress } from '../domain/address';
 
 /**
  * Twilio's inbound message parameters (the webhook's form fields) → what `inbound:<MessageSid>` takes. The webhook,
@@ -51,7 +51,8 @@ function parseMedia(params: TwilioParams): MediaItem[] {
 export function parseInboundParams(params: TwilioParams): ParsedInbound {
   const messageSid = required(params, 'MessageSid', MESSAGE_SID);
   const accountSid = required(params, 'AccountSid', ACCOUNT_SID);
-  const to = parseAddress(required(params, 'To'));
+  // Our number is always a phone; the customer may be a WhatsApp BSUID (issue 22 A).
+  const to = parsePhoneAddress(required(params, 'To'));
   if (!to) throw new InboundParamsError('malformed parameter To');
   const from = parseAddress(required(params, 'From'));
   if (!from || from.channel !== to.channel) throw new InboundParamsError('malformed parameter From');
@@ -83,5 +84,9 @@ export function toInboundInput(
     receivedAt: context.receivedAt.toISOString(),
     trace: context.trace,
     ...(normalizedFields.length > 0 ? { normalizedFields } : {}),
+    // Twilio's field for the BSUID (changelog 2026-07-20); only worth carrying when From is the phone.
+    ...(!parsed.from.bsuid && parseBsuid(params.ExternalUserIdentifier)
+      ? { bsuid: parseBsuid(params.ExternalUserIdentifier)! }
+      : {}),
   };
 }

@@ -23,7 +23,8 @@ export type WebhookOutcome =
   | 'error';
 export type WebhookEndpoint = 'messages' | 'fallback' | 'status';
 /** What one send attempt did (campaign or not): `retrying` is a retryable Twilio error, Temporal tries again. */
-export type SendResult = 'sent' | 'simulated' | 'adopted' | 'failed' | 'window_closed' | 'retrying';
+export type SendResult =
+  'sent' | 'simulated' | 'adopted' | 'failed' | 'window_closed' | 'template_variables' | 'retrying';
 
 export interface Metrics {
   registry: Registry;

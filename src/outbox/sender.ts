@@ -39,13 +39,28 @@ import { messageBody } from '../db/conversation';
 import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../db/events';
 import { markOptedOut } from '../db/opt-out';
+import { applyErrorEffects, raiseTemplateVariablesAlert } from '../db/twilio-error-effects';
 import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../db/campaign-targets';
 import { findContentTemplate, lastInboundAt } from '../db/content-templates';
-import { contentVariables, isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
+import { isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
+import { checkTemplateVariables, describeTemplateProblems } from '../domain/template-variables';
 import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
 
 /** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
 export const WINDOW_CLOSED = 'window_closed';
+
+/** Reason stored on a template send refused before the call: a declared variable missing or blank (issue 22 C). */
+export const TEMPLATE_VARIABLES = 'template_variables';
+
+/** The failure such a send throws: non-retryable; names positions and variable names, never values. */
+export function templateVariablesFailure(purpose: string, detail: string) {
+  return ApplicationFailure.create({
+    type: FailureType.TemplateVariables,
+    nonRetryable: true,
+    details: [{ reason: TEMPLATE_VARIABLES, purpose, detail }],
+    message: `the WhatsApp template for "${purpose}" was not sent: ${detail}`,
+  });
+}
 
 /** The failure a window_closed send throws: non-retryable, and recognised by callers and the operator API. */
 export function windowClosedFailure(purpose: string) {
@@ -81,6 +96,8 @@ interface ResolvedContent {
   purpose: string;
   /** Named variables the Content template can use (kept with the outbox row for a resend). */
   variables: Record<string, string>;
+  /** The template's declared variables are not all supplied (issue 22 C): refused before any Twilio call. */
+  templateRefused: { contentSid: string; detail: string } | null;
 }
 
 /** How far back an in-doubt send is looked for at Twilio before sending again. */
@@ -120,7 +137,9 @@ export function createOutboundSender(deps: ActivityDeps) {
         : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
     // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
     for (const r of redeliveries) {
-      await startRecordedRedelivery(db, deps.temporal.client, deps.temporal.taskQueue, r).catch((error: unknown) =>
+      await startRecordedRedelivery(db, deps.temporal.client, deps.temporal.taskQueue, r, {
+        backoffBaseMs: deps.config.deliveryRetryBackoffMs,
+      }).catch((error: unknown) =>
         deps.log.warn({ err: error, mode: r.mode }, 'redelivery not started yet: left to the inbox drain'),
       );
     }
@@ -188,7 +207,7 @@ export function createOutboundSender(deps: ActivityDeps) {
       text && input.author && input.sentBy === 'agent' && !input.resend
         ? `${input.author.name}: ${text}`
         : (text ?? '');
-    const base = { body, purpose, variables, content: null, windowClosed: false };
+    const base = { body, purpose, variables, content: null, windowClosed: false, templateRefused: null };
     if (input.channel !== 'whatsapp') return base;
     if (
       !input.resend?.requireTemplate &&
@@ -203,13 +222,10 @@ export function createOutboundSender(deps: ActivityDeps) {
     const sid = configured?.contentSid ?? builtIn?.contentSid ?? null;
     // A Content template cannot carry our media (Twilio 63030): media outside the window is refused like no template.
     if (!sid || hasMedia) return { ...base, windowClosed: true };
-    return {
-      ...base,
-      content: {
-        sid,
-        variables: contentVariables(configured?.variables ?? builtIn?.contentVariables ?? {}, variables),
-      },
-    };
+    const checked = checkTemplateVariables(configured?.variables ?? builtIn?.contentVariables ?? {}, variables);
+    if (!checked.ok)
+      return { ...base, templateRefused: { contentSid: sid, detail: describeTemplateProblems(checked.problems) } };
+    return { ...base, content: { sid, variables: checked.values } };
   }
 
   /** One open window_closed alert per tenant, purpose and conversation: a campaign of 10 000 does not raise 10 000. */
@@ -228,7 +244,7 @@ export function createOutboundSender(deps: ActivityDeps) {
     input: SendMessageInput,
     hooks: SendHooks,
     row: { id: string; messageId: string },
-    credentials: { accountSid: string; authToken: string },
+    credentials: { accountSid: string; authToken: string; messagingServiceSid?: string | null },
     body: string,
     content: { sid: string; variables: Record<string, string> } | null,
     span: TraceContext,
@@ -251,6 +267,8 @@ export function createOutboundSender(deps: ActivityDeps) {
       await hooks.beforeCall?.();
       const sent = await deps.twilio.send(credentials, {
         from: input.from,
+        // Issue 22 F: a tenant on a Messaging Service sends with MessagingServiceSid; Twilio picks the sender.
+        messagingServiceSid: credentials.messagingServiceSid ?? null,
         to: input.to,
         statusCallback: statusCallbackUrl(deps.config),
         ...(content
@@ -287,6 +305,17 @@ export function createOutboundSender(deps: ActivityDeps) {
           await recordSendFailed(tx, { outboxId: row.id, messageId: row.messageId, code, reason });
           // I12: Twilio says the recipient unsubscribed (21610): the contact is opted out for every campaign.
           if (reason === 'opted_out') await markOptedOut(tx, input.contactId, 'twilio_21610');
+          // Issue 22 B: the error table's consequences (contact marked, admin alerted), as for a failed callback.
+          await applyErrorEffects(tx, error.classification, {
+            tenantId: input.tenantId,
+            contactId: input.contactId,
+            conversationId: input.conversationId,
+            messageId: row.messageId,
+            channel: input.channel,
+            code,
+            purpose: sendPurpose(input),
+            contentSid: content?.sid ?? null,
+          });
           await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
           await recordEvents(tx, [
             { ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } },
@@ -360,10 +389,13 @@ export function createOutboundSender(deps: ActivityDeps) {
     if (input.channel === 'whatsapp' && !windowOpen(ctx.lastInboundAt, deps.clock(), deps.config.whatsappWindowMs)) {
       const sid = ctx.contentTemplate?.contentSid ?? ctx.template?.contentSid ?? null;
       if (!sid) return null;
-      content = {
-        sid,
-        variables: contentVariables(ctx.contentTemplate?.variables ?? ctx.template?.contentVariables ?? {}, variables),
-      };
+      const checked = checkTemplateVariables(
+        ctx.contentTemplate?.variables ?? ctx.template?.contentVariables ?? {},
+        variables,
+      );
+      // A missing or blank variable: the general path refuses and records it.
+      if (!checked.ok) return null;
+      content = { sid, variables: checked.values };
     }
     const written = await insertSendingOutbound(db, {
       tenantId: input.tenantId,
@@ -386,7 +418,11 @@ export function createOutboundSender(deps: ActivityDeps) {
       expectedVersion: input.guard && input.conversationId ? input.guard.expectedVersion : null,
     });
     if (!written) return null;
-    const credentials = { accountSid: ctx.sender.accountSid, authToken: ctx.sender.authToken };
+    const credentials = {
+      accountSid: ctx.sender.accountSid,
+      authToken: ctx.sender.authToken,
+      messagingServiceSid: ctx.sender.messagingServiceSid,
+    };
     return callTwilio(
       input,
       hooks,
@@ -463,6 +499,7 @@ export function createOutboundSender(deps: ActivityDeps) {
         return { refused };
       }
       const closed = resolved.windowClosed;
+      const templateRefused = resolved.templateRefused;
       const created = await insertOutboxRow(tx, {
         tenantId: input.tenantId,
         idempotencyKey: input.idempotencyKey,
@@ -471,7 +508,32 @@ export function createOutboundSender(deps: ActivityDeps) {
         variables: resolved.variables,
         content: resolved.content,
         ...(closed ? { status: 'failed' as const, lastError: WINDOW_CLOSED } : {}),
+        ...(templateRefused ? { status: 'failed' as const, lastError: TEMPLATE_VARIABLES } : {}),
       });
+      if (templateRefused) {
+        // Issue 22 C: Twilio would refuse it (21656) or Meta fail it (63028): decided here, no call, an admin told.
+        await markOutboundMessageFailed(tx, messageId, TEMPLATE_VARIABLES);
+        await hooks.onPermanentFailure?.(tx, { messageId, code: null, reason: TEMPLATE_VARIABLES });
+        await recordEvents(tx, [
+          {
+            trace: span,
+            type: 'reply.failed',
+            level: 'warn',
+            tenantId: input.tenantId,
+            contactId: input.contactId,
+            conversationId: input.conversationId,
+            messageId,
+            payload: { reason: TEMPLATE_VARIABLES, purpose: resolved.purpose, detail: templateRefused.detail },
+          },
+        ]);
+        await raiseTemplateVariablesAlert(tx, {
+          tenantId: input.tenantId,
+          conversationId: input.conversationId,
+          purpose: resolved.purpose,
+          contentSid: templateRefused.contentSid,
+          detail: templateRefused.detail,
+        });
+      }
       if (closed) {
         // E: decided before calling Twilio: recorded failed, the campaign target moves, a supervisor is told.
         await markOutboundMessageFailed(tx, messageId, WINDOW_CLOSED);
@@ -536,6 +598,11 @@ export function createOutboundSender(deps: ActivityDeps) {
     if (row.status === 'sent' || row.status === 'simulated') return done(row.providerSid, row.status);
     if (row.status === 'failed' && row.lastError === WINDOW_CLOSED)
       throw windowClosedFailure(row.purpose ?? sendPurpose(input));
+    if (row.status === 'failed' && row.lastError === TEMPLATE_VARIABLES) {
+      if ('body' in row) counted('template_variables');
+      const detail = resolved ? ((resolved as ResolvedContent).templateRefused?.detail ?? '') : 'refused earlier';
+      throw templateVariablesFailure(row.purpose ?? sendPurpose(input), detail);
+    }
     if (row.status === 'failed')
       throw ApplicationFailure.create({
         type: FailureType.TwilioPermanent,
@@ -551,7 +618,11 @@ export function createOutboundSender(deps: ActivityDeps) {
         message: 'sender number does not belong to the tenant',
         nonRetryable: true,
       });
-    const credentials = { accountSid: number.accountSid, authToken: number.authToken };
+    const credentials = {
+      accountSid: number.accountSid,
+      authToken: number.authToken,
+      messagingServiceSid: number.messagingServiceSid,
+    };
     const eventBase = {
       tenantId: input.tenantId,
       contactId: input.contactId,
@@ -597,7 +668,9 @@ export function createOutboundSender(deps: ActivityDeps) {
       const since = new Date(row.updatedAt.getTime() - IN_DOUBT_WINDOW_MS);
       // Twilio renders a Content template itself, so its body cannot be compared: the one send to this contact
       // in the window is ours (one business-initiated template per target attempt).
-      const found = (await deps.twilio.recent(credentials, { from: input.from, to: input.to, since })).find(
+      // Through a Messaging Service the sender is Twilio's pick from the pool: looked up by recipient only.
+      const from = credentials.messagingServiceSid ? null : input.from;
+      const found = (await deps.twilio.recent(credentials, { from, to: input.to, since })).find(
         (m) => content !== null || m.body === body,
       );
       if (found) {

@@ -3,6 +3,7 @@ import { erasureWorkflowId, searchAttributes, workflowType, type ErasureInput, t
 import type { DbOrTx } from '../db/client';
 import { findTenantWithHashKey } from '../db/tenant-lookup';
 import { parseAddress } from '../domain/address';
+import { findContactHashByIdentity } from '../db/contact-identity';
 import { contactHash } from '../domain/contact-hash';
 
 export class ErasureRequestError extends Error {
@@ -25,13 +26,18 @@ export interface ErasureRequest {
  */
 export async function requestErasure(db: DbOrTx, client: Client, taskQueue: string, request: ErasureRequest) {
   const address = parseAddress(request.phone);
-  if (!address) throw new ErasureRequestError('the phone must be E.164 (+5511999990000) or whatsapp:+5511999990000');
+  if (!address)
+    throw new ErasureRequestError(
+      'the phone must be E.164 (+5511999990000) or whatsapp:+5511999990000 (or a WhatsApp BSUID, whatsapp:BR.…)',
+    );
   const reason = request.reason.trim();
   if (!reason) throw new ErasureRequestError('a reason is required (it is kept in the erasure audit)');
   if (reason.length > 500) throw new ErasureRequestError('the reason is limited to 500 characters');
   const tenant = await findTenantWithHashKey(db, request.tenant);
   if (!tenant) throw new ErasureRequestError('no such tenant');
-  const hash = contactHash(tenant.hashKey, address.phone);
+  // By phone or by BSUID: the contact's stored key, so erasing by either identity erases the one contact.
+  const hash =
+    (await findContactHashByIdentity(db, tenant.id, address.phone)) ?? contactHash(tenant.hashKey, address.phone);
   const input: ErasureInput = {
     tenantId: tenant.id,
     tenantSlug: tenant.slug,

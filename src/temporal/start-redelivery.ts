@@ -2,6 +2,14 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Database } from '../db/client';
 import { markRedeliveryStarted, redeliveryKey } from '../db/inbox';
 import { workflowType, type Redelivery, type Workflows } from '../contract';
+import { retryBackoffMs } from '../domain/twilio-errors';
+
+export interface RedeliveryStartOptions {
+  /** How long to wait for Temporal to take the start (the webhook's budget). */
+  deadlineMs?: number;
+  /** DELIVERY_RETRY_BACKOFF: a `retry` resend starts after base × 4^resends (Temporal's startDelay, durable). */
+  backoffBaseMs?: number;
+}
 
 /**
  * Starts the follow-up send a failed status callback called for, as `redeliver:<messageId>:<mode>`: a repeated
@@ -11,14 +19,16 @@ export async function startRedelivery(
   client: Client,
   taskQueue: string,
   redelivery: Redelivery,
-  options: { deadlineMs?: number } = {},
+  options: RedeliveryStartOptions = {},
 ): Promise<void> {
+  const delayMs = redelivery.mode === 'retry' ? retryBackoffMs(options.backoffBaseMs ?? 0, redelivery.resends ?? 0) : 0;
   const start = () =>
     client.workflow.start<Workflows['redeliveryWorkflow']>(workflowType.redeliveryWorkflow, {
       workflowId: redeliveryKey(redelivery),
       taskQueue,
       args: [redelivery],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      ...(delayMs > 0 ? { startDelay: delayMs } : {}),
       staticSummary:
         redelivery.mode === 'template'
           ? 'Resend as WhatsApp template after 63016'
@@ -40,7 +50,7 @@ export async function startRecordedRedelivery(
   client: Client,
   taskQueue: string,
   redelivery: Redelivery,
-  options: { deadlineMs?: number } = {},
+  options: RedeliveryStartOptions = {},
 ): Promise<void> {
   await startRedelivery(client, taskQueue, redelivery, options);
   await markRedeliveryStarted(db, redelivery);

@@ -159,8 +159,11 @@ describe('outbound delivery and status callbacks', () => {
       .where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status')))
       .orderBy(events.occurredAt);
     expect(changes.map((c) => c.payload.to)).toEqual(['sent', 'delivered', 'read', 'failed']);
+    // Issue 22 D: a status we do not know is taken (Twilio drops a refused callback); a non-status is refused.
     const unknown = await h.postStatus(tenant, { MessageSid: newMessageSid(), MessageStatus: 'bogus' });
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(204);
+    const malformed = await h.postStatus(tenant, { MessageSid: newMessageSid(), MessageStatus: 'Bogus Status!' });
+    expect(malformed.status).toBe(400);
   });
 
   it('keeps a status callback that arrives before the send stored its SID, and applies it once the SID is stored', async () => {

@@ -164,6 +164,46 @@ describe("reconciliation with Twilio's message log", () => {
     expect(again!.result).toMatchObject({ outboundSettled: 0, outboundStillOpen: 0, inboundMissingFed: 0 });
   });
 
+  it('settles an outbound message Twilio never sent (no date_sent): found by our own send time, not by DateSent', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    // Failed before Twilio handed it on (so no date_sent), and the failure's callback never reached us.
+    h.twilio.scriptDelivery(from, [{ status: 'failed', errorCode: '63032', dropCallback: true }]);
+    const { messageSid } = await h.postInbound(tenant, { body: 'never sent', from });
+    const [reply] = await h.twilio
+      .waitFor((sent) => sent.some((m) => m.to === from))
+      .then((sent) => sent.filter((m) => m.to === from));
+    await eventually(
+      async () => reply!.status === 'failed' && (await outboundStatus(messageSid))?.sid === reply!.sid,
+      20_000,
+      'Twilio to fail the reply',
+    );
+    expect(reply!.dateSent).toBeNull();
+    expect((await outboundStatus(messageSid))!.status).toBe('queued');
+
+    // Twilio's DateSent> listing does not show it, as Twilio documents (the filter is on date_sent).
+    const gateway = createTwilioGateway({ apiBaseUrl: h.twilio.url, timeoutMs: 5000 });
+    const listed: string[] = [];
+    for await (const page of gateway.listSince(
+      { accountSid: tenant.accountSid, authToken: tenant.authToken },
+      { since: new Date(Date.now() - HOURS_2), pageSize: 50, maxPages: 5 },
+    ))
+      listed.push(...page.messages.map((m) => m.sid));
+    expect(listed).not.toContain(reply!.sid);
+
+    const [run] = await runReconcile(
+      { db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      { tenantSlug: tenant.slug, sinceMs: HOURS_2 },
+    );
+    expect(run!.result).toMatchObject({ outboundFetched: 1, outboundSettled: 1, outboundStillOpen: 0 });
+    expect((await outboundStatus(messageSid))!.status).toBe('failed');
+    const [again] = await runReconcile(
+      { db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      { tenantSlug: tenant.slug, sinceMs: HOURS_2 },
+    );
+    expect(again!.result).toMatchObject({ outboundFetched: 0, outboundSettled: 0 });
+  });
+
   it("the tenant's Schedule recovers a lost webhook when it runs, once; running again does nothing more", async () => {
     const tenant = await h.createTestTenant();
     const from = customer();

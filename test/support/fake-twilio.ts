@@ -11,6 +11,8 @@ export const TINY_PNG = Buffer.from(
 export interface FakeTwilioMessage {
   sid: string;
   accountSid: string;
+  /** The Messaging Service the message was sent through (its `from` is the pool's pick), else null. */
+  messagingServiceSid?: string | null;
   from: string;
   to: string;
   body: string;
@@ -83,8 +85,12 @@ const sortKey = (m: FakeTwilioMessage) => (m.dateSent ?? m.dateCreated).getTime(
  * `read` when the recipient's app reports it), or `failed`/`undelivered` with an ErrorCode.
  */
 const DEFAULT_SCRIPT: DeliveryScript = ['sent', 'delivered'];
+/** Statuses that mean Twilio handed the message on (its date_sent is set from the first of them). */
+const SENT_STATUSES = new Set(['sent', 'delivered', 'undelivered', 'read', 'partially_delivered']);
 /** A free-form WhatsApp message outside the window: accepted by the REST API (201), then failed with 63016. */
 const OUTSIDE_WINDOW: DeliveryScript = [{ status: 'failed', errorCode: '63016' }];
+/** A template whose parameter count does not match: accepted (201), then failed with 63028 (Meta's 2000). */
+const PARAMETER_MISMATCH: DeliveryScript = [{ status: 'failed', errorCode: '63028' }];
 
 /**
  * A local stand-in for Twilio's REST API (Messages: create, list with Twilio's paging, fetch, Media), enough for
@@ -103,6 +109,13 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const recipientFailures = new Map<string, Failure[]>();
   const deliveryScripts = new Map<string, DeliveryScript[]>();
   let callbacksInFlight = 0;
+  /** Typing indicators Twilio was asked to show, in order. */
+  const typing: { accountSid: string; messageId: string; at: Date }[] = [];
+  let typingOutage = false;
+  /** Messaging Services: SID → the sender pool (addresses as `From` would carry them). */
+  const services = new Map<string, string[]>();
+  /** Content templates registered with the fake (ContentSid → its placeholders, `1`, `2`…), as Twilio's Content API holds them. */
+  const contents = new Map<string, string[]>();
   /** Every GET of a media file: for which account, and whether its credentials were right. */
   const mediaRequests: { accountSid: string; authorized: boolean }[] = [];
   /** Every request the fake saw: path + query, and whether it carried an Authorization header (issue 18 A). */
@@ -155,6 +168,24 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       res.end();
       return;
     }
+    // WhatsApp typing indicator (public beta): POST messaging.twilio.com/v2/Indicators/Typing.json, form-encoded
+    // `channel=whatsapp` and `messageId` (an SM/MM SID of a message of the conversation); answers {"success": true}.
+    if (url.pathname === '/v2/Indicators/Typing.json') {
+      const [typingUser, typingPass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+        .toString()
+        .split(':');
+      if (req.method !== 'POST') return sendJson(res, 405, { code: 20004, message: 'Method not allowed', status: 405 });
+      if (!typingUser || accounts.get(typingUser) !== typingPass)
+        return sendJson(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      const form = new URLSearchParams(await readBody(req));
+      const messageId = form.get('messageId') ?? '';
+      if (form.get('channel') !== 'whatsapp' || !/^(SM|MM)[0-9a-fA-F]{32}$/.test(messageId))
+        return sendJson(res, 400, { code: 20001, message: 'Invalid parameter', status: 400 });
+      if (typingOutage) return sendJson(res, 503, { code: 20503, message: 'Service unavailable', status: 503 });
+      typing.push({ accountSid: typingUser, messageId, at: new Date() });
+      for (const listener of listeners) listener();
+      return sendJson(res, 200, { success: true });
+    }
     // The list, one message, and a message's Media subresource (what reconciliation reads).
     const match =
       /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\/((?:SM|MM)[0-9a-f]{32})(?:\/(Media))?)?\.json$/i.exec(
@@ -202,14 +233,33 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
         status: failure.status,
         more_info: `https://www.twilio.com/docs/errors/${failure.code}`,
       });
+    // A Messaging Service (MessagingServiceSid instead of From): Twilio picks a sender of the To's channel from the
+    // service's pool and the message starts `accepted` (Twilio's docs: Outbound Message Status in Status Callbacks).
+    const serviceSid = form.get('MessagingServiceSid');
+    let serviceFrom: string | null = null;
+    if (serviceSid) {
+      const pool = services.get(serviceSid);
+      if (!pool)
+        return sendJson(res, 400, { code: 21705, message: 'The Messaging Service Sid is invalid', status: 400 });
+      const whatsapp = (form.get('To') ?? '').startsWith('whatsapp:');
+      serviceFrom = pool.find((a) => a.startsWith('whatsapp:') === whatsapp) ?? null;
+      if (!serviceFrom)
+        return sendJson(res, 400, {
+          code: 21703,
+          message: 'The Messaging Service contains no phone numbers',
+          status: 400,
+        });
+    } else if (!form.get('From'))
+      return sendJson(res, 400, { code: 21603, message: "A 'From' phone number is required", status: 400 });
     const message: FakeTwilioMessage = {
       sid: `SM${randomBytes(16).toString('hex')}`,
       accountSid,
-      from: form.get('From') ?? '',
+      messagingServiceSid: serviceSid,
+      from: serviceFrom ?? form.get('From') ?? '',
       to: form.get('To') ?? '',
       body: form.get('Body') ?? '',
       statusCallback: form.get('StatusCallback'),
-      status: 'queued',
+      status: serviceSid ? 'accepted' : 'queued',
       dateCreated: new Date(),
       dateSent: null,
       // Twilio fetches each URL and stores it as a Media resource; the fake does not fetch, so the type is unknown.
@@ -243,6 +293,26 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
    */
   function validateCreate(form: URLSearchParams): { code: number; message: string } | null {
     const media = form.getAll('MediaUrl');
+    const variables = form.get('ContentVariables');
+    if (variables !== null) {
+      // 21654: ContentVariables need a ContentSid; 35127: Body and ContentVariables cannot be provided together;
+      // 21656: ContentVariables must be a JSON object whose values are neither null nor empty strings.
+      if (!form.get('ContentSid')) return { code: 21654, message: 'ContentSid Required' };
+      if (form.get('Body'))
+        return { code: 35127, message: "'Messages' Body and ContentVariables cannot be provided together" };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(variables);
+      } catch {
+        parsed = undefined;
+      }
+      const valid =
+        parsed !== null &&
+        typeof parsed === 'object' &&
+        !Array.isArray(parsed) &&
+        Object.values(parsed as Record<string, unknown>).every((v) => typeof v === 'string' && v !== '');
+      if (!valid) return { code: 21656, message: 'The Content Variables parameter is invalid.' };
+    }
     if (!form.get('Body') && media.length === 0 && !form.get('ContentSid'))
       return { code: 21602, message: 'Message body is required.' };
     if (media.length > 10) return { code: 21623, message: 'Number of media files exceeds allowed limit' };
@@ -264,14 +334,21 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     const cb = options.statusCallbacks;
     if (!cb || !message.statusCallback) return;
     const scripted = deliveryScripts.get(message.to)?.shift();
-    // Meta decides this, whatever else would have happened: free text to a contact silent for the window fails.
-    const script = outsideWindow(message) ? OUTSIDE_WINDOW : (scripted ?? DEFAULT_SCRIPT);
+    // Meta decides these, whatever else would have happened: free text to a contact silent for the window fails
+    // (63016); a template whose parameters do not match its placeholders fails (63028, after acceptance).
+    const script = outsideWindow(message)
+      ? OUTSIDE_WINDOW
+      : parameterMismatch(message)
+        ? PARAMETER_MISMATCH
+        : (scripted ?? DEFAULT_SCRIPT);
     callbacksInFlight += 1;
     try {
       for (const step of script) {
         const { status, errorCode } = typeof step === 'string' ? { status: step, errorCode: undefined } : step;
         message.status = status;
-        if (status !== 'queued' && status !== 'accepted' && status !== 'scheduled') message.dateSent ??= new Date();
+        // date_sent is when Twilio handed the message on: a message that failed before that (or is still queued,
+        // accepted or scheduled) has none, so a DateSent filter never lists it.
+        if (SENT_STATUSES.has(status)) message.dateSent ??= new Date();
         if (errorCode) message.errorCode = Number(errorCode);
         // The status changed at Twilio, but this callback never reaches us (our host was down past Twilio's retry).
         if (typeof step !== 'string' && step.dropCallback) continue;
@@ -282,6 +359,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
           From: message.from,
           To: message.to,
           ApiVersion: '2010-04-01',
+          ...(message.messagingServiceSid ? { MessagingServiceSid: message.messagingServiceSid } : {}),
           ...(errorCode ? { ErrorCode: errorCode } : {}),
         };
         const signed = cb.sign(message.statusCallback, accounts.get(message.accountSid) ?? '', params);
@@ -296,6 +374,14 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       callbacksInFlight -= 1;
       for (const listener of listeners) listener();
     }
+  }
+
+  /** A registered Content template sent with ContentVariables whose keys are not exactly its placeholders. */
+  function parameterMismatch(m: FakeTwilioMessage): boolean {
+    const placeholders = m.contentSid ? contents.get(m.contentSid) : undefined;
+    if (!placeholders) return false;
+    const given = Object.keys(m.contentVariables ?? {}).sort();
+    return given.join(',') !== [...placeholders].sort().join(',');
   }
 
   /** Free-form (no ContentSid) WhatsApp message whose recipient has not written to this sender within the window. */
@@ -322,7 +408,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       num_media: String(m.media.length),
       direction: m.direction,
       api_version: '2010-04-01',
-      messaging_service_sid: null,
+      messaging_service_sid: m.messagingServiceSid ?? null,
       date_created: rfc2822(m.dateCreated),
       date_updated: rfc2822(m.dateSent ?? m.dateCreated),
       date_sent: m.dateSent ? rfc2822(m.dateSent) : null,
@@ -499,12 +585,25 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     mediaRequests,
     requests,
     cdnRequests,
+    typing,
+    /** A Messaging Service and its sender pool (`whatsapp:+1…`, `+1…`). */
+    addMessagingService(sid: string, pool: string[]) {
+      services.set(sid, pool);
+    },
+    /** The typing endpoint answers 503 while set (the public beta having a bad day). */
+    set typingOutage(value: boolean) {
+      typingOutage = value;
+    },
     /** The URL Twilio would put in the webhook's MediaUrlN for a received message's n-th media. */
     mediaUrl(message: { accountSid: string; sid: string }, n: number) {
       const item = received.find((m) => m.accountSid === message.accountSid && m.sid === message.sid)?.media[n];
       return item
         ? `${server.url}/2010-04-01/Accounts/${message.accountSid}/Messages/${message.sid}/Media/${item.sid}`
         : null;
+    },
+    /** A Content template with these placeholders (`['1', '2']`): sends with other ContentVariables keys fail 63028. */
+    addContent(contentSid: string, placeholders: string[]) {
+      contents.set(contentSid, placeholders);
     },
     addAccount(accountSid: string, authToken: string) {
       accounts.set(accountSid, authToken);

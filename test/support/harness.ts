@@ -144,6 +144,8 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     OPENAI_MODEL: 'fake-model',
     PUBLIC_BASE_URL,
     MESSAGE_DEBOUNCE: '300ms',
+    // Resends after a retryable delivery error wait 30 s, 2 min in production; the suite keeps them short.
+    DELIVERY_RETRY_BACKOFF: '100ms',
     CONVERSATION_IDLE_AFTER: '10m',
     CONVERSATION_CLOSE_AFTER: '30m',
     LOG_LEVEL: 'silent',
@@ -235,10 +237,11 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
 
   function inboundParams(
     tenant: TestTenant,
-    message: { body: string; from: string; messageSid?: string; to?: string },
+    message: { body: string; from: string; messageSid?: string; to?: string; extra?: Record<string, string> },
   ) {
     const messageSid = message.messageSid ?? newMessageSid();
     return {
+      ...message.extra,
       MessageSid: messageSid,
       SmsMessageSid: messageSid,
       AccountSid: tenant.accountSid,
@@ -260,6 +263,8 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
       to?: string;
       /** Media Twilio received with the message: the webhook then carries NumMedia, MediaUrlN, MediaContentTypeN. */
       media?: { contentType: string; data?: Buffer }[];
+      /** More webhook parameters (e.g. ExternalUserIdentifier). */
+      extra?: Record<string, string>;
     },
     options: { signature?: string | null; authToken?: string } = {},
   ) {

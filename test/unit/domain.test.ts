@@ -76,7 +76,7 @@ describe('Twilio error classification', () => {
     [401, 20003, 'permanent', 'auth'],
     [400, 99999, 'permanent', 'rejected'],
   ] as const)('HTTP %s code %s → %s (%s)', (status, code, kind, reason) => {
-    expect(classifyTwilioError(status, code)).toEqual({ kind, reason });
+    expect(classifyTwilioError(status, code)).toMatchObject({ kind, reason });
   });
 });
 

@@ -41,6 +41,12 @@ describe('env', () => {
     expect(env.TEMPORAL_ADDRESS).toBeUndefined();
   });
 
+  it('DELIVERY_RETRY_BACKOFF: 30 s by default, a duration otherwise (issue 22 B)', () => {
+    expect(loadEnv({}).DELIVERY_RETRY_BACKOFF).toBe(30_000);
+    expect(loadEnv({ DELIVERY_RETRY_BACKOFF: '2m' }).DELIVERY_RETRY_BACKOFF).toBe(120_000);
+    expect(issuesOf({ DELIVERY_RETRY_BACKOFF: 'later' }).join('\n')).toMatch(/DELIVERY_RETRY_BACKOFF/);
+  });
+
   it('derives PUBLIC_BASE_URL from PORT and strips a trailing slash', () => {
     expect(loadEnv({ PORT: '8080' }).PUBLIC_BASE_URL).toBe('http://localhost:8080');
     expect(loadEnv({ PUBLIC_BASE_URL: 'https://bot.example.com/' }).PUBLIC_BASE_URL).toBe('https://bot.example.com');

@@ -9,15 +9,13 @@ import {
 } from '../../src/domain/whatsapp-window';
 
 describe('status-callback ErrorCodes', () => {
-  it('classifies by the documented codes; unknown codes get the bounded retry', () => {
-    expect(classifyDeliveryError('63016')).toEqual({ kind: 'window_closed' });
-    expect(['21610', '30003', '30004', '30005', '30006'].map((c) => classifyDeliveryError(c).kind)).toEqual(
-      Array(5).fill('permanent'),
-    );
-    expect(classifyDeliveryError('21610')).toEqual({ kind: 'permanent', reason: 'opted_out' });
-    expect(classifyDeliveryError('30007')).toEqual({ kind: 'filtered' });
-    expect(classifyDeliveryError('30008')).toEqual({ kind: 'retryable', reason: 'unknown_error' });
-    expect(classifyDeliveryError('99999')).toEqual({ kind: 'retryable', reason: 'unknown_error' });
+  it('classifies by the documented codes; unknown codes get the bounded retry and an alert', () => {
+    expect(classifyDeliveryError('63016')).toMatchObject({ class: 'window_closed' });
+    expect(['30003', '30004'].map((c) => classifyDeliveryError(c).class)).toEqual(['permanent', 'permanent']);
+    expect(classifyDeliveryError('21610')).toMatchObject({ class: 'opted_out', reason: 'opted_out' });
+    expect(classifyDeliveryError('30007')).toEqual({ class: 'permanent', reason: 'filtered', alert: true });
+    expect(classifyDeliveryError('30008')).toEqual({ class: 'retryable', reason: 'unknown_error', alert: false });
+    expect(classifyDeliveryError('99999')).toEqual({ class: 'unknown', reason: 'unknown_code', alert: true });
   });
 });
 

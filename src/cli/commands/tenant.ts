@@ -9,7 +9,7 @@ import {
   updateTenant,
   type TenantDetails,
 } from '../../db/tenants';
-import { parseAddress } from '../../domain/address';
+import { parsePhoneAddress } from '../../domain/address';
 import { ensureReconcileSchedule, reconcileScheduleSettings } from '../../temporal/reconcile-schedule';
 import { recordCliAudit } from '../audit';
 import { CliError, type CliContext } from '../context';
@@ -18,7 +18,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 function parseNumbers(option: string, values: string[]) {
   return values.map((n) => {
-    const parsed = parseAddress(n);
+    const parsed = parsePhoneAddress(n);
     if (!parsed) throw new CliError(`${option} ${n} is not +E164 or whatsapp:+E164`);
     return parsed;
   });
@@ -34,6 +34,8 @@ async function readToken(value: string): Promise<string> {
 
 function printTenant(t: TenantDetails) {
   console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}, handoffs default to ${t.defaultDepartment}`);
+  console.log(`  WhatsApp typing indicator: ${t.typingIndicator ? 'on' : 'off'}`);
+  if (t.messagingServiceSid) console.log(`  sends through Messaging Service ${t.messagingServiceSid}`);
   const tenantWide = t.hybrid.find((h) => h.department === null);
   const departments = t.hybrid.filter((h) => h.department !== null);
   if (tenantWide || departments.length > 0)
@@ -182,6 +184,8 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--account-sid <sid>', 'the account to change, when the tenant has several')
     .option('--hybrid <on|off>', 'hybrid mode: the AI drafts replies and an agent sends, edits or rejects them')
     .option('--department <name>', 'with --hybrid: only this department (overrides the tenant-wide setting)')
+    .option('--messaging-service <MG…|none>', 'send through this Twilio Messaging Service instead of From (none: stop)')
+    .option('--typing-indicator <on|off>', 'show WhatsApp "typing…" while a reply is prepared (default on)')
     .option('--default-department <name>', 'where handoffs go when the AI names no department (default support)')
     .option('--ai-max-turns-per-hour <n>', 'AI calls one conversation may make in an hour (default: deployment)')
     .option('--ai-max-tokens-per-day <n>', "the tenant's AI tokens in 24 h (default: deployment)")
@@ -203,6 +207,8 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           aiMaxTokensPerDay?: string;
           promiseMaxDays?: string;
           retentionDays?: string;
+          typingIndicator?: string;
+          messagingService?: string;
         },
       ) => {
         // `default` clears the tenant's own value (back to the deployment's).
@@ -222,6 +228,17 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
             retentionDays: limit('--retention-days', o.retentionDays, 36_500),
           }).filter(([, v]) => v !== undefined),
         );
+        if (
+          o.messagingService !== undefined &&
+          o.messagingService !== 'none' &&
+          !/^MG[0-9a-f]{32}$/.test(o.messagingService)
+        )
+          throw new CliError('--messaging-service takes a Messaging Service SID (MG + 32 hex digits) or none');
+        const messagingServiceSid =
+          o.messagingService === undefined ? undefined : o.messagingService === 'none' ? null : o.messagingService;
+        if (o.typingIndicator !== undefined && o.typingIndicator !== 'on' && o.typingIndicator !== 'off')
+          throw new CliError('--typing-indicator takes on or off');
+        const typingIndicator = o.typingIndicator === undefined ? undefined : o.typingIndicator === 'on';
         if (o.hybrid !== undefined && o.hybrid !== 'on' && o.hybrid !== 'off')
           throw new CliError('--hybrid takes on or off');
         if (o.department !== undefined && o.hybrid === undefined) throw new CliError('--department goes with --hybrid');
@@ -243,10 +260,12 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           removeNumbers.length === 0 &&
           authToken === undefined &&
           hybrid === undefined &&
-          Object.keys(limits).length === 0
+          Object.keys(limits).length === 0 &&
+          typingIndicator === undefined &&
+          messagingServiceSid === undefined
         ) {
           throw new CliError(
-            'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token or --hybrid',
+            'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token, --hybrid or --typing-indicator',
           );
         }
         const database = await ctx().database();
@@ -260,6 +279,8 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
             accountSid: o.accountSid,
             hybrid,
             limits,
+            typingIndicator,
+            messagingServiceSid,
           });
           await recordCliAudit(database.db, {
             tenantId: details.id,
@@ -274,6 +295,8 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
                 ...(authToken !== undefined ? ['authToken'] : []),
                 ...(hybrid ? ['hybrid'] : []),
                 ...Object.keys(limits),
+                ...(typingIndicator !== undefined ? ['typingIndicator'] : []),
+                ...(messagingServiceSid !== undefined ? ['messagingService'] : []),
               ],
             },
           });
