@@ -14,6 +14,8 @@ import { formatAddress } from '../domain/address';
 import { formatMoney } from '../domain/money';
 import { childSpan } from '../domain/trace';
 import { endOfLocalDay } from '../domain/zoned-time';
+import { localDate, nextOpeningOn, parseActiveHours } from '../domain/active-hours';
+import { startOfLocalDate } from '../domain/policy/gate';
 import type { PaymentMethod } from '../integrations/ai';
 import type { ActivityDeps } from './deps';
 import { createOutboundSender } from './messaging';
@@ -39,6 +41,35 @@ export interface RegisteredPromise {
   /** For the confirmation message: amount, due date and method in the tenant's locale. */
   variables: Record<string, string>;
 }
+
+/** A promise workflow's step: the promise's status, and a message the outbound policy held (issue 21). */
+export interface PromiseStep {
+  status: string;
+  heldUntil?: number;
+  /** The settled promise's message to send at `heldUntil` (null: the reminder, sent by remindPromise again). */
+  heldKey?: 'promise_thanks' | 'promise_broken' | null;
+  /** The rule that held it (e.g. the state's contact hours), for the timer's summary: no phone, no text. */
+  heldReason?: string;
+}
+
+const heldOr = (
+  status: string,
+  key: 'promise_thanks' | 'promise_broken' | null,
+  notified: boolean | { heldUntil: number; reason: string },
+): PromiseStep =>
+  typeof notified === 'object'
+    ? { status, heldUntil: notified.heldUntil, heldKey: key, heldReason: notified.reason }
+    : { status };
+
+/**
+ * Issue 21 E: the reminder goes out at 10:00 local on the day `from` falls on (the day before the due date by
+ * default), not at the minute the due date's end minus 24 h lands on (23:59:59); the gate still decides the hour.
+ */
+export function reminderInstant(from: number, timeZone: string): number {
+  const day = localDate(timeZone, new Date(from));
+  return nextOpeningOn(REMINDER_HOUR, timeZone, startOfLocalDate(timeZone, new Date(from), day))!.getTime();
+}
+const REMINDER_HOUR = parseActiveHours('daily 10:00-24:00');
 
 /** A promise counts for a campaign target reached within this many days. */
 const TARGET_LOOKBACK_DAYS = 60;
@@ -73,7 +104,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
     row: PromiseForNotice,
     key: 'promise_reminder' | 'promise_thanks' | 'promise_broken',
     trace: TraceContext,
-  ): Promise<boolean> {
+  ): Promise<boolean | { heldUntil: number; reason: string }> {
     const p = row.p;
     const span = childSpan(trace);
     let outcome: string;
@@ -92,6 +123,10 @@ export function createPromiseActivities(deps: ActivityDeps) {
         trace: span,
       });
       if (!sent.skipped) return true;
+      // Issue 21: held by the outbound policy: the workflow waits (a durable timer) and asks again. A reminder
+      // that could only go out after the due date is not worth sending.
+      if (sent.reason === 'held' && (key !== 'promise_reminder' || sent.until < p.dueAt.getTime()))
+        return { heldUntil: sent.until, reason: sent.detail };
       outcome = sent.reason;
     } catch (error) {
       if (!(error instanceof ApplicationFailure) || error.type !== FailureType.WindowClosed) throw error;
@@ -140,7 +175,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
             : new Date(input.dueDate),
       );
       const dueAt = promise.dueAt.getTime();
-      const reminderAt = dueAt - deps.config.promises.reminderBeforeMs;
+      const reminderAt = reminderInstant(dueAt - deps.config.promises.reminderBeforeMs, timeZone);
       const args: PromiseInput = {
         promiseId: promise.id,
         tenantId: input.tenantId,
@@ -166,31 +201,45 @@ export function createPromiseActivities(deps: ActivityDeps) {
       return { promiseId: promise.id, created, variables: variablesOf(promise, locale, timeZone) };
     },
 
-    /** Before the due date: a customer who already paid is thanked (fulfilled); anyone else gets the reminder. */
-    async remindPromise(input: { promiseId: string; trace: TraceContext }): Promise<{ status: string }> {
+    /**
+     * Before the due date: a customer who already paid is thanked (fulfilled); anyone else gets the reminder.
+     * `heldUntil`: the outbound policy held the message; the workflow calls again then (issue 21).
+     */
+    async remindPromise(input: { promiseId: string; trace: TraceContext }): Promise<PromiseStep> {
       const row = await load(input.promiseId);
       if (row.p.status !== 'pending') return { status: row.p.status };
       const check = await checkPayment(row.p);
       if (check.paid) {
         if (await settle(row, 'fulfilled', check.paidCents, input.trace))
-          await notify(row, 'promise_thanks', input.trace);
+          return heldOr('fulfilled', 'promise_thanks', await notify(row, 'promise_thanks', input.trace));
         return { status: 'fulfilled' };
       }
-      if (await notify(row, 'promise_reminder', input.trace)) {
-        await recordPromiseReminded(db, row.p, input.trace);
-      }
-      return { status: 'pending' };
+      const reminded = await notify(row, 'promise_reminder', input.trace);
+      if (reminded === true) await recordPromiseReminded(db, row.p, input.trace);
+      return heldOr('pending', null, reminded);
     },
 
     /** After the due date (and the grace period): fulfilled, or broken with a follow-up message. */
-    async checkPromise(input: { promiseId: string; trace: TraceContext }): Promise<{ status: string }> {
+    async checkPromise(input: { promiseId: string; trace: TraceContext }): Promise<PromiseStep> {
       const row = await load(input.promiseId);
       if (row.p.status !== 'pending') return { status: row.p.status };
       const check = await checkPayment(row.p);
       const outcome = check.paid ? 'fulfilled' : 'broken';
-      if (await settle(row, outcome, check.paidCents, input.trace))
-        await notify(row, outcome === 'fulfilled' ? 'promise_thanks' : 'promise_broken', input.trace);
+      if (await settle(row, outcome, check.paidCents, input.trace)) {
+        const key = outcome === 'fulfilled' ? 'promise_thanks' : 'promise_broken';
+        return heldOr(outcome, key, await notify(row, key, input.trace));
+      }
       return { status: outcome };
+    },
+
+    /** Issue 21: a settled promise's message the policy held, sent when its time came (asks the gate again). */
+    async notifyPromise(input: {
+      promiseId: string;
+      key: 'promise_thanks' | 'promise_broken';
+      trace: TraceContext;
+    }): Promise<PromiseStep> {
+      const row = await load(input.promiseId);
+      return heldOr(row.p.status, input.key, await notify(row, input.key, input.trace));
     },
   };
 }

@@ -43,6 +43,7 @@ import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../db
 import { findContentTemplate, lastInboundAt } from '../db/content-templates';
 import { contentVariables, isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
 import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
+import { createPolicyGate, stoppedBy } from './policy-gate';
 
 /** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
 export const WINDOW_CLOSED = 'window_closed';
@@ -103,6 +104,7 @@ const statusCallbackUrl = (config: ActivityDeps['config']) =>
 /** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
 export function createOutboundSender(deps: ActivityDeps) {
   const { db } = deps;
+  const policy = createPolicyGate(deps);
 
   /** Stores the SID and the sent event in one transaction, then applies callbacks that came first. */
   async function finish(
@@ -408,6 +410,11 @@ export function createOutboundSender(deps: ActivityDeps) {
     const counted = (result: SendResult) =>
       deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
     const span = childSpan(input.trace);
+    // Issue 21: the outbound policy decides first (a resend was decided with its original message).
+    if (!input.resend) {
+      const stopped = stoppedBy(await policy.check(input));
+      if (stopped) return stopped;
+    }
     const fast = await firstAttempt(input, hooks, span, counted);
     if (fast) return fast;
     let resolved: ResolvedContent | null = null;

@@ -82,6 +82,12 @@ describe('contact hours (Done means)', () => {
     // 20:30 in São Paulo is 19:30 in Manaus: still lawful there.
     expect(verdict(am, '2026-12-07T20:30:00-03:00')).toBe('send');
   });
+  it('a number outside Brazil gets no statutory window, only the tenant narrowing', () => {
+    const us = base({ to: { e164: '+15555550100', channel: 'sms' }, contactTimeZone: 'America/New_York' });
+    expect(verdict(us, '2026-12-13T03:00:00Z')).toBe('send');
+    const narrowed = { ...us, tenantHours: { collection: parseActiveHours('mon-fri 09:00-17:00') } };
+    expect(verdict(narrowed, '2026-12-13T15:00:00Z')).toBe('hold 2026-12-14T14:00:00.000Z');
+  });
   it('marketing follows the same window; utility and service replies are not held by the law', () => {
     expect(verdict(base({ purpose: 'marketing' }), '2026-12-07T23:00:00-03:00')).toMatch(/^hold/);
     expect(verdict(base({ purpose: 'utility' }), '2026-12-07T23:00:00-03:00')).toBe('send');

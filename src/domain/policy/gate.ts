@@ -90,10 +90,11 @@ export const mondayOf = (isoDate: string) =>
 export function contactWindow(input: Pick<GateInput, 'purpose' | 'to' | 'contactTimeZone' | 'tenantHours'>) {
   const j = jurisdictionOf(input.to.e164, input.contactTimeZone ?? undefined);
   const narrowing = input.tenantHours[input.purpose] ?? null;
-  if (ruled(input.purpose)) {
+  // A number outside Brazil has no Brazilian state, and no statute here sets its hours: only the tenant's narrowing.
+  if (ruled(input.purpose) && j.uf) {
     return { ...j, hours: narrowing ? intersectHours(j.hours, narrowing) : j.hours, narrowed: narrowing !== null };
   }
-  // utility and business-initiated service: no statute sets their hours; only the tenant's narrowing holds them.
+  // utility, business-initiated service, foreign numbers: no statute sets their hours; only the tenant's narrowing.
   if (!narrowing) return null;
   return { ...j, hours: narrowing, calendars: [] as string[], narrowed: true };
 }

@@ -85,8 +85,9 @@ const hoursOf = (spec: string) => {
 };
 
 /**
- * The rule that governs contact with `e164`. A foreign number gets the default rule, Brazil's national holidays
- * and `fallbackTimeZone` (the contact's own zone when known): conservative, since Brazilian law binds the sender.
+ * The rule that governs contact with `e164`, by its DDD. A number outside Brazil (uf null) is reported with the
+ * default rule and `fallbackTimeZone` (the contact's own zone when known), but the gate applies no statutory window
+ * to it: no Brazilian state's law reaches it; the tenant's narrowing does (docs/policy.md).
  */
 export function jurisdictionOf(e164: string | null, fallbackTimeZone = 'America/Sao_Paulo'): Jurisdiction {
   const uf = e164 ? stateOf(e164) : null;
