@@ -14,8 +14,7 @@ import { formatAddress } from '../domain/address';
 import { formatMoney } from '../domain/money';
 import { childSpan } from '../domain/trace';
 import { endOfLocalDay } from '../domain/zoned-time';
-import { localDate, nextOpeningOn, parseActiveHours } from '../domain/active-hours';
-import { startOfLocalDate } from '../domain/policy/gate';
+import { reminderInstant } from '../domain/policy/reminder';
 import type { PaymentMethod } from '../integrations/ai';
 import type { ActivityDeps } from './deps';
 import { createOutboundSender } from './messaging';
@@ -60,16 +59,6 @@ const heldOr = (
   typeof notified === 'object'
     ? { status, heldUntil: notified.heldUntil, heldKey: key, heldReason: notified.reason }
     : { status };
-
-/**
- * Issue 21 E: the reminder goes out at 10:00 local on the day `from` falls on (the day before the due date by
- * default), not at the minute the due date's end minus 24 h lands on (23:59:59); the gate still decides the hour.
- */
-export function reminderInstant(from: number, timeZone: string): number {
-  const day = localDate(timeZone, new Date(from));
-  return nextOpeningOn(REMINDER_HOUR, timeZone, startOfLocalDate(timeZone, new Date(from), day))!.getTime();
-}
-const REMINDER_HOUR = parseActiveHours('daily 10:00-24:00');
 
 /** A promise counts for a campaign target reached within this many days. */
 const TARGET_LOOKBACK_DAYS = 60;
@@ -175,7 +164,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
             : new Date(input.dueDate),
       );
       const dueAt = promise.dueAt.getTime();
-      const reminderAt = reminderInstant(dueAt - deps.config.promises.reminderBeforeMs, timeZone);
+      const reminderAt = reminderInstant(dueAt - deps.config.promises.reminderBeforeMs, timeZone, now.getTime());
       const args: PromiseInput = {
         promiseId: promise.id,
         tenantId: input.tenantId,

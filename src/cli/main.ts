@@ -29,6 +29,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   temporal: async () => (await import('./commands/temporal')).registerTemporalCommands,
   contact: async () => (await import('./commands/contact')).registerContactCommands,
   prompt: async () => (await import('./commands/prompt')).registerPromptCommands,
+  policy: async () => (await import('./commands/policy')).registerPolicyCommands,
+  dnc: async () => (await import('./commands/policy')).registerPolicyCommands,
+  why: async () => (await import('./commands/policy')).registerPolicyCommands,
 };
 const named = process.argv[2];
 const loaders =

@@ -253,3 +253,12 @@ export async function recordMessagePrice(db: DbOrTx, messageId: string, price: s
     update send_decisions sd set price = ${price}, price_unit = ${priceUnit}
     from ${outbox} o where o.message_id = ${messageId} and o.idempotency_key = sd.idempotency_key`);
 }
+
+/** The contact of a tenant with this phone (E.164), if any. */
+export async function findContactIdByPhone(db: DbOrTx, tenantId: string, phone: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.tenantId, tenantId), eq(contacts.phone, phone)));
+  return row?.id ?? null;
+}

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DDD_TO_UF, stateOf } from '../../src/domain/policy/ddd';
 import { jurisdictionOf, STATE_TIME_ZONES, intersectHours, RULES_VERSION } from '../../src/domain/policy/rules';
 import { decide, DEFAULT_MAX_PER_DAY, DEFAULT_MAX_PER_WEEK, type GateInput } from '../../src/domain/policy/gate';
+import { reminderInstant } from '../../src/domain/policy/reminder';
+import { endOfLocalDay } from '../../src/domain/zoned-time';
 import { parseActiveHours, formatActiveHours, isValidTimeZone } from '../../src/domain/active-hours';
 
 const SP = '+5511987654321';
@@ -155,5 +157,19 @@ describe('refusals and caps', () => {
     );
     expect(d.decision).toBe('refuse');
     expect(d.checks.map((c) => c.name)).toEqual(['opt_out', 'contact_hours', 'frequency_cap']);
+  });
+});
+
+describe('promise reminder instant (E)', () => {
+  it('a date-only due date is reminded at 10:00 local the day before, not at 23:59:59', () => {
+    const due = endOfLocalDay('2026-12-20', 'America/Sao_Paulo');
+    const at = reminderInstant(due - 86_400_000, 'America/Sao_Paulo', Date.parse('2026-12-07T12:00:00Z'));
+    expect(new Date(at).toISOString()).toBe('2026-12-19T13:00:00.000Z');
+  });
+  it('keeps the configured instant when 10:00 has passed or comes after it', () => {
+    const now = Date.parse('2026-12-07T16:00:00Z');
+    expect(reminderInstant(now + 5000, 'America/Sao_Paulo', now)).toBe(now + 5000);
+    const early = Date.parse('2026-12-09T11:00:00Z'); // 08:00 in São Paulo, before 10:00
+    expect(reminderInstant(early, 'America/Sao_Paulo', now)).toBe(early);
   });
 });
