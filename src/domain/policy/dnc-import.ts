@@ -45,10 +45,10 @@ function parseDate(raw: string): Date | null | 'invalid' {
 const PHONE_COLUMNS = ['phone', 'telefone', 'numero', 'número', 'number', 'e164'];
 
 export function parseDncCsv(content: string, options: { registeredAtColumn?: string } = {}): DncParseResult {
-  const records = parse(content.replace(/\r\n?/g, '\n'), {
+  const records: string[][] = parse(content.replace(/\r\n?/g, '\n'), {
     skip_empty_lines: true,
     relax_column_count: true,
-  }) as string[][];
+  });
   const result: DncParseResult = { rows: [], errors: [] };
   if (records.length === 0) return result;
   const header = records[0]!.map((h) => h.trim().toLowerCase());
