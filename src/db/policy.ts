@@ -262,3 +262,33 @@ export async function findContactIdByPhone(db: DbOrTx, tenantId: string, phone: 
     .where(and(eq(contacts.tenantId, tenantId), eq(contacts.phone, phone)));
   return row?.id ?? null;
 }
+
+export type WhyFound = NonNullable<Awaited<ReturnType<typeof findSendDecision>>>;
+
+/** The answer of `causeway why` and `GET /api/messages/:id/why` (no phone, no text). */
+export function whyView(found: WhyFound) {
+  const { message: m, decision: d } = found;
+  return {
+    messageId: m.id,
+    providerSid: m.providerSid,
+    sentBy: m.sentBy,
+    createdAt: m.createdAt.toISOString(),
+    delivery: { status: m.status, errorCode: m.errorCode, price: d?.price ?? null, priceUnit: d?.priceUnit ?? null },
+    decision: d
+      ? {
+          decision: d.decision,
+          purpose: d.purpose,
+          sendPurpose: d.sendPurpose,
+          businessInitiated: d.businessInitiated,
+          decidedAt: d.decidedAt.toISOString(),
+          holds: d.holds,
+          rulesVersion: d.rulesVersion,
+          checks: d.checks,
+        }
+      : null,
+    ai: found.ai,
+    agent: found.agent,
+    campaignId: found.campaignId ?? d?.campaignId ?? null,
+    promiseId: d?.promiseId ?? null,
+  };
+}

@@ -4,6 +4,7 @@ import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
 import {
   findContactIdByPhone,
   findSendDecision,
+  whyView,
   getTenantPolicy,
   importDncEntries,
   listDncLists,
@@ -265,36 +266,6 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
         await database.close();
       }
     });
-}
-
-export type WhyFound = NonNullable<Awaited<ReturnType<typeof findSendDecision>>>;
-
-/** The answer of `causeway why` and `GET /api/messages/:id/why` (no phone, no text). */
-export function whyView(found: WhyFound) {
-  const { message: m, decision: d } = found;
-  return {
-    messageId: m.id,
-    providerSid: m.providerSid,
-    sentBy: m.sentBy,
-    createdAt: m.createdAt.toISOString(),
-    delivery: { status: m.status, errorCode: m.errorCode, price: d?.price ?? null, priceUnit: d?.priceUnit ?? null },
-    decision: d
-      ? {
-          decision: d.decision,
-          purpose: d.purpose,
-          sendPurpose: d.sendPurpose,
-          businessInitiated: d.businessInitiated,
-          decidedAt: d.decidedAt.toISOString(),
-          holds: d.holds,
-          rulesVersion: d.rulesVersion,
-          checks: d.checks,
-        }
-      : null,
-    ai: found.ai,
-    agent: found.agent,
-    campaignId: found.campaignId ?? d?.campaignId ?? null,
-    promiseId: d?.promiseId ?? null,
-  };
 }
 
 function formatWhy(w: ReturnType<typeof whyView>): string {
