@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
 import { upsertTenantPolicy } from '../../src/db/policy';
 import { campaignTargets, contacts, conversations, messages, sendDecisions } from '../../src/db/schema';
-import { launchCampaign, sentToPhones, waitForStatus } from '../support/campaigns';
+import { launchCampaign, sentToPhones, useContentTemplates, waitForStatus } from '../support/campaigns';
 import { conversationOf, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
@@ -70,6 +70,8 @@ describe('the outbound policy gate (issue 21)', () => {
     });
     const debtor = randomPhone();
     const subscriber = randomPhone();
+    // Neither contact ever wrote: outside WhatsApp's window the notice goes out as the tenant's template.
+    await useContentTemplates(h, tenant, ['outage_notice']);
     const collection = await launchCampaign(h, tenant, [{ phone: debtor, name: 'Ana' }], { kind: 'collection' });
     const outage = await launchCampaign(h, tenant, [{ phone: subscriber, name: 'Bia' }], { kind: 'outage' });
     const held = await eventually(
@@ -202,7 +204,7 @@ describe('the outbound policy gate (issue 21)', () => {
       key: agent.apiKey,
       body: { body: 'Oi, aqui é a Eva.' },
     });
-    expect(replied.status).toBe(200);
+    expect(replied.status).toBe(201);
     const agentReply = await eventually(
       async () =>
         (
