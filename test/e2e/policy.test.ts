@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,9 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
 import { upsertTenantPolicy } from '../../src/db/policy';
-import { campaignTargets, contacts, conversations, messages, sendDecisions } from '../../src/db/schema';
+import { newRootTrace } from '../../src/domain/trace';
+import { EncryptionCodec } from '../../src/temporal/payload-codec';
+import { campaignTargets, contacts, conversations, messages, promises, sendDecisions } from '../../src/db/schema';
 import { launchCampaign, sentToPhones, useContentTemplates, waitForStatus } from '../support/campaigns';
 import { conversationOf, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
@@ -107,6 +110,86 @@ describe('the outbound policy gate (issue 21)', () => {
     expect(why.stdout).toMatch(new RegExp(`campaign: ${collection.campaignId}`));
     expect(why.stdout).toMatch(/delivery: (queued|sent|delivered|read)/);
     expect(why.stdout).not.toContain(debtor);
+  });
+
+  it('a promise reminder in a closed window waits in a durable timer that says why, and goes out at the opening', async () => {
+    const tenant = await h.createTestTenant();
+    await useContentTemplates(h, tenant, ['promise_reminder']);
+    const opensAt = Date.now() + 10_000;
+    await upsertTenantPolicy(h.db, tenant.tenantId, { collectionHours: openingIn(10_000) });
+    const phone = randomPhone();
+    const [contact] = await h.db
+      .insert(contacts)
+      .values({ tenantId: tenant.tenantId, phone, phoneHash: `test-${phone}` })
+      .returning();
+    const workflowId = `promise:test-${randomUUID()}`;
+    const [promise] = await h.db
+      .insert(promises)
+      .values({
+        tenantId: tenant.tenantId,
+        contactId: contact!.id,
+        channel: 'whatsapp',
+        sender: tenant.address,
+        amountCents: 10_000,
+        dueAt: new Date(Date.now() + 3_600_000),
+        method: 'pix',
+        workflowId,
+      })
+      .returning();
+    const handle = await h.client.workflow.start('promiseWorkflow', {
+      workflowId,
+      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
+      args: [
+        {
+          promiseId: promise!.id,
+          tenantId: tenant.tenantId,
+          trace: newRootTrace(),
+          dueAt: promise!.dueAt.getTime(),
+          reminderAt: Date.now(),
+          checkAt: Date.now() + 3_600_000,
+        },
+      ],
+    });
+    try {
+      const key = `promise_reminder:${promise!.id}`;
+      const decision = async () =>
+        (await h.db.select().from(sendDecisions).where(eq(sendDecisions.idempotencyKey, key)))[0] ?? null;
+      const held = await eventually(
+        async () => ((await decision())?.decision === 'hold' ? decision() : null),
+        15_000,
+        'held',
+      );
+      expect(held).toMatchObject({ purpose: 'collection', promiseId: promise!.id });
+      // The Web UI shows why the workflow waits: the timer's summary names the hold and its instant (no phone).
+      const summary = await eventually(
+        async () => {
+          const history = await handle.fetchHistory();
+          const timer = history.events?.find((e) => e.timerStartedEventAttributes && e.userMetadata?.summary);
+          if (!timer) return null;
+          // Payloads are encrypted when the run has payload keys (the Web UI reads them through the codec).
+          const keys = h.env.CAUSEWAY_PAYLOAD_KEYS;
+          const [payload] = keys
+            ? await new EncryptionCodec(keys).decode([timer.userMetadata!.summary!])
+            : [timer.userMetadata!.summary!];
+          return Buffer.from(payload!.data!).toString('utf8');
+        },
+        10_000,
+        'the hold timer',
+      );
+      expect(summary).toMatch(/held until/);
+      expect(summary).not.toContain(phone);
+      expect(sentToPhones(h, [phone])).toHaveLength(0);
+      const sent = await eventually(
+        async () => ((await decision())?.decision === 'send' ? decision() : null),
+        30_000,
+        'sent',
+      );
+      expect(sent.holds).toBeGreaterThanOrEqual(1);
+      expect(sent.decidedAt.getTime()).toBeGreaterThanOrEqual(opensAt - 1000);
+      await eventually(() => Promise.resolve(sentToPhones(h, [phone]).length === 1), 10_000, 'the reminder');
+    } finally {
+      await handle.terminate('test done').catch(() => undefined);
+    }
   });
 
   it('a Procon-SP-listed number gets no collection message and the refusal is recorded; policy check says why', async () => {
