@@ -38,6 +38,7 @@ import {
 import { messageBody } from '../db/conversation';
 import { startRedelivery } from '../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../db/events';
+import { raiseAlerts } from '../db/alerts';
 import { markOptedOut } from '../db/opt-out';
 import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../db/campaign-targets';
 import { findContentTemplate, lastInboundAt } from '../db/content-templates';
@@ -290,6 +291,19 @@ export function createOutboundSender(deps: ActivityDeps) {
           // I12: Twilio says the recipient unsubscribed (21610): the contact is opted out for every campaign.
           if (reason === 'opted_out') await markOptedOut(tx, input.contactId, 'twilio_21610');
           await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
+          // Issue 21 D: a message lost for good toward a customer is told to a human, like a failed status callback
+          // (campaign targets are reported by their campaign's counters and outcomes, not one alert per contact).
+          if (reason !== 'opted_out' && !input.campaignTargetId)
+            await raiseAlerts(tx, [
+              {
+                tenantId: input.tenantId,
+                conversationId: input.conversationId,
+                type: 'delivery_failed',
+                severity: 'medium',
+                message: `Message "${sendPurpose(input)}" was not sent (Twilio error ${code ?? 'unknown'}: ${reason})`,
+                payload: { messageId: row.messageId, errorCode: code, reason, purpose: sendPurpose(input) },
+              },
+            ]);
           await recordEvents(tx, [
             { ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } },
           ]);

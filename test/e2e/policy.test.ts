@@ -10,7 +10,15 @@ import { childProcessEnv } from '../../src/config/env';
 import { upsertTenantPolicy } from '../../src/db/policy';
 import { newRootTrace } from '../../src/domain/trace';
 import { EncryptionCodec } from '../../src/temporal/payload-codec';
-import { campaignTargets, contacts, conversations, messages, promises, sendDecisions } from '../../src/db/schema';
+import {
+  alerts,
+  campaignTargets,
+  contacts,
+  conversations,
+  messages,
+  promises,
+  sendDecisions,
+} from '../../src/db/schema';
 import { launchCampaign, sentToPhones, useContentTemplates, waitForStatus } from '../support/campaigns';
 import { conversationOf, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
@@ -307,5 +315,40 @@ describe('the outbound policy gate (issue 21)', () => {
     expect(api.json).toMatchObject({ agent: { name: 'Eva' }, decision: { purpose: 'service' } });
     const outsider = await h.createOperator(await h.createTestTenant(), 'ADMIN');
     expect((await h.api(`/api/messages/${agentReply.id}/why`, { key: outsider.apiKey })).status).toBe(404);
+  });
+
+  it('a reply failing with a permanent Twilio code raises an alert and is on /console/failures', async () => {
+    const tenant = await h.createTestTenant();
+    const supervisor = await h.createOperator(tenant, 'SUPERVISOR', 'Gil');
+    const from = `whatsapp:${randomPhone()}`;
+    h.twilio.failSendsTo(from, { status: 400, code: 21211 });
+    await h.postInbound(tenant, { body: 'oi', from });
+    const alert = await eventually(
+      async () =>
+        (
+          await h.db
+            .select()
+            .from(alerts)
+            .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'delivery_failed')))
+        )[0] ?? null,
+      15_000,
+      'the delivery_failed alert',
+    );
+    expect(alert.message).toMatch(/Twilio error 21211/);
+    expect(alert.message).not.toContain(from.slice(9));
+    const signIn = await h.app.request('http://localhost/console/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', host: 'localhost', origin: 'http://localhost' },
+      body: new URLSearchParams({ key: supervisor.apiKey }).toString(),
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const failures = await h.app.request('http://localhost/console/failures', {
+      headers: { cookie, host: 'localhost' },
+    });
+    expect(failures.status).toBe(200);
+    const html = await failures.text();
+    expect(html).toContain('id="send-failures"');
+    expect(html).toMatch(/Twilio error 21211/);
   });
 });
