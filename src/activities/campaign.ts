@@ -217,7 +217,7 @@ export function createCampaignActivities(deps: ActivityDeps) {
         await applyTargetEvent(tx, claimed.targetId, { kind: 'permanent', reason: failure.reason });
       },
     };
-    return sender.send(
+    const sent = await sender.send(
       {
         idempotencyKey: `campaign:${claimed.targetId}:${claimed.attempt}`,
         tenantId: c.tenantId,
@@ -244,9 +244,18 @@ export function createCampaignActivities(deps: ActivityDeps) {
         trace: childSpan(trace),
         campaignTargetId: claimed.targetId,
         sentEvent: 'campaign.send',
+        // Issue 21: the outbound policy's category by campaign kind.
+        policy: c.kind === 'collection' ? 'collection' : c.kind === 'broadcast' ? 'marketing' : 'utility',
       },
       hooks,
     );
+    // Issue 21: a held target waits for the gate's instant like one outside the campaign's hours (the campaign
+    // workflow wakes for it and the gate decides again); a refused one is skipped with the reason recorded.
+    if (sent.skipped && sent.reason === 'held')
+      await deferSendToWindow(db, c.id, claimed.targetId, new Date(sent.until));
+    if (sent.skipped && sent.reason === 'refused')
+      await db.transaction((tx) => skipTarget(tx, claimed.targetId, c.id, 'policy_refused'));
+    return sent;
   }
 
   /**

@@ -22,6 +22,7 @@ import { formatAddress } from '../domain/address';
 import { formatMoney } from '../domain/money';
 import { childSpan } from '../domain/trace';
 import { endOfLocalDay } from '../domain/zoned-time';
+import { reminderInstant } from '../domain/policy/reminder';
 import type { PaymentMethod } from '../integrations/ai';
 import type { ActivityDeps } from './deps';
 import { createOutboundSender } from './messaging';
@@ -47,6 +48,25 @@ export interface RegisteredPromise {
   /** For the confirmation message: amount, due date and method in the tenant's locale. */
   variables: Record<string, string>;
 }
+
+/** A promise workflow's step: the promise's status, and a message the outbound policy held (issue 21). */
+export interface PromiseStep {
+  status: string;
+  heldUntil?: number;
+  /** The settled promise's message to send at `heldUntil` (null: the reminder, sent by remindPromise again). */
+  heldKey?: 'promise_thanks' | 'promise_broken' | null;
+  /** The rule that held it (e.g. the state's contact hours), for the timer's summary: no phone, no text. */
+  heldReason?: string;
+}
+
+const heldOr = (
+  status: string,
+  key: 'promise_thanks' | 'promise_broken' | null,
+  notified: boolean | { heldUntil: number; reason: string },
+): PromiseStep =>
+  typeof notified === 'object'
+    ? { status, heldUntil: notified.heldUntil, heldKey: key, heldReason: notified.reason }
+    : { status };
 
 /** A promise counts for a campaign target reached within this many days. */
 const TARGET_LOOKBACK_DAYS = 60;
@@ -81,7 +101,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
     row: PromiseForNotice,
     key: 'promise_reminder' | 'promise_thanks' | 'promise_broken',
     trace: TraceContext,
-  ): Promise<boolean> {
+  ): Promise<boolean | { heldUntil: number; reason: string }> {
     const p = row.p;
     const span = childSpan(trace);
     let outcome: string;
@@ -100,6 +120,10 @@ export function createPromiseActivities(deps: ActivityDeps) {
         trace: span,
       });
       if (!sent.skipped) return true;
+      // Issue 21: held by the outbound policy: the workflow waits (a durable timer) and asks again. A reminder
+      // that could only go out after the due date is not worth sending.
+      if (sent.reason === 'held' && (key !== 'promise_reminder' || sent.until < p.dueAt.getTime()))
+        return { heldUntil: sent.until, reason: sent.detail };
       outcome = sent.reason;
     } catch (error) {
       if (
@@ -152,7 +176,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
             : new Date(input.dueDate),
       );
       const dueAt = promise.dueAt.getTime();
-      const reminderAt = dueAt - deps.config.promises.reminderBeforeMs;
+      const reminderAt = reminderInstant(dueAt - deps.config.promises.reminderBeforeMs, timeZone, now.getTime());
       const args: PromiseInput = {
         promiseId: promise.id,
         tenantId: input.tenantId,
@@ -178,31 +202,45 @@ export function createPromiseActivities(deps: ActivityDeps) {
       return { promiseId: promise.id, created, variables: variablesOf(promise, locale, timeZone) };
     },
 
-    /** Before the due date: a customer who already paid is thanked (fulfilled); anyone else gets the reminder. */
-    async remindPromise(input: { promiseId: string; trace: TraceContext }): Promise<{ status: string }> {
+    /**
+     * Before the due date: a customer who already paid is thanked (fulfilled); anyone else gets the reminder.
+     * `heldUntil`: the outbound policy held the message; the workflow calls again then (issue 21).
+     */
+    async remindPromise(input: { promiseId: string; trace: TraceContext }): Promise<PromiseStep> {
       const row = await load(input.promiseId);
       if (row.p.status !== 'pending') return { status: row.p.status };
       const check = await checkPayment(row.p);
       if (check.paid) {
         if (await settle(row, 'fulfilled', check.paidCents, input.trace))
-          await notify(row, 'promise_thanks', input.trace);
+          return heldOr('fulfilled', 'promise_thanks', await notify(row, 'promise_thanks', input.trace));
         return { status: 'fulfilled' };
       }
-      if (await notify(row, 'promise_reminder', input.trace)) {
-        await recordPromiseReminded(db, row.p, input.trace);
-      }
-      return { status: 'pending' };
+      const reminded = await notify(row, 'promise_reminder', input.trace);
+      if (reminded === true) await recordPromiseReminded(db, row.p, input.trace);
+      return heldOr('pending', null, reminded);
     },
 
     /** After the due date (and the grace period): fulfilled, or broken with a follow-up message. */
-    async checkPromise(input: { promiseId: string; trace: TraceContext }): Promise<{ status: string }> {
+    async checkPromise(input: { promiseId: string; trace: TraceContext }): Promise<PromiseStep> {
       const row = await load(input.promiseId);
       if (row.p.status !== 'pending') return { status: row.p.status };
       const check = await checkPayment(row.p);
       const outcome = check.paid ? 'fulfilled' : 'broken';
-      if (await settle(row, outcome, check.paidCents, input.trace))
-        await notify(row, outcome === 'fulfilled' ? 'promise_thanks' : 'promise_broken', input.trace);
+      if (await settle(row, outcome, check.paidCents, input.trace)) {
+        const key = outcome === 'fulfilled' ? 'promise_thanks' : 'promise_broken';
+        return heldOr(outcome, key, await notify(row, key, input.trace));
+      }
       return { status: outcome };
+    },
+
+    /** Issue 21: a settled promise's message the policy held, sent when its time came (asks the gate again). */
+    async notifyPromise(input: {
+      promiseId: string;
+      key: 'promise_thanks' | 'promise_broken';
+      trace: TraceContext;
+    }): Promise<PromiseStep> {
+      const row = await load(input.promiseId);
+      return heldOr(row.p.status, input.key, await notify(row, input.key, input.trace));
     },
   };
 }

@@ -13,6 +13,7 @@ import { adminRoutes } from './routes/admin';
 import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
 import { consoleRoutes } from './console';
+import { messageRoutes } from './routes/messages';
 import { contactRoutes } from './routes/contacts';
 import { conversationRoutes } from './routes/conversations';
 import { deskRoutes } from './routes/desk';
@@ -92,6 +93,7 @@ export function createApp(appDeps: AppDeps) {
   app.route('/api', traceRoutes(deps));
   app.route('/api', campaignRoutes(deps));
   app.route('/api', contactRoutes(deps));
+  app.route('/api/messages', messageRoutes(deps));
   app.route('/', pageRoutes());
   app.route('/codec', codecRoutes(deps));
   app.route('/console', consoleRoutes(deps));

@@ -31,6 +31,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   prompt: async () => (await import('./commands/prompt')).registerPromptCommands,
   audit: async () => (await import('./commands/audit')).registerAuditCommands,
   desk: async () => (await import('./commands/desk')).registerDeskCommands,
+  policy: async () => (await import('./commands/policy')).registerPolicyCommands,
+  dnc: async () => (await import('./commands/policy')).registerPolicyCommands,
+  why: async () => (await import('./commands/policy')).registerPolicyCommands,
 };
 const named = process.argv[2];
 const loaders =

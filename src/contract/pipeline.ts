@@ -161,6 +161,11 @@ export interface SendMessageInput {
   variables?: Record<string, string>;
   /** A resend after 63016: the purpose's Content template whatever the window says; `body` is the stored text as is. */
   resend?: { requireTemplate: boolean };
+  /**
+   * Issue 21: the outbound policy's purpose category; defaults from `purpose` (src/outbox/policy-gate.ts). Campaigns
+   * set it from their kind (collection, marketing, utility).
+   */
+  policy?: 'service' | 'collection' | 'marketing' | 'utility';
 }
 
 export type SendMessageResult =
@@ -172,7 +177,11 @@ export type SendMessageResult =
   /** Only from the conversation's sendMessage activity, for system messages (see createMessagingActivities). */
   | { skipped: true; reason: 'window_closed' }
   /** Likewise, for a template send refused because a declared variable was missing or blank (issue 22 C). */
-  | { skipped: true; reason: 'template_variables' };
+  | { skipped: true; reason: 'template_variables' }
+  /** Issue 21: the policy gate holds the send until `until` (epoch ms); the caller waits durably and sends again. */
+  | { skipped: true; reason: 'held'; until: number; detail: string }
+  /** Issue 21: the policy gate refused the send (a do-not-contact list, a window that never opens…); recorded. */
+  | { skipped: true; reason: 'refused'; detail: string };
 
 /** Desk (issue 20): a waiting period starts: compute its SLA deadline (desk hours) and tell whether the desk is closed. */
 export interface DeskWaitInput {

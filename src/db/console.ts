@@ -419,3 +419,20 @@ export async function assignedTo(db: Database, operator: Operator) {
     )
     .orderBy(asc(conversations.transferredAt));
 }
+
+/** Issue 21 D: messages toward customers lost for good (a permanent Twilio error, at the send or in a status callback). */
+export async function sendFailures(db: Database, tenantId: string, limit = 100) {
+  return db
+    .select({
+      id: alerts.id,
+      type: alerts.type,
+      message: alerts.message,
+      conversationId: alerts.conversationId,
+      payload: alerts.payload,
+      createdAt: alerts.createdAt,
+    })
+    .from(alerts)
+    .where(and(eq(alerts.tenantId, tenantId), inArray(alerts.type, ['delivery_failed', 'window_closed'])))
+    .orderBy(desc(alerts.createdAt))
+    .limit(limit);
+}

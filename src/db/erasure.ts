@@ -24,6 +24,7 @@ import {
   tenants,
   twilioAccounts,
   type ErasureTargets,
+  sendDecisions,
 } from './schema';
 
 /*
@@ -221,6 +222,20 @@ export async function eraseContactRows(
           .update(outbox)
           .set({ variables: null, content: null, lastError: null })
           .where(inArray(outbox.messageId, t.messageIds))
+          .returning(returningId),
+      );
+    }
+    if (has(t.contactIds)) {
+      // Issue 21: a contact's send decisions keep their outcome and each check's name and result (the proof that a
+      // rule was applied), and lose the inputs (dates of the contact's messages, list registrations, local dates).
+      c.send_decisions = await n(
+        tx
+          .update(sendDecisions)
+          .set({
+            checks: sql`(select coalesce(jsonb_agg(item - 'input' - 'detail'), '[]'::jsonb) from jsonb_array_elements(${sendDecisions.checks}) item)`,
+            reason: null,
+          })
+          .where(inArray(sendDecisions.contactId, t.contactIds))
           .returning(returningId),
       );
     }

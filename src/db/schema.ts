@@ -1137,3 +1137,85 @@ export const conversationTransfers = pgTable(
   },
   (t) => [index('conversation_transfers_conversation_idx').on(t.conversationId, t.createdAt)],
 );
+
+/**
+ * Issue 21 C: the outbound policy's decision for each outbound message (keyed like its outbox row), with every check
+ * and its inputs, the rule table's version and who or what wrote the text. A hold then a send update the same row
+ * (`holds` counts the holds before). No phone in clear: the contact by id; erasure deletes the contact's rows.
+ */
+export const sendDecisions = pgTable(
+  'send_decisions',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    contactId: uuid('contact_id').notNull(),
+    conversationId: uuid('conversation_id'),
+    /** service | collection | marketing | utility */
+    purpose: text('purpose').notNull(),
+    /** The send's own purpose (template key, ai_reply, agent_reply…): picks its WhatsApp template. */
+    sendPurpose: text('send_purpose').notNull(),
+    businessInitiated: boolean('business_initiated').notNull(),
+    decision: text('decision', { enum: ['send', 'hold', 'refuse'] }).notNull(),
+    holdUntil: timestamp('hold_until', { withTimezone: true }),
+    reason: text('reason'),
+    checks: jsonb('checks').$type<Array<Record<string, unknown>>>().notNull(),
+    rulesVersion: text('rules_version').notNull(),
+    holds: integer('holds').notNull().default(0),
+    sentBy: text('sent_by', { enum: ['ai', 'agent', 'system'] }).notNull(),
+    agentId: uuid('agent_id'),
+    campaignId: uuid('campaign_id'),
+    campaignTargetId: uuid('campaign_target_id'),
+    promiseId: uuid('promise_id'),
+    correlationId: text('correlation_id').notNull(),
+    /** Twilio's price for the message, when a callback or reconciliation reports it. */
+    price: text('price'),
+    priceUnit: text('price_unit'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // The frequency cap counts a contact's business-initiated sends in a day and a week.
+    index('send_decisions_cap_idx')
+      .on(t.contactId, t.decidedAt)
+      .where(sql`decision = 'send' and business_initiated and purpose in ('collection', 'marketing')`),
+    index('send_decisions_tenant_decided_idx').on(t.tenantId, t.decidedAt),
+  ],
+);
+
+/**
+ * Issue 21: do-not-contact lists. Stored as E.164: a list imported for all tenants must match every tenant's
+ * contacts, which a per-tenant keyed hash cannot, and an unkeyed hash of a phone number is reversible by enumeration
+ * (Brazil has ~10^10 numbers), so hashing would protect nothing. tenant_id null: the list applies to every tenant.
+ */
+export const dncEntries = pgTable(
+  'dnc_entries',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    list: text('list').notNull(),
+    scope: text('scope', { enum: ['procon-sp', 'nao-me-perturbe', 'tenant'] }).notNull(),
+    phone: text('phone').notNull(),
+    registeredAt: timestamp('registered_at', { withTimezone: true }),
+    importedAt: createdAt(),
+  },
+  (t) => [
+    unique('dnc_entries_tenant_list_phone_uq').on(t.tenantId, t.list, t.phone).nullsNotDistinct(),
+    index('dnc_entries_phone_idx').on(t.phone),
+  ],
+);
+
+/** Issue 21: a tenant's narrowing of the outbound policy (hours per purpose, frequency caps); null = the default. */
+export const tenantPolicies = pgTable('tenant_policies', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  collectionHours: text('collection_hours'),
+  marketingHours: text('marketing_hours'),
+  utilityHours: text('utility_hours'),
+  maxPerDay: integer('max_per_day'),
+  maxPerWeek: integer('max_per_week'),
+  updatedAt: updatedAt(),
+});

@@ -38,6 +38,7 @@ import {
 import { messageBody } from '../db/conversation';
 import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../db/events';
+import { raiseAlerts } from '../db/alerts';
 import { markOptedOut } from '../db/opt-out';
 import { applyErrorEffects, raiseTemplateVariablesAlert } from '../db/twilio-error-effects';
 import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../db/campaign-targets';
@@ -45,6 +46,7 @@ import { findContentTemplate, lastInboundAt } from '../db/content-templates';
 import { isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
 import { checkTemplateVariables, describeTemplateProblems } from '../domain/template-variables';
 import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
+import { createPolicyGate, stoppedBy } from './policy-gate';
 
 /** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
 export const WINDOW_CLOSED = 'window_closed';
@@ -120,6 +122,7 @@ const statusCallbackUrl = (config: ActivityDeps['config']) =>
 /** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
 export function createOutboundSender(deps: ActivityDeps) {
   const { db } = deps;
+  const policy = createPolicyGate(deps);
 
   /** Stores the SID and the sent event in one transaction, then applies callbacks that came first. */
   async function finish(
@@ -317,6 +320,19 @@ export function createOutboundSender(deps: ActivityDeps) {
             contentSid: content?.sid ?? null,
           });
           await hooks.onPermanentFailure?.(tx, { messageId: row.messageId, code, reason });
+          // Issue 21 D: a message lost for good toward a customer is told to a human, like a failed status callback
+          // (campaign targets are reported by their campaign's counters and outcomes, not one alert per contact).
+          if (reason !== 'opted_out' && !input.campaignTargetId)
+            await raiseAlerts(tx, [
+              {
+                tenantId: input.tenantId,
+                conversationId: input.conversationId,
+                type: 'delivery_failed',
+                severity: 'medium',
+                message: `Message "${sendPurpose(input)}" was not sent (Twilio error ${code ?? 'unknown'}: ${reason})`,
+                payload: { messageId: row.messageId, errorCode: code, reason, purpose: sendPurpose(input) },
+              },
+            ]);
           await recordEvents(tx, [
             { ...eventBase, trace: span, type: 'reply.failed', level: 'warn', payload: { code, reason } },
           ]);
@@ -444,6 +460,11 @@ export function createOutboundSender(deps: ActivityDeps) {
     const counted = (result: SendResult) =>
       deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
     const span = childSpan(input.trace);
+    // Issue 21: the outbound policy decides first (a resend was decided with its original message).
+    if (!input.resend) {
+      const stopped = stoppedBy(await policy.check(input));
+      if (stopped) return stopped;
+    }
     const fast = await firstAttempt(input, hooks, span, counted);
     if (fast) return fast;
     let resolved: ResolvedContent | null = null;

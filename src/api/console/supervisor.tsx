@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import {
   acknowledgeAlert,
   aiFailures,
+  sendFailures,
   listAlerts,
   openAlertsVersion,
   openConversationsByAgent,
@@ -132,7 +133,11 @@ export function supervisorPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
 
   app.get('/failures', async (c) => {
     const tenantId = c.get('operator').tenantId;
-    const [rows, inbound] = await Promise.all([aiFailures(db, tenantId), tenantInboundFailures(db, tenantId)]);
+    const [rows, inbound, sends] = await Promise.all([
+      aiFailures(db, tenantId),
+      tenantInboundFailures(db, tenantId),
+      sendFailures(db, tenantId),
+    ]);
     return page(
       c,
       'AI failures',
@@ -157,6 +162,23 @@ export function supervisorPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
                   <td data-label="Model">{`${r.provider}/${r.model} (attempt ${r.attempt})`}</td>
                   <td data-label="Error">{r.error ?? '—'}</td>
                   <td>{conversationLink(r.conversationId)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <h2>Messages to customers that could not be sent or delivered</h2>
+        {sends.length === 0 ? (
+          <p class="empty">None.</p>
+        ) : (
+          <table id="send-failures">
+            <tbody>
+              {sends.map((r) => (
+                <tr>
+                  <td data-label="When">{time(r.createdAt)}</td>
+                  <td data-label="Failure">{r.message}</td>
+                  <td data-label="Message">{typeof r.payload.messageId === 'string' ? r.payload.messageId : '—'}</td>
+                  <td>{r.conversationId ? conversationLink(r.conversationId) : ''}</td>
                 </tr>
               ))}
             </tbody>
