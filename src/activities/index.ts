@@ -10,6 +10,7 @@ import { createErasureActivities } from './erasure';
 import { createRetentionActivities } from './retention';
 import { createPromiseActivities } from './promises';
 import { createReconcileActivities } from './reconcile';
+import { createOutreachActivities } from './outreach';
 
 export type { ActivityDeps } from './deps';
 
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createErasureActivities(deps),
     ...createRetentionActivities(deps),
     ...createDraftActivities(deps),
+    ...createOutreachActivities(deps),
   };
 }
 

@@ -29,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   temporal: async () => (await import('./commands/temporal')).registerTemporalCommands,
   contact: async () => (await import('./commands/contact')).registerContactCommands,
   prompt: async () => (await import('./commands/prompt')).registerPromptCommands,
+  canned: async () => (await import('./commands/canned')).registerCannedCommands,
+  report: async () => (await import('./commands/report')).registerReportCommands,
 };
 const named = process.argv[2];
 const loaders =

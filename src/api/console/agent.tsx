@@ -23,6 +23,7 @@ import { conversationActions } from '../conversation-actions';
 import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { messageBody } from '../routes/conversations';
+import { cannedPicker, cannedPrefill, notesPanel } from './desk';
 import { draftPanel } from './drafts';
 import { ActionForm, notFoundPage, page, time, waited } from './layout';
 import { Live, liveFragment } from './live';
@@ -39,7 +40,7 @@ export interface ConversationSlotProps {
   conversation: ConversationRow;
 }
 export type ConversationSlot = (props: ConversationSlotProps) => Child | Promise<Child>;
-export const CONVERSATION_SLOTS: ConversationSlot[] = [draftPanel];
+export const CONVERSATION_SLOTS: ConversationSlot[] = [draftPanel, notesPanel, cannedPicker];
 
 const SENDER: Record<string, string> = { customer: 'Customer', ai: 'AI', agent: 'Agent', system: 'System' };
 
@@ -286,10 +287,11 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     if (!row) return notFoundPage(c, 'conversation');
     const operator = c.get('operator');
     const base = `/console/conversations/${row.id}`;
-    const [version, body, agents] = await Promise.all([
+    const [version, body, agents, prefill] = await Promise.all([
       conversationVersion(db, row.id),
       conversationBody(c, row),
       hasRole(operator.role, 'SUPERVISOR') ? tenantOperators(db, operator.tenantId) : Promise.resolve([]),
+      cannedPrefill(c, deps, row),
     ]);
     const slots: Child[] = [];
     for (const slot of CONVERSATION_SLOTS) slots.push(await slot({ c, deps, operator, conversation: row }));
@@ -312,7 +314,9 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           <ActionForm c={c} action={`${base}/reply`} class="stack reply">
             <input type="hidden" name="_key" value={randomUUID()} />
             <label for="reply-body">Reply</label>
-            <textarea id="reply-body" name="body" maxlength={1600}></textarea>
+            <textarea id="reply-body" name="body" maxlength={1600}>
+              {prefill}
+            </textarea>
             <label for="reply-media">Media URL (optional, public https)</label>
             <input id="reply-media" name="mediaUrl" type="url" maxlength={2000} placeholder="https://…" />
             <div>

@@ -7,6 +7,7 @@ import { findOperatorByApiKey } from '../../db/users';
 import type { AppDeps } from '../context';
 import { adminPages } from './admin';
 import { agentPages } from './agent';
+import { deskPages } from './desk';
 import { draftPages } from './drafts';
 import { notFoundPage, signInPage } from './layout';
 import {
@@ -26,6 +27,7 @@ const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
   supervisorPages,
   adminPages,
   draftPages,
+  deskPages,
 ];
 
 const STATIC: Record<string, { type: string; body: string; etag: string }> = Object.fromEntries(
