@@ -43,7 +43,7 @@ function departmentFor(operator: Operator, asked: string | undefined): string | 
 }
 
 export const DESK_COLUMNS: (keyof DeskReportRow)[] = [
-  'total',
+  'level',
   'day',
   'department',
   'agentId',
@@ -95,8 +95,9 @@ export async function runDeskReport(db: Database, operator: Operator, q: ReturnT
     until: q.until.toISOString(),
     timeZone: q.timeZone,
     department: department ?? null,
-    rows: rows.filter((r) => !r.total),
-    totals: rows.find((r) => r.total) ?? null,
+    rows: rows.filter((r) => r.level === 'detail'),
+    days: rows.filter((r) => r.level === 'day'),
+    totals: rows.find((r) => r.level === 'total') ?? null,
   };
 }
 

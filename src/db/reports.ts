@@ -10,9 +10,12 @@ export interface DeskReportQuery {
   timeZone: string;
 }
 
-/** One line of the desk report: a (day, department, agent) group, or the totals (all keys null, `total` true). */
+/**
+ * One line of the desk report: a (day, department, agent) group (`detail`), a whole day (`day`: department and agent
+ * null), or the period's totals (`total`: every key null).
+ */
 export interface DeskReportRow {
-  total: boolean;
+  level: 'detail' | 'day' | 'total';
   day: string | null;
   department: string | null;
   agentId: string | null;
@@ -45,8 +48,8 @@ const seconds = (v: unknown) => {
 /**
  * Issue 20 F: the desk report in ONE statement over the conversations started in [since, until) (index
  * conversations_tenant_started_idx / _department_started_idx), grouped by day (in `timeZone`), department and the
- * agent who holds (last held) the conversation, plus a totals line (GROUPING SETS, so the totals' percentiles are
- * true percentiles, not averages of groups).
+ * agent who holds (last held) the conversation, plus a line per day and one of totals (GROUPING SETS, so their
+ * percentiles are true percentiles, not averages of groups).
  * - AI containment: ended conversations (RESOLVED, CLOSED, EXPIRED) that never went to a human (transferred_at null).
  * - Handoff: the conversation went to HUMAN. First response: from the (last) handoff to the first agent message
  *   after it (messages_conversation_created_idx). Resolution: start → closed_at of ended conversations.
@@ -84,7 +87,7 @@ export async function deskReport(db: DbOrTx, q: DeskReportQuery): Promise<DeskRe
       where f.tenant_id = ${q.tenantId} and f.created_at >= ${q.since.toISOString()}::timestamptz
         and f.conversation_id in (select id from c)
     )
-    select grouping(c.day, c.department, c.assigned_agent) <> 0 as total,
+    select grouping(c.day, c.department, c.assigned_agent) as level,
            c.day::text as day, c.department, c.assigned_agent as agent_id, max(u.name) as agent_name,
            count(*)::int as conversations,
            count(*) filter (where c.ended)::int as ended,
@@ -105,8 +108,8 @@ export async function deskReport(db: DbOrTx, q: DeskReportQuery): Promise<DeskRe
     left join sla on sla.id = c.id
     left join nps on nps.id = c.id
     left join users u on u.id = c.assigned_agent
-    group by grouping sets ((c.day, c.department, c.assigned_agent), ())
-    order by total, c.day, c.department nulls first, max(u.name) nulls first
+    group by grouping sets ((c.day, c.department, c.assigned_agent), (c.day), ())
+    order by level, c.day, c.department nulls first, max(u.name) nulls first
   `);
   return rows.map((r) => {
     const conversations = Number(r.conversations);
@@ -115,7 +118,7 @@ export async function deskReport(db: DbOrTx, q: DeskReportQuery): Promise<DeskRe
     const handoffs = Number(r.handoffs);
     const npsResponses = Number(r.nps_responses);
     return {
-      total: r.total === true,
+      level: Number(r.level) === 0 ? 'detail' : Number(r.level) === 3 ? 'day' : 'total',
       day: (r.day as string | null) ?? null,
       department: (r.department as string | null) ?? null,
       agentId: (r.agent_id as string | null) ?? null,

@@ -8,6 +8,7 @@ import type { AppDeps } from '../context';
 import { adminPages } from './admin';
 import { agentPages } from './agent';
 import { deskPages } from './desk';
+import { reportPages } from './reports';
 import { draftPages } from './drafts';
 import { notFoundPage, signInPage } from './layout';
 import {
@@ -28,6 +29,7 @@ const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
   adminPages,
   draftPages,
   deskPages,
+  reportPages,
 ];
 
 const STATIC: Record<string, { type: string; body: string; etag: string }> = Object.fromEntries(

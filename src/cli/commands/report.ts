@@ -73,20 +73,23 @@ export function registerReportCommands(program: Command, ctx: () => CliContext) 
                   since: range.since.toISOString(),
                   until: range.until.toISOString(),
                   timeZone: o.timeZone,
-                  rows: rows.filter((r) => !r.total),
-                  totals: rows.find((r) => r.total) ?? null,
+                  rows: rows.filter((r) => r.level === 'detail'),
+                  days: rows.filter((r) => r.level === 'day'),
+                  totals: rows.find((r) => r.level === 'total') ?? null,
                 },
                 null,
                 2,
               ),
             );
-          if (rows.every((r) => r.total && r.conversations === 0))
+          if (rows.every((r) => r.level === 'total' && r.conversations === 0))
             return console.log(`tenant ${tenant.slug}: no conversation started in the period`);
           console.table(
-            rows.map((r) => ({
-              day: r.total ? 'TOTAL' : r.day,
-              department: r.total ? '' : (r.department ?? '—'),
-              agent: r.total ? '' : (r.agentName ?? '—'),
+            rows
+              .filter((r) => r.level !== 'day')
+              .map((r) => ({
+              day: r.level === 'total' ? 'TOTAL' : r.day,
+              department: r.level === 'total' ? '' : (r.department ?? '—'),
+              agent: r.level === 'total' ? '' : (r.agentName ?? '—'),
               conversations: r.conversations,
               'AI contained': pct(r.aiContainment),
               handoffs: pct(r.handoffRate),
