@@ -88,7 +88,8 @@ export async function deskReport(db: DbOrTx, q: DeskReportQuery): Promise<DeskRe
         and f.conversation_id in (select id from c)
     )
     select grouping(c.day, c.department, c.assigned_agent) as level,
-           c.day::text as day, c.department, c.assigned_agent as agent_id, max(u.name) as agent_name,
+           c.day::text as day, c.department, c.assigned_agent as agent_id,
+           case when grouping(c.assigned_agent) = 0 then max(u.name) end as agent_name,
            count(*)::int as conversations,
            count(*) filter (where c.ended)::int as ended,
            count(*) filter (where c.ended and c.transferred_at is null)::int as ai_contained,

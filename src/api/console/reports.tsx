@@ -239,7 +239,11 @@ export function reportPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     });
   app.get('/reports/desk.csv', requireConsoleRole('SUPERVISOR'), async (c) => {
     const desk = await runDeskReport(deps.db, c.get('operator'), parseReportQuery(c.req.query(), now()));
-    return csv(c, 'desk-report', toCsv([...desk.rows, ...desk.days, ...(desk.totals ? [desk.totals] : [])], DESK_COLUMNS));
+    return csv(
+      c,
+      'desk-report',
+      toCsv([...desk.rows, ...desk.days, ...(desk.totals ? [desk.totals] : [])], DESK_COLUMNS),
+    );
   });
   app.get('/reports/campaigns.csv', requireConsoleRole('SUPERVISOR'), async (c) => {
     const report = await runCampaignReport(deps.db, c.get('operator'), parseReportQuery(c.req.query(), now()));

@@ -24,7 +24,11 @@ export function reportRoutes(deps: AppDeps) {
     .get('/desk', async (c) => {
       const report = await runDeskReport(deps.db, c.get('operator'), parseReportQuery(c.req.query(), now()));
       if (!wantsCsv(c)) return c.json(report);
-      return csv(c, 'desk-report', toCsv([...report.rows, ...report.days, ...(report.totals ? [report.totals] : [])], DESK_COLUMNS));
+      return csv(
+        c,
+        'desk-report',
+        toCsv([...report.rows, ...report.days, ...(report.totals ? [report.totals] : [])], DESK_COLUMNS),
+      );
     })
     .get('/campaigns', async (c) => {
       const report = await runCampaignReport(deps.db, c.get('operator'), parseReportQuery(c.req.query(), now()));

@@ -87,17 +87,17 @@ export function registerReportCommands(program: Command, ctx: () => CliContext) 
             rows
               .filter((r) => r.level !== 'day')
               .map((r) => ({
-              day: r.level === 'total' ? 'TOTAL' : r.day,
-              department: r.level === 'total' ? '' : (r.department ?? '—'),
-              agent: r.level === 'total' ? '' : (r.agentName ?? '—'),
-              conversations: r.conversations,
-              'AI contained': pct(r.aiContainment),
-              handoffs: pct(r.handoffRate),
-              'first resp p50/p90': `${dur(r.firstResponseP50Seconds)} / ${dur(r.firstResponseP90Seconds)}`,
-              'resolution p50/p90': `${dur(r.resolutionP50Seconds)} / ${dur(r.resolutionP90Seconds)}`,
-              'SLA breaches': r.slaBreaches,
-              NPS: r.nps === null ? '—' : `${r.nps} (${r.npsResponses})`,
-            })),
+                day: r.level === 'total' ? 'TOTAL' : r.day,
+                department: r.level === 'total' ? '' : (r.department ?? '—'),
+                agent: r.level === 'total' ? '' : (r.agentName ?? '—'),
+                conversations: r.conversations,
+                'AI contained': pct(r.aiContainment),
+                handoffs: pct(r.handoffRate),
+                'first resp p50/p90': `${dur(r.firstResponseP50Seconds)} / ${dur(r.firstResponseP90Seconds)}`,
+                'resolution p50/p90': `${dur(r.resolutionP50Seconds)} / ${dur(r.resolutionP90Seconds)}`,
+                'SLA breaches': r.slaBreaches,
+                NPS: r.nps === null ? '—' : `${r.nps} (${r.npsResponses})`,
+              })),
           );
         } finally {
           await database.close();
