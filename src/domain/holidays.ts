@@ -82,11 +82,7 @@ export function holidaysIn(calendar: string, year: number): Map<string, string> 
 }
 
 /** The holiday's name when local date `isoDate` is a holiday in any of `calendars` or in `extraClosed`, else null. */
-export function holidayOn(
-  isoDate: string,
-  calendars: readonly string[],
-  extraClosed: readonly string[] = [],
-): string | null {
+export function holidayOn(isoDate: string, calendars: readonly string[], extraClosed: readonly string[] = []): string | null {
   if (extraClosed.includes(isoDate)) return 'closed';
   const year = Number(isoDate.slice(0, 4));
   for (const calendar of calendars) {

@@ -74,7 +74,7 @@ async function seedDesk(tenant: TestTenant, agents: { id: string; department: st
         name: `Cliente ${i}`,
         status,
         department: agent ? agent.department : rand(2) ? 'support' : null,
-        agentId: handedOff ? agent!.id : null,
+        agentId: handedOff ? agent.id : null,
         startedAt,
         transferredAt,
         firstAgentAt: answered ? new Date(transferredAt!.getTime() + (30 + rand(3600)) * 1000) : null,
@@ -176,7 +176,7 @@ describe('reports (issue 20 F)', () => {
       });
       expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
       const csv = parse<Record<string, string>>(await response.text(), { columns: true });
-      const all = [...report.json.rows, ...report.json.days, report.json.totals] as Record<string, unknown>[];
+      const all = [...report.json.rows, ...report.json.days, report.json.totals] as Record<string, string | number | null>[];
       expect(csv).toEqual(
         all.map((r) => Object.fromEntries(Object.keys(csv[0]!).map((k) => [k, r[k] === null ? '' : String(r[k])]))),
       );
