@@ -157,10 +157,11 @@ export function deskPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   app.get('/search', async (c) => {
     const operator = c.get('operator');
     const raw = c.req.query();
-    const asked = Object.keys(raw).some((k) => k !== 'cursor' && (raw[k] ?? '').trim() !== '');
+    // A submitted form (any parameter, even all blank: "everything") searches; the bare page only shows the form.
+    const asked = Object.keys(raw).length > 0;
     let error: string | null = null;
     let result: Awaited<ReturnType<typeof searchPage>> | null = null;
-    if (asked || raw.cursor) {
+    if (asked) {
       try {
         result = await searchPage(db, operator, parseSearchQuery(raw));
       } catch (e) {
