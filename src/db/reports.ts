@@ -58,34 +58,40 @@ const seconds = (v: unknown) => {
  * Times are wall-clock seconds, not desk hours (the desk's calendar is another module's; see docs/desk-tools.md).
  */
 export async function deskReport(db: DbOrTx, q: DeskReportQuery): Promise<DeskReportRow[]> {
+  // The planner's row estimates for grouping sets over a CTE are far off (billions), which turns JIT compilation on:
+  // measured at 100k conversations, compiling took 1.8 s of a 3 s report. Off for this statement, and enough
+  // work_mem for its sorts to stay in memory (they spilled to disk at the default 4 MB).
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local jit = off`);
+    await tx.execute(sql`set local work_mem = '32MB'`);
+    return deskReportRows(tx, q);
+  });
+}
+
+async function deskReportRows(db: DbOrTx, q: DeskReportQuery): Promise<DeskReportRow[]> {
   const rows = await db.execute<Record<string, unknown>>(sql`
     with c as (
       select c.id, c.department, c.assigned_agent, c.started_at, c.closed_at, c.transferred_at,
              c.status in ('RESOLVED', 'CLOSED', 'EXPIRED') as ended,
-             (c.started_at at time zone ${q.timeZone})::date as day
+             (c.started_at at time zone ${q.timeZone})::date as day,
+             case when c.transferred_at is not null then extract(epoch from (
+               select min(m.created_at) from messages m
+               where m.conversation_id = c.id and m.sent_by = 'agent' and m.created_at >= c.transferred_at
+             ) - c.transferred_at) end as fr_secs
       from conversations c
       where c.tenant_id = ${q.tenantId}
         and c.started_at >= ${q.since.toISOString()}::timestamptz and c.started_at < ${q.until.toISOString()}::timestamptz
         ${q.department !== undefined ? sql`and c.department = ${q.department}` : sql``}
     ),
-    fr as (
-      select c.id, extract(epoch from (
-        select min(m.created_at) from messages m
-        where m.conversation_id = c.id and m.sent_by = 'agent' and m.created_at >= c.transferred_at
-      ) - c.transferred_at) as secs
-      from c where c.transferred_at is not null
-    ),
     sla as (
       select a.conversation_id as id, count(*)::int as n from alerts a
-      where a.tenant_id = ${q.tenantId} and a.type = 'sla_breached'
+      where a.tenant_id = ${q.tenantId} and a.type = 'sla_breached' and a.conversation_id is not null
         and a.created_at >= ${q.since.toISOString()}::timestamptz
-        and a.conversation_id in (select id from c)
       group by a.conversation_id
     ),
     nps as (
       select f.conversation_id as id, f.category from satisfaction_feedback f
       where f.tenant_id = ${q.tenantId} and f.created_at >= ${q.since.toISOString()}::timestamptz
-        and f.conversation_id in (select id from c)
     )
     select grouping(c.day, c.department, c.assigned_agent) as level,
            c.day::text as day, c.department, c.assigned_agent as agent_id,
@@ -94,8 +100,8 @@ export async function deskReport(db: DbOrTx, q: DeskReportQuery): Promise<DeskRe
            count(*) filter (where c.ended)::int as ended,
            count(*) filter (where c.ended and c.transferred_at is null)::int as ai_contained,
            count(*) filter (where c.transferred_at is not null)::int as handoffs,
-           percentile_cont(0.5) within group (order by fr.secs) as fr_p50,
-           percentile_cont(0.9) within group (order by fr.secs) as fr_p90,
+           percentile_cont(0.5) within group (order by c.fr_secs) as fr_p50,
+           percentile_cont(0.9) within group (order by c.fr_secs) as fr_p90,
            percentile_cont(0.5) within group (order by extract(epoch from c.closed_at - c.started_at))
              filter (where c.ended and c.closed_at is not null) as res_p50,
            percentile_cont(0.9) within group (order by extract(epoch from c.closed_at - c.started_at))
@@ -105,7 +111,6 @@ export async function deskReport(db: DbOrTx, q: DeskReportQuery): Promise<DeskRe
            count(*) filter (where nps.category = 'promoter')::int as promoters,
            count(*) filter (where nps.category = 'detractor')::int as detractors
     from c
-    left join fr on fr.id = c.id
     left join sla on sla.id = c.id
     left join nps on nps.id = c.id
     left join users u on u.id = c.assigned_agent
