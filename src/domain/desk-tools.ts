@@ -47,7 +47,8 @@ export function decodeCursor(cursor: string): { startedAt: Date; id: string } | 
 }
 
 /**
- * A phone number as a CSV export shows it to non-admins: country code and the last two digits, the rest masked
+ * A phone number as a CSV export shows it to non-admins: its first two digits (the country code, or +1 and one
+ * more) and the last two, the rest masked
  * (`+55*********21`). Enough to tell rows apart and to recognise a number one already has; not enough to dial.
  */
 export function maskPhone(phone: string): string {

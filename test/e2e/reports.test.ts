@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaigns, campaignTargets, messages, promises } from '../../src/db/schema';
 import { createUser } from '../../src/db/users';
+import { childProcessEnv } from '../../src/config/env';
+import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { percentileCont, seedConversation, type SeededConversation } from '../support/desk-data';
 import { randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 
@@ -176,7 +181,10 @@ describe('reports (issue 20 F)', () => {
       });
       expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
       const csv = parse<Record<string, string>>(await response.text(), { columns: true });
-      const all = [...report.json.rows, ...report.json.days, report.json.totals] as Record<string, string | number | null>[];
+      const all = [...report.json.rows, ...report.json.days, report.json.totals] as Record<
+        string,
+        string | number | null
+      >[];
       expect(csv).toEqual(
         all.map((r) => Object.fromEntries(Object.keys(csv[0]!).map((k) => [k, r[k] === null ? '' : String(r[k])]))),
       );
@@ -305,5 +313,75 @@ describe('reports (issue 20 F)', () => {
     expect(Number(csv[0]!.paidCents)).toBe(expected.paidCents);
     expect(csv[0]!.delivered).toBe(String(expected.delivered));
     expect((await h.api('/api/reports/campaigns', { key: agentKey })).status).toBe(403);
+  });
+
+  it('causeway canned add|list|remove and causeway report desk|campaign --json (the CLI, built)', async () => {
+    const tenant = await h.createTestTenant();
+    const env = childProcessEnv({
+      DATABASE_URL: h.env.DATABASE_URL!,
+      LOG_LEVEL: 'silent',
+      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
+    });
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['bin/causeway.js', ...args], {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        env,
+        timeout: 120_000,
+      });
+    const fails = (...args: string[]) =>
+      cli(...args).then(
+        () => null,
+        (error: { stderr: string }) => error.stderr,
+      );
+    const added = await cli('canned', 'add', '--tenant', tenant.slug, '--title', 'oi', '--body', 'Olá {{first_name}}!');
+    expect(added.stdout).toMatch(/canned response "oi" \(every department\) saved/);
+    await cli(
+      'canned',
+      'add',
+      '--tenant',
+      tenant.slug,
+      '--department',
+      'billing',
+      '--title',
+      'pix',
+      '--body',
+      'Chave pix: x',
+    );
+    expect(await fails('canned', 'add', '--tenant', tenant.slug, '--title', 'x', '--body', '{{cpf}}')).toMatch(
+      /unknown variables: cpf/,
+    );
+    const listed = JSON.parse((await cli('canned', 'list', '--tenant', tenant.slug, '--json')).stdout) as {
+      title: string;
+    }[];
+    expect(listed.map((r) => r.title)).toEqual(['pix', 'oi']);
+    await cli('canned', 'remove', '--tenant', tenant.slug, '--title', 'pix', '--department', 'billing');
+    expect(await fails('canned', 'remove', '--tenant', tenant.slug, '--title', 'pix')).toMatch(
+      /no such canned response/,
+    );
+    const left = JSON.parse((await cli('canned', 'list', '--tenant', tenant.slug, '--json')).stdout) as {
+      title: string;
+    }[];
+    expect(left.map((r) => r.title)).toEqual(['oi']);
+
+    await seedConversation(h, tenant, {
+      phone: randomPhone(),
+      name: null,
+      status: 'RESOLVED',
+      department: 'support',
+      agentId: null,
+      startedAt: new Date(Date.now() - 3_600_000),
+      transferredAt: null,
+      firstAgentAt: null,
+      closedAt: new Date(Date.now() - 3_000_000),
+      slaBreaches: 0,
+      nps: 9,
+    });
+    const desk = JSON.parse((await cli('report', 'desk', '--tenant', tenant.slug, '--since', '1d', '--json')).stdout);
+    expect(desk.totals).toMatchObject({ conversations: 1, aiContained: 1, resolutionP50Seconds: 600, nps: 100 });
+    const table = (await cli('report', 'desk', '--tenant', tenant.slug, '--since', '1d')).stdout;
+    expect(table).toContain('TOTAL');
+    expect(await fails('report', 'desk', '--tenant', tenant.slug, '--since', 'ontem')).toMatch(/since must be/);
+    const campaignsJson = JSON.parse((await cli('report', 'campaign', '--tenant', tenant.slug, '--json')).stdout);
+    expect(campaignsJson.campaigns).toEqual([]);
   });
 });
