@@ -283,6 +283,12 @@ describe.skipIf(!CHROMIUM)('desk tools in the console, in a real browser (issue 
     const overflow = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth);
     expect(overflow).toBeLessThanOrEqual(390);
     await shot(page, 'reports-390');
+    for (const url of ['/console/search?q=cliente', '/console/outreach']) {
+      await page.goto(`${h.apiUrl}${url}`);
+      await page.waitForSelector('#operator');
+      const width = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth);
+      expect(width, url).toBeLessThanOrEqual(390);
+    }
     expect(errors).toEqual([]);
     await context.close();
   });
