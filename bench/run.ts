@@ -5,8 +5,9 @@
 // what the bars are about (these machines are shared and noisy).
 //
 //   npm run bench                          inbound, throughput, cli, campaign pacing (10–13 min on 2 cores)
-//   npm run bench -- inbound|slowai|throughput|cli|campaign|curve|devserver|cluster …   those groups only
+//   npm run bench -- inbound|slowai|throughput|cli|campaign|curve|devserver|cluster|reports …   those groups only
 //   npm run bench -- idle --idle-conversations 10000   idle cost, cache bound and memory of N open conversations
+//   npm run bench -- reports                the desk report over 100k conversations (optional group, bench/reports.ts)
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- --shape 'inbound=none,conversation=2+1L'   the chosen shape's no-op pipeline
 //   npm run bench -- devserver --dev-flags '--sqlite-pragma journal_mode=wal …'   one flag set against the defaults
@@ -53,6 +54,7 @@ import { record, writeJson } from './figures';
 import { benchInbound } from './inbound';
 import { benchSlowAi } from './slow-ai';
 import { benchIdle } from './idle';
+import { benchReports } from './reports';
 import { noopRoutes, startNoopWorker } from './noop/pipeline';
 import { CHOSEN, parseShape } from './noop/shape';
 import { benchDevServer, benchThroughput, DEV_SERVER_CANDIDATES, parseDevFlags } from './throughput';
@@ -60,7 +62,18 @@ import { benchDevServer, benchThroughput, DEV_SERVER_CANDIDATES, parseDevFlags }
 const PUBLIC = 'https://bench.example.test';
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
-const GROUPS = ['inbound', 'throughput', 'cli', 'campaign', 'curve', 'devserver', 'cluster', 'slowai', 'idle'] as const;
+const GROUPS = [
+  'inbound',
+  'throughput',
+  'cli',
+  'campaign',
+  'curve',
+  'devserver',
+  'cluster',
+  'slowai',
+  'idle',
+  'reports',
+] as const;
 type Group = (typeof GROUPS)[number];
 const DEFAULT_GROUPS: Group[] = ['inbound', 'slowai', 'throughput', 'cli', 'campaign'];
 
@@ -112,7 +125,8 @@ async function main() {
   const print = (line: string) => console.log(line);
   console.log(`Causeway bench: Node ${process.version}, ${os.cpus().length} cores; groups ${args.groups.join(', ')}\n`);
   if (run('cli')) await benchCli(print);
-  if (!args.groups.some((g) => g !== 'cli' && g !== 'cluster')) {
+  if (run('reports')) await benchReports(env, print);
+  if (!args.groups.some((g) => g !== 'cli' && g !== 'cluster' && g !== 'reports')) {
     if (run('cluster')) await benchCluster(env, print);
     if (args.json) writeJson(args.json, args.groups);
     return;

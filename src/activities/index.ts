@@ -11,6 +11,7 @@ import { createErasureActivities } from './erasure';
 import { createRetentionActivities } from './retention';
 import { createPromiseActivities } from './promises';
 import { createReconcileActivities } from './reconcile';
+import { createOutreachActivities } from './outreach';
 
 export type { ActivityDeps } from './deps';
 
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRetentionActivities(deps),
     ...createDraftActivities(deps),
     ...createDeskActivities(deps),
+    ...createOutreachActivities(deps),
   };
 }
 

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { RetentionInput, RetentionResult } from '../contract';
 import { blankAiResultsBefore, blankMessageBodiesBefore, clearConversationSummariesBefore } from '../db/retention';
 import { blankDecidedDrafts } from '../db/drafts';
+import { blankNotesBefore } from '../db/notes';
 import type { ActivityDeps } from './deps';
 
 /** Rows per statement: each batch is a short transaction, so webhooks and turns never wait long on it. */
@@ -25,6 +26,9 @@ export function createRetentionActivities(deps: ActivityDeps) {
           Context.current().heartbeat(result);
           if (blanked < RETENTION_BATCH) break;
         }
+        // Issue 20 E: agents' internal notes quote the conversation: they go with the message bodies.
+        while ((await blankNotesBefore(deps.db, cutoff, RETENTION_BATCH)) === RETENTION_BATCH)
+          Context.current().heartbeat(result);
       }
       if (input.aiTextsMs !== null) {
         const cutoff = new Date(now - input.aiTextsMs);

@@ -17,9 +17,11 @@ import { messageRoutes } from './routes/messages';
 import { contactRoutes } from './routes/contacts';
 import { conversationRoutes } from './routes/conversations';
 import { deskRoutes } from './routes/desk';
+import { deskToolRoutes } from './routes/desk-tools';
 import { draftRoutes } from './routes/drafts';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
+import { reportRoutes } from './routes/reports';
 import { traceRoutes } from './routes/traces';
 import { twilioWebhookRoutes } from './routes/twilio-webhooks';
 
@@ -94,6 +96,8 @@ export function createApp(appDeps: AppDeps) {
   app.route('/api', campaignRoutes(deps));
   app.route('/api', contactRoutes(deps));
   app.route('/api/messages', messageRoutes(deps));
+  app.route('/api', deskToolRoutes(deps));
+  app.route('/api/reports', reportRoutes(deps));
   app.route('/', pageRoutes());
   app.route('/codec', codecRoutes(deps));
   app.route('/console', consoleRoutes(deps));

@@ -34,6 +34,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   policy: async () => (await import('./commands/policy')).registerPolicyCommands,
   dnc: async () => (await import('./commands/policy')).registerPolicyCommands,
   why: async () => (await import('./commands/policy')).registerPolicyCommands,
+  canned: async () => (await import('./commands/canned')).registerCannedCommands,
+  report: async () => (await import('./commands/report')).registerReportCommands,
 };
 const named = process.argv[2];
 const loaders =

@@ -9,6 +9,7 @@ import type {
   RetentionInput,
   RetentionResult,
 } from './jobs';
+import type { OutreachInput, OutreachResult } from './outreach';
 import type { ConversationStatus } from './statuses';
 
 // Each workflow type's name and signature, for the code that starts, signals or schedules it (the API, the CLI,
@@ -46,6 +47,7 @@ export interface Workflows {
   redeliveryWorkflow: (input: Redelivery) => Promise<{ outcome: string }>;
   erasureWorkflow: (input: ErasureInput) => Promise<ErasureSummary>;
   retentionWorkflow: (input: RetentionInput) => Promise<RetentionResult>;
+  outreachWorkflow: (input: OutreachInput) => Promise<OutreachResult>;
 }
 
 export type WorkflowType = keyof Workflows;
@@ -63,4 +65,5 @@ export const workflowType = {
   redeliveryWorkflow: 'redeliveryWorkflow',
   erasureWorkflow: 'erasureWorkflow',
   retentionWorkflow: 'retentionWorkflow',
+  outreachWorkflow: 'outreachWorkflow',
 } as const satisfies { [K in WorkflowType]: K };

@@ -2,6 +2,7 @@ import { openSecret } from '../secrets/keyring';
 import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { bumpCounters } from './campaign-targets';
 import { anonymizeDrafts } from './drafts';
+import { eraseConversationNotes } from './notes';
 import type { Database, DbOrTx, Tx } from './client';
 import {
   aiResults,
@@ -249,6 +250,8 @@ export async function eraseContactRows(
       );
       // Hybrid mode's drafts quote the AI's and the agents' texts.
       c.suggested_responses = await anonymizeDrafts(tx, t.conversationIds, ERASED);
+      // Issue 20 E: agents' internal notes are about the person.
+      c.conversation_notes = await eraseConversationNotes(tx, t.conversationIds, ERASED);
       c.alerts = await n(
         tx
           .update(alerts)

@@ -222,6 +222,9 @@ export const conversations = pgTable(
       .on(t.tenantId, t.contactId)
       .where(sql`status in ('PENDING', 'PROGRESS', 'IDLE', 'HUMAN')`),
     index('conversations_status_last_message_idx').on(t.status, t.lastMessageAt),
+    // Issue 20: search pages (newest first, keyset on started_at, id) and the desk report's period scans.
+    index('conversations_tenant_started_idx').on(t.tenantId, t.startedAt, t.id),
+    index('conversations_tenant_department_started_idx').on(t.tenantId, t.department, t.startedAt),
     // Automatic assignment counts each agent's open conversations.
     index('conversations_human_agent_idx')
       .on(t.assignedAgent)
@@ -287,6 +290,8 @@ export const messages = pgTable(
     index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
     index('messages_provider_sid_idx').on(t.providerSid),
     index('messages_contact_created_idx').on(t.contactId, t.createdAt),
+    // Issue 20 E: full-text search over bodies (Portuguese stemming, the tenants' language).
+    index('messages_body_fts_idx').using('gin', sql`to_tsvector('portuguese', ${t.body})`),
     // F: the retention run's batches find old rows that still have content; blanked rows leave the index.
     index('messages_retention_idx')
       .on(t.createdAt)
@@ -468,27 +473,36 @@ export const alerts = pgTable(
     resolvedBy: uuid('resolved_by').references(() => users.id),
     createdAt: createdAt(),
   },
-  (t) => [index('alerts_open_idx').on(t.tenantId, t.resolvedAt, t.createdAt)],
+  (t) => [
+    index('alerts_open_idx').on(t.tenantId, t.resolvedAt, t.createdAt),
+    // Issue 20 F: the desk report counts alerts by kind (sla_breached) per period.
+    index('alerts_tenant_type_created_idx').on(t.tenantId, t.type, t.createdAt),
+  ],
 );
 
-export const satisfactionFeedback = pgTable('satisfaction_feedback', {
-  id: id(),
-  tenantId: uuid('tenant_id')
-    .notNull()
-    .references(() => tenants.id),
-  conversationId: uuid('conversation_id')
-    .notNull()
-    .unique()
-    .references(() => conversations.id),
-  contactId: uuid('contact_id')
-    .notNull()
-    .references(() => contacts.id),
-  messageId: uuid('message_id').references(() => messages.id),
-  score: integer('score').notNull(),
-  category: text('category', { enum: ['detractor', 'neutral', 'promoter'] }).notNull(),
-  resolvedBy: text('resolved_by', { enum: ['ai', 'human'] }).notNull(),
-  createdAt: createdAt(),
-});
+export const satisfactionFeedback = pgTable(
+  'satisfaction_feedback',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .unique()
+      .references(() => conversations.id),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    messageId: uuid('message_id').references(() => messages.id),
+    score: integer('score').notNull(),
+    category: text('category', { enum: ['detractor', 'neutral', 'promoter'] }).notNull(),
+    resolvedBy: text('resolved_by', { enum: ['ai', 'human'] }).notNull(),
+    createdAt: createdAt(),
+  },
+  // Issue 20 F: NPS per period in the desk report.
+  (t) => [index('satisfaction_feedback_tenant_created_idx').on(t.tenantId, t.createdAt)],
+);
 
 export const promptTemplates = pgTable(
   'prompt_templates',
@@ -1219,3 +1233,51 @@ export const tenantPolicies = pgTable('tenant_policies', {
   maxPerWeek: integer('max_per_week'),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Issue 20 E: canned responses agents insert into a reply. Per tenant, optionally per department (null: every
+ * department). `body` may use {{first_name}}, {{name}}, {{agent_name}}, {{department}} (src/domain/canned.ts).
+ */
+export const cannedResponses = pgTable(
+  'canned_responses',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    department: text('department'),
+    /** Short name shown in the picker and used by `causeway canned remove`. */
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('canned_responses_tenant_dept_title_uq').on(t.tenantId, t.department, t.title).nullsNotDistinct()],
+);
+
+/**
+ * Issue 20 E: internal notes on a conversation, for agents only. A table of their own (not `messages`): nothing that
+ * reads messages (the AI's context, sends, reconciliation) can ever see them. Erasure and retention blank `body`.
+ */
+export const conversationNotes = pgTable(
+  'conversation_notes',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    authorId: uuid('author_id').references(() => users.id),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('conversation_notes_conversation_idx').on(t.conversationId, t.createdAt),
+    index('conversation_notes_retention_idx')
+      .on(t.createdAt)
+      .where(sql`body <> ''`),
+  ],
+);

@@ -9,3 +9,4 @@ export { inboxDrainWorkflow, statusCallbackWorkflow } from './ingress';
 export { redeliveryWorkflow } from './redelivery';
 export { erasureWorkflow } from './erasure';
 export { retentionWorkflow } from './retention';
+export { outreachWorkflow } from './outreach';

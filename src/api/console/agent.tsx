@@ -27,6 +27,7 @@ import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { fetchTwilioMedia, MediaFetchError, TWILIO_API_ORIGIN } from '../../integrations/twilio-media';
 import { messageBody } from '../routes/conversations';
+import { cannedPrefill } from './desk';
 import { ActionForm, notFoundPage, page, slaLeft, time, waited } from './layout';
 import { Live, liveFragment } from './live';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
@@ -331,13 +332,14 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
     if (!row) return notFoundPage(c, 'conversation');
     const operator = c.get('operator');
     const base = `/console/conversations/${row.id}`;
-    const [version, body, agents, transfers, departments, colleagues] = await Promise.all([
+    const [version, body, agents, transfers, departments, colleagues, prefill] = await Promise.all([
       conversationVersion(db, row.id),
       conversationBody(c, row),
       hasRole(operator.role, 'SUPERVISOR') ? tenantOperators(db, operator.tenantId) : Promise.resolve([]),
       listTransfers(db, row.id),
       listDepartments(db, operator.tenantId),
       tenantOperators(db, operator.tenantId),
+      cannedPrefill(c, deps, row),
     ]);
     const rendered: Child[] = [];
     for (const slot of slots) rendered.push(await slot({ c, deps, operator, conversation: row }));
@@ -360,7 +362,9 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
           <ActionForm c={c} action={`${base}/reply`} class="stack reply">
             <input type="hidden" name="_key" value={randomUUID()} />
             <label for="reply-body">Reply</label>
-            <textarea id="reply-body" name="body" maxlength={1600}></textarea>
+            <textarea id="reply-body" name="body" maxlength={1600}>
+              {prefill}
+            </textarea>
             <label for="reply-media">Media URL (optional, public https)</label>
             <input id="reply-media" name="mediaUrl" type="url" maxlength={2000} placeholder="https://…" />
             <div>

@@ -12,6 +12,8 @@ import { agentPages } from './agent';
 import { auditPages } from './audit';
 import { draftPages, draftPanel } from './drafts';
 import { deskAdminPages } from './desk-admin';
+import { deskPages, notesPanel, cannedPicker } from './desk';
+import { reportPages } from './reports';
 import { notFoundPage, signInPage } from './layout';
 import {
   clearSessionCookie,
@@ -27,12 +29,14 @@ import { supervisorPages } from './supervisor';
 
 /** Registered sections: each adds its pages and actions to the signed-in console app (see console-framework.md). */
 const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
-  (app, deps) => agentPages(app, deps, [draftPanel]),
+  (app, deps) => agentPages(app, deps, [draftPanel, notesPanel, cannedPicker]),
   supervisorPages,
   adminPages,
   auditPages,
   draftPages,
   deskAdminPages,
+  deskPages,
+  reportPages,
 ];
 
 const STATIC: Record<string, { type: string; body: string; etag: string }> = Object.fromEntries(

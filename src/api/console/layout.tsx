@@ -12,6 +12,9 @@ import { takeFlash, type ConsoleContext } from './session';
 export const NAV: { href: string; label: string; role: Role }[] = [
   { href: '/console', label: 'Queue', role: 'AGENT' },
   { href: '/console/mine', label: 'Mine', role: 'AGENT' },
+  { href: '/console/search', label: 'Search', role: 'AGENT' },
+  { href: '/console/outreach', label: 'Outreach', role: 'AGENT' },
+  { href: '/console/reports', label: 'Reports', role: 'SUPERVISOR' },
   { href: '/console/alerts', label: 'Alerts', role: 'SUPERVISOR' },
   { href: '/console/failures', label: 'AI failures', role: 'SUPERVISOR' },
   { href: '/console/orphans', label: 'Orphans', role: 'SUPERVISOR' },
