@@ -14,6 +14,7 @@ import { dbFailureActivityInterceptor } from './src/activities/db-failures';
 import { startTelemetry } from './src/tracing/telemetry';
 import type { AiResponder } from './src/integrations/ai';
 import { createOpenAiResponder } from './src/integrations/openai-responder';
+import { chooseAiProvider } from './src/config/ai-provider';
 import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
 import { createLedgerPaymentChecker, type PaymentChecker } from './src/integrations/payments';
@@ -40,13 +41,17 @@ export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('./src/workflows
 const AI_TIMEOUT_MS = 20_000;
 const TWILIO_TIMEOUT_MS = 15_000;
 
-export function createAiResponder(env: Env): AiResponder {
-  return env.OPENAI_API_KEY
+/** The responder AI_PROVIDER / OPENAI_API_KEY choose; throws AiProviderError when production has no key. */
+export function createAiResponder(env: Env, log?: Logger): AiResponder {
+  const { provider, warning } = chooseAiProvider(env);
+  if (warning) log?.warn(warning);
+  return provider === 'openai'
     ? createOpenAiResponder({
-        apiKey: env.OPENAI_API_KEY,
+        apiKey: env.OPENAI_API_KEY!,
         baseURL: env.OPENAI_BASE_URL,
         model: env.OPENAI_MODEL,
         timeoutMs: AI_TIMEOUT_MS,
+        maxCompletionTokens: env.AI_MAX_COMPLETION_TOKENS,
       })
     : createScriptedResponder();
 }
@@ -74,7 +79,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
   const deps: ActivityDeps = {
     db: w.db,
     twilio: w.twilio ?? createTwilioGateway({ apiBaseUrl: w.env.TWILIO_API_BASE_URL, timeoutMs: TWILIO_TIMEOUT_MS }),
-    ai: instrumentAiResponder(w.ai ?? createAiResponder(w.env), metrics),
+    ai: instrumentAiResponder(w.ai ?? createAiResponder(w.env, w.log), metrics),
     payments: w.payments ?? createLedgerPaymentChecker(w.db),
     temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE },
     config: {
@@ -160,6 +165,8 @@ async function main() {
   }
   setUpSecrets(env, log);
   const payloadKeys = resolvePayloadKeys(env, log, 'the worker');
+  // Before any connection: production without an AI key stops here with the reason (AiProviderError).
+  const ai = createAiResponder(env, log);
   const stopTelemetry = startTelemetry(env, log);
   const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
   // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
@@ -200,11 +207,12 @@ async function main() {
     log,
     metrics,
     payloadKeys,
+    ai,
   });
   log.info(
     {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
-      ai: env.OPENAI_API_KEY ? 'openai' : 'scripted',
+      ai: ai.provider,
       payloadKeyIds: payloadKeys?.map((k) => k.id) ?? null,
     },
     'worker started',

@@ -16,6 +16,7 @@ import { alertsForTurn } from '../domain/alerts';
 import { HISTORY_WINDOW } from '../domain/prompts';
 import { childSpan } from '../domain/trace';
 import { AiError, type AiChatMessage } from '../integrations/ai';
+import { safetyIdentifier } from '../secrets/safety-identifier';
 import type { ActivityDeps } from './deps';
 import type { AiAction, AiTurnOutput } from '../contract/ai';
 import type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
@@ -75,16 +76,18 @@ export function createAiActivities(deps: ActivityDeps) {
         },
       ],
     );
-    const type =
-      aiError.kind === 'permanent'
-        ? FailureType.AiPermanent
-        : aiError.kind === 'unusable_output'
-          ? FailureType.AiUnusableOutput
-          : FailureType.AiRetryable;
+    const type = {
+      permanent: FailureType.AiPermanent,
+      unusable_output: FailureType.AiUnusableOutput,
+      retryable: FailureType.AiRetryable,
+      refusal: FailureType.AiRefused,
+      truncated: FailureType.AiTruncated,
+    }[aiError.kind];
     throw ApplicationFailure.create({
       type,
       message: aiError.message,
-      nonRetryable: aiError.kind === 'permanent',
+      // A refusal or a truncation would come back the same on a retry: the fallback goes out at once.
+      nonRetryable: aiError.kind === 'permanent' || aiError.kind === 'refusal' || aiError.kind === 'truncated',
       cause: aiError,
     });
   }
@@ -173,6 +176,7 @@ export function createAiActivities(deps: ActivityDeps) {
           system,
           history: toChat([...context.history].reverse()),
           correlationId: input.correlationId,
+          safetyIdentifier: safetyIdentifier(input.tenantId, context.contactId),
         });
       } catch (error) {
         return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);
@@ -192,7 +196,11 @@ export function createAiActivities(deps: ActivityDeps) {
           model: response.model,
           status: 'ok',
           latencyMs,
-          output: { ...(response.output ?? {}), action: response.action },
+          output: {
+            ...(response.output ?? {}),
+            action: response.action,
+            ...(response.ignoredToolCalls ? { ignoredToolCalls: response.ignoredToolCalls } : {}),
+          },
           promptTokens: response.usage?.promptTokens ?? null,
           completionTokens: response.usage?.completionTokens ?? null,
         },
@@ -258,7 +266,12 @@ export function createAiActivities(deps: ActivityDeps) {
       };
       let result;
       try {
-        result = await deps.ai.summarize({ previousSummary: context.summary, messages: toChat(older), correlationId });
+        result = await deps.ai.summarize({
+          previousSummary: context.summary,
+          messages: toChat(older),
+          correlationId,
+          safetyIdentifier: safetyIdentifier(input.tenantId, context.contactId),
+        });
       } catch (error) {
         return recordFailure(
           { ...base, latencyMs: Math.round(performance.now() - started) },

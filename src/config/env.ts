@@ -104,6 +104,13 @@ const fields = z.object({
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /**
+   * `openai` or `scripted` (the offline keyword responder). Unset: openai when OPENAI_API_KEY is set; else scripted
+   * under `npm start` and outside production, while production refuses to start (src/config/ai-provider.ts).
+   */
+  AI_PROVIDER: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['openai', 'scripted']).optional()),
+  /** Upper bound on the tokens one AI answer may generate (OpenAI's max_completion_tokens); a cut answer is not sent. */
+  AI_MAX_COMPLETION_TOKENS: z.coerce.number().int().min(16).max(100_000).default(1024),
   MESSAGE_DEBOUNCE: duration('2s'),
   CONVERSATION_IDLE_AFTER: duration('10m'),
   CONVERSATION_CLOSE_AFTER: duration('30m'),

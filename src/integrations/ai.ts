@@ -49,6 +49,11 @@ export interface AiTurnRequest {
   system: string;
   history: AiChatMessage[];
   correlationId: string;
+  /**
+   * OpenAI's `safety_identifier`: a stable, keyed hash of the contact (src/domain/safety-identifier.ts), the same
+   * for every turn of that contact and useless for recovering the phone number.
+   */
+  safetyIdentifier?: string;
 }
 
 export interface AiTurnResponse {
@@ -57,12 +62,15 @@ export interface AiTurnResponse {
   action: AiAction;
   model: string;
   usage: { promptTokens: number; completionTokens: number } | null;
+  /** Tool calls the model made besides the one acted on (parallel calls despite `parallel_tool_calls: false`). */
+  ignoredToolCalls?: string[];
 }
 
 export interface AiSummaryRequest {
   previousSummary: string | null;
   messages: AiChatMessage[];
   correlationId: string;
+  safetyIdentifier?: string;
 }
 
 export interface AiSummaryResponse {
@@ -82,7 +90,8 @@ export interface AiResponder {
 export class AiError extends Error {
   constructor(
     message: string,
-    readonly kind: 'retryable' | 'permanent' | 'unusable_output',
+    /** refusal: the model declined (message.refusal, content filter); truncated: cut at max_completion_tokens. */
+    readonly kind: 'retryable' | 'permanent' | 'unusable_output' | 'refusal' | 'truncated',
     options?: { cause?: unknown },
   ) {
     super(message, options);
