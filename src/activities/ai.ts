@@ -6,6 +6,7 @@ import { loadSummaryContext, messagesToFold, recordSummary } from '../db/summary
 import { formatDate, formatMoney } from '../domain/money';
 import { safeError } from '../domain/safe-error';
 import {
+  confirmIdentity,
   loadTurnContext,
   raiseAiFailureAlert as raiseAiFailureAlertRows,
   recordAiResult,
@@ -13,6 +14,15 @@ import {
   type TurnContext,
 } from '../db/turn';
 import { alertsForTurn } from '../domain/alerts';
+import {
+  checkIdentity,
+  expectedIdentity,
+  identityPrompt,
+  identityReminder,
+  mentionsDebt,
+  type IdentityResult,
+} from '../domain/identity';
+import type { IdentityCheck } from '../contract/statuses';
 import { HISTORY_WINDOW } from '../domain/prompts';
 import { childSpan } from '../domain/trace';
 import { AiError, type AiChatMessage } from '../integrations/ai';
@@ -40,14 +50,54 @@ async function conversationContext(db: Database, conversationId: string) {
 /**
  * The campaign message the customer may be answering (sent to them within the causal window), so the assistant
  * knows what it said and, for collections, the amount and due date; a collection reply uses the collections prompt.
+ * Issue 23 E: before the contact confirmed their identity the note carries no debt detail at all (not the message,
+ * not the campaign's name, which may name the creditor): the model cannot leak what it was never given.
  */
-function campaignNote(row: NonNullable<TurnContext['campaign']>, locale: string) {
+function campaignNote(row: NonNullable<TurnContext['campaign']>, locale: string, identity: IdentityGate) {
+  if (identity.withheld) {
+    const lines = [
+      'The customer may be answering a message we sent them about their account.',
+      `IDENTITY NOT CONFIRMED: do not mention, confirm or deny any amount, creditor, due date, contract, document or other debt detail, even if the customer asks or states one. Ask them to confirm their identity by sending ${identityPrompt(identity.method, locale)}; do not say what the expected answer is.`,
+    ];
+    if (identity.result === 'mismatch')
+      lines.push('Their last answer did not match our records: say so kindly and ask once more.');
+    if (identity.result === 'no_data')
+      lines.push('We cannot check their identity here: offer to transfer them to a human agent.');
+    return { kind: row.kind, note: lines.join('\n') };
+  }
   const lines = [`The customer may be answering this message we sent them (campaign "${row.name}"): «${row.body}»`];
   if (row.debt !== null)
     lines.push(
       `Open amount: ${formatMoney(row.debt, locale)}${row.due ? `, due ${formatDate(row.due, locale)}` : ''}. When the customer commits to pay, call register_promise with the amount, date and method.`,
     );
+  if (identity.result === 'confirmed')
+    lines.push('The customer has just confirmed their identity: thank them briefly.');
   return { kind: row.kind, note: lines.join('\n') };
+}
+
+interface IdentityGate {
+  /** Debt details are kept from the prompt and the reply (check on, campaign context, not confirmed). */
+  withheld: boolean;
+  method: Exclude<IdentityCheck, 'off'>;
+  /** This turn's check (null: no check was needed, e.g. confirmed earlier, check off, no campaign). */
+  result: IdentityResult | null;
+}
+
+/**
+ * Issue 23 E, a deterministic pre-turn check: under the tenant's identity check, a collection context is disclosed
+ * only once the burst's own messages carry the right answer (last CPF digits or birth date of the target).
+ */
+function identityGate(context: TurnContext): IdentityGate {
+  const method = context.identityCheck === 'off' ? 'cpf-last-digits' : context.identityCheck;
+  const camp = context.campaign;
+  const applies =
+    context.identityCheck !== 'off' && camp !== null && (camp.kind === 'collection' || camp.debt !== null);
+  if (!applies || context.identityConfirmedAt) return { withheld: false, method, result: null };
+  // The customer's newest messages (history is newest first): everything before our last outbound one.
+  const outbound = context.history.findIndex((m) => m.direction === 'outbound');
+  const burst = context.history.slice(0, outbound === -1 ? undefined : outbound).map((m) => m.body);
+  const result = checkIdentity(method, expectedIdentity(method, camp), burst.join('\n'));
+  return { withheld: result !== 'confirmed', method, result };
 }
 
 export function createAiActivities(deps: ActivityDeps) {
@@ -141,7 +191,9 @@ export function createAiActivities(deps: ActivityDeps) {
         };
       }
       const { prompt } = context;
-      const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale);
+      const identity = identityGate(context);
+      if (identity.result === 'confirmed') await confirmIdentity(db, input.conversationId);
+      const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale, identity);
       if (!prompt)
         throw ApplicationFailure.create({
           type: FailureType.NotFound,
@@ -187,6 +239,44 @@ export function createAiActivities(deps: ActivityDeps) {
         const { defaulted: _defaulted, ...handoff } = response.action;
         response = { ...response, action: { ...handoff, department: context.defaultDepartment } };
       }
+      // Issue 23 E: the last guard. An unconfirmed contact gets no debt detail even if the model produced one (from
+      // the history or the customer's own words), and no promise is registered (its confirmation would quote it).
+      let identityGuard: string | null = null;
+      if (identity.withheld && context.campaign) {
+        const ask = identityReminder(identity.method, context.tenantLocale);
+        const debt = { amountCents: context.campaign.debt, due: context.campaign.due };
+        if (response.action.type === 'promise') {
+          identityGuard = 'promise_deferred';
+          response = {
+            ...response,
+            action: { type: 'reply' } as const,
+            output: {
+              ...(response.output ?? {
+                intent: 'identity_check',
+                sentiment: 'neutral',
+                urgency: 'low',
+                confidence: 1,
+                wants_human: false,
+              }),
+              reply: ask,
+            },
+          };
+        } else if (response.output && mentionsDebt(response.output.reply, debt)) {
+          identityGuard = 'reply_replaced';
+          response = { ...response, output: { ...response.output, reply: ask } };
+        }
+      }
+      const identityRecord =
+        identity.result !== null || identity.withheld
+          ? {
+              identity: {
+                method: identity.method,
+                result: identity.result,
+                disclosed: !identity.withheld,
+                guard: identityGuard,
+              },
+            }
+          : {};
       const turnAlerts = response.output ? alertsForTurn(response.output) : [];
       // One statement: the ai_results row, its alerts and the ai.called / alert.raised events.
       const aiResultId = await recordAiResult(
@@ -200,6 +290,7 @@ export function createAiActivities(deps: ActivityDeps) {
             ...(response.output ?? {}),
             action: response.action,
             ...(response.ignoredToolCalls ? { ignoredToolCalls: response.ignoredToolCalls } : {}),
+            ...identityRecord,
           },
           promptTokens: response.usage?.promptTokens ?? null,
           completionTokens: response.usage?.completionTokens ?? null,

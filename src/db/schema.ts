@@ -16,7 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { CAMPAIGN_STATUSES, CONVERSATION_STATUSES, TARGET_STATES } from '../contract/statuses';
+import { CAMPAIGN_STATUSES, CONVERSATION_STATUSES, IDENTITY_CHECKS, TARGET_STATES } from '../contract/statuses';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -38,6 +38,11 @@ export const tenants = pgTable('tenants', {
   assistantType: text('assistant_type').notNull().default('support'),
   /** The department a handoff goes to when the AI did not name one (wants_human without the transfer tool). */
   defaultDepartment: text('default_department').notNull().default('support'),
+  /**
+   * Issue 23 E: how a contact proves who they are before the AI or a template discloses a debt (amount, creditor,
+   * due date): the last 4 digits of the target's CPF, the birth date in the target's data, or off.
+   */
+  identityCheck: text('identity_check', { enum: IDENTITY_CHECKS }).notNull().default('cpf-last-digits'),
   createdAt: createdAt(),
 });
 
@@ -172,6 +177,8 @@ export const conversations = pgTable(
     // Thread rotation (seed 004): an AI summary of the messages before `summarized_until` replaces them in prompts.
     summary: text('summary'),
     summarizedUntil: timestamp('summarized_until', { withTimezone: true }),
+    /** Issue 23 E: when the contact passed the tenant's identity check in this conversation (null: not yet). */
+    identityConfirmedAt: timestamp('identity_confirmed_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
     closedAt: timestamp('closed_at', { withTimezone: true }),

@@ -1,3 +1,4 @@
+import type { IdentityCheck } from '../contract/statuses';
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Channel } from '../contract/types';
 import { newHashKey } from '../domain/contact-hash';
@@ -136,6 +137,8 @@ export interface TenantChange {
   hybrid?: { enabled: boolean; department: string | null };
   /** Where handoffs go when the AI names no department (issue 13 C). */
   defaultDepartment?: string;
+  /** Issue 23 E: the identity check before debt details are disclosed. */
+  identityCheck?: IdentityCheck;
 }
 
 export class TenantChangeError extends Error {
@@ -147,6 +150,7 @@ export interface TenantDetails {
   name: string;
   locale: string;
   defaultDepartment: string;
+  identityCheck: IdentityCheck;
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
   /** Hybrid mode settings: the tenant's (department null) and per-department overrides. */
   hybrid: { department: string | null; enabled: boolean }[];
@@ -160,6 +164,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
       name: tenants.name,
       locale: tenants.locale,
       defaultDepartment: tenants.defaultDepartment,
+      identityCheck: tenants.identityCheck,
     })
     .from(tenants)
     .where(eq(tenants.slug, slug));
@@ -180,6 +185,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     locale: tenant.locale,
     hybrid: await listHybridSettings(db, tenant.id),
     defaultDepartment: tenant.defaultDepartment,
+    identityCheck: tenant.identityCheck,
     accounts: accounts.map((a) => ({
       accountSid: a.accountSid,
       mode: a.mode,
@@ -216,6 +222,8 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
     }
     if (change.hybrid) await setHybridMode(tx, { tenantId: tenant.id, ...change.hybrid });
     if (change.name !== undefined) await tx.update(tenants).set({ name: change.name }).where(eq(tenants.id, tenant.id));
+    if (change.identityCheck !== undefined)
+      await tx.update(tenants).set({ identityCheck: change.identityCheck }).where(eq(tenants.id, tenant.id));
     if (change.defaultDepartment !== undefined)
       await tx.update(tenants).set({ defaultDepartment: change.defaultDepartment }).where(eq(tenants.id, tenant.id));
     if (change.authToken !== undefined)

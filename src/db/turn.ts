@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { AlertSpec } from '../contract/ai';
 import type { AiFailureAlertInput } from '../contract/pipeline';
+import type { IdentityCheck } from '../contract/statuses';
 import type { MediaItem } from '../contract/types';
 import { childSpan } from '../domain/trace';
 import { raiseAlerts } from './alerts';
@@ -23,8 +24,22 @@ export interface TurnContext {
   defaultDepartment: string;
   /** Hybrid mode is on for this conversation (its department's setting, else the tenant's): replies become drafts. */
   hybrid: boolean;
-  /** The campaign message the customer may be answering (sent within the causal window), if any. */
-  campaign: { body: string; kind: string; name: string; debt: number | null; due: string | null } | null;
+  /** Issue 23 E: the tenant's identity check, and when this conversation's contact passed it (null: not yet). */
+  identityCheck: IdentityCheck;
+  identityConfirmedAt: string | null;
+  /**
+   * The campaign message the customer may be answering (sent within the causal window), if any, with the target's
+   * identity data (document, variables) for the identity check: never put in a prompt, a payload or a log.
+   */
+  campaign: {
+    body: string;
+    kind: string;
+    name: string;
+    debt: number | null;
+    due: string | null;
+    document: string | null;
+    variables: Record<string, string> | null;
+  } | null;
   prompt: { versionId: string; version: string; content: string } | null;
   /** The messages a prompt may show (with text, not failed, newer than the summary), newest first. */
   history: { direction: 'inbound' | 'outbound'; body: string; media: MediaItem[] }[];
@@ -86,12 +101,13 @@ export async function loadTurnContext(
     conv as (
       select c.assistant_type as "assistantType", c.summary, c.summarized_until as "summarizedUntil",
         c.contact_id as "contactId", t.locale as "tenantLocale", t.default_department as "defaultDepartment",
+        t.identity_check as "identityCheck", c.identity_confirmed_at as "identityConfirmedAt",
         ${hybridEnabledFor({ tenantId: sql.raw('c.tenant_id'), department: sql.raw('coalesce(c.department, t.default_department)') })} as hybrid
       from conversations c join tenants t on t.id = c.tenant_id
       where c.id = ${input.conversationId}
     ),
     camp as (
-      select m.body, k.kind, k.name, ct.debt_amount_cents as debt, ct.due_date::text as due
+      select m.body, k.kind, k.name, ct.debt_amount_cents as debt, ct.due_date::text as due, ct.document, ct.variables
       from campaign_targets ct
       join campaigns k on k.id = ct.campaign_id
       join messages m on m.id = ct.last_message_id
@@ -131,6 +147,8 @@ export async function loadTurnContext(
     contactId: row.conv.contactId,
     tenantLocale: row.conv.tenantLocale,
     defaultDepartment: row.conv.defaultDepartment,
+    identityCheck: row.conv.identityCheck,
+    identityConfirmedAt: row.conv.identityConfirmedAt,
     hybrid: row.conv.hybrid === true,
     campaign: row.camp,
     prompt: row.prompt,
@@ -145,7 +163,34 @@ interface TurnConv {
   contactId: string;
   tenantLocale: string;
   defaultDepartment: string;
+  identityCheck: IdentityCheck;
+  identityConfirmedAt: string | null;
   hybrid: boolean | null;
+}
+
+/** Issue 23 E: the contact passed the identity check in this conversation (the first confirmation stands). */
+export async function confirmIdentity(db: Database, conversationId: string): Promise<void> {
+  await db.execute(sql`
+    update conversations set identity_confirmed_at = now(), updated_at = now()
+    where id = ${conversationId} and identity_confirmed_at is null`);
+}
+
+/**
+ * Issue 23 E: may a debt-bearing template go to this contact? Yes when the tenant's check is off or the contact
+ * confirmed their identity in the conversation the message belongs to (none: not confirmed).
+ */
+export async function debtDisclosureAllowed(
+  db: Database,
+  input: { tenantId: string; conversationId: string | null },
+): Promise<{ allowed: boolean; method: IdentityCheck; locale: string }> {
+  const rows = await db.execute<{ method: IdentityCheck; locale: string; confirmed: boolean }>(sql`
+    select t.identity_check as method, t.locale,
+      exists (select 1 from conversations c where c.id = ${input.conversationId}::uuid and c.tenant_id = t.id
+        and c.identity_confirmed_at is not null) as confirmed
+    from tenants t where t.id = ${input.tenantId}`);
+  const row = rows[0];
+  if (!row) return { allowed: false, method: 'cpf-last-digits', locale: 'pt-BR' };
+  return { allowed: row.method === 'off' || row.confirmed, method: row.method, locale: row.locale };
 }
 interface TurnPrompt {
   versionId: string;

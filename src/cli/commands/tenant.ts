@@ -1,3 +1,4 @@
+import { IDENTITY_CHECKS, type IdentityCheck } from '../../contract/statuses';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
@@ -33,6 +34,7 @@ async function readToken(value: string): Promise<string> {
 
 function printTenant(t: TenantDetails) {
   console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}, handoffs default to ${t.defaultDepartment}`);
+  console.log(`  identity check before debt details: ${t.identityCheck}`);
   const tenantWide = t.hybrid.find((h) => h.department === null);
   const departments = t.hybrid.filter((h) => h.department !== null);
   if (tenantWide || departments.length > 0)
@@ -180,12 +182,17 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--hybrid <on|off>', 'hybrid mode: the AI drafts replies and an agent sends, edits or rejects them')
     .option('--department <name>', 'with --hybrid: only this department (overrides the tenant-wide setting)')
     .option('--default-department <name>', 'where handoffs go when the AI names no department (default support)')
+    .option(
+      '--identity-check <method>',
+      `what a contact must confirm before the AI or a template discloses a debt: ${IDENTITY_CHECKS.join('|')} (default cpf-last-digits)`,
+    )
     .action(
       async (
         slug: string,
         o: {
           name?: string;
           defaultDepartment?: string;
+          identityCheck?: string;
           addNumber: string[];
           removeNumber: string[];
           rotateAuthToken?: string;
@@ -208,8 +215,11 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           throw new CliError('the auth token must be 16–128 letters and digits (Twilio tokens are 32 hex digits)');
         if (o.defaultDepartment !== undefined && !/^[a-z][a-z0-9_-]{0,39}$/.test(o.defaultDepartment))
           throw new CliError('--default-department: lowercase letters, digits, - and _, at most 40');
+        if (o.identityCheck !== undefined && !(IDENTITY_CHECKS as readonly string[]).includes(o.identityCheck))
+          throw new CliError(`--identity-check takes ${IDENTITY_CHECKS.join(', ')}`);
         if (
           o.name === undefined &&
+          o.identityCheck === undefined &&
           o.defaultDepartment === undefined &&
           addNumbers.length === 0 &&
           removeNumbers.length === 0 &&
@@ -217,7 +227,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           hybrid === undefined
         ) {
           throw new CliError(
-            'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token or --hybrid',
+            'nothing to change: give --name, --default-department, --identity-check, --add-number, --remove-number, --rotate-auth-token or --hybrid',
           );
         }
         const database = await ctx().database();
@@ -225,6 +235,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           const details = await updateTenant(database.db, slug, {
             name: o.name,
             defaultDepartment: o.defaultDepartment,
+            identityCheck: o.identityCheck as IdentityCheck | undefined,
             addNumbers,
             removeNumbers,
             authToken,
