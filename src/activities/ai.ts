@@ -28,6 +28,7 @@ import { childSpan } from '../domain/trace';
 import { AiError, type AiChatMessage } from '../integrations/ai';
 import { safetyIdentifier } from '../secrets/safety-identifier';
 import type { ActivityDeps } from './deps';
+import { readBurstMedia } from './media-reading';
 import type { AiAction, AiTurnOutput } from '../contract/ai';
 import type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
 export type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
@@ -191,6 +192,8 @@ export function createAiActivities(deps: ActivityDeps) {
         };
       }
       const { prompt } = context;
+      // Issue 23 C: the burst's voice notes and images as text, before the prompt is built.
+      const mediaRead = await readBurstMedia(deps, input.tenantId, context, context.tenantLocale);
       const identity = identityGate(context);
       if (identity.result === 'confirmed') await confirmIdentity(db, input.conversationId);
       const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale, identity);
@@ -291,6 +294,7 @@ export function createAiActivities(deps: ActivityDeps) {
             action: response.action,
             ...(response.ignoredToolCalls ? { ignoredToolCalls: response.ignoredToolCalls } : {}),
             ...identityRecord,
+            ...(mediaRead ? { media: mediaRead } : {}),
           },
           promptTokens: response.usage?.promptTokens ?? null,
           completionTokens: response.usage?.completionTokens ?? null,

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGliteServer } from './pglite-server';
 
 export interface EmbeddedPostgres {
@@ -15,7 +16,8 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string, port = 0): Promise<EmbeddedPostgres> {
   const dir = path.resolve(dataDir);
   await fs.mkdir(dir, { recursive: true });
-  const db = await PGlite.create({ dataDir: dir });
+  // pg_trgm: the knowledge base's trigram similarity (issue 23 D), as on a server Postgres with contrib.
+  const db = await PGlite.create({ dataDir: dir, extensions: { pg_trgm } });
   const server = new PGliteServer(db);
   const address = await server.listen(port);
   return {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  customType,
   bigint,
   bigserial,
   boolean,
@@ -963,4 +964,49 @@ export const suggestedResponses = pgTable(
       .on(t.tenantId, t.createdAt)
       .where(sql`outcome is null`),
   ],
+);
+
+/** Postgres full-text vector (drizzle has no built-in type for it). */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/** Issue 23 D: a tenant's knowledge base article (Markdown), cut into passages for retrieval. */
+export const kbArticles = pgTable(
+  'kb_articles',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** Stable name (from the file name): what a reply cites and `kb remove` takes. */
+    slug: text('slug').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('kb_articles_tenant_slug_uq').on(t.tenantId, t.slug)],
+);
+
+/**
+ * One retrievable passage: Portuguese full-text (generated tsvector, GIN) and, when pg_trgm exists, trigram
+ * similarity (GIN, created in the migration); `embedding` when an embeddings model is configured (cosine in SQL).
+ */
+export const kbPassages = pgTable(
+  'kb_passages',
+  {
+    id: id(),
+    articleId: uuid('article_id')
+      .notNull()
+      .references(() => kbArticles.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    position: integer('position').notNull(),
+    content: text('content').notNull(),
+    tsv: tsvector('tsv')
+      .notNull()
+      .generatedAlwaysAs(sql`to_tsvector('portuguese', content)`),
+    embedding: doublePrecision('embedding').array(),
+  },
+  (t) => [index('kb_passages_tenant_idx').on(t.tenantId), index('kb_passages_tsv_idx').using('gin', t.tsv)],
 );

@@ -42,7 +42,7 @@ export interface TurnContext {
   } | null;
   prompt: { versionId: string; version: string; content: string } | null;
   /** The messages a prompt may show (with text, not failed, newer than the summary), newest first. */
-  history: { direction: 'inbound' | 'outbound'; body: string; media: MediaItem[] }[];
+  history: { id: string; direction: 'inbound' | 'outbound'; body: string; media: MediaItem[] }[];
   /**
    * This very turn (same conversation, correlation id and messages) already has a stored answer: a local activity
    * re-run after a lost workflow task, or a retry after the result was stored. The caller returns it as it is.
@@ -135,7 +135,7 @@ export async function loadTurnContext(
     )
     select (select row_to_json(conv) from conv) as conv, (select row_to_json(camp) from camp) as camp,
       (select row_to_json(prompt) from prompt) as prompt, (select row_to_json(prior) from prior) as prior,
-      (select coalesce(json_agg(json_build_object('direction', direction, 'body', body, 'media', media)
+      (select coalesce(json_agg(json_build_object('id', id, 'direction', direction, 'body', body, 'media', media)
         order by created_at desc, id desc), '[]'::json) from hist) as hist`);
   const row = rows[0];
   if (!row?.conv) return null;
@@ -168,6 +168,11 @@ interface TurnConv {
   hybrid: boolean | null;
 }
 
+/** Issue 23 C: a message's media with what the model heard or saw, stored with it (retention and erasure blank it). */
+export async function recordMediaText(db: Database, messageId: string, media: MediaItem[]): Promise<void> {
+  await db.execute(sql`update messages set media = ${JSON.stringify(media)}::jsonb where id = ${messageId}`);
+}
+
 /** Issue 23 E: the contact passed the identity check in this conversation (the first confirmation stands). */
 export async function confirmIdentity(db: Database, conversationId: string): Promise<void> {
   await db.execute(sql`
@@ -176,21 +181,25 @@ export async function confirmIdentity(db: Database, conversationId: string): Pro
 }
 
 /**
- * Issue 23 E: may a debt-bearing template go to this contact? Yes when the tenant's check is off or the contact
- * confirmed their identity in the conversation the message belongs to (none: not confirmed).
+ * Issue 23 E: may a debt-bearing template go to this contact? Yes when the tenant's check is off, when the contact
+ * confirmed their identity in the conversation the message belongs to, or when we hold no debt of theirs (no
+ * collection target: a promise they made on their own quotes only what they said).
  */
 export async function debtDisclosureAllowed(
   db: Database,
-  input: { tenantId: string; conversationId: string | null },
+  input: { tenantId: string; contactId: string; conversationId: string | null },
 ): Promise<{ allowed: boolean; method: IdentityCheck; locale: string }> {
-  const rows = await db.execute<{ method: IdentityCheck; locale: string; confirmed: boolean }>(sql`
+  const rows = await db.execute<{ method: IdentityCheck; locale: string; confirmed: boolean; debtor: boolean }>(sql`
     select t.identity_check as method, t.locale,
       exists (select 1 from conversations c where c.id = ${input.conversationId}::uuid and c.tenant_id = t.id
-        and c.identity_confirmed_at is not null) as confirmed
+        and c.identity_confirmed_at is not null) as confirmed,
+      exists (select 1 from campaign_targets ct join campaigns k on k.id = ct.campaign_id
+        where ct.contact_id = ${input.contactId} and ct.tenant_id = t.id
+          and (k.kind = 'collection' or ct.debt_amount_cents is not null)) as debtor
     from tenants t where t.id = ${input.tenantId}`);
   const row = rows[0];
   if (!row) return { allowed: false, method: 'cpf-last-digits', locale: 'pt-BR' };
-  return { allowed: row.method === 'off' || row.confirmed, method: row.method, locale: row.locale };
+  return { allowed: row.method === 'off' || row.confirmed || !row.debtor, method: row.method, locale: row.locale };
 }
 interface TurnPrompt {
   versionId: string;

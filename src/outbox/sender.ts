@@ -403,14 +403,15 @@ export function createOutboundSender(deps: ActivityDeps) {
 
   /**
    * Issue 23 E, one gate for every sender: a template that quotes a debt (promise confirmation, reminder…) goes out
-   * as `identity_request` unless the tenant's identity check is off or the contact confirmed their identity in the
-   * conversation the message belongs to. Costs a statement only for those templates. The caller may have decided
+   * as `identity_request` to a contact we hold a debt of (a collection target) unless the tenant's identity check
+   * is off or the contact confirmed their identity in the conversation the message belongs to. Costs a statement only for those templates. The caller may have decided
    * already (campaigns and promise notices, which know their context): `debtDisclosure` then stands.
    */
   async function withDisclosureRule(input: SendMessageInput): Promise<SendMessageInput> {
     if (!input.template || !DEBT_TEMPLATE_KEYS.has(input.template.key) || input.resend) return input;
     const rule = await debtDisclosureAllowed(db, {
       tenantId: input.tenantId,
+      contactId: input.contactId,
       conversationId: input.debtDisclosureConversationId ?? input.conversationId,
     });
     if (rule.allowed || rule.method === 'off') return input;
