@@ -47,6 +47,7 @@ import { startFakeOpenAi } from '../test/support/fake-openai';
 import { startFakeTwilio } from '../test/support/fake-twilio';
 import { benchCli } from './cli-start';
 import { benchCluster } from './cluster';
+import { benchKb } from './kb';
 import { watchReplies } from './drive';
 import { record, writeJson } from './figures';
 import { benchInbound } from './inbound';
@@ -57,9 +58,9 @@ import { benchDevServer, benchThroughput, DEV_SERVER_CANDIDATES, parseDevFlags }
 const PUBLIC = 'https://bench.example.test';
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
-const GROUPS = ['inbound', 'throughput', 'cli', 'campaign', 'curve', 'devserver', 'cluster'] as const;
+const GROUPS = ['inbound', 'throughput', 'cli', 'campaign', 'curve', 'devserver', 'cluster', 'kb'] as const;
 type Group = (typeof GROUPS)[number];
-const DEFAULT_GROUPS: Group[] = ['inbound', 'throughput', 'cli', 'campaign'];
+const DEFAULT_GROUPS: Group[] = ['inbound', 'throughput', 'cli', 'campaign', 'kb'];
 
 function parseArgs(argv: string[]) {
   const groups: Group[] = [];
@@ -106,7 +107,9 @@ async function main() {
   const print = (line: string) => console.log(line);
   console.log(`Causeway bench: Node ${process.version}, ${os.cpus().length} cores; groups ${args.groups.join(', ')}\n`);
   if (run('cli')) await benchCli(print);
-  if (!args.groups.some((g) => g !== 'cli' && g !== 'cluster')) {
+  // Issue 23 D: retrieval quality needs only Postgres (no Temporal).
+  if (run('kb')) await benchKb(env, print);
+  if (!args.groups.some((g) => g !== 'cli' && g !== 'cluster' && g !== 'kb')) {
     if (run('cluster')) await benchCluster(env, print);
     if (args.json) writeJson(args.json, args.groups);
     return;

@@ -29,6 +29,8 @@ import { AiError, type AiChatMessage } from '../integrations/ai';
 import { safetyIdentifier } from '../secrets/safety-identifier';
 import type { ActivityDeps } from './deps';
 import { readBurstMedia } from './media-reading';
+import { isMatch, searchPassages, type KbHit } from '../db/kb';
+import { KB_PASSAGES_PER_TURN } from '../domain/kb';
 import type { AiAction, AiTurnOutput } from '../contract/ai';
 import type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
 export type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
@@ -74,6 +76,45 @@ function campaignNote(row: NonNullable<TurnContext['campaign']>, locale: string,
   if (identity.result === 'confirmed')
     lines.push('The customer has just confirmed their identity: thank them briefly.');
   return { kind: row.kind, note: lines.join('\n') };
+}
+
+/** The burst's own words (history is newest first, the burst is what came after our last message). */
+function burstText(context: TurnContext): string {
+  const outbound = context.history.findIndex((m) => m.direction === 'outbound');
+  return context.history
+    .slice(0, outbound === -1 ? undefined : outbound)
+    .reverse()
+    .map((m) => messageTextForAi(m))
+    .join('\n')
+    .trim();
+}
+
+async function retrieveKnowledge(db: Database, tenantId: string, context: TurnContext) {
+  const query = burstText(context).slice(0, 1000);
+  if (!query) return null;
+  const hits = await searchPassages(db, { tenantId, question: query, limit: KB_PASSAGES_PER_TURN });
+  return { query, hits: hits.filter(isMatch) };
+}
+
+function knowledgeNote(hits: KbHit[]): string {
+  if (hits.length === 0)
+    return 'The knowledge base has nothing on this question: do not invent facts about products, prices, plans or policies; offer a human (wants_human) when the customer needs them. Set sources to [].';
+  return [
+    'Knowledge base passages (the only facts about products, plans, prices and policies you may state). When you use one, put its article id (in brackets) in sources; otherwise set sources to [].',
+    ...hits.map((h) => `[${h.slug}] ${h.content}`),
+  ].join('\n');
+}
+
+/** What ai_results keeps of retrieval: the question, the passages given, whether it was a gap, the articles cited. */
+function knowledgeRecord(k: { query: string; hits: KbHit[] }, sources: string[] | undefined) {
+  const given = new Set(k.hits.map((h) => h.slug));
+  return {
+    query: k.query,
+    passages: k.hits.map((h) => ({ id: h.passageId, article: h.slug, score: Math.round(h.score * 1000) / 1000 })),
+    gap: k.hits.length === 0,
+    // Only articles that were given count as cited: a model naming another is not trusted.
+    cited: [...new Set((sources ?? []).filter((s) => given.has(s)))],
+  };
 }
 
 interface IdentityGate {
@@ -197,6 +238,8 @@ export function createAiActivities(deps: ActivityDeps) {
       const identity = identityGate(context);
       if (identity.result === 'confirmed') await confirmIdentity(db, input.conversationId);
       const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale, identity);
+      // Issue 23 D: the burst's question against the tenant's knowledge base; the top passages go to the prompt.
+      const knowledge = context.hasKnowledge ? await retrieveKnowledge(db, input.tenantId, context) : null;
       if (!prompt)
         throw ApplicationFailure.create({
           type: FailureType.NotFound,
@@ -208,6 +251,7 @@ export function createAiActivities(deps: ActivityDeps) {
         campaign?.note,
         context.summary ? `Summary of the earlier conversation:\n${context.summary}` : null,
         context.history.some((m) => m.media.length > 0) ? MEDIA_NOTE : null,
+        knowledge ? knowledgeNote(knowledge.hits) : null,
       ]
         .filter(Boolean)
         .join('\n\n');
@@ -295,6 +339,7 @@ export function createAiActivities(deps: ActivityDeps) {
             ...(response.ignoredToolCalls ? { ignoredToolCalls: response.ignoredToolCalls } : {}),
             ...identityRecord,
             ...(mediaRead ? { media: mediaRead } : {}),
+            ...(knowledge ? { kb: knowledgeRecord(knowledge, (response.output as AiTurnOutput | null)?.sources) } : {}),
           },
           promptTokens: response.usage?.promptTokens ?? null,
           completionTokens: response.usage?.completionTokens ?? null,

@@ -7,6 +7,7 @@ import { runWithTrace } from '../tracing/context';
 import { ApiError, errorResponse } from './errors';
 import type { AppDeps, AppEnv } from './context';
 import { adminRoutes } from './routes/admin';
+import { kbRoutes } from './routes/kb';
 import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
 import { consoleRoutes } from './console';
@@ -59,6 +60,7 @@ export function createApp(appDeps: AppDeps) {
   app.get('/metrics', async (c) => c.body(await renderMetrics(metrics), 200, { 'Content-Type': METRICS_CONTENT_TYPE }));
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
+  app.route('/api/admin/kb', kbRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   app.route('/api/conversations', draftRoutes(deps));
   app.route('/api', traceRoutes(deps));

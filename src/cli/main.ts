@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   temporal: async () => (await import('./commands/temporal')).registerTemporalCommands,
   contact: async () => (await import('./commands/contact')).registerContactCommands,
   prompt: async () => (await import('./commands/prompt')).registerPromptCommands,
+  kb: async () => (await import('./commands/kb')).registerKbCommands,
 };
 const named = process.argv[2];
 const loaders =

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from './client';
 import { kbArticles, kbPassages } from './schema';
-import { KB_MATCH_THRESHOLD } from '../domain/kb';
+import { KB_TRIGRAM_MATCH } from '../domain/kb';
 
 export type KbHit = {
   passageId: string;
@@ -10,6 +10,10 @@ export type KbHit = {
   title: string;
   content: string;
   score: number;
+  /** The full-text part of the score (0: no word of the question, stemmed, is in the passage). */
+  lexical: number;
+  /** Trigram word similarity (0 without pg_trgm). */
+  trigram: number;
 };
 
 /** Adds or replaces (same slug) an article and its passages in one transaction. */
@@ -94,21 +98,25 @@ export async function searchPassages(
       select nullif(array_to_string(tsvector_to_array(to_tsvector('portuguese', ${input.question})), ' | '), '') as terms
     ),
     query as (select case when terms is null then null else to_tsquery('portuguese', terms) end as tsq from q),
-    scored as (
+    parts as (
       select p.id, p.article_id, p.content,
-        coalesce(ts_rank_cd(p.tsv, (select tsq from query), 1), 0) + 0.5 * ${similarity} + ${cosine} as score
+        coalesce(ts_rank_cd(p.tsv, (select tsq from query), 1), 0) as lexical, ${similarity} as trigram,
+        ${cosine} as cosine
       from kb_passages p
       where p.tenant_id = ${input.tenantId}
     ),
+    scored as (select *, lexical + 0.5 * trigram + cosine as score from parts),
     best as (
-      select distinct on (article_id) id, article_id, content, score from scored order by article_id, score desc
+      select distinct on (article_id) id, article_id, content, score, lexical, trigram
+      from scored order by article_id, score desc
     )
-    select b.id as "passageId", b.article_id as "articleId", a.slug, a.title, b.content, b.score::float8 as score
+    select b.id as "passageId", b.article_id as "articleId", a.slug, a.title, b.content, b.score::float8 as score,
+      b.lexical::float8 as lexical, b.trigram::float8 as trigram
     from best b join kb_articles a on a.id = b.article_id
     where b.score > 0
     order by b.score desc
     limit ${input.limit}`);
-  return rows.map((r) => ({ ...r, score: Number(r.score) }));
+  return rows.map((r) => ({ ...r, score: Number(r.score), lexical: Number(r.lexical), trigram: Number(r.trigram) }));
 }
 
 /**
@@ -126,4 +134,8 @@ export async function knowledgeGaps(db: DbOrTx, tenantId: string, options: { sin
     limit ${options.limit}`);
 }
 
-export const isGap = (hits: KbHit[]) => (hits[0]?.score ?? 0) < KB_MATCH_THRESHOLD;
+/**
+ * A passage answers the question when they share a (stemmed) word, or when they are very close in spelling (typos):
+ * trigram similarity alone rates any short text against any passage around 0.1–0.3, so it cannot decide a match.
+ */
+export const isMatch = (hit: KbHit) => hit.lexical > 0 || hit.trigram >= KB_TRIGRAM_MATCH;

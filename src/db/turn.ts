@@ -27,6 +27,8 @@ export interface TurnContext {
   /** Issue 23 E: the tenant's identity check, and when this conversation's contact passed it (null: not yet). */
   identityCheck: IdentityCheck;
   identityConfirmedAt: string | null;
+  /** Issue 23 D: the tenant has knowledge base articles (else retrieval is skipped: no statement spent). */
+  hasKnowledge: boolean;
   /**
    * The campaign message the customer may be answering (sent within the causal window), if any, with the target's
    * identity data (document, variables) for the identity check: never put in a prompt, a payload or a log.
@@ -102,6 +104,7 @@ export async function loadTurnContext(
       select c.assistant_type as "assistantType", c.summary, c.summarized_until as "summarizedUntil",
         c.contact_id as "contactId", t.locale as "tenantLocale", t.default_department as "defaultDepartment",
         t.identity_check as "identityCheck", c.identity_confirmed_at as "identityConfirmedAt",
+        exists (select 1 from kb_articles k where k.tenant_id = t.id) as "hasKnowledge",
         ${hybridEnabledFor({ tenantId: sql.raw('c.tenant_id'), department: sql.raw('coalesce(c.department, t.default_department)') })} as hybrid
       from conversations c join tenants t on t.id = c.tenant_id
       where c.id = ${input.conversationId}
@@ -149,6 +152,7 @@ export async function loadTurnContext(
     defaultDepartment: row.conv.defaultDepartment,
     identityCheck: row.conv.identityCheck,
     identityConfirmedAt: row.conv.identityConfirmedAt,
+    hasKnowledge: row.conv.hasKnowledge === true,
     hybrid: row.conv.hybrid === true,
     campaign: row.camp,
     prompt: row.prompt,
@@ -165,6 +169,7 @@ interface TurnConv {
   defaultDepartment: string;
   identityCheck: IdentityCheck;
   identityConfirmedAt: string | null;
+  hasKnowledge: boolean | null;
   hybrid: boolean | null;
 }
 

@@ -59,5 +59,22 @@ export function articleSlug(fileName: string): string {
     .slice(0, 80);
 }
 
-/** Below this score no passage is a good match: the question is a knowledge gap (listed for admins). */
-export const KB_MATCH_THRESHOLD = 0.05;
+/** Trigram word similarity at which a passage matches without sharing a stemmed word (typos); below: a gap. */
+export const KB_TRIGRAM_MATCH = 0.5;
+
+/** Passages given to one turn (their articles' ids are what a reply cites). */
+export const KB_PASSAGES_PER_TURN = 3;
+
+export class KbInputError extends Error {
+  override readonly name = 'KbInputError';
+}
+
+/** An article as `kb add` and the API take it: a Markdown file's name and text, checked and cut into passages. */
+export function articleFromFile(fileName: string, markdown: string, slugOverride?: string) {
+  const slug = slugOverride ?? articleSlug(fileName.split(/[\\/]/).pop() ?? fileName);
+  if (!/^[a-z0-9][a-z0-9-]{0,79}$/.test(slug)) throw new KbInputError(`invalid article id "${slug}" (a-z, 0-9 and -)`);
+  if (Buffer.byteLength(markdown) > 200_000) throw new KbInputError('an article is at most 200 KB of Markdown');
+  const parsed = parseArticle(markdown, slug);
+  if (parsed.passages.length === 0) throw new KbInputError('the article has no text');
+  return { slug, title: parsed.title.slice(0, 200), body: markdown, passages: parsed.passages };
+}

@@ -19,6 +19,8 @@ export const aiTurnOutputSchema: z.ZodType<AiTurnOutput> = z.object({
   urgency: z.enum(['low', 'medium', 'high', 'critical']),
   confidence: z.number().min(0).max(1),
   wants_human: z.boolean(),
+  // Required in the schema sent (strict mode lists every property); tolerated when absent from other responders.
+  sources: z.array(z.string().max(100)).max(5).optional(),
 });
 
 /** Arguments of the register_promise tool, validated wherever a model produced them. */
