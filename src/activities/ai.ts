@@ -339,7 +339,7 @@ export function createAiActivities(deps: ActivityDeps) {
             ...(response.ignoredToolCalls ? { ignoredToolCalls: response.ignoredToolCalls } : {}),
             ...identityRecord,
             ...(mediaRead ? { media: mediaRead } : {}),
-            ...(knowledge ? { kb: knowledgeRecord(knowledge, (response.output as AiTurnOutput | null)?.sources) } : {}),
+            ...(knowledge ? { kb: knowledgeRecord(knowledge, (response.output)?.sources) } : {}),
           },
           promptTokens: response.usage?.promptTokens ?? null,
           completionTokens: response.usage?.completionTokens ?? null,
