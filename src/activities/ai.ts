@@ -117,6 +117,16 @@ function knowledgeRecord(k: { query: string; hits: KbHit[] }, sources: string[] 
   };
 }
 
+/** The structured turn of an identity request that replaced a tool-only answer (a deferred promise). */
+const IDENTITY_TURN: AiTurnOutput = {
+  reply: '',
+  intent: 'identity_check',
+  sentiment: 'neutral',
+  urgency: 'low',
+  confidence: 1,
+  wants_human: false,
+};
+
 interface IdentityGate {
   /** Debt details are kept from the prompt and the reply (check on, campaign context, not confirmed). */
   withheld: boolean;
@@ -298,13 +308,7 @@ export function createAiActivities(deps: ActivityDeps) {
             ...response,
             action: { type: 'reply' } as const,
             output: {
-              ...(response.output ?? {
-                intent: 'identity_check',
-                sentiment: 'neutral',
-                urgency: 'low',
-                confidence: 1,
-                wants_human: false,
-              }),
+              ...(response.output ?? IDENTITY_TURN),
               reply: ask,
             },
           };
@@ -324,6 +328,7 @@ export function createAiActivities(deps: ActivityDeps) {
               },
             }
           : {};
+      const citedSources: string[] = response.output?.sources ?? [];
       const turnAlerts = response.output ? alertsForTurn(response.output) : [];
       // One statement: the ai_results row, its alerts and the ai.called / alert.raised events.
       const aiResultId = await recordAiResult(
@@ -339,7 +344,7 @@ export function createAiActivities(deps: ActivityDeps) {
             ...(response.ignoredToolCalls ? { ignoredToolCalls: response.ignoredToolCalls } : {}),
             ...identityRecord,
             ...(mediaRead ? { media: mediaRead } : {}),
-            ...(knowledge ? { kb: knowledgeRecord(knowledge, (response.output)?.sources) } : {}),
+            ...(knowledge ? { kb: knowledgeRecord(knowledge, citedSources) } : {}),
           },
           promptTokens: response.usage?.promptTokens ?? null,
           completionTokens: response.usage?.completionTokens ?? null,
