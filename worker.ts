@@ -14,6 +14,8 @@ import { dbFailureActivityInterceptor } from './src/activities/db-failures';
 import { startTelemetry } from './src/tracing/telemetry';
 import type { AiResponder } from './src/integrations/ai';
 import { createOpenAiResponder } from './src/integrations/openai-responder';
+import { chooseAiProvider } from './src/config/ai-provider';
+import { createMediaUnderstanding } from './src/integrations/media-understanding';
 import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
 import { createLedgerPaymentChecker, type PaymentChecker } from './src/integrations/payments';
@@ -39,17 +41,40 @@ export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('./src/workflows
 /** The AI call's own timeout, below the generateReply activity's 30 s start-to-close. */
 const AI_TIMEOUT_MS = 20_000;
 const TWILIO_TIMEOUT_MS = 15_000;
+/** Fetching and reading one attachment, inside the turn's 30 s with the model's own call. */
+const MEDIA_TIMEOUT_MS = 8_000;
 
-export function createAiResponder(env: Env): AiResponder {
-  return env.OPENAI_API_KEY
+/** The responder AI_PROVIDER / OPENAI_API_KEY choose; throws AiProviderError when production has no key. */
+export function createAiResponder(env: Env, log?: Logger): AiResponder {
+  const { provider, warning } = chooseAiProvider(env);
+  if (warning) log?.warn(warning);
+  return provider === 'openai'
     ? createOpenAiResponder({
-        apiKey: env.OPENAI_API_KEY,
+        apiKey: env.OPENAI_API_KEY!,
         baseURL: env.OPENAI_BASE_URL,
         model: env.OPENAI_MODEL,
         timeoutMs: AI_TIMEOUT_MS,
-        maxOutputTokens: env.AI_MAX_OUTPUT_TOKENS,
+        maxCompletionTokens: env.AI_MAX_COMPLETION_TOKENS,
       })
     : createScriptedResponder();
+}
+
+/** Issue 23 C: voice notes and images through the OpenAI-compatible endpoint, when it has a model for them. */
+export function createMediaDeps(env: Env, ai: AiResponder): ActivityDeps['media'] {
+  if (ai.provider !== 'openai' || !env.OPENAI_API_KEY) return null;
+  if (!env.AI_TRANSCRIBE_MODEL && !env.AI_VISION_MODEL) return null;
+  return {
+    understanding: createMediaUnderstanding({
+      apiKey: env.OPENAI_API_KEY,
+      baseURL: env.OPENAI_BASE_URL,
+      transcribeModel: env.AI_TRANSCRIBE_MODEL,
+      visionModel: env.AI_VISION_MODEL,
+      timeoutMs: MEDIA_TIMEOUT_MS,
+    }),
+    maxBytes: env.AI_MEDIA_MAX_BYTES,
+    maxSeconds: env.AI_MEDIA_MAX_SECONDS,
+    twilioOrigins: [...new Set(['https://api.twilio.com', new URL(env.TWILIO_API_BASE_URL).origin])],
+  };
 }
 
 export interface WorkerWiring {
@@ -72,10 +97,12 @@ export interface WorkerWiring {
 /** The one place that builds activity dependencies and wires them into a Temporal worker. */
 export async function createWorker(w: WorkerWiring): Promise<Worker> {
   const metrics = w.metrics ?? createMetrics('worker');
+  const ai = w.ai ?? createAiResponder(w.env, w.log);
   const deps: ActivityDeps = {
     db: w.db,
     twilio: w.twilio ?? createTwilioGateway({ apiBaseUrl: w.env.TWILIO_API_BASE_URL, timeoutMs: TWILIO_TIMEOUT_MS }),
-    ai: instrumentAiResponder(w.ai ?? createAiResponder(w.env), metrics),
+    ai: instrumentAiResponder(ai, metrics),
+    media: createMediaDeps(w.env, ai),
     payments: w.payments ?? createLedgerPaymentChecker(w.db),
     temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE },
     config: {
@@ -177,6 +204,8 @@ async function main() {
   }
   setUpSecrets(env, log);
   const payloadKeys = resolvePayloadKeys(env, log, 'the worker');
+  // Before any connection: production without an AI key stops here with the reason (AiProviderError).
+  const ai = createAiResponder(env, log);
   const stopTelemetry = startTelemetry(env, log);
   const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
   // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
@@ -219,11 +248,12 @@ async function main() {
     log,
     metrics,
     payloadKeys,
+    ai,
   });
   log.info(
     {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
-      ai: env.OPENAI_API_KEY ? 'openai' : 'scripted',
+      ai: ai.provider,
       payloadKeyIds: payloadKeys?.map((k) => k.id) ?? null,
     },
     'worker started',

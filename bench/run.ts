@@ -49,6 +49,7 @@ import { startFakeOpenAi } from '../test/support/fake-openai';
 import { startFakeTwilio } from '../test/support/fake-twilio';
 import { benchCli } from './cli-start';
 import { benchCluster } from './cluster';
+import { benchKb } from './kb';
 import { watchReplies } from './drive';
 import { record, writeJson } from './figures';
 import { benchInbound } from './inbound';
@@ -73,9 +74,10 @@ const GROUPS = [
   'slowai',
   'idle',
   'reports',
+  'kb',
 ] as const;
 type Group = (typeof GROUPS)[number];
-const DEFAULT_GROUPS: Group[] = ['inbound', 'slowai', 'throughput', 'cli', 'campaign'];
+const DEFAULT_GROUPS: Group[] = ['inbound', 'slowai', 'throughput', 'cli', 'campaign', 'kb'];
 
 function parseArgs(argv: string[]) {
   const groups: Group[] = [];
@@ -126,7 +128,9 @@ async function main() {
   console.log(`Causeway bench: Node ${process.version}, ${os.cpus().length} cores; groups ${args.groups.join(', ')}\n`);
   if (run('cli')) await benchCli(print);
   if (run('reports')) await benchReports(env, print);
-  if (!args.groups.some((g) => g !== 'cli' && g !== 'cluster' && g !== 'reports')) {
+  // Issue 23 D: retrieval quality needs only Postgres (no Temporal).
+  if (run('kb')) await benchKb(env, print);
+  if (!args.groups.some((g) => g !== 'cli' && g !== 'cluster' && g !== 'reports' && g !== 'kb')) {
     if (run('cluster')) await benchCluster(env, print);
     if (args.json) writeJson(args.json, args.groups);
     return;

@@ -1,5 +1,6 @@
 // `npm start`: the whole service on this machine, offline, with embedded defaults.
 import { fileURLToPath } from 'node:url';
+import { chooseAiProvider } from './config/ai-provider';
 import { childProcessEnv, readEnvOrExit } from './config/env';
 import { bootstrapTenant } from './db/bootstrap';
 import { connectDatabase } from './db/connect';
@@ -21,6 +22,16 @@ const API_ENTRY = fileURLToPath(new URL('./api/server.ts', import.meta.url));
 
 const env = readEnvOrExit();
 const log = createLogger(env.LOG_LEVEL);
+// `npm start` without a key runs the offline scripted responder, on purpose and said aloud; production still refuses.
+const aiProvider = (() => {
+  try {
+    const chosen = env.AI_PROVIDER ?? (!env.OPENAI_API_KEY && env.NODE_ENV !== 'production' ? 'scripted' : undefined);
+    return chooseAiProvider({ ...env, AI_PROVIDER: chosen }, 'npm start').provider;
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+})();
 const stops: (() => Promise<unknown>)[] = [];
 
 /**
@@ -95,6 +106,7 @@ async function main() {
       PUBLIC_BASE_URL: env.PUBLIC_BASE_URL,
       CAUSEWAY_DATA_DIR: env.CAUSEWAY_DATA_DIR,
       CAUSEWAY_PAYLOAD_KEYS: formatPayloadKeys(payloadKeys),
+      AI_PROVIDER: aiProvider,
     }),
     log: log.child({ component: 'supervisor' }),
     // A child gets its own drain time (WORKER_SHUTDOWN_FORCE_AFTER) and a little more before it is killed.
@@ -125,7 +137,7 @@ async function main() {
     `  Status callback URL:                          ${env.PUBLIC_BASE_URL}/webhooks/twilio/status`,
     `  Temporal Web UI:                              ${webUiUrl ?? `(external Temporal at ${address})`}`,
     `  Payloads: AES-256-GCM, key ${payloadKeys[0]!.id}; to read them in the Web UI, sign in at ${codecEndpoint}/sign-in (SUPERVISOR or ADMIN key)`,
-    `  AI:      ${env.OPENAI_API_KEY ? `OpenAI-compatible endpoint, model ${env.OPENAI_MODEL}` : 'no OPENAI_API_KEY: offline scripted responder (keyword rules, not a model)'}`,
+    `  AI:      ${aiProvider === 'openai' ? `OpenAI-compatible endpoint, model ${env.OPENAI_MODEL}` : `${env.OPENAI_API_KEY ? 'AI_PROVIDER=scripted' : 'no OPENAI_API_KEY'}: runs the offline scripted responder (keyword rules, not a model); set OPENAI_API_KEY for the real assistant`}`,
     `  Twilio:  ${env.TWILIO_ACCOUNT_SID ? `live sends through ${env.TWILIO_API_BASE_URL}` : 'no credentials: demo tenant, outbound messages recorded as "simulated"'}`,
     '  Try it:  npx causeway simulate --body "Olá"',
     '',

@@ -6,6 +6,7 @@ import { loadSummaryContext, messagesToFold, recordSummary } from '../db/summary
 import { formatDate, formatMoney } from '../domain/money';
 import { safeError } from '../domain/safe-error';
 import {
+  confirmIdentity,
   loadTurnContext,
   raiseAiFailureAlert as raiseAiFailureAlertRows,
   recordAiResult,
@@ -16,10 +17,23 @@ import { alertsForTurn } from '../domain/alerts';
 import { promiseRefusal } from '../domain/promise-policy';
 import { raiseAlertOnce } from '../db/alerts';
 import { recordEvents } from '../db/events';
+import {
+  checkIdentity,
+  expectedIdentity,
+  identityPrompt,
+  identityReminder,
+  mentionsDebt,
+  type IdentityResult,
+} from '../domain/identity';
+import type { IdentityCheck } from '../contract/statuses';
 import { HISTORY_WINDOW } from '../domain/prompts';
 import { childSpan } from '../domain/trace';
 import { AiError, type AiChatMessage } from '../integrations/ai';
+import { safetyIdentifier } from '../secrets/safety-identifier';
 import type { ActivityDeps } from './deps';
+import { readBurstMedia } from './media-reading';
+import { isMatch, searchPassages, type KbHit } from '../db/kb';
+import { KB_PASSAGES_PER_TURN } from '../domain/kb';
 import type { AiAction, AiTurnOutput } from '../contract/ai';
 import type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
 export type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';
@@ -53,14 +67,103 @@ async function conversationContext(db: Database, conversationId: string) {
 /**
  * The campaign message the customer may be answering (sent to them within the causal window), so the assistant
  * knows what it said and, for collections, the amount and due date; a collection reply uses the collections prompt.
+ * Issue 23 E: before the contact confirmed their identity the note carries no debt detail at all (not the message,
+ * not the campaign's name, which may name the creditor): the model cannot leak what it was never given.
  */
-function campaignNote(row: NonNullable<TurnContext['campaign']>, locale: string) {
+function campaignNote(row: NonNullable<TurnContext['campaign']>, locale: string, identity: IdentityGate) {
+  if (identity.withheld) {
+    const lines = [
+      'The customer may be answering a message we sent them about their account.',
+      `IDENTITY NOT CONFIRMED: do not mention, confirm or deny any amount, creditor, due date, contract, document or other debt detail, even if the customer asks or states one. Ask them to confirm their identity by sending ${identityPrompt(identity.method, locale)}; do not say what the expected answer is.`,
+    ];
+    if (identity.result === 'mismatch')
+      lines.push('Their last answer did not match our records: say so kindly and ask once more.');
+    if (identity.result === 'no_data')
+      lines.push('We cannot check their identity here: offer to transfer them to a human agent.');
+    return { kind: row.kind, note: lines.join('\n') };
+  }
   const lines = [`The customer may be answering this message we sent them (campaign "${row.name}"): «${row.body}»`];
   if (row.debt !== null)
     lines.push(
       `Open amount: ${formatMoney(row.debt, locale)}${row.due ? `, due ${formatDate(row.due, locale)}` : ''}. When the customer commits to pay, call register_promise with the amount, date and method.`,
     );
+  if (identity.result === 'confirmed')
+    lines.push('The customer has just confirmed their identity: thank them briefly.');
   return { kind: row.kind, note: lines.join('\n') };
+}
+
+/** The burst's own words (history is newest first, the burst is what came after our last message). */
+function burstText(context: TurnContext): string {
+  const outbound = context.history.findIndex((m) => m.direction === 'outbound');
+  return context.history
+    .slice(0, outbound === -1 ? undefined : outbound)
+    .reverse()
+    .map((m) => messageTextForAi(m))
+    .join('\n')
+    .trim();
+}
+
+async function retrieveKnowledge(db: Database, tenantId: string, context: TurnContext) {
+  const query = burstText(context).slice(0, 1000);
+  if (!query) return null;
+  const hits = await searchPassages(db, { tenantId, question: query, limit: KB_PASSAGES_PER_TURN });
+  return { query, hits: hits.filter(isMatch) };
+}
+
+function knowledgeNote(hits: KbHit[]): string {
+  if (hits.length === 0)
+    return 'The knowledge base has nothing on this question: do not invent facts about products, prices, plans or policies; offer a human (wants_human) when the customer needs them. Set sources to [].';
+  return [
+    'Knowledge base passages (the only facts about products, plans, prices and policies you may state). When you use one, put its article id (in brackets) in sources; otherwise set sources to [].',
+    ...hits.map((h) => `[${h.slug}] ${h.content}`),
+  ].join('\n');
+}
+
+/** What ai_results keeps of retrieval: the question, the passages given, whether it was a gap, the articles cited. */
+function knowledgeRecord(k: { query: string; hits: KbHit[] }, sources: string[] | undefined) {
+  const given = new Set(k.hits.map((h) => h.slug));
+  return {
+    query: k.query,
+    passages: k.hits.map((h) => ({ id: h.passageId, article: h.slug, score: Math.round(h.score * 1000) / 1000 })),
+    gap: k.hits.length === 0,
+    // Only articles that were given count as cited: a model naming another is not trusted.
+    cited: [...new Set((sources ?? []).filter((s) => given.has(s)))],
+  };
+}
+
+/** The structured turn of an identity request that replaced a tool-only answer (a deferred promise). */
+const IDENTITY_TURN: AiTurnOutput = {
+  reply: '',
+  intent: 'identity_check',
+  sentiment: 'neutral',
+  urgency: 'low',
+  confidence: 1,
+  wants_human: false,
+};
+
+interface IdentityGate {
+  /** Debt details are kept from the prompt and the reply (check on, campaign context, not confirmed). */
+  withheld: boolean;
+  method: Exclude<IdentityCheck, 'off'>;
+  /** This turn's check (null: no check was needed, e.g. confirmed earlier, check off, no campaign). */
+  result: IdentityResult | null;
+}
+
+/**
+ * Issue 23 E, a deterministic pre-turn check: under the tenant's identity check, a collection context is disclosed
+ * only once the burst's own messages carry the right answer (last CPF digits or birth date of the target).
+ */
+function identityGate(context: TurnContext): IdentityGate {
+  const method = context.identityCheck === 'off' ? 'cpf-last-digits' : context.identityCheck;
+  const camp = context.campaign;
+  const applies =
+    context.identityCheck !== 'off' && camp !== null && (camp.kind === 'collection' || camp.debt !== null);
+  if (!applies || context.identityConfirmedAt) return { withheld: false, method, result: null };
+  // The customer's newest messages (history is newest first): everything before our last outbound one.
+  const outbound = context.history.findIndex((m) => m.direction === 'outbound');
+  const burst = context.history.slice(0, outbound === -1 ? undefined : outbound).map((m) => m.body);
+  const result = checkIdentity(method, expectedIdentity(method, camp), burst.join('\n'));
+  return { withheld: result !== 'confirmed', method, result };
 }
 
 export function createAiActivities(deps: ActivityDeps) {
@@ -89,16 +192,18 @@ export function createAiActivities(deps: ActivityDeps) {
         },
       ],
     );
-    const type =
-      aiError.kind === 'permanent'
-        ? FailureType.AiPermanent
-        : aiError.kind === 'unusable_output'
-          ? FailureType.AiUnusableOutput
-          : FailureType.AiRetryable;
+    const type = {
+      permanent: FailureType.AiPermanent,
+      unusable_output: FailureType.AiUnusableOutput,
+      retryable: FailureType.AiRetryable,
+      refusal: FailureType.AiRefused,
+      truncated: FailureType.AiTruncated,
+    }[aiError.kind];
     throw ApplicationFailure.create({
       type,
       message: aiError.message,
-      nonRetryable: aiError.kind === 'permanent',
+      // A refusal or a truncation would come back the same on a retry: the fallback goes out at once.
+      nonRetryable: aiError.kind === 'permanent' || aiError.kind === 'refusal' || aiError.kind === 'truncated',
       cause: aiError,
     });
   }
@@ -212,7 +317,13 @@ export function createAiActivities(deps: ActivityDeps) {
       const over = overBudget(context.budget);
       if (over) return budgetHandoff(input, context.defaultDepartment, over, span);
       const { prompt } = context;
-      const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale);
+      // Issue 23 C: the burst's voice notes and images as text, before the prompt is built.
+      const mediaRead = await readBurstMedia(deps, input.tenantId, context, context.tenantLocale);
+      const identity = identityGate(context);
+      if (identity.result === 'confirmed') await confirmIdentity(db, input.conversationId);
+      const campaign = context.campaign && campaignNote(context.campaign, context.tenantLocale, identity);
+      // Issue 23 D: the burst's question against the tenant's knowledge base; the top passages go to the prompt.
+      const knowledge = context.hasKnowledge ? await retrieveKnowledge(db, input.tenantId, context) : null;
       if (!prompt)
         throw ApplicationFailure.create({
           type: FailureType.NotFound,
@@ -224,6 +335,7 @@ export function createAiActivities(deps: ActivityDeps) {
         campaign?.note,
         context.summary ? `Summary of the earlier conversation:\n${context.summary}` : null,
         context.history.some((m) => m.media.length > 0) ? MEDIA_NOTE : null,
+        knowledge ? knowledgeNote(knowledge.hits) : null,
       ]
         .filter(Boolean)
         .join('\n\n');
@@ -248,6 +360,7 @@ export function createAiActivities(deps: ActivityDeps) {
           history: toChat([...context.history].reverse()),
           correlationId: input.correlationId,
           departments: context.departments,
+          safetyIdentifier: safetyIdentifier(input.tenantId, context.contactId),
         });
       } catch (error) {
         return recordFailure({ ...base, latencyMs: Math.round(performance.now() - started) }, error, span);
@@ -298,6 +411,39 @@ export function createAiActivities(deps: ActivityDeps) {
         const { defaulted: _defaulted, ...handoff } = response.action;
         response = { ...response, action: { ...handoff, department: context.defaultDepartment } };
       }
+      // Issue 23 E: the last guard. An unconfirmed contact gets no debt detail even if the model produced one (from
+      // the history or the customer's own words), and no promise is registered (its confirmation would quote it).
+      let identityGuard: string | null = null;
+      if (identity.withheld && context.campaign) {
+        const ask = identityReminder(identity.method, context.tenantLocale);
+        const debt = { amountCents: context.campaign.debt, due: context.campaign.due };
+        if (response.action.type === 'promise') {
+          identityGuard = 'promise_deferred';
+          response = {
+            ...response,
+            action: { type: 'reply' } as const,
+            output: {
+              ...(response.output ?? IDENTITY_TURN),
+              reply: ask,
+            },
+          };
+        } else if (response.output && mentionsDebt(response.output.reply, debt)) {
+          identityGuard = 'reply_replaced';
+          response = { ...response, output: { ...response.output, reply: ask } };
+        }
+      }
+      const identityRecord =
+        identity.result !== null || identity.withheld
+          ? {
+              identity: {
+                method: identity.method,
+                result: identity.result,
+                disclosed: !identity.withheld,
+                guard: identityGuard,
+              },
+            }
+          : {};
+      const citedSources: string[] = response.output?.sources ?? [];
       const turnAlerts = response.output ? alertsForTurn(response.output) : [];
       // One statement: the ai_results row, its alerts and the ai.called / alert.raised events.
       const aiResultId = await recordAiResult(
@@ -307,7 +453,14 @@ export function createAiActivities(deps: ActivityDeps) {
           model: response.model,
           status: 'ok',
           latencyMs,
-          output: { ...(response.output ?? {}), action: response.action },
+          output: {
+            ...(response.output ?? {}),
+            action: response.action,
+            ...(response.ignoredToolCalls ? { ignoredToolCalls: response.ignoredToolCalls } : {}),
+            ...identityRecord,
+            ...(mediaRead ? { media: mediaRead } : {}),
+            ...(knowledge ? { kb: knowledgeRecord(knowledge, citedSources) } : {}),
+          },
           promptTokens: response.usage?.promptTokens ?? null,
           completionTokens: response.usage?.completionTokens ?? null,
         },
@@ -373,7 +526,12 @@ export function createAiActivities(deps: ActivityDeps) {
       };
       let result;
       try {
-        result = await deps.ai.summarize({ previousSummary: context.summary, messages: toChat(older), correlationId });
+        result = await deps.ai.summarize({
+          previousSummary: context.summary,
+          messages: toChat(older),
+          correlationId,
+          safetyIdentifier: safetyIdentifier(input.tenantId, context.contactId),
+        });
       } catch (error) {
         return recordFailure(
           { ...base, latencyMs: Math.round(performance.now() - started) },

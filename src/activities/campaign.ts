@@ -1,3 +1,4 @@
+import { identityPrompt } from '../domain/identity';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import {
@@ -180,6 +181,9 @@ export function createCampaignActivities(deps: ActivityDeps) {
   ) {
     const c = row.campaign;
     const vars = variablesFor(target, row.locale, c.body);
+    // Issue 23 E: a collection campaign reaches a number, not yet a person: its message asks for identity and
+    // carries no debt (amount, due date, document, creditor) while the tenant's identity check is on.
+    const private_ = c.kind === 'collection' && row.identityCheck !== 'off';
     const outage = c.kind === 'outage' || c.kind === 'outage_resolution';
     const hooks: SendHooks = {
       beforeCall: () => gate.wait(c.sender, slotAt, slotIntervalMs(c.ratePerSecond), signal),
@@ -227,18 +231,25 @@ export function createCampaignActivities(deps: ActivityDeps) {
         from: c.sender,
         to: formatAddress(c.channel, target.phone),
         // The purpose picks the WhatsApp Content template used outside the contact's window (E).
-        ...(c.templateKey
-          ? { template: { key: c.templateKey, variables: vars } }
-          : {
-              body: renderTemplate(c.body ?? '', vars),
-              variables: vars,
-              purpose:
-                c.kind === 'outage'
-                  ? 'outage_notice'
-                  : c.kind === 'outage_resolution'
-                    ? 'outage_resolution'
-                    : 'broadcast',
-            }),
+        ...(private_ && row.identityCheck !== 'off'
+          ? {
+              template: {
+                key: 'identity_request',
+                variables: { name: vars.name, identity_prompt: identityPrompt(row.identityCheck, row.locale) },
+              },
+            }
+          : c.templateKey
+            ? { template: { key: c.templateKey, variables: vars } }
+            : {
+                body: renderTemplate(c.body ?? '', vars),
+                variables: vars,
+                purpose:
+                  c.kind === 'outage'
+                    ? 'outage_notice'
+                    : c.kind === 'outage_resolution'
+                      ? 'outage_resolution'
+                      : 'broadcast',
+              }),
         sentBy: 'system',
         correlationId: `campaign:${c.id}`,
         trace: childSpan(trace),

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { ConversationTiming } from '../contract/types';
 import type { Database } from '../db/client';
 import type { AiResponder } from '../integrations/ai';
+import type { MediaUnderstanding } from '../integrations/media-understanding';
 import type { TwilioGateway } from '../integrations/twilio-gateway';
 import type { PaymentChecker } from '../integrations/payments';
 import type { Logger } from '../logger';
@@ -40,6 +41,11 @@ export interface ActivityDeps {
   };
   log: Logger;
   clock: () => Date;
+  /**
+   * Issue 23 C: voice notes and images read by the model (null/absent: off, they stay `[audio 0:12]`, `[image]`).
+   * `twilioOrigins`: the only origins media is fetched from with a tenant's credentials.
+   */
+  media?: { understanding: MediaUnderstanding; maxBytes: number; maxSeconds: number; twilioOrigins: string[] } | null;
   /** The worker's series (sends, delivery statuses); tests may leave it out. */
   metrics?: Metrics;
 }

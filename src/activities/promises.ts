@@ -115,6 +115,8 @@ export function createPromiseActivities(deps: ActivityDeps) {
         from: p.sender,
         to: formatAddress(p.channel, row.phone),
         template: { key, variables: variablesOf(p, row.locale) },
+        // Issue 23 E: the amount is quoted only if the contact confirmed their identity in the promise's conversation.
+        debtDisclosureConversationId: p.conversationId,
         sentBy: 'system',
         correlationId: `promise:${p.id}`,
         trace: span,

@@ -10,6 +10,7 @@ import { apiRateLimit, boundedInput, DEFAULT_RATE_LIMITS, onPost, signInRateLimi
 import { metricsAuthorized } from '../observability/metrics-auth';
 import type { AppDeps, AppEnv } from './context';
 import { adminRoutes } from './routes/admin';
+import { kbRoutes } from './routes/kb';
 import { campaignRoutes } from './routes/campaigns';
 import { codecRoutes } from './routes/codec';
 import { consoleRoutes } from './console';
@@ -89,6 +90,7 @@ export function createApp(appDeps: AppDeps) {
   });
   app.route('/webhooks/twilio', twilioWebhookRoutes(deps));
   app.route('/api/conversations', conversationRoutes(deps));
+  app.route('/api/admin/kb', kbRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   app.route('/api/conversations', draftRoutes(deps));
   app.route('/api', deskRoutes(deps));

@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   why: async () => (await import('./commands/policy')).registerPolicyCommands,
   canned: async () => (await import('./commands/canned')).registerCannedCommands,
   report: async () => (await import('./commands/report')).registerReportCommands,
+  kb: async () => (await import('./commands/kb')).registerKbCommands,
 };
 const named = process.argv[2];
 const loaders =

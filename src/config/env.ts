@@ -41,6 +41,10 @@ const retention = (unset: string) =>
     .preprocess((v) => (v === '' || v === undefined ? unset : v), z.string())
     .transform((value, ctx) => (value === 'inherit' ? ('inherit' as const) : parseRetention(value, ctx)));
 
+/** A media model setting: `off` → null; unset → the default with OpenAI itself, null with another endpoint. */
+const mediaModel = (value: string | undefined, baseUrl: string | undefined, fallback: string): string | null =>
+  value === 'off' ? null : (value ?? (baseUrl ? null : fallback));
+
 const fields = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -118,10 +122,33 @@ const fields = z.object({
    * for a runaway. Per tenant: `causeway tenant update --ai-max-tokens-per-day`.
    */
   AI_MAX_TOKENS_PER_TENANT_DAY: z.coerce.number().int().min(1).default(5_000_000),
-  /** Issue 18 E: max_completion_tokens of every AI call (a reply is a few WhatsApp lines; the JSON adds little). */
-  AI_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(16).max(32_768).default(1024),
   /** Issue 18 E: a promise to pay may fall at most this many days ahead (per tenant: --promise-max-days). */
   PROMISE_MAX_DAYS_AHEAD: z.coerce.number().int().min(1).max(3650).default(60),
+  /**
+   * `openai` or `scripted` (the offline keyword responder). Unset: openai when OPENAI_API_KEY is set; else scripted
+   * under `npm start` and outside production, while production refuses to start (src/config/ai-provider.ts).
+   */
+  AI_PROVIDER: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['openai', 'scripted']).optional()),
+  /**
+   * Issue 23 C: the model that transcribes voice notes (`/v1/audio/transcriptions`) and the vision-capable chat model
+   * that describes images. Unset: on with OpenAI itself (no OPENAI_BASE_URL: gpt-4o-mini-transcribe and OPENAI_MODEL),
+   * off with another endpoint (it may not serve them); `off` turns one off.
+   */
+  AI_TRANSCRIBE_MODEL: optionalString,
+  AI_VISION_MODEL: optionalString,
+  /** Media larger than this (bytes) or voice notes longer than this are not sent to the model (their description stays). */
+  AI_MEDIA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
+  AI_MEDIA_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /**
+   * Upper bound on the tokens one AI answer may generate (OpenAI's max_completion_tokens, set on every call; issue 18
+   * E and 23 A): a reply is a few WhatsApp lines; an answer cut at the bound is not sent.
+   */
+  AI_MAX_COMPLETION_TOKENS: z.coerce.number().int().min(16).max(100_000).default(1024),
   MESSAGE_DEBOUNCE: duration('2s'),
   CONVERSATION_IDLE_AFTER: duration('10m'),
   CONVERSATION_CLOSE_AFTER: duration('30m'),
@@ -247,6 +274,8 @@ const schema = fields
           ? null
           : env.RETENTION_MESSAGE_BODIES
         : env.RETENTION_AI_TEXTS,
+    AI_TRANSCRIBE_MODEL: mediaModel(env.AI_TRANSCRIBE_MODEL, env.OPENAI_BASE_URL, 'gpt-4o-mini-transcribe'),
+    AI_VISION_MODEL: mediaModel(env.AI_VISION_MODEL, env.OPENAI_BASE_URL, env.OPENAI_MODEL),
     CACHE_DIR: path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'causeway'),
   }));
 

@@ -20,6 +20,8 @@ export interface AiTurnOutput {
   urgency: 'low' | 'medium' | 'high' | 'critical';
   confidence: number;
   wants_human: boolean;
+  /** Issue 23 D: ids of the knowledge base articles the reply used ([] or absent: none). */
+  sources?: string[];
 }
 
 /** What the turn asks the conversation to do besides replying (from a tool call or `wants_human`). */

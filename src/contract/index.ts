@@ -53,6 +53,10 @@ export const FailureType = {
   AiUnusableOutput: 'AiUnusableOutput',
   AiPermanent: 'AiPermanentError',
   AiRetryable: 'AiRetryableError',
+  /** The model refused (message.refusal) or its answer was filtered: not retried, the fallback goes out. */
+  AiRefused: 'AiRefused',
+  /** The answer was cut at max_completion_tokens (finish_reason length): not retried, the fallback goes out. */
+  AiTruncated: 'AiTruncated',
   NotFound: 'NotFound',
   StaleVersion: 'StaleVersion',
   InvalidState: 'InvalidState',

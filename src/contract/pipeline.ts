@@ -141,6 +141,11 @@ export interface SendMessageInput {
   mediaUrl?: string[];
   /** A system template (SystemTemplateKey) or a campaign's own template key, rendered in the tenant's locale. */
   template?: { key: string; variables?: Record<string, string> };
+  /**
+   * Issue 23 E: the conversation whose identity confirmation allows a debt-bearing template (a promise notice sent
+   * outside its conversation); default `conversationId`.
+   */
+  debtDisclosureConversationId?: string | null;
   sentBy: 'ai' | 'agent' | 'system';
   /** Agent messages go out under the agent's name and keep the agent's id. */
   author?: { id: string; name: string };

@@ -35,3 +35,7 @@ export const TARGET_STATES = [
 export type TargetState = (typeof TARGET_STATES)[number];
 /** Targets still to be worked on; the campaign completes when none is left in these states. */
 export const OPEN_TARGET_STATES = ['pending', 'scheduled', 'sending'] as const satisfies readonly TargetState[];
+
+/** Issue 23 E: the identity check a tenant asks of a contact before any debt detail is disclosed. */
+export const IDENTITY_CHECKS = ['cpf-last-digits', 'birth-date', 'off'] as const;
+export type IdentityCheck = (typeof IDENTITY_CHECKS)[number];

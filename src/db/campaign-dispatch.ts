@@ -1,4 +1,5 @@
 import { openSecret } from '../secrets/keyring';
+import type { IdentityCheck } from '../contract/statuses';
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { CampaignCounters, CampaignStatus, ClaimedTarget, TraceContext } from '../contract';
 import { isOpen, nextOpening, parseActiveHours, type ActiveHours } from '../domain/active-hours';
@@ -29,6 +30,8 @@ export interface DispatchCampaign {
   tenantSlug: string;
   hashKey: string;
   locale: string;
+  /** Issue 23 E: the tenant's identity check; a collection campaign's first message carries no debt unless off. */
+  identityCheck: IdentityCheck;
 }
 
 /** What a send needs of a target: its contact's address and the template's variables. */
@@ -49,7 +52,13 @@ const OPEN = ['pending', 'scheduled', 'sending'] as const;
 /** The campaign with what its sends need of the tenant, or undefined. */
 export async function loadCampaignForDispatch(tx: DbOrTx, campaignId: string): Promise<DispatchCampaign | undefined> {
   const [row] = await tx
-    .select({ campaign: campaigns, tenantSlug: tenants.slug, hashKey: tenants.hashKey, locale: tenants.locale })
+    .select({
+      campaign: campaigns,
+      tenantSlug: tenants.slug,
+      hashKey: tenants.hashKey,
+      locale: tenants.locale,
+      identityCheck: tenants.identityCheck,
+    })
     .from(campaigns)
     .innerJoin(tenants, eq(tenants.id, campaigns.tenantId))
     .where(eq(campaigns.id, campaignId));

@@ -16,7 +16,8 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string, port = 0): Promise<EmbeddedPostgres> {
   const dir = path.resolve(dataDir);
   await fs.mkdir(dir, { recursive: true });
-  // pg_trgm: conversation search's contact-name index (issue 20 E); the migration creates it when available.
+  // pg_trgm: conversation search's contact-name index (issue 20 E) and the knowledge base's trigram similarity
+  // (issue 23 D), as on a server Postgres with contrib; the migrations create it when available.
   const db = await PGlite.create({ dataDir: dir, extensions: { pg_trgm } });
   const server = new PGliteServer(db);
   const address = await server.listen(port);

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  customType,
   bigint,
   bigserial,
   boolean,
@@ -16,7 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { CAMPAIGN_STATUSES, CONVERSATION_STATUSES, TARGET_STATES } from '../contract/statuses';
+import { CAMPAIGN_STATUSES, CONVERSATION_STATUSES, IDENTITY_CHECKS, TARGET_STATES } from '../contract/statuses';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -49,6 +50,11 @@ export const tenants = pgTable('tenants', {
   typingIndicator: boolean('typing_indicator').notNull().default(true),
   /** Issue 22 F: send through this Twilio Messaging Service (MG…, `MessagingServiceSid`) instead of a From number. */
   messagingServiceSid: text('messaging_service_sid'),
+  /**
+   * Issue 23 E: how a contact proves who they are before the AI or a template discloses a debt (amount, creditor,
+   * due date): the last 4 digits of the target's CPF, the birth date in the target's data, or off.
+   */
+  identityCheck: text('identity_check', { enum: IDENTITY_CHECKS }).notNull().default('cpf-last-digits'),
   createdAt: createdAt(),
 });
 
@@ -206,6 +212,8 @@ export const conversations = pgTable(
     // Thread rotation (seed 004): an AI summary of the messages before `summarized_until` replaces them in prompts.
     summary: text('summary'),
     summarizedUntil: timestamp('summarized_until', { withTimezone: true }),
+    /** Issue 23 E: when the contact passed the tenant's identity check in this conversation (null: not yet). */
+    identityConfirmedAt: timestamp('identity_confirmed_at', { withTimezone: true }),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
     closedAt: timestamp('closed_at', { withTimezone: true }),
@@ -1280,4 +1288,49 @@ export const conversationNotes = pgTable(
       .on(t.createdAt)
       .where(sql`body <> ''`),
   ],
+);
+
+/** Postgres full-text vector (drizzle has no built-in type for it). */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/** Issue 23 D: a tenant's knowledge base article (Markdown), cut into passages for retrieval. */
+export const kbArticles = pgTable(
+  'kb_articles',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** Stable name (from the file name): what a reply cites and `kb remove` takes. */
+    slug: text('slug').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('kb_articles_tenant_slug_uq').on(t.tenantId, t.slug)],
+);
+
+/**
+ * One retrievable passage: Portuguese full-text (generated tsvector, GIN) and, when pg_trgm exists, trigram
+ * similarity (GIN, created in the migration); `embedding` when an embeddings model is configured (cosine in SQL).
+ */
+export const kbPassages = pgTable(
+  'kb_passages',
+  {
+    id: id(),
+    articleId: uuid('article_id')
+      .notNull()
+      .references(() => kbArticles.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    position: integer('position').notNull(),
+    content: text('content').notNull(),
+    tsv: tsvector('tsv')
+      .notNull()
+      .generatedAlwaysAs(sql`to_tsvector('portuguese', content)`),
+    embedding: doublePrecision('embedding').array(),
+  },
+  (t) => [index('kb_passages_tenant_idx').on(t.tenantId), index('kb_passages_tsv_idx').using('gin', t.tsv)],
 );

@@ -1,3 +1,4 @@
+import type { IdentityCheck } from '../contract/statuses';
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Channel } from '../contract/types';
 import { newHashKey } from '../domain/contact-hash';
@@ -150,6 +151,8 @@ export interface TenantChange {
   typingIndicator?: boolean;
   /** Send through this Messaging Service (MG…), or null to send From the number again (issue 22 F). */
   messagingServiceSid?: string | null;
+  /** Issue 23 E: the identity check before debt details are disclosed. */
+  identityCheck?: IdentityCheck;
 }
 
 export class TenantChangeError extends Error {
@@ -164,6 +167,7 @@ export interface TenantDetails {
   defaultDepartment: string;
   typingIndicator: boolean;
   messagingServiceSid: string | null;
+  identityCheck: IdentityCheck;
   accounts: { accountSid: string; mode: 'live' | 'simulated'; numbers: { channel: Channel; phone: string }[] }[];
   /** Hybrid mode settings: the tenant's (department null) and per-department overrides. */
   hybrid: { department: string | null; enabled: boolean }[];
@@ -192,6 +196,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
       },
       typingIndicator: tenants.typingIndicator,
       messagingServiceSid: tenants.messagingServiceSid,
+      identityCheck: tenants.identityCheck,
     })
     .from(tenants)
     .where(eq(tenants.slug, slug));
@@ -216,6 +221,7 @@ export async function showTenant(db: DbOrTx, slug: string): Promise<TenantDetail
     defaultDepartment: tenant.defaultDepartment,
     typingIndicator: tenant.typingIndicator,
     messagingServiceSid: tenant.messagingServiceSid,
+    identityCheck: tenant.identityCheck,
     accounts: accounts.map((a) => ({
       accountSid: a.accountSid,
       mode: a.mode,
@@ -261,6 +267,8 @@ export async function updateTenant(db: Database, slug: string, change: TenantCha
         .where(eq(tenants.id, tenant.id));
     if (change.typingIndicator !== undefined)
       await tx.update(tenants).set({ typingIndicator: change.typingIndicator }).where(eq(tenants.id, tenant.id));
+    if (change.identityCheck !== undefined)
+      await tx.update(tenants).set({ identityCheck: change.identityCheck }).where(eq(tenants.id, tenant.id));
     if (change.defaultDepartment !== undefined)
       await tx.update(tenants).set({ defaultDepartment: change.defaultDepartment }).where(eq(tenants.id, tenant.id));
     if (change.authToken !== undefined)

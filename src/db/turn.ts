@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { DEPARTMENTS as LEGACY_DEPARTMENTS, type AlertSpec } from '../contract/ai';
 import type { AiFailureAlertInput } from '../contract/pipeline';
+import type { IdentityCheck } from '../contract/statuses';
 import type { MediaItem } from '../contract/types';
 import { childSpan } from '../domain/trace';
 import { raiseAlerts } from './alerts';
@@ -25,11 +26,27 @@ export interface TurnContext {
   departments: string[];
   /** Hybrid mode is on for this conversation (its department's setting, else the tenant's): replies become drafts. */
   hybrid: boolean;
-  /** The campaign message the customer may be answering (sent within the causal window), if any. */
-  campaign: { body: string; kind: string; name: string; debt: number | null; due: string | null } | null;
+  /** Issue 23 E: the tenant's identity check, and when this conversation's contact passed it (null: not yet). */
+  identityCheck: IdentityCheck;
+  identityConfirmedAt: string | null;
+  /** Issue 23 D: the tenant has knowledge base articles (else retrieval is skipped: no statement spent). */
+  hasKnowledge: boolean;
+  /**
+   * The campaign message the customer may be answering (sent within the causal window), if any, with the target's
+   * identity data (document, variables) for the identity check: never put in a prompt, a payload or a log.
+   */
+  campaign: {
+    body: string;
+    kind: string;
+    name: string;
+    debt: number | null;
+    due: string | null;
+    document: string | null;
+    variables: Record<string, string> | null;
+  } | null;
   prompt: { versionId: string; version: string; content: string } | null;
   /** The messages a prompt may show (with text, not failed, newer than the summary), newest first. */
-  history: { direction: 'inbound' | 'outbound'; body: string; media: MediaItem[] }[];
+  history: { id: string; direction: 'inbound' | 'outbound'; body: string; media: MediaItem[] }[];
   /**
    * This very turn (same conversation, correlation id and messages) already has a stored answer: a local activity
    * re-run after a lost workflow task, or a retry after the result was stored. The caller returns it as it is.
@@ -100,6 +117,8 @@ export async function loadTurnContext(
         (select coalesce(json_agg(d.name order by d.name), '[]'::json) from departments d
           where d.tenant_id = c.tenant_id) as "declaredDepartments",
         ${hybridEnabledFor({ tenantId: sql.raw('c.tenant_id'), department: sql.raw('coalesce(c.department, t.default_department)') })} as hybrid,
+        t.identity_check as "identityCheck", c.identity_confirmed_at as "identityConfirmedAt",
+        exists (select 1 from kb_articles k where k.tenant_id = t.id) as "hasKnowledge",
         -- Issue 18 E: the AI budget, counted in the database (every call is an ai_results row), not in workflow memory.
         (select count(*) from ai_results r
           where r.conversation_id = c.id and r.created_at > now() - interval '1 hour')::int as "turnsLastHour",
@@ -115,7 +134,7 @@ export async function loadTurnContext(
       where c.id = ${input.conversationId}
     ),
     camp as (
-      select m.body, k.kind, k.name, ct.debt_amount_cents as debt, ct.due_date::text as due
+      select m.body, k.kind, k.name, ct.debt_amount_cents as debt, ct.due_date::text as due, ct.document, ct.variables
       from campaign_targets ct
       join campaigns k on k.id = ct.campaign_id
       join messages m on m.id = ct.last_message_id
@@ -143,7 +162,7 @@ export async function loadTurnContext(
     )
     select (select row_to_json(conv) from conv) as conv, (select row_to_json(camp) from camp) as camp,
       (select row_to_json(prompt) from prompt) as prompt, (select row_to_json(prior) from prior) as prior,
-      (select coalesce(json_agg(json_build_object('direction', direction, 'body', body, 'media', media)
+      (select coalesce(json_agg(json_build_object('id', id, 'direction', direction, 'body', body, 'media', media)
         order by created_at desc, id desc), '[]'::json) from hist) as hist`);
   const row = rows[0];
   if (!row?.conv) return null;
@@ -156,6 +175,9 @@ export async function loadTurnContext(
     tenantLocale: row.conv.tenantLocale,
     defaultDepartment: row.conv.defaultDepartment,
     departments: handoffDepartments(row.conv.declaredDepartments ?? [], row.conv.defaultDepartment),
+    identityCheck: row.conv.identityCheck,
+    identityConfirmedAt: row.conv.identityConfirmedAt,
+    hasKnowledge: row.conv.hasKnowledge === true,
     hybrid: row.conv.hybrid === true,
     budget: {
       turnsLastHour: Number(row.conv.turnsLastHour),
@@ -185,6 +207,9 @@ interface TurnConv {
   tenantLocale: string;
   defaultDepartment: string;
   declaredDepartments: string[] | null;
+  identityCheck: IdentityCheck;
+  identityConfirmedAt: string | null;
+  hasKnowledge: boolean | null;
   hybrid: boolean | null;
 }
 
@@ -195,6 +220,40 @@ interface TurnConv {
 export function handoffDepartments(declared: string[], defaultDepartment: string): string[] {
   const names = new Set([defaultDepartment, ...(declared.length > 0 ? declared : LEGACY_DEPARTMENTS)]);
   return [...names].sort();
+}
+
+/** Issue 23 C: a message's media with what the model heard or saw, stored with it (retention and erasure blank it). */
+export async function recordMediaText(db: Database, messageId: string, media: MediaItem[]): Promise<void> {
+  await db.execute(sql`update messages set media = ${JSON.stringify(media)}::jsonb where id = ${messageId}`);
+}
+
+/** Issue 23 E: the contact passed the identity check in this conversation (the first confirmation stands). */
+export async function confirmIdentity(db: Database, conversationId: string): Promise<void> {
+  await db.execute(sql`
+    update conversations set identity_confirmed_at = now(), updated_at = now()
+    where id = ${conversationId} and identity_confirmed_at is null`);
+}
+
+/**
+ * Issue 23 E: may a debt-bearing template go to this contact? Yes when the tenant's check is off, when the contact
+ * confirmed their identity in the conversation the message belongs to, or when we hold no debt of theirs (no
+ * collection target: a promise they made on their own quotes only what they said).
+ */
+export async function debtDisclosureAllowed(
+  db: Database,
+  input: { tenantId: string; contactId: string; conversationId: string | null },
+): Promise<{ allowed: boolean; method: IdentityCheck; locale: string }> {
+  const rows = await db.execute<{ method: IdentityCheck; locale: string; confirmed: boolean; debtor: boolean }>(sql`
+    select t.identity_check as method, t.locale,
+      exists (select 1 from conversations c where c.id = ${input.conversationId}::uuid and c.tenant_id = t.id
+        and c.identity_confirmed_at is not null) as confirmed,
+      exists (select 1 from campaign_targets ct join campaigns k on k.id = ct.campaign_id
+        where ct.contact_id = ${input.contactId} and ct.tenant_id = t.id
+          and (k.kind = 'collection' or ct.debt_amount_cents is not null)) as debtor
+    from tenants t where t.id = ${input.tenantId}`);
+  const row = rows[0];
+  if (!row) return { allowed: false, method: 'cpf-last-digits', locale: 'pt-BR' };
+  return { allowed: row.method === 'off' || row.confirmed || !row.debtor, method: row.method, locale: row.locale };
 }
 interface TurnPrompt {
   versionId: string;

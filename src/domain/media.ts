@@ -5,6 +5,8 @@ export interface MediaDescriptionInput {
   filename?: string | null;
   /** Audio or video length, when known. */
   durationSec?: number | null;
+  /** Issue 23 C: a voice note's transcript or an image's description, when the model read it. */
+  text?: string | null;
 }
 
 const DOCUMENT_TYPES = new Set([
@@ -36,6 +38,14 @@ const cleanName = (name: string) =>
     .trim()
     .slice(0, 80);
 
+/** A transcript or description inside its brackets: no brackets or line breaks that could pose as another turn. */
+const quoted = (text: string) =>
+  `«${text
+    .replace(/[[\]«»]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 2000)}»`;
+
 /** One attachment: `[image]`, `[audio 0:12]`, `[video]`, `[document: name.pdf]`, `[sticker]`, `[contact card]`… */
 export function describeMediaItem(item: MediaDescriptionInput): string {
   const type = (item.contentType ?? '').toLowerCase().split(';')[0]!.trim();
@@ -44,10 +54,11 @@ export function describeMediaItem(item: MediaDescriptionInput): string {
       ? ` ${formatDuration(item.durationSec)}`
       : '';
   const name = item.filename ? cleanName(item.filename) : '';
+  const said = item.text ? quoted(item.text) : '';
   // WhatsApp stickers are WebP images.
   if (type === 'image/webp') return '[sticker]';
-  if (type.startsWith('image/')) return '[image]';
-  if (type.startsWith('audio/')) return `[audio${duration}]`;
+  if (type.startsWith('image/')) return said ? `[image, described: ${said}]` : '[image]';
+  if (type.startsWith('audio/')) return said ? `[audio${duration}, transcribed: ${said}]` : `[audio${duration}]`;
   if (type.startsWith('video/')) return `[video${duration}]`;
   if (type === 'text/vcard' || type === 'text/x-vcard') return '[contact card]';
   if (DOCUMENT_TYPES.has(type) || name) return name ? `[document: ${name}]` : '[document]';
@@ -71,4 +82,4 @@ export function messageTextForAi(message: { body: string; media?: readonly Media
 
 /** Told to the AI when its history has attachments: it reads only their descriptions, never their content. */
 export const MEDIA_NOTE =
-  'Attachments appear as [image], [audio 0:12], [video], [document: name.pdf] and the like: you cannot see or hear them. Ask the customer to describe what they sent, or hand over to a human (wants_human) when it matters.';
+  'Attachments appear as [image], [audio 0:12], [video], [document: name.pdf] and the like: you cannot see or hear them. Ask the customer to describe what they sent, or hand over to a human (wants_human) when it matters. A voice note shown as [audio 0:12, transcribed: «…»] is what the customer said; an image shown as [image, described: «…»] is what it shows (an automatic description: confirm details that matter).';

@@ -19,6 +19,8 @@ export const aiTurnOutputSchema: z.ZodType<AiTurnOutput> = z.object({
   urgency: z.enum(['low', 'medium', 'high', 'critical']),
   confidence: z.number().min(0).max(1),
   wants_human: z.boolean(),
+  // Required in the schema sent (strict mode lists every property); tolerated when absent from other responders.
+  sources: z.array(z.string().max(100)).max(5).optional(),
 });
 
 /** Arguments of the register_promise tool, validated wherever a model produced them. */
@@ -51,6 +53,11 @@ export interface AiTurnRequest {
   correlationId: string;
   /** The tenant's departments: the transfer tool's choices (issue 20 D). */
   departments: string[];
+  /**
+   * OpenAI's `safety_identifier`: a stable, keyed hash of the contact (src/domain/safety-identifier.ts), the same
+   * for every turn of that contact and useless for recovering the phone number.
+   */
+  safetyIdentifier?: string;
 }
 
 export interface AiTurnResponse {
@@ -59,12 +66,15 @@ export interface AiTurnResponse {
   action: AiAction;
   model: string;
   usage: { promptTokens: number; completionTokens: number } | null;
+  /** Tool calls the model made besides the one acted on (parallel calls despite `parallel_tool_calls: false`). */
+  ignoredToolCalls?: string[];
 }
 
 export interface AiSummaryRequest {
   previousSummary: string | null;
   messages: AiChatMessage[];
   correlationId: string;
+  safetyIdentifier?: string;
 }
 
 export interface AiSummaryResponse {
@@ -84,7 +94,8 @@ export interface AiResponder {
 export class AiError extends Error {
   constructor(
     message: string,
-    readonly kind: 'retryable' | 'permanent' | 'unusable_output',
+    /** refusal: the model declined (message.refusal, content filter); truncated: cut at max_completion_tokens. */
+    readonly kind: 'retryable' | 'permanent' | 'unusable_output' | 'refusal' | 'truncated',
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -16,6 +16,7 @@ import {
   type AiTurnRequest,
   type AiTurnResponse,
 } from './ai';
+import { toStrictSchema } from './strict-schema';
 
 export interface OpenAiResponderOptions {
   apiKey: string;
@@ -23,11 +24,13 @@ export interface OpenAiResponderOptions {
   model: string;
   /** Must stay below the activity's start-to-close timeout, so Temporal sees a clean failure and retries. */
   timeoutMs: number;
-  /** Issue 18 E: `max_completion_tokens` of every call (default 1024). */
-  maxOutputTokens?: number;
+  /** Upper bound on the tokens one answer may generate (AI_MAX_COMPLETION_TOKENS); an answer cut there is not used. */
+  maxCompletionTokens?: number;
 }
 
-const jsonSchema = z.toJSONSchema(aiTurnOutputSchema, { target: 'draft-7' });
+// Strict subset only: zod's minLength/maxLength (and $schema) are dropped here and enforced by aiTurnOutputSchema
+// on the answer (src/integrations/strict-schema.ts says why).
+export const TURN_JSON_SCHEMA = toStrictSchema(z.toJSONSchema(aiTurnOutputSchema, { target: 'draft-7' }));
 
 /**
  * The transfer tool of one turn: its department enum is the tenant's departments (issue 20 D). Strict structured
@@ -53,7 +56,7 @@ export function transferTool(departments: readonly string[]): OpenAI.Chat.Comple
   };
 }
 
-const OTHER_TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+export const OTHER_TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
   {
     type: 'function',
     function: {
@@ -88,6 +91,9 @@ const OTHER_TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
   },
 ];
 
+/** Every tool as a turn sends it, with the built-in departments (the strict-subset test checks these shapes). */
+export const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [transferTool(DEPARTMENTS), ...OTHER_TOOLS];
+
 const transferArgs = (departments: readonly string[]) =>
   z.object({
     department: z.string().refine((d) => (departments.length > 0 ? departments : DEPARTMENTS).includes(d)),
@@ -95,12 +101,34 @@ const transferArgs = (departments: readonly string[]) =>
   });
 const closeArgs = z.object({ reason: z.string() });
 
+/**
+ * `parallel_tool_calls: false` asks for at most one call; should an endpoint send several anyway, the strongest
+ * wins (a handoff over a promise over a close) whatever their order, and the others are reported as ignored.
+ */
+const TOOL_PRECEDENCE = ['handoff', 'promise', 'close'] as const;
 function actionFromToolCalls(
   calls: OpenAI.Chat.Completions.ChatCompletionMessageToolCall[] | undefined,
   departments: readonly string[],
+): {
+  action: AiAction | null;
+  ignored: string[];
+} {
+  const actions = (calls ?? []).flatMap((call) => {
+    const action = actionFromToolCall(call, departments);
+    return action ? [{ action, name: call.type === 'function' ? call.function.name : call.type }] : [];
+  });
+  if (actions.length === 0) return { action: null, ignored: [] };
+  const rank = (a: AiAction) => TOOL_PRECEDENCE.indexOf(a.type as (typeof TOOL_PRECEDENCE)[number]);
+  const chosen = actions.reduce((best, next) => (rank(next.action) < rank(best.action) ? next : best));
+  return { action: chosen.action, ignored: actions.filter((a) => a !== chosen).map((a) => a.name) };
+}
+
+function actionFromToolCall(
+  call: OpenAI.Chat.Completions.ChatCompletionMessageToolCall,
+  departments: readonly string[],
 ): AiAction | null {
-  for (const call of calls ?? []) {
-    if (call.type !== 'function') continue;
+  {
+    if (call.type !== 'function') return null;
     let args: unknown;
     try {
       args = JSON.parse(call.function.arguments) as unknown;
@@ -151,16 +179,30 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
         completion = await client.chat.completions.create({
           model: options.model,
           messages: [{ role: 'system', content: request.system }, ...request.history],
-          response_format: { type: 'json_schema', json_schema: { name: 'turn', strict: true, schema: jsonSchema } },
+          response_format: {
+            type: 'json_schema',
+            json_schema: { name: 'turn', strict: true, schema: TURN_JSON_SCHEMA },
+          },
           tools: [transferTool(request.departments), ...OTHER_TOOLS],
-          max_completion_tokens: options.maxOutputTokens ?? 1024,
-          user: request.correlationId,
+          // Structured outputs are not guaranteed with parallel calls, and a turn takes one action.
+          parallel_tool_calls: false,
+          ...(request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
+          ...(options.maxCompletionTokens ? { max_completion_tokens: options.maxCompletionTokens } : {}),
         });
       } catch (error) {
         throw classifyOpenAiError(error);
       }
-      const message = completion.choices[0]?.message;
-      const toolAction = actionFromToolCalls(message?.tool_calls, request.departments);
+      const choice = completion.choices[0];
+      const message = choice?.message;
+      // A refusal is the model's considered answer: asking twice more gets the same, so no retry (fallback reply).
+      if (message?.refusal) throw new AiError('the model refused to answer', 'refusal');
+      // Cut at max_completion_tokens: the JSON is partial and a retry would be cut the same way.
+      if (choice?.finish_reason === 'length')
+        throw new AiError('the answer was cut at max_completion_tokens (finish_reason length)', 'truncated');
+      if (choice?.finish_reason === 'content_filter')
+        throw new AiError('the answer was withheld by the content filter', 'refusal');
+      const { action: toolAction, ignored } = actionFromToolCalls(message?.tool_calls, request.departments);
+      const extra = ignored.length > 0 ? { ignoredToolCalls: ignored } : {};
       const content = message?.content;
       if (!content) {
         if (toolAction)
@@ -169,6 +211,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
             action: toolAction,
             model: completion.model || options.model,
             usage: usageOf(completion),
+            ...extra,
           };
         throw new AiError('model returned no content', 'unusable_output');
       }
@@ -189,6 +232,7 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
         action: toolAction ?? actionFromOutput(output.data),
         model: completion.model || options.model,
         usage: usageOf(completion),
+        ...extra,
       };
     },
 
@@ -207,8 +251,8 @@ export function createOpenAiResponder(options: OpenAiResponderOptions): AiRespon
               content: `${request.previousSummary ? `Earlier summary:\n${request.previousSummary}\n\n` : ''}Messages:\n${transcript}`,
             },
           ],
-          max_completion_tokens: options.maxOutputTokens ?? 1024,
-          user: request.correlationId,
+          ...(request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
+          ...(options.maxCompletionTokens ? { max_completion_tokens: options.maxCompletionTokens } : {}),
         });
       } catch (error) {
         throw classifyOpenAiError(error);

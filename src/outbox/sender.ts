@@ -8,6 +8,8 @@ import type { DbOrTx } from '../db/client';
 import { loadMessageTemplate } from '../db/templates';
 import { findTenantSender } from '../db/tenants';
 import { renderTemplate } from '../domain/templates';
+import { DEBT_TEMPLATE_KEYS, identityPrompt } from '../domain/identity';
+import { debtDisclosureAllowed } from '../db/turn';
 import { parseAddress } from '../domain/address';
 import { childSpan } from '../domain/trace';
 import { TwilioSendError } from '../integrations/twilio-gateway';
@@ -452,11 +454,32 @@ export function createOutboundSender(deps: ActivityDeps) {
   }
 
   /**
+   * Issue 23 E, one gate for every sender: a template that quotes a debt (promise confirmation, reminder…) goes out
+   * as `identity_request` to a contact we hold a debt of (a collection target) unless the tenant's identity check
+   * is off or the contact confirmed their identity in the conversation the message belongs to. Costs a statement only for those templates. The caller may have decided
+   * already (campaigns and promise notices, which know their context): `debtDisclosure` then stands.
+   */
+  async function withDisclosureRule(input: SendMessageInput): Promise<SendMessageInput> {
+    if (!input.template || !DEBT_TEMPLATE_KEYS.has(input.template.key) || input.resend) return input;
+    const rule = await debtDisclosureAllowed(db, {
+      tenantId: input.tenantId,
+      contactId: input.contactId,
+      conversationId: input.debtDisclosureConversationId ?? input.conversationId,
+    });
+    if (rule.allowed || rule.method === 'off') return input;
+    return {
+      ...input,
+      template: { key: 'identity_request', variables: { identity_prompt: identityPrompt(rule.method, rule.locale) } },
+    };
+  }
+
+  /**
    * Idempotent send (I10): the outbox row (keyed by `idempotencyKey`) and the outbound message are written
    * before Twilio is called, the SID right after. A retry finds a finished row and returns it; a row left
    * `sending` by a crash is first looked up at Twilio, so an accepted message is adopted, not sent twice.
    */
-  async function send(input: SendMessageInput, hooks: SendHooks = {}): Promise<SendMessageResult> {
+  async function send(original: SendMessageInput, hooks: SendHooks = {}): Promise<SendMessageResult> {
+    const input = await withDisclosureRule(original);
     const counted = (result: SendResult) =>
       deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
     const span = childSpan(input.trace);

@@ -1,9 +1,10 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSnapshotQuery } from '../../src/contract';
 import { aiResults, messages } from '../../src/db/schema';
 import { conversationOf, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { safetyIdentifier } from '../../src/secrets/safety-identifier';
 
 let h: Harness;
 beforeAll(async () => {
@@ -36,7 +37,13 @@ describe('conversation ordering, bursts and long conversations', () => {
     );
 
     expect(sentTo(h, from)).toHaveLength(1);
-    const calls = h.openai.requests.filter((r) => sids.includes(r.user ?? ''));
+    // Issue 23: the turn carries the contact's safety_identifier (no per-message `user` any more).
+    const [first] = await h.db
+      .select({ contactId: messages.contactId })
+      .from(messages)
+      .where(eq(messages.providerSid, sids[0]!));
+    const id = safetyIdentifier(tenant.tenantId, first!.contactId);
+    const calls = h.openai.requests.filter((r) => r.response_format && r.safety_identifier === id);
     expect(calls).toHaveLength(1);
     expect(
       calls[0]!.messages
@@ -44,7 +51,7 @@ describe('conversation ordering, bursts and long conversations', () => {
         .map((m) => m.content)
         .sort(),
     ).toEqual(['meu pedido', 'não chegou', 'oi']);
-    const [result] = await h.db.select().from(aiResults).where(eq(aiResults.correlationId, calls[0]!.user!));
+    const [result] = await h.db.select().from(aiResults).where(inArray(aiResults.correlationId, sids));
     expect(result!.inputMessageIds).toHaveLength(3);
   });
 

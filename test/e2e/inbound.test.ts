@@ -6,6 +6,17 @@ import { aiResults, events, messages, orphanInbound, outbox } from '../../src/db
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { loadMessageTemplate } from '../../src/db/templates';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { safetyIdentifier } from '../../src/secrets/safety-identifier';
+
+/** The AI turn calls made for one contact: the requests carrying its safety_identifier (issue 23: no `user` any more). */
+async function aiCallsFor(harness: Harness, tenantId: string, messageSid: string) {
+  const [row] = await harness.db
+    .select({ contactId: messages.contactId })
+    .from(messages)
+    .where(eq(messages.providerSid, messageSid));
+  const id = safetyIdentifier(tenantId, row!.contactId);
+  return harness.openai.requests.filter((r) => r.response_format && r.safety_identifier === id);
+}
 
 let h: Harness;
 beforeAll(async () => {
@@ -85,7 +96,7 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     expect(box).toMatchObject({ status: 'sent', providerSid: sent[0]!.sid, attempts: 1 });
 
     // The AI saw the customer's message, and the trace has the steps in order.
-    expect(h.openai.requests.filter((r) => r.user === messageSid)).toHaveLength(1);
+    expect(await aiCallsFor(h, tenant.tenantId, messageSid)).toHaveLength(1);
     const trace = await h.db
       .select({ type: events.type })
       .from(events)
@@ -131,7 +142,7 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
         .from(messages)
         .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'inbound'))),
     ).toHaveLength(1);
-    expect(h.openai.requests.filter((r) => r.user === messageSid)).toHaveLength(1);
+    expect(await aiCallsFor(h, tenant.tenantId, messageSid)).toHaveLength(1);
     expect(h.twilio.sent.filter((m) => m.to === from)).toHaveLength(1);
   });
 

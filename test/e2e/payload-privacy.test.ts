@@ -1,3 +1,4 @@
+import { updateTenant } from '../../src/db/tenants';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
@@ -76,6 +77,8 @@ async function executionsOfThisRun() {
 describe('payload encryption (issue 11, A)', () => {
   it('no history of any workflow type holds a phone number or a message text without the key; with the keys (rotated) every one replays', async () => {
     const tenant = await h.createTestTenant();
+    // Issue 23 E (identity before disclosure) has its own tests: this one is about the debt-bearing template.
+    await updateTenant(h.db, tenant.slug, { identityCheck: 'off' });
     const supervisor = await h.createOperator(tenant, 'SUPERVISOR');
     const rows = targets(1, { debt: '150,00', dueDate: '2026-12-20', name: 'Mariana Quintela' });
     const phone = rows[0]!.phone;

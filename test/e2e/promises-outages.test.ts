@@ -1,3 +1,4 @@
+import { updateTenant } from '../../src/db/tenants';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -40,6 +41,8 @@ const run = promisify(execFile);
 describe('promises to pay (C4)', () => {
   it('a reply conversation registers a promise; the reminder goes out; payment → fulfilled, none → broken with a follow-up', async () => {
     const tenant = await h.createTestTenant();
+    // Issue 23 E (identity before disclosure) has its own tests: this one is about the debt-bearing template.
+    await updateTenant(h.db, tenant.slug, { identityCheck: 'off' });
     const supervisor = await h.createOperator(tenant, 'SUPERVISOR');
     const rows = targets(2, { debt: '150,00', dueDate: '2026-12-20' });
     const [payer, defaulter] = rows.map((r) => r.phone) as [string, string];

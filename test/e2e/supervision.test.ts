@@ -52,6 +52,7 @@ describe('npm start supervises its parts (issue 10, H)', () => {
       DATABASE_URL: '',
       OPENAI_API_KEY: '',
       OPENAI_BASE_URL: '',
+      AI_PROVIDER: '',
       TWILIO_ACCOUNT_SID: '',
       TWILIO_AUTH_TOKEN: '',
       TWILIO_PHONE_NUMBER: '',
@@ -111,6 +112,10 @@ describe('npm start supervises its parts (issue 10, H)', () => {
       `Webhook URL (Twilio → "A message comes in"):  http://localhost:${port}/webhooks/twilio/messages`,
     );
     expect(await simulate('Olá')).toMatch(/^reply \(ai, simulated\): \S/m);
+    // Issue 23 B: no key, so npm start chooses the scripted responder aloud and passes the choice to its worker.
+    expect(output.join('\n')).toContain('no OPENAI_API_KEY: runs the offline scripted responder');
+    expect(output.some((l) => l.includes('"ai":"scripted"') && l.includes('worker started'))).toBe(true);
+    expect(output.some((l) => l.includes('no OPENAI_API_KEY and no AI_PROVIDER'))).toBe(false);
     // No CAUSEWAY_PAYLOAD_KEYS: npm start made a local key (and said so); children and the CLI (simulate) use it.
     expect(fs.readFileSync(path.join(dataDir, 'payload-keys'), 'utf8')).toMatch(
       /^local-\d{4}-\d{2}-\d{2}:[A-Za-z0-9+/]{43}=\n$/,

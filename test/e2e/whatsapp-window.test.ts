@@ -1,3 +1,4 @@
+import { updateTenant } from '../../src/db/tenants';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, contacts, conversations, events, messages, outbox, promises } from '../../src/db/schema';
@@ -74,6 +75,8 @@ async function startConversation(tenant: TestTenant, from: string) {
 describe('the WhatsApp window, decided before calling Twilio (E)', () => {
   it('campaign sends outside the window without a template: window_closed, no Twilio call, one alert; targets fail', async () => {
     const tenant = await h.createTestTenant();
+    // Issue 23 E (identity before disclosure) has its own tests: this one is about the debt-bearing template.
+    await updateTenant(h.db, tenant.slug, { identityCheck: 'off' });
     const rows = targets(3);
     const c = await launchCampaign(h, tenant, rows, {
       templateKey: 'collection_notice',
@@ -238,6 +241,8 @@ describe('the WhatsApp window, decided before calling Twilio (E)', () => {
 describe('status-callback ErrorCodes (E)', () => {
   it('63016 in the callback: resent as the template when there is one, else the target fails with an alert', async () => {
     const tenant = await h.createTestTenant();
+    // Issue 23 E (identity before disclosure) has its own tests: this one is about the debt-bearing template.
+    await updateTenant(h.db, tenant.slug, { identityCheck: 'off' });
     const rows = targets(2);
     const [resent, lost] = rows.map((r) => `whatsapp:${r.phone}`) as [string, string];
     // Both wrote an hour ago by our records, but Twilio's log says 25 h ago (our copy came late): Meta answers 63016.

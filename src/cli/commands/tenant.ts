@@ -1,3 +1,4 @@
+import { IDENTITY_CHECKS, type IdentityCheck } from '../../contract/statuses';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
@@ -36,6 +37,7 @@ function printTenant(t: TenantDetails) {
   console.log(`tenant ${t.slug} (${t.name}), locale ${t.locale}, handoffs default to ${t.defaultDepartment}`);
   console.log(`  WhatsApp typing indicator: ${t.typingIndicator ? 'on' : 'off'}`);
   if (t.messagingServiceSid) console.log(`  sends through Messaging Service ${t.messagingServiceSid}`);
+  console.log(`  identity check before debt details: ${t.identityCheck}`);
   const tenantWide = t.hybrid.find((h) => h.department === null);
   const departments = t.hybrid.filter((h) => h.department !== null);
   if (tenantWide || departments.length > 0)
@@ -191,12 +193,17 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .option('--ai-max-tokens-per-day <n>', "the tenant's AI tokens in 24 h (default: deployment)")
     .option('--promise-max-days <n>', 'how far ahead a promise to pay may fall, in days (default: deployment)')
     .option('--retention-days <n>', 'keep message bodies and AI texts this many days (at least the deployment default)')
+    .option(
+      '--identity-check <method>',
+      `what a contact must confirm before the AI or a template discloses a debt: ${IDENTITY_CHECKS.join('|')} (default cpf-last-digits)`,
+    )
     .action(
       async (
         slug: string,
         o: {
           name?: string;
           defaultDepartment?: string;
+          identityCheck?: string;
           addNumber: string[];
           removeNumber: string[];
           rotateAuthToken?: string;
@@ -253,8 +260,11 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           throw new CliError('the auth token must be 16–128 letters and digits (Twilio tokens are 32 hex digits)');
         if (o.defaultDepartment !== undefined && !/^[a-z][a-z0-9_-]{0,39}$/.test(o.defaultDepartment))
           throw new CliError('--default-department: lowercase letters, digits, - and _, at most 40');
+        if (o.identityCheck !== undefined && !(IDENTITY_CHECKS as readonly string[]).includes(o.identityCheck))
+          throw new CliError(`--identity-check takes ${IDENTITY_CHECKS.join(', ')}`);
         if (
           o.name === undefined &&
+          o.identityCheck === undefined &&
           o.defaultDepartment === undefined &&
           addNumbers.length === 0 &&
           removeNumbers.length === 0 &&
@@ -265,7 +275,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           messagingServiceSid === undefined
         ) {
           throw new CliError(
-            'nothing to change: give --name, --default-department, --add-number, --remove-number, --rotate-auth-token, --hybrid or --typing-indicator',
+            'nothing to change: give --name, --default-department, --identity-check, --add-number, --remove-number, --rotate-auth-token, --hybrid, --typing-indicator, --messaging-service or a limit',
           );
         }
         const database = await ctx().database();
@@ -273,6 +283,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           const details = await updateTenant(database.db, slug, {
             name: o.name,
             defaultDepartment: o.defaultDepartment,
+            identityCheck: o.identityCheck as IdentityCheck | undefined,
             addNumbers,
             removeNumbers,
             authToken,
