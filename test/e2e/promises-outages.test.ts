@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
+import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { createOutage, resolveOutage, startCampaign } from '../../src/campaigns/service';
 import { contacts, events, failureNotifications, massiveFailures, messages, promises } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
@@ -328,6 +329,8 @@ describe('campaign CLI', () => {
         TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE,
         LOG_LEVEL: 'silent',
         CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-cli-')),
+        // The import opens the tenant's sealed contact-hash key (issue 18 H).
+        CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
       }),
     }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),

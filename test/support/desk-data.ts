@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import { alerts, contacts, conversations, messages, satisfactionFeedback, tenants } from '../../src/db/schema';
+import { alerts, contacts, conversations, messages, satisfactionFeedback } from '../../src/db/schema';
 import { contactHash } from '../../src/domain/contact-hash';
+import { tenantHashKey } from '../../src/db/inbound';
 import type { Harness, TestTenant } from './harness';
 
 /** Rows written straight into the tables (issue 20 search and report tests): what the figures are computed from. */
@@ -21,9 +21,9 @@ export interface SeededConversation {
   nps: number | null;
 }
 
+/** The tenant's contact-hash key, opened (it is sealed at rest since issue 18 H). */
 export async function hashKeyOf(h: Harness, tenant: TestTenant) {
-  const [row] = await h.db.select({ k: tenants.hashKey }).from(tenants).where(eq(tenants.id, tenant.tenantId));
-  return row!.k;
+  return (await tenantHashKey(h.db, tenant.tenantId))!;
 }
 
 /** Inserts a contact (phone unique per tenant) and a conversation with its messages, alerts and NPS answer. */
