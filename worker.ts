@@ -126,6 +126,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       whatsappWindowMs: w.env.WHATSAPP_WINDOW,
       deliveryRetryBackoffMs: w.env.DELIVERY_RETRY_BACKOFF,
       hybrid: { draftTimeoutMs: w.env.HYBRID_DRAFT_TIMEOUT },
+      inboundOutcomeSlaMs: w.env.INBOUND_OUTCOME_SLA,
       aiBudget: {
         maxTurnsPerHour: w.env.AI_MAX_TURNS_PER_CONVERSATION_HOUR,
         maxTokensPerDay: w.env.AI_MAX_TOKENS_PER_TENANT_DAY,

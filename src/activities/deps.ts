@@ -36,6 +36,8 @@ export interface ActivityDeps {
      * (tests that build deps by hand): the env defaults.
      */
     aiBudget?: { maxTurnsPerHour: number; maxTokensPerDay: number; promiseMaxDaysAhead: number };
+    /** INBOUND_OUTCOME_SLA: an inbound message with no outcome this long after it arrived is `inbound_stuck`. */
+    inboundOutcomeSlaMs?: number;
     /** Desk SLAs when a department sets none (DESK_FIRST_RESPONSE_SLA, DESK_NEXT_RESPONSE_SLA). */
     desk?: { firstResponseSlaMs: number; nextResponseSlaMs: number };
   };

@@ -2,9 +2,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { campaignWorkflowId, FailureType, targetsChangedSignal, type StatusCallbackInput } from '../contract';
 import { applyDeliveryStatus, type StatusOutcome } from '../db/delivery-status';
 import { describeDatabaseError, isTransientDatabaseError } from '../db/errors';
+import { checkInboundOutcomes, type WatchdogResult } from '../db/watchdog';
 import { createInboxDrainer } from '../temporal/inbox-drainer';
 import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import type { ActivityDeps } from './deps';
+
+/** INBOUND_OUTCOME_SLA's default, for deps built without it (tests). */
+const DEFAULT_INBOUND_OUTCOME_SLA_MS = 120_000;
 
 /** Activities behind the webhook's fallbacks: the inbox drain (schedule) and status callbacks the API could not write. */
 export function createIngressActivities(deps: ActivityDeps) {
@@ -14,12 +18,42 @@ export function createIngressActivities(deps: ActivityDeps) {
     taskQueue: deps.temporal.taskQueue,
     log: deps.log.child({ component: 'inbox-drain' }),
   });
+  /** Issue 21 D: `inbound_stuck` alerts and the causeway_inbound_without_outcome gauge (src/db/watchdog.ts). */
+  async function watch(): Promise<WatchdogResult> {
+    const slaMs = deps.config.inboundOutcomeSlaMs ?? DEFAULT_INBOUND_OUTCOME_SLA_MS;
+    const result = await checkInboundOutcomes(deps.db, slaMs);
+    deps.metrics?.inboundWithoutOutcome.set(result.withoutOutcome);
+    if (result.raised > 0)
+      deps.log.warn({ raised: result.raised }, 'inbound messages without an outcome: inbound_stuck');
+    return result;
+  }
   return {
-    /** One full drain of this task queue's inbox (the `inbox-drain` schedule runs it every minute). */
-    async drainInboundInbox(): Promise<{ drained: number; failed: number; temporalUnavailable: boolean }> {
+    /**
+     * One full drain of this task queue's inbox (the `inbox-drain` schedule runs it every minute), then the inbound
+     * watchdog. The watchdog rides on this schedule rather than one of its own: it is already durable, once a
+     * minute, overlap-skipped, and needs no workflow change. Its failure is logged and leaves the drain's result.
+     */
+    async drainInboundInbox(): Promise<{
+      drained: number;
+      failed: number;
+      temporalUnavailable: boolean;
+      watchdog: WatchdogResult | null;
+    }> {
       const result = await drainer.drainNow();
-      return { drained: result.drained, failed: result.failed, temporalUnavailable: result.unavailable };
+      let watchdog: WatchdogResult | null = null;
+      try {
+        watchdog = await watch();
+      } catch (error) {
+        deps.log.warn(
+          { err: describeDatabaseError(error) },
+          'inbound watchdog did not run; the next drain tries again',
+        );
+      }
+      return { drained: result.drained, failed: result.failed, temporalUnavailable: result.unavailable, watchdog };
     },
+
+    /** Issue 21 D: one watchdog run on its own (the drain runs it too); for operators' tools and tests. */
+    checkInboundOutcomes: watch,
 
     /**
      * Applies a status callback monotonically, as the webhook would have. Retried while the database is

@@ -175,6 +175,11 @@ const fields = z.object({
   WHATSAPP_WINDOW: duration('24h'),
   /** A resend after a retryable delivery error (30008, 63018…) waits this × 4^n (n = resends so far): 30 s, 2 min. */
   DELIVERY_RETRY_BACKOFF: duration('30s'),
+  /**
+   * Issue 21 D: an acknowledged inbound message with no outcome (reply, handoff, hold, refusal, recorded failure)
+   * this long after it arrived raises one `inbound_stuck` alert and counts in causeway_inbound_without_outcome.
+   */
+  INBOUND_OUTCOME_SLA: duration('2m'),
   /** Hybrid mode: an AI draft no agent sent, edited or rejected this long raises a `draft_unattended` alert. */
   HYBRID_DRAFT_TIMEOUT: duration('5m'),
   /**

@@ -32,6 +32,8 @@ export interface InboxDrainResult {
   drained: number;
   failed: number;
   temporalUnavailable: boolean;
+  /** Issue 21 D: the inbound watchdog's run after the drain (null: it could not run; absent: runs before it). */
+  watchdog?: { withoutOutcome: number; raised: number } | null;
 }
 
 /** Workflow type name → signature; the names are those the worker registers (the exports of src/workflows/index.ts). */

@@ -304,6 +304,10 @@ export const messages = pgTable(
     index('messages_retention_idx')
       .on(t.createdAt)
       .where(sql`body <> '' or media <> '[]'::jsonb`),
+    // Issue 21 D: the inbound watchdog's one query reads the last day's inbound messages by time (src/db/watchdog.ts).
+    index('messages_inbound_created_idx')
+      .on(t.createdAt)
+      .where(sql`direction = 'inbound'`),
     // Issue 22 D: reconciliation's by-send-time query for our sends Twilio has not settled (findUnsettledOutbound).
     index('messages_unsettled_outbound_idx')
       .on(t.tenantId, t.createdAt)

@@ -34,6 +34,7 @@ export interface Metrics {
   sends: Counter<'kind' | 'result'>;
   messageStatus: Counter<'status'>;
   slaBreaches: Counter<'kind' | 'department'>;
+  inboundWithoutOutcome: Gauge;
 }
 
 export function createMetrics(role: 'api' | 'worker'): Metrics {
@@ -79,6 +80,11 @@ export function createMetrics(role: 'api' | 'worker'): Metrics {
       name: 'causeway_sla_breaches_total',
       help: 'Desk SLA breaches (one per waiting period): kind first or next response, by department',
       labelNames: ['kind', 'department'],
+      registers,
+    }),
+    inboundWithoutOutcome: new Gauge({
+      name: 'causeway_inbound_without_outcome',
+      help: 'Inbound messages of the last day past INBOUND_OUTCOME_SLA with no outcome (reply, handoff, hold, refusal, recorded failure), as of the last watchdog run (the worker running the inbox-drain schedule sets it; aggregate with max())',
       registers,
     }),
   };

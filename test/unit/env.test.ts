@@ -83,6 +83,12 @@ describe('env', () => {
     expect(issuesOf({ HUMAN_CLOSE_AFTER: 'tomorrow' }).join()).toMatch(/HUMAN_CLOSE_AFTER/);
   });
 
+  it('reads INBOUND_OUTCOME_SLA (issue 21 D): 2m by default, any duration when set', () => {
+    expect(loadEnv({}).INBOUND_OUTCOME_SLA).toBe(120_000);
+    expect(loadEnv({ INBOUND_OUTCOME_SLA: '30s' }).INBOUND_OUTCOME_SLA).toBe(30_000);
+    expect(issuesOf({ INBOUND_OUTCOME_SLA: 'soon' }).join()).toMatch(/INBOUND_OUTCOME_SLA/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadEnv({ OPENAI_API_KEY: '', DATABASE_URL: '' }).OPENAI_API_KEY).toBeUndefined();
   });

@@ -1,0 +1,1 @@
+CREATE INDEX "messages_inbound_created_idx" ON "messages" USING btree ("created_at") WHERE direction = 'inbound';
