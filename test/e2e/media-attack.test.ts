@@ -125,7 +125,12 @@ describe('issue 18 A: credentials never leave through a media URL', () => {
     expect((await served.arrayBuffer()).byteLength).toBeGreaterThan(0);
     const mediaSid = /\/Media\/(ME[0-9a-f]{32})$/.exec(inbound.media[0]!.url)![1]!;
     expect(h.twilio.cdnRequests.filter((r) => r.mediaSid === mediaSid)).toEqual([{ mediaSid, authorization: false }]);
-    expect(h.twilio.requests.filter((r) => r.authorization).every((r) => r.path.startsWith('/2010-04-01/'))).toBe(true);
+    // Credentials go only to Twilio's REST API (and its WhatsApp typing indicator endpoint, issue 22 E), never to the CDN.
+    expect(
+      h.twilio.requests
+        .filter((r) => r.authorization)
+        .every((r) => r.path.startsWith('/2010-04-01/') || r.path === '/v2/Indicators/Typing.json'),
+    ).toBe(true);
   });
 
   it('a media URL whose host resolves to a private address is refused; a public one is sent', async () => {

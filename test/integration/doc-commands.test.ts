@@ -4,17 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src/cli/context';
-import { registerCampaignCommands } from '../../src/cli/commands/campaign';
-import { registerContactCommands } from '../../src/cli/commands/contact';
-import { registerDbCommands } from '../../src/cli/commands/db';
-import { registerPromptCommands } from '../../src/cli/commands/prompt';
-import { registerReconcileCommand } from '../../src/cli/commands/reconcile';
-import { registerSimulateCommand } from '../../src/cli/commands/simulate';
-import { registerTemplateCommands } from '../../src/cli/commands/template';
-import { registerTemporalCommands } from '../../src/cli/commands/temporal';
-import { registerTenantCommands } from '../../src/cli/commands/tenant';
-import { registerTraceCommands } from '../../src/cli/commands/trace';
-import { registerUserCommands } from '../../src/cli/commands/user';
+import { COMMANDS } from '../../src/cli/commands';
 import { childProcessEnv } from '../../src/config/env';
 
 /**
@@ -46,33 +36,21 @@ const run = (command: string, args: string[]) =>
   spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', timeout: 90_000, env: childProcessEnv({}) });
 
 /** The CLI's command tree, registered as src/cli/main.ts does (no command runs: the context is never built). */
-function cliTree(): Command {
+async function cliTree(): Promise<Command> {
   const program = new Command('causeway');
   const ctx = (): CliContext => {
     throw new Error('no command runs in this test');
   };
-  for (const register of [
-    registerDbCommands,
-    registerTenantCommands,
-    registerSimulateCommand,
-    registerUserCommands,
-    registerTraceCommands,
-    registerCampaignCommands,
-    registerReconcileCommand,
-    registerTemplateCommands,
-    registerTemporalCommands,
-    registerContactCommands,
-    registerPromptCommands,
-  ])
-    register(program, ctx);
+  const registers = new Set(await Promise.all(Object.values(COMMANDS).map((load) => load())));
+  for (const register of registers) register(program, ctx);
   return program;
 }
 
 describe('the commands in README.md and docs/', () => {
   const pages = PAGES.map((page) => ({ page, code: codeOf(fs.readFileSync(path.join(ROOT, page), 'utf8')) }));
 
-  it('every `causeway <command> [<subcommand>]` they name exists in the CLI', () => {
-    const program = cliTree();
+  it('every `causeway <command> [<subcommand>]` they name exists in the CLI', async () => {
+    const program = await cliTree();
     const missing: string[] = [];
     let checked = 0;
     for (const { page, code } of pages) {
