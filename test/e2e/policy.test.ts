@@ -8,6 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
 import { upsertTenantPolicy } from '../../src/db/policy';
+import { updateTenant } from '../../src/db/tenants';
 import { newRootTrace } from '../../src/domain/trace';
 import { EncryptionCodec } from '../../src/temporal/payload-codec';
 import {
@@ -74,6 +75,8 @@ async function decisionsFor(contactPhone: string) {
 describe('the outbound policy gate (issue 21)', () => {
   it('a collection send and an outage notice in a closed window are held and go out at the next opening', async () => {
     const tenant = await h.createTestTenant();
+    // The debt's own words, not the identity request that issue 23 E sends first (test/e2e/identity.test.ts).
+    await updateTenant(h.db, tenant.slug, { identityCheck: 'off' });
     const opensAt = Date.now() + 12_000;
     await upsertTenantPolicy(h.db, tenant.tenantId, {
       collectionHours: openingIn(12_000),
