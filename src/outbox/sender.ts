@@ -554,10 +554,11 @@ export function createOutboundSender(deps: ActivityDeps) {
         ...(closed ? { status: 'failed' as const, lastError: WINDOW_CLOSED } : {}),
         ...(templateRefused ? { status: 'failed' as const, lastError: TEMPLATE_VARIABLES } : {}),
       });
-      if (templateRefused) {
-        // Issue 22 C: Twilio would refuse it (21656) or Meta fail it (63028): decided here, no call, an admin told.
-        await markOutboundMessageFailed(tx, messageId, TEMPLATE_VARIABLES);
-        await hooks.onPermanentFailure?.(tx, { messageId, code: null, reason: TEMPLATE_VARIABLES });
+      // Decided before calling Twilio (no call made): recorded failed, the campaign target moves, someone is told.
+      const purpose = resolved.purpose;
+      const failBeforeCall = async (reason: string, detail: Record<string, unknown> = {}) => {
+        await markOutboundMessageFailed(tx, messageId, reason);
+        await hooks.onPermanentFailure?.(tx, { messageId, code: null, reason });
         await recordEvents(tx, [
           {
             trace: span,
@@ -567,9 +568,13 @@ export function createOutboundSender(deps: ActivityDeps) {
             contactId: input.contactId,
             conversationId: input.conversationId,
             messageId,
-            payload: { reason: TEMPLATE_VARIABLES, purpose: resolved.purpose, detail: templateRefused.detail },
+            payload: { reason, purpose, ...detail },
           },
         ]);
+      };
+      if (templateRefused) {
+        // Issue 22 C: Twilio would refuse it (21656) or Meta fail it (63028): an admin is told.
+        await failBeforeCall(TEMPLATE_VARIABLES, { detail: templateRefused.detail });
         await raiseTemplateVariablesAlert(tx, {
           tenantId: input.tenantId,
           conversationId: input.conversationId,
@@ -579,21 +584,8 @@ export function createOutboundSender(deps: ActivityDeps) {
         });
       }
       if (closed) {
-        // E: decided before calling Twilio: recorded failed, the campaign target moves, a supervisor is told.
-        await markOutboundMessageFailed(tx, messageId, WINDOW_CLOSED);
-        await hooks.onPermanentFailure?.(tx, { messageId, code: null, reason: WINDOW_CLOSED });
-        await recordEvents(tx, [
-          {
-            trace: span,
-            type: 'reply.failed',
-            level: 'warn',
-            tenantId: input.tenantId,
-            contactId: input.contactId,
-            conversationId: input.conversationId,
-            messageId,
-            payload: { reason: WINDOW_CLOSED, purpose: resolved.purpose },
-          },
-        ]);
+        // E: outside the WhatsApp window with no template: a supervisor is told.
+        await failBeforeCall(WINDOW_CLOSED);
         await alertWindowClosed(tx, input, resolved.purpose);
       }
       return { ...created, body };
