@@ -72,4 +72,6 @@ export interface RetentionInput {
 export interface RetentionResult {
   messagesBlanked: number;
   aiResultsBlanked: number;
+  /** Copies of customers' words changed: outbox variables, finished target lines, failures, orphans, drained inbox rows. */
+  copiesBlanked?: number;
 }
