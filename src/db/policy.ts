@@ -248,6 +248,30 @@ export async function findSendDecision(db: DbOrTx, ref: string, tenantId?: strin
 }
 
 /**
+ * A send the gate passed but the sender stopped before calling Twilio (the WhatsApp window closed with no Content
+ * template for the purpose, or a template whose variables Twilio would refuse): its proof must say so. The decision
+ * becomes `refuse` with the reason, and the check that decided it (`whatsapp_window`, `whatsapp_template`) records
+ * `refuse` with its detail: replaced when the gate recorded it, appended when it did not. One statement, failure path only.
+ */
+export async function refuseRecordedDecision(
+  db: DbOrTx,
+  idempotencyKey: string,
+  check: { name: string; detail: string; input: Record<string, unknown> },
+): Promise<void> {
+  const full = JSON.stringify({ name: check.name, input: check.input, result: 'refuse', detail: check.detail });
+  const patch = JSON.stringify({ result: 'refuse', detail: check.detail });
+  await db.execute(sql`
+    update send_decisions sd set decision = 'refuse', reason = ${check.detail}, hold_until = null,
+      checks = case
+        when exists (select 1 from jsonb_array_elements(sd.checks) c where c->>'name' = ${check.name})
+          then (select jsonb_agg(case when c->>'name' = ${check.name} then c || ${patch}::jsonb else c end order by n)
+                from jsonb_array_elements(sd.checks) with ordinality as e(c, n))
+        else sd.checks || jsonb_build_array(${full}::jsonb)
+      end
+    where sd.idempotency_key = ${idempotencyKey}`);
+}
+
+/**
  * Twilio's prices for a page of listed messages (reconciliation: Twilio reports a price on the Message resource once
  * the message is sent, never in a status callback), kept with each message's decision. One statement a page; a
  * price already recorded is not rewritten. Returns how many decisions got their price.
