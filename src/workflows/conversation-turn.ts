@@ -6,6 +6,7 @@ import { holdDraft, HYBRID_PATCH } from './conversation-drafts';
 import { deskSteps, startWait } from './conversation-desk';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
+import { summary } from './user-metadata';
 
 const failureType = (error: ActivityFailure) =>
   error.cause instanceof ApplicationFailure ? error.cause.type : 'unknown';
@@ -62,7 +63,8 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
             failureType: failureType(error),
             pauseMs: pause,
           });
-          await sleep(pause);
+          rt.showDetails({ what: `AI turn retry after ${failureType(error)}`, at: Date.now() + pause });
+          await sleep(pause, summary(`AI turn retry in ${pause / 1000} s after ${failureType(error)}`));
           continue;
         }
         // I9: the AI's retries ran out; the customer still gets an answer, and supervisors an `ai_failure` alert.

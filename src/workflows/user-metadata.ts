@@ -1,0 +1,32 @@
+import { setCurrentDetails } from '@temporalio/workflow';
+import type { SendMessageResult } from '../contract/pipeline';
+import { iso, reasonOnly } from '../domain/wake-reason';
+
+export { iso, reasonOnly };
+
+/**
+ * Issue 21 F: what the Temporal Web UI shows about a waiting workflow — a summary on each timer and activity, and
+ * the workflow's current details. Whoever may open the workflow in the Web UI reads them (through the codec when
+ * payloads are encrypted), so they carry ids, states, times and rule names only: never a phone number, a name or
+ * message text.
+ * User metadata is not part of the commands a replay compares: adding or changing it needs no patch.
+ */
+
+/** The Web UI shows a summary on one line; Temporal caps user metadata, and a long one only hides the point. */
+export const summary = (text: string) => ({ summary: text.length > 200 ? `${text.slice(0, 199)}…` : text });
+
+/** A send's policy outcome in a few words (what the gate or the sender decided). */
+export function sendOutcome(what: string, result: SendMessageResult): string {
+  if (!result.skipped) return `${what}: sent (${result.status})`;
+  if (result.reason === 'held') return `${what}: held until ${iso(result.until)} — ${reasonOnly(result.detail)}`;
+  if (result.reason === 'refused') return `${what}: refused — ${result.detail}`;
+  return `${what}: not sent (${result.reason})`;
+}
+
+/** Current details as short markdown: one `**label:** value` line per entry, empty values left out. */
+export function showDetails(title: string, entries: [string, string | number | null | undefined][]): void {
+  const lines = entries
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => `**${k}:** ${String(v)}`);
+  setCurrentDetails([`### ${title}`, ...lines].join('\n\n'));
+}
