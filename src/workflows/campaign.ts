@@ -77,7 +77,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   /** Issue 21 F: the Web UI's current details: status, counters, next wake and why, the policy's last word. */
   const details = (next: string | null) =>
     showDetails(`Campaign ${cancelled ? 'cancelling' : paused ? 'paused' : 'active'}`, [
-      ['campaign', campaignId],
+      ['next', next],
+      ['last policy decision', lastDecision],
       [
         'targets',
         counters
@@ -86,8 +87,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       ],
       ['batches in flight', inFlight || null],
       ['sent (this campaign)', sent],
-      ['next', next],
-      ['last policy decision', lastDecision],
+      ['campaign', campaignId],
     ]);
   const controls: { event: 'paused' | 'resumed'; args: ControlArgs }[] = [];
   const scopes = new Set<CancellationScope>();
@@ -152,7 +152,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     batchesThisRun += 1;
     void scope
       .run(async () => {
-        const result = await campaignSend.sendCampaignBatch({ campaignId, trace, targets });
+        const result = await campaignSend.sendCampaignBatch.executeWithOptions(
+          summary(`send ${targets.length} target(s), slots until ${iso(Math.max(...targets.map((t) => t.slotAt)))}`),
+          [{ campaignId, trace, targets }],
+        );
         sent += result.sent;
         if (result.lastDecision) lastDecision = result.lastDecision;
         // Retryable failures (429, 5xx, timeouts) get Temporal's backoff one by one; the batch does not wait for them.

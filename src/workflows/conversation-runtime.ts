@@ -10,7 +10,7 @@ import type { SendMessageInput, SendMessageResult, TransitionInput, TransitionRe
 import { ai, db, localAi, localDb, localMessaging, messaging } from './activity-options';
 import { Lock } from './lock';
 import { childOf, newRootTrace } from './trace';
-import { iso, sendOutcome, showDetails } from './user-metadata';
+import { iso, sendOutcome, showDetails, summary } from './user-metadata';
 
 export type ConversationState = ConversationCarry & { conversationId: string };
 
@@ -73,6 +73,8 @@ export class ConversationRuntime {
   showDetails(next: { what: string; at?: number } | null): void {
     const { s } = this;
     showDetails(`Conversation ${s.status}`, [
+      ['next', next ? (next.at === undefined ? next.what : `${next.what} at ${iso(next.at)}`) : null],
+      ['last send', this.lastSend],
       ['conversation', s.conversationId || null],
       ['assigned agent', s.assignedAgent?.id ?? (s.status === 'HUMAN' ? 'unassigned' : null)],
       ['turns', s.turns],
@@ -84,8 +86,6 @@ export class ConversationRuntime {
           ? `customer waiting since ${iso(s.desk.since)} (${s.desk.kind} response${s.desk.breached ? ', SLA breached' : ''})`
           : null,
       ],
-      ['next', next ? (next.at === undefined ? next.what : `${next.what} at ${iso(next.at)}`) : null],
-      ['last send', this.lastSend],
     ]);
   }
 
@@ -97,11 +97,11 @@ export class ConversationRuntime {
   async transition(
     args: Omit<TransitionInput, 'conversationId' | 'trace'> & { trace?: TraceContext },
   ): Promise<TransitionResult> {
-    const result = await this.steps.db.transitionConversation({
-      ...args,
-      conversationId: this.s.conversationId,
-      trace: args.trace ?? this.trace(),
-    });
+    // The summary gives the states only: a transition's reason can quote the AI's words.
+    const result = await this.steps.db.transitionConversation.executeWithOptions(
+      summary(`transition ${this.s.status} → ${args.to} (${args.actor})`),
+      [{ ...args, conversationId: this.s.conversationId, trace: args.trace ?? this.trace() }],
+    );
     const changed = result.status !== this.s.status;
     this.s.status = result.status;
     this.s.version = result.version;
@@ -119,18 +119,21 @@ export class ConversationRuntime {
     const route = this.s.route;
     if (!route) throw new Error('no reply route yet: the conversation has had no customer message');
     const what = args.template?.key ?? (args.sentBy === 'agent' ? 'agent reply' : 'reply');
-    return this.steps.messaging
-      .sendMessage({
-        ...args,
-        tenantId: this.input.tenantId,
-        conversationId: this.s.conversationId,
-        contactId: this.input.contactId,
-        channel: this.input.channel,
-        from: route.tenantAddress,
-        to: route.customerAddress,
-        correlationId: args.correlationId ?? `${workflowInfo().workflowId}:${args.idempotencyKey}`,
-        trace: args.trace ?? this.trace(),
-      })
+    // Issue 21 F: the step's summary names what is sent (a template key or the author), never its text.
+    return this.steps.messaging.sendMessage
+      .executeWithOptions(summary(`send ${what}`), [
+        {
+          ...args,
+          tenantId: this.input.tenantId,
+          conversationId: this.s.conversationId,
+          contactId: this.input.contactId,
+          channel: this.input.channel,
+          from: route.tenantAddress,
+          to: route.customerAddress,
+          correlationId: args.correlationId ?? `${workflowInfo().workflowId}:${args.idempotencyKey}`,
+          trace: args.trace ?? this.trace(),
+        },
+      ])
       .then((result) => {
         this.lastSend = sendOutcome(what, result);
         return result;

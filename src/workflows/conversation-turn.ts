@@ -53,7 +53,9 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
   if (rt.steps.local || patched('turn-retries-infrastructure-failures')) {
     for (let pause = 1_000; ; pause = Math.min(pause * 2, TURN_RETRY_MAX_MS)) {
       try {
-        result = await ai.generateReply(request);
+        result = await ai.generateReply.executeWithOptions(summary(`AI reply to ${batch.length} message(s)`), [
+          request,
+        ]);
         break;
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
@@ -84,7 +86,7 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
     }
   } else {
     try {
-      result = await ai.generateReply(request);
+      result = await ai.generateReply.executeWithOptions(summary(`AI reply to ${batch.length} message(s)`), [request]);
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       // I9: the retries ran out; the customer still gets an answer (the failures are in ai_results).

@@ -23,10 +23,13 @@ export function sendOutcome(what: string, result: SendMessageResult): string {
   return `${what}: not sent (${result.reason})`;
 }
 
-/** Current details as short markdown: one `**label:** value` line per entry, empty values left out. */
+/**
+ * Current details as short markdown: one `**label:** value` paragraph per entry, empty values left out. Values are
+ * code spans: the Web UI's markdown would otherwise set a statute's `15.426/2014` as a fraction.
+ */
 export function showDetails(title: string, entries: [string, string | number | null | undefined][]): void {
   const lines = entries
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `**${k}:** ${String(v)}`);
+    .map(([k, v]) => `**${k}:** \`${String(v).replace(/`/g, "'")}\``);
   setCurrentDetails([`### ${title}`, ...lines].join('\n\n'));
 }

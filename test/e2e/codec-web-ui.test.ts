@@ -5,6 +5,7 @@ import { inboundWorkflowId } from '../../src/contract';
 import { codecAudit } from '../../src/db/schema';
 import { eventually, randomPhone, type Harness } from '../support/harness';
 import { CHROMIUM } from '../support/browser';
+import type { BrowserContext } from 'playwright-core';
 import { SCREENSHOTS, startWebUi, type WebUi } from '../support/web-ui';
 
 let ui: WebUi;
@@ -20,7 +21,8 @@ afterAll(async () => {
 
 const operatorBrowser = () => ui.operatorBrowser();
 const signIn: WebUi['signIn'] = (context, apiKey) => ui.signIn(context, apiKey);
-const openWorkflow: WebUi['openWorkflow'] = (context, workflowId, name) => ui.openWorkflow(context, workflowId, name);
+const openWorkflow = (context: BrowserContext, workflowId: string, name: string) =>
+  ui.openWorkflow(context, workflowId, name);
 
 describe.skipIf(!CHROMIUM)('the Web UI reads payloads through the codec endpoint (issue 11, B)', () => {
   it('ciphertext without a session, plaintext for a supervisor, 403 for an agent; every decode audited', async () => {

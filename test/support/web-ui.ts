@@ -37,6 +37,7 @@ export interface WebUi {
     context: BrowserContext,
     workflowId: string,
     name: string,
+    options?: { running?: boolean },
   ): Promise<{ page: Page; codecStatus: number; text: string }>;
   close(): Promise<void>;
 }
@@ -113,7 +114,7 @@ export async function startWebUi(harnessEnv: Record<string, string> = {}): Promi
       return status;
     },
     /** Opens the workflow in the Web UI and waits for its codec request; returns the decode's status and the page text. */
-    async openWorkflow(context, workflowId, name) {
+    async openWorkflow(context, workflowId, name, options = {}) {
       const page = await context.newPage();
       const decode = page.waitForResponse(
         (r) => r.url() === `${apiOrigin}/codec/decode` && r.request().method() === 'POST',
@@ -121,8 +122,9 @@ export async function startWebUi(harnessEnv: Record<string, string> = {}): Promi
       );
       await page.goto(`${uiOrigin}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
       const response = await decode;
-      // The UI renders the payloads once the codec answered (and its later requests settled).
-      await page.waitForLoadState('networkidle');
+      // The UI renders the payloads once the codec answered (and its later requests settled). The page of a running
+      // workflow polls for new events and never settles: the caller waits for what it expects on the page instead.
+      if (!options.running) await page.waitForLoadState('networkidle');
       fs.mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: path.join(SCREENSHOTS, `codec-${name}.png`), fullPage: true });
       return { page, codecStatus: response.status(), text: await page.content() };
