@@ -11,6 +11,18 @@ export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$
 /** A gate's reason ends with its own ` until <ISO>`; the summary says when already. */
 export const reasonOnly = (reason: string) => reason.replace(/ until \d{4}-\d\d-\d\dT[\d:.]+Z$/, '');
 
+const encoder = new TextEncoder();
+/** At most `maxBytes` of UTF-8, cut on a code point and marked with `…` (user metadata has a byte limit). */
+export function clampUtf8(text: string, maxBytes: number): string {
+  if (encoder.encode(text).length <= maxBytes) return text;
+  let cut = '';
+  for (const ch of text) {
+    if (encoder.encode(`${cut}${ch}…`).length > maxBytes) break;
+    cut += ch;
+  }
+  return `${cut}…`;
+}
+
 export interface EarliestTarget {
   outcome: string | null;
   /** ms */

@@ -1,6 +1,6 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import type { SendMessageResult } from '../contract/pipeline';
-import { iso, reasonOnly } from '../domain/wake-reason';
+import { clampUtf8, iso, reasonOnly } from '../domain/wake-reason';
 
 export { iso, reasonOnly };
 
@@ -12,8 +12,14 @@ export { iso, reasonOnly };
  * User metadata is not part of the commands a replay compares: adding or changing it needs no patch.
  */
 
-/** The Web UI shows a summary on one line; Temporal caps user metadata, and a long one only hides the point. */
-export const summary = (text: string) => ({ summary: text.length > 200 ? `${text.slice(0, 199)}…` : text });
+/**
+ * The server refuses a command whose summary payload exceeds 400 bytes (`limit.userMetadataSummarySize`), and the
+ * payload is more than the text: JSON quotes, the encoding metadata and, with CAUSEWAY_PAYLOAD_KEYS, the cipher's
+ * nonce, tag, key id and tenant marker (a 200-byte text came to 384 bytes). The text is cut at SUMMARY_BYTES of
+ * UTF-8, on a code point, so a long reason never turns a timer into a failing workflow task.
+ */
+export const SUMMARY_BYTES = 160;
+export const summary = (text: string) => ({ summary: clampUtf8(text, SUMMARY_BYTES) });
 
 /** A send's policy outcome in a few words (what the gate or the sender decided). */
 export function sendOutcome(what: string, result: SendMessageResult): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iso, reasonOnly, wakeReason } from '../../src/domain/wake-reason';
+import { clampUtf8, iso, reasonOnly, wakeReason } from '../../src/domain/wake-reason';
 
 const at = Date.parse('2026-12-07T11:00:00.000Z');
 const gate = 'outside contact hours (SP: Lei 15.426/2014, art. 2) until 2026-12-07T11:00:00.000Z';
@@ -45,5 +45,14 @@ describe('why a campaign sleeps (issue 21 F)', () => {
     expect(reasonOnly('frequency cap reached (5/5 today, 5/15 this week) until 2026-12-08T03:00:00.000Z')).toBe(
       'frequency cap reached (5/5 today, 5/15 this week)',
     );
+  });
+
+  it('clamps a summary to its byte budget on a code point (the server refuses a summary past 400 bytes)', () => {
+    expect(clampUtf8('short', 160)).toBe('short');
+    const long = `held until 2026-12-07T11:00:00Z — ${'ação '.repeat(60)}`;
+    const cut = clampUtf8(long, 160);
+    expect(new TextEncoder().encode(cut).length).toBeLessThanOrEqual(160);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(long.startsWith(cut.slice(0, -1))).toBe(true);
   });
 });
