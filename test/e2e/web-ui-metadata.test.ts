@@ -10,6 +10,7 @@ import { EncryptionCodec } from '../../src/temporal/payload-codec';
 import { CHROMIUM, screenshot } from '../support/browser';
 import { launchCampaign } from '../support/campaigns';
 import { conversationOf } from '../support/conversation';
+import { echoHandler, type ChatRequest } from '../support/fake-openai';
 import { eventually, randomPhone, type Harness } from '../support/harness';
 import { startWebUi, type WebUi } from '../support/web-ui';
 
@@ -114,6 +115,44 @@ describe('the Temporal Web UI says why a workflow waits (issue 21 F)', () => {
         expect(text).not.toContain(body);
       }
     } finally {
+      await handle.terminate('test done').catch(() => undefined);
+    }
+  });
+
+  it('a conversation handed to the desk: its SLA timer and the waiting period in the details', async () => {
+    const tenant = await h.createTestTenant();
+    const ask = `quero falar com uma pessoa ${Math.random().toString(36).slice(2, 8)}`;
+    h.openai.setHandler((request: ChatRequest) =>
+      [...request.messages].reverse().find((m) => m.role === 'user')?.content === ask
+        ? {
+            content: null,
+            toolCalls: [
+              { name: 'transfer_to_human', arguments: { department: 'support', reason: 'asked for a person' } },
+            ],
+          }
+        : echoHandler(request),
+    );
+    const phone = randomPhone();
+    const { messageSid } = await h.postInbound(tenant, { body: ask, from: `whatsapp:${phone}` });
+    const handle = h.client.workflow.getHandle(await conversationOf(h, messageSid));
+    try {
+      const sla = await eventually(
+        async () => (await timerSummaries(handle)).find((s) => s.startsWith('SLA first response due at')) ?? null,
+        20_000,
+        'the SLA timer',
+      );
+      expect(sla).toMatch(/^SLA first response due at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      const details = await currentDetails(handle);
+      expect(details).toContain('### Conversation HUMAN');
+      expect(details).toContain(`**next:** \`${sla}\``);
+      expect(details).toMatch(/\*\*desk:\*\* `customer waiting since .* \(first response\)`/);
+      expect(details).toContain('**assigned agent:** `unassigned`');
+      for (const text of [sla, details]) {
+        expect(text).not.toContain(phone.slice(1));
+        expect(text).not.toContain(ask);
+      }
+    } finally {
+      h.openai.setHandler(echoHandler);
       await handle.terminate('test done').catch(() => undefined);
     }
   });
