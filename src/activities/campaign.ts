@@ -14,6 +14,7 @@ import {
   workflowType,
 } from '../contract';
 import { applyTargetEvent } from '../db/campaign-targets';
+import { campaignWakeReason } from '../db/campaign-wake';
 import type { DbOrTx } from '../db/client';
 import {
   abandonSendAttempt,
@@ -39,6 +40,8 @@ import { contactHash } from '../domain/contact-hash';
 import { formatAddress } from '../domain/address';
 import { formatDate, formatMoney } from '../domain/money';
 import { renderTemplate } from '../domain/templates';
+import { iso, reasonOnly } from '../domain/wake-reason';
+import type { SendMessageResult } from '../contract/pipeline';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
 import { createOutboundSender, type SendHooks } from './messaging';
@@ -52,13 +55,25 @@ export interface CampaignRef {
 export type ClaimResult =
   | { phase: 'waiting_start'; wakeAt: number; counters: CampaignCounters }
   | { phase: 'ended'; reason: 'end_date'; counters: CampaignCounters }
-  | { phase: 'run'; targets: ClaimedTarget[]; nextWakeAt: number | null; counters: CampaignCounters };
+  | {
+      phase: 'run';
+      targets: ClaimedTarget[];
+      nextWakeAt: number | null;
+      counters: CampaignCounters;
+      /**
+       * Issue 21 F: why nextWakeAt (a policy hold with its rule, active hours, retry spacing, a delivery timeout),
+       * for the Web UI; only when nothing was claimed. Optional: results recorded before it decode as they were.
+       */
+      nextWakeReason?: string;
+    };
 
 export interface BatchResult {
   sent: number;
   skipped: number;
   /** Targets whose send hit a retryable error: the workflow retries each with Temporal's backoff. */
   retry: ClaimedTarget[];
+  /** Issue 21 F: the batch's last hold or refusal by the outbound policy, for the Web UI (absent when none). */
+  lastDecision?: string;
 }
 
 /** A claimed target nobody sent (its batch died without cleanup) becomes due again after this long. */
@@ -92,6 +107,13 @@ const isFinalSendFailure = (error: unknown) =>
   (error.type === FailureType.TwilioPermanent ||
     error.type === FailureType.WindowClosed ||
     error.type === FailureType.TemplateVariables);
+
+/** A policy hold or refusal in words for the Web UI (the gate's rule and instant; no address, no text). */
+function policyDecisionOf(sent: SendMessageResult): string | null {
+  if (sent.skipped && sent.reason === 'held') return `held until ${iso(sent.until)} — ${reasonOnly(sent.detail)}`;
+  if (sent.skipped && sent.reason === 'refused') return `refused — ${sent.detail}`;
+  return null;
+}
 
 export const batchSizeFor = (ratePerSecond: number) =>
   Math.max(1, Math.min(MAX_BATCH, Math.ceil(ratePerSecond * BATCH_SECONDS)));
@@ -354,7 +376,11 @@ export function createCampaignActivities(deps: ActivityDeps) {
           await extendClaimLease(db, ids, new Date(lastSlot + CLAIM_LEASE_MS));
       }
       const { counters, nextWakeAt } = await outlook(db, c.id);
-      return { phase: 'run', targets, nextWakeAt, counters };
+      const nextWakeReason =
+        targets.length === 0 && nextWakeAt !== null
+          ? await campaignWakeReason(db, c.id, deps.config.campaign.deliveryTimeoutMs)
+          : null;
+      return { phase: 'run', targets, nextWakeAt, counters, ...(nextWakeReason ? { nextWakeReason } : {}) };
     },
 
     /**
@@ -402,6 +428,8 @@ export function createCampaignActivities(deps: ActivityDeps) {
               const sent = await sendTarget(row, claimed, input.trace, target, claimed.slotAt, ctx.cancellationSignal);
               if (sent.skipped) result.skipped += 1;
               else result.sent += 1;
+              const decision = policyDecisionOf(sent);
+              if (decision) result.lastDecision = `target ${claimed.targetId}: ${decision}`;
             } catch (error) {
               if (error instanceof SendAborted) {
                 await abandonSendAttempt(db, claimed, false);

@@ -58,25 +58,32 @@ export const messaging = proxyActivities<Activities>({
  * that reads an update's failure, expect the wrapper: the local proxies add it, so both kinds fail alike.
  */
 function wrapped<T extends object>(proxy: T): T {
+  const guarded = async (name: string | symbol, run: () => Promise<unknown>) => {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof ApplicationFailure || error instanceof TimeoutFailure)
+        throw new ActivityFailure(
+          `local activity ${String(name)} failed`,
+          String(name),
+          undefined,
+          RetryState.MAXIMUM_ATTEMPTS_REACHED,
+          'local',
+          error,
+        );
+      throw error;
+    }
+  };
   return new Proxy(proxy, {
     get(target, name) {
-      const call = Reflect.get(target, name) as (...args: unknown[]) => Promise<unknown>;
-      return async (...args: unknown[]) => {
-        try {
-          return await call(...args);
-        } catch (error) {
-          if (error instanceof ApplicationFailure || error instanceof TimeoutFailure)
-            throw new ActivityFailure(
-              `local activity ${String(name)} failed`,
-              String(name),
-              undefined,
-              RetryState.MAXIMUM_ATTEMPTS_REACHED,
-              'local',
-              error,
-            );
-          throw error;
-        }
+      const call = Reflect.get(target, name) as ((...args: unknown[]) => Promise<unknown>) & {
+        executeWithOptions(options: object, args: unknown[]): Promise<unknown>;
       };
+      const fn = (...args: unknown[]) => guarded(name, () => call(...args));
+      // Issue 21 F: per-call options (a `summary` for the Web UI) keep the same wrapping.
+      fn.executeWithOptions = (options: object, args: unknown[]) =>
+        guarded(name, () => call.executeWithOptions(options, args));
+      return fn;
     },
   });
 }

@@ -27,6 +27,7 @@ import {
   type ControlArgs,
 } from '../contract';
 import { campaignDb, campaignRetrySend, campaignSend } from './activity-options';
+import { iso, showDetails, summary } from './user-metadata';
 
 /**
  * The next batch is claimed when the slots already booked end within this long, whatever the running batches are
@@ -71,6 +72,23 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   /** The last send slot booked by this run: the sender is busy until then. */
   let bookedUntil = 0;
   let counters: CampaignCounters | null = null;
+  /** Issue 21 F: the last hold or refusal by the outbound policy seen in a batch (older workers report none). */
+  let lastDecision: string | null = null;
+  /** Issue 21 F: the Web UI's current details: status, counters, next wake and why, the policy's last word. */
+  const details = (next: string | null) =>
+    showDetails(`Campaign ${cancelled ? 'cancelling' : paused ? 'paused' : 'active'}`, [
+      ['next', next],
+      ['last policy decision', lastDecision],
+      [
+        'targets',
+        counters
+          ? `${counters.total} total · ${counters.contacted} contacted · ${counters.successful} successful · ${counters.failed} failed · ${counters.skipped} skipped · ${counters.optedOut} opted out · ${counters.open} open`
+          : null,
+      ],
+      ['batches in flight', inFlight || null],
+      ['sent (this campaign)', sent],
+      ['campaign', campaignId],
+    ]);
   const controls: { event: 'paused' | 'resumed'; args: ControlArgs }[] = [];
   const scopes = new Set<CancellationScope>();
 
@@ -134,8 +152,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     batchesThisRun += 1;
     void scope
       .run(async () => {
-        const result = await campaignSend.sendCampaignBatch({ campaignId, trace, targets });
+        const result = await campaignSend.sendCampaignBatch.executeWithOptions(
+          summary(`send ${targets.length} target(s), slots until ${iso(Math.max(...targets.map((t) => t.slotAt)))}`),
+          [{ campaignId, trace, targets }],
+        );
         sent += result.sent;
+        if (result.lastDecision) lastDecision = result.lastDecision;
         // Retryable failures (429, 5xx, timeouts) get Temporal's backoff one by one; the batch does not wait for them.
         await Promise.all(
           result.retry.map(async (target) => {
@@ -173,6 +195,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       break;
     }
     if (paused) {
+      details('paused by an operator: waiting for resume or cancel');
       await condition(() => !paused || cancelled !== null || controls.length > 0);
       continue;
     }
@@ -193,6 +216,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       await condition(
         () => inFlight === 0 || paused || cancelled !== null || controls.length > 0,
         bookedUntil - lookaheadMs - Date.now(),
+        summary(`next claim when the booked send slots end (${iso(bookedUntil)})`),
       );
       continue;
     }
@@ -208,9 +232,11 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     }
     if (claim.phase === 'waiting_start') {
       nextWakeAt = claim.wakeAt;
+      details(`campaign starts at ${iso(claim.wakeAt)}`);
       await condition(
         () => paused || cancelled !== null || changes !== seenChanges,
         Math.max(1, claim.wakeAt - Date.now()),
+        summary(`campaign starts at ${iso(claim.wakeAt)}`),
       );
       continue;
     }
@@ -223,6 +249,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       nextWakeAt = null;
       bookedUntil = Math.max(...claim.targets.map((t) => t.slotAt));
       launch(claim.targets);
+      details(`sending: ${claim.targets.length} target(s) booked until ${iso(bookedUntil)}`);
       continue;
     }
     if (claim.counters.open === 0 && inFlight === 0) {
@@ -233,15 +260,23 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     // cut short by a finished batch, a delivery callback that scheduled a retry, or an operator's signal.
     nextWakeAt = claim.nextWakeAt;
     const wait = nextWakeAt === null ? undefined : Math.max(1, nextWakeAt - Date.now());
-    await condition(
-      () =>
-        paused ||
-        cancelled !== null ||
-        changes !== seenChanges ||
-        finishedBatches !== seenFinished ||
-        controls.length > 0,
-      wait,
-    );
+    // Issue 21 F: why it sleeps — a target held by the outbound policy, active hours, retry spacing, a delivery
+    // timeout (the claim reads it from the earliest target; older workers answer without a reason).
+    const why =
+      nextWakeAt === null
+        ? inFlight > 0
+          ? 'waiting for the running send batches'
+          : 'waiting for delivery outcomes or new targets'
+        : (claim.nextWakeReason ?? `next target due at ${iso(nextWakeAt)}`);
+    details(why);
+    const until = () =>
+      paused ||
+      cancelled !== null ||
+      changes !== seenChanges ||
+      finishedBatches !== seenFinished ||
+      controls.length > 0;
+    if (wait === undefined) await condition(until);
+    else await condition(until, wait, summary(why));
   }
   await condition(allHandlersFinished);
   return { status: cancelled ? 'cancelled' : 'completed', counters, runs: carry.runs + 1 };

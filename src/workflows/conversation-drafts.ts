@@ -17,6 +17,7 @@ import { isTerminal } from '../domain/conversation-state';
 import type { AiAction } from '../integrations/ai';
 import { db } from './activity-options';
 import type { ConversationRuntime } from './conversation-runtime';
+import { iso, summary } from './user-metadata';
 
 /**
  * Hybrid mode (issue 13 B). The turn hands the AI's text to `holdDraft` instead of sending it; the draft waits in
@@ -142,7 +143,13 @@ async function watchDrafts(rt: ConversationRuntime): Promise<void> {
     const gone = () => s.draft?.draftId !== draft.draftId || isTerminal(s.status);
     const due = draft.createdAt + draft.escalateAfterMs;
     if (draft.escalated) await condition(gone);
-    else if (!(await condition(gone, Math.max(1, due - Date.now())))) {
+    else if (
+      !(await condition(
+        gone,
+        Math.max(1, due - Date.now()),
+        summary(`draft ${draft.draftId} unattended alert at ${iso(due)} unless an agent acts`),
+      ))
+    ) {
       await rt.lock.run(async () => {
         if (gone()) return;
         await db.raiseDraftUnattendedAlert({

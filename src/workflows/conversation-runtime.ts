@@ -10,6 +10,7 @@ import type { SendMessageInput, SendMessageResult, TransitionInput, TransitionRe
 import { ai, db, localAi, localDb, localMessaging, messaging } from './activity-options';
 import { Lock } from './lock';
 import { childOf, newRootTrace } from './trace';
+import { iso, sendOutcome, showDetails, summary } from './user-metadata';
 
 export type ConversationState = ConversationCarry & { conversationId: string };
 
@@ -39,6 +40,8 @@ export class ConversationRuntime {
   turnsThisRun = 0;
   /** The trace of the latest customer message; timers and operator actions without one open a new root. */
   lastTrace: TraceContext | null = null;
+  /** Issue 21 F: the last send's policy outcome, for the Web UI's current details (this run only). */
+  lastSend: string | null = null;
 
   constructor(
     readonly input: ConversationInput,
@@ -63,6 +66,29 @@ export class ConversationRuntime {
     };
   }
 
+  /**
+   * Issue 21 F: the Web UI's current details — state, owner, turns, the next timer and why, the last send's policy
+   * outcome. Ids and times only (every Web UI user reads them).
+   */
+  showDetails(next: { what: string; at?: number } | null): void {
+    const { s } = this;
+    showDetails(`Conversation ${s.status}`, [
+      ['next', next ? (next.at === undefined ? next.what : `${next.what} at ${iso(next.at)}`) : null],
+      ['last send', this.lastSend],
+      ['conversation', s.conversationId || null],
+      ['assigned agent', s.assignedAgent?.id ?? (s.status === 'HUMAN' ? 'unassigned' : null)],
+      ['turns', s.turns],
+      ['pending messages', s.pending.length || null],
+      ['draft', s.draft ? `${s.draft.draftId} awaiting an agent` : null],
+      [
+        'desk',
+        s.desk?.awaiting
+          ? `customer waiting since ${iso(s.desk.since)} (${s.desk.kind} response${s.desk.breached ? ', SLA breached' : ''})`
+          : null,
+      ],
+    ]);
+  }
+
   get resolvedBy(): 'ai' | 'human' {
     return this.s.everHuman ? 'human' : 'ai';
   }
@@ -71,11 +97,11 @@ export class ConversationRuntime {
   async transition(
     args: Omit<TransitionInput, 'conversationId' | 'trace'> & { trace?: TraceContext },
   ): Promise<TransitionResult> {
-    const result = await this.steps.db.transitionConversation({
-      ...args,
-      conversationId: this.s.conversationId,
-      trace: args.trace ?? this.trace(),
-    });
+    // The summary gives the states only: a transition's reason can quote the AI's words.
+    const result = await this.steps.db.transitionConversation.executeWithOptions(
+      summary(`transition ${this.s.status} → ${args.to} (${args.actor})`),
+      [{ ...args, conversationId: this.s.conversationId, trace: args.trace ?? this.trace() }],
+    );
     const changed = result.status !== this.s.status;
     this.s.status = result.status;
     this.s.version = result.version;
@@ -92,16 +118,25 @@ export class ConversationRuntime {
   ): Promise<SendMessageResult> {
     const route = this.s.route;
     if (!route) throw new Error('no reply route yet: the conversation has had no customer message');
-    return this.steps.messaging.sendMessage({
-      ...args,
-      tenantId: this.input.tenantId,
-      conversationId: this.s.conversationId,
-      contactId: this.input.contactId,
-      channel: this.input.channel,
-      from: route.tenantAddress,
-      to: route.customerAddress,
-      correlationId: args.correlationId ?? `${workflowInfo().workflowId}:${args.idempotencyKey}`,
-      trace: args.trace ?? this.trace(),
-    });
+    const what = args.template?.key ?? (args.sentBy === 'agent' ? 'agent reply' : 'reply');
+    // Issue 21 F: the step's summary names what is sent (a template key or the author), never its text.
+    return this.steps.messaging.sendMessage
+      .executeWithOptions(summary(`send ${what}`), [
+        {
+          ...args,
+          tenantId: this.input.tenantId,
+          conversationId: this.s.conversationId,
+          contactId: this.input.contactId,
+          channel: this.input.channel,
+          from: route.tenantAddress,
+          to: route.customerAddress,
+          correlationId: args.correlationId ?? `${workflowInfo().workflowId}:${args.idempotencyKey}`,
+          trace: args.trace ?? this.trace(),
+        },
+      ])
+      .then((result) => {
+        this.lastSend = sendOutcome(what, result);
+        return result;
+      });
   }
 }

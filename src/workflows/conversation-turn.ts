@@ -6,6 +6,7 @@ import { holdDraft, HYBRID_PATCH } from './conversation-drafts';
 import { deskSteps, startWait } from './conversation-desk';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
+import { summary } from './user-metadata';
 
 const failureType = (error: ActivityFailure) =>
   error.cause instanceof ApplicationFailure ? error.cause.type : 'unknown';
@@ -52,7 +53,9 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
   if (rt.steps.local || patched('turn-retries-infrastructure-failures')) {
     for (let pause = 1_000; ; pause = Math.min(pause * 2, TURN_RETRY_MAX_MS)) {
       try {
-        result = await ai.generateReply(request);
+        result = await ai.generateReply.executeWithOptions(summary(`AI reply to ${batch.length} message(s)`), [
+          request,
+        ]);
         break;
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
@@ -62,7 +65,8 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
             failureType: failureType(error),
             pauseMs: pause,
           });
-          await sleep(pause);
+          rt.showDetails({ what: `AI turn retry after ${failureType(error)}`, at: Date.now() + pause });
+          await sleep(pause, summary(`AI turn retry in ${pause / 1000} s after ${failureType(error)}`));
           continue;
         }
         // I9: the AI's retries ran out; the customer still gets an answer, and supervisors an `ai_failure` alert.
@@ -82,7 +86,7 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
     }
   } else {
     try {
-      result = await ai.generateReply(request);
+      result = await ai.generateReply.executeWithOptions(summary(`AI reply to ${batch.length} message(s)`), [request]);
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       // I9: the retries ran out; the customer still gets an answer (the failures are in ai_results).

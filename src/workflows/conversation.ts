@@ -14,6 +14,7 @@ import { ConversationRuntime, localSteps, regularSteps, type ConversationState }
 import { runTurn } from './conversation-turn';
 import { awaitingHuman, deskRules, deskSteps, humanDeadlines, slaBreached, startWait } from './conversation-desk';
 import { childOf } from './trace';
+import { iso, summary } from './user-metadata';
 
 export type { ConversationResult };
 
@@ -81,8 +82,23 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     const slaAt = desk?.slaAt ?? Infinity;
     const deadline = Math.min(nudgeAt, closeAt, slaAt);
     const until = () => s.pending.length > 0 || rt.wakeups !== seen;
+    // Issue 21 F: the timer says which deadline it is (user metadata: no new command, replays as before).
+    const next = !Number.isFinite(deadline)
+      ? { what: s.status === 'HUMAN' ? 'waiting for an agent or the customer' : 'waiting for the customer' }
+      : {
+          at: deadline,
+          what:
+            deadline === slaAt
+              ? `SLA ${s.desk?.kind ?? 'first'} response due`
+              : deadline === nudgeAt
+                ? 'idle nudge'
+                : desk
+                  ? 'desk close after agent answer'
+                  : 'idle close',
+        };
+    rt.showDetails(next);
     const woke = Number.isFinite(deadline)
-      ? await condition(until, Math.max(1, deadline - Date.now()))
+      ? await condition(until, Math.max(1, deadline - Date.now()), summary(`${next.what} at ${iso(deadline)}`))
       : (await condition(until), true);
 
     if (s.pending.length > 0) {
@@ -110,10 +126,16 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         const quietAt = Math.min(s.lastActivityAt + timing.debounceMs, burstEnds);
         if (s.pending.length >= MAX_BATCH || Date.now() >= quietAt) break;
         const arrival = s.lastActivityAt;
-        await condition(() => s.pending.length >= MAX_BATCH || s.lastActivityAt !== arrival, quietAt - Date.now());
+        rt.showDetails({ what: `answering ${s.pending.length} message(s) once quiet`, at: quietAt });
+        await condition(
+          () => s.pending.length >= MAX_BATCH || s.lastActivityAt !== arrival,
+          quietAt - Date.now(),
+          summary(`debounce: answer the burst at ${iso(quietAt)}${quietAt === burstEnds ? ' (burst limit)' : ''}`),
+        );
       }
       const batch = s.pending.splice(0, MAX_BATCH);
       s.nudged = false;
+      rt.showDetails({ what: `AI turn for ${batch.length} message(s)` });
       await runTurn(rt, batch);
       s.turns += 1;
       rt.turnsThisRun += 1;
@@ -167,6 +189,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     });
   }
 
+  rt.showDetails(null);
   await condition(allHandlersFinished);
   const npsScore = await askNps(rt);
   if (s.pending.length > 0) {
@@ -185,7 +208,16 @@ async function askNps(rt: ConversationRuntime): Promise<number | null> {
   const { s, input } = rt;
   if (input.timing.npsWaitMs <= 0 || !s.route) return null;
   await rt.send({ template: { key: 'nps_question' }, sentBy: 'system', idempotencyKey: `nps:${s.conversationId}` });
-  if (!(await condition(() => s.pending.length > 0, input.timing.npsWaitMs))) return null;
+  const npsEnds = Date.now() + input.timing.npsWaitMs;
+  rt.showDetails({ what: 'NPS answer window closes', at: npsEnds });
+  if (
+    !(await condition(
+      () => s.pending.length > 0,
+      input.timing.npsWaitMs,
+      summary(`NPS answer window closes at ${iso(npsEnds)}`),
+    ))
+  )
+    return null;
   const answer = s.pending[0]!;
   const result = await rt.steps.db.recordNpsAnswer({
     tenantId: input.tenantId,

@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { acquireSlotsUpdate, type PacerInput } from '../contract';
+import { iso, summary } from './user-metadata';
 
 export const pacerStateQuery = defineQuery<{ nextFreeAt: number; granted: number; requesters: Record<string, number> }>(
   'pacerState',
@@ -59,7 +60,14 @@ export async function pacerWorkflow(input: PacerInput): Promise<void> {
 
   for (;;) {
     const seen = grantsThisRun;
-    const active = await condition(() => grantsThisRun !== seen || grantsThisRun >= MAX_GRANTS_PER_RUN, IDLE_MS);
+    const active = await condition(
+      () => grantsThisRun !== seen || grantsThisRun >= MAX_GRANTS_PER_RUN,
+      IDLE_MS,
+      // Issue 21 F: why the pacer is still running (user metadata: no new command).
+      summary(
+        `ends after ${IDLE_MS / 60_000} min without requests${nextFreeAt > Date.now() ? ` (slots booked until ${iso(nextFreeAt)})` : ''}`,
+      ),
+    );
     if (grantsThisRun >= MAX_GRANTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof pacerWorkflow>({ tenantSlug: input.tenantSlug, carried: { nextFreeAt, granted } });

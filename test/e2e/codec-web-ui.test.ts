@@ -1,133 +1,28 @@
-import fs from 'node:fs';
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { getRequestListener } from '@hono/node-server';
-import { Connection } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboundWorkflowId } from '../../src/contract';
 import { codecAudit } from '../../src/db/schema';
-import { ensureTemporalCli } from '../../src/temporal/cli-binary';
-import { ensureSearchAttributes } from '../../src/temporal/connection';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
-import { loadEnv } from '../../src/config/env';
-import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
-import { CHROMIUM, launchBrowser } from '../support/browser';
+import { eventually, randomPhone, type Harness } from '../support/harness';
+import { CHROMIUM } from '../support/browser';
+import type { BrowserContext } from 'playwright-core';
+import { SCREENSHOTS, startWebUi, type WebUi } from '../support/web-ui';
 
-// The embedded Web UI (UI 2.42.1 of the pinned CLI's dev server) against the API's codec endpoint, in Chromium.
-const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
+let ui: WebUi;
 let h: Harness;
-let devServer: DevServer;
-let browser: Browser;
-let front: http.Server;
-let apiOrigin: string;
-let uiOrigin: string;
-let dataDir: string;
 beforeAll(async () => {
   if (!CHROMIUM) return;
-  // The API listens first (its handler is plugged in once the harness exists): the dev server needs the codec URL.
-  let handler: http.RequestListener = (_req, res) => {
-    res.statusCode = 503;
-    res.end();
-  };
-  front = http.createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  apiOrigin = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  const env = loadEnv();
-  const cli = await ensureTemporalCli({
-    explicitPath: env.TEMPORAL_CLI_PATH,
-    pathEnv: env.PATH,
-    cacheDir: env.CACHE_DIR,
-  });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-codec-ui-'));
-  const uiPort = await freePort();
-  devServer = await startDevServer({
-    cliPath: cli.path,
-    dataDir,
-    port: await freePort(),
-    uiPort,
-    namespace: 'default',
-    codecEndpoint: `${apiOrigin}/codec`,
-  });
-  // The browser uses 127.0.0.1 for both: UI and API then differ in port only, the same site (cookies: SameSite=Lax).
-  uiOrigin = `http://127.0.0.1:${uiPort}`;
-  const connection = await Connection.connect({ address: devServer.address });
-  await ensureSearchAttributes(connection, 'default');
-  await connection.close();
-  h = await startHarness({
-    TEMPORAL_ADDRESS: devServer.address,
-    CODEC_CORS_ORIGINS: uiOrigin,
-    MESSAGE_DEBOUNCE: '100ms',
-    NPS_WAIT: '0s',
-  });
-  const listener = getRequestListener(h.app.fetch);
-  handler = (req, res) => void listener(req, res);
-  browser = await launchBrowser();
+  ui = await startWebUi({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' });
+  h = ui.h;
 }, 180_000);
 afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-  await devServer?.stop();
-  await new Promise((resolve) => (front ? front.close(resolve) : resolve(undefined)));
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  await ui?.close();
 });
 
-/**
- * A browser profile whose Web UI sends credentials to the codec endpoint: the UI's "Codec Server" settings with
- * "Use my browser setting" and "Include cross-origin credentials" (persisted by the UI in localStorage; the
- * dev server's own codec setting cannot turn credentials on).
- */
-async function operatorBrowser(): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const endpoint = `${apiOrigin}/codec`;
-  const settings = { overrideRemoteCodecConfiguration: true, endpoint, includeCredentials: true };
-  await context.addInitScript({
-    content: `if (location.origin === ${JSON.stringify(uiOrigin)}) { for (const [k, v] of Object.entries(${JSON.stringify(settings)})) localStorage.setItem(k, JSON.stringify(v)); }`,
-  });
-  return context;
-}
-
-async function signIn(context: BrowserContext, apiKey: string): Promise<string> {
-  const page = await context.newPage();
-  await page.goto(`${apiOrigin}/codec/sign-in`);
-  await page.fill('#key', apiKey);
-  await Promise.all([page.waitForNavigation(), page.click('#sign-in')]);
-  const status = (await page.locator('#status').textContent()) ?? '';
-  await page.close();
-  return status;
-}
-
-/** Opens the workflow in the Web UI and waits for its codec request; returns the decode's status and the page text. */
-async function openWorkflow(
-  context: BrowserContext,
-  workflowId: string,
-  name: string,
-): Promise<{ page: Page; codecStatus: number; text: string }> {
-  const page = await context.newPage();
-  const decode = page.waitForResponse(
-    (r) => r.url() === `${apiOrigin}/codec/decode` && r.request().method() === 'POST',
-    { timeout: 30_000 },
-  );
-  await page.goto(`${uiOrigin}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
-  const response = await decode;
-  // The UI renders the payloads once the codec answered (and its later requests settled).
-  await page.waitForLoadState('networkidle');
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `codec-${name}.png`), fullPage: true });
-  return { page, codecStatus: response.status(), text: await page.content() };
-}
+const operatorBrowser = () => ui.operatorBrowser();
+const signIn: WebUi['signIn'] = (context, apiKey) => ui.signIn(context, apiKey);
+const openWorkflow = (context: BrowserContext, workflowId: string, name: string) =>
+  ui.openWorkflow(context, workflowId, name);
 
 describe.skipIf(!CHROMIUM)('the Web UI reads payloads through the codec endpoint (issue 11, B)', () => {
   it('ciphertext without a session, plaintext for a supervisor, 403 for an agent; every decode audited', async () => {
@@ -195,7 +90,7 @@ describe.skipIf(!CHROMIUM)('the Web UI reads payloads through the codec endpoint
     expect(bySupervisor.length).toBeGreaterThan(0);
     expect(
       bySupervisor.every(
-        (r) => r.outcome === 'allowed' && r.via === 'session' && r.namespace === 'default' && r.origin === uiOrigin,
+        (r) => r.outcome === 'allowed' && r.via === 'session' && r.namespace === 'default' && r.origin === ui.uiOrigin,
       ),
     ).toBe(true);
     expect(bySupervisor.some((r) => r.encrypted > 0 && r.keyIds.includes(h.payloadKeys![0]!.id))).toBe(true);
