@@ -17,7 +17,8 @@ import { createDb } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { createLogger } from '../logger';
 import { ensureTemporalCli } from '../temporal/cli-binary';
-import { createTemporalClient, ensureSearchAttributes } from '../temporal/connection';
+import { temporalClientFor } from '../boot';
+import { ensureSearchAttributes } from '../temporal/connection';
 import { startDevServer } from '../temporal/dev-server';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../runtime-file';
 import { orderedShutdown } from '../shutdown';
@@ -122,12 +123,7 @@ async function main() {
       namespace: env.TEMPORAL_NAMESPACE,
     });
     stops.push(() => dev.stop());
-    const temporal = createTemporalClient({
-      address: temporalAddress,
-      namespace: env.TEMPORAL_NAMESPACE,
-      payloadKeys,
-      refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
-    });
+    const temporal = temporalClientFor(env, temporalAddress, payloadKeys);
     await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE).finally(() => temporal.close());
     await superviseAndReport(layout, dev.uiUrl, `dev server, SQLite in ${clusterDir(env.CAUSEWAY_DATA_DIR)}`, started);
     return;

@@ -17,6 +17,7 @@ export const LAYERS: { layer: string; members: string[] }[] = [
   { layer: 'data', members: ['db'] },
   { layer: 'adapters', members: ['integrations', 'tracing', 'observability'] },
   { layer: 'temporal', members: ['temporal'] },
+  { layer: 'process start', members: ['boot.ts'] },
   { layer: 'use cases', members: ['activities', 'outbox', 'campaigns'] },
   { layer: 'workflows', members: ['workflows'] },
   { layer: 'entry points', members: ['api', 'cli'] },
