@@ -4,15 +4,15 @@ import { chooseAiProvider } from './config/ai-provider';
 import { sealSecretsAtStart, startProcess, temporalClientFor } from './boot';
 import { childProcessEnv } from './config/env';
 import { bootstrapTenant } from './db/bootstrap';
-import { connectDatabase } from './db/connect';
+import { connectDatabase } from './local/connect-database';
 import { runMigrations } from './db/migrate';
 import { setUpSecrets } from './secrets/setup';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file';
-import { ensureTemporalCli } from './temporal/cli-binary';
+import { ensureTemporalCli } from './local/temporal-cli';
 import { ensureSearchAttributes } from './temporal/connection';
 import { formatPayloadKeys } from './temporal/payload-codec';
 import { ensureLocalPayloadKeys } from './temporal/payload-keys';
-import { startDevServer, type DevServer } from './temporal/dev-server';
+import { startDevServer, type DevServer } from './local/temporal-dev-server';
 import { orderedShutdown } from './shutdown';
 import { startSupervisor } from './supervisor';
 

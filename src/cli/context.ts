@@ -1,5 +1,5 @@
 import { readEnvOrExit, type Env } from '../config/env';
-import type { ConnectedDb } from '../db/connect';
+import type { ConnectedDb } from '../local/connect-database';
 import { createDb } from '../db/client';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file';
 import { installKeyringSource } from '../secrets/keyring';
@@ -34,7 +34,7 @@ export function createCliContext(): CliContext {
           url: runtime.databaseUrl,
           embedded: true,
         };
-      const { connectDatabase } = await import('../db/connect'); // the embedded Postgres only when it is used
+      const { connectDatabase } = await import('../local/connect-database'); // the embedded Postgres only when it is used
       return connectDatabase(env);
     },
     async temporal() {

@@ -7,22 +7,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childProcessEnv, readEnvOrExit } from '../config/env';
-import { bootstrapTenant } from '../db/bootstrap';
-import { sealStoredSecrets } from '../db/secrets';
-import { setUpSecrets } from '../secrets/setup';
-import { formatPayloadKeys } from '../temporal/payload-codec';
-import { ensureLocalPayloadKeys } from '../temporal/payload-keys';
-import { createDb } from '../db/client';
-import { runMigrations } from '../db/migrate';
-import { createLogger } from '../logger';
-import { ensureTemporalCli } from '../temporal/cli-binary';
-import { temporalClientFor } from '../boot';
-import { ensureSearchAttributes } from '../temporal/connection';
-import { startDevServer } from '../temporal/dev-server';
-import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../runtime-file';
-import { orderedShutdown } from '../shutdown';
-import { startSupervisor } from '../supervisor';
+import { childProcessEnv, readEnvOrExit } from '../../config/env';
+import { bootstrapTenant } from '../../db/bootstrap';
+import { sealStoredSecrets } from '../../db/secrets';
+import { setUpSecrets } from '../../secrets/setup';
+import { formatPayloadKeys } from '../../temporal/payload-codec';
+import { ensureLocalPayloadKeys } from '../../temporal/payload-keys';
+import { createDb } from '../../db/client';
+import { runMigrations } from '../../db/migrate';
+import { createLogger } from '../../logger';
+import { ensureTemporalCli } from '../temporal-cli';
+import { temporalClientFor } from '../../boot';
+import { ensureSearchAttributes } from '../../temporal/connection';
+import { startDevServer } from '../temporal-dev-server';
+import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../../runtime-file';
+import { orderedShutdown } from '../../shutdown';
+import { startSupervisor } from '../../supervisor';
 import { ensureClusterBinaries } from './binaries';
 import { CLUSTER_USAGE, ClusterUsageError, parseClusterOptions, type ClusterOptions } from './options';
 import { clusterLayout, type ClusterLayout, renderDynamicConfig, renderServerConfig, renderUiConfig } from './config';
@@ -36,8 +36,8 @@ import {
   type ManagedProcess,
 } from './temporal-server';
 
-const WORKER_ENTRY = fileURLToPath(new URL('../../worker.ts', import.meta.url));
-const API_ENTRY = fileURLToPath(new URL('../api/server.ts', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('../../../worker.ts', import.meta.url));
+const API_ENTRY = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
 
 /** Defaults for a local Postgres with trust auth and the usual Temporal port; both overridable as for compose. */
 export const CLUSTER_DEFAULTS = {

@@ -1,5 +1,5 @@
-import type { Env } from '../config/env';
-import { ensureGoBinary, findGoBinary, type BinarySource, type GoBinary } from '../temporal/cli-binary';
+import type { Env } from '../../config/env';
+import { ensureGoBinary, findGoBinary, type BinarySource, type GoBinary } from '../temporal-cli';
 
 /** The server inside the pinned CLI (src/temporal/cli-binary.ts): the cluster runs the same Temporal as dev. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
