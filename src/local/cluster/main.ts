@@ -1,7 +1,7 @@
 // `npm run cluster`: the production topology on one machine without Docker. A Temporal server built from its Go
 // module on Postgres (persistence + SQL visibility), its Web UI, two API processes and two worker processes, all
 // with the environment compose gives them. `npm run cluster -- --ensure` only finds or builds the binaries (CI).
-// Options (src/cluster/options.ts, `--help`): `--workers N`, `--apis N` (default 2 each), `--no-ui`,
+// Options (src/local/cluster/options.ts, `--help`): `--workers N`, `--apis N` (default 2 each), `--no-ui`,
 // `--ui-write-actions` (the Web UI is read-only without it: issue 18 C), and `--dev-server`: the same processes on the
 // Temporal dev server (SQLite) instead, which is what `npm run bench -- cluster` compares against.
 import fs from 'node:fs';
