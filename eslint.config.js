@@ -12,7 +12,7 @@ const dataLayerPatterns = [
     message: 'Only src/db talks to Postgres: put the query in src/db as a function named for what it does.',
   },
   {
-    group: ['**/db/schema'],
+    group: ['**/db/schema', '**/db/schema/*'],
     allowTypeImports: true,
     message: 'Tables are for src/db: call a query function from src/db (types from the schema are fine).',
   },
