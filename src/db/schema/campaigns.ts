@@ -17,7 +17,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CAMPAIGN_STATUSES, TARGET_STATES } from '../../contract/statuses';
 import { id, createdAt, updatedAt, instant } from './columns';
-import { contacts } from './contacts';
+import { contactRef } from './contacts';
 import { conversations } from './conversations';
 import { channelEnum, tenantRef } from './tenants';
 
@@ -106,9 +106,7 @@ export const campaignTargets = pgTable(
       .notNull()
       .references(() => campaigns.id),
     tenantId: tenantRef(),
-    contactId: uuid('contact_id')
-      .notNull()
-      .references(() => contacts.id),
+    contactId: contactRef(),
     /** Line of the imported file: reports point at it. */
     line: integer('line').notNull(),
     /** Dispatch order for the campaign's strategy (sequential: line; priority: by priority then line; random). */
@@ -159,9 +157,7 @@ export const promises = pgTable(
     tenantId: tenantRef(),
     campaignId: uuid('campaign_id').references(() => campaigns.id),
     targetId: uuid('target_id').references(() => campaignTargets.id),
-    contactId: uuid('contact_id')
-      .notNull()
-      .references(() => contacts.id),
+    contactId: contactRef(),
     conversationId: uuid('conversation_id').references(() => conversations.id),
     aiResultId: uuid('ai_result_id'),
     /** Reminders and follow-ups go out on the conversation's channel, from the address the customer wrote to. */
@@ -196,9 +192,7 @@ export const payments = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    contactId: uuid('contact_id')
-      .notNull()
-      .references(() => contacts.id),
+    contactId: contactRef(),
     amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
     externalId: text('external_id').notNull(),
     paidAt: instant('paid_at').notNull(),
@@ -246,9 +240,7 @@ export const failureNotifications = pgTable(
     failureId: uuid('failure_id')
       .notNull()
       .references(() => massiveFailures.id),
-    contactId: uuid('contact_id')
-      .notNull()
-      .references(() => contacts.id),
+    contactId: contactRef(),
     notificationType: text('notification_type', { enum: ['failure', 'resolution'] }).notNull(),
     targetId: uuid('target_id').references(() => campaignTargets.id),
     messageId: uuid('message_id'),

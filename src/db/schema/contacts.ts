@@ -44,6 +44,12 @@ export const contacts = pgTable(
   ],
 );
 
+/** The contact a row belongs to (not null, referencing contacts). */
+export const contactRef = () =>
+  uuid('contact_id')
+    .notNull()
+    .references(() => contacts.id);
+
 /**
  * Erased contacts who had opted out: a campaign import that brings their number back imports them as opted out
  * (skipped, counted in the report) instead of silently contacting them again. Keyed hash only, per tenant.

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { CONVERSATION_STATUSES } from '../../contract/statuses';
 import { id, createdAt, updatedAt, instant } from './columns';
-import { contacts } from './contacts';
+import { contactRef } from './contacts';
 import { users } from './operators';
 import { channelEnum, tenantRef } from './tenants';
 
@@ -16,9 +16,7 @@ export const conversations = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    contactId: uuid('contact_id')
-      .notNull()
-      .references(() => contacts.id),
+    contactId: contactRef(),
     channel: channelEnum('channel').notNull(),
     status: conversationStatusEnum('status').notNull().default('PENDING'),
     // Optimistic lock (seed 002): every transition is `UPDATE … WHERE version = $expected`, then version + 1.
@@ -65,13 +63,17 @@ export const conversations = pgTable(
   ],
 );
 
+/** The conversation a row belongs to (not null, referencing conversations). */
+export const conversationRef = () =>
+  uuid('conversation_id')
+    .notNull()
+    .references(() => conversations.id);
+
 export const conversationStateHistory = pgTable(
   'conversation_state_history',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    conversationId: uuid('conversation_id')
-      .notNull()
-      .references(() => conversations.id),
+    conversationId: conversationRef(),
     fromStatus: conversationStatusEnum('from_status'),
     toStatus: conversationStatusEnum('to_status').notNull(),
     version: integer('version').notNull(),
@@ -88,9 +90,7 @@ export const messages = pgTable(
     id: id(),
     tenantId: tenantRef(),
     conversationId: uuid('conversation_id').references(() => conversations.id),
-    contactId: uuid('contact_id')
-      .notNull()
-      .references(() => contacts.id),
+    contactId: contactRef(),
     direction: directionEnum('direction').notNull(),
     channel: channelEnum('channel').notNull(),
     providerSid: text('provider_sid'),
@@ -145,9 +145,7 @@ export const aiResults = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    conversationId: uuid('conversation_id')
-      .notNull()
-      .references(() => conversations.id),
+    conversationId: conversationRef(),
     correlationId: text('correlation_id').notNull(),
     traceId: text('trace_id'),
     provider: text('provider', { enum: ['openai', 'scripted'] }).notNull(),
@@ -184,9 +182,7 @@ export const satisfactionFeedback = pgTable(
       .notNull()
       .unique()
       .references(() => conversations.id),
-    contactId: uuid('contact_id')
-      .notNull()
-      .references(() => contacts.id),
+    contactId: contactRef(),
     messageId: uuid('message_id').references(() => messages.id),
     score: integer('score').notNull(),
     category: text('category', { enum: ['detractor', 'neutral', 'promoter'] }).notNull(),
@@ -209,9 +205,7 @@ export const suggestedResponses = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    conversationId: uuid('conversation_id')
-      .notNull()
-      .references(() => conversations.id),
+    conversationId: conversationRef(),
     aiResultId: uuid('ai_result_id')
       .notNull()
       .references(() => aiResults.id),
@@ -246,9 +240,7 @@ export const conversationTransfers = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    conversationId: uuid('conversation_id')
-      .notNull()
-      .references(() => conversations.id),
+    conversationId: conversationRef(),
     fromDepartment: text('from_department'),
     toDepartment: text('to_department'),
     fromAgent: uuid('from_agent').references(() => users.id),
@@ -269,9 +261,7 @@ export const conversationNotes = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    conversationId: uuid('conversation_id')
-      .notNull()
-      .references(() => conversations.id),
+    conversationId: conversationRef(),
     authorId: uuid('author_id').references(() => users.id),
     body: text('body').notNull(),
     createdAt: createdAt(),
