@@ -4,7 +4,7 @@ import { defineConfig } from 'drizzle-kit';
 // `causeway db migrate` and at service start through src/db/migrate.ts.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/db/schema.ts',
+  schema: './src/db/schema/index.ts',
   out: './drizzle',
   casing: 'snake_case',
 });

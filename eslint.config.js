@@ -12,11 +12,13 @@ const dataLayerPatterns = [
     message: 'Only src/db talks to Postgres: put the query in src/db as a function named for what it does.',
   },
   {
-    group: ['**/db/schema'],
+    group: ['**/db/schema', '**/db/schema/*'],
     allowTypeImports: true,
     message: 'Tables are for src/db: call a query function from src/db (types from the schema are fine).',
   },
 ];
+
+const EMBEDDED_POSTGRES = ['src/local/embedded-postgres.ts', 'src/local/pglite-server.ts'];
 
 // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O clients. It includes the data
 // layer's packages, so the workflow block below forbids a superset of what the data-layer block forbids.
@@ -116,8 +118,24 @@ export default tseslint.config(
     // two blocks the later block's options for the same rule (they replace, they do not add up), so the two blocks
     // never match the same file: test/unit/lint-boundaries.test.ts checks both keep working.
     files: ['**/*.{ts,js,mjs,cjs}'],
-    ignores: ['src/db/**', 'test/**', 'bench/**', 'src/workflows/**'],
+    ignores: ['src/db/**', 'test/**', 'bench/**', 'src/workflows/**', ...EMBEDDED_POSTGRES],
     rules: { 'no-restricted-imports': ['error', { patterns: dataLayerPatterns }] },
+  },
+  {
+    // Embedded Postgres is a database server that runs beside the service locally (src/local), not a query: these
+    // two files start PGlite and serve it on a socket; they still may not query it (no drizzle, postgres or tables).
+    files: EMBEDDED_POSTGRES,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { ...dataLayerPatterns[0], group: DATA_LAYER_PACKAGES.filter((p) => !p.startsWith('@electric-sql')) },
+            dataLayerPatterns[1],
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src/workflows/**/*.ts'],

@@ -3,15 +3,22 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from './src/activities';
-import { readEnvOrExit, type Env } from './src/config/env';
-import { applyTwilioEnv, logTwilioEnv } from './src/db/bootstrap';
-import { createDb, type Database } from './src/db/client';
-import { sealStoredSecrets } from './src/db/secrets';
-import { setUpSecrets } from './src/secrets/setup';
+import {
+  applyTwilioEnvAtStart,
+  connectStandalone,
+  sealSecretsAtStart,
+  startProcess,
+  startStandalone,
+  stopOn,
+} from './src/boot';
+import type { Env } from './src/config/env';
+import type { Database } from './src/db/client';
+import type { Logger } from './src/logger';
+import { describeFatal, reportReady } from './src/fatal';
+import { ensureSearchAttributes } from './src/temporal/connection';
 import { recordEvents } from './src/db/events';
 import { traceActivityInterceptor } from './src/tracing/interceptors';
 import { dbFailureActivityInterceptor } from './src/activities/db-failures';
-import { startTelemetry } from './src/tracing/telemetry';
 import type { AiResponder } from './src/integrations/ai';
 import { createOpenAiResponder } from './src/integrations/openai-responder';
 import { chooseAiProvider } from './src/config/ai-provider';
@@ -19,12 +26,8 @@ import { createMediaUnderstanding } from './src/integrations/media-understanding
 import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
 import { createLedgerPaymentChecker, type PaymentChecker } from './src/integrations/payments';
-import { describeFatal, exitOnFatalErrors, reportReady, stopWithParent } from './src/fatal';
-import { createLogger, type Logger } from './src/logger';
-import { createTemporalClient, ensureSearchAttributes } from './src/temporal/connection';
 import { createDataConverter } from './src/temporal/data-converter';
 import type { PayloadKey } from './src/temporal/payload-codec';
-import { resolvePayloadKeys } from './src/temporal/payload-keys';
 import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
 import { installTemporalRuntime } from './src/temporal/runtime';
 import { createInboxDrainer } from './src/temporal/inbox-drainer';
@@ -191,45 +194,21 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
 
 /** `npm run worker`: a standalone worker process (scale out by running more of these on the same queue). */
 async function main() {
-  const env = readEnvOrExit();
-  const log = createLogger(env.LOG_LEVEL, { name: 'worker' });
-  exitOnFatalErrors(log);
+  const start = startProcess({ name: 'worker', fatalExits: true });
+  const { env, log } = start;
   // Core's own Prometheus exporter stays on loopback: the worker's /metrics (WORKER_METRICS_PORT) serves its series.
   const sdkMetricsAddress = env.WORKER_METRICS_PORT ? `127.0.0.1:${env.WORKER_SDK_METRICS_PORT}` : undefined;
   installTemporalRuntime(log.child({ component: 'temporal-sdk' }), 'INFO', { metricsBindAddress: sdkMetricsAddress });
-  if (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS) {
-    log.fatal(
-      'a standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally instead)',
-    );
-    process.exit(1);
-  }
-  setUpSecrets(env, log);
-  const payloadKeys = resolvePayloadKeys(env, log, 'the worker');
+  const standalone = startStandalone(start, 'the worker');
+  const { payloadKeys } = standalone;
   // Before any connection: production without an AI key stops here with the reason (AiProviderError).
   const ai = createAiResponder(env, log);
-  const stopTelemetry = startTelemetry(env, log);
-  const embedded = env.CAUSEWAY_EMBEDDED_DATABASE === '1';
-  // PGlite executes one query at a time; a small pool avoids queueing dozens of idle connections on it.
-  const database = createDb(env.DATABASE_URL, embedded ? { max: 4, embedded } : {});
-  const temporal = createTemporalClient({
-    address: env.TEMPORAL_ADDRESS,
-    namespace: env.TEMPORAL_NAMESPACE,
-    payloadKeys,
-    refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
-  });
+  const { database, temporal, close } = connectStandalone(standalone);
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
-  // Plain auth tokens from before encryption, or tokens under a retired key, are sealed anew (idempotent).
-  const secrets = await sealStoredSecrets(database.db);
-  if (secrets.sealed + secrets.resealed > 0)
-    log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
-  if (secrets.unknownKeyIds.length > 0)
-    log.error(
-      { keyIds: secrets.unknownKeyIds },
-      'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send',
-    );
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  await sealSecretsAtStart(database.db, log);
+  const connection = await NativeConnection.connect({ address: standalone.temporalAddress });
   // TWILIO_* registers or updates its tenant from the worker too (compose), before schedules are set up for tenants.
-  logTwilioEnv(log, await applyTwilioEnv(database.db, env));
+  await applyTwilioEnvAtStart(database.db, start, 'throw');
   const metrics = createMetrics('worker');
   // A metrics port that cannot be bound is a configuration error like a taken API port: exit, loudly.
   const metricsServer = sdkMetricsAddress
@@ -260,9 +239,12 @@ async function main() {
     'worker started',
   );
   // The SDK drains on SIGINT/SIGTERM itself; a supervisor that vanished gets the same drain.
-  stopWithParent(() => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-  });
+  stopOn(
+    () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+    { signals: false },
+  );
   reportReady();
   const running = worker.run();
   await ensureReconcileSchedules(temporal.client, database.db, reconcileScheduleSettings(env), log).catch(
@@ -275,7 +257,7 @@ async function main() {
     log.fatal({ error: describeFatal(error) }, 'worker failed; exiting');
     process.exit(1);
   }
-  await Promise.all([connection.close(), temporal.close(), database.close(), stopTelemetry(), metricsServer?.close()]);
+  await Promise.all([connection.close(), close(), metricsServer?.close()]);
   process.exit(0);
 }
 

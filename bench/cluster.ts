@@ -1,4 +1,4 @@
-// `npm run bench -- cluster`: inbound throughput of the production topology (src/cluster/main.ts: separate API and
+// `npm run bench -- cluster`: inbound throughput of the production topology (src/local/cluster/main.ts: separate API and
 // worker processes) with one worker and with two, on the Temporal cluster (Postgres) and on the dev server
 // (SQLite), against zero-latency fake Twilio and OpenAI servers in this process. Ratios are what it reports.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -48,7 +48,7 @@ async function measure(
   const apis = [`http://127.0.0.1:${base + 11}`, `http://127.0.0.1:${base + 12}`];
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/cluster/main.ts'), '--no-ui', ...flags],
+    ['--import', 'tsx', path.join(ROOT, 'src/local/cluster/main.ts'), '--no-ui', ...flags],
     {
       cwd: ROOT,
       env: childProcessEnv({

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { childProcessEnv } from '../src/config/env';
 import { createTemporalClient, ensureSearchAttributes } from '../src/temporal/connection';
-import { startDevServer, type DevServerTuning } from '../src/temporal/dev-server';
+import { startDevServer, type DevServerTuning } from '../src/local/temporal-dev-server';
 import { freePortBlock } from '../test/support/ports';
 import type { PeerConfig } from './peer';
 

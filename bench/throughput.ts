@@ -3,7 +3,7 @@
 // against the no-op pipeline of the first wave's shape and of the chosen shape on the same server, and the curve
 // offered rate → p99; `devserver` runs the no-op pipeline on dev servers started with other flag sets.
 import { randomBytes } from 'node:crypto';
-import { DEV_SERVER_TUNING, type DevServerTuning } from '../src/temporal/dev-server';
+import { DEV_SERVER_TUNING, type DevServerTuning } from '../src/local/temporal-dev-server';
 import {
   closedLoop,
   openLoop,

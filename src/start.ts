@@ -1,27 +1,25 @@
 // `npm start`: the whole service on this machine, offline, with embedded defaults.
 import { fileURLToPath } from 'node:url';
 import { chooseAiProvider } from './config/ai-provider';
-import { childProcessEnv, readEnvOrExit } from './config/env';
+import { sealSecretsAtStart, startProcess, temporalClientFor } from './boot';
+import { childProcessEnv } from './config/env';
 import { bootstrapTenant } from './db/bootstrap';
-import { connectDatabase } from './db/connect';
+import { connectDatabase } from './local/connect-database';
 import { runMigrations } from './db/migrate';
-import { sealStoredSecrets } from './db/secrets';
 import { setUpSecrets } from './secrets/setup';
-import { createLogger } from './logger';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file';
-import { ensureTemporalCli } from './temporal/cli-binary';
-import { createTemporalClient, ensureSearchAttributes } from './temporal/connection';
+import { ensureTemporalCli } from './local/temporal-cli';
+import { ensureSearchAttributes } from './temporal/connection';
 import { formatPayloadKeys } from './temporal/payload-codec';
 import { ensureLocalPayloadKeys } from './temporal/payload-keys';
-import { startDevServer, type DevServer } from './temporal/dev-server';
+import { startDevServer, type DevServer } from './local/temporal-dev-server';
 import { orderedShutdown } from './shutdown';
 import { startSupervisor } from './supervisor';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../worker.ts', import.meta.url));
 const API_ENTRY = fileURLToPath(new URL('./api/server.ts', import.meta.url));
 
-const env = readEnvOrExit();
-const log = createLogger(env.LOG_LEVEL);
+const { env, log } = startProcess();
 // `npm start` without a key runs the offline scripted responder, on purpose and said aloud; production still refuses.
 const aiProvider = (() => {
   try {
@@ -44,14 +42,7 @@ async function main() {
   stops.unshift(() => database.close());
   await runMigrations(database.url, { embedded: database.embedded });
   setUpSecrets(env, log, { createIfMissing: true });
-  const secrets = await sealStoredSecrets(database.db);
-  if (secrets.sealed + secrets.resealed > 0)
-    log.info(secrets, 'secrets: stored auth tokens sealed with the current key');
-  if (secrets.unknownKeyIds.length > 0)
-    log.error(
-      { keyIds: secrets.unknownKeyIds },
-      'secrets: some auth tokens are sealed with keys not in CAUSEWAY_SECRETS_KEYS; those tenants cannot verify webhooks or send',
-    );
+  await sealSecretsAtStart(database.db, log);
   await bootstrapTenant(database.db, env, log);
   log.info(
     { embedded: database.embedded },
@@ -84,12 +75,7 @@ async function main() {
     address = devServer.address;
     log.info({ cli: cli.source, reused: !devServer.owned }, `temporal: dev server at ${address}`);
   }
-  const temporal = createTemporalClient({
-    address,
-    namespace: env.TEMPORAL_NAMESPACE,
-    payloadKeys,
-    refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
-  });
+  const temporal = temporalClientFor(env, address, payloadKeys);
   await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   await temporal.close();
 

@@ -7,10 +7,10 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { loadEnv } from '../src/config/env';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contract/search-attributes';
-import { startEmbeddedPostgres } from '../src/db/embedded';
+import { startEmbeddedPostgres } from '../src/local/embedded-postgres';
 import { runMigrations } from '../src/db/migrate';
-import { ensureTemporalCli } from '../src/temporal/cli-binary';
-import { DEV_SERVER_TUNING, devServerTuningArgs } from '../src/temporal/dev-server';
+import { ensureTemporalCli } from '../src/local/temporal-cli';
+import { DEV_SERVER_TUNING, devServerTuningArgs } from '../src/local/temporal-dev-server';
 import { writeWorkflowBundle } from './support/workflow-bundle';
 
 declare module 'vitest' {
@@ -45,7 +45,7 @@ export default async function setup(project: TestProject) {
       executable: { type: 'existing-path', path: cli.path },
       ip: '127.0.0.1',
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      // npm start's dynamic config (src/temporal/dev-server.ts); the SQLite pragmas are for its file, not memory.
+      // npm start's dynamic config (src/local/temporal-dev-server.ts); the SQLite pragmas are for its file, not memory.
       extraArgs: ['--log-level', 'error', ...devServerTuningArgs({ ...DEV_SERVER_TUNING, sqlitePragmas: [] })],
     },
   });

@@ -1,6 +1,7 @@
+import { CampaignInputError, tenantBySlug } from '../campaigns/service';
 import { readEnvOrExit, type Env } from '../config/env';
-import type { ConnectedDb } from '../db/connect';
-import { createDb } from '../db/client';
+import type { ConnectedDb } from '../local/connect-database';
+import { createDb, type Database } from '../db/client';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file';
 import { installKeyringSource } from '../secrets/keyring';
 import type { TemporalClientHandle } from '../temporal/connection';
@@ -34,7 +35,7 @@ export function createCliContext(): CliContext {
           url: runtime.databaseUrl,
           embedded: true,
         };
-      const { connectDatabase } = await import('../db/connect'); // the embedded Postgres only when it is used
+      const { connectDatabase } = await import('../local/connect-database'); // the embedded Postgres only when it is used
       return connectDatabase(env);
     },
     async temporal() {
@@ -70,3 +71,35 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** The tenant `--tenant` names, or the only one; a CliError (its message, no stack) when there is none or several. */
+export async function tenantOf(db: Database, slug: string | undefined) {
+  try {
+    return await tenantBySlug(db, slug);
+  } catch (error) {
+    if (error instanceof CampaignInputError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** Opens the database for one command and closes it afterwards, whatever happens. */
+export async function withDatabase<T>(ctx: CliContext, run: (db: Database) => Promise<T>): Promise<T> {
+  const database = await ctx.database();
+  try {
+    return await run(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
+/** `withDatabase` for a command on one tenant (`--tenant`, or the only one). */
+export function withTenant<T>(
+  ctx: CliContext,
+  slug: string | undefined,
+  run: (db: Database, tenant: Awaited<ReturnType<typeof tenantOf>>) => Promise<T>,
+): Promise<T> {
+  return withDatabase(ctx, async (db) => run(db, await tenantOf(db, slug)));
+}
+
+/** `--json` output: indented, one document. */
+export const printJson = (value: unknown) => console.log(JSON.stringify(value, null, 2));

@@ -1,4 +1,4 @@
-// The status lists, defined once: the database enums (src/db/schema.ts), the types of the contract, the API's
+// The status lists, defined once: the database enums (src/db/schema/), the types of the contract, the API's
 // validation and the workflows all take them from here. Plain data, so workflow code may import it.
 
 /** A conversation's lifecycle (I6). */

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 
 /**
- * Administrative SQL for the cluster launcher (src/cluster): it runs against a Postgres server before any of
+ * Administrative SQL for the cluster launcher (src/local/cluster): it runs against a Postgres server before any of
  * Causeway's databases exist, as the server's admin user, so it uses a short-lived postgres.js connection of its
  * own instead of the service's Drizzle handle.
  */

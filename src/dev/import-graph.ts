@@ -17,10 +17,12 @@ export const LAYERS: { layer: string; members: string[] }[] = [
   { layer: 'data', members: ['db'] },
   { layer: 'adapters', members: ['integrations', 'tracing', 'observability'] },
   { layer: 'temporal', members: ['temporal'] },
+  { layer: 'process start', members: ['boot.ts'] },
+  { layer: 'local', members: ['local'] },
   { layer: 'use cases', members: ['activities', 'outbox', 'campaigns'] },
   { layer: 'workflows', members: ['workflows'] },
   { layer: 'entry points', members: ['api', 'cli'] },
-  { layer: 'boot', members: ['start.ts', 'worker.ts', 'cluster', 'dev'] },
+  { layer: 'boot', members: ['start.ts', 'worker.ts', 'dev'] },
 ];
 
 export interface ImportEdge {

@@ -11,7 +11,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignFromFile, startCampaign } from '../../src/campaigns/service';
-import { ensureClusterBinaries } from '../../src/cluster/binaries';
+import { ensureClusterBinaries } from '../../src/local/cluster/binaries';
 import { childProcessEnv, loadEnv } from '../../src/config/env';
 import { campaignWorkflowId, inboundWorkflowId } from '../../src/contract';
 import { createDb, type DbHandle } from '../../src/db/client';

@@ -3,7 +3,7 @@ import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sentTo } from '../support/conversation';
 import { randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
-import { CHROMIUM, launchBrowser, screenshot, SCREENSHOTS, signInToConsole } from '../support/browser';
+import { CHROMIUM, consoleSession, launchBrowser, screenshot, SCREENSHOTS, signInToConsole } from '../support/browser';
 
 // Issue 13 (admin part): the console's admin pages in Debian's Chromium. Without it: skipped, loudly.
 
@@ -19,18 +19,6 @@ afterAll(async () => {
   await browser?.close();
   await h?.close();
 });
-
-/** A browser context whose pages record console errors and uncaught exceptions (none are allowed). */
-async function session(width = 1200) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const errors: string[] = [];
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-  return { context, page, errors };
-}
 
 const signIn = (page: Page, apiKey: string) => signInToConsole(page, h.apiUrl, apiKey);
 
@@ -62,7 +50,7 @@ describe.skipIf(!CHROMIUM)('console: admin pages in a real browser (issue 13 A)'
     const tenant = await h.createTestTenant();
     const admin = await h.createOperator(tenant, 'ADMIN', 'Ada');
     const builtIn = await nextSystemPrompt(tenant);
-    const { context, page, errors } = await session();
+    const { context, page, errors } = await consoleSession(browser);
     await signIn(page, admin.apiKey);
     await page.click('nav a[href="/console/admin/prompts"]');
     await page.waitForSelector('[data-type=support] tr[data-scope=built-in]');
@@ -126,7 +114,7 @@ describe.skipIf(!CHROMIUM)('console: admin pages in a real browser (issue 13 A)'
   it('an admin adds a user with role and department (the key shown once), issues and revokes keys, adds departments and templates', async () => {
     const tenant = await h.createTestTenant();
     const admin = await h.createOperator(tenant, 'ADMIN', 'Ada');
-    const { context, page, errors } = await session();
+    const { context, page, errors } = await consoleSession(browser);
     await signIn(page, admin.apiKey);
 
     await page.goto(`${h.apiUrl}/console/admin/departments`);
@@ -183,7 +171,7 @@ describe.skipIf(!CHROMIUM)('console: admin pages in a real browser (issue 13 A)'
     const tenant = await h.createTestTenant();
     for (const role of ['AGENT', 'SUPERVISOR'] as const) {
       const operator = await h.createOperator(tenant, role);
-      const { context, page, errors } = await session();
+      const { context, page, errors } = await consoleSession(browser);
       await signIn(page, operator.apiKey);
       expect(await page.locator('nav a[href^="/console/admin"]').count()).toBe(0);
       for (const route of [
@@ -217,7 +205,7 @@ describe.skipIf(!CHROMIUM)('console: admin pages in a real browser (issue 13 A)'
       key: admin.apiKey,
       body: { version: 'a-rather-long-version-name-1', content: 'x'.repeat(400) + '\nline two' },
     });
-    const { context, page, errors } = await session(390);
+    const { context, page, errors } = await consoleSession(browser, { width: 390 });
     await signIn(page, admin.apiKey);
     for (const route of ['prompts', 'users', 'departments', 'templates']) {
       await page.goto(`${h.apiUrl}/console/admin/${route}`);

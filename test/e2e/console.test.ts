@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, conversations, messages, orphanInbound } from '../../src/db/schema';
 import { updateTenant } from '../../src/db/tenants';
 import { createUser } from '../../src/db/users';
-import { conversationOf, sentTo } from '../support/conversation';
-import { echoHandler, turn, type ChatRequest } from '../support/fake-openai';
-import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
-import { CHROMIUM, launchBrowser, screenshot, SCREENSHOTS, signInToConsole } from '../support/browser';
+import { handOffToHuman, sentTo } from '../support/conversation';
+import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { CHROMIUM, consoleSession, launchBrowser, screenshot, SCREENSHOTS, signInToConsole } from '../support/browser';
 
 // Issue 13: the operator console in Debian's Chromium, as the journey page test does. Without it: skipped, loudly.
 const DAY = 24 * 3_600_000;
@@ -27,69 +26,16 @@ afterAll(async () => {
   await h?.close();
 });
 
-const lastUser = (request: ChatRequest) => [...request.messages].reverse().find((m) => m.role === 'user')?.content;
-
-/** A browser context whose every page records console errors and uncaught exceptions (none are allowed). */
-async function session(width = 1200) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const errors: string[] = [];
-  const visited = new Set<string>();
-  context.on('page', (p) => watch(p));
-  const watch = (p: Page) => {
-    p.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${p.url()}: ${m.text()}`);
-    });
-    p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
-    p.on('framenavigated', (f) => {
-      if (f === p.mainFrame()) visited.add(new URL(f.url()).pathname);
-    });
-  };
-  const page = await context.newPage();
-  return { context, page, errors, visited };
-}
-
 const signIn = (page: Page, apiKey: string) => signInToConsole(page, h.apiUrl, apiKey);
 
 const shot = (page: Page, name: string) => screenshot(page, `console-${name}`);
-
-/** Has the customer hand over (the model says wants_human without naming a department, or calls the tool). */
-async function handOff(tenant: TestTenant, from: string, options: { department?: string; media?: boolean } = {}) {
-  const body = `quero falar com uma pessoa ${Math.random().toString(36).slice(2, 8)}`;
-  h.openai.setHandler((request) =>
-    // D: a message with media reaches the AI as "[image] <text>".
-    lastUser(request)?.endsWith(body)
-      ? options.department
-        ? {
-            content: null,
-            toolCalls: [
-              { name: 'transfer_to_human', arguments: { department: options.department, reason: 'invoice dispute' } },
-            ],
-          }
-        : turn('Vou chamar uma pessoa.', { wants_human: true, intent: 'human_request' })
-      : echoHandler(request),
-  );
-  const { messageSid } = await h.postInbound(tenant, {
-    body,
-    from,
-    ...(options.media ? { media: [{ contentType: 'image/png' }] } : {}),
-  });
-  const workflowId = await conversationOf(h, messageSid);
-  return eventually(
-    async () => {
-      const [c] = await h.db.select().from(conversations).where(eq(conversations.workflowId, workflowId));
-      return c?.status === 'HUMAN' ? c : null;
-    },
-    15_000,
-    'HUMAN',
-  );
-}
 
 describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () => {
   it('an agent sees a handoff appear without reload, takes it over, replies, resolves; media through the proxy', async () => {
     const tenant = await h.createTestTenant();
     const agent = await h.createOperator(tenant, 'AGENT', 'Ana');
     const from = `whatsapp:${randomPhone()}`;
-    const { context, page, errors, visited } = await session();
+    const { context, page, errors, visited } = await consoleSession(browser);
 
     await signIn(page, agent.apiKey);
     const cookies = await context.cookies();
@@ -102,7 +48,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     // A marker in the page's JS realm: still there later means the page was never reloaded.
     await page.evaluate(() => ((globalThis as any).marker = 42));
 
-    const row = await handOff(tenant, from, { media: true });
+    const row = await handOffToHuman(h, tenant, from, { media: true });
     // The model named no department: the handoff goes to the tenant's default one.
     expect(row.department).toBe('support');
     await page.waitForSelector(`#queue tr[data-conversation-id="${row.id}"]`, { timeout: 15_000 });
@@ -261,14 +207,14 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     const tenant = await h.createTestTenant();
     const agent = await h.createOperator(tenant, 'AGENT', 'Bia');
     const from = `whatsapp:${randomPhone()}`;
-    const row = await handOff(tenant, from);
+    const row = await handOffToHuman(h, tenant, from);
     const at = new Date(Date.now() - DAY - 3_600_000);
     await h.db
       .update(messages)
       .set({ createdAt: at })
       .where(and(eq(messages.tenantId, tenant.tenantId), eq(messages.direction, 'inbound')));
     for (const m of h.twilio.received) if (m.from === from) m.dateCreated = at;
-    const { context, page, errors } = await session();
+    const { context, page, errors } = await consoleSession(browser);
     await signIn(page, agent.apiKey);
     await page.goto(`${h.apiUrl}/console/conversations/${row.id}`);
     await page.click('#take-over');
@@ -288,8 +234,8 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     const supervisor = await h.createOperator(tenant, 'SUPERVISOR', 'Sofia');
     const agent = await h.createOperator(tenant, 'AGENT', 'Caio');
     const from = `whatsapp:${randomPhone()}`;
-    const row = await handOff(tenant, from);
-    const later = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    const row = await handOffToHuman(h, tenant, from);
+    const later = await handOffToHuman(h, tenant, `whatsapp:${randomPhone()}`);
     // A number of the tenant's Twilio account that no tenant owns: an orphan.
     const orphanTo = `whatsapp:${randomPhone()}`;
     const orphan = await h.postInbound(tenant, { body: 'alguém aí?', from: `whatsapp:${randomPhone()}`, to: orphanTo });
@@ -300,7 +246,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
       'orphan row',
     );
 
-    const { context, page, errors } = await session();
+    const { context, page, errors } = await consoleSession(browser);
     await signIn(page, supervisor.apiKey);
     // The queue: the longest wait first.
     expect(
@@ -353,7 +299,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     await context.close();
 
     // An agent does not reach the supervisor pages.
-    const asAgent = await session();
+    const asAgent = await consoleSession(browser);
     await signIn(asAgent.page, agent.apiKey);
     expect(await asAgent.page.locator('.bar nav a').allTextContents()).not.toContain('Alerts');
     const res = await asAgent.page.goto(`${h.apiUrl}/console/alerts`);
@@ -371,11 +317,11 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
       role: 'AGENT',
       department: 'billing',
     });
-    const row = await handOff(tenant, `whatsapp:${randomPhone()}`, { department: 'billing' });
+    const row = await handOffToHuman(h, tenant, `whatsapp:${randomPhone()}`, { department: 'billing' });
     expect(row.department).toBe('billing');
     // Without the tool's argument the handoff goes to the tenant's default department, which the tenant can change.
     await updateTenant(h.db, tenant.slug, { defaultDepartment: 'collections' });
-    const defaulted = await handOff(tenant, `whatsapp:${randomPhone()}`);
+    const defaulted = await handOffToHuman(h, tenant, `whatsapp:${randomPhone()}`);
     expect(defaulted.department).toBe('collections');
 
     expect((await h.api(`/api/conversations/${row.id}`, { key: support.apiKey })).status).toBe(404);
@@ -384,7 +330,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     expect(listed.json.conversations.map((c: { id: string }) => c.id)).not.toContain(row.id);
     expect((await h.api(`/api/conversations/${row.id}`, { key: billing.apiKey })).status).toBe(200);
 
-    const { context, page, errors } = await session();
+    const { context, page, errors } = await consoleSession(browser);
     await signIn(page, support.apiKey);
     expect(await page.locator(`#queue tr[data-conversation-id="${row.id}"]`).count()).toBe(0);
     const res = await page.goto(`${h.apiUrl}/console/conversations/${row.id}`);
@@ -397,7 +343,7 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
     await context.close();
     expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
 
-    const other = await session();
+    const other = await consoleSession(browser);
     await signIn(other.page, billing.apiKey);
     await other.page.waitForSelector(`#queue tr[data-conversation-id="${row.id}"]`);
     expect(other.errors).toEqual([]);
@@ -407,8 +353,8 @@ describe.skipIf(!CHROMIUM)('operator console in a real browser (issue 13)', () =
   it('every page works at 390 px wide: no horizontal scrolling, no console errors', async () => {
     const tenant = await h.createTestTenant();
     const supervisor = await h.createOperator(tenant, 'SUPERVISOR', 'Fabi');
-    const row = await handOff(tenant, `whatsapp:${randomPhone()}`, { media: true });
-    const { context, page, errors } = await session(390);
+    const row = await handOffToHuman(h, tenant, `whatsapp:${randomPhone()}`, { media: true });
+    const { context, page, errors } = await consoleSession(browser, { width: 390 });
     await page.goto(`${h.apiUrl}/console/sign-in`);
     await shot(page, 'phone-sign-in');
     await signIn(page, supervisor.apiKey);

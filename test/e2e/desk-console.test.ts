@@ -2,29 +2,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { eq } from 'drizzle-orm';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertCannedResponse } from '../../src/db/canned';
 import { setContentTemplate } from '../../src/db/content-templates';
-import { contacts, conversationNotes, conversations } from '../../src/db/schema';
-import { conversationOf, sentTo } from '../support/conversation';
+import { contacts, conversationNotes } from '../../src/db/schema';
+import { CHROMIUM, consoleSession, launchBrowser, SCREENSHOTS, signInToConsole } from '../support/browser';
+import { handOffToHuman, sentTo } from '../support/conversation';
 import { seedConversation } from '../support/desk-data';
-import { echoHandler, turn, type ChatRequest } from '../support/fake-openai';
-import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { randomPhone, startHarness, type Harness } from '../support/harness';
 
 // Issue 20 E/F in Debian's Chromium, as the console tests do. Without it: skipped, loudly.
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 
 let h: Harness;
 let browser: Browser;
 beforeAll(async () => {
   if (!CHROMIUM) return;
   h = await startHarness({ MESSAGE_DEBOUNCE: '100ms', NPS_WAIT: '0s' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchBrowser();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 });
 afterAll(async () => {
@@ -32,50 +27,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function session(width = 1200) {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
-  const errors: string[] = [];
-  context.on('page', (p) => {
-    p.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${p.url()}: ${m.text()}`);
-    });
-    p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
-  });
-  const page = await context.newPage();
-  return { context, page, errors };
-}
-
-async function signIn(page: Page, apiKey: string) {
-  await page.goto(`${h.apiUrl}/console/sign-in`);
-  await page.fill('#key', apiKey);
-  await page.click('#sign-in');
-  await page.waitForSelector('#operator');
-}
-
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: path.join(SCREENSHOTS, `desk-${name}.png`), fullPage: true });
-
-const lastUser = (request: ChatRequest) => [...request.messages].reverse().find((m) => m.role === 'user')?.content;
-
-/** The customer asks for a person; the conversation goes to HUMAN in `support`. */
-async function handOff(tenant: TestTenant, from: string) {
-  const body = `quero falar com uma pessoa ${Math.random().toString(36).slice(2, 8)}`;
-  h.openai.setHandler((request) =>
-    lastUser(request)?.endsWith(body)
-      ? turn('Vou chamar uma pessoa.', { wants_human: true, intent: 'human_request' })
-      : echoHandler(request),
-  );
-  const { messageSid } = await h.postInbound(tenant, { body, from });
-  const workflowId = await conversationOf(h, messageSid);
-  return eventually(
-    async () => {
-      const [c] = await h.db.select().from(conversations).where(eq(conversations.workflowId, workflowId));
-      return c?.status === 'HUMAN' ? c : null;
-    },
-    15_000,
-    'HUMAN',
-  );
-}
 
 describe.skipIf(!CHROMIUM)('desk tools in the console, in a real browser (issue 20)', () => {
   it('an agent picks a canned response (variables filled), sends it, and leaves an internal note', async () => {
@@ -96,10 +49,10 @@ describe.skipIf(!CHROMIUM)('desk tools in the console, in a real browser (issue 
       createdBy: 'test',
     });
     const from = `whatsapp:${randomPhone()}`;
-    const row = await handOff(tenant, from);
+    const row = await handOffToHuman(h, tenant, from);
     await h.db.update(contacts).set({ name: 'Marina Costa' }).where(eq(contacts.id, row.contactId));
-    const { context, page, errors } = await session();
-    await signIn(page, agent.apiKey);
+    const { context, page, errors } = await consoleSession(browser, { acceptDownloads: true });
+    await signInToConsole(page, h.apiUrl, agent.apiKey);
     await page.goto(`${h.apiUrl}/console/conversations/${row.id}`);
     await page.click('#take-over');
     await page.waitForSelector('#flash.ok');
@@ -154,8 +107,8 @@ describe.skipIf(!CHROMIUM)('desk tools in the console, in a real browser (issue 
           bodies: [i === 7 ? 'o roteador queimou na tempestade' : 'bom dia'],
         }),
       );
-    const { context, page, errors } = await session();
-    await signIn(page, supervisor.apiKey);
+    const { context, page, errors } = await consoleSession(browser, { acceptDownloads: true });
+    await signInToConsole(page, h.apiUrl, supervisor.apiKey);
     await page.click('nav a[href="/console/search"]');
     await page.fill('#search-q', 'roteadores queimados');
     await page.click('#search');
@@ -205,8 +158,8 @@ describe.skipIf(!CHROMIUM)('desk tools in the console, in a real browser (issue 
       contentSid: `HX${'b'.repeat(32)}`,
       variables: { '1': 'first_name', '2': 'protocol' },
     });
-    const { context, page, errors } = await session();
-    await signIn(page, agent.apiKey);
+    const { context, page, errors } = await consoleSession(browser, { acceptDownloads: true });
+    await signInToConsole(page, h.apiUrl, agent.apiKey);
     expect((await page.goto(`${h.apiUrl}/console/search/export`))!.status()).toBe(404);
     errors.length = 0; // Chromium logs the 404 it was just given
     await page.goto(`${h.apiUrl}/console/search?q=x`);
@@ -267,8 +220,8 @@ describe.skipIf(!CHROMIUM)('desk tools in the console, in a real browser (issue 
         slaBreaches: 0,
         nps: 10,
       });
-    const { context, page, errors } = await session(390);
-    await signIn(page, supervisor.apiKey);
+    const { context, page, errors } = await consoleSession(browser, { width: 390, acceptDownloads: true });
+    await signInToConsole(page, h.apiUrl, supervisor.apiKey);
     await page.goto(`${h.apiUrl}/console/reports?since=7d`);
     await page.waitForSelector('#chart-conversations svg');
     const bars = await page

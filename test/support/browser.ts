@@ -43,3 +43,27 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const png = await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
   if (png.subarray(1, 4).toString() !== 'PNG') throw new Error(`screenshot ${name} is not a PNG`);
 }
+
+/**
+ * A browser context for a console test: every page's console errors and uncaught exceptions are collected in
+ * `errors` (the tests allow none), and the paths its pages navigated to in `visited`.
+ */
+export async function consoleSession(browser: Browser, options: { width?: number; acceptDownloads?: boolean } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1200, height: 900 },
+    ...(options.acceptDownloads ? { acceptDownloads: true } : {}),
+  });
+  const errors: string[] = [];
+  const visited = new Set<string>();
+  context.on('page', (p) => {
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`${p.url()}: ${m.text()}`);
+    });
+    p.on('pageerror', (e) => errors.push(`${p.url()}: ${e.message}`));
+    p.on('framenavigated', (f) => {
+      if (f === p.mainFrame()) visited.add(new URL(f.url()).pathname);
+    });
+  });
+  const page = await context.newPage();
+  return { context, page, errors, visited };
+}

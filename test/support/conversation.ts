@@ -5,7 +5,10 @@ import proto from '@temporalio/proto';
 import { loadEnv } from '../../src/config/env';
 import { inboundWorkflowId } from '../../src/contract';
 import type { ConversationResult } from '../../src/workflows/conversation';
-import type { Harness } from './harness';
+import { eq } from 'drizzle-orm';
+import { conversations } from '../../src/db/schema';
+import { echoHandler, turn, type ChatRequest } from './fake-openai';
+import { eventually, type Harness, type TestTenant } from './harness';
 
 /** The conversation workflow id an inbound message was routed to. */
 export async function conversationOf(h: Harness, messageSid: string): Promise<string> {
@@ -79,4 +82,45 @@ async function decryptPayloads(node: unknown, keys: PayloadKey[] | null): Promis
     return Object.fromEntries(await Promise.all(Object.entries(record).map(async ([k, v]) => [k, await walk(v)])));
   };
   return walk(node);
+}
+
+const lastUser = (request: ChatRequest) => [...request.messages].reverse().find((m) => m.role === 'user')?.content;
+
+/**
+ * The customer asks for a person and the model hands over: `wants_human` without a department, or the transfer
+ * tool naming `department`. Resolves with the conversation row once it is HUMAN.
+ */
+export async function handOffToHuman(
+  h: Harness,
+  tenant: TestTenant,
+  from: string,
+  options: { department?: string; media?: boolean } = {},
+) {
+  const body = `quero falar com uma pessoa ${Math.random().toString(36).slice(2, 8)}`;
+  h.openai.setHandler((request) =>
+    lastUser(request)?.endsWith(body)
+      ? options.department
+        ? {
+            content: null,
+            toolCalls: [
+              { name: 'transfer_to_human', arguments: { department: options.department, reason: 'invoice dispute' } },
+            ],
+          }
+        : turn('Vou chamar uma pessoa.', { wants_human: true, intent: 'human_request' })
+      : echoHandler(request),
+  );
+  const { messageSid } = await h.postInbound(tenant, {
+    body,
+    from,
+    ...(options.media ? { media: [{ contentType: 'image/png' }] } : {}),
+  });
+  const workflowId = await conversationOf(h, messageSid);
+  return eventually(
+    async () => {
+      const [c] = await h.db.select().from(conversations).where(eq(conversations.workflowId, workflowId));
+      return c?.status === 'HUMAN' ? c : null;
+    },
+    15_000,
+    'HUMAN',
+  );
 }

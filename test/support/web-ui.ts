@@ -7,9 +7,9 @@ import { getRequestListener } from '@hono/node-server';
 import { Connection } from '@temporalio/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadEnv } from '../../src/config/env';
-import { ensureTemporalCli } from '../../src/temporal/cli-binary';
+import { ensureTemporalCli } from '../../src/local/temporal-cli';
 import { ensureSearchAttributes } from '../../src/temporal/connection';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { startDevServer, type DevServer } from '../../src/local/temporal-dev-server';
 import { CHROMIUM, launchBrowser } from './browser';
 import { startHarness, type Harness } from './harness';
 

@@ -5,7 +5,7 @@ import {
   parsePostgresUrl,
   renderServerConfig,
   renderUiConfig,
-} from '../../src/cluster/config';
+} from '../../src/local/cluster/config';
 
 const layout = () =>
   clusterLayout({

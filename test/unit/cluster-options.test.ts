@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterUsageError, parseClusterOptions } from '../../src/cluster/options';
+import { ClusterUsageError, parseClusterOptions } from '../../src/local/cluster/options';
 
 describe('npm run cluster options', () => {
   it('defaults: two APIs, two workers, the Web UI, the cluster', () => {

@@ -51,6 +51,13 @@ describe('lint: only src/db talks to Postgres', () => {
     ).toEqual([]);
   });
 
+  it('embedded Postgres (src/local) may start PGlite, and still may not query it', async () => {
+    const pglite = `import { PGlite } from '@electric-sql/pglite';\nexport { PGlite };\n`;
+    expect(await restrictedImports('src/local/embedded-postgres.ts', pglite)).toEqual([]);
+    expect(await restrictedImports('src/local/embedded-postgres.ts', drizzle)).toHaveLength(1);
+    expect(await restrictedImports('src/local/temporal-cli.ts', pglite)).toHaveLength(1);
+  });
+
   it('outside src/db, tables are types only', async () => {
     const values = await restrictedImports(
       'src/api/routes/example.ts',

@@ -28,7 +28,7 @@ import { diffLines } from '../../domain/line-diff';
 import { parseContentPositions } from '../../domain/whatsapp-window';
 import { noteAudit } from '../audit';
 import type { AppDeps } from '../context';
-import { ActionForm, page, time } from './layout';
+import { ActionForm, page, time, TableHead } from './layout';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
 
 const ROLES: Role[] = ['AGENT', 'SUPERVISOR', 'ADMIN'];
@@ -127,16 +127,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
                 {type === defaultType ? <span class="muted"> (the tenant’s default assistant)</span> : ''}
               </h2>
               <table class="prompt-versions">
-                <thead>
-                  <tr>
-                    <th>Version</th>
-                    <th>Scope</th>
-                    <th>Status</th>
-                    <th>Created</th>
-                    <th>Activated</th>
-                    <th></th>
-                  </tr>
-                </thead>
+                <TableHead cols={['Version', 'Scope', 'Status', 'Created', 'Activated', '']} />
                 <tbody>
                   {versions.map((r) => (
                     <tr data-version={r.version} data-scope={r.scope}>
@@ -370,15 +361,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
       <section>
         <h1>Users and API keys</h1>
         <table id="users">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Role</th>
-              <th>Department</th>
-              <th>Keys</th>
-              <th></th>
-            </tr>
-          </thead>
+          <TableHead cols={['Name', 'Role', 'Department', 'Keys', '']} />
           <tbody>
             {users.map((u) => (
               <tr data-user-id={u.id} data-name={u.name}>
@@ -531,13 +514,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
       <section>
         <h1>Departments</h1>
         <table id="departments">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Users</th>
-              <th>Waiting handoffs</th>
-            </tr>
-          </thead>
+          <TableHead cols={['Name', 'Users', 'Waiting handoffs']} />
           <tbody>
             {rows.map((d) => (
               <tr data-department={d.name}>
@@ -616,14 +593,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           <p class="empty">None configured.</p>
         ) : (
           <table id="templates">
-            <thead>
-              <tr>
-                <th>Purpose</th>
-                <th>Content SID</th>
-                <th>Variables</th>
-                <th>Updated</th>
-              </tr>
-            </thead>
+            <TableHead cols={['Purpose', 'Content SID', 'Variables', 'Updated']} />
             <tbody>
               {rows.map((t) => (
                 <tr data-purpose={t.purpose}>

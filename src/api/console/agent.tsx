@@ -28,7 +28,7 @@ import { ApiError } from '../errors';
 import { fetchTwilioMedia, MediaFetchError, TWILIO_API_ORIGIN } from '../../integrations/twilio-media';
 import { messageBody } from '../routes/conversations';
 import { cannedPrefill } from './desk';
-import { ActionForm, notFoundPage, page, slaLeft, time, waited } from './layout';
+import { ActionForm, notFoundPage, page, slaLeft, time, waited, TableHead } from './layout';
 import { Live, liveFragment } from './live';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
 import type { ConversationSlot } from './slots';
@@ -41,16 +41,7 @@ function QueueTable({ rows, now }: { rows: QueueRow[]; now: Date }) {
   if (rows.length === 0) return <p class="empty">No conversation is waiting for a human.</p>;
   return (
     <table id="queue">
-      <thead>
-        <tr>
-          <th>Contact</th>
-          <th>Waiting</th>
-          <th>Reason</th>
-          <th>SLA</th>
-          <th>Department</th>
-          <th>Agent</th>
-        </tr>
-      </thead>
+      <TableHead cols={['Contact', 'Waiting', 'Reason', 'SLA', 'Department', 'Agent']} />
       <tbody>
         {rows.map((r) => (
           <tr data-conversation-id={r.id}>
@@ -217,14 +208,7 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
           <p class="empty">You hold no open conversation.</p>
         ) : (
           <table id="mine">
-            <thead>
-              <tr>
-                <th>Contact</th>
-                <th>Status</th>
-                <th>Since handoff</th>
-                <th>Department</th>
-              </tr>
-            </thead>
+            <TableHead cols={['Contact', 'Status', 'Since handoff', 'Department']} />
             <tbody>
               {rows.map((r) => (
                 <tr>

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import { listAudit } from '../../db/audit';
 import { parseDuration } from '../../domain/duration';
 import type { AppDeps } from '../context';
-import { page, time } from './layout';
+import { page, time, TableHead } from './layout';
 import type { ConsoleEnv } from './session';
 
 const PAGE = 100;
@@ -58,17 +58,7 @@ export function auditPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           <p class="empty">No records in this period.</p>
         ) : (
           <table id="audit">
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Actor</th>
-                <th>Via</th>
-                <th>Action</th>
-                <th>Target</th>
-                <th>Outcome</th>
-                <th>Request</th>
-              </tr>
-            </thead>
+            <TableHead cols={['When', 'Actor', 'Via', 'Action', 'Target', 'Outcome', 'Request']} />
             <tbody>
               {rows.map((r) => (
                 <tr data-audit-id={String(r.id)} data-action={r.action} data-outcome={r.outcome}>

@@ -6,7 +6,7 @@ import { hasRole } from '../../domain/api-keys';
 import { DeskHoursError, nextDeskOpening, parseDeskSchedule } from '../../domain/desk-hours';
 import { formatDuration, parseDuration } from '../../domain/duration';
 import type { AppDeps } from '../context';
-import { ActionForm, notFoundPage, page, time } from './layout';
+import { ActionForm, notFoundPage, page, time, TableHead } from './layout';
 import { done, type ConsoleEnv } from './session';
 
 const BACK = '/console/admin/desk';
@@ -44,15 +44,7 @@ export function deskAdminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           desk time only; unset, they are DESK_FIRST_RESPONSE_SLA and DESK_NEXT_RESPONSE_SLA.
         </p>
         <table id="desk-settings">
-          <thead>
-            <tr>
-              <th>Desk</th>
-              <th>Hours</th>
-              <th>Holidays / closed</th>
-              <th>First / next response</th>
-              <th>Now</th>
-            </tr>
-          </thead>
+          <TableHead cols={['Desk', 'Hours', 'Holidays / closed', 'First / next response', 'Now']} />
           <tbody>
             {desks.map((d) => (
               <tr data-desk={d.department ?? ''}>

@@ -14,7 +14,7 @@ import { ApiError } from '../errors';
 import { outreachBody, outreachTemplates, startOutreach } from '../outreach';
 import { loadVisibleConversation } from '../update-errors';
 import type { ConversationSlotProps } from './slots';
-import { ActionForm, notFoundPage, page, time } from './layout';
+import { ActionForm, notFoundPage, page, time, TableHead } from './layout';
 import { done, requireConsoleRole, type ConsoleContext, type ConsoleEnv } from './session';
 
 /** Agents reply to a conversation they hold; supervisors and admins to any in HUMAN (as the reply form). */
@@ -196,15 +196,7 @@ export function deskPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
             </p>
           ) : (
             <table id="results">
-              <thead>
-                <tr>
-                  <th>Contact</th>
-                  <th>Status</th>
-                  <th>Started</th>
-                  <th>Department</th>
-                  <th>Agent</th>
-                </tr>
-              </thead>
+              <TableHead cols={['Contact', 'Status', 'Started', 'Department', 'Agent']} />
               <tbody>
                 {result.conversations.map((r) => (
                   <tr data-conversation-id={r.id}>

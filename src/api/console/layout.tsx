@@ -60,6 +60,17 @@ export function ActionForm(props: { c: ConsoleContext; action: string; class?: s
   );
 }
 
+/** A table's header row: one `<th>` per column name ('' for a column of actions). */
+export const TableHead = ({ cols }: { cols: string[] }) => (
+  <thead>
+    <tr>
+      {cols.map((col) => (
+        <th>{col}</th>
+      ))}
+    </tr>
+  </thead>
+);
+
 function Document(props: { title: string; children?: Child }) {
   return (
     <>

@@ -5,7 +5,7 @@ import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { toCsv } from '../../domain/report-range';
 import { CAMPAIGN_COLUMNS, DESK_COLUMNS, parseReportQuery, runCampaignReport, runDeskReport } from '../reports';
-import { page } from './layout';
+import { page, TableHead } from './layout';
 import { requireConsoleRole, type ConsoleContext, type ConsoleEnv } from './session';
 
 /*
@@ -168,20 +168,20 @@ const money = (cents: number) => (cents / 100).toFixed(2);
 function DeskTable({ rows }: { rows: DeskReportRow[] }) {
   return (
     <table id="desk-table">
-      <thead>
-        <tr>
-          <th>Day</th>
-          <th>Department</th>
-          <th>Agent</th>
-          <th>Conversations</th>
-          <th>AI contained</th>
-          <th>Handoffs</th>
-          <th>First response p50 / p90</th>
-          <th>Resolution p50 / p90</th>
-          <th>SLA breaches</th>
-          <th>NPS</th>
-        </tr>
-      </thead>
+      <TableHead
+        cols={[
+          'Day',
+          'Department',
+          'Agent',
+          'Conversations',
+          'AI contained',
+          'Handoffs',
+          'First response p50 / p90',
+          'Resolution p50 / p90',
+          'SLA breaches',
+          'NPS',
+        ]}
+      />
       <tbody>
         {rows.map((r) => (
           <tr class={r.level}>

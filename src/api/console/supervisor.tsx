@@ -11,7 +11,7 @@ import {
   tenantOrphans,
 } from '../../db/console';
 import type { AppDeps } from '../context';
-import { ActionForm, page, time, waited } from './layout';
+import { ActionForm, page, time, waited, TableHead } from './layout';
 import { Live, liveFragment } from './live';
 import { done, requireConsoleRole, type ConsoleEnv } from './session';
 
@@ -32,15 +32,7 @@ export function supervisorPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
       <p class="empty">No open alert.</p>
     ) : (
       <table id="open-alerts">
-        <thead>
-          <tr>
-            <th>Raised</th>
-            <th>Severity</th>
-            <th>Type</th>
-            <th>What</th>
-            <th></th>
-          </tr>
-        </thead>
+        <TableHead cols={['Raised', 'Severity', 'Type', 'What', '']} />
         <tbody>
           {rows.map((a) => (
             <tr data-alert-id={a.id}>
@@ -147,14 +139,7 @@ export function supervisorPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           <p class="empty">No failed AI turn.</p>
         ) : (
           <table id="ai-failures">
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Model</th>
-                <th>Error</th>
-                <th></th>
-              </tr>
-            </thead>
+            <TableHead cols={['When', 'Model', 'Error', '']} />
             <tbody>
               {rows.map((r) => (
                 <tr>
@@ -220,14 +205,7 @@ export function supervisorPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           <p class="empty">No orphaned message.</p>
         ) : (
           <table id="orphans">
-            <thead>
-              <tr>
-                <th>Received</th>
-                <th>To</th>
-                <th>Reason</th>
-                <th>MessageSid</th>
-              </tr>
-            </thead>
+            <TableHead cols={['Received', 'To', 'Reason', 'MessageSid']} />
             <tbody>
               {rows.map((r) => (
                 <tr data-message-sid={r.messageSid}>
@@ -256,16 +234,7 @@ export function supervisorPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           <p class="empty">No agent holds an open conversation.</p>
         ) : (
           <table id="agents">
-            <thead>
-              <tr>
-                <th>Agent</th>
-                <th>Contact</th>
-                <th>Status</th>
-                <th>Since handoff</th>
-                <th>Department</th>
-                <th></th>
-              </tr>
-            </thead>
+            <TableHead cols={['Agent', 'Contact', 'Status', 'Since handoff', 'Department', '']} />
             <tbody>
               {rows.map((r) => (
                 <tr data-agent-id={r.agentId}>

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
 import {
   listAllCannedResponses,
   listCannedResponses,
@@ -7,16 +6,7 @@ import {
   upsertCannedResponse,
 } from '../../db/canned';
 import { CANNED_VARIABLES, unknownCannedVariables } from '../../domain/desk-tools';
-import { CliError, type CliContext } from '../context';
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
+import { type CliContext, CliError, printJson, tenantOf, withDatabase, withTenant } from '../context';
 
 /** Issue 20 E: `causeway canned add|list|remove`, the agents' canned responses per tenant (and department). */
 export function registerCannedCommands(program: Command, ctx: () => CliContext) {
@@ -43,10 +33,8 @@ export function registerCannedCommands(program: Command, ctx: () => CliContext) 
         throw new CliError(
           `--body names unknown variables: ${unknown.join(', ')} (known: ${CANNED_VARIABLES.join(', ')})`,
         );
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        const row = await upsertCannedResponse(database.db, {
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        const row = await upsertCannedResponse(db, {
           tenantId: tenant.id,
           department: o.department?.trim() || null,
           title,
@@ -56,9 +44,7 @@ export function registerCannedCommands(program: Command, ctx: () => CliContext) 
         console.log(
           `tenant ${tenant.slug}: canned response "${row.title}" (${row.department ?? 'every department'}) saved, id ${row.id}`,
         );
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   canned
@@ -68,18 +54,17 @@ export function registerCannedCommands(program: Command, ctx: () => CliContext) 
     .option('--department <name>', "only this department's and the general ones")
     .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; department?: string; json: boolean }) => {
-      const database = await ctx().database();
-      try {
+      await withDatabase(ctx(), async (db) => {
         const rows = o.tenant
           ? (
               await listCannedResponses(
-                database.db,
-                (await tenantOf(database.db, o.tenant)).id,
+                db,
+                (await tenantOf(db, o.tenant)).id,
                 o.department === undefined ? undefined : o.department,
               )
             ).map((r) => ({ tenant: o.tenant!, ...r }))
-          : await listAllCannedResponses(database.db);
-        if (o.json) return console.log(JSON.stringify(rows, null, 2));
+          : await listAllCannedResponses(db);
+        if (o.json) return printJson(rows);
         if (rows.length === 0) return console.log('no canned responses (causeway canned add --title … --body …)');
         console.table(
           rows.map((r) => ({
@@ -90,9 +75,7 @@ export function registerCannedCommands(program: Command, ctx: () => CliContext) 
             body: r.body.length > 60 ? `${r.body.slice(0, 57)}…` : r.body,
           })),
         );
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   canned
@@ -105,18 +88,14 @@ export function registerCannedCommands(program: Command, ctx: () => CliContext) 
     .action(async (o: { tenant?: string; id?: string; title?: string; department?: string }) => {
       if (!o.id === !o.title) throw new CliError('give --id or --title');
       if (o.id && !/^[0-9a-f-]{36}$/i.test(o.id)) throw new CliError('--id must be a UUID');
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
         const n = await removeCannedResponse(
-          database.db,
+          db,
           tenant.id,
           o.id ? { id: o.id } : { title: o.title!.trim(), department: o.department?.trim() || null },
         );
         if (n === 0) throw new CliError('no such canned response');
         console.log(`tenant ${tenant.slug}: canned response removed`);
-      } finally {
-        await database.close();
-      }
+      });
     });
 }

@@ -1,21 +1,12 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
 import { DEPARTMENT_NAME, listDepartments } from '../../db/admin';
+import type { Database } from '../../db/client';
 import { listDeskSettings, resolveDeskPolicy, setDeskSettings } from '../../db/desk';
 import { DeskHoursError, nextDeskOpening, parseDeskSchedule } from '../../domain/desk-hours';
 import { formatDuration, parseDuration } from '../../domain/duration';
-import { CliError, type CliContext } from '../context';
+import { type CliContext, CliError, printJson, withTenant } from '../context';
 
-type Db = Parameters<typeof tenantBySlug>[0];
-
-async function tenantOf(db: Db, slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
+type Db = Database;
 
 /** A department must be one of the tenant's (the admin console or `tenant update --default-department` add them). */
 async function departmentOf(db: Db, tenantId: string, name: string | undefined): Promise<string | null> {
@@ -81,11 +72,9 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
           if (error instanceof DeskHoursError) throw new CliError(error.message);
           throw error;
         }
-        const database = await ctx().database();
-        try {
-          const tenant = await tenantOf(database.db, o.tenant);
-          const department = await departmentOf(database.db, tenant.id, o.department);
-          await setDeskSettings(database.db, tenant.id, department, {
+        await withTenant(ctx(), o.tenant, async (db, tenant) => {
+          const department = await departmentOf(db, tenant.id, o.department);
+          await setDeskSettings(db, tenant.id, department, {
             timeZone: schedule.timeZone,
             hours: schedule.hoursSpec,
             holidays: schedule.holidays,
@@ -102,9 +91,7 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
                   ? 'open now'
                   : `closed now, opens ${opens.toISOString()}`),
           );
-        } finally {
-          await database.close();
-        }
+        });
       },
     );
 
@@ -114,11 +101,9 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
     .option('--tenant <slug>', 'tenant (default: the only one)')
     .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; json: boolean }) => {
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        const rows = await listDeskSettings(database.db, tenant.id);
-        const departments = (await listDepartments(database.db, tenant.id)).map((d) => d.name);
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        const rows = await listDeskSettings(db, tenant.id);
+        const departments = (await listDepartments(db, tenant.id)).map((d) => d.name);
         const { env } = ctx();
         const now = new Date();
         const effective = [null, ...departments].map((department) => {
@@ -137,14 +122,12 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
             now: !opens ? 'never opens' : opens.getTime() === now.getTime() ? 'open' : `opens ${opens.toISOString()}`,
           };
         });
-        if (o.json) return console.log(JSON.stringify({ tenant: tenant.slug, desks: effective }, null, 2));
+        if (o.json) return printJson({ tenant: tenant.slug, desks: effective });
         console.log(`tenant ${tenant.slug}`);
         console.table(
           effective.map((e) => ({ ...e, holidays: e.holidays.join(',') || '—', closed: e.closed.join(',') || '—' })),
         );
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   desk
@@ -160,11 +143,9 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
       const first = slaMs('--first-response', o.firstResponse);
       const next = slaMs('--next-response', o.nextResponse);
       if (first === undefined && next === undefined) throw new CliError('give --first-response and/or --next-response');
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        const department = await departmentOf(database.db, tenant.id, o.department);
-        const row = await setDeskSettings(database.db, tenant.id, department, {
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        const department = await departmentOf(db, tenant.id, o.department);
+        const row = await setDeskSettings(db, tenant.id, department, {
           firstResponseSlaMs: first,
           nextResponseSlaMs: next,
         });
@@ -172,8 +153,6 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
         console.log(
           `tenant ${tenant.slug}${department ? `, department ${department}` : ''}: first response ${show(row.firstResponseSlaMs)}, next response ${show(row.nextResponseSlaMs)}`,
         );
-      } finally {
-        await database.close();
-      }
+      });
     });
 }

@@ -1,19 +1,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
 import { knowledgeGaps, listArticles, removeArticle, upsertArticle } from '../../db/kb';
 import { articleFromFile, KbInputError } from '../../domain/kb';
 import { parseDuration } from '../../domain/duration';
-import { CliError, type CliContext } from '../context';
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
+import { type CliContext, CliError, printJson, withTenant } from '../context';
 
 /** Issue 23 D: the tenant's knowledge base (articles the assistant answers from and cites). */
 export function registerKbCommands(program: Command, ctx: () => CliContext) {
@@ -38,18 +28,14 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
           throw error;
         }
       });
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
         for (const article of articles) {
-          const saved = await upsertArticle(database.db, { tenantId: tenant.id, ...article });
+          const saved = await upsertArticle(db, { tenantId: tenant.id, ...article });
           console.log(
             `${saved.replaced ? 'replaced' : 'added'} ${article.slug} ("${article.title}", ${saved.passages} passage${saved.passages === 1 ? '' : 's'})`,
           );
         }
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   kb.command('list')
@@ -57,16 +43,12 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
     .option('--tenant <slug>', 'tenant (default: the only one)')
     .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; json: boolean }) => {
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        const rows = await listArticles(database.db, tenant.id);
-        if (o.json) return console.log(JSON.stringify(rows, null, 2));
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        const rows = await listArticles(db, tenant.id);
+        if (o.json) return printJson(rows);
         if (rows.length === 0) return console.log(`tenant ${tenant.slug}: no articles (causeway kb add FILE.md)`);
         for (const r of rows) console.log(`${r.slug}  ${r.title}  (${r.passages} passages)`);
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   kb.command('remove')
@@ -74,14 +56,10 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
     .option('--tenant <slug>', 'tenant (default: the only one)')
     .argument('<article>', 'article id (as `kb list` shows it)')
     .action(async (slug: string, o: { tenant?: string }) => {
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        if (!(await removeArticle(database.db, tenant.id, slug))) throw new CliError(`no article ${slug}`);
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        if (!(await removeArticle(db, tenant.id, slug))) throw new CliError(`no article ${slug}`);
         console.log(`removed ${slug}`);
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   kb.command('gaps')
@@ -96,15 +74,11 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
       } catch (error) {
         throw new CliError(`--since: ${(error as Error).message}`);
       }
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        const gaps = await knowledgeGaps(database.db, tenant.id, { since: new Date(Date.now() - sinceMs), limit: 50 });
-        if (o.json) return console.log(JSON.stringify(gaps, null, 2));
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        const gaps = await knowledgeGaps(db, tenant.id, { since: new Date(Date.now() - sinceMs), limit: 50 });
+        if (o.json) return printJson(gaps);
         if (gaps.length === 0) return console.log('no knowledge gaps');
         for (const g of gaps) console.log(`${String(g.count).padStart(4)}  ${g.question}`);
-      } finally {
-        await database.close();
-      }
+      });
     });
 }

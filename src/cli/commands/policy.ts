@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
 import {
   findContactIdByPhone,
   findSendDecision,
@@ -16,19 +15,10 @@ import { parseDncCsv, scopeOfList } from '../../domain/policy/dnc-import';
 import { POLICY_PURPOSES, type PolicyPurpose } from '../../domain/policy/rules';
 import type { PolicyCheck } from '../../domain/policy/gate';
 import { evaluatePolicy, tenantNarrowing } from '../../outbox/policy-gate';
-import { CliError, type CliContext } from '../context';
+import { type CliContext, CliError, printJson, tenantOf, withDatabase, withTenant } from '../context';
 
 /** No contact yet: nothing sent to it, not opted out. */
 const NO_CONTACT = '00000000-0000-0000-0000-000000000000';
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 const formatCheck = (c: PolicyCheck | Record<string, unknown>) => {
   const check = c as PolicyCheck;
@@ -76,12 +66,10 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
       const at = o.at ? new Date(o.at) : new Date();
       if (Number.isNaN(at.getTime()))
         throw new CliError('--at must be an ISO 8601 instant, e.g. 2026-12-07T23:30-03:00');
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        const contactId = (await findContactIdByPhone(database.db, tenant.id, address.phone)) ?? NO_CONTACT;
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        const contactId = (await findContactIdByPhone(db, tenant.id, address.phone)) ?? NO_CONTACT;
         const decision = await evaluatePolicy(
-          database.db,
+          db,
           {
             tenantId: tenant.id,
             contactId,
@@ -103,15 +91,13 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
           rulesVersion: decision.rulesVersion,
           checks: decision.checks,
         };
-        if (o.json) return console.log(JSON.stringify(out, null, 2));
+        if (o.json) return printJson(out);
         console.log(
           `${out.decision.toUpperCase()}${out.until ? ` until ${out.until}` : ''}${out.reason ? ` — ${out.reason}` : ''}`,
         );
         console.log(`at ${out.at} · rules ${out.rulesVersion}`);
         for (const c of out.checks) console.log(formatCheck(c));
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   policy
@@ -142,14 +128,10 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
           }).filter(([, v]) => v !== undefined),
         );
         if (Object.keys(set).length === 0) throw new CliError('nothing to set (see causeway policy set --help)');
-        const database = await ctx().database();
-        try {
-          const tenant = await tenantOf(database.db, o.tenant);
-          await upsertTenantPolicy(database.db, tenant.id, set);
+        await withTenant(ctx(), o.tenant, async (db, tenant) => {
+          await upsertTenantPolicy(db, tenant.id, set);
           console.log(`tenant ${tenant.slug}: policy updated`);
-        } finally {
-          await database.close();
-        }
+        });
       },
     );
 
@@ -159,10 +141,8 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
     .option('--tenant <slug>', 'tenant (default: the only one)')
     .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; json: boolean }) => {
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        const row = await getTenantPolicy(database.db, tenant.id);
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        const row = await getTenantPolicy(db, tenant.id);
         const n = tenantNarrowing(row);
         const out = {
           tenant: tenant.slug,
@@ -172,11 +152,9 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
           maxPerDay: n.maxPerDay,
           maxPerWeek: n.maxPerWeek,
         };
-        if (o.json) return console.log(JSON.stringify(out, null, 2));
+        if (o.json) return printJson(out);
         for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(16)} ${v}`);
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   const dnc = program.command('dnc').description('do-not-contact lists (Procon-SP, Não Me Perturbe, your own)');
@@ -209,19 +187,16 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
           `${parsed.errors.length} bad row(s), nothing imported:\n${shown.join('\n')}${parsed.errors.length > 20 ? '\n  …' : ''}`,
         );
       }
-      const database = await ctx().database();
-      try {
-        const tenant = o.all ? null : await tenantOf(database.db, o.tenant);
+      await withDatabase(ctx(), async (db) => {
+        const tenant = o.all ? null : await tenantOf(db, o.tenant);
         const inserted = await importDncEntries(
-          database.db,
+          db,
           parsed.rows.map((r) => ({ tenantId: tenant?.id ?? null, list: o.list, scope, ...r })),
         );
         console.log(
           `${o.list} (${scope}, ${tenant ? `tenant ${tenant.slug}` : 'all tenants'}): ${inserted} new, ${parsed.rows.length - inserted} already listed`,
         );
-      } finally {
-        await database.close();
-      }
+      });
     });
   dnc
     .command('list')
@@ -229,22 +204,19 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
     .option('--tenant <slug>', "only the lists that apply to this tenant (its own and everyone's)")
     .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; json: boolean }) => {
-      const database = await ctx().database();
-      try {
-        const tenant = o.tenant ? await tenantOf(database.db, o.tenant) : null;
-        const rows = (await listDncLists(database.db, tenant?.id ?? null)).map((r) => ({
+      await withDatabase(ctx(), async (db) => {
+        const tenant = o.tenant ? await tenantOf(db, o.tenant) : null;
+        const rows = (await listDncLists(db, tenant?.id ?? null)).map((r) => ({
           list: r.list,
           scope: r.scope,
           tenant: r.tenantSlug ?? '(all)',
           entries: r.entries,
           lastImportedAt: new Date(r.lastImportedAt).toISOString(),
         }));
-        if (o.json) return console.log(JSON.stringify(rows, null, 2));
+        if (o.json) return printJson(rows);
         if (rows.length === 0) return console.log('no do-not-contact lists (causeway dnc import …)');
         console.table(rows);
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   program
@@ -254,17 +226,14 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
     .option('--tenant <slug>', 'only within this tenant')
     .option('--json', 'machine-readable output', false)
     .action(async (ref: string, o: { tenant?: string; json: boolean }) => {
-      const database = await ctx().database();
-      try {
-        const tenant = o.tenant ? await tenantOf(database.db, o.tenant) : null;
-        const found = await findSendDecision(database.db, ref.trim(), tenant?.id);
+      await withDatabase(ctx(), async (db) => {
+        const tenant = o.tenant ? await tenantOf(db, o.tenant) : null;
+        const found = await findSendDecision(db, ref.trim(), tenant?.id);
         if (!found) throw new CliError(`no outbound message ${ref}`);
         const out = whyView(found);
-        if (o.json) return console.log(JSON.stringify(out, null, 2));
+        if (o.json) return printJson(out);
         console.log(formatWhy(out));
-      } finally {
-        await database.close();
-      }
+      });
     });
 }
 

@@ -1,17 +1,7 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
 import { campaignReport, deskReport } from '../../db/reports';
 import { reportRange, validTimeZone } from '../../domain/report-range';
-import { CliError, type CliContext } from '../context';
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
+import { type CliContext, CliError, withTenant } from '../context';
 
 function rangeOf(o: { since: string; until?: string }) {
   try {
@@ -57,10 +47,8 @@ export function registerReportCommands(program: Command, ctx: () => CliContext) 
       }) => {
         if (!validTimeZone(o.timeZone)) throw new CliError('--time-zone must be an IANA zone, e.g. America/Sao_Paulo');
         const range = rangeOf(o);
-        const database = await ctx().database();
-        try {
-          const tenant = await tenantOf(database.db, o.tenant);
-          const rows = await deskReport(database.db, {
+        await withTenant(ctx(), o.tenant, async (db, tenant) => {
+          const rows = await deskReport(db, {
             tenantId: tenant.id,
             ...range,
             department: o.department,
@@ -99,9 +87,7 @@ export function registerReportCommands(program: Command, ctx: () => CliContext) 
                 NPS: r.nps === null ? '—' : `${r.nps} (${r.npsResponses})`,
               })),
           );
-        } finally {
-          await database.close();
-        }
+        });
       },
     );
 
@@ -116,10 +102,8 @@ export function registerReportCommands(program: Command, ctx: () => CliContext) 
     .action(async (o: { tenant?: string; since: string; until?: string; campaign?: string; json: boolean }) => {
       if (o.campaign && !/^[0-9a-f-]{36}$/i.test(o.campaign)) throw new CliError('--campaign must be a campaign id');
       const range = rangeOf(o);
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        const rows = await campaignReport(database.db, { tenantId: tenant.id, ...range, campaignId: o.campaign });
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        const rows = await campaignReport(db, { tenantId: tenant.id, ...range, campaignId: o.campaign });
         if (o.json)
           return console.log(
             JSON.stringify(
@@ -143,8 +127,6 @@ export function registerReportCommands(program: Command, ctx: () => CliContext) 
             debt: money(r.debtCents),
           })),
         );
-      } finally {
-        await database.close();
-      }
+      });
     });
 }

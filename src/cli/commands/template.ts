@@ -1,21 +1,11 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
 import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
 import { parseContentPositions } from '../../domain/whatsapp-window';
 import { recordCliAudit } from '../audit';
-import { CliError, type CliContext } from '../context';
+import { type CliContext, CliError, printJson, tenantOf, withDatabase, withTenant } from '../context';
 
 /** Twilio Content SIDs are HX followed by 32 hex digits. */
 const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 export function registerTemplateCommands(program: Command, ctx: () => CliContext) {
   const template = program
@@ -48,16 +38,14 @@ export function registerTemplateCommands(program: Command, ctx: () => CliContext
       } catch (error) {
         throw new CliError(`--variables: ${(error as Error).message}`);
       }
-      const database = await ctx().database();
-      try {
-        const tenant = await tenantOf(database.db, o.tenant);
-        await setContentTemplate(database.db, {
+      await withTenant(ctx(), o.tenant, async (db, tenant) => {
+        await setContentTemplate(db, {
           tenantId: tenant.id,
           purpose: o.purpose,
           contentSid: o.contentSid,
           variables,
         });
-        await recordCliAudit(database.db, {
+        await recordCliAudit(db, {
           tenantId: tenant.id,
           action: 'template.set',
           targetType: 'templates',
@@ -65,9 +53,7 @@ export function registerTemplateCommands(program: Command, ctx: () => CliContext
           details: { contentSid: o.contentSid },
         });
         console.log(`tenant ${tenant.slug}: WhatsApp "${o.purpose}" messages outside the window use ${o.contentSid}`);
-      } finally {
-        await database.close();
-      }
+      });
     });
 
   template
@@ -76,11 +62,10 @@ export function registerTemplateCommands(program: Command, ctx: () => CliContext
     .option('--tenant <slug>', 'only this tenant')
     .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; json: boolean }) => {
-      const database = await ctx().database();
-      try {
-        const tenant = o.tenant ? await tenantOf(database.db, o.tenant) : null;
-        const rows = await listContentTemplates(database.db, tenant?.id);
-        if (o.json) return console.log(JSON.stringify(rows, null, 2));
+      await withDatabase(ctx(), async (db) => {
+        const tenant = o.tenant ? await tenantOf(db, o.tenant) : null;
+        const rows = await listContentTemplates(db, tenant?.id);
+        if (o.json) return printJson(rows);
         if (rows.length === 0)
           return console.log('no Content templates configured (causeway template set --purpose … --content-sid HX…)');
         console.table(
@@ -91,8 +76,6 @@ export function registerTemplateCommands(program: Command, ctx: () => CliContext
             variables: JSON.stringify(r.variables),
           })),
         );
-      } finally {
-        await database.close();
-      }
+      });
     });
 }

@@ -1,7 +1,7 @@
-import type { Env } from '../config/env';
-import { ensureGoBinary, findGoBinary, type BinarySource, type GoBinary } from '../temporal/cli-binary';
+import type { Env } from '../../config/env';
+import { ensureGoBinary, findGoBinary, type BinarySource, type GoBinary } from '../temporal-cli';
 
-/** The server inside the pinned CLI (src/temporal/cli-binary.ts): the cluster runs the same Temporal as dev. */
+/** The server inside the pinned CLI (src/local/temporal-cli.ts): the cluster runs the same Temporal as dev. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 /** The Web UI release compose runs (temporalio/ui:2.42.1), also the one embedded in the pinned CLI. */
 export const TEMPORAL_UI_VERSION = 'v2.42.1';

@@ -1,6 +1,6 @@
 // `npm run temporal:ensure`: finds or builds the Temporal CLI and prints its path (used by .ci/run).
 import { readEnvOrExit } from '../config/env';
-import { ensureTemporalCli } from '../temporal/cli-binary';
+import { ensureTemporalCli } from './temporal-cli';
 
 const env = readEnvOrExit();
 const started = Date.now();

@@ -137,7 +137,7 @@ export function renderServerConfig(layout: ClusterLayout, dynamicConfigFile: str
       grpcPort: ${grpc}
       membershipPort: ${membership}
       bindOnLocalHost: true${extra}`;
-  return `# Written by npm run cluster (src/cluster/config.ts) at every start; edit that file, not this one.
+  return `# Written by npm run cluster (src/local/cluster/config.ts) at every start; edit that file, not this one.
 log:
   stdout: true
   level: warn
@@ -200,7 +200,7 @@ dynamicConfigClient:
  * refresh on every read instead, which Temporal calls a testing setting).
  */
 export function renderDynamicConfig(): string {
-  return `# Written by npm run cluster (src/cluster/config.ts).
+  return `# Written by npm run cluster (src/local/cluster/config.ts).
 system.namespaceCacheRefreshInterval:
   - value: 2s
 frontend.maxNamespaceVisibilityRPSPerInstance:
@@ -210,7 +210,7 @@ frontend.maxNamespaceVisibilityRPSPerInstance:
 
 /** The Web UI server's config (temporalio/ui-server), pointed at the cluster's frontend. */
 export function renderUiConfig(layout: ClusterLayout): string {
-  return `# Written by npm run cluster (src/cluster/config.ts).
+  return `# Written by npm run cluster (src/local/cluster/config.ts).
 temporalGrpcAddress: ${q(`127.0.0.1:${layout.frontendPort}`)}
 host: "127.0.0.1"
 port: ${layout.uiPort}

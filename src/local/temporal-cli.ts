@@ -17,7 +17,7 @@ export type CliSource = 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'built';
 
 /**
  * A binary built from a Go package at a pinned version into `<cache>/<cacheSubdir>/<name>`: the Temporal CLI
- * here, the Temporal server, its SQL tool and the Web UI server for `npm run cluster` (src/cluster/binaries.ts).
+ * here, the Temporal server, its SQL tool and the Web UI server for `npm run cluster` (src/local/cluster/binaries.ts).
  */
 export interface GoBinary {
   /** File name looked up on PATH and used in the cache, e.g. `temporal-server`. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Env } from '../config/env';
-import { createDb, type DbHandle } from './client';
-import { startEmbeddedPostgres } from './embedded';
+import { createDb, type DbHandle } from '../db/client';
+import { startEmbeddedPostgres } from './embedded-postgres';
 
 export interface ConnectedDb extends DbHandle {
   url: string;

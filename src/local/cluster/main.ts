@@ -1,27 +1,28 @@
 // `npm run cluster`: the production topology on one machine without Docker. A Temporal server built from its Go
 // module on Postgres (persistence + SQL visibility), its Web UI, two API processes and two worker processes, all
 // with the environment compose gives them. `npm run cluster -- --ensure` only finds or builds the binaries (CI).
-// Options (src/cluster/options.ts, `--help`): `--workers N`, `--apis N` (default 2 each), `--no-ui`,
+// Options (src/local/cluster/options.ts, `--help`): `--workers N`, `--apis N` (default 2 each), `--no-ui`,
 // `--ui-write-actions` (the Web UI is read-only without it: issue 18 C), and `--dev-server`: the same processes on the
 // Temporal dev server (SQLite) instead, which is what `npm run bench -- cluster` compares against.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childProcessEnv, readEnvOrExit } from '../config/env';
-import { bootstrapTenant } from '../db/bootstrap';
-import { sealStoredSecrets } from '../db/secrets';
-import { setUpSecrets } from '../secrets/setup';
-import { formatPayloadKeys } from '../temporal/payload-codec';
-import { ensureLocalPayloadKeys } from '../temporal/payload-keys';
-import { createDb } from '../db/client';
-import { runMigrations } from '../db/migrate';
-import { createLogger } from '../logger';
-import { ensureTemporalCli } from '../temporal/cli-binary';
-import { createTemporalClient, ensureSearchAttributes } from '../temporal/connection';
-import { startDevServer } from '../temporal/dev-server';
-import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../runtime-file';
-import { orderedShutdown } from '../shutdown';
-import { startSupervisor } from '../supervisor';
+import { childProcessEnv, readEnvOrExit } from '../../config/env';
+import { bootstrapTenant } from '../../db/bootstrap';
+import { sealStoredSecrets } from '../../db/secrets';
+import { setUpSecrets } from '../../secrets/setup';
+import { formatPayloadKeys } from '../../temporal/payload-codec';
+import { ensureLocalPayloadKeys } from '../../temporal/payload-keys';
+import { createDb } from '../../db/client';
+import { runMigrations } from '../../db/migrate';
+import { createLogger } from '../../logger';
+import { ensureTemporalCli } from '../temporal-cli';
+import { temporalClientFor } from '../../boot';
+import { ensureSearchAttributes } from '../../temporal/connection';
+import { startDevServer } from '../temporal-dev-server';
+import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../../runtime-file';
+import { orderedShutdown } from '../../shutdown';
+import { startSupervisor } from '../../supervisor';
 import { ensureClusterBinaries } from './binaries';
 import { CLUSTER_USAGE, ClusterUsageError, parseClusterOptions, type ClusterOptions } from './options';
 import { clusterLayout, type ClusterLayout, renderDynamicConfig, renderServerConfig, renderUiConfig } from './config';
@@ -35,8 +36,8 @@ import {
   type ManagedProcess,
 } from './temporal-server';
 
-const WORKER_ENTRY = fileURLToPath(new URL('../../worker.ts', import.meta.url));
-const API_ENTRY = fileURLToPath(new URL('../api/server.ts', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('../../../worker.ts', import.meta.url));
+const API_ENTRY = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
 
 /** Defaults for a local Postgres with trust auth and the usual Temporal port; both overridable as for compose. */
 export const CLUSTER_DEFAULTS = {
@@ -122,12 +123,7 @@ async function main() {
       namespace: env.TEMPORAL_NAMESPACE,
     });
     stops.push(() => dev.stop());
-    const temporal = createTemporalClient({
-      address: temporalAddress,
-      namespace: env.TEMPORAL_NAMESPACE,
-      payloadKeys,
-      refusePlaintext: env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
-    });
+    const temporal = temporalClientFor(env, temporalAddress, payloadKeys);
     await ensureSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE).finally(() => temporal.close());
     await superviseAndReport(layout, dev.uiUrl, `dev server, SQLite in ${clusterDir(env.CAUSEWAY_DATA_DIR)}`, started);
     return;

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
-import { ALL_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
-import { ensureSearchAttributes } from '../temporal/connection';
+import { ALL_SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
+import { ensureSearchAttributes } from '../../temporal/connection';
 
 /** A long-running binary of the cluster (Temporal server, Web UI server) with its output in a log file. */
 export interface ManagedProcess {
