@@ -27,7 +27,7 @@ import type { PayloadKey } from './src/temporal/payload-codec';
 import { resolvePayloadKeys } from './src/temporal/payload-keys';
 import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
 import { installTemporalRuntime } from './src/temporal/runtime';
-import { createInboxDrainer } from './src/temporal/inbox-drainer';
+import { createInboxDrainer } from './src/services/inbox';
 import { createMetrics, instrumentAiResponder, type Metrics } from './src/observability/metrics';
 import { startMetricsServer } from './src/observability/metrics-server';
 import { ensureInboxDrainSchedule } from './src/temporal/inbox-schedule';

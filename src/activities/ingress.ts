@@ -3,7 +3,7 @@ import { campaignWorkflowId, FailureType, targetsChangedSignal, type StatusCallb
 import { applyDeliveryStatus, type StatusOutcome } from '../db/delivery-status';
 import { describeDatabaseError, isTransientDatabaseError } from '../db/errors';
 import { checkInboundOutcomes, type WatchdogResult } from '../db/watchdog';
-import { createInboxDrainer } from '../temporal/inbox-drainer';
+import { createInboxDrainer } from '../services/inbox';
 import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import type { ActivityDeps } from './deps';
 

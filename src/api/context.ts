@@ -5,7 +5,7 @@ import type { Database } from '../db/client';
 import type { Operator } from '../db/users';
 import type { Logger } from '../logger';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
-import type { InboxDrainer } from '../temporal/inbox-drainer';
+import type { InboxDrainer } from '../services/inbox';
 import type { EncryptionCodec } from '../temporal/payload-codec';
 import type { HostResolver } from '../integrations/public-media-url';
 

@@ -1,7 +1,7 @@
 import { openSecret } from '../../src/secrets/keyring';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignInputError, controlCampaign } from '../../src/campaigns/service';
+import { CampaignInputError, controlCampaign } from '../../src/services/campaigns';
 import { campaigns, contacts, events, messages, messageTemplates } from '../../src/db/schema';
 import {
   campaignRow,

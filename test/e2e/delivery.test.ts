@@ -7,7 +7,7 @@ import { newRootTrace } from '../../src/domain/trace';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
-import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { createInboxDrainer } from '../../src/services/inbox';
 import { testActivityDeps } from '../support/activity-deps';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 

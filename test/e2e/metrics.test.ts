@@ -6,7 +6,7 @@ import { conversations, inboundInbox, messages } from '../../src/db/schema';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
-import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { createInboxDrainer } from '../../src/services/inbox';
 import { startMetricsServer, type MetricsServer } from '../../src/observability/metrics-server';
 import { launchCampaign, sentToPhones, targets } from '../support/campaigns';
 import { conversationOf } from '../support/conversation';

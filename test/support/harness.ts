@@ -20,7 +20,7 @@ import { createLogger, type Logger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { EncryptionCodec } from '../../src/temporal/payload-codec';
-import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { createInboxDrainer } from '../../src/services/inbox';
 import { createMetrics } from '../../src/observability/metrics';
 import { startFakeOpenAi } from './fake-openai';
 import { startFakeTwilio } from './fake-twilio';

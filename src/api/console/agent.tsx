@@ -19,8 +19,8 @@ import {
 import type { Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
 import { isTerminal } from '../../domain/conversation-state';
-import { conversationActions } from '../conversation-actions';
-import { deskActions } from '../desk-actions';
+import { conversationActions } from '../../services/conversations';
+import { deskActions } from '../../services/desk';
 import { listDepartments } from '../../db/admin';
 import { listTransfers } from '../../db/desk';
 import type { AppDeps } from '../context';

@@ -6,7 +6,7 @@ import type { Operator } from '../../db/users';
 import { draftsVersion, listConversationDrafts } from '../../db/drafts';
 import { isTerminal } from '../../domain/conversation-state';
 import type { AppDeps } from '../context';
-import { draftActions } from '../draft-actions';
+import { draftActions } from '../../services/drafts';
 import { ApiError } from '../errors';
 import type { ConversationSlot } from './slots';
 import { ActionForm, notFoundPage, time, waited } from './layout';

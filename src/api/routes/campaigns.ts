@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { campaignProgress, requireCampaign, CampaignInputError } from '../../campaigns/service';
+import { campaignProgress, requireCampaign, CampaignInputError } from '../../services/campaigns';
 import { listCampaigns, targetStateCounts } from '../../db/campaigns';
 import { recordPayment } from '../../db/payment-ledger';
 import { parseAddress } from '../../domain/address';

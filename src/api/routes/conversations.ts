@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { conversationMessages } from '../../db/console';
 import { addConversationNote, conversationNotesOf } from '../../db/notes';
 import { authenticate, requireRole } from '../auth';
-import { conversationActions } from '../conversation-actions';
+import { conversationActions } from '../../services/conversations';
 import type { AppDeps, AppEnv } from '../context';
 import { readJson } from '../body';
 import { exportCsv, parseSearchQuery, searchPage } from '../desk-search';

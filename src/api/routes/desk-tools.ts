@@ -8,8 +8,8 @@ import { authenticate, requireRole } from '../auth';
 import { readJson } from '../body';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { outreachBody, outreachTemplates, startOutreach } from '../outreach';
-import { loadVisibleConversation } from '../update-errors';
+import { outreachBody, outreachTemplates, startOutreach } from '../../services/outreach';
+import { loadVisibleConversation } from '../../services/workflow-updates';
 
 export const cannedBody = z.object({
   title: z.string().trim().min(1).max(80),

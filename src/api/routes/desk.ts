@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { authenticate, requireRole } from '../auth';
 import { setCapacity } from '../../db/desk';
 import { readJson } from '../body';
-import { conversationActions } from '../conversation-actions';
+import { conversationActions } from '../../services/conversations';
 import type { AppDeps, AppEnv } from '../context';
-import { deskActions } from '../desk-actions';
+import { deskActions } from '../../services/desk';
 import { ApiError } from '../errors';
 
 const presenceBody = z.object({ presence: z.enum(['online', 'away', 'offline']) });

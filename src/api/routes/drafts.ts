@@ -6,7 +6,7 @@ import { listConversationDrafts } from '../../db/drafts';
 import { isTerminal } from '../../domain/conversation-state';
 import { authenticate } from '../auth';
 import type { AppDeps, AppEnv } from '../context';
-import { draftActions } from '../draft-actions';
+import { draftActions } from '../../services/drafts';
 import { readJson } from '../body';
 
 const editBody = z.object({ text: z.string().trim().min(1).max(1600) });

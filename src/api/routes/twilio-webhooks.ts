@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { campaignWorkflowId, targetsChangedSignal } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
 import { startStatusCallbackWorkflow } from '../../temporal/start-status';
-import { createInboxDrainer } from '../../temporal/inbox-drainer';
+import { createInboxDrainer } from '../../services/inbox';
 import { startRecordedRedelivery } from '../../temporal/start-redelivery';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../db/errors';

@@ -22,7 +22,7 @@ import {
   tenantBySlug,
   type CampaignOptions,
   type ControlAction,
-} from '../../campaigns/service';
+} from '../../services/campaigns';
 import type { TemporalClientHandle } from '../../temporal/connection';
 import { CliError, type CliContext } from '../context';
 import type { CampaignRow } from '../../db/campaign-dispatch';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
+import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
 import {
   listAllCannedResponses,
   listCannedResponses,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
+import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
 import { DEPARTMENT_NAME, listDepartments } from '../../db/admin';
 import { listDeskSettings, resolveDeskPolicy, setDeskSettings } from '../../db/desk';
 import { DeskHoursError, nextDeskOpening, parseDeskSchedule } from '../../domain/desk-hours';

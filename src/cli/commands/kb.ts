@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
+import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
 import { knowledgeGaps, listArticles, removeArticle, upsertArticle } from '../../db/kb';
 import { articleFromFile, KbInputError } from '../../domain/kb';
 import { parseDuration } from '../../domain/duration';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../campaigns/service';
+import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
 import {
   findContactIdByPhone,
   findSendDecision,
@@ -15,7 +15,7 @@ import { parseAddress } from '../../domain/address';
 import { parseDncCsv, scopeOfList } from '../../domain/policy/dnc-import';
 import { POLICY_PURPOSES, type PolicyPurpose } from '../../domain/policy/rules';
 import type { PolicyCheck } from '../../domain/policy/gate';
-import { evaluatePolicy, tenantNarrowing } from '../../outbox/policy-gate';
+import { evaluatePolicy, tenantNarrowing } from '../../services/outbound/policy-gate';
 import { CliError, type CliContext } from '../context';
 
 /** No contact yet: nothing sent to it, not opted out. */

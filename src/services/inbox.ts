@@ -4,8 +4,8 @@ import type { Database } from '../db/client';
 import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors';
 import { drainInboxFully, drainRedeliveries, type DrainResult } from '../db/inbox';
 import type { Logger } from '../logger';
-import { startInboundWorkflow } from './start-inbound';
-import { startRedelivery } from './start-redelivery';
+import { startInboundWorkflow } from '../temporal/start-inbound';
+import { startRedelivery } from '../temporal/start-redelivery';
 
 export interface InboxDrainer {
   /** One full drain now (all pending rows of this task queue, batch by batch). */

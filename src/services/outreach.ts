@@ -12,9 +12,9 @@ import type { Operator } from '../db/users';
 import { contactHash } from '../domain/contact-hash';
 import { newRootTrace } from '../domain/trace';
 import { currentTrace } from '../tracing/context';
-import type { AppDeps } from './context';
-import { ApiError } from './errors';
-import { windowClosedMessage } from './update-errors';
+import type { AppDeps } from '../api/context';
+import { ApiError } from '../api/errors';
+import { windowClosedMessage } from './workflow-updates';
 import { workflowType, type Workflows } from '../contract/workflows';
 
 export const outreachBody = z

@@ -5,7 +5,7 @@ import { FailureType } from '../contract';
 import type { Database } from '../db/client';
 import { findVisibleConversation, type ConversationRow } from '../db/console';
 import type { Operator } from '../db/users';
-import { ApiError } from './errors';
+import { ApiError } from '../api/errors';
 
 /** What the operator is told when WhatsApp's 24 h window refuses a free-form send: names the purpose to configure. */
 export function windowClosedMessage(purpose: string, outcome: string): string {

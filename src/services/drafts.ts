@@ -7,8 +7,8 @@ import { findDraft } from '../db/drafts';
 import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
-import { ApiError } from './errors';
-import { loadVisibleConversation, updateFailure } from './update-errors';
+import { ApiError } from '../api/errors';
+import { loadVisibleConversation, updateFailure } from './workflow-updates';
 
 /**
  * Hybrid mode's decisions on a pending AI draft, shared by the JSON API and the console: each is an update of the

@@ -13,8 +13,8 @@ import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
 import { publicMediaUrlProblem, type HostResolver } from '../integrations/public-media-url';
-import { ApiError } from './errors';
-import { loadVisibleConversation, updateFailure } from './update-errors';
+import { ApiError } from '../api/errors';
+import { loadVisibleConversation, updateFailure } from './workflow-updates';
 
 /**
  * The operator actions on a conversation (I6 + handoff), shared by the JSON API (/api/conversations) and the

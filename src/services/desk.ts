@@ -9,8 +9,8 @@ import { presenceOf, queuedConversations, setPresence, type Presence } from '../
 import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
-import { ApiError } from './errors';
-import { updateFailure } from './update-errors';
+import { ApiError } from '../api/errors';
+import { updateFailure } from './workflow-updates';
 
 /** Queued conversations one agent coming online is offered at most (each is one workflow update). */
 const OFFER_LIMIT = 50;
