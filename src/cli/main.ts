@@ -45,5 +45,9 @@ try {
 process.exit(0);
 
 function isRowErrors(details: unknown): details is RowError[] {
-  return Array.isArray(details) && details.length > 0 && details.every((d) => typeof d?.line === 'number');
+  return (
+    Array.isArray(details) &&
+    details.length > 0 &&
+    details.every((d: unknown) => typeof (d as { line?: unknown } | null)?.line === 'number')
+  );
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
+import { tenantBySlug } from '../../services/tenants';
 import {
   listAllCannedResponses,
   listCannedResponses,
@@ -8,15 +8,6 @@ import {
 } from '../../db/canned';
 import { CANNED_VARIABLES, unknownCannedVariables } from '../../domain/desk-tools';
 import { CliError, type CliContext } from '../context';
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 /** Issue 20 E: `causeway canned add|list|remove`, the agents' canned responses per tenant (and department). */
 export function registerCannedCommands(program: Command, ctx: () => CliContext) {
@@ -45,7 +36,7 @@ export function registerCannedCommands(program: Command, ctx: () => CliContext) 
         );
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const row = await upsertCannedResponse(database.db, {
           tenantId: tenant.id,
           department: o.department?.trim() || null,
@@ -74,7 +65,7 @@ export function registerCannedCommands(program: Command, ctx: () => CliContext) 
           ? (
               await listCannedResponses(
                 database.db,
-                (await tenantOf(database.db, o.tenant)).id,
+                (await tenantBySlug(database.db, o.tenant)).id,
                 o.department === undefined ? undefined : o.department,
               )
             ).map((r) => ({ tenant: o.tenant!, ...r }))
@@ -107,7 +98,7 @@ export function registerCannedCommands(program: Command, ctx: () => CliContext) 
       if (o.id && !/^[0-9a-f-]{36}$/i.test(o.id)) throw new CliError('--id must be a UUID');
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const n = await removeCannedResponse(
           database.db,
           tenant.id,

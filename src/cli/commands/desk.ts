@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
+import { tenantBySlug } from '../../services/tenants';
 import { DEPARTMENT_NAME, listDepartments } from '../../db/admin';
 import { listDeskSettings, resolveDeskPolicy, setDeskSettings } from '../../db/desk';
 import { DeskHoursError, nextDeskOpening, parseDeskSchedule } from '../../domain/desk-hours';
@@ -7,15 +7,6 @@ import { formatDuration, parseDuration } from '../../domain/duration';
 import { CliError, type CliContext } from '../context';
 
 type Db = Parameters<typeof tenantBySlug>[0];
-
-async function tenantOf(db: Db, slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 /** A department must be one of the tenant's (the admin console or `tenant update --default-department` add them). */
 async function departmentOf(db: Db, tenantId: string, name: string | undefined): Promise<string | null> {
@@ -83,7 +74,7 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
         }
         const database = await ctx().database();
         try {
-          const tenant = await tenantOf(database.db, o.tenant);
+          const tenant = await tenantBySlug(database.db, o.tenant);
           const department = await departmentOf(database.db, tenant.id, o.department);
           await setDeskSettings(database.db, tenant.id, department, {
             timeZone: schedule.timeZone,
@@ -116,7 +107,7 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
     .action(async (o: { tenant?: string; json: boolean }) => {
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const rows = await listDeskSettings(database.db, tenant.id);
         const departments = (await listDepartments(database.db, tenant.id)).map((d) => d.name);
         const { env } = ctx();
@@ -162,7 +153,7 @@ export function registerDeskCommands(program: Command, ctx: () => CliContext) {
       if (first === undefined && next === undefined) throw new CliError('give --first-response and/or --next-response');
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const department = await departmentOf(database.db, tenant.id, o.department);
         const row = await setDeskSettings(database.db, tenant.id, department, {
           firstResponseSlaMs: first,

@@ -1,19 +1,10 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
+import { tenantBySlug } from '../../services/tenants';
 import { knowledgeGaps, listArticles, removeArticle, upsertArticle } from '../../db/kb';
 import { articleFromFile, KbInputError } from '../../domain/kb';
 import { parseDuration } from '../../domain/duration';
 import { CliError, type CliContext } from '../context';
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 /** Issue 23 D: the tenant's knowledge base (articles the assistant answers from and cites). */
 export function registerKbCommands(program: Command, ctx: () => CliContext) {
@@ -40,7 +31,7 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
       });
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         for (const article of articles) {
           const saved = await upsertArticle(database.db, { tenantId: tenant.id, ...article });
           console.log(
@@ -59,7 +50,7 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
     .action(async (o: { tenant?: string; json: boolean }) => {
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const rows = await listArticles(database.db, tenant.id);
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return console.log(`tenant ${tenant.slug}: no articles (causeway kb add FILE.md)`);
@@ -76,7 +67,7 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
     .action(async (slug: string, o: { tenant?: string }) => {
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         if (!(await removeArticle(database.db, tenant.id, slug))) throw new CliError(`no article ${slug}`);
         console.log(`removed ${slug}`);
       } finally {
@@ -98,7 +89,7 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
       }
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const gaps = await knowledgeGaps(database.db, tenant.id, { since: new Date(Date.now() - sinceMs), limit: 50 });
         if (o.json) return console.log(JSON.stringify(gaps, null, 2));
         if (gaps.length === 0) return console.log('no knowledge gaps');

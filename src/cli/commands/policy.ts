@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
+import { tenantBySlug } from '../../services/tenants';
 import {
   findContactIdByPhone,
   findSendDecision,
@@ -20,15 +20,6 @@ import { CliError, type CliContext } from '../context';
 
 /** No contact yet: nothing sent to it, not opted out. */
 const NO_CONTACT = '00000000-0000-0000-0000-000000000000';
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 const formatCheck = (c: PolicyCheck | Record<string, unknown>) => {
   const check = c as PolicyCheck;
@@ -78,7 +69,7 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
         throw new CliError('--at must be an ISO 8601 instant, e.g. 2026-12-07T23:30-03:00');
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const contactId = (await findContactIdByPhone(database.db, tenant.id, address.phone)) ?? NO_CONTACT;
         const decision = await evaluatePolicy(
           database.db,
@@ -144,7 +135,7 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
         if (Object.keys(set).length === 0) throw new CliError('nothing to set (see causeway policy set --help)');
         const database = await ctx().database();
         try {
-          const tenant = await tenantOf(database.db, o.tenant);
+          const tenant = await tenantBySlug(database.db, o.tenant);
           await upsertTenantPolicy(database.db, tenant.id, set);
           console.log(`tenant ${tenant.slug}: policy updated`);
         } finally {
@@ -161,7 +152,7 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
     .action(async (o: { tenant?: string; json: boolean }) => {
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const row = await getTenantPolicy(database.db, tenant.id);
         const n = tenantNarrowing(row);
         const out = {
@@ -211,7 +202,7 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
       }
       const database = await ctx().database();
       try {
-        const tenant = o.all ? null : await tenantOf(database.db, o.tenant);
+        const tenant = o.all ? null : await tenantBySlug(database.db, o.tenant);
         const inserted = await importDncEntries(
           database.db,
           parsed.rows.map((r) => ({ tenantId: tenant?.id ?? null, list: o.list, scope, ...r })),
@@ -231,7 +222,7 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
     .action(async (o: { tenant?: string; json: boolean }) => {
       const database = await ctx().database();
       try {
-        const tenant = o.tenant ? await tenantOf(database.db, o.tenant) : null;
+        const tenant = o.tenant ? await tenantBySlug(database.db, o.tenant) : null;
         const rows = (await listDncLists(database.db, tenant?.id ?? null)).map((r) => ({
           list: r.list,
           scope: r.scope,
@@ -256,7 +247,7 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
     .action(async (ref: string, o: { tenant?: string; json: boolean }) => {
       const database = await ctx().database();
       try {
-        const tenant = o.tenant ? await tenantOf(database.db, o.tenant) : null;
+        const tenant = o.tenant ? await tenantBySlug(database.db, o.tenant) : null;
         const found = await findSendDecision(database.db, ref.trim(), tenant?.id);
         if (!found) throw new CliError(`no outbound message ${ref}`);
         const out = whyView(found);

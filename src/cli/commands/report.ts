@@ -1,17 +1,8 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
+import { tenantBySlug } from '../../services/tenants';
 import { campaignReport, deskReport } from '../../db/reports';
 import { reportRange, validTimeZone } from '../../domain/report-range';
 import { CliError, type CliContext } from '../context';
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 function rangeOf(o: { since: string; until?: string }) {
   try {
@@ -59,7 +50,7 @@ export function registerReportCommands(program: Command, ctx: () => CliContext) 
         const range = rangeOf(o);
         const database = await ctx().database();
         try {
-          const tenant = await tenantOf(database.db, o.tenant);
+          const tenant = await tenantBySlug(database.db, o.tenant);
           const rows = await deskReport(database.db, {
             tenantId: tenant.id,
             ...range,
@@ -118,7 +109,7 @@ export function registerReportCommands(program: Command, ctx: () => CliContext) 
       const range = rangeOf(o);
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const rows = await campaignReport(database.db, { tenantId: tenant.id, ...range, campaignId: o.campaign });
         if (o.json)
           return console.log(

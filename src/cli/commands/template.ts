@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CampaignInputError, tenantBySlug } from '../../services/campaigns';
+import { tenantBySlug } from '../../services/tenants';
 import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
 import { parseContentPositions } from '../../domain/whatsapp-window';
 import { recordCliAudit } from '../audit';
@@ -7,15 +7,6 @@ import { CliError, type CliContext } from '../context';
 
 /** Twilio Content SIDs are HX followed by 32 hex digits. */
 const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
-
-async function tenantOf(db: Parameters<typeof tenantBySlug>[0], slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 export function registerTemplateCommands(program: Command, ctx: () => CliContext) {
   const template = program
@@ -50,7 +41,7 @@ export function registerTemplateCommands(program: Command, ctx: () => CliContext
       }
       const database = await ctx().database();
       try {
-        const tenant = await tenantOf(database.db, o.tenant);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         await setContentTemplate(database.db, {
           tenantId: tenant.id,
           purpose: o.purpose,
@@ -78,7 +69,7 @@ export function registerTemplateCommands(program: Command, ctx: () => CliContext
     .action(async (o: { tenant?: string; json: boolean }) => {
       const database = await ctx().database();
       try {
-        const tenant = o.tenant ? await tenantOf(database.db, o.tenant) : null;
+        const tenant = o.tenant ? await tenantBySlug(database.db, o.tenant) : null;
         const rows = await listContentTemplates(database.db, tenant?.id);
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0)
