@@ -181,7 +181,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
   // F: the daily retention run, with this deployment's limits (off by default: no schedule).
   await ensureRetentionSchedule(w.client, w.env.TEMPORAL_TASK_QUEUE, retentionInput(w.env));
   const log = w.log.child({ component: 'inbox-drain' });
-  createInboxDrainer({ db: w.db, client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE, log })
+  createInboxDrainer({ db: w.db, temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE }, log })
     .drainNow()
     .catch((error: unknown) =>
       log.warn({ err: (error as Error).name }, 'inbox drain at worker start failed; the schedule retries'),

@@ -18,7 +18,7 @@ export const LAYERS: { layer: string; members: string[] }[] = [
   { layer: 'adapters', members: ['integrations', 'tracing', 'observability'] },
   { layer: 'temporal', members: ['temporal'] },
   { layer: 'services', members: ['services'] },
-  { layer: 'activities', members: ['activities', 'outbox', 'campaigns'] },
+  { layer: 'activities', members: ['activities'] },
   { layer: 'workflows', members: ['workflows'] },
   { layer: 'entry points', members: ['api', 'cli'] },
   { layer: 'boot', members: ['start.ts', 'worker.ts', 'cluster', 'dev'] },

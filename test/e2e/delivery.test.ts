@@ -78,8 +78,7 @@ describe('outbound delivery and status callbacks', () => {
     const log = createLogger('silent');
     const inboxDrainer = createInboxDrainer({
       db: h.db,
-      client: dead.client,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
+      temporal: { client: dead.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
       log,
     });
     const app = createApp({
@@ -123,7 +122,11 @@ describe('outbound delivery and status callbacks', () => {
     await inboxDrainer.stop();
     await dead.close().catch(() => undefined);
     // Temporal is back (the harness's server): a drain hands the row over, and the customer is answered once.
-    await createInboxDrainer({ db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE, log }).drainNow();
+    await createInboxDrainer({
+      db: h.db,
+      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      log,
+    }).drainNow();
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === params.From));
     const replies = h.twilio.sent.filter((m) => m.to === params.From);
     expect(replies).toHaveLength(1);

@@ -131,7 +131,7 @@ describe('GET /metrics on the API and on the worker', () => {
     const taskQueue = `metrics-parked-${newMessageSid().slice(2, 12)}`;
     const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
     const log = createLogger('silent');
-    const inboxDrainer = createInboxDrainer({ db: h.db, client: dead.client, taskQueue, log });
+    const inboxDrainer = createInboxDrainer({ db: h.db, temporal: { client: dead.client, taskQueue }, log });
     const app = createApp({
       env: { ...h.env, TEMPORAL_TASK_QUEUE: taskQueue },
       db: h.db,

@@ -189,13 +189,10 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     : null;
   const apiDb = apiDatabase?.db ?? database.db;
   const apiClient = apiTemporal?.client ?? temporal.client;
-  const inboxDrainer = createInboxDrainer({
-    db: apiDb,
-    client: apiClient,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    log,
-    ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}),
-  });
+  const inboxDrainer = createInboxDrainer(
+    { db: apiDb, temporal: { client: apiClient, taskQueue: env.TEMPORAL_TASK_QUEUE }, log },
+    options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {},
+  );
   const webhook = {
     ...(options.api?.tenantCacheTtlMs !== undefined ? { tenantCacheTtlMs: options.api.tenantCacheTtlMs } : {}),
     ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}),

@@ -13,7 +13,7 @@ import { debtDisclosureAllowed } from '../../db/turn';
 import { parseAddress } from '../../domain/address';
 import { childSpan } from '../../domain/trace';
 import { TwilioSendError } from '../../integrations/twilio-gateway';
-import type { ActivityDeps } from '../../activities/deps';
+import type { ServiceContext } from '../context';
 import type { SendResult } from '../../observability/metrics';
 import { applyParkedStatuses } from '../../db/delivery-status';
 import {
@@ -118,11 +118,11 @@ const OPTED_OUT = 'opted_out';
  * The status callback URL carries the same connection overrides as the inbound webhook (`#rc=…&rp=…`), so Twilio
  * retries a callback that met a restart (5xx, timeout) instead of dropping it; reconciliation settles the rest.
  */
-const statusCallbackUrl = (config: ActivityDeps['config']) =>
+const statusCallbackUrl = (config: ServiceContext['config']) =>
   `${config.publicBaseUrl}/webhooks/twilio/status${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
 
 /** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
-export function createOutboundSender(deps: ActivityDeps) {
+export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
   const { db } = deps;
   const policy = createPolicyGate(deps);
 
