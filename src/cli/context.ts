@@ -60,6 +60,14 @@ export function createCliContext(): CliContext {
   };
 }
 
+/**
+ * The use cases' context (src/services/context.ts) from what a command opened: its database and, when it talks to
+ * Temporal, the client. The CLI has no Twilio gateway or model; the verbs it calls need neither.
+ */
+export function cliServiceContext(ctx: CliContext, db: ConnectedDb['db'], temporal: TemporalClientHandle) {
+  return { db, temporal: { client: temporal.client, taskQueue: ctx.env.TEMPORAL_TASK_QUEUE } };
+}
+
 /** A CLI failure with a message for the user (no stack trace), and the exit code. */
 export class CliError extends Error {
   constructor(

@@ -19,7 +19,7 @@ import {
 } from '../../services/campaigns';
 import { tenantBySlug } from '../../services/tenants';
 import type { TemporalClientHandle } from '../../temporal/connection';
-import { CliError, type CliContext } from '../context';
+import { cliServiceContext, CliError, type CliContext } from '../context';
 import type { CampaignRow } from '../../db/campaign-dispatch';
 
 type Campaign = CampaignRow;
@@ -124,11 +124,8 @@ const closeLoaded = (handle: Promise<TemporalClientHandle>) =>
     () => undefined,
   );
 
-/** The services' context (src/services/context.ts) from what this command opened. */
-const services = (ctx: () => CliContext, db: Db, temporal: TemporalClientHandle) => ({
-  db,
-  temporal: { client: temporal.client, taskQueue: ctx().env.TEMPORAL_TASK_QUEUE },
-});
+const services = (ctx: () => CliContext, db: Db, temporal: TemporalClientHandle) =>
+  cliServiceContext(ctx(), db, temporal);
 
 const pct = (n: number, total: number) => (total === 0 ? '0%' : `${Math.round((n / total) * 100)}%`);
 
