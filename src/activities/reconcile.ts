@@ -8,6 +8,7 @@ import {
 } from '../contract';
 import { raiseAlerts } from '../db/alerts';
 import { applyDeliveryStatus } from '../db/delivery-status';
+import { recordMessagePrices } from '../db/policy';
 import {
   advanceReconcileWatermark,
   findOutboundBySids,
@@ -90,6 +91,7 @@ export async function reconcileTenant(
     outboundStillOpen: 0,
     outboundNotDue: 0,
     outboundFetched: 0,
+    outboundPriced: 0,
   };
   let truncated = false;
 
@@ -243,6 +245,11 @@ async function settleOutbound(
   counts: Counts,
 ) {
   if (listed.length === 0) return;
+  // Twilio's price shows on the Message resource once sent (never in a callback): kept with the send's decision.
+  const priced = listed.flatMap((m) =>
+    m.direction === 'outbound' && m.price !== null ? [{ sid: m.sid, price: m.price, priceUnit: m.priceUnit }] : [],
+  );
+  counts.outboundPriced = (counts.outboundPriced ?? 0) + (await recordMessagePrices(deps.db, tenantId, priced));
   const rows = await findOutboundBySids(
     deps.db,
     tenantId,

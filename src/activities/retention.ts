@@ -1,6 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { RetentionInput, RetentionResult } from '../contract';
-import { blankAiResultsBefore, blankMessageBodiesBefore, clearConversationSummariesBefore } from '../db/retention';
+import {
+  blankAiResultsBefore,
+  blankCopiesBefore,
+  blankMessageBodiesBefore,
+  clearConversationSummariesBefore,
+} from '../db/retention';
 import { blankDecidedDrafts } from '../db/drafts';
 import { blankNotesBefore } from '../db/notes';
 import type { ActivityDeps } from './deps';
@@ -29,6 +34,14 @@ export function createRetentionActivities(deps: ActivityDeps) {
         // Issue 20 E: agents' internal notes quote the conversation: they go with the message bodies.
         while ((await blankNotesBefore(deps.db, cutoff, RETENTION_BATCH)) === RETENTION_BATCH)
           Context.current().heartbeat(result);
+        // The copies of the same words elsewhere (outbox variables, campaign target lines, failures, orphans, inbox).
+        result.copiesBlanked = 0;
+        for (;;) {
+          const { changed, most } = await blankCopiesBefore(deps.db, cutoff, RETENTION_BATCH);
+          result.copiesBlanked += changed;
+          Context.current().heartbeat(result);
+          if (most < RETENTION_BATCH) break;
+        }
       }
       if (input.aiTextsMs !== null) {
         const cutoff = new Date(now - input.aiTextsMs);

@@ -35,6 +35,8 @@ export interface ReconcileResult {
   outboundNotDue: number;
   /** Our own unsettled sends fetched one by one (not in the DateSent listing: Twilio never sent them). */
   outboundFetched: number;
+  /** Our outbound messages whose price Twilio now reports, recorded with their send decision (issue 21 C). */
+  outboundPriced?: number;
   /** The page limit stopped the listing: older messages of the window were not looked at. */
   truncated: boolean;
   /** A catch-up run: the window reached back past `lookbackMs` to the last completed run (ISO of its end). */
@@ -70,4 +72,6 @@ export interface RetentionInput {
 export interface RetentionResult {
   messagesBlanked: number;
   aiResultsBlanked: number;
+  /** Copies of customers' words changed: outbox variables, finished target lines, failures, orphans, drained inbox rows. */
+  copiesBlanked?: number;
 }

@@ -247,11 +247,50 @@ export async function findSendDecision(db: DbOrTx, ref: string, tenantId?: strin
   };
 }
 
-/** Twilio's price for a message (status callback or reconciliation), kept with its decision. */
-export async function recordMessagePrice(db: DbOrTx, messageId: string, price: string, priceUnit: string | null) {
+/**
+ * A send the gate passed but the sender stopped before calling Twilio (the WhatsApp window closed with no Content
+ * template for the purpose, or a template whose variables Twilio would refuse): its proof must say so. The decision
+ * becomes `refuse` with the reason, and the check that decided it (`whatsapp_window`, `whatsapp_template`) records
+ * `refuse` with its detail: replaced when the gate recorded it, appended when it did not. One statement, failure path only.
+ */
+export async function refuseRecordedDecision(
+  db: DbOrTx,
+  idempotencyKey: string,
+  check: { name: string; detail: string; input: Record<string, unknown> },
+): Promise<void> {
+  const full = JSON.stringify({ name: check.name, input: check.input, result: 'refuse', detail: check.detail });
+  const patch = JSON.stringify({ result: 'refuse', detail: check.detail });
   await db.execute(sql`
-    update send_decisions sd set price = ${price}, price_unit = ${priceUnit}
-    from ${outbox} o where o.message_id = ${messageId} and o.idempotency_key = sd.idempotency_key`);
+    update send_decisions sd set decision = 'refuse', reason = ${check.detail}, hold_until = null,
+      checks = case
+        when exists (select 1 from jsonb_array_elements(sd.checks) c where c->>'name' = ${check.name})
+          then (select jsonb_agg(case when c->>'name' = ${check.name} then c || ${patch}::jsonb else c end order by n)
+                from jsonb_array_elements(sd.checks) with ordinality as e(c, n))
+        else sd.checks || jsonb_build_array(${full}::jsonb)
+      end
+    where sd.idempotency_key = ${idempotencyKey}`);
+}
+
+/**
+ * Twilio's prices for a page of listed messages (reconciliation: Twilio reports a price on the Message resource once
+ * the message is sent, never in a status callback), kept with each message's decision. One statement a page; a
+ * price already recorded is not rewritten. Returns how many decisions got their price.
+ */
+export async function recordMessagePrices(
+  db: DbOrTx,
+  tenantId: string,
+  priced: { sid: string; price: string; priceUnit: string | null }[],
+): Promise<number> {
+  if (priced.length === 0) return 0;
+  const rows = await db.execute(sql`
+    update send_decisions sd set price = v.price, price_unit = v.price_unit
+    from jsonb_to_recordset(${JSON.stringify(priced.map((p) => ({ sid: p.sid, price: p.price, price_unit: p.priceUnit })))}::jsonb)
+           as v(sid text, price text, price_unit text),
+         ${messages} m, ${outbox} o
+    where m.tenant_id = ${tenantId} and m.provider_sid = v.sid and m.direction = 'outbound'
+      and o.message_id = m.id and sd.idempotency_key = o.idempotency_key and sd.price is null
+    returning sd.id`);
+  return rows.length;
 }
 
 /** The contact of a tenant with this phone (E.164), if any. */

@@ -2,7 +2,7 @@ import { and, asc, eq, exists, inArray, isNull, or, sql, type SQL } from 'drizzl
 import { hasRole } from '../domain/api-keys';
 import type { Database } from './client';
 import { visibleTo } from './console';
-import { contacts, conversations, events } from './schema';
+import { contacts, conversations, events, outbox, sendDecisions } from './schema';
 import type { Operator } from './users';
 
 export interface TraceEvent {
@@ -157,6 +157,48 @@ export interface JourneyCluster {
  * links. Events are found by contact or by one of the contact's conversations (so a broken chain that only
  * knew the conversation is still placed here).
  */
+/** The events that say a message went out: the journey shows the policy decision it went out on (issue 21 C). */
+const SENT_EVENTS = new Set(['reply.sent', 'campaign.send']);
+
+/**
+ * Issue 21 C: each sent message's decision in brief (the whole record is `GET /api/messages/:id/why`): the verdict,
+ * purpose, rule table version, each check's name and result, and Twilio's price once reconciliation has it.
+ */
+async function decisionsOf(db: Database, tenantId: string, messageIds: string[]) {
+  const found = new Map<
+    string,
+    {
+      decision: string;
+      purpose: string;
+      rulesVersion: string;
+      price: string | null;
+      priceUnit: string | null;
+      checks: { name: string; result: string }[];
+    }
+  >();
+  if (messageIds.length === 0) return found;
+  const rows = await db
+    .select({
+      messageId: outbox.messageId,
+      decision: sendDecisions.decision,
+      purpose: sendDecisions.purpose,
+      rulesVersion: sendDecisions.rulesVersion,
+      price: sendDecisions.price,
+      priceUnit: sendDecisions.priceUnit,
+      checks: sendDecisions.checks,
+    })
+    .from(sendDecisions)
+    .innerJoin(outbox, eq(outbox.idempotencyKey, sendDecisions.idempotencyKey))
+    .where(and(eq(sendDecisions.tenantId, tenantId), inArray(outbox.messageId, [...new Set(messageIds)])));
+  for (const { messageId, checks, ...rest } of rows)
+    if (messageId)
+      found.set(messageId, {
+        ...rest,
+        checks: checks.map((c) => ({ name: String(c.name), result: String(c.result) })),
+      });
+  return found;
+}
+
 export async function contactJourney(db: Database, tenantId: string, phone: string, page: ReconstructionPage = {}) {
   const [contact] = await db
     .select({ id: contacts.id, name: contacts.name, phone: contacts.phone })
@@ -178,8 +220,15 @@ export async function contactJourney(db: Database, tenantId: string, phone: stri
     ],
     page,
   );
+  const decisions = await decisionsOf(
+    db,
+    tenantId,
+    rows.filter((r) => SENT_EVENTS.has(r.type) && r.messageId).map((r) => r.messageId!),
+  );
   const clusters = new Map<string, JourneyCluster>();
-  for (const row of rows) {
+  for (const plain of rows) {
+    const decision = plain.messageId && SENT_EVENTS.has(plain.type) ? decisions.get(plain.messageId) : undefined;
+    const row = decision ? { ...plain, decision } : plain;
     const cluster = clusters.get(row.traceId) ?? {
       traceId: row.traceId,
       causalTraceId: null,

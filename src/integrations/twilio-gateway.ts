@@ -44,6 +44,9 @@ export interface ListedMessage {
   numMedia: number;
   dateSent: Date | null;
   dateCreated: Date;
+  /** What Twilio billed (a negative decimal string in `priceUnit`), once it knows: null before the message is sent. */
+  price: string | null;
+  priceUnit: string | null;
 }
 
 export interface ListedPage {
@@ -233,6 +236,8 @@ function toListed(m: {
   numMedia: string;
   dateSent: Date | null;
   dateCreated: Date;
+  price?: number | string | null;
+  priceUnit?: string | null;
 }): ListedMessage {
   return {
     sid: m.sid,
@@ -245,6 +250,8 @@ function toListed(m: {
     numMedia: Number(m.numMedia ?? '0') || 0,
     dateSent: m.dateSent ?? null,
     dateCreated: m.dateCreated,
+    price: m.price === null || m.price === undefined ? null : String(m.price),
+    priceUnit: m.priceUnit ?? null,
   };
 }
 

@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness';
+import { messages } from '../../src/db/schema';
+import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
 // The console's role guard over plain HTTP (the browser tests need Chromium): the guard throws ConsoleNotFound and
 // the composition root (src/api/console/index.tsx) renders the 404 page; session.ts renders nothing (issue 19).
@@ -47,5 +49,41 @@ describe('console role guard', () => {
     const unknown = await get('/console/no-such-page', agent);
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain('id="not-found"');
+  });
+});
+
+describe("the console's message detail (issue 21 C)", () => {
+  it('shows why a reply went out — the policy verdict, every check, the model — to its tenant only', async () => {
+    const tenant = await h.createTestTenant();
+    const supervisor = await signIn((await h.createOperator(tenant, 'SUPERVISOR')).apiKey);
+    const stranger = await signIn((await h.createOperator(await h.createTestTenant(), 'SUPERVISOR')).apiKey);
+    const from = `whatsapp:${randomPhone()}`;
+    await h.postInbound(tenant, { body: 'hello there', from });
+    const reply = (await h.twilio.waitFor((sent) => sent.some((m) => m.to === from))).find((m) => m.to === from);
+    // The reply's SID is written once Twilio's answer is back: the fake may hold the message before that.
+    const stored = () =>
+      h.db
+        .select({ id: messages.id, conversationId: messages.conversationId })
+        .from(messages)
+        .where(eq(messages.providerSid, reply!.sid));
+    await eventually(async () => (await stored()).length === 1, 10_000, 'the reply stored with its SID');
+    const [row] = await stored();
+
+    const conversation = await (await get(`/console/conversations/${row!.conversationId}`, supervisor)).text();
+    expect(conversation).toContain(`href="/console/messages/${row!.id}"`);
+
+    const detail = await get(`/console/messages/${row!.id}`, supervisor);
+    expect(detail.status).toBe(200);
+    const html = await detail.text();
+    expect(html).toMatch(/Policy: SEND · service \(ai_reply\) · rules br-\d{4}-\d{2}-\d{2}\.\d+/);
+    expect(html).toContain('data-check="opt_out"');
+    expect(html).toContain('data-check="contact_hours"');
+    expect(html).toMatch(/id="why-ai">[^<]*fake-model/);
+    expect(html).not.toContain('hello there'); // no message text on the detail
+    expect(html).not.toContain(from.slice('whatsapp:'.length)); // nor the phone
+
+    const other = await get(`/console/messages/${row!.id}`, stranger);
+    expect(other.status).toBe(404);
+    expect(await other.text()).toContain('id="not-found"');
   });
 });

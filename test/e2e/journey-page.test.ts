@@ -76,6 +76,11 @@ describe.skipIf(!CHROMIUM)('journey page in a real browser (O3)', () => {
     expect(await page.locator('.cluster').nth(1).locator('.events li').allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining('Reply (reply.sent)')]),
     );
+    // Each reply shows the outbound policy's decision it went out on (issue 21 C).
+    const decisions = await page.locator('.cluster .events li .decision').allTextContents();
+    expect(decisions).toHaveLength(2);
+    for (const line of decisions)
+      expect(line).toMatch(/^policy SEND · service · rules \S+ · an answer to the customer: no rule applies$/);
     await page.click('.causal-link');
     await page.waitForSelector('.cluster.highlight');
     expect(errors).toEqual([]);

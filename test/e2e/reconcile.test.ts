@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileTenant } from '../../src/activities/reconcile';
 import { formatReconcileRun, runReconcile } from '../../src/cli/commands/reconcile';
 import { inboundWorkflowId, reconcileScheduleId, type ReconcileResult } from '../../src/contract';
+import { formatWhy } from '../../src/cli/commands/policy';
+import { findSendDecision, whyView } from '../../src/db/policy';
 import { alerts, messages } from '../../src/db/schema';
 import { createTwilioGateway } from '../../src/integrations/twilio-gateway';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
@@ -162,6 +164,39 @@ describe("reconciliation with Twilio's message log", () => {
       { tenantSlug: tenant.slug, sinceMs: HOURS_2 },
     );
     expect(again!.result).toMatchObject({ outboundSettled: 0, outboundStillOpen: 0, inboundMissingFed: 0 });
+  });
+
+  it("records Twilio's price of a sent reply with its send decision (the Message resource has it, callbacks never do)", async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    const { messageSid } = await h.postInbound(tenant, { body: 'how much?', from });
+    const [reply] = await h.twilio
+      .waitFor((sent) => sent.some((m) => m.to === from))
+      .then((sent) => sent.filter((m) => m.to === from));
+    await eventually(
+      async () => (await outboundStatus(messageSid))?.status === 'delivered',
+      20_000,
+      'the delivered callback',
+    );
+    const before = whyView((await findSendDecision(h.db, reply!.sid, tenant.tenantId))!);
+    expect(before.delivery).toMatchObject({ status: 'delivered', price: null });
+
+    const [run] = await runReconcile(
+      { db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      { tenantSlug: tenant.slug, sinceMs: HOURS_2 },
+    );
+    expect(run!.result!.outboundPriced).toBe(1);
+    const after = whyView((await findSendDecision(h.db, reply!.sid, tenant.tenantId))!);
+    // WhatsApp free text inside the window, as the fake bills it (Twilio shows a negative amount in price_unit).
+    expect(after.delivery).toMatchObject({ status: 'delivered', price: '-0.00500', priceUnit: 'USD' });
+    expect(formatWhy(after)).toContain('price -0.00500 USD');
+
+    // A price already recorded is not written again.
+    const [again] = await runReconcile(
+      { db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      { tenantSlug: tenant.slug, sinceMs: HOURS_2 },
+    );
+    expect(again!.result!.outboundPriced).toBe(0);
   });
 
   it('settles an outbound message Twilio never sent (no date_sent): found by our own send time, not by DateSent', async () => {

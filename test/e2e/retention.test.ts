@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retentionScheduleId, type RetentionResult } from '../../src/contract';
-import { aiResults, contacts, messages } from '../../src/db/schema';
+import { aiResults, contacts, messages, outbox } from '../../src/db/schema';
+import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { RETENTION_BATCH } from '../../src/activities/retention';
 import { blankMessageBodiesBefore } from '../../src/db/retention';
 import { updateTenant } from '../../src/db/tenants';
 import { retentionInput } from '../../src/temporal/retention-schedule';
+import { launchCampaign, targetRows, targets } from '../support/campaigns';
 import { recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
@@ -113,6 +115,63 @@ describe('retention of message bodies and AI texts (F)', () => {
           .where(and(eq(messages.contactId, contact!.id), inArray(messages.body, [fresh])))
       ).length,
     ).toBe(1);
+  });
+
+  it("reaches the copies of customers' words beside the messages: outbox variables, finished target lines, failures, orphans, drained inbox", async () => {
+    const tenant = await h.createTestTenant();
+    const from = `whatsapp:${randomPhone()}`;
+    const words = `palavras-${randomBytes(4).toString('hex')}`;
+    await h.postInbound(tenant, { body: words, from });
+    await h.twilio.waitFor(() => sentTo(h, from).length === 1);
+    const [contact] = await h.db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(and(eq(contacts.tenantId, tenant.tenantId), eq(contacts.phone, from.slice(9))));
+    const replies = await h.db
+      .select({ id: outbox.id, variables: outbox.variables })
+      .from(outbox)
+      .innerJoin(messages, eq(messages.id, outbox.messageId))
+      .where(eq(messages.contactId, contact!.id));
+    expect(replies.some((r) => JSON.stringify(r.variables).includes(words))).toBe(true); // the reply's text is a variable
+    // A finished campaign target and an open one, with their imported line's personal columns.
+    const campaign = await launchCampaign(h, tenant, targets(2, { name: 'Maria Devedora' }), {}, false);
+    const [done, open] = await targetRows(h, campaign.campaignId);
+    await h.sql`update campaign_targets set state = 'completed', document = '12345678909', variables = '{"amount":"R$ 10"}' where id = ${done!.id}`;
+    await h.sql`update campaign_targets set document = '98765432100' where id = ${open!.id}`;
+    const sid = newMessageSid();
+    await h.sql`insert into inbound_failures (tenant_id, message_sid, stage, failure_type, reason, input, created_at)
+      values (${tenant.tenantId}, ${sid}, 'record', 'Database', 'test', ${JSON.stringify({ body: words })}, now() - interval '200 days')`;
+    await h.sql`insert into orphan_inbound (message_sid, account_sid, to_address, reason, payload, received_at)
+      values (${newMessageSid()}, ${tenant.accountSid}, ${tenant.address}, 'unknown_number', ${JSON.stringify({ Body: words, From: from })}::jsonb, now() - interval '200 days')`;
+    await h.sql`insert into inbound_inbox (message_sid, tenant_id, task_queue, input, state, created_at)
+      values (${sid}, ${tenant.tenantId}, 'q', ${JSON.stringify({ body: words })}::jsonb, 'drained', now() - interval '200 days')`;
+    // Everything of this tenant is 200 days old.
+    await h.sql`update outbox set created_at = now() - interval '200 days' where tenant_id = ${tenant.tenantId}`;
+    await h.sql`update campaign_targets set updated_at = now() - interval '200 days' where tenant_id = ${tenant.tenantId}`;
+
+    const workflowId = `retention-copies-${randomBytes(4).toString('hex')}`;
+    const result = (await h.client.workflow.execute('retentionWorkflow', {
+      workflowId,
+      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
+      args: [retentionInput(h.env)],
+    })) as RetentionResult;
+    expect(result.copiesBlanked).toBeGreaterThanOrEqual(replies.length + 4);
+
+    const after = await h.db
+      .select({ variables: outbox.variables, content: outbox.content })
+      .from(outbox)
+      .where(eq(outbox.tenantId, tenant.tenantId));
+    expect(JSON.stringify(after)).not.toContain(words);
+    expect(after.every((r) => r.variables === null)).toBe(true);
+    const [doneAfter, openAfter] = await targetRows(h, campaign.campaignId);
+    expect(doneAfter).toMatchObject({ name: null, document: null, variables: {}, state: 'completed' });
+    // A target still to be sent keeps what its message needs.
+    expect(openAfter).toMatchObject({ name: 'Maria Devedora', document: '98765432100', state: 'pending' });
+    const [failure] = await h.sql`select input from inbound_failures where message_sid = ${sid}`;
+    expect(failure!.input).toBe('');
+    const orphans = await h.sql`select payload::text as p from orphan_inbound where account_sid = ${tenant.accountSid}`;
+    expect(orphans.map((o) => o.p)).toEqual(['{}']);
+    expect(await h.sql`select 1 from inbound_inbox where message_sid = ${sid}`).toHaveLength(0);
   });
 
   it('a tenant that keeps its texts longer (--retention-days) keeps them past the default; never shorter', async () => {

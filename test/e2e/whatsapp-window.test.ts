@@ -1,3 +1,4 @@
+import { findSendDecision, whyView } from '../../src/db/policy';
 import { updateTenant } from '../../src/db/tenants';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +123,23 @@ describe('the WhatsApp window, decided before calling Twilio (E)', () => {
     expect(raised).toHaveLength(1);
     expect(raised[0]).toMatchObject({ payload: expect.objectContaining({ purpose: 'collection_notice' }) });
     for (const r of rows) expect(raised[0]!.message).not.toContain(r.phone);
+    // The proof says what happened: refused for the window, not the gate's provisional `send` (issue 21 C).
+    const [first] = await h.db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.campaignTargetId, t[0]!.id));
+    const why = whyView((await findSendDecision(h.db, first!.id, tenant.tenantId))!);
+    expect(why.decision).toMatchObject({ decision: 'refuse', purpose: 'collection' });
+    const window = (why.decision!.checks as { name: string; result: string; detail?: string }[]).filter(
+      (c) => c.name === 'whatsapp_window',
+    );
+    expect(window).toEqual([
+      expect.objectContaining({
+        result: 'refuse',
+        detail: 'outside the WhatsApp 24 h window and no Content template for "collection_notice"',
+      }),
+    ]);
+    expect(why.delivery).toMatchObject({ status: 'failed' });
   });
 
   it('campaign sends: the template outside the window, free text inside it (outage notices: promises-outages.test.ts)', async () => {

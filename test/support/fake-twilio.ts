@@ -34,6 +34,12 @@ export interface FakeTwilioMessage {
   mediaUrl: string[];
   /** Set by a failed/undelivered delivery (e.g. 63016), as Twilio's resource shows it (a number). */
   errorCode: number | null;
+  /**
+   * Twilio's `price` (a negative decimal string, billed per segment in `price_unit`): null until the message has
+   * been sent ("populated after the message has been sent", Twilio's Message resource), and for one that failed
+   * before that, which is not billed. Never part of a status callback: only the REST resource shows it.
+   */
+  price?: string | null;
 }
 
 /** What happens to a message after Twilio accepted it: the statuses its callbacks report, in order. */
@@ -87,6 +93,13 @@ const sortKey = (m: FakeTwilioMessage) => (m.dateSent ?? m.dateCreated).getTime(
 const DEFAULT_SCRIPT: DeliveryScript = ['sent', 'delivered'];
 /** Statuses that mean Twilio handed the message on (its date_sent is set from the first of them). */
 const SENT_STATUSES = new Set(['sent', 'delivered', 'undelivered', 'read', 'partially_delivered']);
+
+/** What Twilio bills a sent message, in USD as its resource shows it: per 153-character segment for SMS, per message on WhatsApp. */
+function priceOf(m: FakeTwilioMessage): string {
+  if (m.from.startsWith('whatsapp:')) return m.contentSid ? '-0.02500' : '-0.00500';
+  const segments = Math.max(1, Math.ceil(m.body.length / 153));
+  return (-0.0079 * segments).toFixed(5);
+}
 /** A free-form WhatsApp message outside the window: accepted by the REST API (201), then failed with 63016. */
 const OUTSIDE_WINDOW: DeliveryScript = [{ status: 'failed', errorCode: '63016' }];
 /** A template whose parameter count does not match: accepted (201), then failed with 63028 (Meta's 2000). */
@@ -349,6 +362,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
         // date_sent is when Twilio handed the message on: a message that failed before that (or is still queued,
         // accepted or scheduled) has none, so a DateSent filter never lists it.
         if (SENT_STATUSES.has(status)) message.dateSent ??= new Date();
+        if (SENT_STATUSES.has(status) && message.direction === 'outbound-api') message.price ??= priceOf(message);
         if (errorCode) message.errorCode = Number(errorCode);
         // The status changed at Twilio, but this callback never reaches us (our host was down past Twilio's retry).
         if (typeof step !== 'string' && step.dropCallback) continue;
@@ -414,7 +428,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       date_sent: m.dateSent ? rfc2822(m.dateSent) : null,
       error_code: m.errorCode,
       error_message: null,
-      price: null,
+      price: m.price ?? null,
       price_unit: 'USD',
       uri: `${base}.json`,
       subresource_uris: { media: `${base}/Media.json`, feedback: `${base}/Feedback.json` },

@@ -98,6 +98,11 @@ function Messages({ rows }: { rows: Awaited<ReturnType<typeof conversationMessag
             {time(m.createdAt)}
             <span class={`badge status ${m.status}`}>{m.status}</span>
             {m.errorCode && <span class="muted">error {m.errorCode}</span>}
+            {m.sentBy !== 'customer' && (
+              <a class="why" href={`/console/messages/${m.id}`}>
+                why
+              </a>
+            )}
           </div>
           {m.body && <div class="body">{m.body}</div>}
           {m.media.map((item, n) => {

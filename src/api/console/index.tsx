@@ -10,6 +10,7 @@ import type { AppDeps } from '../context';
 import { adminPages } from './admin';
 import { agentPages } from './agent';
 import { auditPages } from './audit';
+import { whyPages } from './why';
 import { draftPages, draftPanel } from './drafts';
 import { deskAdminPages } from './desk-admin';
 import { deskPages, notesPanel, cannedPicker } from './desk';
@@ -37,6 +38,7 @@ const SECTIONS: ((app: Hono<ConsoleEnv>, deps: AppDeps) => void)[] = [
   deskAdminPages,
   deskPages,
   reportPages,
+  whyPages,
 ];
 
 const STATIC: Record<string, { type: string; body: string; etag: string }> = Object.fromEntries(

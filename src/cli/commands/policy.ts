@@ -259,7 +259,7 @@ export function registerPolicyCommands(program: Command, ctx: () => CliContext) 
     });
 }
 
-function formatWhy(w: ReturnType<typeof whyView>): string {
+export function formatWhy(w: ReturnType<typeof whyView>): string {
   const lines = [
     `message ${w.messageId}${w.providerSid ? ` (${w.providerSid})` : ''} · by ${w.sentBy} · ${w.createdAt}`,
   ];

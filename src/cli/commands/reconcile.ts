@@ -62,7 +62,7 @@ export function formatReconcileRun(run: ReconcileRun): string {
   return [
     `tenant ${r.tenantSlug}: ${r.since} → ${r.until}, ${r.accounts} account(s), ${r.pages} page(s), ${r.listed} message(s) listed${r.truncated ? ' (TRUNCATED at the page limit: run again with a shorter --since)' : ''}`,
     `  inbound   ${r.inboundMissingFed} missing → fed to the conversation · ${r.inboundAlreadyKnown} already known${r.inboundInvalid ? ` · ${r.inboundInvalid} unusable (see the worker log)` : ''}`,
-    `  outbound  ${r.outboundSettled} settled with Twilio's status · ${r.outboundStillOpen} still open at Twilio · ${r.outboundNotDue} too recent to settle · ${r.outboundFetched ?? 0} fetched one by one (never sent)`,
+    `  outbound  ${r.outboundSettled} settled with Twilio's status · ${r.outboundStillOpen} still open at Twilio · ${r.outboundNotDue} too recent to settle · ${r.outboundFetched ?? 0} fetched one by one (never sent) · ${r.outboundPriced ?? 0} priced`,
     `  workflow  ${run.workflowId}`,
   ].join('\n');
 }

@@ -38,6 +38,7 @@ import {
   tenantLocale,
 } from '../../db/outbox';
 import { messageBody } from '../../db/conversation';
+import { refuseRecordedDecision } from '../../db/policy';
 import { startRecordedRedelivery } from '../../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../../db/events';
 import { raiseAlerts } from '../../db/alerts';
@@ -575,6 +576,11 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       if (templateRefused) {
         // Issue 22 C: Twilio would refuse it (21656) or Meta fail it (63028): an admin is told.
         await failBeforeCall(TEMPLATE_VARIABLES, { detail: templateRefused.detail });
+        await refuseRecordedDecision(tx, input.idempotencyKey, {
+          name: 'whatsapp_template',
+          input: { purpose, contentSid: templateRefused.contentSid },
+          detail: `the Content template's variables do not match: ${templateRefused.detail}`,
+        });
         await raiseTemplateVariablesAlert(tx, {
           tenantId: input.tenantId,
           conversationId: input.conversationId,
@@ -587,6 +593,12 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
         // E: outside the WhatsApp window with no template: a supervisor is told.
         await failBeforeCall(WINDOW_CLOSED);
         await alertWindowClosed(tx, input, resolved.purpose);
+        // The gate recorded the window (it cannot know the template); the proof says what the sender decided.
+        await refuseRecordedDecision(tx, input.idempotencyKey, {
+          name: 'whatsapp_window',
+          input: { purpose, hasMedia: (input.mediaUrl?.length ?? 0) > 0 },
+          detail: `outside the WhatsApp 24 h window and no Content template for "${purpose}"${(input.mediaUrl?.length ?? 0) > 0 ? ' (a template cannot carry media)' : ''}`,
+        });
       }
       return { ...created, body };
     });
