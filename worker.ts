@@ -30,7 +30,7 @@ import { createDataConverter } from './src/temporal/data-converter';
 import type { PayloadKey } from './src/temporal/payload-codec';
 import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
 import { installTemporalRuntime } from './src/temporal/runtime';
-import { createInboxDrainer } from './src/temporal/inbox-drainer';
+import { createInboxDrainer } from './src/services/inbox';
 import { createMetrics, instrumentAiResponder, type Metrics } from './src/observability/metrics';
 import { startMetricsServer } from './src/observability/metrics-server';
 import { ensureInboxDrainSchedule } from './src/temporal/inbox-schedule';
@@ -184,7 +184,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
   // F: the daily retention run, with this deployment's limits (off by default: no schedule).
   await ensureRetentionSchedule(w.client, w.env.TEMPORAL_TASK_QUEUE, retentionInput(w.env));
   const log = w.log.child({ component: 'inbox-drain' });
-  createInboxDrainer({ db: w.db, client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE, log })
+  createInboxDrainer({ db: w.db, temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE }, log })
     .drainNow()
     .catch((error: unknown) =>
       log.warn({ err: (error as Error).name }, 'inbox drain at worker start failed; the schedule retries'),

@@ -28,7 +28,7 @@ import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKF
 import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
 import { campaignWorkflowId } from '../src/contract';
-import { createCampaignFromFile, startCampaign } from '../src/campaigns/service';
+import { createCampaignFromFile, startCampaign } from '../src/services/campaigns';
 import { campaigns } from '../src/db/schema';
 import { newRootTrace } from '../src/domain/trace';
 import { eq } from 'drizzle-orm';

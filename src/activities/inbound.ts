@@ -20,7 +20,7 @@ import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';
 import { recordEvents } from '../db/events';
 import { markOptedIn, markOptedOut } from '../db/opt-out';
-import { createOutboundSender } from '../outbox/sender';
+import { createOutboundSender } from '../services/outbound/sender';
 import type {
   RecordedInbound,
   ReceivedInbound,

@@ -3,7 +3,7 @@ import { campaignWorkflowId, FailureType, targetsChangedSignal, type StatusCallb
 import { applyDeliveryStatus, type StatusOutcome } from '../db/delivery-status';
 import { describeDatabaseError, isTransientDatabaseError } from '../db/errors';
 import { checkInboundOutcomes, type WatchdogResult } from '../db/watchdog';
-import { createInboxDrainer } from '../temporal/inbox-drainer';
+import { createInboxDrainer } from '../services/inbox';
 import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import type { ActivityDeps } from './deps';
 
@@ -12,12 +12,7 @@ const DEFAULT_INBOUND_OUTCOME_SLA_MS = 120_000;
 
 /** Activities behind the webhook's fallbacks: the inbox drain (schedule) and status callbacks the API could not write. */
 export function createIngressActivities(deps: ActivityDeps) {
-  const drainer = createInboxDrainer({
-    db: deps.db,
-    client: deps.temporal.client,
-    taskQueue: deps.temporal.taskQueue,
-    log: deps.log.child({ component: 'inbox-drain' }),
-  });
+  const drainer = createInboxDrainer({ ...deps, log: deps.log.child({ component: 'inbox-drain' }) });
   /** Issue 21 D: `inbound_stuck` alerts and the causeway_inbound_without_outcome gauge (src/db/watchdog.ts). */
   async function watch(): Promise<WatchdogResult> {
     const slaMs = deps.config.inboundOutcomeSlaMs ?? DEFAULT_INBOUND_OUTCOME_SLA_MS;

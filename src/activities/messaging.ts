@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract';
 import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
-import { createOutboundSender } from '../outbox/sender';
+import { createOutboundSender } from '../services/outbound/sender';
 import type { ActivityDeps } from './deps';
 
 export type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
-export { createOutboundSender, WINDOW_CLOSED, windowClosedFailure, type SendHooks } from '../outbox/sender';
+export { createOutboundSender, WINDOW_CLOSED, windowClosedFailure, type SendHooks } from '../services/outbound/sender';
 
 export function createMessagingActivities(deps: ActivityDeps) {
   const sender = createOutboundSender(deps);

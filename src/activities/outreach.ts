@@ -6,7 +6,7 @@ import { tenantLocale } from '../db/outbox';
 import { loadMessageTemplate } from '../db/templates';
 import { formatAddress } from '../domain/address';
 import { renderTemplate } from '../domain/templates';
-import { createOutboundSender } from '../outbox/sender';
+import { createOutboundSender } from '../services/outbound/sender';
 import type { ActivityDeps } from './deps';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });

@@ -4,7 +4,7 @@ import { describeDatabaseError } from '../db/errors';
 import { newRootTrace } from '../domain/trace';
 import { addDatabaseGauges, createMetrics, METRICS_CONTENT_TYPE, renderMetrics } from '../observability/metrics';
 import { runWithTrace } from '../tracing/context';
-import { ApiError, errorResponse } from './errors';
+import { ApiError, asApiError, errorResponse } from './errors';
 import { auditTrail } from './audit';
 import { apiRateLimit, boundedInput, DEFAULT_RATE_LIMITS, onPost, signInRateLimit } from './limits';
 import { metricsAuthorized } from '../observability/metrics-auth';
@@ -108,7 +108,8 @@ export function createApp(appDeps: AppDeps) {
     errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
   app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error);
+    const known = asApiError(error);
+    if (known) return errorResponse(c, known);
     c.get('log').error({ err: error }, 'unhandled error');
     return errorResponse(c, new ApiError('internal', 'internal error'));
   });

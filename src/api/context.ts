@@ -5,9 +5,10 @@ import type { Database } from '../db/client';
 import type { Operator } from '../db/users';
 import type { Logger } from '../logger';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
-import type { InboxDrainer } from '../temporal/inbox-drainer';
+import type { InboxDrainer } from '../services/inbox';
 import type { EncryptionCodec } from '../temporal/payload-codec';
 import type { HostResolver } from '../integrations/public-media-url';
+import { operatorContext, type OperatorContext } from '../services/context';
 
 export interface AppDeps {
   env: Pick<Env, 'PUBLIC_BASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
@@ -80,3 +81,20 @@ export interface RateLimits {
   /** Per API key (its hash) or, without one, per address, on /api/*. */
   api: { capacity: number; refillPerSecond: number };
 }
+
+/** The use cases' context (src/services/context.ts) from the API's dependencies; built once per route group. */
+export function serviceContext(deps: AppDeps): OperatorContext {
+  return operatorContext({
+    db: deps.db,
+    temporal: deps.temporal,
+    taskQueue: deps.env.TEMPORAL_TASK_QUEUE,
+    log: deps.log,
+    clock: deps.clock,
+  });
+}
+
+/** The conversation actions' options from the API's dependencies (the media URL check's resolver and Twilio host). */
+export const conversationOptions = (deps: AppDeps) => ({
+  twilioApiBaseUrl: deps.env.TWILIO_API_BASE_URL,
+  resolveHost: deps.resolveHost,
+});

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ServiceError, type ServiceErrorCode } from '../services/errors';
 import type { AppEnv } from './context';
 
 const STATUS = {
@@ -37,6 +38,30 @@ export class ApiError extends Error {
   get status(): ContentfulStatusCode {
     return STATUS[this.code];
   }
+}
+
+/** A use case's error code → the API's (the HTTP status follows from it). */
+const FROM_SERVICE = {
+  invalid: 'bad_request',
+  not_found: 'not_found',
+  forbidden: 'forbidden',
+  conflict: 'conflict',
+  window_closed: 'window_closed',
+  unavailable: 'temporal_unavailable',
+} as const satisfies Record<ServiceErrorCode, ApiErrorCode>;
+
+/**
+ * The one place a use case's ServiceError becomes the API's error (issue 19 A); an ApiError passes as it is,
+ * anything else is null (a bug: the caller answers 500). The console uses it too, to show a refusal on its page.
+ */
+export function asApiError(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  if (!(error instanceof ServiceError)) return null;
+  const code = error.unavailable === 'database' ? 'database_unavailable' : FROM_SERVICE[error.code];
+  return new ApiError(code, error.message, {
+    cause: error,
+    ...(error.details !== undefined ? { details: error.details } : {}),
+  });
 }
 
 /** One JSON error shape for every failure, carrying the request id so a report can be traced. */

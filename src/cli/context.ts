@@ -1,4 +1,4 @@
-import { CampaignInputError, tenantBySlug } from '../campaigns/service';
+import { tenantBySlug } from '../services/tenants';
 import { readEnvOrExit, type Env } from '../config/env';
 import type { ConnectedDb } from '../local/connect-database';
 import { createDb, type Database } from '../db/client';
@@ -61,6 +61,14 @@ export function createCliContext(): CliContext {
   };
 }
 
+/**
+ * The use cases' context (src/services/context.ts) from what a command opened: its database and, when it talks to
+ * Temporal, the client. The CLI has no Twilio gateway or model; the verbs it calls need neither.
+ */
+export function cliServiceContext(ctx: CliContext, db: ConnectedDb['db'], temporal: TemporalClientHandle) {
+  return { db, temporal: { client: temporal.client, taskQueue: ctx.env.TEMPORAL_TASK_QUEUE } };
+}
+
 /** A CLI failure with a message for the user (no stack trace), and the exit code. */
 export class CliError extends Error {
   constructor(
@@ -73,13 +81,9 @@ export class CliError extends Error {
 }
 
 /** The tenant `--tenant` names, or the only one; a CliError (its message, no stack) when there is none or several. */
-export async function tenantOf(db: Database, slug: string | undefined) {
-  try {
-    return await tenantBySlug(db, slug);
-  } catch (error) {
-    if (error instanceof CampaignInputError) throw new CliError(error.message);
-    throw error;
-  }
+export function tenantOf(db: Database, slug: string | undefined) {
+  // A ServiceError (no such tenant, several) is mapped once, by src/cli/main.ts.
+  return tenantBySlug(db, slug);
 }
 
 /** Opens the database for one command and closes it afterwards, whatever happens. */

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/env';
 import { CliError, createCliContext, type CliContext } from './context';
 import { SecretsKeyError } from '../secrets/keyring';
+import { ServiceError } from '../services/errors';
+import { formatErrors, type RowError } from '../domain/campaign-import';
 import { COMMANDS } from './commands';
 
 let context: CliContext | undefined;
@@ -27,6 +29,13 @@ try {
     console.error(`error: ${error.message}`);
     process.exit(error.exitCode);
   }
+  // The one place a use case's refusal becomes the CLI's message and exit code (issue 19 A); a file's bad rows
+  // (campaign import) are listed under it.
+  if (error instanceof ServiceError) {
+    const rows = isRowErrors(error.details) ? `\n${formatErrors(error.details)}` : '';
+    console.error(`error: ${error.message}${rows}`);
+    process.exit(1);
+  }
   if (error instanceof ConfigError || error instanceof SecretsKeyError) {
     console.error(error.message);
     process.exit(1);
@@ -34,3 +43,11 @@ try {
   throw error;
 }
 process.exit(0);
+
+function isRowErrors(details: unknown): details is RowError[] {
+  return (
+    Array.isArray(details) &&
+    details.length > 0 &&
+    details.every((d: unknown) => typeof (d as { line?: unknown } | null)?.line === 'number')
+  );
+}

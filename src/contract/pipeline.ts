@@ -167,7 +167,7 @@ export interface SendMessageInput {
   /** A resend after 63016: the purpose's Content template whatever the window says; `body` is the stored text as is. */
   resend?: { requireTemplate: boolean };
   /**
-   * Issue 21: the outbound policy's purpose category; defaults from `purpose` (src/outbox/policy-gate.ts). Campaigns
+   * Issue 21: the outbound policy's purpose category; defaults from `purpose` (src/services/outbound/policy-gate.ts). Campaigns
    * set it from their kind (collection, marketing, utility).
    */
   policy?: 'service' | 'collection' | 'marketing' | 'utility';

@@ -130,28 +130,6 @@ export async function drainInbox(
   });
 }
 
-/** Drains batch after batch until nothing is pending (or Temporal refuses). */
-export async function drainInboxFully(
-  db: Database,
-  taskQueue: string,
-  handOver: HandOver,
-  options: { batchSize?: number; maxBatches?: number } = {},
-): Promise<DrainResult> {
-  const total: DrainResult = { drained: 0, started: 0, duplicates: 0, failed: 0, unavailable: false, more: false };
-  for (let batch = 0; batch < (options.maxBatches ?? 50); batch++) {
-    const r = await drainInbox(db, taskQueue, handOver, options);
-    total.drained += r.drained;
-    total.started += r.started;
-    total.duplicates += r.duplicates;
-    total.failed += r.failed;
-    total.more = r.more;
-    total.unavailable = r.unavailable;
-    // A full batch of rows that all failed for their own reasons would come back again: stop there too.
-    if (!r.more || r.unavailable || r.drained === 0) break;
-  }
-  return total;
-}
-
 export interface InboxDepth {
   pending: number;
   /** Age of the oldest pending row in ms, null when none is pending. For metrics and alerting. */

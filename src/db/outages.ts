@@ -3,7 +3,7 @@ import { insertCampaign, type CampaignSettings, type NewTarget } from './campaig
 import type { Database, DbOrTx } from './client';
 import { contacts, failureNotifications, massiveFailures, messages } from './schema';
 
-/** C5: outages (massive failures) and the notice and resolution campaigns they run. src/campaigns/service.ts adapts them. */
+/** C5: outages (massive failures) and the notice and resolution campaigns they run. src/services/campaigns.ts adapts them. */
 
 const asTargets = (people: { id: string; name: string | null; optedOutAt: Date | null }[]): NewTarget[] =>
   people.map((p, i) => ({

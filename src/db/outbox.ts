@@ -195,7 +195,7 @@ export async function recordSendAccepted(
   return redeliveries;
 }
 
-// The general path of the sender (src/outbox/sender.ts): its statements, each run in the caller's transaction
+// The general path of the sender (src/services/outbound/sender.ts): its statements, each run in the caller's transaction
 // where it passes one (`tx`).
 
 export type OutboxRow = typeof outbox.$inferSelect;

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-
 import type { Database, DbOrTx } from './client';
 import { promptTemplates, promptVersions, tenants } from './schema';
 
-/** A prompt operation that cannot be done as asked; `code` maps to the API's error codes and the CLI's exit. */
+/** A prompt operation that cannot be done as asked (thrown inside the transaction); src/services/prompts.ts maps it. */
 export class PromptError extends Error {
   constructor(
     readonly code: 'not_found' | 'conflict' | 'bad_request',

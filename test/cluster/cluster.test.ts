@@ -10,7 +10,7 @@ import path from 'node:path';
 import { and, eq, inArray } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCampaignFromFile, startCampaign } from '../../src/campaigns/service';
+import { createCampaignFromFile, startCampaign } from '../../src/services/campaigns';
 import { ensureClusterBinaries } from '../../src/local/cluster/binaries';
 import { childProcessEnv, loadEnv } from '../../src/config/env';
 import { campaignWorkflowId, inboundWorkflowId } from '../../src/contract';

@@ -2,7 +2,7 @@ import { eq, inArray } from 'drizzle-orm';
 import { tsToMs } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlCampaign } from '../../src/campaigns/service';
+import { controlCampaign } from '../../src/services/campaigns';
 import { campaignWorkflowId } from '../../src/contract';
 import { campaignTargets, messages } from '../../src/db/schema';
 import { launchCampaign, sentToPhones, targetRows, targets, waitForStatus } from '../support/campaigns';

@@ -1,7 +1,9 @@
 import { openSecret } from '../../src/secrets/keyring';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignInputError, controlCampaign } from '../../src/campaigns/service';
+import { controlCampaign } from '../../src/services/campaigns';
+import { ServiceError } from '../../src/services/errors';
+import type { RowError } from '../../src/domain/campaign-import';
 import { campaigns, contacts, events, messages, messageTemplates } from '../../src/db/schema';
 import {
   campaignRow,
@@ -48,8 +50,9 @@ describe('campaigns (C1, C2, C6)', () => {
     csv[120] = `${rows[3]!.phone},Duplicado,,,,`;
     const name = 'bad-file';
     const error = await launchCampaign(h, tenant, csv.join('\n'), { name }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CampaignInputError);
-    expect((error as CampaignInputError).rowErrors.map((e) => e.line)).toEqual([9, 52, 121]);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).code).toBe('invalid');
+    expect(((error as ServiceError).details as RowError[]).map((e) => e.line)).toEqual([9, 52, 121]);
     expect(await h.db.select().from(campaigns).where(eq(campaigns.tenantId, tenant.tenantId))).toHaveLength(0);
     expect(
       await h.db

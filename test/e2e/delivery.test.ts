@@ -7,7 +7,7 @@ import { newRootTrace } from '../../src/domain/trace';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
-import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { createInboxDrainer } from '../../src/services/inbox';
 import { testActivityDeps } from '../support/activity-deps';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
 
@@ -78,8 +78,7 @@ describe('outbound delivery and status callbacks', () => {
     const log = createLogger('silent');
     const inboxDrainer = createInboxDrainer({
       db: h.db,
-      client: dead.client,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
+      temporal: { client: dead.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
       log,
     });
     const app = createApp({
@@ -123,7 +122,11 @@ describe('outbound delivery and status callbacks', () => {
     await inboxDrainer.stop();
     await dead.close().catch(() => undefined);
     // Temporal is back (the harness's server): a drain hands the row over, and the customer is answered once.
-    await createInboxDrainer({ db: h.db, client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE, log }).drainNow();
+    await createInboxDrainer({
+      db: h.db,
+      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+      log,
+    }).drainNow();
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === params.From));
     const replies = h.twilio.sent.filter((m) => m.to === params.From);
     expect(replies).toHaveLength(1);

@@ -6,7 +6,7 @@ import { conversations, inboundInbox, messages } from '../../src/db/schema';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
-import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { createInboxDrainer } from '../../src/services/inbox';
 import { startMetricsServer, type MetricsServer } from '../../src/observability/metrics-server';
 import { launchCampaign, sentToPhones, targets } from '../support/campaigns';
 import { conversationOf } from '../support/conversation';
@@ -131,7 +131,7 @@ describe('GET /metrics on the API and on the worker', () => {
     const taskQueue = `metrics-parked-${newMessageSid().slice(2, 12)}`;
     const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
     const log = createLogger('silent');
-    const inboxDrainer = createInboxDrainer({ db: h.db, client: dead.client, taskQueue, log });
+    const inboxDrainer = createInboxDrainer({ db: h.db, temporal: { client: dead.client, taskQueue }, log });
     const app = createApp({
       env: { ...h.env, TEMPORAL_TASK_QUEUE: taskQueue },
       db: h.db,

@@ -8,7 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
 import { TEST_SECRETS_KEYS } from '../setup-secrets';
-import { createOutage, resolveOutage, startCampaign } from '../../src/campaigns/service';
+import { createOutage, resolveOutage, startCampaign } from '../../src/services/campaigns';
 import { contacts, events, failureNotifications, massiveFailures, messages, promises } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { turn } from '../support/fake-openai';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { createCampaignFromFile, startCampaign, type CampaignOptions } from '../../src/campaigns/service';
+import { createCampaignFromFile, startCampaign, type CampaignOptions } from '../../src/services/campaigns';
 import { setContentTemplate } from '../../src/db/content-templates';
 import { campaigns, campaignTargets } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';

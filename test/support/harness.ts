@@ -20,7 +20,7 @@ import { createLogger, type Logger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { EncryptionCodec } from '../../src/temporal/payload-codec';
-import { createInboxDrainer } from '../../src/temporal/inbox-drainer';
+import { createInboxDrainer } from '../../src/services/inbox';
 import { createMetrics } from '../../src/observability/metrics';
 import { startFakeOpenAi } from './fake-openai';
 import { startFakeTwilio } from './fake-twilio';
@@ -189,13 +189,10 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     : null;
   const apiDb = apiDatabase?.db ?? database.db;
   const apiClient = apiTemporal?.client ?? temporal.client;
-  const inboxDrainer = createInboxDrainer({
-    db: apiDb,
-    client: apiClient,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    log,
-    ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}),
-  });
+  const inboxDrainer = createInboxDrainer(
+    { db: apiDb, temporal: { client: apiClient, taskQueue: env.TEMPORAL_TASK_QUEUE }, log },
+    options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {},
+  );
   const webhook = {
     ...(options.api?.tenantCacheTtlMs !== undefined ? { tenantCacheTtlMs: options.api.tenantCacheTtlMs } : {}),
     ...(options.api?.startDeadlineMs ? { startDeadlineMs: options.api.startDeadlineMs } : {}),

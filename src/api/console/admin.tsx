@@ -12,20 +12,13 @@ import {
   setDefaultDepartment,
 } from '../../db/admin';
 import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
-import {
-  activatePromptVersion,
-  addPromptVersion,
-  findPromptVersion,
-  listPromptVersions,
-  PromptError,
-  rollbackPrompt,
-  tenantAssistantType,
-  type PromptVersionRow,
-} from '../../db/prompts';
+import { listPromptVersions, tenantAssistantType, type PromptVersionRow } from '../../db/prompts';
+import { activatePrompt, addPrompt, findPrompt, rollBackPrompt } from '../../services/prompts';
 import { createUser, setUserDisabled } from '../../db/users';
 import { hasRole, type Role } from '../../domain/api-keys';
 import { diffLines } from '../../domain/line-diff';
 import { parseContentPositions } from '../../domain/whatsapp-window';
+import { asApiError } from '../errors';
 import { noteAudit } from '../audit';
 import type { AppDeps } from '../context';
 import { ActionForm, page, time, TableHead } from './layout';
@@ -57,8 +50,10 @@ const adminOnly = createMiddleware<ConsoleEnv>(async (c, next) => {
   await next();
 });
 
+/** A prompt operation's refusal, as the API maps it (src/api/errors.ts), shown on the page; anything else is a bug. */
 const promptMessage = (error: unknown) => {
-  if (error instanceof PromptError) return error.message;
+  const refused = asApiError(error);
+  if (refused) return refused.message;
   throw error;
 };
 
@@ -222,7 +217,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   app.post('/admin/prompts', async (c) => {
     const f = form(c);
     try {
-      const added = await addPromptVersion(db, {
+      const added = await addPrompt(deps, {
         tenantId: tenantOf(c),
         assistantType: f.assistantType?.trim() || (await tenantAssistantType(db, tenantOf(c))),
         version: f.version?.trim() ?? '',
@@ -247,10 +242,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     const to = c.req.query('to') ?? '';
     let a, b;
     try {
-      [a, b] = await Promise.all([
-        findPromptVersion(db, tenantOf(c), type, from),
-        findPromptVersion(db, tenantOf(c), type, to),
-      ]);
+      [a, b] = await Promise.all([findPrompt(deps, tenantOf(c), type, from), findPrompt(deps, tenantOf(c), type, to)]);
     } catch (error) {
       return done(c, '/console/admin/prompts', 'error', promptMessage(error));
     }
@@ -288,7 +280,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   app.get('/admin/prompts/:type/:version', async (c) => {
     let row;
     try {
-      row = await findPromptVersion(db, tenantOf(c), c.req.param('type'), c.req.param('version'));
+      row = await findPrompt(deps, tenantOf(c), c.req.param('type'), c.req.param('version'));
     } catch (error) {
       return done(c, '/console/admin/prompts', 'error', promptMessage(error));
     }
@@ -314,7 +306,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
 
   app.post('/admin/prompts/:type/:version/activate', async (c) => {
     try {
-      const result = await activatePromptVersion(db, {
+      const result = await activatePrompt(deps, {
         tenantId: tenantOf(c),
         assistantType: c.req.param('type'),
         version: c.req.param('version'),
@@ -333,7 +325,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
 
   app.post('/admin/prompts/:type/rollback', async (c) => {
     try {
-      const result = await rollbackPrompt(db, {
+      const result = await rollBackPrompt(deps, {
         tenantId: tenantOf(c),
         assistantType: c.req.param('type'),
         actor: actor(c),

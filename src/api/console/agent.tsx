@@ -19,12 +19,12 @@ import {
 import type { Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
 import { isTerminal } from '../../domain/conversation-state';
-import { conversationActions } from '../conversation-actions';
-import { deskActions } from '../desk-actions';
+import { conversationActions } from '../../services/conversations';
+import { deskActions } from '../../services/desk';
 import { listDepartments } from '../../db/admin';
 import { listTransfers } from '../../db/desk';
-import type { AppDeps } from '../context';
-import { ApiError } from '../errors';
+import { conversationOptions, serviceContext, type AppDeps } from '../context';
+import { ApiError, asApiError } from '../errors';
 import { fetchTwilioMedia, MediaFetchError, TWILIO_API_ORIGIN } from '../../integrations/twilio-media';
 import { messageBody } from '../routes/conversations';
 import { cannedPrefill } from './desk';
@@ -130,8 +130,9 @@ function Messages({ rows }: { rows: Awaited<ReturnType<typeof conversationMessag
 /** `slots`: the conversation view's extension points, in order (registered by the composition root, index.tsx). */
 export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly ConversationSlot[] = []) {
   const { db } = deps;
-  const actions = conversationActions(deps);
-  const desk = deskActions(deps);
+  const services = serviceContext(deps);
+  const actions = conversationActions(services, conversationOptions(deps));
+  const desk = deskActions(services);
   const clock = () => deps.clock?.() ?? new Date();
 
   const queuePage = async (c: ConsoleContext) => {
@@ -234,7 +235,7 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
     try {
       return await actions.load(c.get('operator'), c.req.param('id') ?? '');
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'not_found') return null;
+      if (asApiError(error)?.code === 'not_found') return null;
       throw error;
     }
   }
@@ -450,9 +451,10 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
       try {
         return done(c, back, 'ok', await run(c.get('operator'), row, form, key));
       } catch (error) {
-        if (error instanceof ApiError && error.code !== 'internal') {
-          c.get('log').info({ action: name, code: error.code }, 'console action refused');
-          return done(c, back, 'error', error.message);
+        const refused = asApiError(error);
+        if (refused && refused.code !== 'internal') {
+          c.get('log').info({ action: name, code: refused.code }, 'console action refused');
+          return done(c, back, 'error', refused.message);
         }
         throw error;
       }

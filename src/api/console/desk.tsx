@@ -8,11 +8,11 @@ import { addConversationNote, conversationNotesOf } from '../../db/notes';
 import type { Operator } from '../../db/users';
 import { hasRole } from '../../domain/api-keys';
 import { cannedVariables, renderCanned } from '../../domain/desk-tools';
-import type { AppDeps } from '../context';
+import { serviceContext, type AppDeps } from '../context';
 import { exportCsv, parseSearchQuery, searchPage, type SearchQuery } from '../desk-search';
-import { ApiError } from '../errors';
-import { outreachBody, outreachTemplates, startOutreach } from '../outreach';
-import { loadVisibleConversation } from '../update-errors';
+import { ApiError, asApiError } from '../errors';
+import { outreachBody, outreachTemplates, startOutreach } from '../../services/outreach';
+import { loadVisibleConversation } from '../../services/workflow-updates';
 import type { ConversationSlotProps } from './slots';
 import { ActionForm, notFoundPage, page, time, TableHead } from './layout';
 import { done, requireConsoleRole, type ConsoleContext, type ConsoleEnv } from './session';
@@ -244,7 +244,7 @@ export function deskPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
 
   app.get('/outreach', async (c) => {
     const operator = c.get('operator');
-    const templates = await outreachTemplates(deps, operator.tenantId);
+    const templates = await outreachTemplates(serviceContext(deps), operator.tenantId);
     const variables = [...new Set(templates.flatMap((t) => t.variables))].filter(
       (v) => !['name', 'first_name', 'agent_name'].includes(v),
     );
@@ -314,12 +314,13 @@ export function deskPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     if (!parsed.success)
       return done(c, '/console/outreach', 'error', parsed.error.issues.map((i) => i.message).join('; '));
     try {
-      const sent = await startOutreach(deps, c.get('operator'), parsed.data);
+      const sent = await startOutreach(serviceContext(deps), c.get('operator'), parsed.data);
       c.get('log').info({ channel: parsed.data.channel, status: sent.status }, 'outreach sent from the console');
       return done(c, '/console/outreach', 'ok', `Sent (${sent.status}). The customer's answer opens a conversation.`);
     } catch (error) {
-      if (error instanceof ApiError && error.code !== 'internal' && error.code !== 'temporal_unavailable')
-        return done(c, '/console/outreach', 'error', error.message);
+      const refused = asApiError(error);
+      if (refused && refused.code !== 'internal' && refused.code !== 'temporal_unavailable')
+        return done(c, '/console/outreach', 'error', refused.message);
       throw error;
     }
   });

@@ -5,9 +5,9 @@ import type { ConversationRow } from '../../db/console';
 import type { Operator } from '../../db/users';
 import { draftsVersion, listConversationDrafts } from '../../db/drafts';
 import { isTerminal } from '../../domain/conversation-state';
-import type { AppDeps } from '../context';
-import { draftActions } from '../draft-actions';
-import { ApiError } from '../errors';
+import { serviceContext, type AppDeps } from '../context';
+import { draftActions } from '../../services/drafts';
+import { ApiError, asApiError } from '../errors';
 import type { ConversationSlot } from './slots';
 import { ActionForm, notFoundPage, time, waited } from './layout';
 import { Live, liveFragment } from './live';
@@ -100,12 +100,12 @@ export const draftPanel: ConversationSlot = async ({ c, deps, conversation }) =>
 
 /** The panel's live endpoint and its three actions (CSRF checked by the session middleware). */
 export function draftPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
-  const actions = draftActions(deps);
+  const actions = draftActions(serviceContext(deps));
   const visible = async (c: ConsoleContext) => {
     try {
       return await actions.load(c.get('operator'), c.req.param('id') ?? '');
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'not_found') return null;
+      if (asApiError(error)?.code === 'not_found') return null;
       throw error;
     }
   };
@@ -139,9 +139,10 @@ export function draftPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
       try {
         return done(c, back, 'ok', await run(c.get('operator'), row, c.req.param('draftId') ?? '', form, key));
       } catch (error) {
-        if (error instanceof ApiError && error.code !== 'internal') {
-          c.get('log').info({ action: `draft-${name}`, code: error.code }, 'console action refused');
-          return done(c, back, 'error', error.message);
+        const refused = asApiError(error);
+        if (refused && refused.code !== 'internal') {
+          c.get('log').info({ action: `draft-${name}`, code: refused.code }, 'console action refused');
+          return done(c, back, 'error', refused.message);
         }
         throw error;
       }

@@ -11,17 +11,13 @@ import {
 } from '../../db/admin';
 import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
 import {
-  activatePromptVersion,
-  addPromptVersion,
   ASSISTANT_TYPE,
-  findPromptVersion,
   listPromptVersions,
   MAX_PROMPT_CHARS,
   PROMPT_VERSION,
-  PromptError,
-  rollbackPrompt,
   tenantAssistantType,
 } from '../../db/prompts';
+import { activatePrompt, addPrompt, findPrompt, rollBackPrompt } from '../../services/prompts';
 import { createUser, setUserDisabled } from '../../db/users';
 import { diffLines } from '../../domain/line-diff';
 import { parseContentPositions } from '../../domain/whatsapp-window';
@@ -51,12 +47,6 @@ export const contentTemplateBody = z.object({
   contentSid: z.string().regex(CONTENT_SID),
   variables: z.record(z.string(), z.string()).default({}),
 });
-
-/** PromptError → the API's error (its code names the same classes). */
-export function promptApiError(error: unknown): never {
-  if (error instanceof PromptError) throw new ApiError(error.code, error.message, { cause: error });
-  throw error;
-}
 
 const uuid = (value: string | undefined, what: string) => {
   if (!z.uuid().safeParse(value).success) throw new ApiError('not_found', `no such ${what}`);
@@ -92,14 +82,14 @@ export function adminRoutes(deps: AppDeps) {
     .post('/prompts', async (c) => {
       const body = await readJson(c, promptBody);
       const assistantType = body.assistantType ?? (await tenantAssistantType(db, tenantOf(c)));
-      const added = await addPromptVersion(db, {
+      const added = await addPrompt(deps, {
         tenantId: tenantOf(c),
         assistantType,
         version: body.version,
         content: body.content,
         actor: actor(c),
         activate: body.activate,
-      }).catch(promptApiError);
+      });
       return c.json({ version: { assistantType, ...added } }, 201);
     })
     .get('/prompts/:type/diff', async (c) => {
@@ -107,9 +97,9 @@ export function adminRoutes(deps: AppDeps) {
       const from = c.req.query('from') ?? '';
       const to = c.req.query('to') ?? '';
       const [a, b] = await Promise.all([
-        findPromptVersion(db, tenantOf(c), type, from),
-        findPromptVersion(db, tenantOf(c), type, to),
-      ]).catch(promptApiError);
+        findPrompt(deps, tenantOf(c), type, from),
+        findPrompt(deps, tenantOf(c), type, to),
+      ]);
       return c.json({
         from: { version: a.version, scope: a.scope },
         to: { version: b.version, scope: b.scope },
@@ -117,25 +107,21 @@ export function adminRoutes(deps: AppDeps) {
       });
     })
     .post('/prompts/:type/rollback', async (c) =>
-      c.json(
-        await rollbackPrompt(db, { tenantId: tenantOf(c), assistantType: typeParam(c), actor: actor(c) }).catch(
-          promptApiError,
-        ),
-      ),
+      c.json(await rollBackPrompt(deps, { tenantId: tenantOf(c), assistantType: typeParam(c), actor: actor(c) })),
     )
     .get('/prompts/:type/:version', async (c) =>
       c.json({
-        version: await findPromptVersion(db, tenantOf(c), typeParam(c), c.req.param('version')).catch(promptApiError),
+        version: await findPrompt(deps, tenantOf(c), typeParam(c), c.req.param('version')),
       }),
     )
     .post('/prompts/:type/:version/activate', async (c) =>
       c.json(
-        await activatePromptVersion(db, {
+        await activatePrompt(deps, {
           tenantId: tenantOf(c),
           assistantType: typeParam(c),
           version: c.req.param('version'),
           actor: actor(c),
-        }).catch(promptApiError),
+        }),
       ),
     )
     .get('/users', async (c) => c.json({ users: await listUsersWithKeys(db, tenantOf(c)) }))

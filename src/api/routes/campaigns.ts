@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { campaignProgress, requireCampaign, CampaignInputError } from '../../campaigns/service';
+import { campaignProgress, requireCampaign } from '../../services/campaigns';
 import { listCampaigns, targetStateCounts } from '../../db/campaigns';
 import { recordPayment } from '../../db/payment-ledger';
 import { parseAddress } from '../../domain/address';
@@ -33,12 +33,7 @@ export function campaignRoutes(deps: AppDeps) {
       .use('/payments', authenticate(deps))
       .get('/campaigns', async (c) => c.json({ campaigns: await listCampaigns(db, c.get('operator').tenantId) }))
       .get('/campaigns/:id', async (c) => {
-        const campaign = await requireCampaign(db, c.get('operator').tenantId, c.req.param('id')).catch(
-          (error: unknown) => {
-            if (error instanceof CampaignInputError) throw new ApiError('not_found', 'no such campaign');
-            throw error;
-          },
-        );
+        const campaign = await requireCampaign(db, c.get('operator').tenantId, c.req.param('id'));
         const progress = await campaignProgress(temporal, campaign.id).catch(() => null);
         return c.json({ campaign, states: await targetStateCounts(db, campaign.id), progress });
       })

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { conversationMessages } from '../../db/console';
 import { addConversationNote, conversationNotesOf } from '../../db/notes';
 import { authenticate, requireRole } from '../auth';
-import { conversationActions } from '../conversation-actions';
-import type { AppDeps, AppEnv } from '../context';
+import { conversationActions } from '../../services/conversations';
+import { conversationOptions, serviceContext, type AppDeps, type AppEnv } from '../context';
 import { readJson } from '../body';
 import { exportCsv, parseSearchQuery, searchPage } from '../desk-search';
 
@@ -29,7 +29,7 @@ const takeOverBody = z.object({ force: z.boolean().optional() });
  * Scoped (issue 13 C): an AGENT sees their department's conversations (src/db/console.ts visibleTo); others 404.
  */
 export function conversationRoutes(deps: AppDeps) {
-  const actions = conversationActions(deps);
+  const actions = conversationActions(serviceContext(deps), conversationOptions(deps));
   const load = (c: Context<AppEnv>) => actions.load(c.get('operator'), c.req.param('id') ?? '');
   const key = (c: Context<AppEnv>) => {
     const header = c.req.header('idempotency-key');

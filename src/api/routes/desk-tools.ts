@@ -6,10 +6,10 @@ import { hasRole } from '../../domain/api-keys';
 import { cannedVariables, renderCanned, unknownCannedVariables } from '../../domain/desk-tools';
 import { authenticate, requireRole } from '../auth';
 import { readJson } from '../body';
-import type { AppDeps, AppEnv } from '../context';
+import { serviceContext, type AppDeps, type AppEnv } from '../context';
 import { ApiError } from '../errors';
-import { outreachBody, outreachTemplates, startOutreach } from '../outreach';
-import { loadVisibleConversation } from '../update-errors';
+import { outreachBody, outreachTemplates, startOutreach } from '../../services/outreach';
+import { loadVisibleConversation } from '../../services/workflow-updates';
 
 export const cannedBody = z.object({
   title: z.string().trim().min(1).max(80),
@@ -69,13 +69,13 @@ export function deskToolRoutes(deps: AppDeps) {
       return c.body(null, 204);
     })
     .get('/outreach/templates', async (c) =>
-      c.json({ templates: await outreachTemplates(deps, c.get('operator').tenantId) }),
+      c.json({ templates: await outreachTemplates(serviceContext(deps), c.get('operator').tenantId) }),
     )
     .post('/outreach', async (c) => {
       const req = await readJson(c, outreachBody);
       const header = c.req.header('idempotency-key');
       const key = req.key ?? (header && /^[\w.:-]{1,100}$/.test(header) ? header : undefined);
-      const result = await startOutreach(deps, c.get('operator'), { ...req, key });
+      const result = await startOutreach(serviceContext(deps), c.get('operator'), { ...req, key });
       return c.json({ outreach: result }, 201);
     });
 }

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { authenticate, requireRole } from '../auth';
 import { setCapacity } from '../../db/desk';
 import { readJson } from '../body';
-import { conversationActions } from '../conversation-actions';
-import type { AppDeps, AppEnv } from '../context';
-import { deskActions } from '../desk-actions';
+import { conversationActions } from '../../services/conversations';
+import { conversationOptions, serviceContext, type AppDeps, type AppEnv } from '../context';
+import { deskActions } from '../../services/desk';
 import { ApiError } from '../errors';
 
 const presenceBody = z.object({ presence: z.enum(['online', 'away', 'offline']) });
@@ -30,8 +30,9 @@ const transferBody = z
  * `POST /api/conversations/:id/transfer`.
  */
 export function deskRoutes(deps: AppDeps) {
-  const desk = deskActions(deps);
-  const conversations = conversationActions(deps);
+  const services = serviceContext(deps);
+  const desk = deskActions(services);
+  const conversations = conversationActions(services, conversationOptions(deps));
   return (
     new Hono<AppEnv>()
       .use('*', authenticate(deps))

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { listConversationDrafts } from '../../db/drafts';
 import { isTerminal } from '../../domain/conversation-state';
 import { authenticate } from '../auth';
-import type { AppDeps, AppEnv } from '../context';
-import { draftActions } from '../draft-actions';
+import { serviceContext, type AppDeps, type AppEnv } from '../context';
+import { draftActions } from '../../services/drafts';
 import { readJson } from '../body';
 
 const editBody = z.object({ text: z.string().trim().min(1).max(1600) });
@@ -19,7 +19,7 @@ const rejectBody = z.object({ reason: z.string().trim().min(1).max(500) });
 export function draftRoutes(deps: AppDeps) {
   const { db } = deps;
   const auth = authenticate(deps);
-  const actions = draftActions(deps);
+  const actions = draftActions(serviceContext(deps));
   const key = (c: Context<AppEnv>) => {
     const header = c.req.header('idempotency-key');
     return header && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();

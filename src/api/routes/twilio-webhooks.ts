@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { campaignWorkflowId, targetsChangedSignal } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
 import { startStatusCallbackWorkflow } from '../../temporal/start-status';
-import { createInboxDrainer } from '../../temporal/inbox-drainer';
+import { createInboxDrainer } from '../../services/inbox';
 import { startRecordedRedelivery } from '../../temporal/start-redelivery';
 import { applyDeliveryStatus } from '../../db/delivery-status';
 import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../db/errors';
@@ -20,7 +20,7 @@ import {
 } from '../../integrations/twilio-inbound';
 import { KNOWN_STATUSES, STATUS_SHAPE } from '../../domain/message-status';
 import { newRootTrace } from '../../domain/trace';
-import type { AppDeps, AppEnv } from '../context';
+import { serviceContext, type AppDeps, type AppEnv } from '../context';
 import { createMetrics, type WebhookEndpoint } from '../../observability/metrics';
 import { ApiError } from '../errors';
 import { createAccountResolver, createTenantResolver, type InboundTarget } from '../tenant-cache';
@@ -65,12 +65,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
   const metrics = deps.metrics ?? createMetrics('api');
   const inbox =
     deps.inboxDrainer ??
-    createInboxDrainer({
-      db,
-      client: temporal,
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      log: deps.log.child({ component: 'inbox-drain' }),
-    });
+    createInboxDrainer({ ...serviceContext(deps), log: deps.log.child({ component: 'inbox-drain' }) });
 
   function signedBy(c: Context<AppEnv>, authToken: string, params: Params) {
     const signature = c.req.header('x-twilio-signature');

@@ -2,32 +2,28 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { campaignWorkflowId, type CampaignProgress, type TraceContext } from '../../contract';
+import { campaignWorkflowId, type CampaignProgress } from '../../contract';
 import { listCampaigns, targetStateCounts } from '../../db/campaigns';
-import { recordEvents } from '../../db/events';
-import { formatErrors } from '../../domain/campaign-import';
 import { parseDuration } from '../../domain/duration';
-import { childSpan, newRootTrace } from '../../domain/trace';
-import { runWithTrace } from '../../tracing/context';
 import {
   CAMPAIGN_DEFAULTS,
   campaignProgress,
-  CampaignInputError,
-  controlCampaign,
-  createCampaignFromFile,
-  createOutage,
+  createCampaign,
+  declareOutage,
+  endOutage,
+  requestCampaignControl,
+  requestCampaignStart,
   requireCampaign,
-  resolveOutage,
-  startCampaign,
-  tenantBySlug,
   type CampaignOptions,
   type ControlAction,
-} from '../../campaigns/service';
+} from '../../services/campaigns';
+import { tenantBySlug } from '../../services/tenants';
 import type { TemporalClientHandle } from '../../temporal/connection';
-import { CliError, type CliContext } from '../context';
+import { cliServiceContext, CliError, type CliContext } from '../context';
 import type { CampaignRow } from '../../db/campaign-dispatch';
 
 type Campaign = CampaignRow;
+type Db = Awaited<ReturnType<CliContext['database']>>['db'];
 
 interface SettingsFlags {
   sender?: string;
@@ -128,20 +124,8 @@ const closeLoaded = (handle: Promise<TemporalClientHandle>) =>
     () => undefined,
   );
 
-/** Runs a command in its own trace (T1): every CLI invocation is an entry point. */
-async function asCommand<T>(causalTraceId: string | null, fn: (trace: TraceContext) => Promise<T>): Promise<T> {
-  const trace = newRootTrace(causalTraceId);
-  return runWithTrace(trace, () => fn(trace));
-}
-
-function rethrow(error: unknown): never {
-  if (error instanceof CampaignInputError) {
-    throw new CliError(
-      error.rowErrors.length > 0 ? `${error.message}\n${formatErrors(error.rowErrors)}` : error.message,
-    );
-  }
-  throw error;
-}
+const services = (ctx: () => CliContext, db: Db, temporal: TemporalClientHandle) =>
+  cliServiceContext(ctx(), db, temporal);
 
 const pct = (n: number, total: number) => (total === 0 ? '0%' : `${Math.round((n / total) * 100)}%`);
 
@@ -217,30 +201,18 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
       };
       const database = await ctx().database();
       try {
-        await asCommand(null, async (trace) => {
-          const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-          const created = await createCampaignFromFile(database.db, {
-            tenantId: tenant.id,
-            options,
-            file: { name: path.basename(o.file), content },
-            ...(o.countryCode ? { defaultCountryCode: o.countryCode } : {}),
-            createdBy: 'cli',
-            traceId: trace.traceId,
-          }).catch(rethrow);
-          await recordEvents(database.db, [
-            {
-              trace,
-              type: 'campaign.created',
-              tenantId: tenant.id,
-              payload: { campaignId: created.campaignId, targets: created.imported, optedOut: created.optedOut },
-            },
-          ]);
-          console.log(
-            `campaign ${o.name} created: ${created.campaignId}\n  ${created.imported} targets imported (${created.optedOut} opted out, will be skipped)\n  trace ${trace.traceId}`,
-          );
-          if (o.startNow) await start(ctx, database.db, tenant, created.campaignId);
-          else console.log(`  start it with: npx causeway campaign start ${created.campaignId}`);
+        const created = await createCampaign(database, {
+          tenantSlug: o.tenant,
+          options,
+          file: { name: path.basename(o.file), content },
+          ...(o.countryCode ? { defaultCountryCode: o.countryCode } : {}),
+          createdBy: 'cli',
         });
+        console.log(
+          `campaign ${o.name} created: ${created.campaignId}\n  ${created.imported} targets imported (${created.optedOut} opted out, will be skipped)\n  trace ${created.traceId}`,
+        );
+        if (o.startNow) await start(ctx, database.db, created.tenant, created.campaignId);
+        else console.log(`  start it with: npx causeway campaign start ${created.campaignId}`);
       } finally {
         await database.close();
       }
@@ -255,8 +227,8 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
     .action(async (ref: string, o: { tenant?: string }) => {
       const database = await ctx().database();
       try {
-        const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-        await start(ctx, database.db, tenant, (await requireCampaign(database.db, tenant.id, ref).catch(rethrow)).id);
+        const tenant = await tenantBySlug(database.db, o.tenant);
+        await start(ctx, database.db, tenant, ref);
       } finally {
         await database.close();
       }
@@ -289,8 +261,8 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
       const database = await ctx().database();
       const temporal = loadWhileQuerying(ctx);
       try {
-        const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-        const load = async () => requireCampaign(database.db, tenant.id, ref).catch(rethrow);
+        const tenant = await tenantBySlug(database.db, o.tenant);
+        const load = async () => requireCampaign(database.db, tenant.id, ref);
         let c = await load();
         const progress = await campaignProgress((await temporal).client, c.id).catch(() => null);
         if (o.json)
@@ -340,7 +312,7 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
     .action(async (o: { tenant?: string; json: boolean }) => {
       const database = await ctx().database();
       try {
-        const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
+        const tenant = await tenantBySlug(database.db, o.tenant);
         const rows = await listCampaigns(database.db, tenant.id);
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return console.log('no campaigns yet (npx causeway campaign create --help)');
@@ -374,34 +346,24 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
       .requiredOption('--message <text>', 'the notice')
       .option('--tenant <slug>', 'tenant'),
   ).action(async (o: SettingsFlags & { name: string; regions: string; message: string; tenant?: string }) => {
+    const options = toOptions(o);
     const database = await ctx().database();
+    const temporal = loadWhileQuerying(ctx);
     try {
-      await asCommand(null, async (trace) => {
-        const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-        const created = await createOutage(database.db, {
-          tenantId: tenant.id,
-          name: o.name,
-          regions: o.regions.split(','),
-          message: o.message,
-          options: toOptions(o),
-          createdBy: 'cli',
-          traceId: trace.traceId,
-        }).catch(rethrow);
-        await recordEvents(database.db, [
-          {
-            trace,
-            type: 'outage.started',
-            tenantId: tenant.id,
-            payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.imported },
-          },
-        ]);
-        console.log(
-          `outage ${o.name} recorded (${created.failureId}): ${created.imported} contacts to notify (${created.optedOut} opted out)`,
-        );
-        await start(ctx, database.db, tenant, created.campaignId);
+      const outage = await declareOutage(services(ctx, database.db, await temporal), {
+        tenantSlug: o.tenant,
+        name: o.name,
+        regions: o.regions.split(','),
+        message: o.message,
+        options,
+        createdBy: 'cli',
       });
+      console.log(
+        `outage ${o.name} recorded (${outage.failureId}): ${outage.imported} contacts to notify (${outage.optedOut} opted out)`,
+      );
+      printStarted(ctx, outage.start);
     } finally {
-      await database.close();
+      await Promise.all([database.close(), closeLoaded(temporal)]);
     }
   });
   settingsOptions(
@@ -412,85 +374,42 @@ export function registerCampaignCommands(program: Command, ctx: () => CliContext
       .requiredOption('--message <text>', 'the resolution message')
       .option('--tenant <slug>', 'tenant'),
   ).action(async (ref: string, o: SettingsFlags & { message: string; tenant?: string }) => {
+    const options = toOptions(o);
     const database = await ctx().database();
+    const temporal = loadWhileQuerying(ctx);
     try {
-      await asCommand(null, async (trace) => {
-        const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-        const created = await resolveOutage(database.db, {
-          tenantId: tenant.id,
-          failureRef: ref,
-          message: o.message,
-          options: toOptions(o),
-          createdBy: 'cli',
-          traceId: trace.traceId,
-        }).catch(rethrow);
-        await recordEvents(database.db, [
-          {
-            trace,
-            type: 'outage.resolved',
-            tenantId: tenant.id,
-            payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.notified },
-          },
-        ]);
-        console.log(`outage resolved: ${created.notified} notified contacts get the resolution message`);
-        // Notices not sent yet are refused at send time anyway; cancelling the notice campaign ends it at once.
-        if (created.notifyCampaignId) await stopNotices(ctx, created.notifyCampaignId);
-        await start(ctx, database.db, tenant, created.campaignId);
+      const resolved = await endOutage(services(ctx, database.db, await temporal), {
+        tenantSlug: o.tenant,
+        failureRef: ref,
+        message: o.message,
+        options,
+        createdBy: 'cli',
       });
+      console.log(`outage resolved: ${resolved.notified} notified contacts get the resolution message`);
+      if (resolved.noticesCancelled) console.log('  the notice campaign was still running: cancelled');
+      printStarted(ctx, resolved.start);
     } finally {
-      await database.close();
+      await Promise.all([database.close(), closeLoaded(temporal)]);
     }
   });
 }
 
-async function start(
-  ctx: () => CliContext,
-  db: Awaited<ReturnType<CliContext['database']>>['db'],
-  tenant: { id: string; slug: string },
-  campaignId: string,
-) {
-  const c = await requireCampaign(db, tenant.id, campaignId).catch(rethrow);
+async function start(ctx: () => CliContext, db: Db, tenant: { id: string; slug: string }, campaignRef: string) {
   const temporal = await ctx().temporal();
   try {
-    await asCommand(c.traceId, async (trace) => {
-      // The workflow works in the campaign's own trace: every send is a span of it, and replies point back at it (T3).
-      const campaignTrace = childSpan({ traceId: c.traceId, spanId: trace.spanId });
-      const result = await startCampaign(temporal.client, {
-        campaignId: c.id,
-        tenantId: tenant.id,
-        tenantSlug: tenant.slug,
-        taskQueue: ctx().env.TEMPORAL_TASK_QUEUE,
-        trace: campaignTrace,
-        name: c.name,
-      });
-      await recordEvents(db, [
-        {
-          trace,
-          type: 'campaign.start_requested',
-          tenantId: tenant.id,
-          payload: { campaignId: c.id, started: result.started },
-        },
-      ]);
-      console.log(
-        result.started ? `campaign ${c.name} started` : `campaign ${c.name} was already started (nothing changed)`,
-      );
-      console.log(`  Web UI      ${ctx().webUiLink(result.workflowId)}`);
-    });
+    printStarted(ctx, await requestCampaignStart(services(ctx, db, temporal), tenant, campaignRef));
   } finally {
     await temporal.close();
   }
 }
 
-async function stopNotices(ctx: () => CliContext, campaignId: string) {
-  const temporal = await ctx().temporal();
-  try {
-    await controlCampaign(temporal.client, campaignId, 'cancel', { actor: 'cli', reason: 'outage resolved' });
-    console.log('  the notice campaign was still running: cancelled');
-  } catch (error) {
-    if (!(error instanceof CampaignInputError)) throw error;
-  } finally {
-    await temporal.close();
-  }
+function printStarted(
+  ctx: () => CliContext,
+  result: { started: boolean; workflowId: string; campaign: { name: string } },
+) {
+  const name = result.campaign.name;
+  console.log(result.started ? `campaign ${name} started` : `campaign ${name} was already started (nothing changed)`);
+  console.log(`  Web UI      ${ctx().webUiLink(result.workflowId)}`);
 }
 
 async function control(
@@ -502,20 +421,16 @@ async function control(
   const database = await ctx().database();
   const temporal = loadWhileQuerying(ctx);
   try {
-    const tenant = await tenantBySlug(database.db, o.tenant).catch(rethrow);
-    const c = await requireCampaign(database.db, tenant.id, ref).catch(rethrow);
-    const { client } = await temporal;
-    await asCommand(c.traceId, async (trace) => {
-      await controlCampaign(client, c.id, action, {
-        actor: 'cli',
-        ...(o.reason ? { reason: o.reason } : {}),
-      }).catch(rethrow);
-      await recordEvents(database.db, [
-        { trace, type: `campaign.${action}_requested`, tenantId: tenant.id, payload: { campaignId: c.id } },
-      ]);
-      console.log(`campaign ${c.name}: ${action} requested`);
-      console.log(`  Web UI      ${ctx().webUiLink(campaignWorkflowId(c.id))}`);
-    });
+    const tenant = await tenantBySlug(database.db, o.tenant);
+    const { campaign, workflowId } = await requestCampaignControl(
+      services(ctx, database.db, await temporal),
+      tenant,
+      ref,
+      action,
+      { actor: 'cli', ...(o.reason ? { reason: o.reason } : {}) },
+    );
+    console.log(`campaign ${campaign.name}: ${action} requested`);
+    console.log(`  Web UI      ${ctx().webUiLink(workflowId)}`);
   } finally {
     await Promise.all([database.close(), closeLoaded(temporal)]);
   }

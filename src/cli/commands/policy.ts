@@ -14,7 +14,7 @@ import { parseAddress } from '../../domain/address';
 import { parseDncCsv, scopeOfList } from '../../domain/policy/dnc-import';
 import { POLICY_PURPOSES, type PolicyPurpose } from '../../domain/policy/rules';
 import type { PolicyCheck } from '../../domain/policy/gate';
-import { evaluatePolicy, tenantNarrowing } from '../../outbox/policy-gate';
+import { evaluatePolicy, tenantNarrowing } from '../../services/outbound/policy-gate';
 import { type CliContext, CliError, printJson, tenantOf, withDatabase, withTenant } from '../context';
 
 /** No contact yet: nothing sent to it, not opted out. */

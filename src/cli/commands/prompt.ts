@@ -1,14 +1,8 @@
 import fs from 'node:fs/promises';
 import type { Command } from 'commander';
-import {
-  activatePromptVersion,
-  addPromptVersion,
-  findPromptVersion,
-  listPromptVersions,
-  PromptError,
-  promptTenantBySlug,
-  rollbackPrompt,
-} from '../../db/prompts';
+import { listPromptVersions } from '../../db/prompts';
+import { ServiceError } from '../../services/errors';
+import { activatePrompt, addPrompt, findPrompt, promptTenant, rollBackPrompt } from '../../services/prompts';
 import type { Database } from '../../db/client';
 import { diffLines, formatDiff } from '../../domain/line-diff';
 import { cliActor, recordCliAudit } from '../audit';
@@ -22,7 +16,11 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Opens the database, resolves the tenant and the assistant type (default: the tenant's), maps prompt errors. */
+/**
+ * Opens the database, resolves the tenant and the assistant type (default: the tenant's). `causeway prompt` exits 3
+ * when the tenant or version it names does not exist (scripts tell "absent" from "refused"); any other refusal
+ * goes to the CLI's one mapping (src/cli/main.ts, exit 1).
+ */
 async function withTenant<T>(
   ctx: () => CliContext,
   o: TenantOpts,
@@ -30,10 +28,10 @@ async function withTenant<T>(
 ): Promise<T> {
   const database = await ctx().database();
   try {
-    const tenant = await promptTenantBySlug(database.db, o.tenant);
+    const tenant = await promptTenant(database, o.tenant);
     return await run(database.db, tenant, o.type ?? tenant.assistantType);
   } catch (error) {
-    if (error instanceof PromptError) throw new CliError(error.message, error.code === 'not_found' ? 3 : 1);
+    if (error instanceof ServiceError && error.code === 'not_found') throw new CliError(error.message, 3);
     throw error;
   } finally {
     await database.close();
@@ -79,7 +77,7 @@ export function registerPromptCommands(program: Command, ctx: () => CliContext) 
           version ??
           (await listPromptVersions(db, tenant.id)).find((r) => r.assistantType === type && r.inEffect)?.version;
         if (!chosen) throw new CliError(`no ${type} prompt is in effect`, 3);
-        const row = await findPromptVersion(db, tenant.id, type, chosen);
+        const row = await findPrompt({ db }, tenant.id, type, chosen);
         console.error(`# ${type} ${row.version} (${row.scope}${row.active ? ', active' : ''})`);
         console.log(row.content);
       }),
@@ -92,14 +90,17 @@ export function registerPromptCommands(program: Command, ctx: () => CliContext) 
     .action(async (o: TenantOpts & { version: string; file?: string; activate: boolean }) => {
       const content = !o.file || o.file === '-' ? await readStdin() : await fs.readFile(o.file, 'utf8');
       await withTenant(ctx, o, async (db, tenant, type) => {
-        const added = await addPromptVersion(db, {
-          tenantId: tenant.id,
-          assistantType: type,
-          version: o.version,
-          content,
-          actor: actor(),
-          activate: o.activate,
-        });
+        const added = await addPrompt(
+          { db },
+          {
+            tenantId: tenant.id,
+            assistantType: type,
+            version: o.version,
+            content,
+            actor: actor(),
+            activate: o.activate,
+          },
+        );
         await recordCliAudit(db, {
           tenantId: tenant.id,
           action: 'prompt.add',
@@ -118,8 +119,8 @@ export function registerPromptCommands(program: Command, ctx: () => CliContext) 
     .argument('<to>', 'new version')
     .action(async (from: string, to: string, o: TenantOpts) =>
       withTenant(ctx, o, async (db, tenant, type) => {
-        const a = await findPromptVersion(db, tenant.id, type, from);
-        const b = await findPromptVersion(db, tenant.id, type, to);
+        const a = await findPrompt({ db }, tenant.id, type, from);
+        const b = await findPrompt({ db }, tenant.id, type, to);
         console.log(`--- ${type} ${a.version} (${a.scope})\n+++ ${type} ${b.version} (${b.scope})`);
         console.log(formatDiff(diffLines(a.content, b.content)));
       }),
@@ -129,12 +130,15 @@ export function registerPromptCommands(program: Command, ctx: () => CliContext) 
     .argument('<version>', 'version to activate')
     .action(async (version: string, o: TenantOpts) =>
       withTenant(ctx, o, async (db, tenant, type) => {
-        const result = await activatePromptVersion(db, {
-          tenantId: tenant.id,
-          assistantType: type,
-          version,
-          actor: actor(),
-        });
+        const result = await activatePrompt(
+          { db },
+          {
+            tenantId: tenant.id,
+            assistantType: type,
+            version,
+            actor: actor(),
+          },
+        );
         await recordCliAudit(db, {
           tenantId: tenant.id,
           action: 'prompt.activate',
@@ -150,7 +154,7 @@ export function registerPromptCommands(program: Command, ctx: () => CliContext) 
   tenantOptions(prompt.command('rollback').description('return to the version active before the current one')).action(
     async (o: TenantOpts) =>
       withTenant(ctx, o, async (db, tenant, type) => {
-        const result = await rollbackPrompt(db, { tenantId: tenant.id, assistantType: type, actor: actor() });
+        const result = await rollBackPrompt({ db }, { tenantId: tenant.id, assistantType: type, actor: actor() });
         await recordCliAudit(db, {
           tenantId: tenant.id,
           action: 'prompt.rollback',

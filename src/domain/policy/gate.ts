@@ -1,5 +1,5 @@
 /**
- * The outbound policy gate's decision, as a pure function of what the send path loaded (src/outbox/policy-gate.ts):
+ * The outbound policy gate's decision, as a pure function of what the send path loaded (src/services/outbound/policy-gate.ts):
  * send, hold until T, or refuse, with every check that decided it. Refusals are checked before holds (a message
  * that may never go out is not worth waiting for); holds combine to the first instant every hold has passed.
  */

@@ -3,19 +3,19 @@
 // confirmation, promise reminders and campaign send batches (src/activities/*); its queries are in src/db/outbox.ts
 // (the general path's statements at its end).
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, type TraceContext } from '../contract';
-import type { DbOrTx } from '../db/client';
-import { loadMessageTemplate } from '../db/templates';
-import { findTenantSender } from '../db/tenants';
-import { renderTemplate } from '../domain/templates';
-import { DEBT_TEMPLATE_KEYS, identityPrompt } from '../domain/identity';
-import { debtDisclosureAllowed } from '../db/turn';
-import { parseAddress } from '../domain/address';
-import { childSpan } from '../domain/trace';
-import { TwilioSendError } from '../integrations/twilio-gateway';
-import type { ActivityDeps } from '../activities/deps';
-import type { SendResult } from '../observability/metrics';
-import { applyParkedStatuses } from '../db/delivery-status';
+import { FailureType, type TraceContext } from '../../contract';
+import type { DbOrTx } from '../../db/client';
+import { loadMessageTemplate } from '../../db/templates';
+import { findTenantSender } from '../../db/tenants';
+import { renderTemplate } from '../../domain/templates';
+import { DEBT_TEMPLATE_KEYS, identityPrompt } from '../../domain/identity';
+import { debtDisclosureAllowed } from '../../db/turn';
+import { parseAddress } from '../../domain/address';
+import { childSpan } from '../../domain/trace';
+import { TwilioSendError } from '../../integrations/twilio-gateway';
+import type { ServiceContext } from '../context';
+import type { SendResult } from '../../observability/metrics';
+import { applyParkedStatuses } from '../../db/delivery-status';
 import {
   claimSendAttempt,
   contactOptedOutForShare,
@@ -36,19 +36,19 @@ import {
   recordSendFailed,
   recordSendFinished,
   tenantLocale,
-} from '../db/outbox';
-import { messageBody } from '../db/conversation';
-import { refuseRecordedDecision } from '../db/policy';
-import { startRecordedRedelivery } from '../temporal/start-redelivery';
-import { recordEvents, type EventInput } from '../db/events';
-import { raiseAlerts } from '../db/alerts';
-import { markOptedOut } from '../db/opt-out';
-import { applyErrorEffects, raiseTemplateVariablesAlert } from '../db/twilio-error-effects';
-import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../db/campaign-targets';
-import { findContentTemplate, lastInboundAt } from '../db/content-templates';
-import { isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp-window';
-import { checkTemplateVariables, describeTemplateProblems } from '../domain/template-variables';
-import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
+} from '../../db/outbox';
+import { messageBody } from '../../db/conversation';
+import { refuseRecordedDecision } from '../../db/policy';
+import { startRecordedRedelivery } from '../../temporal/start-redelivery';
+import { recordEvents, type EventInput } from '../../db/events';
+import { raiseAlerts } from '../../db/alerts';
+import { markOptedOut } from '../../db/opt-out';
+import { applyErrorEffects, raiseTemplateVariablesAlert } from '../../db/twilio-error-effects';
+import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../../db/campaign-targets';
+import { findContentTemplate, lastInboundAt } from '../../db/content-templates';
+import { isBusinessInitiated, sendPurpose, windowOpen } from '../../domain/whatsapp-window';
+import { checkTemplateVariables, describeTemplateProblems } from '../../domain/template-variables';
+import type { SendMessageInput, SendMessageResult } from '../../contract/pipeline';
 import { createPolicyGate, stoppedBy } from './policy-gate';
 
 /** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
@@ -119,11 +119,11 @@ const OPTED_OUT = 'opted_out';
  * The status callback URL carries the same connection overrides as the inbound webhook (`#rc=…&rp=…`), so Twilio
  * retries a callback that met a restart (5xx, timeout) instead of dropping it; reconciliation settles the rest.
  */
-const statusCallbackUrl = (config: ActivityDeps['config']) =>
+const statusCallbackUrl = (config: ServiceContext['config']) =>
   `${config.publicBaseUrl}/webhooks/twilio/status${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
 
 /** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
-export function createOutboundSender(deps: ActivityDeps) {
+export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
   const { db } = deps;
   const policy = createPolicyGate(deps);
 

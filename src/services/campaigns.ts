@@ -23,7 +23,6 @@ import {
   findCampaign,
   tenantLocale,
   tenantNumbersOn,
-  tenantsBySlug,
   type CampaignKind,
   type CampaignSettings,
   type Strategy,
@@ -32,18 +31,20 @@ import { createOutageWithCampaign, findOutage, resolveOutageWithCampaign } from 
 import { loadMessageTemplate } from '../db/templates';
 import { formatActiveHours, isValidTimeZone, parseActiveHours, ActiveHoursError } from '../domain/active-hours';
 import { formatAddress, parseAddress } from '../domain/address';
-import { detectFormat, parseTargets, type RowError } from '../domain/campaign-import';
+import { detectFormat, parseTargets } from '../domain/campaign-import';
+import { childSpan, newRootTrace } from '../domain/trace';
+import { recordEvents } from '../db/events';
+import { runWithTrace } from '../tracing/context';
+import type { OperatorContext } from './context';
+import { ServiceError } from './errors';
+import { tenantBySlug } from './tenants';
 
-/** Bad input for a campaign: a message for the operator, and the file's bad rows (none of them imported). */
-export class CampaignInputError extends Error {
-  constructor(
-    message: string,
-    readonly rowErrors: RowError[] = [],
-  ) {
-    super(message);
-    this.name = 'CampaignInputError';
-  }
-}
+/*
+ * Campaigns and outages (C1–C5). Bad input is a ServiceError `invalid` whose details are the file's bad rows (none
+ * of them imported); a name that finds nothing is `not_found`. The verbs at the end (createCampaign,
+ * requestCampaignStart, requestCampaignControl, declareOutage, endOutage) are what the CLI calls: each runs in its
+ * own trace (T1: a command is an entry point) and records its trace event, so the CLI only parses and prints.
+ */
 
 export interface CampaignOptions {
   name: string;
@@ -118,7 +119,7 @@ export async function resolveSettings(db: DbOrTx, tenantId: string, o: CampaignO
     problems.push('--strategy must be sequential, priority or random');
   if (o.startAt && o.endAt && o.endAt <= o.startAt) problems.push('--end must be after --start');
   if (await campaignNameTaken(db, tenantId, o.name)) problems.push(`a campaign named "${o.name}" already exists`);
-  if (problems.length > 0) throw new CampaignInputError(problems.join('\n'));
+  if (problems.length > 0) throw new ServiceError('invalid', problems.join('\n'));
   return {
     name: o.name,
     description: o.description ?? null,
@@ -162,11 +163,14 @@ export async function createCampaignFromFile(
     input.defaultCountryCode ? { defaultCountryCode: input.defaultCountryCode } : {},
   );
   if (parsed.errors.length > 0)
-    throw new CampaignInputError(
+    throw new ServiceError(
+      'invalid',
       `${parsed.errors.length} bad row(s) in ${input.file.name}; nothing was imported`,
-      parsed.errors,
+      {
+        details: parsed.errors,
+      },
     );
-  if (parsed.rows.length === 0) throw new CampaignInputError(`${input.file.name} has no targets`);
+  if (parsed.rows.length === 0) throw new ServiceError('invalid', `${input.file.name} has no targets`);
   return createCampaignFromRows(db, {
     tenantId: input.tenantId,
     settings,
@@ -176,17 +180,9 @@ export async function createCampaignFromFile(
   });
 }
 
-export async function tenantBySlug(db: DbOrTx, slug: string | undefined) {
-  const rows = await tenantsBySlug(db, slug);
-  if (rows.length === 0) throw new CampaignInputError(slug ? `no tenant ${slug}` : 'no tenants yet');
-  if (rows.length > 1)
-    throw new CampaignInputError(`several tenants: pick one with --tenant (${rows.map((r) => r.slug).join(', ')})`);
-  return rows[0]!;
-}
-
 export async function requireCampaign(db: DbOrTx, tenantId: string, ref: string) {
   const campaign = await findCampaign(db, tenantId, ref);
-  if (!campaign) throw new CampaignInputError(`no campaign ${ref}`);
+  if (!campaign) throw new ServiceError('not_found', `no campaign ${ref}`);
   return campaign;
 }
 
@@ -248,7 +244,7 @@ export async function controlCampaign(
     await handle.signal(signal, args);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError)
-      throw new CampaignInputError('the campaign is not running (start it first, or it has finished)');
+      throw new ServiceError('conflict', 'the campaign is not running (start it first, or it has finished)');
     throw error;
   }
 }
@@ -283,7 +279,7 @@ export async function createOutage(
   },
 ) {
   const regions = [...new Set(input.regions.map((r) => r.trim().toLowerCase()).filter(Boolean))];
-  if (regions.length === 0) throw new CampaignInputError('give at least one region');
+  if (regions.length === 0) throw new ServiceError('invalid', 'give at least one region');
   const settings = await resolveSettings(db, input.tenantId, {
     ...input.options,
     name: `outage: ${input.name}`,
@@ -299,7 +295,7 @@ export async function createOutage(
     createdBy: input.createdBy,
     traceId: input.traceId,
   });
-  if (!created) throw new CampaignInputError(`no contacts in ${regions.join(', ')}`);
+  if (!created) throw new ServiceError('invalid', `no contacts in ${regions.join(', ')}`);
   return created;
 }
 
@@ -321,8 +317,8 @@ export async function resolveOutage(
   },
 ) {
   const failure = await findOutage(db, input.tenantId, input.failureRef);
-  if (!failure) throw new CampaignInputError(`no outage ${input.failureRef}`);
-  if (failure.status === 'resolved') throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
+  if (!failure) throw new ServiceError('not_found', `no outage ${input.failureRef}`);
+  if (failure.status === 'resolved') throw new ServiceError('conflict', `outage "${failure.name}" is already resolved`);
   const settings = await resolveSettings(db, input.tenantId, {
     ...input.options,
     name: `resolved: ${failure.name}`,
@@ -337,6 +333,183 @@ export async function resolveOutage(
     createdBy: input.createdBy,
     traceId: input.traceId,
   });
-  if (!resolved) throw new CampaignInputError(`outage "${failure.name}" is already resolved`);
+  if (!resolved) throw new ServiceError('conflict', `outage "${failure.name}" is already resolved`);
   return { failureId: failure.id, notifyCampaignId: failure.notifyCampaignId, ...resolved };
+}
+
+type Tenant = { id: string; slug: string };
+type OutageSettings = Omit<CampaignOptions, 'name' | 'body' | 'templateKey' | 'kind'>;
+
+/** Runs a command in its own trace (T1: every command is an entry point), caused by `causalTraceId` when given. */
+function asCommand<T>(causalTraceId: string | null, fn: (trace: TraceContext) => Promise<T>): Promise<T> {
+  const trace = newRootTrace(causalTraceId);
+  return runWithTrace(trace, () => fn(trace));
+}
+
+/** C1 for an operator: the tenant a command names, the campaign from its file, and the `campaign.created` event. */
+export async function createCampaign(
+  ctx: Pick<OperatorContext, 'db'>,
+  input: {
+    tenantSlug: string | undefined;
+    options: CampaignOptions;
+    file: { name: string; content: string };
+    defaultCountryCode?: string;
+    createdBy: string;
+  },
+) {
+  return asCommand(null, async (trace) => {
+    const tenant = await tenantBySlug(ctx.db, input.tenantSlug);
+    const created = await createCampaignFromFile(ctx.db, {
+      tenantId: tenant.id,
+      options: input.options,
+      file: input.file,
+      ...(input.defaultCountryCode ? { defaultCountryCode: input.defaultCountryCode } : {}),
+      createdBy: input.createdBy,
+      traceId: trace.traceId,
+    });
+    await recordEvents(ctx.db, [
+      {
+        trace,
+        type: 'campaign.created',
+        tenantId: tenant.id,
+        payload: { campaignId: created.campaignId, targets: created.imported, optedOut: created.optedOut },
+      },
+    ]);
+    return { tenant, ...created, traceId: trace.traceId };
+  });
+}
+
+/**
+ * Starts a campaign for an operator (harmless twice) in a trace caused by the campaign's own, and records
+ * `campaign.start_requested`. The workflow works in the campaign's trace: every send is a span of it, and replies
+ * point back at it (T3).
+ */
+export async function requestCampaignStart(
+  ctx: Pick<OperatorContext, 'db' | 'temporal'>,
+  tenant: Tenant,
+  campaignRef: string,
+) {
+  const c = await requireCampaign(ctx.db, tenant.id, campaignRef);
+  return asCommand(c.traceId, async (trace) => {
+    const result = await startCampaign(ctx.temporal.client, {
+      campaignId: c.id,
+      tenantId: tenant.id,
+      tenantSlug: tenant.slug,
+      taskQueue: ctx.temporal.taskQueue,
+      trace: childSpan({ traceId: c.traceId, spanId: trace.spanId }),
+      name: c.name,
+    });
+    await recordEvents(ctx.db, [
+      {
+        trace,
+        type: 'campaign.start_requested',
+        tenantId: tenant.id,
+        payload: { campaignId: c.id, started: result.started },
+      },
+    ]);
+    return { campaign: c, ...result };
+  });
+}
+
+/** Pause, resume or cancel for an operator, recorded as `campaign.<action>_requested` in the campaign's trace. */
+export async function requestCampaignControl(
+  ctx: Pick<OperatorContext, 'db' | 'temporal'>,
+  tenant: Tenant,
+  campaignRef: string,
+  action: ControlAction,
+  args: ControlArgs,
+) {
+  const c = await requireCampaign(ctx.db, tenant.id, campaignRef);
+  await asCommand(c.traceId, async (trace) => {
+    await controlCampaign(ctx.temporal.client, c.id, action, args);
+    await recordEvents(ctx.db, [
+      { trace, type: `campaign.${action}_requested`, tenantId: tenant.id, payload: { campaignId: c.id } },
+    ]);
+  });
+  return { campaign: c, workflowId: campaignWorkflowId(c.id) };
+}
+
+/** C5: records an outage (`outage.started`) and starts its notice campaign at once. */
+export async function declareOutage(
+  ctx: Pick<OperatorContext, 'db' | 'temporal'>,
+  input: {
+    tenantSlug: string | undefined;
+    name: string;
+    regions: string[];
+    message: string;
+    options: OutageSettings;
+    createdBy: string;
+  },
+) {
+  const { tenant, created } = await asCommand(null, async (trace) => {
+    const tenant = await tenantBySlug(ctx.db, input.tenantSlug);
+    const created = await createOutage(ctx.db, {
+      tenantId: tenant.id,
+      name: input.name,
+      regions: input.regions,
+      message: input.message,
+      options: input.options,
+      createdBy: input.createdBy,
+      traceId: trace.traceId,
+    });
+    await recordEvents(ctx.db, [
+      {
+        trace,
+        type: 'outage.started',
+        tenantId: tenant.id,
+        payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.imported },
+      },
+    ]);
+    return { tenant, created };
+  });
+  return { ...created, start: await requestCampaignStart(ctx, tenant, created.campaignId) };
+}
+
+/**
+ * C5: resolves an outage (`outage.resolved`), cancels its notice campaign if it still runs (notices not sent yet
+ * are refused at send time anyway; cancelling ends it at once) and starts the resolution campaign.
+ */
+export async function endOutage(
+  ctx: Pick<OperatorContext, 'db' | 'temporal'>,
+  input: {
+    tenantSlug: string | undefined;
+    failureRef: string;
+    message: string;
+    options: OutageSettings;
+    createdBy: string;
+  },
+) {
+  const { tenant, resolved } = await asCommand(null, async (trace) => {
+    const tenant = await tenantBySlug(ctx.db, input.tenantSlug);
+    const resolved = await resolveOutage(ctx.db, {
+      tenantId: tenant.id,
+      failureRef: input.failureRef,
+      message: input.message,
+      options: input.options,
+      createdBy: input.createdBy,
+      traceId: trace.traceId,
+    });
+    await recordEvents(ctx.db, [
+      {
+        trace,
+        type: 'outage.resolved',
+        tenantId: tenant.id,
+        payload: { failureId: resolved.failureId, campaignId: resolved.campaignId, contacts: resolved.notified },
+      },
+    ]);
+    return { tenant, resolved };
+  });
+  let noticesCancelled = false;
+  if (resolved.notifyCampaignId) {
+    try {
+      await controlCampaign(ctx.temporal.client, resolved.notifyCampaignId, 'cancel', {
+        actor: input.createdBy,
+        reason: 'outage resolved',
+      });
+      noticesCancelled = true;
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+    }
+  }
+  return { ...resolved, noticesCancelled, start: await requestCampaignStart(ctx, tenant, resolved.campaignId) };
 }

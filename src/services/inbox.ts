@@ -1,11 +1,10 @@
-import type { Client } from '@temporalio/client';
 import type { InboundInput } from '../contract';
 import type { Database } from '../db/client';
 import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors';
-import { drainInboxFully, drainRedeliveries, type DrainResult } from '../db/inbox';
-import type { Logger } from '../logger';
-import { startInboundWorkflow } from './start-inbound';
-import { startRedelivery } from './start-redelivery';
+import { drainInbox, drainRedeliveries, type DrainResult, type HandOver } from '../db/inbox';
+import { startInboundWorkflow } from '../temporal/start-inbound';
+import { startRedelivery } from '../temporal/start-redelivery';
+import type { OperatorContext } from './context';
 
 export interface InboxDrainer {
   /** One full drain now (all pending rows of this task queue, batch by batch). */
@@ -19,10 +18,6 @@ export interface InboxDrainer {
 }
 
 export interface InboxDrainerOptions {
-  db: Database;
-  client: Client;
-  taskQueue: string;
-  log: Logger;
   /** Backoff between attempts while Temporal is unavailable: starts at minDelayMs, doubles, capped at maxDelayMs. */
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -34,22 +29,27 @@ export interface InboxDrainerOptions {
  * The cap is a few seconds, not minutes: a customer whose message was parked is answered within seconds of
  * Temporal's return, and a pending row costs one indexed query per attempt.
  */
-export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
+export function createInboxDrainer(
+  ctx: Pick<OperatorContext, 'db' | 'temporal' | 'log'>,
+  options: InboxDrainerOptions = {},
+): InboxDrainer {
+  const { db, log } = ctx;
+  const { client, taskQueue } = ctx.temporal;
   const minDelay = options.minDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 5000;
   const handOver = (input: InboundInput) =>
-    startInboundWorkflow(options.client, options.taskQueue, input, { deadlineMs: options.startDeadlineMs ?? 5000 });
+    startInboundWorkflow(client, taskQueue, input, { deadlineMs: options.startDeadlineMs ?? 5000 });
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
   let wake: (() => void) | null = null;
 
   async function drainNow(): Promise<DrainResult> {
-    const result = await drainInboxFully(options.db, options.taskQueue, handOver);
+    const result = await drainInboxFully(db, taskQueue, handOver);
     // Follow-up sends recorded while Temporal was away (issue 24 C) ride the same loop and the same Schedule.
     if (!result.unavailable) {
-      const r = await drainRedeliveries(options.db, (redelivery) =>
-        startRedelivery(options.client, options.taskQueue, redelivery, {
+      const r = await drainRedeliveries(db, (redelivery) =>
+        startRedelivery(client, taskQueue, redelivery, {
           deadlineMs: options.startDeadlineMs ?? 5000,
         }),
       );
@@ -60,7 +60,7 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
       result.more ||= r.more;
     }
     if (result.drained > 0 || result.failed > 0) {
-      options.log.info(
+      log.info(
         {
           drained: result.drained,
           started: result.started,
@@ -101,7 +101,7 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
         // The database itself is unavailable: the rows are safe in it, try again later; anything else is a bug.
         retry = isDatabaseUnavailable(error);
         // Only the error code or name: a database error's message carries query parameters (phone numbers).
-        options.log[retry ? 'warn' : 'error'](
+        log[retry ? 'warn' : 'error'](
           { err: retry ? describeDatabaseError(error) : (error as Error).name },
           'inbox drain failed',
         );
@@ -130,4 +130,26 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
       await running;
     },
   };
+}
+
+/** Drains batch after batch until nothing is pending (or Temporal refuses); each batch is one transaction. */
+export async function drainInboxFully(
+  db: Database,
+  taskQueue: string,
+  handOver: HandOver,
+  options: { batchSize?: number; maxBatches?: number } = {},
+): Promise<DrainResult> {
+  const total: DrainResult = { drained: 0, started: 0, duplicates: 0, failed: 0, unavailable: false, more: false };
+  for (let batch = 0; batch < (options.maxBatches ?? 50); batch++) {
+    const r = await drainInbox(db, taskQueue, handOver, options);
+    total.drained += r.drained;
+    total.started += r.started;
+    total.duplicates += r.duplicates;
+    total.failed += r.failed;
+    total.more = r.more;
+    total.unavailable = r.unavailable;
+    // A full batch of rows that all failed for their own reasons would come back again: stop there too.
+    if (!r.more || r.unavailable || r.drained === 0) break;
+  }
+  return total;
 }

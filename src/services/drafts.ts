@@ -1,31 +1,31 @@
-import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { approveDraftUpdate, editDraftUpdate, rejectDraftUpdate } from '../contract';
-import type { Database } from '../db/client';
 import type { ConversationRow } from '../db/console';
 import { findDraft } from '../db/drafts';
 import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
-import { ApiError } from './errors';
-import { loadVisibleConversation, updateFailure } from './update-errors';
+import type { OperatorContext } from './context';
+import { ServiceError } from './errors';
+import { loadVisibleConversation, updateFailure } from './workflow-updates';
 
 /**
  * Hybrid mode's decisions on a pending AI draft, shared by the JSON API and the console: each is an update of the
  * conversation's workflow, whose validator refuses a wrong or already decided draft (409 with its reason).
  */
-export function draftActions(deps: { db: Database; temporal: Client }) {
-  const { db, temporal } = deps;
+export function draftActions(ctx: Pick<OperatorContext, 'db' | 'temporal'>) {
+  const { db } = ctx;
+  const temporal = ctx.temporal.client;
 
   const load = (operator: Operator, id: string) => loadVisibleConversation(db, operator, id);
 
   async function pending(operator: Operator, row: ConversationRow, draftId: string) {
     const draft = z.uuid().safeParse(draftId).success ? await findDraft(db, row.id, draftId) : null;
-    if (!draft) throw new ApiError('not_found', 'no such draft');
-    if (draft.outcome) throw new ApiError('conflict', `the draft was already ${draft.outcome}`);
-    if (isTerminal(row.status)) throw new ApiError('conflict', `the conversation is already ${row.status}`);
+    if (!draft) throw new ServiceError('not_found', 'no such draft');
+    if (draft.outcome) throw new ServiceError('conflict', `the draft was already ${draft.outcome}`);
+    if (isTerminal(row.status)) throw new ServiceError('conflict', `the conversation is already ${row.status}`);
     if (!hasRole(operator.role, 'SUPERVISOR') && row.assignedAgent && row.assignedAgent !== operator.id)
-      throw new ApiError('forbidden', 'the conversation is held by another agent');
+      throw new ServiceError('forbidden', 'the conversation is held by another agent');
   }
 
   async function update<R>(workflowId: string, run: (h: ReturnType<typeof temporal.workflow.getHandle>) => Promise<R>) {

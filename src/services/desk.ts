@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import { deskAssignUpdate, transferUpdate } from '../contract';
 import { listDepartments } from '../db/admin';
-import type { Database } from '../db/client';
 import type { ConversationRow } from '../db/console';
 import { findTenantOperator } from '../db/console';
 import { presenceOf, queuedConversations, setPresence, type Presence } from '../db/desk';
 import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
-import { ApiError } from './errors';
-import { updateFailure } from './update-errors';
+import type { OperatorContext } from './context';
+import { ServiceError } from './errors';
+import { updateFailure } from './workflow-updates';
 
 /** Queued conversations one agent coming online is offered at most (each is one workflow update). */
 const OFFER_LIMIT = 50;
@@ -20,8 +19,9 @@ const OFFER_LIMIT = 50;
  * online is offered the department's queue, oldest first) and transfers. Assignment itself is always the workflow's
  * `assignFromQueue` step, so capacity and the department are checked in one place, under one lock.
  */
-export function deskActions(deps: { db: Database; temporal: Client }) {
-  const { db, temporal } = deps;
+export function deskActions(ctx: Pick<OperatorContext, 'db' | 'temporal'>) {
+  const { db } = ctx;
+  const temporal = ctx.temporal.client;
 
   /** Offers the department's unassigned conversations to automatic assignment until one finds nobody free. */
   async function offerQueue(operator: Operator): Promise<number> {
@@ -38,7 +38,7 @@ export function deskActions(deps: { db: Database; temporal: Client }) {
       } catch (error) {
         // A conversation that ended meanwhile is skipped; Temporal being away stops the offer (the next one retries).
         const failure = updateFailure(error, { purpose: 'agent_reply', outcome: '' });
-        if (failure.code === 'temporal_unavailable') throw failure;
+        if (failure.code === 'unavailable') throw failure;
       }
     }
     return assigned;
@@ -70,17 +70,17 @@ export function deskActions(deps: { db: Database; temporal: Client }) {
       key: string,
     ) {
       if (row.status !== 'HUMAN' || isTerminal(row.status))
-        throw new ApiError('conflict', `the conversation is ${row.status}, not with the desk`);
+        throw new ServiceError('conflict', `the conversation is ${row.status}, not with the desk`);
       if (!hasRole(operator.role, 'SUPERVISOR') && row.assignedAgent && row.assignedAgent !== operator.id)
-        throw new ApiError('forbidden', 'the conversation is held by another agent');
+        throw new ServiceError('forbidden', 'the conversation is held by another agent');
       const agent = input.agentId ? await findTenantOperator(db, operator.tenantId, input.agentId) : null;
-      if (input.agentId && !agent) throw new ApiError('bad_request', 'no such agent');
+      if (input.agentId && !agent) throw new ServiceError('invalid', 'no such agent');
       const department = input.department ?? (agent && agent.department !== row.department ? agent.department : null);
       if (department) {
         const known = (await listDepartments(db, operator.tenantId)).map((d) => d.name);
-        if (!known.includes(department)) throw new ApiError('bad_request', `no department "${department}"`);
+        if (!known.includes(department)) throw new ServiceError('invalid', `no department "${department}"`);
       }
-      if (!department && !agent) throw new ApiError('bad_request', 'name a department or an agent to transfer to');
+      if (!department && !agent) throw new ServiceError('invalid', 'name a department or an agent to transfer to');
       try {
         return await temporal.workflow.getHandle(row.workflowId).executeUpdate(transferUpdate, {
           args: [

@@ -1,4 +1,3 @@
-import type { Client } from '@temporalio/client';
 import {
   agentMessageUpdate,
   closeUpdate,
@@ -7,28 +6,32 @@ import {
   takeOverUpdate,
   type ConversationStatus,
 } from '../contract';
-import type { Database } from '../db/client';
 import type { ConversationRow } from '../db/console';
 import type { Operator } from '../db/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
 import { publicMediaUrlProblem, type HostResolver } from '../integrations/public-media-url';
-import { ApiError } from './errors';
-import { loadVisibleConversation, updateFailure } from './update-errors';
+import type { OperatorContext } from './context';
+import { ServiceError } from './errors';
+import { loadVisibleConversation, updateFailure } from './workflow-updates';
 
 /**
  * The operator actions on a conversation (I6 + handoff), shared by the JSON API (/api/conversations) and the
- * console: each goes through the conversation's workflow as an update; its refusals become ApiErrors (409 with the
- * workflow's reason, window_closed, 503 when Temporal is unreachable). `key` makes an action idempotent.
+ * console: each goes through the conversation's workflow as an update; its refusals become ServiceErrors (conflict
+ * with the workflow's reason, window_closed, unavailable when Temporal is unreachable). `key` makes an action
+ * idempotent.
  */
-export function conversationActions(deps: {
-  db: Database;
-  temporal: Client;
-  env?: { TWILIO_API_BASE_URL?: string };
-  /** Resolves a media URL's host for the public-address check (default: the system resolver); tests inject one. */
-  resolveHost?: HostResolver;
-}) {
-  const { db, temporal } = deps;
+export function conversationActions(
+  ctx: Pick<OperatorContext, 'db' | 'temporal'>,
+  options: {
+    /** The Twilio API's base URL when not Twilio's own (a media URL may not point at it). */
+    twilioApiBaseUrl?: string | undefined;
+    /** Resolves a media URL's host for the public-address check (default: the system resolver); tests inject one. */
+    resolveHost?: HostResolver | undefined;
+  } = {},
+) {
+  const { db } = ctx;
+  const temporal = ctx.temporal.client;
 
   const load = (operator: Operator, id: string) => loadVisibleConversation(db, operator, id);
 
@@ -36,7 +39,7 @@ export function conversationActions(deps: {
     row: { workflowId: string; status: ConversationStatus },
     run: (handle: ReturnType<typeof temporal.workflow.getHandle>) => Promise<R>,
   ): Promise<R> {
-    if (isTerminal(row.status)) throw new ApiError('conflict', `the conversation is already ${row.status}`);
+    if (isTerminal(row.status)) throw new ServiceError('conflict', `the conversation is already ${row.status}`);
     try {
       return await run(temporal.workflow.getHandle(row.workflowId));
     } catch (error) {
@@ -49,7 +52,7 @@ export function conversationActions(deps: {
   function assertMayAct(operator: Operator, row: { assignedAgent: string | null }) {
     if (hasRole(operator.role, 'SUPERVISOR')) return;
     if (row.assignedAgent && row.assignedAgent !== operator.id)
-      throw new ApiError('forbidden', 'the conversation is held by another agent');
+      throw new ServiceError('forbidden', 'the conversation is held by another agent');
   }
 
   const actor = (operator: Operator) => `user:${operator.id}`;
@@ -65,7 +68,7 @@ export function conversationActions(deps: {
       options: { force?: boolean; to?: { id: string; name: string }; key: string },
     ) {
       if ((options.force || options.to) && !hasRole(operator.role, 'SUPERVISOR'))
-        throw new ApiError('forbidden', 'only supervisors may take over from another agent or assign');
+        throw new ServiceError('forbidden', 'only supervisors may take over from another agent or assign');
       return update(row, (h) =>
         h.executeUpdate(takeOverUpdate, {
           args: [{ agent: options.to ?? agentOf(operator), actor: actor(operator), force: options.force ?? false }],
@@ -82,11 +85,11 @@ export function conversationActions(deps: {
       assertMayAct(operator, row);
       if (mediaUrl) {
         const problem = await publicMediaUrlProblem(mediaUrl, {
-          ...(deps.resolveHost ? { resolve: deps.resolveHost } : {}),
-          ...(deps.env?.TWILIO_API_BASE_URL ? { twilioApiBaseUrl: deps.env.TWILIO_API_BASE_URL } : {}),
+          ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
+          ...(options.twilioApiBaseUrl ? { twilioApiBaseUrl: options.twilioApiBaseUrl } : {}),
         });
         if (problem)
-          throw new ApiError('bad_request', `The media URL must be a public https address: it ${problem}.`, {
+          throw new ServiceError('invalid', `The media URL must be a public https address: it ${problem}.`, {
             details: [{ path: 'mediaUrl', message: problem }],
           });
       }

@@ -1,11 +1,11 @@
 // Issue 21: the outbound policy gate on the send path. Every send (the sender calls check() before anything else)
 // gets a purpose, a decision from the pure rules in src/domain/policy and a send_decisions row; `causeway policy
 // check` evaluates the same way without recording or sending.
-import type { DbOrTx } from '../db/client';
-import { loadPolicyContext, recordSendDecision, type TenantPolicyRow } from '../db/policy';
-import { recordEvents } from '../db/events';
-import { localDate, parseActiveHours, type ActiveHours } from '../domain/active-hours';
-import { parseAddress } from '../domain/address';
+import type { DbOrTx } from '../../db/client';
+import { loadPolicyContext, recordSendDecision, type TenantPolicyRow } from '../../db/policy';
+import { recordEvents } from '../../db/events';
+import { localDate, parseActiveHours, type ActiveHours } from '../../domain/active-hours';
+import { parseAddress } from '../../domain/address';
 import {
   decide,
   DEFAULT_MAX_PER_DAY,
@@ -13,11 +13,11 @@ import {
   mondayOf,
   startOfLocalDate,
   type PolicyDecision,
-} from '../domain/policy/gate';
-import { jurisdictionOf, type PolicyPurpose } from '../domain/policy/rules';
-import { isBusinessInitiated, sendPurpose } from '../domain/whatsapp-window';
-import { childSpan } from '../domain/trace';
-import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
+} from '../../domain/policy/gate';
+import { jurisdictionOf, type PolicyPurpose } from '../../domain/policy/rules';
+import { isBusinessInitiated, sendPurpose } from '../../domain/whatsapp-window';
+import { childSpan } from '../../domain/trace';
+import type { SendMessageInput, SendMessageResult } from '../../contract/pipeline';
 
 const COLLECTION = new Set(['promise_reminder', 'promise_broken']);
 const UTILITY = new Set(['outage_notice', 'outage_resolution', 'promise_thanks']);

@@ -12,9 +12,9 @@ import type { Operator } from '../db/users';
 import { contactHash } from '../domain/contact-hash';
 import { newRootTrace } from '../domain/trace';
 import { currentTrace } from '../tracing/context';
-import type { AppDeps } from './context';
-import { ApiError } from './errors';
-import { windowClosedMessage } from './update-errors';
+import type { OperatorContext } from './context';
+import { ServiceError } from './errors';
+import { windowClosedMessage } from './workflow-updates';
 import { workflowType, type Workflows } from '../contract/workflows';
 
 export const outreachBody = z
@@ -47,8 +47,8 @@ export const outreachBody = z
 export type OutreachRequest = z.infer<typeof outreachBody>;
 
 /** The WhatsApp templates an agent may start a conversation with: the tenant's configured Content templates. */
-export async function outreachTemplates(deps: Pick<AppDeps, 'db'>, tenantId: string) {
-  return (await listContentTemplates(deps.db, tenantId)).map((t) => ({
+export async function outreachTemplates(ctx: Pick<OperatorContext, 'db'>, tenantId: string) {
+  return (await listContentTemplates(ctx.db, tenantId)).map((t) => ({
     purpose: t.purpose,
     contentSid: t.contentSid,
     variables: [...new Set(Object.values(t.variables))],
@@ -67,34 +67,35 @@ const automatic = (req: OutreachRequest, operator: Operator): Record<string, str
  * outcome, so the agent is told at once whether it went out (and why not).
  */
 export async function startOutreach(
-  deps: Pick<AppDeps, 'db' | 'temporal' | 'env'>,
+  ctx: Pick<OperatorContext, 'db' | 'temporal'>,
   operator: Operator,
   req: OutreachRequest,
 ): Promise<OutreachResult & { contactId: string }> {
-  const { db } = deps;
+  const { db } = ctx;
+  const temporal = ctx.temporal.client;
   const channel: Channel = req.channel;
   if (!(await tenantFirstNumber(db, operator.tenantId, channel)))
-    throw new ApiError('bad_request', `the tenant has no ${channel} number to send from`);
+    throw new ServiceError('invalid', `the tenant has no ${channel} number to send from`);
   const variables = { ...automatic(req, operator), ...req.variables };
   if (channel === 'whatsapp') {
     const template = await findContentTemplate(db, operator.tenantId, req.purpose!);
     if (!template)
-      throw new ApiError(
-        'bad_request',
+      throw new ServiceError(
+        'invalid',
         `no WhatsApp template for purpose "${req.purpose}" (causeway template set --purpose ${req.purpose} …)`,
       );
     const missing = [...new Set(Object.values(template.variables))].filter((v) => !variables[v]?.trim());
-    if (missing.length) throw new ApiError('bad_request', `fill the template's variables: ${missing.join(', ')}`);
+    if (missing.length) throw new ServiceError('invalid', `fill the template's variables: ${missing.join(', ')}`);
   }
   const hashKey = await tenantHashKey(db, operator.tenantId);
-  if (!hashKey) throw new ApiError('not_found', 'no such tenant');
+  if (!hashKey) throw new ServiceError('not_found', 'no such tenant');
   const contact = await upsertOutreachContact(db, {
     tenantId: operator.tenantId,
     phone: req.phone,
     phoneHash: contactHash(hashKey, req.phone),
     name: req.name || null,
   });
-  if (contact.optedOutAt) throw new ApiError('conflict', 'the contact opted out (STOP): not contacted');
+  if (contact.optedOutAt) throw new ServiceError('conflict', 'the contact opted out (STOP): not contacted');
   const key = req.key ?? randomUUID();
   const input: OutreachInput = {
     tenantId: operator.tenantId,
@@ -111,9 +112,9 @@ export async function startOutreach(
   try {
     let result: OutreachResult;
     try {
-      result = await deps.temporal.workflow.execute<Workflows['outreachWorkflow']>(workflowType.outreachWorkflow, {
+      result = await temporal.workflow.execute<Workflows['outreachWorkflow']>(workflowType.outreachWorkflow, {
         workflowId,
-        taskQueue: deps.env.TEMPORAL_TASK_QUEUE,
+        taskQueue: ctx.temporal.taskQueue,
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         staticSummary: `Outreach by an agent (${channel})`,
@@ -121,7 +122,7 @@ export async function startOutreach(
     } catch (error) {
       // The same key again (a double click, a retried request): the first run's outcome, nothing sent twice.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      result = (await deps.temporal.workflow.getHandle(workflowId).result()) as OutreachResult;
+      result = (await temporal.workflow.getHandle(workflowId).result()) as OutreachResult;
     }
     return { ...result, contactId: contact.id };
   } catch (error) {
@@ -129,16 +130,16 @@ export async function startOutreach(
   }
 }
 
-function outreachFailure(error: unknown, purpose: string): ApiError {
-  if (error instanceof ApiError) return error;
+function outreachFailure(error: unknown, purpose: string): ServiceError {
+  if (error instanceof ServiceError) return error;
   const cause = error instanceof WorkflowFailedError ? error.cause : null;
   const failure = cause instanceof ActivityFailure ? cause.cause : cause;
   if (failure instanceof ApplicationFailure) {
     if (failure.type === FailureType.WindowClosed)
-      return new ApiError('window_closed', windowClosedMessage(purpose, 'Nothing was sent.'), { cause: error });
+      return new ServiceError('window_closed', windowClosedMessage(purpose, 'Nothing was sent.'), { cause: error });
     if (failure.type === FailureType.InvalidState || failure.type === FailureType.TwilioPermanent)
-      return new ApiError('conflict', failure.message, { cause: error });
-    if (failure.type === FailureType.NotFound) return new ApiError('bad_request', failure.message, { cause: error });
+      return new ServiceError('conflict', failure.message, { cause: error });
+    if (failure.type === FailureType.NotFound) return new ServiceError('invalid', failure.message, { cause: error });
   }
-  return new ApiError('temporal_unavailable', 'could not start the outreach, retry later', { cause: error });
+  return new ServiceError('unavailable', 'could not start the outreach, retry later', { cause: error });
 }
