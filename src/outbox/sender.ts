@@ -118,9 +118,12 @@ const OPTED_OUT = 'opted_out';
 /**
  * The status callback URL carries the same connection overrides as the inbound webhook (`#rc=…&rp=…`), so Twilio
  * retries a callback that met a restart (5xx, timeout) instead of dropping it; reconciliation settles the rest.
+ * Issue 25 A: `?m=<message id>` lets a callback that beats the SID write find its message (one statement, nothing
+ * parked), and lets the SID write be one statement without the SID lock. Not for sends with an `onAccepted` hook
+ * (campaigns): their target must see `accepted` before any status, which the parked path keeps in order.
  */
-const statusCallbackUrl = (config: ActivityDeps['config']) =>
-  `${config.publicBaseUrl}/webhooks/twilio/status${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
+const statusCallbackUrl = (config: ActivityDeps['config'], messageId: string | null) =>
+  `${config.publicBaseUrl}/webhooks/twilio/status${messageId ? `?m=${messageId}` : ''}${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
 
 /** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
 export function createOutboundSender(deps: ActivityDeps) {
@@ -136,10 +139,12 @@ export function createOutboundSender(deps: ActivityDeps) {
     status: string,
     event: EventInput,
     hooks: SendHooks,
+    /** The callback URL of this call carried the message id (false: an adopted send of an earlier attempt). */
+    callbackById = false,
   ) {
     const redeliveries =
       sid !== null && !hooks.onAccepted
-        ? await recordSendAccepted(db, { tenantId, outboxId, messageId, sid, status, event })
+        ? await recordSendAccepted(db, { tenantId, outboxId, messageId, sid, status, event, callbackById })
         : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
     // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
     for (const r of redeliveries) {
@@ -276,7 +281,7 @@ export function createOutboundSender(deps: ActivityDeps) {
         // Issue 22 F: a tenant on a Messaging Service sends with MessagingServiceSid; Twilio picks the sender.
         messagingServiceSid: credentials.messagingServiceSid ?? null,
         to: input.to,
-        statusCallback: statusCallbackUrl(deps.config),
+        statusCallback: statusCallbackUrl(deps.config, hooks.onAccepted ? null : row.messageId),
         ...(content
           ? { contentSid: content.sid, contentVariables: content.variables }
           : { body, ...(input.mediaUrl?.length ? { mediaUrl: input.mediaUrl } : {}) }),
@@ -300,6 +305,7 @@ export function createOutboundSender(deps: ActivityDeps) {
           },
         },
         hooks,
+        true,
       );
       return done(sent.sid, sent.status);
     } catch (error) {
