@@ -5,6 +5,7 @@ import { openSecret } from '../secrets/keyring';
 import { raiseAlerts, type RaiseAlert } from './alerts';
 import type { Database, DbOrTx } from './client';
 import { applyParkedStatuses, rankSql, type Redelivery } from './delivery-status';
+import { sendDecisionUpsert, type SendDecisionInsert } from './policy';
 import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
 import { alerts, contacts, conversations, messages, outbox, tenants } from './schema';
 
@@ -43,6 +44,11 @@ export async function loadSendContext(
     senderPhone: string;
     templateKey: string | null;
     purpose: string;
+    /**
+     * Issue 25 A: the policy gate's decision row for this send (a customer-opened answer, decided without reading):
+     * written by this statement, before the message and its outbox row exist, instead of by one of its own.
+     */
+    decision?: SendDecisionInsert | null;
   },
 ): Promise<SendContext> {
   const rows = await db.execute<{
@@ -60,7 +66,12 @@ export async function loadSendContext(
       messagingServiceSid: string | null;
     } | null;
   }>(sql`
-    with t as (select locale from tenants where id = ${input.tenantId})
+    with t as (select locale from tenants where id = ${input.tenantId})${
+      input.decision
+        ? sql`,
+    d as (${sendDecisionUpsert(db, input.decision).getSQL()})`
+        : sql``
+    }
     select
       exists (select 1 from outbox where idempotency_key = ${input.idempotencyKey}) as existing,
       (select version from conversations where id = ${input.conversationId}::uuid) as version,

@@ -50,6 +50,7 @@ import { isBusinessInitiated, sendPurpose, windowOpen } from '../domain/whatsapp
 import { checkTemplateVariables, describeTemplateProblems } from '../domain/template-variables';
 import type { SendMessageInput, SendMessageResult } from '../contract/pipeline';
 import { createPolicyGate, stoppedBy } from './policy-gate';
+import { recordSendDecision, type SendDecisionInsert } from '../db/policy';
 
 /** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
 export const WINDOW_CLOSED = 'window_closed';
@@ -377,6 +378,8 @@ export function createOutboundSender(deps: ActivityDeps) {
     hooks: SendHooks,
     span: TraceContext,
     counted: (result: SendResult) => void,
+    /** The policy decision still to record: written by the context read, then cleared. */
+    decision: { row: SendDecisionInsert | null } = { row: null },
   ): Promise<SendMessageResult | null> {
     // Sends with media (agents, rare) take the general path, which stores and sends the media.
     if (hooks.claim || hooks.beforeCall || hooks.onAccepted || hooks.onPermanentFailure || input.resend) return null;
@@ -395,7 +398,9 @@ export function createOutboundSender(deps: ActivityDeps) {
       senderPhone: sender.phone,
       templateKey: input.template?.key ?? null,
       purpose,
+      decision: decision.row,
     });
+    decision.row = null;
     if (ctx.existing || !ctx.sender || ctx.sender.mode === 'simulated') return null;
     if (input.guard && input.conversationId && ctx.version !== input.guard.expectedVersion) return null;
     if (isBusinessInitiated(input) && ctx.optedOut) return null;
@@ -490,12 +495,17 @@ export function createOutboundSender(deps: ActivityDeps) {
     const counted = (result: SendResult) =>
       deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
     const span = childSpan(input.trace);
-    // Issue 21: the outbound policy decides first (a resend was decided with its original message).
-    if (!input.resend) {
+    // Issue 21: the outbound policy decides first (a resend was decided with its original message). A send the
+    // customer opened is decided without reading; its record rides in the first attempt's read (issue 25 A).
+    const unrecorded = input.resend ? null : policy.decideWithoutReading(input);
+    if (!input.resend && !unrecorded) {
       const stopped = stoppedBy(await policy.check(input));
       if (stopped) return stopped;
     }
-    const fast = await firstAttempt(input, hooks, span, counted);
+    const decision = { row: unrecorded?.row ?? null };
+    const fast = await firstAttempt(input, hooks, span, counted, decision);
+    // The first attempt stopped before its read: the decision is recorded before anything else is written.
+    if (decision.row) await recordSendDecision(db, decision.row);
     if (fast) return fast;
     let resolved: ResolvedContent | null = null;
     const row = await db.transaction(async (tx) => {
