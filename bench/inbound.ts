@@ -33,6 +33,8 @@ export interface InboundContext {
   twilio: FakeTwilio;
   replies: Replies;
   queries: () => number;
+  /** Starts (true) or stops (false) logging statements; returns the log collected until now. */
+  logStatements?: (on: boolean) => Map<string, number> | null;
   /** Causeway's in-process API (its worker runs in this process). */
   apiUrl: string;
   /** The no-op routes in this process (its worker runs in this process). */
@@ -83,6 +85,8 @@ interface PassResult {
   inboundEvents: number;
   conversationEvents: number;
   shape: Shape;
+  /** The last message's events: its inbound workflow's, and the conversation's since the message before it. */
+  last: { inbound: Events; conversation: Events };
 }
 
 /**
@@ -90,14 +94,22 @@ interface PassResult {
  * After each reply it waits until the message's workflows and callbacks are done, so every statement and event is
  * attributed to its message.
  */
-async function causewayPass(c: InboundContext, customers: string[], existing: boolean): Promise<PassResult> {
+async function causewayPass(
+  c: InboundContext,
+  customers: string[],
+  existing: boolean,
+  // Each customer's conversation and its history length after their last message: the existing pass counts only
+  // the events after it (this map was per pass, so an existing conversation counted its first message's events
+  // too: 8 + 34 = 42 instead of 8 + 13).
+  conversations = new Map<string, { id: string; events: number }>(),
+): Promise<PassResult> {
   const latencies: number[] = [];
   const typing: number[] = [];
   let queries = 0;
   let inboundEvents = 0;
   let conversationEvents = 0;
   let shape: Shape = { inbound: null, conversation: { regular: 0, local: 0 } };
-  const conversations = new Map<string, { id: string; events: number }>();
+  let last: PassResult['last'] = { inbound: [], conversation: [] };
   for (const from of customers) {
     const before = { q: c.queries(), at: performance.now() };
     // The MessageSid is only known inside postInbound: find the inbound workflow by watching the next start.
@@ -155,6 +167,7 @@ async function causewayPass(c: InboundContext, customers: string[], existing: bo
       inbound: inbound.length ? steps(inbound) : null,
       conversation: steps(conversation.slice(prior), replyAt),
     };
+    last = { inbound, conversation: conversation.slice(prior) };
   }
   return {
     latencies,
@@ -163,6 +176,7 @@ async function causewayPass(c: InboundContext, customers: string[], existing: bo
     inboundEvents: inboundEvents / customers.length,
     conversationEvents: conversationEvents / customers.length,
     shape,
+    last,
   };
 }
 
@@ -198,41 +212,8 @@ const selfCpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-export async function benchInbound(c: InboundContext, print: (line: string) => void) {
-  const G = 'inbound';
-  const signedFor = (path: string, from = newCustomer()) => {
-    const params = {
-      MessageSid: newMessageSid(),
-      AccountSid: c.sender.accountSid,
-      From: from,
-      To: `whatsapp:${c.sender.phone}`,
-      Body: 'olá',
-      NumMedia: '0',
-    };
-    return signedWebhook({ publicBaseUrl: c.sender.publicBaseUrl, path, authToken: c.sender.authToken, params });
-  };
-  const post = async (base: string, path: string, from?: string) => {
-    const request = signedFor(path, from);
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: request.headers, body: request.body });
-    await res.text();
-    if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
-  };
-
-  // 1. What one message costs, and how long its reply takes, against the no-op pipeline of the same hops.
-  const warm = Array.from({ length: 5 }, newCustomer);
-  await causewayPass(c, warm, false);
-  const n = 20;
-  const customers = Array.from({ length: n }, newCustomer);
-  const fresh = await causewayPass(c, customers, false);
-  const again = await causewayPass(c, customers, true);
-  const noopCustomers = Array.from({ length: n }, newCustomer);
-  await noopPass(c, fresh.shape, Array.from({ length: 5 }, newCustomer));
-  const noopFresh = await noopPass(c, fresh.shape, noopCustomers);
-  const noopAgain = await noopPass(c, again.shape, noopCustomers);
-  print(
-    `Per inbound message, ${n} sequential messages, zero-latency AI, MESSAGE_DEBOUNCE=0s (dev server in memory, worker and API in this process)`,
-  );
-  print(`  Causeway's hops: new conversation ${describeShape(fresh.shape)}; existing ${describeShape(again.shape)}`);
+/** The four count figures (bars 12 statements and 20 events per message, DESIGN §6). */
+function countFigures(G: string, fresh: PassResult, again: PassResult) {
   figure(
     G,
     'SQL statements per message, new conversation',
@@ -265,6 +246,45 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
     { of: 'value', op: '<=', limit: 20 },
     `${again.inboundEvents.toFixed(0)} inbound + ${again.conversationEvents.toFixed(0)} conversation`,
   );
+}
+
+export async function benchInbound(c: InboundContext, print: (line: string) => void) {
+  const G = 'inbound';
+  const signedFor = (path: string, from = newCustomer()) => {
+    const params = {
+      MessageSid: newMessageSid(),
+      AccountSid: c.sender.accountSid,
+      From: from,
+      To: `whatsapp:${c.sender.phone}`,
+      Body: 'olá',
+      NumMedia: '0',
+    };
+    return signedWebhook({ publicBaseUrl: c.sender.publicBaseUrl, path, authToken: c.sender.authToken, params });
+  };
+  const post = async (base: string, path: string, from?: string) => {
+    const request = signedFor(path, from);
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers: request.headers, body: request.body });
+    await res.text();
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+  };
+
+  // 1. What one message costs, and how long its reply takes, against the no-op pipeline of the same hops.
+  const warm = Array.from({ length: 5 }, newCustomer);
+  await causewayPass(c, warm, false);
+  const n = 20;
+  const customers = Array.from({ length: n }, newCustomer);
+  const known = new Map<string, { id: string; events: number }>();
+  const fresh = await causewayPass(c, customers, false, known);
+  const again = await causewayPass(c, customers, true, known);
+  const noopCustomers = Array.from({ length: n }, newCustomer);
+  await noopPass(c, fresh.shape, Array.from({ length: 5 }, newCustomer));
+  const noopFresh = await noopPass(c, fresh.shape, noopCustomers);
+  const noopAgain = await noopPass(c, again.shape, noopCustomers);
+  print(
+    `Per inbound message, ${n} sequential messages, zero-latency AI, MESSAGE_DEBOUNCE=0s (dev server in memory, worker and API in this process)`,
+  );
+  print(`  Causeway's hops: new conversation ${describeShape(fresh.shape)}; existing ${describeShape(again.shape)}`);
+  countFigures(G, fresh, again);
   const noop = { name: 'no-op pipeline, same hops' };
   figure(
     G,
@@ -470,4 +490,61 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
   } finally {
     await Promise.all([ownApi.stop(), ownBare.stop()]);
   }
+}
+
+/** One event as a line: its type and what it names (activity, marker, signal, search attribute, update). */
+function describeEvent(e: proto.temporal.api.history.v1.IHistoryEvent): string {
+  const type = EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? String(e.eventType);
+  const marker = e.markerRecordedEventAttributes;
+  let what = '';
+  if (marker?.markerName === 'core_local_activity') {
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    what = data ? String((JSON.parse(Buffer.from(data).toString()) as { activity_type?: string }).activity_type) : '';
+  } else if (marker?.markerName === 'core_patch') {
+    const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+    what = `patch ${data ? (JSON.parse(Buffer.from(data).toString()) as { id?: string }).id : ''}`;
+  } else if (e.activityTaskScheduledEventAttributes)
+    what = e.activityTaskScheduledEventAttributes.activityType?.name ?? '';
+  else if (e.workflowExecutionSignaledEventAttributes)
+    what = e.workflowExecutionSignaledEventAttributes.signalName ?? '';
+  else if (e.upsertWorkflowSearchAttributesEventAttributes)
+    what = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {}).join(',');
+  else if (e.timerStartedEventAttributes)
+    what = `${Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)} s`;
+  return what ? `${type} ${what}` : type;
+}
+
+/**
+ * `npm run bench -- counts`: only the four count figures (statements and events per message, new and existing
+ * conversation), with every statement and event of one message listed: counts are deterministic, so this runs on a
+ * loaded machine too, in a fraction of the inbound group's time.
+ */
+export async function benchCounts(c: InboundContext, print: (line: string) => void, n = 10) {
+  await causewayPass(c, Array.from({ length: 3 }, newCustomer), false);
+  const customers = Array.from({ length: n }, newCustomer);
+  const known = new Map<string, { id: string; events: number }>();
+  const listed = async (existing: boolean) => {
+    c.logStatements?.(true);
+    const pass = await causewayPass(c, customers, existing, known);
+    return { pass, log: c.logStatements?.(false) ?? null };
+  };
+  const fresh = await listed(false);
+  const again = await listed(true);
+  for (const [label, { pass, log }] of [
+    ['new conversation', fresh],
+    ['existing conversation', again],
+  ] as const) {
+    print(`One message, ${label}: statements per message (average of ${n}), first 110 characters`);
+    for (const [query, count] of [...(log ?? new Map<string, number>())].sort((a, b) => b[1] - a[1]))
+      print(`  ${(count / n).toFixed(1).padStart(4)}  ${query.replace(/\s+/g, ' ').slice(0, 110)}`);
+    print(
+      `  events of the last message: inbound ${pass.last.inbound.length}, conversation ${pass.last.conversation.length}`,
+    );
+    for (const [name, events] of [
+      ['inbound', pass.last.inbound],
+      ['conversation', pass.last.conversation],
+    ] as const)
+      events.forEach((e, i) => print(`    ${name} ${String(i + 1).padStart(2)} ${describeEvent(e)}`));
+  }
+  countFigures('counts', fresh.pass, again.pass);
 }

@@ -6,6 +6,7 @@
 //
 //   npm run bench                          inbound, throughput, cli, campaign pacing (10–13 min on 2 cores)
 //   npm run bench -- inbound|slowai|throughput|cli|campaign|curve|devserver|cluster|reports …   those groups only
+//   npm run bench -- counts                 statements and events per message only, each one listed
 //   npm run bench -- idle --idle-conversations 10000   idle cost, cache bound and memory of N open conversations
 //   npm run bench -- reports                the desk report over 100k conversations (optional group, bench/reports.ts)
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
@@ -39,7 +40,7 @@ import { runMigrations } from '../src/db/migrate';
 import { setContentTemplate } from '../src/db/content-templates';
 import { createTenant } from '../src/db/tenants';
 import { installKeyring, parseKeyring } from '../src/secrets/keyring';
-import { signedWebhook } from '../src/integrations/signed-webhook';
+import { pathAndQuery, signedWebhook } from '../src/integrations/signed-webhook';
 import { createLogger } from '../src/logger';
 import { ensureTemporalCli } from '../src/local/temporal-cli';
 import { createTemporalClient } from '../src/temporal/connection';
@@ -52,7 +53,7 @@ import { benchCluster } from './cluster';
 import { benchKb } from './kb';
 import { watchReplies } from './drive';
 import { record, writeJson } from './figures';
-import { benchInbound } from './inbound';
+import { benchCounts, benchInbound } from './inbound';
 import { benchSlowAi } from './slow-ai';
 import { benchIdle } from './idle';
 import { benchReports } from './reports';
@@ -65,6 +66,7 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
 const GROUPS = [
   'inbound',
+  'counts',
   'throughput',
   'cli',
   'campaign',
@@ -196,7 +198,7 @@ async function main() {
     statusCallbacks: {
       rewrite: (url) => url.replace(PUBLIC, apiUrlForCallbacks),
       sign: (url, token, p) =>
-        signedWebhook({ publicBaseUrl: PUBLIC, path: new URL(url).pathname, authToken: token, params: p }),
+        signedWebhook({ publicBaseUrl: PUBLIC, path: pathAndQuery(url), authToken: token, params: p }),
     },
   });
   const openai = await startFakeOpenAi();
@@ -312,6 +314,30 @@ async function main() {
         replies,
         twilio,
         queries: () => queries,
+        apiUrl,
+        noopUrl: noopServer.url,
+        noopQueue,
+        stack: { ...stack, temporalAddress: temporalEnv.address },
+      },
+      print,
+    );
+
+  if (run('counts'))
+    await benchCounts(
+      {
+        appEnv,
+        db: database.db,
+        client: temporal.client,
+        log,
+        sender,
+        replies,
+        twilio,
+        queries: () => queries,
+        logStatements: (on) => {
+          const log = statementLog;
+          statementLog = on ? new Map() : null;
+          return log;
+        },
         apiUrl,
         noopUrl: noopServer.url,
         noopQueue,

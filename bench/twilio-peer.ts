@@ -9,7 +9,7 @@ import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
 import { createDb } from '../src/db/client';
 import { installKeyring, parseKeyring } from '../src/secrets/keyring';
-import { signedWebhook } from '../src/integrations/signed-webhook';
+import { pathAndQuery, signedWebhook } from '../src/integrations/signed-webhook';
 import { createLogger } from '../src/logger';
 import { createTemporalClient } from '../src/temporal/connection';
 import { startFakeTwilio } from '../test/support/fake-twilio';
@@ -30,7 +30,7 @@ const twilio = await startFakeTwilio({
   statusCallbacks: {
     rewrite: (url) => url.replace(config.publicBaseUrl, apiUrl),
     sign: (url, token, params) =>
-      signedWebhook({ publicBaseUrl: config.publicBaseUrl, path: new URL(url).pathname, authToken: token, params }),
+      signedWebhook({ publicBaseUrl: config.publicBaseUrl, path: pathAndQuery(url), authToken: token, params }),
   },
 });
 twilio.addAccount(config.accountSid, config.authToken);

@@ -30,6 +30,11 @@ export interface StatusCallbackInput {
   messageSid: string;
   status: string;
   errorCode: string | null;
+  /**
+   * Issue 25 A: our message id from the callback URL (`?m=`, signed by Twilio with the URL): the callback finds its
+   * message by id even before the send stored the SID, so it never parks. Absent on older sends' callbacks.
+   */
+  messageId?: string | null;
 }
 
 export interface InboundResult {

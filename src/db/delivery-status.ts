@@ -25,6 +25,19 @@ export interface StatusCallback {
   messageSid: string;
   status: string;
   errorCode: string | null;
+  /**
+   * Issue 25 A: the message id the send put in the callback URL. The message is then found by id while its SID is
+   * not stored yet (Twilio's `sent` often arrives before the send's own write): the row lock orders the callback and
+   * the SID write, the status only moves forward either way, and nothing is parked.
+   */
+  messageId?: string | null;
+}
+
+/** The message a callback is about: by SID, or by the id in its URL while no (other) SID is stored. */
+function callbackMessage(cb: StatusCallback): SQL {
+  return cb.messageId
+    ? sql`tenant_id = ${cb.tenantId} and id = ${cb.messageId}::uuid and coalesce(provider_sid, ${cb.messageSid}) = ${cb.messageSid}`
+    : sql`tenant_id = ${cb.tenantId} and provider_sid = ${cb.messageSid}`;
 }
 
 /** `recorded`: a status outside our order (unknown, or inbound-only) kept as a `message.status_unknown` event. */
@@ -64,7 +77,7 @@ async function parkOrApply(tx: DbOrTx, cb: StatusCallback): Promise<StatusResult
 }
 
 /** `case <status> when 'pending' then 0 … end`: the rank of canAdvanceStatus, in SQL (null when unknown). */
-function rankSql(status: SQL): SQL {
+export function rankSql(status: SQL): SQL {
   const whens = STATUS_RANKS.map(([name, rank]) => sql`when ${name}::text then ${sql.raw(String(rank))}`);
   return sql`(case ${status} ${sql.join(whens, sql` `)} else null end)`;
 }
@@ -95,12 +108,13 @@ async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<Statu
   }>(sql`
     with old as (
       select id, status, campaign_target_id from messages
-      where tenant_id = ${cb.tenantId} and provider_sid = ${cb.messageSid}
+      where ${callbackMessage(cb)}
       for update
     ),
     u as (
       update messages m
-      set status = ${cb.status}, status_updated_at = now(), error_code = coalesce(${cb.errorCode || null}::text, m.error_code)
+      set status = ${cb.status}, status_updated_at = now(), error_code = coalesce(${cb.errorCode || null}::text, m.error_code),
+        provider_sid = ${cb.messageSid}
       from old
       where m.id = old.id and old.campaign_target_id is null
         and coalesce(${rankSql(sql`old.status`)} < ${sql.raw(String(toRank))}, true)
@@ -182,7 +196,7 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
         campaignTargetId: messages.campaignTargetId,
       })
       .from(messages)
-      .where(and(eq(messages.tenantId, cb.tenantId), eq(messages.providerSid, cb.messageSid)))
+      .where(callbackMessage(cb))
       .for('update');
     // An unknown SID is most likely a send whose SID is not committed yet: park it, the send applies it.
     if (!message) {
@@ -214,7 +228,12 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
       return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
     await tx
       .update(messages)
-      .set({ status: cb.status, statusUpdatedAt: sql`now()`, ...(cb.errorCode ? { errorCode: cb.errorCode } : {}) })
+      .set({
+        status: cb.status,
+        statusUpdatedAt: sql`now()`,
+        providerSid: cb.messageSid,
+        ...(cb.errorCode ? { errorCode: cb.errorCode } : {}),
+      })
       .where(eq(messages.id, message.id));
     if (message.traceId) {
       await recordEvents(tx, [

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Channel } from '../contract/types';
 import { openSecret } from '../secrets/keyring';
 import { raiseAlerts, type RaiseAlert } from './alerts';
 import type { Database, DbOrTx } from './client';
-import { applyParkedStatuses, type Redelivery } from './delivery-status';
+import { applyParkedStatuses, rankSql, type Redelivery } from './delivery-status';
+import { sendDecisionUpsert, type SendDecisionInsert } from './policy';
 import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from './events';
 import { alerts, contacts, conversations, messages, outbox, tenants } from './schema';
 
@@ -43,6 +44,11 @@ export async function loadSendContext(
     senderPhone: string;
     templateKey: string | null;
     purpose: string;
+    /**
+     * Issue 25 A: the policy gate's decision row for this send (a customer-opened answer, decided without reading):
+     * written by this statement, before the message and its outbox row exist, instead of by one of its own.
+     */
+    decision?: SendDecisionInsert | null;
   },
 ): Promise<SendContext> {
   const rows = await db.execute<{
@@ -60,7 +66,12 @@ export async function loadSendContext(
       messagingServiceSid: string | null;
     } | null;
   }>(sql`
-    with t as (select locale from tenants where id = ${input.tenantId})
+    with t as (select locale from tenants where id = ${input.tenantId})${
+      input.decision
+        ? sql`,
+    d as (${sendDecisionUpsert(db, input.decision).getSQL()})`
+        : sql``
+    }
     select
       exists (select 1 from outbox where idempotency_key = ${input.idempotencyKey}) as existing,
       (select version from conversations where id = ${input.conversationId}::uuid) as version,
@@ -165,21 +176,33 @@ export async function insertSendingOutbound(
  * Twilio accepted the message: the SID and status on the outbox row and the message, and the sent event, in one
  * transaction that holds the SID's lock (so a status callback that came first, and was parked, is applied here).
  * Statements: BEGIN, the lock, one CTE, COMMIT (plus the parked callbacks' own, when there are any).
+ *
+ * Issue 25 A, `callbackById`: the call gave Twilio a callback URL with the message id, so a callback that comes
+ * first finds the message by id and applies itself instead of parking. Then ONE statement, no lock: the message's
+ * row lock orders it against such a callback, and the status moves only forward (a `sent` or `delivered` already
+ * applied stays; Twilio's answer is usually `queued`). Parked callbacks are still looked for in the statement and
+ * applied under the lock if any (a callback of an older attempt's URL); none are, in the common case.
  */
 export async function recordSendAccepted(
   db: Database,
-  input: { tenantId: string; outboxId: string; messageId: string; sid: string; status: string; event: EventInput },
+  input: {
+    tenantId: string;
+    outboxId: string;
+    messageId: string;
+    sid: string;
+    status: string;
+    event: EventInput;
+    callbackById?: boolean;
+  },
 ): Promise<Redelivery[]> {
   const recordset = eventRecordset([input.event]);
-  const redeliveries = await db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${input.tenantId}:${input.sid}`}))`);
-    const [row] = await tx.execute<{ parked: boolean }>(sql`
+  const statement = (status: SQL) => sql`
       with o as (
         update outbox set status = 'sent', provider_sid = ${input.sid}, sent_at = now(), updated_at = now()
         where id = ${input.outboxId}
       ),
       m as (
-        update messages set provider_sid = ${input.sid}, status = ${input.status}, status_updated_at = now()
+        update messages set provider_sid = ${input.sid}, status = ${status}, status_updated_at = now()
         where id = ${input.messageId}
       ),
       ev as (
@@ -188,7 +211,21 @@ export async function recordSendAccepted(
         select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})
       )
       select exists (select 1 from parked_status_callbacks where tenant_id = ${input.tenantId}
-        and message_sid = ${input.sid}) as parked`);
+        and message_sid = ${input.sid}) as parked`;
+  if (input.callbackById) {
+    // canAdvanceStatus in SQL: the new status only if it ranks above the current one (unknown current: replaced).
+    const forward = sql`case when coalesce(${rankSql(sql`messages.status`)} < ${rankSql(sql`${input.status}::text`)}, true)
+      then ${input.status}::text else messages.status end`;
+    const [row] = await db.execute<{ parked: boolean }>(statement(forward));
+    const redeliveries = row?.parked
+      ? await db.transaction((tx) => applyParkedStatuses(tx, input.tenantId, input.sid))
+      : [];
+    publishEvents(recordset.stamped);
+    return redeliveries;
+  }
+  const redeliveries = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${input.tenantId}:${input.sid}`}))`);
+    const [row] = await tx.execute<{ parked: boolean }>(statement(sql`${input.status}`));
     return row?.parked ? applyParkedStatuses(tx, input.tenantId, input.sid) : [];
   });
   publishEvents(recordset.stamped);

@@ -104,7 +104,12 @@ export type SendDecisionInsert = Omit<typeof sendDecisions.$inferInsert, 'id' | 
 
 /** Records (or updates) the decision for one send; a decision after a hold counts the hold. */
 export async function recordSendDecision(db: DbOrTx, row: SendDecisionInsert): Promise<void> {
-  await db
+  await sendDecisionUpsert(db, row);
+}
+
+/** The statement of recordSendDecision, unrun: the sender embeds it in its first statement (issue 25 A). */
+export function sendDecisionUpsert(db: DbOrTx, row: SendDecisionInsert) {
+  return db
     .insert(sendDecisions)
     .values(row)
     .onConflictDoUpdate({

@@ -130,10 +130,14 @@ describe('outbound delivery and status callbacks', () => {
     await h.twilio.waitFor((sent) => sent.some((m) => m.to === params.From));
     const replies = h.twilio.sent.filter((m) => m.to === params.From);
     expect(replies).toHaveLength(1);
-    // Its status callbacks carry the connection overrides, so Twilio retries one that meets a 5xx.
-    expect(replies[0]!.statusCallback).toBe(
-      `${PUBLIC_BASE_URL}/webhooks/twilio/status#${h.env.TWILIO_CONNECTION_OVERRIDES}`,
+    // Its status callbacks carry the connection overrides, so Twilio retries one that meets a 5xx, and the message
+    // id, so a callback that beats the SID write finds its message (issue 25 A).
+    const [callbackPath, fragment] = replies[0]!.statusCallback!.split('#');
+    expect(fragment).toBe(h.env.TWILIO_CONNECTION_OVERRIDES);
+    expect(callbackPath).toMatch(
+      /\/webhooks\/twilio\/status\?m=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
     );
+    expect(callbackPath!.startsWith(`${PUBLIC_BASE_URL}/webhooks/twilio/status?m=`)).toBe(true);
   });
 
   it('applies delivery statuses monotonically: duplicates and late callbacks change nothing', async () => {
@@ -200,6 +204,60 @@ describe('outbound delivery and status callbacks', () => {
         .from(parkedStatusCallbacks)
         .where(eq(parkedStatusCallbacks.messageSid, outbound.providerSid!)),
     ).toHaveLength(0);
+  });
+
+  it('applies callbacks that beat the SID write by the message id in their URL: nothing parked, never moved back', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    const early: number[] = [];
+    h.twilio.beforeNextResponse(async (message) => {
+      // Twilio's `sent` and `delivered` reach us before its answer to the send does (issue 25 A).
+      for (const status of ['sent', 'delivered'])
+        early.push(
+          (await h.postStatus(tenant, { MessageSid: message.sid, MessageStatus: status }, message.statusCallback!))
+            .status,
+        );
+    });
+    const { messageSid } = await h.postInbound(tenant, { body: 'depressa', from });
+    const outbound = await eventually(
+      async () => {
+        const [row] = await h.db
+          .select({ id: messages.id, status: messages.status, providerSid: messages.providerSid, box: outbox.status })
+          .from(messages)
+          .innerJoin(outbox, eq(outbox.messageId, messages.id))
+          .where(and(eq(messages.correlationId, messageSid), eq(messages.direction, 'outbound')));
+        return row?.box === 'sent' ? row : null;
+      },
+      15_000,
+      'the send to store its SID',
+    );
+    expect(early).toEqual([204, 204]);
+    // Twilio answered `queued` after the callbacks: the SID write kept `delivered`.
+    expect(outbound).toMatchObject({ status: 'delivered', providerSid: h.twilio.sent.find((m) => m.to === from)!.sid });
+    const changes = await h.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(and(eq(events.messageId, outbound.id), eq(events.type, 'message.status')));
+    // Each moved the status one step on (rows in no particular order).
+    expect(changes.map((c) => `${String(c.payload.from)}→${String(c.payload.to)}`).sort()).toEqual([
+      'pending→sent',
+      'sent→delivered',
+    ]);
+    expect(
+      await h.db
+        .select()
+        .from(parkedStatusCallbacks)
+        .where(eq(parkedStatusCallbacks.messageSid, outbound.providerSid!)),
+    ).toHaveLength(0);
+    // A callback with another message's id (or a forged one) cannot move this message: it is looked up by SID too.
+    const other = await h.postStatus(
+      tenant,
+      { MessageSid: newMessageSid(), MessageStatus: 'failed', ErrorCode: '30008' },
+      h.twilio.sent.find((m) => m.to === from)!.statusCallback!,
+    );
+    expect(other.status).toBe(204);
+    const [after] = await h.db.select({ status: messages.status }).from(messages).where(eq(messages.id, outbound.id));
+    expect(after!.status).toBe('delivered');
   });
 
   it('rejects a status callback with a bad signature', async () => {

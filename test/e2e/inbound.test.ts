@@ -56,7 +56,6 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
       from: tenant.address,
       to: from,
       body: 'Echo: Olá, meu pedido atrasou',
-      statusCallback: `https://causeway.example.test/webhooks/twilio/status#${h.env.TWILIO_CONNECTION_OVERRIDES}`,
     });
 
     // Postgres: inbound and outbound share the correlation id; the AI call is stored with it too (seed 000).
@@ -70,6 +69,10 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     );
     const inbound = rows.find((m) => m.direction === 'inbound')!;
     const outbound = rows.find((m) => m.direction === 'outbound')!;
+    // The message id rides in the callback URL (issue 25 A): it is the outbound row's id.
+    expect(sent[0]!.statusCallback).toBe(
+      `https://causeway.example.test/webhooks/twilio/status?m=${outbound.id}#${h.env.TWILIO_CONNECTION_OVERRIDES}`,
+    );
     expect(inbound).toMatchObject({
       providerSid: messageSid,
       body: 'Olá, meu pedido atrasou',

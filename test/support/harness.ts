@@ -15,7 +15,7 @@ import { createUser } from '../../src/db/users';
 import type { Role } from '../../src/domain/api-keys';
 import { formatAddress } from '../../src/domain/address';
 import { parseDuration } from '../../src/domain/duration';
-import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { newMessageSid, pathAndQuery, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createLogger, type Logger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
@@ -104,7 +104,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
           statusCallbacks: {
             rewrite: (url) => url.replace(PUBLIC_BASE_URL, apiUrlForCallbacks),
             sign: (url, authToken, params) =>
-              signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: new URL(url).pathname, authToken, params }),
+              signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path: pathAndQuery(url), authToken, params }),
           },
         }
       : window,
@@ -296,15 +296,12 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     return { response, messageSid: params.MessageSid!, text: await response.text() };
   }
 
-  async function postStatus(tenant: TestTenant, params: Record<string, string>) {
+  /** `callbackUrl`: the StatusCallback the send gave Twilio (its `?m=` query is signed and sent, as Twilio does). */
+  async function postStatus(tenant: TestTenant, params: Record<string, string>, callbackUrl?: string) {
     const full = { AccountSid: tenant.accountSid, ApiVersion: '2010-04-01', ...params };
-    const request = signedWebhook({
-      publicBaseUrl: PUBLIC_BASE_URL,
-      path: '/webhooks/twilio/status',
-      authToken: tenant.authToken,
-      params: full,
-    });
-    return fetch(`${apiUrl}/webhooks/twilio/status`, { method: 'POST', headers: request.headers, body: request.body });
+    const path = callbackUrl ? pathAndQuery(callbackUrl) : '/webhooks/twilio/status';
+    const request = signedWebhook({ publicBaseUrl: PUBLIC_BASE_URL, path, authToken: tenant.authToken, params: full });
+    return fetch(`${apiUrl}${path}`, { method: 'POST', headers: request.headers, body: request.body });
   }
 
   /** An operator with an API key, for the /api routes. */

@@ -34,6 +34,8 @@ const START_DEADLINE_MS = 5000;
 /** How long a resolved (account, number) → tenant mapping is reused by the webhook. */
 const TENANT_CACHE_TTL_MS = 10_000;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 
 type Params = Record<string, string>;
@@ -252,7 +254,15 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       }
       const account = await verify(c, cachedAccount, params, () => resolveAccount.reload(accountSid));
       const log = c.get('log').child({ messageSid });
-      const callback = { tenantId: account.tenantId, messageSid, status, errorCode: params.ErrorCode ?? null };
+      // Issue 25 A: the send's message id, from the callback URL it gave Twilio (covered by the signature above).
+      const messageId = c.req.query('m');
+      const callback = {
+        tenantId: account.tenantId,
+        messageSid,
+        status,
+        errorCode: params.ErrorCode ?? null,
+        ...(messageId && UUID.test(messageId) ? { messageId } : {}),
+      };
       let result;
       try {
         result = await applyDeliveryStatus(db, callback);

@@ -2,7 +2,7 @@
 // gets a purpose, a decision from the pure rules in src/domain/policy and a send_decisions row; `causeway policy
 // check` evaluates the same way without recording or sending.
 import type { DbOrTx } from '../../db/client';
-import { loadPolicyContext, recordSendDecision, type TenantPolicyRow } from '../../db/policy';
+import { loadPolicyContext, recordSendDecision, type SendDecisionInsert, type TenantPolicyRow } from '../../db/policy';
 import { recordEvents } from '../../db/events';
 import { localDate, parseActiveHours, type ActiveHours } from '../../domain/active-hours';
 import { parseAddress } from '../../domain/address';
@@ -140,6 +140,66 @@ export interface GateDeps {
 }
 
 export function createPolicyGate(deps: GateDeps) {
+  /** The send_decisions row of one decision. */
+  const rowOf = (
+    input: SendMessageInput,
+    purpose: PolicyPurpose,
+    opened: boolean,
+    decision: PolicyDecision,
+    at: Date,
+  ): SendDecisionInsert => ({
+    tenantId: input.tenantId,
+    idempotencyKey: input.idempotencyKey,
+    contactId: input.contactId,
+    conversationId: input.conversationId,
+    purpose,
+    sendPurpose: sendPurpose(input),
+    businessInitiated: !opened,
+    decision: decision.decision,
+    holdUntil: decision.until ?? null,
+    reason: decision.reason ?? null,
+    checks: decision.checks as unknown as Array<Record<string, unknown>>,
+    rulesVersion: decision.rulesVersion,
+    sentBy: input.sentBy,
+    agentId: input.sentBy === 'agent' ? (input.author?.id ?? null) : null,
+    campaignId: idAfter('campaign:', input.correlationId),
+    campaignTargetId: input.campaignTargetId ?? null,
+    promiseId: idAfter('promise:', input.correlationId),
+    correlationId: input.correlationId,
+    decidedAt: at,
+  });
+
+  /** The decision of a send the customer opened: no rule reads anything for it (see check). */
+  const decideOpened = (input: SendMessageInput, purpose: PolicyPurpose, at: Date) =>
+    decide(
+      {
+        purpose,
+        customerOpened: true,
+        to: { e164: parseAddress(input.to)?.phone ?? null, channel: input.channel },
+        contactTimeZone: null,
+        optedOut: false,
+        suppressed: false,
+        dnc: [],
+        tenantHours: {},
+        frequency: { today: 0, thisWeek: 0, maxPerDay: 0, maxPerWeek: 0 },
+      },
+      at,
+    );
+
+  /**
+   * Issue 25 A: a customer-opened send decided `send` without reading anything, with its send_decisions row
+   * unwritten: the sender writes it in its first statement (loadSendContext) instead of a statement of its own, or
+   * with recordSendDecision if it never gets there. Null for every other send: those go through check().
+   */
+  function decideWithoutReading(input: SendMessageInput): { decision: PolicyDecision; row: SendDecisionInsert } | null {
+    const purpose = policyPurposeOf(input);
+    if (!customerOpened(input, purpose)) return null;
+    const at = deps.clock();
+    const decision = decideOpened(input, purpose, at);
+    if (decision.decision !== 'send') return null;
+    return { decision, row: rowOf(input, purpose, true, decision, at) };
+  }
+
   /**
    * Decides one send and records it. A service answer in a conversation the customer opened is decided without
    * reading anything (no rule can hold or refuse it; the sender still applies the WhatsApp window), so the reply
@@ -153,20 +213,7 @@ export function createPolicyGate(deps: GateDeps) {
     const purpose = policyPurposeOf(input);
     const opened = customerOpened(input, purpose);
     const decision: PolicyDecision & { previous?: string | null } = opened
-      ? decide(
-          {
-            purpose,
-            customerOpened: true,
-            to: { e164: parseAddress(input.to)?.phone ?? null, channel: input.channel },
-            contactTimeZone: null,
-            optedOut: false,
-            suppressed: false,
-            dnc: [],
-            tenantHours: {},
-            frequency: { today: 0, thisWeek: 0, maxPerDay: 0, maxPerWeek: 0 },
-          },
-          at,
-        )
+      ? decideOpened(input, purpose, at)
       : await evaluatePolicy(
           deps.db,
           {
@@ -184,27 +231,7 @@ export function createPolicyGate(deps: GateDeps) {
         );
     if (decision.previous === 'send')
       return { decision: 'send', checks: decision.checks, rulesVersion: decision.rulesVersion };
-    await recordSendDecision(deps.db, {
-      tenantId: input.tenantId,
-      idempotencyKey: input.idempotencyKey,
-      contactId: input.contactId,
-      conversationId: input.conversationId,
-      purpose,
-      sendPurpose: sendPurpose(input),
-      businessInitiated: !opened,
-      decision: decision.decision,
-      holdUntil: decision.until ?? null,
-      reason: decision.reason ?? null,
-      checks: decision.checks as unknown as Array<Record<string, unknown>>,
-      rulesVersion: decision.rulesVersion,
-      sentBy: input.sentBy,
-      agentId: input.sentBy === 'agent' ? (input.author?.id ?? null) : null,
-      campaignId: idAfter('campaign:', input.correlationId),
-      campaignTargetId: input.campaignTargetId ?? null,
-      promiseId: idAfter('promise:', input.correlationId),
-      correlationId: input.correlationId,
-      decidedAt: at,
-    });
+    await recordSendDecision(deps.db, rowOf(input, purpose, opened, decision, at));
     // An opt-out refusal is the sender's own (it stops the contact's campaign targets and records send.refused).
     if (decision.decision !== 'send' && decision.checks.find((c) => c.result === 'refuse')?.name !== 'opt_out') {
       await recordEvents(deps.db, [
@@ -225,7 +252,7 @@ export function createPolicyGate(deps: GateDeps) {
     }
     return decision;
   }
-  return { check };
+  return { check, decideWithoutReading };
 }
 
 export type PolicyGate = ReturnType<typeof createPolicyGate>;

@@ -38,7 +38,7 @@ import {
   tenantLocale,
 } from '../../db/outbox';
 import { messageBody } from '../../db/conversation';
-import { refuseRecordedDecision } from '../../db/policy';
+import { recordSendDecision, refuseRecordedDecision, type SendDecisionInsert } from '../../db/policy';
 import { startRecordedRedelivery } from '../../temporal/start-redelivery';
 import { recordEvents, type EventInput } from '../../db/events';
 import { raiseAlerts } from '../../db/alerts';
@@ -118,9 +118,12 @@ const OPTED_OUT = 'opted_out';
 /**
  * The status callback URL carries the same connection overrides as the inbound webhook (`#rc=…&rp=…`), so Twilio
  * retries a callback that met a restart (5xx, timeout) instead of dropping it; reconciliation settles the rest.
+ * Issue 25 A: `?m=<message id>` lets a callback that beats the SID write find its message (one statement, nothing
+ * parked), and lets the SID write be one statement without the SID lock. Not for sends with an `onAccepted` hook
+ * (campaigns): their target must see `accepted` before any status, which the parked path keeps in order.
  */
-const statusCallbackUrl = (config: ServiceContext['config']) =>
-  `${config.publicBaseUrl}/webhooks/twilio/status${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
+const statusCallbackUrl = (config: ServiceContext['config'], messageId: string | null) =>
+  `${config.publicBaseUrl}/webhooks/twilio/status${messageId ? `?m=${messageId}` : ''}${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
 
 /** The idempotent outbound sender (I10), shared by the sendMessage activity and campaign send batches. */
 export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
@@ -136,10 +139,12 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
     status: string,
     event: EventInput,
     hooks: SendHooks,
+    /** The callback URL of this call carried the message id (false: an adopted send of an earlier attempt). */
+    callbackById = false,
   ) {
     const redeliveries =
       sid !== null && !hooks.onAccepted
-        ? await recordSendAccepted(db, { tenantId, outboxId, messageId, sid, status, event })
+        ? await recordSendAccepted(db, { tenantId, outboxId, messageId, sid, status, event, callbackById })
         : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
     // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
     for (const r of redeliveries) {
@@ -276,7 +281,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
         // Issue 22 F: a tenant on a Messaging Service sends with MessagingServiceSid; Twilio picks the sender.
         messagingServiceSid: credentials.messagingServiceSid ?? null,
         to: input.to,
-        statusCallback: statusCallbackUrl(deps.config),
+        statusCallback: statusCallbackUrl(deps.config, hooks.onAccepted ? null : row.messageId),
         ...(content
           ? { contentSid: content.sid, contentVariables: content.variables }
           : { body, ...(input.mediaUrl?.length ? { mediaUrl: input.mediaUrl } : {}) }),
@@ -300,6 +305,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
           },
         },
         hooks,
+        true,
       );
       return done(sent.sid, sent.status);
     } catch (error) {
@@ -371,6 +377,8 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
     hooks: SendHooks,
     span: TraceContext,
     counted: (result: SendResult) => void,
+    /** The policy decision still to record: written by the context read, then cleared. */
+    decision: { row: SendDecisionInsert | null } = { row: null },
   ): Promise<SendMessageResult | null> {
     // Sends with media (agents, rare) take the general path, which stores and sends the media.
     if (hooks.claim || hooks.beforeCall || hooks.onAccepted || hooks.onPermanentFailure || input.resend) return null;
@@ -389,7 +397,9 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       senderPhone: sender.phone,
       templateKey: input.template?.key ?? null,
       purpose,
+      decision: decision.row,
     });
+    decision.row = null;
     if (ctx.existing || !ctx.sender || ctx.sender.mode === 'simulated') return null;
     if (input.guard && input.conversationId && ctx.version !== input.guard.expectedVersion) return null;
     if (isBusinessInitiated(input) && ctx.optedOut) return null;
@@ -484,12 +494,17 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
     const counted = (result: SendResult) =>
       deps.metrics?.sends.inc({ kind: input.campaignTargetId ? 'campaign' : 'conversation', result });
     const span = childSpan(input.trace);
-    // Issue 21: the outbound policy decides first (a resend was decided with its original message).
-    if (!input.resend) {
+    // Issue 21: the outbound policy decides first (a resend was decided with its original message). A send the
+    // customer opened is decided without reading; its record rides in the first attempt's read (issue 25 A).
+    const unrecorded = input.resend ? null : policy.decideWithoutReading(input);
+    if (!input.resend && !unrecorded) {
       const stopped = stoppedBy(await policy.check(input));
       if (stopped) return stopped;
     }
-    const fast = await firstAttempt(input, hooks, span, counted);
+    const decision = { row: unrecorded?.row ?? null };
+    const fast = await firstAttempt(input, hooks, span, counted, decision);
+    // The first attempt stopped before its read: the decision is recorded before anything else is written.
+    if (decision.row) await recordSendDecision(db, decision.row);
     if (fast) return fast;
     let resolved: ResolvedContent | null = null;
     const row = await db.transaction(async (tx) => {
