@@ -54,6 +54,22 @@ export function record(
   return f;
 }
 
+/** One figure as a Markdown table row (bench/report.ts renders the committed JSON into bench/README.md). */
+export function figureRow({ name, value, unit, baseline, ratio, bar, pass, note }: Figure): string {
+  const limit = bar ? (bar.of === 'ratio' ? `${bar.limit}×` : show(bar.limit, unit)) : '';
+  const barText = bar ? `${bar.op === '<=' ? '≤' : '≥'} ${limit}${bar.of === 'delta' ? ' over' : ''}` : '—';
+  const cells = [
+    name,
+    show(value, unit),
+    baseline ? `${baseline.name} ${show(baseline.value, unit)}` : '—',
+    ratio === null ? '—' : `${ratio.toFixed(2)}×`,
+    barText,
+    pass === null ? '' : pass ? 'PASS' : 'MISS',
+    note ?? '',
+  ];
+  return `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
+}
+
 function describeFigure({ name, value, unit, baseline, ratio, bar, pass, note }: Figure): string {
   const parts = [`  ${name}: ${show(value, unit)}`];
   if (baseline) parts.push(`vs ${baseline.name} ${show(baseline.value, unit)} = ${ratio!.toFixed(2)}×`);
@@ -80,6 +96,8 @@ export function writeJson(file: string, groups: string[]) {
     dirty: (git(['status', '--porcelain']) ?? '') !== '',
     node: process.version,
     cores: os.cpus().length,
+    /** 1, 5 and 15 minute load averages when the run ended: the ratios are what to read on a loaded machine. */
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
     groups,
     figures,
   };
