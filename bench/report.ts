@@ -23,15 +23,20 @@ export interface BenchReport {
 }
 
 export function renderReport(report: BenchReport): string {
-  const load = report.loadAverage ? `, load average ${report.loadAverage.join(' / ')} at the end` : '';
+  const load = report.loadAverage
+    ? `, load average ${report.loadAverage.map((l) => l.toFixed(2)).join(' / ')} at the end`
+    : '';
+  // A figure two groups both measure (the counts group and the inbound group's counts) is shown once: the first.
+  const seen = new Set<string>();
+  const figures = report.figures.filter((f) => !seen.has(f.name) && seen.add(f.name));
   const head = [
     `Latest committed run: ${report.at.slice(0, 16).replace('T', ' ')} UTC, commit ${report.commit?.slice(0, 7) ?? '?'}${report.dirty ? ' (with uncommitted changes)' : ''}, groups ${report.groups.join(', ')}, ${report.cores} cores${load}.`,
-    `${report.figures.filter((f) => f.pass === true).length} bars pass, ${report.figures.filter((f) => f.pass === false).length} miss.`,
+    `${figures.filter((f) => f.pass === true).length} bars pass, ${figures.filter((f) => f.pass === false).length} miss.`,
     '',
     '| figure | value | baseline (same run) | ratio | bar | | note |',
     '|---|---|---|---|---|---|---|',
   ];
-  return [...head, ...report.figures.map(figureRow)].join('\n');
+  return [...head, ...figures.map(figureRow)].join('\n');
 }
 
 /** The README with its generated section replaced by the rendering of `report`. */
