@@ -1,9 +1,7 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import {
   campaignWorkflowId,
   conversationWorkflowId,
   customerMessageSignal,
-  FailureType,
   searchAttributes,
   targetsChangedSignal,
   workflowType,
@@ -17,10 +15,11 @@ import { findTypingSender } from '../db/tenants';
 import type { TwilioCredentials } from '../integrations/twilio-gateway';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
-import type { ActivityDeps } from './deps';
+import type { ServiceContext } from './context';
+import { ServiceError } from './errors';
 import { recordEvents } from '../db/events';
 import { markOptedIn, markOptedOut } from '../db/opt-out';
-import { createOutboundSender } from '../services/outbound/sender';
+import { createOutboundSender } from './outbound/sender';
 import type {
   RecordedInbound,
   ReceivedInbound,
@@ -34,11 +33,15 @@ import {
   tenantHashKey,
 } from '../db/inbound';
 import { classifyKeyword } from '../domain/opt-out';
-export type { RecordedInbound, DeliverInput, KeywordInput, InboundFailureInput } from '../contract/pipeline';
 
-export { CAUSAL_WINDOW_MS } from '../db/inbound';
-
-export function createInboundActivities(deps: ActivityDeps) {
+/*
+ * Receiving a customer message (issue 19 A): record it with its contact and events, apply a STOP/START keyword,
+ * hand the rest to the contact's conversation by signal-with-start. The inbound workflow runs these through the
+ * activities (src/activities/inbound.ts), which turn a ServiceError into the failure Temporal must not retry.
+ * Database and Temporal errors pass through as they are: the activities' interceptor types the former, the latter
+ * are retried.
+ */
+export function createInboundService(deps: ServiceContext) {
   const sender = createOutboundSender(deps);
   const typingSenders = new Map<string, { value: TwilioCredentials | null; until: number }>();
 
@@ -68,15 +71,9 @@ export function createInboundActivities(deps: ActivityDeps) {
 
   async function record(input: InboundInput, routeTo: string | null) {
     const customer = parseAddress(input.from);
-    if (!customer)
-      throw ApplicationFailure.create({
-        type: FailureType.NotFound,
-        message: 'sender is not a phone address',
-        nonRetryable: true,
-      });
+    if (!customer) throw new ServiceError('not_found', 'sender is not a phone address');
     const hashKey = await tenantHashKey(deps.db, input.tenantId);
-    if (!hashKey)
-      throw ApplicationFailure.create({ type: FailureType.NotFound, message: 'tenant not found', nonRetryable: true });
+    if (!hashKey) throw new ServiceError('not_found', 'tenant not found');
     // Issue 22 A: with a BSUID (From, or ExternalUserIdentifier beside a phone) the contact is resolved by identity
     // first; its stored key and conversation hash are used, so a phone shared later keeps one history.
     const bsuid = customer.bsuid ? customer.phone : (input.bsuid ?? null);
