@@ -15,7 +15,7 @@ import {
   setTemplate,
   setUserAccess,
 } from '../../services/admin';
-import { ServiceError } from '../../services/errors';
+import { ServiceError, type ServiceErrorCode } from '../../services/errors';
 import { listPromptVersions, tenantAssistantType, type PromptVersionRow } from '../../db/prompts';
 import { activatePrompt, addPrompt, findPrompt, rollBackPrompt } from '../../services/prompts';
 import { hasRole, type Role } from '../../domain/api-keys';
@@ -58,13 +58,13 @@ const promptMessage = (error: unknown) => {
 };
 
 /**
- * An admin verb's refusal in this page's words (the API's are for clients): `wording` by code, and for a template
- * by the refused field; anything else is a bug.
+ * An admin verb's refusal (src/services/admin.ts) in this page's words, by code: the service's messages are the
+ * API's, worded for clients. Any other error is a bug and is thrown.
  */
-const adminMessage = (error: unknown, wording: (refusal: ServiceError) => string | undefined) => {
-  const message = error instanceof ServiceError ? wording(error) : undefined;
+const refusal = (c: ConsoleContext, to: string, error: unknown, words: Partial<Record<ServiceErrorCode, string>>) => {
+  const message = error instanceof ServiceError ? words[error.code] : undefined;
   if (message === undefined) throw error;
-  return message;
+  return done(c, to, 'error', message);
 };
 
 /** The key of a new user or a new key, shown on this one page and never again. */
@@ -474,8 +474,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     try {
       issued = await issueKey(deps, tenantOf(c), id);
     } catch (error) {
-      const message = adminMessage(error, (e) => (e.code === 'not_found' ? 'No such user.' : undefined));
-      return done(c, '/console/admin/users', 'error', message);
+      return refusal(c, '/console/admin/users', error, { not_found: 'No such user.' });
     }
     const user = (await listUsers(deps, tenantOf(c))).find((u) => u.id === id);
     return keyShownOnce(c, 'Key issued', user?.name ?? 'the user', issued.apiKey);
@@ -493,14 +492,10 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
           by: c.get('operator').id,
         });
       } catch (error) {
-        const message = adminMessage(error, (e) =>
-          e.code === 'conflict'
-            ? 'You cannot disable or enable yourself.'
-            : e.code === 'not_found'
-              ? 'No such user.'
-              : undefined,
-        );
-        return done(c, '/console/admin/users', 'error', message);
+        return refusal(c, '/console/admin/users', error, {
+          conflict: 'You cannot disable or enable yourself.',
+          not_found: 'No such user.',
+        });
       }
       return done(
         c,
@@ -516,10 +511,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     try {
       await revokeKey(deps, tenantOf(c), c.req.param('id'));
     } catch (error) {
-      const message = adminMessage(error, (e) =>
-        e.code === 'not_found' ? 'No such key, or revoked already.' : undefined,
-      );
-      return done(c, '/console/admin/users', 'error', message);
+      return refusal(c, '/console/admin/users', error, { not_found: 'No such key, or revoked already.' });
     }
     return done(c, '/console/admin/users', 'ok', 'Key revoked: it no longer signs in or calls the API.');
   });
@@ -586,10 +578,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     try {
       await addDepartment(deps, tenantOf(c), name);
     } catch (error) {
-      const message = adminMessage(error, (e) =>
-        e.code === 'conflict' ? `Department ${name} exists already.` : undefined,
-      );
-      return done(c, '/console/admin/departments', 'error', message);
+      return refusal(c, '/console/admin/departments', error, { conflict: `Department ${name} exists already.` });
     }
     return done(c, '/console/admin/departments', 'ok', `Department ${name} added.`);
   });
@@ -664,15 +653,18 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     try {
       await setTemplate(deps, { tenantId: tenantOf(c), purpose, contentSid, variables: f.variables?.trim() || '{}' });
     } catch (error) {
-      const message = adminMessage(error, (e) => {
-        const field = (e.details as { field?: string } | undefined)?.field;
-        if (e.code !== 'invalid') return undefined;
-        if (field === 'purpose') return 'Purpose: a-z, 0-9 and _.';
-        if (field === 'contentSid') return 'A Content SID is HX followed by 32 hex digits.';
-        // The parser's own reason, after the field's name (as the API words it, capitalized).
-        return `V${e.message.slice(1)}`;
-      });
-      return done(c, '/console/admin/templates', 'error', message);
+      // By the refused field; for the variables, the parser's own reason (the service's message, capitalized).
+      const field =
+        error instanceof ServiceError ? (error.details as { field?: string } | undefined)?.field : undefined;
+      const invalid =
+        field === 'purpose'
+          ? 'Purpose: a-z, 0-9 and _.'
+          : field === 'contentSid'
+            ? 'A Content SID is HX followed by 32 hex digits.'
+            : field === 'variables'
+              ? `V${(error as ServiceError).message.slice(1)}`
+              : undefined;
+      return refusal(c, '/console/admin/templates', error, invalid ? { invalid } : {});
     }
     return done(c, '/console/admin/templates', 'ok', `Template for ${purpose} saved.`);
   });
