@@ -2,22 +2,24 @@
 import type { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
+import { DEPARTMENT_NAME } from '../../db/admin';
 import {
   addDepartment,
-  DEPARTMENT_NAME,
-  issueApiKey,
+  addUser,
+  issueKey,
   listDepartments,
-  listUsersWithKeys,
-  revokeApiKey,
+  listTemplates,
+  listUsers,
+  revokeKey,
   setDefaultDepartment,
-} from '../../db/admin';
-import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
+  setTemplate,
+  setUserAccess,
+} from '../../services/admin';
+import { ServiceError, type ServiceErrorCode } from '../../services/errors';
 import { listPromptVersions, tenantAssistantType, type PromptVersionRow } from '../../db/prompts';
 import { activatePrompt, addPrompt, findPrompt, rollBackPrompt } from '../../services/prompts';
-import { createUser, setUserDisabled } from '../../db/users';
 import { hasRole, type Role } from '../../domain/api-keys';
 import { diffLines } from '../../domain/line-diff';
-import { parseContentPositions } from '../../domain/whatsapp-window';
 import { asApiError } from '../errors';
 import { noteAudit } from '../audit';
 import type { AppDeps } from '../context';
@@ -25,8 +27,6 @@ import { ActionForm, page, time, TableHead } from './layout';
 import { done, type ConsoleContext, type ConsoleEnv } from './session';
 
 const ROLES: Role[] = ['AGENT', 'SUPERVISOR', 'ADMIN'];
-const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
-const PURPOSE = /^[a-z0-9_]{1,64}$/;
 /** The same rules for the browser's `pattern` attribute (anchored by the browser; compiled with the v flag). */
 const PATTERNS = {
   assistantType: '[a-z][a-z0-9_]{0,31}',
@@ -55,6 +55,16 @@ const promptMessage = (error: unknown) => {
   const refused = asApiError(error);
   if (refused) return refused.message;
   throw error;
+};
+
+/**
+ * An admin verb's refusal (src/services/admin.ts) in this page's words, by code: the service's messages are the
+ * API's, worded for clients. Any other error is a bug and is thrown.
+ */
+const refusal = (c: ConsoleContext, to: string, error: unknown, words: Partial<Record<ServiceErrorCode, string>>) => {
+  const message = error instanceof ServiceError ? words[error.code] : undefined;
+  if (message === undefined) throw error;
+  return done(c, to, 'error', message);
 };
 
 /** The key of a new user or a new key, shown on this one page and never again. */
@@ -343,10 +353,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
 
   // Users and API keys.
   app.get('/admin/users', async (c) => {
-    const [users, departments] = await Promise.all([
-      listUsersWithKeys(db, tenantOf(c)),
-      listDepartments(db, tenantOf(c)),
-    ]);
+    const [users, departments] = await Promise.all([listUsers(deps, tenantOf(c)), listDepartments(deps, tenantOf(c))]);
     return page(
       c,
       'Users',
@@ -449,7 +456,7 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
       .safeParse(f);
     if (!parsed.success)
       return done(c, '/console/admin/users', 'error', 'Check the name, role, department and e-mail.');
-    const created = await createUser(db, {
+    const created = await addUser(deps, {
       tenantId: tenantOf(c),
       name: parsed.data.name,
       role: parsed.data.role,
@@ -463,22 +470,33 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
 
   app.post('/admin/users/:id/keys', async (c) => {
     const id = c.req.param('id');
-    const issued = z.uuid().safeParse(id).success ? await issueApiKey(db, tenantOf(c), id) : null;
-    if (!issued) return done(c, '/console/admin/users', 'error', 'No such user.');
-    const user = (await listUsersWithKeys(db, tenantOf(c))).find((u) => u.id === id);
+    let issued;
+    try {
+      issued = await issueKey(deps, tenantOf(c), id);
+    } catch (error) {
+      return refusal(c, '/console/admin/users', error, { not_found: 'No such user.' });
+    }
+    const user = (await listUsers(deps, tenantOf(c))).find((u) => u.id === id);
     return keyShownOnce(c, 'Key issued', user?.name ?? 'the user', issued.apiKey);
   });
 
   // F: disabling ends the user's keys and sessions at once (checked on every request); not one's own account.
   for (const action of ['disable', 'enable'] as const)
     app.post(`/admin/users/:id/${action}`, async (c) => {
-      const id = c.req.param('id') ?? '';
-      if (id === c.get('operator').id)
-        return done(c, '/console/admin/users', 'error', 'You cannot disable or enable yourself.');
-      const user = z.uuid().safeParse(id).success
-        ? await setUserDisabled(db, tenantOf(c), id, action === 'disable')
-        : null;
-      if (!user) return done(c, '/console/admin/users', 'error', 'No such user.');
+      let user;
+      try {
+        user = await setUserAccess(deps, {
+          tenantId: tenantOf(c),
+          userId: c.req.param('id') ?? '',
+          disabled: action === 'disable',
+          by: c.get('operator').id,
+        });
+      } catch (error) {
+        return refusal(c, '/console/admin/users', error, {
+          conflict: 'You cannot disable or enable yourself.',
+          not_found: 'No such user.',
+        });
+      }
       return done(
         c,
         '/console/admin/users',
@@ -490,16 +508,17 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     });
 
   app.post('/admin/keys/:id/revoke', async (c) => {
-    const id = c.req.param('id');
-    const revoked = z.uuid().safeParse(id).success && (await revokeApiKey(db, tenantOf(c), id));
-    return revoked
-      ? done(c, '/console/admin/users', 'ok', 'Key revoked: it no longer signs in or calls the API.')
-      : done(c, '/console/admin/users', 'error', 'No such key, or revoked already.');
+    try {
+      await revokeKey(deps, tenantOf(c), c.req.param('id'));
+    } catch (error) {
+      return refusal(c, '/console/admin/users', error, { not_found: 'No such key, or revoked already.' });
+    }
+    return done(c, '/console/admin/users', 'ok', 'Key revoked: it no longer signs in or calls the API.');
   });
 
   // Departments.
   app.get('/admin/departments', async (c) => {
-    const rows = await listDepartments(db, tenantOf(c));
+    const rows = await listDepartments(deps, tenantOf(c));
     return page(
       c,
       'Departments',
@@ -556,22 +575,25 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     const name = (form(c).name ?? '').trim();
     if (!DEPARTMENT_NAME.test(name))
       return done(c, '/console/admin/departments', 'error', 'A department name is a-z, 0-9, _ and -.');
-    return (await addDepartment(db, tenantOf(c), name))
-      ? done(c, '/console/admin/departments', 'ok', `Department ${name} added.`)
-      : done(c, '/console/admin/departments', 'error', `Department ${name} exists already.`);
+    try {
+      await addDepartment(deps, tenantOf(c), name);
+    } catch (error) {
+      return refusal(c, '/console/admin/departments', error, { conflict: `Department ${name} exists already.` });
+    }
+    return done(c, '/console/admin/departments', 'ok', `Department ${name} added.`);
   });
 
   app.post('/admin/departments/default', async (c) => {
     const name = (form(c).name ?? '').trim();
     if (!DEPARTMENT_NAME.test(name))
       return done(c, '/console/admin/departments', 'error', 'A department name is a-z, 0-9, _ and -.');
-    await setDefaultDepartment(db, tenantOf(c), name);
+    await setDefaultDepartment(deps, tenantOf(c), name);
     return done(c, '/console/admin/departments', 'ok', `Handoffs without a department now go to ${name}.`);
   });
 
   // WhatsApp Content templates (causeway template set|list).
   app.get('/admin/templates', async (c) => {
-    const rows = await listContentTemplates(db, tenantOf(c));
+    const rows = await listTemplates(deps, tenantOf(c));
     return page(
       c,
       'Message templates',
@@ -628,16 +650,22 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
     const f = form(c);
     const purpose = (f.purpose ?? '').trim();
     const contentSid = (f.contentSid ?? '').trim();
-    if (!PURPOSE.test(purpose)) return done(c, '/console/admin/templates', 'error', 'Purpose: a-z, 0-9 and _.');
-    if (!CONTENT_SID.test(contentSid))
-      return done(c, '/console/admin/templates', 'error', 'A Content SID is HX followed by 32 hex digits.');
-    let variables: Record<string, string>;
     try {
-      variables = parseContentPositions(f.variables?.trim() || '{}');
+      await setTemplate(deps, { tenantId: tenantOf(c), purpose, contentSid, variables: f.variables?.trim() || '{}' });
     } catch (error) {
-      return done(c, '/console/admin/templates', 'error', `Variables: ${(error as Error).message}`);
+      // By the refused field; for the variables, the parser's own reason (the service's message, capitalized).
+      const field =
+        error instanceof ServiceError ? (error.details as { field?: string } | undefined)?.field : undefined;
+      const invalid =
+        field === 'purpose'
+          ? 'Purpose: a-z, 0-9 and _.'
+          : field === 'contentSid'
+            ? 'A Content SID is HX followed by 32 hex digits.'
+            : field === 'variables'
+              ? `V${(error as ServiceError).message.slice(1)}`
+              : undefined;
+      return refusal(c, '/console/admin/templates', error, invalid ? { invalid } : {});
     }
-    await setContentTemplate(db, { tenantId: tenantOf(c), purpose, contentSid, variables });
     return done(c, '/console/admin/templates', 'ok', `Template for ${purpose} saved.`);
   });
 }

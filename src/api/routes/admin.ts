@@ -1,15 +1,18 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { DEPARTMENT_NAME } from '../../db/admin';
 import {
   addDepartment,
-  DEPARTMENT_NAME,
-  issueApiKey,
+  addUser,
+  issueKey,
   listDepartments,
-  listUsersWithKeys,
-  revokeApiKey,
+  listTemplates,
+  listUsers,
+  revokeKey,
   setDefaultDepartment,
-} from '../../db/admin';
-import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
+  setTemplate,
+  setUserAccess,
+} from '../../services/admin';
 import {
   ASSISTANT_TYPE,
   listPromptVersions,
@@ -18,9 +21,7 @@ import {
   tenantAssistantType,
 } from '../../db/prompts';
 import { activatePrompt, addPrompt, findPrompt, rollBackPrompt } from '../../services/prompts';
-import { createUser, setUserDisabled } from '../../db/users';
 import { diffLines } from '../../domain/line-diff';
-import { parseContentPositions } from '../../domain/whatsapp-window';
 import { noteAudit } from '../audit';
 import { authenticate, requireRole } from '../auth';
 import { readJson } from '../body';
@@ -28,7 +29,6 @@ import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
 
 const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
-const PURPOSE = /^[a-z0-9_]{1,64}$/;
 
 export const promptBody = z.object({
   assistantType: z.string().regex(ASSISTANT_TYPE).optional(),
@@ -48,11 +48,6 @@ export const contentTemplateBody = z.object({
   variables: z.record(z.string(), z.string()).default({}),
 });
 
-const uuid = (value: string | undefined, what: string) => {
-  if (!z.uuid().safeParse(value).success) throw new ApiError('not_found', `no such ${what}`);
-  return value!;
-};
-
 /**
  * ADMIN's own powers (issue 13 A): prompt versions, operators and their keys, departments, WhatsApp Content
  * templates, each scoped to the admin's tenant. Every route answers 403 to supervisors and agents.
@@ -69,10 +64,12 @@ export function adminRoutes(deps: AppDeps) {
 
   // F: a disabled user's keys and sessions stop working at once; an admin cannot lock themselves out this way.
   const userDisabled = async (c: Context<AppEnv>, disabled: boolean) => {
-    const id = uuid(c.req.param('id'), 'user');
-    if (id === c.get('operator').id) throw new ApiError('conflict', 'you cannot disable or enable yourself');
-    const user = await setUserDisabled(db, tenantOf(c), id, disabled);
-    if (!user) throw new ApiError('not_found', 'no such user');
+    const user = await setUserAccess(deps, {
+      tenantId: tenantOf(c),
+      userId: c.req.param('id'),
+      disabled,
+      by: c.get('operator').id,
+    });
     return c.json({ user: { id: user.id, name: user.name, role: user.role, disabled }, changed: user.changed });
   };
 
@@ -124,10 +121,10 @@ export function adminRoutes(deps: AppDeps) {
         }),
       ),
     )
-    .get('/users', async (c) => c.json({ users: await listUsersWithKeys(db, tenantOf(c)) }))
+    .get('/users', async (c) => c.json({ users: await listUsers(deps, tenantOf(c)) }))
     .post('/users', async (c) => {
       const body = await readJson(c, userBody);
-      const created = await createUser(db, {
+      const created = await addUser(deps, {
         tenantId: tenantOf(c),
         name: body.name,
         role: body.role,
@@ -140,45 +137,38 @@ export function adminRoutes(deps: AppDeps) {
       return c.json({ user: { id, name, role, department, email }, apiKey: created.apiKey }, 201);
     })
     .post('/users/:id/keys', async (c) => {
-      const issued = await issueApiKey(db, tenantOf(c), uuid(c.req.param('id'), 'user'));
-      if (!issued) throw new ApiError('not_found', 'no such user');
+      const issued = await issueKey(deps, tenantOf(c), c.req.param('id'));
       return c.json({ key: { id: issued.id, prefix: issued.prefix }, apiKey: issued.apiKey }, 201);
     })
     .post('/users/:id/disable', async (c) => userDisabled(c, true))
     .post('/users/:id/enable', async (c) => userDisabled(c, false))
     .delete('/keys/:id', async (c) => {
-      if (!(await revokeApiKey(db, tenantOf(c), uuid(c.req.param('id'), 'key'))))
-        throw new ApiError('not_found', 'no such key, or revoked already');
+      await revokeKey(deps, tenantOf(c), c.req.param('id'));
       return c.body(null, 204);
     })
-    .get('/departments', async (c) => c.json({ departments: await listDepartments(db, tenantOf(c)) }))
+    .get('/departments', async (c) => c.json({ departments: await listDepartments(deps, tenantOf(c)) }))
     .post('/departments', async (c) => {
       const { name } = await readJson(c, departmentBody);
-      if (!(await addDepartment(db, tenantOf(c), name)))
-        throw new ApiError('conflict', `department ${name} exists already`);
+      await addDepartment(deps, tenantOf(c), name);
       return c.json({ department: { name } }, 201);
     })
     .put('/departments/default', async (c) => {
       const { name } = await readJson(c, departmentBody);
-      await setDefaultDepartment(db, tenantOf(c), name);
+      await setDefaultDepartment(deps, tenantOf(c), name);
       return c.json({ defaultDepartment: name });
     })
-    .get('/templates', async (c) => c.json({ templates: await listContentTemplates(db, tenantOf(c)) }))
+    .get('/templates', async (c) => c.json({ templates: await listTemplates(deps, tenantOf(c)) }))
     .put('/templates/:purpose', async (c) => {
       const purpose = c.req.param('purpose');
-      if (!PURPOSE.test(purpose)) throw new ApiError('bad_request', 'purpose: 1–64 characters of a-z, 0-9 and _');
+      // The purpose is refused before the body is read, as before (setTemplate checks it again).
+      if (!/^[a-z0-9_]{1,64}$/.test(purpose))
+        throw new ApiError('bad_request', 'purpose: 1–64 characters of a-z, 0-9 and _');
       const body = await readJson(c, contentTemplateBody);
-      let variables: Record<string, string>;
-      try {
-        variables = parseContentPositions(JSON.stringify(body.variables));
-      } catch (error) {
-        throw new ApiError('bad_request', `variables: ${(error as Error).message}`);
-      }
-      const row = await setContentTemplate(db, {
+      const row = await setTemplate(deps, {
         tenantId: tenantOf(c),
         purpose,
         contentSid: body.contentSid,
-        variables,
+        variables: JSON.stringify(body.variables),
       });
       return c.json({ template: { purpose: row.purpose, contentSid: row.contentSid, variables: row.variables } });
     });

@@ -2,14 +2,8 @@ import { IDENTITY_CHECKS, type IdentityCheck } from '../../contract/statuses';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
-import {
-  createTenant,
-  listTenants,
-  showTenant,
-  TenantChangeError,
-  updateTenant,
-  type TenantDetails,
-} from '../../db/tenants';
+import { listTenants, type TenantDetails } from '../../db/tenants';
+import { addTenant, tenantDetails, updateTenant } from '../../services/admin';
 import { parsePhoneAddress } from '../../domain/address';
 import { ensureReconcileSchedule, reconcileScheduleSettings } from '../../temporal/reconcile-schedule';
 import { recordCliAudit } from '../audit';
@@ -108,7 +102,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
         const database = await ctx().database();
         try {
           await runMigrations(database.url, { embedded: database.embedded });
-          await createTenant(database.db, {
+          await addTenant(database, {
             slug: o.slug,
             name: o.name ?? o.slug,
             accountSid,
@@ -118,10 +112,6 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
           });
           console.log(`tenant ${o.slug} added with ${numbers.length} number(s)${o.simulated ? ' (simulated)' : ''}`);
           if (!o.simulated) await scheduleReconciliation(ctx(), o.slug);
-        } catch (error) {
-          const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-          if (code === '23505') throw new CliError('that slug, account SID or number is already registered');
-          throw error;
         } finally {
           await database.close();
         }
@@ -161,8 +151,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
     .action(async (slug: string, o: { json: boolean }) => {
       const database = await ctx().database();
       try {
-        const details = await showTenant(database.db, slug);
-        if (!details) throw new CliError(`no tenant ${slug}`);
+        const details = await tenantDetails(database, slug);
         if (o.json) return console.log(JSON.stringify(details, null, 2));
         printTenant(details);
       } finally {
@@ -280,7 +269,7 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
         }
         const database = await ctx().database();
         try {
-          const details = await updateTenant(database.db, slug, {
+          const details = await updateTenant(database, slug, {
             name: o.name,
             defaultDepartment: o.defaultDepartment,
             identityCheck: o.identityCheck as IdentityCheck | undefined,
@@ -316,9 +305,6 @@ export function registerTenantCommands(program: Command, ctx: () => CliContext) 
             console.log(
               '  auth token rotated: webhooks signed with the new token are accepted now, the old one stops within 10 s',
             );
-        } catch (error) {
-          if (error instanceof TenantChangeError) throw new CliError(error.message);
-          throw error;
         } finally {
           await database.close();
         }

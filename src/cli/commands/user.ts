@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
 import { listOperators } from '../../db/operators';
 import { findTenantsBySlug } from '../../db/tenant-lookup';
-import { createUser, rotateApiKeys, setUserDisabled } from '../../db/users';
+import { addUser, rotateKeys, setUserAccess } from '../../services/admin';
+import { ServiceError } from '../../services/errors';
 import { recordCliAudit } from '../audit';
 import type { Role } from '../../domain/api-keys';
 import { CliError, type CliContext } from '../context';
@@ -28,7 +29,7 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
         await runMigrations(database.url, { embedded: database.embedded });
         const [tenant] = await findTenantsBySlug(database.db, o.tenant);
         if (!tenant) throw new CliError(`no tenant ${o.tenant} (causeway tenant list)`);
-        const created = await createUser(database.db, {
+        const created = await addUser(database, {
           tenantId: tenant.id,
           name: o.name,
           role,
@@ -58,8 +59,7 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
       if (!/^[0-9a-f-]{36}$/.test(o.id)) throw new CliError('--id must be a user id (a UUID)');
       const database = await ctx().database();
       try {
-        const result = await rotateApiKeys(database.db, o.id, !o.revokeOnly);
-        if (!result) throw new CliError(`no user ${o.id}`);
+        const result = await rotateKeys(database, o.id, o.revokeOnly);
         await recordCliAudit(database.db, {
           tenantId: result.tenantId,
           action: o.revokeOnly ? 'key.revoke' : 'key.rotate',
@@ -89,8 +89,16 @@ export function registerUserCommands(program: Command, ctx: () => CliContext) {
         try {
           const [tenant] = await findTenantsBySlug(database.db, o.tenant);
           if (!tenant) throw new CliError(`no tenant ${o.tenant} (causeway tenant list)`);
-          const result = await setUserDisabled(database.db, tenant.id, userId, action === 'disable');
-          if (!result) throw new CliError(`no user ${userId} in tenant ${o.tenant}`);
+          const result = await setUserAccess(database, {
+            tenantId: tenant.id,
+            userId,
+            disabled: action === 'disable',
+          }).catch((error: unknown) => {
+            // This command names the tenant, so its answer does too (the service's is the API's "no such user").
+            if (error instanceof ServiceError && error.code === 'not_found')
+              throw new CliError(`no user ${userId} in tenant ${o.tenant}`);
+            throw error;
+          });
           await recordCliAudit(database.db, {
             tenantId: tenant.id,
             action: `user.${action}`,
