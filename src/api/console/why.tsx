@@ -1,8 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Hono } from 'hono';
-import { findVisibleConversation } from '../../db/console';
-import { findSendDecision, whyView } from '../../db/policy';
-import { hasRole } from '../../domain/api-keys';
+import { ServiceError } from '../../services/errors';
+import { whyMessage } from '../../services/messages';
 import type { PolicyCheck } from '../../domain/policy/gate';
 import type { AppDeps } from '../context';
 import { notFoundPage, page } from './layout';
@@ -12,22 +11,18 @@ import type { ConsoleEnv } from './session';
  * Issue 21 C: the console's message detail, why an outbound message went out (or was held or refused): the policy's
  * verdict and every check with its inputs, the rule table's version, who or what wrote the text (model, prompt
  * version, tokens; or the agent), the campaign or promise, the delivery status and Twilio's price. Scoped as
- * `GET /api/messages/:id/why`: an AGENT sees the messages of conversations visible to them, SUPERVISOR and ADMIN
- * every message of the tenant; anything else is the console's 404.
+ * `GET /api/messages/:id/why` (`whyMessage`); anything else is the console's 404.
  */
 export function whyPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   app.get('/messages/:id', async (c) => {
-    const operator = c.get('operator');
     const ref = c.req.param('id');
     if (!/^[0-9a-f-]{36}$/.test(ref)) return notFoundPage(c, 'message');
-    const found = await findSendDecision(deps.db, ref, operator.tenantId);
-    const conversationId = found?.message.conversationId ?? null;
-    const visible =
-      found &&
-      (hasRole(operator.role, 'SUPERVISOR') ||
-        (conversationId !== null && (await findVisibleConversation(deps.db, operator, conversationId)) !== null));
-    if (!found || !visible) return notFoundPage(c, 'message');
-    const w = whyView(found);
+    const found = await whyMessage(deps.db, c.get('operator'), ref).catch((error: unknown) => {
+      if (error instanceof ServiceError && error.code === 'not_found') return null;
+      throw error;
+    });
+    if (!found) return notFoundPage(c, 'message');
+    const { view: w, conversationId } = found;
     const d = w.decision;
     return page(
       c,
