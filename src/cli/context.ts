@@ -80,11 +80,11 @@ export class CliError extends Error {
   }
 }
 
-/** The tenant `--tenant` names, or the only one; a CliError (its message, no stack) when there is none or several. */
-export function tenantOf(db: Database, slug: string | undefined) {
-  // A ServiceError (no such tenant, several) is mapped once, by src/cli/main.ts.
-  return tenantBySlug(db, slug);
-}
+/**
+ * The tenant `--tenant` names, or the only one: the services' lookup itself. Its ServiceError (no such tenant,
+ * several) is mapped once, by src/cli/main.ts.
+ */
+export const tenantOf = tenantBySlug;
 
 /** Opens the database for one command and closes it afterwards, whatever happens. */
 export async function withDatabase<T>(ctx: CliContext, run: (db: Database) => Promise<T>): Promise<T> {

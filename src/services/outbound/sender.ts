@@ -609,10 +609,11 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
         await failBeforeCall(WINDOW_CLOSED);
         await alertWindowClosed(tx, input, resolved.purpose);
         // The gate recorded the window (it cannot know the template); the proof says what the sender decided.
+        const hasMedia = (input.mediaUrl?.length ?? 0) > 0;
         await refuseRecordedDecision(tx, input.idempotencyKey, {
           name: 'whatsapp_window',
-          input: { purpose, hasMedia: (input.mediaUrl?.length ?? 0) > 0 },
-          detail: `outside the WhatsApp 24 h window and no Content template for "${purpose}"${(input.mediaUrl?.length ?? 0) > 0 ? ' (a template cannot carry media)' : ''}`,
+          input: { purpose, hasMedia },
+          detail: `outside the WhatsApp 24 h window and no Content template for "${purpose}"${hasMedia ? ' (a template cannot carry media)' : ''}`,
         });
       }
       return { ...created, body };
