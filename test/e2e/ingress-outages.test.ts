@@ -100,6 +100,26 @@ async function expectAnsweredOnce(messageSid: string, from: string) {
   ).toHaveLength(1);
 }
 
+/**
+ * The worker reaches Temporal directly, so the inbox-drain Schedule (every minute) may drain a parked row between
+ * the webhook and the test's read of it. A test that asserts the row is still pending pauses the Schedule and waits
+ * out a run already in flight; the API's own drain (through the paused proxy) is the one under test.
+ */
+async function withDrainSchedulePaused<T>(body: () => Promise<T>): Promise<T> {
+  const handle = h.client.schedule.getHandle(inboxDrainScheduleId(h.env.TEMPORAL_TASK_QUEUE));
+  await handle.pause('test: a parked row must stay pending until the API drains it');
+  try {
+    await eventually(
+      async () => (await handle.describe()).info.runningActions.length === 0,
+      10_000,
+      'a schedule run already in flight to finish',
+    );
+    return await body();
+  } finally {
+    await handle.unpause();
+  }
+}
+
 /** One warm-up message while everything is up: the API's tenant cache then knows this tenant's number. */
 async function warm(tenant: TestTenant) {
   const from = customer();
@@ -109,42 +129,43 @@ async function warm(tenant: TestTenant) {
 }
 
 describe('inbound webhook during outages (posted once, never retried)', () => {
-  it('Temporal down: parks the verified message, answers 200, and the customer is answered once Temporal is back', async () => {
-    const tenant = await h.createTestTenant();
-    const from = customer();
-    temporalProxy.pause();
-    const { response, messageSid } = await h.postInbound(tenant, { body: 'Temporal está fora?', from });
-    expect(response.status).toBe(200);
-    expect(await inboxRow(messageSid)).toMatchObject({
-      state: 'pending',
-      tenantId: tenant.tenantId,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-    });
-    expect((await inboxRow(messageSid))!.input).toMatchObject({
-      messageSid,
-      from,
-      to: tenant.address,
-      body: 'Temporal está fora?',
-    });
-    expect(await workflowExists(inboundWorkflowId(messageSid))).toBe(false);
-    const depth = await inboxDepth(h.db, h.env.TEMPORAL_TASK_QUEUE);
-    expect(depth.pending).toBeGreaterThanOrEqual(1);
-    expect(depth.oldestPendingAgeMs).toBeGreaterThanOrEqual(0);
+  it('Temporal down: parks the verified message, answers 200, and the customer is answered once Temporal is back', () =>
+    withDrainSchedulePaused(async () => {
+      const tenant = await h.createTestTenant();
+      const from = customer();
+      temporalProxy.pause();
+      const { response, messageSid } = await h.postInbound(tenant, { body: 'Temporal está fora?', from });
+      expect(response.status).toBe(200);
+      expect(await inboxRow(messageSid)).toMatchObject({
+        state: 'pending',
+        tenantId: tenant.tenantId,
+        taskQueue: h.env.TEMPORAL_TASK_QUEUE,
+      });
+      expect((await inboxRow(messageSid))!.input).toMatchObject({
+        messageSid,
+        from,
+        to: tenant.address,
+        body: 'Temporal está fora?',
+      });
+      expect(await workflowExists(inboundWorkflowId(messageSid))).toBe(false);
+      const depth = await inboxDepth(h.db, h.env.TEMPORAL_TASK_QUEUE);
+      expect(depth.pending).toBeGreaterThanOrEqual(1);
+      expect(depth.oldestPendingAgeMs).toBeGreaterThanOrEqual(0);
 
-    temporalProxy.resume();
-    await expectAnsweredOnce(messageSid, from);
-    const row = await eventually(
-      async () => {
-        const r = await inboxRow(messageSid);
-        return r?.state === 'drained' ? r : null;
-      },
-      10_000,
-      'the inbox row drained',
-    );
-    expect(row.attempts).toBeGreaterThanOrEqual(1);
-    expect(row.drainedAt).not.toBeNull();
-    expect((await inboxDepth(h.db, h.env.TEMPORAL_TASK_QUEUE)).pending).toBe(0);
-  });
+      temporalProxy.resume();
+      await expectAnsweredOnce(messageSid, from);
+      const row = await eventually(
+        async () => {
+          const r = await inboxRow(messageSid);
+          return r?.state === 'drained' ? r : null;
+        },
+        10_000,
+        'the inbox row drained',
+      );
+      expect(row.attempts).toBeGreaterThanOrEqual(1);
+      expect(row.drainedAt).not.toBeNull();
+      expect((await inboxDepth(h.db, h.env.TEMPORAL_TASK_QUEUE)).pending).toBe(0);
+    }));
 
   it('the database down for the API: verifies from the stale-if-error cache and starts the workflow directly', async () => {
     const tenant = await h.createTestTenant();
@@ -191,20 +212,21 @@ describe('inbound webhook during outages (posted once, never retried)', () => {
     expect(await workflowExists(inboundWorkflowId(messageSid))).toBe(false);
   });
 
-  it('the same MessageSid once through the inbox and once directly gives one reply', async () => {
-    const tenant = await h.createTestTenant();
-    const from = customer();
-    const messageSid = newMessageSid();
-    temporalProxy.pause();
-    expect((await h.postInbound(tenant, { body: 'duas vezes', from, messageSid })).response.status).toBe(200);
-    expect(await inboxRow(messageSid)).toMatchObject({ state: 'pending' });
-    temporalProxy.resume();
-    // Twilio's own retry (or reconciliation) delivering the same message while the drain is under way.
-    expect((await h.postInbound(tenant, { body: 'duas vezes', from, messageSid })).response.status).toBe(200);
-    await expectAnsweredOnce(messageSid, from);
-    await eventually(async () => (await inboxRow(messageSid))?.state === 'drained', 10_000, 'the inbox row drained');
-    expect(repliesTo(from)).toHaveLength(1);
-  });
+  it('the same MessageSid once through the inbox and once directly gives one reply', () =>
+    withDrainSchedulePaused(async () => {
+      const tenant = await h.createTestTenant();
+      const from = customer();
+      const messageSid = newMessageSid();
+      temporalProxy.pause();
+      expect((await h.postInbound(tenant, { body: 'duas vezes', from, messageSid })).response.status).toBe(200);
+      expect(await inboxRow(messageSid)).toMatchObject({ state: 'pending' });
+      temporalProxy.resume();
+      // Twilio's own retry (or reconciliation) delivering the same message while the drain is under way.
+      expect((await h.postInbound(tenant, { body: 'duas vezes', from, messageSid })).response.status).toBe(200);
+      await expectAnsweredOnce(messageSid, from);
+      await eventually(async () => (await inboxRow(messageSid))?.state === 'drained', 10_000, 'the inbox row drained');
+      expect(repliesTo(from)).toHaveLength(1);
+    }));
 });
 
 describe('Fallback URL', () => {
@@ -400,39 +422,40 @@ describe('status callbacks during a database outage', () => {
 });
 
 describe('a redelivery while Temporal is down (issue 24 C)', () => {
-  it('is recorded with the failed status first, and started by the inbox drain once Temporal is back', async () => {
-    const tenant = await h.createTestTenant();
-    const from = customer();
-    const { messageSid } = await h.postInbound(tenant, { body: 'manda de novo', from });
-    await expectAnsweredOnce(messageSid, from);
-    const reply = repliesTo(from)[0]!;
-    await eventually(
-      async () => (await h.db.select().from(messages).where(eq(messages.providerSid, reply.sid))).length === 1,
-      10_000,
-      'the reply stored with its SID',
-    );
-    const [stored] = await h.db.select({ id: messages.id }).from(messages).where(eq(messages.providerSid, reply.sid));
-    const key = `redeliver:${stored!.id}:retry`;
+  it('is recorded with the failed status first, and started by the inbox drain once Temporal is back', () =>
+    withDrainSchedulePaused(async () => {
+      const tenant = await h.createTestTenant();
+      const from = customer();
+      const { messageSid } = await h.postInbound(tenant, { body: 'manda de novo', from });
+      await expectAnsweredOnce(messageSid, from);
+      const reply = repliesTo(from)[0]!;
+      await eventually(
+        async () => (await h.db.select().from(messages).where(eq(messages.providerSid, reply.sid))).length === 1,
+        10_000,
+        'the reply stored with its SID',
+      );
+      const [stored] = await h.db.select({ id: messages.id }).from(messages).where(eq(messages.providerSid, reply.sid));
+      const key = `redeliver:${stored!.id}:retry`;
 
-    temporalProxy.pause();
-    // 30008 (unknown error) calls for a resend: the status is stored and the resend recorded, Temporal or not.
-    const failed = await h.postStatus(tenant, { MessageSid: reply.sid, MessageStatus: 'failed', ErrorCode: '30008' });
-    expect(failed.status).toBe(204);
-    const [row] = await h.db.select().from(redeliveryInbox).where(eq(redeliveryInbox.key, key));
-    expect(row).toMatchObject({ state: 'pending', tenantId: tenant.tenantId });
-    expect(await workflowExists(key)).toBe(false);
-    expect(repliesTo(from)).toHaveLength(1);
+      temporalProxy.pause();
+      // 30008 (unknown error) calls for a resend: the status is stored and the resend recorded, Temporal or not.
+      const failed = await h.postStatus(tenant, { MessageSid: reply.sid, MessageStatus: 'failed', ErrorCode: '30008' });
+      expect(failed.status).toBe(204);
+      const [row] = await h.db.select().from(redeliveryInbox).where(eq(redeliveryInbox.key, key));
+      expect(row).toMatchObject({ state: 'pending', tenantId: tenant.tenantId });
+      expect(await workflowExists(key)).toBe(false);
+      expect(repliesTo(from)).toHaveLength(1);
 
-    temporalProxy.resume();
-    // The webhook kicked the API's drain loop: it starts the resend as soon as Temporal answers again.
-    await h.twilio.waitFor(() => repliesTo(from).length === 2, 30_000);
-    await eventually(
-      async () =>
-        (await h.db.select().from(redeliveryInbox).where(eq(redeliveryInbox.key, key)))[0]?.state === 'drained',
-      10_000,
-      'the redelivery row drained',
-    );
-    await h.client.workflow.getHandle(key).result();
-    expect(repliesTo(from)).toHaveLength(2);
-  });
+      temporalProxy.resume();
+      // The webhook kicked the API's drain loop: it starts the resend as soon as Temporal answers again.
+      await h.twilio.waitFor(() => repliesTo(from).length === 2, 30_000);
+      await eventually(
+        async () =>
+          (await h.db.select().from(redeliveryInbox).where(eq(redeliveryInbox.key, key)))[0]?.state === 'drained',
+        10_000,
+        'the redelivery row drained',
+      );
+      await h.client.workflow.getHandle(key).result();
+      expect(repliesTo(from)).toHaveLength(2);
+    }));
 });
