@@ -221,6 +221,16 @@ const fields = z.object({
   TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
   /** `npm run bench`: targets of the large-campaign measurement (C6 asks for 100k). */
   BENCH_CAMPAIGN_TARGETS: z.coerce.number().int().min(100).max(1_000_000).default(100_000),
+  /** `npm run bench -- campaign`: the pacing limits measured, per second, comma-separated (issue 25 C). */
+  BENCH_CAMPAIGN_LIMITS: z
+    .string()
+    .default('50,100,200')
+    .transform((v, ctx) => {
+      const limits = v.split(',').map((x) => Number(x.trim()));
+      if (limits.some((l) => !Number.isInteger(l) || l < 1 || l > 1000))
+        ctx.addIssue({ code: 'custom', message: 'a comma-separated list of whole sends per second, 1 to 1000' });
+      return limits;
+    }),
   /** Tests: `1` writes the workflow histories of selected scenarios to test/fixtures/histories (replay fixtures). */
   CAUSEWAY_RECORD_HISTORIES: z.enum(['0', '1']).default('0'),
   XDG_CACHE_HOME: optionalString,

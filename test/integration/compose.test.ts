@@ -27,6 +27,7 @@ const NOT_FOR_DEPLOY: Record<string, string> = {
   CAUSEWAY_EMBEDDED_DATABASE: 'set by npm start for its children',
   TEST_DATABASE_URL: 'tests',
   BENCH_CAMPAIGN_TARGETS: 'npm run bench',
+  BENCH_CAMPAIGN_LIMITS: 'npm run bench',
   CAUSEWAY_RECORD_HISTORIES: 'tests',
   XDG_CACHE_HOME: 'the process environment (CLI cache)',
   PATH: 'the process environment',
