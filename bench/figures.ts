@@ -82,7 +82,48 @@ function describeFigure({ name, value, unit, baseline, ratio, bar, pass, note }:
   return parts.join('   ');
 }
 
-export function writeJson(file: string, groups: string[]) {
+/** One run's figures as committed: what ran, where, and on what commit (bench/report.ts renders them). */
+export interface BenchRun {
+  at: string;
+  commit: string | null;
+  dirty: boolean;
+  node: string;
+  cores: number;
+  /** 1, 5 and 15 minute load averages when the run ended: the ratios are what to read on a loaded machine. */
+  loadAverage?: number[];
+  groups: string[];
+  figures: Figure[];
+}
+
+/** The JSON file: one run, or several runs of different groups merged (`--json FILE --merge`). */
+export interface BenchResults {
+  runs: BenchRun[];
+}
+
+/** Reads a results file; a file of one run (the format before runs could be merged) is read as one run. */
+export function readResults(file: string): BenchResults {
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults | BenchRun;
+  return 'runs' in parsed ? parsed : { runs: [parsed] };
+}
+
+/**
+ * Merging keeps the earlier runs' figures of the groups this run did not measure: a long group (idle at 10k
+ * conversations, the 100k campaign) can be run on its own and its figures joined to the rest, each run keeping its
+ * own commit and load. A group measured again replaces its figures; a run left with none is dropped.
+ */
+export function mergeRun(results: BenchResults, run: BenchRun): BenchResults {
+  const measured = new Set(run.figures.map((f) => f.group).concat(run.groups));
+  const kept = results.runs
+    .map((r) => ({
+      ...r,
+      groups: r.groups.filter((g) => !measured.has(g)),
+      figures: r.figures.filter((f) => !measured.has(f.group)),
+    }))
+    .filter((r) => r.figures.length > 0);
+  return { runs: [...kept, run] };
+}
+
+export function writeJson(file: string, groups: string[], options: { merge?: boolean } = {}) {
   const git = (args: string[]) => {
     try {
       return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -90,20 +131,22 @@ export function writeJson(file: string, groups: string[]) {
       return null;
     }
   };
-  const report = {
+  const run: BenchRun = {
     at: new Date().toISOString(),
     commit: git(['rev-parse', 'HEAD']),
     dirty: (git(['status', '--porcelain']) ?? '') !== '',
     node: process.version,
     cores: os.cpus().length,
-    /** 1, 5 and 15 minute load averages when the run ended: the ratios are what to read on a loaded machine. */
     loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
     groups,
     figures,
   };
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const results = options.merge && fs.existsSync(file) ? mergeRun(readResults(file), run) : { runs: [run] };
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   const missed = figures.filter((f) => f.pass === false).length;
-  console.log(`\n${figures.length} figures written to ${file} (${missed} bar${missed === 1 ? '' : 's'} missed)`);
+  console.log(
+    `\n${figures.length} figures ${options.merge ? 'merged into' : 'written to'} ${file} (${missed} bar${missed === 1 ? '' : 's'} missed)`,
+  );
 }
 
 export const allFigures = () => figures;

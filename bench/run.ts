@@ -10,6 +10,7 @@
 //   npm run bench -- idle --idle-conversations 10000   idle cost, cache bound and memory of N open conversations
 //   npm run bench -- reports                the desk report over 100k conversations (optional group, bench/reports.ts)
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
+//   npm run bench -- idle --json bench/results.json --merge   replaces only the idle group's figures in that file
 //   npm run bench -- --shape 'inbound=none,conversation=2+1L'   the chosen shape's no-op pipeline
 //   npm run bench -- devserver --dev-flags '--sqlite-pragma journal_mode=wal …'   one flag set against the defaults
 //   npm run bench -- devserver --dev-sets 0,1,6   some of bench/throughput.ts DEV_SERVER_CANDIDATES
@@ -84,6 +85,7 @@ const DEFAULT_GROUPS: Group[] = ['inbound', 'slowai', 'throughput', 'cli', 'camp
 function parseArgs(argv: string[]) {
   const groups: Group[] = [];
   let json: string | null = null;
+  let merge = false;
   let shape: string | null = null;
   let devFlags: string | null = null;
   let devSets: number[] | null = null;
@@ -95,7 +97,8 @@ function parseArgs(argv: string[]) {
       const next = argv[i + 1];
       json =
         next && !next.startsWith('--') && !GROUPS.includes(next as Group) ? ((i += 1), next) : 'bench-results.json';
-    } else if (arg === '--shape') shape = argv[(i += 1)] ?? null;
+    } else if (arg === '--merge') merge = true;
+    else if (arg === '--shape') shape = argv[(i += 1)] ?? null;
     else if (arg === '--dev-flags') devFlags = argv[(i += 1)] ?? '';
     else if (arg === '--memory-flags') memoryFlags = argv[(i += 1)] ?? '';
     else if (arg === '--idle-conversations') idleConversations = Number(argv[(i += 1)] ?? '10000');
@@ -103,13 +106,14 @@ function parseArgs(argv: string[]) {
     else if (GROUPS.includes(arg as Group)) groups.push(arg as Group);
     else
       throw new Error(
-        `npm run bench: unknown argument ${arg} (groups: ${GROUPS.join(', ')}; --json [file], --shape, --dev-flags)`,
+        `npm run bench: unknown argument ${arg} (groups: ${GROUPS.join(', ')}; --json [file], --merge, --shape, --dev-flags)`,
       );
   }
   return {
     groups: groups.length ? groups : DEFAULT_GROUPS,
     named: groups,
     json,
+    merge,
     shape,
     devFlags,
     devSets,
@@ -134,7 +138,7 @@ async function main() {
   if (run('kb')) await benchKb(env, print);
   if (!args.groups.some((g) => g !== 'cli' && g !== 'cluster' && g !== 'reports' && g !== 'kb')) {
     if (run('cluster')) await benchCluster(env, print);
-    if (args.json) writeJson(args.json, args.groups);
+    if (args.json) writeJson(args.json, args.groups, { merge: args.merge });
     return;
   }
   installTemporalRuntime(createLogger('error'), 'ERROR');
@@ -606,7 +610,7 @@ async function main() {
   await database.close();
   for (const step of cleanup.reverse()) await step();
   if (run('cluster')) await benchCluster(env, print);
-  if (args.json) writeJson(args.json, args.groups);
+  if (args.json) writeJson(args.json, args.groups, { merge: args.merge });
 }
 
 await main();
