@@ -492,6 +492,12 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
   }
 }
 
+/** The events of a history's last signal-started turn (from its last WorkflowExecutionSignaled on). */
+function countLastTurn(events: Events): number {
+  const i = events.map((e) => e.eventType).lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  return i < 0 ? events.length : events.length - i;
+}
+
 /** One event as a line: its type and what it names (activity, marker, signal, search attribute, update). */
 function describeEvent(e: proto.temporal.api.history.v1.IHistoryEvent): string {
   const type = EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? String(e.eventType);
@@ -538,13 +544,34 @@ export async function benchCounts(c: InboundContext, print: (line: string) => vo
     for (const [query, count] of [...(log ?? new Map<string, number>())].sort((a, b) => b[1] - a[1]))
       print(`  ${(count / n).toFixed(1).padStart(4)}  ${query.replace(/\s+/g, ' ').slice(0, 110)}`);
     print(
-      `  events of the last message: inbound ${pass.last.inbound.length}, conversation ${pass.last.conversation.length}`,
+      `  events of the last message: inbound ${pass.last.inbound.length}, conversation ${pass.last.conversation.length} (ms after the inbound workflow started, as the server stamped them)`,
     );
+    const t0 = pass.last.inbound[0] ? at(pass.last.inbound[0]) : at(pass.last.conversation[0]!);
     for (const [name, events] of [
       ['inbound', pass.last.inbound],
       ['conversation', pass.last.conversation],
     ] as const)
-      events.forEach((e, i) => print(`    ${name} ${String(i + 1).padStart(2)} ${describeEvent(e)}`));
+      events.forEach((e, i) =>
+        print(
+          `    ${name} ${String(i + 1).padStart(2)} ${`+${(at(e) - t0).toFixed(0)}`.padStart(6)} ${describeEvent(e)}`,
+        ),
+      );
   }
   countFigures('counts', fresh.pass, again.pass);
+  // Where a reply's time goes next to the no-op pipeline of the same hops: the same listing for its last message.
+  const noopCustomers = Array.from({ length: 3 }, newCustomer);
+  for (const [label, shape] of [
+    ['new conversation', fresh.pass.shape],
+    ['existing conversation', again.pass.shape],
+  ] as const) {
+    await noopPass(c, shape, noopCustomers);
+    const events = await historyOf(c.client, noopConversationId(noopCustomers.at(-1)!));
+    const last = events.slice(label === 'new conversation' ? 0 : -Math.max(1, countLastTurn(events)));
+    print(`No-op pipeline, ${label} (${describeShape(shape)}): its conversation's last turn, ms after its first event`);
+    last.forEach((e, i) =>
+      print(
+        `    noop ${String(i + 1).padStart(2)} ${`+${(at(e) - at(last[0]!)).toFixed(0)}`.padStart(6)} ${describeEvent(e)}`,
+      ),
+    );
+  }
 }

@@ -28,6 +28,20 @@ export function processCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
+/** CPU time so far of every process whose name is `comm` (e.g. all of Postgres's backends), in ms. */
+export function processesCpuMs(comm: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) total += processCpuMs(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+}
+
 /** fork() an entry (run by tsx, as the supervisor runs the worker and API) and wait for its `ready` message. */
 export async function forkChild(
   name: string,
@@ -152,6 +166,7 @@ export async function fileDevServer(options: { cliPath: string; namespace: strin
   await temporal.close();
   return {
     address: server.address,
+    pid: server.pid,
     stop: async () => {
       await server.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });

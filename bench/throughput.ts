@@ -16,7 +16,16 @@ import {
 } from './drive';
 import { figure, record } from './figures';
 import { describeShape, FIRST_WAVE, type Shape } from './noop/shape';
-import { causewayApi, causewayWorker, fileDevServer, noopProcess, type Child, type StackConfig } from './stack';
+import {
+  causewayApi,
+  causewayWorker,
+  fileDevServer,
+  noopProcess,
+  processCpuMs,
+  processesCpuMs,
+  type Child,
+  type StackConfig,
+} from './stack';
 
 export interface ThroughputContext {
   cliPath: string;
@@ -36,6 +45,8 @@ async function noopPipeline(c: ThroughputContext, stack: StackConfig) {
   const children: Child[] = [await noopProcess(stack, queue, 'worker'), await noopProcess(stack, queue, 'api')];
   const api = children[1]!;
   return {
+    worker: children[0]!,
+    api,
     of: (shape: Shape): Pipeline =>
       pipeline(c.sender, c.replies, api.url, '/noop', { 'x-noop-shape': JSON.stringify(shape) }),
     stop: () => Promise.all(children.map((child) => child.stop())),
@@ -69,10 +80,29 @@ export async function benchThroughput(
         `Sustained replies/s on the npm start stack (dev server on a SQLite file, npm start's tuning; worker and API in their own processes; ${LOOP.concurrency} customers at a time, each a new conversation, replies counted over ${LOOP.windowMs / 1000} s)`,
       );
       const sustained: { perSecond: number; p50: number; p99: number }[] = [];
-      for (const [name, one] of pipelines) {
+      // Where each pipeline's CPU goes, per reply (issue 25: a miss is named with its profile). The bench process
+      // holds the fake Twilio and OpenAI; Postgres is every postgres backend on the machine.
+      const processes = [
+        { name: 'worker', of: [children[0]!, noop.worker, noop.worker] },
+        { name: 'API', of: [api, noop.api, noop.api] },
+      ];
+      const cpuNow = (i: number) => ({
+        worker: processes[0]!.of[i]!.cpuMs(),
+        api: processes[1]!.of[i]!.cpuMs(),
+        devServer: server.pid ? processCpuMs(server.pid) : 0,
+        postgres: processesCpuMs('postgres'),
+        bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      });
+      for (const [i, [name, one]] of pipelines.entries()) {
+        const before = cpuNow(i);
         const r = await closedLoop(one, LOOP);
+        const after = cpuNow(i);
         sustained.push(r);
         print(`  ${name}: ${r.perSecond.toFixed(1)}/s (reply p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms)`);
+        const per = (k: keyof typeof before) => ((after[k] - before[k]) / r.total).toFixed(1);
+        print(
+          `    CPU per reply: worker ${per('worker')} ms, API ${per('api')} ms, dev server ${per('devServer')} ms, Postgres ${per('postgres')} ms, bench process (fake Twilio/OpenAI, driver) ${per('bench')} ms`,
+        );
       }
       const [mine, first, chosen] = sustained as [(typeof sustained)[0], (typeof sustained)[0], (typeof sustained)[0]];
       figure(

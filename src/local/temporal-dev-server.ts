@@ -8,6 +8,8 @@ export interface DevServer {
   uiUrl: string;
   /** false when an already-running server on the port was reused. */
   owned: boolean;
+  /** The server's process, when this call started it. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -142,6 +144,7 @@ export async function startDevServer(options: {
     address,
     uiUrl,
     owned: true,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited !== null) return resolve();
