@@ -32,6 +32,8 @@ export interface ConversationInput {
   timing: ConversationTiming;
   /** State carried across continue-as-new. */
   carried?: ConversationCarry;
+  /** Set by the starter (signal-with-start in src/services/inbound.ts): BUILT_IN_PATCHES.conversationWorkflow. */
+  builtInPatches?: readonly string[];
 }
 
 /** Where replies go: the tenant address the customer last wrote to, and the customer's address. */

@@ -22,6 +22,8 @@ export interface InboundInput {
    * (the customer shared the number): links the two identities to one contact.
    */
   bsuid?: string;
+  /** Set by the starter (src/temporal/start-inbound.ts): BUILT_IN_PATCHES.inboundWorkflow of its build. */
+  builtInPatches?: readonly string[];
 }
 
 /** A Twilio delivery status callback, verified by the webhook, for `statusCallbackWorkflow`. */

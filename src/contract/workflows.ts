@@ -54,6 +54,18 @@ export interface Workflows {
 
 export type WorkflowType = keyof Workflows;
 
+/**
+ * Issue 25 A: the patches a starter of this build knows its run takes. A run started with them (its input's
+ * `builtInPatches`) takes their new paths without recording their markers: each marker costs two history events
+ * (the marker and Core's `TemporalChangeVersion` upsert) and a visibility write, on every inbound message and
+ * every new conversation. Runs started without the list (older starters, continue-as-new of older runs, the
+ * committed fixtures) still call `patched()` as before. src/workflows/patches.ts has the replay argument.
+ */
+export const BUILT_IN_PATCHES = {
+  inboundWorkflow: ['inbound-one-local-step'],
+  conversationWorkflow: ['conversation-local-steps', 'lean-ai-activity', 'start-status-not-repeated'],
+} as const satisfies Partial<Record<WorkflowType, readonly string[]>>;
+
 /** The names as values, so a start cannot misspell one: `client.workflow.start<Workflows['x']>(workflowType.x, …)`. */
 export const workflowType = {
   inboundWorkflow: 'inboundWorkflow',

@@ -1,4 +1,5 @@
 import {
+  BUILT_IN_PATCHES,
   campaignWorkflowId,
   conversationWorkflowId,
   customerMessageSignal,
@@ -137,6 +138,7 @@ export function createInboundService(deps: ServiceContext) {
             contactId: input.contactId,
             channel: input.channel,
             timing: deps.config.timing,
+            builtInPatches: BUILT_IN_PATCHES.conversationWorkflow,
           },
         ],
         signal: customerMessageSignal,

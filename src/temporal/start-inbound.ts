@@ -1,5 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { inboundWorkflowId, searchAttributes, workflowType, type InboundInput, type Workflows } from '../contract';
+import {
+  BUILT_IN_PATCHES,
+  inboundWorkflowId,
+  searchAttributes,
+  workflowType,
+  type InboundInput,
+  type Workflows,
+} from '../contract';
 import { runWithTrace } from '../tracing/context';
 
 export type StartInboundOutcome = 'started' | 'duplicate';
@@ -19,7 +26,8 @@ export async function startInboundWorkflow(
     client.workflow.start<Workflows['inboundWorkflow']>(workflowType.inboundWorkflow, {
       workflowId: inboundWorkflowId(input.messageSid),
       taskQueue,
-      args: [input],
+      // Issue 25 A: the patches this build's inbound workflow takes without recording their markers.
+      args: [{ ...input, builtInPatches: BUILT_IN_PATCHES.inboundWorkflow }],
       // I3: a second start with the same MessageSid, even after the first run finished, is rejected.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',

@@ -6,6 +6,7 @@ import { holdDraft, HYBRID_PATCH } from './conversation-drafts';
 import { deskSteps, startWait } from './conversation-desk';
 import type { ConversationRuntime } from './conversation-runtime';
 import { childOf } from './trace';
+import { patchedUnlessBuiltIn } from './patches';
 import { summary } from './user-metadata';
 
 const failureType = (error: ActivityFailure) =>
@@ -48,7 +49,8 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
   // the customer's next message waited for the model (up to the task heartbeat, ~8 s), and a worker lost mid-call
   // paid the whole call again. As a regular activity the task completes at once and the call runs beside it; the
   // version check below already discards a reply made stale meanwhile. The short steps (database, send) stay local.
-  const ai = rt.steps.local && patched(AI_ACTIVITY_PATCH) ? aiActivity : rt.steps.ai;
+  const ai =
+    rt.steps.local && patchedUnlessBuiltIn(AI_ACTIVITY_PATCH, rt.input.builtInPatches) ? aiActivity : rt.steps.ai;
   // Runs on local steps (issue 14) all postdate this patch: they take its path without recording its marker again.
   if (rt.steps.local || patched('turn-retries-infrastructure-failures')) {
     for (let pause = 1_000; ; pause = Math.min(pause * 2, TURN_RETRY_MAX_MS)) {

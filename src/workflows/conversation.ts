@@ -2,7 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -14,6 +13,7 @@ import { ConversationRuntime, localSteps, regularSteps, type ConversationState }
 import { runTurn } from './conversation-turn';
 import { awaitingHuman, deskRules, deskSteps, humanDeadlines, slaBreached, startWait } from './conversation-desk';
 import { childOf } from './trace';
+import { patchedUnlessBuiltIn } from './patches';
 import { iso, summary } from './user-metadata';
 
 export type { ConversationResult };
@@ -50,7 +50,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     pending: [...carried.pending],
     recentMessageIds: [...carried.recentMessageIds],
   };
-  const rt = new ConversationRuntime(input, s, patched('conversation-local-steps') ? localSteps : regularSteps);
+  const rt = new ConversationRuntime(
+    input,
+    s,
+    patchedUnlessBuiltIn('conversation-local-steps', input.builtInPatches) ? localSteps : regularSteps,
+  );
   registerHandlers(rt);
   const { timing } = input;
 
@@ -69,7 +73,14 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       version: ref.version,
       lastActivityAt: Date.now(),
     });
-    upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: ref.status }]);
+    // A first run was started with status PENDING (signal-with-start): repeating it is an event for nothing (issue
+    // 25 A). A continued run carries the last run's CLOSED or RESOLVED and needs it.
+    if (
+      input.carried ||
+      ref.status !== 'PENDING' ||
+      !patchedUnlessBuiltIn('start-status-not-repeated', input.builtInPatches)
+    )
+      upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: ref.status }]);
   }
 
   while (!isTerminal(s.status)) {

@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
+import { patchedUnlessBuiltIn } from './patches';
 import type { InboundInput, InboundResult } from '../contract';
 import { db, localDb } from './activity-options';
 import { childOf } from './trace';
@@ -13,7 +14,8 @@ type Stage = NonNullable<InboundResult['failed']>['stage'];
  */
 export async function inboundWorkflow(input: InboundInput): Promise<InboundResult> {
   // Issue 14: one local step (store + route) instead of two activities; its failures end as `inbound-failed-outcome`.
-  if (patched('inbound-one-local-step')) return settle(input, (at) => receive(input, at));
+  if (patchedUnlessBuiltIn('inbound-one-local-step', input.builtInPatches))
+    return settle(input, (at) => receive(input, at));
   if (!patched('inbound-failed-outcome')) return handle(input, { stage: 'record' });
   // D: database steps retry without a cap, so an activity failure reaching here is final (the database rejected
   // the data, the tenant is gone, …). It ends in a recorded `failed` outcome and an alert, never in a stuck workflow.

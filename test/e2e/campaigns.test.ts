@@ -281,6 +281,7 @@ describe('campaigns (C1, C2, C6)', () => {
       .from(messages)
       .where(and(eq(messages.direction, 'inbound'), eq(messages.fromAddress, `whatsapp:${quitter}`)));
     await recordHistory(h, `inbound:${stop!.sid}`, 'inbound-stop');
+    await recordHistory(h, `inbound:${stop!.sid}`, 'inbound-stop-built-in-patches');
     await controlCampaign(h.client, second.campaignId, 'cancel', { actor: 'test' });
     await waitForStatus(h, second.campaignId, 'cancelled', 20_000);
   });

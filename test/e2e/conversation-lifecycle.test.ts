@@ -2,8 +2,8 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversations, conversationStateHistory, messages, satisfactionFeedback } from '../../src/db/schema';
 import { loadMessageTemplate } from '../../src/db/templates';
-import { inboundWorkflowId } from '../../src/contract';
-import { conversationOf, conversationResult, recordHistory, sentTo } from '../support/conversation';
+import { BUILT_IN_PATCHES, inboundWorkflowId } from '../../src/contract';
+import { conversationOf, conversationResult, patchMarkers, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -40,6 +40,13 @@ describe('conversation lifecycle: durable timers and NPS', () => {
     expect(result).toMatchObject({ status: 'EXPIRED', npsScore: 9 });
     await recordHistory(h, workflowId, 'conversation-idle-close-nps-local-steps');
     await recordHistory(h, inboundWorkflowId(first.messageSid), 'inbound-one-local-step');
+    // Issue 25 A: runs started by this build take their built-in patches without markers (two events each), and
+    // the worker restart above replayed the conversation's history with them.
+    await recordHistory(h, workflowId, 'conversation-idle-close-nps-built-in-patches');
+    await recordHistory(h, inboundWorkflowId(first.messageSid), 'inbound-built-in-patches');
+    expect(await patchMarkers(h, inboundWorkflowId(first.messageSid))).toEqual({ ids: [], versionUpserts: 0 });
+    const conversationPatches = await patchMarkers(h, workflowId);
+    for (const id of BUILT_IN_PATCHES.conversationWorkflow) expect(conversationPatches.ids).not.toContain(id);
 
     const bodies = sentTo(h, from).map((m) => m.body);
     expect(bodies).toEqual([

@@ -25,6 +25,23 @@ export async function conversationResult(h: Harness, workflowId: string): Promis
 
 export const sentTo = (h: Harness, to: string) => h.twilio.sent.filter((m) => m.to === to);
 
+/** The patch ids whose markers a run's history holds, and how many `TemporalChangeVersion` upserts it has. */
+export async function patchMarkers(h: Harness, workflowId: string): Promise<{ ids: string[]; versionUpserts: number }> {
+  const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const ids = events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_patch') return [];
+    const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString()) as { id: string }).id] : [];
+  });
+  const versionUpserts = events.filter(
+    (e) =>
+      'TemporalChangeVersion' in
+      (e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+  ).length;
+  return { ids, versionUpserts };
+}
+
 export const HISTORIES_DIR = path.resolve(import.meta.dirname, '../fixtures/histories');
 
 /**
