@@ -30,7 +30,7 @@ import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKF
 import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
 import { campaignWorkflowId } from '../src/contract';
-import { createCampaignFromFile, startCampaign } from '../src/services/campaigns';
+import { controlCampaign, createCampaignFromFile, startCampaign } from '../src/services/campaigns';
 import { campaigns } from '../src/db/schema';
 import { newRootTrace } from '../src/domain/trace';
 import { eq } from 'drizzle-orm';
@@ -473,7 +473,21 @@ async function main() {
         trace,
         name: `bench-rate-${limit}`,
       });
-      await temporal.client.workflow.getHandle(campaignWorkflowId(created.campaignId)).result();
+      // A limit this machine cannot hold must not hang the bench (at 200/s on 2 cores the pacer's workflow tasks
+      // time out and single-target retries pile up): after 3× the planned time + 60 s the campaign is cancelled and
+      // the figures are those of the sends that went out, with the shortfall in the note.
+      const handle = temporal.client.workflow.getHandle(campaignWorkflowId(created.campaignId));
+      const deadlineMs = 3 * (n / limit) * 1000 + 60_000;
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        handle.result().then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) {
+        await controlCampaign(temporal.client, created.campaignId, 'cancel', { actor: 'bench' });
+        await handle.result().catch(() => undefined);
+      }
       const elapsed = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       if (listing) {
@@ -484,7 +498,12 @@ async function main() {
           console.log(`    ${(count / n).toFixed(2)}× ${text.replace(/\s+/g, ' ').slice(0, 110)}`);
       }
       const times = (await sentTimes()).slice(before).sort((a, b) => a - b);
-      if (times.length !== n) throw new Error(`expected ${n} sends at the fake Twilio, got ${times.length}`);
+      if (finished && times.length !== n)
+        throw new Error(`expected ${n} sends at the fake Twilio, got ${times.length}`);
+      const shortfall = finished
+        ? undefined
+        : `did not finish: ${times.length} of ${n} sent in ${elapsed.toFixed(0)} s, then cancelled`;
+      if (shortfall) console.log(`  (${shortfall})`);
       console.log(
         `  (worker process: ${(((cpu.user + cpu.system) / 1e6 / elapsed) * 100).toFixed(0)}% of one core; ${((queries - q0) / n).toFixed(1)} SQL statements per target in the worker)`,
       );
@@ -510,16 +529,24 @@ async function main() {
         `  sustained ${sustained.toFixed(2)}/s = ${ratio(sustained, limit)} of the limit (goal ≥ 0.95×)   busiest 1 s window ${maxInWindow} = ${ratio(maxInWindow, limit)} (goal ≤ 1.05×)   campaign done in ${elapsed.toFixed(1)} s\n`,
       );
       const configured = { name: 'configured limit', value: limit };
-      record('campaign', `campaign sustained send rate at ${limit}/s`, sustained, '/s', configured, {
-        of: 'ratio',
-        op: '>=',
-        limit: 0.95,
-      });
-      record('campaign', `campaign busiest 1 s window at ${limit}/s`, maxInWindow, '/s', configured, {
-        of: 'value',
-        op: '<=',
-        limit: Math.ceil(1.05 * limit),
-      });
+      record(
+        'campaign',
+        `campaign sustained send rate at ${limit}/s`,
+        sustained,
+        '/s',
+        configured,
+        { of: 'ratio', op: '>=', limit: 0.95 },
+        shortfall,
+      );
+      record(
+        'campaign',
+        `campaign busiest 1 s window at ${limit}/s`,
+        maxInWindow,
+        '/s',
+        configured,
+        { of: 'value', op: '<=', limit: Math.ceil(1.05 * limit) },
+        shortfall,
+      );
     }
     paceWorker.shutdown();
     await paceRunning;
