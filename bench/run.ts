@@ -353,21 +353,15 @@ async function main() {
   if (run('idle'))
     await benchIdle(
       {
-        appEnv,
-        db: database.db,
-        client: temporal.client,
-        connection,
-        log,
-        payloadKeys,
-        workflowBundle,
-        twilio,
+        cliPath: cli.path,
+        stack,
         sender,
-        queries: () => queries,
-        logStatements: (on) => {
-          const log = statementLog;
-          statementLog = on ? new Map() : null;
-          return log;
+        twilio,
+        routeCallbacks: (url) => {
+          apiUrlForCallbacks = url ?? apiUrl;
         },
+        adminUrl: embedded ? null : env.TEST_DATABASE_URL,
+        cacheBound: env.WORKER_MAX_CACHED_WORKFLOWS,
         conversations: args.idleConversations,
       },
       print,
