@@ -35,7 +35,7 @@ export interface IdleContext {
   /** WORKER_MAX_CACHED_WORKFLOWS of the worker under test (the environment's, as the child inherits it). */
   cacheBound: number;
   conversations: number;
-  /** Webhooks per second while opening (an open loop). */
+  /** Webhooks per second while opening (an open loop; default 12/s, below the stack's sustained rate). */
   rate?: number;
   /** How long each measured window (none open, all idle) lasts. */
   idleWindowMs?: number;
@@ -47,6 +47,7 @@ const WEBHOOK = '/webhooks/twilio/messages';
 const AFTER_RESTART_MS = 10_000;
 /** The timers whose lateness is read from their histories. */
 const SAMPLE = 200;
+const STATS_FLUSH_MS = 12_000;
 
 const mb = (kb: number) => kb / 1024;
 /** A process's resident set in KB, as the kernel counts it. */
@@ -74,14 +75,14 @@ function busiestSecond(times: number[]): number {
 
 export async function benchIdle(ctx: IdleContext, print: (line: string) => void) {
   const n = ctx.conversations;
-  const rate = ctx.rate ?? 20;
+  const rate = ctx.rate ?? 12;
   const windowMs = ctx.idleWindowMs ?? 60_000;
   const bound = ctx.cacheBound;
   // The idle nudge (src/workflows/conversation.ts: `lastActivityAt + idleAfterMs`, the AI in charge) must fall after
   // the opening (with slack for an opening slower than offered), the idle window and the restart; the close long after.
   const openingBudgetMs = Math.ceil(((n / rate) * 1000 * 13) / 10) + 20_000;
   const restartBudgetMs = 90_000;
-  const idleAfterMs = openingBudgetMs + windowMs + restartBudgetMs;
+  const idleAfterMs = openingBudgetMs + STATS_FLUSH_MS + windowMs + restartBudgetMs;
   const server = await fileDevServer({ cliPath: ctx.cliPath, namespace: ctx.stack.namespace });
   const stack: StackConfig = { ...ctx.stack, temporalAddress: server.address };
   const queue = `bench-idle-${randomBytes(3).toString('hex')}`;
@@ -103,6 +104,22 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
     const [row] = await admin<{ n: string }[]>`
       select xact_commit + xact_rollback as n from pg_stat_database where datname = ${databaseName}`;
     return Number(row?.n ?? NaN);
+  };
+  /** Rows inserted, updated or deleted per table of the bench database so far (where an idle window's writes go). */
+  const tableWrites = async () => {
+    const rows = new Map<string, number>();
+    if (!ctx.adminUrl) return rows;
+    const url = new URL(ctx.adminUrl);
+    url.pathname = `/${databaseName}`;
+    const db = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+    try {
+      for (const r of await db<{ name: string; n: string }[]>`
+        select relname as name, n_tup_ins + n_tup_upd + n_tup_del as n from pg_stat_user_tables`)
+        rows.set(r.name, Number(r.n));
+    } finally {
+      await db.end();
+    }
+    return rows;
   };
   /** Workflows in the worker's sticky cache (the SDK's gauge), null when the exporter does not answer. */
   const cachedWorkflows = async (): Promise<number | null> => {
@@ -136,7 +153,10 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
   let api: Child | null = null;
   try {
     worker = await causewayWorker(stack, queue, workerEnv);
-    api = await causewayApi(stack, queue, workerEnv);
+    api = await causewayApi(stack, queue, {
+      CONVERSATION_IDLE_AFTER: workerEnv.CONVERSATION_IDLE_AFTER,
+      CONVERSATION_CLOSE_AFTER: workerEnv.CONVERSATION_CLOSE_AFTER,
+    });
     ctx.routeCallbacks(api.url);
     await polling(worker.pid);
     const replies = watchReplies(ctx.twilio);
@@ -233,14 +253,30 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
     // The idle window: nothing is posted; only the fixed Schedules (inbox drain, reconciliation) may query. It ends
     // before the first nudge is due (with the restart's time), should the opening have run over its budget.
     const firstNudgeAt = openedAt + idleAfterMs;
-    const idleMs = Math.min(windowMs, firstNudgeAt - restartBudgetMs - Date.now());
+    const idleMs = Math.min(windowMs, firstNudgeAt - restartBudgetMs - STATS_FLUSH_MS - Date.now());
     if (idleMs < windowMs)
       print(
         `  (the opening ran over its budget: the idle window is ${(idleMs / 1000).toFixed(0)} s, not ${windowMs / 1000})`,
       );
+    // Backends report their counters to pg_stat_database when idle, at the latest 10 s after their last transaction
+    // (PGSTAT_IDLE_INTERVAL): the opening's last transactions are let in before the window starts.
+    await during(STATS_FLUSH_MS);
+    const tables0 = await tableWrites();
     const q0 = await transactions();
     await during(idleMs);
     const perMinute = (((await transactions()) - q0) * 60_000) / Math.max(1, idleMs);
+    const tables1 = await tableWrites();
+    const written = [...tables1]
+      .map(([table, rows]) => [table, rows - (tables0.get(table) ?? 0)] as const)
+      .filter(([, rows]) => rows > 0)
+      .sort((a, b) => b[1] - a[1]);
+    if (written.length)
+      print(
+        `    rows written while idle: ${written
+          .slice(0, 8)
+          .map(([t, r]) => `${t} ${r}`)
+          .join(', ')}`,
+      );
     if (admin) {
       figure(G, `database transactions per minute with ${n} idle conversations`, perMinute, 'xact/min', {
         name: 'none open (fixed Schedules only)',
@@ -280,7 +316,7 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
     const seen = new Map<string, number>();
     let scanned = 0;
     const lastDue = openedAt + idleAfterMs + openSeconds * 1000;
-    await ctx.twilio.waitFor(
+    const allNudged = ctx.twilio.waitFor(
       (sent) => {
         for (; scanned < sent.length; scanned += 1) {
           const m = sent[scanned]!;
@@ -293,6 +329,7 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
       },
       Math.max(60_000, lastDue - Date.now() + 300_000),
     );
+    await allNudged.catch(() => print(`  (only ${nudgeTimes.size} of ${n} nudges were sent in time)`));
     await ctx.twilio.waitFor(() => ctx.twilio.callbacksInFlight === 0, 600_000);
     const rssNudged = processRssKb(worker.pid);
     const cachedNudged = await cachedWorkflows();

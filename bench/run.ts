@@ -7,7 +7,7 @@
 //   npm run bench                          inbound, throughput, cli, campaign pacing (10–13 min on 2 cores)
 //   npm run bench -- inbound|slowai|throughput|cli|campaign|curve|devserver|cluster|reports …   those groups only
 //   npm run bench -- counts                 statements and events per message only, each one listed
-//   npm run bench -- idle --idle-conversations 10000   idle cost, cache bound and memory of N open conversations
+//   npm run bench -- idle --idle-conversations 10000 [--idle-rate 12]   idle cost and memory of N open conversations
 //   npm run bench -- reports                the desk report over 100k conversations (optional group, bench/reports.ts)
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- --shape 'inbound=none,conversation=2+1L'   the chosen shape's no-op pipeline
@@ -89,6 +89,7 @@ function parseArgs(argv: string[]) {
   let devSets: number[] | null = null;
   let memoryFlags: string | null = null;
   let idleConversations = 10_000;
+  let idleRate: number | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--json') {
@@ -99,6 +100,7 @@ function parseArgs(argv: string[]) {
     else if (arg === '--dev-flags') devFlags = argv[(i += 1)] ?? '';
     else if (arg === '--memory-flags') memoryFlags = argv[(i += 1)] ?? '';
     else if (arg === '--idle-conversations') idleConversations = Number(argv[(i += 1)] ?? '10000');
+    else if (arg === '--idle-rate') idleRate = Number(argv[(i += 1)] ?? '12');
     else if (arg === '--dev-sets') devSets = (argv[(i += 1)] ?? '').split(',').map(Number);
     else if (GROUPS.includes(arg as Group)) groups.push(arg as Group);
     else
@@ -115,6 +117,7 @@ function parseArgs(argv: string[]) {
     devSets,
     memoryFlags,
     idleConversations,
+    idleRate,
   };
 }
 
@@ -363,6 +366,7 @@ async function main() {
         adminUrl: embedded ? null : env.TEST_DATABASE_URL,
         cacheBound: env.WORKER_MAX_CACHED_WORKFLOWS,
         conversations: args.idleConversations,
+        ...(args.idleRate ? { rate: args.idleRate } : {}),
       },
       print,
     );
