@@ -277,6 +277,14 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
           .map(([t, r]) => `${t} ${r}`)
           .join(', ')}`,
       );
+    // The reconciliation Schedule (every RECONCILE_INTERVAL, 10 min) reads Twilio's log and records the price of each
+    // recent outbound message once (send_decisions.price): when a run falls in the window, the opening's replies are
+    // priced inside it, a one-time cost per message sent that this window then counts per idle conversation.
+    const reconciled = written.some(([table]) => table === 'reconcile_watermarks');
+    if (reconciled)
+      print(
+        "    (a reconciliation run fell in the idle window: its price updates of the opening's replies are a one-time cost per message, not a cost of waiting)",
+      );
     if (admin) {
       figure(G, `database transactions per minute with ${n} idle conversations`, perMinute, 'xact/min', {
         name: 'none open (fixed Schedules only)',
@@ -289,7 +297,7 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
         'xact',
         null,
         { of: 'value', op: '<=', limit: 0.001 },
-        'pg_stat_database of the bench database: every process of the stack',
+        `pg_stat_database of the bench database: every process of the stack${reconciled ? '; a reconciliation run fell in the window' : ''}`,
       );
     } else print('  (embedded Postgres: no pg_stat_database, the idle cost is not measured)');
 
