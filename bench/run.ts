@@ -7,7 +7,7 @@
 //   npm run bench                          inbound, throughput, cli, campaign pacing (10–13 min on 2 cores)
 //   npm run bench -- inbound|slowai|throughput|cli|campaign|curve|devserver|cluster|reports …   those groups only
 //   npm run bench -- counts                 statements and events per message only, each one listed
-//   npm run bench -- idle --idle-conversations 10000   idle cost, cache bound and memory of N open conversations
+//   npm run bench -- idle --idle-conversations 10000 [--idle-rate 12]   idle cost and memory of N open conversations
 //   npm run bench -- reports                the desk report over 100k conversations (optional group, bench/reports.ts)
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- idle --json bench/results.json --merge   replaces only the idle group's figures in that file
@@ -91,6 +91,7 @@ function parseArgs(argv: string[]) {
   let devSets: number[] | null = null;
   let memoryFlags: string | null = null;
   let idleConversations = 10_000;
+  let idleRate: number | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--json') {
@@ -102,6 +103,7 @@ function parseArgs(argv: string[]) {
     else if (arg === '--dev-flags') devFlags = argv[(i += 1)] ?? '';
     else if (arg === '--memory-flags') memoryFlags = argv[(i += 1)] ?? '';
     else if (arg === '--idle-conversations') idleConversations = Number(argv[(i += 1)] ?? '10000');
+    else if (arg === '--idle-rate') idleRate = Number(argv[(i += 1)] ?? '12');
     else if (arg === '--dev-sets') devSets = (argv[(i += 1)] ?? '').split(',').map(Number);
     else if (GROUPS.includes(arg as Group)) groups.push(arg as Group);
     else
@@ -119,6 +121,7 @@ function parseArgs(argv: string[]) {
     devSets,
     memoryFlags,
     idleConversations,
+    idleRate,
   };
 }
 
@@ -357,22 +360,17 @@ async function main() {
   if (run('idle'))
     await benchIdle(
       {
-        appEnv,
-        db: database.db,
-        client: temporal.client,
-        connection,
-        log,
-        payloadKeys,
-        workflowBundle,
-        twilio,
+        cliPath: cli.path,
+        stack,
         sender,
-        queries: () => queries,
-        logStatements: (on) => {
-          const log = statementLog;
-          statementLog = on ? new Map() : null;
-          return log;
+        twilio,
+        routeCallbacks: (url) => {
+          apiUrlForCallbacks = url ?? apiUrl;
         },
+        adminUrl: embedded ? null : env.TEST_DATABASE_URL,
+        cacheBound: env.WORKER_MAX_CACHED_WORKFLOWS,
         conversations: args.idleConversations,
+        ...(args.idleRate ? { rate: args.idleRate } : {}),
       },
       print,
     );

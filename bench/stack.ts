@@ -94,22 +94,23 @@ export interface StackConfig {
   authToken: string;
 }
 
-/** Causeway's worker (`worker.ts`) in a process of its own, on `taskQueue`. */
-export function causewayWorker(c: StackConfig, taskQueue: string) {
+/** Causeway's worker (`worker.ts`) in a process of its own, on `taskQueue` (`extra`: more of its environment). */
+export function causewayWorker(c: StackConfig, taskQueue: string, extra: Record<string, string> = {}) {
   return forkChild('worker', path.join(ROOT, 'worker.ts'), [], {
     ...causewayEnv(c, taskQueue),
     WORKER_METRICS_PORT: '0',
+    ...extra,
   });
 }
 
 /** Causeway's API (`src/api/server.ts`) in a process of its own, starting inbound workflows on `taskQueue`. */
-export async function causewayApi(c: StackConfig, taskQueue: string) {
+export async function causewayApi(c: StackConfig, taskQueue: string, extra: Record<string, string> = {}) {
   const port = await freePortBlock(1);
   return forkChild(
     'api',
     path.join(ROOT, 'src/api/server.ts'),
     [],
-    { ...causewayEnv(c, taskQueue), PORT: String(port) },
+    { ...causewayEnv(c, taskQueue), ...extra, PORT: String(port) },
     `http://127.0.0.1:${port}`,
   );
 }
@@ -167,6 +168,8 @@ export async function fileDevServer(options: { cliPath: string; namespace: strin
   return {
     address: server.address,
     pid: server.pid,
+    /** The server's SQLite file (beside it, in WAL mode, `<file>-wal`). */
+    sqliteFile: path.join(dataDir, 'temporal.sqlite'),
     stop: async () => {
       await server.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
