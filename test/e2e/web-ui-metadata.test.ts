@@ -43,23 +43,26 @@ async function currentDetails(handle: WorkflowHandle): Promise<string> {
   return metadata.currentDetails;
 }
 
-/** A tenant narrowing of the collection hours that opens in ten minutes (São Paulo time; no test crosses midnight). */
-function narrowingOpeningInTenMinutes(): string {
-  const clock = (ms: number) =>
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: 'America/Sao_Paulo',
-      hourCycle: 'h23',
-      hour: '2-digit',
-      minute: '2-digit',
-    }).format(new Date(Date.now() + ms));
-  return `daily ${clock(600_000)}-${clock(1_200_000)}`;
+/**
+ * A tenant narrowing of the collection hours that is closed now and lies inside the law's weekday window, so the
+ * send is held (never refused) at any hour of any day. The narrowing used to open ten minutes from now: after 19:50
+ * São Paulo time it fell outside the law's 08:00–20:00 entirely, the gate found no instant to hold until and refused
+ * the send (CI at 21:17 São Paulo time). An hour of 09:00–10:00 or 15:00–16:00, whichever does not hold "now".
+ */
+function narrowingClosedNow(): string {
+  const hour = Number(
+    new Intl.DateTimeFormat('en-GB', { timeZone: 'America/Sao_Paulo', hourCycle: 'h23', hour: '2-digit' }).format(
+      new Date(),
+    ),
+  );
+  return hour >= 8 && hour < 12 ? 'daily 15:00-16:00' : 'daily 09:00-10:00';
 }
 
 async function heldCampaign() {
   const tenant = await h.createTestTenant();
   // The debt's own template, not the identity request (issue 23 E), as in test/e2e/policy.test.ts.
   await updateTenant(h.db, tenant.slug, { identityCheck: 'off' });
-  await upsertTenantPolicy(h.db, tenant.tenantId, { collectionHours: narrowingOpeningInTenMinutes() });
+  await upsertTenantPolicy(h.db, tenant.tenantId, { collectionHours: narrowingClosedNow() });
   // A São Paulo number: the law's window (Lei 15.426/2014) narrowed by the tenant; held whatever the weekday.
   const phone = `+5511${String(900_000_000 + Math.floor(Math.random() * 99_999_999))}`;
   const campaign = await launchCampaign(h, tenant, [{ phone, name: 'Ana Devedora' }], { kind: 'collection' });
