@@ -253,8 +253,6 @@ describe('tracing and journeys (T1–T5)', () => {
         10_000,
         'reply.sent event',
       );
-      await stop();
-      const spans = received.filter((s) => s.traceId === inbound!.traceId);
       const key = (x: {
         spanId: string;
         parentId?: string | null;
@@ -262,7 +260,20 @@ describe('tracing and journeys (T1–T5)', () => {
         type?: string;
         name?: string;
       }) => `${x.type ?? x.name}:${x.spanId}:${x.parentId ?? x.parentSpanId ?? ''}`;
-      expect(spans.map(key).sort()).toEqual(expect.arrayContaining(stored.map(key).sort()));
+      // An event a statement wrote itself (the send's `reply.sent`) reaches the sinks when that statement returns,
+      // which can be just after the row is visible here: wait for the exporter's periodic flush to bring every span.
+      const wanted = stored.map(key);
+      await eventually(
+        () => {
+          const got = new Set(received.filter((s) => s.traceId === inbound!.traceId).map(key));
+          return Promise.resolve(wanted.every((k) => got.has(k)));
+        },
+        10_000,
+        'every stored event exported as a span',
+      );
+      await stop();
+      const spans = received.filter((s) => s.traceId === inbound!.traceId);
+      expect(spans.map(key).sort()).toEqual(expect.arrayContaining(wanted.sort()));
     } finally {
       await stop();
       await collector.close();
