@@ -182,3 +182,14 @@ export async function atRate(count: number, perSecond: number, fn: (i: number) =
   );
   return latencies;
 }
+
+/** The most events within any one second (every window starting at an event: the strictest reading). */
+export function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i += 1) {
+    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j += 1;
+    most = Math.max(most, j - i);
+  }
+  return most;
+}

@@ -18,7 +18,7 @@ import { createTemporalClient } from '../src/temporal/connection';
 import { workflowType } from '../src/contract/workflows';
 import { freePortBlock } from '../test/support/ports';
 import type { FakeTwilio } from '../test/support/fake-twilio';
-import { atRate, newCustomer, postInbound, quantile, watchReplies, type Sender } from './drive';
+import { atRate, busiestSecond, newCustomer, postInbound, quantile, watchReplies, type Sender } from './drive';
 import { figure, record } from './figures';
 import { causewayApi, causewayWorker, fileDevServer, type Child, type StackConfig } from './stack';
 
@@ -61,17 +61,6 @@ const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) 
   t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
 /** A measured window (the figure is what happens during it), not a synchronization. */
 const during = (windowMs: number) => new Promise((r) => setTimeout(r, Math.max(0, windowMs)));
-
-/** The most events within any one second (every window starting at an event: the strictest reading). */
-function busiestSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i += 1) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j += 1;
-    most = Math.max(most, j - i);
-  }
-  return most;
-}
 
 export async function benchIdle(ctx: IdleContext, print: (line: string) => void) {
   const n = ctx.conversations;

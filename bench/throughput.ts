@@ -82,17 +82,18 @@ export async function benchThroughput(
       const sustained: { perSecond: number; p50: number; p99: number }[] = [];
       // Where each pipeline's CPU goes, per reply (issue 25: a miss is named with its profile). The bench process
       // holds the fake Twilio and OpenAI; Postgres is every postgres backend on the machine.
-      const processes = [
-        { name: 'worker', of: [children[0]!, noop.worker, noop.worker] },
-        { name: 'API', of: [api, noop.api, noop.api] },
-      ];
-      const cpuNow = (i: number) => ({
-        worker: processes[0]!.of[i]!.cpuMs(),
-        api: processes[1]!.of[i]!.cpuMs(),
-        devServer: server.pid ? processCpuMs(server.pid) : 0,
-        postgres: processesCpuMs('postgres'),
-        bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
-      });
+      const workers = [children[0]!, noop.worker, noop.worker];
+      const apis = [api, noop.api, noop.api];
+      const cpuNow = (i: number) => {
+        const own = process.cpuUsage();
+        return {
+          worker: workers[i]!.cpuMs(),
+          api: apis[i]!.cpuMs(),
+          devServer: server.pid ? processCpuMs(server.pid) : 0,
+          postgres: processesCpuMs('postgres'),
+          bench: (own.user + own.system) / 1000,
+        };
+      };
       for (const [i, [name, one]] of pipelines.entries()) {
         const before = cpuNow(i);
         const r = await closedLoop(one, LOOP);
