@@ -13,6 +13,13 @@ export interface ConversationTiming {
   maxTurnsPerRun: number;
 }
 
+/** A conversation row as a step found or moved it. */
+export interface ConversationRef {
+  conversationId: string;
+  status: ConversationStatus;
+  version: number;
+}
+
 /** Signal payload: ids only; bodies stay in Postgres and are read by the AI activity. */
 export interface CustomerMessage {
   messageId: string;
@@ -22,6 +29,11 @@ export interface CustomerMessage {
   tenantAddress: string;
   customerAddress: string;
   trace: TraceContext;
+  /**
+   * Issue 25 A: the contact's open conversation as the inbound statement found or opened it; a run that has none
+   * yet adopts it instead of opening one (built-in patch `inbound-opens-conversation`). Absent: the run opens it.
+   */
+  conversation?: ConversationRef;
 }
 
 export interface ConversationInput {

@@ -2,6 +2,7 @@
 // only types and plain constants) and the activities. Lower layers (domain, db) may use these types; nothing here
 // imports an activity, an integration or the database.
 import type { AiAction, AiTurnOutput, AlertSpec } from './ai';
+import type { ConversationRef } from './conversation';
 import type { Channel, ConversationStatus, CustomerMessage, InboundInput, TraceContext } from './types';
 
 export interface RecordedInbound {
@@ -60,11 +61,7 @@ export interface OpenConversationInput {
   trace: TraceContext;
 }
 
-export interface ConversationRef {
-  conversationId: string;
-  status: ConversationStatus;
-  version: number;
-}
+export type { ConversationRef } from './conversation';
 
 export interface TransitionInput {
   conversationId: string;
@@ -171,10 +168,23 @@ export interface SendMessageInput {
    * set it from their kind (collection, marketing, utility).
    */
   policy?: 'service' | 'collection' | 'marketing' | 'utility';
+  /**
+   * Issue 25 A: a reply that moves its conversation PENDING/IDLE → PROGRESS carries the move, and the first attempt
+   * applies it in the statement that writes the message (guarded by `guard`'s version), one step fewer. Honoured
+   * only there: a result without `advanced` means the caller still transitions.
+   */
+  advance?: { reason: string; actor: 'ai' | 'system' };
 }
 
 export type SendMessageResult =
-  | { skipped: false; messageId: string; providerSid: string | null; status: string }
+  | {
+      skipped: false;
+      messageId: string;
+      providerSid: string | null;
+      status: string;
+      /** The `advance` asked for was applied with the message: the conversation's status and version now. */
+      advanced?: { status: 'PROGRESS'; version: number };
+    }
   | { skipped: true; reason: 'stale_version'; currentVersion: number }
   | { skipped: true; reason: 'precondition'; detail: string }
   /** I12: a business-initiated message to a contact who sent STOP: refused before anything was written or sent. */

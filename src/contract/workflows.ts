@@ -63,7 +63,13 @@ export type WorkflowType = keyof Workflows;
  */
 export const BUILT_IN_PATCHES = {
   inboundWorkflow: ['inbound-one-local-step'],
-  conversationWorkflow: ['conversation-local-steps', 'lean-ai-activity', 'start-status-not-repeated'],
+  conversationWorkflow: [
+    'conversation-local-steps',
+    'lean-ai-activity',
+    'start-status-not-repeated',
+    'send-advances-conversation',
+    'inbound-opens-conversation',
+  ],
 } as const satisfies Partial<Record<WorkflowType, readonly string[]>>;
 
 /** The names as values, so a start cannot misspell one: `client.workflow.start<Workflows['x']>(workflowType.x, …)`. */

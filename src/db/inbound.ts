@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { InboundFailureInput } from '../contract/pipeline';
-import type { Channel, MediaItem, TraceContext } from '../contract/types';
+import type { ConversationRef, InboundFailureInput } from '../contract/pipeline';
+import type { Channel, ConversationStatus, MediaItem, TraceContext } from '../contract/types';
 import { childSpan } from '../domain/trace';
 import { openSecret } from '../secrets/keyring';
 import { raiseAlerts } from './alerts';
 import type { Database } from './client';
 import { applyTargetEvent } from './campaign-targets';
 import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, recordEvents, type EventInput } from './events';
-import { inboundFailures, messages, tenants } from './schema';
+import { ACTIVE_CONVERSATION_STATUSES, inboundFailures, messages, tenants } from './schema';
+
+const activeStatusSql = sql.raw(ACTIVE_CONVERSATION_STATUSES.map((s) => `'${s}'`).join(', '));
 
 /** How long after a business-initiated message a customer's message still counts as its consequence. */
 export const CAUSAL_WINDOW_MS = 72 * 3_600_000;
@@ -47,7 +49,15 @@ export interface InboundRecord {
   storedSpan: TraceContext;
   webhookPayload: Record<string, unknown>;
   /** When the message goes on to a conversation: the routed event (its trace, a child of the stored span). */
-  routed: { workflowId: string; trace: TraceContext } | null;
+  routed: {
+    workflowId: string;
+    trace: TraceContext;
+    /**
+     * Issue 25 A: open the contact's conversation in this statement too (see recordInbound), unless one of its
+     * conversations ended less than this long ago (a run may still be alive then, waiting for an NPS answer).
+     */
+    openUnlessClosedWithinMs?: number;
+  } | null;
 }
 
 export interface RecordedInboundRow {
@@ -57,6 +67,8 @@ export interface RecordedInboundRow {
   /** The message was already taken by a conversation (a late duplicate). */
   alreadyHandled: boolean;
   causalTraceId: string | null;
+  /** The contact's open conversation, found or opened by the statement (routed messages only; else null). */
+  conversation: ConversationRef | null;
 }
 
 /**
@@ -95,6 +107,21 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
       : []),
   ];
   const recordset = eventRecordset(events);
+  const conversationId = randomUUID();
+  const opens = input.routed?.openUnlessClosedWithinMs;
+  const opened = eventRecordset(
+    opens !== undefined && input.routed
+      ? [
+          {
+            trace: childSpan(input.routed.trace),
+            type: 'conversation.opened',
+            tenantId: input.tenantId,
+            conversationId,
+            payload: { channel: input.channel },
+          },
+        ]
+      : [],
+  );
   const replied = input.originalRepliedMessageSid
     ? sql`select trace_id, campaign_target_id from messages
           where tenant_id = ${input.tenantId} and provider_sid = ${input.originalRepliedMessageSid}
@@ -111,6 +138,10 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
     existing_conversation_id: string | null;
     replied_trace_id: string | null;
     replied_target_id: string | null;
+    conversation_id: string | null;
+    conversation_status: ConversationStatus | null;
+    conversation_version: number | null;
+    conversation_created: boolean | null;
   }>(sql`
     with c as (
       insert into contacts (tenant_id, phone, phone_hash, name)
@@ -143,16 +174,62 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
         e.level, e.tenant_id, (select id from c), e.conversation_id, e.message_id, e.payload, e.occurred_at
       from jsonb_to_recordset(${recordset.json}::jsonb) as e(${sql.raw(EVENT_RECORDSET_COLUMNS)})
       where exists (select 1 from m)
+    ),
+    -- Issue 25 A: the contact's open conversation, or a new one (as openConversation, src/db/conversation.ts, opens
+    -- it: the partial unique index arbitrates races, a loser gets no row and the workflow opens or finds it itself).
+    -- Only for a message stored now, and not while a conversation that ended lately may still have a live run
+    -- (its NPS wait): that run, not a new row, answers the message.
+    open_now as (
+      select id, status, version from conversations
+      where ${opens !== undefined}::boolean and tenant_id = ${input.tenantId} and contact_id = (select id from c)
+        and status in (${activeStatusSql})
+    ),
+    conv as (
+      insert into conversations (id, tenant_id, contact_id, channel, workflow_id, assistant_type)
+      select ${conversationId}, t.id, c.id, ${input.channel}, ${input.routed?.workflowId ?? null}, t.assistant_type
+      from tenants t, c
+      where ${opens !== undefined}::boolean and t.id = ${input.tenantId} and exists (select 1 from m)
+        and not exists (select 1 from open_now)
+        and not exists (
+          select 1 from conversations e where e.tenant_id = ${input.tenantId} and e.contact_id = c.id
+            and e.closed_at > now() - make_interval(secs => ${(opens ?? 0) / 1000}::float8)
+        )
+      on conflict (tenant_id, contact_id) where status in (${activeStatusSql}) do nothing
+      returning id, status, version
+    ),
+    conv_h as (
+      insert into conversation_state_history (conversation_id, from_status, to_status, version, reason, actor)
+      select id, null, 'PENDING', 1, 'first message', 'system' from conv
+    ),
+    conv_ev as (
+      insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
+        conversation_id, message_id, payload, occurred_at)
+      select e.trace_id, e.span_id, e.parent_id, coalesce((select trace_id from replied), e.causal_trace_id), e.type,
+        e.level, e.tenant_id, (select id from c), e.conversation_id, e.message_id, e.payload, e.occurred_at
+      from jsonb_to_recordset(${opened.json}::jsonb) as e(${sql.raw(EVENT_RECORDSET_COLUMNS)})
+      where exists (select 1 from conv)
+    ),
+    conv_ref as (
+      select id, status, version, true as created from conv
+      union all select id, status, version, false from open_now
     )
     select (select id from c) as contact_id, (select id from m) as inserted_id, (select id from existing) as existing_id,
       (select conversation_id from existing) as existing_conversation_id,
-      (select trace_id from replied) as replied_trace_id, (select campaign_target_id from replied) as replied_target_id`);
+      (select trace_id from replied) as replied_trace_id, (select campaign_target_id from replied) as replied_target_id,
+      r.id as conversation_id, r.status as conversation_status, r.version as conversation_version,
+      r.created as conversation_created
+    from (select 1) one left join (select * from conv_ref limit 1) r on true`);
   const row = rows[0]!;
   const causalTraceId = row.replied_trace_id ?? input.trace.causalTraceId ?? null;
   const inserted = row.inserted_id !== null;
+  const created = row.conversation_created === true;
   if (inserted)
     publishEvents(
-      recordset.stamped.map((e) => ({ ...e, contactId: row.contact_id, trace: { ...e.trace, causalTraceId } })),
+      [...recordset.stamped, ...(created ? opened.stamped : [])].map((e) => ({
+        ...e,
+        contactId: row.contact_id,
+        trace: { ...e.trace, causalTraceId },
+      })),
     );
   const alreadyHandled = !inserted && row.existing_conversation_id !== null;
   // Repeated by a retry that found the message stored but not yet handled: the target's `reply` event is idempotent.
@@ -166,6 +243,14 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
     inserted,
     alreadyHandled,
     causalTraceId,
+    conversation:
+      row.conversation_id && row.conversation_status && row.conversation_version !== null
+        ? {
+            conversationId: row.conversation_id,
+            status: row.conversation_status,
+            version: Number(row.conversation_version),
+          }
+        : null,
   };
 }
 

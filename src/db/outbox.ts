@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
-import type { Channel } from '../contract/types';
+import type { Channel, TraceContext } from '../contract/types';
+import { childSpan } from '../domain/trace';
 import { openSecret } from '../secrets/keyring';
 import { raiseAlerts, type RaiseAlert } from './alerts';
 import type { Database, DbOrTx } from './client';
@@ -129,6 +130,12 @@ export interface OutboundRow {
   content: { sid: string; variables: Record<string, string> } | null;
   /** Only while the conversation is still at this version (the row is locked against a concurrent transition). */
   expectedVersion: number | null;
+  /**
+   * Issue 25 A: the reply's PENDING/IDLE → PROGRESS move, applied with the message (needs `expectedVersion`): the
+   * conversation row, its state-history row and the conversation.transition event, as transitionConversation
+   * writes them for that move.
+   */
+  advance?: { reason: string; actor: string; trace: TraceContext } | null;
 }
 
 /**
@@ -139,12 +146,34 @@ export interface OutboundRow {
 export async function insertSendingOutbound(
   db: Database,
   row: OutboundRow,
-): Promise<{ outboxId: string; messageId: string; updatedAt: Date } | null> {
+): Promise<{
+  outboxId: string;
+  messageId: string;
+  updatedAt: Date;
+  advanced: { status: 'PROGRESS'; version: number } | null;
+} | null> {
   const messageId = randomUUID();
   const outboxId = randomUUID();
-  const rows = await db.execute<{ updated_at: string }>(sql`
+  const advance = row.advance && row.expectedVersion !== null && row.conversationId ? row.advance : null;
+  const transition = advance
+    ? eventRecordset([
+        {
+          trace: childSpan(advance.trace),
+          type: 'conversation.transition',
+          tenantId: row.tenantId,
+          contactId: row.contactId,
+          conversationId: row.conversationId,
+          payload: { to: 'PROGRESS', reason: advance.reason, actor: advance.actor },
+        },
+      ])
+    : null;
+  const rows = await db.execute<{
+    updated_at: string;
+    advanced_version: number | null;
+    from_status: string | null;
+  }>(sql`
     with guard as (
-      select 1 from conversations
+      select status from conversations
       where ${row.expectedVersion}::int is not null and id = ${row.conversationId}::uuid
         and version = ${row.expectedVersion}::int
       for update
@@ -157,15 +186,61 @@ export async function insertSendingOutbound(
         ${row.traceId}, ${row.spanId}, ${row.parentSpanId}
       where ${row.expectedVersion}::int is null or exists (select 1 from guard)
       returning id
+    ),
+    o as (
+      insert into outbox (id, tenant_id, idempotency_key, message_id, purpose, variables, content, status, attempts)
+      select ${outboxId}, ${row.tenantId}, ${row.idempotencyKey}, m.id, ${row.purpose},
+        ${JSON.stringify(row.variables)}::jsonb, ${row.content ? JSON.stringify(row.content) : null}::jsonb, 'sending', 1
+      from m
+      on conflict (idempotency_key) do nothing
+      returning updated_at
+    ),
+    -- The move to PROGRESS, only with the outbox row written (a lost race for the key moves nothing) and only from
+    -- the states that reach it by a reply (the guard's version already fixed which one).
+    adv as (
+      update conversations c set status = 'PROGRESS', version = c.version + 1, updated_at = now(),
+        waiting_since = null, sla_due_at = null
+      from guard
+      where ${advance !== null}::boolean and c.id = ${row.conversationId}::uuid and guard.status in ('PENDING', 'IDLE')
+        and exists (select 1 from o)
+      returning c.version, guard.status as from_status
+    ),
+    h as (
+      insert into conversation_state_history (conversation_id, from_status, to_status, version, reason, actor)
+      select ${row.conversationId}::uuid, from_status, 'PROGRESS', version, ${advance?.reason ?? null}::text,
+        ${advance?.actor ?? null}::text
+      from adv
+    ),
+    ev as (
+      insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
+        conversation_id, message_id, payload, occurred_at)
+      select e.trace_id, e.span_id, e.parent_id, e.causal_trace_id, e.type, e.level, e.tenant_id, e.contact_id,
+        e.conversation_id, e.message_id, e.payload || jsonb_build_object('from', adv.from_status, 'version', adv.version),
+        e.occurred_at
+      from adv, jsonb_to_recordset(${transition?.json ?? '[]'}::jsonb) as e(${eventColumns})
     )
-    insert into outbox (id, tenant_id, idempotency_key, message_id, purpose, variables, content, status, attempts)
-    select ${outboxId}, ${row.tenantId}, ${row.idempotencyKey}, m.id, ${row.purpose},
-      ${JSON.stringify(row.variables)}::jsonb, ${row.content ? JSON.stringify(row.content) : null}::jsonb, 'sending', 1
-    from m
-    on conflict (idempotency_key) do nothing
-    returning updated_at`);
+    select o.updated_at, adv.version as advanced_version, adv.from_status from o left join adv on true`);
   const written = rows[0];
-  if (written) return { outboxId, messageId, updatedAt: new Date(written.updated_at) };
+  if (written) {
+    const advanced =
+      written.advanced_version !== null && transition && advance
+        ? { status: 'PROGRESS' as const, version: Number(written.advanced_version) }
+        : null;
+    if (advanced && transition && advance)
+      publishEvents(
+        transition.stamped.map((e) => ({
+          ...e,
+          payload: {
+            from: written.from_status,
+            to: 'PROGRESS',
+            version: advanced.version,
+            reason: advance.reason,
+            actor: advance.actor,
+          },
+        })),
+      );
+    return { outboxId, messageId, updatedAt: new Date(written.updated_at), advanced };
+  }
   // Lost a race for the key (rare): the message row written for it goes, as in a refused send.
   await db.execute(sql`delete from messages where id = ${messageId}
     and not exists (select 1 from outbox where message_id = ${messageId})`);

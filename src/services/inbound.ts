@@ -35,6 +35,13 @@ import {
 } from '../db/inbound';
 import { classifyKeyword } from '../domain/opt-out';
 
+/**
+ * Issue 25 A: the inbound statement opens the contact's conversation unless one of its conversations ended within
+ * the NPS wait and this margin: a run may still be alive then (asking NPS, finishing its handlers), and a row opened
+ * beside it would be one no run adopts. Such messages leave the opening to the workflow, as before.
+ */
+const RECENT_CLOSE_MARGIN_MS = 15 * 60_000;
+
 /*
  * Receiving a customer message (issue 19 A): record it with its contact and events, apply a STOP/START keyword,
  * hand the rest to the contact's conversation by signal-with-start. The inbound workflow runs these through the
@@ -110,7 +117,14 @@ export function createInboundService(deps: ServiceContext) {
         numMedia: input.media.length,
         ...(input.normalizedFields?.length ? { normalizedFields: input.normalizedFields } : {}),
       },
-      routed: routeTo && routedTrace ? { workflowId: conversationWorkflowId(routeTo, hash), trace: routedTrace } : null,
+      routed:
+        routeTo && routedTrace
+          ? {
+              workflowId: conversationWorkflowId(routeTo, hash),
+              trace: routedTrace,
+              openUnlessClosedWithinMs: deps.config.timing.npsWaitMs + RECENT_CLOSE_MARGIN_MS,
+            }
+          : null,
     });
     if (routeTo && !row.alreadyHandled) showTyping(input);
     return {
@@ -119,6 +133,7 @@ export function createInboundService(deps: ServiceContext) {
       contactHash: hash,
       alreadyHandled: row.alreadyHandled,
       causalTraceId: row.causalTraceId,
+      conversation: row.conversation,
       routedTrace: routedTrace && { ...routedTrace, causalTraceId: row.causalTraceId },
     };
   }
@@ -206,7 +221,7 @@ export function createInboundService(deps: ServiceContext) {
      * The MessageSid doubles as the correlation id (seed 000): the AI result and the reply reuse it.
      */
     async recordInbound(input: InboundInput): Promise<RecordedInbound> {
-      const { routedTrace: _, ...recorded } = await record(input, null);
+      const { routedTrace: _, conversation: __, ...recorded } = await record(input, null);
       return recorded;
     },
 
@@ -218,7 +233,7 @@ export function createInboundService(deps: ServiceContext) {
     async receiveInbound(input: InboundInput): Promise<ReceivedInbound> {
       const keyword = classifyKeyword(input.body);
       const routes = keyword !== 'stop' && keyword !== 'start';
-      const { routedTrace, ...recorded } = await record(input, routes ? input.tenantSlug : null);
+      const { routedTrace, conversation, ...recorded } = await record(input, routes ? input.tenantSlug : null);
       const base = { ...recorded, keyword: routes ? null : keyword, conversationWorkflowId: null };
       if (recorded.alreadyHandled || !routes) return base;
       const workflowId = await signalConversation({
@@ -234,6 +249,7 @@ export function createInboundService(deps: ServiceContext) {
           tenantAddress: input.to,
           customerAddress: input.from,
           trace: routedTrace!,
+          ...(conversation ? { conversation } : {}),
         },
       });
       return { ...base, conversationWorkflowId: workflowId };

@@ -1,6 +1,7 @@
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import {
   searchAttributes,
+  type ConversationStatus,
   type ConversationCarry,
   type ConversationInput,
   type ConversationSnapshot,
@@ -102,11 +103,16 @@ export class ConversationRuntime {
       summary(`transition ${this.s.status} → ${args.to} (${args.actor})`),
       [{ ...args, conversationId: this.s.conversationId, trace: args.trace ?? this.trace() }],
     );
-    const changed = result.status !== this.s.status;
-    this.s.status = result.status;
-    this.s.version = result.version;
-    if (changed) upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: result.status }]);
+    this.adopt(result);
     return result;
+  }
+
+  /** The row's status and version as a step that moved it reported them (the Web UI's status follows). */
+  adopt(row: { status: ConversationStatus; version: number }): void {
+    const changed = row.status !== this.s.status;
+    this.s.status = row.status;
+    this.s.version = row.version;
+    if (changed) upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: row.status }]);
   }
 
   /** Sends to the customer on the conversation's current route, keyed for idempotency. */

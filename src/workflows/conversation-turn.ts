@@ -24,6 +24,7 @@ const interruptedByInfrastructure = (error: ActivityFailure) =>
 const TURN_RETRY_MAX_MS = 30_000;
 
 export const AI_ACTIVITY_PATCH = 'lean-ai-activity';
+export const SEND_ADVANCES_PATCH = 'send-advances-conversation';
 
 /**
  * One AI turn for a burst of customer messages. The AI call runs outside the lock (it is slow); what it decided
@@ -151,6 +152,16 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
               }
             : null;
     if (content) {
+      // Issue 25 A: a reply that moves the conversation to PROGRESS carries the move, and the send writes it with
+      // the message (one step and its marker fewer). A send that did not (a retry, the general path, a failure)
+      // returns no `advanced`, and the transition below runs as before (finding the row moved, if it was).
+      const advance =
+        action.type !== 'handoff' &&
+        action.type !== 'close' &&
+        (s.status === 'PENDING' || s.status === 'IDLE') &&
+        patchedUnlessBuiltIn(SEND_ADVANCES_PATCH, rt.input.builtInPatches)
+          ? { reason: 'assistant replied', actor: text ? ('ai' as const) : ('system' as const) }
+          : undefined;
       try {
         const sent = await rt.send({
           ...content,
@@ -158,8 +169,10 @@ export async function runTurn(rt: ConversationRuntime, batch: CustomerMessage[])
           correlationId: last.correlationId,
           guard: { expectedVersion: s.version },
           trace,
+          ...(advance ? { advance } : {}),
         });
         if (sent.skipped) return;
+        if (sent.advanced) rt.adopt(sent.advanced);
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
         log.error('reply could not be sent', { conversationId: s.conversationId, failureType: failureType(error) });

@@ -21,6 +21,7 @@ export type { ConversationResult };
 /** A burst is answered after at most this many debounce windows, and with at most this many messages. */
 const MAX_BURST_WAITS = 5;
 const MAX_BATCH = 20;
+export const INBOUND_OPENS_PATCH = 'inbound-opens-conversation';
 
 const freshCarry = (now: number): ConversationCarry => ({
   conversationId: null,
@@ -60,13 +61,20 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
 
   if (!carried.conversationId) {
     await condition(() => s.pending.length > 0);
-    const ref = await rt.steps.db.openConversation({
-      tenantId: input.tenantId,
-      contactId: input.contactId,
-      channel: input.channel,
-      workflowId: workflowInfo().workflowId,
-      trace: s.pending[0]?.trace ?? rt.trace(),
-    });
+    // Issue 25 A: the inbound statement opened (or found) the row and the message carries it: no step of our own.
+    // An older starter's message carries none (nor does one sent while an ended conversation's run may be alive),
+    // and an older worker ignores it and opens, finding the same row (the partial unique index).
+    const given = s.pending[0]?.conversation;
+    const ref =
+      given && patchedUnlessBuiltIn(INBOUND_OPENS_PATCH, input.builtInPatches)
+        ? given
+        : await rt.steps.db.openConversation({
+            tenantId: input.tenantId,
+            contactId: input.contactId,
+            channel: input.channel,
+            workflowId: workflowInfo().workflowId,
+            trace: s.pending[0]?.trace ?? rt.trace(),
+          });
     Object.assign(s, {
       conversationId: ref.conversationId,
       status: ref.status,

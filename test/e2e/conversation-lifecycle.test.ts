@@ -44,6 +44,10 @@ describe('conversation lifecycle: durable timers and NPS', () => {
     // the worker restart above replayed the conversation's history with them.
     await recordHistory(h, workflowId, 'conversation-idle-close-nps-built-in-patches');
     await recordHistory(h, inboundWorkflowId(first.messageSid), 'inbound-built-in-patches');
+    // The first reply's move to PROGRESS written with the message (built-in patch `send-advances-conversation`).
+    await recordHistory(h, workflowId, 'conversation-idle-close-nps-send-advances');
+    // The conversation opened by the inbound statement (built-in patch `inbound-opens-conversation`).
+    await recordHistory(h, workflowId, 'conversation-idle-close-nps-inbound-opens');
     expect(await patchMarkers(h, inboundWorkflowId(first.messageSid))).toEqual({ ids: [], versionUpserts: 0 });
     const conversationPatches = await patchMarkers(h, workflowId);
     for (const id of BUILT_IN_PATCHES.conversationWorkflow) expect(conversationPatches.ids).not.toContain(id);

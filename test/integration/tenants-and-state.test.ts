@@ -1,9 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { transition } from '../../src/activities/conversation';
 import { createTenantResolver } from '../../src/api/tenant-cache';
-import { apiKeys, contacts, conversations, conversationStateHistory, twilioAccounts } from '../../src/db/schema';
+import {
+  apiKeys,
+  contacts,
+  conversations,
+  conversationStateHistory,
+  events,
+  twilioAccounts,
+} from '../../src/db/schema';
+import { insertSendingOutbound } from '../../src/db/outbox';
+import { recordInbound } from '../../src/db/inbound';
 import { createUser, findOperatorByApiKey, rotateApiKeys } from '../../src/db/users';
 import { hashApiKey } from '../../src/domain/api-keys';
 import { createTenant, findTenantNumber } from '../../src/db/tenants';
@@ -161,5 +170,131 @@ describe('conversation transitions under optimistic locking (I6)', () => {
     const [row] = await db.select().from(conversations).where(eq(conversations.id, conversation.id));
     expect(row!.closedAt).not.toBeNull();
     expect(row!.sessionKey).toBe(`${row!.tenantId}:${row!.contactId}`);
+  });
+
+  // Issue 25 A: the first reply's move to PROGRESS is written with its message, under the same version guard.
+  it('a reply carrying the move to PROGRESS applies it with its message, only at the guarded version', async () => {
+    const conversation = await newConversation();
+    const key = () => `k-${randomBytes(6).toString('hex')}`;
+    const reply = (c: typeof conversation, idempotencyKey: string, expectedVersion: number) => ({
+      tenantId: c.tenantId,
+      conversationId: c.id,
+      contactId: c.contactId,
+      channel: 'whatsapp' as const,
+      from: 'whatsapp:+5511900000000',
+      to: 'whatsapp:+5511911111111',
+      body: 'hello',
+      sentBy: 'ai' as const,
+      authorId: null,
+      correlationId: idempotencyKey,
+      traceId: trace.traceId,
+      spanId: trace.spanId,
+      parentSpanId: null,
+      idempotencyKey,
+      purpose: 'ai_reply',
+      variables: {},
+      content: null,
+      expectedVersion,
+      advance: { reason: 'assistant replied', actor: 'ai', trace },
+    });
+    const taken = key();
+    const first = await insertSendingOutbound(db, reply(conversation, taken, 1));
+    expect(first?.advanced).toEqual({ status: 'PROGRESS', version: 2 });
+    // At the old version nothing is written (the guard); at the new one the message goes without a move (PROGRESS
+    // is not a state a reply moves from).
+    expect(await insertSendingOutbound(db, reply(conversation, key(), 1))).toBeNull();
+    expect(await insertSendingOutbound(db, reply(conversation, key(), 2))).toMatchObject({ advanced: null });
+    // A send that loses the race for its key moves nothing.
+    const other = await newConversation();
+    expect(await insertSendingOutbound(db, reply(other, taken, 1))).toBeNull();
+    const rows = await db
+      .select()
+      .from(conversations)
+      .where(inArray(conversations.id, [conversation.id, other.id]));
+    expect(Object.fromEntries(rows.map((r) => [r.id, [r.status, r.version]]))).toEqual({
+      [conversation.id]: ['PROGRESS', 2],
+      [other.id]: ['PENDING', 1],
+    });
+    const history = await db
+      .select()
+      .from(conversationStateHistory)
+      .where(eq(conversationStateHistory.conversationId, conversation.id));
+    expect(history.map((h) => [h.fromStatus, h.toStatus, h.version, h.actor])).toEqual([
+      ['PENDING', 'PROGRESS', 2, 'ai'],
+    ]);
+    const transitions = await db
+      .select()
+      .from(events)
+      .where(and(eq(events.conversationId, conversation.id), eq(events.type, 'conversation.transition')));
+    expect(transitions.map((e) => e.payload)).toEqual([
+      { from: 'PENDING', to: 'PROGRESS', version: 2, reason: 'assistant replied', actor: 'ai' },
+    ]);
+  });
+});
+
+// Issue 25 A: the inbound statement opens the contact's conversation, the way openConversation does.
+describe('the inbound statement opens the conversation', () => {
+  const inbound = (tenantId: string, phone: string, openUnlessClosedWithinMs: number) => {
+    const sid = `SM${randomBytes(16).toString('hex')}`;
+    return {
+      tenantId,
+      channel: 'whatsapp' as const,
+      messageSid: sid,
+      from: `whatsapp:${phone}`,
+      to: 'whatsapp:+5511900000000',
+      phone,
+      phoneHash: `h-${phone}`,
+      profileName: null,
+      body: 'oi',
+      media: [],
+      receivedAt: new Date().toISOString(),
+      originalRepliedMessageSid: null,
+      trace,
+      storedSpan: trace,
+      webhookPayload: {},
+      routed: { workflowId: `wf-${phone}`, trace, openUnlessClosedWithinMs },
+    };
+  };
+
+  it('opens one row per contact, finds it for the next message, and leaves a lately ended one to its run', async () => {
+    const { tenant } = await seedTenant(db);
+    const phone = randomPhone();
+    const first = await recordInbound(db, inbound(tenant.id, phone, 60_000));
+    expect(first.conversation).toMatchObject({ status: 'PENDING', version: 1 });
+    const second = await recordInbound(db, inbound(tenant.id, phone, 60_000));
+    expect(second.conversation).toEqual(first.conversation);
+    // A redelivery of a stored message opens nothing new and finds the open row.
+    const again = inbound(tenant.id, phone, 60_000);
+    await recordInbound(db, again);
+    expect((await recordInbound(db, again)).conversation).toEqual(first.conversation);
+    const [opened] = await db
+      .select()
+      .from(events)
+      .where(
+        and(eq(events.conversationId, first.conversation!.conversationId), eq(events.type, 'conversation.opened')),
+      );
+    expect(opened).toMatchObject({ tenantId: tenant.id, contactId: first.contactId });
+
+    await transition(db, {
+      conversationId: first.conversation!.conversationId,
+      to: 'EXPIRED',
+      reason: 'idle timeout',
+      actor: 'system',
+      trace,
+    });
+    // Ended a moment ago: its run may be waiting for an NPS answer, so no row is opened beside it.
+    expect((await recordInbound(db, inbound(tenant.id, phone, 60_000))).conversation).toBeNull();
+    // Past the window a new conversation is opened, with its first history row.
+    const later = await recordInbound(db, inbound(tenant.id, phone, 0));
+    expect(later.conversation).toMatchObject({ status: 'PENDING', version: 1 });
+    expect(later.conversation!.conversationId).not.toBe(first.conversation!.conversationId);
+    const history = await db
+      .select()
+      .from(conversationStateHistory)
+      .where(eq(conversationStateHistory.conversationId, later.conversation!.conversationId));
+    expect(history.map((h) => [h.fromStatus, h.toStatus, h.version])).toEqual([[null, 'PENDING', 1]]);
+    // Without `openUnlessClosedWithinMs` (the stand-alone record step) nothing is opened or looked up.
+    const plain = { ...inbound(tenant.id, randomPhone(), 0), routed: null };
+    expect((await recordInbound(db, plain)).conversation).toBeNull();
   });
 });

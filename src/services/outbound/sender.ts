@@ -254,7 +254,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
   async function callTwilio(
     input: SendMessageInput,
     hooks: SendHooks,
-    row: { id: string; messageId: string },
+    row: { id: string; messageId: string; advanced?: { status: 'PROGRESS'; version: number } | null },
     credentials: { accountSid: string; authToken: string; messagingServiceSid?: string | null },
     body: string,
     content: { sid: string; variables: Record<string, string> } | null,
@@ -273,6 +273,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       messageId: row.messageId,
       providerSid,
       status,
+      ...(row.advanced ? { advanced: row.advanced } : {}),
     });
     try {
       await hooks.beforeCall?.();
@@ -445,6 +446,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       variables,
       content,
       expectedVersion: input.guard && input.conversationId ? input.guard.expectedVersion : null,
+      advance: input.advance ? { ...input.advance, trace: input.trace } : null,
     });
     if (!written) return null;
     const credentials = {
@@ -455,7 +457,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
     return callTwilio(
       input,
       hooks,
-      { id: written.outboxId, messageId: written.messageId },
+      { id: written.outboxId, messageId: written.messageId, advanced: written.advanced },
       credentials,
       body,
       content,
