@@ -83,6 +83,10 @@ async function apply(
         reason: `TWILIO_PHONE_NUMBER already belongs to tenant ${owner.slug} under another Twilio account (causeway tenant update ${owner.slug} --remove-number …)`,
       };
     const [taken] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, TWILIO_ENV_TENANT));
+    // Another process starting at the same moment may have registered this very account after our first read (its
+    // tenant committed in between): read again, and the account is found (CI saw `ignored` here).
+    if (taken && (await db.$count(twilioAccounts, eq(twilioAccounts.accountSid, accountSid))) > 0)
+      return apply(db, accountSid, authToken, number);
     if (taken)
       return {
         kind: 'ignored',
