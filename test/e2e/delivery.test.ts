@@ -10,6 +10,7 @@ import { createTemporalClient } from '../../src/temporal/connection';
 import { createInboxDrainer } from '../../src/services/inbox';
 import { testActivityDeps } from '../support/activity-deps';
 import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
+import { withDrainSchedulePaused } from '../support/inbox';
 
 let h: Harness;
 beforeAll(async () => {
@@ -72,73 +73,74 @@ async function contactWhoWroteAMinuteAgo(tag: string) {
 }
 
 describe('outbound delivery and status callbacks', () => {
-  it('parks the message in the Postgres inbox and answers 200 when Temporal is unreachable (Twilio would not retry a 503)', async () => {
-    const tenant = await h.createTestTenant();
-    const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
-    const log = createLogger('silent');
-    const inboxDrainer = createInboxDrainer({
-      db: h.db,
-      temporal: { client: dead.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
-      log,
-    });
-    const app = createApp({
-      env: h.env,
-      db: h.db,
-      temporal: dead.client,
-      log,
-      inboxDrainer,
-      webhook: { startDeadlineMs: 1000 },
-    });
-    const messageSid = newMessageSid();
-    const params = {
-      MessageSid: messageSid,
-      AccountSid: tenant.accountSid,
-      From: customer(),
-      To: tenant.address,
-      Body: 'hello?',
-    };
-    const req = signedWebhook({
-      publicBaseUrl: PUBLIC_BASE_URL,
-      path: '/webhooks/twilio/messages',
-      authToken: tenant.authToken,
-      params,
-    });
-    const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, {
-      method: 'POST',
-      headers: req.headers,
-      body: req.body,
-    });
-    expect(response.status).toBe(200);
-    const [parked] = await h.db
-      .select({ state: inboundInbox.state })
-      .from(inboundInbox)
-      .where(eq(inboundInbox.messageSid, messageSid));
-    expect(parked?.state).toBe('pending');
-    // Not stored as a message yet: the inbound workflow does that once a drain hands it over.
-    expect(await h.db.select().from(messages).where(eq(messages.providerSid, messageSid))).toHaveLength(0);
-    const ready = await app.request(`${PUBLIC_BASE_URL}/readyz`);
-    expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ checks: { database: 'ok', temporal: 'unavailable' } });
-    await inboxDrainer.stop();
-    await dead.close().catch(() => undefined);
-    // Temporal is back (the harness's server): a drain hands the row over, and the customer is answered once.
-    await createInboxDrainer({
-      db: h.db,
-      temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
-      log,
-    }).drainNow();
-    await h.twilio.waitFor((sent) => sent.some((m) => m.to === params.From));
-    const replies = h.twilio.sent.filter((m) => m.to === params.From);
-    expect(replies).toHaveLength(1);
-    // Its status callbacks carry the connection overrides, so Twilio retries one that meets a 5xx, and the message
-    // id, so a callback that beats the SID write finds its message (issue 25 A).
-    const [callbackPath, fragment] = replies[0]!.statusCallback!.split('#');
-    expect(fragment).toBe(h.env.TWILIO_CONNECTION_OVERRIDES);
-    expect(callbackPath).toMatch(
-      /\/webhooks\/twilio\/status\?m=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
-    );
-    expect(callbackPath!.startsWith(`${PUBLIC_BASE_URL}/webhooks/twilio/status?m=`)).toBe(true);
-  });
+  it('parks the message in the Postgres inbox and answers 200 when Temporal is unreachable (Twilio would not retry a 503)', () =>
+    withDrainSchedulePaused(h, async () => {
+      const tenant = await h.createTestTenant();
+      const dead = createTemporalClient({ address: '127.0.0.1:1', namespace: 'default', payloadKeys: h.payloadKeys });
+      const log = createLogger('silent');
+      const inboxDrainer = createInboxDrainer({
+        db: h.db,
+        temporal: { client: dead.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+        log,
+      });
+      const app = createApp({
+        env: h.env,
+        db: h.db,
+        temporal: dead.client,
+        log,
+        inboxDrainer,
+        webhook: { startDeadlineMs: 1000 },
+      });
+      const messageSid = newMessageSid();
+      const params = {
+        MessageSid: messageSid,
+        AccountSid: tenant.accountSid,
+        From: customer(),
+        To: tenant.address,
+        Body: 'hello?',
+      };
+      const req = signedWebhook({
+        publicBaseUrl: PUBLIC_BASE_URL,
+        path: '/webhooks/twilio/messages',
+        authToken: tenant.authToken,
+        params,
+      });
+      const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, {
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+      });
+      expect(response.status).toBe(200);
+      const [parked] = await h.db
+        .select({ state: inboundInbox.state })
+        .from(inboundInbox)
+        .where(eq(inboundInbox.messageSid, messageSid));
+      expect(parked?.state).toBe('pending');
+      // Not stored as a message yet: the inbound workflow does that once a drain hands it over.
+      expect(await h.db.select().from(messages).where(eq(messages.providerSid, messageSid))).toHaveLength(0);
+      const ready = await app.request(`${PUBLIC_BASE_URL}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { database: 'ok', temporal: 'unavailable' } });
+      await inboxDrainer.stop();
+      await dead.close().catch(() => undefined);
+      // Temporal is back (the harness's server): a drain hands the row over, and the customer is answered once.
+      await createInboxDrainer({
+        db: h.db,
+        temporal: { client: h.client, taskQueue: h.env.TEMPORAL_TASK_QUEUE },
+        log,
+      }).drainNow();
+      await h.twilio.waitFor((sent) => sent.some((m) => m.to === params.From));
+      const replies = h.twilio.sent.filter((m) => m.to === params.From);
+      expect(replies).toHaveLength(1);
+      // Its status callbacks carry the connection overrides, so Twilio retries one that meets a 5xx, and the message
+      // id, so a callback that beats the SID write finds its message (issue 25 A).
+      const [callbackPath, fragment] = replies[0]!.statusCallback!.split('#');
+      expect(fragment).toBe(h.env.TWILIO_CONNECTION_OVERRIDES);
+      expect(callbackPath).toMatch(
+        /\/webhooks\/twilio\/status\?m=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      );
+      expect(callbackPath!.startsWith(`${PUBLIC_BASE_URL}/webhooks/twilio/status?m=`)).toBe(true);
+    }));
 
   it('applies delivery statuses monotonically: duplicates and late callbacks change nothing', async () => {
     const tenant = await h.createTestTenant();

@@ -15,6 +15,7 @@ import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webh
 import { newRootTrace } from '../../src/domain/trace';
 import { startInboundWorkflow } from '../../src/temporal/start-inbound';
 import { recordHistory } from '../support/conversation';
+import { withDrainSchedulePaused } from '../support/inbox';
 import {
   eventually,
   PUBLIC_BASE_URL,
@@ -100,26 +101,6 @@ async function expectAnsweredOnce(messageSid: string, from: string) {
   ).toHaveLength(1);
 }
 
-/**
- * The worker reaches Temporal directly, so the inbox-drain Schedule (every minute) may drain a parked row between
- * the webhook and the test's read of it. A test that asserts the row is still pending pauses the Schedule and waits
- * out a run already in flight; the API's own drain (through the paused proxy) is the one under test.
- */
-async function withDrainSchedulePaused<T>(body: () => Promise<T>): Promise<T> {
-  const handle = h.client.schedule.getHandle(inboxDrainScheduleId(h.env.TEMPORAL_TASK_QUEUE));
-  await handle.pause('test: a parked row must stay pending until the API drains it');
-  try {
-    await eventually(
-      async () => (await handle.describe()).info.runningActions.length === 0,
-      10_000,
-      'a schedule run already in flight to finish',
-    );
-    return await body();
-  } finally {
-    await handle.unpause();
-  }
-}
-
 /** One warm-up message while everything is up: the API's tenant cache then knows this tenant's number. */
 async function warm(tenant: TestTenant) {
   const from = customer();
@@ -130,7 +111,7 @@ async function warm(tenant: TestTenant) {
 
 describe('inbound webhook during outages (posted once, never retried)', () => {
   it('Temporal down: parks the verified message, answers 200, and the customer is answered once Temporal is back', () =>
-    withDrainSchedulePaused(async () => {
+    withDrainSchedulePaused(h, async () => {
       const tenant = await h.createTestTenant();
       const from = customer();
       temporalProxy.pause();
@@ -213,7 +194,7 @@ describe('inbound webhook during outages (posted once, never retried)', () => {
   });
 
   it('the same MessageSid once through the inbox and once directly gives one reply', () =>
-    withDrainSchedulePaused(async () => {
+    withDrainSchedulePaused(h, async () => {
       const tenant = await h.createTestTenant();
       const from = customer();
       const messageSid = newMessageSid();
@@ -423,7 +404,7 @@ describe('status callbacks during a database outage', () => {
 
 describe('a redelivery while Temporal is down (issue 24 C)', () => {
   it('is recorded with the failed status first, and started by the inbox drain once Temporal is back', () =>
-    withDrainSchedulePaused(async () => {
+    withDrainSchedulePaused(h, async () => {
       const tenant = await h.createTestTenant();
       const from = customer();
       const { messageSid } = await h.postInbound(tenant, { body: 'manda de novo', from });
