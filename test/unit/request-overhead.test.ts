@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { bodyLimitByLength } from '../../src/api/limits';
+import { pooledRandomBytes } from '../../src/domain/random-pool';
 import { newRootTrace, newSpanId, childSpan } from '../../src/domain/trace';
 import { createLogger, lazyChild } from '../../src/logger';
 
@@ -134,5 +135,17 @@ describe('trace ids from the pooled random block', () => {
       ids.add(root.traceId).add(root.spanId).add(child.spanId).add(newSpanId());
     }
     expect(ids.size).toBe(8000);
+  });
+});
+
+describe('pooledRandomBytes', () => {
+  it('hands out each byte once: views that stay as they were after the block is spent and replaced', () => {
+    const views = Array.from({ length: 1000 }, () => pooledRandomBytes(12));
+    const copies = views.map((v) => Buffer.from(v).toString('hex'));
+    for (let i = 0; i < 2000; i += 1) pooledRandomBytes(12); // several blocks later
+    expect(views.map((v) => v.toString('hex'))).toEqual(copies);
+    expect(new Set(copies).size).toBe(1000);
+    expect(views.every((v) => v.length === 12)).toBe(true);
+    expect(pooledRandomBytes(5000)).toHaveLength(5000);
   });
 });
