@@ -42,3 +42,36 @@ export function createLogger(
     options.destination,
   );
 }
+
+const LEVEL_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+const noop = () => undefined;
+
+/**
+ * `parent.child(bindings)`, made on first use (issue 25 A: two children per webhook were a measurable part of its
+ * CPU, and most requests log nothing at the configured level). A call to a level the parent does not log is the
+ * same no-op pino gives and makes no child; anything else makes the child once and goes to it.
+ */
+export function lazyChild(parent: Logger, bindings: pino.Bindings): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= parent.child(bindings));
+  const isLevelEnabled = (level: string) => (child ?? parent).isLevelEnabled(level);
+  return new Proxy(parent, {
+    get(_target, key) {
+      if (child === undefined) {
+        if (typeof key === 'string' && LEVEL_METHODS.has(key) && !parent.isLevelEnabled(key)) return noop;
+        // A child has its parent's level: asked before it exists, the parent answers (a lazy child of a lazy child).
+        if (key === 'isLevelEnabled') return isLevelEnabled;
+        if (key === 'level') return parent.level;
+      }
+      const target = real();
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+    set(_target, key, value) {
+      return Reflect.set(real(), key, value);
+    },
+    has(_target, key) {
+      return Reflect.has(real(), key);
+    },
+  });
+}

@@ -4,6 +4,7 @@ import { describeDatabaseError } from '../db/errors';
 import { newRootTrace } from '../domain/trace';
 import { addDatabaseGauges, createMetrics, METRICS_CONTENT_TYPE, renderMetrics } from '../observability/metrics';
 import { runWithTrace } from '../tracing/context';
+import { lazyChild } from '../logger';
 import { ApiError, asApiError, errorResponse } from './errors';
 import { auditTrail } from './audit';
 import { apiRateLimit, boundedInput, DEFAULT_RATE_LIMITS, onPost, signInRateLimit } from './limits';
@@ -42,7 +43,7 @@ export function createApp(appDeps: AppDeps) {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
-    c.set('log', deps.log.child({ requestId }));
+    c.set('log', lazyChild(deps.log, { requestId }));
     c.header('X-Request-ID', requestId);
     const started = performance.now();
     // T1: each API request is an entry point; a 32-hex X-Request-ID is taken as the trace id to continue.

@@ -1,4 +1,4 @@
-import { normalizeInboundParams } from '../domain/inbound-text';
+import { normalizeInboundParams, type NormalizedParams } from '../domain/inbound-text';
 import type { InboundInput, MediaItem, TraceContext } from '../contract';
 import { parseAddress, parseBsuid, parsePhoneAddress, type ParsedAddress } from '../domain/address';
 
@@ -67,9 +67,10 @@ export function toInboundInput(
   params: TwilioParams,
   parsed: ParsedInbound,
   tenant: { tenantId: string; tenantSlug: string },
-  context: { receivedAt: Date; trace: TraceContext },
+  context: { receivedAt: Date; trace: TraceContext; normalized?: NormalizedParams },
 ): InboundInput {
-  const { params: fields, normalizedFields } = normalizeInboundParams(params);
+  // `normalized`: normalizeInboundParams(params) when the caller has it already (the webhook logs its fields).
+  const { params: fields, normalizedFields } = context.normalized ?? normalizeInboundParams(params);
   return {
     tenantId: tenant.tenantId,
     tenantSlug: tenant.tenantSlug,

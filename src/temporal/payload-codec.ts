@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import {
   METADATA_ENCODING_KEY,
   ValueError,
@@ -8,6 +8,7 @@ import {
 } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { PayloadKey } from '../config/payload-key-spec';
+import { pooledRandomBytes } from '../domain/random-pool';
 
 // The key list format lives in its own module, light enough for config parsing (src/config/env.ts).
 export { formatPayloadKeys, parsePayloadKeys, type PayloadKey } from '../config/payload-key-spec';
@@ -157,7 +158,8 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   private seal(payload: Payload, tenant: string | null): Payload {
-    const iv = randomBytes(IV_BYTES);
+    // A fresh random IV per payload (GCM needs it unique under the key), cut from the pooled block (issue 25 A).
+    const iv = pooledRandomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(additionalData(this.current.id, tenant));
     const plain = proto.temporal.api.common.v1.Payload.encode(payload).finish();

@@ -1,5 +1,4 @@
 import { Hono, type Context, type Handler, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { campaignWorkflowId, targetsChangedSignal } from '../../contract';
 import { startInboundWorkflow } from '../../temporal/start-inbound';
 import { startStatusCallbackWorkflow } from '../../temporal/start-status';
@@ -23,6 +22,8 @@ import { newRootTrace } from '../../domain/trace';
 import { serviceContext, type AppDeps, type AppEnv } from '../context';
 import { createMetrics, type WebhookEndpoint } from '../../observability/metrics';
 import { ApiError } from '../errors';
+import { lazyChild } from '../../logger';
+import { bodyLimitByLength } from '../limits';
 import { createAccountResolver, createTenantResolver, type InboundTarget } from '../tenant-cache';
 import { isValidTwilioSignature } from '../twilio-signature';
 
@@ -124,7 +125,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     return target;
   }
 
-  const limit = bodyLimit({
+  const limit = bodyLimitByLength({
     maxSize: WEBHOOK_BODY_LIMIT,
     onError: () => {
       throw new ApiError('payload_too_large', `body over ${WEBHOOK_BODY_LIMIT} bytes`);
@@ -154,11 +155,12 @@ export function twilioWebhookRoutes(deps: AppDeps) {
       return current && withToken(current);
     });
     const tenant = target.tenant;
-    const log = c.get('log').child({ messageSid });
+    const log = lazyChild(c.get('log'), { messageSid });
     if (params.ErrorCode) log.warn({ errorCode: params.ErrorCode }, 'webhook arrived through the Fallback URL');
 
     // D: verified against the raw parameters; stored as text Postgres can hold (field names logged, never text).
-    const { params: fields, normalizedFields } = normalizeInboundParams(params);
+    const normalized = normalizeInboundParams(params);
+    const { params: fields, normalizedFields } = normalized;
     if (normalizedFields.length > 0) log.info({ normalizedFields }, 'inbound text normalized');
 
     if (!tenant) {
@@ -176,7 +178,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
     }
 
     const trace = newRootTrace();
-    const input = toInboundInput(params, parsed, tenant, { receivedAt: clock(), trace });
+    const input = toInboundInput(params, parsed, tenant, { receivedAt: clock(), trace, normalized });
     try {
       const outcome = await startInboundWorkflow(temporal, env.TEMPORAL_TASK_QUEUE, input, {
         deadlineMs: startDeadlineMs,
