@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from './src/activities';
@@ -22,6 +23,7 @@ import { dbFailureActivityInterceptor } from './src/activities/db-failures';
 import type { AiResponder } from './src/integrations/ai';
 import { createOpenAiResponder } from './src/integrations/openai-responder';
 import { chooseAiProvider } from './src/config/ai-provider';
+import { hasHeapLimit, workerHeapMb } from './src/config/worker-heap';
 import { createMediaUnderstanding } from './src/integrations/media-understanding';
 import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
@@ -230,14 +232,23 @@ async function main() {
     payloadKeys,
     ai,
   });
+  // Issue 25 B: the memory bound is the cache and the heap limit together (src/config/worker-heap.ts).
+  const heapLimitMb = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
   log.info(
     {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       ai: ai.provider,
       payloadKeyIds: payloadKeys?.map((k) => k.id) ?? null,
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      heapLimitMb,
     },
     'worker started',
   );
+  if (!hasHeapLimit(process.execArgv, env.NODE_OPTIONS))
+    log.warn(
+      { heapLimitMb, suggested: workerHeapMb(env.WORKER_MAX_CACHED_WORKFLOWS) },
+      'worker started without --max-old-space-size (run it with `npm run worker`): V8 lets garbage grow toward its default limit',
+    );
   // The SDK drains on SIGINT/SIGTERM itself; a supervisor that vanished gets the same drain.
   stopOn(
     () => {

@@ -16,6 +16,8 @@ import postgres from 'postgres';
 import proto from '@temporalio/proto';
 import { createTemporalClient } from '../src/temporal/connection';
 import { workflowType } from '../src/contract/workflows';
+import { childProcessEnv } from '../src/config/env';
+import { workerNodeOptionsFor } from '../src/config/worker-heap';
 import { freePortBlock } from '../test/support/ports';
 import type { FakeTwilio } from '../test/support/fake-twilio';
 import { atRate, busiestSecond, newCustomer, postInbound, quantile, watchReplies, type Sender } from './drive';
@@ -39,6 +41,8 @@ export interface IdleContext {
   rate?: number;
   /** How long each measured window (none open, all idle) lasts. */
   idleWindowMs?: number;
+  /** false: stop after the restart's RSS (memory only; no nudge or timer lateness figures). Default true. */
+  nudges?: boolean;
 }
 
 const G = 'idle';
@@ -135,9 +139,14 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
     throw new Error(`the restarted worker (pid ${pid}) did not poll ${queue} within 60 s`);
   };
 
-  print(
-    `\nidle conversations on the npm start stack (dev server on a SQLite file; worker and API in their own processes): ${n} opened at ${rate}/s, cache bound ${bound}, idle nudge after ${Math.ceil(idleAfterMs / 1000)} s`,
+  // The V8 old-space limit the worker runs with (bench/stack.ts gives it as its supervisor does; NODE_OPTIONS's own wins).
+  const heapLimitMb = Number(
+    /--max[-_]old[-_]space[-_]size[= ](\d+)/.exec(workerNodeOptionsFor(childProcessEnv(workerEnv)))?.[1] ?? NaN,
   );
+  print(
+    `\nidle conversations on the npm start stack (dev server on a SQLite file; worker and API in their own processes): ${n} opened at ${rate}/s, cache bound ${bound}, worker --max-old-space-size=${heapLimitMb}, idle nudge after ${Math.ceil(idleAfterMs / 1000)} s`,
+  );
+  record(G, 'worker V8 old-space limit (per isolate)', heapLimitMb, 'MB');
   let worker: Child | null = null;
   let api: Child | null = null;
   try {
@@ -160,7 +169,8 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
     // Opening: N new customers, each answered; the RSS is read when the answered count reaches the cache bound.
     const customers = new Set<string>();
     let opened = 0;
-    const atBound: { rss?: number; cached?: number | null } = {};
+    const atBound: { rss?: number; cached?: number | null; cpuMs?: number } = {};
+    const cpuBefore = worker.cpuMs();
     const openedAt = Date.now();
     const started = performance.now();
     const latencies = await atRate(n, rate, async () => {
@@ -172,6 +182,7 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
       opened += 1;
       if (opened === bound) {
         atBound.rss = processRssKb(worker!.pid);
+        atBound.cpuMs = worker!.cpuMs();
         atBound.cached = await cachedWorkflows();
       }
     });
@@ -179,6 +190,7 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
     // The opening's tail: every delivery callback of the replies answered.
     await ctx.twilio.waitFor(() => ctx.twilio.callbacksInFlight === 0, 600_000);
     const rssOpen = processRssKb(worker.pid);
+    const cpuOpen = worker.cpuMs();
     const cachedOpen = await cachedWorkflows();
     const sqliteOpen = sqliteBytes(server.sqliteFile);
     const rssAtBound = atBound.rss;
@@ -226,6 +238,19 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
         );
       }
     }
+
+    // The worker's CPU while opening (/proc, user + system): a tighter heap bound costs more garbage collection.
+    figure(
+      G,
+      'worker CPU per conversation opened',
+      (cpuOpen - cpuBefore) / n,
+      'ms',
+      null,
+      null,
+      atBound.cpuMs === undefined || n <= bound
+        ? `${((cpuOpen - cpuBefore) / 1000).toFixed(0)} s in all`
+        : `${((atBound.cpuMs - cpuBefore) / bound).toFixed(1)} ms inside the cache, ${((cpuOpen - atBound.cpuMs) / (n - bound)).toFixed(1)} ms beyond it`,
+    );
 
     const sqliteGrowth = sqliteOpen - sqliteBefore;
     figure(
@@ -307,6 +332,7 @@ export async function benchIdle(ctx: IdleContext, print: (line: string) => void)
       null,
       `${n} conversations still open; ${AFTER_RESTART_MS / 1000} s after it polled`,
     );
+    if (ctx.nudges === false) return;
 
     // The nudges: one timer per conversation, due `idleAfter` after its answer, so they fire at about the opening's
     // rate; each one's nudge is the second message its customer gets.

@@ -8,6 +8,7 @@
 //   npm run bench -- inbound|slowai|throughput|cli|campaign|curve|devserver|cluster|reports …   those groups only
 //   npm run bench -- counts                 statements and events per message only, each one listed
 //   npm run bench -- idle --idle-conversations 10000 [--idle-rate 12]   idle cost and memory of N open conversations
+//   npm run bench -- idle --idle-conversations 2500 --idle-no-nudges   memory only: stops after the restart
 //   npm run bench -- reports                the desk report over 100k conversations (optional group, bench/reports.ts)
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- idle --json bench/results.json --merge   replaces only the idle group's figures in that file
@@ -92,6 +93,7 @@ function parseArgs(argv: string[]) {
   let memoryFlags: string | null = null;
   let idleConversations = 10_000;
   let idleRate: number | undefined;
+  let idleNudges = true;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--json') {
@@ -104,6 +106,7 @@ function parseArgs(argv: string[]) {
     else if (arg === '--memory-flags') memoryFlags = argv[(i += 1)] ?? '';
     else if (arg === '--idle-conversations') idleConversations = Number(argv[(i += 1)] ?? '10000');
     else if (arg === '--idle-rate') idleRate = Number(argv[(i += 1)] ?? '12');
+    else if (arg === '--idle-no-nudges') idleNudges = false;
     else if (arg === '--dev-sets') devSets = (argv[(i += 1)] ?? '').split(',').map(Number);
     else if (GROUPS.includes(arg as Group)) groups.push(arg as Group);
     else
@@ -122,6 +125,7 @@ function parseArgs(argv: string[]) {
     memoryFlags,
     idleConversations,
     idleRate,
+    idleNudges,
   };
 }
 
@@ -371,6 +375,7 @@ async function main() {
         cacheBound: env.WORKER_MAX_CACHED_WORKFLOWS,
         conversations: args.idleConversations,
         ...(args.idleRate ? { rate: args.idleRate } : {}),
+        nudges: args.idleNudges,
       },
       print,
     );

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { childProcessEnv } from '../src/config/env';
+import { workerNodeOptionsFor } from '../src/config/worker-heap';
 import { createTemporalClient, ensureSearchAttributes } from '../src/temporal/connection';
 import { startDevServer, type DevServerTuning } from '../src/local/temporal-dev-server';
 import { freePortBlock } from '../test/support/ports';
@@ -94,12 +95,16 @@ export interface StackConfig {
   authToken: string;
 }
 
-/** Causeway's worker (`worker.ts`) in a process of its own, on `taskQueue` (`extra`: more of its environment). */
+/**
+ * Causeway's worker (`worker.ts`) in a process of its own, on `taskQueue` (`extra`: more of its environment), with
+ * the V8 heap limit its supervisor gives it (src/config/worker-heap.ts; NODE_OPTIONS's own `--max-old-space-size` wins).
+ */
 export function causewayWorker(c: StackConfig, taskQueue: string, extra: Record<string, string> = {}) {
   return forkChild('worker', path.join(ROOT, 'worker.ts'), [], {
     ...causewayEnv(c, taskQueue),
     WORKER_METRICS_PORT: '0',
     ...extra,
+    NODE_OPTIONS: workerNodeOptionsFor(childProcessEnv(extra)),
   });
 }
 

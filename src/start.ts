@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { chooseAiProvider } from './config/ai-provider';
 import { sealSecretsAtStart, startProcess, temporalClientFor } from './boot';
 import { childProcessEnv } from './config/env';
+import { workerNodeOptions } from './config/worker-heap';
 import { bootstrapTenant } from './db/bootstrap';
 import { connectDatabase } from './local/connect-database';
 import { runMigrations } from './db/migrate';
@@ -81,7 +82,12 @@ async function main() {
 
   const supervisor = startSupervisor({
     children: [
-      { name: 'worker', entry: WORKER_ENTRY },
+      // The worker's V8 heap limit, sized from its workflow cache (src/config/worker-heap.ts), as `npm run worker` sets it.
+      {
+        name: 'worker',
+        entry: WORKER_ENTRY,
+        env: { NODE_OPTIONS: workerNodeOptions(env.NODE_OPTIONS, env.WORKER_MAX_CACHED_WORKFLOWS) },
+      },
       { name: 'api', entry: API_ENTRY },
     ],
     env: childProcessEnv({

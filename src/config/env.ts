@@ -197,7 +197,8 @@ const fields = z.object({
    * isolate context, about 2 MB of RSS measured; the SDK's default scales with the V8 heap limit (≈ 2,300 on this
    * 24 GiB machine, ≈ 4.5 GB), so memory grew with every open conversation. A bounded cache keeps the worker's memory
    * flat whatever the number of open conversations: an evicted one replays its (continue-as-new bounded) history
-   * when its next message or timer comes. 500 ≈ 1 GB.
+   * when its next message or timer comes. The worker's V8 heap limit is sized from it (src/config/worker-heap.ts:
+   * 256 MB + 1.5 MB per cached workflow), which is what keeps its RSS bounded: 500 ≈ 1.3 GB.
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
   /** A standalone worker's Prometheus /metrics port (all interfaces); 0 = no metrics listener. */
@@ -235,10 +236,18 @@ const fields = z.object({
   CAUSEWAY_RECORD_HISTORIES: z.enum(['0', '1']).default('0'),
   XDG_CACHE_HOME: optionalString,
   PATH: z.string().default(''),
+  /** Node's own; a worker's gets its heap limit added unless it has one (src/config/worker-heap.ts). */
+  NODE_OPTIONS: optionalString,
 });
 
 /** Every variable the service reads (docker-compose.yml's pass-through list is checked against it). */
 export const ENV_VARIABLES = Object.keys(fields.shape);
+
+/** WORKER_MAX_CACHED_WORKFLOWS alone, as loadEnv reads it (the worker's heap limit is sized from it before it starts). */
+export function maxCachedWorkflowsOf(source: Record<string, string | undefined>): number | null {
+  const parsed = fields.shape.WORKER_MAX_CACHED_WORKFLOWS.safeParse(source.WORKER_MAX_CACHED_WORKFLOWS);
+  return parsed.success ? parsed.data : null;
+}
 
 const schema = fields
   .superRefine((env, ctx) => {

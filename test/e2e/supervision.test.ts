@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
+import { workerHeapMb } from '../../src/config/worker-heap';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -116,6 +117,15 @@ describe('npm start supervises its parts (issue 10, H)', () => {
     expect(output.join('\n')).toContain('no OPENAI_API_KEY: runs the offline scripted responder');
     expect(output.some((l) => l.includes('"ai":"scripted"') && l.includes('worker started'))).toBe(true);
     expect(output.some((l) => l.includes('no OPENAI_API_KEY and no AI_PROVIDER'))).toBe(false);
+    // Issue 25 B: the worker runs with the V8 heap limit sized from its workflow cache (src/config/worker-heap.ts).
+    const workerStarted = JSON.parse(output.find((l) => l.includes('"worker started"'))!) as {
+      maxCachedWorkflows: number;
+      heapLimitMb: number;
+    };
+    // heap_size_limit is the old space's limit plus the young generation's few tens of MB.
+    expect(workerStarted.heapLimitMb - workerHeapMb(workerStarted.maxCachedWorkflows)).toBeGreaterThanOrEqual(0);
+    expect(workerStarted.heapLimitMb - workerHeapMb(workerStarted.maxCachedWorkflows)).toBeLessThan(100);
+    expect(output.some((l) => l.includes('without --max-old-space-size'))).toBe(false);
     // No CAUSEWAY_PAYLOAD_KEYS: npm start made a local key (and said so); children and the CLI (simulate) use it.
     expect(fs.readFileSync(path.join(dataDir, 'payload-keys'), 'utf8')).toMatch(
       /^local-\d{4}-\d{2}-\d{2}:[A-Za-z0-9+/]{43}=\n$/,

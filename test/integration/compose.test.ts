@@ -31,6 +31,7 @@ const NOT_FOR_DEPLOY: Record<string, string> = {
   CAUSEWAY_RECORD_HISTORIES: 'tests',
   XDG_CACHE_HOME: 'the process environment (CLI cache)',
   PATH: 'the process environment',
+  NODE_OPTIONS: "the process environment (a worker's heap limit is added to it)",
 };
 /** Passed with a value of compose's own instead of the schema's default, on purpose. */
 const COMPOSE_VALUES = [

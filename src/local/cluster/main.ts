@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childProcessEnv, readEnvOrExit } from '../../config/env';
+import { workerNodeOptions } from '../../config/worker-heap';
 import { bootstrapTenant } from '../../db/bootstrap';
 import { sealStoredSecrets } from '../../db/secrets';
 import { setUpSecrets } from '../../secrets/setup';
@@ -226,8 +227,14 @@ async function superviseAndReport(
   const databaseUrl = env.DATABASE_URL!;
   const temporalAddress = env.TEMPORAL_ADDRESS!;
   const dir = clusterDir(env.CAUSEWAY_DATA_DIR);
+  // Each worker's V8 heap limit, sized from its workflow cache (src/config/worker-heap.ts), as `npm run worker` sets it.
+  const workerEnv = { NODE_OPTIONS: workerNodeOptions(env.NODE_OPTIONS, env.WORKER_MAX_CACHED_WORKFLOWS) };
   const children = [
-    ...Array.from({ length: layout.workers }, (_, i) => ({ name: `worker-${i + 1}`, entry: WORKER_ENTRY })),
+    ...Array.from({ length: layout.workers }, (_, i) => ({
+      name: `worker-${i + 1}`,
+      entry: WORKER_ENTRY,
+      env: workerEnv,
+    })),
     ...layout.apiPorts.map((port, i) => ({ name: `api-${i + 1}`, entry: API_ENTRY, env: { PORT: String(port) } })),
   ];
   const supervisor = startSupervisor({
