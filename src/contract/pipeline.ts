@@ -176,6 +176,12 @@ export interface SendMessageInput {
   advance?: { reason: string; actor: 'ai' | 'system' };
 }
 
+/** A conversation a reply moved to PROGRESS (SendMessageInput.advance). */
+export interface AdvancedConversation {
+  status: 'PROGRESS';
+  version: number;
+}
+
 export type SendMessageResult =
   | {
       skipped: false;
@@ -183,7 +189,7 @@ export type SendMessageResult =
       providerSid: string | null;
       status: string;
       /** The `advance` asked for was applied with the message: the conversation's status and version now. */
-      advanced?: { status: 'PROGRESS'; version: number };
+      advanced?: AdvancedConversation;
     }
   | { skipped: true; reason: 'stale_version'; currentVersion: number }
   | { skipped: true; reason: 'precondition'; detail: string }

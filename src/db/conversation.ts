@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type {
   ConversationRef,
   NpsAnswerInput,
@@ -29,6 +29,38 @@ export class ConversationNotFound extends Error {
 }
 
 /**
+ * The CTEs that open a conversation row, shared by openConversation and the inbound statement (src/db/inbound.ts):
+ * `<name>` inserts it (id, status and version when inserted; nothing when the contact has one open: the partial
+ * unique index arbitrates races) and `<name>_h` its first state-history row. `contact` is the contact's id, a value
+ * or a column of `from` (joined to `tenants t`); `when` adds conditions to the insert.
+ */
+export function openConversationCtes(
+  name: string,
+  o: {
+    id: string;
+    tenantId: string;
+    contact: string | SQL;
+    channel: string;
+    workflowId: string;
+    from?: SQL;
+    when?: SQL;
+  },
+): SQL {
+  const cte = sql.identifier(name);
+  return sql`${cte} as (
+      insert into conversations (id, tenant_id, contact_id, channel, workflow_id, assistant_type)
+      select ${o.id}, t.id, ${o.contact}, ${o.channel}, ${o.workflowId}, t.assistant_type
+      from tenants t${o.from ?? sql``} where t.id = ${o.tenantId}${o.when ? sql` and ${o.when}` : sql``}
+      on conflict (tenant_id, contact_id) where status in (${activeStatusSql}) do nothing
+      returning id, status, version
+    ),
+    ${sql.identifier(`${name}_h`)} as (
+      insert into conversation_state_history (conversation_id, from_status, to_status, version, reason, actor)
+      select id, null, 'PENDING', 1, 'first message', 'system' from ${cte}
+    )`;
+}
+
+/**
  * Finds or creates the one open conversation of this contact in ONE statement: the insert (the partial unique index
  * arbitrates races), its first state-history row and the conversation.opened event, or the row already open.
  */
@@ -45,17 +77,7 @@ export async function openConversation(db: DbOrTx, input: OpenConversationInput)
     },
   ]);
   const rows = await db.execute<{ id: string; status: ConversationStatus; version: number; created: boolean }>(sql`
-    with ins as (
-      insert into conversations (id, tenant_id, contact_id, channel, workflow_id, assistant_type)
-      select ${id}, t.id, ${input.contactId}, ${input.channel}, ${input.workflowId}, t.assistant_type
-      from tenants t where t.id = ${input.tenantId}
-      on conflict (tenant_id, contact_id) where status in (${activeStatusSql}) do nothing
-      returning id, status, version
-    ),
-    h as (
-      insert into conversation_state_history (conversation_id, from_status, to_status, version, reason, actor)
-      select id, null, 'PENDING', 1, 'first message', 'system' from ins
-    ),
+    with ${openConversationCtes('ins', { ...input, id, contact: input.contactId })},
     ev as (
       insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
         conversation_id, message_id, payload, occurred_at)

@@ -7,6 +7,7 @@ import { openSecret } from '../secrets/keyring';
 import { raiseAlerts } from './alerts';
 import type { Database } from './client';
 import { applyTargetEvent } from './campaign-targets';
+import { openConversationCtes } from './conversation';
 import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, recordEvents, type EventInput } from './events';
 import { ACTIVE_CONVERSATION_STATUSES, inboundFailures, messages, tenants } from './schema';
 
@@ -106,22 +107,18 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
         ]
       : []),
   ];
-  const recordset = eventRecordset(events);
   const conversationId = randomUUID();
   const opens = input.routed?.openUnlessClosedWithinMs;
-  const opened = eventRecordset(
-    opens !== undefined && input.routed
-      ? [
-          {
-            trace: childSpan(input.routed.trace),
-            type: 'conversation.opened',
-            tenantId: input.tenantId,
-            conversationId,
-            payload: { channel: input.channel },
-          },
-        ]
-      : [],
-  );
+  // Issue 25 A: the conversation.opened event of a conversation this statement opens (written only if it does).
+  if (opens !== undefined && input.routed)
+    events.push({
+      trace: childSpan(input.routed.trace),
+      type: 'conversation.opened',
+      tenantId: input.tenantId,
+      conversationId,
+      payload: { channel: input.channel },
+    });
+  const recordset = eventRecordset(events);
   const replied = input.originalRepliedMessageSid
     ? sql`select trace_id, campaign_target_id from messages
           where tenant_id = ${input.tenantId} and provider_sid = ${input.originalRepliedMessageSid}
@@ -167,14 +164,6 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
     existing as (
       select id, conversation_id from messages where tenant_id = ${input.tenantId} and provider_sid = ${input.messageSid}
     ),
-    ev as (
-      insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
-        conversation_id, message_id, payload, occurred_at)
-      select e.trace_id, e.span_id, e.parent_id, coalesce((select trace_id from replied), e.causal_trace_id), e.type,
-        e.level, e.tenant_id, (select id from c), e.conversation_id, e.message_id, e.payload, e.occurred_at
-      from jsonb_to_recordset(${recordset.json}::jsonb) as e(${sql.raw(EVENT_RECORDSET_COLUMNS)})
-      where exists (select 1 from m)
-    ),
     -- Issue 25 A: the contact's open conversation, or a new one (as openConversation, src/db/conversation.ts, opens
     -- it: the partial unique index arbitrates races, a loser gets no row and the workflow opens or finds it itself).
     -- Only for a message stored now, and not while a conversation that ended lately may still have a live run
@@ -184,30 +173,26 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
       where ${opens !== undefined}::boolean and tenant_id = ${input.tenantId} and contact_id = (select id from c)
         and status in (${activeStatusSql})
     ),
-    conv as (
-      insert into conversations (id, tenant_id, contact_id, channel, workflow_id, assistant_type)
-      select ${conversationId}, t.id, c.id, ${input.channel}, ${input.routed?.workflowId ?? null}, t.assistant_type
-      from tenants t, c
-      where ${opens !== undefined}::boolean and t.id = ${input.tenantId} and exists (select 1 from m)
-        and not exists (select 1 from open_now)
+    ${openConversationCtes('conv', {
+      id: conversationId,
+      tenantId: input.tenantId,
+      contact: sql`c.id`,
+      channel: input.channel,
+      workflowId: input.routed?.workflowId ?? '',
+      from: sql`, c`,
+      when: sql`${opens !== undefined}::boolean and exists (select 1 from m) and not exists (select 1 from open_now)
         and not exists (
           select 1 from conversations e where e.tenant_id = ${input.tenantId} and e.contact_id = c.id
             and e.closed_at > now() - make_interval(secs => ${(opens ?? 0) / 1000}::float8)
-        )
-      on conflict (tenant_id, contact_id) where status in (${activeStatusSql}) do nothing
-      returning id, status, version
-    ),
-    conv_h as (
-      insert into conversation_state_history (conversation_id, from_status, to_status, version, reason, actor)
-      select id, null, 'PENDING', 1, 'first message', 'system' from conv
-    ),
-    conv_ev as (
+        )`,
+    })},
+    ev as (
       insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
         conversation_id, message_id, payload, occurred_at)
       select e.trace_id, e.span_id, e.parent_id, coalesce((select trace_id from replied), e.causal_trace_id), e.type,
         e.level, e.tenant_id, (select id from c), e.conversation_id, e.message_id, e.payload, e.occurred_at
-      from jsonb_to_recordset(${opened.json}::jsonb) as e(${sql.raw(EVENT_RECORDSET_COLUMNS)})
-      where exists (select 1 from conv)
+      from jsonb_to_recordset(${recordset.json}::jsonb) as e(${sql.raw(EVENT_RECORDSET_COLUMNS)})
+      where exists (select 1 from m) and (e.type <> 'conversation.opened' or exists (select 1 from conv))
     ),
     conv_ref as (
       select id, status, version, true as created from conv
@@ -225,11 +210,13 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
   const created = row.conversation_created === true;
   if (inserted)
     publishEvents(
-      [...recordset.stamped, ...(created ? opened.stamped : [])].map((e) => ({
-        ...e,
-        contactId: row.contact_id,
-        trace: { ...e.trace, causalTraceId },
-      })),
+      recordset.stamped
+        .filter((e) => created || e.type !== 'conversation.opened')
+        .map((e) => ({
+          ...e,
+          contactId: row.contact_id,
+          trace: { ...e.trace, causalTraceId },
+        })),
     );
   const alreadyHandled = !inserted && row.existing_conversation_id !== null;
   // Repeated by a retry that found the message stored but not yet handled: the target's `reply` event is idempotent.

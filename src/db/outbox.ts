@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import type { AdvancedConversation } from '../contract/pipeline';
 import type { Channel, TraceContext } from '../contract/types';
 import { childSpan } from '../domain/trace';
 import { openSecret } from '../secrets/keyring';
@@ -146,12 +147,7 @@ export interface OutboundRow {
 export async function insertSendingOutbound(
   db: Database,
   row: OutboundRow,
-): Promise<{
-  outboxId: string;
-  messageId: string;
-  updatedAt: Date;
-  advanced: { status: 'PROGRESS'; version: number } | null;
-} | null> {
+): Promise<{ outboxId: string; messageId: string; updatedAt: Date; advanced: AdvancedConversation | null } | null> {
   const messageId = randomUUID();
   const outboxId = randomUUID();
   const advance = row.advance && row.expectedVersion !== null && row.conversationId ? row.advance : null;
@@ -222,10 +218,8 @@ export async function insertSendingOutbound(
     select o.updated_at, adv.version as advanced_version, adv.from_status from o left join adv on true`);
   const written = rows[0];
   if (written) {
-    const advanced =
-      written.advanced_version !== null && transition && advance
-        ? { status: 'PROGRESS' as const, version: Number(written.advanced_version) }
-        : null;
+    const advanced: AdvancedConversation | null =
+      written.advanced_version !== null ? { status: 'PROGRESS', version: Number(written.advanced_version) } : null;
     if (advanced && transition && advance)
       publishEvents(
         transition.stamped.map((e) => ({

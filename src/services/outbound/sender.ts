@@ -48,7 +48,7 @@ import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../..
 import { findContentTemplate, lastInboundAt } from '../../db/content-templates';
 import { isBusinessInitiated, sendPurpose, windowOpen } from '../../domain/whatsapp-window';
 import { checkTemplateVariables, describeTemplateProblems } from '../../domain/template-variables';
-import type { SendMessageInput, SendMessageResult } from '../../contract/pipeline';
+import type { AdvancedConversation, SendMessageInput, SendMessageResult } from '../../contract/pipeline';
 import { createPolicyGate, stoppedBy } from './policy-gate';
 
 /** Reason stored on the outbox row and message of a send refused for the WhatsApp window (no Twilio call). */
@@ -254,7 +254,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
   async function callTwilio(
     input: SendMessageInput,
     hooks: SendHooks,
-    row: { id: string; messageId: string; advanced?: { status: 'PROGRESS'; version: number } | null },
+    row: { id: string; messageId: string; advanced?: AdvancedConversation | null },
     credentials: { accountSid: string; authToken: string; messagingServiceSid?: string | null },
     body: string,
     content: { sid: string; variables: Record<string, string> } | null,
