@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createDb } from '../../src/db/client';
 import { createTenant } from '../../src/db/tenants';
-import { randomPhone } from './harness';
+import { randomTenantNumber } from './harness';
 
 /** The run's database (real Postgres when reachable), for tests that need no Temporal. */
 export function testDb() {
@@ -11,7 +11,7 @@ export function testDb() {
 
 export async function seedTenant(db: ReturnType<typeof testDb>['db']) {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
-  const phone = randomPhone();
+  const phone = randomTenantNumber();
   const slug = `t-${randomBytes(5).toString('hex')}`;
   const { tenant } = await createTenant(db, {
     slug,

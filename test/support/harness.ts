@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import path from 'node:path';
 import pino from 'pino';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +53,11 @@ export interface TestTenant {
 }
 
 export const randomPhone = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+/**
+ * A test tenant's own number: unique across the run's shared database (phone_numbers is unique per channel), so drawn
+ * from 10^10 numbers, not randomPhone's 10^7 (a run makes ~1,000 tenants: a clash about one run in twenty).
+ */
+export const randomTenantNumber = () => `+1555${randomInt(1e10).toString().padStart(10, '0')}`;
 
 /**
  * Per test file: the real API (HTTP on loopback), a real worker on its own task queue, the run's Temporal dev
@@ -216,7 +221,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
     const slug = `t-${randomBytes(5).toString('hex')}`;
     const accountSid = `AC${randomBytes(16).toString('hex')}`;
     const authToken = randomBytes(16).toString('hex');
-    const phone = randomPhone();
+    const phone = randomTenantNumber();
     const { tenant } = await createTenant(database.db, {
       slug,
       name: slug,
