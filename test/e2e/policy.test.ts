@@ -60,8 +60,13 @@ const spClock = (ms: number) =>
     minute: '2-digit',
     second: '2-digit',
   }).format(new Date(Date.now() + ms));
-/** A tenant narrowing that opens `fromMs` from now for ten minutes (tests never run across local midnight). */
-const openingIn = (fromMs: number) => `daily ${spClock(fromMs)}-${spClock(fromMs + 600_000)}`;
+// A ten-minute window opening fromMs from now. Near São Paulo midnight its end wraps past 00:00, which a window cannot
+// (it must be written as two), so the wrapped part is the day's first window: closed now either way.
+const openingIn = (fromMs: number) => {
+  const [start, end] = [spClock(fromMs), spClock(fromMs + 600_000)];
+  if (end > start) return `daily ${start}-${end}`;
+  return end === '00:00:00' ? `daily ${start}-24:00` : `daily 00:00-${end},${start}-24:00`;
+};
 
 async function decisionsFor(contactPhone: string) {
   return h.db
