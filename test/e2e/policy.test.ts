@@ -292,7 +292,16 @@ describe('the outbound policy gate (issue 21)', () => {
     expect(why.code).toBe(0);
     const view = JSON.parse(why.stdout);
     expect(view.decision).toMatchObject({ decision: 'send', purpose: 'service', businessInitiated: false });
-    expect(view.ai).toMatchObject({ provider: expect.any(String), model: expect.any(String) });
+    // Which prompt and model wrote it, with the token counts, and what became of it.
+    expect(view.ai).toMatchObject({
+      provider: expect.any(String),
+      model: expect.any(String),
+      promptVersionId: expect.any(String),
+      promptTokens: expect.any(Number),
+      completionTokens: expect.any(Number),
+    });
+    expect(view.delivery.status).toMatch(/^(queued|sent|delivered|read)$/);
+    expect(view.decision.rulesVersion).toMatch(/^br-/);
     expect(view.decision.checks.find((c: { name: string }) => c.name === 'contact_hours').result).toBe('skip');
 
     const agent = await h.createOperator(tenant, 'SUPERVISOR', 'Eva');
