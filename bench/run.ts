@@ -9,6 +9,7 @@
 //   npm run bench -- counts                 statements and events per message only, each one listed
 //   npm run bench -- idle --idle-conversations 10000 [--idle-rate 12]   idle cost and memory of N open conversations
 //   npm run bench -- idle --idle-conversations 2500 --idle-no-nudges   memory only: stops after the restart
+//   npm run bench -- throughput --cpu-profile DIR   the worker and API processes write CPU profiles (bench/cpu-profile.ts)
 //   npm run bench -- reports                the desk report over 100k conversations (optional group, bench/reports.ts)
 //   npm run bench -- --json [file]         also writes every figure as JSON (default bench-results.json)
 //   npm run bench -- idle --json bench/results.json --merge   replaces only the idle group's figures in that file
@@ -58,6 +59,7 @@ import { record, writeJson } from './figures';
 import { benchCounts, benchInbound } from './inbound';
 import { benchSlowAi } from './slow-ai';
 import { benchIdle } from './idle';
+import { profileChildrenInto } from './stack';
 import { benchReports } from './reports';
 import { noopRoutes, startNoopWorker } from './noop/pipeline';
 import { CHOSEN, parseShape } from './noop/shape';
@@ -94,6 +96,7 @@ function parseArgs(argv: string[]) {
   let idleConversations = 10_000;
   let idleRate: number | undefined;
   let idleNudges = true;
+  let cpuProfile: string | null = null;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--json') {
@@ -107,6 +110,7 @@ function parseArgs(argv: string[]) {
     else if (arg === '--idle-conversations') idleConversations = Number(argv[(i += 1)] ?? '10000');
     else if (arg === '--idle-rate') idleRate = Number(argv[(i += 1)] ?? '12');
     else if (arg === '--idle-no-nudges') idleNudges = false;
+    else if (arg === '--cpu-profile') cpuProfile = path.resolve(argv[(i += 1)] ?? 'bench-cpu-profiles');
     else if (arg === '--dev-sets') devSets = (argv[(i += 1)] ?? '').split(',').map(Number);
     else if (GROUPS.includes(arg as Group)) groups.push(arg as Group);
     else
@@ -126,6 +130,7 @@ function parseArgs(argv: string[]) {
     idleConversations,
     idleRate,
     idleNudges,
+    cpuProfile,
   };
 }
 
@@ -137,6 +142,7 @@ async function main() {
   const env = loadEnv();
   const args = parseArgs(process.argv.slice(2));
   const run = (group: Group) => args.groups.includes(group);
+  profileChildrenInto(args.cpuProfile);
   const print = (line: string) => console.log(line);
   console.log(`Causeway bench: Node ${process.version}, ${os.cpus().length} cores; groups ${args.groups.join(', ')}\n`);
   if (run('cli')) await benchCli(print);

@@ -104,8 +104,24 @@ export function causewayWorker(c: StackConfig, taskQueue: string, extra: Record<
     ...causewayEnv(c, taskQueue),
     WORKER_METRICS_PORT: '0',
     ...extra,
-    NODE_OPTIONS: workerNodeOptionsFor(childProcessEnv(extra)),
+    NODE_OPTIONS: withCpuProfile(workerNodeOptionsFor(childProcessEnv(extra)), 'worker'),
   });
+}
+
+let cpuProfileDir: string | null = null;
+
+/**
+ * `npm run bench -- throughput --cpu-profile /tmp/prof`: Causeway's worker and API write a V8 CPU profile each (every
+ * thread, the workflow thread included) under that folder when they exit, to say where a miss's time goes
+ * (`npx tsx bench/cpu-profile.ts FILE` summarises one). Off by default: profiling costs CPU of its own.
+ */
+export function profileChildrenInto(dir: string | null) {
+  cpuProfileDir = dir;
+}
+
+function withCpuProfile(nodeOptions: string, name: string): string {
+  if (!cpuProfileDir) return nodeOptions;
+  return `${nodeOptions} --cpu-prof --cpu-prof-dir=${path.join(cpuProfileDir, name)}`.trim();
 }
 
 /** Causeway's API (`src/api/server.ts`) in a process of its own, starting inbound workflows on `taskQueue`. */
@@ -115,7 +131,12 @@ export async function causewayApi(c: StackConfig, taskQueue: string, extra: Reco
     'api',
     path.join(ROOT, 'src/api/server.ts'),
     [],
-    { ...causewayEnv(c, taskQueue), ...extra, PORT: String(port) },
+    {
+      ...causewayEnv(c, taskQueue),
+      ...extra,
+      PORT: String(port),
+      NODE_OPTIONS: withCpuProfile(childProcessEnv(extra).NODE_OPTIONS ?? '', 'api'),
+    },
     `http://127.0.0.1:${port}`,
   );
 }
