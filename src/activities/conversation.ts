@@ -30,7 +30,7 @@ export type {
 export function createConversationActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
-    /** Finds or creates the one open conversation row of this contact (src/db/conversation.ts). */
+    /** Finds or creates the one open conversation row of this contact (src/db/conversations/conversation.ts). */
     openConversation: (input: OpenConversationInput): Promise<ConversationRef> =>
       notFoundIsFinal(() => openConversationRow(db, input)),
 
@@ -68,7 +68,10 @@ async function notFoundIsFinal<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** One state transition under optimistic locking (seed 002): see transitionConversation in src/db/conversation.ts. */
+/**
+ * One state transition under optimistic locking (seed 002): see transitionConversation in
+ * src/db/conversations/conversation.ts.
+ */
 export function transition(tx: DbOrTx, input: TransitionInput): Promise<TransitionResult> {
   return notFoundIsFinal(() => transitionConversation(tx, input));
 }

@@ -13,7 +13,7 @@ const DEFAULT_INBOUND_OUTCOME_SLA_MS = 120_000;
 /** Activities behind the webhook's fallbacks: the inbox drain (schedule) and status callbacks the API could not write. */
 export function createIngressActivities(deps: ActivityDeps) {
   const drainer = createInboxDrainer({ ...deps, log: deps.log.child({ component: 'inbox-drain' }) });
-  /** Issue 21 D: `inbound_stuck` alerts and the causeway_inbound_without_outcome gauge (src/db/watchdog.ts). */
+  /** Issue 21 D: `inbound_stuck` alerts and the causeway_inbound_without_outcome gauge (src/db/ingress/watchdog.ts). */
   async function watch(): Promise<WatchdogResult> {
     const slaMs = deps.config.inboundOutcomeSlaMs ?? DEFAULT_INBOUND_OUTCOME_SLA_MS;
     const result = await checkInboundOutcomes(deps.db, slaMs);

@@ -217,7 +217,8 @@ export function createInboundService(deps: ServiceContext) {
     },
 
     /**
-     * Stores the inbound message once (unique tenant + MessageSid) with its contact and events (src/db/inbound.ts).
+     * Stores the inbound message once (unique tenant + MessageSid) with its contact and events
+     * (src/db/ingress/inbound.ts).
      * The MessageSid doubles as the correlation id (seed 000): the AI result and the reply reuse it.
      */
     async recordInbound(input: InboundInput): Promise<RecordedInbound> {

@@ -505,8 +505,8 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
 
   /**
    * The authenticated media proxy (issue 18 A): only media Twilio delivered on an inbound message, matched exactly
-   * against what was recorded at receipt (src/db/console.ts inboundMediaForOperator); the tenant's credentials go
-   * to that URL alone, redirects are followed without them; anything else is 404.
+   * against what was recorded at receipt (src/db/conversations/console.ts inboundMediaForOperator); the tenant's
+   * credentials go to that URL alone, redirects are followed without them; anything else is 404.
    */
   const mediaOrigins = [
     ...new Set([

@@ -26,7 +26,8 @@ const takeOverBody = z.object({ force: z.boolean().optional() });
 
 /**
  * Operator API for human handoff (I6): list and read conversations, take over, reply, release, resolve, close.
- * Scoped (issue 13 C): an AGENT sees their department's conversations (src/db/console.ts visibleTo); others 404.
+ * Scoped (issue 13 C): an AGENT sees their department's conversations (src/db/conversations/console.ts visibleTo);
+ * others 404.
  */
 export function conversationRoutes(deps: AppDeps) {
   const actions = conversationActions(serviceContext(deps), conversationOptions(deps));

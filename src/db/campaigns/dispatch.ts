@@ -387,7 +387,7 @@ export async function markTargetSending(tx: DbOrTx, claimed: ClaimedTarget, mess
 
 /**
  * Whether the outage is still active, under FOR SHARE: orders a notice's claim against `resolveOutage`, which
- * draws the resolution's contacts after marking the outage resolved (src/db/outages.ts).
+ * draws the resolution's contacts after marking the outage resolved (src/db/campaigns/outages.ts).
  */
 export async function outageStillActive(tx: DbOrTx, failureId: string): Promise<boolean> {
   const [failure] = await tx

@@ -85,7 +85,7 @@ export async function findOutage(db: DbOrTx, tenantId: string, ref: string) {
 /**
  * Marks the outage resolved and creates its resolution campaign (kind `outage_resolution`) to exactly the contacts
  * that were told about it, in one transaction. The UPDATE comes first: it waits for notice sends holding the
- * outage row (FOR SHARE in their claim, src/db/campaign-dispatch.ts), and later notice sends see it resolved and
+ * outage row (FOR SHARE in their claim, src/db/campaigns/dispatch.ts), and later notice sends see it resolved and
  * stop, so no contact gets the notice after the list is drawn. A notice in flight (accepted, no final status yet)
  * counts as told; a failed one does not. Null, with nothing written, when it was resolved already.
  */

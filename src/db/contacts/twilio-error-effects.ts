@@ -7,7 +7,8 @@ import { alerts, contacts } from '../schema';
 
 /**
  * What a classified Twilio error does to the contact and the operators (issue 22 B), the same for a REST answer
- * (src/services/outbound/sender.ts) and a status callback (src/db/delivery-status.ts), in the caller's transaction.
+ * (src/services/outbound/sender.ts) and a status callback (src/db/ingress/delivery-status.ts), in the caller's
+ * transaction.
  */
 export interface ErrorEffectInput {
   tenantId: string;

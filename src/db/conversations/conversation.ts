@@ -30,10 +30,10 @@ export class ConversationNotFound extends Error {
 }
 
 /**
- * The CTEs that open a conversation row, shared by openConversation and the inbound statement (src/db/inbound.ts):
- * `<name>` inserts it (id, status and version when inserted; nothing when the contact has one open: the partial
- * unique index arbitrates races) and `<name>_h` its first state-history row. `contact` is the contact's id, a value
- * or a column of `from` (joined to `tenants t`); `when` adds conditions to the insert.
+ * The CTEs that open a conversation row, shared by openConversation and the inbound statement
+ * (src/db/ingress/inbound.ts): `<name>` inserts it (id, status and version when inserted; nothing when the contact
+ * has one open: the partial unique index arbitrates races) and `<name>_h` its first state-history row. `contact` is
+ * the contact's id, a value or a column of `from` (joined to `tenants t`); `when` adds conditions to the insert.
  */
 export function openConversationCtes(
   name: string,

@@ -25,7 +25,10 @@ export type AlertType =
   /** A Twilio error code that needs an operator (sender, account, carrier filtering), or one not in the table. */
   | 'twilio_error'
   | 'twilio_unknown_error'
-  /** Issue 21 D: an inbound message reached no outcome within INBOUND_OUTCOME_SLA (one per message; src/db/watchdog.ts). */
+  /**
+   * Issue 21 D: an inbound message reached no outcome within INBOUND_OUTCOME_SLA (one per message;
+   * src/db/ingress/watchdog.ts).
+   */
   | 'inbound_stuck';
 
 export interface RaiseAlert {

@@ -165,8 +165,9 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
     existing as (
       select id, conversation_id from messages where tenant_id = ${input.tenantId} and provider_sid = ${input.messageSid}
     ),
-    -- Issue 25 A: the contact's open conversation, or a new one (as openConversation, src/db/conversation.ts, opens
-    -- it: the partial unique index arbitrates races, a loser gets no row and the workflow opens or finds it itself).
+    -- Issue 25 A: the contact's open conversation, or a new one (as openConversation,
+    -- src/db/conversations/conversation.ts, opens it: the partial unique index arbitrates races, a loser gets no row
+    -- and the workflow opens or finds it itself).
     -- Only for a message stored now, and not while a conversation that ended lately may still have a live run
     -- (its NPS wait): that run, not a new row, answers the message.
     open_now as (

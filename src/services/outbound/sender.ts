@@ -1,7 +1,7 @@
 // The idempotent outbound sender (I10): outbox row and message before the Twilio call, the SID right after, in-doubt
 // sends looked up at Twilio before sending again. Used by the conversation's sendMessage activity, the keyword
-// confirmation, promise reminders and campaign send batches (src/activities/*); its queries are in src/db/outbox.ts
-// (the general path's statements at its end).
+// confirmation, promise reminders and campaign send batches (src/activities/*); its queries are in
+// src/db/outbound/outbox.ts (the general path's statements at its end).
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type TraceContext } from '../../contract';
 import type { DbOrTx } from '../../db/core/client';
@@ -769,7 +769,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
   }
 
   /**
-   * A follow-up send for a message whose status callback failed (src/db/delivery-status.ts): `template` after
+   * A follow-up send for a message whose status callback failed (src/db/ingress/delivery-status.ts): `template` after
    * 63016 (the purpose's Content template, whatever the window), `retry` after a retryable code. Keyed from the
    * original outbox row (`<key>:template`, `<key>:retry`), so a repeated callback or workflow retry sends once.
    */
