@@ -3,7 +3,7 @@ import type { Logger } from './logger';
 
 /** An error as a log line can carry it: name, message and stack, with credentials in URLs masked. */
 export function describeFatal(error: unknown): { type: string; message: string; stack?: string } {
-  // A database error's message lists the statement's parameters: the codes only (src/db/errors.ts).
+  // A database error's message lists the statement's parameters: the codes only (src/domain/database-errors.ts).
   if (isDatabaseError(error)) return { type: 'DatabaseError', message: describeDatabaseError(error) };
   const mask = (text: string) => text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, '$1***:***@');
   if (error instanceof Error)

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract';
-import type { DbOrTx } from '../db/client';
+import type { DbOrTx } from '../db/core/client';
 import {
   attachMessages as attachMessageRows,
   ConversationNotFound,
@@ -8,8 +8,8 @@ import {
   openConversation as openConversationRow,
   recordNpsAnswer as recordNpsAnswerRows,
   transitionConversation,
-} from '../db/conversation';
-import { recordEvents, type EventInput } from '../db/events';
+} from '../db/conversations/conversation';
+import { recordEvents, type EventInput } from '../db/events/events';
 import { parseNpsScore } from '../domain/nps';
 import type { ActivityDeps } from './deps';
 import type {
@@ -30,7 +30,7 @@ export type {
 export function createConversationActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
-    /** Finds or creates the one open conversation row of this contact (src/db/conversation.ts). */
+    /** Finds or creates the one open conversation row of this contact (src/db/conversations/conversation.ts). */
     openConversation: (input: OpenConversationInput): Promise<ConversationRef> =>
       notFoundIsFinal(() => openConversationRow(db, input)),
 
@@ -68,7 +68,10 @@ async function notFoundIsFinal<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** One state transition under optimistic locking (seed 002): see transitionConversation in src/db/conversation.ts. */
+/**
+ * One state transition under optimistic locking (seed 002): see transitionConversation in
+ * src/db/conversations/conversation.ts.
+ */
 export function transition(tx: DbOrTx, input: TransitionInput): Promise<TransitionResult> {
   return notFoundIsFinal(() => transitionConversation(tx, input));
 }

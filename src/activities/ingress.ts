@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { campaignWorkflowId, FailureType, targetsChangedSignal, type StatusCallbackInput } from '../contract';
-import { applyDeliveryStatus, type StatusOutcome } from '../db/delivery-status';
-import { describeDatabaseError, isTransientDatabaseError } from '../db/errors';
-import { checkInboundOutcomes, type WatchdogResult } from '../db/watchdog';
+import { applyDeliveryStatus, type StatusOutcome } from '../db/ingress/delivery-status';
+import { describeDatabaseError, isTransientDatabaseError } from '../db/core/errors';
+import { checkInboundOutcomes, type WatchdogResult } from '../db/ingress/watchdog';
 import { createInboxDrainer } from '../services/inbox';
 import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import type { ActivityDeps } from './deps';
@@ -13,7 +13,7 @@ const DEFAULT_INBOUND_OUTCOME_SLA_MS = 120_000;
 /** Activities behind the webhook's fallbacks: the inbox drain (schedule) and status callbacks the API could not write. */
 export function createIngressActivities(deps: ActivityDeps) {
   const drainer = createInboxDrainer({ ...deps, log: deps.log.child({ component: 'inbox-drain' }) });
-  /** Issue 21 D: `inbound_stuck` alerts and the causeway_inbound_without_outcome gauge (src/db/watchdog.ts). */
+  /** Issue 21 D: `inbound_stuck` alerts and the causeway_inbound_without_outcome gauge (src/db/ingress/watchdog.ts). */
   async function watch(): Promise<WatchdogResult> {
     const slaMs = deps.config.inboundOutcomeSlaMs ?? DEFAULT_INBOUND_OUTCOME_SLA_MS;
     const result = await checkInboundOutcomes(deps.db, slaMs);

@@ -3,8 +3,9 @@
  * operators, whether it came back from the REST API (the create call failed) or in a status callback (Twilio
  * accepted the message, then it failed). Sources: Twilio's Error and Warning Dictionary (twilio.com/docs/api/errors/<code>)
  * and its WhatsApp ↔ Meta error mapping (twilio.com/docs/whatsapp/api/error-code-mapping); docs/channels.md lists
- * the rows with the reason for each. Used by the sender (REST answers), delivery callbacks (src/db/delivery-status.ts,
- * which also moves campaign targets) and reconciliation (which feeds Twilio's listed status through the same path).
+ * the rows with the reason for each. Used by the sender (REST answers), delivery callbacks
+ * (src/db/ingress/delivery-status.ts, which also moves campaign targets) and reconciliation (which feeds Twilio's
+ * listed status through the same path).
  */
 
 export type ErrorClass =

@@ -11,15 +11,15 @@ import {
   type Workflows,
 } from '../contract';
 import { parseAddress } from '../domain/address';
-import { resolveContactIdentity } from '../db/contact-identity';
-import { findTypingSender } from '../db/tenants';
+import { resolveContactIdentity } from '../db/contacts/identity';
+import { findTypingSender } from '../db/tenants/tenants';
 import type { TwilioCredentials } from '../integrations/twilio-gateway';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
 import type { ServiceContext } from './context';
 import { ServiceError } from './errors';
-import { recordEvents } from '../db/events';
-import { markOptedIn, markOptedOut } from '../db/opt-out';
+import { recordEvents } from '../db/events/events';
+import { markOptedIn, markOptedOut } from '../db/contacts/opt-out';
 import { createOutboundSender } from './outbound/sender';
 import type {
   RecordedInbound,
@@ -32,7 +32,7 @@ import {
   recordInbound as recordInboundRow,
   recordInboundFailure as recordInboundFailureRows,
   tenantHashKey,
-} from '../db/inbound';
+} from '../db/ingress/inbound';
 import { classifyKeyword } from '../domain/opt-out';
 
 /**
@@ -217,7 +217,8 @@ export function createInboundService(deps: ServiceContext) {
     },
 
     /**
-     * Stores the inbound message once (unique tenant + MessageSid) with its contact and events (src/db/inbound.ts).
+     * Stores the inbound message once (unique tenant + MessageSid) with its contact and events
+     * (src/db/ingress/inbound.ts).
      * The MessageSid doubles as the correlation id (seed 000): the AI result and the reply reuse it.
      */
     async recordInbound(input: InboundInput): Promise<RecordedInbound> {

@@ -49,6 +49,14 @@ describe('lint: only src/db talks to Postgres', () => {
     expect(
       await restrictedImports('src/db/example.ts', `import { tenants } from './schema';\nexport { tenants };\n`),
     ).toEqual([]);
+    // Its query files sit in a folder per aggregate (src/db/outbound/outbox.ts): the same freedom one level down.
+    expect(await restrictedImports('src/db/outbound/example.ts', drizzle)).toEqual([]);
+    expect(
+      await restrictedImports(
+        'src/db/outbound/example.ts',
+        `import { outbox } from '../schema';\nexport { outbox };\n`,
+      ),
+    ).toEqual([]);
   });
 
   it('embedded Postgres (src/local) may start PGlite, and still may not query it', async () => {
@@ -85,6 +93,12 @@ describe('lint: only src/db talks to Postgres', () => {
     const database = await restrictedImports('src/workflows/example.ts', drizzle);
     expect(database).toHaveLength(1);
     expect(database[0]).toContain('must not touch I/O clients');
+    const query = `import { findOutboxByKey } from '../db/outbound/outbox';\nexport { findOutboxByKey };\n`;
+    const queries = await restrictedImports('src/workflows/example.ts', query);
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toContain('as types only');
+    const typeOnly = `import type { OutboxRow } from '../db/outbound/outbox';\nexport type { OutboxRow };\n`;
+    expect(await restrictedImports('src/workflows/example.ts', typeOnly)).toEqual([]);
   });
 });
 

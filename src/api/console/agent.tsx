@@ -15,14 +15,14 @@ import {
   tenantOperators,
   type ConversationRow,
   type QueueRow,
-} from '../../db/console';
-import type { Operator } from '../../db/users';
+} from '../../db/conversations/console';
+import type { Operator } from '../../db/operators/users';
 import { hasRole } from '../../domain/api-keys';
 import { isTerminal } from '../../domain/conversation-state';
 import { conversationActions } from '../../services/conversations';
 import { deskActions } from '../../services/desk';
-import { listDepartments } from '../../db/admin';
-import { listTransfers } from '../../db/desk';
+import { listDepartments } from '../../db/operators/admin';
+import { listTransfers } from '../../db/conversations/desk';
 import { conversationOptions, serviceContext, type AppDeps } from '../context';
 import { ApiError, asApiError } from '../errors';
 import { fetchTwilioMedia, MediaFetchError, TWILIO_API_ORIGIN } from '../../integrations/twilio-media';
@@ -505,8 +505,8 @@ export function agentPages(app: Hono<ConsoleEnv>, deps: AppDeps, slots: readonly
 
   /**
    * The authenticated media proxy (issue 18 A): only media Twilio delivered on an inbound message, matched exactly
-   * against what was recorded at receipt (src/db/console.ts inboundMediaForOperator); the tenant's credentials go
-   * to that URL alone, redirects are followed without them; anything else is 404.
+   * against what was recorded at receipt (src/db/conversations/console.ts inboundMediaForOperator); the tenant's
+   * credentials go to that URL alone, redirects are followed without them; anything else is 404.
    */
   const mediaOrigins = [
     ...new Set([

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { conversationMessages } from '../../db/console';
-import { addConversationNote, conversationNotesOf } from '../../db/notes';
+import { conversationMessages } from '../../db/conversations/console';
+import { addConversationNote, conversationNotesOf } from '../../db/conversations/notes';
 import { authenticate, requireRole } from '../auth';
 import { conversationActions } from '../../services/conversations';
 import { conversationOptions, serviceContext, type AppDeps, type AppEnv } from '../context';
@@ -26,7 +26,8 @@ const takeOverBody = z.object({ force: z.boolean().optional() });
 
 /**
  * Operator API for human handoff (I6): list and read conversations, take over, reply, release, resolve, close.
- * Scoped (issue 13 C): an AGENT sees their department's conversations (src/db/console.ts visibleTo); others 404.
+ * Scoped (issue 13 C): an AGENT sees their department's conversations (src/db/conversations/console.ts visibleTo);
+ * others 404.
  */
 export function conversationRoutes(deps: AppDeps) {
   const actions = conversationActions(serviceContext(deps), conversationOptions(deps));

@@ -127,7 +127,8 @@ export const messages = pgTable(
     index('messages_retention_idx')
       .on(t.createdAt)
       .where(sql`body <> '' or media <> '[]'::jsonb`),
-    // Issue 21 D: the inbound watchdog's one query reads the last day's inbound messages by time (src/db/watchdog.ts).
+    // Issue 21 D: the inbound watchdog's one query reads the last day's inbound messages by time
+    // (src/db/ingress/watchdog.ts).
     index('messages_inbound_created_idx')
       .on(t.createdAt)
       .where(sql`direction = 'inbound'`),
