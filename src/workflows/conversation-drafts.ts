@@ -161,7 +161,7 @@ async function watchDrafts(rt: ConversationRuntime): Promise<void> {
       });
       continue;
     }
-    // The transition to a final state marked the row `abandoned` (src/db/drafts.ts, abandonPendingDrafts).
+    // The transition to a final state marked the row `abandoned` (src/db/conversations/drafts.ts, abandonPendingDrafts).
     if (isTerminal(s.status) && s.draft?.draftId === draft.draftId) {
       s.draft = null;
       return;

@@ -77,16 +77,19 @@ async function apply(
     .innerJoin(tenants, eq(tenants.id, phoneNumbers.tenantId))
     .where(and(eq(phoneNumbers.channel, number.channel), eq(phoneNumbers.phone, number.phone)));
   if (!account) {
+    // Another process starting at the same moment may have registered this very account between our two reads (its
+    // tenant committed in between): then the number's owner is that tenant, and reading again finds the account.
+    const registeredMeanwhile = async () =>
+      (await db.$count(twilioAccounts, eq(twilioAccounts.accountSid, accountSid))) > 0;
+    if (owner && (await registeredMeanwhile())) return apply(db, accountSid, authToken, number);
     if (owner)
       return {
         kind: 'ignored',
         reason: `TWILIO_PHONE_NUMBER already belongs to tenant ${owner.slug} under another Twilio account (causeway tenant update ${owner.slug} --remove-number …)`,
       };
     const [taken] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, TWILIO_ENV_TENANT));
-    // Another process starting at the same moment may have registered this very account after our first read (its
-    // tenant committed in between): read again, and the account is found (CI saw `ignored` here).
-    if (taken && (await db.$count(twilioAccounts, eq(twilioAccounts.accountSid, accountSid))) > 0)
-      return apply(db, accountSid, authToken, number);
+    // The same after both reads (CI saw `ignored` here).
+    if (taken && (await registeredMeanwhile())) return apply(db, accountSid, authToken, number);
     if (taken)
       return {
         kind: 'ignored',
