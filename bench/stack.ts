@@ -55,6 +55,8 @@ export async function forkChild(
     cwd: ROOT,
     env: childProcessEnv(env),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line, after tsx's loader flags.
+    execArgv: [...process.execArgv, ...cpuProfileFlags(name)],
   });
   let output = '';
   const keep = (c: Buffer) => {
@@ -104,24 +106,24 @@ export function causewayWorker(c: StackConfig, taskQueue: string, extra: Record<
     ...causewayEnv(c, taskQueue),
     WORKER_METRICS_PORT: '0',
     ...extra,
-    NODE_OPTIONS: withCpuProfile(workerNodeOptionsFor(childProcessEnv(extra)), 'worker'),
+    NODE_OPTIONS: workerNodeOptionsFor(childProcessEnv(extra)),
   });
 }
 
 let cpuProfileDir: string | null = null;
 
 /**
- * `npm run bench -- throughput --cpu-profile /tmp/prof`: Causeway's worker and API write a V8 CPU profile each (every
- * thread, the workflow thread included) under that folder when they exit, to say where a miss's time goes
+ * `npm run bench -- throughput --cpu-profile /tmp/prof`: every process the bench forks (Causeway's worker and API, the
+ * no-op pipelines' peers) writes V8 CPU profiles (one a thread, the workflow thread included) into a folder of its
+ * name under that one when it exits, to say where a miss's time goes
  * (`npx tsx bench/cpu-profile.ts FILE` summarises one). Off by default: profiling costs CPU of its own.
  */
 export function profileChildrenInto(dir: string | null) {
   cpuProfileDir = dir;
 }
 
-function withCpuProfile(nodeOptions: string, name: string): string {
-  if (!cpuProfileDir) return nodeOptions;
-  return `${nodeOptions} --cpu-prof --cpu-prof-dir=${path.join(cpuProfileDir, name)}`.trim();
+function cpuProfileFlags(name: string): string[] {
+  return cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfileDir, name)}`] : [];
 }
 
 /** Causeway's API (`src/api/server.ts`) in a process of its own, starting inbound workflows on `taskQueue`. */
@@ -131,12 +133,7 @@ export async function causewayApi(c: StackConfig, taskQueue: string, extra: Reco
     'api',
     path.join(ROOT, 'src/api/server.ts'),
     [],
-    {
-      ...causewayEnv(c, taskQueue),
-      ...extra,
-      PORT: String(port),
-      NODE_OPTIONS: withCpuProfile(childProcessEnv(extra).NODE_OPTIONS ?? '', 'api'),
-    },
+    { ...causewayEnv(c, taskQueue), ...extra, PORT: String(port) },
     `http://127.0.0.1:${port}`,
   );
 }
