@@ -243,7 +243,6 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   ) {
     const messageSid = message.messageSid ?? newMessageSid();
     return {
-      ...message.extra,
       MessageSid: messageSid,
       SmsMessageSid: messageSid,
       AccountSid: tenant.accountSid,
@@ -252,6 +251,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
       Body: message.body,
       NumMedia: '0',
       ApiVersion: '2010-04-01',
+      ...message.extra,
     };
   }
 
@@ -265,7 +265,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
       to?: string;
       /** Media Twilio received with the message: the webhook then carries NumMedia, MediaUrlN, MediaContentTypeN. */
       media?: { contentType: string; data?: Buffer }[];
-      /** More webhook parameters (e.g. ExternalUserIdentifier). */
+      /** More webhook parameters (e.g. ExternalUserIdentifier); they win over the ones above. */
       extra?: Record<string, string>;
     },
     options: { signature?: string | null; authToken?: string } = {},
