@@ -8,7 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
 import { TEST_SECRETS_KEYS } from '../setup-secrets';
-import { createOutage, resolveOutage, startCampaign } from '../../src/services/campaigns';
+import { createOutage, resolveOutage } from '../../src/services/campaigns';
 import { contacts, events, failureNotifications, massiveFailures, messages, promises } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { turn } from '../support/fake-openai';
@@ -17,6 +17,7 @@ import {
   csvOf,
   launchCampaign,
   sentToPhones,
+  startTestCampaign,
   targetRows,
   targets,
   textOf,
@@ -200,15 +201,7 @@ describe('outage broadcast (C5)', () => {
       createdBy: 'test',
       traceId: trace.traceId,
     });
-    const start = () =>
-      startCampaign(h.client, {
-        campaignId: outage.campaignId,
-        tenantId: tenant.tenantId,
-        tenantSlug: tenant.slug,
-        taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-        trace,
-        name: 'outage',
-      });
+    const start = () => startTestCampaign(h, tenant, outage.campaignId, trace, 'outage');
     expect((await start()).started).toBe(true);
     expect((await start()).started).toBe(false);
     await waitForStatus(h, outage.campaignId, 'completed', 30_000);
@@ -235,14 +228,7 @@ describe('outage broadcast (C5)', () => {
       traceId: trace.traceId,
     });
     expect(resolved.notified).toBe(4);
-    await startCampaign(h.client, {
-      campaignId: resolved.campaignId,
-      tenantId: tenant.tenantId,
-      tenantSlug: tenant.slug,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-      trace,
-      name: 'resolved',
-    });
+    await startTestCampaign(h, tenant, resolved.campaignId, trace, 'resolved');
     await waitForStatus(h, resolved.campaignId, 'completed', 30_000);
     expect(sentToPhones(h, affected).filter((m) => textOf(m).startsWith('Serviço normalizado'))).toHaveLength(4);
     const [failure] = await h.db.select().from(massiveFailures).where(eq(massiveFailures.id, outage.failureId));
@@ -276,14 +262,7 @@ describe('outage broadcast (C5)', () => {
       createdBy: 'test',
       traceId: trace.traceId,
     });
-    await startCampaign(h.client, {
-      campaignId: outage.campaignId,
-      tenantId: tenant.tenantId,
-      tenantSlug: tenant.slug,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-      trace,
-      name: 'outage',
-    });
+    await startTestCampaign(h, tenant, outage.campaignId, trace, 'outage');
     await h.twilio.waitFor(() => sentToPhones(h, phones).length >= 2, 20_000);
     const resolved = await resolveOutage(h.db, {
       tenantId: tenant.tenantId,
@@ -304,14 +283,7 @@ describe('outage broadcast (C5)', () => {
     const skipped = (await targetRows(h, outage.campaignId)).filter((t) => t.state === 'skipped');
     expect(skipped.length).toBe(8 - told.length);
     expect(skipped.every((t) => t.outcome === 'outage_resolved')).toBe(true);
-    await startCampaign(h.client, {
-      campaignId: resolved.campaignId,
-      tenantId: tenant.tenantId,
-      tenantSlug: tenant.slug,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-      trace,
-      name: 'resolved',
-    });
+    await startTestCampaign(h, tenant, resolved.campaignId, trace, 'resolved');
     await waitForStatus(h, resolved.campaignId, 'completed', 30_000);
     const resolutions = sentToPhones(h, phones)
       .filter((m) => textOf(m) === 'Normalizado.')
