@@ -29,6 +29,29 @@ import type { HostResolver } from '../../src/integrations/public-media-url';
 
 export const PUBLIC_BASE_URL = 'https://causeway.example.test';
 
+/**
+ * POSTs `params` to `origin` + `path`, signed with `authToken` as Twilio signs them for `publicBaseUrl`
+ * (PUBLIC_BASE_URL unless given) + `signedPath` (`path` unless given), by `send`: fetch, or an app's own request.
+ */
+export async function postSignedWebhook(options: {
+  origin: string;
+  path: string;
+  authToken: string;
+  params: Record<string, string>;
+  publicBaseUrl?: string;
+  signedPath?: string;
+  send?: (url: string, init: RequestInit) => Response | Promise<Response>;
+}) {
+  const request = signedWebhook({
+    publicBaseUrl: options.publicBaseUrl ?? PUBLIC_BASE_URL,
+    path: options.signedPath ?? options.path,
+    authToken: options.authToken,
+    params: options.params,
+  });
+  const send = options.send ?? fetch;
+  return send(`${options.origin}${options.path}`, { method: 'POST', headers: request.headers, body: request.body });
+}
+
 export const TEST_LOG_DIR = path.resolve(import.meta.dirname, '../../test-results/logs');
 let testLog: ReturnType<typeof pino.destination> | undefined;
 function testLogDestination() {
