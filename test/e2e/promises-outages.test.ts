@@ -1,13 +1,9 @@
 import { updateTenant } from '../../src/db/tenants';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childProcessEnv } from '../../src/config/env';
-import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { createOutage, resolveOutage } from '../../src/services/campaigns';
 import { contacts, events, failureNotifications, massiveFailures, messages, promises } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
@@ -25,6 +21,7 @@ import {
   waitForStatus,
 } from '../support/campaigns';
 import { eventually, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { runCli } from '../support/cli';
 import { recordHistory } from '../support/conversation';
 
 let h: Harness;
@@ -37,8 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-const run = promisify(execFile);
 
 describe('promises to pay (C4)', () => {
   it('a reply conversation registers a promise; the reminder goes out; payment → fulfilled, none → broken with a follow-up', async () => {
@@ -293,25 +288,7 @@ describe('outage broadcast (C5)', () => {
 });
 
 describe('campaign CLI', () => {
-  const cli = (args: string[]) =>
-    run(process.execPath, ['bin/causeway.js', ...args], {
-      env: childProcessEnv({
-        DATABASE_URL: h.env.DATABASE_URL!,
-        TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
-        TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE,
-        LOG_LEVEL: 'silent',
-        CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-cli-')),
-        // The import opens the tenant's sealed contact-hash key (issue 18 H).
-        CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
-      }),
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({
-        code: error.code,
-        stdout: error.stdout,
-        stderr: error.stderr,
-      }),
-    );
+  const cli = (args: string[]) => runCli(h, args);
 
   it('create reports bad lines and imports nothing; a good file is created, started and followed to the end', async () => {
     const tenant = await h.createTestTenant();
