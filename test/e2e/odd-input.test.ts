@@ -1,12 +1,13 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboundWorkflowId, type InboundInput, type InboundResult } from '../../src/contract';
-import { alerts, events, inboundFailures, messages } from '../../src/db/schema';
+import { events, inboundFailures, messages } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { startInboundWorkflow } from '../../src/temporal/start-inbound';
 import { recordHistory, sentTo } from '../support/conversation';
-import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { raisedAlert } from '../support/alerts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -150,14 +151,7 @@ describe('odd input: 200, then a recorded outcome, and no workflow left retrying
     expect(failure!.reason).toMatch(/^database rejected the statement \(22\w{3}\)$/);
     // Nothing is lost: the escaped JSON holds the exact input, NUL included.
     expect((JSON.parse(failure!.input) as InboundInput).body).toBe(body);
-    const raised = await eventually(async () =>
-      (
-        await h.db
-          .select()
-          .from(alerts)
-          .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'inbound_failed')))
-      ).at(0),
-    );
+    const raised = await raisedAlert(h, tenant.tenantId, 'inbound_failed');
     expect(raised.payload).toMatchObject({ messageSid, stage: 'record' });
     expect(raised.message).not.toContain(body);
     expect(raised.message).not.toContain(from.replace('whatsapp:', ''));
