@@ -11,6 +11,7 @@ import { createInboxDrainer } from '../../src/services/inbox';
 import { testActivityDeps } from '../support/activity-deps';
 import {
   eventually,
+  postInboundToApp,
   postSignedWebhook,
   PUBLIC_BASE_URL,
   randomPhone,
@@ -106,13 +107,7 @@ describe('outbound delivery and status callbacks', () => {
         To: tenant.address,
         Body: 'hello?',
       };
-      const response = await postSignedWebhook({
-        origin: PUBLIC_BASE_URL,
-        path: '/webhooks/twilio/messages',
-        authToken: tenant.authToken,
-        params,
-        send: (url, init) => app.request(url, init),
-      });
+      const response = await postInboundToApp(app, tenant.authToken, params);
       expect(response.status).toBe(200);
       const [parked] = await h.db
         .select({ state: inboundInbox.state })

@@ -12,7 +12,7 @@ import { launchCampaign, sentToPhones, targets } from '../support/campaigns';
 import { conversationOf } from '../support/conversation';
 import {
   eventually,
-  postSignedWebhook,
+  postInboundToApp,
   PUBLIC_BASE_URL,
   randomPhone,
   startHarness,
@@ -157,13 +157,7 @@ describe('GET /metrics on the API and on the worker', () => {
         Body: 'alô?',
         NumMedia: '0',
       };
-      const response = await postSignedWebhook({
-        origin: PUBLIC_BASE_URL,
-        path: '/webhooks/twilio/messages',
-        authToken: tenant.authToken,
-        params,
-        send: (url, init) => app.request(url, init),
-      });
+      const response = await postInboundToApp(app, tenant.authToken, params);
       expect(response.status).toBe(200);
       const scraped = await app.request(`${PUBLIC_BASE_URL}/metrics`);
       const samples = parseExposition(await scraped.text());

@@ -15,8 +15,8 @@ import { sentTo } from '../support/conversation';
 import { listenLocal, readBody, sendJson } from '../support/http-server';
 import {
   eventually,
+  postInboundToApp,
   postSignedWebhook,
-  PUBLIC_BASE_URL,
   randomPhone,
   startHarness,
   type Harness,
@@ -320,13 +320,7 @@ describe('tracing and journeys (T1–T5)', () => {
         Body: 'sem contexto',
         NumMedia: '0',
       };
-      const response = await postSignedWebhook({
-        origin: PUBLIC_BASE_URL,
-        path: '/webhooks/twilio/messages',
-        authToken: tenant.authToken,
-        params,
-        send: (url, init) => app.request(url, init),
-      });
+      const response = await postInboundToApp(app, tenant.authToken, params);
       expect(response.status).toBe(200);
       await h.twilio.waitFor(() => sentTo(h, from).length === 1);
 

@@ -52,6 +52,21 @@ export async function postSignedWebhook(options: {
   return send(`${options.origin}${options.path}`, { method: 'POST', headers: request.headers, body: request.body });
 }
 
+/** An inbound webhook signed with `authToken`, POSTed to an app in this process (its own `request`). */
+export function postInboundToApp(
+  app: { request: (url: string, init: RequestInit) => Response | Promise<Response> },
+  authToken: string,
+  params: Record<string, string>,
+) {
+  return postSignedWebhook({
+    origin: PUBLIC_BASE_URL,
+    path: '/webhooks/twilio/messages',
+    authToken,
+    params,
+    send: (url, init) => app.request(url, init),
+  });
+}
+
 export const TEST_LOG_DIR = path.resolve(import.meta.dirname, '../../test-results/logs');
 let testLog: ReturnType<typeof pino.destination> | undefined;
 function testLogDestination() {
