@@ -1,12 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_COOKIE, csrfTokenFor } from '../../src/api/console/session';
-import { createOperatorSession } from '../../src/db/operator-sessions';
+import { createOperatorSession } from '../../src/db/operators/sessions';
 import { alerts, conversations, conversationTransfers } from '../../src/db/schema';
-import { createUser, findOperatorByApiKey } from '../../src/db/users';
+import { createUser, findOperatorByApiKey } from '../../src/db/operators/users';
 import { localDate } from '../../src/domain/active-hours';
 import { formatOpening } from '../../src/domain/desk-hours';
-import { loadMessageTemplate } from '../../src/db/templates';
+import { loadMessageTemplate } from '../../src/db/knowledge/templates';
 import { echoHandler, type ChatRequest } from '../support/fake-openai';
 import { conversationOf, conversationResult, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';

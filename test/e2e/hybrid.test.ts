@@ -5,7 +5,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveDraftUpdate, FailureType } from '../../src/contract';
 import { loadEnv } from '../../src/config/env';
-import { hybridEnabledSql, setHybridMode } from '../../src/db/drafts';
+import { hybridEnabledSql, setHybridMode } from '../../src/db/conversations/drafts';
 import { alerts, conversations, events, messages, suggestedResponses } from '../../src/db/schema';
 import { conversationOf, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';

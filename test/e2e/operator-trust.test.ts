@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeAuditBefore } from '../../src/db/audit';
+import { purgeAuditBefore } from '../../src/db/operators/audit';
 import { auditLog, conversations, events, messages } from '../../src/db/schema';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 import { runCli } from '../support/cli';
@@ -275,7 +275,7 @@ describe('operator lifecycle (issue 18 F)', () => {
   it("keeps an agent out of another department's journey, trace and close (404)", async () => {
     const tenant = await h.createTestTenant();
     const support = await h.createOperator(tenant, 'AGENT'); // department support
-    const { user, apiKey: billingKey } = await import('../../src/db/users').then((m) =>
+    const { user, apiKey: billingKey } = await import('../../src/db/operators/users').then((m) =>
       m.createUser(h.db, { tenantId: tenant.tenantId, name: 'Bia', role: 'AGENT', department: 'billing' }),
     );
     expect(user.department).toBe('billing');

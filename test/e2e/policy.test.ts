@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upsertTenantPolicy } from '../../src/db/policy';
-import { updateTenant } from '../../src/db/tenants';
+import { upsertTenantPolicy } from '../../src/db/outbound/policy';
+import { updateTenant } from '../../src/db/tenants/tenants';
 import { newRootTrace } from '../../src/domain/trace';
 import { EncryptionCodec } from '../../src/temporal/payload-codec';
 import {

@@ -1,4 +1,4 @@
-import { updateTenant } from '../../src/db/tenants';
+import { updateTenant } from '../../src/db/tenants/tenants';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { listAudit } from '../../db/audit';
-import { findTenantsBySlug } from '../../db/tenant-lookup';
+import { listAudit } from '../../db/operators/audit';
+import { findTenantsBySlug } from '../../db/tenants/lookup';
 import { CliError, durationFlag, type CliContext } from '../context';
 
 /** `causeway audit list`: what operators and admins did (issue 18 G), newest first. */
