@@ -301,38 +301,19 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
   print(`  Causeway's hops: new conversation ${describeShape(fresh.shape)}; existing ${describeShape(again.shape)}`);
   countFigures(G, fresh, again);
   const noop = { name: 'no-op pipeline, same hops' };
-  figure(
-    G,
-    'inbound → reply p50, new conversation',
-    quantile(fresh.latencies, 0.5),
-    'ms',
-    { ...noop, value: quantile(noopFresh.latencies, 0.5) },
-    { of: 'ratio', op: '<=', limit: 1.5 },
-  );
-  figure(
-    G,
-    'inbound → reply p95, new conversation',
-    quantile(fresh.latencies, 0.95),
-    'ms',
-    { ...noop, value: quantile(noopFresh.latencies, 0.95) },
-    { of: 'ratio', op: '<=', limit: 1.5 },
-  );
-  figure(
-    G,
-    'inbound → reply p50, existing conversation',
-    quantile(again.latencies, 0.5),
-    'ms',
-    { ...noop, value: quantile(noopAgain.latencies, 0.5) },
-    { of: 'ratio', op: '<=', limit: 1.5 },
-  );
-  figure(
-    G,
-    'inbound → reply p95, existing conversation',
-    quantile(again.latencies, 0.95),
-    'ms',
-    { ...noop, value: quantile(noopAgain.latencies, 0.95) },
-    { of: 'ratio', op: '<=', limit: 1.5 },
-  );
+  for (const [label, pass, noopPass] of [
+    ['new conversation', fresh, noopFresh],
+    ['existing conversation', again, noopAgain],
+  ] as const)
+    for (const q of [0.5, 0.95])
+      figure(
+        G,
+        `inbound → reply p${q * 100}, ${label}`,
+        quantile(pass.latencies, q),
+        'ms',
+        { ...noop, value: quantile(noopPass.latencies, q) },
+        { of: 'ratio', op: '<=', limit: 1.5 },
+      );
   // Customer-perceived latency (issue 22 E): when "typing…" appears, beside when the reply does (above).
   for (const [label, pass] of [
     ['new conversation', fresh],

@@ -321,45 +321,32 @@ async function main() {
     }).fetch,
   );
 
-  if (run('inbound'))
-    await benchInbound(
-      {
-        appEnv,
-        db: database.db,
-        client: temporal.client,
-        log,
-        sender,
-        replies,
-        twilio,
-        queries: () => queries,
-        apiUrl,
-        noopUrl: noopServer.url,
-        noopQueue,
-        stack: { ...stack, temporalAddress: temporalEnv.address },
-      },
-      print,
-    );
+  // What the inbound and counts groups both work with.
+  const inboundContext = {
+    appEnv,
+    db: database.db,
+    client: temporal.client,
+    log,
+    sender,
+    replies,
+    twilio,
+    queries: () => queries,
+    apiUrl,
+    noopUrl: noopServer.url,
+    noopQueue,
+    stack: { ...stack, temporalAddress: temporalEnv.address },
+  };
+  if (run('inbound')) await benchInbound(inboundContext, print);
 
   if (run('counts'))
     await benchCounts(
       {
-        appEnv,
-        db: database.db,
-        client: temporal.client,
-        log,
-        sender,
-        replies,
-        twilio,
-        queries: () => queries,
+        ...inboundContext,
         logStatements: (on) => {
           const log = statementLog;
           statementLog = on ? new Map() : null;
           return log;
         },
-        apiUrl,
-        noopUrl: noopServer.url,
-        noopQueue,
-        stack: { ...stack, temporalAddress: temporalEnv.address },
       },
       print,
     );

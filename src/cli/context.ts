@@ -1,5 +1,6 @@
 import { tenantBySlug } from '../services/tenants';
 import { readEnvOrExit, type Env } from '../config/env';
+import { parseDuration } from '../domain/duration';
 import type { ConnectedDb } from '../local/connect-database';
 import { createDb, type Database } from '../db/core/client';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file';
@@ -103,6 +104,15 @@ export function withTenant<T>(
   run: (db: Database, tenant: Awaited<ReturnType<typeof tenantOf>>) => Promise<T>,
 ): Promise<T> {
   return withDatabase(ctx, async (db) => run(db, await tenantOf(db, slug)));
+}
+
+/** A duration flag's value (`30m`, `2h`, `7d`…) in ms; the parser's refusal as the user's error, named by `flag`. */
+export function durationFlag(flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new CliError(`${flag}: ${(error as Error).message}`);
+  }
 }
 
 /** `--json` output: indented, one document. */

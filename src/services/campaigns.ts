@@ -33,7 +33,7 @@ import { formatActiveHours, isValidTimeZone, parseActiveHours, ActiveHoursError 
 import { formatAddress, parseAddress } from '../domain/address';
 import { detectFormat, parseTargets } from '../domain/campaign-import';
 import { childSpan, newRootTrace } from '../domain/trace';
-import { recordEvents } from '../db/events/events';
+import { recordEvents, type EventInput } from '../db/events/events';
 import { runWithTrace } from '../tracing/context';
 import type { OperatorContext } from './context';
 import { ServiceError } from './errors';
@@ -346,6 +346,24 @@ function asCommand<T>(causalTraceId: string | null, fn: (trace: TraceContext) =>
   return runWithTrace(trace, () => fn(trace));
 }
 
+/**
+ * A command on the tenant `tenantSlug` names (or the only one), in a trace of its own: `run`'s change, then the one
+ * event `event` makes of its result, in that trace.
+ */
+function tenantCommand<T>(
+  db: OperatorContext['db'],
+  tenantSlug: string | undefined,
+  run: (tenant: Tenant, trace: TraceContext) => Promise<T>,
+  event: (result: T) => Pick<EventInput, 'type' | 'payload'>,
+) {
+  return asCommand(null, async (trace) => {
+    const tenant = await tenantBySlug(db, tenantSlug);
+    const result = await run(tenant, trace);
+    await recordEvents(db, [{ trace, tenantId: tenant.id, ...event(result) }]);
+    return { tenant, result, trace };
+  });
+}
+
 /** C1 for an operator: the tenant a command names, the campaign from its file, and the `campaign.created` event. */
 export async function createCampaign(
   ctx: Pick<OperatorContext, 'db'>,
@@ -357,26 +375,24 @@ export async function createCampaign(
     createdBy: string;
   },
 ) {
-  return asCommand(null, async (trace) => {
-    const tenant = await tenantBySlug(ctx.db, input.tenantSlug);
-    const created = await createCampaignFromFile(ctx.db, {
-      tenantId: tenant.id,
-      options: input.options,
-      file: input.file,
-      ...(input.defaultCountryCode ? { defaultCountryCode: input.defaultCountryCode } : {}),
-      createdBy: input.createdBy,
-      traceId: trace.traceId,
-    });
-    await recordEvents(ctx.db, [
-      {
-        trace,
-        type: 'campaign.created',
+  const { tenant, result, trace } = await tenantCommand(
+    ctx.db,
+    input.tenantSlug,
+    (tenant, trace) =>
+      createCampaignFromFile(ctx.db, {
         tenantId: tenant.id,
-        payload: { campaignId: created.campaignId, targets: created.imported, optedOut: created.optedOut },
-      },
-    ]);
-    return { tenant, ...created, traceId: trace.traceId };
-  });
+        options: input.options,
+        file: input.file,
+        ...(input.defaultCountryCode ? { defaultCountryCode: input.defaultCountryCode } : {}),
+        createdBy: input.createdBy,
+        traceId: trace.traceId,
+      }),
+    (created) => ({
+      type: 'campaign.created',
+      payload: { campaignId: created.campaignId, targets: created.imported, optedOut: created.optedOut },
+    }),
+  );
+  return { tenant, ...result, traceId: trace.traceId };
 }
 
 /**
@@ -441,27 +457,24 @@ export async function declareOutage(
     createdBy: string;
   },
 ) {
-  const { tenant, created } = await asCommand(null, async (trace) => {
-    const tenant = await tenantBySlug(ctx.db, input.tenantSlug);
-    const created = await createOutage(ctx.db, {
-      tenantId: tenant.id,
-      name: input.name,
-      regions: input.regions,
-      message: input.message,
-      options: input.options,
-      createdBy: input.createdBy,
-      traceId: trace.traceId,
-    });
-    await recordEvents(ctx.db, [
-      {
-        trace,
-        type: 'outage.started',
+  const { tenant, result: created } = await tenantCommand(
+    ctx.db,
+    input.tenantSlug,
+    (tenant, trace) =>
+      createOutage(ctx.db, {
         tenantId: tenant.id,
-        payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.imported },
-      },
-    ]);
-    return { tenant, created };
-  });
+        name: input.name,
+        regions: input.regions,
+        message: input.message,
+        options: input.options,
+        createdBy: input.createdBy,
+        traceId: trace.traceId,
+      }),
+    (created) => ({
+      type: 'outage.started',
+      payload: { failureId: created.failureId, campaignId: created.campaignId, contacts: created.imported },
+    }),
+  );
   return { ...created, start: await requestCampaignStart(ctx, tenant, created.campaignId) };
 }
 
@@ -479,26 +492,23 @@ export async function endOutage(
     createdBy: string;
   },
 ) {
-  const { tenant, resolved } = await asCommand(null, async (trace) => {
-    const tenant = await tenantBySlug(ctx.db, input.tenantSlug);
-    const resolved = await resolveOutage(ctx.db, {
-      tenantId: tenant.id,
-      failureRef: input.failureRef,
-      message: input.message,
-      options: input.options,
-      createdBy: input.createdBy,
-      traceId: trace.traceId,
-    });
-    await recordEvents(ctx.db, [
-      {
-        trace,
-        type: 'outage.resolved',
+  const { tenant, result: resolved } = await tenantCommand(
+    ctx.db,
+    input.tenantSlug,
+    (tenant, trace) =>
+      resolveOutage(ctx.db, {
         tenantId: tenant.id,
-        payload: { failureId: resolved.failureId, campaignId: resolved.campaignId, contacts: resolved.notified },
-      },
-    ]);
-    return { tenant, resolved };
-  });
+        failureRef: input.failureRef,
+        message: input.message,
+        options: input.options,
+        createdBy: input.createdBy,
+        traceId: trace.traceId,
+      }),
+    (resolved) => ({
+      type: 'outage.resolved',
+      payload: { failureId: resolved.failureId, campaignId: resolved.campaignId, contacts: resolved.notified },
+    }),
+  );
   let noticesCancelled = false;
   if (resolved.notifyCampaignId) {
     try {

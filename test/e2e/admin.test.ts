@@ -1,17 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childProcessEnv } from '../../src/config/env';
 import { promptTemplates, promptVersions } from '../../src/db/schema';
-import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { sentTo } from '../support/conversation';
 import { randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { runCli } from '../support/cli';
 
-const run = promisify(execFile);
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ MESSAGE_DEBOUNCE: '200ms', CONVERSATION_IDLE_AFTER: '5m', CONVERSATION_CLOSE_AFTER: '10m' });
@@ -20,25 +16,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const cli = (args: string[], input?: string) => {
-  const child = run(process.execPath, ['bin/causeway.js', ...args], {
-    env: childProcessEnv({
-      DATABASE_URL: h.env.DATABASE_URL!,
-      LOG_LEVEL: 'silent',
-      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
-      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-prompt-')),
-    }),
-  });
-  child.child.stdin!.end(input ?? '');
-  return child.then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-};
+const cli = (args: string[], input?: string) => runCli(h, args, input);
 
 /** The system prompt of the next AI turn for a new conversation of the tenant. */
 async function nextSystemPrompt(tenant: TestTenant): Promise<string> {

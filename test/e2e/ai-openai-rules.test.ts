@@ -1,10 +1,11 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiResults, alerts } from '../../src/db/schema';
+import { aiResults } from '../../src/db/schema';
 import { FailureType } from '../../src/contract';
 import { sentTo } from '../support/conversation';
 import { echoHandler, refusal, truncated } from '../support/fake-openai';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { raisedAlert } from '../support/alerts';
 
 const FALLBACK_PT =
   'Desculpe, não consegui responder agora. Por favor, envie sua mensagem novamente em alguns minutos.';
@@ -66,17 +67,7 @@ describe('the turn against a faithful OpenAI (issue 23 A)', () => {
         expect(calls).toBe(1);
         const rows = await results(tenant.tenantId);
         expect(rows.map((r) => [r.status, r.error?.split(':')[0]])).toEqual([['failed', kind]]);
-        const alert = await eventually(
-          async () =>
-            (
-              await h.db
-                .select()
-                .from(alerts)
-                .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure')))
-            ).at(0),
-          10_000,
-          'the ai_failure alert',
-        );
+        const alert = await raisedAlert(h, tenant.tenantId, 'ai_failure', 10_000, 'the ai_failure alert');
         expect(alert.payload).toMatchObject({ failureType: failure });
       } finally {
         h.openai.setHandler(echoHandler);

@@ -4,12 +4,20 @@ import { createApp } from '../../src/api/app';
 import { contacts, events, inboundInbox, messages, outbox, parkedStatusCallbacks } from '../../src/db/schema';
 import { createOutboundSender } from '../../src/activities/messaging';
 import { newRootTrace } from '../../src/domain/trace';
-import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { createInboxDrainer } from '../../src/services/inbox';
 import { testActivityDeps } from '../support/activity-deps';
-import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
+import {
+  eventually,
+  postInboundToApp,
+  postSignedWebhook,
+  PUBLIC_BASE_URL,
+  randomPhone,
+  startHarness,
+  type Harness,
+} from '../support/harness';
 import { withDrainSchedulePaused } from '../support/inbox';
 
 let h: Harness;
@@ -99,17 +107,7 @@ describe('outbound delivery and status callbacks', () => {
         To: tenant.address,
         Body: 'hello?',
       };
-      const req = signedWebhook({
-        publicBaseUrl: PUBLIC_BASE_URL,
-        path: '/webhooks/twilio/messages',
-        authToken: tenant.authToken,
-        params,
-      });
-      const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, {
-        method: 'POST',
-        headers: req.headers,
-        body: req.body,
-      });
+      const response = await postInboundToApp(app, tenant.authToken, params);
       expect(response.status).toBe(200);
       const [parked] = await h.db
         .select({ state: inboundInbox.state })
@@ -265,16 +263,11 @@ describe('outbound delivery and status callbacks', () => {
   it('rejects a status callback with a bad signature', async () => {
     const tenant = await h.createTestTenant();
     const params = { MessageSid: newMessageSid(), MessageStatus: 'delivered', AccountSid: tenant.accountSid };
-    const req = signedWebhook({
-      publicBaseUrl: PUBLIC_BASE_URL,
+    const response = await postSignedWebhook({
+      origin: h.apiUrl,
       path: '/webhooks/twilio/status',
       authToken: 'wrong',
       params,
-    });
-    const response = await fetch(`${h.apiUrl}/webhooks/twilio/status`, {
-      method: 'POST',
-      headers: req.headers,
-      body: req.body,
     });
     expect(response.status).toBe(403);
   });

@@ -1,22 +1,16 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_COOKIE, csrfTokenFor } from '../../src/api/console/session';
-import { childProcessEnv } from '../../src/config/env';
 import { createOperatorSession } from '../../src/db/operators/sessions';
 import { alerts, conversations, conversationTransfers } from '../../src/db/schema';
 import { createUser, findOperatorByApiKey } from '../../src/db/operators/users';
 import { localDate } from '../../src/domain/active-hours';
 import { formatOpening } from '../../src/domain/desk-hours';
-import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { loadMessageTemplate } from '../../src/db/knowledge/templates';
 import { echoHandler, type ChatRequest } from '../support/fake-openai';
 import { conversationOf, conversationResult, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { runCli } from '../support/cli';
 
 // Issue 20: the desk. Short clocks: the AI's close after 2 s, the first-response SLA 2 s, the human close 3 s.
 let h: Harness;
@@ -119,20 +113,7 @@ describe('a customer waiting for a human (issue 20 A, C)', () => {
   });
 });
 
-const run = promisify(execFile);
-const cli = (args: string[]) =>
-  run(process.execPath, ['bin/causeway.js', ...args], {
-    env: childProcessEnv({
-      DATABASE_URL: h.env.DATABASE_URL!,
-      TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
-      LOG_LEVEL: 'silent',
-      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
-      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-desk-')),
-    }),
-  }).then(
-    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+const cli = (args: string[]) => runCli(h, args);
 
 /** An agent of `department` with a console session, online (which offers them the department's queue). */
 async function onlineAgent(tenant: TestTenant, name: string, department: string, capacity: number) {

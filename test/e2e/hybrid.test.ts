@@ -1,20 +1,15 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveDraftUpdate, FailureType } from '../../src/contract';
-import { childProcessEnv, loadEnv } from '../../src/config/env';
-import { TEST_SECRETS_KEYS } from '../setup-secrets';
+import { loadEnv } from '../../src/config/env';
 import { hybridEnabledSql, setHybridMode } from '../../src/db/conversations/drafts';
 import { alerts, conversations, events, messages, suggestedResponses } from '../../src/db/schema';
 import { conversationOf, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { runCli } from '../support/cli';
 
 // Replay fixtures are written with plain payloads (replay.test.ts decodes with a key of its own).
 const recording = loadEnv().CAUSEWAY_RECORD_HISTORIES === '1';
@@ -33,19 +28,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const cli = (args: string[]) =>
-  promisify(execFile)(process.execPath, ['bin/causeway.js', ...args], {
-    env: childProcessEnv({
-      DATABASE_URL: h.env.DATABASE_URL!,
-      TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
-      LOG_LEVEL: 'silent',
-      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
-      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-hybrid-')),
-    }),
-  }).then(
-    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+const cli = (args: string[]) => runCli(h, args);
 
 async function hybridTenant() {
   const tenant = await h.createTestTenant();

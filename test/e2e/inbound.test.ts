@@ -5,7 +5,7 @@ import { conversationSnapshotQuery, inboundWorkflowId } from '../../src/contract
 import { aiResults, events, messages, orphanInbound, outbox } from '../../src/db/schema';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { loadMessageTemplate } from '../../src/db/knowledge/templates';
-import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { eventually, postSignedWebhook, randomPhone, startHarness, type Harness } from '../support/harness';
 import { safetyIdentifier } from '../../src/secrets/safety-identifier';
 
 /** The AI turn calls made for one contact: the requests carrying its safety_identifier (issue 23: no `user` any more). */
@@ -169,7 +169,6 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
   it('checks the signature against PUBLIC_BASE_URL, not the Host the request arrived on', async () => {
     const tenant = await h.createTestTenant();
     // Signed for the local address a proxy would forward to: wrong for the public URL Twilio actually calls.
-    const { signedWebhook } = await import('../../src/integrations/signed-webhook');
     const params = {
       MessageSid: `SM${crypto.randomUUID().replace(/-/g, '')}`,
       AccountSid: tenant.accountSid,
@@ -177,16 +176,12 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
       To: tenant.address,
       Body: 'x',
     };
-    const req = signedWebhook({
-      publicBaseUrl: h.apiUrl,
+    const response = await postSignedWebhook({
+      origin: h.apiUrl,
       path: '/webhooks/twilio/messages',
       authToken: tenant.authToken,
       params,
-    });
-    const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, {
-      method: 'POST',
-      headers: req.headers,
-      body: req.body,
+      publicBaseUrl: h.apiUrl,
     });
     expect(response.status).toBe(403);
   });

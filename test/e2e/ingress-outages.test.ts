@@ -11,13 +11,14 @@ import {
 } from '../../src/contract';
 import { drainInbox, inboxDepth, parkInbound, REFUSED_ALERT_AFTER } from '../../src/db/ingress/inbox';
 import { alerts, inboundInbox, messages, redeliveryInbox } from '../../src/db/schema';
-import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { newRootTrace } from '../../src/domain/trace';
 import { startInboundWorkflow } from '../../src/temporal/start-inbound';
 import { recordHistory } from '../support/conversation';
 import { withDrainSchedulePaused } from '../support/inbox';
 import {
   eventually,
+  postSignedWebhook,
   PUBLIC_BASE_URL,
   randomPhone,
   startHarness,
@@ -227,35 +228,23 @@ describe('Fallback URL', () => {
       ErrorCode: '11200',
       ErrorUrl: `${PUBLIC_BASE_URL}/webhooks/twilio/messages`,
     };
-    const request = signedWebhook({
-      publicBaseUrl: PUBLIC_BASE_URL,
+    const response = await postSignedWebhook({
+      origin: h.apiUrl,
       path: '/webhooks/twilio/messages/fallback',
       authToken: tenant.authToken,
       params,
     });
-    const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages/fallback`, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-    });
     expect(response.status).toBe(200);
     await expectAnsweredOnce(messageSid, from);
     // Signed for the primary path, posted to the fallback path: rejected.
-    const wrongPath = signedWebhook({
-      publicBaseUrl: PUBLIC_BASE_URL,
-      path: '/webhooks/twilio/messages',
+    const wrongPath = await postSignedWebhook({
+      origin: h.apiUrl,
+      path: '/webhooks/twilio/messages/fallback',
+      signedPath: '/webhooks/twilio/messages',
       authToken: tenant.authToken,
       params: { ...params, MessageSid: newMessageSid() },
     });
-    expect(
-      (
-        await fetch(`${h.apiUrl}/webhooks/twilio/messages/fallback`, {
-          method: 'POST',
-          headers: wrongPath.headers,
-          body: wrongPath.body,
-        })
-      ).status,
-    ).toBe(403);
+    expect(wrongPath.status).toBe(403);
   });
 });
 

@@ -1,17 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../../src/db/schema';
-import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { sentTo } from '../support/conversation';
 import { echoHandler, openAiError } from '../support/fake-openai';
-import {
-  eventually,
-  PUBLIC_BASE_URL,
-  randomPhone,
-  startHarness,
-  type Harness,
-  type TestTenant,
-} from '../support/harness';
+import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -41,35 +33,7 @@ function voiceNote(seconds: number): Buffer {
 
 /** A customer's media message: in the fake Twilio's log (which serves the file), then its signed webhook. */
 async function postMedia(tenant: TestTenant, from: string, media: { contentType: string; data?: Buffer }[], body = '') {
-  const messageSid = newMessageSid();
-  h.twilio.receive({ sid: messageSid, accountSid: tenant.accountSid, from, to: tenant.address, body, media });
-  const stored = h.twilio.received.find((m) => m.sid === messageSid)!;
-  const params: Record<string, string> = {
-    MessageSid: messageSid,
-    SmsMessageSid: messageSid,
-    AccountSid: tenant.accountSid,
-    From: from,
-    To: tenant.address,
-    Body: body,
-    NumMedia: String(media.length),
-    ApiVersion: '2010-04-01',
-  };
-  stored.media.forEach((m, i) => {
-    params[`MediaUrl${i}`] =
-      `${h.twilio.url}/2010-04-01/Accounts/${tenant.accountSid}/Messages/${messageSid}/Media/${m.sid}`;
-    params[`MediaContentType${i}`] = m.contentType;
-  });
-  const request = signedWebhook({
-    publicBaseUrl: PUBLIC_BASE_URL,
-    path: '/webhooks/twilio/messages',
-    authToken: tenant.authToken,
-    params,
-  });
-  const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, {
-    method: 'POST',
-    headers: request.headers,
-    body: request.body,
-  });
+  const { response, messageSid } = await h.postInbound(tenant, { body, from, media });
   expect(response.status).toBe(200);
   return messageSid;
 }

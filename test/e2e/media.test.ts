@@ -2,16 +2,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversations, messages } from '../../src/db/schema';
 import { MEDIA_NOTE } from '../../src/domain/media';
-import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { conversationOf, sentTo } from '../support/conversation';
-import {
-  eventually,
-  PUBLIC_BASE_URL,
-  randomPhone,
-  startHarness,
-  type Harness,
-  type TestTenant,
-} from '../support/harness';
+import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -28,33 +21,12 @@ async function postMediaInbound(
   body: string,
   media: { url: string; contentType: string }[],
 ) {
-  const messageSid = newMessageSid();
-  const params: Record<string, string> = {
-    MessageSid: messageSid,
-    SmsMessageSid: messageSid,
-    AccountSid: tenant.accountSid,
-    From: from,
-    To: tenant.address,
-    Body: body,
-    NumMedia: String(media.length),
-    ApiVersion: '2010-04-01',
-  };
+  const extra: Record<string, string> = { NumMedia: String(media.length) };
   media.forEach((m, i) => {
-    params[`MediaUrl${i}`] = m.url;
-    params[`MediaContentType${i}`] = m.contentType;
+    extra[`MediaUrl${i}`] = m.url;
+    extra[`MediaContentType${i}`] = m.contentType;
   });
-  h.twilio.receive({ sid: messageSid, accountSid: tenant.accountSid, from, to: tenant.address, body, media });
-  const request = signedWebhook({
-    publicBaseUrl: PUBLIC_BASE_URL,
-    path: '/webhooks/twilio/messages',
-    authToken: tenant.authToken,
-    params,
-  });
-  const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, {
-    method: 'POST',
-    headers: request.headers,
-    body: request.body,
-  });
+  const { response, messageSid } = await h.postInbound(tenant, { body, from, extra });
   expect(response.status).toBe(200);
   return messageSid;
 }

@@ -3,14 +3,21 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { conversations, inboundInbox, messages } from '../../src/db/schema';
-import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { createTemporalClient } from '../../src/temporal/connection';
 import { createInboxDrainer } from '../../src/services/inbox';
 import { startMetricsServer, type MetricsServer } from '../../src/observability/metrics-server';
 import { launchCampaign, sentToPhones, targets } from '../support/campaigns';
 import { conversationOf } from '../support/conversation';
-import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
+import {
+  eventually,
+  postInboundToApp,
+  PUBLIC_BASE_URL,
+  randomPhone,
+  startHarness,
+  type Harness,
+} from '../support/harness';
 
 /** One sample of Prometheus' text format: `name{a="x",b="y"} value`. */
 interface Sample {
@@ -150,17 +157,7 @@ describe('GET /metrics on the API and on the worker', () => {
         Body: 'alô?',
         NumMedia: '0',
       };
-      const req = signedWebhook({
-        publicBaseUrl: PUBLIC_BASE_URL,
-        path: '/webhooks/twilio/messages',
-        authToken: tenant.authToken,
-        params,
-      });
-      const response = await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, {
-        method: 'POST',
-        headers: req.headers,
-        body: req.body,
-      });
+      const response = await postInboundToApp(app, tenant.authToken, params);
       expect(response.status).toBe(200);
       const scraped = await app.request(`${PUBLIC_BASE_URL}/metrics`);
       const samples = parseExposition(await scraped.text());

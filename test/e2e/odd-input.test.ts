@@ -1,19 +1,13 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboundWorkflowId, type InboundInput, type InboundResult } from '../../src/contract';
-import { alerts, events, inboundFailures, messages } from '../../src/db/schema';
+import { events, inboundFailures, messages } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
-import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { startInboundWorkflow } from '../../src/temporal/start-inbound';
 import { recordHistory, sentTo } from '../support/conversation';
-import {
-  eventually,
-  PUBLIC_BASE_URL,
-  randomPhone,
-  startHarness,
-  type Harness,
-  type TestTenant,
-} from '../support/harness';
+import { randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { raisedAlert } from '../support/alerts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,29 +19,7 @@ afterAll(async () => {
 
 /** A signed inbound webhook with any parameters (media, profile name), as Twilio sends it. */
 async function postRaw(tenant: TestTenant, from: string, extra: Record<string, string>) {
-  const messageSid = newMessageSid();
-  const params: Record<string, string> = {
-    MessageSid: messageSid,
-    SmsMessageSid: messageSid,
-    AccountSid: tenant.accountSid,
-    From: from,
-    To: tenant.address,
-    NumMedia: '0',
-    ApiVersion: '2010-04-01',
-    ...extra,
-  };
-  h.twilio.receive({ sid: messageSid, accountSid: tenant.accountSid, from, to: params.To!, body: params.Body ?? '' });
-  const request = signedWebhook({
-    publicBaseUrl: PUBLIC_BASE_URL,
-    path: '/webhooks/twilio/messages',
-    authToken: tenant.authToken,
-    params,
-  });
-  const response = await fetch(`${h.apiUrl}/webhooks/twilio/messages`, {
-    method: 'POST',
-    headers: request.headers,
-    body: request.body,
-  });
+  const { response, messageSid } = await h.postInbound(tenant, { body: extra.Body ?? '', from, extra });
   return { status: response.status, messageSid };
 }
 
@@ -179,14 +151,7 @@ describe('odd input: 200, then a recorded outcome, and no workflow left retrying
     expect(failure!.reason).toMatch(/^database rejected the statement \(22\w{3}\)$/);
     // Nothing is lost: the escaped JSON holds the exact input, NUL included.
     expect((JSON.parse(failure!.input) as InboundInput).body).toBe(body);
-    const raised = await eventually(async () =>
-      (
-        await h.db
-          .select()
-          .from(alerts)
-          .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'inbound_failed')))
-      ).at(0),
-    );
+    const raised = await raisedAlert(h, tenant.tenantId, 'inbound_failed');
     expect(raised.payload).toMatchObject({ messageSid, stage: 'record' });
     expect(raised.message).not.toContain(body);
     expect(raised.message).not.toContain(from.replace('whatsapp:', ''));

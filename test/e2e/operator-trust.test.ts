@@ -1,18 +1,11 @@
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childProcessEnv } from '../../src/config/env';
 import { purgeAuditBefore } from '../../src/db/operators/audit';
 import { auditLog, conversations, events, messages } from '../../src/db/schema';
-import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { runCli } from '../support/cli';
 
-const run = promisify(execFile);
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ MESSAGE_DEBOUNCE: '200ms' });
@@ -21,22 +14,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const cli = (args: string[]) =>
-  run(process.execPath, ['bin/causeway.js', ...args], {
-    env: childProcessEnv({
-      DATABASE_URL: h.env.DATABASE_URL!,
-      LOG_LEVEL: 'silent',
-      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
-      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-audit-')),
-    }),
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
+const cli = (args: string[]) => runCli(h, args);
 
 /** A request with its own X-Request-ID, so the test can find the audit record it left. */
 async function call(

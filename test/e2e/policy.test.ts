@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childProcessEnv } from '../../src/config/env';
 import { upsertTenantPolicy } from '../../src/db/outbound/policy';
 import { updateTenant } from '../../src/db/tenants/tenants';
 import { newRootTrace } from '../../src/domain/trace';
@@ -23,6 +20,7 @@ import {
 import { launchCampaign, sentToPhones, useContentTemplates, waitForStatus } from '../support/campaigns';
 import { conversationOf, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { runCli } from '../support/cli';
 
 let h: Harness;
 beforeAll(async () => {
@@ -32,24 +30,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const run = promisify(execFile);
-const cli = (args: string[]) =>
-  run(process.execPath, ['bin/causeway.js', ...args], {
-    env: childProcessEnv({
-      DATABASE_URL: h.env.DATABASE_URL!,
-      TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
-      TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE,
-      LOG_LEVEL: 'silent',
-      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-cli-')),
-    }),
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
+const cli = (args: string[]) => runCli(h, args);
 
 /** Wall-clock `HH:MM:SS` in São Paulo (a test contact's zone: +1555 numbers have no state) at now + `ms`. */
 const spClock = (ms: number) =>

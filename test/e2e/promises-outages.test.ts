@@ -1,14 +1,10 @@
 import { updateTenant } from '../../src/db/tenants/tenants';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childProcessEnv } from '../../src/config/env';
-import { TEST_SECRETS_KEYS } from '../setup-secrets';
-import { createOutage, resolveOutage, startCampaign } from '../../src/services/campaigns';
+import { createOutage, resolveOutage } from '../../src/services/campaigns';
 import { contacts, events, failureNotifications, massiveFailures, messages, promises } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { turn } from '../support/fake-openai';
@@ -17,6 +13,7 @@ import {
   csvOf,
   launchCampaign,
   sentToPhones,
+  startTestCampaign,
   targetRows,
   targets,
   textOf,
@@ -24,6 +21,7 @@ import {
   waitForStatus,
 } from '../support/campaigns';
 import { eventually, startHarness, type Harness, type TestTenant } from '../support/harness';
+import { runCli } from '../support/cli';
 import { recordHistory } from '../support/conversation';
 
 let h: Harness;
@@ -36,8 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-const run = promisify(execFile);
 
 describe('promises to pay (C4)', () => {
   it('a reply conversation registers a promise; the reminder goes out; payment → fulfilled, none → broken with a follow-up', async () => {
@@ -200,15 +196,7 @@ describe('outage broadcast (C5)', () => {
       createdBy: 'test',
       traceId: trace.traceId,
     });
-    const start = () =>
-      startCampaign(h.client, {
-        campaignId: outage.campaignId,
-        tenantId: tenant.tenantId,
-        tenantSlug: tenant.slug,
-        taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-        trace,
-        name: 'outage',
-      });
+    const start = () => startTestCampaign(h, tenant, outage.campaignId, trace, 'outage');
     expect((await start()).started).toBe(true);
     expect((await start()).started).toBe(false);
     await waitForStatus(h, outage.campaignId, 'completed', 30_000);
@@ -235,14 +223,7 @@ describe('outage broadcast (C5)', () => {
       traceId: trace.traceId,
     });
     expect(resolved.notified).toBe(4);
-    await startCampaign(h.client, {
-      campaignId: resolved.campaignId,
-      tenantId: tenant.tenantId,
-      tenantSlug: tenant.slug,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-      trace,
-      name: 'resolved',
-    });
+    await startTestCampaign(h, tenant, resolved.campaignId, trace, 'resolved');
     await waitForStatus(h, resolved.campaignId, 'completed', 30_000);
     expect(sentToPhones(h, affected).filter((m) => textOf(m).startsWith('Serviço normalizado'))).toHaveLength(4);
     const [failure] = await h.db.select().from(massiveFailures).where(eq(massiveFailures.id, outage.failureId));
@@ -276,14 +257,7 @@ describe('outage broadcast (C5)', () => {
       createdBy: 'test',
       traceId: trace.traceId,
     });
-    await startCampaign(h.client, {
-      campaignId: outage.campaignId,
-      tenantId: tenant.tenantId,
-      tenantSlug: tenant.slug,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-      trace,
-      name: 'outage',
-    });
+    await startTestCampaign(h, tenant, outage.campaignId, trace, 'outage');
     await h.twilio.waitFor(() => sentToPhones(h, phones).length >= 2, 20_000);
     const resolved = await resolveOutage(h.db, {
       tenantId: tenant.tenantId,
@@ -304,14 +278,7 @@ describe('outage broadcast (C5)', () => {
     const skipped = (await targetRows(h, outage.campaignId)).filter((t) => t.state === 'skipped');
     expect(skipped.length).toBe(8 - told.length);
     expect(skipped.every((t) => t.outcome === 'outage_resolved')).toBe(true);
-    await startCampaign(h.client, {
-      campaignId: resolved.campaignId,
-      tenantId: tenant.tenantId,
-      tenantSlug: tenant.slug,
-      taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-      trace,
-      name: 'resolved',
-    });
+    await startTestCampaign(h, tenant, resolved.campaignId, trace, 'resolved');
     await waitForStatus(h, resolved.campaignId, 'completed', 30_000);
     const resolutions = sentToPhones(h, phones)
       .filter((m) => textOf(m) === 'Normalizado.')
@@ -321,25 +288,7 @@ describe('outage broadcast (C5)', () => {
 });
 
 describe('campaign CLI', () => {
-  const cli = (args: string[]) =>
-    run(process.execPath, ['bin/causeway.js', ...args], {
-      env: childProcessEnv({
-        DATABASE_URL: h.env.DATABASE_URL!,
-        TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
-        TEMPORAL_TASK_QUEUE: h.env.TEMPORAL_TASK_QUEUE,
-        LOG_LEVEL: 'silent',
-        CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-cli-')),
-        // The import opens the tenant's sealed contact-hash key (issue 18 H).
-        CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
-      }),
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({
-        code: error.code,
-        stdout: error.stdout,
-        stderr: error.stderr,
-      }),
-    );
+  const cli = (args: string[]) => runCli(h, args);
 
   it('create reports bad lines and imports nothing; a good file is created, started and followed to the end', async () => {
     const tenant = await h.createTestTenant();

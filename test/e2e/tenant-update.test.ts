@@ -1,16 +1,9 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAddress } from '../../src/domain/address';
-import { childProcessEnv } from '../../src/config/env';
-import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { runCli } from '../support/cli';
 
-const run = promisify(execFile);
 let h: Harness;
 
 beforeAll(async () => {
@@ -21,28 +14,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const cli = (args: string[], input?: string) => {
-  const child = run(process.execPath, ['bin/causeway.js', ...args], {
-    env: childProcessEnv({
-      DATABASE_URL: h.env.DATABASE_URL!,
-      TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS!,
-      LOG_LEVEL: 'silent',
-      CAUSEWAY_SECRETS_KEYS: TEST_SECRETS_KEYS,
-      CAUSEWAY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cw-tenant-')),
-    }),
-  });
-  if (input !== undefined) {
-    child.child.stdin!.end(input);
-  }
-  return child.then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-};
+const cli = (args: string[], input?: string) => runCli(h, args, input);
 
 describe('causeway tenant update / show', () => {
   it('rotating the auth token: webhooks signed with the new token are accepted at once, the old ones refused, no restart', async () => {

@@ -7,13 +7,20 @@ import { createApp } from '../../src/api/app';
 import { aiResults, contacts, events, messages } from '../../src/db/schema';
 import { recordEvents } from '../../src/db/events/events';
 import { newRootTrace } from '../../src/domain/trace';
-import { signedWebhook, newMessageSid } from '../../src/integrations/signed-webhook';
+import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';
 import { NativeConnection } from '@temporalio/worker';
 import { startTelemetry } from '../../src/tracing/telemetry';
 import { sentTo } from '../support/conversation';
 import { listenLocal, readBody, sendJson } from '../support/http-server';
-import { eventually, PUBLIC_BASE_URL, randomPhone, startHarness, type Harness } from '../support/harness';
+import {
+  eventually,
+  postInboundToApp,
+  postSignedWebhook,
+  randomPhone,
+  startHarness,
+  type Harness,
+} from '../support/harness';
 import { silentBundlerLogger } from '../support/workflow-bundle';
 
 let h: Harness;
@@ -120,15 +127,15 @@ describe('tracing and journeys (T1–T5)', () => {
       NumMedia: '0',
       OriginalRepliedMessageSid: ourMessage.sid,
     };
-    const req = signedWebhook({
-      publicBaseUrl: PUBLIC_BASE_URL,
-      path: '/webhooks/twilio/messages',
-      authToken: tenant.authToken,
-      params,
-    });
     expect(
-      (await fetch(`${h.apiUrl}/webhooks/twilio/messages`, { method: 'POST', headers: req.headers, body: req.body }))
-        .status,
+      (
+        await postSignedWebhook({
+          origin: h.apiUrl,
+          path: '/webhooks/twilio/messages',
+          authToken: tenant.authToken,
+          params,
+        })
+      ).status,
     ).toBe(200);
     await h.twilio.waitFor(() => sentTo(h, from).length === 2);
 
@@ -313,21 +320,8 @@ describe('tracing and journeys (T1–T5)', () => {
         Body: 'sem contexto',
         NumMedia: '0',
       };
-      const req = signedWebhook({
-        publicBaseUrl: PUBLIC_BASE_URL,
-        path: '/webhooks/twilio/messages',
-        authToken: tenant.authToken,
-        params,
-      });
-      expect(
-        (
-          await app.request(`${PUBLIC_BASE_URL}/webhooks/twilio/messages`, {
-            method: 'POST',
-            headers: req.headers,
-            body: req.body,
-          })
-        ).status,
-      ).toBe(200);
+      const response = await postInboundToApp(app, tenant.authToken, params);
+      expect(response.status).toBe(200);
       await h.twilio.waitFor(() => sentTo(h, from).length === 1);
 
       const broken = await eventually(

@@ -1,11 +1,10 @@
-import { and, eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alerts } from '../../src/db/schema';
 import { FailureType } from '../../src/contract';
 import { conversationOf, sentTo } from '../support/conversation';
 import { echoHandler, openAiError } from '../support/fake-openai';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
+import { raisedAlert, tenantAlerts } from '../support/alerts';
 
 const FALLBACK_EN = 'Sorry, I could not answer just now. Please send your message again in a few minutes.';
 const FALLBACK_PT =
@@ -74,12 +73,7 @@ describe('the fallback is for AI failures only (G)', () => {
       await h.twilio.waitFor(() => sentTo(h, from).length === 1, 60_000);
       expect(sentTo(h, from).map((m) => m.body)).toEqual(['Echo: onde está meu pedido?']);
       expect(h.twilio.sent.filter((m) => m.body === FALLBACK_EN || m.body === FALLBACK_PT)).toHaveLength(0);
-      expect(
-        await h.db
-          .select()
-          .from(alerts)
-          .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure'))),
-      ).toHaveLength(0);
+      expect(await tenantAlerts(h, tenant.tenantId, 'ai_failure')).toHaveLength(0);
     } finally {
       await restoreDatabase();
       h.openai.setHandler(echoHandler);
@@ -95,25 +89,10 @@ describe('the fallback is for AI failures only (G)', () => {
       await h.postInbound(tenant, { body: 'alô?', from });
       await h.twilio.waitFor(() => sentTo(h, from).length === 1, 30_000);
       expect(sentTo(h, from)[0]!.body).toBe(FALLBACK_PT);
-      const raised = await eventually(
-        async () =>
-          (
-            await h.db
-              .select()
-              .from(alerts)
-              .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure')))
-          ).at(0),
-        10_000,
-        'the ai_failure alert',
-      );
+      const raised = await raisedAlert(h, tenant.tenantId, 'ai_failure', 10_000, 'the ai_failure alert');
       expect(raised.severity).toBe('high');
       expect(raised.message).not.toContain('alô');
-      expect(
-        await h.db
-          .select()
-          .from(alerts)
-          .where(and(eq(alerts.tenantId, tenant.tenantId), eq(alerts.type, 'ai_failure'))),
-      ).toHaveLength(1);
+      expect(await tenantAlerts(h, tenant.tenantId, 'ai_failure')).toHaveLength(1);
     } finally {
       h.openai.setHandler(echoHandler);
     }

@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { createCampaignFromFile, startCampaign, type CampaignOptions } from '../../src/services/campaigns';
 import { setContentTemplate } from '../../src/db/outbound/content-templates';
 import { campaigns, campaignTargets } from '../../src/db/schema';
+import type { TraceContext } from '../../src/contract';
 import { newRootTrace } from '../../src/domain/trace';
 import { eventually, randomPhone, type Harness, type TestTenant } from './harness';
 
@@ -79,14 +80,21 @@ export async function launchCampaign(
   return { ...created, traceId: trace.traceId };
 }
 
-export function startTestCampaign(h: Harness, tenant: TestTenant, campaignId: string, traceId: string) {
+/** Starts a campaign's workflow in the test's task queue: under a new span of `trace` given as an id, or under `trace`. */
+export function startTestCampaign(
+  h: Harness,
+  tenant: TestTenant,
+  campaignId: string,
+  trace: string | TraceContext,
+  name = 'test',
+) {
   return startCampaign(h.client, {
     campaignId,
     tenantId: tenant.tenantId,
     tenantSlug: tenant.slug,
     taskQueue: h.env.TEMPORAL_TASK_QUEUE,
-    trace: { traceId, spanId: randomBytes(8).toString('hex') },
-    name: 'test',
+    trace: typeof trace === 'string' ? { traceId: trace, spanId: randomBytes(8).toString('hex') } : trace,
+    name,
   });
 }
 

@@ -29,6 +29,44 @@ import type { HostResolver } from '../../src/integrations/public-media-url';
 
 export const PUBLIC_BASE_URL = 'https://causeway.example.test';
 
+/**
+ * POSTs `params` to `origin` + `path`, signed with `authToken` as Twilio signs them for `publicBaseUrl`
+ * (PUBLIC_BASE_URL unless given) + `signedPath` (`path` unless given), by `send`: fetch, or an app's own request.
+ */
+export async function postSignedWebhook(options: {
+  origin: string;
+  path: string;
+  authToken: string;
+  params: Record<string, string>;
+  publicBaseUrl?: string;
+  signedPath?: string;
+  send?: (url: string, init: RequestInit) => Response | Promise<Response>;
+}) {
+  const request = signedWebhook({
+    publicBaseUrl: options.publicBaseUrl ?? PUBLIC_BASE_URL,
+    path: options.signedPath ?? options.path,
+    authToken: options.authToken,
+    params: options.params,
+  });
+  const send = options.send ?? fetch;
+  return send(`${options.origin}${options.path}`, { method: 'POST', headers: request.headers, body: request.body });
+}
+
+/** An inbound webhook signed with `authToken`, POSTed to an app in this process (its own `request`). */
+export function postInboundToApp(
+  app: { request: (url: string, init: RequestInit) => Response | Promise<Response> },
+  authToken: string,
+  params: Record<string, string>,
+) {
+  return postSignedWebhook({
+    origin: PUBLIC_BASE_URL,
+    path: '/webhooks/twilio/messages',
+    authToken,
+    params,
+    send: (url, init) => app.request(url, init),
+  });
+}
+
 export const TEST_LOG_DIR = path.resolve(import.meta.dirname, '../../test-results/logs');
 let testLog: ReturnType<typeof pino.destination> | undefined;
 function testLogDestination() {
@@ -243,7 +281,6 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
   ) {
     const messageSid = message.messageSid ?? newMessageSid();
     return {
-      ...message.extra,
       MessageSid: messageSid,
       SmsMessageSid: messageSid,
       AccountSid: tenant.accountSid,
@@ -252,6 +289,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
       Body: message.body,
       NumMedia: '0',
       ApiVersion: '2010-04-01',
+      ...message.extra,
     };
   }
 
@@ -265,7 +303,7 @@ export async function startHarness(overrides: Record<string, string> = {}, optio
       to?: string;
       /** Media Twilio received with the message: the webhook then carries NumMedia, MediaUrlN, MediaContentTypeN. */
       media?: { contentType: string; data?: Buffer }[];
-      /** More webhook parameters (e.g. ExternalUserIdentifier). */
+      /** More webhook parameters (e.g. ExternalUserIdentifier); they win over the ones above. */
       extra?: Record<string, string>;
     },
     options: { signature?: string | null; authToken?: string } = {},

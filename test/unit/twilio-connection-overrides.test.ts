@@ -18,6 +18,18 @@ const params = {
 // What reaches the server: never the fragment (RFC 3986: it is not sent in the request), from a local address.
 const requested = (path: string) => `http://10.0.0.7:3000${path}`;
 
+/** isValidTwilioSignature on the messages path with the recommended overrides configured, unless `over` says otherwise. */
+const verifies = (signature: string, over: Partial<Parameters<typeof isValidTwilioSignature>[0]> = {}) =>
+  isValidTwilioSignature({
+    authToken: token,
+    signature,
+    publicBaseUrl: base,
+    requestUrl: requested('/webhooks/twilio/messages'),
+    params,
+    connectionOverrides: overrides,
+    ...over,
+  });
+
 describe('Twilio connection overrides and the signature', () => {
   it('a signature over the URL without the fragment verifies (twilio-node agrees), with or without overrides configured', () => {
     const configured = `${base}/webhooks/twilio/messages#${overrides}`;
@@ -26,16 +38,7 @@ describe('Twilio connection overrides and the signature', () => {
     // twilio-node given the configured URL signs the fragment too: that signature differs.
     expect(twilio.validateRequest(token, signature, configured, params)).toBe(false);
     for (const connectionOverrides of [overrides, '']) {
-      expect(
-        isValidTwilioSignature({
-          authToken: token,
-          signature,
-          publicBaseUrl: base,
-          requestUrl: requested('/webhooks/twilio/messages'),
-          params,
-          connectionOverrides,
-        }),
-      ).toBe(true);
+      expect(verifies(signature, { connectionOverrides })).toBe(true);
     }
   });
 
@@ -43,39 +46,13 @@ describe('Twilio connection overrides and the signature', () => {
     const configured = `${base}/webhooks/twilio/messages#${overrides}`;
     const signature = twilio.getExpectedTwilioSignature(token, configured, params);
     expect(twilio.validateRequest(token, signature, configured, params)).toBe(true);
-    const check = (connectionOverrides: string) =>
-      isValidTwilioSignature({
-        authToken: token,
-        signature,
-        publicBaseUrl: base,
-        requestUrl: requested('/webhooks/twilio/messages'),
-        params,
-        connectionOverrides,
-      });
+    const check = (connectionOverrides: string) => verifies(signature, { connectionOverrides });
     expect(check(overrides)).toBe(true);
     expect(check('')).toBe(false);
     expect(check('ct=2000&rc=5')).toBe(false);
     // Still bound to the token and the parameters.
-    expect(
-      isValidTwilioSignature({
-        authToken: 'f'.repeat(32),
-        signature,
-        publicBaseUrl: base,
-        requestUrl: requested('/webhooks/twilio/messages'),
-        params,
-        connectionOverrides: overrides,
-      }),
-    ).toBe(false);
-    expect(
-      isValidTwilioSignature({
-        authToken: token,
-        signature,
-        publicBaseUrl: base,
-        requestUrl: requested('/webhooks/twilio/messages'),
-        params: { ...params, Body: 'x' },
-        connectionOverrides: overrides,
-      }),
-    ).toBe(false);
+    expect(verifies(signature, { authToken: 'f'.repeat(32) })).toBe(false);
+    expect(verifies(signature, { params: { ...params, Body: 'x' } })).toBe(false);
   });
 
   it('the Fallback URL request (ErrorCode and ErrorUrl added, signed for the fallback path) verifies on that path only', () => {
@@ -89,35 +66,10 @@ describe('Twilio connection overrides and the signature', () => {
       true,
     );
     expect(
-      isValidTwilioSignature({
-        authToken: token,
-        signature,
-        publicBaseUrl: base,
-        requestUrl: requested('/webhooks/twilio/messages/fallback'),
-        params: fallbackParams,
-        connectionOverrides: overrides,
-      }),
+      verifies(signature, { requestUrl: requested('/webhooks/twilio/messages/fallback'), params: fallbackParams }),
     ).toBe(true);
-    expect(
-      isValidTwilioSignature({
-        authToken: token,
-        signature,
-        publicBaseUrl: base,
-        requestUrl: requested('/webhooks/twilio/messages'),
-        params: fallbackParams,
-        connectionOverrides: overrides,
-      }),
-    ).toBe(false);
-    expect(
-      isValidTwilioSignature({
-        authToken: token,
-        signature,
-        publicBaseUrl: base,
-        requestUrl: requested('/webhooks/twilio/messages/fallback'),
-        params,
-        connectionOverrides: overrides,
-      }),
-    ).toBe(false);
+    expect(verifies(signature, { params: fallbackParams })).toBe(false);
+    expect(verifies(signature, { requestUrl: requested('/webhooks/twilio/messages/fallback') })).toBe(false);
   });
 
   it('checks override values against the ranges Twilio documents', () => {

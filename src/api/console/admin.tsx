@@ -89,6 +89,30 @@ function keyShownOnce(c: ConsoleContext, title: string, who: string, apiKey: str
   );
 }
 
+/** One end of the prompt diff: a select of the versions, the `selected`-th chosen. */
+function VersionSelect(props: { label: string; name: string; versions: PromptVersionRow[]; selected: number }) {
+  return (
+    <label>
+      {props.label}{' '}
+      <select name={props.name}>
+        {props.versions.map((r, i) => (
+          <option value={r.version} selected={i === props.selected}>
+            {r.version}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The posted department name (trimmed), or null when it is not one; the refusal for that. */
+const departmentName = (c: ConsoleContext) => {
+  const name = (c.get('form').name ?? '').trim();
+  return DEPARTMENT_NAME.test(name) ? name : null;
+};
+const badDepartmentName = (c: ConsoleContext) =>
+  done(c, '/console/admin/departments', 'error', 'A department name is a-z, 0-9, _ and -.');
+
 function statusOf(r: PromptVersionRow) {
   if (r.inEffect) return <span class="badge ok">in effect</span>;
   if (r.active) return <span class="badge">active (shadowed)</span>;
@@ -164,26 +188,8 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
               {versions.length > 1 && (
                 <form method="get" action="/console/admin/prompts/diff" class="diff-form">
                   <input type="hidden" name="type" value={type} />
-                  <label>
-                    From{' '}
-                    <select name="from">
-                      {versions.map((r, i) => (
-                        <option value={r.version} selected={i === 1}>
-                          {r.version}
-                        </option>
-                      ))}
-                    </select>
-                  </label>{' '}
-                  <label>
-                    to{' '}
-                    <select name="to">
-                      {versions.map((r, i) => (
-                        <option value={r.version} selected={i === 0}>
-                          {r.version}
-                        </option>
-                      ))}
-                    </select>
-                  </label>{' '}
+                  <VersionSelect label="From" name="from" versions={versions} selected={1} />{' '}
+                  <VersionSelect label="to" name="to" versions={versions} selected={0} />{' '}
                   <button type="submit" class="secondary show-diff">
                     Show diff
                   </button>
@@ -572,9 +578,8 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   });
 
   app.post('/admin/departments', async (c) => {
-    const name = (form(c).name ?? '').trim();
-    if (!DEPARTMENT_NAME.test(name))
-      return done(c, '/console/admin/departments', 'error', 'A department name is a-z, 0-9, _ and -.');
+    const name = departmentName(c);
+    if (name === null) return badDepartmentName(c);
     try {
       await addDepartment(deps, tenantOf(c), name);
     } catch (error) {
@@ -584,9 +589,8 @@ export function adminPages(app: Hono<ConsoleEnv>, deps: AppDeps) {
   });
 
   app.post('/admin/departments/default', async (c) => {
-    const name = (form(c).name ?? '').trim();
-    if (!DEPARTMENT_NAME.test(name))
-      return done(c, '/console/admin/departments', 'error', 'A department name is a-z, 0-9, _ and -.');
+    const name = departmentName(c);
+    if (name === null) return badDepartmentName(c);
     await setDefaultDepartment(deps, tenantOf(c), name);
     return done(c, '/console/admin/departments', 'ok', `Handoffs without a department now go to ${name}.`);
   });

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { listAudit } from '../../db/operators/audit';
 import { findTenantsBySlug } from '../../db/tenants/lookup';
-import { parseDuration } from '../../domain/duration';
-import { CliError, type CliContext } from '../context';
+import { CliError, durationFlag, type CliContext } from '../context';
 
 /** `causeway audit list`: what operators and admins did (issue 18 G), newest first. */
 export function registerAuditCommands(program: Command, ctx: () => CliContext) {
@@ -16,12 +15,7 @@ export function registerAuditCommands(program: Command, ctx: () => CliContext) {
     .option('--limit <n>', 'at most this many records (1–10000)', '200')
     .option('--json', 'print JSON', false)
     .action(async (o: { tenant: string; since: string; actor?: string; limit: string; json: boolean }) => {
-      let sinceMs: number;
-      try {
-        sinceMs = parseDuration(o.since);
-      } catch (error) {
-        throw new CliError(`--since: ${(error as Error).message}`);
-      }
+      const sinceMs = durationFlag('--since', o.since);
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new CliError('--limit must be 1–10000');
       if (o.actor !== undefined && !/^([0-9a-f-]{36}|cli:[\w.@-]{1,64})$/i.test(o.actor))

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { knowledgeGaps, listArticles, removeArticle, upsertArticle } from '../../db/knowledge/kb';
 import { articleFromFile, KbInputError } from '../../domain/kb';
-import { parseDuration } from '../../domain/duration';
-import { type CliContext, CliError, printJson, withTenant } from '../context';
+import { type CliContext, CliError, durationFlag, printJson, withTenant } from '../context';
 
 /** Issue 23 D: the tenant's knowledge base (articles the assistant answers from and cites). */
 export function registerKbCommands(program: Command, ctx: () => CliContext) {
@@ -68,12 +67,7 @@ export function registerKbCommands(program: Command, ctx: () => CliContext) {
     .option('--since <duration>', 'how far back', '30d')
     .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; since: string; json: boolean }) => {
-      let sinceMs: number;
-      try {
-        sinceMs = parseDuration(o.since);
-      } catch (error) {
-        throw new CliError(`--since: ${(error as Error).message}`);
-      }
+      const sinceMs = durationFlag('--since', o.since);
       await withTenant(ctx(), o.tenant, async (db, tenant) => {
         const gaps = await knowledgeGaps(db, tenant.id, { since: new Date(Date.now() - sinceMs), limit: 50 });
         if (o.json) return printJson(gaps);

@@ -10,8 +10,8 @@ import {
 } from '../../contract';
 import type { Database } from '../../db/core/client';
 import { findTenantsBySlug } from '../../db/tenants/lookup';
-import { formatDuration, parseDuration } from '../../domain/duration';
-import { CliError, type CliContext } from '../context';
+import { formatDuration } from '../../domain/duration';
+import { CliError, durationFlag, type CliContext } from '../context';
 
 export interface ReconcileRun {
   tenantSlug: string;
@@ -77,12 +77,7 @@ export function registerReconcileCommand(program: Command, ctx: () => CliContext
     .option('--since <duration>', 'how far back to look, e.g. 30m, 2h, 1d', '2h')
     .option('--json', 'machine-readable output', false)
     .action(async (o: { tenant?: string; since: string; json: boolean }) => {
-      let sinceMs: number;
-      try {
-        sinceMs = parseDuration(o.since);
-      } catch (error) {
-        throw new CliError(`--since: ${(error as Error).message}`);
-      }
+      const sinceMs = durationFlag('--since', o.since);
       if (sinceMs <= 0) throw new CliError('--since must be longer than 0');
       const database = await ctx().database();
       const temporal = await ctx().temporal();

@@ -12,8 +12,13 @@ import { canTransition, isTerminal } from '../../domain/conversation-state';
 import { childSpan } from '../../domain/trace';
 import type { Database, DbOrTx } from '../core/client';
 import { npsCategory } from '../../domain/nps';
-import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, recordEvents } from '../events/events';
-import type { EventInput } from '../events/events';
+import {
+  EVENT_RECORDSET_COLUMNS,
+  eventRecordset,
+  publishEvents,
+  recordEvents,
+  type EventInput,
+} from '../events/events';
 import { ACTIVE_CONVERSATION_STATUSES, messages, satisfactionFeedback } from '../schema';
 
 const STATUSES: ConversationStatus[] = ['PENDING', 'PROGRESS', 'IDLE', 'HUMAN', 'RESOLVED', 'CLOSED', 'EXPIRED'];

@@ -8,8 +8,13 @@ import { childSpan } from '../../domain/trace';
 import { raiseAlerts } from '../events/alerts';
 import type { Database } from '../core/client';
 import { hybridEnabledFor } from './drafts';
-import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, recordEvents } from '../events/events';
-import type { EventInput } from '../events/events';
+import {
+  EVENT_RECORDSET_COLUMNS,
+  eventRecordset,
+  publishEvents,
+  recordEvents,
+  type EventInput,
+} from '../events/events';
 import { CAUSAL_WINDOW_MS } from '../ingress/inbound';
 import { alerts } from '../schema';
 

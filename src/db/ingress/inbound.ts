@@ -8,8 +8,13 @@ import { raiseAlerts } from '../events/alerts';
 import type { Database } from '../core/client';
 import { applyTargetEvent } from '../campaigns/targets';
 import { openConversationCtes } from '../conversations/conversation';
-import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, recordEvents } from '../events/events';
-import type { EventInput } from '../events/events';
+import {
+  EVENT_RECORDSET_COLUMNS,
+  eventRecordset,
+  publishEvents,
+  recordEvents,
+  type EventInput,
+} from '../events/events';
 import { ACTIVE_CONVERSATION_STATUSES, inboundFailures, messages, tenants } from '../schema';
 
 const activeStatusSql = sql.raw(ACTIVE_CONVERSATION_STATUSES.map((s) => `'${s}'`).join(', '));
