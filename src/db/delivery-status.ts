@@ -194,6 +194,7 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
         contactId: messages.contactId,
         conversationId: messages.conversationId,
         campaignTargetId: messages.campaignTargetId,
+        providerSid: messages.providerSid,
       })
       .from(messages)
       .where(callbackMessage(cb))
@@ -256,7 +257,17 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
         ? await onDeliveryFailure(tx, cb, message)
         : null;
     // The per-target flow of a campaign send moves with its message, in the same transaction (C2).
-    const event = failure ? failure.targetEvent : { kind: 'status' as const, status: cb.status };
+    // Issue 25 C: a callback found by the message id in its URL before the send stored the SID (Twilio's `sent`
+    // usually is) takes the target's `accepted` step first, which the SID write would have taken before it: the
+    // target is contacted once, in order, and the SID write then finds it done (recordSendAccepted).
+    const early = message.campaignTargetId !== null && message.providerSid === null;
+    if (early && failure)
+      await applyTargetEvent(tx, message.campaignTargetId!, { kind: 'accepted', status: cb.status });
+    const event = failure
+      ? failure.targetEvent
+      : early
+        ? { kind: 'accepted' as const, status: cb.status }
+        : { kind: 'status' as const, status: cb.status };
     const target =
       message.campaignTargetId && event ? await applyTargetEvent(tx, message.campaignTargetId, event) : null;
     // The campaign is told when a retry was scheduled, or when this was its last open target: it can complete now
