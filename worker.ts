@@ -13,11 +13,11 @@ import {
   stopOn,
 } from './src/boot';
 import type { Env } from './src/config/env';
-import type { Database } from './src/db/client';
+import type { Database } from './src/db/core/client';
 import type { Logger } from './src/logger';
 import { describeFatal, reportReady } from './src/fatal';
 import { ensureSearchAttributes } from './src/temporal/connection';
-import { recordEvents } from './src/db/events';
+import { recordEvents } from './src/db/events/events';
 import { traceActivityInterceptor } from './src/tracing/interceptors';
 import { dbFailureActivityInterceptor } from './src/activities/db-failures';
 import type { AiResponder } from './src/integrations/ai';

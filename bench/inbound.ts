@@ -9,7 +9,7 @@ import type { Hono } from 'hono';
 import { createApp } from '../src/api/app';
 import type { Env } from '../src/config/env';
 import { inboundWorkflowId } from '../src/contract';
-import type { Database } from '../src/db/client';
+import type { Database } from '../src/db/core/client';
 import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';
 import type { Logger } from '../src/logger';
 import type { FakeTwilio } from '../test/support/fake-twilio';

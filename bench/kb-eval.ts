@@ -2,8 +2,8 @@
 // Shared by `npm run bench` (section kb) and test/integration/kb-retrieval.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database } from '../src/db/client';
-import { searchPassages, upsertArticle } from '../src/db/kb';
+import type { Database } from '../src/db/core/client';
+import { searchPassages, upsertArticle } from '../src/db/knowledge/kb';
 import { articleSlug, parseArticle } from '../src/domain/kb';
 
 export const KB_DIR = path.join(import.meta.dirname, 'kb');

@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import type { Env } from '../src/config/env';
-import { createDb } from '../src/db/client';
-import { runMigrations } from '../src/db/migrate';
-import { createTenant } from '../src/db/tenants';
+import { createDb } from '../src/db/core/client';
+import { runMigrations } from '../src/db/core/migrate';
+import { createTenant } from '../src/db/tenants/tenants';
 import { figure } from './figures';
 import { evaluateKb, loadKbSet } from './kb-eval';
 

@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import type { Env } from '../src/config/env';
-import { createDb } from '../src/db/client';
-import { runMigrations } from '../src/db/migrate';
-import { campaignReport, deskReport } from '../src/db/reports';
+import { createDb } from '../src/db/core/client';
+import { runMigrations } from '../src/db/core/migrate';
+import { campaignReport, deskReport } from '../src/db/conversations/reports';
 import { figure } from './figures';
 
 export async function benchReports(env: Env, print: (line: string) => void, options: { n?: number } = {}) {

@@ -3,9 +3,9 @@
 // task" means; the baseline is the same takeover with no AI call in flight, measured in the same run.
 import { and, eq } from 'drizzle-orm';
 import { conversationSnapshotQuery, type ConversationSnapshot } from '../src/contract';
-import type { Database } from '../src/db/client';
+import type { Database } from '../src/db/core/client';
 import { conversations, messages } from '../src/db/schema';
-import { createUser } from '../src/db/users';
+import { createUser } from '../src/db/operators/users';
 import type { Client } from '@temporalio/client';
 import { echoHandler, turn, type ChatRequest, type FakeOpenAi } from '../test/support/fake-openai';
 import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';

@@ -7,7 +7,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
-import { createDb } from '../src/db/client';
+import { createDb } from '../src/db/core/client';
 import { installKeyring, parseKeyring } from '../src/secrets/keyring';
 import { pathAndQuery, signedWebhook } from '../src/integrations/signed-webhook';
 import { createLogger } from '../src/logger';

@@ -2,9 +2,9 @@
 // Temporal client, stored secrets, TWILIO_*, shutdown. The worker (worker.ts), the API (src/api/server.ts), `npm start`
 // (src/start.ts) and `npm run cluster` call these steps in their order with their options, so each step is written once.
 import { readEnvOrExit, type Env } from './config/env';
-import { applyTwilioEnv, logTwilioEnv } from './db/bootstrap';
-import { createDb, type DbHandle } from './db/client';
-import { sealStoredSecrets } from './db/secrets';
+import { applyTwilioEnv, logTwilioEnv } from './db/tenants/bootstrap';
+import { createDb, type DbHandle } from './db/core/client';
+import { sealStoredSecrets } from './db/tenants/secrets';
 import { exitOnFatalErrors, stopWithParent } from './fatal';
 import { createLogger, type Logger } from './logger';
 import { setUpSecrets } from './secrets/setup';

@@ -8,7 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { loadEnv } from '../src/config/env';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/contract/search-attributes';
 import { startEmbeddedPostgres } from '../src/local/embedded-postgres';
-import { runMigrations } from '../src/db/migrate';
+import { runMigrations } from '../src/db/core/migrate';
 import { ensureTemporalCli } from '../src/local/temporal-cli';
 import { DEV_SERVER_TUNING, devServerTuningArgs } from '../src/local/temporal-dev-server';
 import { writeWorkflowBundle } from './support/workflow-bundle';

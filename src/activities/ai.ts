@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType, type MediaItem, type TraceContext } from '../contract';
 import { MEDIA_NOTE, messageTextForAi } from '../domain/media';
-import type { Database } from '../db/client';
-import { loadSummaryContext, messagesToFold, recordSummary } from '../db/summary';
+import type { Database } from '../db/core/client';
+import { loadSummaryContext, messagesToFold, recordSummary } from '../db/conversations/summary';
 import { formatDate, formatMoney } from '../domain/money';
 import { safeError } from '../domain/safe-error';
 import {
@@ -12,11 +12,11 @@ import {
   recordAiResult,
   type AiResultRow,
   type TurnContext,
-} from '../db/turn';
+} from '../db/conversations/turn';
 import { alertsForTurn } from '../domain/alerts';
 import { promiseRefusal } from '../domain/promise-policy';
-import { raiseAlertOnce } from '../db/alerts';
-import { recordEvents } from '../db/events';
+import { raiseAlertOnce } from '../db/events/alerts';
+import { recordEvents } from '../db/events/events';
 import {
   checkIdentity,
   expectedIdentity,
@@ -32,7 +32,7 @@ import { AiError, type AiChatMessage } from '../integrations/ai';
 import { safetyIdentifier } from '../secrets/safety-identifier';
 import type { ActivityDeps } from './deps';
 import { readBurstMedia } from './media-reading';
-import { isMatch, searchPassages, type KbHit } from '../db/kb';
+import { isMatch, searchPassages, type KbHit } from '../db/knowledge/kb';
 import { KB_PASSAGES_PER_TURN } from '../domain/kb';
 import type { AiAction, AiTurnOutput } from '../contract/ai';
 import type { GenerateReplyInput, GeneratedReply, AiFailureAlertInput, SummarizeInput } from '../contract/pipeline';

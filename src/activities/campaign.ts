@@ -13,9 +13,9 @@ import {
   type Workflows,
   workflowType,
 } from '../contract';
-import { applyTargetEvent } from '../db/campaign-targets';
-import { campaignWakeReason } from '../db/campaign-wake';
-import type { DbOrTx } from '../db/client';
+import { applyTargetEvent } from '../db/campaigns/targets';
+import { campaignWakeReason } from '../db/campaigns/wake';
+import type { DbOrTx } from '../db/core/client';
 import {
   abandonSendAttempt,
   campaignOutlook,
@@ -33,7 +33,7 @@ import {
   skipTarget,
   type DispatchCampaign,
   type TargetForSend,
-} from '../db/campaign-dispatch';
+} from '../db/campaigns/dispatch';
 import { isOpen, nextOpening, parseActiveHours } from '../domain/active-hours';
 import { contactHash } from '../domain/contact-hash';
 import { formatAddress } from '../domain/address';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract';
-import type { DbOrTx } from '../db/client';
+import type { DbOrTx } from '../db/core/client';
 import {
   attachMessages as attachMessageRows,
   ConversationNotFound,
@@ -8,8 +8,8 @@ import {
   openConversation as openConversationRow,
   recordNpsAnswer as recordNpsAnswerRows,
   transitionConversation,
-} from '../db/conversation';
-import { recordEvents, type EventInput } from '../db/events';
+} from '../db/conversations/conversation';
+import { recordEvents, type EventInput } from '../db/events/events';
 import { parseNpsScore } from '../domain/nps';
 import type { ActivityDeps } from './deps';
 import type {

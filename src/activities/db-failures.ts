@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { FailureType } from '../contract';
-import { classifyDbError, isDatabaseError } from '../db/errors';
+import { classifyDbError, isDatabaseError } from '../db/core/errors';
 
 /**
  * Turns every database error an activity throws into a typed ApplicationFailure: DatabaseRejected

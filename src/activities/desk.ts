@@ -13,8 +13,8 @@ import {
   raiseSlaBreach,
   setDeskWait,
   transferConversation as transferConversationRows,
-} from '../db/desk';
-import { recordEvents } from '../db/events';
+} from '../db/conversations/desk';
+import { recordEvents } from '../db/events/events';
 import { addDeskTime, formatOpening, nextDeskOpening } from '../domain/desk-hours';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';

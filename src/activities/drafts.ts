@@ -1,5 +1,5 @@
-import { recordEvents } from '../db/events';
-import { insertDraft, raiseDraftUnattended, recordDraftDecision, type DraftDecision } from '../db/drafts';
+import { recordEvents } from '../db/events/events';
+import { insertDraft, raiseDraftUnattended, recordDraftDecision, type DraftDecision } from '../db/conversations/drafts';
 import type { TraceContext } from '../contract';
 import { childSpan } from '../domain/trace';
 import type { ActivityDeps } from './deps';

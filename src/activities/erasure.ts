@@ -18,7 +18,7 @@ import {
   recordWorkflowsTerminated,
   saveErasureTargets,
   suppressErasedContact,
-} from '../db/erasure';
+} from '../db/contacts/erasure';
 import type { ErasureTargets } from '../db/schema';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';

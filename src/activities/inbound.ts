@@ -6,7 +6,7 @@ import { createInboundService } from '../services/inbound';
 import type { ActivityDeps } from './deps';
 export type { RecordedInbound, DeliverInput, KeywordInput, InboundFailureInput } from '../contract/pipeline';
 
-export { CAUSAL_WINDOW_MS } from '../db/inbound';
+export { CAUSAL_WINDOW_MS } from '../db/ingress/inbound';
 
 /**
  * A refusal of the inbound use case (an unknown tenant, a sender that is no phone address) fails the same way

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { campaignWorkflowId, FailureType, targetsChangedSignal, type StatusCallbackInput } from '../contract';
-import { applyDeliveryStatus, type StatusOutcome } from '../db/delivery-status';
-import { describeDatabaseError, isTransientDatabaseError } from '../db/errors';
-import { checkInboundOutcomes, type WatchdogResult } from '../db/watchdog';
+import { applyDeliveryStatus, type StatusOutcome } from '../db/ingress/delivery-status';
+import { describeDatabaseError, isTransientDatabaseError } from '../db/core/errors';
+import { checkInboundOutcomes, type WatchdogResult } from '../db/ingress/watchdog';
 import { createInboxDrainer } from '../services/inbox';
 import { startRecordedRedelivery } from '../temporal/start-redelivery';
 import type { ActivityDeps } from './deps';

@@ -1,6 +1,6 @@
 import type { MediaItem } from '../contract/types';
-import { findAccountCredentials } from '../db/tenant-lookup';
-import { recordMediaText, type TurnContext } from '../db/turn';
+import { findAccountCredentials } from '../db/tenants/lookup';
+import { recordMediaText, type TurnContext } from '../db/conversations/turn';
 import { safeError } from '../domain/safe-error';
 import { downloadTwilioMedia, oggOpusDurationSec } from '../integrations/twilio-media';
 import type { ActivityDeps } from './deps';

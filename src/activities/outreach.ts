@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract';
 import type { OutreachInput, OutreachResult } from '../contract/outreach';
-import { outreachContact, tenantFirstNumber } from '../db/outreach';
-import { tenantLocale } from '../db/outbox';
-import { loadMessageTemplate } from '../db/templates';
+import { outreachContact, tenantFirstNumber } from '../db/contacts/outreach';
+import { tenantLocale } from '../db/outbound/outbox';
+import { loadMessageTemplate } from '../db/knowledge/templates';
 import { formatAddress } from '../domain/address';
 import { renderTemplate } from '../domain/templates';
 import { createOutboundSender } from '../services/outbound/sender';

@@ -9,7 +9,7 @@ import {
   type TraceContext,
   type Workflows,
 } from '../contract';
-import { recordEvents } from '../db/events';
+import { recordEvents } from '../db/events/events';
 import {
   loadPromise,
   recordPromiseReminded,
@@ -17,7 +17,7 @@ import {
   settlePromise,
   type PromiseForNotice,
   type PromiseRow,
-} from '../db/promises';
+} from '../db/campaigns/promises';
 import { formatAddress } from '../domain/address';
 import { formatMoney } from '../domain/money';
 import { childSpan } from '../domain/trace';

@@ -6,9 +6,9 @@ import {
   type ReconcileInput,
   type ReconcileResult,
 } from '../contract';
-import { raiseAlerts } from '../db/alerts';
-import { applyDeliveryStatus } from '../db/delivery-status';
-import { recordMessagePrices } from '../db/policy';
+import { raiseAlerts } from '../db/events/alerts';
+import { applyDeliveryStatus } from '../db/ingress/delivery-status';
+import { recordMessagePrices } from '../db/outbound/policy';
 import {
   advanceReconcileWatermark,
   findOutboundBySids,
@@ -16,7 +16,7 @@ import {
   findUnsettledOutbound,
   loadReconcileTenant,
   reconcileWatermark,
-} from '../db/reconcile';
+} from '../db/ingress/reconcile';
 import { formatAddress } from '../domain/address';
 import { canAdvanceStatus } from '../domain/message-status';
 import { newRootTrace } from '../domain/trace';

@@ -5,9 +5,9 @@ import {
   blankCopiesBefore,
   blankMessageBodiesBefore,
   clearConversationSummariesBefore,
-} from '../db/retention';
-import { blankDecidedDrafts } from '../db/drafts';
-import { blankNotesBefore } from '../db/notes';
+} from '../db/conversations/retention';
+import { blankDecidedDrafts } from '../db/conversations/drafts';
+import { blankNotesBefore } from '../db/conversations/notes';
 import type { ActivityDeps } from './deps';
 
 /** Rows per statement: each batch is a short transaction, so webhooks and turns never wait long on it. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import { describeDatabaseError } from '../db/errors';
+import { describeDatabaseError } from '../db/core/errors';
 import { newRootTrace } from '../domain/trace';
 import { addDatabaseGauges, createMetrics, METRICS_CONTENT_TYPE, renderMetrics } from '../observability/metrics';
 import { runWithTrace } from '../tracing/context';

@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
-import { outcomeOfStatus, recordAudit } from '../db/audit';
-import { describeDatabaseError } from '../db/errors';
-import { tenantHashKey } from '../db/inbound';
+import { outcomeOfStatus, recordAudit } from '../db/operators/audit';
+import { describeDatabaseError } from '../db/core/errors';
+import { tenantHashKey } from '../db/ingress/inbound';
 import { parseAddress } from '../domain/address';
 import { contactHash } from '../domain/contact-hash';
 import type { AppDeps, AppEnv, AuditNote } from './context';

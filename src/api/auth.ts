@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { findOperatorByApiKey } from '../db/users';
+import { findOperatorByApiKey } from '../db/operators/users';
 import { hasRole, type Role } from '../domain/api-keys';
 import type { AppDeps, AppEnv } from './context';
 import { ApiError } from './errors';

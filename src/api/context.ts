@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Env } from '../config/env';
-import type { AuditOutcome } from '../db/audit';
-import type { Database } from '../db/client';
-import type { Operator } from '../db/users';
+import type { AuditOutcome } from '../db/operators/audit';
+import type { Database } from '../db/core/client';
+import type { Operator } from '../db/operators/users';
 import type { Logger } from '../logger';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
 import type { InboxDrainer } from '../services/inbox';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Database } from '../db/client';
-import { campaignReport, deskReport, type CampaignReportRow, type DeskReportRow } from '../db/reports';
-import type { Operator } from '../db/users';
+import type { Database } from '../db/core/client';
+import { campaignReport, deskReport, type CampaignReportRow, type DeskReportRow } from '../db/conversations/reports';
+import type { Operator } from '../db/operators/users';
 import { hasRole } from '../domain/api-keys';
 import { reportRange, validTimeZone } from '../domain/report-range';
 import { ApiError } from './errors';

@@ -1,7 +1,7 @@
 import type { Channel } from '../contract/types';
-import type { Database } from '../db/client';
-import { isDatabaseUnavailable } from '../db/errors';
-import { findAccountCredentials, findInboundTarget, type InboundTarget } from '../db/tenant-lookup';
+import type { Database } from '../db/core/client';
+import { isDatabaseUnavailable } from '../db/core/errors';
+import { findAccountCredentials, findInboundTarget, type InboundTarget } from '../db/tenants/lookup';
 
 export type { InboundTarget };
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { recordAudit, type AuditOutcome } from '../db/audit';
-import type { DbOrTx } from '../db/client';
+import { recordAudit, type AuditOutcome } from '../db/operators/audit';
+import type { DbOrTx } from '../db/core/client';
 
 /** Who ran a CLI command: the OS account (the CLI has no operator identity; whoever has the shell has the database). */
 export function cliActor(): string {

@@ -1,7 +1,7 @@
 import { tenantBySlug } from '../services/tenants';
 import { readEnvOrExit, type Env } from '../config/env';
 import type { ConnectedDb } from '../local/connect-database';
-import { createDb, type Database } from '../db/client';
+import { createDb, type Database } from '../db/core/client';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file';
 import { installKeyringSource } from '../secrets/keyring';
 import type { TemporalClientHandle } from '../temporal/connection';

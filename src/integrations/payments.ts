@@ -1,5 +1,5 @@
-import type { Database } from '../db/client';
-import { sumPaymentsSince } from '../db/payment-ledger';
+import type { Database } from '../db/core/client';
+import { sumPaymentsSince } from '../db/campaigns/payment-ledger';
 
 export interface PaymentQuery {
   tenantId: string;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Env } from '../config/env';
-import { createDb, type DbHandle } from '../db/client';
+import { createDb, type DbHandle } from '../db/core/client';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 export interface ConnectedDb extends DbHandle {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Database } from '../db/client';
-import { inboxDepth } from '../db/inbox';
-import { oldestUnansweredAgeMs } from '../db/metrics';
+import type { Database } from '../db/core/client';
+import { inboxDepth } from '../db/ingress/inbox';
+import { oldestUnansweredAgeMs } from '../db/conversations/metrics';
 import type { AiResponder } from '../integrations/ai';
 
 /**

@@ -5,8 +5,8 @@ import {
   listUsersWithKeys,
   revokeApiKey,
   setDefaultDepartment as storeDefaultDepartment,
-} from '../db/admin';
-import { listContentTemplates, setContentTemplate } from '../db/content-templates';
+} from '../db/operators/admin';
+import { listContentTemplates, setContentTemplate } from '../db/outbound/content-templates';
 import {
   createTenant,
   showTenant,
@@ -14,8 +14,8 @@ import {
   updateTenant as storeTenantChange,
   type NewTenant,
   type TenantChange,
-} from '../db/tenants';
-import { createUser, rotateApiKeys, setUserDisabled } from '../db/users';
+} from '../db/tenants/tenants';
+import { createUser, rotateApiKeys, setUserDisabled } from '../db/operators/users';
 import { z } from 'zod';
 import { parseContentPositions } from '../domain/whatsapp-window';
 import type { ServiceContext } from './context';

@@ -16,7 +16,7 @@ import {
   type Workflows,
   workflowType,
 } from '../contract';
-import type { Database, DbOrTx } from '../db/client';
+import type { Database, DbOrTx } from '../db/core/client';
 import {
   campaignNameTaken,
   createCampaignFromRows,
@@ -26,14 +26,14 @@ import {
   type CampaignKind,
   type CampaignSettings,
   type Strategy,
-} from '../db/campaigns';
-import { createOutageWithCampaign, findOutage, resolveOutageWithCampaign } from '../db/outages';
-import { loadMessageTemplate } from '../db/templates';
+} from '../db/campaigns/campaigns';
+import { createOutageWithCampaign, findOutage, resolveOutageWithCampaign } from '../db/campaigns/outages';
+import { loadMessageTemplate } from '../db/knowledge/templates';
 import { formatActiveHours, isValidTimeZone, parseActiveHours, ActiveHoursError } from '../domain/active-hours';
 import { formatAddress, parseAddress } from '../domain/address';
 import { detectFormat, parseTargets } from '../domain/campaign-import';
 import { childSpan, newRootTrace } from '../domain/trace';
-import { recordEvents } from '../db/events';
+import { recordEvents } from '../db/events/events';
 import { runWithTrace } from '../tracing/context';
 import type { OperatorContext } from './context';
 import { ServiceError } from './errors';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { ConversationTiming } from '../contract/types';
-import type { Database } from '../db/client';
+import type { Database } from '../db/core/client';
 import type { AiResponder } from '../integrations/ai';
 import type { TwilioGateway } from '../integrations/twilio-gateway';
 import type { Logger } from '../logger';

@@ -6,8 +6,8 @@ import {
   takeOverUpdate,
   type ConversationStatus,
 } from '../contract';
-import type { ConversationRow } from '../db/console';
-import type { Operator } from '../db/users';
+import type { ConversationRow } from '../db/conversations/console';
+import type { Operator } from '../db/operators/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
 import { publicMediaUrlProblem, type HostResolver } from '../integrations/public-media-url';

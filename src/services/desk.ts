@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { deskAssignUpdate, transferUpdate } from '../contract';
-import { listDepartments } from '../db/admin';
-import type { ConversationRow } from '../db/console';
-import { findTenantOperator } from '../db/console';
-import { presenceOf, queuedConversations, setPresence, type Presence } from '../db/desk';
-import type { Operator } from '../db/users';
+import { listDepartments } from '../db/operators/admin';
+import type { ConversationRow } from '../db/conversations/console';
+import { findTenantOperator } from '../db/conversations/console';
+import { presenceOf, queuedConversations, setPresence, type Presence } from '../db/conversations/desk';
+import type { Operator } from '../db/operators/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
 import type { OperatorContext } from './context';

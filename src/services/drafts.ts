@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { approveDraftUpdate, editDraftUpdate, rejectDraftUpdate } from '../contract';
-import type { ConversationRow } from '../db/console';
-import { findDraft } from '../db/drafts';
-import type { Operator } from '../db/users';
+import type { ConversationRow } from '../db/conversations/console';
+import { findDraft } from '../db/conversations/drafts';
+import type { Operator } from '../db/operators/users';
 import { hasRole } from '../domain/api-keys';
 import { isTerminal } from '../domain/conversation-state';
 import type { OperatorContext } from './context';

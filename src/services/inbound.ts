@@ -11,15 +11,15 @@ import {
   type Workflows,
 } from '../contract';
 import { parseAddress } from '../domain/address';
-import { resolveContactIdentity } from '../db/contact-identity';
-import { findTypingSender } from '../db/tenants';
+import { resolveContactIdentity } from '../db/contacts/identity';
+import { findTypingSender } from '../db/tenants/tenants';
 import type { TwilioCredentials } from '../integrations/twilio-gateway';
 import { contactHash } from '../domain/contact-hash';
 import { childSpan } from '../domain/trace';
 import type { ServiceContext } from './context';
 import { ServiceError } from './errors';
-import { recordEvents } from '../db/events';
-import { markOptedIn, markOptedOut } from '../db/opt-out';
+import { recordEvents } from '../db/events/events';
+import { markOptedIn, markOptedOut } from '../db/contacts/opt-out';
 import { createOutboundSender } from './outbound/sender';
 import type {
   RecordedInbound,
@@ -32,7 +32,7 @@ import {
   recordInbound as recordInboundRow,
   recordInboundFailure as recordInboundFailureRows,
   tenantHashKey,
-} from '../db/inbound';
+} from '../db/ingress/inbound';
 import { classifyKeyword } from '../domain/opt-out';
 
 /**

@@ -1,7 +1,7 @@
 import type { InboundInput } from '../contract';
-import type { Database } from '../db/client';
-import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors';
-import { drainInbox, drainRedeliveries, type DrainResult, type HandOver } from '../db/inbox';
+import type { Database } from '../db/core/client';
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/core/errors';
+import { drainInbox, drainRedeliveries, type DrainResult, type HandOver } from '../db/ingress/inbox';
 import { startInboundWorkflow } from '../temporal/start-inbound';
 import { startRedelivery } from '../temporal/start-redelivery';
 import type { OperatorContext } from './context';

@@ -1,7 +1,7 @@
-import type { DbOrTx } from '../db/client';
-import { findVisibleConversation } from '../db/console';
-import { findSendDecision, whyView } from '../db/policy';
-import type { Operator } from '../db/users';
+import type { DbOrTx } from '../db/core/client';
+import { findVisibleConversation } from '../db/conversations/console';
+import { findSendDecision, whyView } from '../db/outbound/policy';
+import type { Operator } from '../db/operators/users';
 import { hasRole } from '../domain/api-keys';
 import { ServiceError } from './errors';
 

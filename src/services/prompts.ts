@@ -6,7 +6,7 @@ import {
   promptTenantBySlug,
   rollbackPrompt,
   type AddPromptInput,
-} from '../db/prompts';
+} from '../db/knowledge/prompts';
 import type { ServiceContext } from './context';
 import { ServiceError } from './errors';
 

@@ -1,5 +1,5 @@
-import type { DbOrTx } from '../db/client';
-import { tenantsBySlug } from '../db/campaigns';
+import type { DbOrTx } from '../db/core/client';
+import { tenantsBySlug } from '../db/campaigns/campaigns';
 import { ServiceError } from './errors';
 
 /** The tenant a command names (`--tenant`), or the only one when it names none. */

@@ -2,9 +2,9 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType } from '../contract';
-import type { Database } from '../db/client';
-import { findVisibleConversation, type ConversationRow } from '../db/console';
-import type { Operator } from '../db/users';
+import type { Database } from '../db/core/client';
+import { findVisibleConversation, type ConversationRow } from '../db/conversations/console';
+import type { Operator } from '../db/operators/users';
 import { ServiceError } from './errors';
 
 /** What the operator is told when WhatsApp's 24 h window refuses a free-form send: names the purpose to configure. */

@@ -6,8 +6,8 @@ import {
 } from '@temporalio/client';
 import { reconcileScheduleId, searchAttributes, workflowType, type ReconcileInput, type Workflows } from '../contract';
 import type { Env } from '../config/env';
-import type { Database } from '../db/client';
-import { listLiveTenantSlugs } from '../db/tenant-lookup';
+import type { Database } from '../db/core/client';
+import { listLiveTenantSlugs } from '../db/tenants/lookup';
 import type { Logger } from '../logger';
 
 export interface ReconcileScheduleSettings {

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { erasureWorkflowId, searchAttributes, workflowType, type ErasureInput, type Workflows } from '../contract';
-import type { DbOrTx } from '../db/client';
-import { findTenantWithHashKey } from '../db/tenant-lookup';
+import type { DbOrTx } from '../db/core/client';
+import { findTenantWithHashKey } from '../db/tenants/lookup';
 import { parseAddress } from '../domain/address';
-import { findContactHashByIdentity } from '../db/contact-identity';
+import { findContactHashByIdentity } from '../db/contacts/identity';
 import { contactHash } from '../domain/contact-hash';
 
 export class ErasureRequestError extends Error {

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Database } from '../db/client';
-import { markRedeliveryStarted, redeliveryKey } from '../db/inbox';
+import type { Database } from '../db/core/client';
+import { markRedeliveryStarted, redeliveryKey } from '../db/ingress/inbox';
 import { workflowType, type Redelivery, type Workflows } from '../contract';
 import { retryBackoffMs } from '../domain/twilio-errors';
 

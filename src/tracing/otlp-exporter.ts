@@ -1,4 +1,4 @@
-import type { EventInput } from '../db/events';
+import type { EventInput } from '../db/events/events';
 
 export interface OtlpExporter {
   export(events: EventInput[]): void;

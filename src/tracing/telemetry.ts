@@ -1,5 +1,5 @@
 import type { Env } from '../config/env';
-import { addEventSink } from '../db/events';
+import { addEventSink } from '../db/events/events';
 import type { Logger } from '../logger';
 import { createOtlpExporter } from './otlp-exporter';
 

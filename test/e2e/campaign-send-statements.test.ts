@@ -3,8 +3,8 @@
 // the SID write (recordSendAccepted with target), including a status callback that beats that write.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyDeliveryStatus } from '../../src/db/delivery-status';
-import { insertSendingOutbound, recordSendAccepted, type OutboundRow } from '../../src/db/outbox';
+import { applyDeliveryStatus } from '../../src/db/ingress/delivery-status';
+import { insertSendingOutbound, recordSendAccepted, type OutboundRow } from '../../src/db/outbound/outbox';
 import { campaignCounterDeltas, campaigns, campaignTargets, contacts, messages, outbox } from '../../src/db/schema';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { newRootTrace } from '../../src/domain/trace';

@@ -11,7 +11,7 @@ import {
   targets,
   waitForStatus,
 } from '../support/campaigns';
-import { setContentTemplate } from '../../src/db/content-templates';
+import { setContentTemplate } from '../../src/db/outbound/content-templates';
 import { randomBytes } from 'node:crypto';
 import { sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';

@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversations, conversationStateHistory, messages, satisfactionFeedback } from '../../src/db/schema';
-import { loadMessageTemplate } from '../../src/db/templates';
+import { loadMessageTemplate } from '../../src/db/knowledge/templates';
 import { BUILT_IN_PATCHES, inboundWorkflowId } from '../../src/contract';
 import { conversationOf, conversationResult, patchMarkers, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';

@@ -1,10 +1,10 @@
 import { parse } from 'csv-parse/sync';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setContentTemplate } from '../../src/db/content-templates';
-import { blankNotesBefore } from '../../src/db/notes';
+import { setContentTemplate } from '../../src/db/outbound/content-templates';
+import { blankNotesBefore } from '../../src/db/conversations/notes';
 import { contacts, conversationNotes, conversations, messages } from '../../src/db/schema';
-import { createUser } from '../../src/db/users';
+import { createUser } from '../../src/db/operators/users';
 import { conversationOf } from '../support/conversation';
 import { seedConversation } from '../support/desk-data';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';

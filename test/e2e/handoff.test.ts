@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSnapshotQuery } from '../../src/contract';
 import { alerts, conversations, events, messages, satisfactionFeedback } from '../../src/db/schema';
-import { loadMessageTemplate } from '../../src/db/templates';
+import { loadMessageTemplate } from '../../src/db/knowledge/templates';
 import { echoHandler, turn, type ChatRequest } from '../support/fake-openai';
 import { conversationOf, conversationResult, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';

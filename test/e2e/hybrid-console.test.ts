@@ -3,7 +3,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setHybridMode } from '../../src/db/drafts';
+import { setHybridMode } from '../../src/db/conversations/drafts';
 import { conversations, suggestedResponses } from '../../src/db/schema';
 import { conversationOf, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveDraftUpdate, FailureType } from '../../src/contract';
 import { childProcessEnv, loadEnv } from '../../src/config/env';
 import { TEST_SECRETS_KEYS } from '../setup-secrets';
-import { hybridEnabledSql, setHybridMode } from '../../src/db/drafts';
+import { hybridEnabledSql, setHybridMode } from '../../src/db/conversations/drafts';
 import { alerts, conversations, events, messages, suggestedResponses } from '../../src/db/schema';
 import { conversationOf, recordHistory, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';

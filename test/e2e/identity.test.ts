@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { updateTenant } from '../../src/db/tenants';
+import { updateTenant } from '../../src/db/tenants/tenants';
 import { aiResults, conversations, promises } from '../../src/db/schema';
 import { turn, type ChatRequest } from '../support/fake-openai';
 import { launchCampaign, sentToPhones, textOf, useContentTemplates, waitForStatus } from '../support/campaigns';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSnapshotQuery, inboundWorkflowId } from '../../src/contract';
 import { aiResults, events, messages, orphanInbound, outbox } from '../../src/db/schema';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
-import { loadMessageTemplate } from '../../src/db/templates';
+import { loadMessageTemplate } from '../../src/db/knowledge/templates';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 import { safetyIdentifier } from '../../src/secrets/safety-identifier';
 

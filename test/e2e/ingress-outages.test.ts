@@ -9,7 +9,7 @@ import {
   statusCallbackWorkflowId,
   type InboundInput,
 } from '../../src/contract';
-import { drainInbox, inboxDepth, parkInbound, REFUSED_ALERT_AFTER } from '../../src/db/inbox';
+import { drainInbox, inboxDepth, parkInbound, REFUSED_ALERT_AFTER } from '../../src/db/ingress/inbox';
 import { alerts, inboundInbox, messages, redeliveryInbox } from '../../src/db/schema';
 import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
 import { newRootTrace } from '../../src/domain/trace';

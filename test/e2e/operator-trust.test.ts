@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
-import { purgeAuditBefore } from '../../src/db/audit';
+import { purgeAuditBefore } from '../../src/db/operators/audit';
 import { auditLog, conversations, events, messages } from '../../src/db/schema';
 import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
@@ -297,7 +297,7 @@ describe('operator lifecycle (issue 18 F)', () => {
   it("keeps an agent out of another department's journey, trace and close (404)", async () => {
     const tenant = await h.createTestTenant();
     const support = await h.createOperator(tenant, 'AGENT'); // department support
-    const { user, apiKey: billingKey } = await import('../../src/db/users').then((m) =>
+    const { user, apiKey: billingKey } = await import('../../src/db/operators/users').then((m) =>
       m.createUser(h.db, { tenantId: tenant.tenantId, name: 'Bia', role: 'AGENT', department: 'billing' }),
     );
     expect(user.department).toBe('billing');

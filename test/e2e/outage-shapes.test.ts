@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/deps';
 import { reconcileTenant } from '../../src/activities/reconcile';
 import { messages } from '../../src/db/schema';
-import { runMigrations } from '../../src/db/migrate';
+import { runMigrations } from '../../src/db/core/migrate';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLedgerPaymentChecker } from '../../src/integrations/payments';
 import { createScriptedResponder } from '../../src/integrations/scripted-responder';

@@ -1,4 +1,4 @@
-import { updateTenant } from '../../src/db/tenants';
+import { updateTenant } from '../../src/db/tenants/tenants';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';

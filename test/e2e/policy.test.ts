@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessEnv } from '../../src/config/env';
-import { upsertTenantPolicy } from '../../src/db/policy';
-import { updateTenant } from '../../src/db/tenants';
+import { upsertTenantPolicy } from '../../src/db/outbound/policy';
+import { updateTenant } from '../../src/db/tenants/tenants';
 import { newRootTrace } from '../../src/domain/trace';
 import { EncryptionCodec } from '../../src/temporal/payload-codec';
 import {

@@ -1,4 +1,4 @@
-import { updateTenant } from '../../src/db/tenants';
+import { updateTenant } from '../../src/db/tenants/tenants';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -4,7 +4,7 @@ import { reconcileTenant } from '../../src/activities/reconcile';
 import { formatReconcileRun, runReconcile } from '../../src/cli/commands/reconcile';
 import { inboundWorkflowId, reconcileScheduleId, type ReconcileResult } from '../../src/contract';
 import { formatWhy } from '../../src/cli/commands/policy';
-import { findSendDecision, whyView } from '../../src/db/policy';
+import { findSendDecision, whyView } from '../../src/db/outbound/policy';
 import { alerts, messages } from '../../src/db/schema';
 import { createTwilioGateway } from '../../src/integrations/twilio-gateway';
 import { newMessageSid } from '../../src/integrations/signed-webhook';

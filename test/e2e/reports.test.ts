@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaigns, campaignTargets, messages, promises } from '../../src/db/schema';
-import { createUser } from '../../src/db/users';
+import { createUser } from '../../src/db/operators/users';
 import { childProcessEnv } from '../../src/config/env';
 import { TEST_SECRETS_KEYS } from '../setup-secrets';
 import { percentileCont, seedConversation, type SeededConversation } from '../support/desk-data';

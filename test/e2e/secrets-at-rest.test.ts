@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sealStoredSecrets } from '../../src/db/secrets';
-import { findTenantWithHashKey } from '../../src/db/tenant-lookup';
+import { sealStoredSecrets } from '../../src/db/tenants/secrets';
+import { findTenantWithHashKey } from '../../src/db/tenants/lookup';
 import { contactHash } from '../../src/domain/contact-hash';
-import { findAccount, findTenantSender, updateTenant } from '../../src/db/tenants';
+import { findAccount, findTenantSender, updateTenant } from '../../src/db/tenants/tenants';
 import {
   installKeyring,
   keyring,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOWS_PATH } from '../../worker';
 import { createApp } from '../../src/api/app';
 import { aiResults, contacts, events, messages } from '../../src/db/schema';
-import { recordEvents } from '../../src/db/events';
+import { recordEvents } from '../../src/db/events/events';
 import { newRootTrace } from '../../src/domain/trace';
 import { signedWebhook, newMessageSid } from '../../src/integrations/signed-webhook';
 import { createLogger } from '../../src/logger';

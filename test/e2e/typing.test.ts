@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { updateTenant } from '../../src/db/tenants';
+import { updateTenant } from '../../src/db/tenants/tenants';
 import { sentTo } from '../support/conversation';
 import { randomPhone, startHarness, type Harness } from '../support/harness';
 

@@ -1,10 +1,10 @@
-import { findSendDecision, whyView } from '../../src/db/policy';
-import { updateTenant } from '../../src/db/tenants';
+import { findSendDecision, whyView } from '../../src/db/outbound/policy';
+import { updateTenant } from '../../src/db/tenants/tenants';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, contacts, conversations, events, messages, outbox, promises } from '../../src/db/schema';
 import { echoHandler, turn } from '../support/fake-openai';
-import { loadMessageTemplate } from '../../src/db/templates';
+import { loadMessageTemplate } from '../../src/db/knowledge/templates';
 import {
   contentSidFor,
   launchCampaign,

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bumpCounters, foldCounters } from '../../src/db/campaign-targets';
-import { findCampaign, insertCampaign } from '../../src/db/campaigns';
+import { bumpCounters, foldCounters } from '../../src/db/campaigns/targets';
+import { findCampaign, insertCampaign } from '../../src/db/campaigns/campaigns';
 import { campaignCounterDeltas, campaigns } from '../../src/db/schema';
 import { seedTenant, testDb } from '../support/db';
 

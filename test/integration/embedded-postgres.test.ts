@@ -3,9 +3,9 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb } from '../../src/db/client';
+import { createDb } from '../../src/db/core/client';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/local/embedded-postgres';
-import { runMigrations } from '../../src/db/migrate';
+import { runMigrations } from '../../src/db/core/migrate';
 
 let pg: EmbeddedPostgres;
 let dir: string;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateKb, loadKbSet } from '../../bench/kb-eval';
-import { knowledgeGaps, listArticles, removeArticle, searchPassages, upsertArticle } from '../../src/db/kb';
+import { knowledgeGaps, listArticles, removeArticle, searchPassages, upsertArticle } from '../../src/db/knowledge/kb';
 import { parseArticle } from '../../src/domain/kb';
 import { seedTenant, testDb } from '../support/db';
 

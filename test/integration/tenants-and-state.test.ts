@@ -11,11 +11,11 @@ import {
   events,
   twilioAccounts,
 } from '../../src/db/schema';
-import { insertSendingOutbound } from '../../src/db/outbox';
-import { recordInbound } from '../../src/db/inbound';
-import { createUser, findOperatorByApiKey, rotateApiKeys } from '../../src/db/users';
+import { insertSendingOutbound } from '../../src/db/outbound/outbox';
+import { recordInbound } from '../../src/db/ingress/inbound';
+import { createUser, findOperatorByApiKey, rotateApiKeys } from '../../src/db/operators/users';
 import { hashApiKey } from '../../src/domain/api-keys';
-import { createTenant, findTenantNumber } from '../../src/db/tenants';
+import { createTenant, findTenantNumber } from '../../src/db/tenants/tenants';
 import { seedTenant, testDb } from '../support/db';
 import { randomPhone } from '../support/harness';
 

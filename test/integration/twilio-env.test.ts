@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyTwilioEnv, TWILIO_ENV_TENANT } from '../../src/db/bootstrap';
-import { showTenant } from '../../src/db/tenants';
+import { applyTwilioEnv, TWILIO_ENV_TENANT } from '../../src/db/tenants/bootstrap';
+import { showTenant } from '../../src/db/tenants/tenants';
 import { seedTenant, testDb } from '../support/db';
 import { randomPhone } from '../support/harness';
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { createCampaignFromFile, startCampaign, type CampaignOptions } from '../../src/services/campaigns';
-import { setContentTemplate } from '../../src/db/content-templates';
+import { setContentTemplate } from '../../src/db/outbound/content-templates';
 import { campaigns, campaignTargets } from '../../src/db/schema';
 import { newRootTrace } from '../../src/domain/trace';
 import { eventually, randomPhone, type Harness, type TestTenant } from './harness';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createDb } from '../../src/db/client';
-import { createTenant } from '../../src/db/tenants';
+import { createDb } from '../../src/db/core/client';
+import { createTenant } from '../../src/db/tenants/tenants';
 import { randomTenantNumber } from './harness';
 
 /** The run's database (real Postgres when reachable), for tests that need no Temporal. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { alerts, contacts, conversations, messages, satisfactionFeedback } from '../../src/db/schema';
 import { contactHash } from '../../src/domain/contact-hash';
-import { tenantHashKey } from '../../src/db/inbound';
+import { tenantHashKey } from '../../src/db/ingress/inbound';
 import type { Harness, TestTenant } from './harness';
 
 /** Rows written straight into the tables (issue 20 search and report tests): what the figures are computed from. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client';
+import type { Database } from '../../src/db/core/client';
 import { issueKey, revokeKey, setTemplate, setUserAccess } from '../../src/services/admin';
 import { ServiceError } from '../../src/services/errors';
 

@@ -5,7 +5,7 @@ import {
   describeDatabaseError,
   isDatabaseUnavailable,
   isTransientDatabaseError,
-} from '../../src/db/errors';
+} from '../../src/db/core/errors';
 import { isTemporalUnavailable } from '../../src/temporal/errors';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });

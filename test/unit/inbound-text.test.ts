@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyDbError } from '../../src/db/errors';
+import { classifyDbError } from '../../src/db/core/errors';
 import { normalizeInboundParams, normalizeInboundText } from '../../src/domain/inbound-text';
 
 describe('normalizeInboundText (D)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSla } from '../../src/db/watchdog';
+import { formatSla } from '../../src/db/ingress/watchdog';
 
 describe('the watchdog alert names its SLA as people write it (issue 21 D)', () => {
   it('formats whole durations in h, m and s, and odd ones in ms', () => {

@@ -2,7 +2,7 @@
 import type { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { DEPARTMENT_NAME } from '../../db/admin';
+import { DEPARTMENT_NAME } from '../../db/operators/admin';
 import {
   addDepartment,
   addUser,
@@ -16,7 +16,7 @@ import {
   setUserAccess,
 } from '../../services/admin';
 import { ServiceError, type ServiceErrorCode } from '../../services/errors';
-import { listPromptVersions, tenantAssistantType, type PromptVersionRow } from '../../db/prompts';
+import { listPromptVersions, tenantAssistantType, type PromptVersionRow } from '../../db/knowledge/prompts';
 import { activatePrompt, addPrompt, findPrompt, rollBackPrompt } from '../../services/prompts';
 import { hasRole, type Role } from '../../domain/api-keys';
 import { diffLines } from '../../domain/line-diff';

@@ -15,14 +15,14 @@ import {
   tenantOperators,
   type ConversationRow,
   type QueueRow,
-} from '../../db/console';
-import type { Operator } from '../../db/users';
+} from '../../db/conversations/console';
+import type { Operator } from '../../db/operators/users';
 import { hasRole } from '../../domain/api-keys';
 import { isTerminal } from '../../domain/conversation-state';
 import { conversationActions } from '../../services/conversations';
 import { deskActions } from '../../services/desk';
-import { listDepartments } from '../../db/admin';
-import { listTransfers } from '../../db/desk';
+import { listDepartments } from '../../db/operators/admin';
+import { listTransfers } from '../../db/conversations/desk';
 import { conversationOptions, serviceContext, type AppDeps } from '../context';
 import { ApiError, asApiError } from '../errors';
 import { fetchTwilioMedia, MediaFetchError, TWILIO_API_ORIGIN } from '../../integrations/twilio-media';

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Hono } from 'hono';
-import { listAudit } from '../../db/audit';
+import { listAudit } from '../../db/operators/audit';
 import { parseDuration } from '../../domain/duration';
 import type { AppDeps } from '../context';
 import { page, time, TableHead } from './layout';

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Hono } from 'hono';
-import { listDepartments } from '../../db/admin';
-import { listDeskSettings, resolveDeskPolicy, setDeskSettings } from '../../db/desk';
+import { listDepartments } from '../../db/operators/admin';
+import { listDeskSettings, resolveDeskPolicy, setDeskSettings } from '../../db/conversations/desk';
 import { hasRole } from '../../domain/api-keys';
 import { DeskHoursError, nextDeskOpening, parseDeskSchedule } from '../../domain/desk-hours';
 import { formatDuration, parseDuration } from '../../domain/duration';

@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { CONVERSATION_STATUSES } from '../../contract/statuses';
-import { listCannedResponses } from '../../db/canned';
-import { contactOf, type ConversationRow } from '../../db/console';
-import { addConversationNote, conversationNotesOf } from '../../db/notes';
-import type { Operator } from '../../db/users';
+import { listCannedResponses } from '../../db/knowledge/canned';
+import { contactOf, type ConversationRow } from '../../db/conversations/console';
+import { addConversationNote, conversationNotesOf } from '../../db/conversations/notes';
+import type { Operator } from '../../db/operators/users';
 import { hasRole } from '../../domain/api-keys';
 import { cannedVariables, renderCanned } from '../../domain/desk-tools';
 import { serviceContext, type AppDeps } from '../context';

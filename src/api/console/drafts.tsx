@@ -1,9 +1,9 @@
 /** @jsxImportSource hono/jsx */
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
-import type { ConversationRow } from '../../db/console';
-import type { Operator } from '../../db/users';
-import { draftsVersion, listConversationDrafts } from '../../db/drafts';
+import type { ConversationRow } from '../../db/conversations/console';
+import type { Operator } from '../../db/operators/users';
+import { draftsVersion, listConversationDrafts } from '../../db/conversations/drafts';
 import { isTerminal } from '../../domain/conversation-state';
 import { serviceContext, type AppDeps } from '../context';
 import { draftActions } from '../../services/drafts';

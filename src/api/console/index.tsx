@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import { createOperatorSession, revokeOperatorSession } from '../../db/operator-sessions';
-import { setPresence } from '../../db/desk';
-import { findOperatorByApiKey } from '../../db/users';
+import { createOperatorSession, revokeOperatorSession } from '../../db/operators/sessions';
+import { setPresence } from '../../db/conversations/desk';
+import { findOperatorByApiKey } from '../../db/operators/users';
 import { noteAudit } from '../audit';
 import type { AppDeps } from '../context';
 import { adminPages } from './admin';

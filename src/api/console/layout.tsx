@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
-import type { Operator } from '../../db/users';
+import type { Operator } from '../../db/operators/users';
 import { hasRole, type Role } from '../../domain/api-keys';
 import { takeFlash, type ConsoleContext } from './session';
 

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Hono } from 'hono';
-import type { CampaignReportRow, DeskReportRow } from '../../db/reports';
+import type { CampaignReportRow, DeskReportRow } from '../../db/conversations/reports';
 import type { AppDeps } from '../context';
 import { ApiError } from '../errors';
 import { toCsv } from '../../domain/report-range';

@@ -1,6 +1,6 @@
 import type { Child } from 'hono/jsx';
-import type { ConversationRow } from '../../db/console';
-import type { Operator } from '../../db/users';
+import type { ConversationRow } from '../../db/conversations/console';
+import type { Operator } from '../../db/operators/users';
 import type { AppDeps } from '../context';
 import type { ConsoleContext } from './session';
 

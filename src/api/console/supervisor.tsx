@@ -9,7 +9,7 @@ import {
   openConversationsByAgent,
   tenantInboundFailures,
   tenantOrphans,
-} from '../../db/console';
+} from '../../db/conversations/console';
 import type { AppDeps } from '../context';
 import { ActionForm, page, time, waited, TableHead } from './layout';
 import { Live, liveFragment } from './live';

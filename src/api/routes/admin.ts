@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { DEPARTMENT_NAME } from '../../db/admin';
+import { DEPARTMENT_NAME } from '../../db/operators/admin';
 import {
   addDepartment,
   addUser,
@@ -19,7 +19,7 @@ import {
   MAX_PROMPT_CHARS,
   PROMPT_VERSION,
   tenantAssistantType,
-} from '../../db/prompts';
+} from '../../db/knowledge/prompts';
 import { activatePrompt, addPrompt, findPrompt, rollBackPrompt } from '../../services/prompts';
 import { diffLines } from '../../domain/line-diff';
 import { noteAudit } from '../audit';

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { campaignProgress, requireCampaign } from '../../services/campaigns';
-import { listCampaigns, targetStateCounts } from '../../db/campaigns';
-import { recordPayment } from '../../db/payment-ledger';
+import { listCampaigns, targetStateCounts } from '../../db/campaigns/campaigns';
+import { recordPayment } from '../../db/campaigns/payment-ledger';
 import { parseAddress } from '../../domain/address';
 import { authenticate, requireRole } from '../auth';
 import type { AppDeps, AppEnv } from '../context';

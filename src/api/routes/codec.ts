@@ -7,8 +7,8 @@ import {
   findOperatorBySession,
   recordCodecAccess,
   revokeOperatorSession,
-} from '../../db/operator-sessions';
-import { findOperatorByApiKey, type Operator } from '../../db/users';
+} from '../../db/operators/sessions';
+import { findOperatorByApiKey, type Operator } from '../../db/operators/users';
 import { hasRole } from '../../domain/api-keys';
 import type { Payload } from '@temporalio/common';
 

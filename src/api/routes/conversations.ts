@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { conversationMessages } from '../../db/console';
-import { addConversationNote, conversationNotesOf } from '../../db/notes';
+import { conversationMessages } from '../../db/conversations/console';
+import { addConversationNote, conversationNotesOf } from '../../db/conversations/notes';
 import { authenticate, requireRole } from '../auth';
 import { conversationActions } from '../../services/conversations';
 import { conversationOptions, serviceContext, type AppDeps, type AppEnv } from '../context';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { findCannedResponse, listCannedResponses, removeCannedResponse, upsertCannedResponse } from '../../db/canned';
-import { contactOf } from '../../db/console';
+import { findCannedResponse, listCannedResponses, removeCannedResponse, upsertCannedResponse } from '../../db/knowledge/canned';
+import { contactOf } from '../../db/conversations/console';
 import { hasRole } from '../../domain/api-keys';
 import { cannedVariables, renderCanned, unknownCannedVariables } from '../../domain/desk-tools';
 import { authenticate, requireRole } from '../auth';

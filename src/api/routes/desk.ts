@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { authenticate, requireRole } from '../auth';
-import { setCapacity } from '../../db/desk';
+import { setCapacity } from '../../db/conversations/desk';
 import { readJson } from '../body';
 import { conversationActions } from '../../services/conversations';
 import { conversationOptions, serviceContext, type AppDeps, type AppEnv } from '../context';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { listConversationDrafts } from '../../db/drafts';
+import { listConversationDrafts } from '../../db/conversations/drafts';
 import { isTerminal } from '../../domain/conversation-state';
 import { authenticate } from '../auth';
 import { serviceContext, type AppDeps, type AppEnv } from '../context';

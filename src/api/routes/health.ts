@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { pingDatabase } from '../../db/health';
+import { pingDatabase } from '../../db/core/health';
 import type { AppDeps, AppEnv } from '../context';
 
 async function check(fn: () => Promise<unknown>): Promise<'ok' | 'unavailable'> {

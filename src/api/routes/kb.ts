@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { knowledgeGaps, listArticles, removeArticle, upsertArticle } from '../../db/kb';
+import { knowledgeGaps, listArticles, removeArticle, upsertArticle } from '../../db/knowledge/kb';
 import { articleFromFile, KbInputError } from '../../domain/kb';
 import { authenticate, requireRole } from '../auth';
 import { readJson } from '../body';

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { contactJourney, CursorError, RECONSTRUCTION_PAGE, transactionTrace } from '../../db/reconstruction';
+import { contactJourney, CursorError, RECONSTRUCTION_PAGE, transactionTrace } from '../../db/events/reconstruction';
 import { parseAddress } from '../../domain/address';
 import { authenticate } from '../auth';
 import type { AppDeps, AppEnv } from '../context';

@@ -4,10 +4,10 @@ import { startInboundWorkflow } from '../../temporal/start-inbound';
 import { startStatusCallbackWorkflow } from '../../temporal/start-status';
 import { createInboxDrainer } from '../../services/inbox';
 import { startRecordedRedelivery } from '../../temporal/start-redelivery';
-import { applyDeliveryStatus } from '../../db/delivery-status';
-import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../db/errors';
-import { parkInbound } from '../../db/inbox';
-import { recordOrphanInbound } from '../../db/orphans';
+import { applyDeliveryStatus } from '../../db/ingress/delivery-status';
+import { describeDatabaseError, isDatabaseUnavailable, isTransientDatabaseError } from '../../db/core/errors';
+import { parkInbound } from '../../db/ingress/inbox';
+import { recordOrphanInbound } from '../../db/ingress/orphans';
 import type { ParsedAddress } from '../../domain/address';
 import { normalizeInboundParams } from '../../domain/inbound-text';
 import {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { listAudit } from '../../db/audit';
-import { findTenantsBySlug } from '../../db/tenant-lookup';
+import { listAudit } from '../../db/operators/audit';
+import { findTenantsBySlug } from '../../db/tenants/lookup';
 import { parseDuration } from '../../domain/duration';
 import { CliError, type CliContext } from '../context';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { campaignWorkflowId, type CampaignProgress } from '../../contract';
-import { listCampaigns, targetStateCounts } from '../../db/campaigns';
+import { listCampaigns, targetStateCounts } from '../../db/campaigns/campaigns';
 import { parseDuration } from '../../domain/duration';
 import {
   CAMPAIGN_DEFAULTS,
@@ -20,7 +20,7 @@ import {
 import { tenantBySlug } from '../../services/tenants';
 import type { TemporalClientHandle } from '../../temporal/connection';
 import { cliServiceContext, CliError, type CliContext } from '../context';
-import type { CampaignRow } from '../../db/campaign-dispatch';
+import type { CampaignRow } from '../../db/campaigns/dispatch';
 
 type Campaign = CampaignRow;
 type Db = Awaited<ReturnType<CliContext['database']>>['db'];

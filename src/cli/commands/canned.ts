@@ -4,7 +4,7 @@ import {
   listCannedResponses,
   removeCannedResponse,
   upsertCannedResponse,
-} from '../../db/canned';
+} from '../../db/knowledge/canned';
 import { CANNED_VARIABLES, unknownCannedVariables } from '../../domain/desk-tools';
 import { type CliContext, CliError, printJson, tenantOf, withDatabase, withTenant } from '../context';
 

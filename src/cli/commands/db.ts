@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { runMigrations } from '../../db/migrate';
-import { sealStoredSecrets } from '../../db/secrets';
+import { runMigrations } from '../../db/core/migrate';
+import { sealStoredSecrets } from '../../db/tenants/secrets';
 import type { CliContext } from '../context';
 
 export function registerDbCommands(program: Command, ctx: () => CliContext) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { DEPARTMENT_NAME, listDepartments } from '../../db/admin';
-import type { Database } from '../../db/client';
-import { listDeskSettings, resolveDeskPolicy, setDeskSettings } from '../../db/desk';
+import { DEPARTMENT_NAME, listDepartments } from '../../db/operators/admin';
+import type { Database } from '../../db/core/client';
+import { listDeskSettings, resolveDeskPolicy, setDeskSettings } from '../../db/conversations/desk';
 import { DeskHoursError, nextDeskOpening, parseDeskSchedule } from '../../domain/desk-hours';
 import { formatDuration, parseDuration } from '../../domain/duration';
 import { type CliContext, CliError, printJson, withTenant } from '../context';

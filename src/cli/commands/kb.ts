@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { knowledgeGaps, listArticles, removeArticle, upsertArticle } from '../../db/kb';
+import { knowledgeGaps, listArticles, removeArticle, upsertArticle } from '../../db/knowledge/kb';
 import { articleFromFile, KbInputError } from '../../domain/kb';
 import { parseDuration } from '../../domain/duration';
 import { type CliContext, CliError, printJson, withTenant } from '../context';

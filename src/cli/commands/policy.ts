@@ -8,7 +8,7 @@ import {
   importDncEntries,
   listDncLists,
   upsertTenantPolicy,
-} from '../../db/policy';
+} from '../../db/outbound/policy';
 import { ActiveHoursError, formatActiveHours, parseActiveHours } from '../../domain/active-hours';
 import { parseAddress } from '../../domain/address';
 import { parseDncCsv, scopeOfList } from '../../domain/policy/dnc-import';

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import type { Command } from 'commander';
-import { listPromptVersions } from '../../db/prompts';
+import { listPromptVersions } from '../../db/knowledge/prompts';
 import { ServiceError } from '../../services/errors';
 import { activatePrompt, addPrompt, findPrompt, promptTenant, rollBackPrompt } from '../../services/prompts';
-import type { Database } from '../../db/client';
+import type { Database } from '../../db/core/client';
 import { diffLines, formatDiff } from '../../domain/line-diff';
 import { cliActor, recordCliAudit } from '../audit';
 import { CliError, type CliContext } from '../context';

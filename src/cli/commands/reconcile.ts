@@ -8,8 +8,8 @@ import {
   type ReconcileResult,
   type Workflows,
 } from '../../contract';
-import type { Database } from '../../db/client';
-import { findTenantsBySlug } from '../../db/tenant-lookup';
+import type { Database } from '../../db/core/client';
+import { findTenantsBySlug } from '../../db/tenants/lookup';
 import { formatDuration, parseDuration } from '../../domain/duration';
 import { CliError, type CliContext } from '../context';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { campaignReport, deskReport } from '../../db/reports';
+import { campaignReport, deskReport } from '../../db/conversations/reports';
 import { reportRange, validTimeZone } from '../../domain/report-range';
 import { type CliContext, CliError, withTenant } from '../context';
 

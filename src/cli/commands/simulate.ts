@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { inboundWorkflowId } from '../../contract';
-import { findRepliesTo } from '../../db/replies';
-import { listNumbersWithCredentials } from '../../db/tenant-lookup';
+import { findRepliesTo } from '../../db/conversations/replies';
+import { listNumbersWithCredentials } from '../../db/tenants/lookup';
 import { formatAddress, parseAddress } from '../../domain/address';
 import { parseDuration } from '../../domain/duration';
 import { newMessageSid, signedWebhook } from '../../integrations/signed-webhook';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listContentTemplates, setContentTemplate } from '../../db/content-templates';
+import { listContentTemplates, setContentTemplate } from '../../db/outbound/content-templates';
 import { parseContentPositions } from '../../domain/whatsapp-window';
 import { recordCliAudit } from '../audit';
 import { type CliContext, CliError, printJson, tenantOf, withDatabase, withTenant } from '../context';

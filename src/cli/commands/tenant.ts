@@ -1,8 +1,8 @@
 import { IDENTITY_CHECKS, type IdentityCheck } from '../../contract/statuses';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { runMigrations } from '../../db/migrate';
-import { listTenants, type TenantDetails } from '../../db/tenants';
+import { runMigrations } from '../../db/core/migrate';
+import { listTenants, type TenantDetails } from '../../db/tenants/tenants';
 import { addTenant, tenantDetails, updateTenant } from '../../services/admin';
 import { parsePhoneAddress } from '../../domain/address';
 import { ensureReconcileSchedule, reconcileScheduleSettings } from '../../temporal/reconcile-schedule';

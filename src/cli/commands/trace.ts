@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { contactJourney, transactionTrace, type TraceNode } from '../../db/reconstruction';
-import { findTenantsBySlug } from '../../db/tenant-lookup';
+import { contactJourney, transactionTrace, type TraceNode } from '../../db/events/reconstruction';
+import { findTenantsBySlug } from '../../db/tenants/lookup';
 import { parseAddress } from '../../domain/address';
 import { CliError, type CliContext } from '../context';
 

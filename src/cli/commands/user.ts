@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { runMigrations } from '../../db/migrate';
-import { listOperators } from '../../db/operators';
-import { findTenantsBySlug } from '../../db/tenant-lookup';
+import { runMigrations } from '../../db/core/migrate';
+import { listOperators } from '../../db/operators/operators';
+import { findTenantsBySlug } from '../../db/tenants/lookup';
 import { addUser, rotateKeys, setUserAccess } from '../../services/admin';
 import { ServiceError } from '../../services/errors';
 import { recordCliAudit } from '../audit';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { childProcessEnv } from '../../config/env';
-import { createMissingDatabases, hasTemporalSchemaVersion } from '../../db/cluster-admin';
+import { createMissingDatabases, hasTemporalSchemaVersion } from '../../db/core/cluster-admin';
 import type { ClusterLayout, PostgresTarget } from './config';
 
 /** Creates the databases that do not exist yet (Causeway's and Temporal's two); returns the ones it created. */

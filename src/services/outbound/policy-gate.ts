@@ -1,9 +1,9 @@
 // Issue 21: the outbound policy gate on the send path. Every send (the sender calls check() before anything else)
 // gets a purpose, a decision from the pure rules in src/domain/policy and a send_decisions row; `causeway policy
 // check` evaluates the same way without recording or sending.
-import type { DbOrTx } from '../../db/client';
-import { loadPolicyContext, recordSendDecision, type SendDecisionInsert, type TenantPolicyRow } from '../../db/policy';
-import { recordEvents } from '../../db/events';
+import type { DbOrTx } from '../../db/core/client';
+import { loadPolicyContext, recordSendDecision, type SendDecisionInsert, type TenantPolicyRow } from '../../db/outbound/policy';
+import { recordEvents } from '../../db/events/events';
 import { localDate, parseActiveHours, type ActiveHours } from '../../domain/active-hours';
 import { parseAddress } from '../../domain/address';
 import {

@@ -4,18 +4,18 @@
 // (the general path's statements at its end).
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type TraceContext } from '../../contract';
-import type { DbOrTx } from '../../db/client';
-import { loadMessageTemplate } from '../../db/templates';
-import { findTenantSender } from '../../db/tenants';
+import type { DbOrTx } from '../../db/core/client';
+import { loadMessageTemplate } from '../../db/knowledge/templates';
+import { findTenantSender } from '../../db/tenants/tenants';
 import { renderTemplate } from '../../domain/templates';
 import { DEBT_TEMPLATE_KEYS, identityPrompt } from '../../domain/identity';
-import { debtDisclosureAllowed } from '../../db/turn';
+import { debtDisclosureAllowed } from '../../db/conversations/turn';
 import { parseAddress } from '../../domain/address';
 import { childSpan } from '../../domain/trace';
 import { TwilioSendError } from '../../integrations/twilio-gateway';
 import type { ServiceContext } from '../context';
 import type { SendResult } from '../../observability/metrics';
-import { applyParkedStatuses } from '../../db/delivery-status';
+import { applyParkedStatuses } from '../../db/ingress/delivery-status';
 import {
   claimSendAttempt,
   contactOptedOutForShare,
@@ -36,17 +36,17 @@ import {
   recordSendFailed,
   recordSendFinished,
   tenantLocale,
-} from '../../db/outbox';
-import { messageBody } from '../../db/conversation';
-import { recordSendDecision, refuseRecordedDecision, type SendDecisionInsert } from '../../db/policy';
+} from '../../db/outbound/outbox';
+import { messageBody } from '../../db/conversations/conversation';
+import { recordSendDecision, refuseRecordedDecision, type SendDecisionInsert } from '../../db/outbound/policy';
 import { startRecordedRedelivery } from '../../temporal/start-redelivery';
-import { recordEvents, type EventInput } from '../../db/events';
-import { raiseAlerts } from '../../db/alerts';
-import { markOptedOut } from '../../db/opt-out';
-import { applyErrorEffects, raiseTemplateVariablesAlert } from '../../db/twilio-error-effects';
-import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../../db/campaign-targets';
-import { markOutageNotificationSent } from '../../db/campaign-dispatch';
-import { findContentTemplate, lastInboundAt } from '../../db/content-templates';
+import { recordEvents, type EventInput } from '../../db/events/events';
+import { raiseAlerts } from '../../db/events/alerts';
+import { markOptedOut } from '../../db/contacts/opt-out';
+import { applyErrorEffects, raiseTemplateVariablesAlert } from '../../db/contacts/twilio-error-effects';
+import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../../db/campaigns/targets';
+import { markOutageNotificationSent } from '../../db/campaigns/dispatch';
+import { findContentTemplate, lastInboundAt } from '../../db/outbound/content-templates';
 import { isBusinessInitiated, sendPurpose, windowOpen } from '../../domain/whatsapp-window';
 import { checkTemplateVariables, describeTemplateProblems } from '../../domain/template-variables';
 import type { AdvancedConversation, SendMessageInput, SendMessageResult } from '../../contract/pipeline';

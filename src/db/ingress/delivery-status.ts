@@ -1,0 +1,394 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { publishEvents, recordEvents, type EventInput } from '../events/events';
+import { canAdvanceStatus, STATUS_RANKS, statusRank } from '../../domain/message-status';
+import { newRootTrace, newSpanId } from '../../domain/trace';
+import type { Database, DbOrTx } from '../core/client';
+import { messages, OPEN_TARGET_STATES, outbox, parkedStatusCallbacks } from '../schema';
+import { applyTargetEvent, hasOpenTargets } from '../campaigns/targets';
+import { classifyDeliveryError } from '../../domain/twilio-errors';
+import type { TargetEvent } from '../../domain/campaign-target';
+import { raiseAlerts } from '../events/alerts';
+import { hasContentTemplate } from '../outbound/content-templates';
+import { markOptedOut } from '../contacts/opt-out';
+import { recordRedelivery } from './inbox';
+import type { Redelivery } from '../../contract';
+
+// Redelivery is part of the contract: the redelivery workflow takes it as its input.
+export type { Redelivery };
+import { applyErrorEffects } from '../contacts/twilio-error-effects';
+
+/** Resends of one message after retryable delivery errors (30008…), beyond which a human is told instead. */
+export const MAX_DELIVERY_RETRIES = 2;
+
+export interface StatusCallback {
+  tenantId: string;
+  messageSid: string;
+  status: string;
+  errorCode: string | null;
+  /**
+   * Issue 25 A: the message id the send put in the callback URL. The message is then found by id while its SID is
+   * not stored yet (Twilio's `sent` often arrives before the send's own write): the row lock orders the callback and
+   * the SID write, the status only moves forward either way, and nothing is parked.
+   */
+  messageId?: string | null;
+}
+
+/** The message a callback is about: by SID, or by the id in its URL while no (other) SID is stored. */
+function callbackMessage(cb: StatusCallback): SQL {
+  return cb.messageId
+    ? sql`tenant_id = ${cb.tenantId} and id = ${cb.messageId}::uuid and coalesce(provider_sid, ${cb.messageSid}) = ${cb.messageSid}`
+    : sql`tenant_id = ${cb.tenantId} and provider_sid = ${cb.messageSid}`;
+}
+
+/** `recorded`: a status outside our order (unknown, or inbound-only) kept as a `message.status_unknown` event. */
+export type StatusOutcome = 'updated' | 'ignored' | 'parked' | 'recorded';
+
+export interface StatusResult {
+  outcome: StatusOutcome;
+  /** A campaign whose target this callback moved to a later attempt: its workflow should be told (I11). */
+  campaignToNotify: string | null;
+  redeliver: Redelivery | null;
+}
+
+/**
+ * Applies a delivery status callback monotonically (I11): compare-and-set on the status read, so duplicate and
+ * out-of-order callbacks change nothing, and two concurrent callbacks cannot move the status backwards.
+ */
+export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Promise<StatusResult> {
+  const fast = await applyPlainStatus(db, cb);
+  if (fast === 'unknown_sid') return db.transaction((tx) => parkOrApply(tx, cb));
+  if (fast) return fast;
+  return db.transaction((tx) => applyInTx(tx, cb, true));
+}
+
+/**
+ * No message had the SID when the one-statement path looked: under the SID's lock, park the callback in one
+ * statement unless the send stored the SID meanwhile (then the general path applies it, the lock already held).
+ */
+async function parkOrApply(tx: DbOrTx, cb: StatusCallback): Promise<StatusResult> {
+  await lockSid(tx, cb.tenantId, cb.messageSid);
+  const parked = await tx.execute<{ id: number }>(sql`
+    insert into parked_status_callbacks (tenant_id, message_sid, status, error_code)
+    select ${cb.tenantId}::uuid, ${cb.messageSid}::text, ${cb.status}::text, ${cb.errorCode}::text
+    where not exists (select 1 from messages where tenant_id = ${cb.tenantId} and provider_sid = ${cb.messageSid})
+    returning id`);
+  if (parked.length > 0) return { outcome: 'parked', campaignToNotify: null, redeliver: null };
+  return applyInTx(tx, cb, false);
+}
+
+/** `case <status> when 'pending' then 0 … end`: the rank of canAdvanceStatus, in SQL (null when unknown). */
+export function rankSql(status: SQL): SQL {
+  const whens = STATUS_RANKS.map(([name, rank]) => sql`when ${name}::text then ${sql.raw(String(rank))}`);
+  return sql`(case ${status} ${sql.join(whens, sql` `)} else null end)`;
+}
+
+/**
+ * The common case in ONE statement: a callback for a stored message that is no campaign send, where nothing but
+ * the status moves (no delivery failure to act on). Locks the message, compare-and-sets its status the way
+ * canAdvanceStatus does and writes the `message.status` event, all in the statement. Returns null when the
+ * callback needs the general path (unknown SID → parking, campaign target, failure to classify), which then
+ * runs from the start in its own transaction: this statement changed nothing in that case.
+ */
+async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<StatusResult | 'unknown_sid' | null> {
+  const toRank = statusRank(cb.status);
+  if (toRank === undefined) return null;
+  // As in applyInTx: a failure with an ErrorCode is acted on unless the recipient already had the message.
+  const failure = (cb.status === 'failed' || cb.status === 'undelivered') && Boolean(cb.errorCode);
+  const spanId = newSpanId();
+  const occurredAt = new Date();
+  const [row] = await db.execute<{
+    status: string;
+    campaign_target_id: string | null;
+    updated: boolean;
+    id: string | null;
+    trace_id: string | null;
+    span_id: string | null;
+    contact_id: string | null;
+    conversation_id: string | null;
+  }>(sql`
+    with old as (
+      select id, status, campaign_target_id from messages
+      where ${callbackMessage(cb)}
+      for update
+    ),
+    u as (
+      update messages m
+      set status = ${cb.status}, status_updated_at = now(), error_code = coalesce(${cb.errorCode || null}::text, m.error_code),
+        provider_sid = ${cb.messageSid}
+      from old
+      where m.id = old.id and old.campaign_target_id is null
+        and coalesce(${rankSql(sql`old.status`)} < ${sql.raw(String(toRank))}, true)
+        and (not ${failure}::boolean or old.status in ('delivered', 'read'))
+      returning m.id, m.trace_id, m.span_id, m.contact_id, m.conversation_id, old.status as from_status
+    ),
+    ev as (
+      insert into events (trace_id, span_id, parent_id, type, level, tenant_id, contact_id, conversation_id,
+        message_id, payload, occurred_at)
+      select u.trace_id, ${spanId}, u.span_id, 'message.status', 'info', ${cb.tenantId}, u.contact_id,
+        u.conversation_id, u.id,
+        jsonb_build_object('from', u.from_status, 'to', ${cb.status}::text, 'errorCode', ${cb.errorCode}::text),
+        ${occurredAt.toISOString()}::timestamptz
+      from u where u.trace_id is not null
+    )
+    select old.status, old.campaign_target_id, u.id is not null as updated, u.id, u.trace_id, u.span_id,
+      u.contact_id, u.conversation_id
+    from old left join u on true`);
+  if (!row) return 'unknown_sid';
+  if (row.updated) {
+    if (row.trace_id && row.id && row.contact_id) {
+      const event: EventInput = {
+        trace: { traceId: row.trace_id, spanId, parentId: row.span_id },
+        type: 'message.status',
+        tenantId: cb.tenantId,
+        contactId: row.contact_id,
+        conversationId: row.conversation_id,
+        messageId: row.id,
+        payload: { from: row.status, to: cb.status, errorCode: cb.errorCode },
+        occurredAt,
+      };
+      publishEvents([event]);
+    }
+    return { outcome: 'updated', campaignToNotify: null, redeliver: null };
+  }
+  // Read under the lock: a status that may not advance is ignored, as the general path would.
+  if (row.campaign_target_id === null && !canAdvanceStatus(row.status, cb.status))
+    return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
+  return null;
+}
+
+/**
+ * Called right after a send stored its SID: applies the callbacks that arrived for it before that, in order.
+ */
+export async function applyParkedStatuses(tx: DbOrTx, tenantId: string, messageSid: string): Promise<Redelivery[]> {
+  await lockSid(tx, tenantId, messageSid);
+  const parked = await tx
+    .delete(parkedStatusCallbacks)
+    .where(and(eq(parkedStatusCallbacks.tenantId, tenantId), eq(parkedStatusCallbacks.messageSid, messageSid)))
+    .returning();
+  const redeliveries: Redelivery[] = [];
+  for (const cb of parked.sort((a, b) => a.id - b.id)) {
+    const result = await applyInTx(tx, { tenantId, messageSid, status: cb.status, errorCode: cb.errorCode }, false);
+    if (result.redeliver) redeliveries.push(result.redeliver);
+  }
+  return redeliveries;
+}
+
+/**
+ * Serializes "store the SID" and "callback for that SID" per message: otherwise a callback could park itself
+ * just after the send looked for parked callbacks, and stay parked forever.
+ */
+async function lockSid(tx: DbOrTx, tenantId: string, messageSid: string) {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${tenantId}:${messageSid}`}))`);
+}
+
+async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise<StatusResult> {
+  {
+    // The SID lock orders a park against the SID write's look for parked rows. A callback that carries its message
+    // id finds the message whether the SID is stored or not, so it parks only when that look-up misses (a foreign
+    // id): the lock is taken then, and the message looked for again under it (issue 25 C: one statement less).
+    if (park && !cb.messageId) await lockSid(tx, cb.tenantId, cb.messageSid);
+    const find = () =>
+      tx
+        .select({
+          id: messages.id,
+          status: messages.status,
+          channel: messages.channel,
+          traceId: messages.traceId,
+          spanId: messages.spanId,
+          contactId: messages.contactId,
+          conversationId: messages.conversationId,
+          campaignTargetId: messages.campaignTargetId,
+          providerSid: messages.providerSid,
+        })
+        .from(messages)
+        .where(callbackMessage(cb))
+        .for('update');
+    let [message] = await find();
+    if (!message && park && cb.messageId) {
+      await lockSid(tx, cb.tenantId, cb.messageSid);
+      [message] = await find();
+    }
+    // An unknown SID is most likely a send whose SID is not committed yet: park it, the send applies it.
+    if (!message) {
+      if (park)
+        await tx
+          .insert(parkedStatusCallbacks)
+          .values({ tenantId: cb.tenantId, messageSid: cb.messageSid, status: cb.status, errorCode: cb.errorCode });
+      return { outcome: 'parked', campaignToNotify: null, redeliver: null };
+    }
+    if (statusRank(cb.status) === undefined) {
+      // Issue 22 D: a status Twilio added (or one of an inbound message): kept with the message, never refused.
+      await recordEvents(tx, [
+        {
+          trace: message.traceId
+            ? { traceId: message.traceId, spanId: newSpanId(), parentId: message.spanId }
+            : newRootTrace(),
+          type: 'message.status_unknown',
+          level: 'warn',
+          tenantId: cb.tenantId,
+          contactId: message.contactId,
+          conversationId: message.conversationId,
+          messageId: message.id,
+          payload: { current: message.status, reported: cb.status, errorCode: cb.errorCode },
+        },
+      ]);
+      return { outcome: 'recorded', campaignToNotify: null, redeliver: null };
+    }
+    if (!canAdvanceStatus(message.status, cb.status))
+      return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
+    await tx
+      .update(messages)
+      .set({
+        status: cb.status,
+        statusUpdatedAt: sql`now()`,
+        providerSid: cb.messageSid,
+        ...(cb.errorCode ? { errorCode: cb.errorCode } : {}),
+      })
+      .where(eq(messages.id, message.id));
+    if (message.traceId) {
+      await recordEvents(tx, [
+        {
+          trace: { traceId: message.traceId, spanId: newSpanId(), parentId: message.spanId },
+          type: 'message.status',
+          tenantId: cb.tenantId,
+          contactId: message.contactId,
+          conversationId: message.conversationId,
+          messageId: message.id,
+          payload: { from: message.status, to: cb.status, errorCode: cb.errorCode },
+        },
+      ]);
+    }
+    // A failure reported after the recipient already had the message (delivered or read) is recorded, never acted
+    // on: resending would hand the customer a message they have already read.
+    const reached = message.status === 'delivered' || message.status === 'read';
+    const failure =
+      (cb.status === 'failed' || cb.status === 'undelivered') && cb.errorCode && !reached
+        ? await onDeliveryFailure(tx, cb, message)
+        : null;
+    // The per-target flow of a campaign send moves with its message, in the same transaction (C2).
+    // Issue 25 C: a callback found by the message id in its URL before the send stored the SID (Twilio's `sent`
+    // usually is) takes the target's `accepted` step first, which the SID write would have taken before it: the
+    // target is contacted once, in order, and the SID write then finds it done (recordSendAccepted).
+    const early = message.campaignTargetId !== null && message.providerSid === null;
+    if (early && failure)
+      await applyTargetEvent(tx, message.campaignTargetId!, { kind: 'accepted', status: cb.status });
+    const event = failure
+      ? failure.targetEvent
+      : early
+        ? { kind: 'accepted' as const, status: cb.status }
+        : { kind: 'status' as const, status: cb.status };
+    const target =
+      message.campaignTargetId && event ? await applyTargetEvent(tx, message.campaignTargetId, event) : null;
+    // The campaign is told when a retry was scheduled, or when this was its last open target: it can complete now
+    // instead of at its next timer (the delivery timeout). Best effort: the timer stays the backstop.
+    const wake =
+      target &&
+      (target.rescheduled ||
+        (!(OPEN_TARGET_STATES as readonly string[]).includes(target.state) &&
+          !(await hasOpenTargets(tx, target.campaignId))));
+    // The follow-up send is durable with the status that calls for it (C): started by the caller right after,
+    // or by the inbox drain if Temporal is not there at that instant.
+    if (failure?.redeliver) await recordRedelivery(tx, cb.tenantId, failure.redeliver);
+    return {
+      outcome: 'updated',
+      campaignToNotify: wake ? target.campaignId : null,
+      redeliver: failure?.redeliver ?? null,
+    };
+  }
+}
+
+/**
+ * A final failure with an ErrorCode, classified by the one table (src/domain/twilio-errors.ts, docs/channels.md):
+ * 63016 is resent as the purpose's template when there is one (the campaign target stays `sending` for it);
+ * 21610 opts the contact out; contact_invalid codes (63024, 63003, 21211, 30005…) mark the contact; template_invalid
+ * codes (63028, 63027…) alert an admin; 63049 holds the contact for a progressive backoff, never a resend now (a
+ * campaign target waits past it); retryable and unknown codes follow the retry policy (a campaign's attempts and
+ * spacing, else at most MAX_DELIVERY_RETRIES resends with a growing delay), unknown ones with an alert. A human is
+ * told (delivery_failed / window_closed) when a conversation or promise message is lost for good.
+ */
+async function onDeliveryFailure(
+  tx: DbOrTx,
+  cb: StatusCallback,
+  message: {
+    id: string;
+    channel: string;
+    contactId: string;
+    conversationId: string | null;
+    campaignTargetId: string | null;
+  },
+): Promise<{ targetEvent: TargetEvent | null; redeliver: Redelivery | null }> {
+  const decision = classifyDeliveryError(cb.errorCode);
+  const [box] = await tx
+    .select({ key: outbox.idempotencyKey, purpose: outbox.purpose, content: outbox.content })
+    .from(outbox)
+    .where(eq(outbox.messageId, message.id));
+  const purpose = box?.purpose ?? 'message';
+  const isCampaign = message.campaignTargetId !== null;
+  const lost = async (type: 'delivery_failed' | 'window_closed', reason: string) => {
+    // Campaign targets are reported by the campaign's counters and outcomes, not one alert per contact.
+    if (isCampaign && type === 'delivery_failed') return;
+    await raiseAlerts(tx, [
+      {
+        tenantId: cb.tenantId,
+        conversationId: message.conversationId,
+        type,
+        severity: 'medium',
+        message: `Message "${purpose}" was not delivered (Twilio error ${cb.errorCode}: ${reason})`,
+        payload: { messageId: message.id, errorCode: cb.errorCode, reason, purpose },
+      },
+    ]);
+  };
+  const { backoffUntil } = await applyErrorEffects(tx, decision, {
+    tenantId: cb.tenantId,
+    contactId: message.contactId,
+    conversationId: message.conversationId,
+    messageId: message.id,
+    channel: message.channel === 'whatsapp' ? 'whatsapp' : 'sms',
+    code: cb.errorCode,
+    purpose,
+    contentSid: box?.content?.sid ?? null,
+  });
+  switch (decision.class) {
+    case 'window_closed': {
+      const resendable =
+        box &&
+        message.channel === 'whatsapp' &&
+        !box.key.endsWith(':template') &&
+        (await hasContentTemplate(tx, cb.tenantId, purpose));
+      if (resendable) return { targetEvent: null, redeliver: { messageId: message.id, mode: 'template' } };
+      await lost('window_closed', 'outside the WhatsApp 24-hour window, no Content template configured');
+      return { targetEvent: { kind: 'permanent', reason: 'window_closed' }, redeliver: null };
+    }
+    case 'opted_out':
+      // I12: Twilio says the recipient unsubscribed: opted out everywhere (this target included).
+      await markOptedOut(tx, message.contactId, 'twilio_21610');
+      return { targetEvent: { kind: 'permanent', reason: 'opted_out' }, redeliver: null };
+    case 'contact_invalid':
+      await lost('delivery_failed', `${decision.reason}; the contact is marked unreachable on ${message.channel}`);
+      return { targetEvent: { kind: 'permanent', reason: decision.reason }, redeliver: null };
+    case 'template_invalid':
+      // The admin alert is raised above (one per code); the message itself is lost.
+      await lost('delivery_failed', decision.reason);
+      return { targetEvent: { kind: 'permanent', reason: decision.reason }, redeliver: null };
+    case 'permanent':
+      await lost('delivery_failed', decision.reason);
+      return { targetEvent: { kind: 'permanent', reason: decision.reason }, redeliver: null };
+    case 'retry_later_for_contact':
+      // 63049: never resent now. A campaign target is retried (attempts permitting) once the backoff is over.
+      if (isCampaign)
+        return {
+          targetEvent: { kind: 'status', status: cb.status, notBefore: backoffUntil ?? undefined },
+          redeliver: null,
+        };
+      return { targetEvent: null, redeliver: null };
+    case 'retryable':
+    case 'unknown': {
+      if (isCampaign) return { targetEvent: { kind: 'status', status: cb.status }, redeliver: null };
+      const retries = box ? box.key.split(':retry').length - 1 : MAX_DELIVERY_RETRIES;
+      if (retries < MAX_DELIVERY_RETRIES)
+        return { targetEvent: null, redeliver: { messageId: message.id, mode: 'retry', resends: retries } };
+      await lost('delivery_failed', `${decision.reason} after ${retries + 1} attempts`);
+      return { targetEvent: null, redeliver: null };
+    }
+  }
+}
