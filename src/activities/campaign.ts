@@ -24,7 +24,6 @@ import {
   extendClaimLease,
   loadCampaignForDispatch,
   loadTargetsForSend,
-  markOutageNotificationSent,
   markTargetSending,
   outageStillActive,
   recordCampaignStatus,
@@ -235,10 +234,12 @@ export function createCampaignActivities(deps: ActivityDeps) {
         }
         return null;
       },
-      async onAccepted(tx, sent) {
-        await applyTargetEvent(tx, claimed.targetId, { kind: 'accepted', status: sent.status });
-        if (outage) await markOutageNotificationSent(tx, claimed.targetId);
-      },
+      // Issue 25 C: in the SID write's one statement (only an outage with its failure has a notice row to mark).
+      acceptedTarget: { targetId: claimed.targetId, outageNotice: outage && c.massiveFailureId !== null },
+      // The claim above is the target's alone unless an outage's checks come with it (issue 25 C).
+      ...(outage && c.massiveFailureId
+        ? {}
+        : { claimTarget: { targetId: claimed.targetId, attempt: claimed.attempt } }),
       async onPermanentFailure(tx, failure) {
         await applyTargetEvent(tx, claimed.targetId, { kind: 'permanent', reason: failure.reason });
       },

@@ -33,7 +33,9 @@ export type TargetPatch = Partial<
   lastStatus?: string;
 };
 
-const DELIVERED = new Set(['delivered', 'read', 'simulated']);
+/** Statuses that count as delivered for a target (its `accepted` step completes it with one of these). */
+export const DELIVERED_STATUSES: ReadonlySet<string> = new Set(['delivered', 'read', 'simulated']);
+const DELIVERED = DELIVERED_STATUSES;
 const UNDELIVERED = new Set(['failed', 'undelivered']);
 
 /**

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlCampaign } from '../../src/services/campaigns';
 import { ServiceError } from '../../src/services/errors';
 import type { RowError } from '../../src/domain/campaign-import';
-import { campaigns, contacts, events, messages, messageTemplates } from '../../src/db/schema';
+import { campaigns, contacts, events, messages, messageTemplates, parkedStatusCallbacks } from '../../src/db/schema';
 import {
   campaignRow,
   csvOf,
@@ -206,6 +206,61 @@ describe('campaigns (C1, C2, C6)', () => {
     await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-retries');
     // After the claim-ahead patch (src/workflows/campaign.ts): the same run with the patch marker.
     await recordHistory(h, `campaign:${c.campaignId}`, 'campaign-retries-claim-ahead');
+  });
+
+  it('callbacks that beat the SID write (found by the message id in their URL): the target is contacted once, in order, nothing parked', async () => {
+    const tenant = await h.createTestTenant();
+    // Issue 25 C: Twilio's `sent` and `delivered` reach the API before its answer to the send reaches the worker.
+    const early: number[] = [];
+    h.twilio.beforeNextResponse(async (message) => {
+      expect(message.statusCallback).toMatch(/\/webhooks\/twilio\/status\?m=[0-9a-f-]{36}/);
+      for (const status of ['sent', 'delivered'])
+        early.push(
+          (await h.postStatus(tenant, { MessageSid: message.sid, MessageStatus: status }, message.statusCallback!))
+            .status,
+        );
+    });
+    const c = await launchCampaign(h, tenant, targets(1));
+    const done = await waitForStatus(h, c.campaignId, 'completed', 30_000);
+    expect(early).toEqual([204, 204]);
+    const [t] = await targetRows(h, c.campaignId);
+    expect(t).toMatchObject({ state: 'completed', outcome: 'delivered', lastStatus: 'delivered', attemptCount: 1 });
+    expect(t!.contactedAt).not.toBeNull();
+    expect(done).toMatchObject({ contactedTargets: 1, successfulContacts: 1, failedTargets: 0 });
+    const [m] = await h.db.select().from(messages).where(eq(messages.campaignTargetId, t!.id));
+    // The SID write (Twilio answered `queued`) kept `delivered`; nothing waits in the parked table.
+    expect(m).toMatchObject({
+      status: 'delivered',
+      providerSid: h.twilio.sent.find((x) => x.sid === m!.providerSid)!.sid,
+    });
+    expect(
+      await h.db.select().from(parkedStatusCallbacks).where(eq(parkedStatusCallbacks.messageSid, m!.providerSid!)),
+    ).toHaveLength(0);
+    const sends = await h.db
+      .select({ type: events.type })
+      .from(events)
+      .where(and(eq(events.messageId, m!.id), eq(events.type, 'campaign.send')));
+    expect(sends).toHaveLength(1);
+  });
+
+  it('a failure callback that beats the SID write counts the contact once and retries the target', async () => {
+    const tenant = await h.createTestTenant();
+    const rows = targets(1);
+    h.twilio.beforeNextResponse(async (message) => {
+      await h.postStatus(
+        tenant,
+        { MessageSid: message.sid, MessageStatus: 'undelivered', ErrorCode: '30008' },
+        message.statusCallback!,
+      );
+    });
+    // The first attempt's script: nothing more after the early failure.
+    h.twilio.scriptDelivery(`whatsapp:${rows[0]!.phone}`, [], ['sent', 'delivered']);
+    const c = await launchCampaign(h, tenant, rows, { maxAttempts: 2, attemptSpacingSeconds: 1 });
+    const done = await waitForStatus(h, c.campaignId, 'completed', 30_000);
+    const [t] = await targetRows(h, c.campaignId);
+    expect(t).toMatchObject({ state: 'completed', outcome: 'delivered', attemptCount: 2 });
+    expect(done).toMatchObject({ contactedTargets: 1, successfulContacts: 1, failedTargets: 0 });
+    expect(sentToPhones(h, [rows[0]!.phone])).toHaveLength(2);
   });
 
   it('--retry-on-no-reply: a delivered message with no reply is followed up after the spacing; a reply ends the target', async () => {

@@ -183,21 +183,31 @@ async function lockSid(tx: DbOrTx, tenantId: string, messageSid: string) {
 
 async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise<StatusResult> {
   {
-    if (park) await lockSid(tx, cb.tenantId, cb.messageSid);
-    const [message] = await tx
-      .select({
-        id: messages.id,
-        status: messages.status,
-        channel: messages.channel,
-        traceId: messages.traceId,
-        spanId: messages.spanId,
-        contactId: messages.contactId,
-        conversationId: messages.conversationId,
-        campaignTargetId: messages.campaignTargetId,
-      })
-      .from(messages)
-      .where(callbackMessage(cb))
-      .for('update');
+    // The SID lock orders a park against the SID write's look for parked rows. A callback that carries its message
+    // id finds the message whether the SID is stored or not, so it parks only when that look-up misses (a foreign
+    // id): the lock is taken then, and the message looked for again under it (issue 25 C: one statement less).
+    if (park && !cb.messageId) await lockSid(tx, cb.tenantId, cb.messageSid);
+    const find = () =>
+      tx
+        .select({
+          id: messages.id,
+          status: messages.status,
+          channel: messages.channel,
+          traceId: messages.traceId,
+          spanId: messages.spanId,
+          contactId: messages.contactId,
+          conversationId: messages.conversationId,
+          campaignTargetId: messages.campaignTargetId,
+          providerSid: messages.providerSid,
+        })
+        .from(messages)
+        .where(callbackMessage(cb))
+        .for('update');
+    let [message] = await find();
+    if (!message && park && cb.messageId) {
+      await lockSid(tx, cb.tenantId, cb.messageSid);
+      [message] = await find();
+    }
     // An unknown SID is most likely a send whose SID is not committed yet: park it, the send applies it.
     if (!message) {
       if (park)
@@ -256,7 +266,17 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
         ? await onDeliveryFailure(tx, cb, message)
         : null;
     // The per-target flow of a campaign send moves with its message, in the same transaction (C2).
-    const event = failure ? failure.targetEvent : { kind: 'status' as const, status: cb.status };
+    // Issue 25 C: a callback found by the message id in its URL before the send stored the SID (Twilio's `sent`
+    // usually is) takes the target's `accepted` step first, which the SID write would have taken before it: the
+    // target is contacted once, in order, and the SID write then finds it done (recordSendAccepted).
+    const early = message.campaignTargetId !== null && message.providerSid === null;
+    if (early && failure)
+      await applyTargetEvent(tx, message.campaignTargetId!, { kind: 'accepted', status: cb.status });
+    const event = failure
+      ? failure.targetEvent
+      : early
+        ? { kind: 'accepted' as const, status: cb.status }
+        : { kind: 'status' as const, status: cb.status };
     const target =
       message.campaignTargetId && event ? await applyTargetEvent(tx, message.campaignTargetId, event) : null;
     // The campaign is told when a retry was scheduled, or when this was its last open target: it can complete now

@@ -7,6 +7,8 @@ import { openSecret } from '../../secrets/keyring';
 import { raiseAlerts, type RaiseAlert } from '../events/alerts';
 import type { Database, DbOrTx } from '../core/client';
 import { applyParkedStatuses, rankSql, type Redelivery } from '../ingress/delivery-status';
+import { applyTargetEvent } from '../campaigns/targets';
+import { DELIVERED_STATUSES } from '../../domain/campaign-target';
 import { sendDecisionUpsert, type SendDecisionInsert } from './policy';
 import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from '../events/events';
 import { alerts, contacts, conversations, messages, outbox, tenants } from '../schema';
@@ -137,6 +139,13 @@ export interface OutboundRow {
    * writes them for that move.
    */
   advance?: { reason: string; actor: string; trace: TraceContext } | null;
+  /**
+   * Issue 25 C: a campaign send's claim, in the same statement (markTargetSending's conditions): the target becomes
+   * `sending` for this attempt only if it is still `scheduled` for it, its contact not opted out (under FOR SHARE,
+   * ordered against a STOP as the general path's read is) and its campaign active; without the claim nothing is
+   * written. The message carries the target's id.
+   */
+  claimTarget?: { targetId: string; attempt: number } | null;
 }
 
 /**
@@ -151,6 +160,7 @@ export async function insertSendingOutbound(
   const messageId = randomUUID();
   const outboxId = randomUUID();
   const advance = row.advance && row.expectedVersion !== null && row.conversationId ? row.advance : null;
+  const claim = row.claimTarget ?? null;
   const transition = advance
     ? eventRecordset([
         {
@@ -174,13 +184,28 @@ export async function insertSendingOutbound(
         and version = ${row.expectedVersion}::int
       for update
     ),
+    reachable as (
+      select 1 from contacts where ${claim !== null}::boolean and id = ${row.contactId} and opted_out_at is null
+      for share
+    ),
+    ct as (
+      update campaign_targets t set state = 'sending', attempt_count = ${claim?.attempt ?? 0}::int,
+        last_attempt_at = now(), last_message_id = ${messageId}::uuid, outcome = null, updated_at = now()
+      where t.id = ${claim?.targetId ?? null}::uuid and t.state = 'scheduled'
+        and t.attempt_count = ${(claim?.attempt ?? 0) - 1}::int
+        and exists (select 1 from reachable)
+        and exists (select 1 from campaigns c where c.id = t.campaign_id and c.status = 'active')
+        and not exists (select 1 from outbox where idempotency_key = ${row.idempotencyKey})
+      returning t.id
+    ),
     m as (
       insert into messages (id, tenant_id, conversation_id, contact_id, direction, channel, from_address, to_address,
-        body, sent_by, author_id, status, correlation_id, trace_id, span_id, parent_span_id)
+        body, sent_by, author_id, status, correlation_id, trace_id, span_id, parent_span_id, campaign_target_id)
       select ${messageId}, ${row.tenantId}, ${row.conversationId}::uuid, ${row.contactId}, 'outbound', ${row.channel},
         ${row.from}, ${row.to}, ${row.body}, ${row.sentBy}, ${row.authorId}::uuid, 'pending', ${row.correlationId},
-        ${row.traceId}, ${row.spanId}, ${row.parentSpanId}
-      where ${row.expectedVersion}::int is null or exists (select 1 from guard)
+        ${row.traceId}, ${row.spanId}, ${row.parentSpanId}, ${claim?.targetId ?? null}::uuid
+      where (${row.expectedVersion}::int is null or exists (select 1 from guard))
+        and (${claim === null}::boolean or exists (select 1 from ct))
       returning id
     ),
     o as (
@@ -251,6 +276,13 @@ export async function insertSendingOutbound(
  * row lock orders it against such a callback, and the status moves only forward (a `sent` or `delivered` already
  * applied stays; Twilio's answer is usually `queued`). Parked callbacks are still looked for in the statement and
  * applied under the lock if any (a callback of an older attempt's URL); none are, in the common case.
+ *
+ * Issue 25 C, `target`: a campaign send's target takes the `accepted` step of its flow (nextTargetState) in the same
+ * statement: `sending` → last status (the message's, after the forward-only update), contacted once with its counter
+ * increment, and with `outageNotice` its failure_notifications row marked sent. A status callback that beat this
+ * write applied `accepted` itself (src/db/ingress/delivery-status.ts), so the target is then past `sending` or already
+ * contacted, and this changes nothing but the last status. The target row is locked after the message row, as the
+ * callback locks them, so the two cannot deadlock.
  */
 export async function recordSendAccepted(
   db: Database,
@@ -262,9 +294,11 @@ export async function recordSendAccepted(
     status: string;
     event: EventInput;
     callbackById?: boolean;
+    target?: { targetId: string; outageNotice: boolean } | null;
   },
 ): Promise<Redelivery[]> {
   const recordset = eventRecordset([input.event]);
+  const targetId = input.target?.targetId ?? null;
   const statement = (status: SQL) => sql`
       with o as (
         update outbox set status = 'sent', provider_sid = ${input.sid}, sent_at = now(), updated_at = now()
@@ -273,19 +307,48 @@ export async function recordSendAccepted(
       m as (
         update messages set provider_sid = ${input.sid}, status = ${status}, status_updated_at = now()
         where id = ${input.messageId}
+        returning status
       ),
       ev as (
         insert into events (trace_id, span_id, parent_id, causal_trace_id, type, level, tenant_id, contact_id,
           conversation_id, message_id, payload, occurred_at)
         select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})
+      ),
+      tt as (
+        select t.id, t.campaign_id, t.contacted_at, m.status from campaign_targets t, m
+        where t.id = ${targetId}::uuid and t.state = 'sending'
+        for update of t
+      ),
+      tu as (
+        update campaign_targets t set last_status = tt.status, last_status_at = now(),
+          contacted_at = coalesce(tt.contacted_at, now()), updated_at = now()
+        from tt where t.id = tt.id and tt.status not in (${sql.join(
+          [...DELIVERED_STATUSES].map((d) => sql`${d}::text`),
+          sql`, `,
+        )})
+        returning tt.campaign_id, tt.contacted_at is null as first
+      ),
+      td as (
+        insert into campaign_counter_deltas (campaign_id, contacted) select campaign_id, 1 from tu where first
+      ),
+      fn as (
+        update failure_notifications set sent_at = now()
+        where ${input.target?.outageNotice === true}::boolean and target_id = ${targetId}::uuid
       )
       select exists (select 1 from parked_status_callbacks where tenant_id = ${input.tenantId}
-        and message_sid = ${input.sid}) as parked`;
+        and message_sid = ${input.sid}) as parked,
+        exists (select 1 from tt) and not exists (select 1 from tu) as target_left, (select status from m) as status`;
+  // A target still `sending` with a delivered status (not met in practice: a callback that beat the write moved it
+  // already) takes the TypeScript step, which knows the campaign's retry-on-no-reply policy.
+  const targetLeft = async (tx: DbOrTx, row: { target_left: boolean; status: string } | undefined) => {
+    if (row?.target_left && targetId) await applyTargetEvent(tx, targetId, { kind: 'accepted', status: row.status });
+  };
   if (input.callbackById) {
     // canAdvanceStatus in SQL: the new status only if it ranks above the current one (unknown current: replaced).
     const forward = sql`case when coalesce(${rankSql(sql`messages.status`)} < ${rankSql(sql`${input.status}::text`)}, true)
       then ${input.status}::text else messages.status end`;
-    const [row] = await db.execute<{ parked: boolean }>(statement(forward));
+    const [row] = await db.execute<{ parked: boolean; target_left: boolean; status: string }>(statement(forward));
+    if (row?.target_left) await db.transaction((tx) => targetLeft(tx, row));
     const redeliveries = row?.parked
       ? await db.transaction((tx) => applyParkedStatuses(tx, input.tenantId, input.sid))
       : [];
@@ -294,7 +357,10 @@ export async function recordSendAccepted(
   }
   const redeliveries = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${input.tenantId}:${input.sid}`}))`);
-    const [row] = await tx.execute<{ parked: boolean }>(statement(sql`${input.status}`));
+    const [row] = await tx.execute<{ parked: boolean; target_left: boolean; status: string }>(
+      statement(sql`${input.status}`),
+    );
+    await targetLeft(tx, row);
     return row?.parked ? applyParkedStatuses(tx, input.tenantId, input.sid) : [];
   });
   publishEvents(recordset.stamped);

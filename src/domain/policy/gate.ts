@@ -75,9 +75,25 @@ function startOfDateAfter(timeZone: string, at: Date, lastClosed: string): Date 
   return nextOpeningOn(ALWAYS, timeZone, at, (d) => d <= lastClosed)!;
 }
 
+/**
+ * Day starts already found, by zone and date: the search below walks the zone's wall clock (Intl) and cost ~9 % of
+ * the worker's busy CPU in the campaign bench (issue 25 C: two per business-initiated send, the cap's day and week).
+ * The answer depends on the zone and the date only; bounded, cleared when full.
+ */
+const dayStarts = new Map<string, number>();
+const DAY_STARTS_MAX = 4_096;
+
 /** The first instant of local date `isoDate` (`at` falls on or after it, less than 8 days later). */
 export function startOfLocalDate(timeZone: string, at: Date, isoDate: string): Date {
-  return nextOpeningOn(ALWAYS, timeZone, new Date(at.getTime() - 9 * DAY_MS), (d) => d < isoDate)!;
+  const key = `${timeZone} ${isoDate}`;
+  const known = dayStarts.get(key);
+  if (known !== undefined) return new Date(known);
+  const start = nextOpeningOn(ALWAYS, timeZone, new Date(at.getTime() - 9 * DAY_MS), (d) => d < isoDate)!;
+  // Kept only when it is that date's start indeed (a search that missed the date is not remembered).
+  if (localDate(timeZone, start) !== isoDate) return start;
+  if (dayStarts.size >= DAY_STARTS_MAX) dayStarts.clear();
+  dayStarts.set(key, start.getTime());
+  return start;
 }
 
 const addDays = (isoDate: string, days: number) =>

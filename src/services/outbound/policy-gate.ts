@@ -212,8 +212,16 @@ export function createPolicyGate(deps: GateDeps) {
    */
   async function check(
     input: SendMessageInput,
-    options: { campaignHours?: { hours: ActiveHours; timeZone: string } | null } = {},
-  ): Promise<PolicyDecision> {
+    options: {
+      campaignHours?: { hours: ActiveHours; timeZone: string } | null;
+      /**
+       * Issue 25 C: a `send` decision is returned with its row unwritten (`unrecorded`): the caller writes it in its
+       * next statement (loadSendContext), or with recordSendDecision if it never gets there. Holds and refusals are
+       * recorded here as always.
+       */
+      deferSend?: boolean;
+    } = {},
+  ): Promise<PolicyDecision & { unrecorded?: SendDecisionInsert }> {
     const at = deps.clock();
     const purpose = policyPurposeOf(input);
     const opened = customerOpened(input, purpose);
@@ -236,7 +244,9 @@ export function createPolicyGate(deps: GateDeps) {
         );
     if (decision.previous === 'send')
       return { decision: 'send', checks: decision.checks, rulesVersion: decision.rulesVersion };
-    await recordSendDecision(deps.db, rowOf(input, purpose, opened, decision, at));
+    const row = rowOf(input, purpose, opened, decision, at);
+    if (options.deferSend && decision.decision === 'send') return { ...decision, unrecorded: row };
+    await recordSendDecision(deps.db, row);
     // An opt-out refusal is the sender's own (it stops the contact's campaign targets and records send.refused).
     if (decision.decision !== 'send' && decision.checks.find((c) => c.result === 'refuse')?.name !== 'opt_out') {
       await recordEvents(deps.db, [

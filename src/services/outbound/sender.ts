@@ -45,6 +45,7 @@ import { raiseAlerts } from '../../db/events/alerts';
 import { markOptedOut } from '../../db/contacts/opt-out';
 import { applyErrorEffects, raiseTemplateVariablesAlert } from '../../db/contacts/twilio-error-effects';
 import { optOutOpenTargets, applyTargetEvent, setTargetLastMessage } from '../../db/campaigns/targets';
+import { markOutageNotificationSent } from '../../db/campaigns/dispatch';
 import { findContentTemplate, lastInboundAt } from '../../db/outbound/content-templates';
 import { isBusinessInitiated, sendPurpose, windowOpen } from '../../domain/whatsapp-window';
 import { checkTemplateVariables, describeTemplateProblems } from '../../domain/template-variables';
@@ -83,6 +84,19 @@ export interface SendHooks {
   claim?: (tx: DbOrTx, messageId: string) => Promise<string | null>;
   /** Awaited right before the message goes out (Twilio call or simulated): where a campaign send waits for its slot. */
   beforeCall?: () => Promise<void>;
+  /**
+   * Issue 25 C: the campaign target that takes its `accepted` step with the SID write, in the write's one statement
+   * (recordSendAccepted), instead of an `onAccepted` transaction; `outageNotice` marks its outage notice sent too.
+   * The call's callback URL then carries the message id, like a conversation send's: a callback that beats the SID
+   * write takes the `accepted` step itself (src/db/ingress/delivery-status.ts) instead of parking.
+   */
+  acceptedTarget?: { targetId: string; outageNotice: boolean };
+  /**
+   * Issue 25 C: the `claim` hook is exactly this campaign target's claim (markTargetSending): a first attempt may
+   * then take it in the statement that writes the message and its outbox row (insertSendingOutbound) instead of the
+   * general path's transaction. `claim` must still be given: the general path runs it when the first attempt cannot.
+   */
+  claimTarget?: { targetId: string; attempt: number };
   /** Runs in the transaction that stores the SID (also for simulated and adopted sends). */
   onAccepted?: (tx: DbOrTx, sent: { messageId: string; sid: string | null; status: string }) => Promise<void>;
   /** Runs in the transaction that records a permanent Twilio error. */
@@ -120,7 +134,8 @@ const OPTED_OUT = 'opted_out';
  * retries a callback that met a restart (5xx, timeout) instead of dropping it; reconciliation settles the rest.
  * Issue 25 A: `?m=<message id>` lets a callback that beats the SID write find its message (one statement, nothing
  * parked), and lets the SID write be one statement without the SID lock. Not for sends with an `onAccepted` hook
- * (campaigns): their target must see `accepted` before any status, which the parked path keeps in order.
+ * (a campaign target's resend): its hook must run before any status, which the parked path keeps in order. A
+ * campaign send's `acceptedTarget` is taken by whichever comes first, the callback or the SID write (issue 25 C).
  */
 const statusCallbackUrl = (config: ServiceContext['config'], messageId: string | null) =>
   `${config.publicBaseUrl}/webhooks/twilio/status${messageId ? `?m=${messageId}` : ''}${config.twilioConnectionOverrides ? `#${config.twilioConnectionOverrides}` : ''}`;
@@ -144,7 +159,16 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
   ) {
     const redeliveries =
       sid !== null && !hooks.onAccepted
-        ? await recordSendAccepted(db, { tenantId, outboxId, messageId, sid, status, event, callbackById })
+        ? await recordSendAccepted(db, {
+            tenantId,
+            outboxId,
+            messageId,
+            sid,
+            status,
+            event,
+            callbackById,
+            target: hooks.acceptedTarget ?? null,
+          })
         : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
     // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
     for (const r of redeliveries) {
@@ -169,6 +193,10 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       await recordEvents(tx, [event]);
       await recordSendFinished(tx, { outboxId, messageId, sid, status });
       await hooks.onAccepted?.(tx, { messageId, sid, status });
+      if (hooks.acceptedTarget) {
+        await applyTargetEvent(tx, hooks.acceptedTarget.targetId, { kind: 'accepted', status });
+        if (hooks.acceptedTarget.outageNotice) await markOutageNotificationSent(tx, hooks.acceptedTarget.targetId);
+      }
       return sid ? applyParkedStatuses(tx, tenantId, sid) : [];
     });
   }
@@ -382,7 +410,9 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
     decision: { row: SendDecisionInsert | null } = { row: null },
   ): Promise<SendMessageResult | null> {
     // Sends with media (agents, rare) take the general path, which stores and sends the media.
-    if (hooks.claim || hooks.beforeCall || hooks.onAccepted || hooks.onPermanentFailure || input.resend) return null;
+    // Issue 25 C: a campaign send whose claim is its target's alone comes this way too (its slot wait and its
+    // permanent failure are callTwilio's, its accepted step the SID write's); other hooks take the general path.
+    if ((hooks.claim && !hooks.claimTarget) || hooks.onAccepted || input.resend) return null;
     if (input.mediaUrl?.length) return null;
     const sender = parseAddress(input.from);
     if (!sender) return null;
@@ -447,6 +477,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       content,
       expectedVersion: input.guard && input.conversationId ? input.guard.expectedVersion : null,
       advance: input.advance ? { ...input.advance, trace: input.trace } : null,
+      claimTarget: hooks.claimTarget ?? null,
     });
     if (!written) return null;
     const credentials = {
@@ -499,11 +530,15 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
     // Issue 21: the outbound policy decides first (a resend was decided with its original message). A send the
     // customer opened is decided without reading; its record rides in the first attempt's read (issue 25 A).
     const unrecorded = input.resend ? null : policy.decideWithoutReading(input);
+    let deferred: SendDecisionInsert | null = null;
     if (!input.resend && !unrecorded) {
-      const stopped = stoppedBy(await policy.check(input));
+      // Issue 25 C: a campaign send decided `send` has its record written by the first attempt's read too.
+      const checked = await policy.check(input, { deferSend: hooks.claimTarget !== undefined });
+      const stopped = stoppedBy(checked);
       if (stopped) return stopped;
+      deferred = checked.unrecorded ?? null;
     }
-    const decision = { row: unrecorded?.row ?? null };
+    const decision = { row: unrecorded?.row ?? deferred };
     const fast = await firstAttempt(input, hooks, span, counted, decision);
     // The first attempt stopped before its read: the decision is recorded before anything else is written.
     if (decision.row) await recordSendDecision(db, decision.row);
