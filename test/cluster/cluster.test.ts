@@ -24,7 +24,7 @@ import { readLocalPayloadKeys } from '../../src/temporal/payload-keys';
 import { createUser } from '../../src/db/operators/users';
 import { formatAddress } from '../../src/domain/address';
 import { newRootTrace } from '../../src/domain/trace';
-import { newMessageSid, signedWebhook } from '../../src/integrations/signed-webhook';
+import { newMessageSid, pathAndQuery, signedWebhook } from '../../src/integrations/signed-webhook';
 import { createTemporalClient, type TemporalClientHandle } from '../../src/temporal/connection';
 import { startFakeOpenAi } from '../support/fake-openai';
 import { startFakeTwilio } from '../support/fake-twilio';
@@ -89,8 +89,9 @@ beforeAll(async () => {
   twilio = await startFakeTwilio({
     statusCallbacks: {
       rewrite: (url) => url.replace(PUBLIC, apiUrls[1]!),
+      // Over the whole URL Twilio was given, query included (the callback's ?m=<message id>), as Twilio signs.
       sign: (url, authToken, params) =>
-        signedWebhook({ publicBaseUrl: PUBLIC, path: new URL(url).pathname, authToken, params }),
+        signedWebhook({ publicBaseUrl: PUBLIC, path: pathAndQuery(url), authToken, params }),
     },
   });
   openai = await startFakeOpenAi();
