@@ -400,13 +400,16 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
     print(
       `  API in the worker's process (in-process requests): bare route ${one.bare.toFixed(2)} ms, + signature ${one.sig.toFixed(2)} ms, + workflow.start ${one.start.toFixed(2)} ms`,
     );
+    // DESIGN §6 bars the webhook with the API in its own process and has this one reported: the process's CPU here
+    // also counts the worker beside it (pollers, heartbeats, timers), which no bare route in it pays for.
     figure(
       G,
       "webhook CPU per request, API in the worker's process",
       one.hook,
       'ms',
       { name: 'bare route + signature + start', value: one.start },
-      { of: 'ratio', op: '<=', limit: 1.5 },
+      null,
+      IN_WORKER_NOTE,
     );
     print('');
 
@@ -474,8 +477,8 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
         quantile(one.latencies, 0.99),
         'ms',
         bare(one),
-        { of: 'ratio', op: '<=', limit: 2 },
-        `p50 ${quantile(one.latencies, 0.5).toFixed(1)} ms vs ${quantile(one.baseline, 0.5).toFixed(1)} ms`,
+        null,
+        `p50 ${quantile(one.latencies, 0.5).toFixed(1)} ms vs ${quantile(one.baseline, 0.5).toFixed(1)} ms; ${IN_WORKER_NOTE}`,
       );
       print('');
     } finally {
@@ -485,6 +488,9 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
     await Promise.all([ownApi.stop(), ownBare.stop()]);
   }
 }
+
+/** DESIGN §6: the webhook's bars hold with the API in its own process; in the worker's process they are reported. */
+const IN_WORKER_NOTE = 'reported, not barred (DESIGN §6 bars the API in its own process)';
 
 /** The events of a history's last signal-started turn (from its last WorkflowExecutionSignaled on). */
 function countLastTurn(events: Events): number {

@@ -391,33 +391,41 @@ async function main() {
     );
 
   // 4. Campaign pacing: 2,000 targets against a 50/s limit on one sender, delivery callbacks flowing back. The fake
-  //    Twilio and the API taking its callbacks run in a child process (bench/twilio-peer.ts), as they would in
-  //    production; this process is the worker, with its own task queue.
+  //    Twilio and the API taking its callbacks run in child processes of their own (bench/twilio-peer.ts), as they
+  //    would in production; this process is the worker, with its own task queue.
   if (run('campaign')) {
-    const peer = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(import.meta.dirname, 'twilio-peer.ts'),
-        JSON.stringify({
-          databaseUrl,
-          temporalAddress: temporalEnv.address,
-          publicBaseUrl: PUBLIC,
-          accountSid,
-          authToken,
-          payloadKeys: formatPayloadKeys(payloadKeys),
-          secretsKeys: SECRETS_KEYS,
-        }),
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    const peerUrls = await new Promise<{ twilioUrl: string; controlUrl: string }>((resolve, reject) => {
-      peer.once('exit', (code) => reject(new Error(`the Twilio peer exited (${code})`)));
-      peer.stdout.once('data', (chunk: Buffer) =>
-        resolve(JSON.parse(chunk.toString()) as { twilioUrl: string; controlUrl: string }),
+    const spawnPeer = async <T>(role: 'api' | 'twilio', extra: Record<string, string> = {}) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(import.meta.dirname, 'twilio-peer.ts'),
+          JSON.stringify({
+            databaseUrl,
+            temporalAddress: temporalEnv.address,
+            publicBaseUrl: PUBLIC,
+            accountSid,
+            authToken,
+            payloadKeys: formatPayloadKeys(payloadKeys),
+            secretsKeys: SECRETS_KEYS,
+            role,
+            ...extra,
+          }),
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
       );
+      const urls = await new Promise<T>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`the ${role} peer exited (${code})`)));
+        child.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as T));
+      });
+      return { child, urls };
+    };
+    const apiPeer = await spawnPeer<{ apiUrl: string }>('api');
+    const twilioPeer = await spawnPeer<{ twilioUrl: string; controlUrl: string }>('twilio', {
+      apiUrl: apiPeer.urls.apiUrl,
     });
+    const peerUrls = twilioPeer.urls;
     const paceQueue = `${taskQueue}-pace`;
     const paceWorker = await createWorker({
       env: { ...appEnv, TEMPORAL_TASK_QUEUE: paceQueue, TWILIO_API_BASE_URL: peerUrls.twilioUrl },
@@ -541,8 +549,10 @@ async function main() {
     }
     paceWorker.shutdown();
     await paceRunning;
-    peer.stdin.end();
-    await new Promise((resolve) => peer.once('exit', resolve));
+    for (const { child } of [twilioPeer, apiPeer]) {
+      child.stdin.end();
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
   }
 
   // 5. A large campaign (C6): time and Temporal history sizes. A simulated sender keeps Twilio out of the figure.
