@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { createApp } from '../src/api/app';
 import type { Env } from '../src/config/env';
@@ -87,6 +88,36 @@ interface PassResult {
   shape: Shape;
   /** The last message's events: its inbound workflow's, and the conversation's since the message before it. */
   last: { inbound: Events; conversation: Events };
+  /** Where each reply's time went (ms per stage, see STAGES). */
+  stages: Record<Stage, number[]>;
+}
+
+/**
+ * A reply's time in stages, from the events the pipeline records (stamped by the process that records them, all on
+ * this machine's clock) and the fake Twilio's receipt of the reply: so a miss of the latency bar says which step
+ * holds it. Each stage ends where the next begins.
+ */
+const STAGES = {
+  webhook: 'POST → message.stored (API, start inbound:<sid>, its task, the local step up to its statement)',
+  route: 'message.stored → conversation.turn (signal-with-start, the conversation task, generateReply dispatched)',
+  ai: 'conversation.turn → ai.called (turn context read, prompt, the model call)',
+  send: 'ai.called → reply at Twilio (result stored, activity done, task, sendMessage: 2 statements + the call)',
+} as const;
+type Stage = keyof typeof STAGES;
+
+async function stagesOf(db: Database, sid: string, postedAt: number, replyAt: number) {
+  const rows = await db.execute<{ type: string; at: Date }>(sql`
+    select e.type, min(e.occurred_at) as at from events e
+    join messages m on m.trace_id = e.trace_id
+    where m.provider_sid = ${sid} and m.direction = 'inbound'
+      and e.type in ('message.stored', 'conversation.turn', 'ai.called')
+    group by e.type`);
+  const t = Object.fromEntries(rows.map((r) => [r.type, new Date(r.at).getTime()]));
+  const marks = [postedAt, t['message.stored'], t['conversation.turn'], t['ai.called'], replyAt];
+  if (marks.some((m) => m === undefined)) return null;
+  return Object.fromEntries(
+    (Object.keys(STAGES) as Stage[]).map((stage, i) => [stage, marks[i + 1]! - marks[i]!]),
+  ) as Record<Stage, number>;
 }
 
 /**
@@ -110,6 +141,7 @@ async function causewayPass(
   let conversationEvents = 0;
   let shape: Shape = { inbound: null, conversation: { regular: 0, local: 0 } };
   let last: PassResult['last'] = { inbound: [], conversation: [] };
+  const stages = Object.fromEntries(Object.keys(STAGES).map((k) => [k, [] as number[]])) as PassResult['stages'];
   for (const from of customers) {
     const before = { q: c.queries(), at: performance.now() };
     // The MessageSid is only known inside postInbound: find the inbound workflow by watching the next start.
@@ -163,6 +195,9 @@ async function causewayPass(
       .filter((m) => m.to === from)
       .at(-1)!
       .dateCreated.getTime();
+    // After the count above: this read is the bench's, not the message's.
+    const split = await stagesOf(c.db, sid, postedAt, replyAt);
+    if (split) for (const k of Object.keys(split) as Stage[]) stages[k].push(split[k]);
     shape = {
       inbound: inbound.length ? steps(inbound) : null,
       conversation: steps(conversation.slice(prior), replyAt),
@@ -177,7 +212,17 @@ async function causewayPass(
     conversationEvents: conversationEvents / customers.length,
     shape,
     last,
+    stages,
   };
+}
+
+/** The stage p50s of a pass, one line each (see STAGES). */
+function printStages(print: (line: string) => void, label: string, pass: PassResult) {
+  const n = pass.stages.webhook.length;
+  if (n === 0) return;
+  print(`  where the reply's time goes, ${label} (p50 of ${n} messages):`);
+  for (const stage of Object.keys(STAGES) as Stage[])
+    print(`    ${quantile(pass.stages[stage], 0.5).toFixed(1).padStart(6)} ms  ${STAGES[stage]}`);
 }
 
 async function latestConversation(client: Client): Promise<string> {
@@ -331,6 +376,8 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
         `${pass.typing.length} of ${pass.latencies.length} messages; reply p${q * 100} ${quantile(pass.latencies, q).toFixed(0)} ms`,
       );
   }
+  printStages(print, 'new conversation', fresh);
+  printStages(print, 'existing conversation', again);
   print('');
 
   // 2. Webhook CPU per request: Causeway's webhook (starting on a queue no worker polls, so only the webhook's
@@ -556,6 +603,7 @@ export async function benchCounts(c: InboundContext, print: (line: string) => vo
           `    ${name} ${String(i + 1).padStart(2)} ${`+${(at(e) - t0).toFixed(0)}`.padStart(6)} ${describeEvent(e)}`,
         ),
       );
+    printStages(print, label, pass);
   }
   countFigures('counts', fresh.pass, again.pass);
   // Where a reply's time goes next to the no-op pipeline of the same hops: the same listing for its last message.
