@@ -4,6 +4,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDeliveryStatus } from '../../src/db/ingress/delivery-status';
+import { applyTargetEvent } from '../../src/db/campaigns/targets';
+import type { CampaignOptions } from '../../src/services/campaigns';
 import { insertSendingOutbound, recordSendAccepted, type OutboundRow } from '../../src/db/outbound/outbox';
 import { campaignCounterDeltas, campaigns, campaignTargets, contacts, messages, outbox } from '../../src/db/schema';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
@@ -20,8 +22,8 @@ afterAll(async () => {
 });
 
 /** A campaign (not started: no workflow sends for it) whose one target is claimed for attempt 1, as a batch has it. */
-async function claimedTarget(tenant: TestTenant) {
-  const c = await launchCampaign(h, tenant, targets(1), {}, false);
+async function claimedTarget(tenant: TestTenant, options: Partial<CampaignOptions> = {}) {
+  const c = await launchCampaign(h, tenant, targets(1), options, false);
   await h.db.update(campaigns).set({ status: 'active' }).where(eq(campaigns.id, c.campaignId));
   const [t] = await h.db
     .update(campaignTargets)
@@ -174,5 +176,106 @@ describe('campaign send statements (issue 25 C)', () => {
     await accept(wc, c.target, sidC);
     expect(await targetOf(c.target.id)).toMatchObject({ state: 'sending', lastStatus: 'sent' });
     expect(await contactedDeltas(c.campaignId)).toBe(1);
+  });
+
+  it('a delivered status (a simulated send) takes the target step in the SID write exactly as applyTargetEvent does', async () => {
+    const tenant = await h.createTestTenant('simulated');
+    const counters = async (campaignId: string) =>
+      (await h.db.select().from(campaignCounterDeltas).where(eq(campaignCounterDeltas.campaignId, campaignId))).reduce(
+        (n, d) => ({
+          contacted: n.contacted + d.contacted,
+          successful: n.successful + d.successful,
+          failed: n.failed + d.failed,
+          optedOut: n.optedOut + d.optedOut,
+          skipped: n.skipped + d.skipped,
+        }),
+        { contacted: 0, successful: 0, failed: 0, optedOut: 0, skipped: 0 },
+      );
+    /** One campaign's target, sending for attempt 1, with `before` applied to it. */
+    const sendingTarget = async (
+      options: Partial<CampaignOptions>,
+      before: Partial<typeof campaignTargets.$inferInsert>,
+    ) => {
+      const t = await claimedTarget(tenant, options);
+      const w = (await insertSendingOutbound(h.db, rowFor(tenant, t.target, `campaign:${t.target.id}:1`)))!;
+      if (Object.keys(before).length > 0)
+        await h.db.update(campaignTargets).set(before).where(eq(campaignTargets.id, t.target.id));
+      return { ...t, w };
+    };
+    /** What the step left: the target's fields (times as set or not, the follow-up's spacing) and the counters. */
+    const outcomeOf = async (t: { campaignId: string; target: { id: string } }) => {
+      const r = await targetOf(t.target.id);
+      return {
+        state: r.state,
+        outcome: r.outcome,
+        lastStatus: r.lastStatus,
+        attemptCount: r.attemptCount,
+        contacted: r.contactedAt !== null,
+        succeeded: r.succeededAt !== null,
+        completed: r.completedAt !== null,
+        lastStatusAt: r.lastStatusAt !== null,
+        // A follow-up is due the spacing after the attempt (ms: the TypeScript step reads microseconds as ms).
+        followUpAfterS:
+          r.state === 'scheduled' ? Math.round((r.nextAttemptAt.getTime() - r.lastAttemptAt!.getTime()) / 1000) : null,
+        counters: await counters(t.campaignId),
+      };
+    };
+    const earlier = new Date(Date.now() - 3_600_000);
+    const cases: [string, Partial<CampaignOptions>, Partial<typeof campaignTargets.$inferInsert>, object][] = [
+      ['no retry on no reply: completed', { maxAttempts: 1 }, {}, { state: 'completed', outcome: 'simulated' }],
+      [
+        'retry on no reply, attempts left: follow-up scheduled',
+        { maxAttempts: 3, retryOnNoReply: true, attemptSpacingSeconds: 600 },
+        {},
+        { state: 'scheduled', outcome: 'awaiting_reply', followUpAfterS: 600 },
+      ],
+      [
+        'retry on no reply, last attempt: completed without reply',
+        { maxAttempts: 1, retryOnNoReply: true },
+        {},
+        { state: 'completed', outcome: 'no_reply' },
+      ],
+      [
+        'retry on no reply, already replied: completed',
+        { maxAttempts: 3, retryOnNoReply: true },
+        { repliedAt: earlier },
+        { state: 'completed', outcome: 'simulated' },
+      ],
+      [
+        'a follow-up attempt (contacted and succeeded before): nothing counted again',
+        { maxAttempts: 3, retryOnNoReply: true },
+        { contactedAt: earlier, succeededAt: earlier },
+        { state: 'scheduled', outcome: 'awaiting_reply', counters: { contacted: 0, successful: 0 } },
+      ],
+    ];
+    for (const [name, options, before, expected] of cases) {
+      const viaSql = await sendingTarget(options, before);
+      await recordSendAccepted(h.db, {
+        tenantId: tenant.tenantId,
+        outboxId: viaSql.w.outboxId,
+        messageId: viaSql.w.messageId,
+        sid: null,
+        status: 'simulated',
+        event: {
+          trace: newRootTrace(),
+          type: 'campaign.send',
+          tenantId: tenant.tenantId,
+          contactId: viaSql.target.contactId,
+          conversationId: null,
+          messageId: viaSql.w.messageId,
+          payload: { status: 'simulated', sentBy: 'system' },
+        },
+        target: { targetId: viaSql.target.id, outageNotice: false },
+      });
+      const viaTs = await sendingTarget(options, before);
+      await h.db.transaction((tx) => applyTargetEvent(tx, viaTs.target.id, { kind: 'accepted', status: 'simulated' }));
+      const got = await outcomeOf(viaSql);
+      expect(got, name).toEqual(await outcomeOf(viaTs));
+      expect(got, name).toMatchObject(expected);
+      const [box] = await h.db.select().from(outbox).where(eq(outbox.id, viaSql.w.outboxId));
+      expect(box, name).toMatchObject({ status: 'simulated', providerSid: null });
+      const [m] = await h.db.select().from(messages).where(eq(messages.id, viaSql.w.messageId));
+      expect(m, name).toMatchObject({ status: 'simulated', providerSid: null });
+    }
   });
 });

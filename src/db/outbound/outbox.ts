@@ -7,7 +7,6 @@ import { openSecret } from '../../secrets/keyring';
 import { raiseAlerts, type RaiseAlert } from '../events/alerts';
 import type { Database, DbOrTx } from '../core/client';
 import { applyParkedStatuses, rankSql, type Redelivery } from '../ingress/delivery-status';
-import { applyTargetEvent } from '../campaigns/targets';
 import { DELIVERED_STATUSES } from '../../domain/campaign-target';
 import { sendDecisionUpsert, type SendDecisionInsert } from './policy';
 import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from '../events/events';
@@ -279,10 +278,15 @@ export async function insertSendingOutbound(
  *
  * Issue 25 C, `target`: a campaign send's target takes the `accepted` step of its flow (nextTargetState) in the same
  * statement: `sending` → last status (the message's, after the forward-only update), contacted once with its counter
- * increment, and with `outageNotice` its failure_notifications row marked sent. A status callback that beat this
+ * increment, and with `outageNotice` its failure_notifications row marked sent; a delivered status (a simulated send's)
+ * also takes nextTargetState's delivered step (completed, or its retry-on-no-reply follow-up scheduled; counted
+ * successful), as applyTargetEvent would, without a transaction of its own. A status callback that beat this
  * write applied `accepted` itself (src/db/ingress/delivery-status.ts), so the target is then past `sending` or already
  * contacted, and this changes nothing but the last status. The target row is locked after the message row, as the
  * callback locks them, so the two cannot deadlock.
+ *
+ * `sid` null: a simulated send (nothing went out): outbox and message `simulated`, no SID. Also ONE statement, with
+ * no lock and no parked-callback look-up: without a SID no status callback can ever come for it.
  */
 export async function recordSendAccepted(
   db: Database,
@@ -290,7 +294,7 @@ export async function recordSendAccepted(
     tenantId: string;
     outboxId: string;
     messageId: string;
-    sid: string;
+    sid: string | null;
     status: string;
     event: EventInput;
     callbackById?: boolean;
@@ -299,9 +303,20 @@ export async function recordSendAccepted(
 ): Promise<Redelivery[]> {
   const recordset = eventRecordset([input.event]);
   const targetId = input.target?.targetId ?? null;
+  const delivered = sql.join(
+    [...DELIVERED_STATUSES].map((d) => sql`${d}::text`),
+    sql`, `,
+  );
+  const sid = input.sid;
+  const parked =
+    sid === null
+      ? sql`false`
+      : sql`exists (select 1 from parked_status_callbacks where tenant_id = ${input.tenantId}
+        and message_sid = ${sid})`;
   const statement = (status: SQL) => sql`
       with o as (
-        update outbox set status = 'sent', provider_sid = ${input.sid}, sent_at = now(), updated_at = now()
+        update outbox set status = ${sid === null ? 'simulated' : 'sent'}, provider_sid = ${sid}, sent_at = now(),
+          updated_at = now()
         where id = ${input.outboxId}
       ),
       m as (
@@ -315,53 +330,59 @@ export async function recordSendAccepted(
         select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})
       ),
       tt as (
-        select t.id, t.campaign_id, t.contacted_at, m.status from campaign_targets t, m
+        select t.id, t.campaign_id, t.contacted_at, t.succeeded_at, m.status,
+          m.status in (${delivered}) as delivered,
+          c.retry_on_no_reply and t.replied_at is null as no_reply,
+          c.retry_on_no_reply and t.replied_at is null and t.attempt_count < c.max_attempts as retry,
+          coalesce(t.last_attempt_at, now()) + c.attempt_spacing_seconds * interval '1 second' as retry_at
+        from campaign_targets t join campaigns c on c.id = t.campaign_id, m
         where t.id = ${targetId}::uuid and t.state = 'sending'
         for update of t
       ),
+      -- nextTargetState's \`accepted\` step (src/domain/campaign-target.ts), delivered() included: a delivered status
+      -- (a simulated send's, or a callback's that came first) completes the target, or with the campaign's
+      -- retry-on-no-reply and attempts left schedules its follow-up; counterDeltas' contacted and successful.
       tu as (
         update campaign_targets t set last_status = tt.status, last_status_at = now(),
-          contacted_at = coalesce(tt.contacted_at, now()), updated_at = now()
-        from tt where t.id = tt.id and tt.status not in (${sql.join(
-          [...DELIVERED_STATUSES].map((d) => sql`${d}::text`),
-          sql`, `,
-        )})
-        returning tt.campaign_id, tt.contacted_at is null as first
+          contacted_at = coalesce(tt.contacted_at, now()),
+          succeeded_at = case when tt.delivered then coalesce(tt.succeeded_at, now()) else t.succeeded_at end,
+          state = case when not tt.delivered then t.state when tt.retry then 'scheduled' else 'completed' end,
+          next_attempt_at = case when tt.delivered and tt.retry then tt.retry_at else t.next_attempt_at end,
+          outcome = case when not tt.delivered then t.outcome when tt.retry then 'awaiting_reply'
+            when tt.no_reply then 'no_reply' else tt.status end,
+          completed_at = case when tt.delivered and not tt.retry then now() else t.completed_at end,
+          updated_at = now()
+        from tt where t.id = tt.id
+        returning tt.campaign_id, tt.contacted_at is null as first_contact,
+          tt.delivered and tt.succeeded_at is null as first_success
       ),
       td as (
-        insert into campaign_counter_deltas (campaign_id, contacted) select campaign_id, 1 from tu where first
+        insert into campaign_counter_deltas (campaign_id, contacted, successful)
+        select campaign_id, first_contact::int, first_success::int from tu where first_contact or first_success
       ),
       fn as (
         update failure_notifications set sent_at = now()
         where ${input.target?.outageNotice === true}::boolean and target_id = ${targetId}::uuid
       )
-      select exists (select 1 from parked_status_callbacks where tenant_id = ${input.tenantId}
-        and message_sid = ${input.sid}) as parked,
-        exists (select 1 from tt) and not exists (select 1 from tu) as target_left, (select status from m) as status`;
-  // A target still `sending` with a delivered status (not met in practice: a callback that beat the write moved it
-  // already) takes the TypeScript step, which knows the campaign's retry-on-no-reply policy.
-  const targetLeft = async (tx: DbOrTx, row: { target_left: boolean; status: string } | undefined) => {
-    if (row?.target_left && targetId) await applyTargetEvent(tx, targetId, { kind: 'accepted', status: row.status });
-  };
-  if (input.callbackById) {
+      select ${parked} as parked`;
+  if (input.callbackById || sid === null) {
     // canAdvanceStatus in SQL: the new status only if it ranks above the current one (unknown current: replaced).
-    const forward = sql`case when coalesce(${rankSql(sql`messages.status`)} < ${rankSql(sql`${input.status}::text`)}, true)
+    // A simulated send's message is this attempt's alone (no callback moves it): its status is set as is.
+    const forward =
+      sid === null
+        ? sql`${input.status}::text`
+        : sql`case when coalesce(${rankSql(sql`messages.status`)} < ${rankSql(sql`${input.status}::text`)}, true)
       then ${input.status}::text else messages.status end`;
-    const [row] = await db.execute<{ parked: boolean; target_left: boolean; status: string }>(statement(forward));
-    if (row?.target_left) await db.transaction((tx) => targetLeft(tx, row));
-    const redeliveries = row?.parked
-      ? await db.transaction((tx) => applyParkedStatuses(tx, input.tenantId, input.sid))
-      : [];
+    const [row] = await db.execute<{ parked: boolean }>(statement(forward));
+    const redeliveries =
+      row?.parked && sid !== null ? await db.transaction((tx) => applyParkedStatuses(tx, input.tenantId, sid)) : [];
     publishEvents(recordset.stamped);
     return redeliveries;
   }
   const redeliveries = await db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${input.tenantId}:${input.sid}`}))`);
-    const [row] = await tx.execute<{ parked: boolean; target_left: boolean; status: string }>(
-      statement(sql`${input.status}`),
-    );
-    await targetLeft(tx, row);
-    return row?.parked ? applyParkedStatuses(tx, input.tenantId, input.sid) : [];
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${input.tenantId}:${sid}`}))`);
+    const [row] = await tx.execute<{ parked: boolean }>(statement(sql`${input.status}`));
+    return row?.parked ? applyParkedStatuses(tx, input.tenantId, sid) : [];
   });
   publishEvents(recordset.stamped);
   return redeliveries;

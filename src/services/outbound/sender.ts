@@ -157,19 +157,18 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
     /** The callback URL of this call carried the message id (false: an adopted send of an earlier attempt). */
     callbackById = false,
   ) {
-    const redeliveries =
-      sid !== null && !hooks.onAccepted
-        ? await recordSendAccepted(db, {
-            tenantId,
-            outboxId,
-            messageId,
-            sid,
-            status,
-            event,
-            callbackById,
-            target: hooks.acceptedTarget ?? null,
-          })
-        : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
+    const redeliveries = !hooks.onAccepted
+      ? await recordSendAccepted(db, {
+          tenantId,
+          outboxId,
+          messageId,
+          sid,
+          status,
+          event,
+          callbackById,
+          target: hooks.acceptedTarget ?? null,
+        })
+      : await finishWithHooks(tenantId, outboxId, messageId, sid, status, event, hooks);
     // A failure callback that beat the SID (parked) may call for a resend: started here, as the webhook would.
     for (const r of redeliveries) {
       await startRecordedRedelivery(db, deps.temporal.client, deps.temporal.taskQueue, r, {
@@ -276,6 +275,46 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       severity: input.sentBy === 'agent' ? 'medium' : 'high',
       campaignTargetId: input.campaignTargetId ?? null,
     });
+  }
+
+  /**
+   * A simulated tenant's send (nothing goes out) of an attempt that holds the row (`sending`): after the slot wait,
+   * recorded `simulated` with its sent event. A throw from the wait (SendAborted) leaves the row `sending` without a
+   * SID, as callTwilio does: the campaign abandons the attempt, or a retry's general path finishes it.
+   */
+  async function sendSimulated(
+    input: SendMessageInput,
+    hooks: SendHooks,
+    row: { id: string; messageId: string; advanced?: AdvancedConversation | null },
+    span: TraceContext,
+    counted: (result: SendResult) => void,
+  ): Promise<SendMessageResult> {
+    await hooks.beforeCall?.();
+    await finish(
+      input.tenantId,
+      row.id,
+      row.messageId,
+      null,
+      'simulated',
+      {
+        tenantId: input.tenantId,
+        contactId: input.contactId,
+        conversationId: input.conversationId,
+        messageId: row.messageId,
+        trace: span,
+        type: input.sentEvent ?? 'reply.sent',
+        payload: { status: 'simulated', sentBy: input.sentBy },
+      },
+      hooks,
+    );
+    counted('simulated');
+    return {
+      skipped: false,
+      messageId: row.messageId,
+      providerSid: null,
+      status: 'simulated',
+      ...(row.advanced ? { advanced: row.advanced } : {}),
+    };
   }
 
   /** The Twilio call of an attempt that holds the row (`sending`), and what its answer means for the row. */
@@ -398,8 +437,8 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
    * Issue 14: the common case of a conversation send in two statements before the Twilio call (one read of all it
    * needs, one write of the message and its outbox row, already `sending`) instead of a transaction of five or more,
    * a sender look-up and a compare-and-set. Anything out of the ordinary (a retry, hooks, a resend, a stale guard, an
-   * opt-out, a closed WhatsApp window, a missing template or sender, simulated mode) returns null: the general path
-   * below decides it, exactly as before.
+   * opt-out, a closed WhatsApp window, a missing template or sender) returns null: the general path below decides
+   * it, exactly as before.
    */
   async function firstAttempt(
     input: SendMessageInput,
@@ -431,7 +470,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       decision: decision.row,
     });
     decision.row = null;
-    if (ctx.existing || !ctx.sender || ctx.sender.mode === 'simulated') return null;
+    if (ctx.existing || !ctx.sender) return null;
     if (input.guard && input.conversationId && ctx.version !== input.guard.expectedVersion) return null;
     if (isBusinessInitiated(input) && ctx.optedOut) return null;
     if (input.template && !ctx.template) return null;
@@ -480,21 +519,15 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
       claimTarget: hooks.claimTarget ?? null,
     });
     if (!written) return null;
+    const row = { id: written.outboxId, messageId: written.messageId, advanced: written.advanced };
+    // Simulated tenants (the demo, the 100k bench campaign) take this path too: the outcome in one statement.
+    if (ctx.sender.mode === 'simulated') return sendSimulated(input, hooks, row, span, counted);
     const credentials = {
       accountSid: ctx.sender.accountSid,
       authToken: ctx.sender.authToken,
       messagingServiceSid: ctx.sender.messagingServiceSid,
     };
-    return callTwilio(
-      input,
-      hooks,
-      { id: written.outboxId, messageId: written.messageId, advanced: written.advanced },
-      credentials,
-      body,
-      content,
-      span,
-      counted,
-    );
+    return callTwilio(input, hooks, row, credentials, body, content, span, counted);
   }
 
   /**
@@ -732,20 +765,7 @@ export function createOutboundSender(deps: Omit<ServiceContext, 'ai'>) {
     };
     const sentEvent = input.sentEvent ?? 'reply.sent';
 
-    if (number.mode === 'simulated') {
-      await hooks.beforeCall?.();
-      await finish(
-        input.tenantId,
-        row.id,
-        row.messageId,
-        null,
-        'simulated',
-        { ...eventBase, trace: span, type: sentEvent, payload: { status: 'simulated', sentBy: input.sentBy } },
-        hooks,
-      );
-      counted('simulated');
-      return done(null, 'simulated');
-    }
+    if (number.mode === 'simulated') return sendSimulated(input, hooks, row, span, counted);
 
     // A retry re-sends exactly what the first attempt recorded: the same text, the same window decision.
     const body = 'body' in row && typeof row.body === 'string' ? row.body : await currentBody(row.messageId);
