@@ -36,7 +36,9 @@ export type TargetPatch = Partial<
 /** Statuses that count as delivered for a target (its `accepted` step completes it with one of these). */
 export const DELIVERED_STATUSES: ReadonlySet<string> = new Set(['delivered', 'read', 'simulated']);
 const DELIVERED = DELIVERED_STATUSES;
-const UNDELIVERED = new Set(['failed', 'undelivered']);
+/** Statuses of a failed attempt: retried after the spacing while attempts are left. */
+export const UNDELIVERED_STATUSES: ReadonlySet<string> = new Set(['failed', 'undelivered']);
+const UNDELIVERED = UNDELIVERED_STATUSES;
 
 /**
  * The per-target flow after a send (C2, I11): pending → scheduled → sending → completed / failed / opted_out.

@@ -6,7 +6,7 @@ import type { Database, DbOrTx } from '../core/client';
 import { messages, OPEN_TARGET_STATES, outbox, parkedStatusCallbacks } from '../schema';
 import { applyTargetEvent, hasOpenTargets } from '../campaigns/targets';
 import { classifyDeliveryError } from '../../domain/twilio-errors';
-import type { TargetEvent } from '../../domain/campaign-target';
+import { DELIVERED_STATUSES, UNDELIVERED_STATUSES, type TargetEvent } from '../../domain/campaign-target';
 import { raiseAlerts } from '../events/alerts';
 import { hasContentTemplate } from '../outbound/content-templates';
 import { markOptedOut } from '../contacts/opt-out';
@@ -54,11 +54,27 @@ export interface StatusResult {
  * Applies a delivery status callback monotonically (I11): compare-and-set on the status read, so duplicate and
  * out-of-order callbacks change nothing, and two concurrent callbacks cannot move the status backwards.
  */
-export async function applyDeliveryStatus(db: Database, cb: StatusCallback): Promise<StatusResult> {
-  const fast = await applyPlainStatus(db, cb);
+export async function applyDeliveryStatus(
+  db: Database,
+  cb: StatusCallback,
+  now: Date = new Date(),
+): Promise<StatusResult> {
+  const fast = await applyPlainStatus(db, cb, now);
   if (fast === 'unknown_sid') return db.transaction((tx) => parkOrApply(tx, cb));
   if (fast) return fast;
-  return db.transaction((tx) => applyInTx(tx, cb, true));
+  return applyGeneralStatus(db, cb, now);
+}
+
+/**
+ * The general path on its own, in its own transaction (what applyDeliveryStatus falls back to). Exported so the
+ * tests can compare the one-statement path with it on twin rows; `now` is the instant the target's step is taken at.
+ */
+export async function applyGeneralStatus(
+  db: Database,
+  cb: StatusCallback,
+  now: Date = new Date(),
+): Promise<StatusResult> {
+  return db.transaction((tx) => applyInTx(tx, cb, true, now));
 }
 
 /**
@@ -83,16 +99,29 @@ export function rankSql(status: SQL): SQL {
 }
 
 /**
- * The common case in ONE statement: a callback for a stored message that is no campaign send, where nothing but
- * the status moves (no delivery failure to act on). Locks the message, compare-and-sets its status the way
- * canAdvanceStatus does and writes the `message.status` event, all in the statement. Returns null when the
- * callback needs the general path (unknown SID → parking, campaign target, failure to classify), which then
- * runs from the start in its own transaction: this statement changed nothing in that case.
+ * The common case in ONE statement: a callback for a stored message where no delivery failure is to be acted on.
+ * Locks the message, compare-and-sets its status the way canAdvanceStatus does and writes the `message.status`
+ * event; for a campaign send it also takes the target's step (`nextTargetState` in SQL, see campaignStep) with
+ * its counter deltas and tells whether the campaign is to be woken. Returns null when the callback needs the
+ * general path (unknown SID → parking, a failure with an ErrorCode to classify), which then runs from the start
+ * in its own transaction: this statement changed nothing in that case.
+ *
+ * Why campaign sends are here too (issue 25 C): each send gets two callbacks (`sent`, `delivered`), and the
+ * general path's transaction took about 8 statements per callback (BEGIN, message FOR UPDATE, update, event,
+ * target FOR UPDATE, target + delta, sometimes the open-targets check, COMMIT): at 100–200 sends/s that was most
+ * of Postgres's load. One statement keeps the same locks in the same order (message, then target). The wake-up's
+ * open-targets check reads the statement's snapshot, where this target still has its old state (so it is left
+ * out); like the general path's check it is best effort, the campaign's timer stays the backstop.
  */
-async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<StatusResult | 'unknown_sid' | null> {
+async function applyPlainStatus(
+  db: Database,
+  cb: StatusCallback,
+  now: Date,
+): Promise<StatusResult | 'unknown_sid' | null> {
   const toRank = statusRank(cb.status);
   if (toRank === undefined) return null;
-  // As in applyInTx: a failure with an ErrorCode is acted on unless the recipient already had the message.
+  // As in applyInTx: a failure with an ErrorCode is acted on unless the recipient already had the message. For a
+  // campaign send such a failure always takes the general path (the classification table, the target's failure).
   const failure = (cb.status === 'failed' || cb.status === 'undelivered') && Boolean(cb.errorCode);
   const spanId = newSpanId();
   const occurredAt = new Date();
@@ -105,9 +134,11 @@ async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<Statu
     span_id: string | null;
     contact_id: string | null;
     conversation_id: string | null;
+    campaign_id: string | null;
+    wake: boolean;
   }>(sql`
     with old as (
-      select id, status, campaign_target_id from messages
+      select id, status, campaign_target_id, provider_sid from messages
       where ${callbackMessage(cb)}
       for update
     ),
@@ -116,10 +147,11 @@ async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<Statu
       set status = ${cb.status}, status_updated_at = now(), error_code = coalesce(${cb.errorCode || null}::text, m.error_code),
         provider_sid = ${cb.messageSid}
       from old
-      where m.id = old.id and old.campaign_target_id is null
+      where m.id = old.id
         and coalesce(${rankSql(sql`old.status`)} < ${sql.raw(String(toRank))}, true)
-        and (not ${failure}::boolean or old.status in ('delivered', 'read'))
-      returning m.id, m.trace_id, m.span_id, m.contact_id, m.conversation_id, old.status as from_status
+        and (not ${failure}::boolean or (old.campaign_target_id is null and old.status in ('delivered', 'read')))
+      returning m.id, m.trace_id, m.span_id, m.contact_id, m.conversation_id, old.status as from_status,
+        old.campaign_target_id, old.provider_sid is null as early
     ),
     ev as (
       insert into events (trace_id, span_id, parent_id, type, level, tenant_id, contact_id, conversation_id,
@@ -129,10 +161,14 @@ async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<Statu
         jsonb_build_object('from', u.from_status, 'to', ${cb.status}::text, 'errorCode', ${cb.errorCode}::text),
         ${occurredAt.toISOString()}::timestamptz
       from u where u.trace_id is not null
-    )
+    ),
+    ${campaignStep(cb.status, now)}
     select old.status, old.campaign_target_id, u.id is not null as updated, u.id, u.trace_id, u.span_id,
-      u.contact_id, u.conversation_id
-    from old left join u on true`);
+      u.contact_id, u.conversation_id, tu.campaign_id,
+      coalesce(tu.state = 'scheduled' or (tu.state not in (${openStates()}) and not exists (
+        select 1 from campaign_targets o
+        where o.campaign_id = tu.campaign_id and o.state in (${openStates()}) and o.id <> tu.id)), false) as wake
+    from old left join u on true left join tu on true`);
   if (!row) return 'unknown_sid';
   if (row.updated) {
     if (row.trace_id && row.id && row.contact_id) {
@@ -148,12 +184,85 @@ async function applyPlainStatus(db: Database, cb: StatusCallback): Promise<Statu
       };
       publishEvents([event]);
     }
-    return { outcome: 'updated', campaignToNotify: null, redeliver: null };
+    return { outcome: 'updated', campaignToNotify: row.wake ? row.campaign_id : null, redeliver: null };
   }
-  // Read under the lock: a status that may not advance is ignored, as the general path would.
-  if (row.campaign_target_id === null && !canAdvanceStatus(row.status, cb.status))
-    return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
+  // Read under the lock: a status that may not advance is ignored, as the general path would (campaign or not).
+  if (!canAdvanceStatus(row.status, cb.status)) return { outcome: 'ignored', campaignToNotify: null, redeliver: null };
   return null;
+}
+
+const openStates = () =>
+  sql.join(
+    OPEN_TARGET_STATES.map((s) => sql`${s}::text`),
+    sql`, `,
+  );
+
+/**
+ * The CTEs `tt`, `nx`, `tu`, `td` of the one-statement callback: the campaign target's step after its message
+ * moved (`u`), exactly as applyTargetEvent takes it with the pure `nextTargetState` and `counterDeltas`
+ * (src/domain/campaign-target.ts), which the tests check on twin rows. The event is `accepted` when the callback
+ * found its message by id before the SID was stored (`u.early`, as in applyInTx), else `status`; no `notBefore`
+ * (that comes only with 63049, an ErrorCode, which takes the general path). A failed or undelivered status
+ * without an ErrorCode is handled here like nextTargetState does: rescheduled at max(now, last attempt + spacing)
+ * while attempts are left, else failed. The target row is locked after the message, as the general path does.
+ * Columns written: those of the patch, `last_status_at` (every patch here has a `lastStatus`) and `updated_at`,
+ * all at `now` (the instant applyTargetEvent would use); `last_attempt_at` is read at millisecond precision, as
+ * the general path reads it into a Date.
+ */
+function campaignStep(status: string, now: Date): SQL {
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const st = sql`${status}::text`;
+  const delivered = sql`${DELIVERED_STATUSES.has(status)}::boolean`;
+  const undelivered = sql`${UNDELIVERED_STATUSES.has(status)}::boolean`;
+  const counter = (state: string) =>
+    sql`(case when nx.state <> ${state} and t.state = ${state} then 1 when nx.state = ${state} and t.state <> ${state} then -1 else 0 end)`;
+  return sql`
+    tt as (
+      select t.id, t.campaign_id, t.state, t.contacted_at, t.succeeded_at, u.early,
+        t.state = 'sending' as is_sending,
+        t.attempt_count < c.max_attempts as attempts_left,
+        c.retry_on_no_reply and t.replied_at is null as no_reply_yet,
+        date_trunc('milliseconds', coalesce(t.last_attempt_at, ${at})) + make_interval(secs => c.attempt_spacing_seconds)
+          as retry_at
+      from u
+      join campaign_targets t on t.id = u.campaign_target_id
+      join campaigns c on c.id = t.campaign_id
+      for update of t
+    ),
+    nx as (
+      select tt.*,
+        tt.is_sending and ${delivered} and tt.no_reply_yet and tt.attempts_left as awaits_reply,
+        tt.is_sending and ${delivered} and not (tt.no_reply_yet and tt.attempts_left) as done,
+        tt.is_sending and ${undelivered} and not tt.early and tt.attempts_left as retry,
+        tt.is_sending and ${undelivered} and not tt.early and not tt.attempts_left as failed_now
+      from tt
+      where tt.is_sending or (not tt.early and ${delivered} and tt.state = 'completed')
+    ),
+    tu as (
+      update campaign_targets t set
+        state = case when nx.awaits_reply or nx.retry then 'scheduled' when nx.done then 'completed'
+          when nx.failed_now then 'failed' else t.state end,
+        outcome = case when nx.awaits_reply then 'awaiting_reply'
+          when nx.done then (case when nx.no_reply_yet then 'no_reply' else ${st} end)
+          when nx.retry then 'retry_after_' || ${st} when nx.failed_now then ${st} else t.outcome end,
+        contacted_at = case when nx.is_sending and nx.early then coalesce(t.contacted_at, ${at}) else t.contacted_at end,
+        succeeded_at = case when nx.is_sending and ${delivered} then coalesce(t.succeeded_at, ${at}) else t.succeeded_at end,
+        next_attempt_at = case when nx.awaits_reply then nx.retry_at when nx.retry then greatest(${at}, nx.retry_at)
+          else t.next_attempt_at end,
+        completed_at = case when nx.done or nx.failed_now then ${at} else t.completed_at end,
+        last_status = ${st}, last_status_at = ${at}, updated_at = ${at}
+      from nx
+      where t.id = nx.id
+      returning t.id, t.campaign_id, t.state,
+        (nx.contacted_at is null and t.contacted_at is not null)::int as contacted,
+        (nx.succeeded_at is null and t.succeeded_at is not null)::int as successful,
+        ${counter('failed')} as failed, ${counter('opted_out')} as opted_out, ${counter('skipped')} as skipped
+    ),
+    td as (
+      insert into campaign_counter_deltas (campaign_id, contacted, successful, failed, opted_out, skipped)
+      select campaign_id, contacted, successful, failed, opted_out, skipped from tu
+      where contacted <> 0 or successful <> 0 or failed <> 0 or opted_out <> 0 or skipped <> 0
+    )`;
 }
 
 /**
@@ -181,7 +290,7 @@ async function lockSid(tx: DbOrTx, tenantId: string, messageSid: string) {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${tenantId}:${messageSid}`}))`);
 }
 
-async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise<StatusResult> {
+async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean, now: Date = new Date()): Promise<StatusResult> {
   {
     // The SID lock orders a park against the SID write's look for parked rows. A callback that carries its message
     // id finds the message whether the SID is stored or not, so it parks only when that look-up misses (a foreign
@@ -271,14 +380,14 @@ async function applyInTx(tx: DbOrTx, cb: StatusCallback, park: boolean): Promise
     // target is contacted once, in order, and the SID write then finds it done (recordSendAccepted).
     const early = message.campaignTargetId !== null && message.providerSid === null;
     if (early && failure)
-      await applyTargetEvent(tx, message.campaignTargetId!, { kind: 'accepted', status: cb.status });
+      await applyTargetEvent(tx, message.campaignTargetId!, { kind: 'accepted', status: cb.status }, now);
     const event = failure
       ? failure.targetEvent
       : early
         ? { kind: 'accepted' as const, status: cb.status }
         : { kind: 'status' as const, status: cb.status };
     const target =
-      message.campaignTargetId && event ? await applyTargetEvent(tx, message.campaignTargetId, event) : null;
+      message.campaignTargetId && event ? await applyTargetEvent(tx, message.campaignTargetId, event, now) : null;
     // The campaign is told when a retry was scheduled, or when this was its last open target: it can complete now
     // instead of at its next timer (the delivery timeout). Best effort: the timer stays the backstop.
     const wake =
