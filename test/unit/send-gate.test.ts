@@ -24,8 +24,9 @@ describe('send gate', () => {
     const clock = { t: 0 };
     const gate = createSendGate(
       () => clock.t,
-      async (ms) => {
+      (ms) => {
         clock.t += ms;
+        return Promise.resolve();
       },
     );
     /** Sends one after another, each at `slots[i]`, arriving at `arrive(i)` at the earliest; their release times. */
