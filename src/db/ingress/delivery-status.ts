@@ -162,7 +162,7 @@ async function applyPlainStatus(
         ${occurredAt.toISOString()}::timestamptz
       from u where u.trace_id is not null
     ),
-    ${campaignStep(cb.status, now)}
+    ${campaignStep(sql`${cb.status}::text`, now)}
     select old.status, old.campaign_target_id, u.id is not null as updated, u.id, u.trace_id, u.span_id,
       u.contact_id, u.conversation_id, tu.campaign_id,
       coalesce(tu.state = 'scheduled' or (tu.state not in (${openStates()}) and not exists (
@@ -198,10 +198,12 @@ const openStates = () =>
   );
 
 /**
- * The CTEs `tt`, `nx`, `tu`, `td` of the one-statement callback: the campaign target's step after its message
- * moved (`u`), exactly as applyTargetEvent takes it with the pure `nextTargetState` and `counterDeltas`
- * (src/domain/campaign-target.ts), which the tests check on twin rows. The event is `accepted` when the callback
- * found its message by id before the SID was stored (`u.early`, as in applyInTx), else `status`; no `notBefore`
+ * The CTEs `tt`, `nx`, `tu`, `td` that take a campaign target's step inside a one-statement write: after a
+ * callback moved its message (`source` = `u`), or the SID write (recordSendAccepted, its `accepted` step), exactly
+ * as applyTargetEvent takes it with the pure `nextTargetState` and `counterDeltas`
+ * (src/domain/campaign-target.ts), which the tests check on twin rows. `source` gives `campaign_target_id` and
+ * `early`: the event is `accepted` when early (a callback that found its message by id before the SID was stored,
+ * as in applyInTx, or the SID write itself), else `status`; no `notBefore`
  * (that comes only with 63049, an ErrorCode, which takes the general path). A failed or undelivered status
  * without an ErrorCode is handled here like nextTargetState does: rescheduled at max(now, last attempt + spacing)
  * while attempts are left, else failed. The target row is locked after the message, as the general path does.
@@ -209,23 +211,28 @@ const openStates = () =>
  * all at `now` (the instant applyTargetEvent would use); `last_attempt_at` is read at millisecond precision, as
  * the general path reads it into a Date.
  */
-function campaignStep(status: string, now: Date): SQL {
+export function campaignStep(status: SQL, now: Date, source: SQL = sql`u`): SQL {
   const at = sql`${now.toISOString()}::timestamptz`;
-  const st = sql`${status}::text`;
-  const delivered = sql`${DELIVERED_STATUSES.has(status)}::boolean`;
-  const undelivered = sql`${UNDELIVERED_STATUSES.has(status)}::boolean`;
+  const st = sql`(${status})`;
+  const among = (set: ReadonlySet<string>) =>
+    sql`(${st} in (${sql.join(
+      [...set].map((d) => sql`${d}::text`),
+      sql`, `,
+    )}))`;
+  const delivered = among(DELIVERED_STATUSES);
+  const undelivered = among(UNDELIVERED_STATUSES);
   const counter = (state: string) =>
     sql`(case when nx.state <> ${state} and t.state = ${state} then 1 when nx.state = ${state} and t.state <> ${state} then -1 else 0 end)`;
   return sql`
     tt as (
-      select t.id, t.campaign_id, t.state, t.contacted_at, t.succeeded_at, u.early,
+      select t.id, t.campaign_id, t.state, t.contacted_at, t.succeeded_at, s.early,
         t.state = 'sending' as is_sending,
         t.attempt_count < c.max_attempts as attempts_left,
         c.retry_on_no_reply and t.replied_at is null as no_reply_yet,
         date_trunc('milliseconds', coalesce(t.last_attempt_at, ${at})) + make_interval(secs => c.attempt_spacing_seconds)
           as retry_at
-      from u
-      join campaign_targets t on t.id = u.campaign_target_id
+      from ${source} s
+      join campaign_targets t on t.id = s.campaign_target_id
       join campaigns c on c.id = t.campaign_id
       for update of t
     ),

@@ -6,8 +6,7 @@ import { childSpan } from '../../domain/trace';
 import { openSecret } from '../../secrets/keyring';
 import { raiseAlerts, type RaiseAlert } from '../events/alerts';
 import type { Database, DbOrTx } from '../core/client';
-import { applyParkedStatuses, rankSql, type Redelivery } from '../ingress/delivery-status';
-import { DELIVERED_STATUSES } from '../../domain/campaign-target';
+import { applyParkedStatuses, campaignStep, rankSql, type Redelivery } from '../ingress/delivery-status';
 import { sendDecisionUpsert, type SendDecisionInsert } from './policy';
 import { EVENT_RECORDSET_COLUMNS, eventRecordset, publishEvents, type EventInput } from '../events/events';
 import { alerts, contacts, conversations, messages, outbox, tenants } from '../schema';
@@ -303,10 +302,6 @@ export async function recordSendAccepted(
 ): Promise<Redelivery[]> {
   const recordset = eventRecordset([input.event]);
   const targetId = input.target?.targetId ?? null;
-  const delivered = sql.join(
-    [...DELIVERED_STATUSES].map((d) => sql`${d}::text`),
-    sql`, `,
-  );
   const sid = input.sid;
   const parked =
     sid === null
@@ -329,37 +324,10 @@ export async function recordSendAccepted(
           conversation_id, message_id, payload, occurred_at)
         select e.* from jsonb_to_recordset(${recordset.json}::jsonb) as e(${eventColumns})
       ),
-      tt as (
-        select t.id, t.campaign_id, t.contacted_at, t.succeeded_at, m.status,
-          m.status in (${delivered}) as delivered,
-          c.retry_on_no_reply and t.replied_at is null as no_reply,
-          c.retry_on_no_reply and t.replied_at is null and t.attempt_count < c.max_attempts as retry,
-          coalesce(t.last_attempt_at, now()) + c.attempt_spacing_seconds * interval '1 second' as retry_at
-        from campaign_targets t join campaigns c on c.id = t.campaign_id, m
-        where t.id = ${targetId}::uuid and t.state = 'sending'
-        for update of t
-      ),
-      -- nextTargetState's \`accepted\` step (src/domain/campaign-target.ts), delivered() included: a delivered status
-      -- (a simulated send's, or a callback's that came first) completes the target, or with the campaign's
-      -- retry-on-no-reply and attempts left schedules its follow-up; counterDeltas' contacted and successful.
-      tu as (
-        update campaign_targets t set last_status = tt.status, last_status_at = now(),
-          contacted_at = coalesce(tt.contacted_at, now()),
-          succeeded_at = case when tt.delivered then coalesce(tt.succeeded_at, now()) else t.succeeded_at end,
-          state = case when not tt.delivered then t.state when tt.retry then 'scheduled' else 'completed' end,
-          next_attempt_at = case when tt.delivered and tt.retry then tt.retry_at else t.next_attempt_at end,
-          outcome = case when not tt.delivered then t.outcome when tt.retry then 'awaiting_reply'
-            when tt.no_reply then 'no_reply' else tt.status end,
-          completed_at = case when tt.delivered and not tt.retry then now() else t.completed_at end,
-          updated_at = now()
-        from tt where t.id = tt.id
-        returning tt.campaign_id, tt.contacted_at is null as first_contact,
-          tt.delivered and tt.succeeded_at is null as first_success
-      ),
-      td as (
-        insert into campaign_counter_deltas (campaign_id, contacted, successful)
-        select campaign_id, first_contact::int, first_success::int from tu where first_contact or first_success
-      ),
+      -- The target's \`accepted\` step (nextTargetState, delivered() included) with the message's status after the
+      -- forward-only update: the same SQL as a callback's (campaignStep).
+      src as (select ${targetId}::uuid as campaign_target_id, true as early from m where ${targetId}::uuid is not null),
+      ${campaignStep(sql`(select status from m)`, new Date(), sql`src`)},
       fn as (
         update failure_notifications set sent_at = now()
         where ${input.target?.outageNotice === true}::boolean and target_id = ${targetId}::uuid
