@@ -10,7 +10,7 @@ import { insertSendingOutbound, recordSendAccepted, type OutboundRow } from '../
 import { campaignCounterDeltas, campaigns, campaignTargets, contacts, messages, outbox } from '../../src/db/schema';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { newRootTrace } from '../../src/domain/trace';
-import { launchCampaign, targets } from '../support/campaigns';
+import { claimedTarget as claimTarget } from '../support/campaigns';
 import { startHarness, type Harness, type TestTenant } from '../support/harness';
 
 let h: Harness;
@@ -21,17 +21,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** A campaign (not started: no workflow sends for it) whose one target is claimed for attempt 1, as a batch has it. */
-async function claimedTarget(tenant: TestTenant, options: Partial<CampaignOptions> = {}) {
-  const c = await launchCampaign(h, tenant, targets(1), options, false);
-  await h.db.update(campaigns).set({ status: 'active' }).where(eq(campaigns.id, c.campaignId));
-  const [t] = await h.db
-    .update(campaignTargets)
-    .set({ state: 'scheduled', outcome: 'queued' })
-    .where(eq(campaignTargets.campaignId, c.campaignId))
-    .returning();
-  return { campaignId: c.campaignId, target: t! };
-}
+const claimedTarget = (tenant: TestTenant, options: Partial<CampaignOptions> = {}) => claimTarget(h, tenant, options);
 
 function rowFor(tenant: TestTenant, target: { id: string; contactId: string }, key: string): OutboundRow {
   const trace = newRootTrace();

@@ -12,7 +12,6 @@ import { applyTargetEvent } from '../../src/db/campaigns/targets';
 import { markTargetSending } from '../../src/db/campaigns/dispatch';
 import {
   campaignCounterDeltas,
-  campaigns,
   campaignTargets,
   contacts,
   conversations,
@@ -23,7 +22,7 @@ import {
 import { newRootTrace } from '../../src/domain/trace';
 import type { SendHooks } from '../../src/services/outbound/sender';
 import { testActivityDeps } from '../support/activity-deps';
-import { launchCampaign, targets } from '../support/campaigns';
+import { claimedTarget as claimTarget } from '../support/campaigns';
 import { eventually, randomPhone, startHarness, type Harness, type TestTenant } from '../support/harness';
 
 let h: Harness;
@@ -67,17 +66,11 @@ async function counted<T>(run: () => Promise<T>): Promise<{ value: T; statements
   return { value, statements: statements - before };
 }
 
-/** A campaign (not started: no workflow sends for it) whose one target is claimed for attempt 1, as a batch has it. */
+/** A claimed campaign target (test/support/campaigns.ts) and its contact's phone. */
 async function claimedTarget(tenant: TestTenant) {
-  const c = await launchCampaign(h, tenant, targets(1), {}, false);
-  await h.db.update(campaigns).set({ status: 'active' }).where(eq(campaigns.id, c.campaignId));
-  const [t] = await h.db
-    .update(campaignTargets)
-    .set({ state: 'scheduled', outcome: 'queued' })
-    .where(eq(campaignTargets.campaignId, c.campaignId))
-    .returning();
-  const [contact] = await h.db.select().from(contacts).where(eq(contacts.id, t!.contactId));
-  return { campaignId: c.campaignId, target: t!, phone: contact!.phone };
+  const claimed = await claimTarget(h, tenant);
+  const [contact] = await h.db.select().from(contacts).where(eq(contacts.id, claimed.target.contactId));
+  return { ...claimed, phone: contact!.phone };
 }
 
 /** The send and hooks a campaign batch makes for this target (src/activities/campaign.ts, sendTarget). */

@@ -137,3 +137,15 @@ export function sentToPhones(h: Harness, phones: Iterable<string>) {
   const set = new Set(phones);
   return h.twilio.sent.filter((m) => set.has(m.to.replace('whatsapp:', '')));
 }
+
+/** A campaign (not started: no workflow sends for it) whose one target is claimed for attempt 1, as a batch has it. */
+export async function claimedTarget(h: Harness, tenant: TestTenant, options: Partial<CampaignOptions> = {}) {
+  const c = await launchCampaign(h, tenant, targets(1), options, false);
+  await h.db.update(campaigns).set({ status: 'active' }).where(eq(campaigns.id, c.campaignId));
+  const [t] = await h.db
+    .update(campaignTargets)
+    .set({ state: 'scheduled', outcome: 'queued' })
+    .where(eq(campaignTargets.campaignId, c.campaignId))
+    .returning();
+  return { campaignId: c.campaignId, target: t! };
+}
