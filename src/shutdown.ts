@@ -17,7 +17,7 @@ export function orderedShutdown(
       try {
         await stop();
       } catch (error) {
-        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'error during shutdown');
+        log.warn({ err: error }, 'error during shutdown');
       }
     }
     done(code);

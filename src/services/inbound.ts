@@ -71,7 +71,8 @@ export function createInboundService(deps: ServiceContext) {
       if (cached.value) await deps.twilio.typing(cached.value, input.messageSid);
     })().catch((error: unknown) =>
       deps.log.warn(
-        { err: error instanceof Error ? error.message : typeof error, messageSid: input.messageSid },
+        // The error itself: the logger's serializer (safeError) keeps a failed query's bound phone number out.
+        { err: error, messageSid: input.messageSid },
         'typing indicator not shown',
       ),
     );
