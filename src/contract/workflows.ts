@@ -69,6 +69,7 @@ export const BUILT_IN_PATCHES = {
     'start-status-not-repeated',
     'send-advances-conversation',
     'inbound-opens-conversation',
+    'lazy-deadline-timer',
   ],
 } as const satisfies Partial<Record<WorkflowType, readonly string[]>>;
 

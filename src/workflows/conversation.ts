@@ -14,6 +14,7 @@ import { runTurn } from './conversation-turn';
 import { awaitingHuman, deskRules, deskSteps, humanDeadlines, slaBreached, startWait } from './conversation-desk';
 import { childOf } from './trace';
 import { patchedUnlessBuiltIn } from './patches';
+import { DeadlineWait, LAZY_DEADLINE_PATCH } from './deadline-wait';
 import { iso, summary } from './user-metadata';
 
 export type { ConversationResult };
@@ -91,6 +92,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       upsertSearchAttributes([{ key: searchAttributes.CONVERSATION_STATUS, value: ref.status }]);
   }
 
+  // Runs started by this build (and runs that reach this loop past their replay) wait without a timer per message.
+  const deadlines = new DeadlineWait();
   while (!isTerminal(s.status)) {
     const seen = rt.wakeups;
     const aiInCharge = s.status !== 'HUMAN';
@@ -116,9 +119,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
                   : 'idle close',
         };
     rt.showDetails(next);
-    const woke = Number.isFinite(deadline)
-      ? await condition(until, Math.max(1, deadline - Date.now()), summary(`${next.what} at ${iso(deadline)}`))
-      : (await condition(until), true);
+    const woke = patchedUnlessBuiltIn(LAZY_DEADLINE_PATCH, input.builtInPatches)
+      ? await deadlines.wait(deadline, until, next.what, Number.isFinite(deadline) ? iso(deadline) : '')
+      : Number.isFinite(deadline)
+        ? await condition(until, Math.max(1, deadline - Date.now()), summary(`${next.what} at ${iso(deadline)}`))
+        : (await condition(until), true);
 
     if (s.pending.length > 0) {
       if (s.status === 'HUMAN') {

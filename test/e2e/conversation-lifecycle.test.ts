@@ -48,6 +48,8 @@ describe('conversation lifecycle: durable timers and NPS', () => {
     await recordHistory(h, workflowId, 'conversation-idle-close-nps-send-advances');
     // The conversation opened by the inbound statement (built-in patch `inbound-opens-conversation`).
     await recordHistory(h, workflowId, 'conversation-idle-close-nps-inbound-opens');
+    // The deadline wait without a timer per message (built-in patch `lazy-deadline-timer`).
+    await recordHistory(h, workflowId, 'conversation-idle-close-nps-lazy-deadline');
     expect(await patchMarkers(h, inboundWorkflowId(first.messageSid))).toEqual({ ids: [], versionUpserts: 0 });
     const conversationPatches = await patchMarkers(h, workflowId);
     for (const id of BUILT_IN_PATCHES.conversationWorkflow) expect(conversationPatches.ids).not.toContain(id);
@@ -91,6 +93,29 @@ describe('conversation lifecycle: durable timers and NPS', () => {
       await h.twilio.waitFor(() => sentTo(h, from).length === count + 1);
     }
     expect(sentTo(h, from).map((m) => m.body)).toEqual(['Echo: um', 'Echo: dois', 'Echo: três']);
+  });
+
+  it('a message moves the nudge without cancelling the running timer: nudged IDLE_AFTER after the last message', async () => {
+    const tenant = await h.createTestTenant();
+    const from = `whatsapp:${randomPhone()}`;
+    const first = await h.postInbound(tenant, { body: 'um', from });
+    await h.twilio.waitFor(() => sentTo(h, from).length === 1);
+    // The idle timer of the first turn is running; this message moves the deadline 2 s past itself.
+    const secondPostedAt = Date.now();
+    await h.postInbound(tenant, { body: 'dois', from });
+    const nudge = await template(h, tenant.tenantId, 'idle_nudge');
+    await h.twilio.waitFor(() => sentTo(h, from).some((m) => m.body === nudge), 20_000);
+    const nudgedAt = sentTo(h, from)
+      .find((m) => m.body === nudge)!
+      .dateCreated.getTime();
+    // The first timer fired early for the moved deadline: the loop checked, found nothing due and waited again.
+    expect(nudgedAt - secondPostedAt).toBeGreaterThanOrEqual(2000);
+    expect(sentTo(h, from).map((m) => m.body)).toEqual(['Echo: um', 'Echo: dois', nudge]);
+    const workflowId = await conversationOf(h, first.messageSid);
+    const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    // Built-in patch `lazy-deadline-timer`: no timer is cancelled (the debounce timers fire too, 300 ms each).
+    expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(0);
+    expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeGreaterThanOrEqual(4);
   });
 
   it('treats an answer that is not 0–10 as a new message, in a new conversation', async () => {
