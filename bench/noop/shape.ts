@@ -5,6 +5,12 @@ export interface Steps {
   regular: number;
   /** Regular activities after the reply was sent (bookkeeping that does not delay the reply). */
   after?: number;
+  /**
+   * The order of the steps up to the reply, `R` regular and `L` local, as Causeway's history recorded them (its
+   * turn is the model's regular activity, then the local send). Without it the local steps run first, which for a
+   * mixed shape sends the reply one workflow task earlier than a pipeline that ends on a local step.
+   */
+  order?: string;
 }
 export interface Shape {
   inbound: Steps | null;
@@ -23,9 +29,9 @@ export interface NoopMessage {
 export const FIRST_WAVE: Shape = { inbound: { local: 0, regular: 2 }, conversation: { local: 0, regular: 3 } };
 
 const describeSteps = (s: Steps) =>
-  [s.regular && `${s.regular} regular`, s.local && `${s.local} local`, s.after && `${s.after} regular after the reply`]
+  ([s.regular && `${s.regular} regular`, s.local && `${s.local} local`, s.after && `${s.after} regular after the reply`]
     .filter(Boolean)
-    .join(' + ') || 'none';
+    .join(' + ') || 'none') + (s.regular && s.local && s.order ? ` (in order ${s.order})` : '');
 export const describeShape = (s: Shape) =>
   `${s.inbound ? `inbound ${describeSteps(s.inbound)}` : 'no inbound workflow'}; conversation ${describeSteps(s.conversation)}`;
 

@@ -11,13 +11,13 @@ const local = proxyLocalActivities<NoopActivities>(options);
 
 export const noopMessageSignal = defineSignal<[NoopMessage]>('noopMessage');
 
-/** `steps.local` local activities, then `steps.regular` regular ones; the last one does `last` instead of nothing
- *  (`steps.after` is the caller's). */
+/** The steps in `steps.order` (else `steps.local` local activities, then `steps.regular` regular ones); the last
+ *  one does `last` instead of nothing (`steps.after` is the caller's). */
 async function run(steps: Steps, last: (proxy: NoopActivities) => Promise<void>) {
-  const total = steps.local + steps.regular;
-  for (let i = 0; i < total; i += 1) {
-    const proxy = i < steps.local ? local : regular;
-    await (i === total - 1 ? last(proxy) : proxy.noop());
+  const kinds = steps.order ?? 'L'.repeat(steps.local) + 'R'.repeat(steps.regular);
+  for (let i = 0; i < kinds.length; i += 1) {
+    const proxy = kinds[i] === 'L' ? local : regular;
+    await (i === kinds.length - 1 ? last(proxy) : proxy.noop());
   }
 }
 
