@@ -43,6 +43,7 @@ export function createLogger(
   );
 }
 
+const REAL = Symbol('lazyChild.real');
 const LEVEL_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
 const noop = () => undefined;
 
@@ -53,10 +54,16 @@ const noop = () => undefined;
  */
 export function lazyChild(parent: Logger, bindings: pino.Bindings): Logger {
   let child: Logger | undefined;
-  const real = () => (child ??= parent.child(bindings));
+  // A lazy parent hands over its real logger (making it then), so the child is a pino child, not another proxy.
+  const real = (): Logger => (child ??= ((parent as Logger & { [REAL]?: Logger })[REAL] ?? parent).child(bindings));
   const isLevelEnabled = (level: string) => (child ?? parent).isLevelEnabled(level);
-  return new Proxy(parent, {
+  const lazy: Logger = new Proxy(parent, {
     get(_target, key) {
+      if (key === REAL) return real();
+      // A child of a lazy child is lazy too: neither is made until something is logged through it.
+      if (key === 'child')
+        return (bindings: pino.Bindings, options?: pino.ChildLoggerOptions) =>
+          options ? real().child(bindings, options) : lazyChild(lazy, bindings);
       if (child === undefined) {
         if (typeof key === 'string' && LEVEL_METHODS.has(key) && !parent.isLevelEnabled(key)) return noop;
         // A child has its parent's level: asked before it exists, the parent answers (a lazy child of a lazy child).
@@ -74,4 +81,5 @@ export function lazyChild(parent: Logger, bindings: pino.Bindings): Logger {
       return Reflect.has(real(), key);
     },
   });
+  return lazy;
 }

@@ -62,6 +62,25 @@ describe('lazyChild', () => {
     expect(made).toBe(1);
     expect(lines).toEqual([expect.objectContaining({ requestId: 'r-2', messageSid: 'SM2', msg: 'logged' })]);
   });
+
+  it('.child() of a lazy child is lazy too (the status callback route) and keeps both bindings', async () => {
+    const { log, lines } = capture('warn');
+    let made = 0;
+    const child = log.child.bind(log);
+    const counting = Object.assign(Object.create(log) as typeof log, {
+      child: (...args: Parameters<typeof log.child>) => ((made += 1), child(...args)),
+    });
+    const message = lazyChild(counting, { requestId: 'r-3' }).child({ messageSid: 'SM3' });
+    message.info('not logged');
+    expect(message.isLevelEnabled('info')).toBe(false);
+    expect(made).toBe(0);
+    message.warn({ from: '+5511999999999' }, 'logged');
+    await flush();
+    expect(made).toBe(1);
+    expect(lines).toEqual([
+      expect.objectContaining({ requestId: 'r-3', messageSid: 'SM3', msg: 'logged', from: '[redacted]' }),
+    ]);
+  });
 });
 
 describe('bodyLimitByLength', () => {

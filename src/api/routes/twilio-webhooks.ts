@@ -255,7 +255,7 @@ export function twilioWebhookRoutes(deps: AppDeps) {
         throw new ApiError('invalid_signature', 'unknown Twilio account');
       }
       const account = await verify(c, cachedAccount, params, () => resolveAccount.reload(accountSid));
-      const log = c.get('log').child({ messageSid });
+      const log = lazyChild(c.get('log'), { messageSid });
       // Issue 25 A: the send's message id, from the callback URL it gave Twilio (covered by the signature above).
       const messageId = c.req.query('m');
       const callback = {
