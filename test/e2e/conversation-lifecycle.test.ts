@@ -116,6 +116,8 @@ describe('conversation lifecycle: durable timers and NPS', () => {
     // Built-in patch `lazy-deadline-timer`: no timer is cancelled (the debounce timers fire too, 300 ms each).
     expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(0);
     expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeGreaterThanOrEqual(4);
+    // A history with a timer that fired for a moved deadline, for the replay test.
+    await recordHistory(h, workflowId, 'conversation-nudge-moved-lazy-deadline');
   });
 
   it('treats an answer that is not 0–10 as a new message, in a new conversation', async () => {
