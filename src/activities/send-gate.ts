@@ -22,6 +22,17 @@ export const PACE_STRETCH = 1.02;
 const CATCH_UP_GAP = 0.9;
 const CATCH_UP_WITHIN_MS = 50;
 
+/**
+ * The most sends Twilio may see from one sender in any 1 s window (DESIGN §6): ceil(1.05 × rate). Catching up
+ * packs sends closer than the slots, so a 1 s window of this process can reach its cap (windowCapFor) with 0.9-
+ * interval gaps; where the bound allows only one send more than that cap (below about 21/s), ~46 ms of lateness
+ * between two requests on their way to Twilio then put one send too many in Twilio's second (CI saw 22 at 20/s).
+ * So the gate catches up only where the bound leaves at least two sends of headroom; slower senders keep whole
+ * intervals, and the ~70 ms of tolerance the stretch gives (PACE_STRETCH).
+ */
+const MIN_HEADROOM_TO_CATCH_UP = 2;
+const twilioBoundFor = (intervalMs: number) => Math.ceil((1.05 * 1000 * PACE_STRETCH) / intervalMs - 1e-9);
+
 /** The spacing of a sender's send slots at this rate (see PACE_STRETCH). */
 export const slotIntervalMs = (ratePerSecond: number) => (1000 / ratePerSecond) * PACE_STRETCH;
 
@@ -59,6 +70,7 @@ export function createSendGate(
      */
     async wait(sender: string, slotAt: number, intervalMs: number, signal?: AbortSignal): Promise<void> {
       const cap = windowCapFor(intervalMs);
+      const mayCatchUp = cap > 1 && twilioBoundFor(intervalMs) - cap >= MIN_HEADROOM_TO_CATCH_UP;
       for (;;) {
         if (signal?.aborted) throw new SendAborted();
         // Re-checked after every wake: two timers that fire in the same tick must not both pass.
@@ -66,7 +78,7 @@ export function createSendGate(
         const last = recent.at(-1) ?? -Infinity;
         // How late this send would go at a whole interval behind its predecessor.
         const late = Math.max(now(), last + intervalMs) - slotAt;
-        const gap = cap > 1 && late > 0 && late <= CATCH_UP_WITHIN_MS ? intervalMs * CATCH_UP_GAP : intervalMs;
+        const gap = mayCatchUp && late > 0 && late <= CATCH_UP_WITHIN_MS ? intervalMs * CATCH_UP_GAP : intervalMs;
         const windowFreeAt = recent.length >= cap ? recent[recent.length - cap]! + 1000 : -Infinity;
         const at = Math.max(slotAt, last + gap, windowFreeAt);
         const delay = at - now();
