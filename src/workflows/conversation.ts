@@ -120,7 +120,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         };
     rt.showDetails(next);
     const woke = patchedUnlessBuiltIn(LAZY_DEADLINE_PATCH, input.builtInPatches)
-      ? await deadlines.wait(deadline, until, next.what, Number.isFinite(deadline) ? iso(deadline) : '')
+      ? await deadlines.wait(deadline, until, next.what)
       : Number.isFinite(deadline)
         ? await condition(until, Math.max(1, deadline - Date.now()), summary(`${next.what} at ${iso(deadline)}`))
         : (await condition(until), true);

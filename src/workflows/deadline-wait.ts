@@ -1,5 +1,5 @@
 import { condition, sleep } from '@temporalio/workflow';
-import { summary } from './user-metadata';
+import { iso, summary } from './user-metadata';
 
 /** Patch id of the lazy deadline wait (a built-in patch of the conversation: BUILT_IN_PATCHES). */
 export const LAZY_DEADLINE_PATCH = 'lazy-deadline-timer';
@@ -28,13 +28,13 @@ export class DeadlineWait {
    * True as soon as `until` holds (at once when it already does: no timer, no wait), false when a timer fired
    * first: a deadline may be due, the caller checks which.
    */
-  async wait(deadline: number, until: () => boolean, what: string, at: string): Promise<boolean> {
+  async wait(deadline: number, until: () => boolean, what: string): Promise<boolean> {
     if (until()) return true;
     if (Number.isFinite(deadline) && !this.pending.some((t) => t <= deadline)) {
       this.pending.push(deadline);
       // Not awaited: the loop waits on the condition below. A workflow cancellation rejects the condition too
       // (both are in the root scope), so the timer's own rejection needs no handling beyond being caught.
-      void sleep(Math.max(1, deadline - Date.now()), summary(`${what} at ${at}`)).then(
+      void sleep(Math.max(1, deadline - Date.now()), summary(`${what} at ${iso(deadline)}`)).then(
         () => {
           this.pending.splice(this.pending.indexOf(deadline), 1);
           this.fired += 1;
