@@ -20,6 +20,17 @@ function capture(level: string) {
 }
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
+/** The logger of `capture(level)` with its `child()` calls counted (how many pino children were made). */
+function countingChildren(level: string) {
+  const { log, lines } = capture(level);
+  const made = { count: 0 };
+  const child = log.child.bind(log);
+  const counting = Object.assign(Object.create(log) as typeof log, {
+    child: (...args: Parameters<typeof log.child>) => ((made.count += 1), child(...args)),
+  });
+  return { log: counting, lines, made };
+}
+
 describe('lazyChild', () => {
   it('logs with the bindings of every level of laziness, redacted as a pino child does', async () => {
     const { log, lines } = capture('info');
@@ -43,12 +54,7 @@ describe('lazyChild', () => {
   });
 
   it('makes no child for a level the parent does not log, and answers level questions as the child would', async () => {
-    const { log, lines } = capture('warn');
-    let made = 0;
-    const child = log.child.bind(log);
-    const counting = Object.assign(Object.create(log) as typeof log, {
-      child: (...args: Parameters<typeof log.child>) => ((made += 1), child(...args)),
-    });
+    const { log: counting, lines, made } = countingChildren('warn');
     const request = lazyChild(counting, { requestId: 'r-2' });
     const message = lazyChild(request, { messageSid: 'SM2' });
     message.info('not logged');
@@ -56,27 +62,22 @@ describe('lazyChild', () => {
     expect(message.isLevelEnabled('info')).toBe(false);
     expect(message.isLevelEnabled('error')).toBe(true);
     expect(message.level).toBe('warn');
-    expect(made).toBe(0);
+    expect(made.count).toBe(0);
     message.error('logged');
     await flush();
-    expect(made).toBe(1);
+    expect(made.count).toBe(1);
     expect(lines).toEqual([expect.objectContaining({ requestId: 'r-2', messageSid: 'SM2', msg: 'logged' })]);
   });
 
   it('.child() of a lazy child is lazy too (the status callback route) and keeps both bindings', async () => {
-    const { log, lines } = capture('warn');
-    let made = 0;
-    const child = log.child.bind(log);
-    const counting = Object.assign(Object.create(log) as typeof log, {
-      child: (...args: Parameters<typeof log.child>) => ((made += 1), child(...args)),
-    });
+    const { log: counting, lines, made } = countingChildren('warn');
     const message = lazyChild(counting, { requestId: 'r-3' }).child({ messageSid: 'SM3' });
     message.info('not logged');
     expect(message.isLevelEnabled('info')).toBe(false);
-    expect(made).toBe(0);
+    expect(made.count).toBe(0);
     message.warn({ from: '+5511999999999' }, 'logged');
     await flush();
-    expect(made).toBe(1);
+    expect(made.count).toBe(1);
     expect(lines).toEqual([
       expect.objectContaining({ requestId: 'r-3', messageSid: 'SM3', msg: 'logged', from: '[redacted]' }),
     ]);
