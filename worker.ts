@@ -28,7 +28,7 @@ import { createMediaUnderstanding } from './src/integrations/media-understanding
 import { createScriptedResponder } from './src/integrations/scripted-responder';
 import { createTwilioGateway, type TwilioGateway } from './src/integrations/twilio-gateway';
 import { createLedgerPaymentChecker, type PaymentChecker } from './src/integrations/payments';
-import { createDataConverter } from './src/temporal/data-converter';
+import { createDataConverter, FAILURE_CONVERTER_PATH } from './src/temporal/data-converter';
 import type { PayloadKey } from './src/temporal/payload-codec';
 import { ensureReconcileSchedules, reconcileScheduleSettings } from './src/temporal/reconcile-schedule';
 import { installTemporalRuntime } from './src/temporal/runtime';
@@ -40,8 +40,26 @@ import { ensureRetentionSchedule, retentionInput } from './src/temporal/retentio
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
 /** Workflow interceptors (trace propagation); bundles made elsewhere must list it in workflowInterceptorModules. */
-export { FAILURE_CONVERTER_PATH } from './src/temporal/data-converter';
+export { FAILURE_CONVERTER_PATH };
 export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('./src/workflows/interceptors.ts', import.meta.url));
+
+/**
+ * Modules the reusable V8 context evaluates once per worker instead of once per run (issue 25): the SDK keeps a
+ * module cache per run, so every new run (each inbound message's `inbound:<sid>`, each new conversation) evaluated
+ * all 44 of our workflow modules again, about a millisecond of its first workflow task. Preloaded modules are
+ * shared by every run and frozen by the SDK, so they must hold no per-run state: the workflow modules keep theirs in
+ * the run's function scope, and interceptors.ts (the run's trace, loaded per run) is imported by none of them
+ * (test/unit/workflow-preload.test.ts checks both).
+ */
+export const WORKFLOW_PRELOAD_MODULES = [WORKFLOWS_PATH];
+
+/** Everything a workflow bundle of this worker is built with (bundleWorkflowCode takes it as it is). */
+export const WORKFLOW_BUNDLE_OPTIONS = {
+  workflowsPath: WORKFLOWS_PATH,
+  workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+  failureConverterPath: FAILURE_CONVERTER_PATH,
+  preloadModules: WORKFLOW_PRELOAD_MODULES,
+};
 
 /** The AI call's own timeout, below the generateReply activity's 30 s start-to-close. */
 const AI_TIMEOUT_MS = 20_000;
@@ -148,11 +166,13 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     namespace: w.env.TEMPORAL_NAMESPACE,
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
     // Encrypts workflow inputs / results, signals, updates, queries, activity inputs / results, memo and failure
-    // messages; a prebuilt workflowBundle must be bundled with FAILURE_CONVERTER_PATH as well.
+    // messages; a prebuilt workflowBundle must be bundled with WORKFLOW_BUNDLE_OPTIONS.
     dataConverter: createDataConverter(w.payloadKeys, {
       refusePlaintext: w.env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
     }),
-    ...(w.workflowBundle ? { workflowBundle: w.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(w.workflowBundle
+      ? { workflowBundle: w.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
     activities: createActivities(deps),
     // Campaign send activities heartbeat every 100 ms and learn of a pause from a heartbeat's answer: the throttle
     // matches, so a pause stops their sends within about a tenth of a second (src/activities/send-gate.ts).

@@ -29,7 +29,7 @@ import proto from '@temporalio/proto';
 import postgres from 'postgres';
 import type { AddressInfo } from 'node:net';
 import { formatPayloadKeys } from '../src/temporal/payload-codec';
-import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../worker';
+import { createWorker, WORKFLOW_BUNDLE_OPTIONS } from '../worker';
 import { createApp } from '../src/api/app';
 import { loadEnv } from '../src/config/env';
 import { campaignWorkflowId } from '../src/contract';
@@ -166,7 +166,7 @@ async function main() {
     server: {
       executable: { type: 'existing-path', path: cli.path },
       ip: '127.0.0.1',
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      searchAttributes: [...ALL_SEARCH_ATTRIBUTES],
       extraArgs: [
         '--log-level',
         'never',
@@ -279,9 +279,7 @@ async function main() {
   // Worker + API over HTTP for the rest.
   const connection = await NativeConnection.connect({ address: temporalEnv.address });
   const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
-    failureConverterPath: FAILURE_CONVERTER_PATH,
+    ...WORKFLOW_BUNDLE_OPTIONS,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
   const worker = await createWorker({

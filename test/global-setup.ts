@@ -44,7 +44,7 @@ export default async function setup(project: TestProject) {
     server: {
       executable: { type: 'existing-path', path: cli.path },
       ip: '127.0.0.1',
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      searchAttributes: [...ALL_SEARCH_ATTRIBUTES],
       // npm start's dynamic config (src/local/temporal-dev-server.ts); the SQLite pragmas are for its file, not memory.
       extraArgs: ['--log-level', 'error', ...devServerTuningArgs({ ...DEV_SERVER_TUNING, sqlitePragmas: [] })],
     },

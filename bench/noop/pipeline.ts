@@ -17,6 +17,8 @@ export const noopWorkflowBundle = () =>
   (bundle ??= bundleWorkflowCode({
     workflowsPath: WORKFLOWS,
     failureConverterPath: FAILURE_CONVERTER_PATH,
+    // As Causeway's worker (worker.ts WORKFLOW_PRELOAD_MODULES): the baseline's modules are evaluated once too.
+    preloadModules: [WORKFLOWS],
     logger: quiet,
   }));
 

@@ -8,4 +8,4 @@ export const TRACE_ID = defineSearchAttributeKey('CausewayTraceId', SearchAttrib
 
 export const CAMPAIGN_STATUS = defineSearchAttributeKey('CausewayCampaignStatus', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [TENANT, CONVERSATION_STATUS, CAMPAIGN_ID, CAMPAIGN_STATUS, TRACE_ID];
+export const ALL_SEARCH_ATTRIBUTES = [TENANT, CONVERSATION_STATUS, CAMPAIGN_ID, CAMPAIGN_STATUS, TRACE_ID] as const;

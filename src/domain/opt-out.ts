@@ -28,7 +28,7 @@ export const STOP_KEYWORDS = [
 export const START_KEYWORDS = ['start', 'unstop', 'subscribe', 'voltar', 'reativar'] as const;
 export const HELP_KEYWORDS = ['help', 'info', 'ajuda', 'ayuda'] as const;
 
-const KIND = new Map<string, KeywordKind>([
+const KIND: ReadonlyMap<string, KeywordKind> = new Map<string, KeywordKind>([
   ...STOP_KEYWORDS.map((k) => [k, 'stop'] as const),
   ...START_KEYWORDS.map((k) => [k, 'start'] as const),
   ...HELP_KEYWORDS.map((k) => [k, 'help'] as const),

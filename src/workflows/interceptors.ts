@@ -1,11 +1,9 @@
 import {
   AsyncLocalStorage,
-  uuid4,
   type ActivityInput,
   type LocalActivityInput,
   type ContinueAsNewInput,
   type Next,
-  type SignalInput,
   type StartChildWorkflowExecutionInput,
   type UpdateInput,
   type WorkflowExecuteInput,
@@ -14,42 +12,30 @@ import {
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import type { TraceContext } from '../contract';
-import { childTrace, rootTrace, type TraceIds } from '../contract/trace';
 import { traceFromHeaders, withTraceHeader } from '../tracing/header';
+import { childOf, newRootTrace } from './trace-ids';
 
-// Workflow-side trace scope: set from the header of whatever started this code (run, signal, update) and
-// narrowed by withTrace(); every activity, child and continue-as-new carries a child span of it in its header.
+// Workflow-side trace scope: set from the header of whatever started this code (the run, an update); every
+// activity, child and continue-as-new carries a child span of it in its header.
+//
+// Signals get no scope (issue 25): every signal handler here only records (a message into the queue, a campaign
+// control), so nothing it runs could carry the scope; the loop that acts on it runs in the run's scope and takes
+// the trace from the recorded value (CustomerMessage.trace). And the scope is an AsyncLocalStorage: once one has
+// run, Node 20 calls its init hook for every promise of the workflow thread (the SDK's sandbox shares it), about
+// a sixth of that thread's time in the throughput bench, for every conversation's signal. A signal handler that
+// schedules work must therefore take the trace from its argument, as the conversation does.
 const scope = new AsyncLocalStorage<TraceContext>();
 let runTrace: TraceContext | null = null;
-
-// Ids from the workflow's deterministic uuid4(): one call per id, so replays draw the same ones.
-const hex = () => uuid4().replace(/-/g, '');
-const ids: TraceIds = { traceId: hex, spanId: () => hex().slice(0, 16) };
-
-export const childOf = (parent: TraceContext): TraceContext => childTrace(ids, parent);
-
-/** A timer firing or a run without a trace is an entry point of its own (seed 001): a new root trace. */
-export const newRootTrace = (): TraceContext => rootTrace(ids);
 
 /** The trace the workflow code is currently working in. */
 export function currentWorkflowTrace(): TraceContext {
   return scope.getStore() ?? runTrace ?? (runTrace = newRootTrace());
 }
 
-/** Runs `fn` (and every activity it schedules) inside `trace`. */
-export function withTrace<T>(trace: TraceContext, fn: () => Promise<T>): Promise<T> {
-  return scope.run(trace, fn);
-}
-
 class TraceInbound implements WorkflowInboundCallsInterceptor {
   execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>) {
     runTrace = traceFromHeaders(input.headers) ?? newRootTrace();
     return next(input);
-  }
-
-  handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>) {
-    const trace = traceFromHeaders(input.headers);
-    return trace ? scope.run(trace, () => next(input)) : next(input);
   }
 
   handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>) {

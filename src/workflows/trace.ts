@@ -1,2 +1,3 @@
-// Trace helpers for workflow code; the implementation lives with the interceptors that propagate it.
-export { childOf, currentWorkflowTrace, newRootTrace, withTrace } from './interceptors';
+// Trace helpers for workflow code. Stateless (trace-ids.ts): workflow modules must not import interceptors.ts,
+// whose trace state is per run, so that they can be preloaded once for every run (worker.ts).
+export { childOf, newRootTrace } from './trace-ids';

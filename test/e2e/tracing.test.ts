@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker, FAILURE_CONVERTER_PATH, WORKFLOWS_PATH } from '../../worker';
+import { createWorker, WORKFLOW_BUNDLE_OPTIONS } from '../../worker';
 import { createApp } from '../../src/api/app';
 import { aiResults, contacts, events, messages } from '../../src/db/schema';
 import { recordEvents } from '../../src/db/events/events';
@@ -292,8 +292,8 @@ describe('tracing and journeys (T1–T5)', () => {
     const taskQueue = `no-trace-${randomBytes(3).toString('hex')}`;
     const env = { ...h.env, TEMPORAL_TASK_QUEUE: taskQueue };
     const bundle = await bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      failureConverterPath: FAILURE_CONVERTER_PATH,
+      ...WORKFLOW_BUNDLE_OPTIONS,
+      workflowInterceptorModules: [],
       logger: silentBundlerLogger,
     });
     const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });

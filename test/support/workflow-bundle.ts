@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundlePath } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../worker';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../worker';
 
 /** webpack's progress and warnings would drown the test output; a failed bundle still throws. */
 export const silentBundlerLogger = {
@@ -15,15 +15,13 @@ export const silentBundlerLogger = {
 };
 
 /**
- * The worker's workflow bundle (the same modules as worker.ts's workflowsPath, interceptors and failure converter),
+ * The worker's workflow bundle (worker.ts WORKFLOW_BUNDLE_OPTIONS: its workflows, interceptors, failure converter and preloaded modules),
  * written to `dir`. The services project's global setup builds it once per run: webpack took 5–20 s per test file
  * when each file bundled its own.
  */
 export async function writeWorkflowBundle(dir: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
-    failureConverterPath: FAILURE_CONVERTER_PATH,
+    ...WORKFLOW_BUNDLE_OPTIONS,
     logger: silentBundlerLogger,
   });
   const codePath = path.join(dir, 'workflow-bundle.js');
