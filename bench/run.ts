@@ -372,7 +372,16 @@ async function main() {
       print,
     );
 
-  const throughput = { cliPath: cli.path, stack, sender, replies, chosen };
+  const throughput = {
+    cliPath: cli.path,
+    stack,
+    sender,
+    replies,
+    chosen,
+    routeCallbacks: (url: string | null) => {
+      apiUrlForCallbacks = url ?? apiUrl;
+    },
+  };
   if (run('throughput') || run('curve'))
     await benchThroughput(throughput, print, {
       curve: run('curve') ? [0.25, 0.5, 0.75, 1, 1.25, 1.5] : [0.5, 0.8, 1],

@@ -35,6 +35,8 @@ export interface ThroughputContext {
   replies: Replies;
   /** The shape the pipeline work chose (bench/noop/shape.ts CHOSEN unless --shape). */
   chosen: Shape;
+  /** Where the fake Twilio sends status callbacks: an API's address, or null for the bench process's own API. */
+  routeCallbacks: (apiUrl: string | null) => void;
 }
 
 const LOOP = { concurrency: 16, warmupMs: 3_000, windowMs: 15_000 };
@@ -67,6 +69,9 @@ export async function benchThroughput(
     children.push(await causewayWorker(stack, queue));
     const api = await causewayApi(stack, queue);
     children.push(api);
+    // Twilio calls the stack's API back, as in production: its CPU per reply counts the `sent` and `delivered`
+    // callbacks (the bench process's own API took them before 2026-12-07, and its column showed them as the fakes').
+    c.routeCallbacks(api.url);
     const causeway = pipeline(c.sender, c.replies, api.url, WEBHOOK);
     const noop = await noopPipeline(c, stack);
     const pipelines: [string, Pipeline][] = [
@@ -149,6 +154,7 @@ export async function benchThroughput(
       await noop.stop();
     }
   } finally {
+    c.routeCallbacks(null);
     await Promise.all(children.map((child) => child.stop()));
     await server.stop();
   }
