@@ -351,7 +351,10 @@ async function main() {
     );
 
   if (run('slowai'))
-    await benchSlowAi({ db: database.db, client: temporal.client, tenantId: tenant.id, apiUrl, sender, openai }, print);
+    await benchSlowAi(
+      { db: database.db, client: temporal.client, tenantId: tenant.id, apiUrl, sender, openai, twilio },
+      print,
+    );
 
   if (run('idle'))
     await benchIdle(

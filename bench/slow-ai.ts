@@ -9,6 +9,7 @@ import { createUser } from '../src/db/operators/users';
 import type { Client } from '@temporalio/client';
 import { echoHandler, turn, type ChatRequest, type FakeOpenAi } from '../test/support/fake-openai';
 import { newMessageSid, signedWebhook } from '../src/integrations/signed-webhook';
+import type { FakeTwilio } from '../test/support/fake-twilio';
 import { newCustomer, postInbound, quantile, type Sender } from './drive';
 import { figure } from './figures';
 
@@ -19,6 +20,8 @@ export interface SlowAiContext {
   apiUrl: string;
   sender: Sender;
   openai: FakeOpenAi;
+  /** Where each customer's message is recorded first, as Twilio holds it: the WhatsApp window is open. */
+  twilio: FakeTwilio;
   aiDelayMs?: number;
   rounds?: number;
 }
@@ -64,7 +67,7 @@ export async function benchSlowAi(ctx: SlowAiContext, print: (line: string) => v
     for (let round = 0; round < rounds; round += 1) {
       // A conversation whose first turn is done (the echo answered), so its workflow and row exist.
       const from = newCustomer();
-      await postInbound(ctx.sender, ctx.apiUrl, WEBHOOK, from);
+      await postInbound(ctx.sender, ctx.apiUrl, WEBHOOK, from, {}, ctx.twilio);
       const conversation = await until(async () => {
         const [row] = await ctx.db
           .select({ id: conversations.id, workflowId: conversations.workflowId })
