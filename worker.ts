@@ -39,8 +39,8 @@ import { ensureInboxDrainSchedule } from './src/temporal/inbox-schedule';
 import { ensureRetentionSchedule, retentionInput } from './src/temporal/retention-schedule';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./src/workflows/index.ts', import.meta.url));
-/** Workflow interceptors (trace propagation); bundles made elsewhere must list it in workflowInterceptorModules. */
 export { FAILURE_CONVERTER_PATH };
+/** Workflow interceptors (trace propagation); bundles made elsewhere must list it in workflowInterceptorModules. */
 export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('./src/workflows/interceptors.ts', import.meta.url));
 
 /**

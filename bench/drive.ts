@@ -92,7 +92,7 @@ export async function postInbound(
  * A pipeline under test: `one(from)` posts a message from `from` and resolves when its reply was sent. The message
  * is first recorded at the fake Twilio, as Twilio holds every message it delivers to us: the customer has written,
  * so the WhatsApp window is open and the reply is delivered. (Before 2026-12-07 it was not recorded, and every
- * Causeway reply in the inbound and throughput groups failed at the fake with 63016, outside the window: each
+ * Causeway reply in the throughput and slowai groups failed at the fake with 63016, outside the window: each
  * reply also paid the failure's status callback, alert and fallback lookups, about 7 statements more.)
  */
 export type Pipeline = (from: string) => Promise<void>;

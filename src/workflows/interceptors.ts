@@ -23,7 +23,8 @@ import { childOf, newRootTrace } from './trace-ids';
 // the trace from the recorded value (CustomerMessage.trace). And the scope is an AsyncLocalStorage: once one has
 // run, Node 20 calls its init hook for every promise of the workflow thread (the SDK's sandbox shares it), about
 // a sixth of that thread's time in the throughput bench, for every conversation's signal. A signal handler that
-// schedules work must therefore take the trace from its argument, as the conversation does.
+// schedules work must therefore take the trace from its argument, as the conversation does. (The SDK's own scopes,
+// for every update and every condition() with a timeout, turn the same hook on: docs/architecture.md.)
 const scope = new AsyncLocalStorage<TraceContext>();
 let runTrace: TraceContext | null = null;
 

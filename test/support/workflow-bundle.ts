@@ -15,8 +15,8 @@ export const silentBundlerLogger = {
 };
 
 /**
- * The worker's workflow bundle (worker.ts WORKFLOW_BUNDLE_OPTIONS: its workflows, interceptors, failure converter and preloaded modules),
- * written to `dir`. The services project's global setup builds it once per run: webpack took 5–20 s per test file
+ * The worker's workflow bundle (worker.ts WORKFLOW_BUNDLE_OPTIONS: its workflows, interceptors, failure converter
+ * and preloaded modules), written to `dir`. The services project's global setup builds it once per run: webpack took 5–20 s per test file
  * when each file bundled its own.
  */
 export async function writeWorkflowBundle(dir: string): Promise<string> {

@@ -18,7 +18,7 @@ const COLLECTIONS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Array']);
 const READONLY_TYPES = /^(ReadonlyMap|ReadonlySet|readonly )/;
 
 /** Top-level declarations of `source` that would hold state shared by every run. */
-export function moduleStateHazards(file: string, source: string): string[] {
+function moduleStateHazards(file: string, source: string): string[] {
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const hazards: string[] = [];
   for (const statement of sf.statements) {
