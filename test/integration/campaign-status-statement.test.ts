@@ -345,4 +345,23 @@ describe('campaign status callback in one statement (issue 25 C)', () => {
       .where(inArray(campaignTargets.campaignId, [t.campaignId]));
     expect(rows).toHaveLength(2);
   });
+
+  it('writes no index when it moves a message: no index of messages reads a column a status callback sets', async () => {
+    // A column an index reads (a key, an expression or a predicate) makes every change of it a non-HOT update, which
+    // wrote all of the table's indexes, the full-text one included, twice a send (bench, 2026-12-07).
+    const rows = await db.execute<{ name: string; definition: string }>(sql`
+      select c.relname as name, pg_get_indexdef(i.indexrelid) as definition
+      from pg_index i join pg_class c on c.oid = i.indexrelid
+      where i.indrelid = 'messages'::regclass`);
+    const reading = [...rows]
+      .filter((r) => /\b(status|status_updated_at|error_code)\b/.test(r.definition))
+      .map((r) => r.name);
+    expect(rows.length).toBeGreaterThan(5);
+    expect(reading).toEqual([]);
+    // And room on each page for the new versions: HOT needs the new version on the old one's page.
+    const [table] = await db.execute<{ options: string[] | null }>(
+      sql`select reloptions as options from pg_class where oid = 'messages'::regclass`,
+    );
+    expect(table?.options ?? []).toContain('fillfactor=80');
+  });
 });

@@ -78,8 +78,10 @@ export async function findUnsettledOutbound(
       and(
         eq(messages.tenantId, tenantId),
         eq(messages.direction, 'outbound'),
-        // The partial index's own predicate, literally, so the planner uses messages_unsettled_outbound_idx.
-        sql`provider_sid is not null and status not in ('delivered', 'read', 'undelivered', 'failed', 'canceled')`,
+        // The partial index's own predicate, literally, so the planner uses messages_outbound_sent_idx; the status
+        // is read from the rows (not in the index: status callbacks stay HOT updates, see the schema).
+        sql`provider_sid is not null`,
+        sql`status not in ('delivered', 'read', 'undelivered', 'failed', 'canceled')`,
         gte(messages.createdAt, window.from),
         lte(messages.createdAt, window.to),
       ),
