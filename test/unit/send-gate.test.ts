@@ -6,7 +6,7 @@ const busiestLateWindow = (times: number[], lateness: number) =>
   Math.max(...times.map((t) => times.filter((r) => r >= t && r < t + lateness + 1000).length));
 
 describe('send gate', () => {
-  it('lets calls from one sender through at least an interval apart, even when all are due at once', async () => {
+  it('lets calls from one sender through an interval apart on average, never ahead of that cadence', async () => {
     const gate = createSendGate();
     const passed: number[] = [];
     const start = Date.now();
@@ -17,10 +17,10 @@ describe('send gate', () => {
       }),
     );
     passed.sort((a, b) => a - b);
-    const gaps = passed.slice(1).map((t, i) => t - passed[i]!);
-    // Measured after the await resumes, so a millisecond of the caller's own delay may fall inside a gap; the first
-    // 50 ms of lateness are caught up at half the interval.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(8);
+    // The k-th call goes no earlier than k intervals after the shared slot (each send's target is an interval after
+    // the previous one's), however late the timers fire; a single gap may be shorter after a late timer (caught up
+    // at half the interval), which the virtual-clock cases below pin exactly.
+    passed.forEach((t, k) => expect(t - start).toBeGreaterThanOrEqual(10 * k));
   });
 
   /** A gate on a virtual clock: its waits move the clock, so release times are exact. */
