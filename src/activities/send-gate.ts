@@ -102,7 +102,7 @@ export function createSendGate(
    * When `w` may go, given the sender's last calls (see the gate's rules above): its target is its slot or an
    * interval after the previous send's target, whichever is later, so a timer that fires a few milliseconds late
    * (a busy event loop) does not push every later send back. Only the target, not the last call, carries the
-   * cadence; the last call keeps its 0.9-interval floor and the 1 s window its cap.
+   * cadence; the last call keeps its catch-up floor (CATCH_UP_GAP) and the two windows their caps.
    */
   function releaseAt(lane: Lane, w: Waiter): { at: number; target: number } {
     const { calls } = lane;
