@@ -78,7 +78,7 @@ export default tseslint.config(
     // modules in an order that depends on which one is imported first (a value read before it is defined). This rule
     // sees value imports; src/dev/import-graph.ts (`npm run lint` runs it after ESLint) sees type imports and layers.
     // Nothing outside src/workflows imports workflow code: clients start workflows by the names and signatures in
-    // src/contract/workflows.ts, and the worker alone loads the folder, by path (worker.ts: WORKFLOWS_PATH).
+    // src/contract/workflow-types.ts, and the worker alone loads the folder, by path (worker.ts: WORKFLOWS_PATH).
     files: ['src/**/*.{ts,tsx}', 'worker.ts'],
     plugins: { 'import-x': importX },
     settings: {
@@ -97,7 +97,7 @@ export default tseslint.config(
               from: './src/workflows',
               except: [],
               message:
-                'Outside src/workflows, name a workflow by src/contract/workflows.ts (the worker loads it by path).',
+                'Outside src/workflows, name a workflow by src/contract/workflow-types.ts (the worker loads it by path).',
             },
           ],
         },

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import proto from '@temporalio/proto';
 import { createTemporalClient } from '../src/temporal/connection';
-import { workflowType } from '../src/contract/workflows';
+import { workflowType } from '../src/contract/workflow-types';
 import { childProcessEnv } from '../src/config/env';
 import { workerNodeOptionsFor } from '../src/config/worker-heap';
 import { freePortBlock } from '../test/support/ports';

@@ -15,7 +15,7 @@ export * from './campaign';
 export * from './drafts';
 export * from './ai';
 export * from './pipeline';
-export * from './workflows';
+export * from './workflow-types';
 export * as searchAttributes from './search-attributes';
 
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('customerMessage');

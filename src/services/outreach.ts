@@ -15,7 +15,7 @@ import { currentTrace } from '../tracing/context';
 import type { OperatorContext } from './context';
 import { ServiceError } from './errors';
 import { windowClosedMessage } from './workflow-updates';
-import { workflowType, type Workflows } from '../contract/workflows';
+import { workflowType, type Workflows } from '../contract/workflow-types';
 
 export const outreachBody = z
   .object({

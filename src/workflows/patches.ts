@@ -2,7 +2,7 @@ import { patched, workflowInfo } from '@temporalio/workflow';
 
 /**
  * `patched(id)`, unless the run's starter listed `id` among the patches it was built with (BUILT_IN_PATCHES in
- * src/contract/workflows.ts): then the new path, with no marker recorded. Why this replays:
+ * src/contract/workflow-types.ts): then the new path, with no marker recorded. Why this replays:
  * - first execution of a listed run (not replaying): nothing is asked, nothing recorded;
  * - its replay by this build: `patched()` is asked while replaying; with no marker in the history it issues no
  *   command (and its answer is ignored), so the commands match what the first execution recorded;

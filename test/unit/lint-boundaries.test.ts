@@ -141,7 +141,7 @@ describe('lint: the layers hold', () => {
   ])('%s may not import workflow code', async (file, code) => {
     const messages = await lint(file, code);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toContain('name a workflow by src/contract/workflows.ts');
+    expect(messages[0]).toContain('name a workflow by src/contract/workflow-types.ts');
   });
 
   it('workflow code imports its own folder; the worker names it by path', async () => {
