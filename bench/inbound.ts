@@ -18,11 +18,11 @@ import { atRate, newCustomer, pipeline, quantile, type Replies, type Sender } fr
 import { figure } from './figures';
 import { noopConversationId } from './noop/activities';
 import { noopRoutes } from './noop/pipeline';
-import { describeShape, type Shape, type Steps } from './noop/shape';
+import { describeShape, type Shape } from './noop/shape';
+import { eventTime as at, historyOf, settled, steps, type Events } from './hops';
 import { causewayApi, noopProcess, type StackConfig } from './stack';
 
 const EventType = proto.temporal.api.enums.v1.EventType;
-type Events = proto.temporal.api.history.v1.IHistoryEvent[];
 const WEBHOOK = '/webhooks/twilio/messages';
 
 export interface InboundContext {
@@ -44,38 +44,6 @@ export interface InboundContext {
   stack: StackConfig;
 }
 
-const at = (e: proto.temporal.api.history.v1.IHistoryEvent) =>
-  Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-/** A history's activities: regular ones scheduled before `replyAt` (ms), local ones, regular ones after. */
-const isLocal = (e: Events[number]) =>
-  e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED &&
-  e.markerRecordedEventAttributes?.markerName === 'core_local_activity';
-const isRegular = (e: Events[number], replyAt: number) =>
-  e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && at(e) <= replyAt;
-/** The hops of a workflow's part of one message, in the order its history recorded them (the no-op follows it). */
-const steps = (events: Events, replyAt = Infinity): Steps => ({
-  regular: events.filter((e) => isRegular(e, replyAt)).length,
-  after: events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && at(e) > replyAt).length,
-  local: events.filter(isLocal).length,
-  order: events.flatMap((e) => (isLocal(e) ? ['L'] : isRegular(e, replyAt) ? ['R'] : [])).join(''),
-});
-
-/** Until the workflow has no workflow task or activity pending (its last turn fully recorded). */
-async function settled(client: Client, workflowId: string) {
-  const handle = client.workflow.getHandle(workflowId);
-  for (let i = 0; i < 500; i += 1) {
-    const { raw } = await handle.describe();
-    const closed =
-      raw.workflowExecutionInfo?.status !==
-      proto.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
-    if (closed || (!raw.pendingWorkflowTask && (raw.pendingActivities?.length ?? 0) === 0)) return;
-    await new Promise((r) => setTimeout(r, 20)); // polling Temporal's own state: there is no event to wait for
-  }
-  throw new Error(`${workflowId} did not settle`);
-}
-async function historyOf(client: Client, workflowId: string): Promise<Events> {
-  return (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-}
 async function quietCallbacks(twilio: FakeTwilio) {
   for (let i = 0; twilio.callbacksInFlight > 0 && i < 500; i += 1) await new Promise((r) => setTimeout(r, 10)); // no event for it
 }

@@ -63,7 +63,7 @@ import { benchIdle } from './idle';
 import { profileChildrenInto } from './stack';
 import { benchReports } from './reports';
 import { noopRoutes, startNoopWorker } from './noop/pipeline';
-import { CHOSEN, parseShape } from './noop/shape';
+import { parseShape } from './noop/shape';
 import { benchDevServer, benchThroughput, DEV_SERVER_CANDIDATES, parseDevFlags } from './throughput';
 
 const PUBLIC = 'https://bench.example.test';
@@ -264,7 +264,8 @@ async function main() {
   const noopQueue = `${taskQueue}-noop`;
   const sender = { publicBaseUrl: PUBLIC, accountSid, authToken, phone };
   const replies = watchReplies(twilio);
-  const chosen = args.shape ? parseShape(args.shape) : CHOSEN;
+  // Null: the throughput group reads the chosen shape from Causeway's histories (bench/hops.ts).
+  const chosen = args.shape ? parseShape(args.shape) : null;
   const stack = {
     namespace: 'default',
     databaseUrl,

@@ -127,7 +127,9 @@ export function createInboundService(deps: ServiceContext) {
             }
           : null,
     });
-    if (routeTo && !row.alreadyHandled) showTyping(input);
+    // After this macrotask: the caller's signal-with-start (built and written in microtasks) goes out first, and
+    // the indicator's Twilio call (about a millisecond of request building) does not delay the reply's path.
+    if (routeTo && !row.alreadyHandled) setImmediate(showTyping, input);
     return {
       messageId: row.messageId,
       contactId: row.contactId,
