@@ -127,9 +127,7 @@ export function createInboundService(deps: ServiceContext) {
             }
           : null,
     });
-    // After this macrotask: the caller's signal-with-start (built and written in microtasks) goes out first, and
-    // the indicator's Twilio call (about a millisecond of request building) does not delay the reply's path.
-    if (routeTo && !row.alreadyHandled) setImmediate(showTyping, input);
+    if (routeTo && !row.alreadyHandled) showTyping(input);
     return {
       messageId: row.messageId,
       contactId: row.contactId,
