@@ -154,6 +154,9 @@ export async function closedLoop(one: Pipeline, options: { concurrency: number; 
     p99: quantile(latencies, 0.99),
     /** Every reply of the loop, warm-up and tail included (what the CPU measured around it paid for). */
     total,
+    /** The replies counted in the window, and their latencies (to add turns up). */
+    done,
+    latencies,
   };
 }
 
