@@ -115,6 +115,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const sent: FakeTwilioMessage[] = [];
   /** Messages customers sent to the accounts' numbers, as Twilio's message log holds them (webhook delivered or not). */
   const received: FakeTwilioMessage[] = [];
+  /** The same messages by customer → sender pair: the window check per send read all of them (O(n) a send). */
+  const receivedByPair = new Map<string, FakeTwilioMessage[]>();
+  const pairKey = (from: string, to: string) => `${from}\u0000${to}`;
   const failures: Failure[] = [];
   const listeners = new Set<() => void>();
   const beforeRespond: ((message: FakeTwilioMessage) => Promise<void>)[] = [];
@@ -402,8 +405,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   function outsideWindow(m: FakeTwilioMessage): boolean {
     if (!m.from.startsWith('whatsapp:') || m.contentSid) return false;
     const windowMs = options.whatsappWindowMs ?? 24 * 3_600_000;
-    const last = received
-      .filter((r) => r.accountSid === m.accountSid && r.from === m.to && r.to === m.from)
+    const last = (receivedByPair.get(pairKey(m.to, m.from)) ?? [])
+      .filter((r) => r.accountSid === m.accountSid)
       .reduce((max, r) => Math.max(max, r.dateCreated.getTime()), -Infinity);
     return Date.now() - last >= windowMs;
   }
@@ -578,7 +581,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     }) {
       const dateCreated = message.dateCreated ?? new Date();
       const { media, ...rest } = message;
-      received.push({
+      const entry: FakeTwilioMessage = {
         ...rest,
         statusCallback: null,
         contentSid: null,
@@ -594,7 +597,12 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
           contentType: m.contentType,
           ...(m.data ? { data: m.data } : {}),
         })),
-      });
+      };
+      received.push(entry);
+      const key = pairKey(entry.from, entry.to);
+      const pair = receivedByPair.get(key);
+      if (pair) pair.push(entry);
+      else receivedByPair.set(key, [entry]);
     },
     mediaRequests,
     requests,
