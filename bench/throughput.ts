@@ -128,7 +128,7 @@ export async function benchThroughput(
         total: 0,
         windowMs: 0,
         latencies: [] as number[],
-        cpu: null as Cpu | null,
+        cpu: { worker: 0, api: 0, devServer: 0, postgres: 0, bench: 0 },
       }));
       for (let round = 0; round < LOOP.rounds; round += 1)
         for (let k = 0; k < all.length; k += 1) {
@@ -141,10 +141,7 @@ export async function benchThroughput(
           a.total += r.total;
           a.windowMs += LOOP.windowMs;
           a.latencies.push(...r.latencies);
-          const spent = Object.fromEntries(
-            (Object.keys(after) as (keyof Cpu)[]).map((key) => [key, after[key] - before[key] + (a.cpu?.[key] ?? 0)]),
-          ) as Cpu;
-          a.cpu = spent;
+          for (const key of Object.keys(after) as (keyof Cpu)[]) a.cpu[key] += after[key] - before[key];
         }
       const sustained = acc.map((a) => ({
         perSecond: a.done / (a.windowMs / 1000),
@@ -155,7 +152,7 @@ export async function benchThroughput(
         const r = sustained[i]!;
         const a = acc[i]!;
         print(`  ${name}: ${r.perSecond.toFixed(1)}/s (reply p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms)`);
-        const per = (k: keyof Cpu) => (a.cpu![k] / a.total).toFixed(1);
+        const per = (k: keyof Cpu) => (a.cpu[k] / a.total).toFixed(1);
         print(
           `    CPU per reply: worker ${per('worker')} ms, API ${per('api')} ms, dev server ${per('devServer')} ms, Postgres ${per('postgres')} ms, bench process (fake Twilio/OpenAI, driver) ${per('bench')} ms`,
         );
