@@ -16,7 +16,7 @@ import type { Env } from './src/config/env';
 import type { Database } from './src/db/core/client';
 import type { Logger } from './src/logger';
 import { describeFatal, reportReady } from './src/fatal';
-import { ensureSearchAttributes } from './src/temporal/connection';
+import { clientOver, ensureSearchAttributes } from './src/temporal/connection';
 import { recordEvents } from './src/db/events/events';
 import { traceActivityInterceptor } from './src/tracing/interceptors';
 import { dbFailureActivityInterceptor } from './src/activities/db-failures';
@@ -127,7 +127,15 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     ai: instrumentAiResponder(ai, metrics),
     media: createMediaDeps(w.env, ai),
     payments: w.payments ?? createLedgerPaymentChecker(w.db),
-    temporal: { client: w.client, taskQueue: w.env.TEMPORAL_TASK_QUEUE },
+    temporal: {
+      client: w.client,
+      taskQueue: w.env.TEMPORAL_TASK_QUEUE,
+      eager: clientOver(w.connection, {
+        namespace: w.env.TEMPORAL_NAMESPACE,
+        payloadKeys: w.payloadKeys,
+        refusePlaintext: w.env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
+      }),
+    },
     config: {
       publicBaseUrl: w.env.PUBLIC_BASE_URL,
       twilioConnectionOverrides: w.env.TWILIO_CONNECTION_OVERRIDES,

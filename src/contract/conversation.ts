@@ -46,6 +46,11 @@ export interface ConversationInput {
   carried?: ConversationCarry;
   /** Set by the starter (signal-with-start in src/services/inbound.ts): BUILT_IN_PATCHES.conversationWorkflow. */
   builtInPatches?: readonly string[];
+  /**
+   * Issue 25 A: the customer message that opened the conversation, when the run is started with it (eager start,
+   * src/services/inbound.ts) instead of by signal-with-start. The run takes it as it takes the signal.
+   */
+  first?: CustomerMessage;
 }
 
 /** Where replies go: the tenant address the customer last wrote to, and the customer's address. */

@@ -41,7 +41,12 @@ export interface ServiceConfig {
  */
 export interface ServiceContext {
   db: Database;
-  temporal: { client: Client; taskQueue: string };
+  /**
+   * `eager`: a client over the worker's own NativeConnection (worker processes only). A new conversation's run is
+   * started through it with eager start: the server hands its first task back in the start's response, to this
+   * worker, instead of through matching (src/services/inbound.ts, signalConversation).
+   */
+  temporal: { client: Client; taskQueue: string; eager?: Client };
   twilio: TwilioGateway;
   ai: AiResponder;
   clock: () => Date;

@@ -1,3 +1,4 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import {
   BUILT_IN_PATCHES,
   campaignWorkflowId,
@@ -135,36 +136,54 @@ export function createInboundService(deps: ServiceContext) {
       alreadyHandled: row.alreadyHandled,
       causalTraceId: row.causalTraceId,
       conversation: row.conversation,
+      conversationCreated: row.conversationCreated,
       routedTrace: routedTrace && { ...routedTrace, causalTraceId: row.causalTraceId },
     };
   }
 
-  /** Signal-with-start of the contact's conversation workflow; returns its id. */
-  async function signalConversation(input: DeliverInput): Promise<string> {
+  /**
+   * Hands the message to the contact's conversation workflow; returns its id. Signal-with-start, unless the inbound
+   * statement has just opened the conversation (`opened`) and this process runs a worker: then no run can be waiting
+   * for it (the statement opens none while an ended conversation's run may still be alive), so the run is started
+   * with the message in its input and eager start, and the server returns its first task in the start's response
+   * to this worker, not through matching (issue 25 A: the new conversation's extra hop). A run that exists after all
+   * (a race with another message, a run still finishing) refuses the start, and the message goes by
+   * signal-with-start as always; the run ignores a message id it has seen, so a retry of this step is harmless.
+   */
+  async function signalConversation(input: DeliverInput, opened = false): Promise<string> {
     const workflowId = conversationWorkflowId(input.tenantSlug, input.contactHash);
+    const options = {
+      workflowId,
+      taskQueue: deps.temporal.taskQueue,
+      typedSearchAttributes: [
+        { key: searchAttributes.TENANT, value: input.tenantSlug },
+        { key: searchAttributes.CONVERSATION_STATUS, value: 'PENDING' },
+      ],
+      staticSummary: `Conversation of contact ${input.contactHash.slice(0, 8)} (${input.channel}) for ${input.tenantSlug}`,
+    };
+    const args = {
+      tenantId: input.tenantId,
+      tenantSlug: input.tenantSlug,
+      contactId: input.contactId,
+      channel: input.channel,
+      timing: deps.config.timing,
+      builtInPatches: BUILT_IN_PATCHES.conversationWorkflow,
+    };
+    if (opened && deps.temporal.eager) {
+      try {
+        await deps.temporal.eager.workflow.start<Workflows['conversationWorkflow']>(workflowType.conversationWorkflow, {
+          ...options,
+          args: [{ ...args, first: input.message }],
+          requestEagerStart: true,
+        });
+        return workflowId;
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+    }
     await deps.temporal.client.workflow.signalWithStart<Workflows['conversationWorkflow'], [CustomerMessage]>(
       workflowType.conversationWorkflow,
-      {
-        workflowId,
-        taskQueue: deps.temporal.taskQueue,
-        args: [
-          {
-            tenantId: input.tenantId,
-            tenantSlug: input.tenantSlug,
-            contactId: input.contactId,
-            channel: input.channel,
-            timing: deps.config.timing,
-            builtInPatches: BUILT_IN_PATCHES.conversationWorkflow,
-          },
-        ],
-        signal: customerMessageSignal,
-        signalArgs: [input.message],
-        typedSearchAttributes: [
-          { key: searchAttributes.TENANT, value: input.tenantSlug },
-          { key: searchAttributes.CONVERSATION_STATUS, value: 'PENDING' },
-        ],
-        staticSummary: `Conversation of contact ${input.contactHash.slice(0, 8)} (${input.channel}) for ${input.tenantSlug}`,
-      },
+      { ...options, args: [args], signal: customerMessageSignal, signalArgs: [input.message] },
     );
     return workflowId;
   }
@@ -223,7 +242,7 @@ export function createInboundService(deps: ServiceContext) {
      * The MessageSid doubles as the correlation id (seed 000): the AI result and the reply reuse it.
      */
     async recordInbound(input: InboundInput): Promise<RecordedInbound> {
-      const { routedTrace: _, conversation: __, ...recorded } = await record(input, null);
+      const { routedTrace: _, conversation: __, conversationCreated: ___, ...recorded } = await record(input, null);
       return recorded;
     },
 
@@ -235,25 +254,31 @@ export function createInboundService(deps: ServiceContext) {
     async receiveInbound(input: InboundInput): Promise<ReceivedInbound> {
       const keyword = classifyKeyword(input.body);
       const routes = keyword !== 'stop' && keyword !== 'start';
-      const { routedTrace, conversation, ...recorded } = await record(input, routes ? input.tenantSlug : null);
+      const { routedTrace, conversation, conversationCreated, ...recorded } = await record(
+        input,
+        routes ? input.tenantSlug : null,
+      );
       const base = { ...recorded, keyword: routes ? null : keyword, conversationWorkflowId: null };
       if (recorded.alreadyHandled || !routes) return base;
-      const workflowId = await signalConversation({
-        tenantId: input.tenantId,
-        tenantSlug: input.tenantSlug,
-        contactId: recorded.contactId,
-        contactHash: recorded.contactHash,
-        channel: input.channel,
-        message: {
-          messageId: recorded.messageId,
-          correlationId: input.messageSid,
-          receivedAt: input.receivedAt,
-          tenantAddress: input.to,
-          customerAddress: input.from,
-          trace: routedTrace!,
-          ...(conversation ? { conversation } : {}),
+      const workflowId = await signalConversation(
+        {
+          tenantId: input.tenantId,
+          tenantSlug: input.tenantSlug,
+          contactId: recorded.contactId,
+          contactHash: recorded.contactHash,
+          channel: input.channel,
+          message: {
+            messageId: recorded.messageId,
+            correlationId: input.messageSid,
+            receivedAt: input.receivedAt,
+            tenantAddress: input.to,
+            customerAddress: input.from,
+            trace: routedTrace!,
+            ...(conversation ? { conversation } : {}),
+          },
         },
-      });
+        conversationCreated,
+      );
       return { ...base, conversationWorkflowId: workflowId };
     },
 

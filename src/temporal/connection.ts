@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { traceClientInterceptor } from '../tracing/interceptors';
@@ -24,13 +24,24 @@ export function createTemporalClient(options: {
   refusePlaintext?: boolean;
 }): TemporalClientHandle {
   const connection = Connection.lazy({ address: options.address });
-  const client = new Client({
+  const client = clientOver(connection, options);
+  return { client, connection, close: () => connection.close() };
+}
+
+/**
+ * A client with the project's data converter and trace interceptor over a given connection: a worker's
+ * NativeConnection, for the starts that ask for eager start (the SDK requires the worker's own connection).
+ */
+export function clientOver(
+  connection: ConnectionLike,
+  options: { namespace: string; payloadKeys: PayloadKey[] | null; refusePlaintext?: boolean },
+): Client {
+  return new Client({
     connection,
     namespace: options.namespace,
     dataConverter: createDataConverter(options.payloadKeys, { refusePlaintext: options.refusePlaintext ?? false }),
     interceptors: { workflow: [traceClientInterceptor()] },
   });
-  return { client, connection, close: () => connection.close() };
 }
 
 /** Registers the custom search attributes on any server (dev or cluster); already-present ones are kept. */

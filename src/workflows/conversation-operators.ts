@@ -9,6 +9,7 @@ import {
   resolveUpdate,
   takeOverUpdate,
   type AgentMessageArgs,
+  type CustomerMessage,
   type OperatorAction,
   type TakeOverArgs,
   type TransitionResultLike,
@@ -21,6 +22,22 @@ import type { ConversationRuntime } from './conversation-runtime';
 
 /** Message ids remembered for de-duplication of re-delivered signals. */
 const RECENT_IDS = 500;
+
+/**
+ * A customer message joins the queue (the signal's handler, and a run started with its first message in its input).
+ * An activity retry may deliver a message twice: the message id makes it harmless.
+ */
+export function acceptCustomerMessage(rt: ConversationRuntime, message: CustomerMessage): void {
+  const { s } = rt;
+  if (s.recentMessageIds.includes(message.messageId) || s.pending.some((m) => m.messageId === message.messageId))
+    return;
+  s.pending.push(message);
+  s.recentMessageIds.push(message.messageId);
+  s.recentMessageIds.splice(0, Math.max(0, s.recentMessageIds.length - RECENT_IDS));
+  s.lastActivityAt = Date.now();
+  s.route = { tenantAddress: message.tenantAddress, customerAddress: message.customerAddress };
+  rt.lastTrace = message.trace;
+}
 
 const reject = (message: string) => {
   throw ApplicationFailure.create({ type: FailureType.InvalidState, message, nonRetryable: true });
@@ -45,17 +62,7 @@ export function registerHandlers(rt: ConversationRuntime) {
     return rt.snapshot();
   };
 
-  setHandler(customerMessageSignal, (message) => {
-    // An activity retry may deliver a signal twice: the message id makes it harmless.
-    if (s.recentMessageIds.includes(message.messageId) || s.pending.some((m) => m.messageId === message.messageId))
-      return;
-    s.pending.push(message);
-    s.recentMessageIds.push(message.messageId);
-    s.recentMessageIds.splice(0, Math.max(0, s.recentMessageIds.length - RECENT_IDS));
-    s.lastActivityAt = Date.now();
-    s.route = { tenantAddress: message.tenantAddress, customerAddress: message.customerAddress };
-    rt.lastTrace = message.trace;
-  });
+  setHandler(customerMessageSignal, (message) => acceptCustomerMessage(rt, message));
 
   setHandler(conversationSnapshotQuery, () => rt.snapshot());
 

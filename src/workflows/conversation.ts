@@ -8,7 +8,7 @@ import {
 import { searchAttributes, type ConversationCarry, type ConversationInput, type ConversationResult } from '../contract';
 import { isTerminal } from '../domain/conversation-state';
 import { ai } from './activity-options';
-import { registerHandlers } from './conversation-operators';
+import { acceptCustomerMessage, registerHandlers } from './conversation-operators';
 import { ConversationRuntime, localSteps, regularSteps, type ConversationState } from './conversation-runtime';
 import { runTurn } from './conversation-turn';
 import { awaitingHuman, deskRules, deskSteps, humanDeadlines, slaBreached, startWait } from './conversation-desk';
@@ -58,6 +58,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     patchedUnlessBuiltIn('conversation-local-steps', input.builtInPatches) ? localSteps : regularSteps,
   );
   registerHandlers(rt);
+  // Issue 25 A: started with its first message (eager start) rather than by signal-with-start. No command: an
+  // older run's replay never has it.
+  if (input.first) acceptCustomerMessage(rt, input.first);
   const { timing } = input;
 
   if (!carried.conversationId) {
@@ -220,11 +223,21 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     // A message after the close (not an NPS answer) opens a new conversation in a fresh run of this workflow.
     await condition(allHandlersFinished);
     await continueAsNew<typeof conversationWorkflow>({
-      ...input,
+      ...nextRunInput(input),
       carried: { ...freshCarry(Date.now()), pending: s.pending, recentMessageIds: s.recentMessageIds, route: s.route },
     });
   }
   return { conversationId: s.conversationId, status: s.status, npsScore };
+}
+
+/**
+ * The next run's input without this run's first message: it is in the carried state (queue or recent ids) already,
+ * and a run that took it from its input again would answer it twice once its id had left the recent ids. (Older
+ * runs' inputs never have it: their continue-as-new input is unchanged.)
+ */
+function nextRunInput(input: ConversationInput): Omit<ConversationInput, 'first'> {
+  const { first: _first, ...rest } = input;
+  return rest;
 }
 
 /** After a close or resolve: ask for an NPS score and wait NPS_WAIT for a 0–10 answer (I7). */
@@ -269,7 +282,7 @@ async function rotate(rt: ConversationRuntime): Promise<void> {
     .catch(() => ({ summarized: false }));
   await condition(allHandlersFinished);
   await continueAsNew<typeof conversationWorkflow>({
-    ...rt.input,
+    ...nextRunInput(rt.input),
     carried: { ...rt.s, pending: [...rt.s.pending], recentMessageIds: [...rt.s.recentMessageIds] },
   });
 }

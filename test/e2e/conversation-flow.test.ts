@@ -1,3 +1,4 @@
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSnapshotQuery } from '../../src/contract';
@@ -61,11 +62,22 @@ describe('conversation ordering, bursts and long conversations', () => {
   it('answers 10 messages sent one by one, each once, in order', async () => {
     const tenant = await h.createTestTenant();
     const from = `whatsapp:${randomPhone()}`;
+    let firstSid: string | undefined;
     for (let i = 1; i <= 10; i += 1) {
-      await h.postInbound(tenant, { body: `mensagem ${i}`, from });
+      const posted = await h.postInbound(tenant, { body: `mensagem ${i}`, from });
+      firstSid ??= posted.messageSid;
       await h.twilio.waitFor(() => sentTo(h, from).length === i);
     }
     expect(sentTo(h, from).map((m) => m.body)).toEqual(Array.from({ length: 10 }, (_, i) => `Echo: mensagem ${i + 1}`));
+    // The first run was started with its first message in the input (eager start); the run it continued as new
+    // after 5 turns carries it in its state only: taken from the input again, it would be answered twice once its
+    // id left the recent ids (the 2,000-message conversation below).
+    const workflowId = await conversationOf(h, firstSid!);
+    const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+    const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+    const [input] = await decodeArrayFromPayloads(h.client.options.loadedDataConverter, started.input?.payloads);
+    expect(input).toMatchObject({ carried: { turns: 5 } });
+    expect(input).not.toHaveProperty('first');
   });
 
   it('2,000 messages in one conversation: continues as new with a summary, answers every message exactly once', async () => {

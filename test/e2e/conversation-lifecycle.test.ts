@@ -50,6 +50,8 @@ describe('conversation lifecycle: durable timers and NPS', () => {
     await recordHistory(h, workflowId, 'conversation-idle-close-nps-inbound-opens');
     // The deadline wait without a timer per message (built-in patch `lazy-deadline-timer`).
     await recordHistory(h, workflowId, 'conversation-idle-close-nps-lazy-deadline');
+    // Started with its first message in the input, by eager start (no signal for it).
+    await recordHistory(h, workflowId, 'conversation-idle-close-nps-eager-start');
     expect(await patchMarkers(h, inboundWorkflowId(first.messageSid))).toEqual({ ids: [], versionUpserts: 0 });
     const conversationPatches = await patchMarkers(h, workflowId);
     for (const id of BUILT_IN_PATCHES.conversationWorkflow) expect(conversationPatches.ids).not.toContain(id);

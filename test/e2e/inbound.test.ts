@@ -1,8 +1,11 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { temporal } from '@temporalio/proto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSnapshotQuery, inboundWorkflowId } from '../../src/contract';
-import { aiResults, events, messages, orphanInbound, outbox } from '../../src/db/schema';
+import { aiResults, conversations, events, messages, orphanInbound, outbox } from '../../src/db/schema';
+import { conversationOf } from '../support/conversation';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { loadMessageTemplate } from '../../src/db/knowledge/templates';
 import { eventually, postSignedWebhook, randomPhone, startHarness, type Harness } from '../support/harness';
@@ -17,6 +20,8 @@ async function aiCallsFor(harness: Harness, tenantId: string, messageSid: string
   const id = safetyIdentifier(tenantId, row!.contactId);
   return harness.openai.requests.filter((r) => r.response_format && r.safety_identifier === id);
 }
+
+const EventType = temporal.api.enums.v1.EventType;
 
 let h: Harness;
 beforeAll(async () => {
@@ -115,6 +120,58 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     };
     expect(inboundRun.conversationWorkflowId).toMatch(new RegExp(`^conversation:${tenant.slug}:[0-9a-f]{20}$`));
     expect(inboundRun.conversationWorkflowId).not.toContain(from.replace(/\D/g, '').slice(-7));
+  });
+
+  it('starts a new conversation with its first message in the input (eager start), no signal', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    const { messageSid } = await h.postInbound(tenant, { body: 'primeira mensagem', from });
+    await h.twilio.waitFor((sent) => sent.some((m) => m.to === from && m.body === 'Echo: primeira mensagem'));
+    const workflowId = await conversationOf(h, messageSid);
+    const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+    const kinds = (history.events ?? []).map((e) => e.eventType);
+    // Issue 25 A: the inbound step opened the conversation, so it started the run with the message in its input
+    // (src/services/inbound.ts): the history has no WorkflowExecutionSignaled, and the run answered it.
+    expect(kinds[0]).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+    expect(kinds).not.toContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+    const [input] = await decodeArrayFromPayloads(h.client.options.loadedDataConverter, started.input?.payloads);
+    expect(input).toMatchObject({ first: { correlationId: messageSid } });
+
+    // A second message to the running conversation goes by signal.
+    await h.postInbound(tenant, { body: 'segunda', from });
+    await h.twilio.waitFor((sent) => sent.some((m) => m.to === from && m.body === 'Echo: segunda'));
+    const again = await h.client.workflow.getHandle(workflowId).fetchHistory();
+    expect(again.events!.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)).toHaveLength(
+      1,
+    );
+  });
+
+  it('hands the message to a run that is still alive by signal when the inbound step opened a new row beside it', async () => {
+    const tenant = await h.createTestTenant();
+    const from = customer();
+    const { messageSid } = await h.postInbound(tenant, { body: 'antes', from });
+    await h.twilio.waitFor((sent) => sent.some((m) => m.to === from && m.body === 'Echo: antes'));
+    const workflowId = await conversationOf(h, messageSid);
+    // The row ended long ago while its run is still alive (a worker far behind, a row closed by hand): the next
+    // message's statement opens a new row, the start of the same workflow id is refused, and signal-with-start
+    // delivers the message to the live run instead of losing it.
+    await h.db
+      .update(conversations)
+      .set({ status: 'EXPIRED', closedAt: new Date(Date.now() - 30 * 86_400_000) })
+      .where(eq(conversations.workflowId, workflowId));
+    const second = await h.postInbound(tenant, { body: 'depois', from });
+    expect(await conversationOf(h, second.messageSid)).toBe(workflowId);
+    const rows = await h.db
+      .select({ id: conversations.id })
+      .from(conversations)
+      .where(eq(conversations.workflowId, workflowId));
+    expect(rows).toHaveLength(2);
+    const history = await eventually(async () => {
+      const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      return events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) ? events : null;
+    });
+    expect(history.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)).toHaveLength(1);
   });
 
   it('turns 50 concurrent copies of one webhook into one stored message, one AI call and one reply', async () => {

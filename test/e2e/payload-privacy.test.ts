@@ -120,6 +120,18 @@ describe('payload encryption (issue 11, A)', () => {
       30_000,
       'the promise workflow to finish',
     );
+    // The debtor's next message reaches the running conversation as a signal (the first one was its run's input).
+    h.openai.setHandler(() => turn('certo'));
+    const next = await h.postInbound(tenant, { body: `${secretText} de novo`, from });
+    const conversationId = (
+      (await h.client.workflow.getHandle(inboundWorkflowId(next.messageSid)).result()) as InboundResult
+    ).conversationWorkflowId!;
+    await eventually(
+      async () =>
+        (await historyOf(conversationId)).events?.some((e) => e.workflowExecutionSignaledEventAttributes) ?? false,
+      20_000,
+      'the second message signalled',
+    );
     // A status callback handed to Temporal (statusCallback) and an on-demand reconciliation (reconcile).
     const [outbound] = await h.db.select().from(messages).where(eq(messages.toAddress, from));
     await startStatusCallbackWorkflow(

@@ -76,6 +76,8 @@ export interface RecordedInboundRow {
   causalTraceId: string | null;
   /** The contact's open conversation, found or opened by the statement (routed messages only; else null). */
   conversation: ConversationRef | null;
+  /** This statement opened that conversation (it did not exist before this message). */
+  conversationCreated: boolean;
 }
 
 /**
@@ -237,6 +239,7 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
     inserted,
     alreadyHandled,
     causalTraceId,
+    conversationCreated: created && row.conversation_id !== null,
     conversation:
       row.conversation_id && row.conversation_status && row.conversation_version !== null
         ? {
