@@ -121,6 +121,8 @@ export interface WorkerWiring {
 export async function createWorker(w: WorkerWiring): Promise<Worker> {
   const metrics = w.metrics ?? createMetrics('worker');
   const ai = w.ai ?? createAiResponder(w.env, w.log);
+  // The worker's data converter and the eager-start client's refuse the same payloads.
+  const refusePlaintext = w.env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse';
   const deps: ActivityDeps = {
     db: w.db,
     twilio: w.twilio ?? createTwilioGateway({ apiBaseUrl: w.env.TWILIO_API_BASE_URL, timeoutMs: TWILIO_TIMEOUT_MS }),
@@ -133,7 +135,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
       eager: clientOver(w.connection, {
         namespace: w.env.TEMPORAL_NAMESPACE,
         payloadKeys: w.payloadKeys,
-        refusePlaintext: w.env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
+        refusePlaintext,
       }),
     },
     config: {
@@ -175,9 +177,7 @@ export async function createWorker(w: WorkerWiring): Promise<Worker> {
     taskQueue: w.env.TEMPORAL_TASK_QUEUE,
     // Encrypts workflow inputs / results, signals, updates, queries, activity inputs / results, memo and failure
     // messages; a prebuilt workflowBundle must be bundled with WORKFLOW_BUNDLE_OPTIONS.
-    dataConverter: createDataConverter(w.payloadKeys, {
-      refusePlaintext: w.env.CAUSEWAY_PLAINTEXT_PAYLOADS === 'refuse',
-    }),
+    dataConverter: createDataConverter(w.payloadKeys, { refusePlaintext }),
     ...(w.workflowBundle
       ? { workflowBundle: w.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),

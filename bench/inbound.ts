@@ -342,7 +342,7 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
   const known = new Map<string, { id: string; events: number }>();
   const noopCustomers = Array.from({ length: n }, newCustomer);
   // Each pass beside its no-op pass in blocks that take turns (ROUNDS, the order alternating), so a change in the
-  // shared machine's speed weighs on both sides alike, not on whichever ran its 40 messages later (2026-12-08: one
+  // shared machine's speed weighs on both sides alike, not on whichever ran its messages later (2026-12-08: one
   // build read 1.42–1.60× for the new conversation's p50 over six runs with whole passes).
   const inTurns = async (existing: boolean) => {
     const ours: PassResult[] = [];
@@ -354,6 +354,7 @@ export async function benchInbound(c: InboundContext, print: (line: string) => v
       const runOurs = async () => {
         ours.push(await causewayPass(c, mine, existing, known));
       };
+      // The no-op runs the shape read from Causeway's warm-up histories (the same hops as the measured pass).
       const runTheirs = async () => {
         theirs.push(...(await noopPass(c, (existing ? warmExisting : warmNew).shape, other)).latencies);
       };

@@ -1,9 +1,8 @@
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSnapshotQuery } from '../../src/contract';
 import { aiResults, messages } from '../../src/db/schema';
-import { conversationOf, recordHistory, sentTo } from '../support/conversation';
+import { conversationOf, recordHistory, runInput, sentTo } from '../support/conversation';
 import { eventually, randomPhone, startHarness, type Harness } from '../support/harness';
 import { safetyIdentifier } from '../../src/secrets/safety-identifier';
 
@@ -73,9 +72,7 @@ describe('conversation ordering, bursts and long conversations', () => {
     // after 5 turns carries it in its state only: taken from the input again, it would be answered twice once its
     // id left the recent ids (the 2,000-message conversation below).
     const workflowId = await conversationOf(h, firstSid!);
-    const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
-    const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
-    const [input] = await decodeArrayFromPayloads(h.client.options.loadedDataConverter, started.input?.payloads);
+    const input = await runInput(h, workflowId);
     expect(input).toMatchObject({ carried: { turns: 5 } });
     expect(input).not.toHaveProperty('first');
   });

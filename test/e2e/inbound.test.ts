@@ -1,11 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationSnapshotQuery, inboundWorkflowId } from '../../src/contract';
 import { aiResults, conversations, events, messages, orphanInbound, outbox } from '../../src/db/schema';
-import { conversationOf } from '../support/conversation';
+import { conversationOf, runInput } from '../support/conversation';
 import { newMessageSid } from '../../src/integrations/signed-webhook';
 import { loadMessageTemplate } from '../../src/db/knowledge/templates';
 import { eventually, postSignedWebhook, randomPhone, startHarness, type Harness } from '../support/harness';
@@ -134,9 +133,7 @@ describe('inbound pipeline: webhook → Temporal → AI → Twilio → Postgres'
     // (src/services/inbound.ts): the history has no WorkflowExecutionSignaled, and the run answered it.
     expect(kinds[0]).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
     expect(kinds).not.toContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
-    const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
-    const [input] = await decodeArrayFromPayloads(h.client.options.loadedDataConverter, started.input?.payloads);
-    expect(input).toMatchObject({ first: { correlationId: messageSid } });
+    expect(await runInput(h, workflowId)).toMatchObject({ first: { correlationId: messageSid } });
 
     // A second message to the running conversation goes by signal.
     await h.postInbound(tenant, { body: 'segunda', from });

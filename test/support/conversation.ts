@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { ENCRYPTED_ENCODING, EncryptionCodec, type PayloadKey } from '../../src/temporal/payload-codec';
 import path from 'node:path';
 import proto from '@temporalio/proto';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { loadEnv } from '../../src/config/env';
 import { inboundWorkflowId } from '../../src/contract';
 import type { ConversationResult } from '../../src/workflows/conversation';
@@ -40,6 +41,14 @@ export async function patchMarkers(h: Harness, workflowId: string): Promise<{ id
       (e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
   ).length;
   return { ids, versionUpserts };
+}
+
+/** The input the workflow's current run was started with, decoded (its first event's payloads). */
+export async function runInput(h: Harness, workflowId: string): Promise<unknown> {
+  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const [input] = await decodeArrayFromPayloads(h.client.options.loadedDataConverter, started?.input?.payloads);
+  return input;
 }
 
 export const HISTORIES_DIR = path.resolve(import.meta.dirname, '../fixtures/histories');

@@ -239,7 +239,7 @@ export async function recordInbound(db: Database, input: InboundRecord): Promise
     inserted,
     alreadyHandled,
     causalTraceId,
-    conversationCreated: created && row.conversation_id !== null,
+    conversationCreated: created,
     conversation:
       row.conversation_id && row.conversation_status && row.conversation_version !== null
         ? {
